@@ -1,0 +1,15 @@
+/* commands.h: the subcommands of the opentoe binary.  Each returns the
+ * process exit status. */
+#pragma once
+
+#include <stdbool.h>
+
+/* How the binary was invoked: as `opentoe`, or under AWSTOE's name. */
+struct invocation {
+        const char *program;  /* "opentoe" or "awstoe" */
+        bool awstoe;
+};
+
+#define EXIT_USAGE 2
+
+int cmd_validate(const struct invocation *inv, int argc, char **argv);

@@ -1,0 +1,68 @@
+/* main.c: the opentoe binary's entry point.  Picks the subcommand from a
+ * table and notices when it was invoked as `awstoe`, in which case it
+ * speaks AWSTOE's command line and output formats. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "config.h"
+
+struct command {
+        const char *name;
+        int (*run)(const struct invocation *inv, int argc, char **argv);
+        const char *summary;
+};
+
+static const struct command commands[] = {
+        { "validate", cmd_validate, "check component documents without running them" },
+};
+
+static void usage(FILE *f, const char *prog)
+{
+        fprintf(f, "Usage: %s COMMAND [OPTIONS]\n\nCommands:\n", prog);
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f,
+                "\nOptions:\n"
+                "  -h, --help     show this help\n"
+                "  -v, --version  show the version\n"
+                "\nRun '%s COMMAND --help' for a command's options. See opentoe(1).\n",
+                prog);
+}
+
+static const char *base_name(const char *p)
+{
+        const char *s = strrchr(p, '/');
+        return s ? s + 1 : p;
+}
+
+int main(int argc, char **argv)
+{
+        const char *self = argc > 0 ? base_name(argv[0]) : "opentoe";
+        struct invocation inv = {
+                .program = "opentoe",
+                .awstoe = strncmp(self, "awstoe", 6) == 0,
+        };
+        if (inv.awstoe)
+                inv.program = "awstoe";
+        if (argc < 2) {
+                usage(stderr, inv.program);
+                return EXIT_USAGE;
+        }
+        const char *cmd = argv[1];
+        /* Go's flag package accepts one or two dashes. */
+        if (!strcmp(cmd, "--version") || !strcmp(cmd, "-version") || !strcmp(cmd, "-v")) {
+                printf("%s %s\n", inv.program, PACKAGE_VERSION);
+                return 0;
+        }
+        if (!strcmp(cmd, "--help") || !strcmp(cmd, "-help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+                usage(stdout, inv.program);
+                return 0;
+        }
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                if (!strcmp(cmd, commands[i].name))
+                        return commands[i].run(&inv, argc - 1, argv + 1);
+        fprintf(stderr, "%s: unknown command '%s'\n\n", inv.program, cmd);
+        usage(stderr, inv.program);
+        return EXIT_USAGE;
+}

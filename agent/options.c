@@ -1,0 +1,77 @@
+/* options.c: the small flag parser shared by every subcommand. */
+#include "options.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+bool option_bool(const char *arg, bool *ret)
+{
+        if (!arg || !strcasecmp(arg, "true") || !strcmp(arg, "1")) {
+                *ret = true;
+                return true;
+        }
+        if (!strcasecmp(arg, "false") || !strcmp(arg, "0")) {
+                *ret = false;
+                return true;
+        }
+        return false;
+}
+
+static const struct option_spec *find_long(const struct option_spec *s, const char *name, size_t n)
+{
+        for (; s->name; s++)
+                if (strlen(s->name) == n && !strncmp(s->name, name, n))
+                        return s;
+        return NULL;
+}
+
+static const struct option_spec *find_short(const struct option_spec *s, char c)
+{
+        for (; s->name; s++)
+                if (s->short_name && s->short_name == c)
+                        return s;
+        return NULL;
+}
+
+int option_next(struct option_parser *p, const char **ret_arg)
+{
+        if (p->i >= p->argc)
+                return -2;
+        const char *a = p->argv[p->i++];
+        if (p->only_positional || a[0] != '-' || a[1] == 0) {
+                *ret_arg = a;
+                return 0;
+        }
+        if (!strcmp(a, "--")) {
+                p->only_positional = true;
+                return option_next(p, ret_arg);
+        }
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        const char *eq = strchr(name, '=');
+        size_t n = eq ? (size_t)(eq - name) : strlen(name);
+        const struct option_spec *s = find_long(p->specs, name, n);
+        if (!s && n == 1)
+                s = find_short(p->specs, name[0]);
+        if (!s) {
+                size_t shown = (size_t)(name - a) + n;
+                snprintf(p->errbuf, sizeof p->errbuf, "unknown option '%.*s'", (int)(shown < 100 ? shown : 100), a);
+                p->error = p->errbuf;
+                return -1;
+        }
+        if (!s->has_arg) {
+                *ret_arg = eq ? eq + 1 : NULL;
+                return s->id;
+        }
+        if (eq) {
+                *ret_arg = eq + 1;
+                return s->id;
+        }
+        if (p->i >= p->argc) {
+                snprintf(p->errbuf, sizeof p->errbuf, "option '%s' needs a value", a);
+                p->error = p->errbuf;
+                return -1;
+        }
+        *ret_arg = p->argv[p->i++];
+        return s->id;
+}

@@ -1,0 +1,47 @@
+/* cleanup.h: scope-bound ownership.  `_cleanup_(f)` runs f(&var) when the
+ * variable leaves scope; destructors accept NULL.  TAKE_PTR hands a pointer
+ * on and leaves NULL behind, so exactly one owner ever frees it. */
+#pragma once
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+static inline void closep(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+/* DEFINE_CLEANUP_FUNC(struct foo, foo_free) defines foo_freep(). */
+#define DEFINE_CLEANUP_FUNC(type, func)               \
+        static inline void func##p(type **p)          \
+        {                                             \
+                if (*p)                               \
+                        func(*p);                     \
+        }
+
+#define TAKE_PTR(p)                              \
+        __extension__({                          \
+                __typeof__(p) _taken_ = (p);     \
+                (p) = NULL;                      \
+                _taken_;                         \
+        })
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,0 +1,756 @@
+/* check.c: the structure of a component document: top-level keys,
+ * schemaVersion, parameters and constants, phases, steps and their keys,
+ * and loops.  Action inputs, conditions and references are checked by
+ * check_inputs.c, check_expr.c and check_refs.c once every step is known,
+ * so a reference to a later step can be told apart from a misspelled one. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_internal.h"
+#include "strbuf.h"
+#include "suggest.h"
+
+#define MAX_LOOP_ITERATIONS 1000000LL
+
+void chk_diag_at(struct checker *c, enum diag_severity sev, const char *code, unsigned line,
+                 unsigned column, unsigned span, const char *help, const char *fmt, ...)
+{
+        struct strbuf b = STRBUF_INIT;
+        va_list ap;
+        va_start(ap, fmt);
+        sb_vprintf(&b, fmt, ap);
+        va_end(ap);
+        diag_add(c->diags, sev, code, c->doc->path, line, column, span, help, "%s", sb_str(&b));
+        sb_free(&b);
+}
+
+void chk_diag(struct checker *c, enum diag_severity sev, const char *code, const struct ynode *at,
+              const char *help, const char *fmt, ...)
+{
+        struct strbuf b = STRBUF_INIT;
+        va_list ap;
+        va_start(ap, fmt);
+        sb_vprintf(&b, fmt, ap);
+        va_end(ap);
+        unsigned span = 1;
+        if (at && at->kind == YN_SCALAR && at->line == at->end_line && at->end_column > at->column)
+                span = at->end_column - at->column;
+        diag_add(c->diags, sev, code, c->doc->path, at ? at->line : 0, at ? at->column : 0, span, help,
+                 "%s", sb_str(&b));
+        sb_free(&b);
+}
+
+const char *chk_show(const struct ynode *n, char *buf, size_t size)
+{
+        if (!n || n->kind != YN_SCALAR) {
+                snprintf(buf, size, "%s", yn_describe(n));
+                return buf;
+        }
+        if (n->len > 40)
+                snprintf(buf, size, "'%.37s...'", n->str);
+        else
+                snprintf(buf, size, "'%s'", n->str);
+        for (char *p = buf; *p; p++)
+                if (*p == '\n' || *p == '\t')
+                        *p = ' ';
+        return buf;
+}
+
+void chk_unknown_keys(struct checker *c, const struct ynode *map, const char *const *known,
+                      const char *where)
+{
+        if (!map || map->kind != YN_MAP)
+                return;
+        for (size_t i = 0; i < map->n; i++) {
+                const struct ynode *k = map->pairs[i].key;
+                bool found = false;
+                for (size_t j = 0; known[j]; j++)
+                        if (strcmp(k->str, known[j]) == 0)
+                                found = true;
+                if (found)
+                        continue;
+                const char *s = suggest_closest(k->str, known);
+                char help[160];
+                if (s)
+                        snprintf(help, sizeof help, "did you mean '%s'?", s);
+                chk_diag(c, DIAG_WARNING, "unknown-key", k, s ? help : NULL,
+                         "unknown key '%s' in %s; it is ignored", k->str, where);
+        }
+}
+
+void chk_no_refs(struct checker *c, const struct ynode *n, const char *code, enum diag_severity sev,
+                 const char *what)
+{
+        if (!n || n->kind != YN_SCALAR)
+                return;
+        const char *p = strstr(n->str, "{{");
+        if (!p)
+                return;
+        unsigned line, col;
+        ydoc_locate_in_scalar(c->doc, n, (size_t)(p - n->str), &line, &col);
+        chk_diag_at(c, sev, code, line, col, 2, NULL,
+                    "'{{ }}' references are not substituted in %s; the text is used as written", what);
+}
+
+/* A required scalar string: reports a missing or non-scalar value. */
+static const char *need_string(struct checker *c, const struct ynode *map, const char *key,
+                               const char *where)
+{
+        const struct ypair *p = yn_pair(map, key);
+        if (!p) {
+                chk_diag(c, DIAG_ERROR, "missing-key", map, NULL, "%s has no '%s'; it is required",
+                         where, key);
+                return NULL;
+        }
+        if (p->value->kind != YN_SCALAR || yn_is_null(p->value)) {
+                chk_diag(c, DIAG_ERROR, "wrong-type", p->value, NULL,
+                         "'%s' of %s must be a string, found %s", key, where, yn_describe(p->value));
+                return NULL;
+        }
+        return p->value->str;
+}
+
+/* ---- schemaVersion ---------------------------------------------------- */
+
+static void check_schema_version(struct checker *c, const struct ynode *root)
+{
+        const struct ypair *p = yn_pair(root, "schemaVersion");
+        if (!p) {
+                chk_diag(c, DIAG_ERROR, "missing-key", root, "add 'schemaVersion: 1.0'",
+                         "the document has no 'schemaVersion'; it is required");
+                return;
+        }
+        const struct ynode *v = p->value;
+        if (v->kind == YN_SCALAR && (!strcmp(v->str, "1.0") || !strcmp(v->str, "1")))
+                return;
+        char buf[64];
+        chk_diag(c, DIAG_ERROR, "schema-version", v, "write 'schemaVersion: 1.0'",
+                 "unsupported schemaVersion %s; expected 1.0", chk_show(v, buf, sizeof buf));
+}
+
+/* ---- parameters and constants ----------------------------------------- */
+
+static bool valid_var_name(const char *s, size_t len)
+{
+        if (len < 3 || len > 128)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                char ch = s[i];
+                if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                      ch == '-' || ch == '_'))
+                        return false;
+        }
+        return true;
+}
+
+static void add_var(struct checker *c, const struct ynode *key, bool constant)
+{
+        for (size_t i = 0; i < c->n_vars; i++) {
+                if (strcmp(c->vars[i].name, key->str) != 0)
+                        continue;
+                const struct chk_var *o = &c->vars[i];
+                chk_diag(c, DIAG_ERROR, "var-duplicate", key, NULL,
+                         "%s '%s' is already declared as a %s at line %u, column %u; names must be "
+                         "unique across parameters and constants",
+                         constant ? "constant" : "parameter", key->str, o->constant ? "constant" : "parameter",
+                         o->key->line, o->key->column);
+                return;
+        }
+        if (c->n_vars == c->cap_vars) {
+                c->cap_vars = c->cap_vars ? c->cap_vars * 2 : 8;
+                c->vars = xrealloc(c->vars, c->cap_vars * sizeof *c->vars);
+        }
+        c->vars[c->n_vars++] = (struct chk_var){ key->str, key, constant };
+}
+
+static void check_vars(struct checker *c, const struct ynode *list, bool constant)
+{
+        const char *what = constant ? "constants" : "parameters";
+        const char *one = constant ? "constant" : "parameter";
+        static const char *const param_keys[] = { "type", "default", "description", NULL };
+        static const char *const const_keys[] = { "type", "value", "description", NULL };
+        if (yn_is_null(list))
+                return;
+        if (list->kind != YN_SEQ) {
+                chk_diag(c, DIAG_ERROR, "wrong-type", list, "write each one as '- Name: {type: string, ...}'",
+                         "'%s' must be a list, found %s", what, yn_describe(list));
+                return;
+        }
+        for (size_t i = 0; i < list->n; i++) {
+                const struct ynode *item = list->items[i];
+                if (item->kind != YN_MAP || item->n != 1) {
+                        chk_diag(c, DIAG_ERROR, "var-shape", item,
+                                 constant ? "write '- Name:' followed by 'type' and 'value' indented below it"
+                                          : "write '- Name:' followed by 'type' (and 'default') indented below it",
+                                 "each entry of '%s' must be a mapping with exactly one key, the %s's name; "
+                                 "found %s%s",
+                                 what, one, yn_describe(item),
+                                 item->kind == YN_MAP ? (item->n ? " with several keys" : " with no keys") : "");
+                        continue;
+                }
+                const struct ynode *key = item->pairs[0].key, *body = item->pairs[0].value;
+                bool name_ok = true;
+                if (!yn_is_string(key)) {
+                        chk_diag(c, DIAG_ERROR, "var-name", key, "quote the name",
+                                 "%s name must be a YAML string, found %s", one, yn_describe(key));
+                        name_ok = false;
+                } else if (!valid_var_name(key->str, key->len)) {
+                        chk_diag(c, DIAG_ERROR, "var-name", key, NULL,
+                                 "invalid %s name '%s': expected 3 to 128 characters from A-Z a-z 0-9 - _",
+                                 one, key->str);
+                        name_ok = false;
+                }
+                if (name_ok || key->kind == YN_SCALAR)
+                        add_var(c, key, constant);
+                if (body->kind != YN_MAP) {
+                        chk_diag(c, DIAG_ERROR, "wrong-type", yn_is_null(body) ? key : body, NULL,
+                                 "%s '%s' must be a mapping with 'type'%s, found %s", one, key->str,
+                                 constant ? " and 'value'" : "", yn_describe(body));
+                        continue;
+                }
+                char where[200];
+                snprintf(where, sizeof where, "%s '%.100s'", one, key->str);
+                chk_unknown_keys(c, body, constant ? const_keys : param_keys, where);
+                const char *type = need_string(c, body, "type", where);
+                if (type && strcmp(type, "string") != 0 && (constant || strcmp(type, "stringList") != 0)) {
+                        char buf[64];
+                        chk_diag(c, DIAG_ERROR, "var-type", yn_get(body, "type"), NULL,
+                                 "unsupported %s type %s; expected %s", one,
+                                 chk_show(yn_get(body, "type"), buf, sizeof buf),
+                                 constant ? "'string'" : "'string' or 'stringList'");
+                }
+                const struct ynode *v = yn_get(body, constant ? "value" : "default");
+                if (constant && !yn_pair(body, "value"))
+                        chk_diag(c, DIAG_ERROR, "missing-key", body, NULL,
+                                 "constant '%s' has no 'value'; it is required", key->str);
+                if (v && v->kind == YN_MAP)
+                        chk_diag(c, DIAG_ERROR, "wrong-type", v, NULL, "the %s of %s must be a %s, found a mapping",
+                                 constant ? "value" : "default", where,
+                                 type && !strcmp(type, "stringList") ? "list of strings" : "string");
+                else if (v && v->kind == YN_SEQ && !(type && !strcmp(type, "stringList")))
+                        chk_diag(c, DIAG_ERROR, "wrong-type", v, NULL, "the %s of %s must be a string, found a list",
+                                 constant ? "value" : "default", where);
+                const struct ynode *d = yn_get(body, "description");
+                if (d && d->kind != YN_SCALAR)
+                        chk_diag(c, DIAG_ERROR, "wrong-type", d, NULL,
+                                 "the description of %s must be a string, found %s", where, yn_describe(d));
+        }
+}
+
+/* ---- loops ------------------------------------------------------------ */
+
+static bool loop_int(struct checker *c, const struct ynode *loop_for, const char *key, long long *ret)
+{
+        const struct ypair *p = yn_pair(loop_for, key);
+        if (!p) {
+                chk_diag(c, DIAG_ERROR, "missing-key", loop_for, NULL,
+                         "a 'for' loop needs 'start', 'end' and 'updateBy'; '%s' is missing", key);
+                return false;
+        }
+        const struct ynode *v = p->value;
+        if (v->kind == YN_SCALAR && strstr(v->str, "{{")) {
+                unsigned line, col;
+                ydoc_locate_in_scalar(c->doc, v, (size_t)(strstr(v->str, "{{") - v->str), &line, &col);
+                chk_diag_at(c, DIAG_ERROR, "loop-template", line, col, 2, NULL,
+                            "'%s' of a 'for' loop cannot use '{{ }}' references; write an integer", key);
+                return false;
+        }
+        if (yn_as_int(v, ret))
+                return true;
+        /* AWSTOE reads quoted integers as integers too. */
+        if (v->kind == YN_SCALAR && yn_is_quoted(v)) {
+                char *end;
+                long long x = strtoll(v->str, &end, 10);
+                if (v->len && !*end) {
+                        *ret = x;
+                        return true;
+                }
+        }
+        char buf[64];
+        chk_diag(c, DIAG_ERROR, "wrong-type", v, NULL, "'%s' of a 'for' loop must be an integer, found %s", key,
+                 v->kind == YN_SCALAR ? chk_show(v, buf, sizeof buf) : yn_describe(v));
+        return false;
+}
+
+static void check_for(struct checker *c, const struct ynode *f)
+{
+        static const char *const keys[] = { "start", "end", "updateBy", NULL };
+        if (f->kind != YN_MAP) {
+                chk_diag(c, DIAG_ERROR, "wrong-type", f, "write 'for:' with 'start', 'end' and 'updateBy' below it",
+                         "'for' must be a mapping, found %s", yn_describe(f));
+                return;
+        }
+        chk_unknown_keys(c, f, keys, "a 'for' loop");
+        long long start, end, by;
+        bool ok = loop_int(c, f, "start", &start);
+        ok &= loop_int(c, f, "end", &end);
+        ok &= loop_int(c, f, "updateBy", &by);
+        if (!ok)
+                return;
+        const struct ynode *byn = yn_get(f, "updateBy");
+        if (by == 0) {
+                chk_diag(c, DIAG_ERROR, "loop-update-zero", byn, NULL,
+                         "'updateBy' is 0, so the loop would never end; expected a non-zero integer");
+                return;
+        }
+        if ((start < end && by < 0) || (start > end && by > 0)) {
+                chk_diag(c, DIAG_ERROR, "loop-infinite", byn,
+                         start < end ? "use a positive 'updateBy' to count up" : "use a negative 'updateBy' to count down",
+                         "the loop runs from %lld to %lld by %lld, so it never reaches its end", start, end, by);
+                return;
+        }
+        /* Iterations = |end - start| / |by| + 1, computed without overflow. */
+        unsigned long long span = start < end ? (unsigned long long)end - (unsigned long long)start
+                                              : (unsigned long long)start - (unsigned long long)end;
+        unsigned long long step = by < 0 ? 0ULL - (unsigned long long)by : (unsigned long long)by;
+        if (span / step + 1 > (unsigned long long)MAX_LOOP_ITERATIONS)
+                chk_diag(c, DIAG_ERROR, "loop-limit", byn, NULL,
+                         "the loop would run %llu times; the limit is %lld iterations", span / step + 1,
+                         MAX_LOOP_ITERATIONS);
+}
+
+static bool allowed_delimiter(const char *s)
+{
+        static const char *const ok[] = { ".", ",", ";", ":", "\n", "\t", " ", "-", "_", "\\n", "\\t", NULL };
+        for (size_t i = 0; ok[i]; i++)
+                if (!strcmp(s, ok[i]))
+                        return true;
+        return false;
+}
+
+static void check_for_each(struct checker *c, const struct ynode *fe, const struct chk_step *s)
+{
+        struct chk_ctx ctx = { .step = s, .in_loop = false };
+        if (fe->kind == YN_SEQ) {
+                for (size_t i = 0; i < fe->n; i++) {
+                        const struct ynode *it = fe->items[i];
+                        if (it->kind != YN_SCALAR || yn_is_null(it))
+                                chk_diag(c, DIAG_ERROR, "wrong-type", it, NULL,
+                                         "each item of a 'forEach' list must be a string, found %s",
+                                         yn_describe(it));
+                        else
+                                chk_refs_scalar(c, it, &ctx);
+                }
+                return;
+        }
+        if (fe->kind != YN_MAP) {
+                chk_diag(c, DIAG_ERROR, "wrong-type", fe, NULL,
+                         "'forEach' must be a list of strings or a mapping with 'list' and 'delimiter', found %s",
+                         yn_describe(fe));
+                return;
+        }
+        static const char *const keys[] = { "list", "delimiter", NULL };
+        chk_unknown_keys(c, fe, keys, "a 'forEach' loop");
+        const struct ypair *l = yn_pair(fe, "list");
+        if (!l)
+                chk_diag(c, DIAG_ERROR, "missing-key", fe, NULL,
+                         "a 'forEach' mapping needs 'list', a string of items joined by the delimiter");
+        else if (l->value->kind != YN_SCALAR || yn_is_null(l->value))
+                chk_diag(c, DIAG_ERROR, "wrong-type", l->value, NULL,
+                         "'list' must be a string of items joined by the delimiter, found %s",
+                         yn_describe(l->value));
+        else
+                chk_refs_scalar(c, l->value, &ctx);
+        const struct ynode *d = yn_get(fe, "delimiter");
+        if (!d)
+                return;
+        if (d->kind == YN_SCALAR && strstr(d->str, "{{")) {
+                unsigned line, col;
+                ydoc_locate_in_scalar(c->doc, d, (size_t)(strstr(d->str, "{{") - d->str), &line, &col);
+                chk_diag_at(c, DIAG_ERROR, "loop-template", line, col, 2, NULL,
+                            "'delimiter' cannot use '{{ }}' references");
+                return;
+        }
+        if (d->kind != YN_SCALAR || !allowed_delimiter(d->str)) {
+                char buf[64];
+                chk_diag(c, DIAG_ERROR, "loop-delimiter", d,
+                         "use one of \".\" \",\" \";\" \":\" \"\\n\" \"\\t\" \" \" \"-\" \"_\"",
+                         "unsupported delimiter %s; expected exactly one of . , ; : newline tab space - _",
+                         chk_show(d, buf, sizeof buf));
+        }
+}
+
+static void check_loop(struct checker *c, struct chk_step *s, const struct ynode *loop)
+{
+        static const char *const keys[] = { "name", "for", "forEach", NULL };
+        if (loop->kind != YN_MAP) {
+                chk_diag(c, DIAG_ERROR, "wrong-type", loop, NULL,
+                         "'loop' must be a mapping with 'for' or 'forEach', found %s", yn_describe(loop));
+                return;
+        }
+        chk_unknown_keys(c, loop, keys, "a loop");
+        const struct ynode *name = yn_get(loop, "name");
+        if (name) {
+                if (name->kind != YN_SCALAR || yn_is_null(name))
+                        chk_diag(c, DIAG_ERROR, "wrong-type", name, NULL, "a loop's 'name' must be a string, found %s",
+                                 yn_describe(name));
+                else if (name->len) {
+                        s->loop_name = name->str;
+                        chk_no_refs(c, name, "ref-context", DIAG_WARNING, "a loop's name");
+                }
+        }
+        const struct ynode *f = yn_get(loop, "for"), *fe = yn_get(loop, "forEach");
+        if ((f != NULL) == (fe != NULL)) {
+                chk_diag(c, DIAG_ERROR, "loop-kind", loop, NULL, f ? "a loop has both 'for' and 'forEach'; expected one"
+                                                                  : "a loop needs 'for' or 'forEach'; found neither");
+                return;
+        }
+        if (f)
+                check_for(c, f);
+        else
+                check_for_each(c, fe, s);
+}
+
+/* ---- steps and phases ------------------------------------------------- */
+
+static const char *const step_keys[] = {
+        "name", "action", "timeoutSeconds", "onFailure", "maxAttempts", "inputs", "loop", "if", "disableLogging", NULL,
+};
+
+static const char **action_names(void)
+{
+        static const char *names[128];
+        if (!names[0])
+                for (size_t i = 0; i < n_action_specs && i < 127; i++)
+                        names[i] = action_specs[i].name;
+        return names;
+}
+
+static const char *platform_list(unsigned p, const char *sep, char *buf, size_t size)
+{
+        buf[0] = 0;
+        static const struct {
+                unsigned bit;
+                const char *name;
+        } names[] = { { PLAT_LINUX, "linux" }, { PLAT_WINDOWS, "windows" }, { PLAT_DARWIN, "darwin" } };
+        for (size_t i = 0; i < 3; i++)
+                if (p & names[i].bit) {
+                        if (buf[0])
+                                strncat(buf, sep, size - strlen(buf) - 1);
+                        strncat(buf, names[i].name, size - strlen(buf) - 1);
+                }
+        return buf;
+}
+
+static void check_action(struct checker *c, struct chk_step *s, const struct ynode *an)
+{
+        if (an->kind != YN_SCALAR || yn_is_null(an)) {
+                chk_diag(c, DIAG_ERROR, "wrong-type", an, NULL, "'action' must be an action module's name, found %s",
+                         yn_describe(an));
+                return;
+        }
+        const struct action_spec *a = action_spec_find(an->str);
+        if (!a) {
+                const char *sug = suggest_closest(an->str, action_names());
+                char help[128];
+                if (sug)
+                        snprintf(help, sizeof help, "did you mean '%s'?", sug);
+                chk_diag(c, DIAG_ERROR, "unknown-action", an, sug ? help : "see opentoe-document(5) for the list",
+                         "unknown action '%s'", an->str);
+                return;
+        }
+        s->action = a;
+        unsigned missing = c->opts->platforms & ~a->platforms;
+        if (missing) {
+                char have[64], want[64], flag[64];
+                platform_list(a->platforms, ", ", have, sizeof have);
+                platform_list(a->platforms, ",", flag, sizeof flag);
+                platform_list(missing, ", ", want, sizeof want);
+                char help[256];
+                snprintf(help, sizeof help, "%s runs on %s; validate with '--os-platforms %s' for such a document",
+                         a->name, have, flag);
+                chk_diag(c, DIAG_ERROR, "action-platform", an, help, "action %s is not available on %s", a->name,
+                         want);
+        }
+        if ((a->flags & ACT_EXTENSION) && c->opts->strict_awstoe)
+                chk_diag(c, DIAG_ERROR, "extension", an, "AWSTOE does not have this action; drop --strict-awstoe to use it",
+                         "action %s is an opentoe extension", a->name);
+}
+
+static void check_step_numbers(struct checker *c, const struct chk_step *s)
+{
+        const struct ynode *m = s->node;
+        const struct ynode *t = yn_get(m, "timeoutSeconds");
+        long long v;
+        char buf[64];
+        if (t) {
+                if (!yn_as_int(t, &v))
+                        chk_diag(c, DIAG_ERROR, "wrong-type", t, NULL,
+                                 "'timeoutSeconds' must be an integer (-1 for no timeout, or 1 and more), found %s",
+                                 t->kind == YN_SCALAR ? chk_show(t, buf, sizeof buf) : yn_describe(t));
+                else if (v == 0 || v < -1)
+                        chk_diag(c, DIAG_ERROR, "timeout-value", t, "use -1 for no timeout",
+                                 "'timeoutSeconds' is %lld; expected -1 or a number of seconds of at least 1", v);
+                else if (s->action && (s->action->flags & ACT_FORCED_ONCE) && v != -1)
+                        chk_diag(c, DIAG_ERROR, "forced-once", t, "remove 'timeoutSeconds' or set it to -1",
+                                 "%s steps run without a timeout; 'timeoutSeconds' must be -1, found %lld",
+                                 s->action->name, v);
+                else if (s->action && (s->action->flags & ACT_NO_TIMEOUT))
+                        chk_diag(c, DIAG_WARNING, "timeout-ignored", t, NULL,
+                                 "%s does not support 'timeoutSeconds'; it is ignored", s->action->name);
+        }
+        const struct ynode *a = yn_get(m, "maxAttempts");
+        if (a) {
+                if (!yn_as_int(a, &v))
+                        chk_diag(c, DIAG_ERROR, "wrong-type", a, NULL, "'maxAttempts' must be an integer of at least 1, found %s",
+                                 a->kind == YN_SCALAR ? chk_show(a, buf, sizeof buf) : yn_describe(a));
+                else if (v < 1)
+                        chk_diag(c, DIAG_ERROR, "max-attempts-value", a, NULL,
+                                 "'maxAttempts' is %lld; expected 1 or more (it counts attempts, not retries)", v);
+                else if (v > 1000)
+                        chk_diag(c, DIAG_ERROR, "max-attempts-value", a, NULL,
+                                 "'maxAttempts' is %lld; the limit is 1000", v);
+                else if (s->action && (s->action->flags & ACT_FORCED_ONCE) && v != 1)
+                        chk_diag(c, DIAG_ERROR, "forced-once", a, "remove 'maxAttempts' or set it to 1",
+                                 "%s steps run once; 'maxAttempts' must be 1, found %lld", s->action->name, v);
+        }
+        const struct ynode *f = yn_get(m, "onFailure");
+        if (f) {
+                static const char *const ok[] = { "Abort", "Continue", "Ignore", NULL };
+                bool good = false;
+                for (size_t i = 0; ok[i]; i++)
+                        good |= f->kind == YN_SCALAR && !strcmp(f->str, ok[i]);
+                if (!good) {
+                        const char *sug = f->kind == YN_SCALAR ? suggest_closest(f->str, ok) : NULL;
+                        char help[64];
+                        if (sug)
+                                snprintf(help, sizeof help, "did you mean '%s'?", sug);
+                        chk_diag(c, DIAG_ERROR, "on-failure-value", f, sug ? help : NULL,
+                                 "'onFailure' is %s; expected Abort, Continue or Ignore",
+                                 f->kind == YN_SCALAR ? chk_show(f, buf, sizeof buf) : yn_describe(f));
+                }
+        }
+        const struct ynode *dl = yn_get(m, "disableLogging");
+        bool b;
+        if (dl && !yn_as_bool(dl, &b))
+                chk_diag(c, DIAG_ERROR, "wrong-type", dl, NULL, "'disableLogging' must be true or false, found %s",
+                         dl->kind == YN_SCALAR ? chk_show(dl, buf, sizeof buf) : yn_describe(dl));
+}
+
+static struct chk_step *add_step(struct checker *c)
+{
+        if (c->n_steps == c->cap_steps) {
+                c->cap_steps = c->cap_steps ? c->cap_steps * 2 : 32;
+                c->steps = xrealloc(c->steps, c->cap_steps * sizeof *c->steps);
+        }
+        struct chk_step *s = &c->steps[c->n_steps++];
+        *s = (struct chk_step){ 0 };
+        return s;
+}
+
+static void check_steps(struct checker *c, const struct ynode *phase, const char *phase_name, size_t phase_index)
+{
+        const struct ynode *steps = yn_get(phase, "steps");
+        if (!yn_pair(phase, "steps")) {
+                chk_diag(c, DIAG_ERROR, "missing-key", phase, NULL, "phase '%s' has no 'steps'; it is required",
+                         phase_name ? phase_name : "?");
+                return;
+        }
+        if (steps->kind != YN_SEQ) {
+                chk_diag(c, DIAG_ERROR, "wrong-type", yn_is_null(steps) ? yn_pair(phase, "steps")->key : steps,
+                         "write each step as a list item: '- name: ...'", "'steps' must be a list, found %s",
+                         yn_describe(steps));
+                return;
+        }
+        if (steps->n == 0)
+                chk_diag(c, DIAG_WARNING, "empty-steps", steps, NULL, "phase '%s' has no steps", phase_name ? phase_name : "?");
+        size_t first = c->n_steps;
+        for (size_t i = 0; i < steps->n; i++) {
+                const struct ynode *m = steps->items[i];
+                if (m->kind != YN_MAP) {
+                        chk_diag(c, DIAG_ERROR, "wrong-type", m, NULL, "a step must be a mapping with 'name' and 'action', found %s",
+                                 yn_describe(m));
+                        continue;
+                }
+                struct chk_step *s = add_step(c);
+                s->node = m;
+                s->phase = phase_name;
+                s->phase_index = phase_index;
+                chk_unknown_keys(c, m, step_keys, "a step");
+                s->name = need_string(c, m, "name", "a step");
+                s->name_node = yn_get(m, "name");
+                if (s->name) {
+                        chk_no_refs(c, s->name_node, "ref-context", DIAG_WARNING, "a step name");
+                        for (size_t j = first; j + 1 < c->n_steps; j++)
+                                if (c->steps[j].name && !strcmp(c->steps[j].name, s->name)) {
+                                        chk_diag(c, DIAG_ERROR, "step-duplicate", s->name_node, NULL,
+                                                 "phase '%s' already has a step named '%s' (line %u); step names must be "
+                                                 "unique within a phase",
+                                                 phase_name ? phase_name : "?", s->name, c->steps[j].name_node->line);
+                                        break;
+                                }
+                }
+                const struct ynode *an = yn_get(m, "action");
+                if (!an)
+                        chk_diag(c, DIAG_ERROR, "missing-key", m, NULL, "step '%s' has no 'action'; it is required",
+                                 s->name ? s->name : "?");
+                else
+                        check_action(c, s, an);
+                s->inputs = yn_get(m, "inputs");
+                check_step_numbers(c, s);
+                s->loop = yn_get(m, "loop");
+                if (s->loop) {
+                        check_loop(c, s, s->loop);
+                        if (s->loop_name)
+                                for (size_t j = first; j + 1 < c->n_steps; j++)
+                                        if (c->steps[j].loop_name && !strcmp(c->steps[j].loop_name, s->loop_name)) {
+                                                chk_diag(c, DIAG_ERROR, "loop-name-duplicate", yn_get(s->loop, "name"), NULL,
+                                                         "step '%s' (line %u) already has a loop named '%s'; loop names must "
+                                                         "be unique within a phase",
+                                                         c->steps[j].name ? c->steps[j].name : "?",
+                                                         c->steps[j].node->line, s->loop_name);
+                                                break;
+                                        }
+                }
+        }
+}
+
+static void check_phases(struct checker *c, const struct ynode *root)
+{
+        const struct ypair *pp = yn_pair(root, "phases");
+        if (!pp) {
+                chk_diag(c, DIAG_ERROR, "missing-key", root, NULL,
+                         "the document has no 'phases'; it needs at least one of build, validate or test");
+                return;
+        }
+        const struct ynode *phases = pp->value;
+        if (phases->kind != YN_SEQ) {
+                chk_diag(c, DIAG_ERROR, "wrong-type", yn_is_null(phases) ? pp->key : phases,
+                         "write each phase as a list item: '- name: build'", "'phases' must be a list, found %s",
+                         yn_describe(phases));
+                return;
+        }
+        static const char *const phase_keys[] = { "name", "steps", NULL };
+        bool has_required = false;
+        const char **names = xcalloc(phases->n + 1, sizeof *names);
+        for (size_t i = 0; i < phases->n; i++) {
+                const struct ynode *ph = phases->items[i];
+                if (ph->kind != YN_MAP) {
+                        chk_diag(c, DIAG_ERROR, "wrong-type", ph, NULL, "a phase must be a mapping with 'name' and 'steps', found %s",
+                                 yn_describe(ph));
+                        continue;
+                }
+                chk_unknown_keys(c, ph, phase_keys, "a phase");
+                const char *name = need_string(c, ph, "name", "a phase");
+                if (name) {
+                        const struct ynode *nn = yn_get(ph, "name");
+                        chk_no_refs(c, nn, "ref-context", DIAG_WARNING, "a phase name");
+                        if (!strcmp(name, "build") || !strcmp(name, "validate") || !strcmp(name, "test"))
+                                has_required = true;
+                        for (size_t j = 0; j < i; j++)
+                                if (names[j] && !strcmp(names[j], name)) {
+                                        chk_diag(c, DIAG_ERROR, "phase-duplicate", nn, NULL,
+                                                 "a phase named '%s' is already defined; phase names must be unique", name);
+                                        break;
+                                }
+                        names[i] = name;
+                }
+                check_steps(c, ph, name, i);
+        }
+        free(names);
+        if (!has_required)
+                chk_diag(c, DIAG_ERROR, "phase-missing-required", phases, "name a phase build, validate or test",
+                         "the document has no build, validate or test phase; at least one is required");
+}
+
+/* ---- the whole document ---------------------------------------------- */
+
+static void check_steps_content(struct checker *c)
+{
+        for (size_t i = 0; i < c->n_steps; i++) {
+                struct chk_step *s = &c->steps[i];
+                struct chk_ctx ctx = { .step = s, .in_loop = s->loop != NULL };
+                const struct ypair *cond = yn_pair(s->node, "if");
+                if (cond) {
+                        struct chk_ctx cctx = ctx;
+                        const struct ynode *e = cond->value;
+                        /* The documented list form: one item holding the expression. */
+                        if (e->kind == YN_SEQ && e->n == 1)
+                                e = e->items[0];
+                        chk_expression(c, e, &cctx, true);
+                }
+                if (s->action)
+                        chk_inputs(c, s);
+                if (s->inputs && s->action && s->action->shape != SHAPE_EXPRESSION)
+                        chk_refs_in(c, s->inputs, &ctx);
+        }
+}
+
+int check_document(const struct ydoc *doc, const struct check_options *opts, struct diag_list *diags)
+{
+        struct checker c = { .doc = doc, .diags = diags, .opts = opts };
+        size_t errors = diags->n_errors;
+        const struct ynode *root = doc->root;
+        static const char *const top_keys[] = {
+                "name", "description", "schemaVersion", "parameters", "constants", "phases", NULL,
+        };
+        if (!root || yn_is_null(root)) {
+                diag_add(diags, DIAG_ERROR, "not-a-mapping", doc->path, root ? root->line : 1, root ? root->column : 1, 1,
+                         NULL, "the document is empty; expected a mapping with schemaVersion and phases");
+                return -EINVAL;
+        }
+        if (root->kind != YN_MAP) {
+                chk_diag(&c, DIAG_ERROR, "not-a-mapping", root, NULL,
+                         "the document must be a mapping with schemaVersion and phases, found %s", yn_describe(root));
+                return -EINVAL;
+        }
+        chk_unknown_keys(&c, root, top_keys, "the document");
+        check_schema_version(&c, root);
+        const struct ynode *nm = yn_get(root, "name"), *ds = yn_get(root, "description");
+        if (nm && nm->kind != YN_SCALAR)
+                chk_diag(&c, DIAG_ERROR, "wrong-type", nm, NULL, "'name' must be a string, found %s", yn_describe(nm));
+        if (ds && ds->kind != YN_SCALAR)
+                chk_diag(&c, DIAG_ERROR, "wrong-type", ds, NULL, "'description' must be a string, found %s", yn_describe(ds));
+        const struct ynode *params = yn_get(root, "parameters"), *consts = yn_get(root, "constants");
+        if (params)
+                check_vars(&c, params, false);
+        if (consts)
+                check_vars(&c, consts, true);
+        check_phases(&c, root);
+        check_steps_content(&c);
+        free(c.steps);
+        free(c.vars);
+        return diags->n_errors > errors ? -EINVAL : 0;
+}
+
+int check_parse_platforms(const char *s, unsigned *ret, const char **reterr_word)
+{
+        unsigned p = 0;
+        static char bad[64];
+        const char *q = s;
+        while (*q) {
+                const char *comma = strchr(q, ',');
+                size_t n = comma ? (size_t)(comma - q) : strlen(q);
+                if (n == 5 && !strncmp(q, "linux", 5))
+                        p |= PLAT_LINUX;
+                else if (n == 7 && !strncmp(q, "windows", 7))
+                        p |= PLAT_WINDOWS;
+                else if ((n == 6 && !strncmp(q, "darwin", 6)) || (n == 5 && !strncmp(q, "macos", 5)))
+                        p |= PLAT_DARWIN;
+                else {
+                        snprintf(bad, sizeof bad, "%.*s", (int)(n < 60 ? n : 60), q);
+                        *reterr_word = bad;
+                        return -EINVAL;
+                }
+                q += n;
+                if (*q == ',')
+                        q++;
+        }
+        if (!p) {
+                *reterr_word = "";
+                return -EINVAL;
+        }
+        *ret = p;
+        return 0;
+}
+
+unsigned check_host_platform(void)
+{
+#if defined(__APPLE__)
+        return PLAT_DARWIN;
+#else
+        return PLAT_LINUX;
+#endif
+}

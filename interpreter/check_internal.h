@@ -1,0 +1,70 @@
+/* check_internal.h: the state shared by the checker's files (check.c for
+ * the document's structure, check_inputs.c for action inputs, check_expr.c
+ * for conditions, check_refs.c for `{{ }}` references). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "action_spec.h"
+#include "check.h"
+
+/* What the checker learned about one step, in document order. */
+struct chk_step {
+        const struct ynode *node;        /* the step mapping */
+        const struct ynode *name_node;
+        const char *name;                /* NULL if missing */
+        const char *phase;               /* its phase's name, NULL if missing */
+        size_t phase_index;
+        const struct action_spec *action; /* NULL if missing or unknown */
+        const struct ynode *inputs;      /* NULL if absent */
+        const struct ynode *loop;        /* NULL if absent */
+        const char *loop_name;           /* NULL when unnamed or absent */
+};
+
+struct chk_var {
+        const char *name;
+        const struct ynode *key;
+        bool constant;
+};
+
+struct checker {
+        const struct ydoc *doc;
+        struct diag_list *diags;
+        const struct check_options *opts;
+        struct chk_step *steps;
+        size_t n_steps, cap_steps;
+        struct chk_var *vars;
+        size_t n_vars, cap_vars;
+};
+
+/* Where a `{{ }}` reference is being checked. */
+struct chk_ctx {
+        const struct chk_step *step;  /* the step it belongs to, or NULL */
+        bool in_loop;                 /* loop variables are available */
+};
+
+void chk_diag(struct checker *c, enum diag_severity sev, const char *code, const struct ynode *at,
+              const char *help, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void chk_diag_at(struct checker *c, enum diag_severity sev, const char *code, unsigned line,
+                 unsigned column, unsigned span, const char *help, const char *fmt, ...)
+        __attribute__((format(printf, 8, 9)));
+
+/* Reports every key of `map` that is not in `known` (NULL-terminated) as
+ * an unknown-key warning with a suggestion. */
+void chk_unknown_keys(struct checker *c, const struct ynode *map, const char *const *known,
+                      const char *where);
+
+/* A short printable rendering of a scalar, for messages. */
+const char *chk_show(const struct ynode *n, char *buf, size_t size);
+
+void chk_inputs(struct checker *c, const struct chk_step *s);
+/* `top` is true for a step's `if` (then/else allowed), false for Assert. */
+void chk_expression(struct checker *c, const struct ynode *expr, const struct chk_ctx *ctx, bool top);
+/* Checks every `{{ }}` in every scalar under `n`. */
+void chk_refs_in(struct checker *c, const struct ynode *n, const struct chk_ctx *ctx);
+/* Checks one scalar's references. */
+void chk_refs_scalar(struct checker *c, const struct ynode *n, const struct chk_ctx *ctx);
+/* Reports a scalar that holds a reference where none is substituted. */
+void chk_no_refs(struct checker *c, const struct ynode *n, const char *code, enum diag_severity sev,
+                 const char *what);

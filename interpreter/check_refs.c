@@ -1,0 +1,240 @@
+/* check_refs.c: `{{ }}` references.  Every reference must name something
+ * declared: a parameter or constant, an input or output of an earlier step
+ * of the same document (its action must really have that output), a loop
+ * variable of the step's own loop, or a Systems Manager parameter. */
+#include <stdio.h>
+#include <string.h>
+
+#include "check_internal.h"
+#include "cleanup.h"
+#include "strbuf.h"
+#include "suggest.h"
+#include "template.h"
+
+static void at_ref(struct checker *c, const struct ynode *n, size_t offset, unsigned *line, unsigned *col)
+{
+        ydoc_locate_in_scalar(c->doc, n, offset, line, col);
+}
+
+static const struct chk_step *find_step(struct checker *c, const char *phase, const char *step)
+{
+        for (size_t i = 0; i < c->n_steps; i++)
+                if (c->steps[i].phase && c->steps[i].name && !strcmp(c->steps[i].phase, phase) &&
+                    !strcmp(c->steps[i].name, step))
+                        return &c->steps[i];
+        return NULL;
+}
+
+/* The names a misspelled `phase.step` might have meant. */
+static char *suggest_step(struct checker *c, const char *phase, const char *step)
+{
+        char want[512];
+        snprintf(want, sizeof want, "%s.%s", phase, step);
+        const char **cands = xcalloc(c->n_steps + 1, sizeof *cands);
+        char **owned = xcalloc(c->n_steps + 1, sizeof *owned);
+        size_t n = 0;
+        for (size_t i = 0; i < c->n_steps; i++)
+                if (c->steps[i].phase && c->steps[i].name)
+                        cands[n] = owned[n] = xasprintf("%s.%s", c->steps[i].phase, c->steps[i].name), n++;
+        const char *best = suggest_closest(want, cands);
+        char *r = best ? xasprintf("did you mean '%s'?", best) : NULL;
+        for (size_t i = 0; i < n; i++)
+                free(owned[i]);
+        free(owned);
+        free(cands);
+        return r;
+}
+
+/* Number of entries of a step's inputs: list length, or 1 for a map. */
+static size_t n_entries(const struct chk_step *s)
+{
+        if (!s->inputs)
+                return 0;
+        if (s->inputs->kind == YN_SEQ)
+                return s->inputs->n;
+        return 1;
+}
+
+static void check_chain(struct checker *c, const struct ynode *n, size_t off, const struct ref *r,
+                        const struct chk_ctx *ctx, const char *expr)
+{
+        unsigned line, col;
+        at_ref(c, n, off, &line, &col);
+        const struct chk_step *t = find_step(c, r->phase, r->step);
+        if (!t) {
+                _cleanup_free_ char *help = suggest_step(c, r->phase, r->step);
+                chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, 2, help,
+                            "'{{ %s }}' refers to step '%s' of phase '%s', which this document does not define", expr,
+                            r->step, r->phase);
+                return;
+        }
+        if (ctx->step && t >= ctx->step) {
+                chk_diag_at(c, DIAG_ERROR, "ref-chain-order", line, col, 2, NULL,
+                            t == ctx->step ? "'{{ %s }}' refers to its own step; a step can only use inputs and outputs "
+                                             "of steps that ran before it"
+                                           : "'{{ %s }}' refers to step '%s.%s', which runs later (line %u); a step can "
+                                             "only use steps that ran before it",
+                            expr, t->phase, t->name, t->node->line);
+                return;
+        }
+        if (!t->action)
+                return; /* its action is unknown, already reported */
+        size_t entries = r->outputs ? (t->action->shape == SHAPE_LIST ? n_entries(t) : 1) : n_entries(t);
+        if (r->index >= 0 && (size_t)r->index >= entries) {
+                chk_diag_at(c, DIAG_ERROR, r->outputs ? "ref-chain-output" : "ref-chain-input", line, col, 2, NULL,
+                            "'{{ %s }}' uses index %ld, but step '%s' has %zu %s entr%s (indexes start at 0)", expr,
+                            r->index, t->name, entries, r->outputs ? "output" : "input", entries == 1 ? "y" : "ies");
+                return;
+        }
+        if (r->outputs) {
+                if (action_spec_has_output(t->action, r->key))
+                        return;
+                struct strbuf outs = STRBUF_INIT;
+                for (size_t i = 0; t->action->outputs && t->action->outputs[i]; i++)
+                        sb_printf(&outs, "%s%s", i ? ", " : "", t->action->outputs[i]);
+                const char *sug = suggest_closest(r->key, t->action->outputs);
+                char help[128];
+                if (sug)
+                        snprintf(help, sizeof help, "did you mean '%s'?", sug);
+                if (outs.len)
+                        chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, 2, sug ? help : NULL,
+                                    "'{{ %s }}': %s has no output '%s'; its outputs are: %s", expr, t->action->name, r->key,
+                                    sb_str(&outs));
+                else
+                        chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, 2, NULL,
+                                    "'{{ %s }}': %s produces no outputs", expr, t->action->name);
+                sb_free(&outs);
+                return;
+        }
+        /* An input: present in that entry, or an input with a default. */
+        const struct ynode *entry = NULL;
+        if (t->inputs && t->inputs->kind == YN_SEQ && t->inputs->n)
+                entry = t->inputs->items[r->index >= 0 ? r->index : 0];
+        else if (t->inputs && t->inputs->kind == YN_MAP)
+                entry = t->inputs;
+        if (entry && entry->kind == YN_MAP && yn_pair(entry, r->key))
+                return;
+        const struct input_field *f = action_spec_field(t->action, r->key);
+        if (f && f->default_json)
+                return;
+        const char *names[64];
+        size_t k = 0;
+        if (entry && entry->kind == YN_MAP)
+                for (size_t i = 0; i < entry->n && k < 63; i++)
+                        names[k++] = entry->pairs[i].key->str;
+        names[k] = NULL;
+        const char *sug = suggest_closest(r->key, names);
+        char help[128];
+        if (sug)
+                snprintf(help, sizeof help, "did you mean '%s'?", sug);
+        chk_diag_at(c, DIAG_ERROR, "ref-chain-input", line, col, 2, sug ? help : NULL,
+                    "'{{ %s }}': step '%s' has no input '%s'%s", expr, t->name, r->key,
+                    f ? " (it is optional and was not given)" : "");
+}
+
+static void check_one(struct checker *c, const struct ynode *n, size_t off, const char *expr, const struct chk_ctx *ctx)
+{
+        struct ref r;
+        const char *why;
+        unsigned line, col;
+        if (ref_parse(expr, &r, &why) < 0) {
+                at_ref(c, n, off, &line, &col);
+                chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, 2, NULL, "'{{ %s }}' is not a reference: %s",
+                            expr, why);
+                return;
+        }
+        switch (r.kind) {
+        case REF_SSM:
+                break;
+        case REF_VARIABLE: {
+                bool found = false;
+                for (size_t i = 0; i < c->n_vars && !found; i++)
+                        found = !strcmp(c->vars[i].name, r.name);
+                if (found)
+                        break;
+                const char **names = xcalloc(c->n_vars + 1, sizeof *names);
+                for (size_t i = 0; i < c->n_vars; i++)
+                        names[i] = c->vars[i].name;
+                const char *sug = suggest_closest(r.name, names);
+                char help[200];
+                if (sug)
+                        snprintf(help, sizeof help, "did you mean '%s'?", sug);
+                else
+                        snprintf(help, sizeof help, "declare it under 'parameters' or 'constants'");
+                at_ref(c, n, off, &line, &col);
+                chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, 2, help,
+                            "'{{ %s }}' names no parameter or constant of this document", expr);
+                free(names);
+                break;
+        }
+        case REF_LOOP: {
+                const struct chk_step *s = ctx->step;
+                bool own = s && ctx->in_loop && (!strcmp(r.name, "loop") || (s->loop_name && !strcmp(r.name, s->loop_name)));
+                if (own)
+                        break;
+                at_ref(c, n, off, &line, &col);
+                bool is_loop_name = !strcmp(r.name, "loop");
+                for (size_t i = 0; i < c->n_steps && !is_loop_name; i++)
+                        is_loop_name = c->steps[i].loop_name && !strcmp(c->steps[i].loop_name, r.name);
+                if (!is_loop_name) {
+                        chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, 2, NULL,
+                                    "'{{ %s }}' names no loop; '%s' is not the name of any loop in this document", expr,
+                                    r.name);
+                        break;
+                }
+                if (!s || !s->loop || !ctx->in_loop)
+                        chk_diag_at(c, DIAG_ERROR, "ref-loop-outside", line, col, 2, NULL,
+                                    "'{{ %s }}' is used outside a loop; loop variables exist only in the inputs of a "
+                                    "step with a 'loop'",
+                                    expr);
+                else
+                        chk_diag_at(c, DIAG_ERROR, "ref-loop-outside", line, col, 2, NULL,
+                                    "'{{ %s }}' names another step's loop; this step's loop is %s%s%s", expr,
+                                    s->loop_name ? "'" : "", s->loop_name ? s->loop_name : "unnamed (use 'loop')",
+                                    s->loop_name ? "' (or use 'loop')" : "");
+                break;
+        }
+        case REF_CHAIN:
+                check_chain(c, n, off, &r, ctx, expr);
+                break;
+        case _REF_KIND_MAX:
+                break;
+        }
+        ref_free(&r);
+}
+
+void chk_refs_scalar(struct checker *c, const struct ynode *n, const struct chk_ctx *ctx)
+{
+        if (n->kind != YN_SCALAR || !tmpl_has_refs(n->str, n->len))
+                return;
+        struct tmpl t;
+        size_t off;
+        const char *why;
+        if (tmpl_scan(n->str, n->len, &t, &off, &why) < 0) {
+                unsigned line, col;
+                at_ref(c, n, off, &line, &col);
+                chk_diag_at(c, DIAG_ERROR, "ref-syntax", line, col, 2, NULL, "%s", why);
+                return;
+        }
+        for (size_t i = 0; i < t.n; i++)
+                if (t.segs[i].kind == TSEG_REF)
+                        check_one(c, n, t.segs[i].offset, t.segs[i].text, ctx);
+        tmpl_free(&t);
+}
+
+void chk_refs_in(struct checker *c, const struct ynode *n, const struct chk_ctx *ctx)
+{
+        switch (n->kind) {
+        case YN_SCALAR:
+                chk_refs_scalar(c, n, ctx);
+                return;
+        case YN_SEQ:
+                for (size_t i = 0; i < n->n; i++)
+                        chk_refs_in(c, n->items[i], ctx);
+                return;
+        case YN_MAP:
+                for (size_t i = 0; i < n->n; i++)
+                        chk_refs_in(c, n->pairs[i].value, ctx);
+                return;
+        }
+}

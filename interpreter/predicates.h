@@ -1,0 +1,42 @@
+/* predicates.h: the comparison and logical operators of `if` and Assert,
+ * as one table: name, form (which companion keys it takes) and operand
+ * type.  New operators are rows here, not new opcodes or new checker code. */
+#pragma once
+
+#include <stddef.h>
+
+enum pred_form {
+        PF_UNARY,   /* operator: operand                     (stringIsEmpty) */
+        PF_VALUE,   /* operator: baseline + value: x          (stringEquals) */
+        PF_PATH,    /* operator: hash + path: file            (fileMD5Equals) */
+        PF_AND,
+        PF_OR,
+        PF_NOT,
+        _PF_MAX,
+};
+
+enum pred_operand {
+        PO_STRING,  /* compared as text */
+        PO_NUMBER,  /* compared as numbers */
+        PO_REGEX,   /* a regular expression (patternMatches) */
+        PO_PATH,    /* a file or folder path, or a program name */
+        PO_HASH,    /* a hex digest */
+        PO_LOGIC,   /* nested expressions */
+};
+
+struct predicate {
+        const char *name;
+        enum pred_form form;
+        enum pred_operand operand;
+        unsigned hash_hex_len;  /* PO_HASH: expected digits */
+        const char *alias_of;   /* a tolerated spelling of another operator */
+};
+
+extern const struct predicate predicates[];
+extern const size_t n_predicates;
+
+const struct predicate *pred_find(const char *name);
+/* NULL-terminated list of every operator name, for suggestions. */
+const char *const *pred_names(void);
+
+#define PRED_MAX_LOGIC_DEPTH 4

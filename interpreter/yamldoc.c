@@ -1,0 +1,787 @@
+/* yamldoc.c: libyaml events to a yamldoc node tree.  This is the only file
+ * that includes <yaml.h>.  It owns the loading limits (size, depth, alias
+ * expansion), duplicate-key detection, `<<` merge keys, and the mapping
+ * from positions inside scalar values back to source lines and columns. */
+#include "yamldoc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "cleanup.h"
+#include "strbuf.h"
+
+const struct ydoc_limits ydoc_default_limits = {
+        .max_bytes = YDOC_DEFAULT_MAX_BYTES,
+        .max_depth = YDOC_DEFAULT_MAX_DEPTH,
+        .max_alias_nodes = YDOC_DEFAULT_MAX_ALIAS_NODES,
+};
+
+#define TAG_STR "tag:yaml.org,2002:str"
+#define TAG_INT "tag:yaml.org,2002:int"
+#define TAG_FLOAT "tag:yaml.org,2002:float"
+#define TAG_BOOL "tag:yaml.org,2002:bool"
+#define TAG_NULL "tag:yaml.org,2002:null"
+#define TAG_MERGE "tag:yaml.org,2002:merge"
+
+struct anchor {
+        char *name;
+        struct ynode *node;
+};
+
+struct builder {
+        struct ydoc *doc;
+        const struct ydoc_limits *lim;
+        struct diag_list *diags;
+        struct ynode **stack;      /* open collections */
+        unsigned depth;
+        struct anchor *anchors;
+        size_t n_anchors, cap_anchors;
+        size_t alias_nodes;        /* nodes reached through aliases so far */
+        unsigned n_documents;
+        /* A mapping being built collects keys and values alternately. */
+        struct ynode *pending_key[YDOC_DEFAULT_MAX_DEPTH + 2];
+};
+
+static size_t sat_add(size_t a, size_t b)
+{
+        return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static struct ynode *new_node(struct builder *b, enum ynode_kind kind, const yaml_mark_t *start)
+{
+        struct ydoc *d = b->doc;
+        if (d->n_nodes == d->cap_nodes) {
+                d->cap_nodes = d->cap_nodes ? d->cap_nodes * 2 : 64;
+                d->nodes = xrealloc(d->nodes, d->cap_nodes * sizeof *d->nodes);
+        }
+        struct ynode *n = xcalloc(1, sizeof *n);
+        n->kind = kind;
+        n->style = YS_NONE;
+        n->line = (unsigned)start->line + 1;
+        n->column = (unsigned)start->column + 1;
+        n->weight = 1;
+        d->nodes[d->n_nodes++] = n;
+        return n;
+}
+
+static void set_end(struct ynode *n, const yaml_mark_t *end)
+{
+        n->end_line = (unsigned)end->line + 1;
+        n->end_column = (unsigned)end->column + 1;
+}
+
+static void error_at(struct builder *b, const char *code, unsigned line, unsigned column,
+                     const char *help, const char *msg)
+{
+        diag_add(b->diags, DIAG_ERROR, code, b->doc->path, line, column, 1, help, "%s", msg);
+}
+
+static bool register_anchor(struct builder *b, const yaml_char_t *name, struct ynode *n)
+{
+        if (!name)
+                return true;
+        /* A later anchor of the same name shadows the earlier one. */
+        if (b->n_anchors == b->cap_anchors) {
+                b->cap_anchors = b->cap_anchors ? b->cap_anchors * 2 : 8;
+                b->anchors = xrealloc(b->anchors, b->cap_anchors * sizeof *b->anchors);
+        }
+        b->anchors[b->n_anchors++] = (struct anchor){ xstrdup((const char *)name), n };
+        return true;
+}
+
+static struct ynode *find_anchor(struct builder *b, const char *name)
+{
+        for (size_t i = b->n_anchors; i > 0; i--)
+                if (strcmp(b->anchors[i - 1].name, name) == 0)
+                        return b->anchors[i - 1].node;
+        return NULL;
+}
+
+static void seq_push(struct ynode *seq, struct ynode *item)
+{
+        if ((seq->n & (seq->n - 1)) == 0) /* grow at powers of two */
+                seq->items = xrealloc(seq->items, (seq->n ? seq->n * 2 : 4) * sizeof *seq->items);
+        seq->items[seq->n++] = item;
+}
+
+static void map_push(struct ynode *map, struct ynode *key, struct ynode *value)
+{
+        if ((map->n & (map->n - 1)) == 0)
+                map->pairs = xrealloc(map->pairs, (map->n ? map->n * 2 : 4) * sizeof *map->pairs);
+        map->pairs[map->n++] = (struct ypair){ key, value };
+}
+
+static bool is_merge_key(const struct ynode *k)
+{
+        if (k->kind != YN_SCALAR)
+                return false;
+        if (k->tag)
+                return strcmp(k->tag, TAG_MERGE) == 0;
+        return k->style == YS_PLAIN && strcmp(k->str, "<<") == 0;
+}
+
+/* Attaches a finished node to the open collection on top of the stack. */
+static bool attach(struct builder *b, struct ynode *n)
+{
+        if (b->depth == 0) {
+                b->doc->root = n;
+                return true;
+        }
+        struct ynode *top = b->stack[b->depth - 1];
+        top->weight = sat_add(top->weight, n->weight);
+        if (top->kind == YN_SEQ) {
+                seq_push(top, n);
+                return true;
+        }
+        struct ynode **pk = &b->pending_key[b->depth - 1];
+        if (!*pk) {
+                *pk = n;
+                return true;
+        }
+        map_push(top, *pk, n);
+        *pk = NULL;
+        return true;
+}
+
+static int cmp_pair_key(const void *a, const void *b)
+{
+        const struct ypair *x = *(const struct ypair *const *)a, *y = *(const struct ypair *const *)b;
+        int r = strcmp(x->key->str, y->key->str);
+        if (r)
+                return r;
+        /* Keep source order among equal keys. */
+        return x < y ? -1 : x > y;
+}
+
+/* Expands `<<` merge keys and rejects duplicate keys and non-scalar keys. */
+static bool finish_map(struct builder *b, struct ynode *map)
+{
+        bool ok = true;
+        /* Non-scalar keys: a `{{ x }}` at the start of a plain value is read by
+         * YAML as a flow mapping, which is the usual way to get one. */
+        for (size_t i = 0; i < map->n; i++) {
+                struct ynode *k = map->pairs[i].key;
+                if (k->kind == YN_SCALAR)
+                        continue;
+                if (k->kind == YN_MAP && k->flow)
+                        error_at(b, "yaml-unquoted-template", k->line, k->column,
+                                 "quote the whole value: '{{ name }}' or \"{{ name }}\"",
+                                 "a value that starts with '{{' must be quoted; "
+                                 "unquoted, YAML reads it as a nested mapping");
+                else
+                        error_at(b, "wrong-type", k->line, k->column, NULL,
+                                 "expected a scalar mapping key, found a collection");
+                return false;
+        }
+        /* Merge keys: copy pairs of the merged mapping(s) that are not
+         * already present; explicit keys win. */
+        size_t n_merge = 0;
+        for (size_t i = 0; i < map->n; i++)
+                n_merge += is_merge_key(map->pairs[i].key);
+        if (n_merge) {
+                struct ypair *old = map->pairs;
+                size_t n_old = map->n;
+                map->pairs = NULL;
+                map->n = 0;
+                for (size_t i = 0; i < n_old; i++)
+                        if (!is_merge_key(old[i].key))
+                                map_push(map, old[i].key, old[i].value);
+                for (size_t i = 0; i < n_old; i++) {
+                        if (!is_merge_key(old[i].key))
+                                continue;
+                        struct ynode *v = old[i].value;
+                        struct ynode *single[1] = { v };
+                        struct ynode **srcs = v->kind == YN_SEQ ? v->items : single;
+                        size_t n_srcs = v->kind == YN_SEQ ? v->n : 1;
+                        for (size_t s = 0; s < n_srcs; s++) {
+                                if (srcs[s]->kind != YN_MAP) {
+                                        error_at(b, "wrong-type", srcs[s]->line, srcs[s]->column, NULL,
+                                                 "a '<<' merge key needs a mapping or a list of mappings");
+                                        free(old);
+                                        return false;
+                                }
+                                for (size_t j = 0; j < srcs[s]->n; j++)
+                                        if (!yn_pair(map, srcs[s]->pairs[j].key->str))
+                                                map_push(map, srcs[s]->pairs[j].key, srcs[s]->pairs[j].value);
+                        }
+                }
+                free(old);
+        }
+        if (map->n < 2)
+                return ok;
+        /* Duplicate keys: sort pointers by key, then compare neighbours. */
+        struct ypair **sorted = xmalloc(map->n * sizeof *sorted);
+        for (size_t i = 0; i < map->n; i++)
+                sorted[i] = &map->pairs[i];
+        qsort(sorted, map->n, sizeof *sorted, cmp_pair_key);
+        for (size_t i = 1; i < map->n; i++) {
+                if (strcmp(sorted[i - 1]->key->str, sorted[i]->key->str) != 0)
+                        continue;
+                const struct ynode *first = sorted[i - 1]->key, *dup = sorted[i]->key;
+                diag_add(b->diags, DIAG_ERROR, "yaml-duplicate-key", b->doc->path, dup->line,
+                         dup->column, (unsigned)dup->len, NULL,
+                         "duplicate key '%s' in this mapping (first defined at line %u, column %u)",
+                         dup->str, first->line, first->column);
+                ok = false;
+        }
+        free(sorted);
+        return ok;
+}
+
+static enum yscalar_style style_of(yaml_scalar_style_t s)
+{
+        switch (s) {
+        case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+                return YS_SINGLE_QUOTED;
+        case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+                return YS_DOUBLE_QUOTED;
+        case YAML_LITERAL_SCALAR_STYLE:
+                return YS_LITERAL;
+        case YAML_FOLDED_SCALAR_STYLE:
+                return YS_FOLDED;
+        default:
+                return YS_PLAIN;
+        }
+}
+
+static char *expand_tag(const yaml_char_t *tag)
+{
+        if (!tag || strcmp((const char *)tag, "!") == 0)
+                return NULL;
+        return xstrdup((const char *)tag);
+}
+
+/* Handles one event; returns false to stop (a diagnostic was added). */
+static bool on_event(struct builder *b, yaml_event_t *e)
+{
+        struct ynode *n;
+        switch (e->type) {
+        case YAML_STREAM_START_EVENT:
+        case YAML_STREAM_END_EVENT:
+        case YAML_NO_EVENT:
+                return true;
+        case YAML_DOCUMENT_START_EVENT:
+                if (++b->n_documents > 1) {
+                        error_at(b, "yaml-multi-document", (unsigned)e->start_mark.line + 1,
+                                 (unsigned)e->start_mark.column + 1,
+                                 "put each component in its own file",
+                                 "expected one YAML document, found a second one ('---')");
+                        return false;
+                }
+                return true;
+        case YAML_DOCUMENT_END_EVENT:
+                return true;
+        case YAML_SCALAR_EVENT:
+                n = new_node(b, YN_SCALAR, &e->start_mark);
+                set_end(n, &e->end_mark);
+                n->style = style_of(e->data.scalar.style);
+                n->tag = expand_tag(e->data.scalar.tag);
+                n->str = xstrndup((const char *)e->data.scalar.value, e->data.scalar.length);
+                n->len = e->data.scalar.length;
+                register_anchor(b, e->data.scalar.anchor, n);
+                return attach(b, n);
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+                if (b->depth >= b->lim->max_depth) {
+                        char msg[128];
+                        snprintf(msg, sizeof msg,
+                                 "nesting is deeper than %u levels of lists and mappings",
+                                 b->lim->max_depth);
+                        error_at(b, "yaml-too-deep", (unsigned)e->start_mark.line + 1,
+                                 (unsigned)e->start_mark.column + 1, NULL, msg);
+                        return false;
+                }
+                if (e->type == YAML_SEQUENCE_START_EVENT) {
+                        n = new_node(b, YN_SEQ, &e->start_mark);
+                        n->flow = e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+                        n->tag = expand_tag(e->data.sequence_start.tag);
+                        register_anchor(b, e->data.sequence_start.anchor, n);
+                } else {
+                        n = new_node(b, YN_MAP, &e->start_mark);
+                        n->flow = e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
+                        n->tag = expand_tag(e->data.mapping_start.tag);
+                        register_anchor(b, e->data.mapping_start.anchor, n);
+                }
+                n->open = true;
+                b->pending_key[b->depth] = NULL;
+                b->stack[b->depth++] = n;
+                return true;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+                n = b->stack[--b->depth];
+                n->open = false;
+                set_end(n, &e->end_mark);
+                if (n->kind == YN_MAP && !finish_map(b, n))
+                        return false;
+                return attach(b, n);
+        case YAML_ALIAS_EVENT: {
+                const char *name = (const char *)e->data.alias.anchor;
+                unsigned line = (unsigned)e->start_mark.line + 1, col = (unsigned)e->start_mark.column + 1;
+                n = find_anchor(b, name);
+                if (!n) {
+                        char msg[160];
+                        snprintf(msg, sizeof msg, "alias '*%.100s' names no anchor defined before it", name);
+                        error_at(b, "yaml-syntax", line, col, NULL, msg);
+                        return false;
+                }
+                if (n->open) {
+                        error_at(b, "yaml-alias-limit", line, col, NULL,
+                                 "an alias refers to a collection that contains it (a recursive structure)");
+                        return false;
+                }
+                b->alias_nodes = sat_add(b->alias_nodes, n->weight);
+                if (b->alias_nodes > b->lim->max_alias_nodes) {
+                        char msg[160];
+                        snprintf(msg, sizeof msg,
+                                 "aliases expand to more than %zu nodes; refusing a document "
+                                 "that grows this much when expanded",
+                                 b->lim->max_alias_nodes);
+                        error_at(b, "yaml-alias-limit", line, col, NULL, msg);
+                        return false;
+                }
+                return attach(b, n);
+        }
+        }
+        return true;
+}
+
+static void index_lines(struct ydoc *d)
+{
+        size_t n = 1;
+        for (size_t i = 0; i < d->src_len; i++)
+                n += d->src[i] == '\n';
+        d->line_start = xmalloc(n * sizeof *d->line_start);
+        d->n_lines = 0;
+        d->line_start[d->n_lines++] = 0;
+        for (size_t i = 0; i < d->src_len; i++)
+                if (d->src[i] == '\n')
+                        d->line_start[d->n_lines++] = i + 1;
+}
+
+static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list *diags)
+{
+        yaml_parser_t parser;
+        yaml_event_t event;
+        size_t errors_before = diags->n_errors;
+        struct builder b = {
+                .doc = d,
+                .lim = lim,
+                .diags = diags,
+                .stack = xcalloc(lim->max_depth + 1, sizeof(struct ynode *)),
+        };
+        bool ok = true;
+
+        if (lim->max_depth > YDOC_DEFAULT_MAX_DEPTH) {
+                free(b.stack);
+                return -EINVAL;
+        }
+        if (!yaml_parser_initialize(&parser)) {
+                free(b.stack);
+                return -ENOMEM;
+        }
+        yaml_parser_set_input_string(&parser, (const unsigned char *)d->src, d->src_len);
+        for (;;) {
+                if (!yaml_parser_parse(&parser, &event)) {
+                        unsigned line = (unsigned)parser.problem_mark.line + 1;
+                        unsigned col = (unsigned)parser.problem_mark.column + 1;
+                        if (parser.context)
+                                diag_add(diags, DIAG_ERROR, "yaml-syntax", d->path, line, col, 1, NULL,
+                                         "YAML syntax: %s %s (the construct started at line %zu, column %zu)",
+                                         parser.problem ? parser.problem : "error", parser.context,
+                                         parser.context_mark.line + 1, parser.context_mark.column + 1);
+                        else
+                                diag_add(diags, DIAG_ERROR, "yaml-syntax", d->path, line, col, 1, NULL,
+                                         "YAML syntax: %s", parser.problem ? parser.problem : "error");
+                        ok = false;
+                        break;
+                }
+                bool more = event.type != YAML_STREAM_END_EVENT;
+                if (!on_event(&b, &event))
+                        ok = false;
+                yaml_event_delete(&event);
+                if (!ok || !more)
+                        break;
+        }
+        yaml_parser_delete(&parser);
+        for (size_t i = 0; i < b.n_anchors; i++)
+                free(b.anchors[i].name);
+        free(b.anchors);
+        free(b.stack);
+        if (!ok) {
+                d->root = NULL;
+                return -EINVAL;
+        }
+        return diags->n_errors > errors_before ? -EINVAL : 0;
+}
+
+static struct ydoc *new_doc(const char *name)
+{
+        struct ydoc *d = xcalloc(1, sizeof *d);
+        d->path = xstrdup(name);
+        return d;
+}
+
+static int load(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list *diags)
+{
+        index_lines(d);
+        if (d->src_len > lim->max_bytes) {
+                diag_add(diags, DIAG_ERROR, "yaml-too-large", d->path, 0, 0, 1, NULL,
+                         "document is %zu bytes; the limit is %zu bytes", d->src_len, lim->max_bytes);
+                return -EFBIG;
+        }
+        if (memchr(d->src, 0, d->src_len)) {
+                diag_add(diags, DIAG_ERROR, "yaml-syntax", d->path, 0, 0, 1, NULL,
+                         "document contains a NUL byte; expected UTF-8 text");
+                return -EINVAL;
+        }
+        return parse(d, lim, diags);
+}
+
+int ydoc_load_buffer(const char *name, const char *buf, size_t len, const struct ydoc_limits *lim,
+                     struct ydoc **ret_doc, struct diag_list *diags)
+{
+        struct ydoc *d = new_doc(name);
+        d->src = xstrndup(buf, len);
+        d->src_len = len;
+        int r = load(d, lim ? lim : &ydoc_default_limits, diags);
+        if (ret_doc)
+                *ret_doc = d;
+        else
+                ydoc_free(d);
+        return r;
+}
+
+int ydoc_load_file(const char *path, const struct ydoc_limits *lim, struct ydoc **ret_doc,
+                   struct diag_list *diags)
+{
+        if (!lim)
+                lim = &ydoc_default_limits;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                int e = errno;
+                diag_add(diags, DIAG_ERROR, "file", path, 0, 0, 1, NULL, "cannot read the document: %s",
+                         strerror(e));
+                return -e;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                diag_add(diags, DIAG_ERROR, "file", path, 0, 0, 1, NULL,
+                         "cannot read the document: not a regular file");
+                return -EISDIR;
+        }
+        struct ydoc *d = new_doc(path);
+        /* Read at most one byte past the limit: enough to know it is too big. */
+        size_t cap = (size_t)st.st_size < lim->max_bytes ? (size_t)st.st_size + 1 : lim->max_bytes + 1;
+        d->src = xmalloc(cap + 1);
+        size_t len = 0;
+        for (;;) {
+                if (len == cap) {
+                        if (cap > lim->max_bytes)
+                                break;
+                        cap = cap * 2 > lim->max_bytes + 1 ? lim->max_bytes + 1 : cap * 2;
+                        d->src = xrealloc(d->src, cap + 1);
+                }
+                ssize_t k = read(fd, d->src + len, cap - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int e = errno;
+                        diag_add(diags, DIAG_ERROR, "file", path, 0, 0, 1, NULL,
+                                 "cannot read the document: %s", strerror(e));
+                        ydoc_free(d);
+                        return -e;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t)k;
+        }
+        d->src[len] = 0;
+        d->src_len = len;
+        int r = load(d, lim, diags);
+        if (ret_doc)
+                *ret_doc = d;
+        else
+                ydoc_free(d);
+        return r;
+}
+
+struct ydoc *ydoc_free(struct ydoc *d)
+{
+        if (!d)
+                return NULL;
+        for (size_t i = 0; i < d->n_nodes; i++) {
+                struct ynode *n = d->nodes[i];
+                free(n->tag);
+                free(n->str);
+                free(n->items);
+                free(n->pairs);
+                free(n);
+        }
+        free(d->nodes);
+        free(d->line_start);
+        free(d->src);
+        free(d->path);
+        free(d);
+        return NULL;
+}
+
+/* Byte offset in the source of a 1-based (line, character column). */
+static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column)
+{
+        if (line == 0 || line > d->n_lines)
+                return d->src_len;
+        size_t i = d->line_start[line - 1];
+        for (unsigned c = 1; c < column && i < d->src_len && d->src[i] != '\n'; c++) {
+                i++;
+                while (i < d->src_len && ((unsigned char)d->src[i] & 0xC0) == 0x80)
+                        i++;
+        }
+        return i;
+}
+
+static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line, unsigned *col)
+{
+        size_t lo = 0, hi = d->n_lines;
+        while (hi - lo > 1) {
+                size_t mid = (lo + hi) / 2;
+                if (d->line_start[mid] <= off)
+                        lo = mid;
+                else
+                        hi = mid;
+        }
+        *line = (unsigned)lo + 1;
+        unsigned c = 1;
+        for (size_t i = d->line_start[lo]; i < off; i++)
+                if (((unsigned char)d->src[i] & 0xC0) != 0x80)
+                        c++;
+        *col = c;
+}
+
+static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t k)
+{
+        for (size_t i = 0; i + k <= n; i++)
+                if (memcmp(hay + i, needle, k) == 0)
+                        return hay + i;
+        return NULL;
+}
+
+void ydoc_locate_in_scalar(const struct ydoc *d, const struct ynode *s, size_t offset,
+                           unsigned *ret_line, unsigned *ret_column)
+{
+        *ret_line = s->line;
+        *ret_column = s->column;
+        if (s->kind != YN_SCALAR || offset > s->len)
+                return;
+        /* A value and its source differ by quoting, escapes, folding and
+         * indentation, but a "{{" survives all of them.  Count which "{{"
+         * of the value the offset is at, and find the same one in the source
+         * text of the scalar.  Other offsets are matched by the text that
+         * follows them, up to 8 bytes. */
+        size_t start = source_offset(d, s->line, s->column);
+        size_t end = s->end_line ? source_offset(d, s->end_line, s->end_column) : d->src_len;
+        if (end > d->src_len || end < start)
+                end = d->src_len;
+        const char *needle = s->str + offset;
+        size_t k = s->len - offset < 8 ? s->len - offset : 8;
+        const char *nl = memchr(needle, '\n', k);
+        if (nl)
+                k = (size_t)(nl - needle);
+        if (k == 0)
+                return;
+        unsigned nth = 0;
+        for (const char *p = s->str; (p = find_bytes(p, (size_t)(s->str + offset - p), needle, k)); p++)
+                nth++;
+        const char *q = d->src + start;
+        for (unsigned i = 0; i <= nth; i++) {
+                const char *hit = find_bytes(q, (size_t)(d->src + end - q), needle, k);
+                if (!hit)
+                        return;
+                if (i == nth) {
+                        offset_to_position(d, (size_t)(hit - d->src), ret_line, ret_column);
+                        return;
+                }
+                q = hit + 1;
+        }
+}
+
+const struct ypair *yn_pair(const struct ynode *map, const char *key)
+{
+        if (!map || map->kind != YN_MAP)
+                return NULL;
+        for (size_t i = 0; i < map->n; i++)
+                if (map->pairs[i].key->kind == YN_SCALAR && strcmp(map->pairs[i].key->str, key) == 0)
+                        return &map->pairs[i];
+        return NULL;
+}
+
+const struct ynode *yn_get(const struct ynode *map, const char *key)
+{
+        const struct ypair *p = yn_pair(map, key);
+        return p ? p->value : NULL;
+}
+
+bool yn_is_quoted(const struct ynode *n)
+{
+        return n && n->kind == YN_SCALAR && n->style != YS_PLAIN;
+}
+
+static bool tagged(const struct ynode *n, const char *tag)
+{
+        return n->tag && strcmp(n->tag, tag) == 0;
+}
+
+bool yn_is_null(const struct ynode *n)
+{
+        if (!n)
+                return true;
+        if (n->kind != YN_SCALAR)
+                return false;
+        if (n->tag)
+                return tagged(n, TAG_NULL);
+        if (n->style != YS_PLAIN)
+                return false;
+        return n->len == 0 || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
+               !strcmp(n->str, "Null") || !strcmp(n->str, "NULL");
+}
+
+bool yn_as_bool(const struct ynode *n, bool *ret)
+{
+        if (!n || n->kind != YN_SCALAR || (n->style != YS_PLAIN && !tagged(n, TAG_BOOL)))
+                return false;
+        if (n->tag && !tagged(n, TAG_BOOL))
+                return false;
+        static const char *const t[] = { "true", "True", "TRUE" };
+        static const char *const f[] = { "false", "False", "FALSE" };
+        for (size_t i = 0; i < 3; i++) {
+                if (!strcmp(n->str, t[i])) {
+                        *ret = true;
+                        return true;
+                }
+                if (!strcmp(n->str, f[i])) {
+                        *ret = false;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* Parses a whole string as a decimal integer (optional sign). */
+static bool parse_int(const char *s, long long *ret)
+{
+        const char *p = s;
+        if (*p == '+' || *p == '-')
+                p++;
+        if (!*p)
+                return false;
+        for (const char *q = p; *q; q++)
+                if (*q < '0' || *q > '9')
+                        return false;
+        errno = 0;
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end)
+                return false;
+        *ret = v;
+        return true;
+}
+
+bool yn_as_int(const struct ynode *n, long long *ret)
+{
+        if (!n || n->kind != YN_SCALAR)
+                return false;
+        if (n->tag && !tagged(n, TAG_INT))
+                return false;
+        if (n->style != YS_PLAIN && !n->tag)
+                return false;
+        return parse_int(n->str, ret);
+}
+
+/* The float forms of YAML's core schema. */
+static bool parse_float(const char *s, double *ret)
+{
+        const char *p = s;
+        if (*p == '+' || *p == '-')
+                p++;
+        bool digits = false, dot = false;
+        for (; *p; p++) {
+                if (*p >= '0' && *p <= '9')
+                        digits = true;
+                else if (*p == '.' && !dot)
+                        dot = true;
+                else
+                        break;
+        }
+        if (!digits)
+                return false;
+        if (*p == 'e' || *p == 'E') {
+                p++;
+                if (*p == '+' || *p == '-')
+                        p++;
+                if (*p < '0' || *p > '9')
+                        return false;
+                while (*p >= '0' && *p <= '9')
+                        p++;
+        }
+        if (*p)
+                return false;
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (*end)
+                return false;
+        *ret = v;
+        return true;
+}
+
+bool yn_as_number(const struct ynode *n, double *ret)
+{
+        if (!n || n->kind != YN_SCALAR)
+                return false;
+        if (n->tag && !tagged(n, TAG_INT) && !tagged(n, TAG_FLOAT))
+                return false;
+        if (n->style != YS_PLAIN && !n->tag)
+                return false;
+        return parse_float(n->str, ret);
+}
+
+bool yn_is_string(const struct ynode *n)
+{
+        if (!n || n->kind != YN_SCALAR)
+                return false;
+        if (n->tag)
+                return tagged(n, TAG_STR);
+        if (n->style != YS_PLAIN)
+                return true;
+        bool b;
+        double d;
+        return !yn_is_null(n) && !yn_as_bool(n, &b) && !yn_as_number(n, &d);
+}
+
+const char *yn_describe(const struct ynode *n)
+{
+        bool b;
+        long long i;
+        double d;
+        if (!n)
+                return "nothing";
+        if (n->kind == YN_MAP)
+                return "a mapping";
+        if (n->kind == YN_SEQ)
+                return "a list";
+        if (yn_is_null(n))
+                return "null";
+        if (yn_as_bool(n, &b))
+                return "a boolean";
+        if (yn_as_int(n, &i))
+                return "an integer";
+        if (yn_as_number(n, &d))
+                return "a number";
+        return "a string";
+}

@@ -1,0 +1,111 @@
+/* yamldoc.h: a YAML document as a tree of nodes that remember where they
+ * came from.  Built from libyaml's events by yamldoc.c, the only file that
+ * includes <yaml.h>.  Every node keeps its 1-based line and column; scalars
+ * keep their style and explicit tag, because `1.0`, `"1.0"` and `1` differ.
+ * Duplicate keys, excessive size, depth and alias expansion are rejected
+ * while loading, each with its own diagnostic.  Aliases are shared, not
+ * copied: the tree is a DAG without cycles. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+
+enum ynode_kind {
+        YN_SCALAR,
+        YN_MAP,
+        YN_SEQ,
+};
+
+enum yscalar_style {
+        YS_PLAIN,
+        YS_SINGLE_QUOTED,
+        YS_DOUBLE_QUOTED,
+        YS_LITERAL,
+        YS_FOLDED,
+        YS_NONE, /* collections */
+};
+
+struct ynode;
+
+struct ypair {
+        struct ynode *key;
+        struct ynode *value;
+};
+
+struct ynode {
+        enum ynode_kind kind;
+        enum yscalar_style style;
+        bool flow;                /* collection written in flow style ([...], {...}) */
+        unsigned line, column;    /* 1-based start */
+        unsigned end_line, end_column;
+        char *tag;                /* explicit tag ("tag:yaml.org,2002:str") or NULL */
+        char *str;                /* scalar value, NUL-terminated */
+        size_t len;               /* scalar length in bytes */
+        size_t n;                 /* items or pairs */
+        struct ynode **items;     /* YN_SEQ */
+        struct ypair *pairs;      /* YN_MAP */
+        size_t weight;            /* nodes in the subtree, aliases expanded (saturating) */
+        bool open;                /* still being built (guards recursive aliases) */
+};
+
+struct ydoc_limits {
+        size_t max_bytes;        /* document size */
+        unsigned max_depth;      /* nesting of collections */
+        size_t max_alias_nodes;  /* nodes reachable through aliases, summed */
+};
+
+#define YDOC_DEFAULT_MAX_BYTES (1024u * 1024u)
+#define YDOC_DEFAULT_MAX_DEPTH 64u
+#define YDOC_DEFAULT_MAX_ALIAS_NODES 100000u
+
+extern const struct ydoc_limits ydoc_default_limits;
+
+struct ydoc {
+        char *path;              /* as given, for diagnostics */
+        char *src;               /* the whole text, NUL-terminated */
+        size_t src_len;
+        struct ynode *root;      /* NULL for an empty document */
+        struct ynode **nodes;    /* every node owned by this document */
+        size_t n_nodes, cap_nodes;
+        size_t *line_start;      /* byte offset of each line */
+        size_t n_lines;
+};
+
+/* Loads and parses a file.  Returns 0 and the document, or a negative errno
+ * (-EIO style for read failures, -EINVAL for documents with errors) after
+ * adding diagnostics.  On a YAML error the document is still returned (with
+ * its source, so diagnostics can quote it) when ret_doc is given. */
+int ydoc_load_file(const char *path, const struct ydoc_limits *lim,
+                   struct ydoc **ret_doc, struct diag_list *diags);
+
+/* The same for a buffer in memory; `name` is used in diagnostics. */
+int ydoc_load_buffer(const char *name, const char *buf, size_t len,
+                     const struct ydoc_limits *lim, struct ydoc **ret_doc,
+                     struct diag_list *diags);
+
+struct ydoc *ydoc_free(struct ydoc *doc);
+
+/* Locates byte `offset` of a scalar's value in the source, so a diagnostic
+ * can point inside a string (at a `{{`, say).  Falls back to the scalar's
+ * start when the text cannot be matched. */
+void ydoc_locate_in_scalar(const struct ydoc *doc, const struct ynode *scalar,
+                           size_t offset, unsigned *ret_line, unsigned *ret_column);
+
+/* Map lookup by key text; NULL if absent. */
+const struct ypair *yn_pair(const struct ynode *map, const char *key);
+const struct ynode *yn_get(const struct ynode *map, const char *key);
+
+/* Scalar resolution, as YAML's core schema (and Go's YAML readers) do it for
+ * plain scalars.  Quoted scalars are strings unless explicitly tagged. */
+bool yn_is_null(const struct ynode *n);
+bool yn_is_string(const struct ynode *n);   /* a scalar that resolves to a string */
+bool yn_as_bool(const struct ynode *n, bool *ret);   /* plain true/false only */
+bool yn_as_int(const struct ynode *n, long long *ret);
+bool yn_as_number(const struct ynode *n, double *ret);
+bool yn_is_quoted(const struct ynode *n);
+
+/* "a mapping", "a list", "a string", "an integer", "a number", "a boolean",
+ * "null": what the document wrote, for messages. */
+const char *yn_describe(const struct ynode *n);
