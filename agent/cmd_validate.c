@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "action_spec.h"
-#include "check.h"
+#include "checker.h"
 #include "commands.h"
 #include "options.h"
 #include "strbuf.h"

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "action_spec.h"
-#include "check.h"
+#include "checker.h"
 
 /* What the checker learned about one step, in document order. */
 struct chk_step {

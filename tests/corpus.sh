@@ -1,1 +1,64 @@
-#!/bin/sh
+#!/bin/bash
+# corpus.sh: every real component document in ../shared/corpus/public must
+# validate unchanged (on Linux, or on Windows for Windows documents),
+# except the ones its README lists as invalid, which must fail for the
+# stated reason.  The corpus is read in place, never copied.  TAP output.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+OPENTOE=${OPENTOE:-$top_srcdir/opentoe}
+corpus=${OPENTOE_CORPUS:-$top_srcdir/../shared/corpus/public}
+if [ ! -d "$corpus" ]; then
+        echo "1..1"
+        echo "not ok 1 - corpus not found at $corpus (set OPENTOE_CORPUS)"
+        exit 0
+fi
+# The documents the corpus README lists as invalid, with the diagnostic
+# code that gives the README's reason.
+declare -A invalid=(
+        [aws-samples__amazon-ec2-image-builder-samples__chef-recipe-windows.yml]=yaml-syntax
+        [JamesWoolfenden__terraform-aws-imagebuilder__examplea-component.yml]=wrong-type
+        [aws__aws-parallelcluster__custom-script.yml]=ref-undeclared
+)
+files=("$corpus"/*.yml "$corpus"/*.yaml "$corpus"/*.json)
+docs=()
+for f in "${files[@]}"; do [ -f "$f" ] && docs+=("$f"); done
+echo "1..$(( ${#docs[@]} + 1 ))"
+n=0
+for f in "${docs[@]}"; do
+        n=$((n + 1))
+        base=$(basename "$f")
+        if [ -n "${invalid[$base]:-}" ]; then
+                out=$("$OPENTOE" validate "$f" 2>&1); rc=$?
+                if [ $rc = 1 ] && echo "$out" | grep -q "\[${invalid[$base]}\]\$"; then
+                        echo "ok $n - $base is rejected [${invalid[$base]}]"
+                else
+                        echo "not ok $n - $base should be rejected with [${invalid[$base]}] (exit $rc)"
+                        echo "$out" | head -n 10 | sed 's/^/# /'
+                fi
+                continue
+        fi
+        platform=linux
+        out=$("$OPENTOE" validate --os-platforms linux "$f" 2>&1); rc=$?
+        if [ $rc != 0 ]; then
+                platform=windows
+                out=$("$OPENTOE" validate --os-platforms windows "$f" 2>&1); rc=$?
+        fi
+        if [ $rc = 0 ]; then
+                echo "ok $n - $base validates ($platform)"
+        else
+                echo "not ok $n - $base does not validate"
+                echo "$out" | head -n 10 | sed 's/^/# /'
+        fi
+done
+# All at once, as one invocation: every valid Linux document in one call.
+n=$((n + 1))
+linux_docs=()
+for f in "${docs[@]}"; do
+        [ -n "${invalid[$(basename "$f")]:-}" ] && continue
+        "$OPENTOE" validate --os-platforms linux "$f" >/dev/null 2>&1 && linux_docs+=("$f")
+done
+if "$OPENTOE" validate --os-platforms linux "${linux_docs[@]}" >/dev/null 2>&1; then
+        echo "ok $n - ${#linux_docs[@]} Linux documents validate in one call"
+else
+        echo "not ok $n - validating the Linux documents in one call failed"
+fi

@@ -1,1 +1,85 @@
-#!/bin/sh
+#!/bin/bash
+# run-cases.sh: the data-driven cases under tests/cases/<suite>/<case>/.
+# Each case runs the binary in its own directory and compares standard
+# output and exit status with expected.out and expected.status; the
+# hand-written `expect` file is then checked against the diagnostics, so a
+# regenerated golden file cannot drop the diagnostic a case is about.
+#
+#   tests/run-cases.sh [--update] [SUITE/CASE...]
+#
+# TAP output; --update rewrites the golden files from the current binary.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+OPENTOE=${OPENTOE:-$top_builddir/opentoe}
+AWSTOE=$(dirname "$OPENTOE")/awstoe
+update=0
+if [ "${1:-}" = --update ]; then update=1; shift; fi
+
+cases=()
+if [ $# -gt 0 ]; then
+        for c in "$@"; do cases+=("$top_srcdir/tests/cases/$c"); done
+else
+        for c in "$top_srcdir"/tests/cases/validate/*/; do cases+=("${c%/}"); done
+fi
+echo "1..${#cases[@]}"
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+n=0
+for dir in "${cases[@]}"; do
+        n=$((n + 1))
+        name=${dir#"$top_srcdir"/tests/cases/}
+        args="validate input.yml"
+        [ -f "$dir/args" ] && args=$(head -n 1 "$dir/args")
+        bin=$OPENTOE
+        read -r -a argv <<< "$args"
+        if [ "${argv[0]}" = awstoe ]; then bin=$AWSTOE; argv=("${argv[@]:1}"); fi
+        (cd "$dir" && "$bin" "${argv[@]}" > "$scratch/out" 2> "$scratch/err"); status=$?
+        if [ $update = 1 ]; then
+                cp "$scratch/out" "$dir/expected.out"
+                echo "$status" > "$dir/expected.status"
+                if [ -s "$scratch/err" ]; then cp "$scratch/err" "$dir/expected.err"; else rm -f "$dir/expected.err"; fi
+        fi
+        why=""
+        if ! cmp -s "$scratch/out" "$dir/expected.out"; then
+                why="standard output differs from expected.out"
+                diff -u "$dir/expected.out" "$scratch/out" | head -n 40 | sed 's/^/# /'
+        elif [ "$status" != "$(cat "$dir/expected.status" 2>/dev/null)" ]; then
+                why="exit status $status, expected $(cat "$dir/expected.status" 2>/dev/null)"
+        elif [ -f "$dir/expected.err" ] && ! cmp -s "$scratch/err" "$dir/expected.err"; then
+                why="standard error differs from expected.err"
+                diff -u "$dir/expected.err" "$scratch/err" | head -n 20 | sed 's/^/# /'
+        elif [ ! -f "$dir/expected.err" ] && [ -s "$scratch/err" ] && [ "$status" != 2 ]; then
+                why="unexpected standard error: $(head -n 1 "$scratch/err")"
+        fi
+        # The diagnostics the case was written for, checked in text form.
+        if [ -z "$why" ] && [ -f "$dir/expect" ]; then
+                text_argv=("${argv[@]}")
+                if [ "$bin" = "$AWSTOE" ] || printf '%s\n' "${argv[@]}" | grep -qx -- '--format\|--format=json'; then
+                        text_argv+=(--format text)
+                fi
+                (cd "$dir" && "$OPENTOE" "${text_argv[@]}" > "$scratch/text" 2>&1)
+                found=$(grep -cE '^[^ ].*:[0-9]+:[0-9]+: (error|warning): |^[^ ][^:]*: (error|warning): ' "$scratch/text")
+                want=0
+                while read -r sev pos code; do
+                        [ -z "$sev" ] && continue
+                        case $sev in
+                        valid) [ "$status" = 0 ] || why="expected a valid document, exit status $status" ;;
+                        usage) [ "$status" = 2 ] || why="expected a usage error (exit 2), got $status" ;;
+                        error|warning)
+                                want=$((want + 1))
+                                if [ "$pos" = "?:?" ]; then pat=": $sev: .*\[$code\]\$"
+                                else pat=":$pos: $sev: .*\[$code\]\$"; fi
+                                grep -q -- "$pat" "$scratch/text" || why="${why:+$why; }no $sev at $pos [$code]"
+                                ;;
+                        *) why="bad line in expect: $sev $pos $code" ;;
+                        esac
+                done < "$dir/expect"
+                if [ -z "$why" ] && [ "$found" != "$want" ]; then
+                        why="$found diagnostics reported, expect lists $want"
+                fi
+                [ -n "$why" ] && sed 's/^/# /' "$scratch/text" | head -n 30
+        fi
+        if [ -z "$why" ]; then echo "ok $n - $name"; else echo "not ok $n - $name: $why"; fi
+done

@@ -1,4 +1,4 @@
-/* check.h: every static rule of a schemaVersion 1.0 component document.
+/* checker.h: every static rule of a schemaVersion 1.0 component document.
  * check_document walks a yamldoc tree and reports what is wrong through
  * diagnostics; it never stops at the first problem.  The compiler (a later
  * stage) runs it first and only compiles documents without errors. */
