@@ -250,7 +250,7 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                         diag_add(&diags, DIAG_ERROR, "file", docs[i], 0, 0, 1, NULL,
                                  "documents from S3 or Image Builder ARNs are not supported by this build yet; "
                                  "download the document and validate the local file");
-                else if (ydoc_load_file(docs[i], NULL, &r[i].doc, &diags) >= 0)
+                else if (ydoc_load_file(docs[i], NULL, &r[i].doc, &diags) >= 0 || (r[i].doc && r[i].doc->root))
                         check_document(r[i].doc, &copts, &diags);
                 diag_sort(&diags, r[i].first);
                 r[i].end = diags.n;

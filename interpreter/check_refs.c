@@ -55,7 +55,7 @@ static size_t n_entries(const struct chk_step *s)
         return 1;
 }
 
-static void check_chain(struct checker *c, const struct ynode *n, size_t off, const struct ref *r,
+static void check_chain(struct checker *c, const struct ynode *n, size_t off, unsigned span, const struct ref *r,
                         const struct chk_ctx *ctx, const char *expr)
 {
         unsigned line, col;
@@ -63,13 +63,13 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, co
         const struct chk_step *t = find_step(c, r->phase, r->step);
         if (!t) {
                 _cleanup_free_ char *help = suggest_step(c, r->phase, r->step);
-                chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, 2, help,
+                chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, span, help,
                             "'{{ %s }}' refers to step '%s' of phase '%s', which this document does not define", expr,
                             r->step, r->phase);
                 return;
         }
         if (ctx->step && t >= ctx->step) {
-                chk_diag_at(c, DIAG_ERROR, "ref-chain-order", line, col, 2, NULL,
+                chk_diag_at(c, DIAG_ERROR, "ref-chain-order", line, col, span, NULL,
                             t == ctx->step ? "'{{ %s }}' refers to its own step; a step can only use inputs and outputs "
                                              "of steps that ran before it"
                                            : "'{{ %s }}' refers to step '%s.%s', which runs later (line %u); a step can "
@@ -81,7 +81,7 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, co
                 return; /* its action is unknown, already reported */
         size_t entries = r->outputs ? (t->action->shape == SHAPE_LIST ? n_entries(t) : 1) : n_entries(t);
         if (r->index >= 0 && (size_t)r->index >= entries) {
-                chk_diag_at(c, DIAG_ERROR, r->outputs ? "ref-chain-output" : "ref-chain-input", line, col, 2, NULL,
+                chk_diag_at(c, DIAG_ERROR, r->outputs ? "ref-chain-output" : "ref-chain-input", line, col, span, NULL,
                             "'{{ %s }}' uses index %ld, but step '%s' has %zu %s entr%s (indexes start at 0)", expr,
                             r->index, t->name, entries, r->outputs ? "output" : "input", entries == 1 ? "y" : "ies");
                 return;
@@ -97,11 +97,11 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, co
                 if (sug)
                         snprintf(help, sizeof help, "did you mean '%s'?", sug);
                 if (outs.len)
-                        chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, 2, sug ? help : NULL,
+                        chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, span, sug ? help : NULL,
                                     "'{{ %s }}': %s has no output '%s'; its outputs are: %s", expr, t->action->name, r->key,
                                     sb_str(&outs));
                 else
-                        chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, 2, NULL,
+                        chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, span, NULL,
                                     "'{{ %s }}': %s produces no outputs", expr, t->action->name);
                 sb_free(&outs);
                 return;
@@ -127,19 +127,20 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, co
         char help[128];
         if (sug)
                 snprintf(help, sizeof help, "did you mean '%s'?", sug);
-        chk_diag_at(c, DIAG_ERROR, "ref-chain-input", line, col, 2, sug ? help : NULL,
+        chk_diag_at(c, DIAG_ERROR, "ref-chain-input", line, col, span, sug ? help : NULL,
                     "'{{ %s }}': step '%s' has no input '%s'%s", expr, t->name, r->key,
                     f ? " (it is optional and was not given)" : "");
 }
 
-static void check_one(struct checker *c, const struct ynode *n, size_t off, const char *expr, const struct chk_ctx *ctx)
+static void check_one(struct checker *c, const struct ynode *n, size_t off, unsigned span, const char *expr,
+                      const struct chk_ctx *ctx)
 {
         struct ref r;
         const char *why;
         unsigned line, col;
         if (ref_parse(expr, &r, &why) < 0) {
                 at_ref(c, n, off, &line, &col);
-                chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, 2, NULL, "'{{ %s }}' is not a reference: %s",
+                chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, span, NULL, "'{{ %s }}' is not a reference: %s",
                             expr, why);
                 return;
         }
@@ -162,7 +163,7 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, cons
                 else
                         snprintf(help, sizeof help, "declare it under 'parameters' or 'constants'");
                 at_ref(c, n, off, &line, &col);
-                chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, 2, help,
+                chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, span, help,
                             "'{{ %s }}' names no parameter or constant of this document", expr);
                 free(names);
                 break;
@@ -177,25 +178,25 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, cons
                 for (size_t i = 0; i < c->n_steps && !is_loop_name; i++)
                         is_loop_name = c->steps[i].loop_name && !strcmp(c->steps[i].loop_name, r.name);
                 if (!is_loop_name) {
-                        chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, 2, NULL,
+                        chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, span, NULL,
                                     "'{{ %s }}' names no loop; '%s' is not the name of any loop in this document", expr,
                                     r.name);
                         break;
                 }
                 if (!s || !s->loop || !ctx->in_loop)
-                        chk_diag_at(c, DIAG_ERROR, "ref-loop-outside", line, col, 2, NULL,
+                        chk_diag_at(c, DIAG_ERROR, "ref-loop-outside", line, col, span, NULL,
                                     "'{{ %s }}' is used outside a loop; loop variables exist only in the inputs of a "
                                     "step with a 'loop'",
                                     expr);
                 else
-                        chk_diag_at(c, DIAG_ERROR, "ref-loop-outside", line, col, 2, NULL,
+                        chk_diag_at(c, DIAG_ERROR, "ref-loop-outside", line, col, span, NULL,
                                     "'{{ %s }}' names another step's loop; this step's loop is %s%s%s", expr,
                                     s->loop_name ? "'" : "", s->loop_name ? s->loop_name : "unnamed (use 'loop')",
                                     s->loop_name ? "' (or use 'loop')" : "");
                 break;
         }
         case REF_CHAIN:
-                check_chain(c, n, off, &r, ctx, expr);
+                check_chain(c, n, off, span, &r, ctx, expr);
                 break;
         case _REF_KIND_MAX:
                 break;
@@ -218,7 +219,7 @@ void chk_refs_scalar(struct checker *c, const struct ynode *n, const struct chk_
         }
         for (size_t i = 0; i < t.n; i++)
                 if (t.segs[i].kind == TSEG_REF)
-                        check_one(c, n, t.segs[i].offset, t.segs[i].text, ctx);
+                        check_one(c, n, t.segs[i].offset, (unsigned)t.segs[i].len, t.segs[i].text, ctx);
         tmpl_free(&t);
 }
 

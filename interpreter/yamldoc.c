@@ -49,6 +49,8 @@ struct builder {
         struct ynode *pending_key[YDOC_DEFAULT_MAX_DEPTH + 2];
 };
 
+static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column);
+
 static size_t sat_add(size_t a, size_t b)
 {
         return a > SIZE_MAX - b ? SIZE_MAX : a + b;
@@ -160,24 +162,38 @@ static int cmp_pair_key(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
-/* Expands `<<` merge keys and rejects duplicate keys and non-scalar keys. */
+/* Expands `<<` merge keys and rejects duplicate keys and non-scalar keys.
+ * Returns false only when loading cannot go on; a duplicate key is
+ * reported and loading continues, so later problems are found too. */
 static bool finish_map(struct builder *b, struct ynode *map)
 {
-        bool ok = true;
         /* Non-scalar keys: a `{{ x }}` at the start of a plain value is read by
          * YAML as a flow mapping, which is the usual way to get one. */
         for (size_t i = 0; i < map->n; i++) {
                 struct ynode *k = map->pairs[i].key;
                 if (k->kind == YN_SCALAR)
                         continue;
-                if (k->kind == YN_MAP && k->flow)
-                        error_at(b, "yaml-unquoted-template", k->line, k->column,
+                if (k->kind == YN_MAP && k->flow && map->flow && map->n == 1) {
+                        error_at(b, "yaml-unquoted-template", map->line, map->column,
                                  "quote the whole value: '{{ name }}' or \"{{ name }}\"",
                                  "a value that starts with '{{' must be quoted; "
                                  "unquoted, YAML reads it as a nested mapping");
-                else
-                        error_at(b, "wrong-type", k->line, k->column, NULL,
-                                 "expected a scalar mapping key, found a collection");
+                        /* Go on as if it had been quoted, so the rest of the
+                         * document is still checked. */
+                        size_t from = source_offset(b->doc, map->line, map->column);
+                        size_t to = source_offset(b->doc, map->end_line, map->end_column);
+                        if (to < from || to > b->doc->src_len)
+                                to = from;
+                        map->kind = YN_SCALAR;
+                        map->style = YS_PLAIN;
+                        map->flow = false;
+                        map->str = xstrndup(b->doc->src + from, to - from);
+                        map->len = to - from;
+                        map->weight = 1;
+                        return true;
+                }
+                error_at(b, "wrong-type", k->line, k->column, NULL,
+                         "expected a scalar mapping key, found a collection");
                 return false;
         }
         /* Merge keys: copy pairs of the merged mapping(s) that are not
@@ -215,7 +231,7 @@ static bool finish_map(struct builder *b, struct ynode *map)
                 free(old);
         }
         if (map->n < 2)
-                return ok;
+                return true;
         /* Duplicate keys: sort pointers by key, then compare neighbours. */
         struct ypair **sorted = xmalloc(map->n * sizeof *sorted);
         for (size_t i = 0; i < map->n; i++)
@@ -229,10 +245,9 @@ static bool finish_map(struct builder *b, struct ynode *map)
                          dup->column, (unsigned)dup->len, NULL,
                          "duplicate key '%s' in this mapping (first defined at line %u, column %u)",
                          dup->str, first->line, first->column);
-                ok = false;
         }
         free(sorted);
-        return ok;
+        return true;
 }
 
 static enum yscalar_style style_of(yaml_scalar_style_t s)

@@ -76,7 +76,9 @@ struct ydoc {
 /* Loads and parses a file.  Returns 0 and the document, or a negative errno
  * (-EIO style for read failures, -EINVAL for documents with errors) after
  * adding diagnostics.  On a YAML error the document is still returned (with
- * its source, so diagnostics can quote it) when ret_doc is given. */
+ * its source, so diagnostics can quote it) when ret_doc is given; its root
+ * is kept when loading could go on past the problem (a duplicate key, an
+ * unquoted `{{`), so the rest of the document can still be checked. */
 int ydoc_load_file(const char *path, const struct ydoc_limits *lim,
                    struct ydoc **ret_doc, struct diag_list *diags);
 
