@@ -173,7 +173,8 @@ static bool finish_map(struct builder *b, struct ynode *map)
                 struct ynode *k = map->pairs[i].key;
                 if (k->kind == YN_SCALAR)
                         continue;
-                if (k->kind == YN_MAP && k->flow && map->flow && map->n == 1) {
+                if (k->kind == YN_MAP && k->flow && map->flow && map->n == 1 && yn_is_null(map->pairs[0].value) &&
+                    k->n == 1 && yn_is_null(k->pairs[0].value)) {
                         error_at(b, "yaml-unquoted-template", map->line, map->column,
                                  "quote the whole value: '{{ name }}' or \"{{ name }}\"",
                                  "a value that starts with '{{' must be quoted; "
@@ -190,6 +191,7 @@ static bool finish_map(struct builder *b, struct ynode *map)
                         map->str = xstrndup(b->doc->src + from, to - from);
                         map->len = to - from;
                         map->weight = 1;
+                        map->n = 0;
                         return true;
                 }
                 error_at(b, "wrong-type", k->line, k->column, NULL,
@@ -237,10 +239,13 @@ static bool finish_map(struct builder *b, struct ynode *map)
         for (size_t i = 0; i < map->n; i++)
                 sorted[i] = &map->pairs[i];
         qsort(sorted, map->n, sizeof *sorted, cmp_pair_key);
+        size_t run = 0; /* first of the current run of equal keys */
         for (size_t i = 1; i < map->n; i++) {
-                if (strcmp(sorted[i - 1]->key->str, sorted[i]->key->str) != 0)
+                if (strcmp(sorted[run]->key->str, sorted[i]->key->str) != 0) {
+                        run = i;
                         continue;
-                const struct ynode *first = sorted[i - 1]->key, *dup = sorted[i]->key;
+                }
+                const struct ynode *first = sorted[run]->key, *dup = sorted[i]->key;
                 diag_add(b->diags, DIAG_ERROR, "yaml-duplicate-key", b->doc->path, dup->line,
                          dup->column, (unsigned)dup->len, NULL,
                          "duplicate key '%s' in this mapping (first defined at line %u, column %u)",
@@ -385,6 +390,11 @@ static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list
         yaml_parser_t parser;
         yaml_event_t event;
         size_t errors_before = diags->n_errors;
+        /* Depth is capped at the default: the builder's arrays are sized for it. */
+        struct ydoc_limits capped = *lim;
+        if (capped.max_depth > YDOC_DEFAULT_MAX_DEPTH)
+                capped.max_depth = YDOC_DEFAULT_MAX_DEPTH;
+        lim = &capped;
         struct builder b = {
                 .doc = d,
                 .lim = lim,
@@ -393,10 +403,7 @@ static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list
         };
         bool ok = true;
 
-        if (lim->max_depth > YDOC_DEFAULT_MAX_DEPTH) {
-                free(b.stack);
-                return -EINVAL;
-        }
+
         if (!yaml_parser_initialize(&parser)) {
                 free(b.stack);
                 return -ENOMEM;
@@ -610,6 +617,10 @@ void ydoc_locate_in_scalar(const struct ydoc *d, const struct ynode *s, size_t o
                 k = (size_t)(nl - needle);
         if (k == 0)
                 return;
+        /* At a reference, match just its "{{": what follows it may be
+         * written differently in the source (folding, escapes). */
+        if (k >= 2 && needle[0] == '{' && needle[1] == '{')
+                k = 2;
         unsigned nth = 0;
         for (const char *p = s->str; (p = find_bytes(p, (size_t)(s->str + offset - p), needle, k)); p++)
                 nth++;

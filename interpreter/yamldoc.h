@@ -52,7 +52,7 @@ struct ynode {
 
 struct ydoc_limits {
         size_t max_bytes;        /* document size */
-        unsigned max_depth;      /* nesting of collections */
+        unsigned max_depth;      /* nesting of collections (at most 64) */
         size_t max_alias_nodes;  /* nodes reachable through aliases, summed */
 };
 

@@ -1,2 +1,535 @@
+/* check_template.c: unit tests of interpreter/template.c: tmpl_scan
+ * splitting strings into literal text and `{{ }}` references (offsets,
+ * lengths, trimmed expressions, errors for unterminated and empty
+ * references), tmpl_has_refs, and ref_parse classifying one reference as a
+ * variable, a loop variable, an input/output chain or a Systems Manager
+ * parameter, with the malformed forms rejected. */
 #include <check.h>
-int main(void){return 0;}
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "template.h"
+
+/* Scans a NUL-terminated string that must scan without error. */
+static struct tmpl scan_ok(const char *s)
+{
+        struct tmpl t = { 0 };
+        size_t off = (size_t)-1;
+        const char *msg = NULL;
+        int r = tmpl_scan(s, strlen(s), &t, &off, &msg);
+
+        ck_assert_msg(r == 0, "tmpl_scan(\"%s\") = %d (%s at %zu)", s, r, msg ? msg : "?", off);
+        return t;
+}
+
+static void check_seg(const struct tmpl *t, size_t i, enum tmpl_seg_kind kind, size_t offset,
+                      size_t len, const char *text)
+{
+        ck_assert_uint_lt(i, t->n);
+        ck_assert_int_eq(t->segs[i].kind, kind);
+        ck_assert_uint_eq(t->segs[i].offset, offset);
+        ck_assert_uint_eq(t->segs[i].len, len);
+        ck_assert_str_eq(t->segs[i].text, text);
+}
+
+/* Every byte of the string belongs to exactly one segment, in order. */
+static void check_tiling(const struct tmpl *t, size_t len)
+{
+        size_t at = 0;
+
+        for (size_t i = 0; i < t->n; i++) {
+                ck_assert_uint_eq(t->segs[i].offset, at);
+                ck_assert_uint_gt(t->segs[i].len, 0);
+                at += t->segs[i].len;
+        }
+        ck_assert_uint_eq(at, len);
+}
+
+START_TEST(test_scan_text_and_refs)
+{
+        const char *s = "a {{ x }} b {{y}}";
+        struct tmpl t = scan_ok(s);
+
+        ck_assert_uint_eq(t.n, 4);
+        ck_assert_uint_eq(t.n_refs, 2);
+        check_seg(&t, 0, TSEG_TEXT, 0, 2, "a ");
+        check_seg(&t, 1, TSEG_REF, 2, 7, "x");
+        check_seg(&t, 2, TSEG_TEXT, 9, 3, " b ");
+        check_seg(&t, 3, TSEG_REF, 12, 5, "y");
+        check_tiling(&t, strlen(s));
+        tmpl_free(&t);
+        ck_assert_ptr_null(t.segs);
+        ck_assert_uint_eq(t.n, 0);
+        ck_assert_uint_eq(t.n_refs, 0);
+}
+END_TEST
+
+START_TEST(test_scan_trims_expression)
+{
+        const char *s = "{{ \t build.Step.outputs.stdout \n}}!";
+        struct tmpl t = scan_ok(s);
+
+        ck_assert_uint_eq(t.n, 2);
+        ck_assert_uint_eq(t.n_refs, 1);
+        check_seg(&t, 0, TSEG_REF, 0, strlen(s) - 1, "build.Step.outputs.stdout");
+        check_seg(&t, 1, TSEG_TEXT, strlen(s) - 1, 1, "!");
+        tmpl_free(&t);
+}
+END_TEST
+
+START_TEST(test_scan_no_refs)
+{
+        struct tmpl t = scan_ok("plain text with { single } braces }}");
+
+        ck_assert_uint_eq(t.n, 1);
+        ck_assert_uint_eq(t.n_refs, 0);
+        check_seg(&t, 0, TSEG_TEXT, 0, 36, "plain text with { single } braces }}");
+        tmpl_free(&t);
+
+        t = scan_ok("");
+        ck_assert_uint_eq(t.n, 0);
+        ck_assert_uint_eq(t.n_refs, 0);
+        tmpl_free(&t);
+
+        ck_assert(!tmpl_has_refs("a { b } c", 9));
+        ck_assert(!tmpl_has_refs("{", 1));
+        ck_assert(!tmpl_has_refs("", 0));
+        ck_assert(tmpl_has_refs("x{{", 3));
+        /* Only the first `len` bytes count. */
+        ck_assert(!tmpl_has_refs("x{{", 2));
+}
+END_TEST
+
+START_TEST(test_scan_adjacent_refs)
+{
+        const char *s = "{{a}}{{ b }}{{c}}";
+        struct tmpl t = scan_ok(s);
+
+        ck_assert_uint_eq(t.n, 3);
+        ck_assert_uint_eq(t.n_refs, 3);
+        check_seg(&t, 0, TSEG_REF, 0, 5, "a");
+        check_seg(&t, 1, TSEG_REF, 5, 7, "b");
+        check_seg(&t, 2, TSEG_REF, 12, 5, "c");
+        check_tiling(&t, strlen(s));
+        tmpl_free(&t);
+}
+END_TEST
+
+START_TEST(test_scan_many_segments)
+{
+        /* Enough segments to make the array grow several times. */
+        char s[400];
+        size_t len = 0;
+
+        for (int i = 0; i < 20; i++)
+                len += (size_t)snprintf(s + len, sizeof s - len, "t%d{{v%d}}", i, i);
+        struct tmpl t = scan_ok(s);
+
+        ck_assert_uint_eq(t.n, 40);
+        ck_assert_uint_eq(t.n_refs, 20);
+        check_tiling(&t, len);
+        for (int i = 0; i < 20; i++) {
+                char want[16];
+
+                snprintf(want, sizeof want, "t%d", i);
+                ck_assert_int_eq(t.segs[2 * i].kind, TSEG_TEXT);
+                ck_assert_str_eq(t.segs[2 * i].text, want);
+                snprintf(want, sizeof want, "v%d", i);
+                ck_assert_int_eq(t.segs[2 * i + 1].kind, TSEG_REF);
+                ck_assert_str_eq(t.segs[2 * i + 1].text, want);
+        }
+        tmpl_free(&t);
+}
+END_TEST
+
+START_TEST(test_scan_respects_len)
+{
+        /* The string is not read past `len`, NUL or no NUL. */
+        const char *s = "ab{{ x }}cd";
+        struct tmpl t = { 0 };
+        size_t off = 0;
+        const char *msg = NULL;
+
+        ck_assert_int_eq(tmpl_scan(s, 2, &t, &off, &msg), 0);
+        ck_assert_uint_eq(t.n, 1);
+        check_seg(&t, 0, TSEG_TEXT, 0, 2, "ab");
+        tmpl_free(&t);
+
+        ck_assert_int_eq(tmpl_scan(s, 8, &t, &off, &msg), -EINVAL);
+        ck_assert_uint_eq(off, 2);
+}
+END_TEST
+
+START_TEST(test_scan_unterminated)
+{
+        const char *cases[][2] = {
+                { "abc {{ x", "4" },
+                { "{{", "0" },
+                { "x {{ y }", "2" },
+                { "{{ a }} and {{ b", "12" },
+        };
+
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+                struct tmpl t = { 0 };
+                size_t off = 999;
+                const char *msg = NULL;
+                int r = tmpl_scan(cases[i][0], strlen(cases[i][0]), &t, &off, &msg);
+
+                ck_assert_msg(r == -EINVAL, "\"%s\": %d", cases[i][0], r);
+                ck_assert_uint_eq(off, strtoul(cases[i][1], NULL, 10));
+                ck_assert_ptr_nonnull(msg);
+                ck_assert_msg(strstr(msg, "}}") != NULL, "message \"%s\"", msg);
+                /* Nothing is returned on error. */
+                ck_assert_ptr_null(t.segs);
+                ck_assert_uint_eq(t.n, 0);
+        }
+}
+END_TEST
+
+START_TEST(test_scan_empty_ref)
+{
+        const char *cases[][2] = {
+                { "{{  }}", "0" },
+                { "{{}}", "0" },
+                { "x {{ ok }} y {{ \t\n }}", "13" },
+        };
+
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+                struct tmpl t = { 0 };
+                size_t off = 999;
+                const char *msg = NULL;
+                int r = tmpl_scan(cases[i][0], strlen(cases[i][0]), &t, &off, &msg);
+
+                ck_assert_msg(r == -EINVAL, "\"%s\": %d", cases[i][0], r);
+                ck_assert_uint_eq(off, strtoul(cases[i][1], NULL, 10));
+                ck_assert_ptr_nonnull(msg);
+                ck_assert_msg(strstr(msg, "empty") != NULL, "message \"%s\"", msg);
+                ck_assert_ptr_null(t.segs);
+        }
+}
+END_TEST
+
+START_TEST(test_scan_too_long)
+{
+        size_t n = 5000;
+        char *s = malloc(n + 5);
+        struct tmpl t = { 0 };
+        size_t off = 999;
+        const char *msg = NULL;
+
+        ck_assert_ptr_nonnull(s);
+        memcpy(s, "{{", 2);
+        memset(s + 2, 'x', n);
+        memcpy(s + 2 + n, "}}", 3);
+        ck_assert_int_eq(tmpl_scan(s, n + 4, &t, &off, &msg), -EINVAL);
+        ck_assert_uint_eq(off, 0);
+        ck_assert_ptr_nonnull(msg);
+        free(s);
+}
+END_TEST
+
+/* Parses an expression that must be accepted. */
+static struct ref parse_ok(const char *expr)
+{
+        struct ref r;
+        const char *msg = NULL;
+        int res;
+
+        memset(&r, 0, sizeof r);
+        res = ref_parse(expr, &r, &msg);
+        ck_assert_msg(res == 0, "ref_parse(\"%s\") = %d: %s", expr, res, msg ? msg : "?");
+        return r;
+}
+
+static void parse_fails(const char *expr)
+{
+        struct ref r;
+        const char *msg = NULL;
+        int res;
+
+        memset(&r, 0, sizeof r);
+        res = ref_parse(expr, &r, &msg);
+        if (res == 0)
+                ref_free(&r);
+        ck_assert_msg(res == -EINVAL, "ref_parse(\"%s\") = %d, expected -EINVAL", expr, res);
+        ck_assert_msg(msg != NULL && *msg, "ref_parse(\"%s\"): no message", expr);
+}
+
+START_TEST(test_ref_variable)
+{
+        struct ref r = parse_ok("myParam");
+
+        ck_assert_int_eq(r.kind, REF_VARIABLE);
+        ck_assert_str_eq(r.name, "myParam");
+        ck_assert_ptr_null(r.phase);
+        ck_assert_ptr_null(r.step);
+        ck_assert_ptr_null(r.key);
+        ck_assert_ptr_null(r.ssm);
+        ref_free(&r);
+        ck_assert_ptr_null(r.name);
+        ck_assert_int_eq(r.index, -1);
+
+        r = parse_ok("some_name-2");
+        ck_assert_int_eq(r.kind, REF_VARIABLE);
+        ck_assert_str_eq(r.name, "some_name-2");
+        ref_free(&r);
+}
+END_TEST
+
+START_TEST(test_ref_loop)
+{
+        struct ref r = parse_ok("loop.index");
+
+        ck_assert_int_eq(r.kind, REF_LOOP);
+        ck_assert_str_eq(r.name, "loop");
+        ck_assert(r.loop_index);
+        ref_free(&r);
+
+        r = parse_ok("loop.value");
+        ck_assert_int_eq(r.kind, REF_LOOP);
+        ck_assert_str_eq(r.name, "loop");
+        ck_assert(!r.loop_index);
+        ref_free(&r);
+
+        r = parse_ok("myLoop.value");
+        ck_assert_int_eq(r.kind, REF_LOOP);
+        ck_assert_str_eq(r.name, "myLoop");
+        ck_assert(!r.loop_index);
+        ck_assert_ptr_null(r.phase);
+        ref_free(&r);
+
+        r = parse_ok("myLoop.index");
+        ck_assert_int_eq(r.kind, REF_LOOP);
+        ck_assert_str_eq(r.name, "myLoop");
+        ck_assert(r.loop_index);
+        ref_free(&r);
+}
+END_TEST
+
+START_TEST(test_ref_chain_outputs)
+{
+        struct ref r = parse_ok("build.Step.outputs.stdout");
+
+        ck_assert_int_eq(r.kind, REF_CHAIN);
+        ck_assert_str_eq(r.phase, "build");
+        ck_assert_str_eq(r.step, "Step");
+        ck_assert(r.outputs);
+        ck_assert_int_eq(r.index, -1);
+        ck_assert_str_eq(r.key, "stdout");
+        ck_assert_ptr_null(r.name);
+        ck_assert_ptr_null(r.ssm);
+        ref_free(&r);
+        ck_assert_ptr_null(r.phase);
+        ck_assert_ptr_null(r.step);
+        ck_assert_ptr_null(r.key);
+
+        r = parse_ok("phase.step.outputs[0].stdout");
+        ck_assert_int_eq(r.kind, REF_CHAIN);
+        ck_assert_str_eq(r.phase, "phase");
+        ck_assert_str_eq(r.step, "step");
+        ck_assert(r.outputs);
+        ck_assert_int_eq(r.index, 0);
+        ck_assert_str_eq(r.key, "stdout");
+        ref_free(&r);
+}
+END_TEST
+
+START_TEST(test_ref_chain_inputs)
+{
+        struct ref r = parse_ok("build.Step.inputs[1].source");
+
+        ck_assert_int_eq(r.kind, REF_CHAIN);
+        ck_assert_str_eq(r.phase, "build");
+        ck_assert_str_eq(r.step, "Step");
+        ck_assert(!r.outputs);
+        ck_assert_int_eq(r.index, 1);
+        ck_assert_str_eq(r.key, "source");
+        ref_free(&r);
+
+        r = parse_ok("validate.Check.inputs[12].path");
+        ck_assert_int_eq(r.kind, REF_CHAIN);
+        ck_assert(!r.outputs);
+        ck_assert_int_eq(r.index, 12);
+        ck_assert_str_eq(r.key, "path");
+        ref_free(&r);
+
+        r = parse_ok("build.Step.inputs.source");
+        ck_assert_int_eq(r.kind, REF_CHAIN);
+        ck_assert(!r.outputs);
+        ck_assert_int_eq(r.index, -1);
+        ref_free(&r);
+}
+END_TEST
+
+START_TEST(test_ref_chain_step_with_spaces)
+{
+        struct ref r = parse_ok("build.My Step.outputs.stdout");
+
+        ck_assert_int_eq(r.kind, REF_CHAIN);
+        ck_assert_str_eq(r.phase, "build");
+        ck_assert_str_eq(r.step, "My Step");
+        ck_assert(r.outputs);
+        ck_assert_str_eq(r.key, "stdout");
+        ref_free(&r);
+}
+END_TEST
+
+START_TEST(test_ref_chain_key_with_dots)
+{
+        struct ref r = parse_ok("build.Step.outputs.a.b.c");
+
+        ck_assert_int_eq(r.kind, REF_CHAIN);
+        ck_assert_str_eq(r.phase, "build");
+        ck_assert_str_eq(r.step, "Step");
+        ck_assert(r.outputs);
+        ck_assert_int_eq(r.index, -1);
+        ck_assert_str_eq(r.key, "a.b.c");
+        ref_free(&r);
+
+        r = parse_ok("build.Step.outputs[2].file.name");
+        ck_assert_int_eq(r.kind, REF_CHAIN);
+        ck_assert_int_eq(r.index, 2);
+        ck_assert_str_eq(r.key, "file.name");
+        ref_free(&r);
+}
+END_TEST
+
+START_TEST(test_ref_ssm)
+{
+        struct ref r = parse_ok("aws:ssm:/my/param");
+
+        ck_assert_int_eq(r.kind, REF_SSM);
+        ck_assert_str_eq(r.ssm, "/my/param");
+        ck_assert(!r.ssm_resolve);
+        ck_assert_ptr_null(r.name);
+        ref_free(&r);
+        ck_assert_ptr_null(r.ssm);
+
+        /* Dots in a parameter name do not make it a chain. */
+        r = parse_ok("aws:ssm:/a.b/c.d.e.f");
+        ck_assert_int_eq(r.kind, REF_SSM);
+        ck_assert_str_eq(r.ssm, "/a.b/c.d.e.f");
+        ref_free(&r);
+
+        r = parse_ok("aws:ssm:resolve(name)");
+        ck_assert_int_eq(r.kind, REF_SSM);
+        ck_assert(r.ssm_resolve);
+        ck_assert_str_eq(r.ssm, "name");
+        ref_free(&r);
+
+        r = parse_ok("aws:ssm:resolve(build.Step.outputs.stdout)");
+        ck_assert_int_eq(r.kind, REF_SSM);
+        ck_assert(r.ssm_resolve);
+        ck_assert_str_eq(r.ssm, "build.Step.outputs.stdout");
+        ref_free(&r);
+}
+END_TEST
+
+START_TEST(test_ref_errors)
+{
+        static const char *const bad[] = {
+                "a.b.c",                    /* three parts */
+                "a..b",                     /* empty part */
+                ".a",
+                "a.",
+                "build.Step.output.stdout", /* "output" for "outputs" */
+                "build.Step.outputz.stdout",
+                "aws:ssm:",                 /* no parameter name */
+                "aws:ssm:resolve()",
+                "aws:ssm:resolve(name",
+                "build.Step.inputs[x].k",
+                "build.Step.inputs[].k",
+                "build.Step.inputs[1.k",
+                "build.Step.inputs[1]x.k",
+                "build.Step.outputs[-1].k",
+                "build..outputs.stdout",
+                "build.Step.outputs.",
+                "loop.idx",
+        };
+
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+                parse_fails(bad[i]);
+}
+END_TEST
+
+START_TEST(test_ref_error_leaves_ret_alone)
+{
+        struct ref r = { .kind = REF_SSM, .index = 7 };
+        const char *msg = NULL;
+
+        ck_assert_int_eq(ref_parse("a.b.c", &r, &msg), -EINVAL);
+        ck_assert_int_eq(r.kind, REF_SSM);
+        ck_assert_int_eq(r.index, 7);
+        ck_assert_ptr_null(r.name);
+        ck_assert_ptr_nonnull(msg);
+        /* The message names the forms that exist. */
+        ck_assert_msg(strstr(msg, "outputs") && strstr(msg, "loop.index") && strstr(msg, "aws:ssm"),
+                      "message \"%s\"", msg);
+}
+END_TEST
+
+START_TEST(test_scan_then_parse)
+{
+        /* The trimmed expressions from tmpl_scan are what ref_parse takes. */
+        const char *s = "echo {{ build.My Step.outputs.stdout }} {{ loop.value }} {{ aws:ssm:/p }}";
+        struct tmpl t = scan_ok(s);
+        enum ref_kind want[] = { REF_CHAIN, REF_LOOP, REF_SSM };
+        size_t k = 0;
+
+        ck_assert_uint_eq(t.n_refs, 3);
+        for (size_t i = 0; i < t.n; i++) {
+                if (t.segs[i].kind != TSEG_REF)
+                        continue;
+                struct ref r = parse_ok(t.segs[i].text);
+
+                ck_assert_int_eq(r.kind, want[k++]);
+                ref_free(&r);
+        }
+        ck_assert_uint_eq(k, 3);
+        tmpl_free(&t);
+}
+END_TEST
+
+static Suite *template_suite(void)
+{
+        Suite *s = suite_create("template");
+        TCase *tc = tcase_create("scan");
+
+        tcase_add_test(tc, test_scan_text_and_refs);
+        tcase_add_test(tc, test_scan_trims_expression);
+        tcase_add_test(tc, test_scan_no_refs);
+        tcase_add_test(tc, test_scan_adjacent_refs);
+        tcase_add_test(tc, test_scan_many_segments);
+        tcase_add_test(tc, test_scan_respects_len);
+        tcase_add_test(tc, test_scan_unterminated);
+        tcase_add_test(tc, test_scan_empty_ref);
+        tcase_add_test(tc, test_scan_too_long);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("ref_parse");
+        tcase_add_test(tc, test_ref_variable);
+        tcase_add_test(tc, test_ref_loop);
+        tcase_add_test(tc, test_ref_chain_outputs);
+        tcase_add_test(tc, test_ref_chain_inputs);
+        tcase_add_test(tc, test_ref_chain_step_with_spaces);
+        tcase_add_test(tc, test_ref_chain_key_with_dots);
+        tcase_add_test(tc, test_ref_ssm);
+        tcase_add_test(tc, test_ref_errors);
+        tcase_add_test(tc, test_ref_error_leaves_ret_alone);
+        tcase_add_test(tc, test_scan_then_parse);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(template_suite());
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,2 +1,1205 @@
+/* check_yamldoc.c: unit tests of interpreter/yamldoc.c, loading YAML from
+ * memory with ydoc_load_buffer: node kinds and their 1-based positions,
+ * scalar styles and tags, scalar resolution (yn_is_null, yn_as_bool,
+ * yn_as_int, yn_as_number, yn_is_string, yn_describe), JSON input, the
+ * loading limits (size, depth, alias expansion), duplicate keys, aliases and
+ * `<<` merge keys, the diagnostics for syntax errors, second documents,
+ * unquoted `{{` values and NUL bytes, ydoc_locate_in_scalar, and the
+ * yn_get/yn_pair lookups. */
 #include <check.h>
-int main(void){return 0;}
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "diag.h"
+#include "yamldoc.h"
+
+#define NAME "test.yml"
+
+struct loaded {
+        struct ydoc *doc;
+        struct diag_list diags;
+        int ret;
+};
+
+static struct loaded load_n(const char *src, size_t len, const struct ydoc_limits *lim)
+{
+        struct loaded l;
+
+        memset(&l, 0, sizeof l);
+        l.ret = ydoc_load_buffer(NAME, src, len, lim, &l.doc, &l.diags);
+        ck_assert_ptr_nonnull(l.doc);
+        return l;
+}
+
+static struct loaded load_lim(const char *src, const struct ydoc_limits *lim)
+{
+        return load_n(src, strlen(src), lim);
+}
+
+static struct loaded load(const char *src)
+{
+        return load_n(src, strlen(src), NULL);
+}
+
+static void unload(struct loaded *l)
+{
+        ck_assert_ptr_null(ydoc_free(l->doc));
+        diag_list_free(&l->diags);
+        l->doc = NULL;
+}
+
+/* Loads a document that must load cleanly, with a root. */
+static struct loaded load_ok(const char *src)
+{
+        struct loaded l = load(src);
+
+        ck_assert_msg(l.ret == 0 && l.diags.n == 0, "load: ret %d, %zu diagnostics, first: %s %s",
+                      l.ret, l.diags.n, l.diags.n ? l.diags.v[0].code : "-",
+                      l.diags.n ? l.diags.v[0].message : "-");
+        ck_assert_ptr_nonnull(l.doc->root);
+        return l;
+}
+
+static size_t count_code(const struct diag_list *dl, const char *code)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < dl->n; i++)
+                n += strcmp(dl->v[i].code, code) == 0;
+        return n;
+}
+
+/* The only diagnostic must be an error with this code, at line:column
+ * (0 to skip the check of a coordinate). */
+static void expect_one(const struct loaded *l, const char *code, unsigned line, unsigned column)
+{
+        ck_assert_msg(l->diags.n == 1, "expected one diagnostic %s, got %zu (first: %s %s)", code,
+                      l->diags.n, l->diags.n ? l->diags.v[0].code : "-",
+                      l->diags.n ? l->diags.v[0].message : "-");
+        const struct diag *d = &l->diags.v[0];
+        ck_assert_str_eq(d->code, code);
+        ck_assert_int_eq(d->severity, DIAG_ERROR);
+        ck_assert_uint_eq(l->diags.n_errors, 1);
+        ck_assert_ptr_nonnull(d->file);
+        ck_assert_str_eq(d->file, NAME);
+        ck_assert_ptr_nonnull(d->message);
+        if (line)
+                ck_assert_msg(d->line == line, "%s: line %u, expected %u (%s)", code, d->line, line,
+                              d->message);
+        if (column)
+                ck_assert_msg(d->column == column, "%s: column %u, expected %u (%s)", code,
+                              d->column, column, d->message);
+        ck_assert_int_lt(l->ret, 0);
+}
+
+static void expect_pos(const struct ynode *n, unsigned line, unsigned column)
+{
+        ck_assert_ptr_nonnull(n);
+        ck_assert_msg(n->line == line && n->column == column, "node at %u:%u, expected %u:%u",
+                      n->line, n->column, line, column);
+}
+
+static const struct ynode *get(const struct ynode *map, const char *key)
+{
+        const struct ynode *v = yn_get(map, key);
+
+        ck_assert_msg(v != NULL, "no key '%s'", key);
+        return v;
+}
+
+static void expect_scalar(const struct ynode *n, const char *str, enum yscalar_style style)
+{
+        ck_assert_ptr_nonnull(n);
+        ck_assert_int_eq(n->kind, YN_SCALAR);
+        ck_assert_str_eq(n->str, str);
+        ck_assert_uint_eq(n->len, strlen(str));
+        ck_assert_int_eq(n->style, style);
+}
+
+/* ---- structure and positions ---- */
+
+START_TEST(test_kinds_and_positions)
+{
+        struct loaded l = load_ok("name: hello\n"
+                                  "list:\n"
+                                  "  - one\n"
+                                  "  - two\n"
+                                  "map:\n"
+                                  "  k: v\n"
+                                  "flow: [a, {b: c}]\n");
+        const struct ynode *root = l.doc->root, *n;
+
+        ck_assert_int_eq(root->kind, YN_MAP);
+        ck_assert_int_eq(root->style, YS_NONE);
+        ck_assert(!root->flow);
+        expect_pos(root, 1, 1);
+        ck_assert_uint_eq(root->n, 4);
+        ck_assert_str_eq(root->pairs[0].key->str, "name");
+        ck_assert_str_eq(root->pairs[1].key->str, "list");
+        ck_assert_str_eq(root->pairs[2].key->str, "map");
+        ck_assert_str_eq(root->pairs[3].key->str, "flow");
+        expect_pos(root->pairs[0].key, 1, 1);
+        expect_pos(root->pairs[3].key, 7, 1);
+
+        n = get(root, "name");
+        expect_scalar(n, "hello", YS_PLAIN);
+        expect_pos(n, 1, 7);
+        ck_assert_uint_eq(n->end_line, 1);
+        ck_assert_uint_eq(n->end_column, 12);
+        ck_assert_ptr_null(n->tag);
+
+        /* A block sequence starts at its first '-'. */
+        n = get(root, "list");
+        ck_assert_int_eq(n->kind, YN_SEQ);
+        ck_assert(!n->flow);
+        expect_pos(n, 3, 3);
+        ck_assert_uint_eq(n->n, 2);
+        expect_scalar(n->items[0], "one", YS_PLAIN);
+        expect_pos(n->items[0], 3, 5);
+        expect_pos(n->items[1], 4, 5);
+
+        /* A block mapping starts at its first key. */
+        n = get(root, "map");
+        ck_assert_int_eq(n->kind, YN_MAP);
+        ck_assert(!n->flow);
+        expect_pos(n, 6, 3);
+        expect_pos(get(n, "k"), 6, 6);
+
+        n = get(root, "flow");
+        ck_assert_int_eq(n->kind, YN_SEQ);
+        ck_assert(n->flow);
+        expect_pos(n, 7, 7);
+        ck_assert_uint_eq(n->end_line, 7);
+        ck_assert_uint_eq(n->end_column, 18);
+        ck_assert_uint_eq(n->n, 2);
+        expect_pos(n->items[0], 7, 8);
+        ck_assert_int_eq(n->items[1]->kind, YN_MAP);
+        ck_assert(n->items[1]->flow);
+        expect_pos(n->items[1], 7, 11);
+        ck_assert_uint_eq(n->items[1]->end_column, 17);
+        expect_pos(get(n->items[1], "b"), 7, 15);
+
+        /* Node weights count the subtree. */
+        ck_assert_uint_eq(n->items[1]->weight, 3);
+        ck_assert_uint_eq(n->weight, 5);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_indentless_sequence)
+{
+        struct loaded l = load_ok("steps:\n- a\n- b: 1\n  c: 2\n");
+        const struct ynode *s = get(l.doc->root, "steps");
+
+        ck_assert_int_eq(s->kind, YN_SEQ);
+        expect_pos(s, 2, 1);
+        ck_assert_uint_eq(s->n, 2);
+        expect_pos(s->items[0], 2, 3);
+        ck_assert_int_eq(s->items[1]->kind, YN_MAP);
+        expect_pos(s->items[1], 3, 3);
+        expect_pos(get(s->items[1], "c"), 4, 6);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_utf8_columns)
+{
+        /* Columns count characters, not bytes. */
+        struct loaded l = load_ok("\xc3\xa9t\xc3\xa9: [\xe2\x82\xac, x]\n");
+        const struct ynode *s = l.doc->root->pairs[0].value;
+
+        ck_assert_int_eq(s->kind, YN_SEQ);
+        expect_pos(s, 1, 6);
+        expect_pos(s->items[0], 1, 7);
+        expect_pos(s->items[1], 1, 10);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_json)
+{
+        struct loaded l = load_ok("{\n"
+                                  "  \"name\": \"x\",\n"
+                                  "  \"phases\": [{\"name\": \"build\", \"steps\": []}],\n"
+                                  "  \"n\": 3,\n"
+                                  "  \"ok\": true,\n"
+                                  "  \"none\": null\n"
+                                  "}\n");
+        const struct ynode *root = l.doc->root, *n;
+        long long i;
+        bool b;
+
+        ck_assert_int_eq(root->kind, YN_MAP);
+        ck_assert(root->flow);
+        expect_pos(root, 1, 1);
+        ck_assert_uint_eq(root->end_line, 7);
+        ck_assert_uint_eq(root->end_column, 2);
+        ck_assert_uint_eq(root->n, 5);
+        expect_scalar(root->pairs[0].key, "name", YS_DOUBLE_QUOTED);
+        expect_pos(root->pairs[0].key, 2, 3);
+        n = get(root, "name");
+        expect_scalar(n, "x", YS_DOUBLE_QUOTED);
+        expect_pos(n, 2, 11);
+
+        n = get(root, "phases");
+        ck_assert_int_eq(n->kind, YN_SEQ);
+        ck_assert(n->flow);
+        expect_pos(n, 3, 13);
+        ck_assert_uint_eq(n->n, 1);
+        ck_assert_int_eq(n->items[0]->kind, YN_MAP);
+        expect_pos(n->items[0], 3, 14);
+        expect_scalar(get(n->items[0], "name"), "build", YS_DOUBLE_QUOTED);
+        expect_pos(get(n->items[0], "name"), 3, 23);
+        n = get(n->items[0], "steps");
+        ck_assert_int_eq(n->kind, YN_SEQ);
+        ck_assert_uint_eq(n->n, 0);
+        expect_pos(n, 3, 41);
+
+        n = get(root, "n");
+        expect_pos(n, 4, 8);
+        ck_assert(yn_as_int(n, &i));
+        ck_assert_int_eq(i, 3);
+        ck_assert(yn_as_bool(get(root, "ok"), &b));
+        ck_assert(b);
+        ck_assert(yn_is_null(get(root, "none")));
+        unload(&l);
+}
+END_TEST
+
+/* ---- scalars ---- */
+
+START_TEST(test_scalar_styles)
+{
+        struct loaded l = load_ok("plain: some text\n"
+                                  "single: 'it''s'\n"
+                                  "double: \"a\\tb\\u00e9\"\n"
+                                  "literal: |\n"
+                                  "  line1\n"
+                                  "  line2\n"
+                                  "folded: >\n"
+                                  "  word1\n"
+                                  "  word2\n"
+                                  "tagged: !!str 1.0\n"
+                                  "local: !custom x\n");
+        const struct ynode *root = l.doc->root, *n;
+        double d;
+
+        n = get(root, "plain");
+        expect_scalar(n, "some text", YS_PLAIN);
+        ck_assert(!yn_is_quoted(n));
+        n = get(root, "single");
+        expect_scalar(n, "it's", YS_SINGLE_QUOTED);
+        ck_assert(yn_is_quoted(n));
+        n = get(root, "double");
+        expect_scalar(n, "a\tb\xc3\xa9", YS_DOUBLE_QUOTED);
+        ck_assert(yn_is_quoted(n));
+        n = get(root, "literal");
+        expect_scalar(n, "line1\nline2\n", YS_LITERAL);
+        expect_pos(n, 4, 10);
+        ck_assert(yn_is_quoted(n));
+        n = get(root, "folded");
+        expect_scalar(n, "word1 word2\n", YS_FOLDED);
+        ck_assert(yn_is_quoted(n));
+
+        /* An explicit tag is kept, and wins over the plain style. */
+        n = get(root, "tagged");
+        expect_scalar(n, "1.0", YS_PLAIN);
+        ck_assert_ptr_nonnull(n->tag);
+        ck_assert_str_eq(n->tag, "tag:yaml.org,2002:str");
+        ck_assert(yn_is_string(n));
+        ck_assert(!yn_as_number(n, &d));
+        ck_assert_str_eq(yn_describe(n), "a string");
+
+        n = get(root, "local");
+        ck_assert_ptr_nonnull(n->tag);
+        ck_assert_str_eq(n->tag, "!custom");
+        ck_assert_str_eq(n->str, "x");
+
+        ck_assert(!yn_is_quoted(root));
+        ck_assert(!yn_is_quoted(NULL));
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_scalar_resolution)
+{
+        struct loaded l = load_ok("int: 42\n"
+                                  "neg: -7\n"
+                                  "pos: +3\n"
+                                  "float: 1.5\n"
+                                  "exp: 1e3\n"
+                                  "big: 99999999999999999999\n"
+                                  "qint: \"42\"\n"
+                                  "tint: !!int \"17\"\n"
+                                  "tfloat: !!float \"2.5\"\n"
+                                  "word: 12abc\n"
+                                  "t: true\n"
+                                  "f: false\n"
+                                  "T: True\n"
+                                  "qt: \"true\"\n"
+                                  "st: 'false'\n"
+                                  "tb: !!bool \"true\"\n"
+                                  "yes: yes\n"
+                                  "on: on\n");
+        const struct ynode *root = l.doc->root, *n;
+        long long i;
+        double d;
+        bool b;
+
+        n = get(root, "int");
+        ck_assert(yn_as_int(n, &i));
+        ck_assert_int_eq(i, 42);
+        ck_assert(yn_as_number(n, &d));
+        ck_assert_double_eq(d, 42.0);
+        ck_assert(!yn_is_string(n));
+        ck_assert(!yn_as_bool(n, &b));
+        ck_assert(!yn_is_null(n));
+        ck_assert_str_eq(yn_describe(n), "an integer");
+
+        ck_assert(yn_as_int(get(root, "neg"), &i));
+        ck_assert_int_eq(i, -7);
+        ck_assert(yn_as_int(get(root, "pos"), &i));
+        ck_assert_int_eq(i, 3);
+
+        n = get(root, "float");
+        ck_assert(!yn_as_int(n, &i));
+        ck_assert(yn_as_number(n, &d));
+        ck_assert_double_eq(d, 1.5);
+        ck_assert(!yn_is_string(n));
+        ck_assert_str_eq(yn_describe(n), "a number");
+
+        n = get(root, "exp");
+        ck_assert(!yn_as_int(n, &i));
+        ck_assert(yn_as_number(n, &d));
+        ck_assert_double_eq(d, 1000.0);
+
+        /* Out of range for an integer, still a number. */
+        n = get(root, "big");
+        ck_assert(!yn_as_int(n, &i));
+        ck_assert(yn_as_number(n, &d));
+        ck_assert_str_eq(yn_describe(n), "a number");
+
+        n = get(root, "qint");
+        ck_assert(!yn_as_int(n, &i));
+        ck_assert(!yn_as_number(n, &d));
+        ck_assert(yn_is_string(n));
+        ck_assert_str_eq(yn_describe(n), "a string");
+
+        n = get(root, "tint");
+        ck_assert(yn_as_int(n, &i));
+        ck_assert_int_eq(i, 17);
+        ck_assert(!yn_is_string(n));
+        ck_assert_str_eq(yn_describe(n), "an integer");
+        n = get(root, "tfloat");
+        ck_assert(!yn_as_int(n, &i));
+        ck_assert(yn_as_number(n, &d));
+        ck_assert_double_eq(d, 2.5);
+
+        n = get(root, "word");
+        ck_assert(!yn_as_int(n, &i));
+        ck_assert(!yn_as_number(n, &d));
+        ck_assert(yn_is_string(n));
+
+        b = false;
+        ck_assert(yn_as_bool(get(root, "t"), &b));
+        ck_assert(b);
+        ck_assert_str_eq(yn_describe(get(root, "t")), "a boolean");
+        ck_assert(!yn_is_string(get(root, "t")));
+        b = true;
+        ck_assert(yn_as_bool(get(root, "f"), &b));
+        ck_assert(!b);
+        b = false;
+        ck_assert(yn_as_bool(get(root, "T"), &b));
+        ck_assert(b);
+
+        /* Quoted true/false are strings. */
+        n = get(root, "qt");
+        ck_assert(!yn_as_bool(n, &b));
+        ck_assert(yn_is_string(n));
+        ck_assert_str_eq(yn_describe(n), "a string");
+        ck_assert(!yn_as_bool(get(root, "st"), &b));
+        /* ... unless tagged. */
+        b = false;
+        ck_assert(yn_as_bool(get(root, "tb"), &b));
+        ck_assert(b);
+
+        /* YAML 1.1 booleans are strings in the core schema. */
+        n = get(root, "yes");
+        ck_assert(!yn_as_bool(n, &b));
+        ck_assert(yn_is_string(n));
+        ck_assert(!yn_as_bool(get(root, "on"), &b));
+
+        /* Non-scalars resolve to nothing. */
+        ck_assert(!yn_as_int(root, &i));
+        ck_assert(!yn_as_number(root, &d));
+        ck_assert(!yn_as_bool(root, &b));
+        ck_assert(!yn_is_string(root));
+        ck_assert(!yn_is_null(root));
+        ck_assert(!yn_as_int(NULL, &i));
+        ck_assert(!yn_is_string(NULL));
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_null)
+{
+        struct loaded l = load_ok("empty:\n"
+                                  "tilde: ~\n"
+                                  "word: null\n"
+                                  "Word: Null\n"
+                                  "WORD: NULL\n"
+                                  "quoted: \"null\"\n"
+                                  "qempty: ''\n"
+                                  "tagged: !!null ''\n"
+                                  "list: []\n"
+                                  "nul: nullx\n");
+        const struct ynode *root = l.doc->root, *n;
+        static const char *const nulls[] = { "empty", "tilde", "word", "Word", "WORD", "tagged" };
+
+        for (size_t i = 0; i < sizeof nulls / sizeof *nulls; i++) {
+                n = get(root, nulls[i]);
+                ck_assert_msg(yn_is_null(n), "%s: not null", nulls[i]);
+                ck_assert(!yn_is_string(n));
+                ck_assert_str_eq(yn_describe(n), "null");
+        }
+        n = get(root, "empty");
+        ck_assert_uint_eq(n->len, 0);
+        ck_assert_str_eq(n->str, "");
+
+        n = get(root, "quoted");
+        ck_assert(!yn_is_null(n));
+        ck_assert(yn_is_string(n));
+        n = get(root, "qempty");
+        ck_assert(!yn_is_null(n));
+        ck_assert(yn_is_string(n));
+        ck_assert_str_eq(yn_describe(n), "a string");
+        ck_assert(!yn_is_null(get(root, "list")));
+        ck_assert(!yn_is_null(get(root, "nul")));
+
+        /* An absent value counts as null. */
+        ck_assert(yn_is_null(NULL));
+        ck_assert_str_eq(yn_describe(NULL), "nothing");
+        ck_assert_str_eq(yn_describe(root), "a mapping");
+        ck_assert_str_eq(yn_describe(get(root, "list")), "a list");
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_schema_version_forms)
+{
+        struct loaded l = load_ok("a: 1.0\nb: \"1.0\"\nc: 1\nd: '1'\n");
+        const struct ynode *root = l.doc->root, *a, *b, *c, *d;
+        long long i;
+        double x;
+
+        a = get(root, "a");
+        b = get(root, "b");
+        c = get(root, "c");
+        d = get(root, "d");
+
+        expect_scalar(a, "1.0", YS_PLAIN);
+        ck_assert(!yn_as_int(a, &i));
+        ck_assert(yn_as_number(a, &x));
+        ck_assert_double_eq(x, 1.0);
+        ck_assert(!yn_is_string(a));
+        ck_assert_str_eq(yn_describe(a), "a number");
+
+        expect_scalar(b, "1.0", YS_DOUBLE_QUOTED);
+        ck_assert(!yn_as_number(b, &x));
+        ck_assert(yn_is_string(b));
+        ck_assert_str_eq(yn_describe(b), "a string");
+
+        expect_scalar(c, "1", YS_PLAIN);
+        ck_assert(yn_as_int(c, &i));
+        ck_assert_int_eq(i, 1);
+        ck_assert_str_eq(yn_describe(c), "an integer");
+
+        expect_scalar(d, "1", YS_SINGLE_QUOTED);
+        ck_assert(!yn_as_int(d, &i));
+        ck_assert(yn_is_string(d));
+        unload(&l);
+}
+END_TEST
+
+/* ---- lookups ---- */
+
+START_TEST(test_lookup)
+{
+        struct loaded l = load_ok("name: x\n\"quoted key\": 2\nlist: [a]\n");
+        const struct ynode *root = l.doc->root;
+        const struct ypair *p;
+
+        p = yn_pair(root, "name");
+        ck_assert_ptr_nonnull(p);
+        ck_assert_ptr_eq(p, &root->pairs[0]);
+        ck_assert_str_eq(p->key->str, "name");
+        expect_pos(p->key, 1, 1);
+        ck_assert_str_eq(p->value->str, "x");
+        ck_assert_ptr_eq(yn_get(root, "name"), p->value);
+
+        p = yn_pair(root, "quoted key");
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(p->key->style, YS_DOUBLE_QUOTED);
+        ck_assert_str_eq(p->value->str, "2");
+
+        ck_assert_ptr_null(yn_pair(root, "missing"));
+        ck_assert_ptr_null(yn_get(root, "missing"));
+        ck_assert_ptr_null(yn_get(root, "Name"));
+        ck_assert_ptr_null(yn_get(root, "nam"));
+        /* Only mappings have keys. */
+        ck_assert_ptr_null(yn_get(get(root, "list"), "a"));
+        ck_assert_ptr_null(yn_get(get(root, "name"), "x"));
+        ck_assert_ptr_null(yn_pair(NULL, "name"));
+        ck_assert_ptr_null(yn_get(NULL, "name"));
+        unload(&l);
+}
+END_TEST
+
+/* ---- duplicate keys ---- */
+
+START_TEST(test_duplicate_key)
+{
+        struct loaded l = load("a: 1\nb: 2\na: 3\n");
+
+        expect_one(&l, "yaml-duplicate-key", 3, 1);
+        ck_assert_int_eq(l.ret, -EINVAL);
+        /* Loading goes on: the tree is there for later checks. */
+        ck_assert_ptr_nonnull(l.doc->root);
+        ck_assert_str_eq(get(l.doc->root, "b")->str, "2");
+        ck_assert_msg(strstr(l.diags.v[0].message, "'a'") != NULL, "%s", l.diags.v[0].message);
+        /* It says where the first one is. */
+        ck_assert_msg(strstr(l.diags.v[0].message, "line 1") != NULL, "%s", l.diags.v[0].message);
+        unload(&l);
+
+        /* The caret spans the whole key. */
+        l = load("name: 1\nname: 2\n");
+        expect_one(&l, "yaml-duplicate-key", 2, 1);
+        ck_assert_uint_eq(l.diags.v[0].span, 4);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_duplicate_key_nested)
+{
+        struct loaded l = load("top:\n"
+                               "  x: 1\n"
+                               "  y:\n"
+                               "    - k: 1\n"
+                               "      other: 2\n"
+                               "      k: 3\n");
+
+        expect_one(&l, "yaml-duplicate-key", 6, 7);
+        unload(&l);
+
+        l = load("m: {a: 1, b: 2, a: 3}\n");
+        expect_one(&l, "yaml-duplicate-key", 1, 17);
+        unload(&l);
+
+        /* Quoting does not make a key different. */
+        l = load("k: 1\n'k': 2\n");
+        expect_one(&l, "yaml-duplicate-key", 2, 1);
+        unload(&l);
+
+        /* The same key in different mappings is fine. */
+        l = load_ok("a:\n  k: 1\nb:\n  k: 2\nc: [{k: 1}, {k: 2}]\n");
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_duplicate_key_all_reported)
+{
+        struct loaded l = load("a: 1\nb: 1\na: 2\nb: 2\n");
+
+        ck_assert_uint_eq(count_code(&l.diags, "yaml-duplicate-key"), 2);
+        ck_assert_uint_eq(l.diags.n, 2);
+        ck_assert_int_lt(l.ret, 0);
+        for (size_t i = 0; i < l.diags.n; i++)
+                ck_assert_uint_ge(l.diags.v[i].line, 3);
+        unload(&l);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+START_TEST(test_too_large)
+{
+        struct ydoc_limits lim = ydoc_default_limits;
+        char buf[128];
+        struct loaded l;
+
+        lim.max_bytes = 100;
+        /* 101 bytes of valid YAML. */
+        memset(buf, 0, sizeof buf);
+        memcpy(buf, "k: ", 3);
+        memset(buf + 3, 'x', 97);
+        buf[100] = '\n';
+        ck_assert_uint_eq(strlen(buf), 101);
+        l = load_lim(buf, &lim);
+        expect_one(&l, "yaml-too-large", 0, 0);
+        ck_assert_ptr_null(l.doc->root);
+        ck_assert_int_lt(l.ret, 0);
+        unload(&l);
+
+        /* Exactly at the limit is fine. */
+        buf[99] = '\n';
+        buf[100] = '\0';
+        l = load_lim(buf, &lim);
+        ck_assert_int_eq(l.ret, 0);
+        ck_assert_uint_eq(l.diags.n, 0);
+        ck_assert_uint_eq(strlen(get(l.doc->root, "k")->str), 96);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_too_deep)
+{
+        struct ydoc_limits lim = ydoc_default_limits;
+        struct loaded l;
+
+        lim.max_depth = 5;
+        l = load_lim("[[[[[[x]]]]]]\n", &lim);
+        expect_one(&l, "yaml-too-deep", 1, 6);
+        ck_assert_ptr_null(l.doc->root);
+        unload(&l);
+
+        l = load_lim("[[[[[x]]]]]\n", &lim);
+        ck_assert_int_eq(l.ret, 0);
+        ck_assert_uint_eq(l.diags.n, 0);
+        ck_assert_ptr_nonnull(l.doc->root);
+        unload(&l);
+
+        /* Block mappings count too: the sixth is the one at "f". */
+        l = load_lim("a:\n b:\n  c:\n   d:\n    e:\n     f: [1]\n", &lim);
+        expect_one(&l, "yaml-too-deep", 6, 6);
+        unload(&l);
+
+        /* The default limit. */
+        char deep[200];
+        memset(deep, 0, sizeof deep);
+        memset(deep, '[', 65);
+        memset(deep + 65, ']', 65);
+        l = load(deep);
+        expect_one(&l, "yaml-too-deep", 1, 65);
+        unload(&l);
+        deep[64] = ']';
+        deep[128] = '\0'; /* 64 of each */
+        l = load(deep);
+        ck_assert_int_eq(l.ret, 0);
+        ck_assert_uint_eq(l.diags.n, 0);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_alias_bomb)
+{
+        static const char bomb[] = "a: &a [x,x,x,x,x,x,x,x,x]\n"
+                                   "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                                   "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                                   "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                                   "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+                                   "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+                                   "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+                                   "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+                                   "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+        clock_t t0 = clock();
+        struct loaded l = load(bomb);
+        double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+
+        ck_assert_uint_eq(count_code(&l.diags, "yaml-alias-limit"), 1);
+        expect_one(&l, "yaml-alias-limit", 0, 0);
+        /* 9 + 9*10 + 9*91 + ... passes 100000 in the sixth line. */
+        ck_assert_uint_eq(l.diags.v[0].line, 6);
+        ck_assert_ptr_null(l.doc->root);
+        ck_assert_msg(secs < 1.0, "took %.2f s", secs);
+        unload(&l);
+
+        /* A smaller custom limit stops it earlier. */
+        struct ydoc_limits lim = ydoc_default_limits;
+        lim.max_alias_nodes = 50;
+        l = load_lim(bomb, &lim);
+        expect_one(&l, "yaml-alias-limit", 2, 0);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_recursive_alias)
+{
+        struct loaded l = load("a: &a [1, *a]\n");
+
+        expect_one(&l, "yaml-alias-limit", 1, 11);
+        unload(&l);
+
+        l = load("a: &a\n  b: *a\n");
+        expect_one(&l, "yaml-alias-limit", 2, 6);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_undefined_alias)
+{
+        struct loaded l = load("a: 1\nb: *nope\n");
+
+        expect_one(&l, "yaml-syntax", 2, 4);
+        ck_assert_msg(strstr(l.diags.v[0].message, "nope") != NULL, "%s", l.diags.v[0].message);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_alias_shared)
+{
+        struct loaded l = load_ok("base: &b\n"
+                                  "  k: v\n"
+                                  "use: *b\n"
+                                  "again: [*b, *b]\n"
+                                  "s: &s text\n"
+                                  "t: *s\n");
+        const struct ynode *root = l.doc->root, *base = get(root, "base");
+        const struct ynode *again = get(root, "again");
+
+        ck_assert_int_eq(base->kind, YN_MAP);
+        ck_assert_ptr_eq(get(root, "use"), base);
+        ck_assert_uint_eq(again->n, 2);
+        ck_assert_ptr_eq(again->items[0], base);
+        ck_assert_ptr_eq(again->items[1], base);
+        ck_assert_ptr_eq(get(root, "t"), get(root, "s"));
+        ck_assert_str_eq(get(root, "t")->str, "text");
+        /* The alias is the anchored node, with its position (a block
+         * mapping with properties starts at them, here the anchor). */
+        expect_pos(get(root, "use"), 1, 7);
+        /* Weights count the alias expansion. */
+        ck_assert_uint_eq(again->weight, 1 + 2 * base->weight);
+        unload(&l);
+
+        /* A later anchor of the same name shadows the earlier one. */
+        l = load_ok("a: &x 1\nb: &x 2\nc: *x\n");
+        ck_assert_str_eq(get(l.doc->root, "c")->str, "2");
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_merge_key)
+{
+        struct loaded l = load_ok("base: &base\n"
+                                  "  a: 1\n"
+                                  "  b: 2\n"
+                                  "derived:\n"
+                                  "  b: 3\n"
+                                  "  <<: *base\n"
+                                  "  c: 4\n");
+        const struct ynode *root = l.doc->root, *base = get(root, "base");
+        const struct ynode *d = get(root, "derived");
+
+        ck_assert_int_eq(d->kind, YN_MAP);
+        ck_assert_uint_eq(d->n, 3);
+        ck_assert_ptr_null(yn_get(d, "<<"));
+        ck_assert_str_eq(get(d, "a")->str, "1");
+        ck_assert_ptr_eq(get(d, "a"), get(base, "a"));
+        /* The explicit key wins, wherever the merge is written. */
+        ck_assert_str_eq(get(d, "b")->str, "3");
+        expect_pos(get(d, "b"), 5, 6);
+        ck_assert_str_eq(get(d, "c")->str, "4");
+        /* The merged mapping itself is untouched. */
+        ck_assert_uint_eq(base->n, 2);
+        ck_assert_str_eq(get(base, "b")->str, "2");
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_merge_list)
+{
+        struct loaded l = load_ok("x: &x {a: 1, b: 1}\n"
+                                  "y: &y {b: 2, c: 2}\n"
+                                  "z:\n"
+                                  "  <<: [*x, *y]\n"
+                                  "  d: 3\n");
+        const struct ynode *z = get(l.doc->root, "z");
+
+        ck_assert_uint_eq(z->n, 4);
+        ck_assert_str_eq(get(z, "a")->str, "1");
+        /* Earlier mappings in the list win. */
+        ck_assert_str_eq(get(z, "b")->str, "1");
+        ck_assert_str_eq(get(z, "c")->str, "2");
+        ck_assert_str_eq(get(z, "d")->str, "3");
+        unload(&l);
+
+        /* A quoted "<<" is an ordinary key. */
+        l = load_ok("x: &x {a: 1}\nz:\n  \"<<\": *x\n");
+        z = get(l.doc->root, "z");
+        ck_assert_uint_eq(z->n, 1);
+        ck_assert_ptr_nonnull(yn_get(z, "<<"));
+        ck_assert_ptr_null(yn_get(z, "a"));
+        unload(&l);
+
+        /* Merging a scalar is an error. */
+        l = load("s: &s text\nz:\n  <<: *s\n");
+        expect_one(&l, "wrong-type", 1, 4);
+        unload(&l);
+
+        /* Duplicates among the explicit keys are still found. */
+        l = load("x: &x {a: 1}\nz:\n  <<: *x\n  b: 1\n  b: 2\n");
+        expect_one(&l, "yaml-duplicate-key", 5, 3);
+        unload(&l);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(test_syntax_errors)
+{
+        struct loaded l = load("a: b: c\n");
+
+        expect_one(&l, "yaml-syntax", 1, 5);
+        ck_assert_ptr_null(l.doc->root);
+        /* The document keeps its source for quoting. */
+        ck_assert_ptr_nonnull(l.doc->src);
+        ck_assert_str_eq(l.doc->src, "a: b: c\n");
+        unload(&l);
+
+        l = load("a: [1, 2\nb: 3\n");
+        expect_one(&l, "yaml-syntax", 0, 0);
+        ck_assert_uint_ge(l.diags.v[0].line, 1);
+        ck_assert_uint_le(l.diags.v[0].line, 3);
+        ck_assert_uint_ge(l.diags.v[0].column, 1);
+        unload(&l);
+
+        l = load("a: \"unterminated\n");
+        expect_one(&l, "yaml-syntax", 0, 0);
+        ck_assert_uint_ge(l.diags.v[0].line, 1);
+        ck_assert_uint_ge(l.diags.v[0].column, 1);
+        unload(&l);
+
+        l = load("list:\n  - a\n  b: 1\n");
+        expect_one(&l, "yaml-syntax", 3, 3);
+        unload(&l);
+
+        /* An error after a valid start still gives one diagnostic. */
+        l = load("ok: 1\nfine: [1, 2]\nbad: 'x' y\n");
+        expect_one(&l, "yaml-syntax", 3, 0);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_multi_document)
+{
+        struct loaded l = load("---\na: 1\n---\nb: 2\n");
+
+        expect_one(&l, "yaml-multi-document", 3, 1);
+        ck_assert_ptr_null(l.doc->root);
+        unload(&l);
+
+        l = load("a: 1\n---\nb: 2\n");
+        expect_one(&l, "yaml-multi-document", 2, 1);
+        unload(&l);
+
+        /* One explicit document, with or without an end marker, is fine. */
+        l = load_ok("---\na: 1\n...\n");
+        ck_assert_str_eq(get(l.doc->root, "a")->str, "1");
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_unquoted_template)
+{
+        struct loaded l = load("steps:\n  - {{ X }}\n");
+        const struct ynode *item;
+
+        expect_one(&l, "yaml-unquoted-template", 2, 5);
+        ck_assert_ptr_nonnull(l.diags.v[0].help);
+        /* Loading goes on as if the value had been quoted. */
+        ck_assert_ptr_nonnull(l.doc->root);
+        item = get(l.doc->root, "steps")->items[0];
+        ck_assert_int_eq(item->kind, YN_SCALAR);
+        ck_assert_str_eq(item->str, "{{ X }}");
+        ck_assert_uint_eq(item->len, 7);
+        expect_pos(item, 2, 5);
+        ck_assert(yn_is_string(item));
+        unload(&l);
+
+        l = load("value: {{ X }}\n");
+        expect_one(&l, "yaml-unquoted-template", 1, 8);
+        ck_assert_str_eq(get(l.doc->root, "value")->str, "{{ X }}");
+        unload(&l);
+
+        l = load("value: [a, {{ X }}]\n");
+        expect_one(&l, "yaml-unquoted-template", 1, 12);
+        ck_assert_str_eq(get(l.doc->root, "value")->items[1]->str, "{{ X }}");
+        unload(&l);
+
+        /* Every problem is reported, not only the first. */
+        l = load("a: {{ X }}\nb: {{ Y }}\na: 1\n");
+        ck_assert_uint_eq(l.diags.n, 3);
+        ck_assert_uint_eq(count_code(&l.diags, "yaml-unquoted-template"), 2);
+        ck_assert_uint_eq(count_code(&l.diags, "yaml-duplicate-key"), 1);
+        ck_assert_uint_eq(l.diags.v[1].line, 2);
+        ck_assert_uint_eq(l.diags.v[1].column, 4);
+        ck_assert_int_eq(l.ret, -EINVAL);
+        unload(&l);
+
+        /* Quoted, or not at the start, it is an ordinary string. */
+        l = load_ok("steps:\n  - '{{ X }}'\n  - \"{{ X }}\"\n  - echo {{ X }}\n");
+        ck_assert_str_eq(get(l.doc->root, "steps")->items[0]->str, "{{ X }}");
+        ck_assert_str_eq(get(l.doc->root, "steps")->items[2]->str, "echo {{ X }}");
+        unload(&l);
+
+        /* A real nested flow mapping with more than one pair is no template. */
+        l = load("v: {{a: 1}: x, b: 2}\n");
+        expect_one(&l, "wrong-type", 1, 5);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_collection_key)
+{
+        struct loaded l = load("? [a, b]\n: 1\n");
+
+        expect_one(&l, "wrong-type", 1, 3);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_nul_byte)
+{
+        static const char src[] = "a: 1\0b: 2\n";
+        struct loaded l = load_n(src, sizeof src - 1, NULL);
+
+        expect_one(&l, "yaml-syntax", 0, 0);
+        ck_assert_msg(strstr(l.diags.v[0].message, "NUL") != NULL, "%s", l.diags.v[0].message);
+        ck_assert_ptr_null(l.doc->root);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_empty)
+{
+        struct loaded l = load("");
+
+        ck_assert_int_eq(l.ret, 0);
+        ck_assert_uint_eq(l.diags.n, 0);
+        ck_assert_ptr_null(l.doc->root);
+        ck_assert_uint_eq(l.doc->src_len, 0);
+        unload(&l);
+
+        l = load("# only a comment\n\n");
+        ck_assert_int_eq(l.ret, 0);
+        ck_assert_uint_eq(l.diags.n, 0);
+        ck_assert_ptr_null(l.doc->root);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_no_ret_doc)
+{
+        struct diag_list dl;
+
+        memset(&dl, 0, sizeof dl);
+        ck_assert_int_eq(ydoc_load_buffer(NAME, "a: 1\n", 5, NULL, NULL, &dl), 0);
+        ck_assert_uint_eq(dl.n, 0);
+        ck_assert_int_lt(ydoc_load_buffer(NAME, "a: 1\na: 2\n", 10, NULL, NULL, &dl), 0);
+        ck_assert_uint_eq(dl.n, 1);
+        ck_assert_str_eq(dl.v[0].code, "yaml-duplicate-key");
+        diag_list_free(&dl);
+        ck_assert_ptr_null(ydoc_free(NULL));
+}
+END_TEST
+
+START_TEST(test_src_and_lines)
+{
+        struct loaded l = load_ok("a: 1\nb: 2\n\nc: 3");
+
+        ck_assert_uint_eq(l.doc->src_len, 15);
+        ck_assert_str_eq(l.doc->src, "a: 1\nb: 2\n\nc: 3");
+        ck_assert_str_eq(l.doc->path, NAME);
+        ck_assert_uint_eq(l.doc->n_lines, 4);
+        ck_assert_uint_eq(l.doc->line_start[0], 0);
+        ck_assert_uint_eq(l.doc->line_start[1], 5);
+        ck_assert_uint_eq(l.doc->line_start[2], 10);
+        ck_assert_uint_eq(l.doc->line_start[3], 11);
+        expect_pos(get(l.doc->root, "c"), 4, 4);
+        unload(&l);
+}
+END_TEST
+
+/* ---- positions inside scalars ---- */
+
+static void expect_located(const struct ydoc *doc, const struct ynode *s, size_t offset,
+                           unsigned line, unsigned column)
+{
+        unsigned gl = 0, gc = 0;
+
+        ck_assert_int_eq(s->kind, YN_SCALAR);
+        ydoc_locate_in_scalar(doc, s, offset, &gl, &gc);
+        ck_assert_msg(gl == line && gc == column, "offset %zu of \"%s\": %u:%u, expected %u:%u",
+                      offset, s->str, gl, gc, line, column);
+}
+
+START_TEST(test_locate_in_scalar)
+{
+        struct loaded l = load_ok("a: run {{ x }}\n"
+                                  "b: 'it''s {{ y }}'\n"
+                                  "c: \"q\\t{{ z }}\"\n"
+                                  "d: |\n"
+                                  "  first\n"
+                                  "  second {{ w }}\n"
+                                  "e: \"{{ x }} {{ x }}\"\n"
+                                  "f: \xc3\xa9\xc3\xa9 {{ u }}\n");
+        const struct ynode *root = l.doc->root, *n;
+
+        n = get(root, "a");
+        ck_assert_str_eq(n->str, "run {{ x }}");
+        expect_located(l.doc, n, 4, 1, 8);
+        expect_located(l.doc, n, 0, 1, 4);
+
+        n = get(root, "b");
+        ck_assert_str_eq(n->str, "it's {{ y }}");
+        expect_located(l.doc, n, 5, 2, 11);
+
+        n = get(root, "c");
+        ck_assert_str_eq(n->str, "q\t{{ z }}");
+        expect_located(l.doc, n, 2, 3, 8);
+
+        n = get(root, "d");
+        ck_assert_str_eq(n->str, "first\nsecond {{ w }}\n");
+        expect_located(l.doc, n, 13, 6, 10);
+
+        /* The second of two identical references. */
+        n = get(root, "e");
+        expect_located(l.doc, n, 0, 7, 5);
+        expect_located(l.doc, n, 8, 7, 13);
+
+        /* Columns count characters. */
+        n = get(root, "f");
+        ck_assert_str_eq(n->str, "\xc3\xa9\xc3\xa9 {{ u }}");
+        expect_located(l.doc, n, 5, 8, 7);
+
+        /* Out of range: the scalar's start. */
+        n = get(root, "a");
+        expect_located(l.doc, n, 100, 1, 4);
+        /* Not a scalar: its start. */
+        unsigned gl = 0, gc = 0;
+        ydoc_locate_in_scalar(l.doc, root, 0, &gl, &gc);
+        ck_assert_uint_eq(gl, 1);
+        ck_assert_uint_eq(gc, 1);
+        unload(&l);
+}
+END_TEST
+
+/* Values whose text differs from their source right after the "{{ }}":
+ * line folding and escapes.  The "{{" itself is still in the source. */
+
+START_TEST(test_locate_plain_folded)
+{
+        struct loaded l = load_ok("a: x {{ r }}\n  more\n");
+        const struct ynode *n = get(l.doc->root, "a");
+
+        ck_assert_str_eq(n->str, "x {{ r }} more");
+        expect_located(l.doc, n, 2, 1, 6);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_locate_block_folded)
+{
+        struct loaded l = load_ok("d: >\n  one {{ v }}\n  two\n");
+        const struct ynode *n = get(l.doc->root, "d");
+
+        ck_assert_str_eq(n->str, "one {{ v }} two\n");
+        expect_located(l.doc, n, 4, 2, 7);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_locate_double_quoted_escape)
+{
+        struct loaded l = load_ok("c: \"{{t}}\\tx\"\ne: \"x {{ y }}\n  z\"\n");
+        const struct ynode *n = get(l.doc->root, "c");
+
+        ck_assert_str_eq(n->str, "{{t}}\tx");
+        expect_located(l.doc, n, 0, 1, 5);
+        n = get(l.doc->root, "e");
+        ck_assert_str_eq(n->str, "x {{ y }} z");
+        expect_located(l.doc, n, 2, 2, 7);
+        unload(&l);
+}
+END_TEST
+
+START_TEST(test_locate_single_quoted_doubled)
+{
+        struct loaded l = load_ok("b: '{{s}}''x'\n");
+        const struct ynode *n = get(l.doc->root, "b");
+
+        ck_assert_str_eq(n->str, "{{s}}'x");
+        expect_located(l.doc, n, 0, 1, 5);
+        unload(&l);
+}
+END_TEST
+
+static Suite *yamldoc_suite(void)
+{
+        Suite *s = suite_create("yamldoc");
+        TCase *tc = tcase_create("structure");
+
+        tcase_add_test(tc, test_kinds_and_positions);
+        tcase_add_test(tc, test_indentless_sequence);
+        tcase_add_test(tc, test_utf8_columns);
+        tcase_add_test(tc, test_json);
+        tcase_add_test(tc, test_lookup);
+        tcase_add_test(tc, test_src_and_lines);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("scalars");
+        tcase_add_test(tc, test_scalar_styles);
+        tcase_add_test(tc, test_scalar_resolution);
+        tcase_add_test(tc, test_null);
+        tcase_add_test(tc, test_schema_version_forms);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("keys and aliases");
+        tcase_add_test(tc, test_duplicate_key);
+        tcase_add_test(tc, test_duplicate_key_nested);
+        tcase_add_test(tc, test_duplicate_key_all_reported);
+        tcase_add_test(tc, test_alias_shared);
+        tcase_add_test(tc, test_merge_key);
+        tcase_add_test(tc, test_merge_list);
+        tcase_add_test(tc, test_collection_key);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("limits");
+        tcase_add_test(tc, test_too_large);
+        tcase_add_test(tc, test_too_deep);
+        tcase_add_test(tc, test_alias_bomb);
+        tcase_add_test(tc, test_recursive_alias);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("errors");
+        tcase_add_test(tc, test_syntax_errors);
+        tcase_add_test(tc, test_undefined_alias);
+        tcase_add_test(tc, test_multi_document);
+        tcase_add_test(tc, test_unquoted_template);
+        tcase_add_test(tc, test_nul_byte);
+        tcase_add_test(tc, test_empty);
+        tcase_add_test(tc, test_no_ret_doc);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("locate");
+        tcase_add_test(tc, test_locate_in_scalar);
+        tcase_add_test(tc, test_locate_plain_folded);
+        tcase_add_test(tc, test_locate_block_folded);
+        tcase_add_test(tc, test_locate_double_quoted_escape);
+        tcase_add_test(tc, test_locate_single_quoted_doubled);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(yamldoc_suite());
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
