@@ -13,3 +13,10 @@ struct invocation {
 #define EXIT_USAGE 2
 
 int cmd_validate(const struct invocation *inv, int argc, char **argv);
+int cmd_compile(const struct invocation *inv, int argc, char **argv);
+int cmd_disasm(const struct invocation *inv, int argc, char **argv);
+
+struct check_options;
+struct program;
+/* Loads a document or .otc and prints its diagnostics; NULL on failure. */
+struct program *load_program_or_report(const char *prog_name, const char *path, const struct check_options *opts);

@@ -15,6 +15,8 @@ struct command {
 
 static const struct command commands[] = {
         { "validate", cmd_validate, "check component documents without running them" },
+        { "compile", cmd_compile, "compile a document to a program file (.otc)" },
+        { "disasm", cmd_disasm, "print a document's compiled program" },
 };
 
 static void usage(FILE *f, const char *prog)

@@ -40,3 +40,18 @@ const struct predicate *pred_find(const char *name);
 const char *const *pred_names(void);
 
 #define PRED_MAX_LOGIC_DEPTH 4
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Evaluates one comparison: `operand` is the operator's own value, `value`
+ * the sibling value (or path for the file-hash operators).  Two-value
+ * operators read "value OP operand", as AWS's examples do; string
+ * comparisons ignore case and do not trim.  The file operators read the
+ * file system.  Returns 0 and *ret, or a negative errno and a message
+ * (a number that cannot be parsed is not an error: the result is false). */
+int pred_eval(const struct predicate *p, const char *operand, const char *value, bool *ret, char **reterr_msg);
+
+/* Evaluates a whole expression given as JSON (the rendered inputs of an
+ * Assert step): one operator per level, and/or/not nesting. */
+int pred_eval_json(const json_t *expr, bool *ret, char **reterr_msg);

@@ -1,0 +1,127 @@
+/* cmd_compile.c: `opentoe compile` (document to .otc) and `opentoe disasm`
+ * (document or .otc to a listing). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checker.h"
+#include "commands.h"
+#include "compile.h"
+#include "disasm.h"
+#include "options.h"
+#include "strbuf.h"
+
+enum { OPT_OUTPUT = 1, OPT_PLATFORMS, OPT_HELP };
+
+static const struct option_spec specs[] = {
+        { "output", 'o', true, OPT_OUTPUT },
+        { "os-platforms", 0, true, OPT_PLATFORMS },
+        { "help", 'h', false, OPT_HELP },
+        { NULL, 0, false, 0 },
+};
+
+/* Loads one document or .otc, printing diagnostics; NULL on failure. */
+struct program *load_program_or_report(const char *prog_name, const char *path, const struct check_options *opts)
+{
+        struct diag_list diags = { 0 };
+        struct program *p = NULL;
+        struct ydoc *doc = NULL;
+        int r = comp_load(path, opts, &p, &diags, &doc);
+        size_t budget = 20;
+        diag_sort(&diags, 0);
+        diag_print_text(stderr, &diags, 0, diags.n, doc ? doc->src : NULL, doc ? doc->src_len : 0, &budget);
+        if (r < 0 && diags.n == 0)
+                fprintf(stderr, "%s: cannot compile %s\n", prog_name, path);
+        ydoc_free(doc);
+        diag_list_free(&diags);
+        return r < 0 ? prog_free(p) : p;
+}
+
+static int parse(const struct invocation *inv, const char *cmd, int argc, char **argv, const char **ret_path,
+                 const char **ret_output, struct check_options *opts)
+{
+        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
+        const char *arg, *bad;
+        int id;
+        *ret_path = NULL;
+        while ((id = option_next(&p, &arg)) != -2) {
+                switch (id) {
+                case -1:
+                        fprintf(stderr, "%s %s: %s\n", inv->program, cmd, p.error);
+                        return EXIT_USAGE;
+                case 0:
+                        if (*ret_path) {
+                                fprintf(stderr, "%s %s: one document at a time\n", inv->program, cmd);
+                                return EXIT_USAGE;
+                        }
+                        *ret_path = arg;
+                        break;
+                case OPT_OUTPUT:
+                        if (!ret_output) {
+                                fprintf(stderr, "%s %s: unknown option '-o'\n", inv->program, cmd);
+                                return EXIT_USAGE;
+                        }
+                        *ret_output = arg;
+                        break;
+                case OPT_PLATFORMS:
+                        if (check_parse_platforms(arg, &opts->platforms, &bad) < 0) {
+                                fprintf(stderr, "%s %s: unknown platform '%s'\n", inv->program, cmd, bad);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case OPT_HELP:
+                        printf(ret_output ? "Usage: %s compile DOCUMENT [-o FILE.otc] [--os-platforms LIST]\n"
+                                            "Check and compile a component document to a program file.\n"
+                                          : "Usage: %s disasm DOCUMENT|FILE.otc [--os-platforms LIST]\n"
+                                            "Print the compiled program of a document, instruction by instruction.\n",
+                               inv->program);
+                        return 0;
+                }
+        }
+        if (!*ret_path) {
+                fprintf(stderr, "%s %s: no document given\n", inv->program, cmd);
+                return EXIT_USAGE;
+        }
+        return -1;
+}
+
+int cmd_compile(const struct invocation *inv, int argc, char **argv)
+{
+        const char *path, *output = NULL;
+        struct check_options opts = { .platforms = check_host_platform() };
+        int r = parse(inv, "compile", argc, argv, &path, &output, &opts);
+        if (r >= 0)
+                return r;
+        struct program *p = load_program_or_report(inv->program, path, &opts);
+        if (!p)
+                return 1;
+        char *def = NULL;
+        if (!output) {
+                /* doc.yml -> doc.otc beside it */
+                const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+                size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
+                output = def = xasprintf("%.*s.otc", (int)stem, path);
+        }
+        char err[256];
+        r = prog_save(p, output, err, sizeof err);
+        if (r < 0)
+                fprintf(stderr, "%s compile: %s\n", inv->program, err);
+        free(def);
+        prog_free(p);
+        return r < 0 ? 1 : 0;
+}
+
+int cmd_disasm(const struct invocation *inv, int argc, char **argv)
+{
+        const char *path;
+        struct check_options opts = { .platforms = check_host_platform() };
+        int r = parse(inv, "disasm", argc, argv, &path, NULL, &opts);
+        if (r >= 0)
+                return r;
+        struct program *p = load_program_or_report(inv->program, path, &opts);
+        if (!p)
+                return 1;
+        disasm_program(stdout, p);
+        prog_free(p);
+        return 0;
+}

@@ -1,0 +1,157 @@
+/* hash.c: digests through a dlopen'd libcrypto.  Only the handful of EVP
+ * functions needed are resolved, once, on first use. */
+#include "hash.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+typedef void EVP_MD;
+typedef void EVP_MD_CTX;
+
+static struct {
+        bool tried, ok;
+        const EVP_MD *(*md[_HASH_ALGO_MAX])(void);
+        EVP_MD_CTX *(*ctx_new)(void);
+        void (*ctx_free)(EVP_MD_CTX *);
+        int (*init)(EVP_MD_CTX *, const EVP_MD *, void *);
+        int (*update)(EVP_MD_CTX *, const void *, size_t);
+        int (*final)(EVP_MD_CTX *, unsigned char *, unsigned int *);
+} crypto;
+
+static char error_text[256];
+
+const char *hash_error(void)
+{
+        return error_text;
+}
+
+static bool load(void)
+{
+        if (crypto.tried)
+                return crypto.ok;
+        crypto.tried = true;
+        static const char *const names[] = { "libcrypto.so.3", "libcrypto.so" };
+        void *h = NULL;
+        for (size_t i = 0; i < 2 && !h; i++)
+                h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                snprintf(error_text, sizeof error_text,
+                         "cannot load libcrypto (%s); install the Debian package libssl3", dlerror());
+                return false;
+        }
+        static const char *const md_names[_HASH_ALGO_MAX] = { "EVP_md5", "EVP_sha1", "EVP_sha256", "EVP_sha512" };
+        bool ok = true;
+        for (int i = 0; i < _HASH_ALGO_MAX; i++)
+                ok &= (*(void **)&crypto.md[i] = dlsym(h, md_names[i])) != NULL;
+        ok &= (*(void **)&crypto.ctx_new = dlsym(h, "EVP_MD_CTX_new")) != NULL;
+        ok &= (*(void **)&crypto.ctx_free = dlsym(h, "EVP_MD_CTX_free")) != NULL;
+        ok &= (*(void **)&crypto.init = dlsym(h, "EVP_DigestInit_ex")) != NULL;
+        ok &= (*(void **)&crypto.update = dlsym(h, "EVP_DigestUpdate")) != NULL;
+        ok &= (*(void **)&crypto.final = dlsym(h, "EVP_DigestFinal_ex")) != NULL;
+        if (!ok) {
+                snprintf(error_text, sizeof error_text, "libcrypto lacks the EVP digest functions");
+                return false;
+        }
+        crypto.ok = true;
+        return true;
+}
+
+size_t hash_length(enum hash_algo algo)
+{
+        static const size_t len[_HASH_ALGO_MAX] = { 16, 20, 32, 64 };
+        return algo < _HASH_ALGO_MAX ? len[algo] : 0;
+}
+
+int hash_begin(enum hash_algo algo, struct hash_ctx **ret)
+{
+        if (algo >= _HASH_ALGO_MAX)
+                return -EINVAL;
+        if (!load())
+                return -ENOSYS;
+        EVP_MD_CTX *c = crypto.ctx_new();
+        if (!c)
+                return -ENOMEM;
+        if (crypto.init(c, crypto.md[algo](), NULL) != 1) {
+                crypto.ctx_free(c);
+                return -EIO;
+        }
+        *ret = (struct hash_ctx *)c;
+        return 0;
+}
+
+int hash_update(struct hash_ctx *h, const void *data, size_t len)
+{
+        return crypto.update((EVP_MD_CTX *)h, data, len) == 1 ? 0 : -EIO;
+}
+
+int hash_end(struct hash_ctx *h, unsigned char *out, size_t *ret_len)
+{
+        unsigned int n = 0;
+        int r = crypto.final((EVP_MD_CTX *)h, out, &n) == 1 ? 0 : -EIO;
+        crypto.ctx_free((EVP_MD_CTX *)h);
+        if (r == 0)
+                *ret_len = n;
+        return r;
+}
+
+void hash_abort(struct hash_ctx *h)
+{
+        if (h)
+                crypto.ctx_free((EVP_MD_CTX *)h);
+}
+
+int hash_buffer(enum hash_algo algo, const void *data, size_t len, unsigned char *out, size_t *ret_len)
+{
+        struct hash_ctx *h;
+        int r = hash_begin(algo, &h);
+        if (r < 0)
+                return r;
+        r = hash_update(h, data, len);
+        if (r < 0) {
+                hash_abort(h);
+                return r;
+        }
+        return hash_end(h, out, ret_len);
+}
+
+int hash_file(enum hash_algo algo, const char *path, unsigned char *out, size_t *ret_len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct hash_ctx *h;
+        int r = hash_begin(algo, &h);
+        if (r < 0)
+                return r;
+        unsigned char buf[65536];
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        hash_abort(h);
+                        return r;
+                }
+                if (n == 0)
+                        break;
+                hash_update(h, buf, (size_t)n);
+        }
+        return hash_end(h, out, ret_len);
+}
+
+void hash_hex(const unsigned char *d, size_t len, char *out)
+{
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < len; i++) {
+                out[2 * i] = hex[d[i] >> 4];
+                out[2 * i + 1] = hex[d[i] & 15];
+        }
+        out[2 * len] = 0;
+}

@@ -1,0 +1,35 @@
+/* hash.h: message digests (MD5, SHA-1, SHA-256, SHA-512) from OpenSSL's
+ * libcrypto, which is loaded with dlopen on first use so that commands
+ * that never hash do not pay for loading it. */
+#pragma once
+
+#include <stddef.h>
+
+enum hash_algo {
+        HASH_MD5,
+        HASH_SHA1,
+        HASH_SHA256,
+        HASH_SHA512,
+        _HASH_ALGO_MAX,
+};
+
+#define HASH_MAX_LEN 64
+
+struct hash_ctx;
+
+/* Returns 0, or -ENOSYS when libcrypto cannot be loaded (the message
+ * from hash_error() then names the Debian package to install). */
+int hash_begin(enum hash_algo algo, struct hash_ctx **ret);
+int hash_update(struct hash_ctx *h, const void *data, size_t len);
+/* Writes the digest (up to HASH_MAX_LEN bytes), frees the context. */
+int hash_end(struct hash_ctx *h, unsigned char *out, size_t *ret_len);
+void hash_abort(struct hash_ctx *h);
+
+int hash_buffer(enum hash_algo algo, const void *data, size_t len, unsigned char *out, size_t *ret_len);
+/* Hashes a file; returns -errno on I/O errors. */
+int hash_file(enum hash_algo algo, const char *path, unsigned char *out, size_t *ret_len);
+/* Lower-case hex of a digest into out (2*len+1 bytes). */
+void hash_hex(const unsigned char *d, size_t len, char *out);
+
+const char *hash_error(void);
+size_t hash_length(enum hash_algo algo);

@@ -1,0 +1,132 @@
+/* vm.h: the interpreter of compiled programs, as a coroutine.  vm_run
+ * executes instructions until the program needs an action run (it returns
+ * VM_YIELD with vm->pending describing the action) or ends (VM_DONE).
+ * The runner runs the action and hands the result back with vm_complete.
+ * The VM owns no clock and does no I/O: predicates that look at files are
+ * evaluated through the host's callback, and events (phase and step
+ * boundaries) go to the host, which stamps the times.  Its whole state
+ * serialises to JSON (vm_save) and restores to the same behaviour
+ * (vm_restore), so a run can resume at the exact instruction. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "predicates.h"
+#include "program.h"
+
+enum vm_status {
+        VM_YIELD,  /* an action must run: see vm->pending */
+        VM_DONE,   /* the program ended */
+        VM_ERROR,  /* an internal error: vm->error says what */
+};
+
+enum step_state {
+        STEP_NOT_RUN,   /* its phase was not selected, or the run stopped first */
+        STEP_RUNNING,
+        STEP_SUCCESS,
+        STEP_FAILED,
+        STEP_IGNORED,   /* failed, onFailure: Ignore */
+        STEP_SKIPPED,   /* its condition chose Skip */
+        _STEP_STATE_MAX,
+};
+
+enum phase_state {
+        PHASE_NOT_RUN,
+        PHASE_RUNNING,
+        PHASE_SUCCESS,
+        PHASE_FAILED,
+        PHASE_IGNORED,  /* succeeded with ignored failures */
+        _PHASE_STATE_MAX,
+};
+
+struct vm_step {
+        enum step_state state;
+        uint32_t attempts;       /* attempts started */
+        char *failure;           /* the last failure message, or NULL */
+        bool aborted_by_condition;
+        json_t *inputs;          /* rendered input entries of the last iteration run (array) */
+        json_t *outputs;         /* consolidated outputs (array), or NULL */
+        json_t *iterations;      /* this attempt: outputs of each successful iteration */
+        json_t *failed_iterations; /* this attempt: indexes of failed iterations */
+};
+
+enum vm_event {
+        VM_EV_PHASE_START,
+        VM_EV_PHASE_END,
+        VM_EV_STEP_START,
+        VM_EV_ATTEMPT,      /* an attempt begins: the timeout restarts */
+        VM_EV_STEP_END,
+        _VM_EV_MAX,
+};
+
+struct vm;
+
+struct vm_host {
+        void *userdata;
+        /* Phase and step boundaries, in order; may be NULL. */
+        void (*event)(void *userdata, struct vm *vm, enum vm_event ev, uint32_t index);
+        /* Evaluates a predicate (may read files).  Returns 0 and *ret, or
+         * a negative errno with *reterr_msg (then the condition is false
+         * and the message becomes the step's failure). */
+        int (*pred)(void *userdata, const struct predicate *p, const char *operand, const char *value,
+                    bool *ret, char **reterr_msg);
+        /* Resolves {{ aws:ssm:... }}; NULL means unsupported (renders ""). */
+        int (*ssm)(void *userdata, const char *name, char **ret, char **reterr_msg);
+};
+
+struct vm_pending {
+        uint32_t step;         /* S[] index */
+        long iteration;        /* loop iteration, or -1 */
+        json_t *inputs;        /* borrowed: rendered inputs with defaults materialised */
+};
+
+struct vm {
+        const struct program *prog;
+        const struct vm_host *host;
+        uint32_t pc;
+        json_t **regs;
+        struct vm_step *steps;
+        json_t **vars;            /* the value of each parameter and constant */
+        bool *phase_selected;
+        enum phase_state *phases;
+        uint32_t cur_phase;       /* UINT32_MAX outside phases */
+        uint32_t cur_step;        /* UINT32_MAX outside steps */
+        unsigned loop_reg;        /* the current step's loop registers, or 255 */
+        bool awaiting;            /* stopped at ACT until vm_complete */
+        struct vm_pending pending;
+        bool failed;              /* the document failed */
+        bool ignored;             /* some failure was ignored */
+        bool aborted;             /* an Abort stopped the document */
+        uint64_t instructions;    /* executed so far */
+        char error[256];
+        /* Optional trace hook: called before each instruction. */
+        void (*trace)(void *userdata, const struct vm *vm, uint32_t pc);
+        void *trace_userdata;
+};
+
+/* Creates a VM.  `params` maps parameter names to string values (those
+ * not given use their default; names not declared are ignored); `phases`
+ * is NULL (all phases) or a NULL-terminated list of phase names to run. */
+struct vm *vm_new(const struct program *prog, const struct vm_host *host, json_t *params,
+                  const char *const *phases);
+struct vm *vm_free(struct vm *vm);
+
+enum vm_status vm_run(struct vm *vm);
+/* Hands back the result of the pending action: `succeeded`, its outputs
+ * (an array, one object per entry; reference taken, may be NULL) and a
+ * failure message. */
+int vm_complete(struct vm *vm, bool succeeded, json_t *outputs, const char *failure);
+
+/* The whole state as JSON, and back.  Restoring checks the program's
+ * SHA-256 and every index before accepting the state. */
+json_t *vm_save(const struct vm *vm);
+struct vm *vm_restore(const struct program *prog, const struct vm_host *host, json_t *state, char *reterr,
+                      size_t errsize);
+
+const char *step_state_name(enum step_state s);   /* "success", "failed", ... */
+const char *phase_state_name(enum phase_state s);
+
+/* Renders a constant (str, tmpl or inputs) with the VM's current values. */
+json_t *vm_render(struct vm *vm, const json_t *k);

@@ -1,0 +1,72 @@
+/* module.h: the interface between the runner and an action module.  A
+ * module runs one step attempt (or one loop iteration) of its action with
+ * inputs already rendered to JSON, streams child output through the
+ * runner's line sink, and reports a result as data.  A module never logs,
+ * never exits the process and never touches the console itself.
+ *
+ * `run` blocks until the action ends or its deadline passes: `opentoe run`
+ * executes one action at a time, and the deadline (not a signal from
+ * outside) is how a timeout reaches a module. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "action_spec.h"
+
+enum action_status {
+        ACTION_SUCCESS,
+        ACTION_FAILED,
+        ACTION_TIMED_OUT,
+        ACTION_REBOOT,     /* exit code 194: run this step again after a reboot */
+        _ACTION_STATUS_MAX,
+};
+
+enum { STREAM_STDOUT = 1, STREAM_STDERR = 2 };
+
+/* Called for every line a child prints (without its newline), in order. */
+typedef void (*line_sink_fn)(void *userdata, int stream, const char *line, size_t len);
+
+struct action_ctx {
+        const char *work_dir;     /* this execution's folder; scripts are written here */
+        const char *step_name;
+        long iteration;           /* 0-based loop iteration, -1 outside a loop */
+        int64_t deadline_ms;      /* CLOCK_MONOTONIC milliseconds, or -1: no timeout */
+        int64_t kill_grace_ms;    /* SIGTERM to SIGKILL delay on timeout */
+        size_t stdout_cap;        /* bytes of stdout kept for outputs.stdout */
+        line_sink_fn on_line;
+        void *userdata;
+        /* For predicates that read files (Assert): none needed beyond the
+         * process's own view of the file system. */
+};
+
+struct action_result {
+        enum action_status status;
+        int exit_code;       /* -1 when there is none */
+        char *message;       /* "exit status 1" and the like; NULL on success */
+        json_t *outputs;     /* array, one object per input entry; never NULL after run */
+        char *stderr_tail;   /* last part of stderr, for the failure block; may be NULL */
+        bool stdout_truncated;
+};
+
+void action_result_clear(struct action_result *r);
+
+struct action_module {
+        const char *name;                 /* as documents spell it */
+        const struct action_spec *spec;   /* inputs and outputs, from schemas/actions */
+        /* Runs the action.  Returns 0 with *ret filled, or a negative errno
+         * for a failure of opentoe itself (out of memory, cannot fork); a
+         * failure of the action is a result, not an error. */
+        int (*run)(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret);
+};
+
+/* The registry: modules.list, sorted by name.  NULL if the action has no
+ * module in this build (it may still validate). */
+const struct action_module *module_find(const char *name);
+
+/* Bytes of stdout kept for outputs.stdout per execution (1 MiB). */
+#define ACTION_STDOUT_CAP (1024u * 1024u)
+/* Bytes of stderr kept for the failure block. */
+#define ACTION_STDERR_TAIL (64u * 1024u)
