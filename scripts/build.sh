@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 cd "$top"
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
-        autoreconf -fi >/dev/null
+        autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 fi
 mkdir -p "$build"
 cd "$build"

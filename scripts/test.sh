@@ -14,7 +14,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 make -j"$(nproc)" check >/dev/null 2>&1
 status=$?
 # Show every failure with its log, then the totals.
-grep -h -E '^(FAIL|ERROR|XPASS)' test-suite.log 2>/dev/null | sed 's/^/  /' || true
+grep -h -E '^(FAIL|ERROR|XPASS): .* - ' test-suite.log 2>/dev/null | sed 's/^/  /' || true
 for log in $(grep -l -E '^:test-result: (FAIL|ERROR)' $(find . -name '*.trs') 2>/dev/null); do
         echo "---- ${log%.trs}.log"
         grep -E '^(not ok|#)' "${log%.trs}.log" | head -n 60
