@@ -14,6 +14,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+        { "run", cmd_run, "run component documents (AWSTOE's run)" },
         { "validate", cmd_validate, "check component documents without running them" },
         { "compile", cmd_compile, "compile a document to a program file (.otc)" },
         { "disasm", cmd_disasm, "print a document's compiled program" },

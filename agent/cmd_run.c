@@ -1,0 +1,429 @@
+/* cmd_run.c: `opentoe run` / `awstoe run`: AWSTOE's flags and --config
+ * file with their precedence rules, parameters, loading and compiling the
+ * documents, then handing them to the runner. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "checker.h"
+#include "commands.h"
+#include "options.h"
+#include "program.h"
+#include "runner.h"
+#include "strbuf.h"
+
+#define MAX_DOCUMENTS 100
+#define MAX_PHASES 64
+
+enum {
+        OPT_CONFIG = 1,
+        OPT_DOCUMENTS,
+        OPT_PARAMETERS,
+        OPT_PHASES,
+        OPT_EXECUTION_ID,
+        OPT_LOG_DIRECTORY,
+        OPT_STATE_DIRECTORY,
+        OPT_TRACE,
+        OPT_DRY_RUN,
+        OPT_HELP,
+        OPT_OWNER,
+        OPT_CW_IGNORE,
+        OPT_CW_GROUP,
+        OPT_CW_REGION,
+        OPT_CW_STREAM,
+        OPT_S3_BUCKET,
+        OPT_S3_OWNER,
+        OPT_S3_PREFIX,
+        OPT_BLOCKED,
+        OPT_PLATFORMS,
+};
+
+static const struct option_spec specs[] = {
+        { "config", 'c', true, OPT_CONFIG },
+        { "documents", 'd', true, OPT_DOCUMENTS },
+        { "parameters", 0, true, OPT_PARAMETERS },
+        { "phases", 'p', true, OPT_PHASES },
+        { "execution-id", 'i', true, OPT_EXECUTION_ID },
+        { "log-directory", 'l', true, OPT_LOG_DIRECTORY },
+        { "state-directory", 's', true, OPT_STATE_DIRECTORY },
+        { "trace", 't', false, OPT_TRACE },
+        { "dry-run", 0, false, OPT_DRY_RUN },
+        { "help", 'h', false, OPT_HELP },
+        { "document-s3-bucket-owner", 0, true, OPT_OWNER },
+        { "cw-ignore-failures", 0, false, OPT_CW_IGNORE },
+        { "cw-log-group", 0, true, OPT_CW_GROUP },
+        { "cw-log-region", 0, true, OPT_CW_REGION },
+        { "cw-log-stream", 0, true, OPT_CW_STREAM },
+        { "log-s3-bucket-name", 'b', true, OPT_S3_BUCKET },
+        { "log-s3-bucket-owner", 0, true, OPT_S3_OWNER },
+        { "log-s3-key-prefix", 'k', true, OPT_S3_PREFIX },
+        { "blocked-action-modules", 0, true, OPT_BLOCKED },
+        { "os-platforms", 0, true, OPT_PLATFORMS },
+        { NULL, 0, false, 0 },
+};
+
+static void usage(FILE *f, const char *prog)
+{
+        fprintf(f,
+                "Usage: %s run (--documents A,B | --config FILE) [OPTIONS]\n"
+                "Run component documents (YAML or compiled .otc).\n"
+                "\n"
+                "  -d, --documents A,B         documents to run, in order\n"
+                "  -c, --config FILE           AWSTOE's JSON input configuration\n"
+                "      --parameters N=V,...    parameter values (escape ',' and '\\' in values with '\\')\n"
+                "  -p, --phases P,Q            phases to run (others are skipped)\n"
+                "  -i, --execution-id ID       id of this run (default: a new UUID)\n"
+                "  -l, --log-directory DIR     where the TOE_* log folder goes (default: .)\n"
+                "  -s, --state-directory DIR   where reboot checkpoints go\n"
+                "  -t, --trace                 print the application log and every instruction to stderr\n"
+                "      --dry-run               print the plan; run and change nothing\n"
+                "  -h, --help                  show this help\n"
+                "\n"
+                "Exit status: 0 success (ignored failures included), 1 failure, 2 usage error,\n"
+                "194 a step asked for a reboot (the state is saved; run again to resume).\n",
+                prog);
+}
+
+/* "a=1,b=x\,y" into an object; values may hold '=' (the first one splits)
+ * and, escaped with a backslash, ',' and '\'. */
+static int parse_parameters(const char *s, json_t *into, const char **reterr)
+{
+        struct strbuf name = STRBUF_INIT, value = STRBUF_INIT;
+        bool in_value = false;
+        int r = 0;
+        for (const char *p = s;; p++) {
+                if (*p == '\\' && (p[1] == ',' || p[1] == '\\' || p[1] == '=')) {
+                        sb_putc(in_value ? &value : &name, p[1]);
+                        p++;
+                        continue;
+                }
+                if (*p == ',' || *p == 0) {
+                        if (!name.len && !in_value && *p == 0 && p == s)
+                                break;
+                        if (!in_value || !name.len || !value.len) {
+                                *reterr = "each parameter needs a name and a value: --parameters name1=value1,name2=value2";
+                                r = -EINVAL;
+                                break;
+                        }
+                        json_object_set_new(into, sb_str(&name), json_stringn(value.s, value.len));
+                        sb_free(&name);
+                        sb_free(&value);
+                        in_value = false;
+                        if (*p == 0)
+                                break;
+                        continue;
+                }
+                if (*p == '=' && !in_value) {
+                        in_value = true;
+                        continue;
+                }
+                sb_putc(in_value ? &value : &name, *p);
+        }
+        sb_free(&name);
+        sb_free(&value);
+        return r;
+}
+
+static void new_uuid(char out[37])
+{
+        unsigned char b[16];
+        if (getrandom(b, sizeof b, 0) != sizeof b) {
+                FILE *f = fopen("/dev/urandom", "rb");
+                if (!f || fread(b, 1, sizeof b, f) != sizeof b)
+                        memset(b, 0x5a, sizeof b);
+                if (f)
+                        fclose(f);
+        }
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static char *default_state_directory(void)
+{
+        if (geteuid() == 0)
+                return xstrdup("/var/lib/opentoe/state");
+        const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+        if (xdg && *xdg)
+                return xasprintf("%s/opentoe", xdg);
+        return xasprintf("%s/.local/state/opentoe", home && *home ? home : "/tmp");
+}
+
+struct settings {
+        const char *documents, *parameters, *phases, *execution_id, *log_directory, *state_directory;
+        bool trace, dry_run, trace_set;
+};
+
+/* Reads --config into settings the command line did not give. */
+static int apply_config(const char *prog, const char *path, struct settings *s, json_t **ret_docs,
+                        json_t **ret_params, json_t **ret_cfg)
+{
+        json_error_t je;
+        json_t *cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+        if (!cfg) {
+                fprintf(stderr, "%s run: cannot read the config file %s: %s (line %d)\n", prog, path, je.text, je.line);
+                return -EINVAL;
+        }
+        *ret_cfg = cfg;
+        if (!json_is_object(cfg)) {
+                fprintf(stderr, "%s run: the config file %s must hold a JSON object\n", prog, path);
+                return -EINVAL;
+        }
+        static const char *const known[] = { "cwIgnoreFailures", "cwLogGroup", "cwLogRegion", "cwLogStream",
+                                             "documentS3BucketOwner", "documents", "executionId", "logDirectory",
+                                             "logS3BucketName", "logS3BucketOwner", "logS3KeyPrefix", "parameters",
+                                             "phases", "stateDirectory", "trace", NULL };
+        const char *key;
+        json_t *v;
+        json_object_foreach(cfg, key, v)
+        {
+                bool ok = false;
+                for (size_t i = 0; known[i]; i++)
+                        ok |= !strcmp(known[i], key);
+                if (!ok)
+                        fprintf(stderr, "%s run: warning: unknown key '%s' in %s is ignored\n", prog, key, path);
+        }
+        json_t *docs = json_object_get(cfg, "documents");
+        if (!json_is_array(docs) || json_array_size(docs) == 0) {
+                fprintf(stderr, "%s run: the config file needs 'documents', a list of {\"path\": ...}\n", prog);
+                return -EINVAL;
+        }
+        *ret_docs = docs;
+        *ret_params = json_object_get(cfg, "parameters");
+#define STR_SETTING(field, name)                                                      \
+        if (!s->field && json_is_string(json_object_get(cfg, name)))                  \
+                s->field = json_string_value(json_object_get(cfg, name));
+        STR_SETTING(phases, "phases")
+        STR_SETTING(execution_id, "executionId")
+        STR_SETTING(log_directory, "logDirectory")
+        STR_SETTING(state_directory, "stateDirectory")
+#undef STR_SETTING
+        if (!s->trace_set && json_is_true(json_object_get(cfg, "trace")))
+                s->trace = true;
+        return 0;
+}
+
+/* {name, value} list into an object. */
+static int add_name_values(const char *prog, json_t *list, json_t *into, const char *where)
+{
+        size_t i;
+        json_t *it;
+        if (!list)
+                return 0;
+        if (!json_is_array(list)) {
+                fprintf(stderr, "%s run: %s must be a list of {\"name\": ..., \"value\": ...}\n", prog, where);
+                return -EINVAL;
+        }
+        json_array_foreach(list, i, it)
+        {
+                json_t *n = json_object_get(it, "name"), *v = json_object_get(it, "value");
+                if (!json_is_string(n) || !json_is_string(v)) {
+                        fprintf(stderr, "%s run: each item of %s needs a string 'name' and 'value'\n", prog, where);
+                        return -EINVAL;
+                }
+                json_object_set(into, json_string_value(n), v);
+        }
+        return 0;
+}
+
+int cmd_run(const struct invocation *inv, int argc, char **argv)
+{
+        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
+        struct settings s = { 0 };
+        struct check_options copts = { .platforms = check_host_platform() };
+        const char *config = NULL, *arg, *bad;
+        int id, status = EXIT_USAGE;
+        json_t *cfg = NULL, *cli_params = json_object();
+        struct run_document *docs = NULL;
+        size_t n_docs = 0;
+        char **phase_list = NULL;
+        char *state_dir = NULL, *phases_copy = NULL;
+        char uuid[37];
+
+        while ((id = option_next(&p, &arg)) != -2) {
+                switch (id) {
+                case -1:
+                        fprintf(stderr, "%s run: %s\nTry '%s run --help'.\n", inv->program, p.error, inv->program);
+                        goto out;
+                case 0:
+                        fprintf(stderr, "%s run: unexpected argument '%s'; name documents with --documents\n",
+                                inv->program, arg);
+                        goto out;
+                case OPT_CONFIG:
+                        config = arg;
+                        break;
+                case OPT_DOCUMENTS:
+                        s.documents = arg;
+                        break;
+                case OPT_PARAMETERS:
+                        if (parse_parameters(arg, cli_params, &bad) < 0) {
+                                fprintf(stderr, "%s run: invalid --parameters: %s\n", inv->program, bad);
+                                goto out;
+                        }
+                        s.parameters = arg;
+                        break;
+                case OPT_PHASES:
+                        s.phases = arg;
+                        break;
+                case OPT_EXECUTION_ID:
+                        s.execution_id = arg;
+                        break;
+                case OPT_LOG_DIRECTORY:
+                        s.log_directory = arg;
+                        break;
+                case OPT_STATE_DIRECTORY:
+                        s.state_directory = arg;
+                        break;
+                case OPT_TRACE: {
+                        bool b = true;
+                        if (!option_bool(arg, &b)) {
+                                fprintf(stderr, "%s run: --trace takes true or false\n", inv->program);
+                                goto out;
+                        }
+                        s.trace = b;
+                        s.trace_set = true;
+                        break;
+                }
+                case OPT_DRY_RUN:
+                        s.dry_run = true;
+                        break;
+                case OPT_HELP:
+                        usage(stdout, inv->program);
+                        status = 0;
+                        goto out;
+                case OPT_PLATFORMS:
+                        if (check_parse_platforms(arg, &copts.platforms, &bad) < 0) {
+                                fprintf(stderr, "%s run: unknown platform '%s'\n", inv->program, bad);
+                                goto out;
+                        }
+                        break;
+                case OPT_CW_GROUP:
+                case OPT_CW_REGION:
+                case OPT_CW_STREAM:
+                case OPT_S3_BUCKET:
+                case OPT_S3_OWNER:
+                case OPT_S3_PREFIX:
+                        fprintf(stderr, "%s run: warning: CloudWatch and S3 logging are not supported by this build "
+                                        "yet; logs stay in the local log folder\n", inv->program);
+                        break;
+                case OPT_OWNER:
+                case OPT_CW_IGNORE:
+                case OPT_BLOCKED:
+                        break;
+                }
+        }
+        if (config && (s.documents || s.parameters)) {
+                fprintf(stderr, "%s run: --documents and --parameters cannot be used with --config; put them in "
+                                "the config file\n", inv->program);
+                goto out;
+        }
+        if (!config && !s.documents) {
+                fprintf(stderr, "%s run: give the documents with --documents or --config\n", inv->program);
+                usage(stderr, inv->program);
+                goto out;
+        }
+        json_t *cfg_docs = NULL, *cfg_params = NULL;
+        if (config && apply_config(inv->program, config, &s, &cfg_docs, &cfg_params, &cfg) < 0)
+                goto out;
+        json_t *global = json_object();
+        if (add_name_values(inv->program, cfg_params, global, "'parameters'") < 0) {
+                json_decref(global);
+                goto out;
+        }
+        json_object_update(global, cli_params);
+
+        /* The documents, each compiled (or loaded from .otc) before anything runs. */
+        docs = xcalloc(MAX_DOCUMENTS, sizeof *docs);
+        bool load_failed = false;
+        if (cfg_docs) {
+                size_t i;
+                json_t *d;
+                json_array_foreach(cfg_docs, i, d)
+                {
+                        const char *path = json_string_value(json_object_get(d, "path"));
+                        if (!path || n_docs == MAX_DOCUMENTS) {
+                                fprintf(stderr, "%s run: each document in the config needs a 'path' (at most %d)\n",
+                                        inv->program, MAX_DOCUMENTS);
+                                load_failed = true;
+                                break;
+                        }
+                        struct run_document *rd = &docs[n_docs++];
+                        rd->path = xstrdup(path);
+                        /* A document's own parameters win over the global ones. */
+                        rd->params = json_deep_copy(global);
+                        if (add_name_values(inv->program, json_object_get(d, "parameters"), rd->params,
+                                            "a document's 'parameters'") < 0)
+                                load_failed = true;
+                }
+        } else {
+                char *list = xstrdup(s.documents);
+                for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+                        if (n_docs == MAX_DOCUMENTS)
+                                break;
+                        docs[n_docs].path = xstrdup(tok);
+                        docs[n_docs++].params = json_deep_copy(global);
+                }
+                free(list);
+        }
+        json_decref(global);
+        status = 1;
+        if (load_failed)
+                goto out;
+        for (size_t i = 0; i < n_docs; i++) {
+                if (!strncmp(docs[i].path, "s3://", 5) || !strncmp(docs[i].path, "arn:", 4)) {
+                        fprintf(stderr, "%s run: %s: documents from S3 or Image Builder ARNs are not supported by "
+                                        "this build yet\n", inv->program, docs[i].path);
+                        load_failed = true;
+                        continue;
+                }
+                docs[i].prog = load_program_or_report(inv->program, docs[i].path, &copts);
+                load_failed |= docs[i].prog == NULL;
+        }
+        if (load_failed)
+                goto out;
+
+        if (s.phases) {
+                phases_copy = xstrdup(s.phases);
+                phase_list = xcalloc(MAX_PHASES + 1, sizeof *phase_list);
+                size_t k = 0;
+                for (char *tok = strtok(phases_copy, ","); tok && k < MAX_PHASES; tok = strtok(NULL, ","))
+                        phase_list[k++] = tok;
+        }
+        if (!s.execution_id) {
+                new_uuid(uuid);
+                s.execution_id = uuid;
+        }
+        state_dir = s.state_directory ? xstrdup(s.state_directory) : default_state_directory();
+        struct run_options ro = {
+                .program_name = inv->program,
+                .log_directory = s.log_directory ? s.log_directory : ".",
+                .state_directory = state_dir,
+                .execution_id = s.execution_id,
+                .phases = (const char *const *)phase_list,
+                .trace = s.trace,
+                .dry_run = s.dry_run,
+                .live = !inv->awstoe && !s.trace && isatty(STDERR_FILENO),
+                .kill_grace_ms = 5000,
+        };
+        const char *grace = getenv("OPENTOE_KILL_GRACE_MS");
+        if (grace && *grace)
+                ro.kill_grace_ms = strtoll(grace, NULL, 10);
+        status = runner_run(&ro, docs, n_docs);
+out:
+        for (size_t i = 0; docs && i < n_docs; i++) {
+                free(docs[i].path);
+                prog_free(docs[i].prog);
+                json_decref(docs[i].params);
+        }
+        free(docs);
+        free(phase_list);
+        free(phases_copy);
+        free(state_dir);
+        json_decref(cfg);
+        json_decref(cli_params);
+        return status;
+}

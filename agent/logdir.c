@@ -1,0 +1,189 @@
+/* logdir.c: creating the TOE_* folder, writing its line logs, and the
+ * atomic file writes every state and report file goes through. */
+#include "logdir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "strbuf.h"
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int logdir_open(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr)
+{
+        struct tm tm;
+        char stamp[32];
+        gmtime_r(&start, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%d_%H-%M-%S", &tm);
+        *ret = (struct logdir){ 0 };
+        int r = mkdir_p(parent, 0755);
+        if (r < 0) {
+                *reterr = xasprintf("cannot create the log directory %s: %s", parent, strerror(-r));
+                return r;
+        }
+        char *path = xasprintf("%s/TOE_%s_UTC-0_%s", parent, stamp, execution_id);
+        if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                r = -errno;
+                *reterr = xasprintf("cannot create %s: %s", path, strerror(errno));
+                free(path);
+                return r;
+        }
+        ret->path = path;
+        _cleanup_free_ char *c = xasprintf("%s/console.log", path);
+        _cleanup_free_ char *a = xasprintf("%s/application.log", path);
+        ret->console = fopen(c, "ae");
+        ret->app = fopen(a, "ae");
+        if (!ret->console || !ret->app) {
+                r = -errno;
+                *reterr = xasprintf("cannot create the logs in %s: %s", path, strerror(errno));
+                logdir_close(ret);
+                return r;
+        }
+        /* Lines reach the file as they are written: a crash keeps them. */
+        setvbuf(ret->console, NULL, _IOLBF, 0);
+        setvbuf(ret->app, NULL, _IOLBF, 0);
+        return 0;
+}
+
+void logdir_close(struct logdir *l)
+{
+        if (l->console)
+                fclose(l->console);
+        if (l->app)
+                fclose(l->app);
+        free(l->path);
+        *l = (struct logdir){ 0 };
+}
+
+static void stamp(FILE *f)
+{
+        struct timespec ts;
+        struct tm tm;
+        char buf[32];
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+        fprintf(f, "%s.%03ld ", buf, ts.tv_nsec / 1000000);
+}
+
+void log_console(struct logdir *l, const char *fmt, ...)
+{
+        if (!l->console)
+                return;
+        va_list ap;
+        stamp(l->console);
+        fputs("Info ", l->console);
+        va_start(ap, fmt);
+        vfprintf(l->console, fmt, ap);
+        va_end(ap);
+        fputc('\n', l->console);
+}
+
+void log_console_n(struct logdir *l, const char *prefix, const char *text, size_t len)
+{
+        if (!l->console)
+                return;
+        stamp(l->console);
+        fprintf(l->console, "Info %s", prefix);
+        fwrite(text, 1, len, l->console);
+        fputc('\n', l->console);
+}
+
+void log_app(struct logdir *l, const char *level, const char *fmt, ...)
+{
+        va_list ap;
+        if (l->app) {
+                stamp(l->app);
+                fprintf(l->app, "%s ", level);
+                va_start(ap, fmt);
+                vfprintf(l->app, fmt, ap);
+                va_end(ap);
+                fputc('\n', l->app);
+        }
+        if (l->trace) {
+                stamp(stderr);
+                fprintf(stderr, "%s ", level);
+                va_start(ap, fmt);
+                vfprintf(stderr, fmt, ap);
+                va_end(ap);
+                fputc('\n', stderr);
+        }
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len)
+{
+        _cleanup_free_ char *tmp = xasprintf("%s.tmpXXXXXX", path);
+        int fd = mkstemp(tmp);
+        if (fd < 0)
+                return -errno;
+        int r = 0;
+        size_t off = 0;
+        while (off < len) {
+                ssize_t k = write(fd, data + off, len - off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = -errno;
+                        break;
+                }
+                off += (size_t)k;
+        }
+        if (r == 0 && fchmod(fd, 0644) < 0)
+                r = -errno;
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
+                return r;
+        }
+        /* The rename is durable only once the folder is synced. */
+        _cleanup_free_ char *dir = xstrdup(path);
+        _cleanup_close_ int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                fsync(dfd);
+        return 0;
+}
+
+int logdir_write(struct logdir *l, const char *name, const char *data, size_t len)
+{
+        _cleanup_free_ char *p = xasprintf("%s/%s", l->path, name);
+        return write_file_atomic(p, data, len);
+}
+
+void format_rfc3339(const struct timespec *ts, char *buf, size_t size)
+{
+        struct tm tm;
+        localtime_r(&ts->tv_sec, &tm);
+        char base[32];
+        strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+        long off = tm.tm_gmtoff;
+        if (off == 0)
+                snprintf(buf, size, "%sZ", base);
+        else
+                snprintf(buf, size, "%s%c%02ld:%02ld", base, off < 0 ? '-' : '+', labs(off) / 3600, (labs(off) % 3600) / 60);
+}

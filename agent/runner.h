@@ -1,0 +1,37 @@
+/* runner.h: drives the VM over one or more compiled documents: runs each
+ * yielded action through its module with the step's deadline, applies
+ * the results, records times, writes the AWSTOE log folder
+ * (console.log, application.log, detailedoutput.json, document.yaml),
+ * checkpoints before handing a reboot back, resumes from a checkpoint,
+ * and produces the summary and exit status. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "program.h"
+
+struct run_document {
+        char *path;             /* as given on the command line or in --config */
+        struct program *prog;   /* owned */
+        json_t *params;         /* parameter name -> string value */
+};
+
+struct run_options {
+        const char *program_name;     /* "opentoe" or "awstoe" */
+        const char *log_directory;    /* parent of the TOE_* folder */
+        const char *state_directory;  /* checkpoints for reboots */
+        const char *execution_id;
+        const char *const *phases;    /* NULL-terminated, or NULL for every phase */
+        bool trace;                   /* instructions and the application log to stderr */
+        bool dry_run;                 /* print the plan, run nothing */
+        bool live;                    /* a readable step view on stderr */
+        int64_t kill_grace_ms;
+};
+
+/* Runs the documents in order.  Prints the summary JSON on stdout (or the
+ * plan, for a dry run) and returns the exit status: 0 success (ignored
+ * failures included), 1 failure, 194 reboot requested. */
+int runner_run(const struct run_options *o, struct run_document *docs, size_t n);
+
+#define EXIT_REBOOT 194
