@@ -376,7 +376,7 @@ static void check_loop(struct checker *c, struct chk_step *s, const struct ynode
 {
         static const char *const keys[] = { "name", "for", "forEach", NULL };
         if (loop->kind != YN_MAP) {
-                chk_diag(c, DIAG_ERROR, "wrong-type", loop, NULL,
+                chk_diag(c, DIAG_ERROR, "not-a-mapping", loop, NULL,
                          "'loop' must be a mapping with 'for' or 'forEach', found %s", yn_describe(loop));
                 return;
         }
@@ -512,8 +512,11 @@ static void check_step_numbers(struct checker *c, const struct chk_step *s)
                 bool good = false;
                 for (size_t i = 0; ok[i]; i++)
                         good |= f->kind == YN_SCALAR && !strcmp(f->str, ok[i]);
-                if (!good) {
-                        const char *sug = f->kind == YN_SCALAR ? suggest_closest(f->str, ok) : NULL;
+                if (!good && f->kind != YN_SCALAR) {
+                        chk_diag(c, DIAG_ERROR, "wrong-type", f, NULL,
+                                 "'onFailure' must be Abort, Continue or Ignore, found %s", yn_describe(f));
+                } else if (!good) {
+                        const char *sug = suggest_closest(f->str, ok);
                         char help[64];
                         if (sug)
                                 snprintf(help, sizeof help, "did you mean '%s'?", sug);
@@ -560,7 +563,7 @@ static void check_steps(struct checker *c, const struct ynode *phase, const char
         for (size_t i = 0; i < steps->n; i++) {
                 const struct ynode *m = steps->items[i];
                 if (m->kind != YN_MAP) {
-                        chk_diag(c, DIAG_ERROR, "wrong-type", m, NULL, "a step must be a mapping with 'name' and 'action', found %s",
+                        chk_diag(c, DIAG_ERROR, "not-a-mapping", m, NULL, "a step must be a mapping with 'name' and 'action', found %s",
                                  yn_describe(m));
                         continue;
                 }
@@ -628,7 +631,7 @@ static void check_phases(struct checker *c, const struct ynode *root)
         for (size_t i = 0; i < phases->n; i++) {
                 const struct ynode *ph = phases->items[i];
                 if (ph->kind != YN_MAP) {
-                        chk_diag(c, DIAG_ERROR, "wrong-type", ph, NULL, "a phase must be a mapping with 'name' and 'steps', found %s",
+                        chk_diag(c, DIAG_ERROR, "not-a-mapping", ph, NULL, "a phase must be a mapping with 'name' and 'steps', found %s",
                                  yn_describe(ph));
                         continue;
                 }
@@ -703,11 +706,12 @@ int check_document(const struct ydoc *doc, const struct check_options *opts, str
                 chk_diag(&c, DIAG_ERROR, "wrong-type", nm, NULL, "'name' must be a string, found %s", yn_describe(nm));
         if (ds && ds->kind != YN_SCALAR)
                 chk_diag(&c, DIAG_ERROR, "wrong-type", ds, NULL, "'description' must be a string, found %s", yn_describe(ds));
-        const struct ynode *params = yn_get(root, "parameters"), *consts = yn_get(root, "constants");
-        if (params)
-                check_vars(&c, params, false);
-        if (consts)
-                check_vars(&c, consts, true);
+        /* In document order, so a duplicate is reported where it comes second. */
+        for (size_t i = 0; i < root->n; i++) {
+                const char *k = root->pairs[i].key->str;
+                if (!strcmp(k, "parameters") || !strcmp(k, "constants"))
+                        check_vars(&c, root->pairs[i].value, !strcmp(k, "constants"));
+        }
         check_phases(&c, root);
         check_steps_content(&c);
         free(c.steps);

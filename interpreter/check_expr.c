@@ -144,7 +144,9 @@ static void check_level(struct checker *c, const struct ynode *e, const struct c
         }
         const struct predicate *op = NULL;
         const struct ynode *op_key = NULL, *op_val = NULL;
-        size_t n_ops = 0;
+        size_t n_ops = 0, n_known = 0;
+        for (size_t i = 0; i < e->n; i++)
+                n_known += pred_find(e->pairs[i].key->str) != NULL;
         for (size_t i = 0; i < e->n; i++) {
                 const struct ynode *k = e->pairs[i].key;
                 const char *name = k->str;
@@ -174,6 +176,17 @@ static void check_level(struct checker *c, const struct ynode *e, const struct c
                         continue;
                 }
                 const struct predicate *p = pred_find(name);
+                if (!p && n_known) {
+                        /* Beside a real operator, an unknown key is extra. */
+                        static const char *const extras[] = { "value", "path", "then", "else", NULL };
+                        const char *sug = suggest_closest(name, extras);
+                        char help[96];
+                        if (sug)
+                                snprintf(help, sizeof help, "did you mean '%s'?", sug);
+                        chk_diag(c, DIAG_WARNING, "unknown-key", k, sug ? help : NULL,
+                                 "unknown key '%s' in a condition; it is ignored", name);
+                        continue;
+                }
                 if (!p) {
                         const char *sug = suggest_closest(name, pred_names());
                         char help[96];

@@ -239,7 +239,7 @@ void chk_inputs(struct checker *c, const struct chk_step *s)
                 }
                 for (size_t i = 0; i < in->n; i++) {
                         if (in->items[i]->kind != YN_MAP) {
-                                chk_diag(c, DIAG_ERROR, "wrong-type", in->items[i], NULL,
+                                chk_diag(c, DIAG_ERROR, "not-a-mapping", in->items[i], NULL,
                                          "each entry of the inputs of %s must be a mapping, found %s", a->name,
                                          yn_describe(in->items[i]));
                                 continue;

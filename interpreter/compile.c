@@ -371,7 +371,10 @@ static void gen_step(struct comp *c, const struct ynode *m, uint32_t si)
                 uint32_t j = emit(c, op_asbx(OP_JMPIF, rc, 0), cond);
                 gen_if_action(c, el ? el->str : "Skip", si, el ? el : cond, &to_run[0], &to_end[0], &to_endstep[0]);
                 patch_here(c, j);
-                gen_if_action(c, th ? th->str : "Execute", si, th ? th : cond, &to_run[1], &to_end[1], &to_endstep[1]);
+                const char *then_action = th ? th->str : "Execute";
+                /* Execute as the last branch falls through to the run. */
+                if (strcmp(then_action, "Execute") != 0)
+                        gen_if_action(c, then_action, si, th ? th : cond, &to_run[1], &to_end[1], &to_endstep[1]);
         }
         for (int i = 0; i < 2; i++)
                 if (to_run[i] != UINT32_MAX)

@@ -446,6 +446,8 @@ enum vm_status vm_run(struct vm *vm)
 {
         const struct program *p = vm->prog;
         for (;;) {
+                if (vm->budget && vm->instructions >= vm->budget)
+                        return VM_PAUSED;
                 if (vm->pc >= p->n_code)
                         return fail(vm, "pc ran past the end of the program");
                 uint32_t insn = p->code[vm->pc];

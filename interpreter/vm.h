@@ -20,6 +20,7 @@ enum vm_status {
         VM_YIELD,  /* an action must run: see vm->pending */
         VM_DONE,   /* the program ended */
         VM_ERROR,  /* an internal error: vm->error says what */
+        VM_PAUSED, /* vm->budget instructions were executed (tests, debugging) */
 };
 
 enum step_state {
@@ -100,6 +101,7 @@ struct vm {
         bool ignored;             /* some failure was ignored */
         bool aborted;             /* an Abort stopped the document */
         uint64_t instructions;    /* executed so far */
+        uint64_t budget;          /* pause when instructions reaches it (0: never) */
         char error[256];
         /* Optional trace hook: called before each instruction. */
         void (*trace)(void *userdata, const struct vm *vm, uint32_t pc);

@@ -1,9 +1,13 @@
 #!/bin/bash
 # run-cases.sh: the data-driven cases under tests/cases/<suite>/<case>/.
-# Each case runs the binary in its own directory and compares standard
-# output and exit status with expected.out and expected.status; the
-# hand-written `expect` file is then checked against the diagnostics, so a
-# regenerated golden file cannot drop the diagnostic a case is about.
+# Each case runs the binary in a scratch copy of its directory and
+# compares standard output and exit status with expected.out and
+# expected.status; the hand-written `expect` file is then checked against
+# the diagnostics, so a regenerated golden file cannot drop the diagnostic
+# a case is about.  A suite's `default-args` gives the command line of
+# cases without `args`; in the run suite the normalised console.log and
+# detailedoutput.json (times, dates and the log folder's date replaced)
+# are compared too, as part of expected.out.
 #
 #   tests/run-cases.sh [--update] [SUITE/CASE...]
 #
@@ -20,7 +24,9 @@ cases=()
 if [ $# -gt 0 ]; then
         for c in "$@"; do cases+=("$top_srcdir/tests/cases/$c"); done
 else
-        for c in "$top_srcdir"/tests/cases/validate/*/; do cases+=("${c%/}"); done
+        for suite in validate compile run; do
+                for c in "$top_srcdir"/tests/cases/$suite/*/; do [ -d "$c" ] && cases+=("${c%/}"); done
+        done
 fi
 echo "1..${#cases[@]}"
 
@@ -30,12 +36,26 @@ n=0
 for dir in "${cases[@]}"; do
         n=$((n + 1))
         name=${dir#"$top_srcdir"/tests/cases/}
+        suite=${name%%/*}
         args="validate input.yml"
+        [ -f "$dir/../default-args" ] && args=$(head -n 1 "$dir/../default-args")
         [ -f "$dir/args" ] && args=$(head -n 1 "$dir/args")
         bin=$OPENTOE
         read -r -a argv <<< "$args"
         if [ "${argv[0]}" = awstoe ]; then bin=$AWSTOE; argv=("${argv[@]:1}"); fi
-        (cd "$dir" && "$bin" "${argv[@]}" > "$scratch/out" 2> "$scratch/err"); status=$?
+        work="$scratch/work"
+        rm -rf "$work" && cp -r "$dir" "$work"
+        (cd "$work" && OPENTOE_KILL_GRACE_MS=300 "$bin" "${argv[@]}" > "$scratch/out" 2> "$scratch/err"); status=$?
+        if [ "$suite" = run ]; then
+                for f in "$work"/logs/TOE_*/console.log "$work"/logs/TOE_*/detailedoutput.json; do
+                        [ -f "$f" ] || continue
+                        echo "--- ${f##*/}" >> "$scratch/out"
+                        cat "$f" >> "$scratch/out"
+                done
+                sed -E -i -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} /<time> /g' \
+                        -e 's/TOE_[0-9_-]+_UTC-0_/TOE_<date>_UTC-0_/g' \
+                        -e 's/"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(Z|[+-][0-9:]{5})"/"<time>"/g' "$scratch/out"
+        fi
         if [ $update = 1 ]; then
                 cp "$scratch/out" "$dir/expected.out"
                 echo "$status" > "$dir/expected.status"
@@ -59,7 +79,7 @@ for dir in "${cases[@]}"; do
                 if [ "$bin" = "$AWSTOE" ] || printf '%s\n' "${argv[@]}" | grep -qx -- '--format\|--format=json'; then
                         text_argv+=(--format text)
                 fi
-                (cd "$dir" && "$OPENTOE" "${text_argv[@]}" > "$scratch/text" 2>&1)
+                (cd "$work" && "$OPENTOE" "${text_argv[@]}" > "$scratch/text" 2>&1)
                 found=$(grep -cE '^[^ ].*:[0-9]+:[0-9]+: (error|warning): |^[^ ][^:]*: (error|warning): ' "$scratch/text")
                 want=0
                 while read -r sev pos code; do
@@ -80,6 +100,13 @@ for dir in "${cases[@]}"; do
                         why="$found diagnostics reported, expect lists $want"
                 fi
                 [ -n "$why" ] && sed 's/^/# /' "$scratch/text" | head -n 30
+        fi
+        # Lines the output must contain, written by hand like `expect`.
+        if [ -z "$why" ] && [ -f "$dir/must-contain" ]; then
+                while IFS= read -r line; do
+                        [ -z "$line" ] && continue
+                        grep -qF -- "$line" "$scratch/out" || why="${why:+$why; }output lacks: $line"
+                done < "$dir/must-contain"
         fi
         if [ -z "$why" ]; then echo "ok $n - $name"; else echo "not ok $n - $name: $why"; fi
 done
