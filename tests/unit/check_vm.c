@@ -1,0 +1,277 @@
+/* check_vm.c: the VM's state round trip and the .otc loader, over every
+ * program of tests/cases/compile.
+ *
+ * Round trip: each program runs once without interruption against a
+ * deterministic fake host (actions fail or succeed by a hash of step,
+ * iteration and attempt), recording every yield and event.  Then, for
+ * every instruction count k, a fresh VM runs k instructions, saves its
+ * state as JSON text, is freed, is restored from the text, and runs to
+ * the end: the record and the final state must equal the baseline's.
+ *
+ * Loader: a serialised program loads back to the same bytes; every
+ * truncation and every single-byte change is rejected. */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+#include "program.h"
+#include "strbuf.h"
+#include "predicates.h"
+#include "vm.h"
+
+struct sim {
+        struct strbuf log;
+};
+
+static const char *srcdir(void)
+{
+        const char *d = getenv("top_srcdir");
+        return d && *d ? d : ".";
+}
+
+static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t index)
+{
+        struct sim *s = userdata;
+        sb_printf(&s->log, "ev %d %u pc %u\n", (int)ev, index, vm->pc);
+}
+
+static int on_pred(void *userdata, const struct predicate *p, const char *operand, const char *value, bool *ret,
+                   char **err)
+{
+        (void)userdata;
+        return pred_eval(p, operand, value, ret, err);
+}
+
+static unsigned fnv(const char *s, unsigned h)
+{
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 16777619u;
+        return h;
+}
+
+/* Completes the pending action the way the fake host decides. */
+static void simulate(struct sim *s, struct vm *vm)
+{
+        const struct vm_pending *pd = &vm->pending;
+        const char *name = vm->prog->steps[pd->step].name;
+        unsigned attempt = vm->steps[pd->step].attempts;
+        unsigned h = fnv(name, 2166136261u) ^ (unsigned)(pd->iteration + 7) * 31u ^ attempt * 131u;
+        bool ok = h % 3 != 0;
+        char *in = json_dumps(pd->inputs, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        sb_printf(&s->log, "act %s it %ld att %u -> %d inputs %s\n", name, pd->iteration, attempt, ok, in);
+        free(in);
+        json_t *outs = json_array();
+        size_t entries = json_is_array(pd->inputs) ? json_array_size(pd->inputs) : 1;
+        for (size_t e = 0; e < entries; e++) {
+                char *v = xasprintf("%s#%ld#%u#%zu", name, pd->iteration, attempt, e);
+                json_array_append_new(outs, json_pack("{s:s}", "stdout", v));
+                free(v);
+        }
+        ck_assert_int_eq(vm_complete(vm, ok, outs, ok ? NULL : "simulated failure"), 0);
+}
+
+/* Runs until the end (or until the budget pauses it). */
+static enum vm_status drive(struct sim *s, struct vm *vm)
+{
+        enum vm_status st;
+        while ((st = vm_run(vm)) == VM_YIELD)
+                simulate(s, vm);
+        return st;
+}
+
+static char *state_text(const struct vm *vm)
+{
+        json_t *j = vm_save(vm);
+        char *t = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(j);
+        return t;
+}
+
+static struct program *compile_case(const char *dir)
+{
+        char *path = xasprintf("%s/tests/cases/compile/%s/input.yml", srcdir(), dir);
+        struct diag_list diags = { 0 };
+        struct program *p = NULL;
+        struct check_options opts = { .platforms = PLAT_LINUX };
+        int r = comp_load(path, &opts, &p, &diags, NULL);
+        ck_assert_msg(r == 0, "%s does not compile (%zu diagnostics)", path, diags.n);
+        diag_list_free(&diags);
+        free(path);
+        return p;
+}
+
+static size_t list_cases(char ***ret)
+{
+        char *root = xasprintf("%s/tests/cases/compile", srcdir());
+        DIR *d = opendir(root);
+        ck_assert_msg(d != NULL, "cannot open %s", root);
+        char **names = NULL;
+        size_t n = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                if (e->d_name[0] == '.' || !strcmp(e->d_name, "default-args"))
+                        continue;
+                names = xrealloc(names, (n + 1) * sizeof *names);
+                names[n++] = xstrdup(e->d_name);
+        }
+        closedir(d);
+        free(root);
+        ck_assert_uint_gt(n, 3);
+        *ret = names;
+        return n;
+}
+
+START_TEST(test_state_round_trip_at_every_instruction)
+{
+        char **cases;
+        size_t n = list_cases(&cases);
+        for (size_t c = 0; c < n; c++) {
+                struct program *p = compile_case(cases[c]);
+                struct sim base = { STRBUF_INIT };
+                struct vm_host host = { .userdata = &base, .event = on_event, .pred = on_pred };
+                struct vm *vm = vm_new(p, &host, NULL, NULL);
+                ck_assert_int_eq(drive(&base, vm), VM_DONE);
+                uint64_t total = vm->instructions;
+                char *final = state_text(vm);
+                vm_free(vm);
+                ck_assert_uint_gt(total, 5);
+                for (uint64_t k = 1; k < total; k++) {
+                        struct sim s = { STRBUF_INIT };
+                        host.userdata = &s;
+                        vm = vm_new(p, &host, NULL, NULL);
+                        vm->budget = k;
+                        enum vm_status st = drive(&s, vm);
+                        ck_assert_msg(st == VM_PAUSED, "%s: no pause after %llu instructions", cases[c],
+                                      (unsigned long long)k);
+                        char *saved = state_text(vm);
+                        vm_free(vm);
+                        json_t *j = json_loads(saved, 0, NULL);
+                        char err[256] = "";
+                        vm = vm_restore(p, &host, j, err, sizeof err);
+                        ck_assert_msg(vm != NULL, "%s: restore after %llu failed: %s", cases[c],
+                                      (unsigned long long)k, err);
+                        json_decref(j);
+                        free(saved);
+                        ck_assert_int_eq(drive(&s, vm), VM_DONE);
+                        char *end = state_text(vm);
+                        ck_assert_msg(!strcmp(end, final), "%s: final state differs after a round trip at %llu",
+                                      cases[c], (unsigned long long)k);
+                        ck_assert_msg(!strcmp(sb_str(&s.log), sb_str(&base.log)),
+                                      "%s: the run differs after a round trip at %llu:\n%s\n---\n%s", cases[c],
+                                      (unsigned long long)k, sb_str(&s.log), sb_str(&base.log));
+                        free(end);
+                        vm_free(vm);
+                        sb_free(&s.log);
+                }
+                free(final);
+                sb_free(&base.log);
+                prog_free(p);
+                free(cases[c]);
+        }
+        free(cases);
+}
+END_TEST
+
+START_TEST(test_restore_rejects_foreign_state)
+{
+        char **cases;
+        size_t n = list_cases(&cases);
+        struct program *a = compile_case(cases[0]), *b = compile_case(cases[1]);
+        struct vm_host host = { .pred = on_pred };
+        struct vm *vm = vm_new(a, &host, NULL, NULL);
+        json_t *st = vm_save(vm);
+        char err[256];
+        ck_assert_ptr_null(vm_restore(b, &host, st, err, sizeof err));
+        ck_assert_ptr_nonnull(strstr(err, "different document"));
+        /* A bad pc is caught even with the right digest. */
+        json_object_set_new(st, "pc", json_integer(1000000));
+        ck_assert_ptr_null(vm_restore(a, &host, st, err, sizeof err));
+        json_decref(st);
+        vm_free(vm);
+        prog_free(a);
+        prog_free(b);
+        for (size_t i = 0; i < n; i++)
+                free(cases[i]);
+        free(cases);
+}
+END_TEST
+
+START_TEST(test_otc_round_trip_and_corruption)
+{
+        char **cases;
+        size_t n = list_cases(&cases);
+        for (size_t c = 0; c < n; c++) {
+                struct program *p = compile_case(cases[c]);
+                unsigned char *buf, *again;
+                size_t len, len2;
+                ck_assert_int_eq(prog_serialize(p, &buf, &len), 0);
+                struct program *q = NULL;
+                char err[256];
+                ck_assert_msg(prog_deserialize(buf, len, &q, err, sizeof err) == 0, "%s: %s", cases[c], err);
+                ck_assert_int_eq(prog_serialize(q, &again, &len2), 0);
+                ck_assert_uint_eq(len, len2);
+                ck_assert_int_eq(memcmp(buf, again, len), 0);
+                free(again);
+                prog_free(q);
+                for (size_t cut = 0; cut < len; cut += 1 + cut / 64) {
+                        struct program *t = NULL;
+                        ck_assert_msg(prog_deserialize(buf, cut, &t, err, sizeof err) < 0, "%s: truncated at %zu loads",
+                                      cases[c], cut);
+                }
+                for (size_t i = 0; i < len; i += 1 + i / 128) {
+                        buf[i] ^= 0x20;
+                        struct program *t = NULL;
+                        ck_assert_msg(prog_deserialize(buf, len, &t, err, sizeof err) < 0,
+                                      "%s: byte %zu changed and it still loads", cases[c], i);
+                        buf[i] ^= 0x20;
+                }
+                free(buf);
+                prog_free(p);
+                free(cases[c]);
+        }
+        free(cases);
+}
+END_TEST
+
+START_TEST(test_otc_wrong_version)
+{
+        char **cases;
+        size_t n = list_cases(&cases);
+        struct program *p = compile_case(cases[0]);
+        unsigned char *buf;
+        size_t len;
+        ck_assert_int_eq(prog_serialize(p, &buf, &len), 0);
+        buf[4] = 99;
+        struct program *t = NULL;
+        char err[256];
+        ck_assert_int_lt(prog_deserialize(buf, len, &t, err, sizeof err), 0);
+        ck_assert_ptr_nonnull(strstr(err, "version 99"));
+        ck_assert_int_lt(prog_deserialize((const unsigned char *)"NOPE", 4, &t, err, sizeof err), 0);
+        ck_assert_ptr_nonnull(strstr(err, "magic"));
+        free(buf);
+        prog_free(p);
+        for (size_t i = 0; i < n; i++)
+                free(cases[i]);
+        free(cases);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("vm");
+        TCase *tc = tcase_create("vm");
+        tcase_set_timeout(tc, 300);
+        tcase_add_test(tc, test_state_round_trip_at_every_instruction);
+        tcase_add_test(tc, test_restore_rejects_foreign_state);
+        tcase_add_test(tc, test_otc_round_trip_and_corruption);
+        tcase_add_test(tc, test_otc_wrong_version);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
