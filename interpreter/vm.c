@@ -244,8 +244,14 @@ static json_t *materialise(const struct action_spec *a, json_t *rendered)
 {
         if (!a || a->shape == SHAPE_EXPRESSION)
                 return json_incref(rendered);
-        if (a->shape == SHAPE_MAP)
-                return materialise_entry(a, json_is_null(rendered) ? json_object() : rendered);
+        if (a->shape == SHAPE_MAP) {
+                if (!json_is_null(rendered))
+                        return materialise_entry(a, rendered);
+                json_t *empty = json_object();
+                json_t *r = materialise_entry(a, empty);
+                json_decref(empty);
+                return r;
+        }
         json_t *out = json_array(), *e;
         size_t i;
         json_array_foreach(rendered, i, e) json_array_append_new(out, materialise_entry(a, e));
