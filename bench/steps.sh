@@ -1,0 +1,89 @@
+#!/bin/bash
+# steps.sh: the cost of a step.  A document of 1000 ExecuteBash steps that
+# each run `true` is timed against the physical limit (a shell loop that
+# writes and runs the same 1000 one-line scripts with bash) and against
+# ansible-playbook running 100 `command: true` tasks on the local
+# connection; then the peak RSS of opentoe while one step prints 1 GiB.
+#
+#   bench/steps.sh [path/to/opentoe]
+#
+# Targets: opentoe <= 1.3x the shell loop; ansible >= 40x opentoe per
+# step; peak RSS < 16 MiB.  Exits non-zero if a target is missed.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+OPENTOE=${1:-$top/build/opentoe}
+[ -x "$OPENTOE" ] || { echo "steps.sh: build opentoe first (scripts/build.sh)" >&2; exit 2; }
+need() { command -v "$1" >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q "$2" >/dev/null; } || { echo "steps.sh: install $2" >&2; exit 2; }; }
+need hyperfine hyperfine
+need ansible-playbook ansible-core
+[ -x /usr/bin/time ] || need /usr/bin/time time
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+# 1000 steps.
+{
+        echo "schemaVersion: 1.0"
+        echo "phases:"
+        echo "  - name: build"
+        echo "    steps:"
+        for i in $(seq 1 1000); do
+                printf '      - name: Step%d\n        action: ExecuteBash\n        inputs:\n          commands: ["true"]\n' "$i"
+        done
+} > steps.yml
+cat > loop.sh <<'SH'
+mkdir -p s
+for i in $(seq 1 1000); do
+        printf 'true\n' > s/step-$i.sh
+        bash s/step-$i.sh
+        rm -f s/step-$i.sh
+done
+SH
+# 100 ansible tasks.
+{
+        echo "- hosts: localhost"
+        echo "  connection: local"
+        echo "  gather_facts: false"
+        echo "  tasks:"
+        for i in $(seq 1 100); do
+                printf '    - name: t%d\n      command: "true"\n' "$i"
+        done
+} > play.yml
+
+hyperfine --style basic --warmup 1 --runs 5 --export-json steps.json \
+        -n opentoe "$OPENTOE run --documents steps.yml --log-directory logs --state-directory state" \
+        -n shell "bash loop.sh" \
+        --prepare "rm -rf logs" > hyperfine-steps.txt
+hyperfine --style basic --runs 2 --export-json ansible.json \
+        -n ansible "ANSIBLE_LOCALHOST_WARNING=false ansible-playbook -i localhost, play.yml" > hyperfine-ansible.txt
+
+# One step printing 1 GiB.
+cat > big.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Loud
+        action: ExecuteBash
+        inputs:
+          commands:
+            - head -c 1073741824 /dev/zero | tr '\0' 'a' | fold -w 100
+YML
+/usr/bin/time -f '%M' -o rss.txt "$OPENTOE" run --documents big.yml --log-directory /dev/shm/opentoe-bench-logs \
+        --state-directory state > /dev/null
+rm -rf /dev/shm/opentoe-bench-logs
+rss_kb=$(tail -n 1 rss.txt)
+
+python3 - "$rss_kb" <<'PY'
+import json, sys
+m = {r["command"]: r["mean"] for f in ("steps.json", "ansible.json") for r in json.load(open(f))["results"]}
+o, s, a = m["opentoe"], m["shell"], m["ansible"]
+ratio = o / s
+per_o, per_a = o / 1000, a / 100
+rss = int(sys.argv[1]) / 1024
+ok = ratio <= 1.3 and per_a / per_o >= 40 and rss < 16
+print(f"1000 steps: opentoe {o:.3f} s, shell loop {s:.3f} s, ratio {ratio:.2f} (target <= 1.3)")
+print(f"per step: opentoe {per_o*1000:.2f} ms, ansible {per_a*1000:.1f} ms, ansible/opentoe {per_a/per_o:.0f}x (target >= 40x)")
+print(f"peak RSS while a step prints 1 GiB: {rss:.1f} MiB (target < 16 MiB)")
+sys.exit(0 if ok else 1)
+PY
