@@ -1,0 +1,28 @@
+/* curl_dl.h: libcurl, loaded with dlopen on first use.  libcurl pulls in
+ * about 34 shared libraries (~16 ms of start-up), so only the features
+ * that talk to the network (WebDownload, the AWS layer) load it; the rest
+ * of opentoe never pays for it.  <curl/curl.h> is included for its types
+ * and constants only; every call goes through struct curl_api. */
+#pragma once
+
+#include <curl/curl.h>
+
+struct curl_api {
+        CURLcode (*global_init)(long flags);
+        CURL *(*easy_init)(void);
+        CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+        CURLcode (*easy_perform)(CURL *h);
+        CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+        void (*easy_cleanup)(CURL *h);
+        void (*easy_reset)(CURL *h);
+        const char *(*easy_strerror)(CURLcode code);
+        char *(*easy_escape)(CURL *h, const char *s, int len);
+        void (*free)(void *p);
+        struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+        void (*slist_free_all)(struct curl_slist *list);
+        curl_version_info_data *(*version_info)(CURLversion v);
+};
+
+/* Loads and initialises libcurl once.  Returns NULL when it cannot be
+ * loaded; *reterr_msg then names the Debian package to install. */
+const struct curl_api *curl_api_get(const char **reterr_msg);
