@@ -1,0 +1,22 @@
+/* extract_archive.c: the ExtractArchive action.  (Not implemented yet: every run fails
+ * with a clear message.) */
+#include "module.h"
+#include "strbuf.h"
+
+static int extract_archive_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
+{
+        (void)ctx;
+        (void)inputs;
+        *ret = (struct action_result){
+                .status = ACTION_FAILED,
+                .exit_code = -1,
+                .message = xstrdup("ExtractArchive is not implemented by this build of opentoe yet"),
+                .outputs = json_array(),
+        };
+        return 0;
+}
+
+const struct action_module extract_archive_module = {
+        .name = "ExtractArchive",
+        .run = extract_archive_run,
+};
