@@ -7,7 +7,8 @@
 # a case is about.  A suite's `default-args` gives the command line of
 # cases without `args`; in the run suite the normalised console.log and
 # detailedoutput.json (times, dates and the log folder's date replaced)
-# are compared too, as part of expected.out.
+# are compared too, as part of expected.out.  A case with `as-user`
+# runs as that (unprivileged) user.
 #
 #   tests/run-cases.sh [--update] [SUITE/CASE...]
 #
@@ -45,7 +46,15 @@ for dir in "${cases[@]}"; do
         if [ "${argv[0]}" = awstoe ]; then bin=$AWSTOE; argv=("${argv[@]:1}"); fi
         work="$scratch/work"
         rm -rf "$work" && cp -r "$dir" "$work"
-        (cd "$work" && OPENTOE_KILL_GRACE_MS=300 "$bin" "${argv[@]}" > "$scratch/out" 2> "$scratch/err"); status=$?
+        # `as-user` names an unprivileged user to run the case as.
+        wrap=()
+        if [ -f "$dir/as-user" ]; then
+                user=$(head -n 1 "$dir/as-user")
+                chmod 755 "$scratch"
+                chown -R "$user" "$work"
+                wrap=(setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups --reset-env --)
+        fi
+        (cd "$work" && OPENTOE_KILL_GRACE_MS=300 "${wrap[@]}" "$bin" "${argv[@]}" > "$scratch/out" 2> "$scratch/err"); status=$?
         if [ "$suite" = run ]; then
                 for f in "$work"/logs/TOE_*/console.log "$work"/logs/TOE_*/detailedoutput.json; do
                         [ -f "$f" ] || continue
