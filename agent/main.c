@@ -18,6 +18,7 @@ static const struct command commands[] = {
         { "validate", cmd_validate, "check component documents without running them" },
         { "compile", cmd_compile, "compile a document to a program file (.otc)" },
         { "disasm", cmd_disasm, "print a document's compiled program" },
+        { "debug", cmd_debug, "tools to check opentoe's pieces (debug sigv4 ...)" },
 };
 
 static void usage(FILE *f, const char *prog)
