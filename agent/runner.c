@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "compile.h"
 #include "disasm.h"
 #include "hash.h"
 #include "logdir.h"
@@ -35,6 +36,7 @@ struct doc_run {
         struct span *phases;
         struct span *steps;
         char **stderr_tails;            /* per step: the last failure's stderr */
+        json_t **details;               /* per step: detailedOutput (ExecuteDocument) */
         int *exit_codes;                /* per step: the last exit code, or -1 */
         bool failed, ignored, aborted, rebooting, ran;
 };
@@ -49,7 +51,14 @@ struct runner {
         unsigned current_step;
         bool disable_logging;
         bool first_failure_reported;
+        /* The documents being run, outermost first, for ExecuteDocument's
+         * depth and cycle checks (canonical paths). */
+        char *chain[8];
+        const char *chain_shown[8];     /* the same paths as written */
+        size_t depth;
 };
+
+#define MAX_NESTING 3  /* ExecuteDocument levels below the top document */
 
 static int64_t now_ms(void)
 {
@@ -195,6 +204,9 @@ static void on_trace(void *userdata, const struct vm *vm, uint32_t pc)
 
 /* ---- one action ---------------------------------------------------------- */
 
+static int nested_run(void *userdata, const char *path, const char *phases, const json_t *parameters,
+                      json_t **ret_summary, json_t **ret_detail, char **reterr);
+
 static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
 {
         const struct program *p = vm->prog;
@@ -217,6 +229,7 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = on_line,
                 .userdata = r,
+                .run_document = nested_run,
         };
         if (pd->iteration >= 0)
                 log_app(&r->log, "Debug", "step %s: iteration %ld", ps->name, pd->iteration);
@@ -238,6 +251,10 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 log_console(&r->log, "%s", res.message);
         if (res.exit_code >= 0)
                 log_console(&r->log, "ExitCode %d", res.exit_code);
+        if (res.detail) {
+                json_decref(dr->details[pd->step]);
+                dr->details[pd->step] = json_incref(res.detail);
+        }
         if (res.status != ACTION_SUCCESS && res.stderr_tail) {
                 free(dr->stderr_tails[pd->step]);
                 dr->stderr_tails[pd->step] = xstrdup(res.stderr_tail);
@@ -251,6 +268,26 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         int c = vm_complete(vm, res.status == ACTION_SUCCESS, json_incref(res.outputs), res.message);
         action_result_clear(&res);
         return c;
+}
+
+/* Runs a VM until it ends or a step asks for a reboot. */
+static void run_vm(struct runner *r, struct vm *vm, bool *ret_reboot)
+{
+        enum vm_status st;
+        *ret_reboot = false;
+        while ((st = vm_run(vm)) == VM_YIELD) {
+                if (run_action(r, vm, ret_reboot) < 0) {
+                        st = VM_ERROR;
+                        break;
+                }
+                if (*ret_reboot)
+                        break;
+        }
+        if (st == VM_ERROR) {
+                log_app(&r->log, "Error", "internal error: %s", vm->error);
+                fprintf(stderr, "%s: internal error: %s\n", r->o->program_name, vm->error);
+                vm->failed = true;
+        }
 }
 
 /* ---- reports ----------------------------------------------------------- */
@@ -289,6 +326,9 @@ static json_t *doc_json(struct doc_run *dr, const struct vm *vm)
                                                  time_json(&dr->steps[k], false), "endTime",
                                                  time_json(&dr->steps[k], true), "inputs", in, "outputs", out, "loop",
                                                  ps->loop, "detailedOutput"));
+                        if (dr->details && dr->details[k])
+                                json_object_set(json_array_get(steps, json_array_size(steps) - 1), "detailedOutput",
+                                                dr->details[k]);
                         free(in);
                         free(out);
                 }
@@ -517,9 +557,12 @@ static void free_runs(struct runner *r)
 {
         for (size_t i = 0; i < r->n_runs; i++) {
                 struct doc_run *dr = &r->runs[i];
-                for (size_t k = 0; dr->d && k < dr->d->prog->n_steps; k++)
+                for (size_t k = 0; dr->d && k < dr->d->prog->n_steps; k++) {
                         free(dr->stderr_tails[k]);
+                        json_decref(dr->details[k]);
+                }
                 free(dr->stderr_tails);
+                free(dr->details);
                 free(dr->exit_codes);
                 free(dr->phases);
                 free(dr->steps);
@@ -576,6 +619,161 @@ static struct vm *try_resume(struct runner *r, const struct vm_host *host, struc
         return vm;
 }
 
+static void new_execution_id(char out[37])
+{
+        unsigned char b[16];
+        FILE *f = fopen("/dev/urandom", "rb");
+        if (!f || fread(b, 1, sizeof b, f) != sizeof b)
+                memset(b, 0x42, sizeof b);
+        if (f)
+                fclose(f);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static char *chain_text(const struct runner *r, const char *last)
+{
+        struct strbuf b = STRBUF_INIT;
+        for (size_t i = 0; i < r->depth; i++)
+                sb_printf(&b, "%s -> ", r->chain_shown[i]);
+        sb_puts(&b, last);
+        return sb_take(&b);
+}
+
+/* ExecuteDocument: compiles and runs a nested document in this run's log
+ * folder, with its own execution id, and returns its summary and details. */
+static int nested_run(void *userdata, const char *path, const char *phases, const json_t *parameters,
+                      json_t **ret_summary, json_t **ret_detail, char **reterr)
+{
+        struct runner *r = userdata;
+        char *real = realpath(path, NULL);
+        if (!real) {
+                *reterr = xasprintf("document %s: %s", path, strerror(errno));
+                return -errno;
+        }
+        for (size_t i = 0; i < r->depth; i++)
+                if (!strcmp(r->chain[i], real)) {
+                        _cleanup_free_ char *c = chain_text(r, path);
+                        *reterr = xasprintf("cyclic ExecuteDocument: %s", c);
+                        free(real);
+                        return -ELOOP;
+                }
+        if (r->depth > MAX_NESTING) {
+                _cleanup_free_ char *c = chain_text(r, path);
+                *reterr = xasprintf("ExecuteDocument is nested more than %d levels deep: %s", MAX_NESTING, c);
+                free(real);
+                return -E2BIG;
+        }
+        struct check_options copts = { .platforms = PLAT_LINUX };
+        struct diag_list diags = { 0 };
+        struct program *prog = NULL;
+        struct ydoc *doc = NULL;
+        int e = comp_load(path, &copts, &prog, &diags, &doc);
+        if (e < 0) {
+                struct strbuf b = STRBUF_INIT;
+                sb_printf(&b, "document %s is invalid:", path);
+                for (size_t i = 0; i < diags.n && i < 5; i++)
+                        sb_printf(&b, " %u:%u: %s;", diags.v[i].line, diags.v[i].column, diags.v[i].message);
+                *reterr = sb_take(&b);
+                diag_list_free(&diags);
+                ydoc_free(doc);
+                free(real);
+                return e;
+        }
+        diag_list_free(&diags);
+        ydoc_free(doc);
+
+        json_t *params = json_object();
+        size_t i;
+        json_t *it;
+        json_array_foreach(parameters, i, it)
+        {
+                const char *nm = json_string_value(json_object_get(it, "name"));
+                json_t *v = json_object_get(it, "value");
+                if (nm && json_is_string(v))
+                        json_object_set(params, nm, v);
+        }
+        char *phase_copy = phases && *phases ? xstrdup(phases) : NULL;
+        const char *phase_list[65] = { 0 };
+        size_t np = 0;
+        for (char *tok = phase_copy ? strtok(phase_copy, ",") : NULL; tok && np < 64; tok = strtok(NULL, ","))
+                phase_list[np++] = tok;
+
+        struct run_document rd = { .path = (char *)path, .prog = prog, .params = params };
+        struct doc_run dr = {
+                .d = &rd,
+                .phases = xcalloc(prog->n_phases + 1, sizeof(struct span)),
+                .steps = xcalloc(prog->n_steps + 1, sizeof(struct span)),
+                .stderr_tails = xcalloc(prog->n_steps + 1, sizeof(char *)),
+                .details = xcalloc(prog->n_steps + 1, sizeof(json_t *)),
+                .exit_codes = xcalloc(prog->n_steps + 1, sizeof(int)),
+                .ran = true,
+        };
+        /* The outer step's state, restored when the nested run ends. */
+        struct doc_run *outer = r->cur;
+        int64_t outer_attempt = r->attempt_start_ms;
+        unsigned outer_step = r->current_step;
+        bool outer_disable = r->disable_logging;
+        struct vm_host host = { .userdata = r, .event = on_event, .pred = on_pred };
+        r->cur = &dr;
+        r->chain_shown[r->depth] = path;
+        r->chain[r->depth++] = real;
+        char id[37];
+        new_execution_id(id);
+        log_console(&r->log, "Document %s", path);
+        span_start(&dr.span);
+        struct vm *vm = vm_new(prog, &host, params, np ? phase_list : NULL);
+        bool reboot;
+        run_vm(r, vm, &reboot);
+        if (reboot) {
+                /* Reboots inside nested documents are not resumable yet. */
+                log_console(&r->log, "A reboot requested inside nested document %s is not supported; the step fails",
+                            path);
+                vm->failed = true;
+        }
+        span_end(&dr.span);
+        dr.failed = vm->failed;
+        if (vm->failed)
+                failure_block(r, &dr, vm);
+        struct counts c = { 0 };
+        count_steps(vm, &c);
+        char *failure = dr.failed ? xasprintf("Document %s failed!", path) : xstrdup("");
+        *ret_summary = json_pack("{s:I, s:s, s:I, s:s, s:I, s:s, s:s}", "executedStepCount", (json_int_t)c.executed,
+                                 "executionId", id, "failedStepCount", (json_int_t)c.failed, "failureMessage", failure,
+                                 "ignoredFailedStepCount", (json_int_t)c.ignored, "logUrl", "", "status",
+                                 dr.failed ? "failed" : "success");
+        json_t *docs = json_array();
+        json_array_append_new(docs, doc_json(&dr, vm));
+        *ret_detail = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "executionId", id, "status",
+                                dr.failed ? "failed" : "success", "startTime", time_json(&dr.span, false), "endTime",
+                                time_json(&dr.span, true), "failureMessage", failure, "documents", docs);
+        free(failure);
+
+        r->depth--;
+        r->chain[r->depth] = NULL;
+        r->cur = outer;
+        r->attempt_start_ms = outer_attempt;
+        r->current_step = outer_step;
+        r->disable_logging = outer_disable;
+        for (size_t k = 0; k < prog->n_steps; k++) {
+                free(dr.stderr_tails[k]);
+                json_decref(dr.details[k]);
+        }
+        free(dr.stderr_tails);
+        free(dr.details);
+        free(dr.exit_codes);
+        free(dr.phases);
+        free(dr.steps);
+        vm_free(vm);
+        prog_free(prog);
+        json_decref(params);
+        free(phase_copy);
+        free(real);
+        return 0;
+}
+
 int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
 {
         if (o->dry_run)
@@ -592,6 +790,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 dr->phases = xcalloc(docs[i].prog->n_phases + 1, sizeof *dr->phases);
                 dr->steps = xcalloc(docs[i].prog->n_steps + 1, sizeof *dr->steps);
                 dr->stderr_tails = xcalloc(docs[i].prog->n_steps + 1, sizeof *dr->stderr_tails);
+                dr->details = xcalloc(docs[i].prog->n_steps + 1, sizeof *dr->details);
                 dr->exit_codes = xcalloc(docs[i].prog->n_steps + 1, sizeof *dr->exit_codes);
         }
         struct vm **vms = xcalloc(n ? n : 1, sizeof *vms);
@@ -653,23 +852,14 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                         vm->trace = on_trace;
                         vm->trace_userdata = &r;
                 }
-                enum vm_status st;
-                while ((st = vm_run(vm)) == VM_YIELD) {
-                        bool rb;
-                        if (run_action(&r, vm, &rb) < 0) {
-                                st = VM_ERROR;
-                                break;
-                        }
-                        if (rb) {
-                                reboot = true;
-                                break;
-                        }
-                }
-                if (st == VM_ERROR) {
-                        log_app(&r.log, "Error", "internal error: %s", vm->error);
-                        fprintf(stderr, "%s: internal error: %s\n", o->program_name, vm->error);
-                        vm->failed = true;
-                }
+                char *real = realpath(docs[i].path, NULL);
+                r.chain[0] = real ? real : xstrdup(docs[i].path);
+                r.chain_shown[0] = docs[i].path;
+                r.depth = 1;
+                run_vm(&r, vm, &reboot);
+                free(r.chain[0]);
+                r.chain[0] = NULL;
+                r.depth = 0;
                 if (reboot) {
                         int e = o->state_directory ? save_checkpoint(&r, i, vm) : -EINVAL;
                         if (e < 0) {

@@ -12,5 +12,6 @@ void action_result_clear(struct action_result *r)
         free(r->message);
         json_decref(r->outputs);
         free(r->stderr_tail);
+        json_decref(r->detail);
         *r = (struct action_result){ 0 };
 }

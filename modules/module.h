@@ -38,6 +38,12 @@ struct action_ctx {
         size_t stdout_cap;        /* bytes of stdout kept for outputs.stdout */
         line_sink_fn on_line;
         void *userdata;
+        /* ExecuteDocument: runs a nested document through the runner, in
+         * the same log folder.  Returns 0 with its summary object and its
+         * detailed output, or a negative errno with a message (cycle, too
+         * deep, cannot load). */
+        int (*run_document)(void *userdata, const char *path, const char *phases, const json_t *parameters,
+                            json_t **ret_summary, json_t **ret_detail, char **reterr_msg);
         /* For predicates that read files (Assert): none needed beyond the
          * process's own view of the file system. */
 };
@@ -48,6 +54,7 @@ struct action_result {
         char *message;       /* "exit status 1" and the like; NULL on success */
         json_t *outputs;     /* array, one object per input entry; never NULL after run */
         char *stderr_tail;   /* last part of stderr, for the failure block; may be NULL */
+        json_t *detail;      /* detailedOutput of the step (ExecuteDocument), or NULL */
         bool stdout_truncated;
 };
 

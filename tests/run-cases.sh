@@ -63,7 +63,9 @@ for dir in "${cases[@]}"; do
                 done
                 sed -E -i -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} /<time> /g' \
                         -e 's/TOE_[0-9_-]+_UTC-0_/TOE_<date>_UTC-0_/g' \
-                        -e 's/"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(Z|[+-][0-9:]{5})"/"<time>"/g' "$scratch/out"
+                        -e 's/"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(Z|[+-][0-9:]{5})"/"<time>"/g' \
+                        -e "s|$work|<work>|g" \
+                        -e 's/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/<uuid>/g' "$scratch/out"
         fi
         if [ $update = 1 ]; then
                 cp "$scratch/out" "$dir/expected.out"
