@@ -1,10 +1,11 @@
-/* hash.c: digests through a dlopen'd libcrypto.  Only the handful of EVP
- * functions needed are resolved, once, on first use. */
+/* hash.c: digests and HMAC-SHA256 through a dlopen'd libcrypto.  Only the
+ * handful of functions needed are resolved, once, on first use. */
 #include "hash.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -22,6 +23,9 @@ static struct {
         int (*init)(EVP_MD_CTX *, const EVP_MD *, void *);
         int (*update)(EVP_MD_CTX *, const void *, size_t);
         int (*final)(EVP_MD_CTX *, unsigned char *, unsigned int *);
+        /* Optional: a libcrypto without it still serves the digests. */
+        unsigned char *(*hmac)(const EVP_MD *, const void *, int, const unsigned char *, size_t, unsigned char *,
+                               unsigned int *);
 } crypto;
 
 static char error_text[256];
@@ -54,6 +58,7 @@ static bool load(void)
         ok &= (*(void **)&crypto.init = dlsym(h, "EVP_DigestInit_ex")) != NULL;
         ok &= (*(void **)&crypto.update = dlsym(h, "EVP_DigestUpdate")) != NULL;
         ok &= (*(void **)&crypto.final = dlsym(h, "EVP_DigestFinal_ex")) != NULL;
+        *(void **)&crypto.hmac = dlsym(h, "HMAC");
         if (!ok) {
                 snprintf(error_text, sizeof error_text, "libcrypto lacks the EVP digest functions");
                 return false;
@@ -154,4 +159,24 @@ void hash_hex(const unsigned char *d, size_t len, char *out)
                 out[2 * i + 1] = hex[d[i] & 15];
         }
         out[2 * len] = 0;
+}
+
+int hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char out[HMAC_SHA256_LEN])
+{
+        static const unsigned char empty[1];
+        if (keylen > INT_MAX)
+                return -EINVAL;
+        if (!load())
+                return -ENOSYS;
+        if (!crypto.hmac) {
+                snprintf(error_text, sizeof error_text, "libcrypto lacks the HMAC function");
+                return -ENOSYS;
+        }
+        unsigned int n = 0;
+        /* OpenSSL 3 refuses a NULL key even when its length is 0. */
+        if (!crypto.hmac(crypto.md[HASH_SHA256](), keylen ? key : empty, (int)keylen, len ? data : empty, len, out,
+                         &n) ||
+            n != HMAC_SHA256_LEN)
+                return -EIO;
+        return 0;
 }

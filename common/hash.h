@@ -1,6 +1,6 @@
-/* hash.h: message digests (MD5, SHA-1, SHA-256, SHA-512) from OpenSSL's
- * libcrypto, which is loaded with dlopen on first use so that commands
- * that never hash do not pay for loading it. */
+/* hash.h: message digests (MD5, SHA-1, SHA-256, SHA-512) and HMAC-SHA256
+ * from OpenSSL's libcrypto, which is loaded with dlopen on first use so
+ * that commands that never hash do not pay for loading it. */
 #pragma once
 
 #include <stddef.h>
@@ -33,3 +33,10 @@ void hash_hex(const unsigned char *d, size_t len, char *out);
 
 const char *hash_error(void);
 size_t hash_length(enum hash_algo algo);
+
+#define HMAC_SHA256_LEN 32
+
+/* HMAC-SHA256 of data under key (RFC 2104), into out.  Returns 0, -ENOSYS
+ * when libcrypto (or its HMAC) cannot be loaded (see hash_error()), or
+ * -EINVAL for a key longer than libcrypto accepts. */
+int hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char out[HMAC_SHA256_LEN]);
