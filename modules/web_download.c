@@ -1,22 +1,1099 @@
-/* web_download.c: the WebDownload action.  (Not implemented yet: every run fails
- * with a clear message.) */
+/* web_download.c: the WebDownload action.  This file owns fetching each
+ * entry's http or https URL with libcurl (through common/curl_dl.h, never
+ * linked directly), streaming the body into a temporary file beside the
+ * destination (".<name>.opentoe-XXXXXX") while hashing it, retrying
+ * transient failures with exponential backoff inside one step attempt,
+ * verifying the checksum, and only then (after fsync) renaming the file
+ * into place.  Nothing of a failed download is left behind, and no more
+ * of the body than one WD_BUFFER_SIZE buffer is ever held in memory.
+ *
+ * Rules, per entry (inputs are a list; every entry is checked before any
+ * is downloaded, then entries run in order and the first failure ends the
+ * step, keeping what earlier entries downloaded):
+ *   - source must be an http:// or https:// URL; redirects are followed
+ *     (at most OPENTOE_HTTP_MAX_REDIRS of them) and only to http or https.
+ *   - Only HTTP status 200 is success.  Connection errors, timeouts, 408,
+ *     429 and 5xx are retried, up to WD_ATTEMPTS attempts in all, with
+ *     exponential backoff and jitter; anything else (404, 403, a refused
+ *     redirect, a certificate error, a checksum mismatch) is not.
+ *   - checksum and algorithm go together: giving only one of them fails
+ *     the entry before anything is downloaded, because a verification the
+ *     author asked for must not be skipped silently (an empty checksum
+ *     chained from an earlier step would otherwise disable it).
+ *   - A destination ending in '/' is a folder; the file is named after the
+ *     last segment of the URL's path.
+ *   - overwrite false: an existing destination fails the entry.  overwrite
+ *     true with checksum and algorithm: an existing file whose hash already
+ *     matches is kept and no request is made.  A replaced file keeps its
+ *     permissions; a new one gets 0666 less the umask, as with curl -o.
+ *   - The step deadline (ctx->deadline_ms) bounds every transfer and every
+ *     backoff pause.
+ *
+ * Tunables, read from the environment at each run (whole numbers; a value
+ * that is missing or not a number in range gives the default):
+ *   OPENTOE_HTTP_CONNECT_TIMEOUT    seconds to connect (TCP and TLS), 30
+ *   OPENTOE_HTTP_LOW_SPEED_TIME     seconds below the low-speed limit after
+ *                                   which a transfer is abandoned, 60
+ *   OPENTOE_HTTP_LOW_SPEED_LIMIT    bytes per second, 1024
+ *   OPENTOE_HTTP_MAX_REDIRS         redirects followed, 10
+ *   OPENTOE_HTTP_RETRY_DELAY_MS     first backoff pause in ms, 1000; it
+ *                                   doubles after each attempt (capped at
+ *                                   WD_BACKOFF_CAP_MS), and a random part
+ *                                   of up to half of it is taken off
+ *
+ * The proxy variables libcurl knows (http_proxy, https_proxy, no_proxy)
+ * apply as they do for curl. */
+#define CURL_DISABLE_DEPRECATION 1 /* CURLOPT_PROTOCOLS, for libcurl < 7.85 */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "curl_dl.h"
+#include "hash.h"
 #include "module.h"
 #include "strbuf.h"
 
-static int web_download_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
+/* Attempts per download, as AWSTOE documents. */
+#define WD_ATTEMPTS 5
+#define WD_BACKOFF_CAP_MS 30000
+/* libcurl's receive buffer, and ours for writing: libcurl hands the body
+ * over in pieces of at most 16 KiB, which are gathered into writes of this
+ * size (a sixteenth of the system calls). */
+#define WD_BUFFER_SIZE (256L * 1024)
+/* Bytes of the destination's name kept in the temporary file's name. */
+#define WD_TMP_NAME_MAX 200
+
+struct wd_tunables {
+        long connect_timeout_s;
+        long low_speed_time_s;
+        long low_speed_limit;
+        long max_redirs;
+        long retry_delay_ms;
+};
+
+/* One entry of the inputs, checked. */
+struct wd_entry {
+        size_t no;                      /* 1-based, as messages count */
+        const char *source;
+        char *shown;                    /* source with any password hidden */
+        char *dest;                     /* the file this entry writes */
+        bool overwrite;
+        bool insecure;                  /* ignoreCertificateErrors */
+        bool verify;                    /* checksum and algorithm given */
+        enum hash_algo algo;
+        char want[2 * HASH_MAX_LEN + 1]; /* expected digest, lower-case hex */
+};
+
+/* The temporary file of one entry; removed unless renamed into place. */
+struct wd_tmp {
+        char *path;
+        int fd;
+};
+
+/* State of one transfer, shared with the write callback. */
+struct wd_xfer {
+        const struct curl_api *api;
+        CURL *curl;
+        int fd;
+        char *buf;                      /* WD_BUFFER_SIZE bytes not yet written */
+        size_t buf_len;
+        struct hash_ctx *hash;
+        uint64_t bytes;
+        long bad_status;                /* a status other than 200, seen by write_cb */
+        int write_err;                  /* errno of a failed write */
+        bool hash_failed;
+};
+
+enum wd_outcome {
+        WD_DONE,
+        WD_RETRY,
+        WD_FAIL,
+        WD_TIMEOUT,
+};
+
+static const char *const algo_names[_HASH_ALGO_MAX] = {
+        [HASH_MD5] = "MD5",
+        [HASH_SHA1] = "SHA1",
+        [HASH_SHA256] = "SHA256",
+        [HASH_SHA512] = "SHA512",
+};
+
+static int64_t now_ms(void)
 {
-        (void)ctx;
-        (void)inputs;
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long env_long(const char *name, long def, long min, long max)
+{
+        const char *s = getenv(name);
+        char *end;
+        long v;
+
+        if (!s || !*s)
+                return def;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno || *end || v < min || v > max)
+                return def;
+        return v;
+}
+
+static void tunables_read(struct wd_tunables *t)
+{
+        t->connect_timeout_s = env_long("OPENTOE_HTTP_CONNECT_TIMEOUT", 30, 1, 3600);
+        t->low_speed_time_s = env_long("OPENTOE_HTTP_LOW_SPEED_TIME", 60, 1, 3600);
+        t->low_speed_limit = env_long("OPENTOE_HTTP_LOW_SPEED_LIMIT", 1024, 1, LONG_MAX);
+        t->max_redirs = env_long("OPENTOE_HTTP_MAX_REDIRS", 10, 0, 100);
+        t->retry_delay_ms = env_long("OPENTOE_HTTP_RETRY_DELAY_MS", 1000, 0, WD_BACKOFF_CAP_MS);
+}
+
+static void entry_free(struct wd_entry *e)
+{
+        free(e->shown);
+        free(e->dest);
+}
+
+static void tmp_removep(struct wd_tmp *t)
+{
+        if (t->fd >= 0)
+                close(t->fd);
+        t->fd = -1;
+        if (t->path)
+                (void)unlink(t->path);
+        free(t->path);
+        t->path = NULL;
+}
+
+static void curl_donep(struct wd_xfer *x)
+{
+        hash_abort(x->hash);
+        x->hash = NULL;
+        free(x->buf);
+        x->buf = NULL;
+        if (x->curl)
+                x->api->easy_cleanup(x->curl);
+        x->curl = NULL;
+}
+
+/* ---- URLs ---------------------------------------------------------------- */
+
+/* Length of the scheme and "://" when the URL is http or https, else 0. */
+static size_t http_scheme_len(const char *url)
+{
+        if (strncasecmp(url, "http://", 7) == 0)
+                return 7;
+        if (strncasecmp(url, "https://", 8) == 0)
+                return 8;
+        return 0;
+}
+
+/* The URL with the password of any user:password@ part replaced by
+ * "***", so that messages and logs never carry it. */
+static char *url_redact(const char *url)
+{
+        const char *auth = strstr(url, "://");
+        const char *end, *at, *colon;
+        struct strbuf b = STRBUF_INIT;
+
+        if (!auth)
+                return xstrdup(url);
+        auth += 3;
+        end = auth + strcspn(auth, "/?#");
+        at = NULL;
+        for (const char *c = auth; c < end; c++)
+                if (*c == '@')
+                        at = c;
+        if (!at)
+                return xstrdup(url);
+        colon = memchr(auth, ':', (size_t)(at - auth));
+        if (!colon)
+                return xstrdup(url);
+        sb_append(&b, url, (size_t)(colon + 1 - url));
+        sb_puts(&b, "***");
+        sb_puts(&b, at);
+        return sb_take(&b);
+}
+
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* The last segment of the URL's path, percent-decoded, as a file name;
+ * NULL when the path has none that is usable (empty, ends in '/', ".",
+ * "..", or decodes to something with '/' or NUL in it). */
+static char *url_file_name(const char *url)
+{
+        const char *p = strstr(url, "://");
+        const char *path, *path_end, *seg;
+        char *name;
+        size_t k = 0;
+
+        if (!p)
+                return NULL;
+        p += 3;
+        path = p + strcspn(p, "/?#");
+        if (*path != '/')
+                return NULL;
+        path_end = path + strcspn(path, "?#");
+        seg = path_end;
+        while (seg > path && seg[-1] != '/')
+                seg--;
+        if (seg == path_end)
+                return NULL;
+        name = xmalloc((size_t)(path_end - seg) + 1);
+        for (const char *c = seg; c < path_end; c++) {
+                if (*c == '%' && path_end - c >= 3 && hexval(c[1]) >= 0 && hexval(c[2]) >= 0) {
+                        name[k++] = (char)(hexval(c[1]) * 16 + hexval(c[2]));
+                        c += 2;
+                } else {
+                        name[k++] = *c;
+                }
+        }
+        name[k] = '\0';
+        if (k == 0 || strlen(name) != k || strchr(name, '/') || strcmp(name, ".") == 0 ||
+            strcmp(name, "..") == 0) {
+                free(name);
+                return NULL;
+        }
+        return name;
+}
+
+/* ---- checking the inputs -------------------------------------------------- */
+
+static int parse_algo(const char *s, enum hash_algo *ret)
+{
+        for (int i = 0; i < _HASH_ALGO_MAX; i++)
+                if (strcasecmp(s, algo_names[i]) == 0) {
+                        *ret = (enum hash_algo)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+/* A boolean input: JSON true/false, or the strings "true"/"false" that a
+ * chained value may produce. */
+static int get_bool(const json_t *o, const char *key, bool def, bool *ret)
+{
+        const json_t *v = json_object_get(o, key);
+
+        if (!v || json_is_null(v)) {
+                *ret = def;
+                return 0;
+        }
+        if (json_is_boolean(v)) {
+                *ret = json_is_true(v);
+                return 0;
+        }
+        if (json_is_string(v)) {
+                if (strcasecmp(json_string_value(v), "true") == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(json_string_value(v), "false") == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+/* A string input; "" when absent. */
+static int get_string(const json_t *o, const char *key, const char **ret)
+{
+        const json_t *v = json_object_get(o, key);
+
+        if (!v || json_is_null(v)) {
+                *ret = "";
+                return 0;
+        }
+        if (!json_is_string(v))
+                return -EINVAL;
+        *ret = json_string_value(v);
+        return 0;
+}
+
+/* Fills *e from inputs[i]; on a document error returns -EINVAL with the
+ * message appended to *why. */
+static int entry_parse(const json_t *o, size_t i, struct wd_entry *e, struct strbuf *why)
+{
+        const char *src, *dst, *sum, *algo;
+        size_t len, slen;
+        char *name;
+
+        *e = (struct wd_entry){ .no = i + 1 };
+        if (!json_is_object(o)) {
+                sb_printf(why, "WebDownload entry %zu: not a map with source and destination", e->no);
+                return -EINVAL;
+        }
+        if (get_string(o, "source", &src) < 0 || get_string(o, "destination", &dst) < 0 ||
+            get_string(o, "checksum", &sum) < 0 || get_string(o, "algorithm", &algo) < 0) {
+                sb_printf(why, "WebDownload entry %zu: source, destination, checksum and "
+                               "algorithm must be strings", e->no);
+                return -EINVAL;
+        }
+        e->source = src;
+        e->shown = url_redact(src);
+        if (get_bool(o, "overwrite", true, &e->overwrite) < 0 ||
+            get_bool(o, "ignoreCertificateErrors", false, &e->insecure) < 0) {
+                sb_printf(why, "WebDownload entry %zu (%s): overwrite and ignoreCertificateErrors "
+                               "must be true or false", e->no, e->shown);
+                return -EINVAL;
+        }
+        if (!*src) {
+                sb_printf(why, "WebDownload entry %zu: source is empty", e->no);
+                return -EINVAL;
+        }
+        if (!http_scheme_len(src)) {
+                sb_printf(why, "WebDownload entry %zu (%s): only http:// and https:// URLs can be "
+                               "downloaded", e->no, e->shown);
+                return -EINVAL;
+        }
+        if (!*dst) {
+                sb_printf(why, "WebDownload entry %zu (%s): destination is empty", e->no, e->shown);
+                return -EINVAL;
+        }
+
+        if (*sum && !*algo) {
+                sb_printf(why, "WebDownload entry %zu (%s): checksum is given without algorithm "
+                               "(MD5, SHA1, SHA256 or SHA512); both are needed to verify the file",
+                          e->no, e->shown);
+                return -EINVAL;
+        }
+        if (*algo && !*sum) {
+                sb_printf(why, "WebDownload entry %zu (%s): algorithm %s is given but checksum is "
+                               "empty; both are needed to verify the file",
+                          e->no, e->shown, algo);
+                return -EINVAL;
+        }
+        if (*algo) {
+                if (parse_algo(algo, &e->algo) < 0) {
+                        sb_printf(why, "WebDownload entry %zu (%s): algorithm '%s' is not one of "
+                                       "MD5, SHA1, SHA256, SHA512", e->no, e->shown, algo);
+                        return -EINVAL;
+                }
+                while (*sum == ' ' || *sum == '\t' || *sum == '\n' || *sum == '\r')
+                        sum++;
+                slen = strlen(sum);
+                while (slen > 0 && strchr(" \t\r\n", sum[slen - 1]))
+                        slen--;
+                len = 2 * hash_length(e->algo);
+                for (size_t k = 0; k < slen; k++)
+                        if (hexval(sum[k]) < 0) {
+                                sb_printf(why, "WebDownload entry %zu (%s): checksum '%.*s' is not "
+                                               "hexadecimal", e->no, e->shown, (int)slen, sum);
+                                return -EINVAL;
+                        }
+                if (slen != len) {
+                        sb_printf(why, "WebDownload entry %zu (%s): checksum has %zu hex digits; "
+                                       "%s needs %zu", e->no, e->shown, slen, algo_names[e->algo], len);
+                        return -EINVAL;
+                }
+                for (size_t k = 0; k < slen; k++)
+                        e->want[k] = (char)(sum[k] >= 'A' && sum[k] <= 'F' ? sum[k] - 'A' + 'a' : sum[k]);
+                e->want[slen] = '\0';
+                e->verify = true;
+        }
+
+        len = strlen(dst);
+        if (dst[len - 1] == '/') {
+                name = url_file_name(src);
+                if (!name) {
+                        sb_printf(why, "WebDownload entry %zu (%s): destination %s is a folder, but "
+                                       "the URL's path has no file name to give the download; "
+                                       "name the file in destination", e->no, e->shown, dst);
+                        return -EINVAL;
+                }
+                e->dest = xasprintf("%s%s", dst, name);
+                free(name);
+        } else {
+                e->dest = xstrdup(dst);
+        }
+        return 0;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+/* The folder part of a path ("." when there is none), without trailing
+ * slashes except for "/" itself. */
+static char *path_parent(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        size_t n;
+
+        if (!slash)
+                return xstrdup(".");
+        n = (size_t)(slash - path);
+        while (n > 0 && path[n - 1] == '/')
+                n--;
+        if (n == 0)
+                return xstrdup("/");
+        return xstrndup(path, n);
+}
+
+/* mkdir -p: creates the missing folders with mode 0755 (less the umask). */
+static int mkdir_parents(const char *dir)
+{
+        _cleanup_free_ char *p = xstrdup(dir);
+        size_t len = strlen(p);
+        struct stat st;
+
+        if (stat(p, &st) == 0)
+                return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+        while (len > 1 && p[len - 1] == '/')
+                p[--len] = '\0';
+        for (char *s = p + 1; ; s++) {
+                bool last = *s == '\0';
+
+                if (*s != '/' && !last)
+                        continue;
+                *s = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                if (last)
+                        break;
+                *s = '/';
+        }
+        return 0;
+}
+
+/* Creates "<folder>/.<name>.opentoe-XXXXXX" beside the destination. */
+static int tmp_create(const char *dest, struct wd_tmp *t)
+{
+        _cleanup_free_ char *dir = path_parent(dest);
+        const char *base = strrchr(dest, '/');
+
+        base = base ? base + 1 : dest;
+        t->path = xasprintf("%s/.%.*s.opentoe-XXXXXX", dir, WD_TMP_NAME_MAX, base);
+        t->fd = mkostemp(t->path, O_CLOEXEC);
+        if (t->fd < 0) {
+                int r = -errno;
+
+                free(t->path);
+                t->path = NULL;
+                return r;
+        }
+        return 0;
+}
+
+static mode_t file_mode(void)
+{
+        mode_t m = umask(0);
+
+        umask(m);
+        return 0666 & ~m;
+}
+
+static void fsync_dir(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return;
+        (void)fsync(fd);
+        close(fd);
+}
+
+/* Flushes the temporary file and renames it to the destination; with
+ * overwrite false an existing destination is never replaced, even one
+ * that appeared while downloading.  A file that is replaced passes its
+ * permissions on; a new one gets `mode`.  Returns 0 or -errno (-EEXIST:
+ * the destination exists). */
+static int tmp_commit(struct wd_tmp *t, const struct wd_entry *e, mode_t mode)
+{
+        _cleanup_free_ char *dir = NULL;
+        struct stat st;
+        int r;
+
+        if (stat(e->dest, &st) == 0 && S_ISREG(st.st_mode))
+                mode = st.st_mode & 07777;
+        if (fchmod(t->fd, mode) < 0 || fsync(t->fd) < 0)
+                return -errno;
+        r = close(t->fd);
+        t->fd = -1;
+        if (r < 0)
+                return -errno;
+        if (e->overwrite) {
+                if (rename(t->path, e->dest) < 0)
+                        return -errno;
+        } else if (renameat2(AT_FDCWD, t->path, AT_FDCWD, e->dest, RENAME_NOREPLACE) < 0) {
+                if (errno != EINVAL && errno != ENOSYS)
+                        return -errno;
+                /* No RENAME_NOREPLACE on this file system: link fails on EEXIST too. */
+                if (link(t->path, e->dest) < 0)
+                        return -errno;
+                (void)unlink(t->path);
+        }
+        free(t->path);
+        t->path = NULL;
+        dir = path_parent(e->dest);
+        fsync_dir(dir);
+        return 0;
+}
+
+/* Whether an existing destination already has the expected digest. */
+static bool dest_matches(const struct wd_entry *e)
+{
+        unsigned char d[HASH_MAX_LEN];
+        char hex[2 * HASH_MAX_LEN + 1];
+        size_t n;
+
+        if (hash_file(e->algo, e->dest, d, &n) < 0)
+                return false;
+        hash_hex(d, n, hex);
+        return strcmp(hex, e->want) == 0;
+}
+
+/* ---- one transfer -------------------------------------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
+
+static int xfer_flush(struct wd_xfer *x)
+{
+        int r = write_all(x->fd, x->buf, x->buf_len);
+
+        x->buf_len = 0;
+        return r;
+}
+
+/* Bodies of responses other than 200 are not written: the first piece of
+ * one ends the transfer, which is then reported by its status. */
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        struct wd_xfer *x = userdata;
+        size_t n = size * nmemb;
+        long status = 0;
+        int r;
+
+        if (x->bytes == 0) {
+                x->api->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+                if (status != 200) {
+                        x->bad_status = status;
+                        return 0;
+                }
+        }
+        if (x->buf_len + n > (size_t)WD_BUFFER_SIZE) {
+                r = xfer_flush(x);
+                if (r < 0) {
+                        x->write_err = -r;
+                        return 0;
+                }
+        }
+        if (n >= (size_t)WD_BUFFER_SIZE) {
+                r = write_all(x->fd, data, n);
+                if (r < 0) {
+                        x->write_err = -r;
+                        return 0;
+                }
+        } else {
+                memcpy(x->buf + x->buf_len, data, n);
+                x->buf_len += n;
+        }
+        if (x->hash && hash_update(x->hash, data, n) < 0) {
+                x->hash_failed = true;
+                return 0;
+        }
+        x->bytes += n;
+        return n;
+}
+
+static bool curl_code_transient(CURLcode c)
+{
+        switch (c) {
+        case CURLE_COULDNT_RESOLVE_PROXY:
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_GOT_NOTHING:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+        case CURLE_AGAIN:
+                return true;
+        default:
+                return false;
+        }
+}
+
+static bool http_status_transient(long status)
+{
+        return status == 408 || status == 429 || (status >= 500 && status <= 599);
+}
+
+/* Sets the options that stay the same for every attempt of an entry. */
+static int xfer_setup(struct wd_xfer *x, const struct wd_entry *e, const struct wd_tunables *t,
+                      char *errbuf)
+{
+        const struct curl_api *a = x->api;
+        CURL *h = x->curl;
+        CURLcode c;
+
+        a->easy_reset(h);
+        c = a->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        if (c == CURLE_UNKNOWN_OPTION)
+                c = a->easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+        if (c != CURLE_OK)
+                return -EPROTONOSUPPORT;
+        c = a->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        if (c == CURLE_UNKNOWN_OPTION)
+                c = a->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+        if (c != CURLE_OK)
+                return -EPROTONOSUPPORT;
+        if (a->easy_setopt(h, CURLOPT_URL, e->source) != CURLE_OK)
+                return -ENOMEM;
+        a->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        a->easy_setopt(h, CURLOPT_USERAGENT, "opentoe/" PACKAGE_VERSION);
+        a->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        a->easy_setopt(h, CURLOPT_MAXREDIRS, t->max_redirs);
+        a->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t->connect_timeout_s * 1000L);
+        a->easy_setopt(h, CURLOPT_LOW_SPEED_TIME, t->low_speed_time_s);
+        a->easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, t->low_speed_limit);
+        a->easy_setopt(h, CURLOPT_BUFFERSIZE, WD_BUFFER_SIZE);
+        a->easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+        a->easy_setopt(h, CURLOPT_WRITEDATA, x);
+        a->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, e->insecure ? 0L : 1L);
+        a->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, e->insecure ? 0L : 2L);
+        return 0;
+}
+
+/* One attempt: the body goes into the temporary file from its start.
+ * A short reason for anything but WD_DONE is appended to *why. */
+static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e, const struct action_ctx *ctx,
+                                    struct wd_tmp *tmp, char *errbuf, struct strbuf *why)
+{
+        const struct curl_api *a = x->api;
+        unsigned char d[HASH_MAX_LEN];
+        char got[2 * HASH_MAX_LEN + 1];
+        _cleanup_free_ char *redirected = NULL;
+        char *eff = NULL;
+        long status = 0, timeout_ms = 0, redirects = 0;
+        size_t n;
+        CURLcode c;
+        int r;
+
+        if (ctx->deadline_ms >= 0) {
+                int64_t left = ctx->deadline_ms - now_ms();
+
+                if (left <= 0) {
+                        sb_puts(why, "the step's deadline passed");
+                        return WD_TIMEOUT;
+                }
+                timeout_ms = left > LONG_MAX ? LONG_MAX : (long)left;
+        }
+        a->easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+
+        if (ftruncate(tmp->fd, 0) < 0 || lseek(tmp->fd, 0, SEEK_SET) < 0) {
+                sb_printf(why, "cannot reset %s: %s", tmp->path, strerror(errno));
+                return WD_FAIL;
+        }
+        x->fd = tmp->fd;
+        x->buf_len = 0;
+        x->bytes = 0;
+        x->bad_status = 0;
+        x->write_err = 0;
+        x->hash_failed = false;
+        hash_abort(x->hash);
+        x->hash = NULL;
+        if (e->verify) {
+                r = hash_begin(e->algo, &x->hash);
+                if (r < 0) {
+                        sb_printf(why, "cannot compute %s: %s", algo_names[e->algo],
+                                  r == -ENOSYS ? hash_error() : strerror(-r));
+                        return WD_FAIL;
+                }
+        }
+        errbuf[0] = '\0';
+
+        c = a->easy_perform(x->curl);
+        if (c == CURLE_OK && x->buf_len > 0) {
+                r = xfer_flush(x);
+                if (r < 0)
+                        x->write_err = -r;
+        }
+        a->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+        a->easy_getinfo(x->curl, CURLINFO_REDIRECT_COUNT, &redirects);
+        /* A refused redirect is not counted, but is the effective URL. */
+        if (a->easy_getinfo(x->curl, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff &&
+            (redirects > 0 || !http_scheme_len(eff)))
+                redirected = url_redact(eff);
+
+        if (x->bad_status)
+                status = x->bad_status;
+        if (x->write_err) {
+                sb_printf(why, "cannot write %s: %s", tmp->path, strerror(x->write_err));
+                return WD_FAIL;
+        }
+        if (x->hash_failed) {
+                sb_printf(why, "computing %s failed", algo_names[e->algo]);
+                return WD_FAIL;
+        }
+        if (c != CURLE_OK && !x->bad_status) {
+                bool timed_out = c == CURLE_OPERATION_TIMEDOUT && ctx->deadline_ms >= 0 &&
+                                 now_ms() + 50 >= ctx->deadline_ms;
+
+                if (c == CURLE_UNSUPPORTED_PROTOCOL && redirected) {
+                        sb_printf(why, "the redirect to %s was refused: only http and https are "
+                                       "followed", redirected);
+                        return WD_FAIL;
+                }
+                sb_printf(why, "%s", errbuf[0] ? errbuf : a->easy_strerror(c));
+                n = strlen(why->s);
+                if (n > 0 && why->s[n - 1] == '\n')
+                        why->s[--why->len] = '\0';
+                if (redirected)
+                        sb_printf(why, " (redirected to %s)", redirected);
+                if (timed_out)
+                        return WD_TIMEOUT;
+                return curl_code_transient(c) ? WD_RETRY : WD_FAIL;
+        }
+        if (status != 200) {
+                sb_printf(why, "HTTP status %ld", status);
+                if (redirected)
+                        sb_printf(why, " from %s", redirected);
+                if (http_status_transient(status))
+                        return WD_RETRY;
+                sb_puts(why, "; only status 200 is success");
+                return WD_FAIL;
+        }
+        if (x->hash) {
+                r = hash_end(x->hash, d, &n);
+                x->hash = NULL;
+                if (r < 0) {
+                        sb_printf(why, "computing %s failed", algo_names[e->algo]);
+                        return WD_FAIL;
+                }
+                hash_hex(d, n, got);
+                if (strcmp(got, e->want) != 0) {
+                        sb_printf(why, "%s checksum mismatch: expected %s, got %s (%" PRIu64 " bytes)",
+                                  algo_names[e->algo], e->want, got, x->bytes);
+                        return WD_FAIL;
+                }
+        }
+        return WD_DONE;
+}
+
+/* Random milliseconds in [0, n]. */
+static long jitter(long n)
+{
+        uint32_t v;
+
+        if (n <= 0)
+                return 0;
+        if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v)
+                v = (uint32_t)now_ms() * 2654435761u;
+        return (long)(v % ((uint32_t)n + 1));
+}
+
+static void sleep_ms(int64_t ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static void notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
+{
+        struct strbuf b = STRBUF_INIT;
+        va_list ap;
+
+        if (!ctx->on_line)
+                return;
+        va_start(ap, fmt);
+        sb_vprintf(&b, fmt, ap);
+        va_end(ap);
+        ctx->on_line(ctx->userdata, stream, sb_str(&b), b.len);
+        sb_free(&b);
+}
+
+/* The reasons of failed attempts, runs of the same one told once:
+ * "attempts 1-4: HTTP status 503; attempt 5: ...". */
+static char *history_text(char *const *reasons, int n)
+{
+        struct strbuf b = STRBUF_INIT;
+
+        for (int i = 0, j; i < n; i = j) {
+                for (j = i + 1; j < n && strcmp(reasons[j], reasons[i]) == 0; j++)
+                        ;
+                if (b.len)
+                        sb_puts(&b, "; ");
+                if (j - i == 1)
+                        sb_printf(&b, "attempt %d: %s", i + 1, reasons[i]);
+                else
+                        sb_printf(&b, "attempts %d-%d: %s", i + 1, j, reasons[i]);
+        }
+        return sb_take(&b);
+}
+
+/* Downloads one entry: every attempt, the backoff between them, and the
+ * rename into place.  The failure message goes to *msg. */
+static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xfer *x, const struct wd_entry *e,
+                                      const struct wd_tunables *t, mode_t mode, struct strbuf *msg)
+{
+        _cleanup_(tmp_removep) struct wd_tmp tmp = { .fd = -1 };
+        _cleanup_free_ char *dir = path_parent(e->dest);
+        _cleanup_free_ char *history = NULL;
+        struct strbuf why = STRBUF_INIT;
+        char *reasons[WD_ATTEMPTS] = { NULL };
+        char errbuf[CURL_ERROR_SIZE];
+        enum wd_outcome o = WD_FAIL;
+        long delay = t->retry_delay_ms;
+        int failed = 0, r;
+
+        r = mkdir_parents(dir);
+        if (r < 0) {
+                sb_printf(msg, "WebDownload entry %zu (%s): cannot create the folder %s: %s", e->no, e->shown,
+                          dir, strerror(-r));
+                return WD_FAIL;
+        }
+        r = tmp_create(e->dest, &tmp);
+        if (r < 0) {
+                sb_printf(msg, "WebDownload entry %zu (%s): cannot create a temporary file in %s: %s", e->no,
+                          e->shown, dir, strerror(-r));
+                return WD_FAIL;
+        }
+        r = xfer_setup(x, e, t, errbuf);
+        if (r < 0) {
+                sb_printf(msg, "WebDownload entry %zu (%s): libcurl cannot be limited to http and https; "
+                               "refusing to download", e->no, e->shown);
+                return WD_FAIL;
+        }
+
+        for (int attempt = 1; attempt <= WD_ATTEMPTS; attempt++) {
+                long d;
+
+                sb_free(&why);
+                o = xfer_attempt(x, e, ctx, &tmp, errbuf, &why);
+                if (o != WD_RETRY || attempt == WD_ATTEMPTS)
+                        break;
+                reasons[failed++] = xstrdup(sb_str(&why));
+                d = delay - jitter(delay / 2);
+                if (ctx->deadline_ms >= 0 && now_ms() + d >= ctx->deadline_ms) {
+                        o = WD_TIMEOUT;
+                        sb_free(&why);
+                        sb_printf(&why, "its deadline leaves no time for attempt %d", attempt + 1);
+                        break;
+                }
+                notice(ctx, STREAM_STDERR, "WebDownload entry %zu (%s): attempt %d of %d failed: %s; retrying in %.1f s",
+                       e->no, e->shown, attempt, WD_ATTEMPTS, reasons[failed - 1], (double)d / 1000.0);
+                sleep_ms(d);
+                delay = delay * 2 > WD_BACKOFF_CAP_MS ? WD_BACKOFF_CAP_MS : delay * 2;
+        }
+        hash_abort(x->hash);
+        x->hash = NULL;
+        if (o == WD_RETRY)
+                reasons[failed++] = xstrdup(sb_str(&why));
+        history = history_text(reasons, failed);
+        for (int i = 0; i < failed; i++)
+                free(reasons[i]);
+
+        switch (o) {
+        case WD_DONE:
+                r = tmp_commit(&tmp, e, mode);
+                if (r == -EEXIST)
+                        sb_printf(msg, "WebDownload entry %zu (%s): %s appeared during the download and "
+                                       "overwrite is false; the download was discarded",
+                                  e->no, e->shown, e->dest);
+                else if (r < 0)
+                        sb_printf(msg, "WebDownload entry %zu (%s): cannot put the file in place at %s: %s",
+                                  e->no, e->shown, e->dest, strerror(-r));
+                if (r < 0)
+                        o = WD_FAIL;
+                break;
+        case WD_RETRY:
+                sb_printf(msg, "WebDownload entry %zu (%s): failed after %d attempts (%s); nothing was "
+                               "written to %s", e->no, e->shown, WD_ATTEMPTS, history, e->dest);
+                o = WD_FAIL;
+                break;
+        case WD_TIMEOUT:
+                sb_printf(msg, "WebDownload entry %zu (%s): the step timed out: %s", e->no, e->shown,
+                          sb_str(&why));
+                if (failed)
+                        sb_printf(msg, " (%s)", history);
+                sb_printf(msg, "; nothing was written to %s", e->dest);
+                break;
+        case WD_FAIL:
+                sb_printf(msg, "WebDownload entry %zu (%s): %s; not retried, and nothing was written to %s",
+                          e->no, e->shown, sb_str(&why), e->dest);
+                if (failed)
+                        sb_printf(msg, "; earlier failures: %s", history);
+                break;
+        }
+        sb_free(&why);
+        return o;
+}
+
+/* ---- the action ---------------------------------------------------------- */
+
+static int wd_result(struct action_result *ret, enum action_status status, char *message, json_t *outputs)
+{
         *ret = (struct action_result){
-                .status = ACTION_FAILED,
+                .status = status,
                 .exit_code = -1,
-                .message = xstrdup("WebDownload is not implemented by this build of opentoe yet"),
-                .outputs = json_array(),
+                .message = message,
+                .outputs = outputs,
         };
         return 0;
 }
 
+/* Checks an entry's destination before downloading.  Returns 1 to
+ * download, 0 when the file already matches (skip), or -1 with a message
+ * in *msg. */
+static int entry_precheck(const struct action_ctx *ctx, const struct wd_entry *e, struct strbuf *msg)
+{
+        struct stat st;
+
+        if (lstat(e->dest, &st) < 0) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return 1;
+                sb_printf(msg, "WebDownload entry %zu (%s): cannot check the destination %s: %s", e->no,
+                          e->shown, e->dest, strerror(errno));
+                return -1;
+        }
+        if (S_ISDIR(st.st_mode) || (S_ISLNK(st.st_mode) && stat(e->dest, &st) == 0 && S_ISDIR(st.st_mode))) {
+                sb_printf(msg, "WebDownload entry %zu (%s): the destination %s is a folder; end it with '/' "
+                               "to download into it", e->no, e->shown, e->dest);
+                return -1;
+        }
+        if (!e->overwrite) {
+                sb_printf(msg, "WebDownload entry %zu (%s): the destination %s already exists and overwrite "
+                               "is false; nothing was downloaded", e->no, e->shown, e->dest);
+                return -1;
+        }
+        if (e->verify && dest_matches(e)) {
+                notice(ctx, STREAM_STDOUT, "WebDownload entry %zu (%s): %s already has %s %s; not downloaded",
+                       e->no, e->shown, e->dest, algo_names[e->algo], e->want);
+                return 0;
+        }
+        return 1;
+}
+
+static int web_download_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
+{
+        _cleanup_(curl_donep) struct wd_xfer x = { 0 };
+        struct strbuf msg = STRBUF_INIT;
+        struct wd_tunables t;
+        struct wd_entry *entries;
+        json_t *outputs, *o;
+        enum action_status status = ACTION_SUCCESS;
+        const char *why = NULL;
+        size_t n, i;
+        mode_t mode;
+
+        if (!json_is_array(inputs) || json_array_size(inputs) == 0)
+                return wd_result(ret, ACTION_FAILED,
+                                 xstrdup("WebDownload: inputs must be a list of entries with source and destination"),
+                                 json_array());
+
+        /* Every entry is checked before anything is downloaded. */
+        n = json_array_size(inputs);
+        entries = xcalloc(n, sizeof *entries);
+        json_array_foreach(inputs, i, o)
+                if (entry_parse(o, i, &entries[i], &msg) < 0) {
+                        status = ACTION_FAILED;
+                        break;
+                }
+
+        tunables_read(&t);
+        mode = file_mode();
+        outputs = json_array();
+        for (i = 0; i < n && status == ACTION_SUCCESS; i++) {
+                const struct wd_entry *e = &entries[i];
+                enum wd_outcome r;
+                int c;
+
+                if (ctx->deadline_ms >= 0 && now_ms() >= ctx->deadline_ms) {
+                        sb_printf(&msg, "WebDownload entry %zu (%s): the step timed out before it started",
+                                  e->no, e->shown);
+                        status = ACTION_TIMED_OUT;
+                        break;
+                }
+                c = entry_precheck(ctx, e, &msg);
+                if (c < 0) {
+                        status = ACTION_FAILED;
+                        break;
+                }
+                if (c > 0) {
+                        if (!x.curl) {
+                                x.api = curl_api_get(&why);
+                                if (!x.api) {
+                                        sb_printf(&msg, "WebDownload entry %zu (%s): %s", e->no, e->shown, why);
+                                        status = ACTION_FAILED;
+                                        break;
+                                }
+                                x.buf = xmalloc(WD_BUFFER_SIZE);
+                                x.curl = x.api->easy_init();
+                                if (!x.curl) {
+                                        for (size_t k = 0; k < n; k++)
+                                                entry_free(&entries[k]);
+                                        free(entries);
+                                        json_decref(outputs);
+                                        sb_free(&msg);
+                                        return -ENOMEM;
+                                }
+                        }
+                        r = entry_download(ctx, &x, e, &t, mode, &msg);
+                        if (r == WD_TIMEOUT)
+                                status = ACTION_TIMED_OUT;
+                        else if (r != WD_DONE)
+                                status = ACTION_FAILED;
+                        if (r != WD_DONE)
+                                break;
+                }
+                json_array_append_new(outputs, json_pack("{s:s}", "destination", e->dest));
+        }
+
+        for (i = 0; i < n; i++)
+                entry_free(&entries[i]);
+        free(entries);
+        return wd_result(ret, status, status == ACTION_SUCCESS ? (sb_free(&msg), NULL) : sb_take(&msg), outputs);
+}
+
 const struct action_module web_download_module = {
         .name = "WebDownload",
+        .spec = NULL, /* filled in by the registry: see registry.c */
         .run = web_download_run,
 };

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""webserver.py: a small HTTP(S) server for testing WebDownload.
+
+Python 3 standard library only.  Listens on 127.0.0.1 only.  Serves the
+files of --root, and these special paths for faults:
+
+  /redirect/N/<path>   N redirects (302), then <path> (N = 0: <path> itself)
+  /redirect-ftp        302 to ftp://127.0.0.1:<port>/file
+  /redirect-file       302 to file:///etc/passwd
+  /redirect-to?url=U   302 to U (percent-encoded)
+  /status/N            status N with a short text body
+  /stall               200, Content-Length 1 MiB, 1000 bytes, then nothing
+                       for up to 120 s
+  /drop                200, Content-Length 1 MiB, 64 KiB, then the
+                       connection is closed
+  /flaky/N/<name>      503 for the first N requests of this exact path,
+                       then the file <name> of --root
+  /big/<bytes>         <bytes> of generated data (a fixed 1 MiB pseudo-random
+                       block repeated), streamed without holding it in memory
+
+Every request is appended to --log as "GET /path User-Agent" (one line),
+so tests can count requests.  --tls-cert/--tls-key serve HTTPS instead.
+With --port 0 (the default) the system picks the port; it is printed on
+stdout and, with --port-file, written to that file (atomically).
+
+  webserver.py --big-sha256 N  prints the SHA-256 of /big/N and exits.
+"""
+
+import argparse
+import hashlib
+import http.server
+import os
+import posixpath
+import random
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+
+BLOCK = random.Random(20240601).randbytes(1 << 20)
+
+
+def big_sha256(n):
+    h = hashlib.sha256()
+    left = n
+    while left > 0:
+        k = min(left, len(BLOCK))
+        h.update(BLOCK[:k])
+        left -= k
+    return h.hexdigest()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "opentoe-test"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def record(self):
+        srv = self.server
+        if srv.log_path:
+            with srv.lock:
+                with open(srv.log_path, "a") as f:
+                    f.write("%s %s %s\n" % (self.command, self.path,
+                                             self.headers.get("User-Agent", "-")))
+
+    def send_simple(self, code, body=b"", headers=()):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def redirect(self, location):
+        self.send_simple(302, b"redirect\n", [("Location", location)])
+
+    def serve_file(self, rel):
+        root = self.server.root
+        rel = posixpath.normpath("/" + urllib.parse.unquote(rel)).lstrip("/")
+        path = os.path.join(root, rel)
+        if not rel or not os.path.isfile(path):
+            self.send_simple(404, b"not found\n")
+            return
+        size = os.path.getsize(path)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        with open(path, "rb") as f:
+            while True:
+                chunk = f.read(1 << 20)
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+
+    def serve_big(self, n):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        view = memoryview(BLOCK)
+        left = n
+        while left > 0:
+            k = min(left, len(BLOCK))
+            self.wfile.write(view[:k])
+            left -= k
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        self.record()
+        url = urllib.parse.urlsplit(self.path)
+        path = url.path
+        parts = path.split("/")
+        try:
+            if path.startswith("/redirect/"):
+                n = int(parts[2])
+                rest = "/" + "/".join(parts[3:])
+                if n <= 0:
+                    self.route(rest)
+                elif n == 1:
+                    self.redirect(rest)
+                else:
+                    self.redirect("/redirect/%d%s" % (n - 1, rest))
+                return
+            self.route(path, url.query)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True
+
+    def route(self, path, query=""):
+        parts = path.split("/")
+        if path == "/redirect-ftp":
+            self.redirect("ftp://127.0.0.1:%d/file" % self.server.server_address[1])
+        elif path == "/redirect-file":
+            self.redirect("file:///etc/passwd")
+        elif path == "/redirect-to":
+            q = urllib.parse.parse_qs(query)
+            self.redirect(q.get("url", ["/"])[0])
+        elif path.startswith("/status/"):
+            code = int(parts[2])
+            self.send_simple(code, ("status %d\n" % code).encode())
+        elif path == "/stall":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(1 << 20))
+            self.end_headers()
+            self.wfile.write(b"s" * 1000)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not self.server.stopping:
+                time.sleep(0.2)
+            self.close_connection = True
+        elif path == "/drop":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(1 << 20))
+            self.end_headers()
+            self.wfile.write(b"d" * 65536)
+            self.wfile.flush()
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.close_connection = True
+        elif path.startswith("/flaky/"):
+            n = int(parts[2])
+            with self.server.lock:
+                seen = self.server.counts.get(path, 0)
+                self.server.counts[path] = seen + 1
+            if seen < n:
+                self.send_simple(503, b"try again\n")
+            else:
+                self.serve_file("/".join(parts[3:]))
+        elif path.startswith("/big/"):
+            self.serve_big(int(parts[2]))
+        else:
+            self.serve_file(path)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def main():
+    ap = argparse.ArgumentParser(description="test web server for WebDownload")
+    ap.add_argument("--root", default=".")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--log")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--big-sha256", type=int, metavar="N")
+    a = ap.parse_args()
+
+    if a.big_sha256 is not None:
+        print(big_sha256(a.big_sha256))
+        return
+
+    srv = Server(("127.0.0.1", a.port), Handler)
+    srv.root = os.path.abspath(a.root)
+    srv.log_path = a.log
+    srv.lock = threading.Lock()
+    srv.counts = {}
+    srv.stopping = False
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        # The handshake happens in the request's thread, on first read.
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+
+    port = srv.server_address[1]
+    if a.port_file:
+        tmp = a.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, a.port_file)
+    print(port, flush=True)
+
+    def stop(signum, frame):
+        srv.stopping = True
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    srv.serve_forever(poll_interval=0.2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,451 @@
+#!/bin/bash
+# webdownload.sh: the WebDownload action against tests/servers/webserver.py,
+# an HTTP and an HTTPS instance on free ports of 127.0.0.1 (no other
+# network traffic).  Each behaviour is a small document run with
+# `opentoe run` in its own folder of a scratch directory; results are
+# checked from the exit status, the files written, the server's request
+# log, console.log and detailedoutput.json.  TAP output.
+#
+# Environment: OPENTOE (the binary, default ./opentoe), top_srcdir (the
+# source tree, default .).  Timeouts and backoff are shortened through
+# OPENTOE_HTTP_* variables so that the suite is quick; time bounds in the
+# checks are generous on purpose.
+set -u
+
+OPENTOE=${OPENTOE:-./opentoe}
+top_srcdir=${top_srcdir:-.}
+case $OPENTOE in /*) ;; *) OPENTOE=$PWD/$OPENTOE ;; esac
+case $top_srcdir in /*) ;; *) top_srcdir=$PWD/$top_srcdir ;; esac
+SERVER=$top_srcdir/tests/servers/webserver.py
+
+if ! command -v python3 > /dev/null; then
+        echo "1..0 # SKIP python3 (for the test server) is not available"
+        exit 0
+fi
+
+PLAN=55
+echo "1..$PLAN"
+n=0
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/opentoe-webdownload.XXXXXX")
+pids=()
+cleanup() {
+        for p in "${pids[@]}"; do
+                kill "$p" 2>/dev/null
+                wait "$p" 2>/dev/null
+        done
+        [ -n "${KEEP_SCRATCH:-}" ] && echo "# scratch kept: $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+
+ok() {
+        n=$((n + 1))
+        echo "ok $n - $1"
+}
+not_ok() {
+        n=$((n + 1))
+        echo "not ok $n - $1"
+        if [ -n "${2:-}" ]; then
+                printf '%s\n' "$2" | sed 's/^/# /'
+        fi
+}
+skip() {
+        n=$((n + 1))
+        echo "ok $n # SKIP $1"
+}
+# check DESCRIPTION COMMAND...: ok when the command succeeds; on failure
+# the console.log of the last run is shown.
+check() {
+        local d=$1
+        shift
+        if "$@"; then
+                ok "$d"
+        else
+                not_ok "$d" "$(cat "$last/console.log" 2>/dev/null)"
+        fi
+}
+
+# Only the test servers, never a proxy.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+export OPENTOE_HTTP_RETRY_DELAY_MS=100
+export OPENTOE_HTTP_CONNECT_TIMEOUT=5
+export OPENTOE_HTTP_LOW_SPEED_TIME=2
+umask 022
+
+mkdir -p "$W/root" "$W/srv"
+printf 'hello from the test server\n' > "$W/root/hello.txt"
+head -c 300000 /dev/urandom > "$W/root/data.bin"
+cp "$W/root/hello.txt" "$W/root/plain.txt"
+cp "$W/root/data.bin" "$W/root/skip.bin"
+REQLOG=$W/srv/requests.log
+: > "$REQLOG"
+
+start_server() { # start_server NAME [args]: sets port_NAME
+        local name=$1
+        shift
+        python3 "$SERVER" --root "$W/root" --log "$REQLOG" --port-file "$W/srv/$name.port" "$@" \
+                > /dev/null 2> "$W/srv/$name.err" &
+        pids+=($!)
+        for _ in $(seq 100); do
+                [ -s "$W/srv/$name.port" ] && break
+                sleep 0.1
+        done
+        if [ ! -s "$W/srv/$name.port" ]; then
+                echo "Bail out! the $name test server did not start: $(cat "$W/srv/$name.err")"
+                exit 1
+        fi
+        printf -v "port_$name" '%s' "$(cat "$W/srv/$name.port")"
+}
+
+start_server http
+H=http://127.0.0.1:$port_http
+
+have_tls=false
+if command -v openssl > /dev/null &&
+   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+           -addext subjectAltName=IP:127.0.0.1 -keyout "$W/srv/key.pem" -out "$W/srv/cert.pem" \
+           > /dev/null 2>&1; then
+        start_server https --tls-cert "$W/srv/cert.pem" --tls-key "$W/srv/key.pem"
+        S=https://127.0.0.1:$port_https
+        have_tls=true
+fi
+
+# A port where nothing listens.
+closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+# run_doc NAME INPUTS [STEP_EXTRA]: runs a one-step WebDownload document
+# in $W/NAME; sets rc, last (its log folder) and elapsed (seconds).
+run_doc() {
+        local name=$1 inputs=$2 extra=${3:-}
+        local d=$W/$name
+        mkdir -p "$d"
+        {
+                printf 'name: %s\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n' "$name"
+                printf '      - name: Download\n        action: WebDownload\n'
+                [ -n "$extra" ] && printf '%s\n' "$extra"
+                printf '        inputs:\n%s\n' "$inputs"
+        } > "$d/doc.yml"
+        local t0=$SECONDS
+        (cd "$d" && "$OPENTOE" run --documents doc.yml -l logs -s state > stdout 2> stderr)
+        rc=$?
+        elapsed=$((SECONDS - t0))
+        last=$(ls -d "$d"/logs/*/ 2> /dev/null | head -1)
+        last=${last%/}
+}
+
+# The step's outputs, as the JSON string detailedoutput.json holds.
+outputs() {
+        python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+print(d["documents"][0]["phases"][0]["steps"][0]["outputs"])' "$last/detailedoutput.json"
+}
+console_has() { grep -qF -- "$1" "$last/console.log"; }
+requests() { grep -c "^GET $1 " "$REQLOG"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+# No file but the ones named is left in a folder (no temporary files).
+only_files() {
+        local dir=$1
+        shift
+        [ "$(ls -A "$dir" 2> /dev/null | sort | tr '\n' ' ')" = "$*${*:+ }" ]
+}
+entry() { # entry SOURCE DESTINATION [more YAML keys, one "key: value" each]
+        printf '          - source: %s\n            destination: %s\n' "$1" "$2"
+        shift 2
+        for kv in "$@"; do
+                printf '            %s\n' "$kv"
+        done
+}
+
+hello_sha=$(sha "$W/root/hello.txt")
+data_md5=$(md5sum "$W/root/data.bin" | cut -d' ' -f1)
+data_sha1=$(sha1sum "$W/root/data.bin" | cut -d' ' -f1)
+data_sha256=$(sha "$W/root/data.bin")
+data_sha512=$(sha512sum "$W/root/data.bin" | cut -d' ' -f1)
+
+# ---- happy paths ----------------------------------------------------------
+
+run_doc file "$(entry "$H/hello.txt" "$W/file/out/sub/hello-copy.txt")"
+check "file destination: exit status 0" test "$rc" = 0
+check "file destination: content is the server's, missing folders created" \
+        cmp -s "$W/root/hello.txt" "$W/file/out/sub/hello-copy.txt"
+check "file destination: outputs.destination is the path written" \
+        test "$(outputs)" = "[{\"destination\":\"$W/file/out/sub/hello-copy.txt\"}]"
+check "User-Agent is opentoe/<version>" grep -q "^GET /hello.txt opentoe/[0-9]" "$REQLOG"
+
+run_doc folder "$(entry "$H/redirect/0/plain.txt?x=1#frag" "$W/folder/dl/")"
+check "folder destination ending in '/': named from the URL's path" \
+        cmp -s "$W/root/plain.txt" "$W/folder/dl/plain.txt"
+check "folder destination: outputs.destination names the file" \
+        test "$rc" = 0 -a "$(outputs)" = "[{\"destination\":\"$W/folder/dl/plain.txt\"}]"
+
+mkdir -p "$W/relative"
+run_doc relative "$(entry "$H/hello.txt" "rel/dir/")"
+check "relative folder destination is relative to the working folder" \
+        cmp -s "$W/root/hello.txt" "$W/relative/rel/dir/hello.txt"
+
+run_doc noname "$(entry "$H/" "$W/noname/dl/")"
+check "folder destination with a URL without a file name fails clearly" \
+        eval 'test "$rc" != 0 && console_has "has no file name" && ! test -e "$W/noname/dl"'
+
+# ---- overwrite ------------------------------------------------------------
+
+mkdir -p "$W/ovf"
+echo "old content" > "$W/ovf/keep.txt"
+before=$(requests /hello.txt)
+run_doc ovf "$(entry "$H/hello.txt" "$W/ovf/keep.txt" "overwrite: false")"
+check "overwrite false with an existing file: fails" \
+        eval 'test "$rc" != 0 && console_has "already exists and overwrite is false"'
+check "overwrite false: the file is untouched and no request was made" \
+        eval 'test "$(cat "$W/ovf/keep.txt")" = "old content" && test "$(requests /hello.txt)" = "$before"'
+
+run_doc ovf-new "$(entry "$H/hello.txt" "$W/ovf-new/new.txt" "overwrite: false")"
+check "overwrite false with no existing file: downloads" cmp -s "$W/root/hello.txt" "$W/ovf-new/new.txt"
+
+mkdir -p "$W/skip"
+cp "$W/root/data.bin" "$W/skip/data.bin"
+touch -d '2001-01-01' "$W/skip/data.bin"
+run_doc skip "$(entry "$H/skip.bin" "$W/skip/data.bin" "checksum: \"$data_sha256\"" "algorithm: SHA256")"
+check "overwrite true, existing file's checksum matches: success" test "$rc" = 0
+check "... and no request was made, the file was kept" \
+        eval 'test "$(requests /skip.bin)" = 0 && test "$(stat -c %Y "$W/skip/data.bin")" = "$(date -d 2001-01-01 +%s)"'
+check "... and outputs.destination is still given" \
+        test "$(outputs)" = "[{\"destination\":\"$W/skip/data.bin\"}]"
+
+mkdir -p "$W/replace/dl"
+echo "stale" > "$W/replace/dl/data.bin"
+run_doc replace "$(entry "$H/data.bin" "$W/replace/dl/data.bin" "checksum: \"$data_sha256\"" "algorithm: SHA256")"
+check "overwrite true, existing file's checksum differs: downloaded and replaced" \
+        eval 'test "$rc" = 0 && test "$(sha "$W/replace/dl/data.bin")" = "$data_sha256" && only_files "$W/replace/dl" data.bin'
+
+mkdir -p "$W/modes/dl"
+printf 'old\n' > "$W/modes/dl/tool.sh"
+chmod 0750 "$W/modes/dl/tool.sh"
+run_doc modes "$(entry "$H/hello.txt" "$W/modes/dl/tool.sh"
+                 entry "$H/hello.txt" "$W/modes/dl/new.txt")"
+check "a replaced file keeps its permissions, a new one gets 0666 less the umask (022)" \
+        eval 'test "$rc" = 0 && test "$(stat -c %a "$W/modes/dl/tool.sh")" = 750 &&
+              test "$(stat -c %a "$W/modes/dl/new.txt")" = 644 && cmp -s "$W/root/hello.txt" "$W/modes/dl/tool.sh"'
+
+mkdir -p "$W/isdir/target"
+run_doc isdir "$(entry "$H/hello.txt" "$W/isdir/target")"
+check "a destination that is a folder but lacks '/' fails clearly" \
+        eval 'test "$rc" != 0 && console_has "is a folder" && only_files "$W/isdir/target"'
+
+# ---- checksums ------------------------------------------------------------
+
+run_doc sums "$(entry "$H/data.bin" "$W/sums/dl/md5.bin" "checksum: \"$data_md5\"" "algorithm: md5"
+                entry "$H/data.bin" "$W/sums/dl/sha1.bin" "checksum: \"${data_sha1^^}\"" "algorithm: Sha1"
+                entry "$H/data.bin" "$W/sums/dl/sha256.bin" "checksum: \"$data_sha256\"" "algorithm: SHA256"
+                entry "$H/data.bin" "$W/sums/dl/sha512.bin" "checksum: \"$data_sha512\"" "algorithm: SHA512")"
+same_as_data() {
+        for f in "$@"; do
+                cmp -s "$W/root/data.bin" "$f" || return 1
+        done
+}
+check "right checksums for MD5, SHA1, SHA256, SHA512 (algorithm and hex case-insensitive)" \
+        eval 'test "$rc" = 0 && only_files "$W/sums/dl" md5.bin sha1.bin sha256.bin sha512.bin &&
+              same_as_data "$W"/sums/dl/{md5,sha1,sha256,sha512}.bin'
+
+for algo in MD5 SHA1 SHA256 SHA512; do
+        case $algo in
+        MD5) len=32 ;;
+        SHA1) len=40 ;;
+        SHA256) len=64 ;;
+        SHA512) len=128 ;;
+        esac
+        wrong=$(printf 'ab%.0s' $(seq $((len / 2))))
+        mkdir -p "$W/bad-$algo/dl"
+        before=$(requests /data.bin)
+        run_doc "bad-$algo" "$(entry "$H/data.bin" "$W/bad-$algo/dl/data.bin" "checksum: \"$wrong\"" "algorithm: $algo")"
+        check "wrong $algo checksum: fails, names expected and got, not retried, no file left" \
+                eval 'test "$rc" != 0 && console_has "$algo checksum mismatch: expected $wrong, got " &&
+                      console_has "not retried" && only_files "$W/bad-$algo/dl" &&
+                      test "$(requests /data.bin)" = $((before + 1))'
+done
+
+run_doc sum-only "$(entry "$H/hello.txt" "$W/sum-only/x" "checksum: \"$hello_sha\"")"
+check "checksum without algorithm fails before downloading" \
+        eval 'test "$rc" != 0 && console_has "checksum is given without algorithm" && ! test -e "$W/sum-only/x"'
+run_doc algo-only "$(entry "$H/hello.txt" "$W/algo-only/x" "algorithm: SHA256")"
+check "algorithm without checksum fails before downloading" \
+        eval 'test "$rc" != 0 && console_has "checksum is empty" && ! test -e "$W/algo-only/x"'
+run_doc sum-len "$(entry "$H/hello.txt" "$W/sum-len/x" "checksum: abc" "algorithm: SHA256")"
+check "a checksum of the wrong length fails clearly" \
+        eval 'test "$rc" != 0 && console_has "SHA256 needs 64" && ! test -e "$W/sum-len/x"'
+
+# ---- redirects ------------------------------------------------------------
+
+run_doc redir "$(entry "$H/redirect/5/hello.txt" "$W/redir/hello.txt")"
+check "a chain of 5 redirects is followed" \
+        eval 'test "$rc" = 0 && cmp -s "$W/root/hello.txt" "$W/redir/hello.txt"'
+
+run_doc redir-long "$(entry "$H/redirect/15/hello.txt" "$W/redir-long/dl/hello.txt")"
+check "a chain of 15 redirects fails (bound: 10), not retried" \
+        eval 'test "$rc" != 0 && console_has "redirects followed" && console_has "not retried" &&
+              only_files "$W/redir-long/dl" && test "$(requests /redirect/15/hello.txt)" = 1'
+
+run_doc redir-ftp "$(entry "$H/redirect-ftp" "$W/redir-ftp/dl/x")"
+check "a redirect to ftp:// is refused" \
+        eval 'test "$rc" != 0 && console_has "redirect to ftp://" && console_has "refused" && only_files "$W/redir-ftp/dl"'
+
+run_doc redir-file "$(entry "$H/redirect-file" "$W/redir-file/dl/passwd")"
+check "a redirect to file:///etc/passwd is refused and nothing is written" \
+        eval 'test "$rc" != 0 && console_has "redirect to file:///etc/passwd" && only_files "$W/redir-file/dl"'
+
+run_doc ftp "$(entry "ftp://127.0.0.1:$port_http/hello.txt" "$W/ftp/x")"
+check "an ftp:// source is refused" \
+        eval 'test "$rc" != 0 && console_has "only http:// and https:// URLs" && ! test -e "$W/ftp/x"'
+
+run_doc file-url "$(entry "file:///etc/passwd" "$W/file-url/x")"
+check "a file:// source is refused" \
+        eval 'test "$rc" != 0 && console_has "only http:// and https:// URLs" && ! test -e "$W/file-url/x"'
+
+# ---- statuses and retries -------------------------------------------------
+
+run_doc s404 "$(entry "$H/status/404" "$W/s404/dl/x")"
+check "404 fails at once, naming the entry, URL and status" \
+        eval 'test "$rc" != 0 && console_has "WebDownload entry 1 ($H/status/404): HTTP status 404" &&
+              test "$(requests /status/404)" = 1 && only_files "$W/s404/dl"'
+
+run_doc secret "$(entry "http://someone:s3cr3t@127.0.0.1:$port_http/status/404" "$W/secret/x")"
+check "a password in the URL is not shown in messages" \
+        eval 'test "$rc" != 0 && console_has "http://someone:***@127.0.0.1:$port_http/status/404" &&
+              ! grep -rq s3cr3t "$last/console.log" "$last/application.log"'
+
+run_doc s403 "$(entry "$H/status/403" "$W/s403/x")"
+check "403 is not retried" eval 'test "$rc" != 0 && test "$(requests /status/403)" = 1'
+
+run_doc s204 "$(entry "$H/status/204" "$W/s204/dl/x")"
+check "a status other than 200 (204) is a failure" \
+        eval 'test "$rc" != 0 && console_has "HTTP status 204" && only_files "$W/s204/dl"'
+
+run_doc s500 "$(entry "$H/status/500" "$W/s500/dl/x")"
+check "500 is retried 5 times in all, then fails" \
+        eval 'test "$rc" != 0 && test "$(requests /status/500)" = 5 && console_has "failed after 5 attempts" &&
+              console_has "attempts 1-5: HTTP status 500" && only_files "$W/s500/dl"'
+
+run_doc s429 "$(entry "$H/status/429" "$W/s429/x")"
+check "429 is retried" eval 'test "$rc" != 0 && test "$(requests /status/429)" = 5'
+
+run_doc flaky "$(entry "$H/flaky/3/hello.txt" "$W/flaky/hello.txt")"
+check "flaky (503 three times) succeeds on the 4th attempt" \
+        eval 'test "$rc" = 0 && cmp -s "$W/root/hello.txt" "$W/flaky/hello.txt" && test "$(requests /flaky/3/hello.txt)" = 4'
+check "... and the retries are reported in console.log" \
+        console_has "attempt 3 of 5 failed: HTTP status 503; retrying in"
+
+run_doc refused "$(entry "http://127.0.0.1:$closed_port/x" "$W/refused/dl/x")"
+check "connection refused is retried, then fails with curl's error text" \
+        eval 'test "$rc" != 0 && console_has "failed after 5 attempts" && console_has "onnect" &&
+              only_files "$W/refused/dl" && test "$elapsed" -lt 30'
+
+# ---- stalls, drops and deadlines ------------------------------------------
+
+run_doc stall "$(entry "$H/stall" "$W/stall/dl/x")"
+check "a stalled body fails through the low-speed timeout (well under 30 s)" \
+        eval 'test "$rc" != 0 && console_has "Operation too slow" && test "$elapsed" -lt 30'
+check "... it was retried, and no file was left" \
+        eval 'test "$(requests /stall)" = 5 && only_files "$W/stall/dl"'
+
+OPENTOE_HTTP_LOW_SPEED_TIME=600 run_doc deadline "$(entry "$H/stall" "$W/deadline/dl/x")" "        timeoutSeconds: 2"
+check "the step deadline ends a stalled download (timeoutSeconds: 2)" \
+        eval 'test "$rc" != 0 && console_has "timed out" && test "$elapsed" -lt 30 && only_files "$W/deadline/dl"'
+
+OPENTOE_HTTP_RETRY_DELAY_MS=5000 run_doc deadline-backoff "$(entry "$H/status/503" "$W/deadline-backoff/x")" \
+        "        timeoutSeconds: 3"
+check "the step deadline bounds the backoff between attempts" \
+        eval 'test "$rc" != 0 && console_has "timed out" && test "$elapsed" -lt 30'
+
+run_doc drop "$(entry "$H/drop" "$W/drop/dl/x")"
+check "a connection dropped mid-body fails after retries, no file left" \
+        eval 'test "$rc" != 0 && test "$(requests /drop)" = 5 && only_files "$W/drop/dl" &&
+              console_has "attempts 1-5: transfer closed"'
+
+# ---- https ----------------------------------------------------------------
+
+if $have_tls; then
+        run_doc tls-ok "$(entry "$S/hello.txt" "$W/tls-ok/hello.txt" "ignoreCertificateErrors: true")"
+        check "https, self-signed certificate, ignoreCertificateErrors true: works" \
+                eval 'test "$rc" = 0 && cmp -s "$W/root/hello.txt" "$W/tls-ok/hello.txt"'
+        run_doc tls-bad "$(entry "$S/hello.txt" "$W/tls-bad/dl/hello.txt")"
+        check "https, self-signed certificate, ignoreCertificateErrors false: fails, not retried" \
+                eval 'test "$rc" != 0 && console_has "certificate" && console_has "not retried" &&
+                      only_files "$W/tls-bad/dl"'
+        run_doc tls-redir "$(entry "$H/redirect-to?url=$S/hello.txt" "$W/tls-redir/hello.txt" "ignoreCertificateErrors: true")"
+        check "a redirect from http to https is followed" \
+                eval 'test "$rc" = 0 && cmp -s "$W/root/hello.txt" "$W/tls-redir/hello.txt"'
+else
+        skip "https (openssl is not available)"
+        skip "https (openssl is not available)"
+        skip "https (openssl is not available)"
+fi
+
+# ---- several entries ------------------------------------------------------
+
+run_doc multi "$(entry "$H/hello.txt" "$W/multi/dl/one.txt"
+                 entry "$H/status/404" "$W/multi/dl/two.txt"
+                 entry "$H/data.bin" "$W/multi/dl/three.bin")"
+check "several entries, the second fails: the step fails naming entry 2" \
+        eval 'test "$rc" != 0 && console_has "WebDownload entry 2 ($H/status/404)"'
+check "... the first file is kept, the third is not downloaded" \
+        eval 'cmp -s "$W/root/hello.txt" "$W/multi/dl/one.txt" && only_files "$W/multi/dl" one.txt'
+
+run_doc multi-ok "$(entry "$H/hello.txt" "$W/multi-ok/a/"
+                    entry "$H/data.bin" "$W/multi-ok/b.bin")"
+check "several entries: outputs has one destination per entry" \
+        test "$(outputs)" = "[{\"destination\":\"$W/multi-ok/a/hello.txt\"},{\"destination\":\"$W/multi-ok/b.bin\"}]"
+
+run_doc multi-early "$(entry "$H/hello.txt" "$W/multi-early/one.txt"
+                       entry "gopher://127.0.0.1/x" "$W/multi-early/two.txt")"
+check "a bad entry is reported before anything is downloaded" \
+        eval 'test "$rc" != 0 && console_has "WebDownload entry 2" && ! test -e "$W/multi-early/one.txt"'
+
+# ---- chaining -------------------------------------------------------------
+
+mkdir -p "$W/chain"
+cat > "$W/chain/doc.yml" <<EOF
+name: chain
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Download
+        action: WebDownload
+        inputs:
+          - source: $H/hello.txt
+            destination: $W/chain/dl/
+      - name: Show
+        action: ExecuteBash
+        inputs:
+          commands:
+            - "cat '{{ build.Download.outputs[0].destination }}'"
+EOF
+(cd "$W/chain" && "$OPENTOE" run --documents doc.yml -l logs -s state > stdout 2> stderr)
+rc=$?
+last=$(ls -d "$W/chain"/logs/*/ | head -1)
+last=${last%/}
+check "outputs[0].destination chains into a later step" \
+        eval 'test "$rc" = 0 && console_has "Stdout: hello from the test server"'
+
+# ---- a large file ---------------------------------------------------------
+
+big=$((200 * 1024 * 1024))
+big_sha=$(python3 "$SERVER" --big-sha256 "$big")
+BIGDIR=$W/big
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+        BIGDIR=$(mktemp -d /dev/shm/opentoe-webdownload.XXXXXX)
+fi
+run_doc big "$(entry "$H/big/$big" "$BIGDIR/dl/big.bin" "checksum: \"$big_sha\"" "algorithm: SHA256")"
+check "a 200 MiB download is verified and put in place" \
+        eval 'test "$rc" = 0 && test "$(stat -c %s "$BIGDIR/dl/big.bin")" = "$big" &&
+              test "$(sha "$BIGDIR/dl/big.bin")" = "$big_sha" && only_files "$BIGDIR/dl" big.bin'
+rm -rf "$BIGDIR"
+
+# ---- the temporary files --------------------------------------------------
+
+leftovers=$(find "$W" -name '.*.opentoe-*' | head -5)
+check "no temporary file is left anywhere" test -z "$leftovers"
+
+if [ "$n" != "$PLAN" ]; then
+        echo "not ok $((n + 1)) - the plan says $PLAN tests but $n ran"
+fi
