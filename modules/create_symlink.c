@@ -1,19 +1,65 @@
-/* create_symlink.c: the CreateSymlink action.  (Not implemented yet: every run fails
- * with a clear message.) */
+/* create_symlink.c: the CreateSymlink action: creates a symbolic link at
+ * `path` pointing to `target`, creating missing parent folders.  Relative
+ * paths are taken from the current folder, and a relative target is
+ * stored made absolute, so the link points where the document meant
+ * wherever the link lies.
+ * The target must exist.  An existing link is an error unless `force` is
+ * true; then the new link (made under a temporary name beside it) is
+ * renamed over the old one, atomically.  Anything that is not a link is
+ * never replaced. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
 #include "module.h"
 #include "strbuf.h"
 
+static int create_symlink_entry(struct fs_job *j, const json_t *entry, json_t *out)
+{
+        const char *path = fs_entry_str(entry, "path");
+        const char *target = fs_entry_str(entry, "target");
+        bool force = fs_entry_bool(entry, "force", false);
+        _cleanup_free_ char *dest = NULL;
+        struct fs_tmp t = FS_TMP_INIT;
+        struct stat st;
+        int r;
+
+        if (!*path)
+                return fs_fail(j, -EINVAL, "path is empty");
+        if (!*target)
+                return fs_fail(j, -EINVAL, "target is empty");
+        dest = target[0] == '/' ? xstrdup(target) : fs_absolute(target);
+        if (stat(dest, &st) < 0) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return fs_fail(j, -ENOENT, "the target %s does not exist", target);
+                return fs_fail_errno(j, -errno, "cannot examine the target %s", target);
+        }
+        if (lstat(path, &st) == 0) {
+                if (!S_ISLNK(st.st_mode))
+                        return fs_fail(j, -EEXIST, "a file of that name exists and is not a symbolic link");
+                if (!force)
+                        return fs_fail(j, -EEXIST, "the link already exists and force is false");
+        }
+        r = fs_mkdir_parent(j, path);
+        if (r < 0)
+                return r;
+        r = fs_tmp_symlink(j, dest, path, &t);
+        if (r >= 0) {
+                r = fs_tmp_commit(j, &t, force, path);
+                if (r == -EEXIST) {
+                        fs_clear(j);
+                        r = fs_fail(j, -EEXIST, "the link already exists and force is false");
+                }
+        }
+        fs_tmp_done(&t);
+        return r;
+}
+
 static int create_symlink_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
 {
-        (void)ctx;
-        (void)inputs;
-        *ret = (struct action_result){
-                .status = ACTION_FAILED,
-                .exit_code = -1,
-                .message = xstrdup("CreateSymlink is not implemented by this build of opentoe yet"),
-                .outputs = json_array(),
-        };
-        return 0;
+        return fs_run_entries(ctx, inputs, "path", create_symlink_entry, ret);
 }
 
 const struct action_module create_symlink_module = {

@@ -1,19 +1,59 @@
-/* delete_file.c: the DeleteFile action.  (Not implemented yet: every run fails
- * with a clear message.) */
+/* delete_file.c: the DeleteFile action: deletes a file, or with a `*`
+ * wildcard in the last path element every matching non-folder in that
+ * folder.  A symbolic link is deleted itself, never its target.  Deleting
+ * is idempotent: a missing file (or no match) is not an error, as with
+ * `rm -f`, since steps run again after a reboot.  A folder is an error
+ * (that is DeleteFolder's job); folders matched by a wildcard are left
+ * alone. */
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
 #include "module.h"
-#include "strbuf.h"
+
+static int delete_one(struct fs_job *j, const char *path)
+{
+        if (unlink(path) == 0 || errno == ENOENT)
+                return 0;
+        return fs_fail_errno(j, -errno, "cannot delete %s", path);
+}
+
+static int delete_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
+{
+        const char *path = fs_entry_str(entry, "path");
+        struct stat st;
+        char **matches;
+        size_t n;
+        int r;
+
+        if (!*path)
+                return fs_fail(j, -EINVAL, "path is empty");
+        r = fs_check_wildcard(j, path);
+        if (r < 0)
+                return r;
+        if (fs_has_wildcard(path)) {
+                r = fs_glob(j, path, FS_NOT_FOLDERS, &matches, &n);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < n && r >= 0; i++)
+                        r = delete_one(j, matches[i]);
+                fs_strv_free(matches);
+                return r;
+        }
+        if (lstat(path, &st) < 0) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return 0;
+                return fs_fail_errno(j, -errno, "cannot examine the file");
+        }
+        if (S_ISDIR(st.st_mode))
+                return fs_fail(j, -EISDIR, "the path is a folder; use DeleteFolder to delete folders");
+        return delete_one(j, path);
+}
 
 static int delete_file_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
 {
-        (void)ctx;
-        (void)inputs;
-        *ret = (struct action_result){
-                .status = ACTION_FAILED,
-                .exit_code = -1,
-                .message = xstrdup("DeleteFile is not implemented by this build of opentoe yet"),
-                .outputs = json_array(),
-        };
-        return 0;
+        return fs_run_entries(ctx, inputs, "path", delete_file_entry, ret);
 }
 
 const struct action_module delete_file_module = {

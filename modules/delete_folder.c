@@ -1,19 +1,63 @@
-/* delete_folder.c: the DeleteFolder action.  (Not implemented yet: every run fails
- * with a clear message.) */
+/* delete_folder.c: the DeleteFolder action: deletes an empty folder, or
+ * with `force: true` a folder and everything in it (never following
+ * symbolic links, at most FS_MAX_DEPTH levels deep).  A symbolic link to
+ * a folder is deleted itself, not what it points to.  A missing folder is
+ * not an error (the step may run again after a reboot).  `/`, `.` and
+ * `..` are refused. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
 #include "module.h"
-#include "strbuf.h"
+
+static int delete_folder_entry(struct fs_job *j, const json_t *entry, json_t *out)
+{
+        const char *path = fs_entry_str(entry, "path");
+        bool force = fs_entry_bool(entry, "force", false);
+        _cleanup_free_ char *base = NULL, *dir = NULL, *abs = NULL, *trimmed = NULL;
+        struct stat st;
+
+        if (!*path)
+                return fs_fail(j, -EINVAL, "path is empty");
+        base = fs_basename(path);
+        abs = fs_absolute(path);
+        if (!strcmp(abs, "/") || !strcmp(base, ".") || !strcmp(base, ".."))
+                return fs_fail(j, -EPERM, "refusing to delete %s", path);
+        /* Without trailing separators, so that a link is seen as a link. */
+        dir = fs_dirname(path);
+        trimmed = fs_join(dir, base);
+        if (lstat(trimmed, &st) < 0) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return 0;
+                return fs_fail_errno(j, -errno, "cannot examine the folder");
+        }
+        if (S_ISLNK(st.st_mode)) {
+                if (stat(trimmed, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return fs_fail(j, -ENOTDIR, "the path is not a folder; use DeleteFile to delete files");
+                if (unlink(trimmed) < 0)
+                        return fs_fail_errno(j, -errno, "cannot delete the link");
+                return 0;
+        }
+        if (!S_ISDIR(st.st_mode))
+                return fs_fail(j, -ENOTDIR, "the path is not a folder; use DeleteFile to delete files");
+        if (rmdir(trimmed) == 0)
+                return 0;
+        if (errno != ENOTEMPTY && errno != EEXIST)
+                return fs_fail_errno(j, -errno, "cannot delete the folder");
+        if (!force)
+                return fs_fail(j, -ENOTEMPTY,
+                               "the folder is not empty; set force: true to delete it with its contents");
+        return fs_remove_tree(j, AT_FDCWD, trimmed, path);
+}
 
 static int delete_folder_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
 {
-        (void)ctx;
-        (void)inputs;
-        *ret = (struct action_result){
-                .status = ACTION_FAILED,
-                .exit_code = -1,
-                .message = xstrdup("DeleteFolder is not implemented by this build of opentoe yet"),
-                .outputs = json_array(),
-        };
-        return 0;
+        return fs_run_entries(ctx, inputs, "path", delete_folder_entry, ret);
 }
 
 const struct action_module delete_folder_module = {

@@ -1,0 +1,64 @@
+#!/bin/bash
+# copyfolder.sh: the cost of CopyFolder.  A tree of 10,000 small files
+# (100 folders of 100 files, 1-4 KiB each) is copied by a document with one
+# CopyFolder step, timed with hyperfine against `cp -a` of the same tree;
+# every run copies into a fresh destination.
+#
+#   bench/copyfolder.sh [path/to/opentoe]
+#
+# Target: opentoe <= 1.5x cp -a.  Exits non-zero if it is missed.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+OPENTOE=${1:-${OPENTOE:-$top/opentoe}}
+[ -x "$OPENTOE" ] || { echo "copyfolder.sh: build opentoe first (make)" >&2; exit 2; }
+need() { command -v "$1" >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q "$2" >/dev/null; } || { echo "copyfolder.sh: install $2" >&2; exit 2; }; }
+need hyperfine hyperfine
+need python3 python3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# A copy of the binary, so that a rebuild meanwhile does not change what is measured.
+cp "$OPENTOE" "$work/opentoe"
+cd "$work"
+
+python3 - <<'PY'
+import os, random
+random.seed(42)
+for d in range(100):
+    os.makedirs(f"src/d{d:03}")
+    for f in range(100):
+        with open(f"src/d{d:03}/f{f:03}.txt", "wb") as fh:
+            fh.write(random.randbytes(random.randint(1024, 4096)))
+PY
+cat > copy.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Copy
+        action: CopyFolder
+        inputs:
+          - source: ./src
+            destination: ./dest
+YML
+
+hyperfine --style basic --warmup 1 --runs 5 --export-json copy.json \
+        --prepare 'rm -rf dest logs state; sync' \
+        -n opentoe "./opentoe run --documents copy.yml --log-directory logs --state-directory state" \
+        -n "cp -a" "cp -a src dest"
+
+# The copy is complete and equal.
+./opentoe run --documents copy.yml --log-directory logs --state-directory state > /dev/null
+diff -r src dest > /dev/null || { echo "copyfolder.sh: the copy differs from the source" >&2; exit 1; }
+[ "$(find dest -type f | wc -l)" = 10000 ] || { echo "copyfolder.sh: the copy lacks files" >&2; exit 1; }
+
+python3 - <<'PY'
+import json, sys
+m = {r["command"]: r for r in json.load(open("copy.json"))["results"]}
+o, c = m["opentoe"], m["cp -a"]
+ratio = o["mean"] / c["mean"]
+ok = ratio <= 1.5
+print(f"CopyFolder of 10,000 files: opentoe {o['mean']*1000:.1f} ms (± {o['stddev']*1000:.1f}), "
+      f"cp -a {c['mean']*1000:.1f} ms (± {c['stddev']*1000:.1f}), ratio {ratio:.2f} (target <= 1.5) "
+      + ("ok" if ok else "MISSED"))
+sys.exit(0 if ok else 1)
+PY
