@@ -1,0 +1,209 @@
+/* http.h: the one HTTP client of the AWS layer.  Every request to an AWS
+ * service (S3, CloudWatch Logs, ...) and to IMDS goes through
+ * aws_http_request(), which owns transport (libcurl, reached only through
+ * common/curl_dl.h), SigV4 signing (aws/sigv4.h), retries and error
+ * parsing, so the service code above it only builds requests and reads
+ * responses.
+ *
+ * What one call does:
+ *   - builds the URL from an endpoint (see aws_endpoint_resolve()), a path
+ *     and a query, all in wire form (percent-encoded);
+ *   - signs the request with SigV4 on EVERY attempt, with a fresh date and
+ *     credentials fetched from the provider each time (so rotated
+ *     credentials are picked up between retries);
+ *   - retries, with jittered exponential backoff, connection errors,
+ *     timeouts, HTTP 5xx, 429 and the throttling and transient error codes
+ *     of AWS JSON and S3 XML (Throttling, ThrottlingException, SlowDown,
+ *     RequestLimitExceeded, RequestTimeout, ...);
+ *   - corrects clock skew: on RequestTimeTooSkewed, RequestExpired,
+ *     InvalidSignatureException ("Signature expired"), SignatureDoesNotMatch
+ *     or AuthFailure with a server Date more than a minute away from the
+ *     signing time, the offset is remembered in struct aws_http, applied to
+ *     this and every later signature, and the request re-signed and retried
+ *     at once;
+ *   - on ExpiredToken/ExpiredTokenException, drops the provider's cached
+ *     credentials and retries once with fresh ones;
+ *   - parses error bodies of both shapes (S3 XML <Code>/<Message>, AWS JSON
+ *     __type/message) into error_code and error_message.
+ *
+ * Transport rules, not negotiable by callers: TLS peer and host
+ * verification on, protocols limited to http and https (redirects too),
+ * redirects not followed unless the request asks, no "Expect:
+ * 100-continue".  Memory is bounded: response bodies kept in memory stop at
+ * a bound, headers at AWS_HTTP_MAX_HEADERS.
+ *
+ * Tunables, read from the environment by aws_http_new() (whole numbers; a
+ * value missing or out of range gives the default):
+ *   OPENTOE_AWS_MAX_ATTEMPTS         attempts per request, 5 (1-20)
+ *   OPENTOE_AWS_BACKOFF_MS           first backoff pause, 100 ms; doubles
+ *                                    per attempt; the pause is a random
+ *                                    value between half of it and all of it
+ *   OPENTOE_AWS_BACKOFF_CAP_MS       longest pause, 20000 ms
+ *   OPENTOE_AWS_CONNECT_TIMEOUT_MS   TCP and TLS connect, 10000 ms
+ *   OPENTOE_AWS_LOW_SPEED_TIME       seconds below the low-speed limit after
+ *                                    which an attempt is abandoned, 30
+ *   OPENTOE_AWS_LOW_SPEED_LIMIT      bytes per second, 1 (libcurl averages
+ *                                    over about 5 s, so a stall right after
+ *                                    a small request is noticed after about
+ *                                    LOW_SPEED_TIME + 5 s)
+ * AWS_CA_BUNDLE (as in the SDKs) names a PEM file of CA certificates to
+ * trust instead of the system's, for S3-compatible stores with a private
+ * CA; verification itself cannot be turned off.  The proxy variables
+ * libcurl knows (https_proxy, no_proxy, ...) apply, except to requests
+ * with no_proxy set (IMDS).
+ *
+ * Not thread-safe: one struct aws_http per thread. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct aws_cred_provider;
+
+/* Bounds. */
+#define AWS_HTTP_MAX_HEADERS 64              /* response headers kept */
+#define AWS_HTTP_MAX_HEADER_BYTES (32 * 1024) /* their total size */
+#define AWS_HTTP_DEFAULT_MAX_BODY (1024 * 1024) /* 2xx body kept in memory */
+#define AWS_HTTP_ERROR_BODY_MAX (64 * 1024)  /* non-2xx body kept (the rest dropped) */
+
+struct aws_http_header {
+        const char *name;
+        const char *value;
+};
+
+/* The AWS JSON 1.1 content type (E.2). */
+#define AWS_JSON_CONTENT_TYPE "application/x-amz-json-1.1"
+
+struct aws_http_request {
+        const char *method;             /* "GET", "PUT", "POST", "HEAD", "DELETE" */
+        const char *endpoint;           /* "https://host[:port][/base]", from aws_endpoint_resolve() */
+        const char *path;               /* wire form, starts with '/'; NULL means "/" */
+        const char *query;              /* wire form without '?'; NULL or "" for none */
+        const struct aws_http_header *headers; /* sent and (when signed) signed; no Host */
+        size_t n_headers;
+
+        /* The body: body_len bytes from memory (body), or, with
+         * body_from_fd, body_len bytes of body_fd from body_offset, read
+         * with pread() (the descriptor's own offset is neither used nor
+         * moved): a PUT streams a file region this way. */
+        const void *body;
+        size_t body_len;
+        bool body_from_fd;
+        int body_fd;
+        off_t body_offset;
+        /* Lower-case hex SHA-256 of the body, or SIGV4_UNSIGNED_PAYLOAD;
+         * NULL: computed here (for an fd body by reading the range once). */
+        const char *payload_hash;
+
+        /* Signing.  service NULL: the request is not signed (IMDS). */
+        const char *service;            /* signing name: "s3", "logs" */
+        const char *region;
+        unsigned sigv4_flags;           /* SIGV4_S3, SIGV4_UNSIGNED, ... (aws/sigv4.h) */
+        struct aws_cred_provider *creds; /* required when service is set */
+
+        /* The body of a 2xx answer goes to memory, up to max_body bytes
+         * (0: AWS_HTTP_DEFAULT_MAX_BODY; more fails the request with
+         * -EFBIG), or, with body_to_fd, to out_fd from its current offset
+         * (a download).  A retry rewrites a seekable out_fd from that
+         * offset and truncates anything an earlier attempt left beyond
+         * the end; a non-seekable one is not retried once bytes were
+         * written.  Error bodies always go to memory, capped at
+         * AWS_HTTP_ERROR_BODY_MAX. */
+        size_t max_body;
+        bool body_to_fd;
+        int out_fd;
+
+        int64_t deadline_ms;            /* CLOCK_MONOTONIC ms (aws_now_ms()), -1 for none;
+                                         * bounds every attempt and every pause */
+        /* Per-request overrides of the tunables; 0 keeps the client's. */
+        int max_attempts;
+        long connect_timeout_ms;
+        long attempt_timeout_ms;        /* whole attempt, 0 none (IMDS uses it) */
+        bool no_proxy;                  /* never go through a proxy (IMDS) */
+        bool follow_redirects;          /* only sensible for unsigned requests */
+
+        /* Called before each pause with a one-line reason ("attempt 1 of 5
+         * failed: HTTP 503 SlowDown: ...; retrying in 0.2 s"), so the
+         * agent can log it.  May be NULL. */
+        void (*notice)(void *userdata, const char *msg);
+        void *userdata;
+};
+
+struct aws_http_response {
+        long status;                    /* of the final attempt */
+        char *body;                     /* NUL-terminated (never NULL) unless streamed */
+        size_t body_len;
+        uint64_t bytes_streamed;        /* 2xx body bytes written to out_fd */
+        char *error_code;               /* non-2xx: "NoSuchKey", "ThrottlingException"; or NULL */
+        char *error_message;            /* or NULL */
+        char *request_id;               /* x-amz-request-id / x-amzn-RequestId, or NULL */
+        int attempts;                   /* attempts made, >= 1 */
+        struct aws_http_header *headers; /* of the final response, as received */
+        size_t n_headers;
+};
+
+struct aws_http;
+
+/* A client: one libcurl handle (connections are reused between requests),
+ * the tunables read from the environment and the clock offset learnt from
+ * skew errors.  Returns NULL with a message (to free) when libcurl cannot
+ * be loaded; the message names the package to install. */
+struct aws_http *aws_http_new(char **reterr_msg);
+/* Accepts NULL; returns NULL. */
+struct aws_http *aws_http_free(struct aws_http *h);
+
+/* Sends req.  Returns 0 when a final HTTP response arrived, WHATEVER ITS
+ * STATUS (a 404 or a 403 is data; so is a 503 on which retries gave up:
+ * ret->attempts tells), and fills *ret (free with aws_http_response_done();
+ * aws_http_status_error() turns a non-2xx one into -errno and a message).
+ * Returns -errno, *ret untouched and a message in *reterr_msg (to free)
+ * when there is no response to give:
+ *   -EINVAL    a malformed request or endpoint
+ *   -ETIMEDOUT the deadline passed, or every attempt timed out
+ *   -ECONNREFUSED, -EHOSTUNREACH, -EIO  transport failures, retries spent
+ *   -EFBIG     a 2xx body longer than max_body
+ *   -ENOKEY    no credentials (the provider's message says why)
+ *   -ENOSYS    libcurl or libcrypto missing
+ *   other      -errno of reading body_fd or writing out_fd. */
+int aws_http_request(struct aws_http *h, const struct aws_http_request *req, struct aws_http_response *ret,
+                     char **reterr_msg);
+void aws_http_response_done(struct aws_http_response *r);
+
+/* The first response header called name (any case), or NULL. */
+const char *aws_http_response_header(const struct aws_http_response *r, const char *name);
+
+/* 0 for a 2xx response.  Otherwise a -errno (404 -ENOENT, 401/403 -EACCES,
+ * 400 and other 4xx -EINVAL, 429/503 and throttling codes -EBUSY, other
+ * -EIO) and a message like "HTTP 404 NoSuchKey: The specified key does
+ * not exist. (request id X)", with "; gave up after 5 attempts" when
+ * retries were spent. */
+int aws_http_status_error(const struct aws_http_response *r, char **reterr_msg);
+
+/* The endpoint URL of a service: the first of
+ *   override (a command-line flag or configuration value), if not NULL/"";
+ *   AWS_ENDPOINT_URL_<SERVICE> (service upper-cased, '-' as '_': S3, LOGS;
+ *     "logs" also answers to the SDKs' AWS_ENDPOINT_URL_CLOUDWATCH_LOGS);
+ *   AWS_ENDPOINT_URL;
+ *   https://<service>.<region>.amazonaws.com (".amazonaws.com.cn" for
+ *     cn-* regions).
+ * The two environment variables are ignored when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true.  The result has a scheme of
+ * http or https, no trailing '/', no query; -EINVAL with a message for
+ * anything else.  Free *ret_url. */
+int aws_endpoint_resolve(const char *service, const char *region, const char *override, char **ret_url,
+                         char **reterr_msg);
+
+/* CLOCK_MONOTONIC in milliseconds, the clock of every deadline. */
+int64_t aws_now_ms(void);
+
+/* The clock offset (seconds, server minus local) this client learnt from
+ * skew errors and applies to signatures; 0 until then. */
+long aws_http_clock_offset(const struct aws_http *h);
+
+/* Parses an ISO 8601 UTC time ("2026-01-02T03:04:05Z", fractions and a
+ * "+00:00" offset allowed) or an HTTP date ("Fri, 02 Jan 2026 03:04:05
+ * GMT").  0 or -EINVAL. */
+int aws_time_parse(const char *s, time_t *ret);
