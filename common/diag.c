@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "strbuf.h"
+#include "textlines.h"
 
 const char *diag_severity_name(enum diag_severity s)
 {
@@ -28,7 +29,7 @@ void diag_add(struct diag_list *l, enum diag_severity sev, const char *code,
         sb_vprintf(&b, fmt, ap);
         va_end(ap);
         l->v[l->n] = (struct diag){
-                .file = file,
+                .file = xstrdup(file ? file : ""),
                 .line = line,
                 .column = column,
                 .span = span ? span : 1,
@@ -61,22 +62,31 @@ void diag_sort(struct diag_list *l, size_t from)
                 qsort(l->v + from, l->n - from, sizeof *l->v, cmp_pos);
 }
 
-/* Finds line `line` (1-based) of src; returns its start and length. */
+/* Finds line `line` (1-based) of src, lines ending as libyaml ends them;
+ * returns its start and length. */
 static const char *find_line(const char *src, size_t len, unsigned line, size_t *ret_len)
 {
         const char *p = src, *end = src + len;
-        for (unsigned i = 1; i < line; i++) {
-                const char *nl = memchr(p, '\n', (size_t)(end - p));
-                if (!nl)
-                        return NULL;
-                p = nl + 1;
+        unsigned n = 1;
+        const char *start = p;
+        while (p < end) {
+                size_t k = text_may_break((unsigned char)*p) ? text_line_break(p, end) : 0;
+                if (!k) {
+                        p++;
+                        continue;
+                }
+                if (n == line) {
+                        *ret_len = (size_t)(p - start);
+                        return start;
+                }
+                p += k;
+                start = p;
+                n++;
         }
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (n && p[n - 1] == '\r')
-                n--;
-        *ret_len = n;
-        return p;
+        if (n != line)
+                return NULL;
+        *ret_len = (size_t)(end - start);
+        return start;
 }
 
 /* Byte offset of character column `col` (1-based) in a UTF-8 line. */
@@ -133,6 +143,7 @@ void diag_print_text(FILE *f, const struct diag_list *l, size_t from, size_t to,
 void diag_list_free(struct diag_list *l)
 {
         for (size_t i = 0; i < l->n; i++) {
+                free(l->v[i].file);
                 free(l->v[i].message);
                 free(l->v[i].help);
         }

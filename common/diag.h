@@ -17,7 +17,7 @@ enum diag_severity {
 };
 
 struct diag {
-        const char *file;       /* borrowed; outlives the list */
+        char *file;             /* a copy: the document may be freed first */
         unsigned line, column;  /* 1-based; 0 when unknown */
         unsigned span;          /* characters to underline, at least 1 */
         enum diag_severity severity;

@@ -58,18 +58,18 @@ static size_t n_entries(const struct chk_step *s)
 static void check_chain(struct checker *c, const struct ynode *n, size_t off, unsigned span, const struct ref *r,
                         const struct chk_ctx *ctx, const char *expr)
 {
-        unsigned line, col;
-        at_ref(c, n, off, &line, &col);
+        /* Positions are worked out only for a diagnostic. */
+        unsigned line = 0, col = 0;
         const struct chk_step *t = find_step(c, r->phase, r->step);
         if (!t) {
                 _cleanup_free_ char *help = suggest_step(c, r->phase, r->step);
-                chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, span, help,
+                at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, span, help,
                             "'{{ %s }}' refers to step '%s' of phase '%s', which this document does not define", expr,
                             r->step, r->phase);
                 return;
         }
         if (ctx->step && t >= ctx->step) {
-                chk_diag_at(c, DIAG_ERROR, "ref-chain-order", line, col, span, NULL,
+                at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, "ref-chain-order", line, col, span, NULL,
                             t == ctx->step ? "'{{ %s }}' refers to its own step; a step can only use inputs and outputs "
                                              "of steps that ran before it"
                                            : "'{{ %s }}' refers to step '%s.%s', which runs later (line %u); a step can "
@@ -81,7 +81,7 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, un
                 return; /* its action is unknown, already reported */
         size_t entries = r->outputs ? (t->action->shape == SHAPE_LIST ? n_entries(t) : 1) : n_entries(t);
         if (r->index >= 0 && (size_t)r->index >= entries) {
-                chk_diag_at(c, DIAG_ERROR, r->outputs ? "ref-chain-output" : "ref-chain-input", line, col, span, NULL,
+                at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, r->outputs ? "ref-chain-output" : "ref-chain-input", line, col, span, NULL,
                             "'{{ %s }}' uses index %ld, but step '%s' has %zu %s entr%s (indexes start at 0)", expr,
                             r->index, t->name, entries, r->outputs ? "output" : "input", entries == 1 ? "y" : "ies");
                 return;
@@ -97,11 +97,11 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, un
                 if (sug)
                         snprintf(help, sizeof help, "did you mean '%s'?", sug);
                 if (outs.len)
-                        chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, span, sug ? help : NULL,
+                        at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, span, sug ? help : NULL,
                                     "'{{ %s }}': %s has no output '%s'; its outputs are: %s", expr, t->action->name, r->key,
                                     sb_str(&outs));
                 else
-                        chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, span, NULL,
+                        at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, span, NULL,
                                     "'{{ %s }}': %s produces no outputs", expr, t->action->name);
                 sb_free(&outs);
                 return;
@@ -127,7 +127,7 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, un
         char help[128];
         if (sug)
                 snprintf(help, sizeof help, "did you mean '%s'?", sug);
-        chk_diag_at(c, DIAG_ERROR, "ref-chain-input", line, col, span, sug ? help : NULL,
+        at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, "ref-chain-input", line, col, span, sug ? help : NULL,
                     "'{{ %s }}': step '%s' has no input '%s'%s", expr, t->name, r->key,
                     f ? " (it is optional and was not given)" : "");
 }

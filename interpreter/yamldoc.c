@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "strbuf.h"
+#include "textlines.h"
 
 const struct ydoc_limits ydoc_default_limits = {
         .max_bytes = YDOC_DEFAULT_MAX_BYTES,
@@ -374,15 +375,29 @@ static bool on_event(struct builder *b, yaml_event_t *e)
 
 static void index_lines(struct ydoc *d)
 {
-        size_t n = 1;
-        for (size_t i = 0; i < d->src_len; i++)
-                n += d->src[i] == '\n';
-        d->line_start = xmalloc(n * sizeof *d->line_start);
+        /* One pass; the array grows as lines are found. */
+        size_t cap = 64 + d->src_len / 32;
+        const char *p = d->src, *end = d->src + d->src_len;
+        d->line_start = xmalloc(cap * sizeof *d->line_start);
         d->n_lines = 0;
         d->line_start[d->n_lines++] = 0;
-        for (size_t i = 0; i < d->src_len; i++)
-                if (d->src[i] == '\n')
-                        d->line_start[d->n_lines++] = i + 1;
+        while (p < end) {
+                if (!text_may_break((unsigned char)*p)) {
+                        p++;
+                        continue;
+                }
+                size_t k = text_line_break(p, end);
+                if (!k) {
+                        p++;
+                        continue;
+                }
+                p += k;
+                if (d->n_lines == cap) {
+                        cap *= 2;
+                        d->line_start = xrealloc(d->line_start, cap * sizeof *d->line_start);
+                }
+                d->line_start[d->n_lines++] = (size_t)(p - d->src);
+        }
 }
 
 static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list *diags)
@@ -560,7 +575,7 @@ static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column
         if (line == 0 || line > d->n_lines)
                 return d->src_len;
         size_t i = d->line_start[line - 1];
-        for (unsigned c = 1; c < column && i < d->src_len && d->src[i] != '\n'; c++) {
+        for (unsigned c = 1; c < column && i < d->src_len && !text_line_break(d->src + i, d->src + d->src_len); c++) {
                 i++;
                 while (i < d->src_len && ((unsigned char)d->src[i] & 0xC0) == 0x80)
                         i++;
