@@ -8,7 +8,7 @@ packages=(
         libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev
         libarchive-dev libsystemd-dev libssl-dev
         check python3 bash
-        bzip2 xz-utils zstd openssl python3-botocore
+        bzip2 xz-utils zstd openssl python3-botocore awscli time
 )
 # Extra tools for the test suite and benchmarks.
 if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
