@@ -387,10 +387,13 @@ static bool load_header(struct program *p, json_t *h)
         }
         p->vars = xcalloc(nv, sizeof *p->vars);
         for (size_t i = 0; i < nv; i++) {
-                json_t *o = json_array_get(vars, i);
+                json_t *o = json_array_get(vars, i), *jv = NULL;
                 const char *name, *value = NULL;
                 int constant;
-                if (json_unpack(o, "{s:s, s:b, s?s}", "name", &name, "constant", &constant, "value", &value))
+                if (json_unpack(o, "{s:s, s:b, s?o}", "name", &name, "constant", &constant, "value", &jv))
+                        return false;
+                /* A parameter without a default is written as null. */
+                if (jv && !json_is_null(jv) && !(value = json_string_value(jv)))
                         return false;
                 p->vars[p->n_vars++] = (struct prog_var){ xstrdup(name), constant, value != NULL,
                                                           value ? xstrdup(value) : NULL };
