@@ -308,7 +308,7 @@ static json_t *get_json(struct reader *r)
         const unsigned char *s;
         if (!get_u32(r, &n) || !get_bytes(r, n, &s))
                 return NULL;
-        return json_loadb((const char *)s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+        return json_loadb((const char *)s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
 }
 
 static char *dup_str(json_t *j)
