@@ -148,7 +148,7 @@ START_TEST(test_state_round_trip_at_every_instruction)
                                       (unsigned long long)k);
                         char *saved = state_text(vm);
                         vm_free(vm);
-                        json_t *j = json_loads(saved, 0, NULL);
+                        json_t *j = json_loads(saved, JSON_ALLOW_NUL, NULL);
                         char err[256] = "";
                         vm = vm_restore(p, &host, j, err, sizeof err);
                         ck_assert_msg(vm != NULL, "%s: restore after %llu failed: %s", cases[c],
