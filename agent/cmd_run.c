@@ -1,6 +1,8 @@
 /* cmd_run.c: `opentoe run` / `awstoe run`: AWSTOE's flags and --config
  * file with their precedence rules, parameters, loading and compiling the
- * documents, then handing them to the runner. */
+ * documents (local files, or S3 objects fetched into private temporary
+ * files), the S3 log-upload and document-owner settings, then handing the
+ * documents to the runner. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +11,16 @@
 #include <unistd.h>
 
 #include "checker.h"
+#include "cleanup.h"
 #include "commands.h"
+#include "compile.h"
+#include "diag.h"
 #include "options.h"
 #include "program.h"
 #include "runner.h"
+#include "s3.h"
 #include "strbuf.h"
+#include "yamldoc.h"
 
 #define MAX_DOCUMENTS 100
 #define MAX_PHASES 64
@@ -69,7 +76,7 @@ static void usage(FILE *f, const char *prog)
 {
         fprintf(f,
                 "Usage: %s run (--documents A,B | --config FILE) [OPTIONS]\n"
-                "Run component documents (YAML or compiled .otc).\n"
+                "Run component documents (YAML or compiled .otc; local paths or s3:// URIs).\n"
                 "\n"
                 "  -d, --documents A,B         documents to run, in order\n"
                 "  -c, --config FILE           AWSTOE's JSON input configuration\n"
@@ -78,6 +85,11 @@ static void usage(FILE *f, const char *prog)
                 "  -i, --execution-id ID       id of this run (default: a new UUID)\n"
                 "  -l, --log-directory DIR     where the TOE_* log folder goes (default: .)\n"
                 "  -s, --state-directory DIR   where reboot checkpoints go\n"
+                "      --document-s3-bucket-owner ID\n"
+                "                              account that must own the buckets of s3:// documents\n"
+                "  -b, --log-s3-bucket-name B  upload the log folder to this S3 bucket when the run ends\n"
+                "  -k, --log-s3-key-prefix P   ... under this key prefix (s3://B/P/TOE_...)\n"
+                "      --log-s3-bucket-owner ID  account that must own the log bucket\n"
                 "  -t, --trace                 print the application log and every instruction to stderr\n"
                 "      --dry-run               print the plan; run and change nothing\n"
                 "  -h, --help                  show this help\n"
@@ -155,15 +167,32 @@ static char *default_state_directory(void)
 
 struct settings {
         const char *documents, *parameters, *phases, *execution_id, *log_directory, *state_directory;
+        const char *document_owner, *log_bucket, *log_prefix, *log_owner;
         bool trace, dry_run, trace_set;
 };
 
-/* Reads --config into settings the command line did not give. */
+/* Reads --config (a local file, or an S3 object fetched with the
+ * document bucket owner given on the command line) into settings the
+ * command line did not give. */
 static int apply_config(const char *prog, const char *path, struct settings *s, json_t **ret_docs,
                         json_t **ret_params, json_t **ret_cfg)
 {
         json_error_t je;
-        json_t *cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+        char *local = NULL;
+        if (s3_is_uri(path)) {
+                char *owner = NULL, *err = NULL;
+                int e = s3_owner_normalize(s->document_owner, &owner, &err);
+                if (e >= 0)
+                        e = s3_fetch_temp(path, owner, &local, &err);
+                free(owner);
+                if (e < 0) {
+                        fprintf(stderr, "%s run: cannot read the config file %s: %s\n", prog, path, err);
+                        free(err);
+                        return -EINVAL;
+                }
+        }
+        json_t *cfg = json_load_file(local ? local : path, JSON_REJECT_DUPLICATES, &je);
+        s3_temp_remove(local);
         if (!cfg) {
                 fprintf(stderr, "%s run: cannot read the config file %s: %s (line %d)\n", prog, path, je.text, je.line);
                 return -EINVAL;
@@ -201,10 +230,64 @@ static int apply_config(const char *prog, const char *path, struct settings *s, 
         STR_SETTING(execution_id, "executionId")
         STR_SETTING(log_directory, "logDirectory")
         STR_SETTING(state_directory, "stateDirectory")
+        STR_SETTING(document_owner, "documentS3BucketOwner")
+        STR_SETTING(log_bucket, "logS3BucketName")
+        STR_SETTING(log_prefix, "logS3KeyPrefix")
+        STR_SETTING(log_owner, "logS3BucketOwner")
 #undef STR_SETTING
         if (!s->trace_set && json_is_true(json_object_get(cfg, "trace")))
                 s->trace = true;
         return 0;
+}
+
+/* An account ID option, normalised into *ret (NULL when not given). */
+static int check_owner(const char *prog, const char *what, const char *owner, char **ret)
+{
+        char *norm = NULL, *err = NULL;
+        if (s3_owner_normalize(owner, &norm, &err) < 0) {
+                fprintf(stderr, "%s run: %s: %s\n", prog, what, err);
+                free(err);
+                return -EINVAL;
+        }
+        if (ret)
+                *ret = norm;
+        else
+                free(norm);
+        return 0;
+}
+
+/* Fetches a document from S3 into a private temporary file, loads it as
+ * load_program_or_report() does, and names it by its URI in diagnostics
+ * and in the program. */
+static struct program *load_s3_program(const char *prog_name, const char *uri, const char *owner,
+                                       const struct check_options *opts)
+{
+        char *local = NULL, *err = NULL;
+        if (s3_fetch_temp(uri, owner, &local, &err) < 0) {
+                fprintf(stderr, "%s run: cannot fetch the document %s: %s\n", prog_name, uri, err);
+                free(err);
+                return NULL;
+        }
+        struct diag_list diags = { 0 };
+        struct program *p = NULL;
+        struct ydoc *doc = NULL;
+        int r = comp_load(local, opts, &p, &diags, &doc);
+        for (size_t i = 0; i < diags.n; i++)
+                if (diags.v[i].file && !strcmp(diags.v[i].file, local))
+                        free(diags.v[i].file), diags.v[i].file = xstrdup(uri);
+        size_t budget = 20;
+        diag_sort(&diags, 0);
+        diag_print_text(stderr, &diags, 0, diags.n, doc ? doc->src : NULL, doc ? doc->src_len : 0, &budget);
+        if (r < 0 && diags.n == 0)
+                fprintf(stderr, "%s: cannot compile %s\n", prog_name, uri);
+        ydoc_free(doc);
+        diag_list_free(&diags);
+        s3_temp_remove(local);
+        if (r < 0)
+                return prog_free(p);
+        free(p->source_path);
+        p->source_path = xstrdup(uri);
+        return p;
 }
 
 /* {name, value} list into an object. */
@@ -241,7 +324,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         struct run_document *docs = NULL;
         size_t n_docs = 0;
         char **phase_list = NULL;
-        char *state_dir = NULL, *phases_copy = NULL;
+        char *state_dir = NULL, *phases_copy = NULL, *doc_owner = NULL, *log_owner = NULL;
         char uuid[37];
 
         while ((id = option_next(&p, &arg)) != -2) {
@@ -304,13 +387,21 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 case OPT_CW_GROUP:
                 case OPT_CW_REGION:
                 case OPT_CW_STREAM:
-                case OPT_S3_BUCKET:
-                case OPT_S3_OWNER:
-                case OPT_S3_PREFIX:
-                        fprintf(stderr, "%s run: warning: CloudWatch and S3 logging are not supported by this build "
+                        fprintf(stderr, "%s run: warning: CloudWatch logging is not supported by this build "
                                         "yet; logs stay in the local log folder\n", inv->program);
                         break;
+                case OPT_S3_BUCKET:
+                        s.log_bucket = arg;
+                        break;
+                case OPT_S3_OWNER:
+                        s.log_owner = arg;
+                        break;
+                case OPT_S3_PREFIX:
+                        s.log_prefix = arg;
+                        break;
                 case OPT_OWNER:
+                        s.document_owner = arg;
+                        break;
                 case OPT_CW_IGNORE:
                 case OPT_BLOCKED:
                         break;
@@ -326,9 +417,31 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 usage(stderr, inv->program);
                 goto out;
         }
+        if (check_owner(inv->program, "--document-s3-bucket-owner", s.document_owner, NULL) < 0)
+                goto out;
         json_t *cfg_docs = NULL, *cfg_params = NULL;
         if (config && apply_config(inv->program, config, &s, &cfg_docs, &cfg_params, &cfg) < 0)
                 goto out;
+        if (check_owner(inv->program, "the document bucket owner", s.document_owner, &doc_owner) < 0 ||
+            check_owner(inv->program, "the log bucket owner", s.log_owner, &log_owner) < 0)
+                goto out;
+        if (s.log_bucket && *s.log_bucket) {
+                char *err = NULL;
+                struct s3_uri u = { 0 };
+                _cleanup_free_ char *probe = xasprintf("s3://%s/", s.log_bucket);
+                if (s3_uri_parse(probe, false, &u, &err) < 0 || strchr(s.log_bucket, '/')) {
+                        fprintf(stderr, "%s run: --log-s3-bucket-name: '%s' is not a bucket name\n", inv->program,
+                                s.log_bucket);
+                        free(err);
+                        s3_uri_done(&u);
+                        goto out;
+                }
+                s3_uri_done(&u);
+        } else if ((s.log_prefix && *s.log_prefix) || log_owner)
+                fprintf(stderr, "%s run: warning: --log-s3-key-prefix and --log-s3-bucket-owner do nothing "
+                                "without --log-s3-bucket-name\n", inv->program);
+        s3_document_owner_set_default(doc_owner);
+        s3_log_target_set(s.log_bucket, s.log_prefix, log_owner);
         json_t *global = json_object();
         if (add_name_values(inv->program, cfg_params, global, "'parameters'") < 0) {
                 json_decref(global);
@@ -374,13 +487,16 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         if (load_failed)
                 goto out;
         for (size_t i = 0; i < n_docs; i++) {
-                if (!strncmp(docs[i].path, "s3://", 5) || !strncmp(docs[i].path, "arn:", 4)) {
-                        fprintf(stderr, "%s run: %s: documents from S3 or Image Builder ARNs are not supported by "
+                if (!strncmp(docs[i].path, "arn:", 4)) {
+                        fprintf(stderr, "%s run: %s: documents from Image Builder ARNs are not supported by "
                                         "this build yet\n", inv->program, docs[i].path);
                         load_failed = true;
                         continue;
                 }
-                docs[i].prog = load_program_or_report(inv->program, docs[i].path, &copts);
+                if (s3_is_uri(docs[i].path))
+                        docs[i].prog = load_s3_program(inv->program, docs[i].path, doc_owner, &copts);
+                else
+                        docs[i].prog = load_program_or_report(inv->program, docs[i].path, &copts);
                 load_failed |= docs[i].prog == NULL;
         }
         if (load_failed)
@@ -425,5 +541,9 @@ out:
         free(state_dir);
         json_decref(cfg);
         json_decref(cli_params);
+        free(doc_owner);
+        free(log_owner);
+        s3_document_owner_set_default(NULL);
+        s3_log_target_set(NULL, NULL, NULL);
         return status;
 }

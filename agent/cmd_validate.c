@@ -1,7 +1,9 @@
 /* cmd_validate.c: `opentoe validate` and `awstoe validate`.  Loads every
  * document given, checks all of them (never stopping at the first bad
  * one), and reports in one of three forms: GNU-style text with source
- * lines and carets, JSON diagnostics, or AWSTOE's validationStatus JSON. */
+ * lines and carets, JSON diagnostics, or AWSTOE's validationStatus JSON.
+ * Documents given as s3:// URIs are fetched into private temporary files
+ * (with --document-s3-bucket-owner) and reported under their URIs. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include "checker.h"
 #include "commands.h"
 #include "options.h"
+#include "s3.h"
 #include "strbuf.h"
 #include "yamldoc.h"
 
@@ -68,11 +71,6 @@ static void split_into(char *list, const char **docs, size_t *n)
 
 static void print_text(struct doc_result *r, size_t n, struct diag_list *diags)
 {
-        size_t budget = MAX_SHOWN;
-        for (size_t i = 0; i < n; i++) {
-                diag_print_text(stdout, diags, r[i].first, r[i].end, r[i].doc ? r[i].doc->src : NULL,
-                                r[i].doc ? r[i].doc->src_len : 0, &budget);
-        }
         if (diags->n > MAX_SHOWN)
                 printf("(%zu more diagnostics not shown; use --format json to see all)\n", diags->n - MAX_SHOWN);
         for (size_t i = 0; i < n; i++) {
@@ -174,7 +172,8 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
         char *owned[64];
         size_t n_owned = 0, n = 0;
         int status = EXIT_USAGE, id;
-        const char *arg, *bad;
+        const char *arg, *bad, *owner_arg = NULL;
+        char *owner = NULL;
 
         if (!docs)
                 return 1;
@@ -223,12 +222,22 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                 case OPT_STRICT_AWSTOE:
                         copts.strict_awstoe = true;
                         break;
-                case OPT_TRACE:
                 case OPT_OWNER:
+                        owner_arg = arg;
+                        break;
+                case OPT_TRACE:
                         break;
                 case OPT_HELP:
                         usage(stdout, inv->program);
                         status = 0;
+                        goto out;
+                }
+        }
+        {
+                char *err = NULL;
+                if (s3_owner_normalize(owner_arg, &owner, &err) < 0) {
+                        fprintf(stderr, "%s validate: --document-s3-bucket-owner: %s\n", inv->program, err);
+                        free(err);
                         goto out;
                 }
         }
@@ -240,23 +249,46 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
         }
 
         struct diag_list diags = { .warnings_are_errors = strict };
+        size_t budget = MAX_SHOWN;
         struct doc_result *r = calloc(n ? n : 1, sizeof *r);
         bool valid = true;
         for (size_t i = 0; i < n; i++) {
                 r[i].path = docs[i];
                 r[i].first = diags.n;
                 size_t e0 = diags.n_errors, w0 = diags.n_warnings;
-                if (!strncmp(docs[i], "s3://", 5) || !strncmp(docs[i], "arn:", 4))
+                if (!strncmp(docs[i], "arn:", 4))
                         diag_add(&diags, DIAG_ERROR, "file", docs[i], 0, 0, 1, NULL,
-                                 "documents from S3 or Image Builder ARNs are not supported by this build yet; "
+                                 "documents from Image Builder ARNs are not supported by this build yet; "
                                  "download the document and validate the local file");
-                else if (ydoc_load_file(docs[i], NULL, &r[i].doc, &diags) >= 0 || (r[i].doc && r[i].doc->root))
+                else if (s3_is_uri(docs[i])) {
+                        char *local = NULL, *err = NULL;
+                        if (s3_fetch_temp(docs[i], owner, &local, &err) < 0) {
+                                diag_add(&diags, DIAG_ERROR, "file", docs[i], 0, 0, 1, NULL,
+                                         "cannot fetch the document: %s", err);
+                                free(err);
+                        } else {
+                                if (ydoc_load_file(local, NULL, &r[i].doc, &diags) >= 0 ||
+                                    (r[i].doc && r[i].doc->root))
+                                        check_document(r[i].doc, &copts, &diags);
+                                /* Diagnostics name the URI, not the temporary file. */
+                                for (size_t k = r[i].first; k < diags.n; k++)
+                                        if (diags.v[k].file && !strcmp(diags.v[k].file, local))
+                                                free(diags.v[k].file), diags.v[k].file = xstrdup(docs[i]);
+                                s3_temp_remove(local);
+                        }
+                } else if (ydoc_load_file(docs[i], NULL, &r[i].doc, &diags) >= 0 || (r[i].doc && r[i].doc->root))
                         check_document(r[i].doc, &copts, &diags);
                 diag_sort(&diags, r[i].first);
                 r[i].end = diags.n;
                 r[i].errors = diags.n_errors - e0;
                 r[i].warnings = diags.n_warnings - w0;
                 valid &= r[i].errors == 0;
+                /* Text diagnostics quote the source: print them now and
+                 * free each tree as soon as it is done with. */
+                if (format == FORMAT_TEXT || format == FORMAT_AWSTOE)
+                        diag_print_text(format == FORMAT_TEXT ? stdout : stderr, &diags, r[i].first, r[i].end,
+                                        r[i].doc ? r[i].doc->src : NULL, r[i].doc ? r[i].doc->src_len : 0, &budget);
+                r[i].doc = ydoc_free(r[i].doc);
         }
         switch (format) {
         case FORMAT_TEXT:
@@ -265,21 +297,15 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
         case FORMAT_JSON:
                 print_json(r, n, &diags, valid);
                 break;
-        case FORMAT_AWSTOE: {
-                size_t budget = MAX_SHOWN;
-                for (size_t i = 0; i < n; i++)
-                        diag_print_text(stderr, &diags, r[i].first, r[i].end, r[i].doc ? r[i].doc->src : NULL,
-                                        r[i].doc ? r[i].doc->src_len : 0, &budget);
+        case FORMAT_AWSTOE:
                 print_awstoe(r, n, &diags, valid);
                 break;
         }
-        }
         status = valid ? 0 : 1;
-        for (size_t i = 0; i < n; i++)
-                ydoc_free(r[i].doc);
         free(r);
         diag_list_free(&diags);
 out:
+        free(owner);
         for (size_t i = 0; i < n_owned; i++)
                 free(owned[i]);
         free(docs);

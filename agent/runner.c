@@ -18,6 +18,7 @@
 #include "logdir.h"
 #include "module.h"
 #include "predicates.h"
+#include "s3.h"
 #include "strbuf.h"
 #include "vm.h"
 
@@ -466,12 +467,43 @@ static void write_reports(struct runner *r, struct vm **vms, size_t upto, const 
         free(text);
 }
 
-static void print_summary(struct runner *r, bool failed, struct counts *c, const char *failure)
+/* Uploads the log folder when --log-s3-bucket-name asks for it, and
+ * returns the summary's logUrl: the S3 location of the uploaded folder,
+ * or the local folder (no upload asked, or the upload failed: then the
+ * failure goes to stderr and console.log, and the run's status stays
+ * what the documents made it). */
+static char *upload_logs(struct runner *r)
+{
+        if (!s3_log_target_enabled())
+                return xstrdup(r->log.path);
+        char *url = s3_log_url(r->log.path), *err = NULL;
+        size_t n = 0;
+        log_app(&r->log, "Info", "uploading the log folder to %s", url);
+        if (r->log.console)
+                fflush(r->log.console);
+        if (r->log.app)
+                fflush(r->log.app);
+        int e = s3_log_upload(r->log.path, &n, &err);
+        if (e < 0) {
+                fprintf(stderr, "%s run: cannot upload the log folder to %s: %s; the logs stay in %s\n",
+                        r->o->program_name, url, err ? err : strerror(-e), r->log.path);
+                log_console(&r->log, "Cannot upload the log folder to %s: %s", url, err ? err : strerror(-e));
+                log_app(&r->log, "Error", "log upload to %s failed after %zu files: %s", url, n,
+                        err ? err : strerror(-e));
+                free(err);
+                free(url);
+                return xstrdup(r->log.path);
+        }
+        log_app(&r->log, "Info", "uploaded %zu log files to %s", n, url);
+        return url;
+}
+
+static void print_summary(struct runner *r, bool failed, struct counts *c, const char *failure, const char *log_url)
 {
         json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "executionId", r->o->execution_id, "status",
                               failed ? "failed" : "success", "failedStepCount", (json_int_t)c->failed,
                               "executedStepCount", (json_int_t)c->executed, "ignoredFailedStepCount",
-                              (json_int_t)c->ignored, "failureMessage", failure, "logUrl", r->log.path);
+                              (json_int_t)c->ignored, "failureMessage", failure, "logUrl", log_url);
         char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text)
                 puts(text);
@@ -576,7 +608,7 @@ static struct vm *try_resume(struct runner *r, const struct vm_host *host, struc
                              size_t *ret_index, char **ret_log_folder, char **ret_exec_id)
 {
         _cleanup_free_ char *path = state_path(r->o);
-        json_t *st = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+        json_t *st = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
         if (!st)
                 return NULL;
         json_t *jdocs = json_object_get(st, "documents");
@@ -643,15 +675,21 @@ static char *chain_text(const struct runner *r, const char *last)
 }
 
 /* ExecuteDocument: compiles and runs a nested document in this run's log
- * folder, with its own execution id, and returns its summary and details. */
+ * folder, with its own execution id, and returns its summary and details.
+ * An s3:// document is fetched into a private temporary file (with the
+ * owner ExecuteDocument handed over, else the run's) and known by its URI
+ * in the chain, the reports and the messages. */
 static int nested_run(void *userdata, const char *path, const char *phases, const json_t *parameters,
                       json_t **ret_summary, json_t **ret_detail, char **reterr)
 {
         struct runner *r = userdata;
-        char *real = realpath(path, NULL);
+        bool from_s3 = s3_is_uri(path);
+        _cleanup_free_ char *owner = from_s3 ? s3_document_owner_take() : NULL;
+        char *local = NULL, *real = from_s3 ? xstrdup(path) : realpath(path, NULL);
         if (!real) {
-                *reterr = xasprintf("document %s: %s", path, strerror(errno));
-                return -errno;
+                int e = errno;
+                *reterr = xasprintf("document %s: %s", path, strerror(e));
+                return -e;
         }
         for (size_t i = 0; i < r->depth; i++)
                 if (!strcmp(r->chain[i], real)) {
@@ -666,11 +704,26 @@ static int nested_run(void *userdata, const char *path, const char *phases, cons
                 free(real);
                 return -E2BIG;
         }
+        if (from_s3) {
+                char *err = NULL;
+                int fe = s3_fetch_temp(path, owner, &local, &err);
+                if (fe < 0) {
+                        *reterr = xasprintf("document %s: %s", path, err ? err : strerror(-fe));
+                        free(err);
+                        free(real);
+                        return fe;
+                }
+        }
         struct check_options copts = { .platforms = PLAT_LINUX };
         struct diag_list diags = { 0 };
         struct program *prog = NULL;
         struct ydoc *doc = NULL;
-        int e = comp_load(path, &copts, &prog, &diags, &doc);
+        int e = comp_load(local ? local : path, &copts, &prog, &diags, &doc);
+        s3_temp_remove(local);
+        if (e >= 0 && local) {
+                free(prog->source_path);
+                prog->source_path = xstrdup(path);
+        }
         if (e < 0) {
                 struct strbuf b = STRBUF_INIT;
                 sb_printf(&b, "document %s is invalid:", path);
@@ -909,7 +962,9 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 }
         log_console(&r.log, failed ? "TOE has completed execution with failure - Execution failed!"
                                    : "TOE has completed execution successfully");
-        print_summary(&r, failed, &c, failure);
+        char *log_url = upload_logs(&r);
+        print_summary(&r, failed, &c, failure, log_url);
+        free(log_url);
         free(fm);
         status = failed ? 1 : 0;
 out:

@@ -2,11 +2,16 @@
  * document (its phases and parameters as given) through the runner, and
  * reports the nested run's summary as its outputs and the nested run's
  * details as the step's detailedOutput.  Nesting depth and cycles are
- * checked by the runner, which knows the chain of documents. */
+ * checked by the runner, which knows the chain of documents.  An S3
+ * document is fetched by the runner; its document-s3-bucket-owner is
+ * handed over through aws/s3.h (s3_document_owner_set_next()), since
+ * run_document() has no argument for it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "module.h"
+#include "s3.h"
 #include "strbuf.h"
 
 static int execute_document_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
@@ -19,8 +24,8 @@ static int execute_document_run(const struct action_ctx *ctx, const json_t *inpu
                 ret->message = xstrdup("ExecuteDocument needs 'document', the path of the document to run");
                 return 0;
         }
-        if (!strncmp(path, "s3://", 5) || !strncmp(path, "arn:", 4)) {
-                ret->message = xasprintf("document %s: documents from S3 or Image Builder ARNs are not supported "
+        if (!strncmp(path, "arn:", 4)) {
+                ret->message = xasprintf("document %s: documents from Image Builder ARNs are not supported "
                                          "by this build yet",
                                          path);
                 return 0;
@@ -28,6 +33,25 @@ static int execute_document_run(const struct action_ctx *ctx, const json_t *inpu
         if (!ctx->run_document) {
                 ret->message = xstrdup("ExecuteDocument cannot run here (no runner)");
                 return 0;
+        }
+        if (s3_is_uri(path)) {
+                const json_t *ov = json_object_get(inputs, "document-s3-bucket-owner");
+                char *owner = NULL, *oerr = NULL, num[32];
+                const char *os = json_string_value(ov);
+                if (json_is_integer(ov) && json_integer_value(ov) >= 0) {
+                        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(ov));
+                        os = num;
+                }
+                if ((ov && !json_is_null(ov) && !os) || s3_owner_normalize(os, &owner, &oerr) < 0) {
+                        ret->message = xasprintf("document %s: document-s3-bucket-owner: %s", path,
+                                                 oerr ? oerr : "must be an AWS account ID (12 digits)");
+                        free(oerr);
+                        return 0;
+                }
+                /* None given: the run's --document-s3-bucket-owner applies. */
+                if (owner)
+                        s3_document_owner_set_next(owner);
+                free(owner);
         }
         json_t *summary = NULL, *detail = NULL;
         char *err = NULL;

@@ -1,22 +1,424 @@
-/* s3_upload.c: the S3Upload action.  (Not implemented yet: every run fails
- * with a clear message.) */
+/* s3_upload.c: the S3Upload action.  This file owns checking each entry's
+ * inputs, deciding which local files go to which keys (one file, the
+ * matches of a `*` wildcard, or a whole folder with recurse), and wording
+ * failures so they name the entry.  The transfers are aws/s3's: each file
+ * is streamed from disk (never held in memory), in one PutObject or, above
+ * the multipart threshold, in parts.
+ *
+ * Rules, per entry (inputs are a list; every entry is checked before any
+ * is uploaded; entries run in order and the first failure ends the step;
+ * nothing already uploaded is removed, as AWSTOE documents):
+ *   - destination is an S3 URI.  For one file it is the key to write, or,
+ *     when it ends with '/' or names only the bucket, the prefix that
+ *     receives the file under its own name.  For several files it is
+ *     always a prefix ('/' is added when missing).
+ *   - source is a local path.  A `*` wildcard in its last element selects
+ *     the matching entries of that folder (none is an error): files are
+ *     uploaded to prefix + name; matching folders only with recurse, to
+ *     prefix + name + '/' + their own tree; without recurse they are
+ *     skipped, as AWSTOE copies "only files, not sub-folders".
+ *   - A folder without a wildcard needs recurse: true; its contents go
+ *     below the prefix, each file at its path relative to the folder.
+ *   - Symbolic links to files are followed; links to folders met inside a
+ *     tree, and anything that is not a file or folder, are skipped with a
+ *     notice.  Empty folders upload nothing (S3 has no folders).
+ *   - recurse is a boolean, or the strings "true"/"false" (the docs call
+ *     it a string).  expectedBucketOwner (string or YAML integer) is sent
+ *     as x-amz-expected-bucket-owner on every request.
+ *   - The step deadline bounds every request and retry pause. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "http.h"
 #include "module.h"
+#include "s3.h"
 #include "strbuf.h"
+
+struct s3u_entry {
+        size_t no;                      /* 1-based, as messages count */
+        const char *source;
+        const char *dest;
+        struct s3_uri uri;
+        char *owner;                    /* normalised, or NULL */
+        bool recurse;
+};
+
+struct s3u_run {
+        const struct action_ctx *ctx;
+        struct s3 *client;
+        const struct s3u_entry *e;
+        size_t files;                   /* uploaded by the entry so far */
+        uint64_t bytes;
+};
+
+static void notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
+{
+        struct strbuf b = STRBUF_INIT;
+        va_list ap;
+
+        if (!ctx->on_line)
+                return;
+        va_start(ap, fmt);
+        sb_vprintf(&b, fmt, ap);
+        va_end(ap);
+        ctx->on_line(ctx->userdata, stream, sb_str(&b), b.len);
+        sb_free(&b);
+}
+
+static void retry_notice(void *userdata, const char *msg)
+{
+        struct s3u_run *run = userdata;
+
+        notice(run->ctx, STREAM_STDERR, "S3Upload entry %zu (%s): %s", run->e->no, run->e->source, msg);
+}
+
+static void tree_uploaded(void *userdata, const char *path, const char *key, uint64_t size)
+{
+        struct s3u_run *run = userdata;
+
+        run->files++;
+        run->bytes += size;
+        notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: uploaded %s to s3://%s/%s (%" PRIu64 " bytes)",
+               run->e->no, path, run->e->uri.bucket, key, size);
+}
+
+static void tree_skipped(void *userdata, const char *path, const char *why)
+{
+        struct s3u_run *run = userdata;
+
+        notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: skipped %s: %s", run->e->no, path, why);
+}
+
+/* ---- inputs ------------------------------------------------------------------ */
+
+static int get_string(const json_t *o, const char *key, const char **ret)
+{
+        const json_t *v = json_object_get(o, key);
+
+        if (!v || json_is_null(v)) {
+                *ret = "";
+                return 0;
+        }
+        if (!json_is_string(v))
+                return -EINVAL;
+        *ret = json_string_value(v);
+        return 0;
+}
+
+static int get_bool(const json_t *o, const char *key, bool def, bool *ret)
+{
+        const json_t *v = json_object_get(o, key);
+
+        if (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v))) {
+                *ret = def;
+                return 0;
+        }
+        if (json_is_boolean(v)) {
+                *ret = json_is_true(v);
+                return 0;
+        }
+        if (json_is_string(v) && !strcasecmp(json_string_value(v), "true")) {
+                *ret = true;
+                return 0;
+        }
+        if (json_is_string(v) && !strcasecmp(json_string_value(v), "false")) {
+                *ret = false;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static int get_owner(const json_t *o, char **ret, char **reterr)
+{
+        const json_t *v = json_object_get(o, "expectedBucketOwner");
+        char buf[32];
+
+        if (json_is_integer(v)) {
+                if (json_integer_value(v) < 0) {
+                        *reterr = xstrdup("expectedBucketOwner must be an AWS account ID (12 digits)");
+                        return -EINVAL;
+                }
+                snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                return s3_owner_normalize(buf, ret, reterr);
+        }
+        if (v && !json_is_null(v) && !json_is_string(v)) {
+                *reterr = xstrdup("expectedBucketOwner must be an AWS account ID (12 digits)");
+                return -EINVAL;
+        }
+        return s3_owner_normalize(v ? json_string_value(v) : NULL, ret, reterr);
+}
+
+static void entry_done(struct s3u_entry *e)
+{
+        s3_uri_done(&e->uri);
+        free(e->owner);
+}
+
+static int entry_parse(const json_t *o, size_t i, struct s3u_entry *e, struct strbuf *why)
+{
+        _cleanup_free_ char *err = NULL;
+
+        *e = (struct s3u_entry){ .no = i + 1, .source = "" };
+        if (!json_is_object(o)) {
+                sb_printf(why, "S3Upload entry %zu: not a map with source and destination", e->no);
+                return -EINVAL;
+        }
+        if (get_string(o, "source", &e->source) < 0 || get_string(o, "destination", &e->dest) < 0) {
+                sb_printf(why, "S3Upload entry %zu: source and destination must be strings", e->no);
+                return -EINVAL;
+        }
+        if (!*e->source) {
+                sb_printf(why, "S3Upload entry %zu: source is empty", e->no);
+                return -EINVAL;
+        }
+        if (get_bool(o, "recurse", false, &e->recurse) < 0) {
+                sb_printf(why, "S3Upload entry %zu (%s): recurse must be true or false", e->no, e->source);
+                return -EINVAL;
+        }
+        if (!*e->dest) {
+                sb_printf(why, "S3Upload entry %zu (%s): destination is empty", e->no, e->source);
+                return -EINVAL;
+        }
+        if (get_owner(o, &e->owner, &err) < 0) {
+                sb_printf(why, "S3Upload entry %zu (%s): expectedBucketOwner: %s", e->no, e->source, err);
+                return -EINVAL;
+        }
+        if (s3_uri_parse(e->dest, false, &e->uri, &err) < 0) {
+                sb_printf(why, "S3Upload entry %zu (%s): destination: %s", e->no, e->source, err);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* ---- uploading ----------------------------------------------------------------- */
+
+static const char *base_name(const char *path)
+{
+        size_t n = strlen(path);
+        const char *s;
+
+        while (n > 1 && path[n - 1] == '/')
+                n--;
+        for (s = path + n; s > path && s[-1] != '/'; s--)
+                ;
+        return s;
+}
+
+/* The destination as a prefix: "" or ending with '/'. */
+static char *dest_prefix(const struct s3u_entry *e)
+{
+        size_t n = strlen(e->uri.key);
+
+        return n == 0 || e->uri.key[n - 1] == '/' ? xstrdup(e->uri.key) : xasprintf("%s/", e->uri.key);
+}
+
+static enum action_status status_of(int r)
+{
+        return r == -ETIMEDOUT ? ACTION_TIMED_OUT : ACTION_FAILED;
+}
+
+static enum action_status upload_file(struct s3u_run *run, const char *path, const char *key, struct strbuf *msg)
+{
+        const struct s3u_entry *e = run->e;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        int r;
+
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                sb_printf(msg, "S3Upload entry %zu (%s): cannot read %s: %s", e->no, e->source, path,
+                          strerror(errno));
+                return ACTION_FAILED;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                sb_printf(msg, "S3Upload entry %zu (%s): %s is not a regular file", e->no, e->source, path);
+                return ACTION_FAILED;
+        }
+        r = s3_upload_fd(run->client, e->uri.bucket, key, e->owner, fd, (uint64_t)st.st_size, &err);
+        if (r < 0) {
+                sb_printf(msg, "S3Upload entry %zu (%s): %s", e->no, e->source, err);
+                return status_of(r);
+        }
+        tree_uploaded(run, path, key, (uint64_t)st.st_size);
+        return ACTION_SUCCESS;
+}
+
+static enum action_status upload_tree(struct s3u_run *run, const char *dir, const char *prefix, struct strbuf *msg)
+{
+        const struct s3u_entry *e = run->e;
+        const struct s3_tree_cb cb = { .uploaded = tree_uploaded, .skipped = tree_skipped, .userdata = run };
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = s3_upload_tree(run->client, dir, e->uri.bucket, prefix, e->owner, &cb, NULL, &err);
+        if (r < 0) {
+                sb_printf(msg, "S3Upload entry %zu (%s): %s; %zu file%s uploaded before it (they are kept)", e->no,
+                          e->source, err, run->files, run->files == 1 ? " was" : "s were");
+                return status_of(r);
+        }
+        return ACTION_SUCCESS;
+}
+
+static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
+{
+        const struct s3u_entry *e = run->e;
+        enum action_status st = ACTION_SUCCESS;
+        struct stat sb;
+
+        if (fs_has_wildcard(e->source)) {
+                struct fs_job j = { .ctx = run->ctx };
+                _cleanup_free_ char *prefix = dest_prefix(e);
+                char **matches = NULL;
+                size_t n = 0;
+
+                if (fs_check_wildcard(&j, e->source) < 0 || fs_glob(&j, e->source, FS_ANY, &matches, &n) < 0) {
+                        sb_printf(msg, "S3Upload entry %zu (%s): %s", e->no, e->source, j.err ? j.err : "failed");
+                        free(j.err);
+                        fs_strv_free(matches);
+                        return ACTION_FAILED;
+                }
+                if (n == 0) {
+                        sb_printf(msg, "S3Upload entry %zu (%s): no files match the source", e->no, e->source);
+                        fs_strv_free(matches);
+                        return ACTION_FAILED;
+                }
+                for (size_t i = 0; i < n && st == ACTION_SUCCESS; i++) {
+                        _cleanup_free_ char *key = NULL;
+
+                        if (stat(matches[i], &sb) < 0) {
+                                tree_skipped(run, matches[i], "a symbolic link to nothing");
+                        } else if (S_ISDIR(sb.st_mode)) {
+                                if (!e->recurse) {
+                                        tree_skipped(run, matches[i],
+                                                     "a folder (set recurse to true to upload folders)");
+                                        continue;
+                                }
+                                key = xasprintf("%s%s/", prefix, base_name(matches[i]));
+                                st = upload_tree(run, matches[i], key, msg);
+                        } else if (!S_ISREG(sb.st_mode)) {
+                                tree_skipped(run, matches[i], "not a regular file");
+                        } else {
+                                key = xasprintf("%s%s", prefix, base_name(matches[i]));
+                                st = upload_file(run, matches[i], key, msg);
+                        }
+                }
+                fs_strv_free(matches);
+                if (st == ACTION_SUCCESS && run->files == 0)
+                        notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: no files among the matches of %s; "
+                               "nothing was uploaded", e->no, e->source);
+                return st;
+        }
+        if (stat(e->source, &sb) < 0) {
+                sb_printf(msg, "S3Upload entry %zu (%s): %s", e->no, e->source,
+                          errno == ENOENT || errno == ENOTDIR ? "the source does not exist" : strerror(errno));
+                return ACTION_FAILED;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+                _cleanup_free_ char *prefix = dest_prefix(e);
+
+                if (!e->recurse) {
+                        sb_printf(msg, "S3Upload entry %zu (%s): the source is a folder; set recurse to true to upload "
+                                       "it with everything below it", e->no, e->source);
+                        return ACTION_FAILED;
+                }
+                st = upload_tree(run, e->source, prefix, msg);
+                if (st == ACTION_SUCCESS && run->files == 0)
+                        notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: the folder %s holds no files; nothing "
+                               "was uploaded", e->no, e->source);
+                return st;
+        }
+        if (!S_ISREG(sb.st_mode)) {
+                sb_printf(msg, "S3Upload entry %zu (%s): the source is not a regular file", e->no, e->source);
+                return ACTION_FAILED;
+        }
+        size_t klen = strlen(e->uri.key);
+        _cleanup_free_ char *key = klen == 0 || e->uri.key[klen - 1] == '/'
+                                           ? xasprintf("%s%s", e->uri.key, base_name(e->source))
+                                           : xstrdup(e->uri.key);
+        return upload_file(run, e->source, key, msg);
+}
+
+/* ---- the action ---------------------------------------------------------------- */
 
 static int s3_upload_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
 {
-        (void)ctx;
-        (void)inputs;
-        *ret = (struct action_result){
-                .status = ACTION_FAILED,
-                .exit_code = -1,
-                .message = xstrdup("S3Upload is not implemented by this build of opentoe yet"),
-                .outputs = json_array(),
-        };
+        struct strbuf msg = STRBUF_INIT;
+        struct s3u_run run = { .ctx = ctx };
+        struct s3u_entry *entries;
+        enum action_status status = ACTION_SUCCESS;
+        json_t *outputs = json_array(), *o;
+        size_t n, i;
+
+        *ret = (struct action_result){ .status = ACTION_FAILED, .exit_code = -1, .outputs = outputs };
+        if (!json_is_array(inputs) || json_array_size(inputs) == 0) {
+                ret->message = xstrdup("S3Upload: inputs must be a list of entries with source and destination");
+                return 0;
+        }
+        n = json_array_size(inputs);
+        entries = xcalloc(n, sizeof *entries);
+        json_array_foreach(inputs, i, o)
+                if (entry_parse(o, i, &entries[i], &msg) < 0) {
+                        status = ACTION_FAILED;
+                        break;
+                }
+
+        for (i = 0; i < n && status == ACTION_SUCCESS; i++) {
+                const struct s3u_entry *e = &entries[i];
+
+                if (ctx->deadline_ms >= 0 && aws_now_ms() >= ctx->deadline_ms) {
+                        sb_printf(&msg, "S3Upload entry %zu (%s): the step timed out before it started", e->no,
+                                  e->source);
+                        status = ACTION_TIMED_OUT;
+                        break;
+                }
+                if (!run.client) {
+                        char *err = NULL;
+
+                        run.client = s3_new(&err);
+                        if (!run.client) {
+                                sb_printf(&msg, "S3Upload entry %zu (%s): %s", e->no, e->source,
+                                          err ? err : "cannot start the S3 client");
+                                free(err);
+                                status = ACTION_FAILED;
+                                break;
+                        }
+                        s3_set_deadline(run.client, ctx->deadline_ms);
+                        s3_set_notice(run.client, retry_notice, &run);
+                }
+                run.e = e;
+                run.files = 0;
+                run.bytes = 0;
+                status = upload_entry(&run, &msg);
+                if (status == ACTION_SUCCESS)
+                        json_array_append_new(outputs, json_object());
+        }
+
+        for (i = 0; i < n; i++)
+                entry_done(&entries[i]);
+        free(entries);
+        s3_free(run.client);
+        ret->status = status;
+        if (status == ACTION_SUCCESS)
+                sb_free(&msg);
+        else
+                ret->message = sb_take(&msg);
         return 0;
 }
 
 const struct action_module s3_upload_module = {
         .name = "S3Upload",
+        .spec = NULL, /* filled in by the registry: see registry.c */
         .run = s3_upload_run,
 };

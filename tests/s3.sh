@@ -1,0 +1,532 @@
+#!/bin/bash
+# s3.sh: opentoe's S3 support against s3rver (npm, pinned 3.7.1) on a
+# free port of 127.0.0.1, with Debian's awscli as an independent client
+# (no other network traffic).  Covers S3Download and S3Upload (single
+# objects, multipart, prefixes, wildcards, recurse, overwrite, errors),
+# expectedBucketOwner (against a small stand-in server, as s3rver ignores
+# the header), documents and --config files from S3, ExecuteDocument from
+# S3, `validate` of S3 documents, and the log-folder upload.  TAP output.
+#
+# s3rver checks the access key (S3RVER) and the shape of SigV4 headers but
+# not the signature itself; the signer is checked against AWS's vectors by
+# tests/sigv4.sh.
+#
+# Environment: OPENTOE (the binary, default ./opentoe); S3RVER (s3rver's
+# bin/s3rver.js, else looked for under $S3RVER_PREFIX, default
+# /usr/local/lib/opentoe-test, where scripts/setup.sh installs it); AWS
+# (the awscli to use, default /usr/bin/aws, else the one on PATH).
+# Skips when node, s3rver or awscli is missing.
+set -u
+
+OPENTOE=${OPENTOE:-./opentoe}
+case $OPENTOE in /*) ;; *) OPENTOE=$PWD/$OPENTOE ;; esac
+
+S3RVER_PREFIX=${S3RVER_PREFIX:-/usr/local/lib/opentoe-test}
+S3RVER=${S3RVER:-$S3RVER_PREFIX/node_modules/s3rver/bin/s3rver.js}
+if [ -z "${AWS:-}" ]; then
+        if [ -x /usr/bin/aws ]; then AWS=/usr/bin/aws; else AWS=$(command -v aws || true); fi
+fi
+if ! command -v node > /dev/null; then
+        echo "1..0 # SKIP node (for s3rver) is not installed"
+        exit 0
+fi
+if [ ! -f "$S3RVER" ]; then
+        echo "1..0 # SKIP s3rver is not installed (scripts/setup.sh --test installs it in $S3RVER_PREFIX)"
+        exit 0
+fi
+if [ -z "$AWS" ]; then
+        echo "1..0 # SKIP awscli is not installed (apt-get install awscli)"
+        exit 0
+fi
+if ! command -v python3 > /dev/null; then
+        echo "1..0 # SKIP python3 (for the stand-in server) is not installed"
+        exit 0
+fi
+
+PLAN=60
+echo "1..$PLAN"
+n=0
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/opentoe-s3.XXXXXX")
+pids=()
+cleanup() {
+        for p in "${pids[@]}"; do
+                kill "$p" 2> /dev/null
+                wait "$p" 2> /dev/null
+        done
+        [ -n "${KEEP_SCRATCH:-}" ] && echo "# scratch kept: $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+
+ok() {
+        n=$((n + 1))
+        echo "ok $n - $1"
+}
+not_ok() {
+        n=$((n + 1))
+        echo "not ok $n - $1"
+        if [ -n "${2:-}" ]; then
+                printf '%s\n' "$2" | sed 's/^/# /'
+        fi
+}
+# check DESCRIPTION COMMAND...: on failure the last run's output is shown.
+check() {
+        local d=$1
+        shift
+        if "$@"; then
+                ok "$d"
+        else
+                not_ok "$d" "$(cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30)"
+        fi
+}
+
+# Only loopback, never a proxy; no credentials or settings but these.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_REGION AWS_CA_BUNDLE
+unset OPENTOE_S3_MULTIPART_THRESHOLD OPENTOE_S3_PART_SIZE OPENTOE_S3_MAX_OBJECTS OPENTOE_S3_CONCURRENCY AWS_S3_FORCE_PATH_STYLE
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE=$W/aws-config AWS_SHARED_CREDENTIALS_FILE=$W/aws-credentials
+export OPENTOE_AWS_BACKOFF_MS=50 OPENTOE_AWS_MAX_ATTEMPTS=3
+: > "$AWS_CONFIG_FILE"
+: > "$AWS_SHARED_CREDENTIALS_FILE"
+umask 022
+
+# ---- the servers -------------------------------------------------------------
+
+mkdir -p "$W/srv"
+: > "$W/srv/s3rver.log"
+node "$S3RVER" -d "$W/srv/data" -a 127.0.0.1 -p 0 --configure-bucket bkt --configure-bucket logbkt \
+        > "$W/srv/s3rver.log" 2>&1 &
+pids+=($!)
+PORT=
+for _ in $(seq 150); do
+        PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$W/srv/s3rver.log" | head -1)
+        [ -n "$PORT" ] && break
+        sleep 0.1
+done
+if [ -z "$PORT" ]; then
+        echo "Bail out! s3rver did not start: $(cat "$W/srv/s3rver.log")"
+        exit 1
+fi
+EP=http://127.0.0.1:$PORT
+export AWS_ENDPOINT_URL_S3=$EP
+echo "# s3rver $(node -e "console.log(require('$(dirname "$S3RVER")/../package.json').version)") on $EP; $("$AWS" --version 2>&1)"
+
+awsc() { "$AWS" --endpoint-url "$EP" "$@"; }
+
+# A stand-in S3 for what s3rver cannot show.  It logs every request as
+# "METHOD PATH OWNER" (OWNER: x-amz-expected-bucket-owner, or "-").
+#   GET: AccessDenied unless OWNER is 111122223333 (as S3 does for a
+#     bucket of another account); then doc.yml is a document, anything
+#     else a line of text.
+#   Multipart (any owner): CreateMultipartUpload gives the id U1; part 2
+#     of "retry.bin" answers 503 SlowDown once, part 2 of "fail.bin"
+#     always 400 InvalidArgument; complete and abort answer success.
+cat > "$W/srv/standin.py" << 'EOF'
+import http.server, sys
+log, portfile = sys.argv[1], sys.argv[2]
+DOC = b"""name: standin
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Say
+        action: ExecuteBash
+        inputs:
+          commands: ["echo from the owned bucket"]
+"""
+def error(code, message):
+    return ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message>'
+            '<RequestId>R1</RequestId></Error>' % (code, message)).encode()
+seen = set()
+class H(http.server.BaseHTTPRequestHandler):
+    def note(self):
+        owner = self.headers.get("x-amz-expected-bucket-owner", "-")
+        with open(log, "a") as f:
+            f.write("%s %s %s\n" % (self.command, self.path, owner))
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        while n > 0:
+            n -= len(self.rfile.read(min(n, 1 << 20)))
+        return owner
+    def answer(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        owner = self.note()
+        if owner != "111122223333":
+            return self.answer(403, error("AccessDenied", "Access Denied"))
+        self.answer(200, DOC if self.path.endswith("/doc.yml") else b"owned by the right account\n")
+    def do_POST(self):
+        self.note()
+        if self.path.endswith("?uploads"):
+            return self.answer(200, b"<InitiateMultipartUploadResult><UploadId>U1</UploadId>"
+                                    b"</InitiateMultipartUploadResult>")
+        self.answer(200, b"<CompleteMultipartUploadResult><ETag>&quot;all&quot;</ETag>"
+                         b"</CompleteMultipartUploadResult>")
+    def do_PUT(self):
+        self.note()
+        if "partNumber=2&" in self.path and "/retry.bin" in self.path and "retry" not in seen:
+            seen.add("retry")
+            return self.answer(503, error("SlowDown", "Please reduce your request rate."))
+        if "partNumber=2&" in self.path and "/fail.bin" in self.path:
+            return self.answer(400, error("InvalidArgument", "Part number 2 is refused"))
+        self.answer(200, headers=[("ETag", '"etag-%s"' % self.path.split("partNumber=")[-1].split("&")[0])])
+    def do_DELETE(self):
+        self.note()
+        self.answer(204)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(portfile, "w").write(str(s.server_address[1]))
+s.serve_forever()
+EOF
+: > "$W/srv/owner.log"
+python3 "$W/srv/standin.py" "$W/srv/owner.log" "$W/srv/owner.port" > /dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+        [ -s "$W/srv/owner.port" ] && break
+        sleep 0.1
+done
+OWNER_EP=http://127.0.0.1:$(cat "$W/srv/owner.port" 2> /dev/null)
+
+# ---- helpers -------------------------------------------------------------------
+
+# run_doc NAME STEPS [opentoe run options...]: writes a one-phase document
+# whose steps are STEPS (YAML, indented 6) to $W/NAME/doc.yml and runs it
+# there; sets rc, lastdir and last (its log folder).
+run_doc() {
+        local name=$1 steps=$2
+        shift 2
+        lastdir=$W/$name
+        mkdir -p "$lastdir"
+        printf 'name: %s\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n%s\n' "$name" "$steps" \
+                > "$lastdir/doc.yml"
+        run_opentoe "$name" --documents doc.yml "$@"
+}
+# run_opentoe NAME ARGS...: `opentoe run ARGS` in $W/NAME.
+run_opentoe() {
+        local name=$1
+        shift
+        lastdir=$W/$name
+        mkdir -p "$lastdir"
+        (cd "$lastdir" && "$OPENTOE" run -l logs -s state "$@" > stdout 2> stderr)
+        rc=$?
+        last=$(ls -d "$lastdir"/logs/*/ 2> /dev/null | head -1)
+        last=${last%/}
+}
+console_has() { grep -qF -- "$1" "$last/console.log"; }
+log_url() { sed -n 's/^  "logUrl": "\(.*\)",\{0,1\}$/\1/p' "$lastdir/stdout"; }
+# step ACTION NAME ENTRY...: one step with a list of inputs.
+step() {
+        local action=$1 name=$2
+        shift 2
+        printf '      - name: %s\n        action: %s\n        inputs:\n' "$name" "$action"
+        printf '%s\n' "$@"
+}
+entry() { # entry SOURCE DESTINATION [more "key: value" lines]
+        printf '          - source: "%s"\n            destination: "%s"' "$1" "$2"
+        shift 2
+        for kv in "$@"; do
+                printf '\n            %s' "$kv"
+        done
+}
+# No temporary files (".*.opentoe-*") anywhere below a folder.
+no_temporaries() { [ -z "$(find "$1" -name '.*.opentoe-*' 2> /dev/null)" ]; }
+
+# ---- S3Download of what awscli put ---------------------------------------------
+
+mkdir -p "$W/in"
+head -c 3000000 /dev/urandom > "$W/in/data.bin"
+printf 'plain text\n' > "$W/in/plain.txt"
+awsc s3 cp "$W/in/data.bin" s3://bkt/in/data.bin > /dev/null &&
+        awsc s3 cp "$W/in/plain.txt" "s3://bkt/in/odd name+é.txt" > /dev/null
+put_rc=$?
+
+run_doc get "$(step S3Download Get \
+        "$(entry s3://bkt/in/data.bin "$W/get/out/sub/data.bin")" \
+        "$(entry "s3://bkt/in/odd name+é.txt" "$W/get/out/")")"
+check "awscli put, S3Download: exit 0" test "$put_rc" = 0 -a "$rc" = 0
+check "S3Download: the object byte for byte, missing folders created" cmp -s "$W/in/data.bin" "$W/get/out/sub/data.bin"
+check "S3Download: a key with a space, '+' and UTF-8 into a folder destination" \
+        cmp -s "$W/in/plain.txt" "$W/get/out/odd name+é.txt"
+check "S3Download: console.log names the entry and the object" \
+        console_has "S3Download entry 1: downloaded s3://bkt/in/data.bin to $W/get/out/sub/data.bin (3000000 bytes)"
+check "S3Download: no temporary files are left" no_temporaries "$W/get/out"
+
+# ---- S3Upload read back by awscli -----------------------------------------------
+
+run_doc put "$(step S3Upload Put \
+        "$(entry "$W/in/data.bin" s3://bkt/up/data-copy.bin)" \
+        "$(entry "$W/in/plain.txt" s3://bkt/up/dir/)")"
+awsc s3 cp s3://bkt/up/data-copy.bin "$W/put/back.bin" > /dev/null 2>&1
+awsc s3 cp s3://bkt/up/dir/plain.txt "$W/put/plain.txt" > /dev/null 2>&1
+check "S3Upload: exit 0" test "$rc" = 0
+check "S3Upload, then aws s3 cp back: byte for byte" cmp -s "$W/in/data.bin" "$W/put/back.bin"
+check "S3Upload to a destination ending in '/': the file keeps its name" cmp -s "$W/in/plain.txt" "$W/put/plain.txt"
+
+# ---- multipart -------------------------------------------------------------------
+
+head -c 13000000 /dev/urandom > "$W/in/big.bin"
+OPENTOE_S3_MULTIPART_THRESHOLD=6000000 OPENTOE_S3_PART_SIZE=5242880 \
+        run_doc multipart "$(step S3Upload Put "$(entry "$W/in/big.bin" s3://bkt/mp/big.bin)")"
+awsc s3 cp s3://bkt/mp/big.bin "$W/multipart/back.bin" > /dev/null 2>&1
+check "multipart upload (threshold lowered): exit 0" test "$rc" = 0
+check "multipart upload: three parts, then CompleteMultipartUpload" \
+        eval 'grep -q "big.bin?partNumber=3&uploadId=" "$W/srv/s3rver.log" &&
+              ! grep -q "big.bin?partNumber=4&" "$W/srv/s3rver.log" &&
+              grep -Eq "big.bin\?uploadId=[0-9a-f]+ 200" "$W/srv/s3rver.log"'
+check "multipart upload read back by awscli: byte for byte" cmp -s "$W/in/big.bin" "$W/multipart/back.bin"
+run_doc multiget "$(step S3Download Get "$(entry s3://bkt/mp/big.bin "$W/multiget/big.bin")")"
+check "the multipart object downloaded by S3Download: byte for byte" cmp -s "$W/in/big.bin" "$W/multiget/big.bin"
+
+# ---- prefix downloads ------------------------------------------------------------
+
+mkdir -p "$W/tree/a/b" "$W/tree/c d"
+printf 'one\n' > "$W/tree/one.txt"
+printf 'two\n' > "$W/tree/a/two.txt"
+printf 'three\n' > "$W/tree/a/b/three.txt"
+printf 'four\n' > "$W/tree/c d/four five.txt"
+head -c 70000 /dev/urandom > "$W/tree/a/b/bin.dat"
+awsc s3 cp --recursive "$W/tree" s3://bkt/tree > /dev/null
+printf 'not below the prefix\n' > "$W/in/sibling.txt"
+awsc s3 cp "$W/in/sibling.txt" s3://bkt/treeless.txt > /dev/null
+
+run_doc prefix "$(step S3Download Get "$(entry 's3://bkt/tree/*' "$W/prefix/dest")")"
+check "prefix download (s3://bkt/tree/*): exit 0" test "$rc" = 0
+check "prefix download recreates the folder tree, byte for byte" diff -r "$W/tree" "$W/prefix/dest"
+check "prefix download: console.log counts the objects" \
+        console_has "S3Download entry 1: 5 objects below s3://bkt/tree/* downloaded to $W/prefix/dest"
+
+OPENTOE_S3_MAX_OBJECTS=4 run_doc prefixmax "$(step S3Download Get "$(entry 's3://bkt/tree/*' "$W/prefixmax/dest")")"
+check "more objects than OPENTOE_S3_MAX_OBJECTS: fails before downloading anything" \
+        eval 'test "$rc" != 0 && console_has "more than 4 objects match" && ! test -e "$W/prefixmax/dest"'
+
+run_doc badprefix "$(step S3Download Get "$(entry 's3://bkt/tree*' "$W/badprefix/dest")")"
+check "a prefix not ending in '/*' is refused with the rule" \
+        eval 'test "$rc" != 0 && console_has "a key prefix must end with a forward slash and an asterisk"'
+run_doc folderuri "$(step S3Download Get "$(entry 's3://bkt/tree/' "$W/folderuri/dest")")"
+check "a folder URI without '*' is refused with a hint" \
+        eval 'test "$rc" != 0 && console_has "the source names a folder, not an object"'
+
+# ---- overwrite -----------------------------------------------------------------------
+
+AWSTOE_MSG='Error: S3Download: File already exists and "overwrite" property for "destination" file is set to false. Cannot download.'
+mkdir -p "$W/ovf"
+printf 'old\n' > "$W/ovf/keep.txt"
+run_doc ovf "$(step S3Download Get "$(entry s3://bkt/up/dir/plain.txt "$W/ovf/keep.txt" "overwrite: false")")"
+check "overwrite false and an existing file: AWSTOE's message" eval 'test "$rc" != 0 && console_has "$AWSTOE_MSG"'
+check "overwrite false: the file is untouched" test "$(cat "$W/ovf/keep.txt")" = old
+mkdir -p "$W/ovfp/dest/a"
+printf 'old\n' > "$W/ovfp/dest/a/two.txt"
+run_doc ovfp "$(step S3Download Get "$(entry 's3://bkt/tree/*' "$W/ovfp/dest" "overwrite: false")")"
+check "overwrite false in a prefix download: AWSTOE's message, nothing downloaded" \
+        eval 'test "$rc" != 0 && console_has "$AWSTOE_MSG" && ! test -e "$W/ovfp/dest/one.txt"'
+printf 'old\n' > "$W/ovf/replace.txt"
+run_doc ovt "$(step S3Download Get "$(entry s3://bkt/up/dir/plain.txt "$W/ovf/replace.txt")")"
+check "overwrite defaults to true: the file is replaced" cmp -s "$W/in/plain.txt" "$W/ovf/replace.txt"
+
+# ---- S3Upload: wildcards and recurse ------------------------------------------------
+
+keys() { awsc s3 ls --recursive "s3://bkt/$1" | awk '{ $1 = $2 = $3 = ""; sub(/^ +/, ""); print }' | sort; }
+run_doc wild "$(step S3Upload Put "$(entry "$W/tree/*" s3://bkt/wild)")"
+check "S3Upload with a wildcard: only the files, not the folders" \
+        eval 'test "$rc" = 0 && test "$(keys wild/)" = "wild/one.txt" && console_has "skipped $W/tree/a: a folder"'
+run_doc wildrec "$(step S3Upload Put "$(entry "$W/tree/*" s3://bkt/wildrec/ "recurse: true")")"
+check "S3Upload with a wildcard and recurse: the folders too" \
+        test "$(keys wildrec/ | tr '\n' '|')" = "wildrec/a/b/bin.dat|wildrec/a/b/three.txt|wildrec/a/two.txt|wildrec/c d/four five.txt|wildrec/one.txt|"
+run_doc rec "$(step S3Upload Put "$(entry "$W/tree" s3://bkt/rec/ "recurse: true")")"
+awsc s3 cp --recursive s3://bkt/rec "$W/rec/back" > /dev/null 2>&1
+check "S3Upload of a folder with recurse, read back by aws s3 cp --recursive" \
+        eval 'test "$rc" = 0 && diff -r "$W/tree" "$W/rec/back"'
+run_doc norec "$(step S3Upload Put "$(entry "$W/tree" s3://bkt/norec/)")"
+check "S3Upload of a folder without recurse fails with the rule" \
+        eval 'test "$rc" != 0 && console_has "the source is a folder; set recurse to true"'
+run_doc nomatch "$(step S3Upload Put "$(entry "$W/tree/*.none" s3://bkt/x/)")"
+check "S3Upload with a wildcard matching nothing fails" \
+        eval 'test "$rc" != 0 && console_has "no files match the source"'
+
+# ---- errors ---------------------------------------------------------------------------
+
+run_doc nokey "$(step S3Download Get "$(entry s3://bkt/in/missing.txt "$W/nokey/out/missing.txt")")"
+check "NoSuchKey: fails, naming the entry, bucket and key" \
+        eval 'test "$rc" != 0 && console_has "S3Download entry 1 (s3://bkt/in/missing.txt): GetObject s3://bkt/in/missing.txt: the key '"'"'in/missing.txt'"'"' does not exist in bucket bkt (HTTP 404 NoSuchKey"'
+check "NoSuchKey: nothing is left at the destination" eval '! test -e "$W/nokey/out/missing.txt" && no_temporaries "$W/nokey"'
+run_doc nobucket "$(step S3Download Get "$(entry s3://nosuchbucket/k "$W/nobucket/k")")"
+check "NoSuchBucket: says the bucket does not exist" \
+        eval 'test "$rc" != 0 && console_has "the bucket nosuchbucket does not exist (HTTP 404 NoSuchBucket"'
+run_doc upnobucket "$(step S3Upload Put "$(entry "$W/in/plain.txt" s3://nosuchbucket/k)")"
+check "S3Upload to a missing bucket: says so" \
+        eval 'test "$rc" != 0 && console_has "S3Upload entry 1 ($W/in/plain.txt): PutObject s3://nosuchbucket/k: the bucket nosuchbucket does not exist"'
+AWS_ACCESS_KEY_ID=NOTAKEY run_doc badkey "$(step S3Download Get "$(entry s3://bkt/up/dir/plain.txt "$W/badkey/p")")"
+check "an unknown access key: InvalidAccessKeyId, worded" \
+        eval 'test "$rc" != 0 && console_has "S3 does not know the access key in use (HTTP 403 InvalidAccessKeyId"'
+run_doc badowner "$(step S3Download Get "$(entry s3://bkt/up/dir/plain.txt "$W/badowner/p" "expectedBucketOwner: abc")")"
+check "an expectedBucketOwner that is not an account ID is refused" \
+        eval 'test "$rc" != 0 && console_has "expectedBucketOwner: '"'"'abc'"'"' is not an AWS account ID"'
+
+# ---- expectedBucketOwner (stand-in server) -----------------------------------------------
+
+AWS_ENDPOINT_URL_S3=$OWNER_EP run_doc owner "$(step S3Download Get \
+        "$(entry s3://obkt/k.txt "$W/owner/k.txt" "expectedBucketOwner: 111122223333")")"
+check "expectedBucketOwner is sent as x-amz-expected-bucket-owner" \
+        eval 'test "$rc" = 0 && grep -qx "GET /obkt/k.txt 111122223333" "$W/srv/owner.log" && test -s "$W/owner/k.txt"'
+AWS_ENDPOINT_URL_S3=$OWNER_EP run_doc owner2 "$(step S3Download Get \
+        "$(entry s3://obkt/k.txt "$W/owner2/k.txt" "expectedBucketOwner: 22223333")")"
+check "a YAML-integer owner is left-padded to 12 digits; a wrong owner's AccessDenied names it" \
+        eval 'test "$rc" != 0 && grep -qx "GET /obkt/k.txt 000022223333" "$W/srv/owner.log" &&
+              console_has "access denied; the bucket obkt may not belong to the expected owner 000022223333"'
+AWS_ENDPOINT_URL_S3=$OWNER_EP run_doc owner3 "$(step S3Download Get "$(entry s3://obkt/k.txt "$W/owner3/k.txt")")"
+check "without expectedBucketOwner the header is not sent" grep -qx "GET /obkt/k.txt -" "$W/srv/owner.log"
+AWS_ENDPOINT_URL_S3=$OWNER_EP run_opentoe ownerdoc --documents s3://obkt/doc.yml --document-s3-bucket-owner 111122223333
+check "run --documents s3://... --document-s3-bucket-owner: the owner is sent, the document runs" \
+        eval 'test "$rc" = 0 && grep -qx "GET /obkt/doc.yml 111122223333" "$W/srv/owner.log" &&
+              console_has "Stdout: from the owned bucket"'
+AWS_ENDPOINT_URL_S3=$OWNER_EP run_opentoe ownerdoc2 --documents s3://obkt/doc.yml
+check "run --documents s3://... of another account's bucket without the owner: AccessDenied, worded" \
+        eval 'test "$rc" != 0 &&
+              grep -qF "cannot fetch the document s3://obkt/doc.yml: GetObject s3://obkt/doc.yml: access denied" "$lastdir/stderr"'
+AWS_ENDPOINT_URL_S3=$OWNER_EP "$OPENTOE" validate --document-s3-bucket-owner 111122223333 s3://obkt/doc.yml \
+        > "$W/validate-owner.out" 2>&1
+vrc=$?
+check "validate --document-s3-bucket-owner: the owner is sent" \
+        eval 'test "$vrc" = 0 && grep -qx "s3://obkt/doc.yml: valid" "$W/validate-owner.out"'
+AWS_ENDPOINT_URL_S3=$OWNER_EP run_doc ownernested "$(printf '      - name: N\n        action: ExecuteDocument\n        inputs:\n          document: s3://obkt/doc.yml\n          document-s3-bucket-owner: "111122223333"')"
+check "ExecuteDocument's document-s3-bucket-owner is sent for its document (stand-in server)" \
+        eval 'test "$rc" = 0 && console_has "Stdout: from the owned bucket"'
+: > "$W/srv/owner.log"
+OPENTOE_S3_MULTIPART_THRESHOLD=6000000 OPENTOE_S3_PART_SIZE=5242880 AWS_ENDPOINT_URL_S3=$OWNER_EP \
+        run_doc mpretry "$(step S3Upload Put "$(entry "$W/in/big.bin" s3://mbkt/retry.bin)")"
+check "multipart: a part answered 503 is retried on its own, then the upload completes" \
+        eval 'test "$rc" = 0 && test "$(grep -c "^PUT /mbkt/retry.bin?partNumber=2&uploadId=U1 " "$W/srv/owner.log")" = 2 &&
+              test "$(grep -c "^PUT /mbkt/retry.bin?partNumber=1&" "$W/srv/owner.log")" = 1 &&
+              grep -q "^POST /mbkt/retry.bin?uploadId=U1 " "$W/srv/owner.log"'
+OPENTOE_S3_MULTIPART_THRESHOLD=6000000 OPENTOE_S3_PART_SIZE=5242880 AWS_ENDPOINT_URL_S3=$OWNER_EP OPENTOE_S3_CONCURRENCY=1 \
+        run_doc mpfail "$(step S3Upload Put "$(entry "$W/in/big.bin" s3://mbkt/fail.bin)")"
+check "multipart, one part at a time: a refused part stops the upload and aborts it (AbortMultipartUpload)" \
+        eval 'test "$rc" != 0 && grep -q "^DELETE /mbkt/fail.bin?uploadId=U1 " "$W/srv/owner.log" &&
+              ! grep -q "^POST /mbkt/fail.bin?uploadId=U1 " "$W/srv/owner.log" &&
+              ! grep -q "^PUT /mbkt/fail.bin?partNumber=3" "$W/srv/owner.log" &&
+              console_has "UploadPart s3://mbkt/fail.bin: HTTP 400 InvalidArgument: Part number 2 is refused"'
+: > "$W/srv/owner.log"
+OPENTOE_S3_MULTIPART_THRESHOLD=6000000 OPENTOE_S3_PART_SIZE=5242880 AWS_ENDPOINT_URL_S3=$OWNER_EP \
+        run_doc mpfail4 "$(step S3Upload Put "$(entry "$W/in/big.bin" s3://mbkt/fail.bin)")"
+check "multipart, parts sent at once: a refused part still aborts the upload, nothing completed" \
+        eval 'test "$rc" != 0 && grep -q "^DELETE /mbkt/fail.bin?uploadId=U1 " "$W/srv/owner.log" &&
+              ! grep -q "^POST /mbkt/fail.bin?uploadId=U1 " "$W/srv/owner.log"'
+
+# ---- documents from S3 -------------------------------------------------------------------
+
+mkdir -p "$W/docs"
+cat > "$W/docs/inner.yml" << 'EOF'
+name: inner
+schemaVersion: 1.0
+parameters:
+  - who:
+      type: string
+      default: nobody
+phases:
+  - name: build
+    steps:
+      - name: Hello
+        action: ExecuteBash
+        inputs:
+          commands: ["echo hello from inner {{ who }}"]
+EOF
+cat > "$W/docs/outer.yml" << 'EOF'
+name: outer
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Nested
+        action: ExecuteDocument
+        inputs:
+          document: s3://bkt/docs/inner.yml
+          parameters:
+            - name: who
+              value: outer
+EOF
+printf 'name: bad\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: X\n        action: ExecuteBsh\n        inputs:\n          commands: [true]\n' \
+        > "$W/docs/bad.yml"
+awsc s3 cp --recursive "$W/docs" s3://bkt/docs > /dev/null
+
+run_opentoe s3doc --documents s3://bkt/docs/inner.yml
+check "run --documents s3://...: exit 0" eval 'test "$rc" = 0 && console_has "Stdout: hello from inner nobody"'
+check "run --documents s3://...: reports keep the URI" \
+        eval 'console_has "Document s3://bkt/docs/inner.yml" &&
+              grep -q "\"filePath\": \"s3://bkt/docs/inner.yml\"" "$last/detailedoutput.json" &&
+              cmp -s "$W/docs/inner.yml" "$last/document.yaml"'
+run_opentoe s3nested --documents s3://bkt/docs/outer.yml
+check "ExecuteDocument with document: s3://...: runs the nested document" \
+        eval 'test "$rc" = 0 && console_has "Document s3://bkt/docs/inner.yml" && console_has "Stdout: hello from inner outer"'
+run_doc nestedlocal "$(printf '      - name: N\n        action: ExecuteDocument\n        inputs:\n          document: s3://bkt/docs/inner.yml\n          document-s3-bucket-owner: "123456789012"')"
+check "ExecuteDocument from a local document with document-s3-bucket-owner" \
+        eval 'test "$rc" = 0 && console_has "Stdout: hello from inner nobody"'
+run_doc nestedmissing "$(printf '      - name: N\n        action: ExecuteDocument\n        inputs:\n          document: s3://bkt/docs/absent.yml')"
+check "ExecuteDocument of a missing S3 document fails naming it" \
+        eval 'test "$rc" != 0 && console_has "document s3://bkt/docs/absent.yml: GetObject s3://bkt/docs/absent.yml: the key"'
+printf 'name: self\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Again\n        action: ExecuteDocument\n        inputs:\n          document: s3://bkt/docs/self.yml\n' \
+        > "$W/in/self.yml"
+awsc s3 cp "$W/in/self.yml" s3://bkt/docs/self.yml > /dev/null
+run_opentoe s3cycle --documents s3://bkt/docs/self.yml
+check "an S3 document that runs itself: the cycle is found by URI" \
+        eval 'test "$rc" != 0 && console_has "cyclic ExecuteDocument: s3://bkt/docs/self.yml -> s3://bkt/docs/self.yml"'
+run_opentoe s3missing --documents s3://bkt/docs/absent.yml
+check "run --documents with a missing S3 document: a clear error, nothing run" \
+        eval 'test "$rc" != 0 && grep -qF "cannot fetch the document s3://bkt/docs/absent.yml: GetObject" "$lastdir/stderr"'
+run_opentoe s3bad --documents s3://bkt/docs/bad.yml
+check "an invalid S3 document: diagnostics name the URI" \
+        eval 'test "$rc" != 0 && grep -q "^s3://bkt/docs/bad.yml:7:17: error: unknown action" "$lastdir/stderr"'
+
+printf '{"documents": [{"path": "s3://bkt/docs/inner.yml", "parameters": [{"name": "who", "value": "config"}]}],
+  "logS3BucketName": "logbkt", "logS3KeyPrefix": "from-config"}\n' > "$W/in/config.json"
+awsc s3 cp "$W/in/config.json" s3://bkt/cfg/config.json > /dev/null
+run_opentoe s3config --config s3://bkt/cfg/config.json
+check "--config s3://...: the config and its S3 document" \
+        eval 'test "$rc" = 0 && console_has "Stdout: hello from inner config"'
+check "--config: logS3BucketName and logS3KeyPrefix upload the logs" \
+        eval 'u=$(log_url); test "$u" = "s3://logbkt/from-config/$(basename "$last")" &&
+              "$AWS" --endpoint-url "$EP" s3 ls "$u/console.log" > /dev/null'
+
+"$OPENTOE" validate s3://bkt/docs/outer.yml > "$W/validate.out" 2>&1
+vrc=$?
+"$OPENTOE" validate s3://bkt/docs/bad.yml s3://bkt/docs/absent.yml > "$W/validate-bad.out" 2>&1
+vbad=$?
+check "validate s3://...: valid" eval 'test "$vrc" = 0 && grep -qx "s3://bkt/docs/outer.yml: valid" "$W/validate.out"'
+check "validate s3://...: errors name the URIs" \
+        eval 'test "$vbad" = 1 && grep -q "^s3://bkt/docs/bad.yml:7:17: error" "$W/validate-bad.out" &&
+              grep -q "^s3://bkt/docs/absent.yml: error: cannot fetch the document: GetObject" "$W/validate-bad.out"'
+"$OPENTOE" validate --document-s3-bucket-owner 12x s3://bkt/docs/outer.yml > /dev/null 2>&1
+check "validate: a bad --document-s3-bucket-owner is a usage error" test $? = 2
+
+# ---- log upload ---------------------------------------------------------------------------
+
+run_doc logs "$(printf '      - name: Say\n        action: ExecuteBash\n        inputs:\n          commands: ["echo logged"]')" \
+        -b logbkt -k "team/builds/"
+u=$(log_url)
+check "--log-s3-bucket-name: logUrl is the S3 folder" \
+        eval 'test "$rc" = 0 && test "$u" = "s3://logbkt/team/builds/$(basename "$last")"'
+awsc s3 ls --recursive "$u/" > "$W/logs/listing" 2>&1
+awsc s3 cp "$u/console.log" "$W/logs/console.s3" > /dev/null 2>&1
+check "the log folder's files are in S3 (listed by awscli)" \
+        eval 'for f in console.log application.log detailedoutput.json document.yaml; do
+                      grep -q "team/builds/$(basename "$last")/$f\$" "$W/logs/listing" || exit 1
+              done'
+check "the uploaded console.log ends with the run's last line" \
+        grep -q "TOE has completed execution successfully" "$W/logs/console.s3"
+run_doc lognobucket "$(printf '      - name: Say\n        action: ExecuteBash\n        inputs:\n          commands: ["echo logged"]')" \
+        --log-s3-bucket-name nosuchlogbucket
+check "a failed log upload: said on stderr and in console.log; status unchanged; logUrl stays local" \
+        eval 'test "$rc" = 0 && grep -q "cannot upload the log folder to s3://nosuchlogbucket/" "$lastdir/stderr" &&
+              console_has "Cannot upload the log folder to s3://nosuchlogbucket/" && test "$(log_url)" = "logs/$(basename "$last")"'
+
+if [ "$n" -ne "$PLAN" ]; then
+        echo "# planned $PLAN checks but ran $n"
+        exit 1
+fi
