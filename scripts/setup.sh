@@ -10,9 +10,15 @@ packages=(
         check python3 bash
         bzip2 xz-utils zstd openssl python3-botocore awscli time
 )
-# Extra tools for the test suite and benchmarks.
+# Extra tools for the test suite and benchmarks: the S3 tests run s3rver
+# (npm) with Debian's awscli as an independent client.
+testing=0
 if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
+        testing=1
         packages+=(valgrind)
+        # A machine with Node.js from elsewhere already has npm; Debian's
+        # npm package would conflict with it.
+        command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 if [ "${1:-}" = --bench ]; then
         packages+=(hyperfine yamllint clang)
@@ -22,14 +28,25 @@ missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
 sudo=""
 if [ "$(id -u)" != 0 ]; then
-        command -v sudo >/dev/null || { echo "setup.sh: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
         sudo=sudo
 fi
-echo "setup.sh: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q >/dev/null
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+        [ -z "$sudo" ] || command -v sudo >/dev/null ||
+                { echo "setup.sh: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+        echo "setup.sh: installing ${missing[*]}" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        $sudo apt-get update -q >/dev/null
+        $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# s3rver, pinned, where tests/s3.sh and bench/s3.sh look for it.
+if [ $testing = 1 ]; then
+        prefix=${S3RVER_PREFIX:-/usr/local/lib/opentoe-test}
+        have=$(node -p "require('$prefix/node_modules/s3rver/package.json').version" 2>/dev/null || true)
+        if [ "$have" != 3.7.1 ]; then
+                echo "setup.sh: installing s3rver 3.7.1 into $prefix" >&2
+                $sudo npm install --no-audit --no-fund --loglevel=error --prefix "$prefix" s3rver@3.7.1 >/dev/null
+        fi
+fi
