@@ -168,7 +168,8 @@ static char *default_state_directory(void)
 struct settings {
         const char *documents, *parameters, *phases, *execution_id, *log_directory, *state_directory;
         const char *document_owner, *log_bucket, *log_prefix, *log_owner;
-        bool trace, dry_run, trace_set;
+        const char *cw_group, *cw_stream, *cw_region;
+        bool trace, dry_run, trace_set, cw_ignore, cw_ignore_set;
 };
 
 /* Reads --config (a local file, or an S3 object fetched with the
@@ -234,9 +235,14 @@ static int apply_config(const char *prog, const char *path, struct settings *s, 
         STR_SETTING(log_bucket, "logS3BucketName")
         STR_SETTING(log_prefix, "logS3KeyPrefix")
         STR_SETTING(log_owner, "logS3BucketOwner")
+        STR_SETTING(cw_group, "cwLogGroup")
+        STR_SETTING(cw_stream, "cwLogStream")
+        STR_SETTING(cw_region, "cwLogRegion")
 #undef STR_SETTING
         if (!s->trace_set && json_is_true(json_object_get(cfg, "trace")))
                 s->trace = true;
+        if (!s->cw_ignore_set && json_is_true(json_object_get(cfg, "cwIgnoreFailures")))
+                s->cw_ignore = true;
         return 0;
 }
 
@@ -385,10 +391,13 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                         }
                         break;
                 case OPT_CW_GROUP:
+                        s.cw_group = arg;
+                        break;
                 case OPT_CW_REGION:
+                        s.cw_region = arg;
+                        break;
                 case OPT_CW_STREAM:
-                        fprintf(stderr, "%s run: warning: CloudWatch logging is not supported by this build "
-                                        "yet; logs stay in the local log folder\n", inv->program);
+                        s.cw_stream = arg;
                         break;
                 case OPT_S3_BUCKET:
                         s.log_bucket = arg;
@@ -402,7 +411,16 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 case OPT_OWNER:
                         s.document_owner = arg;
                         break;
-                case OPT_CW_IGNORE:
+                case OPT_CW_IGNORE: {
+                        bool b = true;
+                        if (!option_bool(arg, &b)) {
+                                fprintf(stderr, "%s run: --cw-ignore-failures takes true or false\n", inv->program);
+                                goto out;
+                        }
+                        s.cw_ignore = b;
+                        s.cw_ignore_set = true;
+                        break;
+                }
                 case OPT_BLOCKED:
                         break;
                 }
@@ -440,8 +458,10 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         } else if ((s.log_prefix && *s.log_prefix) || log_owner)
                 fprintf(stderr, "%s run: warning: --log-s3-key-prefix and --log-s3-bucket-owner do nothing "
                                 "without --log-s3-bucket-name\n", inv->program);
-        s3_document_owner_set_default(doc_owner);
-        s3_log_target_set(s.log_bucket, s.log_prefix, log_owner);
+        if (!s.cw_group != !s.cw_stream) {
+                fprintf(stderr, "%s run: --cw-log-group and --cw-log-stream go together\n", inv->program);
+                goto out;
+        }
         json_t *global = json_object();
         if (add_name_values(inv->program, cfg_params, global, "'parameters'") < 0) {
                 json_decref(global);
@@ -524,6 +544,14 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 .dry_run = s.dry_run,
                 .live = !inv->awstoe && !s.trace && isatty(STDERR_FILENO),
                 .kill_grace_ms = 5000,
+                .document_s3_owner = doc_owner,
+                .log_s3_bucket = s.log_bucket && *s.log_bucket ? s.log_bucket : NULL,
+                .log_s3_prefix = s.log_prefix,
+                .log_s3_owner = log_owner,
+                .cw_group = s.cw_group,
+                .cw_stream = s.cw_stream,
+                .cw_region = s.cw_region,
+                .cw_ignore_failures = s.cw_ignore,
         };
         const char *grace = getenv("OPENTOE_KILL_GRACE_MS");
         if (grace && *grace)
@@ -543,7 +571,5 @@ out:
         json_decref(cli_params);
         free(doc_owner);
         free(log_owner);
-        s3_document_owner_set_default(NULL);
-        s3_log_target_set(NULL, NULL, NULL);
         return status;
 }

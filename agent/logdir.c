@@ -76,7 +76,7 @@ void logdir_close(struct logdir *l)
         *l = (struct logdir){ 0 };
 }
 
-static void stamp(FILE *f)
+static void stamp_buf(struct strbuf *b)
 {
         struct timespec ts;
         struct tm tm;
@@ -84,30 +84,64 @@ static void stamp(FILE *f)
         clock_gettime(CLOCK_REALTIME, &ts);
         gmtime_r(&ts.tv_sec, &tm);
         strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-        fprintf(f, "%s.%03ld ", buf, ts.tv_nsec / 1000000);
+        sb_printf(b, "%s.%03ld ", buf, ts.tv_nsec / 1000000);
+}
+
+static void stamp(FILE *f)
+{
+        struct strbuf b = STRBUF_INIT;
+        stamp_buf(&b);
+        fputs(sb_str(&b), f);
+        sb_free(&b);
+}
+
+/* Writes one finished line to console.log and hands it to the tee. */
+static void console_line(struct logdir *l, struct strbuf *b)
+{
+        fwrite(b->s, 1, b->len, l->console);
+        fputc('\n', l->console);
+        if (l->tee)
+                l->tee(l->tee_userdata, b->s, b->len);
 }
 
 void log_console(struct logdir *l, const char *fmt, ...)
 {
         if (!l->console)
                 return;
+        struct strbuf b = STRBUF_INIT;
         va_list ap;
-        stamp(l->console);
-        fputs("Info ", l->console);
+        stamp_buf(&b);
+        sb_puts(&b, "Info ");
         va_start(ap, fmt);
-        vfprintf(l->console, fmt, ap);
+        sb_vprintf(&b, fmt, ap);
         va_end(ap);
-        fputc('\n', l->console);
+        console_line(l, &b);
+        sb_free(&b);
+}
+
+void log_console_raw(struct logdir *l, const char *fmt, ...)
+{
+        if (!l->console)
+                return;
+        struct strbuf b = STRBUF_INIT;
+        va_list ap;
+        va_start(ap, fmt);
+        sb_vprintf(&b, fmt, ap);
+        va_end(ap);
+        console_line(l, &b);
+        sb_free(&b);
 }
 
 void log_console_n(struct logdir *l, const char *prefix, const char *text, size_t len)
 {
         if (!l->console)
                 return;
-        stamp(l->console);
-        fprintf(l->console, "Info %s", prefix);
-        fwrite(text, 1, len, l->console);
-        fputc('\n', l->console);
+        struct strbuf b = STRBUF_INIT;
+        stamp_buf(&b);
+        sb_printf(&b, "Info %s", prefix);
+        sb_append(&b, text, len);
+        console_line(l, &b);
+        sb_free(&b);
 }
 
 void log_app(struct logdir *l, const char *level, const char *fmt, ...)

@@ -16,6 +16,9 @@ struct logdir {
         FILE *console;       /* console.log */
         FILE *app;           /* application.log */
         bool trace;          /* echo application.log to stderr */
+        /* Called with every console.log line as written (CloudWatch). */
+        void (*tee)(void *userdata, const char *line, size_t len);
+        void *tee_userdata;
 };
 
 int logdir_open(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr);
@@ -24,6 +27,8 @@ void logdir_close(struct logdir *l);
 void log_console(struct logdir *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A console line with a length (child output may hold any bytes). */
 void log_console_n(struct logdir *l, const char *prefix, const char *text, size_t len);
+/* A console line without the date and level (the failure block). */
+void log_console_raw(struct logdir *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_app(struct logdir *l, const char *level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Writes a whole file into the folder: temp file, fsync, rename, fsync

@@ -13,6 +13,8 @@
 
 #include "cleanup.h"
 #include "compile.h"
+#include "cwlogs.h"
+#include "http.h"
 #include "disasm.h"
 #include "hash.h"
 #include "logdir.h"
@@ -57,9 +59,13 @@ struct runner {
         char *chain[8];
         const char *chain_shown[8];     /* the same paths as written */
         size_t depth;
+        struct cwlogs *cw;              /* CloudWatch Logs shipper, or NULL */
+        int64_t cw_last_pump_ms;
+        char *cw_failure;               /* why logs could not be (or were not all) delivered */
 };
 
 #define MAX_NESTING 3  /* ExecuteDocument levels below the top document */
+#define CW_PUMP_INTERVAL_MS 1000  /* ship spooled console lines at least this often */
 
 static int64_t now_ms(void)
 {
@@ -96,6 +102,75 @@ static json_t *time_json(const struct span *s, bool end)
                 return json_string("");
         format_rfc3339(end ? &s->end : &s->start, buf, sizeof buf);
         return json_string(buf);
+}
+
+/* ---- CloudWatch Logs ---------------------------------------------------- */
+
+static void cw_tee(void *userdata, const char *line, size_t len)
+{
+        struct runner *r = userdata;
+        if (r->cw && cwlogs_append(r->cw, -1, line, len) < 0 && !r->cw_failure)
+                r->cw_failure = xasprintf("cannot spool log lines: %s", cwlogs_last_error(r->cw));
+}
+
+/* Ships what is spooled, briefly; `force` between steps, else at most
+ * once a second (from inside a running step). */
+static void cw_pump(struct runner *r, bool force)
+{
+        if (!r->cw)
+                return;
+        int64_t now = aws_now_ms();
+        if (!force && now - r->cw_last_pump_ms < CW_PUMP_INTERVAL_MS)
+                return;
+        r->cw_last_pump_ms = now;
+        cwlogs_pump(r->cw, now + (force ? 2000 : 300));
+}
+
+static void cw_notice(void *userdata, const char *msg)
+{
+        struct runner *r = userdata;
+        log_app(&r->log, "Warning", "CloudWatch Logs: %s", msg);
+}
+
+static void cw_open(struct runner *r)
+{
+        const struct run_options *o = r->o;
+        if (!o->cw_group || !o->cw_stream)
+                return;
+        _cleanup_free_ char *spool = xasprintf("%s/cwlogs", o->state_directory);
+        char *err = NULL;
+        mkdir(o->state_directory, 0700);
+        int e = cwlogs_open(o->cw_group, o->cw_stream, o->cw_region, spool, 0, &r->cw, &err);
+        if (e < 0) {
+                r->cw = NULL;
+                r->cw_failure = xasprintf("cannot stream to CloudWatch Logs group %s stream %s: %s", o->cw_group,
+                                          o->cw_stream, err ? err : strerror(-e));
+                fprintf(stderr, "%s run: %s%s\n", o->program_name, r->cw_failure,
+                        o->cw_ignore_failures ? " (ignored: --cw-ignore-failures)" : "");
+                free(err);
+                return;
+        }
+        cwlogs_set_notice(r->cw, cw_notice, r);
+        r->log.tee = cw_tee;
+        r->log.tee_userdata = r;
+}
+
+/* Flushes and closes the shipper; returns false if lines were left
+ * undelivered (they stay in the spool for the next run). */
+static void cw_close(struct runner *r, int64_t wait_ms)
+{
+        if (!r->cw)
+                return;
+        r->log.tee = NULL;
+        struct cwlogs_report rep;
+        int e = cwlogs_close(r->cw, aws_now_ms() + wait_ms, &rep);
+        r->cw = NULL;
+        char *line = cwlogs_report_summary(&rep);
+        log_app(&r->log, e < 0 ? "Error" : "Info", "CloudWatch Logs: %s", line);
+        if ((e < 0 || rep.pending || rep.lost || rep.rejected) && !r->cw_failure)
+                r->cw_failure = xasprintf("CloudWatch Logs delivery incomplete: %s", line);
+        free(line);
+        cwlogs_report_done(&rep);
 }
 
 /* ---- the VM's host ------------------------------------------------------ */
@@ -194,6 +269,7 @@ static void on_line(void *userdata, int stream, const char *line, size_t len)
         if (r->disable_logging)
                 return;
         log_console_n(&r->log, stream == STREAM_STDERR ? "Stderr: " : "Stdout: ", line, len);
+        cw_pump(r, false);
 }
 
 static void on_trace(void *userdata, const struct vm *vm, uint32_t pc)
@@ -205,8 +281,8 @@ static void on_trace(void *userdata, const struct vm *vm, uint32_t pc)
 
 /* ---- one action ---------------------------------------------------------- */
 
-static int nested_run(void *userdata, const char *path, const char *phases, const json_t *parameters,
-                      json_t **ret_summary, json_t **ret_detail, char **reterr);
+static int nested_run(void *userdata, const char *path, const char *s3_owner, const char *phases,
+                      const json_t *parameters, json_t **ret_summary, json_t **ret_detail, char **reterr);
 
 static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
 {
@@ -268,6 +344,7 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         }
         int c = vm_complete(vm, res.status == ACTION_SUCCESS, json_incref(res.outputs), res.message);
         action_result_clear(&res);
+        cw_pump(r, true);
         return c;
 }
 
@@ -373,17 +450,17 @@ static void failure_block(struct runner *r, struct doc_run *dr, const struct vm 
                 if (s->state != STEP_FAILED)
                         continue;
                 const struct prog_step *ps = &p->steps[k];
-                FILE *f = r->log.console;
-                if (!f)
-                        return;
-                fprintf(f, "  Document: %s\n", p->name[0] ? p->name : dr->d->path);
+                struct logdir *l = &r->log;
+                log_console_raw(l, "  Document: %s", p->name[0] ? p->name : dr->d->path);
                 if (!strncmp(dr->d->path, "arn:", 4))
-                        fprintf(f, "  ComponentArn: %s\n", dr->d->path);
-                fprintf(f, "  Phase: %s\n  Step: %s\n  Action: %s\n", p->phases[ps->phase].name, ps->name, ps->action);
+                        log_console_raw(l, "  ComponentArn: %s", dr->d->path);
+                log_console_raw(l, "  Phase: %s", p->phases[ps->phase].name);
+                log_console_raw(l, "  Step: %s", ps->name);
+                log_console_raw(l, "  Action: %s", ps->action);
                 if (s->failure)
-                        fprintf(f, "  ErrorMessage: %s\n", s->failure);
+                        log_console_raw(l, "  ErrorMessage: %s", s->failure);
                 if (dr->stderr_tails[k])
-                        fprintf(f, "  Stderr: %s\n", dr->stderr_tails[k]);
+                        log_console_raw(l, "  Stderr: %s", dr->stderr_tails[k]);
                 return;
         }
 }
@@ -474,16 +551,17 @@ static void write_reports(struct runner *r, struct vm **vms, size_t upto, const 
  * what the documents made it). */
 static char *upload_logs(struct runner *r)
 {
-        if (!s3_log_target_enabled())
+        struct s3_log_target t = { r->o->log_s3_bucket, r->o->log_s3_prefix, r->o->log_s3_owner };
+        if (!t.bucket)
                 return xstrdup(r->log.path);
-        char *url = s3_log_url(r->log.path), *err = NULL;
+        char *url = s3_log_url(&t, r->log.path), *err = NULL;
         size_t n = 0;
         log_app(&r->log, "Info", "uploading the log folder to %s", url);
         if (r->log.console)
                 fflush(r->log.console);
         if (r->log.app)
                 fflush(r->log.app);
-        int e = s3_log_upload(r->log.path, &n, &err);
+        int e = s3_log_upload(&t, r->log.path, &n, &err);
         if (e < 0) {
                 fprintf(stderr, "%s run: cannot upload the log folder to %s: %s; the logs stay in %s\n",
                         r->o->program_name, url, err ? err : strerror(-e), r->log.path);
@@ -679,12 +757,12 @@ static char *chain_text(const struct runner *r, const char *last)
  * An s3:// document is fetched into a private temporary file (with the
  * owner ExecuteDocument handed over, else the run's) and known by its URI
  * in the chain, the reports and the messages. */
-static int nested_run(void *userdata, const char *path, const char *phases, const json_t *parameters,
-                      json_t **ret_summary, json_t **ret_detail, char **reterr)
+static int nested_run(void *userdata, const char *path, const char *s3_owner, const char *phases,
+                      const json_t *parameters, json_t **ret_summary, json_t **ret_detail, char **reterr)
 {
         struct runner *r = userdata;
         bool from_s3 = s3_is_uri(path);
-        _cleanup_free_ char *owner = from_s3 ? s3_document_owner_take() : NULL;
+        const char *owner = !from_s3 ? NULL : s3_owner ? s3_owner : r->o->document_s3_owner;
         char *local = NULL, *real = from_s3 ? xstrdup(path) : realpath(path, NULL);
         if (!real) {
                 int e = errno;
@@ -875,6 +953,15 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 goto out;
         }
         r.log.trace = o->trace;
+        cw_open(&r);
+        if (r.cw_failure && !o->cw_ignore_failures) {
+                /* Nothing runs when its logs could not be shipped. */
+                struct counts none = { 0 };
+                log_console(&r.log, "TOE has completed execution with failure - Execution failed!");
+                print_summary(&r, true, &none, r.cw_failure, r.log.path);
+                status = 1;
+                goto out;
+        }
         bool failed = false, aborted = false, reboot = false;
         size_t i;
         for (i = 0; i < start_index; i++)
@@ -941,6 +1028,8 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         if (reboot) {
                 log_console(&r.log, "Rebooting the system now");
                 log_app(&r.log, "Info", "reboot requested; state saved in %s", o->state_directory);
+                /* Undelivered lines stay spooled; the resumed run ships them. */
+                cw_close(&r, 5000);
                 status = EXIT_REBOOT;
                 goto out;
         }
@@ -962,6 +1051,18 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 }
         log_console(&r.log, failed ? "TOE has completed execution with failure - Execution failed!"
                                    : "TOE has completed execution successfully");
+        /* Up to 30 s (OPENTOE_CWLOGS_CLOSE_WAIT_MS) for the last lines. */
+        const char *wait = getenv("OPENTOE_CWLOGS_CLOSE_WAIT_MS");
+        cw_close(&r, wait && *wait ? strtoll(wait, NULL, 10) : 30000);
+        /* Without --cw-ignore-failures, logs that did not reach CloudWatch
+         * fail the run, and the summary says why. */
+        if (r.cw_failure && !o->cw_ignore_failures) {
+                failed = true;
+                if (!fm)
+                        failure = fm = xstrdup(r.cw_failure);
+        }
+        if (r.cw_failure)
+                log_app(&r.log, o->cw_ignore_failures ? "Warning" : "Error", "%s", r.cw_failure);
         char *log_url = upload_logs(&r);
         print_summary(&r, failed, &c, failure, log_url);
         free(log_url);
@@ -973,6 +1074,8 @@ out:
         free(vms);
         free(resume_folder);
         free(resume_id);
+        cw_close(&r, 5000);
+        free(r.cw_failure);
         logdir_close(&r.log);
         free_runs(&r);
         return status;

@@ -27,6 +27,14 @@ struct run_options {
         bool dry_run;                 /* print the plan, run nothing */
         bool live;                    /* a readable step view on stderr */
         int64_t kill_grace_ms;
+        const char *document_s3_owner;  /* expected owner of s3:// document buckets, or NULL */
+        const char *log_s3_bucket;      /* upload the log folder here at the end, or NULL */
+        const char *log_s3_prefix;
+        const char *log_s3_owner;
+        const char *cw_group;           /* stream console.log to CloudWatch Logs, or NULL */
+        const char *cw_stream;
+        const char *cw_region;          /* NULL: the usual region chain */
+        bool cw_ignore_failures;        /* undelivered logs do not fail the run */
 };
 
 /* Runs the documents in order.  Prints the summary JSON on stdout (or the

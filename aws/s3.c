@@ -1421,80 +1421,42 @@ void s3_temp_remove(char *path)
         free(path);
 }
 
-/* ---- run-wide settings ------------------------------------------------------------ */
+/* ---- log folders ------------------------------------------------------------------ */
 
-static char *doc_owner_default, *doc_owner_next;
-static char *log_bucket, *log_prefix, *log_owner;
-
-static void set_str(char **slot, const char *v)
-{
-        free(*slot);
-        *slot = v && *v ? xstrdup(v) : NULL;
-}
-
-void s3_document_owner_set_default(const char *owner)
-{
-        set_str(&doc_owner_default, owner);
-}
-
-void s3_document_owner_set_next(const char *owner)
-{
-        set_str(&doc_owner_next, owner);
-}
-
-char *s3_document_owner_take(void)
-{
-        if (doc_owner_next)
-                return TAKE_PTR(doc_owner_next);
-        return doc_owner_default ? xstrdup(doc_owner_default) : NULL;
-}
-
-void s3_log_target_set(const char *bucket, const char *prefix, const char *owner)
+/* The key prefix without slashes at either end: s3_log_url() adds them. */
+static char *trim_prefix(const char *prefix)
 {
         size_t a = 0, n;
-
-        set_str(&log_bucket, bucket);
-        set_str(&log_owner, owner);
-        free(log_prefix);
-        log_prefix = NULL;
-        if (prefix) {
-                /* Slashes at either end are the separators s3_log_url() adds. */
-                while (prefix[a] == '/')
-                        a++;
-                n = strlen(prefix + a);
-                while (n > 0 && prefix[a + n - 1] == '/')
-                        n--;
-                if (n)
-                        log_prefix = xstrndup(prefix + a, n);
-        }
-}
-
-bool s3_log_target_enabled(void)
-{
-        return log_bucket != NULL;
-}
-
-char *s3_log_url(const char *folder)
-{
-        if (!log_bucket)
+        if (!prefix)
                 return NULL;
-        return xasprintf("s3://%s/%s%s%s", log_bucket, log_prefix ? log_prefix : "", log_prefix ? "/" : "",
-                         path_basename(folder));
+        while (prefix[a] == '/')
+                a++;
+        n = strlen(prefix + a);
+        while (n > 0 && prefix[a + n - 1] == '/')
+                n--;
+        return n ? xstrndup(prefix + a, n) : NULL;
 }
 
-int s3_log_upload(const char *folder, size_t *ret_n, char **reterr_msg)
+char *s3_log_url(const struct s3_log_target *t, const char *folder)
 {
-        _cleanup_free_ char *prefix = NULL;
-        struct s3 *c;
-        int r;
+        if (!t || !t->bucket || !*t->bucket)
+                return NULL;
+        _cleanup_free_ char *prefix = trim_prefix(t->prefix);
+        return xasprintf("s3://%s/%s%s%s", t->bucket, prefix ? prefix : "", prefix ? "/" : "", path_basename(folder));
+}
 
-        if (!log_bucket)
+int s3_log_upload(const struct s3_log_target *t, const char *folder, size_t *ret_n, char **reterr_msg)
+{
+        if (!t || !t->bucket || !*t->bucket)
                 return fail(reterr_msg, -EINVAL, "no log bucket is set");
-        prefix = xasprintf("%s%s%s/", log_prefix ? log_prefix : "", log_prefix ? "/" : "", path_basename(folder));
-        c = s3_new(reterr_msg);
+        _cleanup_free_ char *trimmed = trim_prefix(t->prefix);
+        _cleanup_free_ char *prefix = xasprintf("%s%s%s/", trimmed ? trimmed : "", trimmed ? "/" : "",
+                                                path_basename(folder));
+        struct s3 *c = s3_new(reterr_msg);
         if (!c)
                 return -ENOSYS;
-        r = s3_upload_tree(c, folder, log_bucket, prefix, log_owner, NULL, ret_n, reterr_msg);
+        int r = s3_upload_tree(c, folder, t->bucket, prefix, t->owner && *t->owner ? t->owner : NULL, NULL, ret_n,
+                               reterr_msg);
         s3_free(c);
         return r;
 }

@@ -164,26 +164,17 @@ int s3_fetch_temp(const char *uri, const char *owner, char **ret_path, char **re
  * Accepts NULL. */
 void s3_temp_remove(char *path);
 
-/* The expected owner of the buckets documents come from, when the caller
- * has none of its own: --document-s3-bucket-owner or the config file's
- * documentS3BucketOwner (already normalised), set once by the command.
- * ExecuteDocument hands its own document-s3-bucket-owner to the runner
- * with s3_document_owner_set_next(), because the module interface's
- * run_document() has no argument for it; s3_document_owner_take() returns
- * that one (and forgets it), else the default, else NULL. */
-void s3_document_owner_set_default(const char *owner);
-void s3_document_owner_set_next(const char *owner);
-char *s3_document_owner_take(void);
-
 /* Where `opentoe run` uploads its log folder (--log-s3-bucket-name,
- * --log-s3-key-prefix, --log-s3-bucket-owner and their config keys), set
- * by the command for the runner (struct run_options has no field for
- * it).  A NULL or empty bucket turns the upload off. */
-void s3_log_target_set(const char *bucket, const char *prefix, const char *owner);
-bool s3_log_target_enabled(void);
+ * --log-s3-key-prefix, --log-s3-bucket-owner and their config keys).  A
+ * NULL or empty bucket means no upload. */
+struct s3_log_target {
+        const char *bucket;
+        const char *prefix;   /* slashes at either end are ignored */
+        const char *owner;    /* expected bucket owner, or NULL */
+};
 /* The S3 URL of a log folder: s3://bucket/prefix/<folder name> (no
- * prefix: s3://bucket/<folder name>), or NULL when no target is set. */
-char *s3_log_url(const char *folder);
-/* Uploads every file below the log folder to s3_log_url(folder)/<path>;
+ * prefix: s3://bucket/<folder name>), or NULL when no bucket is set. */
+char *s3_log_url(const struct s3_log_target *t, const char *folder);
+/* Uploads every file below the log folder to s3_log_url()/<path>;
  * *ret_n (may be NULL) counts them. */
-int s3_log_upload(const char *folder, size_t *ret_n, char **reterr_msg);
+int s3_log_upload(const struct s3_log_target *t, const char *folder, size_t *ret_n, char **reterr_msg);

@@ -3,13 +3,13 @@
  * reports the nested run's summary as its outputs and the nested run's
  * details as the step's detailedOutput.  Nesting depth and cycles are
  * checked by the runner, which knows the chain of documents.  An S3
- * document is fetched by the runner; its document-s3-bucket-owner is
- * handed over through aws/s3.h (s3_document_owner_set_next()), since
- * run_document() has no argument for it. */
+ * document is fetched by the runner, with this step's
+ * document-s3-bucket-owner or else the run's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "module.h"
 #include "s3.h"
 #include "strbuf.h"
@@ -34,9 +34,10 @@ static int execute_document_run(const struct action_ctx *ctx, const json_t *inpu
                 ret->message = xstrdup("ExecuteDocument cannot run here (no runner)");
                 return 0;
         }
+        _cleanup_free_ char *owner = NULL;
         if (s3_is_uri(path)) {
                 const json_t *ov = json_object_get(inputs, "document-s3-bucket-owner");
-                char *owner = NULL, *oerr = NULL, num[32];
+                char *oerr = NULL, num[32];
                 const char *os = json_string_value(ov);
                 if (json_is_integer(ov) && json_integer_value(ov) >= 0) {
                         snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(ov));
@@ -48,15 +49,12 @@ static int execute_document_run(const struct action_ctx *ctx, const json_t *inpu
                         free(oerr);
                         return 0;
                 }
-                /* None given: the run's --document-s3-bucket-owner applies. */
-                if (owner)
-                        s3_document_owner_set_next(owner);
-                free(owner);
+                /* None given (owner NULL): the run's --document-s3-bucket-owner applies. */
         }
         json_t *summary = NULL, *detail = NULL;
         char *err = NULL;
-        int r = ctx->run_document(ctx->userdata, path, phases, json_is_array(params) ? params : NULL, &summary,
-                                  &detail, &err);
+        int r = ctx->run_document(ctx->userdata, path, owner, phases, json_is_array(params) ? params : NULL,
+                                  &summary, &detail, &err);
         if (r < 0) {
                 ret->message = err ? err : xasprintf("document %s could not run", path);
                 return 0;

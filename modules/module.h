@@ -42,8 +42,8 @@ struct action_ctx {
          * the same log folder.  Returns 0 with its summary object and its
          * detailed output, or a negative errno with a message (cycle, too
          * deep, cannot load). */
-        int (*run_document)(void *userdata, const char *path, const char *phases, const json_t *parameters,
-                            json_t **ret_summary, json_t **ret_detail, char **reterr_msg);
+        int (*run_document)(void *userdata, const char *path, const char *s3_owner, const char *phases,
+                            const json_t *parameters, json_t **ret_summary, json_t **ret_detail, char **reterr_msg);
         /* For predicates that read files (Assert): none needed beyond the
          * process's own view of the file system. */
 };

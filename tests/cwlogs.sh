@@ -413,4 +413,42 @@ got=$(stat /ib/corrupt s events)
 check "a corrupt record in the spool: the records before it are delivered ($got), lost reported, exit 1" \
         eval '[ $rc -eq 1 ] && [ "$(val lost)" -ge 1 ] && [ "$got" -gt 0 ] && [ "$got" -lt 100 ] && has_err "cannot be read ("'
 
+# ---- opentoe run streams console.log ---------------------------------------------
+
+mkdir -p "$W/run"
+cat > "$W/run/doc.yml" <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Talk
+        action: ExecuteBash
+        inputs:
+          commands: ["echo hello-cloudwatch", "echo second-line >&2"]
+YML
+(cd "$W/run" && "$OPENTOE" run -d doc.yml -l logs -s state --cw-log-group /ib/run --cw-log-stream r1 \
+        --cw-log-region us-east-1 > out 2> err); rc=$?
+events /ib/run r1 > "$W/run/events"
+check "run --cw-log-group: exit 0 and console.log's lines reach the stream" \
+        eval '[ $rc -eq 0 ] && grep -q "Info Stdout: hello-cloudwatch" "$W/run/events" &&
+              grep -q "Info Stderr: second-line" "$W/run/events" &&
+              grep -q "TOE has completed execution successfully" "$W/run/events"'
+check "... every console.log line, in order" \
+        eval '[ "$(sed "s/^\"//; s/\"\$//" "$W/run/events")" = "$(cat "$W/run"/logs/TOE_*/console.log)" ]'
+(cd "$W/run" && AWS_ENDPOINT_URL_LOGS=http://127.0.0.1:1 OPENTOE_AWS_MAX_ATTEMPTS=1 OPENTOE_CWLOGS_CLOSE_WAIT_MS=1000 \
+        "$OPENTOE" run -d doc.yml -l logs2 -s state2 --cw-log-group /ib/run --cw-log-stream r2 \
+        --cw-log-region us-east-1 > out2 2> err2); rc=$?
+check "an unreachable endpoint without --cw-ignore-failures: the run fails and its summary says why" \
+        eval '[ $rc -eq 1 ] && grep -q "\"failureMessage\": \"CloudWatch Logs delivery incomplete" "$W/run/out2"'
+(cd "$W/run" && AWS_ENDPOINT_URL_LOGS=http://127.0.0.1:1 OPENTOE_AWS_MAX_ATTEMPTS=1 OPENTOE_CWLOGS_CLOSE_WAIT_MS=1000 \
+        "$OPENTOE" run -d doc.yml -l logs3 -s state3 --cw-log-group /ib/run --cw-log-stream r3 \
+        --cw-log-region us-east-1 --cw-ignore-failures > out3 2> err3); rc=$?
+check "... with --cw-ignore-failures it succeeds, and the lines stay spooled" \
+        eval '[ $rc -eq 0 ] && grep -q "\"status\": \"success\"" "$W/run/out3" && ls "$W/run"/state3/cwlogs/*.seg > /dev/null'
+(cd "$W/run" && "$OPENTOE" run -d doc.yml -l logs4 -s state3 --cw-log-group /ib/run --cw-log-stream r3 \
+        --cw-log-region us-east-1 > out4 2> err4); rc=$?
+events /ib/run r3 > "$W/run/events3"
+check "... and the next run ships them before its own" \
+        eval '[ $rc -eq 0 ] && [ "$(grep -c "Info Stdout: hello-cloudwatch" "$W/run/events3")" = 2 ]'
+
 echo "1..$n"
