@@ -452,7 +452,8 @@ static int segs_scan(struct cwlogs *s)
                 segs_add(s, v);
         }
         closedir(d);
-        qsort(s->segs, s->n_segs, sizeof *s->segs, cmp_u64);
+        if (s->n_segs > 1)
+                qsort(s->segs, s->n_segs, sizeof *s->segs, cmp_u64);
         return 0;
 }
 

@@ -1278,7 +1278,7 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                 }
                 names[n++] = xstrdup(de->d_name);
         }
-        if (r >= 0)
+        if (r >= 0 && n > 1)
                 qsort(names, n, sizeof *names, name_cmp);
         for (size_t i = 0; i < n && r >= 0; i++) {
                 size_t plen = t->path.len, klen = t->key.len;
