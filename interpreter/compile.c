@@ -381,7 +381,7 @@ static void gen_step(struct comp *c, const struct ynode *m, uint32_t si)
                         patch_here(c, to_run[i]);
 
         uint32_t attempt = emit(c, op_abx(OP_ATTEMPT, 0, si), m);
-        json_t *inputs_k = json_pack("{s:o}", "inputs", in ? NULL : json_object());
+        json_t *inputs_k = json_pack("{s:{s:b}}", "inputs", "null", 1);
         if (loop) {
                 c->in_loop = true;
                 const struct ynode *ln = yn_get(loop, "name");

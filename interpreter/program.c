@@ -121,6 +121,104 @@ uint32_t prog_constant(struct program *p, json_t *k)
 
 /* ---- verification ------------------------------------------------------ */
 
+#define VERIFY_MAX_LOOP_ITEMS 1000000
+
+/* A template's segments: every index in range, and chaining only to steps
+ * before `step` (so a step cannot feed on its own inputs and grow). */
+static bool verify_template(const struct program *p, const json_t *segs, size_t step)
+{
+        size_t i;
+        json_t *seg, *x;
+        if (!json_is_array(segs))
+                return false;
+        json_array_foreach(segs, i, seg)
+        {
+                if (json_is_string(seg))
+                        continue;
+                if ((x = json_object_get(seg, "var"))) {
+                        if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+                            (size_t)json_integer_value(x) >= p->n_vars)
+                                return false;
+                } else if ((x = json_object_get(seg, "reg"))) {
+                        if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+                            (size_t)json_integer_value(x) >= p->n_regs)
+                                return false;
+                } else if ((x = json_object_get(seg, "out")) || (x = json_object_get(seg, "in"))) {
+                        json_t *s = json_array_get(x, 0), *idx = json_array_get(x, 1), *key = json_array_get(x, 2);
+                        if (!json_is_integer(s) || json_integer_value(s) < 0 || (size_t)json_integer_value(s) >= step ||
+                            !json_is_integer(idx) || json_integer_value(idx) < -1 || !json_is_string(key))
+                                return false;
+                } else if (!json_is_string(json_object_get(seg, "ssm"))) {
+                        return false;
+                }
+        }
+        return true;
+}
+
+static bool verify_node(const struct program *p, const json_t *n, size_t step, unsigned depth)
+{
+        json_t *x;
+        size_t i;
+        json_t *it;
+        if (depth > 64 || !json_is_object(n) || json_object_size(n) != 1)
+                return false;
+        if ((x = json_object_get(n, "t")))
+                return verify_template(p, x, step);
+        if ((x = json_object_get(n, "list"))) {
+                if (!json_is_array(x))
+                        return false;
+                json_array_foreach(x, i, it) if (!verify_node(p, it, step, depth + 1)) return false;
+                return true;
+        }
+        if ((x = json_object_get(n, "map"))) {
+                if (!json_is_array(x))
+                        return false;
+                json_array_foreach(x, i, it)
+                {
+                        if (!json_is_string(json_array_get(it, 0)) ||
+                            !verify_node(p, json_array_get(it, 1), step, depth + 1))
+                                return false;
+                }
+                return true;
+        }
+        return json_object_get(n, "s") || json_object_get(n, "b") || json_object_get(n, "i") ||
+               json_object_get(n, "f") || json_object_get(n, "null");
+}
+
+/* A constant used at a pc inside step `step` (n_steps outside steps). */
+static bool verify_constant(const struct program *p, const json_t *k, size_t step)
+{
+        json_t *x, *y;
+        if ((x = json_object_get(k, "str")))
+                return json_is_string(x);
+        if ((x = json_object_get(k, "tmpl")))
+                return verify_template(p, x, step);
+        if ((x = json_object_get(k, "inputs")))
+                return verify_node(p, x, step, 0);
+        if (!(x = json_object_get(k, "loop")))
+                return false;
+        if ((y = json_object_get(x, "for"))) {
+                json_int_t a = json_integer_value(json_array_get(y, 0)), e = json_integer_value(json_array_get(y, 1)),
+                           by = json_integer_value(json_array_get(y, 2));
+                if (json_array_size(y) != 3 || by == 0 || (a < e && by < 0) || (a > e && by > 0))
+                        return false;
+                unsigned long long span = a < e ? (unsigned long long)e - (unsigned long long)a
+                                                : (unsigned long long)a - (unsigned long long)e;
+                unsigned long long stepv = by < 0 ? 0ULL - (unsigned long long)by : (unsigned long long)by;
+                return span / stepv < VERIFY_MAX_LOOP_ITEMS;
+        }
+        if ((y = json_object_get(x, "each"))) {
+                size_t i;
+                json_t *it;
+                if (!json_is_array(y) || json_array_size(y) > VERIFY_MAX_LOOP_ITEMS)
+                        return false;
+                json_array_foreach(y, i, it) if (!verify_node(p, it, step, 1)) return false;
+                return true;
+        }
+        return (y = json_object_get(x, "list")) && verify_node(p, y, step, 1) &&
+               json_is_string(json_object_get(x, "delimiter"));
+}
+
 int prog_verify(const struct program *p, char *err, size_t errsize)
 {
         if (p->n_code == 0 || op_get(p->code[p->n_code - 1]) != OP_HALT) {
@@ -143,9 +241,12 @@ int prog_verify(const struct program *p, char *err, size_t errsize)
                         snprintf(err, errsize, "phase %zu ends outside the program", i);
                         return -EINVAL;
                 }
+        size_t cur_step = p->n_steps; /* outside steps: no chaining allowed */
         for (size_t pc = 0; pc < p->n_code; pc++) {
                 uint32_t insn = p->code[pc];
                 enum opcode op = op_get(insn);
+                if (op == OP_STEP && op_bx(insn) < p->n_steps)
+                        cur_step = op_bx(insn);
                 if (op >= _OP_MAX) {
                         snprintf(err, errsize, "pc %zu: invalid opcode %u", pc, (unsigned)op);
                         return -EINVAL;
@@ -187,6 +288,41 @@ int prog_verify(const struct program *p, char *err, size_t errsize)
                 if ((f & OPF_BX_K) && (op == OP_LOOPINIT) != (json_object_get(p->k[bx], "loop") != NULL)) {
                         snprintf(err, errsize, "pc %zu: %s refers to a constant of the wrong kind", pc, oi->name);
                         return -EINVAL;
+                }
+                if ((f & OPF_BX_K) && !verify_constant(p, p->k[bx], cur_step)) {
+                        snprintf(err, errsize, "pc %zu: constant K%u is malformed or refers outside the program", pc,
+                                 bx);
+                        return -EINVAL;
+                }
+                /* Only loops and retries jump back, and only in the shapes
+                 * the compiler emits, so every program terminates. */
+                if (f & OPF_JUMP) {
+                        long off = oi->format == FMT_SJ ? op_sj_get(insn) : op_sbx(insn);
+                        size_t target = (size_t)((long)pc + 1 + off);
+                        if (off < 0 && op != OP_LOOPNEXT && op != OP_RETRY) {
+                                snprintf(err, errsize, "pc %zu: %s jumps backwards", pc, oi->name);
+                                return -EINVAL;
+                        }
+                        if (op == OP_RETRY && (op_get(p->code[target]) != OP_ATTEMPT || off >= 0)) {
+                                snprintf(err, errsize, "pc %zu: RETRY must jump back to an ATTEMPT", pc);
+                                return -EINVAL;
+                        }
+                        if (op == OP_LOOPNEXT && off >= 0) {
+                                snprintf(err, errsize, "pc %zu: LOOPNEXT must jump back", pc);
+                                return -EINVAL;
+                        }
+                        for (size_t q = target; off < 0 && q < pc; q++) {
+                                enum opcode o2 = op_get(p->code[q]);
+                                /* A retried region may hold one loop but no STEP
+                                 * (which would reset the attempts); a loop body
+                                 * holds no other loop. */
+                                if (o2 == OP_STEP || (op == OP_LOOPNEXT && (o2 == OP_LOOPINIT || o2 == OP_LOOPNEXT ||
+                                                                            o2 == OP_ATTEMPT))) {
+                                        snprintf(err, errsize, "pc %zu: the loop back to %zu contains %s", pc, target,
+                                                 opcode_info[o2 < _OP_MAX ? o2 : 0].name);
+                                        return -EINVAL;
+                                }
+                        }
                 }
         }
         return 0;

@@ -96,8 +96,10 @@ static void render_segment(struct vm *vm, struct strbuf *b, const json_t *seg)
                 if (i >= 0 && (size_t)i < vm->prog->n_vars)
                         append_value(b, vm->vars[i]);
         } else if ((x = json_object_get(seg, "reg"))) {
+                /* Loop variables: an index or a value, never a collection. */
                 json_int_t r = json_integer_value(x);
-                if (r >= 0 && (unsigned)r < vm->prog->n_regs)
+                if (r >= 0 && (unsigned)r < vm->prog->n_regs && !json_is_object(vm->regs[r]) &&
+                    !json_is_array(vm->regs[r]))
                         append_value(b, vm->regs[r]);
         } else if ((x = json_object_get(seg, "out")) || (x = json_object_get(seg, "in"))) {
                 bool out = json_object_get(seg, "out") != NULL;

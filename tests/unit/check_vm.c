@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "opcodes.h"
 #include "program.h"
 #include "strbuf.h"
 #include "predicates.h"
@@ -259,6 +260,71 @@ START_TEST(test_otc_wrong_version)
 }
 END_TEST
 
+/* Finds the first instruction with opcode op at or after pc. */
+static size_t find_op(const struct program *p, size_t pc, enum opcode op)
+{
+        while (pc < p->n_code && op_get(p->code[pc]) != op)
+                pc++;
+        ck_assert_uint_lt(pc, p->n_code);
+        return pc;
+}
+
+static bool verifies(const struct program *p)
+{
+        char err[256];
+        return prog_verify(p, err, sizeof err) == 0;
+}
+
+/* Hand-made programs that would not terminate, or would grow without
+ * bound, are refused by the verifier (a .otc file may be hostile). */
+START_TEST(test_verifier_refuses_non_terminating_programs)
+{
+        struct program *p = compile_case("loops-consolidated");
+        ck_assert(verifies(p));
+        size_t act = find_op(p, 0, OP_ACT);
+        uint32_t saved = p->code[act];
+        /* A jump back to the start. */
+        p->code[act] = op_sj(OP_JMP, -(int)act - 1);
+        ck_assert(!verifies(p));
+        /* RETRY to something other than ATTEMPT. */
+        size_t retry = find_op(p, 0, OP_RETRY);
+        uint32_t saved_retry = p->code[retry];
+        p->code[act] = saved;
+        p->code[retry] = op_asbx(OP_RETRY, op_a(saved_retry), -2);
+        ck_assert(!verifies(p));
+        p->code[retry] = saved_retry;
+        ck_assert(verifies(p));
+        /* A LOOPNEXT whose body re-initialises its own loop. */
+        size_t init = find_op(p, 0, OP_LOOPINIT), next = find_op(p, init, OP_LOOPNEXT);
+        uint32_t saved_next = p->code[next];
+        p->code[next] = op_asbx(OP_LOOPNEXT, op_a(saved_next), (int)init - (int)next - 1);
+        ck_assert(!verifies(p));
+        p->code[next] = saved_next;
+        /* A loop of 10^18 iterations. */
+        json_t *k = p->k[op_bx(p->code[init])];
+        json_t *old = json_deep_copy(k);
+        json_object_set_new(k, "loop", json_pack("{s:[I,I,I]}", "for", (json_int_t)0, (json_int_t)1000000000000000000LL,
+                                                 (json_int_t)1));
+        ck_assert(!verifies(p));
+        json_object_update(k, old);
+        json_decref(old);
+        ck_assert(verifies(p));
+        prog_free(p);
+
+        /* A step whose inputs read its own inputs (they would double each time). */
+        p = compile_case("chaining-across-phases");
+        ck_assert(verifies(p));
+        size_t render = find_op(p, find_op(p, 0, OP_STEP) + 1, OP_RENDER);
+        json_t *bad = json_pack("{s:[{s:[i,i,s]}]}", "tmpl", "in", 0, 0, "commands");
+        size_t ki = p->n_k;
+        p->k = xrealloc(p->k, (p->n_k + 1) * sizeof *p->k);
+        p->k[p->n_k++] = bad;
+        p->code[render] = op_abx(OP_RENDER, op_a(p->code[render]), (unsigned)ki);
+        ck_assert(!verifies(p));
+        prog_free(p);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("vm");
@@ -268,6 +334,7 @@ int main(void)
         tcase_add_test(tc, test_restore_rejects_foreign_state);
         tcase_add_test(tc, test_otc_round_trip_and_corruption);
         tcase_add_test(tc, test_otc_wrong_version);
+        tcase_add_test(tc, test_verifier_refuses_non_terminating_programs);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
