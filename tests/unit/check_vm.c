@@ -284,7 +284,7 @@ START_TEST(test_verifier_refuses_non_terminating_programs)
         size_t act = find_op(p, 0, OP_ACT);
         uint32_t saved = p->code[act];
         /* A jump back to the start. */
-        p->code[act] = op_sj(OP_JMP, -(int)act - 1);
+        p->code[act] = op_sj(OP_JMP, -2); /* back to the RENDER before it */
         ck_assert(!verifies(p));
         /* RETRY to something other than ATTEMPT. */
         size_t retry = find_op(p, 0, OP_RETRY);
