@@ -1,8 +1,9 @@
 /* cmd_run.c: `opentoe run` / `awstoe run`: AWSTOE's flags and --config
  * file with their precedence rules, parameters, loading and compiling the
- * documents (local files, or S3 objects fetched into private temporary
- * files), the S3 log-upload and document-owner settings, then handing the
- * documents to the runner. */
+ * documents (local files, or S3 objects and Image Builder components
+ * fetched into private temporary files), the S3 log-upload and
+ * document-owner settings, the endpoint flag, then handing the documents
+ * to the runner. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
+#include "http.h"
+#include "imagebuilder.h"
 #include "options.h"
 #include "program.h"
 #include "runner.h"
@@ -46,6 +49,7 @@ enum {
         OPT_S3_PREFIX,
         OPT_BLOCKED,
         OPT_PLATFORMS,
+        OPT_ENDPOINT_URL,
 };
 
 static const struct option_spec specs[] = {
@@ -69,6 +73,7 @@ static const struct option_spec specs[] = {
         { "log-s3-key-prefix", 'k', true, OPT_S3_PREFIX },
         { "blocked-action-modules", 0, true, OPT_BLOCKED },
         { "os-platforms", 0, true, OPT_PLATFORMS },
+        { "endpoint-url", 0, true, OPT_ENDPOINT_URL },
         { NULL, 0, false, 0 },
 };
 
@@ -76,7 +81,8 @@ static void usage(FILE *f, const char *prog)
 {
         fprintf(f,
                 "Usage: %s run (--documents A,B | --config FILE) [OPTIONS]\n"
-                "Run component documents (YAML or compiled .otc; local paths or s3:// URIs).\n"
+                "Run component documents (YAML or compiled .otc; local paths, s3:// URIs or\n"
+                "Image Builder component build version ARNs).\n"
                 "\n"
                 "  -d, --documents A,B         documents to run, in order\n"
                 "  -c, --config FILE           AWSTOE's JSON input configuration\n"
@@ -94,6 +100,9 @@ static void usage(FILE *f, const char *prog)
                 "      --cw-log-stream S       ... and stream (both needed)\n"
                 "      --cw-log-region R       ... in this region (default: the usual chain)\n"
                 "      --cw-ignore-failures    undelivered CloudWatch lines do not fail the run\n"
+                "      --endpoint-url URL      endpoint of every AWS service (as AWS_ENDPOINT_URL;\n"
+                "                              AWS_ENDPOINT_URL_<SERVICE> and\n"
+                "                              AWSTOE_IMAGEBUILDER_ENDPOINT still win)\n"
                 "  -t, --trace                 print the application log and every instruction to stderr\n"
                 "      --dry-run               print the plan; run and change nothing\n"
                 "  -h, --help                  show this help\n"
@@ -266,14 +275,16 @@ static int check_owner(const char *prog, const char *what, const char *owner, ch
         return 0;
 }
 
-/* Fetches a document from S3 into a private temporary file, loads it as
- * load_program_or_report() does, and names it by its URI in diagnostics
- * and in the program. */
-static struct program *load_s3_program(const char *prog_name, const char *uri, const char *owner,
-                                       const struct check_options *opts)
+/* Fetches a document from S3 or Image Builder into a private temporary
+ * file, loads it as load_program_or_report() does, and names it by its
+ * URI or ARN in diagnostics and in the program. */
+static struct program *load_remote_program(const char *prog_name, const char *uri, const char *owner,
+                                           const struct check_options *opts)
 {
         char *local = NULL, *err = NULL;
-        if (s3_fetch_temp(uri, owner, &local, &err) < 0) {
+        bool from_ib = ib_is_arn(uri);
+        int fr = from_ib ? ib_fetch_component_temp(uri, &local, &err) : s3_fetch_temp(uri, owner, &local, &err);
+        if (fr < 0) {
                 fprintf(stderr, "%s run: cannot fetch the document %s: %s\n", prog_name, uri, err);
                 free(err);
                 return NULL;
@@ -292,7 +303,10 @@ static struct program *load_s3_program(const char *prog_name, const char *uri, c
                 fprintf(stderr, "%s: cannot compile %s\n", prog_name, uri);
         ydoc_free(doc);
         diag_list_free(&diags);
-        s3_temp_remove(local);
+        if (from_ib)
+                ib_temp_remove(local);
+        else
+                s3_temp_remove(local);
         if (r < 0)
                 return prog_free(p);
         free(p->source_path);
@@ -328,7 +342,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
         struct settings s = { 0 };
         struct check_options copts = { .platforms = check_host_platform() };
-        const char *config = NULL, *arg, *bad;
+        const char *config = NULL, *endpoint_url = NULL, *arg, *bad;
         int id, status = EXIT_USAGE;
         json_t *cfg = NULL, *cli_params = json_object();
         struct run_document *docs = NULL;
@@ -427,6 +441,9 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 }
                 case OPT_BLOCKED:
                         break;
+                case OPT_ENDPOINT_URL:
+                        endpoint_url = arg;
+                        break;
                 }
         }
         if (config && (s.documents || s.parameters)) {
@@ -441,6 +458,16 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         }
         if (check_owner(inv->program, "--document-s3-bucket-owner", s.document_owner, NULL) < 0)
                 goto out;
+        /* Before anything (an S3 config file) uses the AWS layer. */
+        if (endpoint_url) {
+                char *err = NULL;
+                if (!*endpoint_url || aws_endpoint_set_default(endpoint_url, &err) < 0) {
+                        fprintf(stderr, "%s run: --endpoint-url: %s\n", inv->program,
+                                err ? err : "needs a URL (http:// or https://)");
+                        free(err);
+                        goto out;
+                }
+        }
         json_t *cfg_docs = NULL, *cfg_params = NULL;
         if (config && apply_config(inv->program, config, &s, &cfg_docs, &cfg_params, &cfg) < 0)
                 goto out;
@@ -510,15 +537,24 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         status = 1;
         if (load_failed)
                 goto out;
+        /* Every ARN is checked before any document is fetched. */
         for (size_t i = 0; i < n_docs; i++) {
-                if (!strncmp(docs[i].path, "arn:", 4)) {
-                        fprintf(stderr, "%s run: %s: documents from Image Builder ARNs are not supported by "
-                                        "this build yet\n", inv->program, docs[i].path);
-                        load_failed = true;
+                struct ib_arn a = { 0 };
+                char *err = NULL;
+                if (!ib_is_arn(docs[i].path))
                         continue;
+                if (ib_arn_parse(docs[i].path, &a, &err) < 0) {
+                        fprintf(stderr, "%s run: the document %s: %s\n", inv->program, docs[i].path, err);
+                        free(err);
+                        load_failed = true;
                 }
-                if (s3_is_uri(docs[i].path))
-                        docs[i].prog = load_s3_program(inv->program, docs[i].path, doc_owner, &copts);
+                ib_arn_done(&a);
+        }
+        if (load_failed)
+                goto out;
+        for (size_t i = 0; i < n_docs; i++) {
+                if (s3_is_uri(docs[i].path) || ib_is_arn(docs[i].path))
+                        docs[i].prog = load_remote_program(inv->program, docs[i].path, doc_owner, &copts);
                 else
                         docs[i].prog = load_program_or_report(inv->program, docs[i].path, &copts);
                 load_failed |= docs[i].prog == NULL;

@@ -2,8 +2,10 @@
  * document given, checks all of them (never stopping at the first bad
  * one), and reports in one of three forms: GNU-style text with source
  * lines and carets, JSON diagnostics, or AWSTOE's validationStatus JSON.
- * Documents given as s3:// URIs are fetched into private temporary files
- * (with --document-s3-bucket-owner) and reported under their URIs. */
+ * Documents given as s3:// URIs (with --document-s3-bucket-owner) or as
+ * Image Builder component build version ARNs are fetched into private
+ * temporary files and reported under their URIs and ARNs; --endpoint-url
+ * sets the AWS endpoint as for `run`. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,8 @@
 #include "action_spec.h"
 #include "checker.h"
 #include "commands.h"
+#include "http.h"
+#include "imagebuilder.h"
 #include "options.h"
 #include "s3.h"
 #include "strbuf.h"
@@ -20,7 +24,17 @@
 #define MAX_SHOWN 20
 #define MAX_DOCUMENTS 1000
 
-enum { OPT_DOCUMENTS = 1, OPT_FORMAT, OPT_PLATFORMS, OPT_STRICT, OPT_STRICT_AWSTOE, OPT_TRACE, OPT_OWNER, OPT_HELP };
+enum {
+        OPT_DOCUMENTS = 1,
+        OPT_FORMAT,
+        OPT_PLATFORMS,
+        OPT_STRICT,
+        OPT_STRICT_AWSTOE,
+        OPT_TRACE,
+        OPT_OWNER,
+        OPT_ENDPOINT_URL,
+        OPT_HELP,
+};
 
 static const struct option_spec specs[] = {
         { "documents", 'd', true, OPT_DOCUMENTS },
@@ -30,6 +44,7 @@ static const struct option_spec specs[] = {
         { "strict-awstoe", 0, false, OPT_STRICT_AWSTOE },
         { "trace", 't', false, OPT_TRACE },
         { "document-s3-bucket-owner", 0, true, OPT_OWNER },
+        { "endpoint-url", 0, true, OPT_ENDPOINT_URL },
         { "help", 'h', false, OPT_HELP },
         { NULL, 0, false, 0 },
 };
@@ -47,7 +62,8 @@ static void usage(FILE *f, const char *prog)
 {
         fprintf(f,
                 "Usage: %s validate [OPTIONS] [FILE...]\n"
-                "Check component documents without running them.\n"
+                "Check component documents without running them (local paths, s3:// URIs or\n"
+                "Image Builder component build version ARNs).\n"
                 "\n"
                 "  -d, --documents A,B       documents to check (as well as FILE arguments)\n"
                 "      --format FORMAT       text (default), json, or awstoe\n"
@@ -55,6 +71,11 @@ static void usage(FILE *f, const char *prog)
                 "                            linux, windows, darwin (default: this host's)\n"
                 "      --strict              treat warnings as errors\n"
                 "      --strict-awstoe       reject opentoe-only extensions\n"
+                "      --document-s3-bucket-owner ID\n"
+                "                            account that must own the buckets of s3:// documents\n"
+                "      --endpoint-url URL    endpoint of every AWS service (as AWS_ENDPOINT_URL;\n"
+                "                            AWS_ENDPOINT_URL_<SERVICE> and\n"
+                "                            AWSTOE_IMAGEBUILDER_ENDPOINT still win)\n"
                 "  -t, --trace               accepted for AWSTOE compatibility\n"
                 "  -h, --help                show this help\n"
                 "\n"
@@ -172,7 +193,7 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
         char *owned[64];
         size_t n_owned = 0, n = 0;
         int status = EXIT_USAGE, id;
-        const char *arg, *bad, *owner_arg = NULL;
+        const char *arg, *bad, *owner_arg = NULL, *endpoint_url = NULL;
         char *owner = NULL;
 
         if (!docs)
@@ -225,6 +246,9 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                 case OPT_OWNER:
                         owner_arg = arg;
                         break;
+                case OPT_ENDPOINT_URL:
+                        endpoint_url = arg;
+                        break;
                 case OPT_TRACE:
                         break;
                 case OPT_HELP:
@@ -237,6 +261,12 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                 char *err = NULL;
                 if (s3_owner_normalize(owner_arg, &owner, &err) < 0) {
                         fprintf(stderr, "%s validate: --document-s3-bucket-owner: %s\n", inv->program, err);
+                        free(err);
+                        goto out;
+                }
+                if (endpoint_url && (!*endpoint_url || aws_endpoint_set_default(endpoint_url, &err) < 0)) {
+                        fprintf(stderr, "%s validate: --endpoint-url: %s\n", inv->program,
+                                err ? err : "needs a URL (http:// or https://)");
                         free(err);
                         goto out;
                 }
@@ -256,13 +286,12 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                 r[i].path = docs[i];
                 r[i].first = diags.n;
                 size_t e0 = diags.n_errors, w0 = diags.n_warnings;
-                if (!strncmp(docs[i], "arn:", 4))
-                        diag_add(&diags, DIAG_ERROR, "file", docs[i], 0, 0, 1, NULL,
-                                 "documents from Image Builder ARNs are not supported by this build yet; "
-                                 "download the document and validate the local file");
-                else if (s3_is_uri(docs[i])) {
+                bool from_ib = ib_is_arn(docs[i]);
+                if (from_ib || s3_is_uri(docs[i])) {
                         char *local = NULL, *err = NULL;
-                        if (s3_fetch_temp(docs[i], owner, &local, &err) < 0) {
+                        int fr = from_ib ? ib_fetch_component_temp(docs[i], &local, &err)
+                                         : s3_fetch_temp(docs[i], owner, &local, &err);
+                        if (fr < 0) {
                                 diag_add(&diags, DIAG_ERROR, "file", docs[i], 0, 0, 1, NULL,
                                          "cannot fetch the document: %s", err);
                                 free(err);
@@ -274,7 +303,10 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                                 for (size_t k = r[i].first; k < diags.n; k++)
                                         if (diags.v[k].file && !strcmp(diags.v[k].file, local))
                                                 free(diags.v[k].file), diags.v[k].file = xstrdup(docs[i]);
-                                s3_temp_remove(local);
+                                if (from_ib)
+                                        ib_temp_remove(local);
+                                else
+                                        s3_temp_remove(local);
                         }
                 } else if (ydoc_load_file(docs[i], NULL, &r[i].doc, &diags) >= 0 || (r[i].doc && r[i].doc->root))
                         check_document(r[i].doc, &copts, &diags);

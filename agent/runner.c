@@ -20,6 +20,7 @@
 #include "logdir.h"
 #include "module.h"
 #include "predicates.h"
+#include "imagebuilder.h"
 #include "s3.h"
 #include "strbuf.h"
 #include "vm.h"
@@ -452,7 +453,7 @@ static void failure_block(struct runner *r, struct doc_run *dr, const struct vm 
                 const struct prog_step *ps = &p->steps[k];
                 struct logdir *l = &r->log;
                 log_console_raw(l, "  Document: %s", p->name[0] ? p->name : dr->d->path);
-                if (!strncmp(dr->d->path, "arn:", 4))
+                if (ib_is_arn(dr->d->path))
                         log_console_raw(l, "  ComponentArn: %s", dr->d->path);
                 log_console_raw(l, "  Phase: %s", p->phases[ps->phase].name);
                 log_console_raw(l, "  Step: %s", ps->name);
@@ -754,16 +755,17 @@ static char *chain_text(const struct runner *r, const char *last)
 
 /* ExecuteDocument: compiles and runs a nested document in this run's log
  * folder, with its own execution id, and returns its summary and details.
- * An s3:// document is fetched into a private temporary file (with the
- * owner ExecuteDocument handed over, else the run's) and known by its URI
- * in the chain, the reports and the messages. */
+ * An s3:// document (with the owner ExecuteDocument handed over, else the
+ * run's) or an Image Builder component ARN is fetched into a private
+ * temporary file and known by its URI or ARN in the chain, the reports
+ * and the messages. */
 static int nested_run(void *userdata, const char *path, const char *s3_owner, const char *phases,
                       const json_t *parameters, json_t **ret_summary, json_t **ret_detail, char **reterr)
 {
         struct runner *r = userdata;
-        bool from_s3 = s3_is_uri(path);
+        bool from_s3 = s3_is_uri(path), from_ib = ib_is_arn(path);
         const char *owner = !from_s3 ? NULL : s3_owner ? s3_owner : r->o->document_s3_owner;
-        char *local = NULL, *real = from_s3 ? xstrdup(path) : realpath(path, NULL);
+        char *local = NULL, *real = from_s3 || from_ib ? xstrdup(path) : realpath(path, NULL);
         if (!real) {
                 int e = errno;
                 *reterr = xasprintf("document %s: %s", path, strerror(e));
@@ -782,9 +784,10 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
                 free(real);
                 return -E2BIG;
         }
-        if (from_s3) {
+        if (from_s3 || from_ib) {
                 char *err = NULL;
-                int fe = s3_fetch_temp(path, owner, &local, &err);
+                int fe = from_ib ? ib_fetch_component_temp(path, &local, &err)
+                                 : s3_fetch_temp(path, owner, &local, &err);
                 if (fe < 0) {
                         *reterr = xasprintf("document %s: %s", path, err ? err : strerror(-fe));
                         free(err);
@@ -797,7 +800,10 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         struct program *prog = NULL;
         struct ydoc *doc = NULL;
         int e = comp_load(local ? local : path, &copts, &prog, &diags, &doc);
-        s3_temp_remove(local);
+        if (from_ib)
+                ib_temp_remove(local);
+        else
+                s3_temp_remove(local);
         if (e >= 0 && local) {
                 free(prog->source_path);
                 prog->source_path = xstrdup(path);

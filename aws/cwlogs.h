@@ -111,8 +111,9 @@ struct cwlogs_report {
 
 /* Opens (creating it if needed) the spool in spool_dir and prepares the
  * client.  region NULL or "": resolved like the SDKs do (AWS_REGION, ...,
- * IMDS).  The endpoint is AWS_ENDPOINT_URL_LOGS, AWS_ENDPOINT_URL or
- * https://logs.<region>.amazonaws.com.  No request is sent yet.  Returns
+ * IMDS).  The endpoint is AWS_ENDPOINT_URL_LOGS, --endpoint-url,
+ * AWS_ENDPOINT_URL or https://logs.<region>.amazonaws.com (see
+ * aws_endpoint_resolve()).  No request is sent yet.  Returns
  * 0, or -errno with a message: -EINVAL bad names, -ENOENT no region,
  * -EBUSY the spool is used by another process, -EEXIST the spool holds
  * undelivered events for another target, -ENOSYS libcurl missing, other

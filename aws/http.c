@@ -224,6 +224,9 @@ int aws_time_parse(const char *s, time_t *ret)
 
 /* ---- endpoints ------------------------------------------------------------ */
 
+/* aws_endpoint_set_default()'s URL, normalised; NULL for none. */
+static char *default_endpoint;
+
 static void endpoint_done(struct endpoint *e)
 {
         free(e->scheme);
@@ -310,16 +313,20 @@ int aws_endpoint_resolve(const char *service, const char *region, const char *ov
         if (override && *override) {
                 url = override;
                 origin = "the endpoint given";
-        } else if (!env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
+        } else {
+                bool use_env = !env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
                 const char *v;
 
-                if ((v = getenv(env_name)) && *v) {
+                if (use_env && (v = getenv(env_name)) && *v) {
                         url = v;
                         origin = env_name;
-                } else if (alias && (v = getenv(alias)) && *v) {
+                } else if (use_env && alias && (v = getenv(alias)) && *v) {
                         url = v;
                         origin = alias;
-                } else if ((v = getenv("AWS_ENDPOINT_URL")) && *v) {
+                } else if (default_endpoint) {
+                        url = default_endpoint;
+                        origin = "the default endpoint";
+                } else if (use_env && (v = getenv("AWS_ENDPOINT_URL")) && *v) {
                         url = v;
                         origin = "AWS_ENDPOINT_URL";
                 }
@@ -341,6 +348,25 @@ int aws_endpoint_resolve(const char *service, const char *region, const char *ov
                 return fail(reterr_msg, -EINVAL, "no region to build the %s endpoint from", service);
         *ret_url = xasprintf("https://%s.%s.amazonaws.com%s", service, region,
                              !strncmp(region, "cn-", 3) ? ".cn" : "");
+        return 0;
+}
+
+int aws_endpoint_set_default(const char *url, char **reterr_msg)
+{
+        struct endpoint e = { 0 };
+        int r;
+
+        if (!url || !*url) {
+                free(default_endpoint);
+                default_endpoint = NULL;
+                return 0;
+        }
+        r = endpoint_parse(url, &e, reterr_msg);
+        if (r < 0)
+                return r;
+        free(default_endpoint);
+        default_endpoint = xasprintf("%s://%s%s", e.scheme, e.authority, e.base);
+        endpoint_done(&e);
         return 0;
 }
 

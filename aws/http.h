@@ -186,15 +186,26 @@ int aws_http_status_error(const struct aws_http_response *r, char **reterr_msg);
  *   override (a command-line flag or configuration value), if not NULL/"";
  *   AWS_ENDPOINT_URL_<SERVICE> (service upper-cased, '-' as '_': S3, LOGS;
  *     "logs" also answers to the SDKs' AWS_ENDPOINT_URL_CLOUDWATCH_LOGS);
+ *   the default endpoint of aws_endpoint_set_default() (`--endpoint-url`);
  *   AWS_ENDPOINT_URL;
  *   https://<service>.<region>.amazonaws.com (".amazonaws.com.cn" for
  *     cn-* regions).
  * The two environment variables are ignored when
- * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true.  The result has a scheme of
- * http or https, no trailing '/', no query; -EINVAL with a message for
- * anything else.  Free *ret_url. */
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true (the default endpoint, given
+ * on the command line, is not).  The result has a scheme of http or
+ * https, no trailing '/', no query; -EINVAL with a message for anything
+ * else.  Free *ret_url. */
 int aws_endpoint_resolve(const char *service, const char *region, const char *override, char **ret_url,
                          char **reterr_msg);
+
+/* Sets the process-wide default endpoint, which stands for
+ * AWS_ENDPOINT_URL (and wins over it) for every service: `opentoe run
+ * --endpoint-url`.  Unlike setting the variable, it does not reach the
+ * environment of the processes steps start.  The URL is checked as
+ * aws_endpoint_resolve() checks endpoints (-EINVAL with a message); NULL
+ * or "" clears it.  Set it before any request: it is read without a
+ * lock. */
+int aws_endpoint_set_default(const char *url, char **reterr_msg);
 
 /* CLOCK_MONOTONIC in milliseconds, the clock of every deadline. */
 int64_t aws_now_ms(void);

@@ -6,7 +6,7 @@
  * private temporary file.
  *
  * Addressing: the endpoint is the one aws_endpoint_resolve("s3", ...)
- * gives (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else
+ * gives (AWS_ENDPOINT_URL_S3, --endpoint-url, AWS_ENDPOINT_URL, else
  * https://s3.<region>.amazonaws.com).  Requests go virtual-hosted
  * (https://<bucket>.s3.<region>.amazonaws.com/<key>) except in path style
  * (https://<endpoint>/<bucket>/<key>), which is used when the endpoint is

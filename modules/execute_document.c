@@ -4,12 +4,15 @@
  * details as the step's detailedOutput.  Nesting depth and cycles are
  * checked by the runner, which knows the chain of documents.  An S3
  * document is fetched by the runner, with this step's
- * document-s3-bucket-owner or else the run's. */
+ * document-s3-bucket-owner or else the run's; an Image Builder component
+ * build version ARN is checked here and fetched by the runner
+ * (GetComponent), and document-s3-bucket-owner does not apply to it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
+#include "imagebuilder.h"
 #include "module.h"
 #include "s3.h"
 #include "strbuf.h"
@@ -24,11 +27,17 @@ static int execute_document_run(const struct action_ctx *ctx, const json_t *inpu
                 ret->message = xstrdup("ExecuteDocument needs 'document', the path of the document to run");
                 return 0;
         }
-        if (!strncmp(path, "arn:", 4)) {
-                ret->message = xasprintf("document %s: documents from Image Builder ARNs are not supported "
-                                         "by this build yet",
-                                         path);
-                return 0;
+        if (ib_is_arn(path)) {
+                /* Checked here too, so a malformed ARN fails before the
+                 * runner is asked for anything. */
+                struct ib_arn a = { 0 };
+                char *aerr = NULL;
+                if (ib_arn_parse(path, &a, &aerr) < 0) {
+                        ret->message = xasprintf("document %s: %s", path, aerr);
+                        free(aerr);
+                        return 0;
+                }
+                ib_arn_done(&a);
         }
         if (!ctx->run_document) {
                 ret->message = xstrdup("ExecuteDocument cannot run here (no runner)");

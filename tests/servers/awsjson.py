@@ -142,6 +142,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(e.status, body)
         self.log_line(target, akid, e.status, e.code)
 
+    def signing_request(self, body, headers):
+        """The request botocore signs again: the URL as it came (AWS JSON
+        services put nothing in the query).  A REST service may override it
+        to hand botocore the query as decoded parameters, which it encodes
+        the way AWS canonicalizes them."""
+        scheme = "https" if OPTS.tls_cert else "http"
+        return AWSRequest(method=self.command, url="%s://%s%s" % (scheme, self.headers.get("Host"), self.path),
+                          data=body, headers=headers)
+
     def verify(self, body):
         akid, date, region, service, signed, sig = parse_authorization(self.headers.get("Authorization"))
         with LOCK:
@@ -176,9 +185,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise AwsError(403, "InvalidSignatureException", "signed header %s is missing" % name)
             headers[name] = ",".join(v)
         token = self.headers.get("X-Amz-Security-Token")
-        scheme = "https" if OPTS.tls_cert else "http"
-        req = AWSRequest(method=self.command, url="%s://%s%s" % (scheme, self.headers.get("Host"), self.path),
-                         data=body, headers=headers)
+        req = self.signing_request(body, headers)
         req.context["timestamp"] = amz_date
         auth = SigV4Auth(Credentials(akid, secret, token), service, region)
         canonical = auth.canonical_request(req)
