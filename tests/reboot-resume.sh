@@ -28,7 +28,7 @@ phases:
       - name: After
         action: ExecuteBash
         inputs:
-          commands: ["echo after-{{ build.NeedsReboot.outputs.stdout }}"]
+          commands: ["echo 'after-{{ build.NeedsReboot.outputs.stdout }}'"]
 YML
 n=0
 check() {
