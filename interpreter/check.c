@@ -13,6 +13,7 @@
 #include "suggest.h"
 
 #define MAX_LOOP_ITERATIONS 1000000LL
+#define MAX_TIMEOUT_SECONDS 2147483647LL
 
 void chk_diag_at(struct checker *c, enum diag_severity sev, const char *code, unsigned line,
                  unsigned column, unsigned span, const char *help, const char *fmt, ...)
@@ -483,6 +484,10 @@ static void check_step_numbers(struct checker *c, const struct chk_step *s)
                 else if (v == 0 || v < -1)
                         chk_diag(c, DIAG_ERROR, "timeout-value", t, "use -1 for no timeout",
                                  "'timeoutSeconds' is %lld; expected -1 or a number of seconds of at least 1", v);
+                else if (v > MAX_TIMEOUT_SECONDS)
+                        chk_diag(c, DIAG_ERROR, "timeout-value", t, "use -1 for no timeout",
+                                 "'timeoutSeconds' is %lld; the limit is %lld seconds (about 68 years)", v,
+                                 MAX_TIMEOUT_SECONDS);
                 else if (s->action && (s->action->flags & ACT_FORCED_ONCE) && v != -1)
                         chk_diag(c, DIAG_ERROR, "forced-once", t, "remove 'timeoutSeconds' or set it to -1",
                                  "%s steps run without a timeout; 'timeoutSeconds' must be -1, found %lld",

@@ -11,6 +11,9 @@
 #include "strbuf.h"
 
 #define COMMENT_MAX 72
+/* Descriptions stop growing past this: a listing line shows at most a
+ * couple of hundred characters, however large the constant. */
+#define DESCRIBE_MAX 512
 
 /* A template or input tree in a form a person can read. */
 static void describe_template(struct strbuf *b, const struct program *p, const json_t *segs)
@@ -19,6 +22,8 @@ static void describe_template(struct strbuf *b, const struct program *p, const j
         json_t *seg, *x;
         json_array_foreach(segs, i, seg)
         {
+                if (b->len > DESCRIBE_MAX)
+                        return;
                 if (json_is_string(seg)) {
                         sb_append(b, json_string_value(seg), json_string_length(seg));
                 } else if ((x = json_object_get(seg, "var"))) {
@@ -55,6 +60,8 @@ static void describe_node(struct strbuf *b, const struct program *p, const json_
                 sb_putc(b, '[');
                 json_array_foreach(x, i, it)
                 {
+                        if (b->len > DESCRIBE_MAX)
+                                break;
                         if (i)
                                 sb_puts(b, ", ");
                         describe_node(b, p, it);
@@ -66,6 +73,8 @@ static void describe_node(struct strbuf *b, const struct program *p, const json_
                 sb_putc(b, '{');
                 json_array_foreach(x, i, pair)
                 {
+                        if (b->len > DESCRIBE_MAX)
+                                break;
                         sb_printf(b, "%s%s: ", i ? ", " : "", json_string_value(json_array_get(pair, 0)));
                         describe_node(b, p, json_array_get(pair, 1));
                 }

@@ -123,9 +123,10 @@ uint32_t prog_constant(struct program *p, json_t *k)
 
 #define VERIFY_MAX_LOOP_ITEMS 1000000
 
-/* A template's segments: every index in range, and chaining only to steps
- * before `step` (so a step cannot feed on its own inputs and grow). */
-static bool verify_template(const struct program *p, const json_t *segs, size_t step)
+/* A template's segments: every index in range; *max_step is raised to the
+ * highest step it chains to (the caller then checks that only earlier
+ * steps are used, so a step cannot feed on its own inputs and grow). */
+static bool verify_template(const struct program *p, const json_t *segs, long *max_step)
 {
         size_t i;
         json_t *seg, *x;
@@ -145,9 +146,12 @@ static bool verify_template(const struct program *p, const json_t *segs, size_t 
                                 return false;
                 } else if ((x = json_object_get(seg, "out")) || (x = json_object_get(seg, "in"))) {
                         json_t *s = json_array_get(x, 0), *idx = json_array_get(x, 1), *key = json_array_get(x, 2);
-                        if (!json_is_integer(s) || json_integer_value(s) < 0 || (size_t)json_integer_value(s) >= step ||
-                            !json_is_integer(idx) || json_integer_value(idx) < -1 || !json_is_string(key))
+                        if (!json_is_integer(s) || json_integer_value(s) < 0 ||
+                            (size_t)json_integer_value(s) >= p->n_steps || !json_is_integer(idx) ||
+                            json_integer_value(idx) < -1 || !json_is_string(key))
                                 return false;
+                        if ((long)json_integer_value(s) > *max_step)
+                                *max_step = (long)json_integer_value(s);
                 } else if (!json_is_string(json_object_get(seg, "ssm"))) {
                         return false;
                 }
@@ -155,7 +159,7 @@ static bool verify_template(const struct program *p, const json_t *segs, size_t 
         return true;
 }
 
-static bool verify_node(const struct program *p, const json_t *n, size_t step, unsigned depth)
+static bool verify_node(const struct program *p, const json_t *n, long *max_step, unsigned depth)
 {
         json_t *x;
         size_t i;
@@ -163,11 +167,11 @@ static bool verify_node(const struct program *p, const json_t *n, size_t step, u
         if (depth > 64 || !json_is_object(n) || json_object_size(n) != 1)
                 return false;
         if ((x = json_object_get(n, "t")))
-                return verify_template(p, x, step);
+                return verify_template(p, x, max_step);
         if ((x = json_object_get(n, "list"))) {
                 if (!json_is_array(x))
                         return false;
-                json_array_foreach(x, i, it) if (!verify_node(p, it, step, depth + 1)) return false;
+                json_array_foreach(x, i, it) if (!verify_node(p, it, max_step, depth + 1)) return false;
                 return true;
         }
         if ((x = json_object_get(n, "map"))) {
@@ -176,7 +180,7 @@ static bool verify_node(const struct program *p, const json_t *n, size_t step, u
                 json_array_foreach(x, i, it)
                 {
                         if (!json_is_string(json_array_get(it, 0)) ||
-                            !verify_node(p, json_array_get(it, 1), step, depth + 1))
+                            !verify_node(p, json_array_get(it, 1), max_step, depth + 1))
                                 return false;
                 }
                 return true;
@@ -185,16 +189,16 @@ static bool verify_node(const struct program *p, const json_t *n, size_t step, u
                json_object_get(n, "f") || json_object_get(n, "null");
 }
 
-/* A constant used at a pc inside step `step` (n_steps outside steps). */
-static bool verify_constant(const struct program *p, const json_t *k, size_t step)
+/* A constant's shape and indexes, once; *max_step as verify_template. */
+static bool verify_constant(const struct program *p, const json_t *k, long *max_step)
 {
         json_t *x, *y;
         if ((x = json_object_get(k, "str")))
                 return json_is_string(x);
         if ((x = json_object_get(k, "tmpl")))
-                return verify_template(p, x, step);
+                return verify_template(p, x, max_step);
         if ((x = json_object_get(k, "inputs")))
-                return verify_node(p, x, step, 0);
+                return verify_node(p, x, max_step, 0);
         if (!(x = json_object_get(k, "loop")))
                 return false;
         if ((y = json_object_get(x, "for"))) {
@@ -212,12 +216,14 @@ static bool verify_constant(const struct program *p, const json_t *k, size_t ste
                 json_t *it;
                 if (!json_is_array(y) || json_array_size(y) > VERIFY_MAX_LOOP_ITEMS)
                         return false;
-                json_array_foreach(y, i, it) if (!verify_node(p, it, step, 1)) return false;
+                json_array_foreach(y, i, it) if (!verify_node(p, it, max_step, 1)) return false;
                 return true;
         }
-        return (y = json_object_get(x, "list")) && verify_node(p, y, step, 1) &&
+        return (y = json_object_get(x, "list")) && verify_node(p, y, max_step, 1) &&
                json_is_string(json_object_get(x, "delimiter"));
 }
+
+static int verify_code(const struct program *p, const long *k_max, char *err, size_t errsize);
 
 int prog_verify(const struct program *p, char *err, size_t errsize)
 {
@@ -241,6 +247,24 @@ int prog_verify(const struct program *p, char *err, size_t errsize)
                         snprintf(err, errsize, "phase %zu ends outside the program", i);
                         return -EINVAL;
                 }
+        /* Each constant is checked once; instructions then only compare
+         * the highest step it chains to with the step they are in. */
+        long *k_max = xcalloc(p->n_k ? p->n_k : 1, sizeof *k_max);
+        for (size_t i = 0; i < p->n_k; i++) {
+                k_max[i] = -1;
+                if (!verify_constant(p, p->k[i], &k_max[i])) {
+                        snprintf(err, errsize, "constant K%zu is malformed or refers outside the program", i);
+                        free(k_max);
+                        return -EINVAL;
+                }
+        }
+        int r = verify_code(p, k_max, err, errsize);
+        free(k_max);
+        return r;
+}
+
+static int verify_code(const struct program *p, const long *k_max, char *err, size_t errsize)
+{
         size_t cur_step = p->n_steps; /* outside steps: no chaining allowed */
         for (size_t pc = 0; pc < p->n_code; pc++) {
                 uint32_t insn = p->code[pc];
@@ -289,9 +313,9 @@ int prog_verify(const struct program *p, char *err, size_t errsize)
                         snprintf(err, errsize, "pc %zu: %s refers to a constant of the wrong kind", pc, oi->name);
                         return -EINVAL;
                 }
-                if ((f & OPF_BX_K) && !verify_constant(p, p->k[bx], cur_step)) {
-                        snprintf(err, errsize, "pc %zu: constant K%u is malformed or refers outside the program", pc,
-                                 bx);
+                if ((f & OPF_BX_K) && k_max[bx] >= 0 && (cur_step == p->n_steps || k_max[bx] >= (long)cur_step)) {
+                        snprintf(err, errsize, "pc %zu: constant K%u uses a step that does not run before this one",
+                                 pc, bx);
                         return -EINVAL;
                 }
                 /* Only loops and retries jump back, and only in the shapes
@@ -303,8 +327,9 @@ int prog_verify(const struct program *p, char *err, size_t errsize)
                                 snprintf(err, errsize, "pc %zu: %s jumps backwards", pc, oi->name);
                                 return -EINVAL;
                         }
-                        if (op == OP_RETRY && (op_get(p->code[target]) != OP_ATTEMPT || off >= 0)) {
-                                snprintf(err, errsize, "pc %zu: RETRY must jump back to an ATTEMPT", pc);
+                        if (op == OP_RETRY && (op_get(p->code[target]) != OP_ATTEMPT || off >= 0 ||
+                                               op_bx(p->code[target]) != cur_step)) {
+                                snprintf(err, errsize, "pc %zu: RETRY must jump back to its own step's ATTEMPT", pc);
                                 return -EINVAL;
                         }
                         if (op == OP_LOOPNEXT && off >= 0) {
@@ -316,8 +341,12 @@ int prog_verify(const struct program *p, char *err, size_t errsize)
                                 /* A retried region may hold one loop but no STEP
                                  * (which would reset the attempts); a loop body
                                  * holds no other loop. */
-                                if (o2 == OP_STEP || (op == OP_LOOPNEXT && (o2 == OP_LOOPINIT || o2 == OP_LOOPNEXT ||
-                                                                            o2 == OP_ATTEMPT))) {
+                                /* Nor may the body write the loop's registers. */
+                                unsigned f2 = o2 < _OP_MAX ? opcode_info[o2].flags : 0, a2 = op_a(p->code[q]);
+                                bool writes_loop = op == OP_LOOPNEXT && (f2 & (OPF_A_REG | OPF_A_REG4)) &&
+                                                   a2 + ((f2 & OPF_A_REG4) ? 3u : 0u) >= a && a2 <= a + 3;
+                                if (o2 == OP_STEP || writes_loop ||
+                                    (op == OP_LOOPNEXT && (o2 == OP_LOOPINIT || o2 == OP_LOOPNEXT || o2 == OP_ATTEMPT))) {
                                         snprintf(err, errsize, "pc %zu: the loop back to %zu contains %s", pc, target,
                                                  opcode_info[o2 < _OP_MAX ? o2 : 0].name);
                                         return -EINVAL;
@@ -503,6 +532,7 @@ static bool load_header(struct program *p, json_t *h)
                         return false;
                 int of = parse_on_failure(onf);
                 if (phase < 0 || (size_t)phase >= np || attempts < 1 || attempts > 1000 || of < 0 || timeout < -1 ||
+                    timeout == 0 || timeout > 2147483647 ||
                     line < 0 || col < 0)
                         return false;
                 struct prog_step *s = &p->steps[p->n_steps++];

@@ -314,7 +314,10 @@ static bool iterator_item(const json_t *it, json_int_t *ret_index, json_t **ret_
                 json_int_t by = json_integer_value(json_array_get(f, 2));
                 if (by == 0)
                         return false;
-                json_int_t v = s + pos * by;
+                json_int_t d, v;
+                /* Overflow means the value is past any reachable end. */
+                if (pos < 0 || __builtin_mul_overflow(pos, by, &d) || __builtin_add_overflow(s, d, &v))
+                        return false;
                 if ((by > 0 && v > e) || (by < 0 && v < e))
                         return false;
                 *ret_index = pos;

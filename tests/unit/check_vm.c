@@ -300,6 +300,19 @@ START_TEST(test_verifier_refuses_non_terminating_programs)
         p->code[next] = op_asbx(OP_LOOPNEXT, op_a(saved_next), (int)init - (int)next - 1);
         ck_assert(!verifies(p));
         p->code[next] = saved_next;
+        /* A loop body that writes its own iterator register. */
+        size_t body_render = find_op(p, init, OP_RENDER);
+        uint32_t saved_render = p->code[body_render];
+        p->code[body_render] = op_abx(OP_RENDER, op_a(p->code[init]), op_bx(saved_render));
+        ck_assert(!verifies(p));
+        p->code[body_render] = saved_render;
+        /* A RETRY whose ATTEMPT counts another step's attempts. */
+        size_t attempt = find_op(p, 0, OP_ATTEMPT);
+        uint32_t saved_attempt = p->code[attempt];
+        p->code[attempt] = op_abx(OP_ATTEMPT, 0, op_bx(saved_attempt) + 1);
+        ck_assert(!verifies(p));
+        p->code[attempt] = saved_attempt;
+        ck_assert(verifies(p));
         /* A loop of 10^18 iterations. */
         json_t *k = p->k[op_bx(p->code[init])];
         json_t *old = json_deep_copy(k);
