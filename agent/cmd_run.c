@@ -23,6 +23,7 @@
 #include "runner.h"
 #include "s3.h"
 #include "strbuf.h"
+#include "uuid.h"
 #include "yamldoc.h"
 
 #define MAX_DOCUMENTS 100
@@ -104,6 +105,8 @@ static void usage(FILE *f, const char *prog)
                 "                              AWS_ENDPOINT_URL_<SERVICE> and\n"
                 "                              AWSTOE_IMAGEBUILDER_ENDPOINT still win)\n"
                 "  -t, --trace                 print the application log and every instruction to stderr\n"
+                "      --blocked-action-modules A,B  steps of these actions fail instead of running\n"
+                "      --os-platforms LIST     platforms the documents must run on (as validate)\n"
                 "      --dry-run               print the plan; run and change nothing\n"
                 "  -h, --help                  show this help\n"
                 "\n"
@@ -152,21 +155,6 @@ static int parse_parameters(const char *s, json_t *into, const char **reterr)
         return r;
 }
 
-static void new_uuid(char out[37])
-{
-        unsigned char b[16];
-        if (getrandom(b, sizeof b, 0) != sizeof b) {
-                FILE *f = fopen("/dev/urandom", "rb");
-                if (!f || fread(b, 1, sizeof b, f) != sizeof b)
-                        memset(b, 0x5a, sizeof b);
-                if (f)
-                        fclose(f);
-        }
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
 
 static char *default_state_directory(void)
 {
@@ -181,7 +169,7 @@ static char *default_state_directory(void)
 struct settings {
         const char *documents, *parameters, *phases, *execution_id, *log_directory, *state_directory;
         const char *document_owner, *log_bucket, *log_prefix, *log_owner;
-        const char *cw_group, *cw_stream, *cw_region;
+        const char *cw_group, *cw_stream, *cw_region, *blocked;
         bool trace, dry_run, trace_set, cw_ignore, cw_ignore_set;
 };
 
@@ -348,7 +336,8 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         struct run_document *docs = NULL;
         size_t n_docs = 0;
         char **phase_list = NULL;
-        char *state_dir = NULL, *phases_copy = NULL, *doc_owner = NULL, *log_owner = NULL;
+        char *state_dir = NULL, *phases_copy = NULL, *doc_owner = NULL, *log_owner = NULL, *blocked_copy = NULL;
+        char **blocked_list = NULL;
         char uuid[37];
 
         while ((id = option_next(&p, &arg)) != -2) {
@@ -440,6 +429,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                         break;
                 }
                 case OPT_BLOCKED:
+                        s.blocked = arg;
                         break;
                 case OPT_ENDPOINT_URL:
                         endpoint_url = arg;
@@ -526,8 +516,14 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         } else {
                 char *list = xstrdup(s.documents);
                 for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-                        if (n_docs == MAX_DOCUMENTS)
-                                break;
+                        if (n_docs == MAX_DOCUMENTS) {
+                                fprintf(stderr, "%s run: more than %d documents; run them in several runs\n",
+                                        inv->program, MAX_DOCUMENTS);
+                                free(list);
+                                json_decref(global);
+                                status = EXIT_USAGE;
+                                goto out;
+                        }
                         docs[n_docs].path = xstrdup(tok);
                         docs[n_docs++].params = json_deep_copy(global);
                 }
@@ -566,11 +562,24 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 phases_copy = xstrdup(s.phases);
                 phase_list = xcalloc(MAX_PHASES + 1, sizeof *phase_list);
                 size_t k = 0;
-                for (char *tok = strtok(phases_copy, ","); tok && k < MAX_PHASES; tok = strtok(NULL, ","))
+                for (char *tok = strtok(phases_copy, ","); tok; tok = strtok(NULL, ",")) {
+                        if (k == MAX_PHASES) {
+                                fprintf(stderr, "%s run: more than %d phases in --phases\n", inv->program, MAX_PHASES);
+                                status = EXIT_USAGE;
+                                goto out;
+                        }
                         phase_list[k++] = tok;
+                }
+        }
+        if (s.blocked) {
+                blocked_copy = xstrdup(s.blocked);
+                blocked_list = xcalloc(MAX_PHASES + 1, sizeof *blocked_list);
+                size_t k = 0;
+                for (char *tok = strtok(blocked_copy, ","); tok && k < MAX_PHASES; tok = strtok(NULL, ","))
+                        blocked_list[k++] = tok;
         }
         if (!s.execution_id) {
-                new_uuid(uuid);
+                uuid_v4(uuid);
                 s.execution_id = uuid;
         }
         state_dir = s.state_directory ? xstrdup(s.state_directory) : default_state_directory();
@@ -594,8 +603,17 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 .cw_ignore_failures = s.cw_ignore,
         };
         const char *grace = getenv("OPENTOE_KILL_GRACE_MS");
-        if (grace && *grace)
-                ro.kill_grace_ms = strtoll(grace, NULL, 10);
+        if (grace && *grace) {
+                char *end;
+                errno = 0;
+                long long v = strtoll(grace, &end, 10);
+                if (errno || *end || v < 0 || v > 3600000)
+                        fprintf(stderr, "%s run: warning: ignoring OPENTOE_KILL_GRACE_MS=%s (expected 0 to 3600000)\n",
+                                inv->program, grace);
+                else
+                        ro.kill_grace_ms = v;
+        }
+        ro.blocked = (const char *const *)blocked_list;
         status = runner_run(&ro, docs, n_docs);
 out:
         for (size_t i = 0; docs && i < n_docs; i++) {
@@ -606,6 +624,8 @@ out:
         free(docs);
         free(phase_list);
         free(phases_copy);
+        free(blocked_list);
+        free(blocked_copy);
         free(state_dir);
         json_decref(cfg);
         json_decref(cli_params);

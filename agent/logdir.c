@@ -14,7 +14,7 @@
 #include "cleanup.h"
 #include "strbuf.h"
 
-static int mkdir_p(const char *path, mode_t mode)
+int mkdir_parents(const char *path, mode_t mode)
 {
         _cleanup_free_ char *p = xstrdup(path);
         for (char *s = p + 1; *s; s++) {
@@ -37,7 +37,7 @@ int logdir_open(const char *parent, const char *execution_id, time_t start, stru
         gmtime_r(&start, &tm);
         strftime(stamp, sizeof stamp, "%Y-%m-%d_%H-%M-%S", &tm);
         *ret = (struct logdir){ 0 };
-        int r = mkdir_p(parent, 0755);
+        int r = mkdir_parents(parent, 0755);
         if (r < 0) {
                 *reterr = xasprintf("cannot create the log directory %s: %s", parent, strerror(-r));
                 return r;

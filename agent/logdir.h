@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 struct logdir {
@@ -34,6 +35,9 @@ void log_app(struct logdir *l, const char *level, const char *fmt, ...) __attrib
 /* Writes a whole file into the folder: temp file, fsync, rename, fsync
  * of the folder. */
 int logdir_write(struct logdir *l, const char *name, const char *data, size_t len);
+
+/* mkdir -p: creates a folder and its missing parents with `mode`. */
+int mkdir_parents(const char *path, mode_t mode);
 
 /* Atomic write of any file (used for state too). */
 int write_file_atomic(const char *path, const char *data, size_t len);

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "compile.h"
+#include "uuid.h"
 #include "cwlogs.h"
 #include "http.h"
 #include "disasm.h"
@@ -140,7 +141,7 @@ static void cw_open(struct runner *r)
                 return;
         _cleanup_free_ char *spool = xasprintf("%s/cwlogs", o->state_directory);
         char *err = NULL;
-        mkdir(o->state_directory, 0700);
+        mkdir_parents(o->state_directory, 0700);
         int e = cwlogs_open(o->cw_group, o->cw_stream, o->cw_region, spool, 0, &r->cw, &err);
         if (e < 0) {
                 r->cw = NULL;
@@ -293,6 +294,11 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         struct doc_run *dr = r->cur;
         const struct action_module *m = module_find(ps->action);
         *ret_reboot = false;
+        for (size_t i = 0; r->o->blocked && r->o->blocked[i]; i++)
+                if (!strcmp(r->o->blocked[i], ps->action)) {
+                        log_console(&r->log, "%s is blocked by --blocked-action-modules; the step fails", ps->action);
+                        return vm_complete(vm, false, NULL, "the action is blocked by --blocked-action-modules");
+                }
         if (!m) {
                 log_console(&r->log, "%s: this action is not supported by this build of opentoe", ps->action);
                 return vm_complete(vm, false, NULL, "action is not supported by this build of opentoe");
@@ -513,7 +519,7 @@ static int save_checkpoint(struct runner *r, size_t doc_index, const struct vm *
                                phases, "steps", steps);
         char *text = json_dumps(st, JSON_INDENT(1));
         json_decref(st);
-        mkdir(r->o->state_directory, 0700);
+        mkdir_parents(r->o->state_directory, 0700);
         _cleanup_free_ char *path = state_path(r->o);
         int e = text ? write_file_atomic(path, text, strlen(text)) : -ENOMEM;
         free(text);
@@ -730,19 +736,6 @@ static struct vm *try_resume(struct runner *r, const struct vm_host *host, struc
         return vm;
 }
 
-static void new_execution_id(char out[37])
-{
-        unsigned char b[16];
-        FILE *f = fopen("/dev/urandom", "rb");
-        if (!f || fread(b, 1, sizeof b, f) != sizeof b)
-                memset(b, 0x42, sizeof b);
-        if (f)
-                fclose(f);
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
 
 static char *chain_text(const struct runner *r, const char *last)
 {
@@ -858,17 +851,17 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         r->chain_shown[r->depth] = path;
         r->chain[r->depth++] = real;
         char id[37];
-        new_execution_id(id);
+        uuid_v4(id);
         log_console(&r->log, "Document %s", path);
         span_start(&dr.span);
         struct vm *vm = vm_new(prog, &host, params, np ? phase_list : NULL);
         bool reboot;
-        run_vm(r, vm, &reboot);
-        if (reboot) {
-                /* Reboots inside nested documents are not resumable yet. */
+        for (run_vm(r, vm, &reboot); reboot; run_vm(r, vm, &reboot)) {
+                /* Reboots inside nested documents are not resumable yet:
+                 * the step that asked fails, and its onFailure applies. */
                 log_console(&r->log, "A reboot requested inside nested document %s is not supported; the step fails",
                             path);
-                vm->failed = true;
+                vm_complete(vm, false, NULL, "a reboot requested inside a nested document is not supported");
         }
         span_end(&dr.span);
         dr.failed = vm->failed;
@@ -968,7 +961,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 status = 1;
                 goto out;
         }
-        bool failed = false, aborted = false, reboot = false;
+        bool failed = false, aborted = false, reboot = false, wrote_checkpoint = false;
         size_t i;
         for (i = 0; i < start_index; i++)
                 failed |= r.runs[i].failed;
@@ -1002,19 +995,22 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 r.chain[0] = real ? real : xstrdup(docs[i].path);
                 r.chain_shown[0] = docs[i].path;
                 r.depth = 1;
-                run_vm(&r, vm, &reboot);
+                for (run_vm(&r, vm, &reboot); reboot; run_vm(&r, vm, &reboot)) {
+                        int e = o->state_directory ? save_checkpoint(&r, i, vm) : -EINVAL;
+                        if (e >= 0) {
+                                wrote_checkpoint = true;
+                                break;
+                        }
+                        /* No checkpoint, no reboot: the step fails instead. */
+                        _cleanup_free_ char *msg = xasprintf("cannot save the execution state for the reboot in %s: %s",
+                                                             o->state_directory ? o->state_directory : "(none)",
+                                                             strerror(-e));
+                        log_console(&r.log, "%s", msg);
+                        vm_complete(vm, false, NULL, msg);
+                }
                 free(r.chain[0]);
                 r.chain[0] = NULL;
                 r.depth = 0;
-                if (reboot) {
-                        int e = o->state_directory ? save_checkpoint(&r, i, vm) : -EINVAL;
-                        if (e < 0) {
-                                log_console(&r.log, "Cannot save the execution state for the reboot: %s",
-                                            o->state_directory ? strerror(-e) : "no state directory");
-                                reboot = false;
-                                vm->failed = true;
-                        }
-                }
                 if (!reboot)
                         span_end(&dr->span);
                 dr->failed = vm->failed;
@@ -1039,7 +1035,9 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 status = EXIT_REBOOT;
                 goto out;
         }
-        if (o->state_directory) {
+        /* The checkpoint this run resumed is done with; one that belongs
+         * to other documents is left for the run it belongs to. */
+        if (o->state_directory && (resumed || wrote_checkpoint)) {
                 _cleanup_free_ char *sp = state_path(o);
                 unlink(sp);
         }

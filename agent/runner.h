@@ -35,6 +35,7 @@ struct run_options {
         const char *cw_stream;
         const char *cw_region;          /* NULL: the usual region chain */
         bool cw_ignore_failures;        /* undelivered logs do not fail the run */
+        const char *const *blocked;     /* action modules refused (--blocked-action-modules), or NULL */
 };
 
 /* Runs the documents in order.  Prints the summary JSON on stdout (or the

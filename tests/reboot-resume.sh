@@ -55,4 +55,31 @@ sed -i 's/echo changed/echo changed-again/' doc.yml
 "$OPENTOE" run -d doc.yml -l logs4 -s state > out4 2> err4; rc4=$?
 check "a checkpoint of another version of the document is not resumed" \
         '[ $rc4 = 0 ] && grep -q "ignoring the checkpoint" err4'
+# The state directory is created with its parents.
+rm -f rebooted
+"$OPENTOE" run -d doc.yml -l logs5 -s deep/a/b/state > /dev/null 2>&1; rc5=$?
+check "a state directory whose parents are missing is created for the checkpoint" \
+        '[ $rc5 = 194 ] && [ -s deep/a/b/state/state.json ]'
+# A run of other documents leaves that checkpoint alone.
+cat > other.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Other
+        action: ExecuteBash
+        inputs:
+          commands: ["echo other"]
+YML
+"$OPENTOE" run -d other.yml -l logs6 -s deep/a/b/state > /dev/null 2>&1; rc6=$?
+check "a run of other documents succeeds and keeps another run's checkpoint" \
+        '[ $rc6 = 0 ] && [ -s deep/a/b/state/state.json ]'
+# No place for a checkpoint: the step fails instead of rebooting.
+rm -f rebooted
+touch not-a-dir
+"$OPENTOE" run -d doc.yml -l logs7 -s not-a-dir/state > out7 2> /dev/null; rc7=$?
+check "when the checkpoint cannot be saved, the step fails (exit 1, failedStepCount 1)" \
+        '[ $rc7 = 1 ] && grep -q "\"failedStepCount\": 1" out7 &&
+         grep -q "cannot save the execution state for the reboot" logs7/TOE_*/console.log'
+
 echo "1..$n"
