@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "compile.h"
+#include "interrupt.h"
 #include "uuid.h"
 #include "cwlogs.h"
 #include "http.h"
@@ -294,6 +295,10 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         struct doc_run *dr = r->cur;
         const struct action_module *m = module_find(ps->action);
         *ret_reboot = false;
+        if (interrupt_signal) {
+                /* Stopping: the remaining steps fail without running. */
+                return vm_complete(vm, false, NULL, "not run: opentoe was stopped by a signal");
+        }
         for (size_t i = 0; r->o->blocked && r->o->blocked[i]; i++)
                 if (!strcmp(r->o->blocked[i], ps->action)) {
                         log_console(&r->log, "%s is blocked by --blocked-action-modules; the step fails", ps->action);
@@ -1072,6 +1077,10 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         free(log_url);
         free(fm);
         status = failed ? 1 : 0;
+        if (interrupt_signal) {
+                log_app(&r.log, "Info", "stopped by signal %d", (int)interrupt_signal);
+                status = 128 + interrupt_signal;
+        }
 out:
         for (size_t k = 0; k < n; k++)
                 vm_free(vms[k]);

@@ -12,6 +12,8 @@
  * most ctx->stdout_cap bytes of stdout, all allocated before the fork. */
 #include "process.h"
 
+#include "interrupt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -553,6 +555,13 @@ int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
                         term_sent = true;
                         kill_at = now + grace;
                 }
+                /* opentoe itself is being stopped: so is the step. */
+                if (!exited && !term_sent && interrupt_signal) {
+                        (void)kill(-pid, SIGTERM);
+                        term_sent = true;
+                        res.interrupted = true;
+                        kill_at = now + grace;
+                }
                 if (term_sent && !kill_sent && now >= kill_at) {
                         (void)kill(-pid, SIGKILL);
                         kill_sent = true;
@@ -566,7 +575,9 @@ int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
                         wait = min_wait(wait, kill_at - now);
                 if (exited)
                         wait = min_wait(wait, drain_until - now);
-                else if (pidfd < 0)
+                else
+                        /* Also bounds the wait for a signal that came just
+                         * before poll() started. */
                         wait = min_wait(wait, PROC_TICK_MS);
                 if (wait > INT_MAX)
                         wait = INT_MAX;
@@ -608,7 +619,7 @@ int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
                 res.exit_code = -1;
                 res.term_signal = WTERMSIG(status);
         }
-        res.timed_out = term_sent;
+        res.timed_out = term_sent && !res.interrupted;
         r.out[r.out_len] = '\0';
         res.out_len = r.out_len;
         res.out_truncated = r.out_truncated;
@@ -811,7 +822,11 @@ int proc_to_action_result(const struct proc_result *p, const struct action_ctx *
         const char *sig;
         int r = 0;
 
-        if (p->timed_out) {
+        if (p->interrupted) {
+                res.status = ACTION_FAILED;
+                r = asprintf_msg(&res.message, "interrupted: opentoe received signal %d; the process group was stopped",
+                                 (int)interrupt_signal);
+        } else if (p->timed_out) {
                 res.status = ACTION_TIMED_OUT;
                 res.message = strdup("step timed out after the deadline; "
                                      "the process group was killed");

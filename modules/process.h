@@ -15,6 +15,7 @@ struct proc_result {
         int exit_code;          /* exit status, or -1 if killed by a signal */
         int term_signal;        /* the signal that ended it, or 0 */
         bool timed_out;         /* the deadline passed and the group was killed */
+        bool interrupted;       /* opentoe was told to stop (interrupt.h); the group was killed */
         char *out;              /* stdout up to ctx->stdout_cap bytes, NUL-terminated */
         size_t out_len;
         bool out_truncated;     /* more stdout was printed than was kept */

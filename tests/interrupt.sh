@@ -1,0 +1,49 @@
+#!/bin/bash
+# interrupt.sh: SIGTERM or SIGINT to `opentoe run` stops the running
+# step's whole process group, fails the remaining steps without running
+# them, still writes the summary and detailedoutput.json, and exits with
+# 128 + the signal.  TAP output.
+set -u
+OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
+work=$(mktemp -d)
+cd "$work" || exit 1
+cleanup() {
+        [ -n "${marker:-}" ] && pkill -f "$marker" 2> /dev/null
+        rm -rf "$work"
+}
+trap cleanup EXIT
+marker="sleep 32$$"
+cat > doc.yml <<YML
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Sleeps
+        action: ExecuteBash
+        inputs:
+          commands: ["echo started", "bash -c 'exec -a \\"$marker\\" sleep 300' & wait"]
+      - name: Later
+        action: ExecuteBash
+        inputs:
+          commands: ["echo later-should-not-run"]
+YML
+n=0
+check() {
+        n=$((n + 1))
+        if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
+}
+for sig in TERM INT; do
+        rm -rf logs
+        OPENTOE_KILL_GRACE_MS=500 "$OPENTOE" run -d doc.yml -l logs -s state > out 2> err &
+        pid=$!
+        for _ in $(seq 1 50); do grep -qs "Stdout: started" logs/TOE_*/console.log && break; sleep 0.1; done
+        kill -$sig $pid
+        wait $pid; rc=$?
+        want=$((128 + $(kill -l $sig)))
+        check "SIG$sig: exit status $want" '[ $rc = $want ]'
+        check "... the step's process group is gone" '! pgrep -f "$marker" > /dev/null'
+        check "... the summary and detailedoutput.json are written" \
+                'grep -q "\"status\": \"failed\"" out && [ -s logs/TOE_*/detailedoutput.json ]'
+        check "... later steps did not run" '! grep -q "Stdout: later-should-not-run" logs/TOE_*/console.log'
+done
+echo "1..$n"
