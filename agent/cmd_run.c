@@ -112,7 +112,8 @@ static void usage(FILE *f, const char *prog)
                 "  -h, --help                  show this help\n"
                 "\n"
                 "Exit status: 0 success (ignored failures included), 1 failure, 2 usage error,\n"
-                "194 a step asked for a reboot (the state is saved; run again to resume).\n",
+                "194 a step asked for a reboot (the state is saved; run again to resume),\n"
+                "128 + N stopped by signal N.\n",
                 prog);
 }
 
