@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "pathsearch.h"
 #include "strbuf.h"
 
 const struct predicate predicates[] = {
@@ -94,29 +95,17 @@ static bool is_whitespace_only(const char *s)
         return true;
 }
 
+/* binaryExists: what ExecuteBinary would run (Go's rules), or a path. */
 static bool executable_on_path(const char *name)
 {
         if (!*name)
                 return false;
         if (strchr(name, '/'))
-                return access(name, X_OK) == 0;
-        const char *path = getenv("PATH");
-        if (!path)
-                path = "/usr/local/bin:/usr/bin:/bin";
-        while (*path) {
-                const char *colon = strchr(path, ':');
-                size_t n = colon ? (size_t)(colon - path) : strlen(path);
-                char *full = xasprintf("%.*s/%s", (int)n, n ? path : ".", name);
-                struct stat st;
-                bool ok = stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0;
-                free(full);
-                if (ok)
-                        return true;
-                path += n;
-                if (*path == ':')
-                        path++;
-        }
-        return false;
+                return path_is_executable(name);
+        char *found = NULL;
+        int r = path_search(name, &found);
+        free(found);
+        return r == 0;
 }
 
 static int regex_match(const char *re_text, const char *subject, bool *ret, char **err)

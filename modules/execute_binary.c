@@ -13,50 +13,9 @@
 
 #include "cleanup.h"
 #include "module.h"
+#include "pathsearch.h"
 #include "process.h"
 
-/* Go's findExecutable: a file (not a directory) we may execute. */
-static bool is_executable(const char *path)
-{
-        struct stat st;
-
-        if (stat(path, &st) < 0 || S_ISDIR(st.st_mode))
-                return false;
-        return faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0;
-}
-
-/* Finds `name` (no '/') on $PATH.  Returns 0 with *ret_path, -ENOENT when
- * it is nowhere, -EPERM when it was found only through a relative entry
- * of $PATH (Go refuses those since 1.19), or -ENOMEM. */
-static int look_path(const char *name, char **ret_path)
-{
-        const char *path = getenv("PATH");
-
-        if (!path || !*path || !*name)
-                return -ENOENT;
-        for (const char *dir = path;; ) {
-                const char *end = strchr(dir, ':');
-                size_t dlen = end ? (size_t)(end - dir) : strlen(dir);
-                _cleanup_free_ char *cand = NULL;
-
-                if (dlen == 0) {
-                        dir = ".";
-                        dlen = 1;
-                }
-                if (asprintf(&cand, "%.*s/%s", (int)dlen, dir, name) < 0)
-                        return -ENOMEM;
-                if (is_executable(cand)) {
-                        if (cand[0] != '/')
-                                return -EPERM;
-                        *ret_path = TAKE_PTR(cand);
-                        return 0;
-                }
-                if (!end)
-                        break;
-                dir = end + 1;
-        }
-        return -ENOENT;
-}
 
 static int execute_binary_run(const struct action_ctx *ctx, const json_t *inputs,
                               struct action_result *ret)
@@ -85,7 +44,7 @@ static int execute_binary_run(const struct action_ctx *ctx, const json_t *inputs
                         return proc_fail(ret, "ExecuteBinary: arguments[%zu] is not a string", i);
 
         if (!strchr(path, '/')) {
-                r = look_path(path, &found);
+                r = path_search(path, &found);
                 if (r == -ENOMEM)
                         return r;
                 if (r == -EPERM)
