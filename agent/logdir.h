@@ -12,6 +12,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "atomicfile.h"
+
 struct logdir {
         char *path;          /* the TOE_* folder */
         FILE *console;       /* console.log */
@@ -39,8 +41,6 @@ int logdir_write(struct logdir *l, const char *name, const char *data, size_t le
 /* mkdir -p: creates a folder and its missing parents with `mode`. */
 int mkdir_parents(const char *path, mode_t mode);
 
-/* Atomic write of any file (used for state too). */
-int write_file_atomic(const char *path, const char *data, size_t len);
 
 /* "2021-08-26T17:20:31-07:00" (RFC 3339 in local time; "Z" for UTC). */
 void format_rfc3339(const struct timespec *ts, char *buf, size_t size);

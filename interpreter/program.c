@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "hash.h"
 #include "opcodes.h"
@@ -671,38 +672,10 @@ int prog_save(const struct program *p, const char *path, char *err, size_t errsi
                 return r;
         }
         /* Written beside the target and renamed over it: never half a file. */
-        _cleanup_free_ char *tmp = xasprintf("%s.tmpXXXXXX", path);
-        int fd = mkstemp(tmp);
-        if (fd < 0) {
-                r = -errno;
-                snprintf(err, errsize, "cannot create %s: %s", tmp, strerror(errno));
-                free(buf);
-                return r;
-        }
-        size_t off = 0;
-        while (off < len) {
-                ssize_t k = write(fd, buf + off, len - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        break;
-                }
-                off += (size_t)k;
-        }
+        r = write_file_atomic(path, (const char *)buf, len);
         free(buf);
-        if (r == 0 && fchmod(fd, 0644) < 0)
-                r = -errno;
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
+        if (r < 0)
                 snprintf(err, errsize, "cannot write %s: %s", path, strerror(-r));
-                unlink(tmp);
-        }
         return r;
 }
 
