@@ -1,5 +1,5 @@
-/* logdir.c: creating the TOE_* folder, writing its line logs, and the
- * atomic file writes every state and report file goes through. */
+/* logdir.c: creating the TOE_* folder and writing its line logs (whole
+ * files go through common/atomicfile.c). */
 #include "logdir.h"
 
 #include <errno.h>
@@ -12,23 +12,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "mkdirs.h"
 #include "strbuf.h"
-
-int mkdir_parents(const char *path, mode_t mode)
-{
-        _cleanup_free_ char *p = xstrdup(path);
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = 0;
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
 
 int logdir_open(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr)
 {

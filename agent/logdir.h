@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "atomicfile.h"
+#include "mkdirs.h"
 
 struct logdir {
         char *path;          /* the TOE_* folder */
@@ -37,9 +38,6 @@ void log_app(struct logdir *l, const char *level, const char *fmt, ...) __attrib
 /* Writes a whole file into the folder: temp file, fsync, rename, fsync
  * of the folder. */
 int logdir_write(struct logdir *l, const char *name, const char *data, size_t len);
-
-/* mkdir -p: creates a folder and its missing parents with `mode`. */
-int mkdir_parents(const char *path, mode_t mode);
 
 
 /* "2021-08-26T17:20:31-07:00" (RFC 3339 in local time; "Z" for UTC). */

@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "module.h"
+#include "mkdirs.h"
 #include "process.h"
 
 /* Bytes of the step name kept in a script's file name. */
@@ -33,34 +34,6 @@ static void script_removep(char **path)
         free(*path);
 }
 
-/* mkdir -p, creating what is missing with mode 0700. */
-static int mkdir_parents(const char *dir)
-{
-        _cleanup_free_ char *p = NULL;
-        size_t len;
-
-        if (!*dir)
-                return -EINVAL;
-        p = strdup(dir);
-        if (!p)
-                return -ENOMEM;
-        len = strlen(p);
-        while (len > 1 && p[len - 1] == '/')
-                p[--len] = '\0';
-        for (char *s = p + 1; ; s++) {
-                bool last = *s == '\0';
-
-                if (*s != '/' && !last)
-                        continue;
-                *s = '\0';
-                if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                        return -errno;
-                if (last)
-                        break;
-                *s = '/';
-        }
-        return 0;
-}
 
 /* "<step name>-<iteration>-XXXXXX.sh", the name reduced to characters
  * that are safe in any file name. */
@@ -112,7 +85,7 @@ static int write_script(const struct action_ctx *ctx, const json_t *commands, ch
         json_t *cmd;
         int r;
 
-        r = mkdir_parents(ctx->work_dir);
+        r = mkdir_parents(ctx->work_dir, 0700);
         if (r < 0)
                 return r;
         *ret_path = script_template(ctx);

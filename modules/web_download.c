@@ -65,6 +65,7 @@
 #include "curl_dl.h"
 #include "hash.h"
 #include "module.h"
+#include "mkdirs.h"
 #include "strbuf.h"
 
 /* Attempts per download, as AWSTOE documents. */
@@ -454,31 +455,6 @@ static char *path_parent(const char *path)
         return xstrndup(path, n);
 }
 
-/* mkdir -p: creates the missing folders with mode 0755 (less the umask). */
-static int mkdir_parents(const char *dir)
-{
-        _cleanup_free_ char *p = xstrdup(dir);
-        size_t len = strlen(p);
-        struct stat st;
-
-        if (stat(p, &st) == 0)
-                return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-        while (len > 1 && p[len - 1] == '/')
-                p[--len] = '\0';
-        for (char *s = p + 1; ; s++) {
-                bool last = *s == '\0';
-
-                if (*s != '/' && !last)
-                        continue;
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                if (last)
-                        break;
-                *s = '/';
-        }
-        return 0;
-}
 
 /* Creates "<folder>/.<name>.opentoe-XXXXXX" beside the destination. */
 static int tmp_create(const char *dest, struct wd_tmp *t)
@@ -883,7 +859,7 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
         long delay = t->retry_delay_ms;
         int failed = 0, r;
 
-        r = mkdir_parents(dir);
+        r = mkdir_parents(dir, 0755);
         if (r < 0) {
                 sb_printf(msg, "WebDownload entry %zu (%s): cannot create the folder %s: %s", e->no, e->shown,
                           dir, strerror(-r));
