@@ -279,28 +279,11 @@ static struct program *load_remote_program(const char *prog_name, const char *ur
                 free(err);
                 return NULL;
         }
-        struct diag_list diags = { 0 };
-        struct program *p = NULL;
-        struct ydoc *doc = NULL;
-        int r = comp_load(local, opts, &p, &diags, &doc);
-        for (size_t i = 0; i < diags.n; i++)
-                if (diags.v[i].file && !strcmp(diags.v[i].file, local))
-                        free(diags.v[i].file), diags.v[i].file = xstrdup(uri);
-        size_t budget = 20;
-        diag_sort(&diags, 0);
-        diag_print_text(stderr, &diags, 0, diags.n, doc ? doc->src : NULL, doc ? doc->src_len : 0, &budget);
-        if (r < 0 && diags.n == 0)
-                fprintf(stderr, "%s: cannot compile %s\n", prog_name, uri);
-        ydoc_free(doc);
-        diag_list_free(&diags);
+        struct program *p = load_program_as(prog_name, local, uri, opts);
         if (from_ib)
                 ib_temp_remove(local);
         else
                 s3_temp_remove(local);
-        if (r < 0)
-                return prog_free(p);
-        free(p->source_path);
-        p->source_path = xstrdup(uri);
         return p;
 }
 
