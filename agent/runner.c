@@ -26,6 +26,7 @@
 #include "s3.h"
 #include "strbuf.h"
 #include "vm.h"
+#include "tunables.h"
 
 #define NONE UINT32_MAX
 
@@ -68,15 +69,7 @@ struct runner {
 };
 
 #define MAX_NESTING 3  /* ExecuteDocument levels below the top document */
-#define CW_PUMP_INTERVAL_MS 1000  /* ship spooled console lines at least this often */
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
+#define CW_PUMP_INTERVAL_MS 1000  
 static void span_start(struct span *s)
 {
         clock_gettime(CLOCK_REALTIME, &s->start);
@@ -203,7 +196,7 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
                         p->steps[index].name, p->steps[index].action);
                 break;
         case VM_EV_ATTEMPT:
-                r->attempt_start_ms = now_ms();
+                r->attempt_start_ms = monotonic_ms();
                 if (vm->steps[index].attempts > 1)
                         log_console(&r->log, "Step %s: attempt %u of %u", p->steps[index].name,
                                     vm->steps[index].attempts, p->steps[index].max_attempts);
@@ -741,7 +734,6 @@ static struct vm *try_resume(struct runner *r, const struct vm_host *host, struc
         return vm;
 }
 
-
 static char *chain_text(const struct runner *r, const char *last)
 {
         struct strbuf b = STRBUF_INIT;
@@ -989,7 +981,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                         log_console(&r.log, "Executor: System has rebooted successfully");
                         if (vm->cur_step != NONE)
                                 log_console(&r.log, "Step %s", docs[i].prog->steps[vm->cur_step].name);
-                        r.attempt_start_ms = now_ms();
+                        r.attempt_start_ms = monotonic_ms();
                 }
                 vms[i] = vm;
                 if (o->trace) {

@@ -21,6 +21,7 @@
 #include "http.h"
 #include "sigv4.h"
 #include "strbuf.h"
+#include "tunables.h"
 
 #define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
 #define IMDS_IPV6_ENDPOINT "http://[fd00:ec2::254]"
@@ -70,21 +71,6 @@ static int fail(char **reterr_msg, int r, const char *fmt, ...)
                 *reterr_msg = sb_take(&b);
         }
         return r;
-}
-
-static long env_long(const char *name, long def, long min, long max)
-{
-        const char *s = getenv(name);
-        char *end;
-        long v;
-
-        if (!s || !*s)
-                return def;
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno || *end || v < min || v > max)
-                return def;
-        return v;
 }
 
 static bool env_true(const char *name)

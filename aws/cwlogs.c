@@ -27,6 +27,7 @@
 #include "credentials.h"
 #include "http.h"
 #include "strbuf.h"
+#include "tunables.h"
 
 #define SEG_MAGIC "OTCWSEG1"
 #define SEG_HDR 8                               /* bytes of the magic at the start of a segment */
@@ -178,21 +179,6 @@ static bool pos_lt(struct seg_pos a, struct seg_pos b)
 static bool pos_eq(struct seg_pos a, struct seg_pos b)
 {
         return a.seg == b.seg && a.off == b.off;
-}
-
-static long env_long(const char *name, long def, long min, long max)
-{
-        const char *v = getenv(name);
-        char *end;
-        long x;
-
-        if (!v || !*v)
-                return def;
-        errno = 0;
-        x = strtol(v, &end, 10);
-        if (errno || *end || x < min || x > max)
-                return def;
-        return x;
 }
 
 static void put_u32(char *p, uint32_t v)

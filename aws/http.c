@@ -28,6 +28,7 @@
 #include "hash.h"
 #include "sigv4.h"
 #include "strbuf.h"
+#include "tunables.h"
 
 /* Headers a caller may give (the signer adds up to five more). */
 #define MAX_REQUEST_HEADERS 48
@@ -102,25 +103,7 @@ static const char *const expired_token_codes[] = {
 
 int64_t aws_now_ms(void)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long env_long(const char *name, long def, long min, long max)
-{
-        const char *s = getenv(name);
-        char *end;
-        long v;
-
-        if (!s || !*s)
-                return def;
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno || *end || v < min || v > max)
-                return def;
-        return v;
+        return monotonic_ms();
 }
 
 static int fail(char **reterr_msg, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

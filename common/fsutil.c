@@ -28,6 +28,7 @@
 
 #include "cleanup.h"
 #include "strbuf.h"
+#include "tunables.h"
 
 /* Bytes moved per copy_file_range/sendfile call, between deadline checks. */
 #define COPY_CHUNK (64u * 1024u * 1024u)
@@ -91,14 +92,6 @@ void fs_clear(struct fs_job *j)
         j->err = NULL;
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int fs_tick(struct fs_job *j)
 {
         if (!j->ctx || j->ctx->deadline_ms < 0)
@@ -106,7 +99,7 @@ int fs_tick(struct fs_job *j)
         if (++j->ticks < TICKS_PER_CLOCK)
                 return 0;
         j->ticks = 0;
-        if (now_ms() < j->ctx->deadline_ms)
+        if (monotonic_ms() < j->ctx->deadline_ms)
                 return 0;
         j->timed_out = true;
         return fs_fail(j, -ETIME, "the step timed out before the entry was done");
@@ -486,7 +479,7 @@ void fs_tmp_name(char *buf, size_t n, const char *base)
         char x[7];
 
         if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
-                unsigned long v = (unsigned long)now_ms() * 2654435761u ^ (unsigned long)getpid() ^ ++counter * 40503u;
+                unsigned long v = (unsigned long)monotonic_ms() * 2654435761u ^ (unsigned long)getpid() ^ ++counter * 40503u;
 
                 for (size_t i = 0; i < sizeof rnd; i++, v >>= 5)
                         rnd[i] = (unsigned char)v;

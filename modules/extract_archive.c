@@ -85,6 +85,7 @@
 #include "cleanup.h"
 #include "module.h"
 #include "strbuf.h"
+#include "tunables.h"
 
 #define XA_DEFAULT_MAX_BYTES (UINT64_C(4) << 30)
 #define XA_DEFAULT_MAX_ENTRIES UINT64_C(100000)
@@ -220,17 +221,9 @@ static struct xa_limits xa_limits_from_env(void)
         };
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int xa_check_deadline(struct xa *x)
 {
-        if (x->ctx->deadline_ms < 0 || now_ms() < x->ctx->deadline_ms)
+        if (x->ctx->deadline_ms < 0 || monotonic_ms() < x->ctx->deadline_ms)
                 return 0;
         x->timed_out = true;
         return xa_fail(x, -ETIME, "step timed out after the deadline; extraction stopped here");

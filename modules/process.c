@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "tunables.h"
 
 extern char **environ;
 
@@ -73,14 +74,6 @@ struct reader {
         size_t ring_head;     /* where the next byte goes */
         size_t ring_len;
 };
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void reader_free(struct reader *r)
 {
@@ -540,7 +533,7 @@ int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
 
         for (;;) {
                 struct pollfd pfd[3];
-                int64_t now = now_ms(), wait = -1;
+                int64_t now = monotonic_ms(), wait = -1;
                 bool open_pipes = r.lines[0].fd >= 0 || r.lines[1].fd >= 0;
                 int n;
 

@@ -67,6 +67,7 @@
 #include "module.h"
 #include "mkdirs.h"
 #include "strbuf.h"
+#include "tunables.h"
 
 /* Attempts per download, as AWSTOE documents. */
 #define WD_ATTEMPTS 5
@@ -132,29 +133,6 @@ static const char *const algo_names[_HASH_ALGO_MAX] = {
         [HASH_SHA256] = "SHA256",
         [HASH_SHA512] = "SHA512",
 };
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long env_long(const char *name, long def, long min, long max)
-{
-        const char *s = getenv(name);
-        char *end;
-        long v;
-
-        if (!s || !*s)
-                return def;
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno || *end || v < min || v > max)
-                return def;
-        return v;
-}
 
 static void tunables_read(struct wd_tunables *t)
 {
@@ -455,7 +433,6 @@ static char *path_parent(const char *path)
         return xstrndup(path, n);
 }
 
-
 /* Creates "<folder>/.<name>.opentoe-XXXXXX" beside the destination. */
 static int tmp_create(const char *dest, struct wd_tmp *t)
 {
@@ -688,7 +665,7 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
         int r;
 
         if (ctx->deadline_ms >= 0) {
-                int64_t left = ctx->deadline_ms - now_ms();
+                int64_t left = ctx->deadline_ms - monotonic_ms();
 
                 if (left <= 0) {
                         sb_puts(why, "the step's deadline passed");
@@ -745,7 +722,7 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
         }
         if (c != CURLE_OK && !x->bad_status) {
                 bool timed_out = c == CURLE_OPERATION_TIMEDOUT && ctx->deadline_ms >= 0 &&
-                                 now_ms() + 50 >= ctx->deadline_ms;
+                                 monotonic_ms() + 50 >= ctx->deadline_ms;
 
                 if (c == CURLE_UNSUPPORTED_PROTOCOL && redirected) {
                         sb_printf(why, "the redirect to %s was refused: only http and https are "
@@ -796,7 +773,7 @@ static long jitter(long n)
         if (n <= 0)
                 return 0;
         if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v)
-                v = (uint32_t)now_ms() * 2654435761u;
+                v = (uint32_t)monotonic_ms() * 2654435761u;
         return (long)(v % ((uint32_t)n + 1));
 }
 
@@ -887,7 +864,7 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
                         break;
                 reasons[failed++] = xstrdup(sb_str(&why));
                 d = delay - jitter(delay / 2);
-                if (ctx->deadline_ms >= 0 && now_ms() + d >= ctx->deadline_ms) {
+                if (ctx->deadline_ms >= 0 && monotonic_ms() + d >= ctx->deadline_ms) {
                         o = WD_TIMEOUT;
                         sb_free(&why);
                         sb_printf(&why, "its deadline leaves no time for attempt %d", attempt + 1);
@@ -1021,7 +998,7 @@ static int web_download_run(const struct action_ctx *ctx, const json_t *inputs, 
                 enum wd_outcome r;
                 int c;
 
-                if (ctx->deadline_ms >= 0 && now_ms() >= ctx->deadline_ms) {
+                if (ctx->deadline_ms >= 0 && monotonic_ms() >= ctx->deadline_ms) {
                         sb_printf(&msg, "WebDownload entry %zu (%s): the step timed out before it started",
                                   e->no, e->shown);
                         status = ACTION_TIMED_OUT;
