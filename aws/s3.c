@@ -1421,6 +1421,30 @@ void s3_temp_remove(char *path)
         free(path);
 }
 
+/* ---- action inputs ----------------------------------------------------------------- */
+
+/* expectedBucketOwner: a string, or the integer a YAML document makes of
+ * an unquoted account ID. */
+int s3_owner_from_entry(const json_t *o, char **ret, char **reterr)
+{
+        const json_t *v = json_object_get(o, "expectedBucketOwner");
+        char buf[32];
+
+        if (json_is_integer(v)) {
+                if (json_integer_value(v) < 0) {
+                        *reterr = xstrdup("expectedBucketOwner must be an AWS account ID (12 digits)");
+                        return -EINVAL;
+                }
+                snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                return s3_owner_normalize(buf, ret, reterr);
+        }
+        if (v && !json_is_null(v) && !json_is_string(v)) {
+                *reterr = xstrdup("expectedBucketOwner must be an AWS account ID (12 digits)");
+                return -EINVAL;
+        }
+        return s3_owner_normalize(v ? json_string_value(v) : NULL, ret, reterr);
+}
+
 /* ---- log folders ------------------------------------------------------------------ */
 
 /* The key prefix without slashes at either end: s3_log_url() adds them. */

@@ -46,6 +46,7 @@
  *   others    as aws_http_request() and the file system give them. */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -152,6 +153,11 @@ struct s3_tree_cb {
 };
 int s3_upload_tree(struct s3 *c, const char *dir, const char *bucket, const char *prefix, const char *owner,
                    const struct s3_tree_cb *cb, size_t *ret_n, char **reterr_msg);
+
+/* expectedBucketOwner of an action entry: a string, or the integer YAML
+ * makes of an unquoted account id; normalised as s3_owner_normalize()
+ * does (NULL when absent). */
+int s3_owner_from_entry(const json_t *entry, char **ret, char **reterr_msg);
 
 /* ---- documents and log folders ---------------------------------------------- */
 

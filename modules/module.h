@@ -69,6 +69,19 @@ struct action_module {
         int (*run)(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret);
 };
 
+/* A formatted line to the console (console.log, CloudWatch) through
+ * ctx->on_line; nothing when the runner gave no sink. */
+void action_notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* An entry's string input: "" when absent or null, -EINVAL when it is not
+ * a string. */
+int action_input_string(const json_t *entry, const char *key, const char **ret);
+/* An entry's boolean input: true/false or the strings "true"/"false" (any
+ * case, as a chained value gives them); `def` when absent, null or "";
+ * -EINVAL otherwise. */
+int action_input_bool(const json_t *entry, const char *key, bool def, bool *ret);
+
 /* The registry: modules.list, sorted by name.  NULL if the action has no
  * module in this build (it may still validate). */
 const struct action_module *module_find(const char *name);

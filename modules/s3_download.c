@@ -65,91 +65,18 @@ struct s3d_run {
         const struct s3d_entry *e;      /* the entry running, for notices */
 };
 
-static void notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
-{
-        struct strbuf b = STRBUF_INIT;
-        va_list ap;
-
-        if (!ctx->on_line)
-                return;
-        va_start(ap, fmt);
-        sb_vprintf(&b, fmt, ap);
-        va_end(ap);
-        ctx->on_line(ctx->userdata, stream, sb_str(&b), b.len);
-        sb_free(&b);
-}
 
 static void retry_notice(void *userdata, const char *msg)
 {
         struct s3d_run *run = userdata;
 
-        notice(run->ctx, STREAM_STDERR, "S3Download entry %zu (%s): %s", run->e->no, run->e->source, msg);
+        action_notice(run->ctx, STREAM_STDERR, "S3Download entry %zu (%s): %s", run->e->no, run->e->source, msg);
 }
 
 /* ---- inputs ------------------------------------------------------------------ */
 
-/* A string input, "" when absent or null. */
-static int get_string(const json_t *o, const char *key, const char **ret)
-{
-        const json_t *v = json_object_get(o, key);
 
-        if (!v || json_is_null(v)) {
-                *ret = "";
-                return 0;
-        }
-        if (!json_is_string(v))
-                return -EINVAL;
-        *ret = json_string_value(v);
-        return 0;
-}
 
-/* A boolean input: true/false, or the strings a chained value gives. */
-static int get_bool(const json_t *o, const char *key, bool def, bool *ret)
-{
-        const json_t *v = json_object_get(o, key);
-
-        if (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v))) {
-                *ret = def;
-                return 0;
-        }
-        if (json_is_boolean(v)) {
-                *ret = json_is_true(v);
-                return 0;
-        }
-        if (json_is_string(v) && !strcasecmp(json_string_value(v), "true")) {
-                *ret = true;
-                return 0;
-        }
-        if (json_is_string(v) && !strcasecmp(json_string_value(v), "false")) {
-                *ret = false;
-                return 0;
-        }
-        return -EINVAL;
-}
-
-/* expectedBucketOwner: a string, or the integer a YAML document makes of
- * an unquoted account ID. */
-static int get_owner(const json_t *o, char **ret, char **reterr)
-{
-        const json_t *v = json_object_get(o, "expectedBucketOwner");
-        char buf[32];
-
-        if (json_is_integer(v)) {
-                if (json_integer_value(v) < 0) {
-                        *reterr = xstrdup("expectedBucketOwner must be an AWS account ID (12 digits)");
-                        return -EINVAL;
-                }
-                snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-                return s3_owner_normalize(buf, ret, reterr);
-        }
-        if (v && !json_is_null(v) && !json_is_string(v)) {
-                *reterr = xstrdup("expectedBucketOwner must be an AWS account ID (12 digits)");
-                return -EINVAL;
-        }
-        return s3_owner_normalize(v ? json_string_value(v) : NULL, ret, reterr);
-}
 
 static void entry_done(struct s3d_entry *e)
 {
@@ -166,7 +93,7 @@ static int entry_parse(const json_t *o, size_t i, struct s3d_entry *e, struct st
                 sb_printf(why, "S3Download entry %zu: not a map with source and destination", e->no);
                 return -EINVAL;
         }
-        if (get_string(o, "source", &e->source) < 0 || get_string(o, "destination", &e->dest) < 0) {
+        if (action_input_string(o, "source", &e->source) < 0 || action_input_string(o, "destination", &e->dest) < 0) {
                 sb_printf(why, "S3Download entry %zu: source and destination must be strings", e->no);
                 return -EINVAL;
         }
@@ -174,7 +101,7 @@ static int entry_parse(const json_t *o, size_t i, struct s3d_entry *e, struct st
                 sb_printf(why, "S3Download entry %zu: source is empty", e->no);
                 return -EINVAL;
         }
-        if (get_bool(o, "overwrite", true, &e->overwrite) < 0) {
+        if (action_input_bool(o, "overwrite", true, &e->overwrite) < 0) {
                 sb_printf(why, "S3Download entry %zu (%s): overwrite must be true or false", e->no, e->source);
                 return -EINVAL;
         }
@@ -182,7 +109,7 @@ static int entry_parse(const json_t *o, size_t i, struct s3d_entry *e, struct st
                 sb_printf(why, "S3Download entry %zu (%s): destination is empty", e->no, e->source);
                 return -EINVAL;
         }
-        if (get_owner(o, &e->owner, &err) < 0) {
+        if (s3_owner_from_entry(o, &e->owner, &err) < 0) {
                 sb_printf(why, "S3Download entry %zu (%s): expectedBucketOwner: %s", e->no, e->source, err);
                 return -EINVAL;
         }
@@ -300,7 +227,7 @@ static enum action_status download_one(struct s3d_run *run, const struct s3d_ent
                           target);
                 return status_of(r);
         }
-        notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: downloaded %s to %s (%" PRIu64 " bytes)", e->no,
+        action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: downloaded %s to %s (%" PRIu64 " bytes)", e->no,
                e->source, target, size);
         return ACTION_SUCCESS;
 }
@@ -341,7 +268,7 @@ static enum action_status download_prefix(struct s3d_run *run, const struct s3d_
                 }
         }
         if (st == ACTION_SUCCESS && n == 0)
-                notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: no objects below %s; nothing to download",
+                action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: no objects below %s; nothing to download",
                        e->no, e->source);
         if (st == ACTION_SUCCESS) {
                 r = mkdir_p(e->dest);
@@ -380,12 +307,12 @@ static enum action_status download_prefix(struct s3d_run *run, const struct s3d_
                         st = status_of(r);
                 } else {
                         done++;
-                        notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: downloaded s3://%s/%s to %s (%" PRIu64
+                        action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: downloaded s3://%s/%s to %s (%" PRIu64
                                " bytes)", e->no, e->uri.bucket, objs[i].key, targets[i], size);
                 }
         }
         if (st == ACTION_SUCCESS && n > 0)
-                notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: %zu object%s below %s downloaded to %s", e->no,
+                action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: %zu object%s below %s downloaded to %s", e->no,
                        done, done == 1 ? "" : "s", e->source, e->dest);
         for (size_t i = 0; i < n; i++)
                 free(targets[i]);

@@ -61,27 +61,12 @@ struct s3u_run {
         uint64_t bytes;
 };
 
-static void notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
-{
-        struct strbuf b = STRBUF_INIT;
-        va_list ap;
-
-        if (!ctx->on_line)
-                return;
-        va_start(ap, fmt);
-        sb_vprintf(&b, fmt, ap);
-        va_end(ap);
-        ctx->on_line(ctx->userdata, stream, sb_str(&b), b.len);
-        sb_free(&b);
-}
 
 static void retry_notice(void *userdata, const char *msg)
 {
         struct s3u_run *run = userdata;
 
-        notice(run->ctx, STREAM_STDERR, "S3Upload entry %zu (%s): %s", run->e->no, run->e->source, msg);
+        action_notice(run->ctx, STREAM_STDERR, "S3Upload entry %zu (%s): %s", run->e->no, run->e->source, msg);
 }
 
 static void tree_uploaded(void *userdata, const char *path, const char *key, uint64_t size)
@@ -90,7 +75,7 @@ static void tree_uploaded(void *userdata, const char *path, const char *key, uin
 
         run->files++;
         run->bytes += size;
-        notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: uploaded %s to s3://%s/%s (%" PRIu64 " bytes)",
+        action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: uploaded %s to s3://%s/%s (%" PRIu64 " bytes)",
                run->e->no, path, run->e->uri.bucket, key, size);
 }
 
@@ -98,67 +83,11 @@ static void tree_skipped(void *userdata, const char *path, const char *why)
 {
         struct s3u_run *run = userdata;
 
-        notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: skipped %s: %s", run->e->no, path, why);
+        action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: skipped %s: %s", run->e->no, path, why);
 }
 
-/* ---- inputs ------------------------------------------------------------------ */
 
-static int get_string(const json_t *o, const char *key, const char **ret)
-{
-        const json_t *v = json_object_get(o, key);
 
-        if (!v || json_is_null(v)) {
-                *ret = "";
-                return 0;
-        }
-        if (!json_is_string(v))
-                return -EINVAL;
-        *ret = json_string_value(v);
-        return 0;
-}
-
-static int get_bool(const json_t *o, const char *key, bool def, bool *ret)
-{
-        const json_t *v = json_object_get(o, key);
-
-        if (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v))) {
-                *ret = def;
-                return 0;
-        }
-        if (json_is_boolean(v)) {
-                *ret = json_is_true(v);
-                return 0;
-        }
-        if (json_is_string(v) && !strcasecmp(json_string_value(v), "true")) {
-                *ret = true;
-                return 0;
-        }
-        if (json_is_string(v) && !strcasecmp(json_string_value(v), "false")) {
-                *ret = false;
-                return 0;
-        }
-        return -EINVAL;
-}
-
-static int get_owner(const json_t *o, char **ret, char **reterr)
-{
-        const json_t *v = json_object_get(o, "expectedBucketOwner");
-        char buf[32];
-
-        if (json_is_integer(v)) {
-                if (json_integer_value(v) < 0) {
-                        *reterr = xstrdup("expectedBucketOwner must be an AWS account ID (12 digits)");
-                        return -EINVAL;
-                }
-                snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-                return s3_owner_normalize(buf, ret, reterr);
-        }
-        if (v && !json_is_null(v) && !json_is_string(v)) {
-                *reterr = xstrdup("expectedBucketOwner must be an AWS account ID (12 digits)");
-                return -EINVAL;
-        }
-        return s3_owner_normalize(v ? json_string_value(v) : NULL, ret, reterr);
-}
 
 static void entry_done(struct s3u_entry *e)
 {
@@ -175,7 +104,7 @@ static int entry_parse(const json_t *o, size_t i, struct s3u_entry *e, struct st
                 sb_printf(why, "S3Upload entry %zu: not a map with source and destination", e->no);
                 return -EINVAL;
         }
-        if (get_string(o, "source", &e->source) < 0 || get_string(o, "destination", &e->dest) < 0) {
+        if (action_input_string(o, "source", &e->source) < 0 || action_input_string(o, "destination", &e->dest) < 0) {
                 sb_printf(why, "S3Upload entry %zu: source and destination must be strings", e->no);
                 return -EINVAL;
         }
@@ -183,7 +112,7 @@ static int entry_parse(const json_t *o, size_t i, struct s3u_entry *e, struct st
                 sb_printf(why, "S3Upload entry %zu: source is empty", e->no);
                 return -EINVAL;
         }
-        if (get_bool(o, "recurse", false, &e->recurse) < 0) {
+        if (action_input_bool(o, "recurse", false, &e->recurse) < 0) {
                 sb_printf(why, "S3Upload entry %zu (%s): recurse must be true or false", e->no, e->source);
                 return -EINVAL;
         }
@@ -191,7 +120,7 @@ static int entry_parse(const json_t *o, size_t i, struct s3u_entry *e, struct st
                 sb_printf(why, "S3Upload entry %zu (%s): destination is empty", e->no, e->source);
                 return -EINVAL;
         }
-        if (get_owner(o, &e->owner, &err) < 0) {
+        if (s3_owner_from_entry(o, &e->owner, &err) < 0) {
                 sb_printf(why, "S3Upload entry %zu (%s): expectedBucketOwner: %s", e->no, e->source, err);
                 return -EINVAL;
         }
@@ -316,7 +245,7 @@ static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
                 }
                 fs_strv_free(matches);
                 if (st == ACTION_SUCCESS && run->files == 0)
-                        notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: no files among the matches of %s; "
+                        action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: no files among the matches of %s; "
                                "nothing was uploaded", e->no, e->source);
                 return st;
         }
@@ -335,7 +264,7 @@ static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
                 }
                 st = upload_tree(run, e->source, prefix, msg);
                 if (st == ACTION_SUCCESS && run->files == 0)
-                        notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: the folder %s holds no files; nothing "
+                        action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: the folder %s holds no files; nothing "
                                "was uploaded", e->no, e->source);
                 return st;
         }

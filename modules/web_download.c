@@ -273,48 +273,6 @@ static int parse_algo(const char *s, enum hash_algo *ret)
         return -EINVAL;
 }
 
-/* A boolean input: JSON true/false, or the strings "true"/"false" that a
- * chained value may produce. */
-static int get_bool(const json_t *o, const char *key, bool def, bool *ret)
-{
-        const json_t *v = json_object_get(o, key);
-
-        if (!v || json_is_null(v)) {
-                *ret = def;
-                return 0;
-        }
-        if (json_is_boolean(v)) {
-                *ret = json_is_true(v);
-                return 0;
-        }
-        if (json_is_string(v)) {
-                if (strcasecmp(json_string_value(v), "true") == 0) {
-                        *ret = true;
-                        return 0;
-                }
-                if (strcasecmp(json_string_value(v), "false") == 0) {
-                        *ret = false;
-                        return 0;
-                }
-        }
-        return -EINVAL;
-}
-
-/* A string input; "" when absent. */
-static int get_string(const json_t *o, const char *key, const char **ret)
-{
-        const json_t *v = json_object_get(o, key);
-
-        if (!v || json_is_null(v)) {
-                *ret = "";
-                return 0;
-        }
-        if (!json_is_string(v))
-                return -EINVAL;
-        *ret = json_string_value(v);
-        return 0;
-}
-
 /* Fills *e from inputs[i]; on a document error returns -EINVAL with the
  * message appended to *why. */
 static int entry_parse(const json_t *o, size_t i, struct wd_entry *e, struct strbuf *why)
@@ -328,16 +286,16 @@ static int entry_parse(const json_t *o, size_t i, struct wd_entry *e, struct str
                 sb_printf(why, "WebDownload entry %zu: not a map with source and destination", e->no);
                 return -EINVAL;
         }
-        if (get_string(o, "source", &src) < 0 || get_string(o, "destination", &dst) < 0 ||
-            get_string(o, "checksum", &sum) < 0 || get_string(o, "algorithm", &algo) < 0) {
+        if (action_input_string(o, "source", &src) < 0 || action_input_string(o, "destination", &dst) < 0 ||
+            action_input_string(o, "checksum", &sum) < 0 || action_input_string(o, "algorithm", &algo) < 0) {
                 sb_printf(why, "WebDownload entry %zu: source, destination, checksum and "
                                "algorithm must be strings", e->no);
                 return -EINVAL;
         }
         e->source = src;
         e->shown = url_redact(src);
-        if (get_bool(o, "overwrite", true, &e->overwrite) < 0 ||
-            get_bool(o, "ignoreCertificateErrors", false, &e->insecure) < 0) {
+        if (action_input_bool(o, "overwrite", true, &e->overwrite) < 0 ||
+            action_input_bool(o, "ignoreCertificateErrors", false, &e->insecure) < 0) {
                 sb_printf(why, "WebDownload entry %zu (%s): overwrite and ignoreCertificateErrors "
                                "must be true or false", e->no, e->shown);
                 return -EINVAL;
@@ -785,22 +743,7 @@ static void sleep_ms(int64_t ms)
                 ;
 }
 
-static void notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
 
-static void notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
-{
-        struct strbuf b = STRBUF_INIT;
-        va_list ap;
-
-        if (!ctx->on_line)
-                return;
-        va_start(ap, fmt);
-        sb_vprintf(&b, fmt, ap);
-        va_end(ap);
-        ctx->on_line(ctx->userdata, stream, sb_str(&b), b.len);
-        sb_free(&b);
-}
 
 /* The reasons of failed attempts, runs of the same one told once:
  * "attempts 1-4: HTTP status 503; attempt 5: ...". */
@@ -870,7 +813,7 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
                         sb_printf(&why, "its deadline leaves no time for attempt %d", attempt + 1);
                         break;
                 }
-                notice(ctx, STREAM_STDERR, "WebDownload entry %zu (%s): attempt %d of %d failed: %s; retrying in %.1f s",
+                action_notice(ctx, STREAM_STDERR, "WebDownload entry %zu (%s): attempt %d of %d failed: %s; retrying in %.1f s",
                        e->no, e->shown, attempt, WD_ATTEMPTS, reasons[failed - 1], (double)d / 1000.0);
                 sleep_ms(d);
                 delay = delay * 2 > WD_BACKOFF_CAP_MS ? WD_BACKOFF_CAP_MS : delay * 2;
@@ -957,7 +900,7 @@ static int entry_precheck(const struct action_ctx *ctx, const struct wd_entry *e
                 return -1;
         }
         if (e->verify && dest_matches(e)) {
-                notice(ctx, STREAM_STDOUT, "WebDownload entry %zu (%s): %s already has %s %s; not downloaded",
+                action_notice(ctx, STREAM_STDOUT, "WebDownload entry %zu (%s): %s already has %s %s; not downloaded",
                        e->no, e->shown, e->dest, algo_names[e->algo], e->want);
                 return 0;
         }
