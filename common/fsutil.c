@@ -1750,3 +1750,24 @@ int fs_parse_mode(struct fs_job *j, const char *s, mode_t *ret)
 bad:
         return fs_fail(j, -EINVAL, "permissions '%s' are not an octal mode such as 0644 or 755", s);
 }
+
+int fs_copy_move_entry(struct fs_job *j, const json_t *entry, enum fs_kind kind, fs_one_fn one)
+{
+        const char *source = fs_entry_str(entry, "source");
+        const char *destination = fs_entry_str(entry, "destination");
+        bool overwrite = fs_entry_bool(entry, "overwrite", true);
+        char **sources = NULL;
+        bool wildcard;
+        size_t n;
+        int r;
+
+        if (!*source)
+                return fs_fail(j, -EINVAL, "source is empty");
+        if (!*destination)
+                return fs_fail(j, -EINVAL, "destination is empty");
+        r = fs_sources(j, source, destination, kind, &sources, &n, &wildcard);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = one(j, sources[i], destination, overwrite, wildcard);
+        fs_strv_free(sources);
+        return r;
+}

@@ -217,6 +217,13 @@ int fs_move_merge(struct fs_job *j, const char *src, const char *target);
  * NULL-terminated; *ret_wildcard says which. */
 int fs_sources(struct fs_job *j, const char *source, const char *destination, enum fs_kind kind, char ***ret,
                size_t *ret_n, bool *ret_wildcard);
+
+/* One entry of CopyFile, CopyFolder, MoveFile or MoveFolder: reads
+ * source, destination and overwrite, expands the sources (of `kind`), and
+ * calls `one` for each in order until one fails. */
+typedef int (*fs_one_fn)(struct fs_job *j, const char *src, const char *destination, bool overwrite,
+                         bool wildcard);
+int fs_copy_move_entry(struct fs_job *j, const json_t *entry, enum fs_kind kind, fs_one_fn one);
 /* Where `src` goes: `destination` joined with the source's name when it
  * ends with a separator, else `destination` itself. */
 char *fs_target(const char *src, const char *destination);

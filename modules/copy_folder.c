@@ -74,23 +74,8 @@ static int copy_folder_one(struct fs_job *j, const char *src, const char *destin
 
 static int copy_folder_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *source = fs_entry_str(entry, "source");
-        const char *destination = fs_entry_str(entry, "destination");
-        bool overwrite = fs_entry_bool(entry, "overwrite", true);
-        char **sources = NULL;
-        bool wildcard;
-        size_t n;
-        int r;
-
-        if (!*source)
-                return fs_fail(j, -EINVAL, "source is empty");
-        if (!*destination)
-                return fs_fail(j, -EINVAL, "destination is empty");
-        r = fs_sources(j, source, destination, FS_ANY, &sources, &n, &wildcard);
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = copy_folder_one(j, sources[i], destination, overwrite, wildcard);
-        fs_strv_free(sources);
-        return r;
+        (void)out;
+        return fs_copy_move_entry(j, entry, FS_ANY, copy_folder_one);
 }
 
 static int copy_folder_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)

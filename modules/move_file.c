@@ -42,23 +42,8 @@ static int move_one(struct fs_job *j, const char *src, const char *destination, 
 
 static int move_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *source = fs_entry_str(entry, "source");
-        const char *destination = fs_entry_str(entry, "destination");
-        bool overwrite = fs_entry_bool(entry, "overwrite", true);
-        char **sources = NULL;
-        bool wildcard;
-        size_t n;
-        int r;
-
-        if (!*source)
-                return fs_fail(j, -EINVAL, "source is empty");
-        if (!*destination)
-                return fs_fail(j, -EINVAL, "destination is empty");
-        r = fs_sources(j, source, destination, FS_NOT_FOLDERS, &sources, &n, &wildcard);
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = move_one(j, sources[i], destination, overwrite, wildcard);
-        fs_strv_free(sources);
-        return r;
+        (void)out;
+        return fs_copy_move_entry(j, entry, FS_NOT_FOLDERS, move_one);
 }
 
 static int move_file_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
