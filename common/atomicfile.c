@@ -6,46 +6,73 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "strbuf.h"
 
-int write_file_atomic(const char *path, const char *data, size_t len)
+static int write_all(int fd, const char *p, size_t len)
 {
-        _cleanup_free_ char *tmp = xasprintf("%s.tmpXXXXXX", path);
-        int fd = mkstemp(tmp);
-        if (fd < 0)
-                return -errno;
-        int r = 0;
-        size_t off = 0;
-        while (off < len) {
-                ssize_t k = write(fd, data + off, len - off);
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
                 if (k < 0 && errno == EINTR)
                         continue;
-                if (k < 0) {
-                        r = -errno;
-                        break;
-                }
-                off += (size_t)k;
+                if (k < 0)
+                        return -errno;
+                p += k;
+                len -= (size_t)k;
         }
-        if (r == 0 && fchmod(fd, 0644) < 0)
-                r = -errno;
-        if (r == 0 && fsync(fd) < 0)
+        return 0;
+}
+
+/* A new, unguessable temporary name beside `name`, created with O_EXCL. */
+static int create_temp(int dirfd, const char *name, mode_t mode, char *tmp, size_t size)
+{
+        for (int attempt = 0; attempt < 100; attempt++) {
+                unsigned long long rnd = 0;
+                if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+                        rnd ^= (unsigned long long)getpid() << 20 ^ (unsigned long long)attempt;
+                int n = snprintf(tmp, size, ".%.100s.%016llx.tmp", name, rnd);
+                if (n < 0 || (size_t)n >= size)
+                        return -ENAMETOOLONG;
+                int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+                if (fd >= 0 || errno != EEXIST)
+                        return fd >= 0 ? fd : -errno;
+        }
+        return -EEXIST;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, unsigned flags)
+{
+        char tmp[160];
+        int fd = create_temp(dirfd, name, mode, tmp, sizeof tmp);
+        if (fd < 0)
+                return fd;
+        int r = write_all(fd, data, len);
+        if (r == 0 && !(flags & ATOMIC_NO_SYNC) && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
                 r = -errno;
         if (r < 0) {
-                unlink(tmp);
+                unlinkat(dirfd, tmp, 0);
                 return r;
         }
         /* The rename is durable only once the folder is synced. */
-        _cleanup_free_ char *dir = xstrdup(path);
-        _cleanup_close_ int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-                fsync(dfd);
+        if (!(flags & ATOMIC_NO_SYNC) && fsync(dirfd) < 0 && errno != EINVAL)
+                return -errno;
         return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len)
+{
+        _cleanup_free_ char *dir = xstrdup(path), *base = xstrdup(path);
+        _cleanup_close_ int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        return write_file_atomic_at(dfd, basename(base), data, len, 0644, 0);
 }
