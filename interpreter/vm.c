@@ -4,6 +4,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,26 +54,58 @@ static bool truthy(const json_t *v)
 
 /* ---- rendering --------------------------------------------------------- */
 
-/* The text of a JSON value as it appears inside a string. */
-static void append_value(struct strbuf *b, const json_t *v)
+/* Records why a value of the current step could not be rendered (the
+ * first reason wins); ACT, PRED or ENDSTEP turn it into the step's
+ * failure. */
+static void render_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void render_fail(struct vm *vm, const char *fmt, ...)
 {
+        if (vm->render_error)
+                return;
+        struct strbuf b = STRBUF_INIT;
+        va_list ap;
+        va_start(ap, fmt);
+        sb_vprintf(&b, fmt, ap);
+        va_end(ap);
+        vm->render_error = sb_take(&b);
+}
+
+/* A rendering in progress: bytes are kept up to MAX_RENDERED, and all of
+ * them are counted, so an overflow can say how big the value was. */
+struct render {
+        struct strbuf b;
+        size_t total;
+};
+
+static void put(struct render *rd, const char *s, size_t n)
+{
+        rd->total += n;
+        if (rd->total <= MAX_RENDERED)
+                sb_append(&rd->b, s, n);
+}
+
+/* The text of a JSON value as it appears inside a string. */
+static void append_value(struct render *rd, const json_t *v)
+{
+        char buf[32];
         if (!v || json_is_null(v))
                 return;
         if (json_is_string(v)) {
-                sb_append(b, json_string_value(v), json_string_length(v));
+                put(rd, json_string_value(v), json_string_length(v));
                 return;
         }
         if (json_is_integer(v)) {
-                sb_printf(b, "%lld", (long long)json_integer_value(v));
+                int n = snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+                put(rd, buf, (size_t)n);
                 return;
         }
         if (json_is_true(v) || json_is_false(v)) {
-                sb_puts(b, json_is_true(v) ? "true" : "false");
+                put(rd, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
                 return;
         }
         char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         if (s)
-                sb_puts(b, s);
+                put(rd, s, strlen(s));
         free(s);
 }
 
@@ -84,37 +117,62 @@ static const json_t *entry_value(const json_t *arr, json_int_t idx, const char *
         return json_object_get(e, key);
 }
 
-static void render_segment(struct vm *vm, struct strbuf *b, const json_t *seg)
+/* A reference to another step's value: "{{ build.Step.outputs.x }}". */
+static void render_step_value(struct vm *vm, struct render *rd, json_int_t s, json_int_t idx, const char *key,
+                              bool out)
+{
+        const struct prog_step *ps = &vm->prog->steps[s];
+        const struct vm_step *st = &vm->steps[s];
+        const char *phase = vm->prog->phases[ps->phase].name;
+        if (st->redacted) {
+                render_fail(vm, "{{ %s.%s.%s.%s }} is not available: step %s has disableLogging, so its %s were not "
+                            "saved when the run was interrupted, and this resumed run does not have them",
+                            phase, ps->name, out ? "outputs" : "inputs", key, ps->name, out ? "outputs" : "inputs");
+                return;
+        }
+        const json_t *v = entry_value(out ? st->outputs : st->inputs, idx, key);
+        if (json_is_string(v)) {
+                const char *nul = memchr(json_string_value(v), '\0', json_string_length(v));
+                if (nul) {
+                        render_fail(vm, "{{ %s.%s.%s.%s }} holds a NUL byte (at byte %zu of %zu), which cannot be "
+                                    "passed on to a step; remove it in step %s (for example with tr -d '\\000')",
+                                    phase, ps->name, out ? "outputs" : "inputs", key,
+                                    (size_t)(nul - json_string_value(v)), json_string_length(v), ps->name);
+                        return;
+                }
+        }
+        append_value(rd, v);
+}
+
+static void render_segment(struct vm *vm, struct render *rd, const json_t *seg)
 {
         if (json_is_string(seg)) {
-                sb_append(b, json_string_value(seg), json_string_length(seg));
+                put(rd, json_string_value(seg), json_string_length(seg));
                 return;
         }
         json_t *x;
         if ((x = json_object_get(seg, "var"))) {
                 json_int_t i = json_integer_value(x);
                 if (i >= 0 && (size_t)i < vm->prog->n_vars)
-                        append_value(b, vm->vars[i]);
+                        append_value(rd, vm->vars[i]);
         } else if ((x = json_object_get(seg, "reg"))) {
                 /* Loop variables: an index or a value, never a collection. */
                 json_int_t r = json_integer_value(x);
                 if (r >= 0 && (unsigned)r < vm->prog->n_regs && !json_is_object(vm->regs[r]) &&
                     !json_is_array(vm->regs[r]))
-                        append_value(b, vm->regs[r]);
+                        append_value(rd, vm->regs[r]);
         } else if ((x = json_object_get(seg, "out")) || (x = json_object_get(seg, "in"))) {
                 bool out = json_object_get(seg, "out") != NULL;
                 json_int_t s = json_integer_value(json_array_get(x, 0));
                 json_int_t idx = json_integer_value(json_array_get(x, 1));
                 const char *key = json_string_value(json_array_get(x, 2));
-                if (s >= 0 && (size_t)s < vm->prog->n_steps && key) {
-                        const struct vm_step *st = &vm->steps[s];
-                        append_value(b, entry_value(out ? st->outputs : st->inputs, idx, key));
-                }
+                if (s >= 0 && (size_t)s < vm->prog->n_steps && key)
+                        render_step_value(vm, rd, s, idx, key, out);
         } else if ((x = json_object_get(seg, "ssm"))) {
                 char *val = NULL, *err = NULL;
                 if (vm->host && vm->host->ssm && json_is_string(x) &&
                     vm->host->ssm(vm->host->userdata, json_string_value(x), &val, &err) >= 0 && val)
-                        sb_puts(b, val);
+                        put(rd, val, strlen(val));
                 free(val);
                 free(err);
         }
@@ -122,19 +180,18 @@ static void render_segment(struct vm *vm, struct strbuf *b, const json_t *seg)
 
 static json_t *render_template(struct vm *vm, const json_t *segs)
 {
-        struct strbuf b = STRBUF_INIT;
+        struct render rd = { STRBUF_INIT, 0 };
         size_t i;
         json_t *seg;
-        json_array_foreach(segs, i, seg)
-        {
-                render_segment(vm, &b, seg);
-                if (b.len > MAX_RENDERED)
-                        break;
-        }
-        if (b.len > MAX_RENDERED)
-                b.len = MAX_RENDERED;
-        json_t *r = json_stringn(sb_str(&b), b.len);
-        sb_free(&b);
+        json_array_foreach(segs, i, seg) render_segment(vm, &rd, seg);
+        json_t *r;
+        if (rd.total > MAX_RENDERED) {
+                render_fail(vm, "a rendered value is %zu bytes; the limit is %u bytes (16 MiB)", rd.total,
+                            MAX_RENDERED);
+                r = json_string("");
+        } else
+                r = json_stringn(sb_str(&rd.b), rd.b.len);
+        sb_free(&rd.b);
         return r ? r : json_string("");
 }
 
@@ -202,10 +259,10 @@ static json_t *coerce(const struct input_field *f, json_t *v)
         switch (f->type) {
         case IN_STRING:
                 if (json_is_integer(v) || json_is_real(v) || json_is_boolean(v)) {
-                        struct strbuf b = STRBUF_INIT;
-                        append_value(&b, v);
-                        json_t *s = json_string(sb_str(&b));
-                        sb_free(&b);
+                        struct render rd = { STRBUF_INIT, 0 };
+                        append_value(&rd, v);
+                        json_t *s = json_string(sb_str(&rd.b));
+                        sb_free(&rd.b);
                         return s;
                 }
                 return json_is_null(v) ? json_string("") : json_incref(v);
@@ -397,12 +454,27 @@ static void set_failure(struct vm_step *s, const char *msg)
         s->failure = msg ? xstrdup(msg) : NULL;
 }
 
+/* Registers live within one step: when it ends they are emptied, so
+ * nothing of it (rendered inputs, loop items) lingers in the state. */
+static void clear_step_values(struct vm *vm)
+{
+        for (unsigned i = 0; i < vm->prog->n_regs; i++)
+                set_reg(vm, i, json_null());
+        free(vm->render_error);
+        vm->render_error = NULL;
+}
+
 /* Step result: applies onFailure.  Returns true if the program must stop. */
 static bool end_step(struct vm *vm, uint32_t si, bool ok)
 {
         struct vm_step *s = &vm->steps[si];
         const struct prog_step *ps = &vm->prog->steps[si];
         bool stop = false;
+        if (vm->render_error) {
+                /* A value rendered for no action (an empty loop's items). */
+                ok = false;
+                set_failure(s, vm->render_error);
+        }
         json_decref(s->outputs);
         s->outputs = consolidate(s->iterations);
         if (ok) {
@@ -437,6 +509,7 @@ static bool end_step(struct vm *vm, uint32_t si, bool ok)
         event(vm, VM_EV_STEP_END, si);
         vm->cur_step = NONE;
         vm->loop_reg = NO_LOOP;
+        clear_step_values(vm);
         return stop;
 }
 
@@ -487,6 +560,7 @@ enum vm_status vm_run(struct vm *vm)
                 vmcase(STEP)
                 {
                         struct vm_step *s = &vm->steps[bx];
+                        vm->step_pc = vm->pc;
                         vm->cur_step = bx;
                         vm->loop_reg = NO_LOOP;
                         s->state = STEP_RUNNING;
@@ -501,6 +575,11 @@ enum vm_status vm_run(struct vm *vm)
                         vm->steps[bx].state = STEP_SKIPPED;
                         event(vm, VM_EV_STEP_END, bx);
                         vm->cur_step = NONE;
+                        clear_step_values(vm);
+                        if (vm->pause_at_step_end) {
+                                vm->pc = next;
+                                return VM_STEP_END;
+                        }
                         vmbreak;
                 }
                 vmcase(ABORT)
@@ -542,7 +621,14 @@ enum vm_status vm_run(struct vm *vm)
                         const char *x = json_string_value(vm->regs[b]), *y = json_string_value(vm->regs[b + 1]);
                         bool r = false;
                         char *err = NULL;
-                        if (!vm->host || !vm->host->pred ||
+                        if (vm->render_error) {
+                                /* An operand could not be rendered: the
+                                 * condition is false, and that is why. */
+                                if (vm->cur_step != NONE)
+                                        set_failure(&vm->steps[vm->cur_step], vm->render_error);
+                                free(vm->render_error);
+                                vm->render_error = NULL;
+                        } else if (!vm->host || !vm->host->pred ||
                             vm->host->pred(vm->host->userdata, pr, x ? x : "", y ? y : "", &r, &err) < 0) {
                                 r = false;
                                 if (err && vm->cur_step != NONE)
@@ -597,9 +683,24 @@ enum vm_status vm_run(struct vm *vm)
                         if (vm->cur_step == NONE)
                                 return fail(vm, "ACT outside a step");
                         const struct prog_step *ps = &p->steps[vm->cur_step];
+                        struct vm_step *s = &vm->steps[vm->cur_step];
+                        if (vm->render_error) {
+                                /* The attempt fails without its action. */
+                                set_failure(s, vm->render_error);
+                                free(vm->render_error);
+                                vm->render_error = NULL;
+                                if (vm->loop_reg != NO_LOOP)
+                                        json_array_append_new(s->failed_iterations,
+                                                              json_integer(json_integer_value(vm->regs[vm->loop_reg + 1])));
+                                json_decref(s->inputs);
+                                s->inputs = NULL;
+                                set_reg(vm, b, json_null());
+                                set_reg(vm, a, json_false());
+                                event(vm, VM_EV_INPUT_ERROR, vm->cur_step);
+                                vmbreak;
+                        }
                         json_t *in = materialise(ps->spec, vm->regs[b]);
                         set_reg(vm, b, in);
-                        struct vm_step *s = &vm->steps[vm->cur_step];
                         json_decref(s->inputs);
                         s->inputs = as_entries(in);
                         vm->pending = (struct vm_pending){
@@ -629,6 +730,10 @@ enum vm_status vm_run(struct vm *vm)
                                 if (vm->cur_phase != NONE)
                                         end_phase(vm, vm->cur_phase);
                                 next = (uint32_t)p->n_code - 1;
+                        }
+                        if (vm->pause_at_step_end) {
+                                vm->pc = next;
+                                return VM_STEP_END;
                         }
                         vmbreak;
                 }
@@ -727,8 +832,45 @@ struct vm *vm_free(struct vm *vm)
         free(vm->vars);
         free(vm->phase_selected);
         free(vm->phases);
+        free(vm->render_error);
         free(vm);
         return NULL;
+}
+
+void vm_stop(struct vm *vm)
+{
+        if (vm->cur_step != NONE) {
+                uint32_t si = vm->cur_step;
+                struct vm_step *s = &vm->steps[si];
+                bool ran = s->attempts > 1 || json_array_size(s->iterations) > 0 ||
+                           json_array_size(s->failed_iterations) > 0;
+                vm->awaiting = false;
+                vm->pending = (struct vm_pending){ .step = NONE, .iteration = -1 };
+                if (ran) {
+                        /* Part of it ran: it failed, whatever its onFailure. */
+                        json_decref(s->outputs);
+                        s->outputs = consolidate(s->iterations);
+                        s->state = STEP_FAILED;
+                        set_failure(s, "stopped before the step finished");
+                        event(vm, VM_EV_STEP_END, si);
+                } else {
+                        s->state = STEP_NOT_RUN;
+                        s->attempts = 0;
+                        set_failure(s, NULL);
+                        json_decref(s->inputs);
+                        s->inputs = NULL;
+                }
+                vm->cur_step = NONE;
+                vm->loop_reg = NO_LOOP;
+        }
+        if (vm->cur_phase != NONE) {
+                vm->phases[vm->cur_phase] = PHASE_FAILED;
+                event(vm, VM_EV_PHASE_END, vm->cur_phase);
+                vm->cur_phase = NONE;
+        }
+        clear_step_values(vm);
+        vm->failed = vm->aborted = vm->stopped = true;
+        vm->pc = (uint32_t)vm->prog->n_code - 1;
 }
 
 /* ---- state ------------------------------------------------------------- */
@@ -738,23 +880,44 @@ static json_t *or_null(json_t *v)
         return v ? json_incref(v) : json_null();
 }
 
+/* Whether a finished step's values must stay out of saved states. */
+static bool keeps_values_private(const struct vm *vm, size_t i)
+{
+        const struct vm_step *s = &vm->steps[i];
+        return vm->prog->steps[i].disable_logging && (s->inputs || s->outputs || s->iterations || s->redacted);
+}
+
 json_t *vm_save(const struct vm *vm)
 {
         const struct program *p = vm->prog;
         char hex[2 * PROG_SHA256_LEN + 1];
         hash_hex(p->sha256, PROG_SHA256_LEN, hex);
+        /* Inside a disableLogging step, the state is the one at its STEP. */
+        bool rewind = vm->cur_step != NONE && p->steps[vm->cur_step].disable_logging && vm->step_pc < p->n_code &&
+                      op_get(p->code[vm->step_pc]) == OP_STEP && op_bx(p->code[vm->step_pc]) == vm->cur_step;
         json_t *regs = json_array(), *steps = json_array(), *vars = json_array(), *sel = json_array(),
                *phases = json_array();
         for (unsigned i = 0; i < p->n_regs; i++)
-                json_array_append_new(regs, json_deep_copy(vm->regs[i]));
+                json_array_append_new(regs, rewind ? json_null() : json_deep_copy(vm->regs[i]));
         for (size_t i = 0; i < p->n_steps; i++) {
                 const struct vm_step *s = &vm->steps[i];
-                json_array_append_new(steps, json_pack("{s:i, s:i, s:s?, s:b, s:o, s:o, s:o, s:o}", "state", s->state,
-                                                       "attempts", (json_int_t)s->attempts, "failure", s->failure,
-                                                       "abortedByCondition", s->aborted_by_condition, "inputs",
-                                                       or_null(s->inputs), "outputs", or_null(s->outputs),
-                                                       "iterations", or_null(s->iterations), "failedIterations",
-                                                       or_null(s->failed_iterations)));
+                if (rewind && i == vm->cur_step) {
+                        json_array_append_new(steps, json_pack("{s:i, s:i, s:n, s:b, s:n, s:n, s:n, s:n}", "state",
+                                                               STEP_NOT_RUN, "attempts", 0, "failure",
+                                                               "abortedByCondition", 0, "inputs", "outputs",
+                                                               "iterations", "failedIterations"));
+                        continue;
+                }
+                bool private = keeps_values_private(vm, i);
+                json_t *o = json_pack("{s:i, s:i, s:s?, s:b, s:o, s:o, s:o, s:o}", "state", s->state, "attempts",
+                                      (json_int_t)s->attempts, "failure", s->failure, "abortedByCondition",
+                                      s->aborted_by_condition, "inputs", private ? json_null() : or_null(s->inputs),
+                                      "outputs", private ? json_null() : or_null(s->outputs), "iterations",
+                                      private ? json_null() : or_null(s->iterations), "failedIterations",
+                                      or_null(s->failed_iterations));
+                if (private)
+                        json_object_set_new(o, "redacted", json_true());
+                json_array_append_new(steps, o);
         }
         for (size_t i = 0; i < p->n_vars; i++)
                 json_array_append(vars, vm->vars[i]);
@@ -762,13 +925,15 @@ json_t *vm_save(const struct vm *vm)
                 json_array_append_new(sel, json_boolean(vm->phase_selected[i]));
                 json_array_append_new(phases, json_integer(vm->phases[i]));
         }
+        json_int_t cur_step = rewind || vm->cur_step == NONE ? -1 : (json_int_t)vm->cur_step;
         return json_pack("{s:i, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:I}",
-                         "version", STATE_VERSION, "sha256", hex, "pc", (json_int_t)vm->pc, "regs", regs, "steps",
-                         steps, "vars", vars, "phaseSelected", sel, "phases", phases, "currentPhase",
+                         "version", STATE_VERSION, "sha256", hex, "pc",
+                         (json_int_t)(rewind ? vm->step_pc : vm->pc), "regs", regs, "steps", steps, "vars", vars,
+                         "phaseSelected", sel, "phases", phases, "currentPhase",
                          (json_int_t)(vm->cur_phase == NONE ? -1 : (json_int_t)vm->cur_phase), "currentStep",
-                         (json_int_t)(vm->cur_step == NONE ? -1 : (json_int_t)vm->cur_step), "loopRegister",
-                         (int)vm->loop_reg, "awaiting", vm->awaiting, "failed", vm->failed, "ignored", vm->ignored,
-                         "aborted", vm->aborted, "instructions", (json_int_t)vm->instructions);
+                         cur_step, "loopRegister", rewind ? (int)NO_LOOP : (int)vm->loop_reg, "awaiting",
+                         rewind ? 0 : vm->awaiting, "failed", vm->failed, "ignored", vm->ignored, "aborted",
+                         vm->aborted, "instructions", (json_int_t)vm->instructions);
 }
 
 static json_t *take(json_t *v)
@@ -834,6 +999,7 @@ struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_
                 s->outputs = take(json_object_get(o, "outputs"));
                 s->iterations = take(json_object_get(o, "iterations"));
                 s->failed_iterations = take(json_object_get(o, "failedIterations"));
+                s->redacted = json_is_true(json_object_get(o, "redacted"));
         }
         for (size_t i = 0; i < p->n_vars; i++) {
                 json_t *v = json_array_get(vars, i);
@@ -846,6 +1012,12 @@ struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_
         }
         vm->cur_phase = cur_phase < 0 ? NONE : (uint32_t)cur_phase;
         vm->cur_step = cur_step < 0 ? NONE : (uint32_t)cur_step;
+        /* The STEP instruction of the step the state is inside. */
+        for (uint32_t q = vm->pc + 1; vm->cur_step != NONE && q-- > 0;)
+                if (op_get(p->code[q]) == OP_STEP && op_bx(p->code[q]) == vm->cur_step) {
+                        vm->step_pc = q;
+                        break;
+                }
         vm->loop_reg = (unsigned)loop_reg;
         vm->failed = failed;
         vm->ignored = ignored;

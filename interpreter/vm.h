@@ -21,6 +21,7 @@ enum vm_status {
         VM_DONE,   /* the program ended */
         VM_ERROR,  /* an internal error: vm->error says what */
         VM_PAUSED, /* vm->budget instructions were executed (tests, debugging) */
+        VM_STEP_END, /* a step ended and vm->pause_at_step_end is set: call vm_run again */
 };
 
 enum step_state {
@@ -51,6 +52,7 @@ struct vm_step {
         json_t *outputs;         /* consolidated outputs (array), or NULL */
         json_t *iterations;      /* this attempt: outputs of each successful iteration */
         json_t *failed_iterations; /* this attempt: indexes of failed iterations */
+        bool redacted;           /* restored from a state that left out its values (disableLogging) */
 };
 
 enum vm_event {
@@ -59,6 +61,7 @@ enum vm_event {
         VM_EV_STEP_START,
         VM_EV_ATTEMPT,      /* an attempt begins: the timeout restarts */
         VM_EV_STEP_END,
+        VM_EV_INPUT_ERROR,  /* the step's inputs could not be rendered: the attempt fails unrun (vm->steps[].failure says why) */
         _VM_EV_MAX,
 };
 
@@ -99,7 +102,11 @@ struct vm {
         struct vm_pending pending;
         bool failed;              /* the document failed */
         bool ignored;             /* some failure was ignored */
-        bool aborted;             /* an Abort stopped the document */
+        bool aborted;             /* an Abort (or vm_stop) stopped the document */
+        bool stopped;             /* vm_stop ended it */
+        bool pause_at_step_end;   /* vm_run returns VM_STEP_END after each step */
+        uint32_t step_pc;         /* the STEP instruction of the current step */
+        char *render_error;       /* why a value of the current step could not be rendered, or NULL */
         uint64_t instructions;    /* executed so far */
         uint64_t budget;          /* pause when instructions reaches it (0: never) */
         char error[256];
@@ -121,8 +128,21 @@ enum vm_status vm_run(struct vm *vm);
  * failure message. */
 int vm_complete(struct vm *vm, bool succeeded, json_t *outputs, const char *failure);
 
+/* Ends the document now, without running the pending action: a step
+ * that had not yet run anything goes back to "not run", one that had (an
+ * earlier attempt or iteration) fails; the current phase and the
+ * document fail.  The next vm_run returns VM_DONE. */
+void vm_stop(struct vm *vm);
+
 /* The whole state as JSON, and back.  Restoring checks the program's
- * SHA-256 and every index before accepting the state. */
+ * SHA-256 and every index before accepting the state.
+ *
+ * Values of disableLogging steps never leave the VM this way: a finished
+ * such step is saved without its inputs and outputs (restored as
+ * `redacted`: a later reference to them fails that step with a message
+ * saying why), and a state saved inside one is saved as it was at the
+ * step's STEP instruction, so a restored VM runs the step again from its
+ * start. */
 json_t *vm_save(const struct vm *vm);
 struct vm *vm_restore(const struct program *prog, const struct vm_host *host, json_t *state, char *reterr,
                       size_t errsize);
