@@ -52,6 +52,7 @@ enum {
         OPT_BLOCKED,
         OPT_PLATFORMS,
         OPT_ENDPOINT_URL,
+        OPT_DISCARD_STATE,
 };
 
 static const struct option_spec specs[] = {
@@ -76,6 +77,7 @@ static const struct option_spec specs[] = {
         { "blocked-action-modules", 0, true, OPT_BLOCKED },
         { "os-platforms", 0, true, OPT_PLATFORMS },
         { "endpoint-url", 0, true, OPT_ENDPOINT_URL },
+        { "discard-state", 0, false, OPT_DISCARD_STATE },
         { NULL, 0, false, 0 },
 };
 
@@ -92,7 +94,8 @@ static void usage(FILE *f, const char *prog)
                 "  -p, --phases P,Q            phases to run (others are skipped)\n"
                 "  -i, --execution-id ID       id of this run (default: a new UUID)\n"
                 "  -l, --log-directory DIR     where the TOE_* log folder goes (default: .)\n"
-                "  -s, --state-directory DIR   where reboot checkpoints go\n"
+                "  -s, --state-directory DIR   where the run's checkpoint goes (it resumes from it)\n"
+                "      --discard-state         remove a saved state and start over\n"
                 "      --document-s3-bucket-owner ID\n"
                 "                              account that must own the buckets of s3:// documents\n"
                 "  -b, --log-s3-bucket-name B  upload the log folder to this S3 bucket when the run ends\n"
@@ -316,6 +319,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         struct settings s = { 0 };
         struct check_options copts = { .platforms = check_host_platform() };
         const char *config = NULL, *endpoint_url = NULL, *arg, *bad;
+        bool discard_state = false;
         int id, status = EXIT_USAGE;
         json_t *cfg = NULL, *cli_params = json_object();
         struct run_document *docs = NULL;
@@ -418,6 +422,9 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                         break;
                 case OPT_ENDPOINT_URL:
                         endpoint_url = arg;
+                        break;
+                case OPT_DISCARD_STATE:
+                        discard_state = true;
                         break;
                 }
         }
@@ -572,6 +579,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 .program_name = inv->program,
                 .log_directory = s.log_directory ? s.log_directory : ".",
                 .state_directory = state_dir,
+                .discard_state = discard_state,
                 .execution_id = s.execution_id,
                 .phases = (const char *const *)phase_list,
                 .trace = s.trace,

@@ -1,7 +1,9 @@
-/* logdir.c: creating the TOE_* folder and writing its line logs (whole
- * files go through common/atomicfile.c). */
+/* logdir.c: creating and reopening the TOE_* folder through descriptors
+ * (common/trust.c decides what may be trusted) and writing its line logs;
+ * whole files go through common/atomicfile.c. */
 #include "logdir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -12,43 +14,127 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "mkdirs.h"
 #include "strbuf.h"
+#include "trust.h"
 
-int logdir_open(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr)
+#define FOLDER_WRITES (S_IWGRP | S_IWOTH)
+
+/* Opens (or creates) one of the line logs of an opened folder. */
+static FILE *open_log(struct logdir *l, const char *name, bool create, char **reterr)
+{
+        _cleanup_free_ char *shown = xasprintf("%s/%s", l->path, name);
+        int fd = create ? -ENOENT
+                        : trust_openat(l->dirfd, name, O_WRONLY | O_APPEND, 0, S_IFREG, FOLDER_WRITES, shown, reterr);
+        if (fd == -ENOENT)
+                fd = trust_openat(l->dirfd, name, O_WRONLY | O_APPEND | O_CREAT, LOGFILE_MODE, S_IFREG,
+                                  FOLDER_WRITES, shown, reterr);
+        if (fd < 0)
+                return NULL;
+        /* A line a crash cut short is ended before new ones follow. */
+        struct stat st;
+        char last = '\n';
+        if (!create && fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 &&
+            last != '\n' && write(fd, "\n", 1) != 1) {
+                *reterr = xasprintf("cannot write to %s: %s", shown, strerror(errno));
+                close(fd);
+                return NULL;
+        }
+        FILE *f = fdopen(fd, "a");
+        if (!f) {
+                *reterr = xasprintf("cannot open %s: %s", shown, strerror(errno));
+                close(fd);
+                return NULL;
+        }
+        /* Lines reach the file as they are written: a crash keeps them. */
+        setvbuf(f, NULL, _IOLBF, 0);
+        return f;
+}
+
+static int open_logs(struct logdir *l, bool create, char **reterr)
+{
+        struct stat st;
+        if (fstat(l->dirfd, &st) < 0)
+                return -errno;
+        l->ino = (uint64_t)st.st_ino;
+        l->scripts_path = xasprintf("%s/scripts", l->path);
+        l->console = open_log(l, "console.log", create, reterr);
+        if (!l->console)
+                return -EPERM;
+        l->app = open_log(l, "application.log", create, reterr);
+        return l->app ? 0 : -EPERM;
+}
+
+int logdir_create(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr)
 {
         struct tm tm;
         char stamp[32];
         gmtime_r(&start, &tm);
         strftime(stamp, sizeof stamp, "%Y-%m-%d_%H-%M-%S", &tm);
-        *ret = (struct logdir){ 0 };
-        int r = mkdir_parents(parent, 0755);
-        if (r < 0) {
-                *reterr = xasprintf("cannot create the log directory %s: %s", parent, strerror(-r));
-                return r;
+        *ret = (struct logdir){ .dirfd = -1, .scripts_fd = -1 };
+        *reterr = NULL;
+        _cleanup_close_ int pfd = trust_open_dir(parent, 0755, "the log directory", reterr);
+        if (pfd < 0)
+                return pfd;
+        _cleanup_free_ char *name = xasprintf("TOE_%s_UTC-0_%s", stamp, execution_id);
+        if (strchr(execution_id, '/') || strlen(name) > 255) {
+                *reterr = xasprintf("the execution id '%s' cannot be part of a folder name", execution_id);
+                return -EINVAL;
         }
-        char *path = xasprintf("%s/TOE_%s_UTC-0_%s", parent, stamp, execution_id);
-        if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-                r = -errno;
-                *reterr = xasprintf("cannot create %s: %s", path, strerror(errno));
-                free(path);
-                return r;
+        ret->path = xasprintf("%s/%s", parent, name);
+        if (mkdirat(pfd, name, LOGDIR_MODE) < 0) {
+                int e = errno;
+                if (e == EEXIST)
+                        *reterr = xasprintf("the log folder %s already exists; opentoe makes a new folder for each "
+                                            "run and does not reuse one that is not its own (choose another "
+                                            "--execution-id, or remove it)", ret->path);
+                else
+                        *reterr = xasprintf("cannot create %s: %s", ret->path, strerror(e));
+                logdir_close(ret);
+                return -e;
         }
-        ret->path = path;
-        _cleanup_free_ char *c = xasprintf("%s/console.log", path);
-        _cleanup_free_ char *a = xasprintf("%s/application.log", path);
-        ret->console = fopen(c, "ae");
-        ret->app = fopen(a, "ae");
-        if (!ret->console || !ret->app) {
-                r = -errno;
-                *reterr = xasprintf("cannot create the logs in %s: %s", path, strerror(errno));
+        ret->dirfd = trust_openat(pfd, name, O_RDONLY, 0, S_IFDIR, FOLDER_WRITES, ret->path, reterr);
+        int r = ret->dirfd < 0 ? ret->dirfd : open_logs(ret, true, reterr);
+        if (r < 0)
+                logdir_close(ret);
+        return r;
+}
+
+int logdir_reopen(const char *path, uint64_t ino, struct logdir *ret, bool *ret_recreated, char **reterr)
+{
+        *ret = (struct logdir){ .dirfd = -1, .scripts_fd = -1 };
+        *ret_recreated = false;
+        *reterr = NULL;
+        _cleanup_free_ char *pcopy = xstrdup(path), *bcopy = xstrdup(path);
+        const char *parent = dirname(pcopy), *base = basename(bcopy);
+        _cleanup_close_ int pfd = trust_open_dir(parent, 0755, "the log directory", reterr);
+        if (pfd < 0)
+                return pfd;
+        ret->path = xstrdup(path);
+        ret->dirfd = trust_openat(pfd, base, O_RDONLY, 0, S_IFDIR, FOLDER_WRITES, path, reterr);
+        if (ret->dirfd == -ENOENT) {
+                if (mkdirat(pfd, base, LOGDIR_MODE) < 0) {
+                        *reterr = xasprintf("cannot create %s again: %s", path, strerror(errno));
+                        logdir_close(ret);
+                        return -errno;
+                }
+                *ret_recreated = true;
+                ret->dirfd = trust_openat(pfd, base, O_RDONLY, 0, S_IFDIR, FOLDER_WRITES, path, reterr);
+        }
+        if (ret->dirfd < 0) {
+                int r = ret->dirfd;
                 logdir_close(ret);
                 return r;
         }
-        /* Lines reach the file as they are written: a crash keeps them. */
-        setvbuf(ret->console, NULL, _IOLBF, 0);
-        setvbuf(ret->app, NULL, _IOLBF, 0);
-        return 0;
+        int r = open_logs(ret, *ret_recreated, reterr);
+        if (r >= 0 && !*ret_recreated && ino && ret->ino != ino) {
+                *reterr = xasprintf("%s is not the log folder the saved state names (it was replaced: inode %llu, "
+                                    "expected %llu); refusing to resume into it",
+                                    path, (unsigned long long)ret->ino, (unsigned long long)ino);
+                r = -EPERM;
+        }
+        if (r < 0)
+                logdir_close(ret);
+        return r;
 }
 
 void logdir_close(struct logdir *l)
@@ -57,10 +143,74 @@ void logdir_close(struct logdir *l)
                 fclose(l->console);
         if (l->app)
                 fclose(l->app);
+        if (l->dirfd >= 0)
+                close(l->dirfd);
+        if (l->scripts_fd >= 0)
+                close(l->scripts_fd);
         free(l->path);
-        *l = (struct logdir){ 0 };
+        free(l->scripts_path);
+        *l = (struct logdir){ .dirfd = -1, .scripts_fd = -1 };
 }
 
+/* Removes what a run that died left in scripts/. */
+static void remove_stale_scripts(int fd)
+{
+        int dup_fd = dup(fd);
+        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        if (!d) {
+                if (dup_fd >= 0)
+                        close(dup_fd);
+                return;
+        }
+        struct dirent *e;
+        while ((e = readdir(d)))
+                if (e->d_type == DT_REG)
+                        unlinkat(fd, e->d_name, 0);
+        closedir(d);
+}
+
+int logdir_scripts(struct logdir *l, char **reterr)
+{
+        *reterr = NULL;
+        if (l->scripts_fd >= 0)
+                return l->scripts_fd;
+        if (l->dirfd < 0)
+                return -EBADF;
+        bool made = mkdirat(l->dirfd, "scripts", 0700) == 0;
+        if (!made && errno != EEXIST) {
+                *reterr = xasprintf("cannot create %s: %s", l->scripts_path, strerror(errno));
+                return -errno;
+        }
+        l->scripts_fd = trust_openat(l->dirfd, "scripts", O_RDONLY, 0, S_IFDIR, 077, l->scripts_path, reterr);
+        if (l->scripts_fd >= 0 && !made)
+                remove_stale_scripts(l->scripts_fd);
+        return l->scripts_fd;
+}
+
+void logdir_drop_scripts(struct logdir *l)
+{
+        if (l->dirfd >= 0)
+                (void)unlinkat(l->dirfd, "scripts", AT_REMOVEDIR);
+}
+
+long long logdir_flush(struct logdir *l)
+{
+        if (l->app)
+                fflush(l->app);
+        if (!l->console)
+                return -1;
+        fflush(l->console);
+        struct stat st;
+        return fstat(fileno(l->console), &st) == 0 ? (long long)st.st_size : -1;
+}
+
+int logdir_truncate_console(struct logdir *l, long long size)
+{
+        if (!l->console || size < 0)
+                return -EINVAL;
+        fflush(l->console);
+        return ftruncate(fileno(l->console), (off_t)size) < 0 ? -errno : 0;
+}
 static void stamp_buf(struct strbuf *b)
 {
         struct timespec ts;
@@ -153,8 +303,9 @@ void log_app(struct logdir *l, const char *level, const char *fmt, ...)
 
 int logdir_write(struct logdir *l, const char *name, const char *data, size_t len)
 {
-        _cleanup_free_ char *p = xasprintf("%s/%s", l->path, name);
-        return write_file_atomic(p, data, len);
+        if (l->dirfd < 0)
+                return -EBADF;
+        return write_file_atomic_at(l->dirfd, name, data, len, LOGFILE_MODE, 0);
 }
 
 void format_rfc3339(const struct timespec *ts, char *buf, size_t size)

@@ -3,11 +3,19 @@
  * console.log (what a person watching the run sees, `<date> <time.ms>
  * Info <message>`) and application.log (opentoe's own debug log).  Other
  * files (detailedoutput.json, document.yaml) are written whole and
- * atomically. */
+ * atomically.
+ *
+ * The folder is made with mkdir (never reused unless a resumed run's
+ * state names it and it is still opentoe's own), under a log directory
+ * whose every parent is checked (common/trust.h); it is opened once, and
+ * every file in it, scripts/ included, is reached relative to that
+ * descriptor without following links.  Modes: the folder 0750, logs and
+ * reports 0640, scripts/ 0700 and scripts 0600, each less the umask. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
@@ -15,8 +23,15 @@
 #include "atomicfile.h"
 #include "mkdirs.h"
 
+#define LOGDIR_MODE 0750
+#define LOGFILE_MODE 0640
+
 struct logdir {
         char *path;          /* the TOE_* folder */
+        int dirfd;           /* the TOE_* folder, or -1 */
+        uint64_t ino;        /* its inode, recorded in checkpoints */
+        char *scripts_path;  /* path/scripts */
+        int scripts_fd;      /* scripts/, or -1 until first needed */
         FILE *console;       /* console.log */
         FILE *app;           /* application.log */
         bool trace;          /* echo application.log to stderr */
@@ -25,8 +40,23 @@ struct logdir {
         void *tee_userdata;
 };
 
-int logdir_open(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr);
+/* Creates a new log folder for a run under `parent` (created with its
+ * parents when missing). */
+int logdir_create(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr);
+/* Opens the log folder a resumed run's state names.  It must be a
+ * folder of the effective user that group and others cannot write, with
+ * the inode the state recorded; the logs are appended to (after a
+ * newline, when a crash cut the last line short).  A folder that is gone
+ * (a file system emptied at boot) is made again, and *ret_recreated
+ * says so. */
+int logdir_reopen(const char *path, uint64_t ino, struct logdir *ret, bool *ret_recreated, char **reterr);
 void logdir_close(struct logdir *l);
+
+/* The scripts/ folder, made on first use: a descriptor, or a negative
+ * errno with *reterr set. */
+int logdir_scripts(struct logdir *l, char **reterr);
+/* Removes scripts/ if it is empty. */
+void logdir_drop_scripts(struct logdir *l);
 
 void log_console(struct logdir *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A console line with a length (child output may hold any bytes). */
@@ -34,9 +64,14 @@ void log_console_n(struct logdir *l, const char *prefix, const char *text, size_
 /* A console line without the date and level (the failure block). */
 void log_console_raw(struct logdir *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_app(struct logdir *l, const char *level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Flushes both logs; returns console.log's size after the flush, or -1. */
+long long logdir_flush(struct logdir *l);
+/* Cuts console.log back to `size` bytes (a resumed run that had already
+ * written its final lines writes them again). */
+int logdir_truncate_console(struct logdir *l, long long size);
 
 /* Writes a whole file into the folder: temp file, fsync, rename, fsync
- * of the folder. */
+ * of the folder; mode LOGFILE_MODE less the umask. */
 int logdir_write(struct logdir *l, const char *name, const char *data, size_t len);
 
 

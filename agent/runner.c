@@ -1,9 +1,16 @@
-/* runner.c: the loop between the VM and the action modules, the
- * per-run records (times, statuses), the reports AWSTOE writes, dry runs,
- * and checkpoints for reboots. */
+/* runner.c: the loop between the VM and the action modules: each action
+ * run with its deadline, results handed back, the log folder written, a
+ * checkpoint after every completed step (and before a reboot), resuming
+ * from one exactly after a crash or a reboot, the guard that stops a
+ * dead run's step, dry runs, nested documents, and the end of a run
+ * (reports, CloudWatch, S3 upload, summary, exit status).  What is
+ * recorded per document is records.c's; the reports' shapes report.c's;
+ * the state folder's files state.c's. */
 #include "runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,51 +20,39 @@
 
 #include "cleanup.h"
 #include "compile.h"
-#include "interrupt.h"
-#include "uuid.h"
 #include "cwlogs.h"
-#include "http.h"
 #include "disasm.h"
+#include "guardian.h"
 #include "hash.h"
+#include "http.h"
+#include "imagebuilder.h"
+#include "interrupt.h"
 #include "logdir.h"
 #include "module.h"
 #include "predicates.h"
-#include "imagebuilder.h"
+#include "records.h"
+#include "report.h"
 #include "s3.h"
+#include "state.h"
 #include "strbuf.h"
-#include "vm.h"
 #include "tunables.h"
+#include "uuid.h"
+#include "vm.h"
 
 #define NONE UINT32_MAX
-
-struct span {
-        struct timespec start, end;     /* CLOCK_REALTIME, for reports */
-        struct timespec mono_start;     /* CLOCK_MONOTONIC, for durations */
-        bool started, ended;
-};
-
-/* Everything the runner tracks about one document being run. */
-struct doc_run {
-        struct run_document *d;
-        struct span span;
-        struct span *phases;
-        struct span *steps;
-        char **stderr_tails;            /* per step: the last failure's stderr */
-        json_t **details;               /* per step: detailedOutput (ExecuteDocument) */
-        int *exit_codes;                /* per step: the last exit code, or -1 */
-        bool failed, ignored, aborted, rebooting, ran;
-};
 
 struct runner {
         const struct run_options *o;
         struct logdir log;
+        char *log_abs;                  /* the log folder's absolute path, for a resume from elsewhere */
         struct doc_run *runs;
         size_t n_runs;
         struct doc_run *cur;
+        struct span run_span;
         int64_t attempt_start_ms;       /* monotonic, of the current attempt */
         unsigned current_step;
         bool disable_logging;
-        bool first_failure_reported;
+        bool hide_all;                  /* inside a disableLogging step's nested document */
         /* The documents being run, outermost first, for ExecuteDocument's
          * depth and cycle checks (canonical paths). */
         char *chain[8];
@@ -66,39 +61,23 @@ struct runner {
         struct cwlogs *cw;              /* CloudWatch Logs shipper, or NULL */
         int64_t cw_last_pump_ms;
         char *cw_failure;               /* why logs could not be (or were not all) delivered */
+        /* Durability. */
+        struct state_dir sd;            /* fd -1: no state folder */
+        struct state_binding binding;
+        unsigned char (*hashes)[PROG_SHA256_LEN];
+        uint64_t seq;                   /* of the last checkpoint */
+        bool checkpoint_failed;         /* said once */
+        json_t *pred_log;               /* condition results since the last checkpoint */
+        json_t *replay;                 /* results to hand back after a resume, or NULL */
+        size_t replay_pos;
+        json_t *running;                /* running.json's body while an action runs, or NULL */
+        bool secret_ran;                /* a disableLogging step ran an action since the last checkpoint */
+        char boot_id[64];
+        char *stop_reason;              /* why later steps did not run (a signal), or NULL */
 };
 
 #define MAX_NESTING 3  /* ExecuteDocument levels below the top document */
-#define CW_PUMP_INTERVAL_MS 1000  
-static void span_start(struct span *s)
-{
-        clock_gettime(CLOCK_REALTIME, &s->start);
-        clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
-        s->started = true;
-        s->ended = false;
-}
-
-static void span_end(struct span *s)
-{
-        clock_gettime(CLOCK_REALTIME, &s->end);
-        s->ended = true;
-}
-
-static double span_seconds(const struct span *s)
-{
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (double)(now.tv_sec - s->mono_start.tv_sec) + (double)(now.tv_nsec - s->mono_start.tv_nsec) / 1e9;
-}
-
-static json_t *time_json(const struct span *s, bool end)
-{
-        char buf[64];
-        if (!s->started || (end && !s->ended))
-                return json_string("");
-        format_rfc3339(end ? &s->end : &s->start, buf, sizeof buf);
-        return json_string(buf);
-}
+#define CW_PUMP_INTERVAL_MS 1000
 
 /* ---- CloudWatch Logs ---------------------------------------------------- */
 
@@ -135,7 +114,6 @@ static void cw_open(struct runner *r)
                 return;
         _cleanup_free_ char *spool = xasprintf("%s/cwlogs", o->state_directory);
         char *err = NULL;
-        mkdir_parents(o->state_directory, 0700);
         int e = cwlogs_open(o->cw_group, o->cw_stream, o->cw_region, spool, 0, &r->cw, &err);
         if (e < 0) {
                 r->cw = NULL;
@@ -171,6 +149,12 @@ static void cw_close(struct runner *r, int64_t wait_ms)
 
 /* ---- the VM's host ------------------------------------------------------ */
 
+/* True while the top-level document runs (not a nested one). */
+static bool at_top(const struct runner *r)
+{
+        return r->depth == 1;
+}
+
 static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t index)
 {
         struct runner *r = userdata;
@@ -190,7 +174,7 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
         case VM_EV_STEP_START:
                 span_start(&dr->steps[index]);
                 r->current_step = index;
-                r->disable_logging = p->steps[index].disable_logging;
+                r->disable_logging = p->steps[index].disable_logging || r->hide_all;
                 log_console(&r->log, "Step %s", p->steps[index].name);
                 log_app(&r->log, "Debug", "step %s.%s (%s) started", p->phases[p->steps[index].phase].name,
                         p->steps[index].name, p->steps[index].action);
@@ -201,10 +185,14 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
                         log_console(&r->log, "Step %s: attempt %u of %u", p->steps[index].name,
                                     vm->steps[index].attempts, p->steps[index].max_attempts);
                 break;
+        case VM_EV_INPUT_ERROR:
+                log_console(&r->log, "Step %s cannot run: %s", p->steps[index].name,
+                            vm->steps[index].failure ? vm->steps[index].failure : "its inputs cannot be rendered");
+                break;
         case VM_EV_STEP_END: {
                 const struct vm_step *s = &vm->steps[index];
                 span_end(&dr->steps[index]);
-                r->disable_logging = false;
+                r->disable_logging = r->hide_all;
                 log_app(&r->log, "Debug", "step %s ended: %s%s%s", p->steps[index].name, step_state_name(s->state),
                         s->failure ? ": " : "", s->failure ? s->failure : "");
                 if (s->state == STEP_SKIPPED)
@@ -238,11 +226,28 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
         }
 }
 
+/* Conditions of the top-level document are recorded until the next
+ * checkpoint, so a resumed run hands back the same results (conditions
+ * that look at files could read differently after the step in flight
+ * touched them): the run resumes at the very instruction. */
 static int on_pred(void *userdata, const struct predicate *p, const char *operand, const char *value, bool *ret,
                    char **err)
 {
-        (void)userdata;
-        return pred_eval(p, operand, value, ret, err);
+        struct runner *r = userdata;
+        int rc;
+        if (at_top(r) && r->replay && r->replay_pos < json_array_size(r->replay)) {
+                json_t *e = json_array_get(r->replay, r->replay_pos++);
+                const char *m = json_string_value(json_array_get(e, 1));
+                *ret = json_is_true(json_array_get(e, 0));
+                rc = m ? -EINVAL : 0;
+                if (m)
+                        *err = xstrdup(m);
+        } else
+                rc = pred_eval(p, operand, value, ret, err);
+        if (at_top(r) && r->pred_log)
+                json_array_append_new(r->pred_log, json_pack("[b, s?]", rc < 0 ? 0 : *ret,
+                                                             rc < 0 ? (*err ? *err : "error") : NULL));
+        return rc;
 }
 
 /* In a dry run, a condition whose operands are still unknown, or that
@@ -275,10 +280,66 @@ static void on_trace(void *userdata, const struct vm *vm, uint32_t pc)
         disasm_insn(stderr, vm->prog, pc);
 }
 
+/* ---- the step in flight (running.json) ---------------------------------- */
+
+static void write_running(struct runner *r)
+{
+        char *err = NULL;
+        if (r->sd.fd < 0 || !r->running)
+                return;
+        /* Losing this record loses nothing durable: it only says what to
+         * stop and how to resume exactly while the machine stays up. */
+        if (state_write(&r->sd, RUNNING_FILE, r->running, &r->binding, ATOMIC_NO_SYNC, &err) < 0)
+                log_app(&r->log, "Warning", "%s", err);
+        free(err);
+}
+
+/* Before an action of the top-level document runs. */
+static void running_begin(struct runner *r, size_t doc_index, const struct vm *vm)
+{
+        const struct vm_pending *pd = &vm->pending;
+        json_decref(r->running);
+        r->running = json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:O, s:i, s:I, s:s}", "seq", (json_int_t)r->seq,
+                               "document", (json_int_t)doc_index, "step", (json_int_t)pd->step, "stepName",
+                               vm->prog->steps[pd->step].name, "iteration", (json_int_t)pd->iteration, "attempt",
+                               (json_int_t)vm->steps[pd->step].attempts, "conditions", r->pred_log, "pgid", 0,
+                               "leaderStart", (json_int_t)0, "bootId", r->boot_id);
+        write_running(r);
+}
+
+static void on_spawn(void *userdata, pid_t pgid)
+{
+        struct runner *r = userdata;
+        guardian_watch(pgid);
+        if (!r->running)
+                return;
+        json_object_set_new(r->running, "pgid", json_integer(pgid));
+        json_object_set_new(r->running, "leaderStart", json_integer((json_int_t)proc_start_time(pgid)));
+        write_running(r);
+}
+
+static void running_end(struct runner *r)
+{
+        guardian_watch(0);
+        json_decref(r->running);
+        r->running = NULL;
+}
+
 /* ---- one action ---------------------------------------------------------- */
 
 static int nested_run(void *userdata, const char *path, const char *s3_owner, const char *phases,
                       const json_t *parameters, json_t **ret_summary, json_t **ret_detail, char **reterr);
+
+/* A disableLogging step's failure message without what a module may
+ * have quoted from its inputs. */
+static char *private_failure(const struct action_result *res)
+{
+        if (res->status == ACTION_TIMED_OUT)
+                return xstrdup("the step timed out");
+        if (res->exit_code >= 0)
+                return xasprintf("exit status %d", res->exit_code);
+        return xstrdup("the step failed (its message is hidden: disableLogging)");
+}
 
 static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
 {
@@ -288,10 +349,6 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         struct doc_run *dr = r->cur;
         const struct action_module *m = module_find(ps->action);
         *ret_reboot = false;
-        if (interrupt_signal) {
-                /* Stopping: the remaining steps fail without running. */
-                return vm_complete(vm, false, NULL, "not run: opentoe was stopped by a signal");
-        }
         for (size_t i = 0; r->o->blocked && r->o->blocked[i]; i++)
                 if (!strcmp(r->o->blocked[i], ps->action)) {
                         log_console(&r->log, "%s is blocked by --blocked-action-modules; the step fails", ps->action);
@@ -301,9 +358,19 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 log_console(&r->log, "%s: this action is not supported by this build of opentoe", ps->action);
                 return vm_complete(vm, false, NULL, "action is not supported by this build of opentoe");
         }
-        _cleanup_free_ char *work = xasprintf("%s/scripts", r->log.path);
+        char *err = NULL;
+        int wfd = logdir_scripts(&r->log, &err);
+        if (wfd < 0 && (ps->spec->flags & ACT_SPAWNS)) {
+                _cleanup_free_ char *msg = xasprintf("cannot prepare the scripts folder: %s",
+                                                     err ? err : strerror(-wfd));
+                free(err);
+                log_console(&r->log, "%s", msg);
+                return vm_complete(vm, false, NULL, msg);
+        }
+        free(err);
         struct action_ctx ctx = {
-                .work_dir = work,
+                .work_dir = r->log.scripts_path,
+                .work_dir_fd = wfd,
                 .step_name = ps->name,
                 .iteration = pd->iteration,
                 .deadline_ms = ps->timeout_seconds < 0 ? -1 : r->attempt_start_ms + ps->timeout_seconds * 1000,
@@ -311,6 +378,7 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = on_line,
                 .userdata = r,
+                .on_spawn = on_spawn,
                 .run_document = nested_run,
         };
         if (pd->iteration >= 0)
@@ -320,6 +388,17 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         if (e < 0) {
                 log_app(&r->log, "Error", "step %s: %s could not run: %s", ps->name, ps->action, strerror(-e));
                 return vm_complete(vm, false, NULL, strerror(-e));
+        }
+        if (ps->disable_logging || r->hide_all) {
+                /* Nothing of a private step's values leaves memory. */
+                if (res.status != ACTION_SUCCESS && res.status != ACTION_REBOOT) {
+                        free(res.message);
+                        res.message = private_failure(&res);
+                }
+                free(res.stderr_tail);
+                res.stderr_tail = NULL;
+                json_decref(res.detail);
+                res.detail = NULL;
         }
         if (res.stdout_truncated)
                 log_console(&r->log, "Stdout of step %s exceeded %u bytes; outputs.stdout keeps the first %u bytes",
@@ -353,19 +432,55 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         return c;
 }
 
-/* Runs a VM until it ends or a step asks for a reboot. */
-static void run_vm(struct runner *r, struct vm *vm, bool *ret_reboot)
+static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason, char **reterr);
+
+/* Runs a VM until it ends or a step asks for a reboot.  For the
+ * top-level document: a checkpoint after every completed action (a
+ * disableLogging step's once the step has ended, since its values may
+ * not be saved), the step in flight recorded before it starts, and
+ * nothing started once opentoe was told to stop. */
+static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_reboot)
 {
         enum vm_status st;
+        bool top = at_top(r);
         *ret_reboot = false;
-        while ((st = vm_run(vm)) == VM_YIELD) {
-                if (run_action(r, vm, ret_reboot) < 0) {
+        vm->pause_at_step_end = top;
+        for (;;) {
+                st = vm_run(vm);
+                if (st == VM_STEP_END) {
+                        if (r->secret_ran)
+                                checkpoint(r, doc_index, vm, "progress", NULL);
+                        r->secret_ran = false;
+                        continue;
+                }
+                if (st != VM_YIELD)
+                        break;
+                if (interrupt_signal) {
+                        /* Stopping: nothing more starts. */
+                        if (!r->stop_reason)
+                                r->stop_reason = xasprintf("not run: opentoe was stopped by signal %d",
+                                                           (int)interrupt_signal);
+                        vm_stop(vm);
+                        continue;
+                }
+                bool private = vm->prog->steps[vm->pending.step].disable_logging;
+                if (top)
+                        running_begin(r, doc_index, vm);
+                int e = run_action(r, vm, ret_reboot);
+                if (top)
+                        running_end(r);
+                if (e < 0) {
                         st = VM_ERROR;
                         break;
                 }
                 if (*ret_reboot)
                         break;
+                if (top && private)
+                        r->secret_ran = true;
+                else if (top)
+                        checkpoint(r, doc_index, vm, "progress", NULL);
         }
+        vm->pause_at_step_end = false;
         if (st == VM_ERROR) {
                 log_app(&r->log, "Error", "internal error: %s", vm->error);
                 fprintf(stderr, "%s: internal error: %s\n", r->o->program_name, vm->error);
@@ -373,78 +488,7 @@ static void run_vm(struct runner *r, struct vm *vm, bool *ret_reboot)
         }
 }
 
-/* ---- reports ----------------------------------------------------------- */
-
-static char *encode(const json_t *v)
-{
-        return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : xstrdup("null");
-}
-
-static json_t *doc_json(struct doc_run *dr, const struct vm *vm)
-{
-        const struct program *p = dr->d->prog;
-        json_t *phases = json_array();
-        for (size_t i = 0; i < p->n_phases; i++) {
-                if (!vm || vm->phases[i] == PHASE_NOT_RUN)
-                        continue;
-                json_t *steps = json_array();
-                char *phase_failure = NULL;
-                for (size_t k = 0; k < p->n_steps; k++) {
-                        const struct prog_step *ps = &p->steps[k];
-                        const struct vm_step *s = &vm->steps[k];
-                        if (ps->phase != i || s->state == STEP_NOT_RUN)
-                                continue;
-                        if (s->state == STEP_FAILED && !phase_failure)
-                                phase_failure = xasprintf("Step %s failed", ps->name);
-                        char *in = encode(s->inputs), *out = encode(s->outputs);
-                        json_array_append_new(
-                                steps, json_pack("{s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:o, s:o, s:s, s:s, s:O?, s:n}",
-                                                 "name", ps->name, "status", step_state_name(s->state),
-                                                 "failureMessage", s->state == STEP_FAILED || s->state == STEP_IGNORED
-                                                                           ? (s->failure ? s->failure : "")
-                                                                           : "",
-                                                 "timeoutSeconds", (json_int_t)ps->timeout_seconds, "onFailure",
-                                                 on_failure_name(ps->on_failure), "maxAttempts",
-                                                 (int)ps->max_attempts, "action", ps->action, "startTime",
-                                                 time_json(&dr->steps[k], false), "endTime",
-                                                 time_json(&dr->steps[k], true), "inputs", in, "outputs", out, "loop",
-                                                 ps->loop, "detailedOutput"));
-                        if (dr->details && dr->details[k])
-                                json_object_set(json_array_get(steps, json_array_size(steps) - 1), "detailedOutput",
-                                                dr->details[k]);
-                        free(in);
-                        free(out);
-                }
-                json_array_append_new(phases, json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "name", p->phases[i].name,
-                                                        "status", phase_state_name(vm->phases[i]), "startTime",
-                                                        time_json(&dr->phases[i], false), "endTime",
-                                                        time_json(&dr->phases[i], true), "failureMessage",
-                                                        phase_failure ? phase_failure : "", "steps", steps));
-                free(phase_failure);
-        }
-        char *failure = dr->failed ? xasprintf("Document %s failed!", dr->d->path) : xstrdup("");
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "name", p->name, "filePath", dr->d->path,
-                              "status", dr->failed ? "failed" : "success", "description", p->description, "startTime",
-                              time_json(&dr->span, false), "endTime", time_json(&dr->span, true), "failureMessage",
-                              failure, "phases", phases);
-        free(failure);
-        return o;
-}
-
-struct counts {
-        size_t executed, failed, ignored;
-};
-
-static void count_steps(const struct vm *vm, struct counts *c)
-{
-        for (size_t k = 0; k < vm->prog->n_steps; k++) {
-                const struct vm_step *s = &vm->steps[k];
-                if (s->attempts > 0 || s->state == STEP_FAILED)
-                        c->executed++;
-                c->failed += s->state == STEP_FAILED;
-                c->ignored += s->state == STEP_IGNORED;
-        }
-}
+/* ---- the failure block --------------------------------------------------- */
 
 /* The block AWSTOE writes for the first failed step. */
 static void failure_block(struct runner *r, struct doc_run *dr, const struct vm *vm)
@@ -470,82 +514,248 @@ static void failure_block(struct runner *r, struct doc_run *dr, const struct vm 
         }
 }
 
+/* Why the steps of a document that stopped early did not run, or NULL
+ * when it did not stop early. */
+static char *why_not_run(const struct runner *r, const struct vm *vm)
+{
+        if (vm->stopped)
+                return xstrdup(r->stop_reason ? r->stop_reason : "not run: opentoe was stopped");
+        if (!vm->aborted)
+                return NULL;
+        const struct program *p = vm->prog;
+        for (size_t k = p->n_steps; k-- > 0;)
+                if (vm->steps[k].state == STEP_FAILED && p->steps[k].on_failure == ONFAIL_ABORT)
+                        return xasprintf("not run: step %s failed and its onFailure is Abort", p->steps[k].name);
+        return xstrdup("not run: the document was aborted");
+}
+
 /* ---- checkpoints ------------------------------------------------------- */
 
-static json_t *span_save(const struct span *s)
+static json_t *checkpoint_body(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason)
 {
-        return json_pack("{s:b, s:b, s:I, s:I, s:I, s:I}", "started", s->started, "ended", s->ended, "s",
-                         (json_int_t)s->start.tv_sec, "sn", (json_int_t)s->start.tv_nsec, "e",
-                         (json_int_t)s->end.tv_sec, "en", (json_int_t)s->end.tv_nsec);
+        json_t *docs = json_array(), *finished = json_array();
+        for (size_t i = 0; i < r->n_runs; i++)
+                json_array_append_new(docs, json_pack("{s:s}", "path", r->runs[i].d->path));
+        for (size_t i = 0; i < doc_index && i < r->n_runs; i++) {
+                const struct doc_run *dr = &r->runs[i];
+                json_array_append_new(finished, json_pack("{s:O?, s:I, s:I, s:I, s:b, s:b, s:b}", "report",
+                                                          dr->report, "executed", (json_int_t)dr->counts.executed,
+                                                          "failed", (json_int_t)dr->counts.failed, "ignored",
+                                                          (json_int_t)dr->counts.ignored, "documentFailed",
+                                                          dr->failed, "aborted", dr->aborted, "ran", dr->ran));
+        }
+        json_t *body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:I, s:o, s:o}", "seq", (json_int_t)r->seq,
+                                 "reason", reason, "executionId", r->o->execution_id, "logFolder", r->log.path,
+                                 "logFolderAbsolute", r->log_abs, "logFolderInode", (json_int_t)r->log.ino,
+                                 "documents", docs, "current", (json_int_t)doc_index, "finished", finished, "run",
+                                 span_save(&r->run_span));
+        json_object_set_new(body, "vm", vm_save(vm));
+        json_object_set_new(body, "records", doc_run_save(&r->runs[doc_index]));
+        /* What console.log held: lines after this point that no action
+         * wrote are written again by a resumed run, so it cuts them. */
+        json_object_set_new(body, "consoleSize", json_integer(logdir_flush(&r->log)));
+        return body;
 }
 
-static void span_restore(struct span *s, const json_t *j)
+/* Saves the run's progress (state.json, fsynced).  `reason`: "start" (a
+ * document begins), "progress" (an action completed) or "reboot".  A
+ * failure is returned through *reterr when it is asked for, else it is
+ * logged once: the run goes on, less durable. */
+static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason, char **reterr)
 {
-        json_int_t a = 0, b = 0, c = 0, d = 0;
-        int st = 0, en = 0;
-        if (json_unpack((json_t *)j, "{s:b, s:b, s:I, s:I, s:I, s:I}", "started", &st, "ended", &en, "s", &a, "sn", &b,
-                        "e", &c, "en", &d) == 0) {
-                *s = (struct span){ .start = { (time_t)a, (long)b }, .end = { (time_t)c, (long)d }, .started = st,
-                                    .ended = en };
-                clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
+        char *err = NULL;
+        if (r->sd.fd < 0) {
+                if (reterr)
+                        *reterr = xstrdup("no state directory");
+                return -EINVAL;
+        }
+        r->seq++;
+        json_t *body = checkpoint_body(r, doc_index, vm, reason);
+        int e = state_write(&r->sd, STATE_FILE, body, &r->binding, 0, &err);
+        json_decref(body);
+        if (e < 0) {
+                if (reterr)
+                        *reterr = TAKE_PTR(err);
+                else if (!r->checkpoint_failed) {
+                        log_console(&r->log, "Warning: %s; the run goes on, but a crash now would repeat steps", err);
+                        log_app(&r->log, "Error", "%s", err);
+                        r->checkpoint_failed = true;
+                }
+                free(err);
+                return e;
+        }
+        /* Conditions recorded so far are now inside the checkpoint. */
+        json_array_clear(r->pred_log);
+        json_decref(r->replay);
+        r->replay = NULL;
+        return 0;
+}
+
+/* ---- resuming ------------------------------------------------------------ */
+
+struct resume {
+        json_t *state;          /* state.json's body, or NULL: a new run */
+        json_t *running;        /* running.json's body when it belongs to it */
+        const char *reason;
+        size_t current;
+        struct vm *vm;          /* the current document, restored */
+        int stopped;            /* processes of a dead run's step that were stopped */
+};
+
+static void resume_done(struct resume *res)
+{
+        vm_free(res->vm);
+        json_decref(res->state);
+        json_decref(res->running);
+        *res = (struct resume){ 0 };
+}
+
+/* Reads the checkpoint of these documents, if there is one, and
+ * restores the runner's records from it.  Returns 1 (resume), 0 (none)
+ * or a negative errno with *reterr saying why it is refused. */
+static int load_resume(struct runner *r, const struct vm_host *host, struct run_document *docs, size_t n,
+                       struct resume *res, char **reterr)
+{
+        _cleanup_free_ char *shown = xasprintf("%s/%s", r->sd.path, STATE_FILE);
+        int e = state_read(&r->sd, STATE_FILE, &r->binding, &res->state, reterr);
+        if (e <= 0) {
+                if (e == 0)
+                        state_remove(&r->sd, RUNNING_FILE);
+                return e;
+        }
+        json_t *st = res->state;
+        json_int_t seq = json_integer_value(json_object_get(st, "seq"));
+        json_int_t cur = json_integer_value(json_object_get(st, "current"));
+        const char *reason = json_string_value(json_object_get(st, "reason"));
+        const char *id = json_string_value(json_object_get(st, "executionId"));
+        json_t *finished = json_object_get(st, "finished");
+        if (seq <= 0 || !reason || !id || !*id || strchr(id, '/') ||
+            !json_is_string(json_object_get(st, "logFolder")) ||
+            !json_is_string(json_object_get(st, "logFolderAbsolute")) ||
+            json_array_size(json_object_get(st, "documents")) != n || cur < 0 || (size_t)cur >= n ||
+            json_array_size(finished) != (size_t)cur ||
+            (strcmp(reason, "start") && strcmp(reason, "progress") && strcmp(reason, "reboot"))) {
+                *reterr = xasprintf("%s is damaged: its contents are not a run's state", shown);
+                return -EINVAL;
+        }
+        res->reason = reason;
+        res->current = (size_t)cur;
+        r->seq = (uint64_t)seq;
+        for (size_t i = 0; i < (size_t)cur; i++) {
+                json_t *f = json_array_get(finished, i);
+                struct doc_run *dr = &r->runs[i];
+                json_t *rep = json_object_get(f, "report");
+                if (!json_is_object(f) || (rep && !json_is_object(rep) && !json_is_null(rep))) {
+                        *reterr = xasprintf("%s is damaged: the record of document %zu is not valid", shown, i + 1);
+                        return -EINVAL;
+                }
+                dr->report = json_is_object(rep) ? json_incref(rep) : NULL;
+                dr->counts.executed = (size_t)json_integer_value(json_object_get(f, "executed"));
+                dr->counts.failed = (size_t)json_integer_value(json_object_get(f, "failed"));
+                dr->counts.ignored = (size_t)json_integer_value(json_object_get(f, "ignored"));
+                dr->failed = json_is_true(json_object_get(f, "documentFailed"));
+                dr->aborted = json_is_true(json_object_get(f, "aborted"));
+                dr->ran = json_is_true(json_object_get(f, "ran"));
+                dr->finished = true;
+        }
+        span_restore(&r->run_span, json_object_get(st, "run"));
+        char verr[256];
+        res->vm = vm_restore(docs[cur].prog, host, json_object_get(st, "vm"), verr, sizeof verr);
+        if (!res->vm) {
+                *reterr = xasprintf("%s is damaged: %s", shown, verr);
+                return -EINVAL;
+        }
+        if (doc_run_restore(&r->runs[cur], json_object_get(st, "records")) < 0) {
+                *reterr = xasprintf("%s is damaged: its step records do not fit the document", shown);
+                return -EINVAL;
+        }
+        /* The step in flight, if the record belongs to this checkpoint. */
+        char *err = NULL;
+        json_t *run = NULL;
+        e = state_read(&r->sd, RUNNING_FILE, &r->binding, &run, &err);
+        if (e < 0 && e != -EINVAL && e != -ESTALE) {
+                /* Not ours, a link, the wrong mode: nothing is trusted. */
+                *reterr = err;
+                return e;
+        }
+        if (e < 0)
+                fprintf(stderr, "%s run: warning: ignoring %s (written without fsync, it may not have survived a "
+                                "power loss)\n", r->o->program_name, err);
+        free(err);
+        if (e > 0 && json_integer_value(json_object_get(run, "seq")) == seq &&
+            json_integer_value(json_object_get(run, "document")) == cur && json_is_array(json_object_get(run, "conditions")))
+                res->running = run;
+        else
+                json_decref(run);
+        if (!res->running)
+                state_remove(&r->sd, RUNNING_FILE);
+        return 1;
+}
+
+/* Stops what the dead run's step left running, before anything else. */
+static void stop_leftovers(struct runner *r, struct resume *res)
+{
+        json_t *run = res->running;
+        json_int_t pgid = json_integer_value(json_object_get(run, "pgid"));
+        if (!run || pgid <= 1 || pgid > INT_MAX)
+                return;
+        res->stopped = procgroup_stop_leftover((pid_t)pgid,
+                                               (unsigned long long)json_integer_value(json_object_get(run, "leaderStart")),
+                                               json_string_value(json_object_get(run, "bootId")),
+                                               r->o->kill_grace_ms);
+}
+
+/* The console lines of a resumed run, before its document goes on. */
+static void resume_notice(struct runner *r, const struct resume *res, bool recreated)
+{
+        const char *id = r->o->execution_id;
+        if (!strcmp(res->reason, "reboot"))
+                log_console(&r->log, "Recovery completed for detailed output.");
+        else
+                log_console(&r->log, "Resuming execution %s: the previous run stopped before it finished; its state "
+                                     "is restored", id);
+        log_app(&r->log, "Info", "resuming from %s/%s (checkpoint %llu, %s)", r->sd.path, STATE_FILE,
+                (unsigned long long)r->seq, res->reason);
+        if (recreated)
+                log_console(&r->log, "The log folder %s was gone and was made again; what it held is lost",
+                            r->log.path);
+        if (res->stopped)
+                log_console(&r->log, "Stopped %d process(es) that the previous run's step %s left running", res->stopped,
+                            json_string_value(json_object_get(res->running, "stepName")));
+        if (res->running && strcmp(res->reason, "reboot") != 0) {
+                json_int_t it = json_integer_value(json_object_get(res->running, "iteration"));
+                const char *step = json_string_value(json_object_get(res->running, "stepName"));
+                if (it >= 0)
+                        log_console(&r->log, "Step %s (iteration %lld) was running when the previous run stopped; it "
+                                             "runs again", step, (long long)it);
+                else
+                        log_console(&r->log, "Step %s was running when the previous run stopped; it runs again", step);
         }
 }
 
-static char *state_path(const struct run_options *o)
-{
-        return xasprintf("%s/state.json", o->state_directory);
-}
+/* ---- reports ----------------------------------------------------------- */
 
-static int save_checkpoint(struct runner *r, size_t doc_index, const struct vm *vm)
-{
-        struct doc_run *dr = &r->runs[doc_index];
-        const struct program *p = vm->prog;
-        json_t *docs = json_array(), *phases = json_array(), *steps = json_array();
-        for (size_t i = 0; i < r->n_runs; i++) {
-                char hex[2 * PROG_SHA256_LEN + 1];
-                hash_hex(r->runs[i].d->prog->sha256, PROG_SHA256_LEN, hex);
-                json_array_append_new(docs, json_pack("{s:s, s:s, s:b}", "path", r->runs[i].d->path, "sha256", hex,
-                                                      "failed", r->runs[i].failed));
-        }
-        for (size_t i = 0; i < p->n_phases; i++)
-                json_array_append_new(phases, span_save(&dr->phases[i]));
-        for (size_t i = 0; i < p->n_steps; i++)
-                json_array_append_new(steps, span_save(&dr->steps[i]));
-        json_t *st = json_pack("{s:i, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:o}", "version", 1, "executionId",
-                               r->o->execution_id, "logFolder", r->log.path, "documents", docs, "current",
-                               (json_int_t)doc_index, "vm", vm_save(vm), "document", span_save(&dr->span), "phases",
-                               phases, "steps", steps);
-        char *text = json_dumps(st, JSON_INDENT(1));
-        json_decref(st);
-        mkdir_parents(r->o->state_directory, 0700);
-        _cleanup_free_ char *path = state_path(r->o);
-        int e = text ? write_file_atomic(path, text, strlen(text)) : -ENOMEM;
-        free(text);
-        return e;
-}
-
-/* ---- running ----------------------------------------------------------- */
-
-static void write_reports(struct runner *r, struct vm **vms, size_t upto, const struct span *run_span, bool failed)
+static void write_reports(struct runner *r, struct vm **vms, bool failed)
 {
         json_t *docs = json_array();
-        for (size_t i = 0; i < upto; i++)
-                if (r->runs[i].ran)
-                        json_array_append_new(docs, doc_json(&r->runs[i], vms[i]));
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "executionId", r->o->execution_id, "status",
-                              failed ? "failed" : "success", "startTime", time_json(run_span, false), "endTime",
-                              time_json(run_span, true), "failureMessage", "", "documents", docs);
-        for (size_t i = 0; i < upto; i++)
-                if (r->runs[i].failed) {
-                        char *m = xasprintf("Document %s failed!", r->runs[i].d->path);
-                        json_object_set_new(o, "failureMessage", json_string(m));
-                        free(m);
-                        break;
-                }
+        const char *failure = "";
+        char *fm = NULL;
+        for (size_t i = 0; i < r->n_runs; i++) {
+                struct doc_run *dr = &r->runs[i];
+                if (dr->report)
+                        json_array_append(docs, dr->report);
+                else if (vms[i] && dr->ran)
+                        json_array_append_new(docs, report_document(dr, vms[i], NULL));
+                if (dr->failed && !fm)
+                        failure = fm = xasprintf("Document %s failed!", dr->d->path);
+        }
+        json_t *o = report_run(r->o->execution_id, failed, &r->run_span, failure, docs);
         char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(o);
-        if (text && logdir_write(&r->log, "detailedoutput.json", text, strlen(text)) < 0)
-                log_app(&r->log, "Error", "cannot write detailedoutput.json: %s", strerror(errno));
+        free(fm);
+        int e = text ? logdir_write(&r->log, "detailedoutput.json", text, strlen(text)) : -ENOMEM;
+        if (e < 0)
+                log_app(&r->log, "Error", "cannot write detailedoutput.json: %s", strerror(-e));
         free(text);
 }
 
@@ -581,19 +791,6 @@ static char *upload_logs(struct runner *r)
         return url;
 }
 
-static void print_summary(struct runner *r, bool failed, struct counts *c, const char *failure, const char *log_url)
-{
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "executionId", r->o->execution_id, "status",
-                              failed ? "failed" : "success", "failedStepCount", (json_int_t)c->failed,
-                              "executedStepCount", (json_int_t)c->executed, "ignoredFailedStepCount",
-                              (json_int_t)c->ignored, "failureMessage", failure, "logUrl", log_url);
-        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (text)
-                puts(text);
-        fflush(stdout);
-        free(text);
-        json_decref(o);
-}
 
 static void dry_run_action(struct vm *vm)
 {
@@ -666,72 +863,6 @@ static int dry_run(const struct run_options *o, struct run_document *docs, size_
         }
         printf("(dry run: nothing was run or changed)\n");
         return 0;
-}
-
-static void free_runs(struct runner *r)
-{
-        for (size_t i = 0; i < r->n_runs; i++) {
-                struct doc_run *dr = &r->runs[i];
-                for (size_t k = 0; dr->d && k < dr->d->prog->n_steps; k++) {
-                        free(dr->stderr_tails[k]);
-                        json_decref(dr->details[k]);
-                }
-                free(dr->stderr_tails);
-                free(dr->details);
-                free(dr->exit_codes);
-                free(dr->phases);
-                free(dr->steps);
-        }
-        free(r->runs);
-}
-
-/* Looks for a checkpoint of these documents; returns the VM to resume
- * and its document's index, and fills the runner's records. */
-static struct vm *try_resume(struct runner *r, const struct vm_host *host, struct run_document *docs, size_t n,
-                             size_t *ret_index, char **ret_log_folder, char **ret_exec_id)
-{
-        _cleanup_free_ char *path = state_path(r->o);
-        json_t *st = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
-        if (!st)
-                return NULL;
-        json_t *jdocs = json_object_get(st, "documents");
-        json_int_t cur = json_integer_value(json_object_get(st, "current"));
-        const char *folder = json_string_value(json_object_get(st, "logFolder"));
-        const char *id = json_string_value(json_object_get(st, "executionId"));
-        bool same = json_array_size(jdocs) == n && cur >= 0 && (size_t)cur < n && folder && id;
-        for (size_t i = 0; same && i < n; i++) {
-                char hex[2 * PROG_SHA256_LEN + 1];
-                hash_hex(docs[i].prog->sha256, PROG_SHA256_LEN, hex);
-                const char *h = json_string_value(json_object_get(json_array_get(jdocs, i), "sha256"));
-                same = h && !strcmp(h, hex);
-        }
-        struct vm *vm = NULL;
-        if (same) {
-                char err[256];
-                vm = vm_restore(docs[cur].prog, host, json_object_get(st, "vm"), err, sizeof err);
-                if (!vm)
-                        fprintf(stderr, "%s: ignoring the checkpoint in %s: %s\n", r->o->program_name, path, err);
-        } else
-                fprintf(stderr, "%s: ignoring the checkpoint in %s: it belongs to other documents\n",
-                        r->o->program_name, path);
-        if (vm) {
-                struct doc_run *dr = &r->runs[cur];
-                json_t *ph = json_object_get(st, "phases"), *sp = json_object_get(st, "steps");
-                for (size_t i = 0; i < docs[cur].prog->n_phases; i++)
-                        span_restore(&dr->phases[i], json_array_get(ph, i));
-                for (size_t i = 0; i < docs[cur].prog->n_steps; i++)
-                        span_restore(&dr->steps[i], json_array_get(sp, i));
-                span_restore(&dr->span, json_object_get(st, "document"));
-                for (size_t i = 0; i < (size_t)cur; i++) {
-                        r->runs[i].ran = false; /* earlier documents' records are not kept */
-                        r->runs[i].failed = json_is_true(json_object_get(json_array_get(jdocs, i), "failed"));
-                }
-                *ret_index = (size_t)cur;
-                *ret_log_folder = xstrdup(folder);
-                *ret_exec_id = xstrdup(id);
-        }
-        json_decref(st);
-        return vm;
 }
 
 static char *chain_text(const struct runner *r, const char *last)
@@ -829,20 +960,15 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
                 phase_list[np++] = tok;
 
         struct run_document rd = { .path = (char *)path, .prog = prog, .params = params };
-        struct doc_run dr = {
-                .d = &rd,
-                .phases = xcalloc(prog->n_phases + 1, sizeof(struct span)),
-                .steps = xcalloc(prog->n_steps + 1, sizeof(struct span)),
-                .stderr_tails = xcalloc(prog->n_steps + 1, sizeof(char *)),
-                .details = xcalloc(prog->n_steps + 1, sizeof(json_t *)),
-                .exit_codes = xcalloc(prog->n_steps + 1, sizeof(int)),
-                .ran = true,
-        };
+        struct doc_run dr;
+        doc_run_init(&dr, &rd);
+        dr.ran = true;
         /* The outer step's state, restored when the nested run ends. */
         struct doc_run *outer = r->cur;
         int64_t outer_attempt = r->attempt_start_ms;
         unsigned outer_step = r->current_step;
-        bool outer_disable = r->disable_logging;
+        bool outer_disable = r->disable_logging, outer_hide = r->hide_all;
+        r->hide_all = outer_disable;
         struct vm_host host = { .userdata = r, .event = on_event, .pred = on_pred };
         r->cur = &dr;
         r->chain_shown[r->depth] = path;
@@ -853,7 +979,7 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         span_start(&dr.span);
         struct vm *vm = vm_new(prog, &host, params, np ? phase_list : NULL);
         bool reboot;
-        for (run_vm(r, vm, &reboot); reboot; run_vm(r, vm, &reboot)) {
+        for (run_vm(r, 0, vm, &reboot); reboot; run_vm(r, 0, vm, &reboot)) {
                 /* Reboots inside nested documents are not resumable yet:
                  * the step that asked fails, and its onFailure applies. */
                 log_console(&r->log, "A reboot requested inside nested document %s is not supported; the step fails",
@@ -865,14 +991,14 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         if (vm->failed)
                 failure_block(r, &dr, vm);
         struct counts c = { 0 };
-        count_steps(vm, &c);
+        report_count(vm, &c);
         char *failure = dr.failed ? xasprintf("Document %s failed!", path) : xstrdup("");
         *ret_summary = json_pack("{s:I, s:s, s:I, s:s, s:I, s:s, s:s}", "executedStepCount", (json_int_t)c.executed,
                                  "executionId", id, "failedStepCount", (json_int_t)c.failed, "failureMessage", failure,
                                  "ignoredFailedStepCount", (json_int_t)c.ignored, "logUrl", "", "status",
                                  dr.failed ? "failed" : "success");
         json_t *docs = json_array();
-        json_array_append_new(docs, doc_json(&dr, vm));
+        json_array_append_new(docs, report_document(&dr, vm, NULL));
         *ret_detail = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "executionId", id, "status",
                                 dr.failed ? "failed" : "success", "startTime", time_json(&dr.span, false), "endTime",
                                 time_json(&dr.span, true), "failureMessage", failure, "documents", docs);
@@ -884,15 +1010,8 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         r->attempt_start_ms = outer_attempt;
         r->current_step = outer_step;
         r->disable_logging = outer_disable;
-        for (size_t k = 0; k < prog->n_steps; k++) {
-                free(dr.stderr_tails[k]);
-                json_decref(dr.details[k]);
-        }
-        free(dr.stderr_tails);
-        free(dr.details);
-        free(dr.exit_codes);
-        free(dr.phases);
-        free(dr.steps);
+        r->hide_all = outer_hide;
+        doc_run_free(&dr);
         vm_free(vm);
         prog_free(prog);
         json_decref(params);
@@ -901,89 +1020,180 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         return 0;
 }
 
+
+static void free_runs(struct runner *r)
+{
+        for (size_t i = 0; i < r->n_runs; i++)
+                doc_run_free(&r->runs[i]);
+        free(r->runs);
+}
+
+static char *absolute_path(const char *path)
+{
+        if (path[0] == '/')
+                return xstrdup(path);
+        char *cwd = getcwd(NULL, 0);
+        char *abs = xasprintf("%s/%s", cwd ? cwd : ".", path);
+        free(cwd);
+        return abs;
+}
+
+/* Documents that never started because the run stopped early are listed
+ * too, every step "notrun". */
+static void list_unstarted(struct runner *r, struct vm **vms, size_t from, const char *why)
+{
+        for (size_t i = from; i < r->n_runs; i++) {
+                struct doc_run *dr = &r->runs[i];
+                if (dr->finished)
+                        continue;
+                vms[i] = vm_new(dr->d->prog, NULL, dr->d->params, r->o->phases);
+                dr->report = report_document(dr, vms[i], why);
+                dr->finished = true;
+        }
+}
+
+/* The first document that failed, for the summary's failureMessage. */
+static char *failure_message(const struct runner *r)
+{
+        for (size_t k = 0; k < r->n_runs; k++)
+                if (r->runs[k].failed)
+                        return xasprintf("Document %s failed!", r->runs[k].d->path);
+        return NULL;
+}
+
 int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
 {
         if (o->dry_run)
                 return dry_run(o, docs, n);
-        struct runner r = { .o = o };
+        struct runner r = { .o = o, .sd = { .fd = -1, .lock_fd = -1 } };
         struct vm_host host = { .userdata = &r, .event = on_event, .pred = on_pred };
-        struct span run_span;
-        span_start(&run_span);
+        struct resume res = { 0 };
+        struct run_options o2 = *o;
+        struct vm **vms = xcalloc(n ? n : 1, sizeof *vms);
+        char *err = NULL, *refusal = NULL;
+        int status = 1;
+        bool guarded = false;
+
+        span_start(&r.run_span);
+        proc_boot_id(r.boot_id);
         r.runs = xcalloc(n ? n : 1, sizeof *r.runs);
         r.n_runs = n;
+        r.hashes = xcalloc(n ? n : 1, sizeof *r.hashes);
         for (size_t i = 0; i < n; i++) {
-                struct doc_run *dr = &r.runs[i];
-                dr->d = &docs[i];
-                dr->phases = xcalloc(docs[i].prog->n_phases + 1, sizeof *dr->phases);
-                dr->steps = xcalloc(docs[i].prog->n_steps + 1, sizeof *dr->steps);
-                dr->stderr_tails = xcalloc(docs[i].prog->n_steps + 1, sizeof *dr->stderr_tails);
-                dr->details = xcalloc(docs[i].prog->n_steps + 1, sizeof *dr->details);
-                dr->exit_codes = xcalloc(docs[i].prog->n_steps + 1, sizeof *dr->exit_codes);
+                doc_run_init(&r.runs[i], &docs[i]);
+                memcpy(r.hashes[i], docs[i].prog->sha256, PROG_SHA256_LEN);
         }
-        struct vm **vms = xcalloc(n ? n : 1, sizeof *vms);
-        size_t start_index = 0;
-        char *resume_folder = NULL, *resume_id = NULL;
-        struct vm *resumed = o->state_directory ? try_resume(&r, &host, docs, n, &start_index, &resume_folder, &resume_id)
-                                                : NULL;
-        struct run_options o2 = *o;
-        if (resumed)
-                o2.execution_id = resume_id;
-        r.o = &o2;
-        char *err = NULL;
-        int status = 1;
+        r.binding = (struct state_binding){ .sha256 = (const unsigned char(*)[PROG_SHA256_LEN])r.hashes, .n = n };
+        r.pred_log = json_array();
+
+        /* The state folder is opened, checked and locked before anything
+         * else; a state that cannot be trusted stops the run here. */
+        if (o->state_directory) {
+                int e = state_dir_open(o->state_directory, &r.sd, &err);
+                if (e < 0) {
+                        refusal = TAKE_PTR(err);
+                        goto refused;
+                }
+                if (o->discard_state && faccessat(r.sd.fd, STATE_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                        fprintf(stderr, "%s run: --discard-state: removed the saved state in %s; starting over\n",
+                                o->program_name, r.sd.path);
+                        state_remove(&r.sd, NULL);
+                }
+                e = load_resume(&r, &host, docs, n, &res, &err);
+                if (e < 0) {
+                        refusal = xasprintf("refusing to resume: %s; to start over instead, run again with "
+                                            "--discard-state (or use another --state-directory)", err);
+                        free(err);
+                        err = NULL;
+                        goto refused;
+                }
+        }
+        bool resumed = res.state != NULL;
         if (resumed) {
-                r.log = (struct logdir){ .path = resume_folder, .trace = o->trace };
-                _cleanup_free_ char *c = xasprintf("%s/console.log", resume_folder);
-                _cleanup_free_ char *a = xasprintf("%s/application.log", resume_folder);
-                r.log.console = fopen(c, "ae");
-                r.log.app = fopen(a, "ae");
-                if (r.log.console)
-                        setvbuf(r.log.console, NULL, _IOLBF, 0);
-                if (r.log.app)
-                        setvbuf(r.log.app, NULL, _IOLBF, 0);
-                log_console(&r.log, "Recovery completed for detailed output.");
-                resume_folder = NULL;
-        } else if (logdir_open(o->log_directory, o->execution_id, run_span.start.tv_sec, &r.log, &err) < 0) {
-                fprintf(stderr, "%s run: %s\n", o->program_name, err);
-                free(err);
-                goto out;
+                o2.execution_id = json_string_value(json_object_get(res.state, "executionId"));
+                stop_leftovers(&r, &res);
+                json_t *conds = json_object_get(res.running, "conditions");
+                if (conds)
+                        r.replay = json_incref(conds);
         }
+        r.o = &o2;
+        /* From here on a step never outlives this process. */
+        if (r.sd.fd >= 0)
+                guarded = guardian_start(o->kill_grace_ms) >= 0;
+
+        bool recreated = false;
+        if (resumed) {
+                const char *shown = json_string_value(json_object_get(res.state, "logFolder"));
+                const char *abs = json_string_value(json_object_get(res.state, "logFolderAbsolute"));
+                uint64_t ino = (uint64_t)json_integer_value(json_object_get(res.state, "logFolderInode"));
+                if (logdir_reopen(abs, ino, &r.log, &recreated, &err) < 0) {
+                        refusal = xasprintf("refusing to resume: %s; to start over instead, run again with "
+                                            "--discard-state (or use another --state-directory)", err);
+                        free(err);
+                        err = NULL;
+                        goto refused;
+                }
+                r.log_abs = xstrdup(abs);
+                free(r.log.path);
+                r.log.path = xstrdup(shown);
+        } else if (logdir_create(o->log_directory, o->execution_id, r.run_span.start.tv_sec, &r.log, &err) < 0) {
+                refusal = TAKE_PTR(err);
+                goto refused;
+        } else
+                r.log_abs = absolute_path(r.log.path);
         r.log.trace = o->trace;
+        if (resumed) {
+                /* When no action had started since the checkpoint, every
+                 * line written after it is written again from here (a step
+                 * header, a failure block, the final lines): cut them, so
+                 * each appears once.  A step's own output is never cut. */
+                json_int_t size = json_integer_value(json_object_get(res.state, "consoleSize"));
+                if (!recreated && !res.running && strcmp(res.reason, "reboot") != 0 && size > 0)
+                        logdir_truncate_console(&r.log, size);
+                resume_notice(&r, &res, recreated);
+        }
         cw_open(&r);
         if (r.cw_failure && !o->cw_ignore_failures) {
                 /* Nothing runs when its logs could not be shipped. */
                 struct counts none = { 0 };
                 log_console(&r.log, "TOE has completed execution with failure - Execution failed!");
-                print_summary(&r, true, &none, r.cw_failure, r.log.path);
+                report_summary(stdout, r.o->execution_id, true, &none, r.cw_failure, r.log.path);
                 status = 1;
                 goto out;
         }
-        bool failed = false, aborted = false, reboot = false, wrote_checkpoint = false;
-        size_t i;
-        for (i = 0; i < start_index; i++)
+
+        bool failed = false, aborted = false, reboot = false;
+        size_t start_index = resumed ? res.current : 0, i;
+        for (i = 0; i < start_index; i++) {
                 failed |= r.runs[i].failed;
+                aborted |= r.runs[i].aborted;
+        }
         for (i = start_index; i < n && !aborted && !reboot; i++) {
                 struct doc_run *dr = &r.runs[i];
                 r.cur = dr;
                 dr->ran = true;
-                struct vm *vm = i == start_index && resumed ? resumed : NULL;
+                struct vm *vm = i == start_index && res.vm ? TAKE_PTR(res.vm) : NULL;
+                vms[i] = vm;
                 if (!vm) {
                         span_start(&dr->span);
-                        vm = vm_new(docs[i].prog, &host, docs[i].params, o->phases);
+                        vm = vms[i] = vm_new(docs[i].prog, &host, docs[i].params, r.o->phases);
                         const char *name = i == 0 ? "document.yaml" : NULL;
                         _cleanup_free_ char *other = name ? NULL : xasprintf("document-%zu.yaml", i + 1);
                         logdir_write(&r.log, name ? name : other, docs[i].prog->source, docs[i].prog->source_len);
                         log_console(&r.log, "Document %s", docs[i].path);
+                        checkpoint(&r, i, vm, "start", NULL);
                 } else {
-                        log_console(&r.log, "Document %s", docs[i].path);
-                        if (vm->cur_phase != NONE)
-                                log_console(&r.log, "Phase %s", docs[i].prog->phases[vm->cur_phase].name);
-                        log_console(&r.log, "Executor: System has rebooted successfully");
-                        if (vm->cur_step != NONE)
-                                log_console(&r.log, "Step %s", docs[i].prog->steps[vm->cur_step].name);
+                        if (!strcmp(res.reason, "reboot")) {
+                                /* AWSTOE's lines after a reboot. */
+                                log_console(&r.log, "Document %s", docs[i].path);
+                                if (vm->cur_phase != NONE)
+                                        log_console(&r.log, "Phase %s", docs[i].prog->phases[vm->cur_phase].name);
+                                log_console(&r.log, "Executor: System has rebooted successfully");
+                                if (vm->cur_step != NONE)
+                                        log_console(&r.log, "Step %s", docs[i].prog->steps[vm->cur_step].name);
+                        }
                         r.attempt_start_ms = monotonic_ms();
                 }
-                vms[i] = vm;
                 if (o->trace) {
                         vm->trace = on_trace;
                         vm->trace_userdata = &r;
@@ -992,39 +1202,54 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 r.chain[0] = real ? real : xstrdup(docs[i].path);
                 r.chain_shown[0] = docs[i].path;
                 r.depth = 1;
-                for (run_vm(&r, vm, &reboot); reboot; run_vm(&r, vm, &reboot)) {
-                        int e = o->state_directory ? save_checkpoint(&r, i, vm) : -EINVAL;
-                        if (e >= 0) {
-                                wrote_checkpoint = true;
+                for (run_vm(&r, i, vm, &reboot); reboot; run_vm(&r, i, vm, &reboot)) {
+                        int e = checkpoint(&r, i, vm, "reboot", &err);
+                        if (e >= 0)
                                 break;
-                        }
                         /* No checkpoint, no reboot: the step fails instead. */
                         _cleanup_free_ char *msg = xasprintf("cannot save the execution state for the reboot in %s: %s",
                                                              o->state_directory ? o->state_directory : "(none)",
-                                                             strerror(-e));
+                                                             err ? err : strerror(-e));
+                        free(err);
+                        err = NULL;
                         log_console(&r.log, "%s", msg);
                         vm_complete(vm, false, NULL, msg);
                 }
                 free(r.chain[0]);
                 r.chain[0] = NULL;
                 r.depth = 0;
-                if (!reboot)
-                        span_end(&dr->span);
                 dr->failed = vm->failed;
                 dr->ignored = vm->ignored;
                 dr->aborted = vm->aborted;
                 failed |= vm->failed;
                 aborted |= vm->aborted;
+                if (reboot)
+                        break;
+                span_end(&dr->span);
                 if (vm->failed)
                         failure_block(&r, dr, vm);
+                _cleanup_free_ char *why = why_not_run(&r, vm);
+                dr->report = report_document(dr, vm, why);
+                report_count(vm, &dr->counts);
+                dr->finished = true;
+        }
+        if (aborted && !reboot) {
+                _cleanup_free_ char *why = r.stop_reason ? xstrdup(r.stop_reason)
+                                                         : xstrdup("not run: an earlier document was aborted");
+                list_unstarted(&r, vms, 0, why);
         }
         struct counts c = { 0 };
-        for (size_t k = 0; k < n; k++)
-                if (vms[k])
-                        count_steps(vms[k], &c);
-        span_end(&run_span);
-        write_reports(&r, vms, n, &run_span, failed);
+        for (size_t k = 0; k < n; k++) {
+                if (r.runs[k].finished) {
+                        c.executed += r.runs[k].counts.executed;
+                        c.failed += r.runs[k].counts.failed;
+                        c.ignored += r.runs[k].counts.ignored;
+                } else if (vms[k])
+                        report_count(vms[k], &c);
+        }
         if (reboot) {
+                span_end(&r.run_span);
+                write_reports(&r, vms, failed);
                 log_console(&r.log, "Rebooting the system now");
                 log_app(&r.log, "Info", "reboot requested; state saved in %s", o->state_directory);
                 /* Undelivered lines stay spooled; the resumed run ships them. */
@@ -1032,24 +1257,13 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 status = EXIT_REBOOT;
                 goto out;
         }
-        /* The checkpoint this run resumed is done with; one that belongs
-         * to other documents is left for the run it belongs to. */
-        if (o->state_directory && (resumed || wrote_checkpoint)) {
-                _cleanup_free_ char *sp = state_path(o);
-                unlink(sp);
-        }
-        {
-                /* Scripts are removed as they finish; drop their folder if empty. */
-                _cleanup_free_ char *scripts = xasprintf("%s/scripts", r.log.path);
-                rmdir(scripts);
-        }
-        const char *failure = "";
-        char *fm = NULL;
-        for (size_t k = 0; k < n; k++)
-                if (r.runs[k].failed) {
-                        failure = fm = xasprintf("Document %s failed!", docs[k].path);
-                        break;
-                }
+        /* A crash from here on resumes at the last checkpoint, which ran
+         * no action after it: only this ending is repeated. */
+        span_end(&r.run_span);
+        write_reports(&r, vms, failed);
+        logdir_drop_scripts(&r.log);
+        char *fm = failure_message(&r);
+        const char *failure = fm ? fm : "";
         log_console(&r.log, failed ? "TOE has completed execution with failure - Execution failed!"
                                    : "TOE has completed execution successfully");
         /* Up to 30 s (OPENTOE_CWLOGS_CLOSE_WAIT_MS) for the last lines. */
@@ -1065,7 +1279,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         if (r.cw_failure)
                 log_app(&r.log, o->cw_ignore_failures ? "Warning" : "Error", "%s", r.cw_failure);
         char *log_url = upload_logs(&r);
-        print_summary(&r, failed, &c, failure, log_url);
+        report_summary(stdout, r.o->execution_id, failed, &c, failure, log_url);
         free(log_url);
         free(fm);
         status = failed ? 1 : 0;
@@ -1073,15 +1287,35 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 log_app(&r.log, "Info", "stopped by signal %d", (int)interrupt_signal);
                 status = 128 + interrupt_signal;
         }
+        /* The run is over: nothing is left to resume. */
+        state_remove(&r.sd, NULL);
+        goto out;
+
+refused:
+        fprintf(stderr, "%s run: %s\n", o->program_name, refusal);
+        {
+                struct counts none = { 0 };
+                report_summary(stdout, r.o->execution_id, true, &none, refusal, "");
+        }
+        status = 1;
 out:
+        if (guarded)
+                guardian_end();
         for (size_t k = 0; k < n; k++)
                 vm_free(vms[k]);
         free(vms);
-        free(resume_folder);
-        free(resume_id);
+        free(refusal);
+        resume_done(&res);
         cw_close(&r, 5000);
         free(r.cw_failure);
         logdir_close(&r.log);
+        free(r.log_abs);
         free_runs(&r);
+        free(r.hashes);
+        json_decref(r.pred_log);
+        json_decref(r.replay);
+        json_decref(r.running);
+        free(r.stop_reason);
+        state_dir_close(&r.sd);
         return status;
 }

@@ -2,8 +2,9 @@
  * yielded action through its module with the step's deadline, applies
  * the results, records times, writes the AWSTOE log folder
  * (console.log, application.log, detailedoutput.json, document.yaml),
- * checkpoints before handing a reboot back, resumes from a checkpoint,
- * and produces the summary and exit status. */
+ * checkpoints after every completed step and before handing a reboot
+ * back, resumes from a checkpoint (after a reboot or a crash), and
+ * produces the summary and exit status. */
 #pragma once
 
 #include <jansson.h>
@@ -20,7 +21,8 @@ struct run_document {
 struct run_options {
         const char *program_name;     /* "opentoe" or "awstoe" */
         const char *log_directory;    /* parent of the TOE_* folder */
-        const char *state_directory;  /* checkpoints for reboots */
+        const char *state_directory;  /* checkpoints (state.json), or NULL: none */
+        bool discard_state;           /* remove a saved state and start over */
         const char *execution_id;
         const char *const *phases;    /* NULL-terminated, or NULL for every phase */
         bool trace;                   /* instructions and the application log to stderr */

@@ -9,12 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "module.h"
-#include "mkdirs.h"
 #include "process.h"
 
 /* Bytes of the step name kept in a script's file name. */
@@ -22,26 +23,31 @@
 
 static const char *const bash_paths[] = { "/bin/bash", "/usr/bin/bash" };
 
+struct script {
+        int dirfd;      /* the work folder (borrowed) */
+        char *name;     /* the script's name in it, once it exists */
+        char *path;     /* work folder/name: what bash is given */
+};
+
 /* Removes the script when the run is over, unless asked to keep it. */
-static void script_removep(char **path)
+static void script_remove(struct script *s)
 {
         const char *keep = getenv("OPENTOE_KEEP_SCRIPTS");
 
-        if (!*path)
-                return;
-        if (!keep || !*keep)
-                (void)unlink(*path);
-        free(*path);
+        if (s->name && (!keep || !*keep))
+                (void)unlinkat(s->dirfd, s->name, 0);
+        free(s->name);
+        free(s->path);
 }
 
-
-/* "<step name>-<iteration>-XXXXXX.sh", the name reduced to characters
+/* "<step name>-<iteration>-<random>.sh", the name reduced to characters
  * that are safe in any file name. */
-static char *script_template(const struct action_ctx *ctx)
+static char *script_name(const struct action_ctx *ctx)
 {
         char name[SCRIPT_NAME_MAX + 1];
         const char *step = ctx->step_name && *ctx->step_name ? ctx->step_name : "step";
-        char *path = NULL;
+        unsigned long long rnd = 0;
+        char *ret = NULL;
         size_t k = 0;
         int n;
 
@@ -53,11 +59,13 @@ static char *script_template(const struct action_ctx *ctx)
                 name[k++] = safe ? *c : '_';
         }
         name[k] = '\0';
+        if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+                rnd = (unsigned long long)getpid() * 2654435761u ^ (unsigned long long)time(NULL);
         if (ctx->iteration >= 0)
-                n = asprintf(&path, "%s/%s-%ld-XXXXXX.sh", ctx->work_dir, name, ctx->iteration);
+                n = asprintf(&ret, "%s-%ld-%012llx.sh", name, ctx->iteration, rnd & 0xffffffffffffULL);
         else
-                n = asprintf(&path, "%s/%s-XXXXXX.sh", ctx->work_dir, name);
-        return n < 0 ? NULL : path;
+                n = asprintf(&ret, "%s-%012llx.sh", name, rnd & 0xffffffffffffULL);
+        return n < 0 ? NULL : ret;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -76,30 +84,34 @@ static int write_all(int fd, const char *p, size_t n)
         return 0;
 }
 
-/* Creates the script; *ret_path owns its name from the moment the file
- * exists, so a failure half-way still removes it. */
-static int write_script(const struct action_ctx *ctx, const json_t *commands, char **ret_path)
+/* Creates the script as a new file (never through a link) in the work
+ * folder, readable by its owner only; s->name owns its name from the
+ * moment the file exists, so a failure half-way still removes it. */
+static int write_script(const struct action_ctx *ctx, const json_t *commands, struct script *s)
 {
         _cleanup_close_ int fd = -1;
         size_t i;
         json_t *cmd;
         int r;
 
-        r = mkdir_parents(ctx->work_dir, 0700);
-        if (r < 0)
-                return r;
-        *ret_path = script_template(ctx);
-        if (!*ret_path)
-                return -ENOMEM;
-        fd = mkostemps(*ret_path, 3, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                free(*ret_path);
-                *ret_path = NULL;
-                return r;
+        s->dirfd = ctx->work_dir_fd;
+        for (int attempt = 0; fd < 0; attempt++) {
+                free(s->name);
+                s->name = script_name(ctx);
+                if (!s->name)
+                        return -ENOMEM;
+                fd = openat(s->dirfd, s->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0 && (errno != EEXIST || attempt == 100)) {
+                        r = -errno;
+                        free(s->name);
+                        s->name = NULL;
+                        return r;
+                }
         }
-        if (fchmod(fd, 0700) < 0)
-                return -errno;
+        if (asprintf(&s->path, "%s/%s", ctx->work_dir, s->name) < 0) {
+                s->path = NULL;
+                return -ENOMEM;
+        }
         json_array_foreach(commands, i, cmd) {
                 r = write_all(fd, json_string_value(cmd), json_string_length(cmd));
                 if (r >= 0)
@@ -123,7 +135,7 @@ static const char *find_bash(void)
 static int execute_bash_run(const struct action_ctx *ctx, const json_t *inputs,
                             struct action_result *ret)
 {
-        _cleanup_(script_removep) char *script = NULL;
+        _cleanup_(script_remove) struct script script = { .dirfd = -1 };
         struct proc_result pr = { 0 };
         const char *errmsg = NULL, *bash;
         const json_t *commands;
@@ -131,7 +143,7 @@ static int execute_bash_run(const struct action_ctx *ctx, const json_t *inputs,
         json_t *cmd;
         int r;
 
-        if (!ctx->work_dir)
+        if (!ctx->work_dir || ctx->work_dir_fd < 0)
                 return -EINVAL;
         if (!json_is_object(inputs))
                 return proc_fail(ret, "ExecuteBash: inputs must be a map with 'commands'");
@@ -159,7 +171,7 @@ static int execute_bash_run(const struct action_ctx *ctx, const json_t *inputs,
         }
 
         {
-                char *argv[] = { (char *)bash, script, NULL };
+                char *argv[] = { (char *)bash, script.path, NULL };
 
                 r = proc_run(ctx, argv, NULL, &pr, &errmsg);
         }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "action_spec.h"
 
@@ -30,7 +31,8 @@ enum { STREAM_STDOUT = 1, STREAM_STDERR = 2 };
 typedef void (*line_sink_fn)(void *userdata, int stream, const char *line, size_t len);
 
 struct action_ctx {
-        const char *work_dir;     /* this execution's folder; scripts are written here */
+        const char *work_dir;     /* this execution's folder for scripts (as shown and run) */
+        int work_dir_fd;          /* the same folder, opened and checked: scripts are created in it */
         const char *step_name;
         long iteration;           /* 0-based loop iteration, -1 outside a loop */
         int64_t deadline_ms;      /* CLOCK_MONOTONIC milliseconds, or -1: no timeout */
@@ -38,6 +40,10 @@ struct action_ctx {
         size_t stdout_cap;        /* bytes of stdout kept for outputs.stdout */
         line_sink_fn on_line;
         void *userdata;
+        /* Called once a child process has started, with its process group
+         * (the runner records it, so a run that dies cannot leave it
+         * behind); may be NULL. */
+        void (*on_spawn)(void *userdata, pid_t pgid);
         /* ExecuteDocument: runs a nested document through the runner, in
          * the same log folder.  Returns 0 with its summary object and its
          * detailed output, or a negative errno with a message (cycle, too

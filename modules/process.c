@@ -1,6 +1,7 @@
 /* process.c: running one child process for an action module.  This file
  * owns fork and exec (own process group, stdin from /dev/null, no other
- * descriptors, default signal state, no NOTIFY_SOCKET), the poll loop that
+ * descriptors, default signal state, no NOTIFY_SOCKET, SIGTERM when opentoe
+ * dies), telling the runner the new group (ctx->on_spawn), the poll loop that
  * splits the child's stdout and stderr into lines for the runner's sink,
  * the bounded capture of stdout and of the tail of stderr, the deadline
  * (SIGTERM to the group, SIGKILL after the grace period), reaping, and the
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -240,13 +242,19 @@ static _Noreturn void child_fail(int report_fd, enum child_stage stage)
  * async-signal-safe calls from here to execve. */
 static _Noreturn void child_exec(char *const argv[], char *const envp[], const char *cwd,
                                  int null_fd, int out_fd, int err_fd, int report_fd,
-                                 int max_fd)
+                                 int max_fd, pid_t parent)
 {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t none;
 
         if (setpgid(0, 0) < 0)
                 child_fail(report_fd, STAGE_SETPGID);
+        /* The child is told to stop when opentoe dies (the runner's guard
+         * stops the rest of its group); if opentoe is already gone, stop
+         * now. */
+        (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+                _exit(127);
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void)sigaction(sig, &dfl, NULL);
@@ -401,7 +409,7 @@ static pid_t spawn(char *const argv[], const char *cwd, int out_pipe[2], int err
         sigset_t all, old;
         size_t got = 0;
         int max_fd = highest_fd();
-        pid_t pid;
+        pid_t pid, self;
         int r;
 
         envp = child_environment();
@@ -425,10 +433,11 @@ static pid_t spawn(char *const argv[], const char *cwd, int out_pipe[2], int err
         /* No handler of ours may run in the child before it resets them. */
         sigfillset(&all);
         sigprocmask(SIG_SETMASK, &all, &old);
+        self = getpid();
         pid = fork();
         if (pid == 0)
                 child_exec(argv, envp, cwd, null_fd, out_pipe[1], err_pipe[1], report[1],
-                           max_fd);
+                           max_fd, self);
         r = pid < 0 ? -errno : 0;
         sigprocmask(SIG_SETMASK, &old, NULL);
 
@@ -530,6 +539,8 @@ int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
                 goto out;
         }
         pidfd = open_pidfd(pid);
+        if (ctx->on_spawn)
+                ctx->on_spawn(ctx->userdata, pid);
 
         for (;;) {
                 struct pollfd pfd[3];

@@ -47,20 +47,22 @@ check "... the interrupted iteration ran again, the ones before it did not" \
         '[ "$(tr -d "\n" < reboot.count)" = abb ]'
 check "... outputs of the iterations before the reboot survive" 'grep -q "Stdout: after-a" logs/TOE_*/console.log'
 check "... and the checkpoint is gone" '[ ! -e state/state.json ]'
+# The state of the run above is gone; leave a new one (exit 194) behind.
 sed -i 's/echo ran/echo changed/' doc.yml
-"$OPENTOE" run -d doc.yml -l logs2 -s state > /dev/null 2>&1
 rm -f rebooted
-"$OPENTOE" run -d doc.yml -l logs3 -s state > /dev/null 2> err3
+"$OPENTOE" run -d doc.yml -l logs3 -s state > /dev/null 2> err3; rc3=$?
+check "a new run leaves a checkpoint at its reboot request" '[ $rc3 = 194 ] && [ -s state/state.json ]'
 sed -i 's/echo changed/echo changed-again/' doc.yml
 "$OPENTOE" run -d doc.yml -l logs4 -s state > out4 2> err4; rc4=$?
-check "a checkpoint of another version of the document is not resumed" \
-        '[ $rc4 = 0 ] && grep -q "ignoring the checkpoint" err4'
-# The state directory is created with its parents.
+check "a checkpoint of another version of the document is refused, naming the file and --discard-state" \
+        '[ $rc4 = 1 ] && grep -q "refusing to resume: state/state.json belongs to other documents" err4 &&
+         grep -q -- "--discard-state" err4 && grep -q "\"status\": \"failed\"" out4 && [ ! -d logs4 ] &&
+         [ -s state/state.json ]'
 rm -f rebooted
-"$OPENTOE" run -d doc.yml -l logs5 -s deep/a/b/state > /dev/null 2>&1; rc5=$?
-check "a state directory whose parents are missing is created for the checkpoint" \
-        '[ $rc5 = 194 ] && [ -s deep/a/b/state/state.json ]'
-# A run of other documents leaves that checkpoint alone.
+"$OPENTOE" run -d doc.yml -l logs4 -s state --discard-state > out4b 2> err4b; rc4b=$?
+check "--discard-state starts over on purpose, and says so" \
+        '[ $rc4b = 194 ] && grep -q "removed the saved state in state" err4b'
+# A run of other documents does not touch this checkpoint.
 cat > other.yml <<'YML'
 schemaVersion: 1.0
 phases:
@@ -71,15 +73,37 @@ phases:
         inputs:
           commands: ["echo other"]
 YML
-"$OPENTOE" run -d other.yml -l logs6 -s deep/a/b/state > /dev/null 2>&1; rc6=$?
-check "a run of other documents succeeds and keeps another run's checkpoint" \
-        '[ $rc6 = 0 ] && [ -s deep/a/b/state/state.json ]'
-# No place for a checkpoint: the step fails instead of rebooting.
+before=$(sha256sum < state/state.json)
+"$OPENTOE" run -d other.yml -l logs6 -s state > out6 2> err6; rc6=$?
+check "a run of other documents is refused and leaves the checkpoint as it was" \
+        '[ $rc6 = 1 ] && grep -q "belongs to other documents" err6 && [ "$(sha256sum < state/state.json)" = "$before" ] &&
+         ! grep -q "Stdout: other" logs6/TOE_*/console.log 2> /dev/null'
+# The state directory is created with its parents, 0700.
 rm -f rebooted
+"$OPENTOE" run -d doc.yml -l logs5 -s deep/a/b/state > /dev/null 2>&1; rc5=$?
+check "a state directory whose parents are missing is created (0700) for the checkpoint" \
+        '[ $rc5 = 194 ] && [ -s deep/a/b/state/state.json ] && [ "$(stat -c %a deep/a/b/state)" = 700 ] &&
+         [ "$(stat -c %a deep/a/b/state/state.json)" = 600 ]'
+# No place for a state: nothing runs.
+rm -f rebooted before.count
 touch not-a-dir
-"$OPENTOE" run -d doc.yml -l logs7 -s not-a-dir/state > out7 2> /dev/null; rc7=$?
-check "when the checkpoint cannot be saved, the step fails (exit 1, failedStepCount 1)" \
-        '[ $rc7 = 1 ] && grep -q "\"failedStepCount\": 1" out7 &&
-         grep -q "cannot save the execution state for the reboot" logs7/TOE_*/console.log'
+"$OPENTOE" run -d doc.yml -l logs7 -s not-a-dir/state > out7 2> err7; rc7=$?
+check "a state directory that cannot be made stops the run before anything runs, saying why" \
+        '[ $rc7 = 1 ] && grep -q "not-a-dir" err7 && grep -q "\"status\": \"failed\"" out7 && [ ! -e before.count ]'
+# Damaged states are refused, never ignored.
+rm -rf dmg && mkdir dmg && cp deep/a/b/state/state.json dmg/good
+for how in empty truncated garbage edited; do
+        rm -rf sd && mkdir -m 700 sd
+        case $how in
+        empty) : > sd/state.json ;;
+        truncated) head -c 300 dmg/good > sd/state.json ;;
+        garbage) head -c 4096 /dev/urandom > sd/state.json ;;
+        edited) sed 's/"seq":[0-9]*/"seq":99/' dmg/good > sd/state.json ;;
+        esac
+        chmod 600 sd/state.json
+        "$OPENTOE" run -d doc.yml -l logs8 -s sd > out8 2> err8; rc8=$?
+        check "a state file that is $how is refused with a message naming it (and nothing runs)" \
+                '[ $rc8 = 1 ] && grep -q "refusing to resume: sd/state.json" err8 && [ ! -e before.count ]'
+done
 
 echo "1..$n"

@@ -2,6 +2,7 @@
  * modules (modules/execute_bash.c, modules/execute_binary.c) and of the
  * registry that finds them (modules/registry.c, modules/modules.list). */
 #include <check.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -90,6 +91,9 @@ static struct action_ctx make_ctx(struct sink *s, const char *work_dir)
 {
         return (struct action_ctx){
                 .work_dir = work_dir,
+                /* Left open for the test's lifetime, as the runner keeps
+                 * its scripts folder open for the run's. */
+                .work_dir_fd = work_dir ? open(work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1,
                 .step_name = "Step",
                 .iteration = -1,
                 .deadline_ms = -1,
@@ -235,8 +239,11 @@ START_TEST(test_bash_script_name_and_keep)
         struct stat st;
 
         make_work_root();
-        /* The work folder is created when missing. */
+        /* The runner makes the work folder (0700) and hands it over open. */
+        snprintf(dir, sizeof dir, "%s/sub", work_root);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
         snprintf(dir, sizeof dir, "%s/sub/dir", work_root);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
         ctx = make_ctx(NULL, dir);
         ctx.step_name = "Hello World/../x";
         ctx.iteration = 2;
@@ -251,10 +258,11 @@ START_TEST(test_bash_script_name_and_keep)
         ck_assert_uint_eq(count_entries(dir, name, sizeof name), 1);
         ck_assert_msg(strncmp(name, "Hello_World_.._x-2-", 19) == 0, "script name %s", name);
         ck_assert_str_eq(name + strlen(name) - 3, ".sh");
-        ck_assert_uint_eq(strlen(name), 19 + 6 + 3);
+        ck_assert_uint_eq(strlen(name), 19 + 12 + 3);
         snprintf(path, sizeof path, "%s/%s", dir, name);
         ck_assert_int_eq(stat(path, &st), 0);
-        ck_assert_uint_eq(st.st_mode & 07777, 0700);
+        /* bash reads it: nobody else needs to, and nothing executes it. */
+        ck_assert_uint_eq(st.st_mode & 07777, 0600);
         {
                 FILE *f = fopen(path, "r");
                 char buf[64] = { 0 };

@@ -1,0 +1,133 @@
+/* records.c: the runner's per-document records (see records.h): times,
+ * and saving and restoring them for checkpoints. */
+#include "records.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "logdir.h"
+#include "strbuf.h"
+
+void span_start(struct span *s)
+{
+        clock_gettime(CLOCK_REALTIME, &s->start);
+        clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
+        s->started = true;
+        s->ended = false;
+}
+
+void span_end(struct span *s)
+{
+        clock_gettime(CLOCK_REALTIME, &s->end);
+        s->ended = true;
+}
+
+double span_seconds(const struct span *s)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double)(now.tv_sec - s->mono_start.tv_sec) + (double)(now.tv_nsec - s->mono_start.tv_nsec) / 1e9;
+}
+
+json_t *time_json(const struct span *s, bool end)
+{
+        char buf[64];
+        if (!s->started || (end && !s->ended))
+                return json_string("");
+        format_rfc3339(end ? &s->end : &s->start, buf, sizeof buf);
+        return json_string(buf);
+}
+
+json_t *span_save(const struct span *s)
+{
+        return json_pack("{s:b, s:b, s:I, s:I, s:I, s:I}", "started", s->started, "ended", s->ended, "s",
+                         (json_int_t)s->start.tv_sec, "sn", (json_int_t)s->start.tv_nsec, "e",
+                         (json_int_t)s->end.tv_sec, "en", (json_int_t)s->end.tv_nsec);
+}
+
+void span_restore(struct span *s, const json_t *j)
+{
+        json_int_t a = 0, b = 0, c = 0, d = 0;
+        int st = 0, en = 0;
+        if (json_unpack((json_t *)j, "{s:b, s:b, s:I, s:I, s:I, s:I}", "started", &st, "ended", &en, "s", &a, "sn", &b,
+                        "e", &c, "en", &d) == 0 &&
+            b >= 0 && b < 1000000000 && d >= 0 && d < 1000000000) {
+                *s = (struct span){ .start = { (time_t)a, (long)b }, .end = { (time_t)c, (long)d }, .started = st,
+                                    .ended = en };
+                clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
+        }
+}
+
+void doc_run_init(struct doc_run *dr, struct run_document *d)
+{
+        *dr = (struct doc_run){ .d = d };
+        dr->phases = xcalloc(d->prog->n_phases + 1, sizeof *dr->phases);
+        dr->steps = xcalloc(d->prog->n_steps + 1, sizeof *dr->steps);
+        dr->stderr_tails = xcalloc(d->prog->n_steps + 1, sizeof *dr->stderr_tails);
+        dr->details = xcalloc(d->prog->n_steps + 1, sizeof *dr->details);
+        dr->exit_codes = xcalloc(d->prog->n_steps + 1, sizeof *dr->exit_codes);
+        for (size_t k = 0; k < d->prog->n_steps; k++)
+                dr->exit_codes[k] = -1;
+}
+
+void doc_run_free(struct doc_run *dr)
+{
+        for (size_t k = 0; dr->d && k < dr->d->prog->n_steps; k++) {
+                free(dr->stderr_tails[k]);
+                json_decref(dr->details[k]);
+        }
+        free(dr->stderr_tails);
+        free(dr->details);
+        free(dr->exit_codes);
+        free(dr->phases);
+        free(dr->steps);
+        json_decref(dr->report);
+        *dr = (struct doc_run){ 0 };
+}
+
+json_t *doc_run_save(const struct doc_run *dr)
+{
+        const struct program *p = dr->d->prog;
+        json_t *phases = json_array(), *steps = json_array(), *tails = json_array(), *details = json_array(),
+               *codes = json_array();
+        for (size_t i = 0; i < p->n_phases; i++)
+                json_array_append_new(phases, span_save(&dr->phases[i]));
+        for (size_t i = 0; i < p->n_steps; i++) {
+                bool private = p->steps[i].disable_logging;
+                json_array_append_new(steps, span_save(&dr->steps[i]));
+                json_array_append_new(tails, dr->stderr_tails[i] && !private ? json_string(dr->stderr_tails[i])
+                                                                            : json_null());
+                json_array_append_new(details, dr->details[i] && !private ? json_incref(dr->details[i])
+                                                                         : json_null());
+                json_array_append_new(codes, json_integer(dr->exit_codes[i]));
+        }
+        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "document", span_save(&dr->span), "phases", phases,
+                         "steps", steps, "stderrTails", tails, "details", details, "exitCodes", codes);
+}
+
+int doc_run_restore(struct doc_run *dr, const json_t *j)
+{
+        const struct program *p = dr->d->prog;
+        json_t *ph = json_object_get(j, "phases"), *sp = json_object_get(j, "steps");
+        json_t *tails = json_object_get(j, "stderrTails"), *details = json_object_get(j, "details");
+        json_t *codes = json_object_get(j, "exitCodes");
+        if (json_array_size(ph) != p->n_phases || json_array_size(sp) != p->n_steps ||
+            json_array_size(tails) != p->n_steps || json_array_size(details) != p->n_steps ||
+            json_array_size(codes) != p->n_steps)
+                return -EINVAL;
+        span_restore(&dr->span, json_object_get(j, "document"));
+        for (size_t i = 0; i < p->n_phases; i++)
+                span_restore(&dr->phases[i], json_array_get(ph, i));
+        for (size_t i = 0; i < p->n_steps; i++) {
+                span_restore(&dr->steps[i], json_array_get(sp, i));
+                const char *t = json_string_value(json_array_get(tails, i));
+                free(dr->stderr_tails[i]);
+                dr->stderr_tails[i] = t ? xstrdup(t) : NULL;
+                json_t *d = json_array_get(details, i);
+                json_decref(dr->details[i]);
+                dr->details[i] = json_is_null(d) ? NULL : json_incref(d);
+                json_int_t c = json_integer_value(json_array_get(codes, i));
+                dr->exit_codes[i] = c >= -1 && c <= 255 ? (int)c : -1;
+        }
+        return 0;
+}

@@ -1,0 +1,57 @@
+/* records.h: what the runner keeps about each document it runs, beyond
+ * the VM's own state: wall-clock and monotonic times of the document, its
+ * phases and steps, the last failure's stderr, nested documents' detailed
+ * output, exit codes; and, for a document that finished (in this run or
+ * in the run this one resumed), its detailedoutput.json record and step
+ * counts.  All of it is saved in checkpoints (records.c turns it into
+ * JSON and back). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "runner.h"
+
+struct span {
+        struct timespec start, end;     /* CLOCK_REALTIME, for reports */
+        struct timespec mono_start;     /* CLOCK_MONOTONIC, for durations */
+        bool started, ended;
+};
+
+struct counts {
+        size_t executed, failed, ignored;
+};
+
+struct doc_run {
+        struct run_document *d;
+        struct span span;
+        struct span *phases;
+        struct span *steps;
+        char **stderr_tails;            /* per step: the last failure's stderr */
+        json_t **details;               /* per step: detailedOutput (ExecuteDocument) */
+        int *exit_codes;                /* per step: the last exit code, or -1 */
+        bool failed, ignored, aborted, rebooting, ran;
+        bool finished;                  /* report and counts are final */
+        json_t *report;                 /* its detailedoutput.json record, once finished */
+        struct counts counts;           /* once finished */
+};
+
+void span_start(struct span *s);
+void span_end(struct span *s);
+double span_seconds(const struct span *s);
+/* RFC 3339 of the start or end, "" when there is none. */
+json_t *time_json(const struct span *s, bool end);
+json_t *span_save(const struct span *s);
+void span_restore(struct span *s, const json_t *j);
+
+/* Allocates the per-phase and per-step records of `d`. */
+void doc_run_init(struct doc_run *dr, struct run_document *d);
+void doc_run_free(struct doc_run *dr);
+
+/* The per-step records as JSON (steps whose values must stay private,
+ * disableLogging, are saved without their stderr or details), and back;
+ * restoring checks sizes and returns -EINVAL on a mismatch. */
+json_t *doc_run_save(const struct doc_run *dr);
+int doc_run_restore(struct doc_run *dr, const json_t *j);
