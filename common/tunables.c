@@ -27,3 +27,23 @@ long env_long(const char *name, long def, long min, long max)
                 return def;
         return v;
 }
+
+int env_u64(const char *name, uint64_t def, uint64_t max, uint64_t *ret)
+{
+        const char *s = getenv(name);
+        unsigned long long v;
+        char *end;
+
+        *ret = def;
+        if (!s || !*s)
+                return 0;
+        /* strtoull would take a sign or leading blanks, and wrap "-1". */
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || *end || v > max)
+                return -EINVAL;
+        *ret = (uint64_t)v;
+        return 1;
+}

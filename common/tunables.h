@@ -11,3 +11,10 @@ int64_t monotonic_ms(void);
 /* The integer in environment variable `name`, or `def` when it is unset,
  * empty, not a whole number, or outside [min, max]. */
 long env_long(const char *name, long def, long min, long max);
+
+/* The whole number of bytes (or other unsigned quantity) in environment
+ * variable `name`: decimal digits only, at most `max`.  Returns 1 with
+ * *ret set when the variable holds such a number, 0 with *ret = def when
+ * it is unset or empty, and -EINVAL with *ret = def when it holds
+ * anything else, so that the caller can warn about the value it ignores. */
+int env_u64(const char *name, uint64_t def, uint64_t max, uint64_t *ret);
