@@ -28,6 +28,14 @@
  *     permissions; a new one gets 0666 less the umask, as with curl -o.
  *   - The step deadline (ctx->deadline_ms) bounds every transfer and every
  *     backoff pause.
+ *   - Nothing past a Content-Length is written.  Without Transfer-Encoding
+ *     libcurl frames the body by Content-Length: it reads no more than
+ *     that from the socket (bytes past it that came in with the headers
+ *     it drops, with a note for CURLOPT_VERBOSE), so they never reach
+ *     write_cb and no client can tell them from the start of the next
+ *     response; they stay on the connection, which is therefore never
+ *     reused (CURLOPT_FORBID_REUSE), or the next entry would read them as
+ *     its response.
  *
  * Tunables, read from the environment at each run (whole numbers; a value
  * that is missing or not a number in range gives the default):
@@ -602,6 +610,11 @@ static int xfer_setup(struct wd_xfer *x, const struct wd_entry *e, const struct 
         a->easy_setopt(h, CURLOPT_BUFFERSIZE, WD_BUFFER_SIZE);
         a->easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
         a->easy_setopt(h, CURLOPT_WRITEDATA, x);
+        /* libcurl reads a body only up to its Content-Length and leaves
+         * what a server sends past it on the connection, where the next
+         * request on it would take it for its response: a connection
+         * serves one transfer (each hop of a redirect is one). */
+        a->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
         a->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, e->insecure ? 0L : 1L);
         a->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, e->insecure ? 0L : 2L);
         return 0;

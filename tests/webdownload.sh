@@ -23,7 +23,7 @@ if ! command -v python3 > /dev/null; then
         exit 0
 fi
 
-PLAN=55
+PLAN=58
 echo "1..$PLAN"
 n=0
 
@@ -426,6 +426,29 @@ last=$(ls -d "$W/chain"/logs/*/ | head -1)
 last=${last%/}
 check "outputs[0].destination chains into a later step" \
         eval 'test "$rc" = 0 && console_has "Stdout: hello from the test server"'
+
+# ---- Content-Length --------------------------------------------------------
+
+# libcurl reads a body only up to its Content-Length; what a server sends
+# past it stays on the connection, which must then serve no other request.
+first1000_sha=$(python3 "$SERVER" --big-sha256 1000)
+run_doc excess "$(entry "$H/length/1000/5000" "$W/excess/dl/keepalive.bin"
+                  entry "$H/hello.txt" "$W/excess/dl/next.txt"
+                  entry "$H/length/1000/5000?close=1" "$W/excess/dl/close.bin")"
+check "bytes past Content-Length (keep-alive, and Connection: close): only the declared bytes are written" \
+        eval 'test "$rc" = 0 && test "$(sha "$W/excess/dl/keepalive.bin")" = "$first1000_sha" &&
+              test "$(sha "$W/excess/dl/close.bin")" = "$first1000_sha" &&
+              only_files "$W/excess/dl" close.bin keepalive.bin next.txt'
+check "... and the next entry is not handed them as its response (a connection serves one transfer)" \
+        eval 'cmp -s "$W/root/hello.txt" "$W/excess/dl/next.txt" && test "$(requests /length/1000/5000)" = 1'
+
+mkdir -p "$W/short/dl"
+echo "old content" > "$W/short/dl/x.bin"
+run_doc short "$(entry "$H/length/300000/1000" "$W/short/dl/x.bin")"
+check "a body shorter than its Content-Length fails after retries; the destination is untouched" \
+        eval 'test "$rc" != 0 && console_has "transfer closed with 299000 bytes remaining to read" &&
+              test "$(requests /length/300000/1000)" = 5 && test "$(cat "$W/short/dl/x.bin")" = "old content" &&
+              only_files "$W/short/dl" x.bin'
 
 # ---- a large file ---------------------------------------------------------
 

@@ -17,6 +17,15 @@ files of --root, and these special paths for faults:
                        then the file <name> of --root
   /big/<bytes>         <bytes> of generated data (a fixed 1 MiB pseudo-random
                        block repeated), streamed without holding it in memory
+  /length/<declared>/<sent>[?close=1]
+                       Content-Length <declared>, then <sent> bytes of the
+                       data of /big/<sent>, in writes of 1 MiB (so that,
+                       below 1 MiB, bytes past <declared> reach the client
+                       together with the body's end).  A short body is
+                       followed by the connection's end; with close=1 the
+                       response says "Connection: close" and the server
+                       closes the connection after it, else the connection
+                       is kept alive, excess and all.
 
 Every request is appended to --log as "GET /path User-Agent" (one line),
 so tests can count requests.  --tls-cert/--tls-key serve HTTPS instead.
@@ -110,12 +119,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD":
             return
+        self.write_data(n)
+
+    def write_data(self, n):
+        """Writes n bytes of the data of /big/n, in writes of 1 MiB."""
         view = memoryview(BLOCK)
         left = n
         while left > 0:
             k = min(left, len(BLOCK))
             self.wfile.write(view[:k])
             left -= k
+
+    def serve_length(self, declared, sent, close):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(declared))
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        self.write_data(sent)
+        self.wfile.flush()
+        if close or sent < declared:
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.close_connection = True
 
     def do_HEAD(self):
         self.do_GET()
@@ -185,6 +216,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.serve_file("/".join(parts[3:]))
         elif path.startswith("/big/"):
             self.serve_big(int(parts[2]))
+        elif path.startswith("/length/"):
+            q = urllib.parse.parse_qs(query)
+            self.serve_length(int(parts[2]), int(parts[3]), q.get("close", ["0"])[0] == "1")
         else:
             self.serve_file(path)
 
