@@ -28,6 +28,21 @@
  *     permissions; a new one gets 0666 less the umask, as with curl -o.
  *   - The step deadline (ctx->deadline_ms) bounds every transfer and every
  *     backoff pause.
+ *   - The disk is never filled.  The measure is the free space that
+ *     unprivileged users may fill (statvfs f_bavail * f_frsize) on the file
+ *     system of the temporary file: opentoe runs as root and could also
+ *     fill the blocks reserved for root, but those are the system's last
+ *     resort and are never counted.  A reserve is kept free on top of that:
+ *     the larger of WD_RESERVE_MIN (64 MiB) and 1% of the file system's
+ *     size, or OPENTOE_HTTP_DISK_RESERVE_BYTES.  A body whose declared
+ *     length (Content-Length) does not fit above the reserve is refused
+ *     before anything is written; while writing, the free space is measured
+ *     again at least every WD_SPACE_CHECK_BYTES, and never more is written
+ *     between two measures than the last one left above the reserve, so a
+ *     server that sends no length, or lies about it, is stopped too.  Both
+ *     fail the entry without a retry (a full disk is not transient).  A
+ *     file being replaced is not counted as free: it is only removed by the
+ *     rename, after the download.
  *   - Nothing past a Content-Length is written.  Without Transfer-Encoding
  *     libcurl frames the body by Content-Length: it reads no more than
  *     that from the socket (bytes past it that came in with the headers
@@ -48,6 +63,12 @@
  *                                   doubles after each attempt (capped at
  *                                   WD_BACKOFF_CAP_MS), and a random part
  *                                   of up to half of it is taken off
+ *   OPENTOE_HTTP_DISK_RESERVE_BYTES bytes kept free on the destination's
+ *                                   file system, 0 to INT64_MAX (0: none
+ *                                   but root's); unset, the larger of
+ *                                   64 MiB and 1% of the file system.
+ *                                   Anything else is ignored with a
+ *                                   warning on the console.
  *
  * The proxy variables libcurl knows (http_proxy, https_proxy, no_proxy)
  * apply as they do for curl. */
@@ -66,6 +87,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,6 +108,14 @@
 #define WD_BUFFER_SIZE (256L * 1024)
 /* Bytes of the destination's name kept in the temporary file's name. */
 #define WD_TMP_NAME_MAX 200
+/* The default reserve of free space is the larger of this and 1% of the
+ * file system: room for the logs, package databases and journals of the
+ * build that goes on after the download, also on a small root volume. */
+#define WD_RESERVE_MIN (64ULL * 1024 * 1024)
+#define WD_RESERVE_ENV "OPENTOE_HTTP_DISK_RESERVE_BYTES"
+/* Bytes written at most between two measures of the free space: 256
+ * fstatvfs calls per GiB, which cost nothing measurable. */
+#define WD_SPACE_CHECK_BYTES (4ULL * 1024 * 1024)
 
 struct wd_tunables {
         long connect_timeout_s;
@@ -93,6 +123,8 @@ struct wd_tunables {
         long low_speed_limit;
         long max_redirs;
         long retry_delay_ms;
+        bool reserve_set;               /* WD_RESERVE_ENV holds a valid value */
+        uint64_t reserve;               /* that value */
 };
 
 /* One entry of the inputs, checked. */
@@ -114,17 +146,35 @@ struct wd_tmp {
         int fd;
 };
 
-/* State of one transfer, shared with the write callback. */
+/* Why write_cb stopped a 200 body (beyond a failed write or hash). */
+enum wd_stop {
+        WD_STOP_NONE,
+        WD_STOP_NO_ROOM,                /* the declared length does not fit */
+        WD_STOP_FULL,                   /* writing on would cut into the reserve */
+        WD_STOP_STATVFS,                /* the free space cannot be measured */
+};
+
+/* State of one transfer, shared with the callbacks. */
 struct wd_xfer {
         const struct curl_api *api;
         CURL *curl;
+        const struct wd_tunables *t;
+        const char *dir;                /* the destination's folder, for messages; entry_download's */
         int fd;
         char *buf;                      /* WD_BUFFER_SIZE bytes not yet written */
         size_t buf_len;
         struct hash_ctx *hash;
-        uint64_t bytes;
+        uint64_t bytes;                 /* bytes of the body received */
+        uint64_t written;               /* bytes written to the temporary file */
+        int64_t declared;               /* the body's Content-Length, -1 when none */
+        uint64_t room;                  /* bytes that may be written before measuring again */
+        uint64_t avail;                 /* free space at the last measure (f_bavail * f_frsize) */
+        uint64_t reserve;               /* bytes kept free on that file system */
         long bad_status;                /* a status other than 200, seen by write_cb */
         int write_err;                  /* errno of a failed write */
+        int statvfs_err;                /* errno of a failed fstatvfs */
+        enum wd_stop stop;
+        bool started;                   /* body_start ran for this attempt's 200 body */
         bool hash_failed;
 };
 
@@ -142,8 +192,15 @@ static const char *const algo_names[_HASH_ALGO_MAX] = {
         [HASH_SHA512] = "SHA512",
 };
 
-static void tunables_read(struct wd_tunables *t)
+static void tunables_read(const struct action_ctx *ctx, struct wd_tunables *t)
 {
+        int r = env_u64(WD_RESERVE_ENV, 0, INT64_MAX, &t->reserve);
+
+        t->reserve_set = r > 0;
+        if (r < 0)
+                action_notice(ctx, STREAM_STDERR, "WebDownload: warning: ignoring %s=%.64s (expected a whole "
+                              "number of bytes); the reserve of free space is the default, the larger of "
+                              "64 MiB and 1%% of the file system", WD_RESERVE_ENV, getenv(WD_RESERVE_ENV));
         t->connect_timeout_s = env_long("OPENTOE_HTTP_CONNECT_TIMEOUT", 30, 1, 3600);
         t->low_speed_time_s = env_long("OPENTOE_HTTP_LOW_SPEED_TIME", 60, 1, 3600);
         t->low_speed_limit = env_long("OPENTOE_HTTP_LOW_SPEED_LIMIT", 1024, 1, LONG_MAX);
@@ -504,12 +561,111 @@ static int write_all(int fd, const char *p, size_t n)
         return 0;
 }
 
+/* a * b, or UINT64_MAX when that does not fit. */
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+        return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* Measures the free space of the temporary file's file system into
+ * x->avail, and the reserve to keep there into x->reserve.  f_bavail is
+ * what unprivileged users may still fill; root could go on into the
+ * blocks reserved for it, which are left alone. */
+static int space_measure(struct wd_xfer *x)
+{
+        struct statvfs sv;
+        uint64_t frsize, pct;
+
+        if (fstatvfs(x->fd, &sv) < 0) {
+                x->statvfs_err = errno;
+                x->stop = WD_STOP_STATVFS;
+                return -1;
+        }
+        frsize = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
+        x->avail = mul_sat(sv.f_bavail, frsize);
+        if (x->t->reserve_set) {
+                x->reserve = x->t->reserve;
+        } else {
+                pct = mul_sat(sv.f_blocks, frsize) / 100;
+                x->reserve = pct > WD_RESERVE_MIN ? pct : WD_RESERVE_MIN;
+        }
+        return 0;
+}
+
+/* Bytes that may be written above the reserve at the last measure. */
+static uint64_t space_above_reserve(const struct wd_xfer *x)
+{
+        return x->avail > x->reserve ? x->avail - x->reserve : 0;
+}
+
+/* Sets how much may be written before the next measure: never more than
+ * the last measure left above the reserve. */
+static void space_set_room(struct wd_xfer *x, uint64_t n)
+{
+        uint64_t left = space_above_reserve(x), step = n > WD_SPACE_CHECK_BYTES ? n : WD_SPACE_CHECK_BYTES;
+
+        x->room = left < step ? left : step;
+}
+
+/* Writes n bytes to the temporary file, measuring the free space first
+ * when they do not fit in what the last measure allowed.  On failure
+ * x->stop or x->write_err says why. */
+static int xfer_write(struct wd_xfer *x, const char *p, size_t n)
+{
+        int r;
+
+        if (n > x->room) {
+                if (space_measure(x) < 0)
+                        return -EIO;
+                if (space_above_reserve(x) < n) {
+                        x->stop = WD_STOP_FULL;
+                        return -ENOSPC;
+                }
+                space_set_room(x, n);
+        }
+        r = write_all(x->fd, p, n);
+        if (r < 0) {
+                x->write_err = -r;
+                return r;
+        }
+        x->room -= n;
+        x->written += n;
+        return 0;
+}
+
 static int xfer_flush(struct wd_xfer *x)
 {
-        int r = write_all(x->fd, x->buf, x->buf_len);
+        int r = xfer_write(x, x->buf, x->buf_len);
 
         x->buf_len = 0;
         return r;
+}
+
+/* The length the response declares (Content-Length), -1 when none. */
+static int64_t declared_length(const struct wd_xfer *x)
+{
+        curl_off_t cl = -1;
+
+        if (x->api->easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK || cl < 0)
+                return -1;
+        return (int64_t)cl;
+}
+
+/* The end of a 200 response's headers, or else the first piece of its
+ * body: learns the declared length and refuses a body that would not fit
+ * above the reserve, before any of it is read.  Returns 0 to go on. */
+static int body_start(struct wd_xfer *x)
+{
+        x->started = true;
+        x->declared = declared_length(x);
+        if (space_measure(x) < 0)
+                return -1;
+        if (x->declared >= 0 && space_above_reserve(x) < (uint64_t)x->declared) {
+                x->stop = WD_STOP_NO_ROOM;
+                return -1;
+        }
+        space_set_room(x, 0);
+        return 0;
 }
 
 /* Bodies of responses other than 200 are not written: the first piece of
@@ -519,28 +675,21 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata)
         struct wd_xfer *x = userdata;
         size_t n = size * nmemb;
         long status = 0;
-        int r;
 
-        if (x->bytes == 0) {
+        if (!x->started) {
                 x->api->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
                 if (status != 200) {
                         x->bad_status = status;
                         return 0;
                 }
-        }
-        if (x->buf_len + n > (size_t)WD_BUFFER_SIZE) {
-                r = xfer_flush(x);
-                if (r < 0) {
-                        x->write_err = -r;
+                if (body_start(x) < 0)
                         return 0;
-                }
         }
+        if (x->buf_len + n > (size_t)WD_BUFFER_SIZE && xfer_flush(x) < 0)
+                return 0;
         if (n >= (size_t)WD_BUFFER_SIZE) {
-                r = write_all(x->fd, data, n);
-                if (r < 0) {
-                        x->write_err = -r;
+                if (xfer_write(x, data, n) < 0)
                         return 0;
-                }
         } else {
                 memcpy(x->buf + x->buf_len, data, n);
                 x->buf_len += n;
@@ -551,6 +700,90 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata)
         }
         x->bytes += n;
         return n;
+}
+
+/* At the end of a 200 response's headers the body is checked against
+ * the free space (body_start), before any of it is read. */
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        struct wd_xfer *x = userdata;
+        size_t n = size * nmemb;
+        long status = 0;
+
+        if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n')) {
+                /* Trailers end with a blank line too, after the body. */
+                if (x->started)
+                        return n;
+                x->api->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+                return status == 200 && body_start(x) < 0 ? 0 : n;
+        }
+        return n;
+}
+
+/* "N bytes (X.Y MiB)" */
+static void sb_size(struct strbuf *b, uint64_t n)
+{
+        static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        double v = (double)n;
+        int u = -1;
+
+        sb_printf(b, "%" PRIu64 " bytes", n);
+        if (n < 1024)
+                return;
+        while (v >= 1024 && u < 5) {
+                v /= 1024;
+                u++;
+        }
+        sb_printf(b, " (%.1f %s)", v, units[u]);
+}
+
+/* The reserve, where it comes from, and how to change it. */
+static void sb_reserve(struct strbuf *b, const struct wd_xfer *x)
+{
+        sb_size(b, x->reserve);
+        if (x->t->reserve_set)
+                sb_printf(b, ", set by %s", WD_RESERVE_ENV);
+        else
+                sb_printf(b, ", the larger of 64 MiB and 1%% of the file system; set %s (a number of bytes) "
+                             "to change it", WD_RESERVE_ENV);
+}
+
+/* Why write_cb stopped the body, for the entry's message. */
+static void stop_text(const struct wd_xfer *x, struct strbuf *why)
+{
+        switch (x->stop) {
+        case WD_STOP_NONE:
+                break;
+        case WD_STOP_NO_ROOM:
+                sb_puts(why, "the server declares ");
+                sb_size(why, (uint64_t)x->declared);
+                sb_printf(why, ", more than the file system of %s can take: it has ", x->dir);
+                sb_size(why, x->avail);
+                sb_puts(why, " available to unprivileged users (statvfs f_bavail), and WebDownload keeps a "
+                             "reserve free there: ");
+                sb_reserve(why, x);
+                break;
+        case WD_STOP_FULL:
+                sb_puts(why, "stopped after writing ");
+                sb_size(why, x->written);
+                if (x->declared >= 0) {
+                        sb_puts(why, " of the ");
+                        sb_size(why, (uint64_t)x->declared);
+                        sb_puts(why, " declared");
+                } else {
+                        sb_puts(why, " of a body of no declared length");
+                }
+                sb_printf(why, ": the file system of %s has ", x->dir);
+                sb_size(why, x->avail);
+                sb_puts(why, " left available to unprivileged users (statvfs f_bavail), and writing on would "
+                             "cut into the reserve that WebDownload keeps free there: ");
+                sb_reserve(why, x);
+                break;
+        case WD_STOP_STATVFS:
+                sb_printf(why, "cannot measure the free space of the file system of %s: %s", x->dir,
+                          strerror(x->statvfs_err));
+                break;
+        }
 }
 
 static bool curl_code_transient(CURLcode c)
@@ -610,6 +843,8 @@ static int xfer_setup(struct wd_xfer *x, const struct wd_entry *e, const struct 
         a->easy_setopt(h, CURLOPT_BUFFERSIZE, WD_BUFFER_SIZE);
         a->easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
         a->easy_setopt(h, CURLOPT_WRITEDATA, x);
+        a->easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+        a->easy_setopt(h, CURLOPT_HEADERDATA, x);
         /* libcurl reads a body only up to its Content-Length and leaves
          * what a server sends past it on the connection, where the next
          * request on it would take it for its response: a connection
@@ -653,8 +888,16 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
         x->fd = tmp->fd;
         x->buf_len = 0;
         x->bytes = 0;
+        x->written = 0;
+        x->declared = -1;
+        x->room = 0;
+        x->avail = 0;
+        x->reserve = 0;
         x->bad_status = 0;
         x->write_err = 0;
+        x->statvfs_err = 0;
+        x->stop = WD_STOP_NONE;
+        x->started = false;
         x->hash_failed = false;
         hash_abort(x->hash);
         x->hash = NULL;
@@ -669,11 +912,8 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
         errbuf[0] = '\0';
 
         c = a->easy_perform(x->curl);
-        if (c == CURLE_OK && x->buf_len > 0) {
-                r = xfer_flush(x);
-                if (r < 0)
-                        x->write_err = -r;
-        }
+        if (c == CURLE_OK && x->buf_len > 0)
+                (void)xfer_flush(x); /* a failure is in x->stop or x->write_err */
         a->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
         a->easy_getinfo(x->curl, CURLINFO_REDIRECT_COUNT, &redirects);
         /* A refused redirect is not counted, but is the effective URL. */
@@ -683,6 +923,11 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
 
         if (x->bad_status)
                 status = x->bad_status;
+        /* Not retried: a full disk is not transient. */
+        if (x->stop != WD_STOP_NONE) {
+                stop_text(x, why);
+                return WD_FAIL;
+        }
         if (x->write_err) {
                 sb_printf(why, "cannot write %s: %s", tmp->path, strerror(x->write_err));
                 return WD_FAIL;
@@ -804,6 +1049,8 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
                           e->shown, dir, strerror(-r));
                 return WD_FAIL;
         }
+        x->t = t;
+        x->dir = dir;
         r = xfer_setup(x, e, t, errbuf);
         if (r < 0) {
                 sb_printf(msg, "WebDownload entry %zu (%s): libcurl cannot be limited to http and https; "
@@ -946,7 +1193,7 @@ static int web_download_run(const struct action_ctx *ctx, const json_t *inputs, 
                         break;
                 }
 
-        tunables_read(&t);
+        tunables_read(ctx, &t);
         mode = file_mode();
         outputs = json_array();
         for (i = 0; i < n && status == ACTION_SUCCESS; i++) {

@@ -23,7 +23,7 @@ if ! command -v python3 > /dev/null; then
         exit 0
 fi
 
-PLAN=58
+PLAN=64
 echo "1..$PLAN"
 n=0
 
@@ -449,6 +449,54 @@ check "a body shorter than its Content-Length fails after retries; the destinati
         eval 'test "$rc" != 0 && console_has "transfer closed with 299000 bytes remaining to read" &&
               test "$(requests /length/300000/1000)" = 5 && test "$(cat "$W/short/dl/x.bin")" = "old content" &&
               only_files "$W/short/dl" x.bin'
+
+# ---- free space -----------------------------------------------------------
+
+# Bytes available to unprivileged users on the file system of a folder.
+avail() { python3 -c 'import os, sys; s = os.statvfs(sys.argv[1]); print(s.f_bavail * s.f_frsize)' "$1"; }
+MiB=$((1024 * 1024))
+
+# 1 MiB above the reserve, 64 MiB declared.
+mkdir -p "$W/nofit/dl"
+echo "old content" > "$W/nofit/dl/x.bin"
+reserve=$(($(avail "$W/nofit/dl") - MiB))
+OPENTOE_HTTP_DISK_RESERVE_BYTES=$reserve run_doc nofit "$(entry "$H/big/$((64 * MiB))" "$W/nofit/dl/x.bin")"
+check "a declared length that does not fit above the reserve is refused before writing, naming sizes and folder" \
+        eval 'test "$rc" != 0 &&
+              console_has "the server declares 67108864 bytes (64.0 MiB), more than the file system of $W/nofit/dl can take: it has " &&
+              console_has "available to unprivileged users (statvfs f_bavail), and WebDownload keeps a reserve free there: $reserve bytes" &&
+              console_has "set by OPENTOE_HTTP_DISK_RESERVE_BYTES; not retried"'
+check "... not retried, the destination is untouched and no temporary file is left" \
+        eval 'test "$(requests /big/$((64 * MiB)))" = 1 && test "$(cat "$W/nofit/dl/x.bin")" = "old content" &&
+              only_files "$W/nofit/dl" x.bin'
+
+# 1 PiB fits nowhere: the default reserve, and a refusal at the headers
+# (the server sends no body; a download that waited for one would fail
+# as a short body, and be retried).
+run_doc pib "$(entry "$H/length/1125899906842624/0" "$W/pib/dl/x.bin")"
+check "the default reserve (the larger of 64 MiB and 1%), told with how to change it" \
+        eval 'test "$rc" != 0 && console_has "the server declares 1125899906842624 bytes (1.0 PiB)" &&
+              console_has "the larger of 64 MiB and 1% of the file system; set OPENTOE_HTTP_DISK_RESERVE_BYTES (a number of bytes) to change it" &&
+              test "$(requests /length/1125899906842624/0)" = 1 && only_files "$W/pib/dl"'
+
+# No length: the free space is measured while writing.  4 MiB above the
+# reserve, 256 MiB sent.  (The margins are wide so that other writers on
+# the file system while the suite runs cannot make a test pass or fail.)
+mkdir -p "$W/nolength/dl"
+reserve=$(($(avail "$W/nolength/dl") - 4 * MiB))
+OPENTOE_HTTP_DISK_RESERVE_BYTES=$reserve run_doc nolength "$(entry "$H/nolength/$((256 * MiB))" "$W/nolength/dl/x.bin")"
+written=$(sed -n 's/.*stopped after writing \([0-9]*\) bytes.*/\1/p' "$last/console.log" | head -1)
+check "a body of no declared length is stopped before it cuts into the reserve" \
+        eval 'test "$rc" != 0 && test -n "$written" && test "$written" -lt $((256 * MiB)) &&
+              console_has "of a body of no declared length: the file system of $W/nolength/dl has " &&
+              console_has "writing on would cut into the reserve that WebDownload keeps free there: $reserve bytes"'
+check "... not retried, and nothing is left" \
+        eval 'test "$(requests /nolength/$((256 * MiB)))" = 1 && only_files "$W/nolength/dl"'
+
+OPENTOE_HTTP_DISK_RESERVE_BYTES=64MiB run_doc badreserve "$(entry "$H/hello.txt" "$W/badreserve/hello.txt")"
+check "an invalid OPENTOE_HTTP_DISK_RESERVE_BYTES is ignored with a warning" \
+        eval 'test "$rc" = 0 && console_has "warning: ignoring OPENTOE_HTTP_DISK_RESERVE_BYTES=64MiB (expected a whole number of bytes)" &&
+              cmp -s "$W/root/hello.txt" "$W/badreserve/hello.txt"'
 
 # ---- a large file ---------------------------------------------------------
 

@@ -26,6 +26,8 @@ files of --root, and these special paths for faults:
                        response says "Connection: close" and the server
                        closes the connection after it, else the connection
                        is kept alive, excess and all.
+  /nolength/<bytes>    <bytes> of the data with no Content-Length, ended by
+                       closing the connection ("Connection: close")
 
 Every request is appended to --log as "GET /path User-Agent" (one line),
 so tests can count requests.  --tls-cert/--tls-key serve HTTPS instead.
@@ -148,6 +150,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 pass
             self.close_connection = True
 
+    def serve_nolength(self, n):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if self.command != "HEAD":
+            self.write_data(n)
+
     def do_HEAD(self):
         self.do_GET()
 
@@ -219,6 +230,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path.startswith("/length/"):
             q = urllib.parse.parse_qs(query)
             self.serve_length(int(parts[2]), int(parts[3]), q.get("close", ["0"])[0] == "1")
+        elif path.startswith("/nolength/"):
+            self.serve_nolength(int(parts[2]))
         else:
             self.serve_file(path)
 
