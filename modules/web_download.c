@@ -50,7 +50,13 @@
  *     write_cb and no client can tell them from the start of the next
  *     response; they stay on the connection, which is therefore never
  *     reused (CURLOPT_FORBID_REUSE), or the next entry would read them as
- *     its response.
+ *     its response.  With Transfer-Encoding libcurl ignores Content-Length
+ *     (RFC 9112 6.3) and frames the body by its chunks, so write_cb holds
+ *     it to the header itself (header_cb keeps it): more bytes, or fewer,
+ *     fail the entry without a retry, as a message with both framings
+ *     "ought to be handled as an error".  write_cb enforces the declared
+ *     length whatever the framing.  A body shorter than its Content-Length
+ *     without Transfer-Encoding is libcurl's CURLE_PARTIAL_FILE, retried.
  *
  * Tunables, read from the environment at each run (whole numbers; a value
  * that is missing or not a number in range gives the default):
@@ -151,6 +157,7 @@ enum wd_stop {
         WD_STOP_NONE,
         WD_STOP_NO_ROOM,                /* the declared length does not fit */
         WD_STOP_FULL,                   /* writing on would cut into the reserve */
+        WD_STOP_EXCESS,                 /* more bytes than Content-Length */
         WD_STOP_STATVFS,                /* the free space cannot be measured */
 };
 
@@ -167,6 +174,7 @@ struct wd_xfer {
         uint64_t bytes;                 /* bytes of the body received */
         uint64_t written;               /* bytes written to the temporary file */
         int64_t declared;               /* the body's Content-Length, -1 when none */
+        int64_t header_length;          /* Content-Length header of the latest response, -1: none */
         uint64_t room;                  /* bytes that may be written before measuring again */
         uint64_t avail;                 /* free space at the last measure (f_bavail * f_frsize) */
         uint64_t reserve;               /* bytes kept free on that file system */
@@ -641,13 +649,15 @@ static int xfer_flush(struct wd_xfer *x)
         return r;
 }
 
-/* The length the response declares (Content-Length), -1 when none. */
+/* The length the response declares, -1 when none: libcurl's, the one it
+ * frames the body by; it has none with Transfer-Encoding, where the
+ * Content-Length header is held to instead. */
 static int64_t declared_length(const struct wd_xfer *x)
 {
         curl_off_t cl = -1;
 
         if (x->api->easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK || cl < 0)
-                return -1;
+                return x->header_length;
         return (int64_t)cl;
 }
 
@@ -685,6 +695,10 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata)
                 if (body_start(x) < 0)
                         return 0;
         }
+        if (x->declared >= 0 && n > (uint64_t)x->declared - x->bytes) {
+                x->stop = WD_STOP_EXCESS;
+                return 0;
+        }
         if (x->buf_len + n > (size_t)WD_BUFFER_SIZE && xfer_flush(x) < 0)
                 return 0;
         if (n >= (size_t)WD_BUFFER_SIZE) {
@@ -702,14 +716,22 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata)
         return n;
 }
 
-/* At the end of a 200 response's headers the body is checked against
- * the free space (body_start), before any of it is read. */
+/* Keeps the Content-Length header of the latest response (a status line
+ * starts a new one), for bodies that libcurl frames otherwise: digits
+ * between blanks, else none.  At the end of a 200 response's headers the
+ * body is checked against the free space (body_start). */
 static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata)
 {
+        static const char name[] = "content-length:";
         struct wd_xfer *x = userdata;
-        size_t n = size * nmemb;
+        size_t n = size * nmemb, i = sizeof name - 1, digits = 0;
+        int64_t v = 0;
         long status = 0;
 
+        if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+                x->header_length = -1;
+                return n;
+        }
         if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n')) {
                 /* Trailers end with a blank line too, after the body. */
                 if (x->started)
@@ -717,6 +739,20 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata)
                 x->api->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
                 return status == 200 && body_start(x) < 0 ? 0 : n;
         }
+        if (n < i || strncasecmp(data, name, i) != 0)
+                return n;
+        while (i < n && (data[i] == ' ' || data[i] == '\t'))
+                i++;
+        for (; i < n && data[i] >= '0' && data[i] <= '9'; i++, digits++) {
+                if (v > (INT64_MAX - (data[i] - '0')) / 10) {
+                        digits = 0;
+                        break;
+                }
+                v = v * 10 + (data[i] - '0');
+        }
+        while (i < n && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+                i++;
+        x->header_length = digits > 0 && i == n ? v : -1;
         return n;
 }
 
@@ -778,6 +814,10 @@ static void stop_text(const struct wd_xfer *x, struct strbuf *why)
                 sb_puts(why, " left available to unprivileged users (statvfs f_bavail), and writing on would "
                              "cut into the reserve that WebDownload keeps free there: ");
                 sb_reserve(why, x);
+                break;
+        case WD_STOP_EXCESS:
+                sb_printf(why, "the server sent more than the %" PRId64 " bytes its Content-Length declared",
+                          x->declared);
                 break;
         case WD_STOP_STATVFS:
                 sb_printf(why, "cannot measure the free space of the file system of %s: %s", x->dir,
@@ -890,6 +930,7 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
         x->bytes = 0;
         x->written = 0;
         x->declared = -1;
+        x->header_length = -1;
         x->room = 0;
         x->avail = 0;
         x->reserve = 0;
@@ -923,7 +964,7 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
 
         if (x->bad_status)
                 status = x->bad_status;
-        /* Not retried: a full disk is not transient. */
+        /* Not retried: a full disk or a lying server is not transient. */
         if (x->stop != WD_STOP_NONE) {
                 stop_text(x, why);
                 return WD_FAIL;
@@ -962,6 +1003,13 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
                 if (http_status_transient(status))
                         return WD_RETRY;
                 sb_puts(why, "; only status 200 is success");
+                return WD_FAIL;
+        }
+        if (!x->started)
+                x->declared = declared_length(x); /* an empty body */
+        if (x->declared >= 0 && x->bytes < (uint64_t)x->declared) {
+                sb_printf(why, "the body ended after %" PRIu64 " bytes, but its Content-Length declared %" PRId64,
+                          x->bytes, x->declared);
                 return WD_FAIL;
         }
         if (x->hash) {

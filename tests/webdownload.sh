@@ -23,7 +23,7 @@ if ! command -v python3 > /dev/null; then
         exit 0
 fi
 
-PLAN=64
+PLAN=67
 echo "1..$PLAN"
 n=0
 
@@ -449,6 +449,24 @@ check "a body shorter than its Content-Length fails after retries; the destinati
         eval 'test "$rc" != 0 && console_has "transfer closed with 299000 bytes remaining to read" &&
               test "$(requests /length/300000/1000)" = 5 && test "$(cat "$W/short/dl/x.bin")" = "old content" &&
               only_files "$W/short/dl" x.bin'
+
+# With Transfer-Encoding libcurl ignores Content-Length; opentoe does not.
+mkdir -p "$W/te-long/dl"
+echo "old content" > "$W/te-long/dl/x.bin"
+run_doc te-long "$(entry "$H/chunked/1000/300000" "$W/te-long/dl/x.bin")"
+check "chunked with a Content-Length, more bytes than declared: fails, not retried, destination untouched" \
+        eval 'test "$rc" != 0 && console_has "the server sent more than the 1000 bytes its Content-Length declared" &&
+              console_has "not retried" && test "$(requests /chunked/1000/300000)" = 1 &&
+              test "$(cat "$W/te-long/dl/x.bin")" = "old content" && only_files "$W/te-long/dl" x.bin'
+
+run_doc te-short "$(entry "$H/chunked/300000/1000" "$W/te-short/dl/x.bin")"
+check "chunked with a Content-Length, fewer bytes than declared: fails, not retried" \
+        eval 'test "$rc" != 0 && console_has "the body ended after 1000 bytes, but its Content-Length declared 300000" &&
+              test "$(requests /chunked/300000/1000)" = 1 && only_files "$W/te-short/dl"'
+
+run_doc te-plain "$(entry "$H/chunked/-/300000" "$W/te-plain/x.bin")"
+check "chunked without a Content-Length: downloaded" \
+        eval 'test "$rc" = 0 && test "$(sha "$W/te-plain/x.bin")" = "$(python3 "$SERVER" --big-sha256 300000)"'
 
 # ---- free space -----------------------------------------------------------
 

@@ -28,6 +28,10 @@ files of --root, and these special paths for faults:
                        is kept alive, excess and all.
   /nolength/<bytes>    <bytes> of the data with no Content-Length, ended by
                        closing the connection ("Connection: close")
+  /chunked/<declared>/<sent>
+                       Transfer-Encoding: chunked and Content-Length
+                       <declared> ("-": no Content-Length), then the <sent>
+                       bytes of /big/<sent> in chunks of 64 KiB
 
 Every request is appended to --log as "GET /path User-Agent" (one line),
 so tests can count requests.  --tls-cert/--tls-key serve HTTPS instead.
@@ -159,6 +163,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.write_data(n)
 
+    def serve_chunked(self, declared, sent):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        if declared != "-":
+            self.send_header("Content-Length", declared)
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        view = memoryview(BLOCK)
+        left, off = sent, 0
+        while left > 0:
+            k = min(left, 65536, len(BLOCK) - off)
+            self.wfile.write(b"%x\r\n" % k + view[off:off + k] + b"\r\n")
+            left -= k
+            off = (off + k) % len(BLOCK)
+        self.wfile.write(b"0\r\n\r\n")
+
     def do_HEAD(self):
         self.do_GET()
 
@@ -232,6 +254,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.serve_length(int(parts[2]), int(parts[3]), q.get("close", ["0"])[0] == "1")
         elif path.startswith("/nolength/"):
             self.serve_nolength(int(parts[2]))
+        elif path.startswith("/chunked/"):
+            self.serve_chunked(parts[2], int(parts[3]))
         else:
             self.serve_file(path)
 
