@@ -64,22 +64,31 @@ static int open_logs(struct logdir *l, bool create, char **reterr)
         return l->app ? 0 : -EPERM;
 }
 
-int logdir_create(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr)
+char *logdir_name(const char *execution_id, time_t start, char **reterr)
 {
         struct tm tm;
         char stamp[32];
         gmtime_r(&start, &tm);
         strftime(stamp, sizeof stamp, "%Y-%m-%d_%H-%M-%S", &tm);
+        char *name = xasprintf("TOE_%s_UTC-0_%s", stamp, execution_id);
+        if (!*execution_id || strchr(execution_id, '/') || strlen(name) > 255) {
+                *reterr = xasprintf("the execution id '%s' cannot be part of a folder name", execution_id);
+                free(name);
+                return NULL;
+        }
+        return name;
+}
+
+int logdir_create(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr)
+{
         *ret = (struct logdir){ .dirfd = -1, .scripts_fd = -1 };
         *reterr = NULL;
+        _cleanup_free_ char *name = logdir_name(execution_id, start, reterr);
+        if (!name)
+                return -EINVAL;
         _cleanup_close_ int pfd = trust_open_dir(parent, 0755, "the log directory", reterr);
         if (pfd < 0)
                 return pfd;
-        _cleanup_free_ char *name = xasprintf("TOE_%s_UTC-0_%s", stamp, execution_id);
-        if (strchr(execution_id, '/') || strlen(name) > 255) {
-                *reterr = xasprintf("the execution id '%s' cannot be part of a folder name", execution_id);
-                return -EINVAL;
-        }
         ret->path = xasprintf("%s/%s", parent, name);
         if (mkdirat(pfd, name, LOGDIR_MODE) < 0) {
                 int e = errno;

@@ -40,6 +40,9 @@ struct logdir {
         void *tee_userdata;
 };
 
+/* The folder's name, TOE_<date>_UTC-0_<id>, or NULL with *reterr when
+ * the id cannot be part of a name. */
+char *logdir_name(const char *execution_id, time_t start, char **reterr);
 /* Creates a new log folder for a run under `parent` (created with its
  * parents when missing). */
 int logdir_create(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr);
@@ -48,7 +51,8 @@ int logdir_create(const char *parent, const char *execution_id, time_t start, st
  * the inode the state recorded; the logs are appended to (after a
  * newline, when a crash cut the last line short).  A folder that is gone
  * (a file system emptied at boot) is made again, and *ret_recreated
- * says so. */
+ * says so.  With `ino` 0 (the state was saved before the folder was
+ * made) any folder of ours by that name is taken. */
 int logdir_reopen(const char *path, uint64_t ino, struct logdir *ret, bool *ret_recreated, char **reterr);
 void logdir_close(struct logdir *l);
 

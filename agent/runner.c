@@ -553,12 +553,15 @@ static json_t *checkpoint_body(struct runner *r, size_t doc_index, const struct 
         json_object_set_new(body, "records", doc_run_save(&r->runs[doc_index]));
         /* What console.log held: lines after this point that no action
          * wrote are written again by a resumed run, so it cuts them. */
-        json_object_set_new(body, "consoleSize", json_integer(logdir_flush(&r->log)));
+        long long size = logdir_flush(&r->log);
+        json_object_set_new(body, "consoleSize", json_integer(size > 0 ? size : 0));
         return body;
 }
 
-/* Saves the run's progress (state.json, fsynced).  `reason`: "start" (a
- * document begins), "progress" (an action completed) or "reboot".  A
+/* Saves the run's progress (state.json, fsynced).  `reason`: "begin"
+ * (before the log folder is made, so a run killed at once resumes into
+ * it), "start" (a document begins), "progress" (an action completed) or
+ * "reboot".  A
  * failure is returned through *reterr when it is asked for, else it is
  * logged once: the run goes on, less durable. */
 static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason, char **reterr)
@@ -634,7 +637,9 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
             !json_is_string(json_object_get(st, "logFolderAbsolute")) ||
             json_array_size(json_object_get(st, "documents")) != n || cur < 0 || (size_t)cur >= n ||
             json_array_size(finished) != (size_t)cur ||
-            (strcmp(reason, "start") && strcmp(reason, "progress") && strcmp(reason, "reboot"))) {
+            (strcmp(reason, "begin") && strcmp(reason, "start") && strcmp(reason, "progress") &&
+             strcmp(reason, "reboot")) ||
+            (!strcmp(reason, "begin") && cur != 0)) {
                 *reterr = xasprintf("%s is damaged: its contents are not a run's state", shown);
                 return -EINVAL;
         }
@@ -716,7 +721,7 @@ static void resume_notice(struct runner *r, const struct resume *res, bool recre
                                      "is restored", id);
         log_app(&r->log, "Info", "resuming from %s/%s (checkpoint %llu, %s)", r->sd.path, STATE_FILE,
                 (unsigned long long)r->seq, res->reason);
-        if (recreated)
+        if (recreated && strcmp(res->reason, "begin") != 0)
                 log_console(&r->log, "The log folder %s was gone and was made again; what it held is lost",
                             r->log.path);
         if (res->stopped)
@@ -1065,7 +1070,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
 {
         if (o->dry_run)
                 return dry_run(o, docs, n);
-        struct runner r = { .o = o, .sd = { .fd = -1, .lock_fd = -1 } };
+        struct runner r = { .o = o, .sd = { .fd = -1, .lock_fd = -1 }, .log = { .dirfd = -1, .scripts_fd = -1 } };
         struct vm_host host = { .userdata = &r, .event = on_event, .pred = on_pred };
         struct resume res = { 0 };
         struct run_options o2 = *o;
@@ -1109,6 +1114,10 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 }
         }
         bool resumed = res.state != NULL;
+        /* Saved before anything ran: it starts again, in the same folder. */
+        bool begun = resumed && !strcmp(res.reason, "begin");
+        if (begun)
+                res.vm = vm_free(res.vm);
         if (resumed) {
                 o2.execution_id = json_string_value(json_object_get(res.state, "executionId"));
                 stop_leftovers(&r, &res);
@@ -1136,11 +1145,29 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 r.log_abs = xstrdup(abs);
                 free(r.log.path);
                 r.log.path = xstrdup(shown);
-        } else if (logdir_create(o->log_directory, o->execution_id, r.run_span.start.tv_sec, &r.log, &err) < 0) {
-                refusal = TAKE_PTR(err);
-                goto refused;
-        } else
+        } else {
+                /* The folder's name is saved before it is made. */
+                char *name = logdir_name(o->execution_id, r.run_span.start.tv_sec, &err);
+                if (!name) {
+                        refusal = TAKE_PTR(err);
+                        goto refused;
+                }
+                r.log.path = xasprintf("%s/%s", o->log_directory, name);
                 r.log_abs = absolute_path(r.log.path);
+                free(name);
+                if (r.sd.fd >= 0 && n > 0) {
+                        struct vm *first = vm_new(docs[0].prog, &host, docs[0].params, r.o->phases);
+                        checkpoint(&r, 0, first, "begin", NULL);
+                        vm_free(first);
+                }
+                free(r.log.path);
+                r.log.path = NULL;
+                if (logdir_create(o->log_directory, o->execution_id, r.run_span.start.tv_sec, &r.log, &err) < 0) {
+                        refusal = TAKE_PTR(err);
+                        state_remove(&r.sd, NULL);
+                        goto refused;
+                }
+        }
         r.log.trace = o->trace;
         if (resumed) {
                 /* When no action had started since the checkpoint, every
@@ -1148,9 +1175,10 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                  * header, a failure block, the final lines): cut them, so
                  * each appears once.  A step's own output is never cut. */
                 json_int_t size = json_integer_value(json_object_get(res.state, "consoleSize"));
-                if (!recreated && !res.running && strcmp(res.reason, "reboot") != 0 && size > 0)
+                if (!recreated && !res.running && strcmp(res.reason, "reboot") != 0 && size >= 0)
                         logdir_truncate_console(&r.log, size);
-                resume_notice(&r, &res, recreated);
+                if (!begun)
+                        resume_notice(&r, &res, recreated);
         }
         cw_open(&r);
         if (r.cw_failure && !o->cw_ignore_failures) {
