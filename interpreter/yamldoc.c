@@ -465,14 +465,23 @@ static struct ydoc *new_doc(const char *name)
         return d;
 }
 
+/* A document over the size limit, reported with its real size: `size` is
+ * exact, or, when `at_least` is set, a lower bound (a file that grew while
+ * it was read). */
+static int too_large(struct ydoc *d, const struct ydoc_limits *lim, uintmax_t size, bool at_least,
+                     struct diag_list *diags)
+{
+        diag_add(diags, DIAG_ERROR, "yaml-too-large", d->path, 0, 0, 1, NULL,
+                 "document is %s%ju bytes; the limit is %zu bytes", at_least ? "more than " : "", size,
+                 lim->max_bytes);
+        return -EFBIG;
+}
+
 static int load(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list *diags)
 {
         index_lines(d);
-        if (d->src_len > lim->max_bytes) {
-                diag_add(diags, DIAG_ERROR, "yaml-too-large", d->path, 0, 0, 1, NULL,
-                         "document is %zu bytes; the limit is %zu bytes", d->src_len, lim->max_bytes);
-                return -EFBIG;
-        }
+        if (d->src_len > lim->max_bytes)
+                return too_large(d, lim, d->src_len, false, diags);
         if (memchr(d->src, 0, d->src_len)) {
                 diag_add(diags, DIAG_ERROR, "yaml-syntax", d->path, 0, 0, 1, NULL,
                          "document contains a NUL byte; expected UTF-8 text");
@@ -514,8 +523,20 @@ int ydoc_load_file(const char *path, const struct ydoc_limits *lim, struct ydoc 
                 return -EISDIR;
         }
         struct ydoc *d = new_doc(path);
-        /* Read at most one byte past the limit: enough to know it is too big. */
-        size_t cap = (size_t)st.st_size < lim->max_bytes ? (size_t)st.st_size + 1 : lim->max_bytes + 1;
+        /* Too big by its size: say how big, without reading any of it. */
+        if ((uintmax_t)st.st_size > lim->max_bytes) {
+                d->src = xstrdup("");
+                index_lines(d);
+                int r = too_large(d, lim, (uintmax_t)st.st_size, false, diags);
+                if (ret_doc)
+                        *ret_doc = d;
+                else
+                        ydoc_free(d);
+                return r;
+        }
+        /* Read at most one byte past the limit: enough to know that a file
+         * that grew while being read is too big. */
+        size_t cap = (size_t)st.st_size + 1;
         d->src = xmalloc(cap + 1);
         size_t len = 0;
         for (;;) {
@@ -541,7 +562,16 @@ int ydoc_load_file(const char *path, const struct ydoc_limits *lim, struct ydoc 
         }
         d->src[len] = 0;
         d->src_len = len;
-        int r = load(d, lim, diags);
+        int r;
+        if (len > lim->max_bytes) {
+                /* It grew past the limit after fstat: its size now, if the
+                 * file says, else what was read, as a lower bound. */
+                uintmax_t now = fstat(fd, &st) == 0 ? (uintmax_t)st.st_size : 0;
+                index_lines(d);
+                r = now >= len ? too_large(d, lim, now, false, diags) : too_large(d, lim, lim->max_bytes, true, diags);
+        } else {
+                r = load(d, lim, diags);
+        }
         if (ret_doc)
                 *ret_doc = d;
         else
