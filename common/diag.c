@@ -64,7 +64,7 @@ void diag_sort(struct diag_list *l, size_t from)
 
 /* Finds line `line` (1-based) of src, lines ending as libyaml ends them;
  * returns its start and length. */
-static const char *find_line(const char *src, size_t len, unsigned line, size_t *ret_len)
+static const char *find_line_bytes(const char *src, size_t len, unsigned line, size_t *ret_len)
 {
         const char *p = src, *end = src + len;
         unsigned n = 1;
@@ -89,6 +89,18 @@ static const char *find_line(const char *src, size_t len, unsigned line, size_t 
         return start;
 }
 
+/* The same, without a byte order mark that starts the document: libyaml
+ * does not count it as a column, and it is not shown. */
+static const char *find_line(const char *src, size_t len, unsigned line, size_t *ret_len)
+{
+        const char *start = find_line_bytes(src, len, line, ret_len);
+        if (start == src && *ret_len >= 3 && !memcmp(start, "\xEF\xBB\xBF", 3)) {
+                start += 3;
+                *ret_len -= 3;
+        }
+        return start;
+}
+
 /* Byte offset of character column `col` (1-based) in a UTF-8 line. */
 static size_t column_to_byte(const char *s, size_t n, unsigned col)
 {
@@ -99,6 +111,49 @@ static size_t column_to_byte(const char *s, size_t n, unsigned col)
                         i++;
         }
         return i;
+}
+
+/* The length in bytes of the character at s[i] (n bytes in all), and
+ * whether it can be shown as it is.  Bytes that are not UTF-8, and control
+ * characters other than tab (an escape sequence would drive the terminal),
+ * are not: they are shown as \xHH, one escape per byte. */
+static size_t char_at(const char *s, size_t n, size_t i, bool *ret_shown)
+{
+        const unsigned char *u = (const unsigned char *)s + i;
+        size_t left = n - i;
+        *ret_shown = false;
+        if (u[0] < 0x80) {
+                *ret_shown = u[0] == '\t' || (u[0] >= 0x20 && u[0] != 0x7F);
+                return 1;
+        }
+        size_t k = u[0] >= 0xC2 && u[0] <= 0xDF ? 2 : u[0] >= 0xE0 && u[0] <= 0xEF ? 3 : u[0] >= 0xF0 && u[0] <= 0xF4 ? 4 : 0;
+        if (k == 0 || left < k)
+                return 1;
+        for (size_t j = 1; j < k; j++)
+                if ((u[j] & 0xC0) != 0x80)
+                        return 1;
+        /* No overlong forms, surrogates or code points past U+10FFFF. */
+        if ((u[0] == 0xE0 && u[1] < 0xA0) || (u[0] == 0xED && u[1] >= 0xA0) || (u[0] == 0xF0 && u[1] < 0x90) ||
+            (u[0] == 0xF4 && u[1] >= 0x90))
+                return 1;
+        /* C1 controls (U+0080 to U+009F) are escaped too. */
+        *ret_shown = !(u[0] == 0xC2 && u[1] < 0xA0);
+        return k;
+}
+
+/* Prints a source line, escaping what char_at says cannot be shown. */
+static void print_source_line(FILE *f, const char *line, size_t n)
+{
+        for (size_t i = 0; i < n;) {
+                bool shown;
+                size_t k = char_at(line, n, i, &shown);
+                if (shown)
+                        fwrite(line + i, 1, k, f);
+                else
+                        for (size_t j = 0; j < k; j++)
+                                fprintf(f, "\\x%02X", (unsigned char)line[i + j]);
+                i += k;
+        }
 }
 
 static void print_one(FILE *f, const struct diag *d, const char *src, size_t src_len)
@@ -114,15 +169,20 @@ static void print_one(FILE *f, const struct diag *d, const char *src, size_t src
         if (line) {
                 char num[16];
                 int w = snprintf(num, sizeof num, "%u", d->line);
-                fprintf(f, " %s | %.*s\n", num, (int)n, line);
-                fprintf(f, " %*s | ", w, "");
-                /* Pad with the line's own tabs so the caret lines up. */
+                fprintf(f, " %s | ", num);
+                print_source_line(f, line, n);
+                fprintf(f, "\n %*s | ", w, "");
+                /* Pad with the line's own tabs, and as wide as the escapes
+                 * printed, so the caret lines up. */
                 size_t upto = column_to_byte(line, n, d->column);
-                for (size_t i = 0; i < upto; i++) {
+                for (size_t i = 0; i < upto;) {
+                        bool shown;
+                        size_t k = char_at(line, n, i, &shown);
                         if (line[i] == '\t')
                                 fputc('\t', f);
-                        else if (((unsigned char)line[i] & 0xC0) != 0x80)
-                                fputc(' ', f);
+                        else
+                                fprintf(f, "%*s", shown ? 1 : 4 * (int)k, "");
+                        i += k;
                 }
                 fputc('^', f);
                 for (unsigned i = 1; i < d->span && upto + i < n + 1; i++)
