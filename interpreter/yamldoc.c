@@ -599,12 +599,22 @@ struct ydoc *ydoc_free(struct ydoc *d)
         return NULL;
 }
 
+/* Where the characters of line `lo` (0-based) start: libyaml does not
+ * count a byte order mark at the start of the document as a column. */
+static size_t first_column_byte(const struct ydoc *d, size_t lo)
+{
+        size_t i = d->line_start[lo];
+        if (lo == 0 && d->src_len >= 3 && !memcmp(d->src, "\xEF\xBB\xBF", 3))
+                i = 3;
+        return i;
+}
+
 /* Byte offset in the source of a 1-based (line, character column). */
 static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column)
 {
         if (line == 0 || line > d->n_lines)
                 return d->src_len;
-        size_t i = d->line_start[line - 1];
+        size_t i = first_column_byte(d, line - 1);
         for (unsigned c = 1; c < column && i < d->src_len && !text_line_break(d->src + i, d->src + d->src_len); c++) {
                 i++;
                 while (i < d->src_len && ((unsigned char)d->src[i] & 0xC0) == 0x80)
@@ -625,7 +635,7 @@ static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line,
         }
         *line = (unsigned)lo + 1;
         unsigned c = 1;
-        for (size_t i = d->line_start[lo]; i < off; i++)
+        for (size_t i = first_column_byte(d, lo); i < off; i++)
                 if (((unsigned char)d->src[i] & 0xC0) != 0x80)
                         c++;
         *col = c;

@@ -1136,6 +1136,19 @@ START_TEST(test_locate_single_quoted_doubled)
 }
 END_TEST
 
+START_TEST(test_locate_after_bom)
+{
+        /* libyaml does not count a leading byte order mark as a column;
+         * neither does ydoc_locate_in_scalar. */
+        struct loaded l = load_ok("\xef\xbb\xbf" "a: run {{ x }}\n");
+        const struct ynode *n = get(l.doc->root, "a");
+
+        expect_pos(n, 1, 4);
+        expect_located(l.doc, n, 4, 1, 8);
+        unload(&l);
+}
+END_TEST
+
 static Suite *yamldoc_suite(void)
 {
         Suite *s = suite_create("yamldoc");
@@ -1189,6 +1202,7 @@ static Suite *yamldoc_suite(void)
         tcase_add_test(tc, test_locate_block_folded);
         tcase_add_test(tc, test_locate_double_quoted_escape);
         tcase_add_test(tc, test_locate_single_quoted_doubled);
+        tcase_add_test(tc, test_locate_after_bom);
         suite_add_tcase(s, tc);
         return s;
 }
