@@ -51,6 +51,7 @@ struct builder {
 };
 
 static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column);
+static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line, unsigned *col);
 
 static size_t sat_add(size_t a, size_t b)
 {
@@ -400,6 +401,64 @@ static void index_lines(struct ydoc *d)
         }
 }
 
+/* A reader error (bytes that are not UTF-8, a control character) comes
+ * with a byte offset and no mark.  It is reported at the character it is
+ * about, found from the offset: the column counted in characters, as
+ * libyaml counts its marks (everything before the offset is valid UTF-8,
+ * or libyaml would have stopped earlier). */
+static void reader_error(const struct ydoc *d, const yaml_parser_t *parser, struct diag_list *diags)
+{
+        const unsigned char *u = (const unsigned char *)d->src;
+        size_t off = parser->problem_offset < d->src_len ? parser->problem_offset : d->src_len;
+        const char *problem = parser->problem ? parser->problem : "";
+        unsigned at = off < d->src_len ? u[off] : 0;
+        char msg[160], help[96];
+        snprintf(help, sizeof help, "save the document as UTF-8 (iconv -f LATIN1 -t UTF-8 converts Latin-1 text)");
+        /* libyaml points at the byte that does not continue a sequence;
+         * the character it breaks starts at the lead byte before it. */
+        size_t lead = off;
+        if (strstr(problem, "trailing"))
+                while (lead > 0 && off - lead < 4 && (lead == off || (u[lead] & 0xC0) == 0x80))
+                        lead--;
+        unsigned first = lead < d->src_len ? u[lead] : 0;
+        unsigned width = (first & 0xE0) == 0xC0 ? 2 : (first & 0xF0) == 0xE0 ? 3 : (first & 0xF8) == 0xF0 ? 4 : 1;
+        /* A sequence cut short: by a byte that does not continue it (libyaml
+         * calls that "incomplete" too when it is near the end), or by the end. */
+        size_t cut = lead + 1;
+        while (cut < d->src_len && cut < lead + width && (u[cut] & 0xC0) == 0x80)
+                cut++;
+        bool short_seq = strstr(problem, "trailing") || strstr(problem, "incomplete");
+        if (strstr(problem, "invalid leading UTF-8 octet"))
+                snprintf(msg, sizeof msg, "the document is not UTF-8: byte 0x%02X cannot start a character", at);
+        else if (short_seq && cut < d->src_len)
+                snprintf(msg, sizeof msg,
+                         "the document is not UTF-8: byte 0x%02X starts a %u-byte character, "
+                         "but byte 0x%02X does not continue it", first, width, u[cut]);
+        else if (short_seq)
+                snprintf(msg, sizeof msg,
+                         "the document is not UTF-8: it ends inside the %u-byte character that byte 0x%02X starts",
+                         width, first);
+        else if (strstr(problem, "invalid length of a UTF-8 sequence"))
+                snprintf(msg, sizeof msg,
+                         "the document is not UTF-8: the %u bytes from 0x%02X are an overlong encoding "
+                         "(a character written with more bytes than it needs)", width, first);
+        else if (strstr(problem, "invalid Unicode character") && parser->problem_value >= 0)
+                snprintf(msg, sizeof msg, "the document is not UTF-8: it encodes U+%04X, which is not a Unicode character",
+                         (unsigned)parser->problem_value);
+        else if (strstr(problem, "control characters") && parser->problem_value >= 0) {
+                unsigned cp = (unsigned)parser->problem_value;
+                snprintf(msg, sizeof msg, "%scharacter U+%04X is not allowed in a YAML document",
+                         cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ? "control " : "", cp);
+                /* The escape a double-quoted scalar can say it with. */
+                snprintf(help, sizeof help, "write it as the escape \"\\%s%0*X\" in a double-quoted string",
+                         cp <= 0xFF ? "x" : "u", cp <= 0xFF ? 2 : 4, cp);
+        } else
+                snprintf(msg, sizeof msg, "YAML syntax: %s", *problem ? problem : "the text cannot be read");
+        unsigned line, col;
+        offset_to_position(d, lead, &line, &col);
+        diag_add(diags, DIAG_ERROR, "yaml-syntax", d->path, line, col, 1, help, "%s", msg);
+}
+
 static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list *diags)
 {
         yaml_parser_t parser;
@@ -428,7 +487,9 @@ static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list
                 if (!yaml_parser_parse(&parser, &event)) {
                         unsigned line = (unsigned)parser.problem_mark.line + 1;
                         unsigned col = (unsigned)parser.problem_mark.column + 1;
-                        if (parser.context)
+                        if (parser.error == YAML_READER_ERROR)
+                                reader_error(d, &parser, diags);
+                        else if (parser.context)
                                 diag_add(diags, DIAG_ERROR, "yaml-syntax", d->path, line, col, 1, NULL,
                                          "YAML syntax: %s %s (the construct started at line %zu, column %zu)",
                                          parser.problem ? parser.problem : "error", parser.context,

@@ -4,7 +4,8 @@
  * yn_as_int, yn_as_number, yn_is_string, yn_describe), JSON input, the
  * loading limits (size, depth, alias expansion), duplicate keys, aliases and
  * `<<` merge keys, the diagnostics for syntax errors, second documents,
- * unquoted `{{` values and NUL bytes, ydoc_locate_in_scalar, and the
+ * unquoted `{{` values, NUL bytes, bytes that are not UTF-8 and control
+ * characters (at their line and column), ydoc_locate_in_scalar, and the
  * yn_get/yn_pair lookups. */
 #include <check.h>
 #include <errno.h>
@@ -972,6 +973,40 @@ START_TEST(test_nul_byte)
 }
 END_TEST
 
+/* Bytes that are not UTF-8, and control characters, are reported at the
+ * character they are about (libyaml gives only a byte offset for them),
+ * with the column counted in characters like every other column. */
+START_TEST(test_reader_errors)
+{
+        static const struct {
+                const char *src;
+                unsigned line, column;
+                const char *says;
+        } cases[] = {
+                { "a: 1\nb: 2\nc: x\xffy\n", 3, 5, "byte 0xFF cannot start a character" },
+                /* Latin-1: the lead byte is cut short by the next one. */
+                { "a: 1\n# caf\xe9 au lait\n", 2, 6, "byte 0xE9 starts a 3-byte character, but byte 0x20" },
+                /* After multi-byte characters and a tab: characters, not bytes. */
+                { "a: 1\nb: \xc3\xa9\xe2\x82\xac\t\xc3(\n", 2, 7, "byte 0xC3 starts a 2-byte character, but byte 0x28" },
+                { "k: \xe2\x82\xac \xe2\x82", 1, 6, "ends inside the 3-byte character" },
+                { "k: v\nw: \"\x1b[1m\"\n", 2, 5, "control character U+001B" },
+                { "k: \xc0\xaf\n", 1, 4, "overlong" },
+                { "k: \xed\xa0\x80\n", 1, 4, "U+D800" },
+                /* A byte order mark is not a column, as libyaml counts. */
+                { "\xef\xbb\xbfk: a\x80\n", 1, 5, "byte 0x80 cannot start a character" },
+                { "\xef\xbb\xbfk: v\nx: \x7f\n", 2, 4, "control character U+007F" },
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+                struct loaded l = load(cases[i].src);
+                expect_one(&l, "yaml-syntax", cases[i].line, cases[i].column);
+                ck_assert_msg(strstr(l.diags.v[0].message, cases[i].says) != NULL, "case %zu: %s", i,
+                              l.diags.v[0].message);
+                ck_assert_ptr_nonnull(l.diags.v[0].help);
+                unload(&l);
+        }
+}
+END_TEST
+
 START_TEST(test_empty)
 {
         struct loaded l = load("");
@@ -1192,6 +1227,7 @@ static Suite *yamldoc_suite(void)
         tcase_add_test(tc, test_multi_document);
         tcase_add_test(tc, test_unquoted_template);
         tcase_add_test(tc, test_nul_byte);
+        tcase_add_test(tc, test_reader_errors);
         tcase_add_test(tc, test_empty);
         tcase_add_test(tc, test_no_ret_doc);
         suite_add_tcase(s, tc);
