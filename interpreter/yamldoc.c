@@ -543,8 +543,12 @@ static int load(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list 
         index_lines(d);
         if (d->src_len > lim->max_bytes)
                 return too_large(d, lim, d->src_len, false, diags);
-        if (memchr(d->src, 0, d->src_len)) {
-                diag_add(diags, DIAG_ERROR, "yaml-syntax", d->path, 0, 0, 1, NULL,
+        const char *nul = memchr(d->src, 0, d->src_len);
+        if (nul) {
+                unsigned line, col;
+                offset_to_position(d, (size_t)(nul - d->src), &line, &col);
+                diag_add(diags, DIAG_ERROR, "yaml-syntax", d->path, line, col, 1,
+                         "NUL bytes are usual in UTF-16 text: save the document as UTF-8",
                          "document contains a NUL byte; expected UTF-8 text");
                 return -EINVAL;
         }

@@ -963,10 +963,10 @@ END_TEST
 
 START_TEST(test_nul_byte)
 {
-        static const char src[] = "a: 1\0b: 2\n";
+        static const char src[] = "a: 1\nb: \xc3\xa9\0b: 2\n";
         struct loaded l = load_n(src, sizeof src - 1, NULL);
 
-        expect_one(&l, "yaml-syntax", 0, 0);
+        expect_one(&l, "yaml-syntax", 2, 5);
         ck_assert_msg(strstr(l.diags.v[0].message, "NUL") != NULL, "%s", l.diags.v[0].message);
         ck_assert_ptr_null(l.doc->root);
         unload(&l);
