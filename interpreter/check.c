@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "check_internal.h"
+#include "loopfor.h"
 #include "strbuf.h"
 #include "suggest.h"
 
-#define MAX_LOOP_ITERATIONS 1000000LL
 #define MAX_TIMEOUT_SECONDS 2147483647LL
 
 void chk_diag_at(struct checker *c, enum diag_severity sev, const char *code, unsigned line,
@@ -296,20 +296,21 @@ static void check_for(struct checker *c, const struct ynode *f)
                          "'updateBy' is 0, so the loop would never end; expected a non-zero integer");
                 return;
         }
-        if ((start < end && by < 0) || (start > end && by > 0)) {
+        uint64_t last;
+        if (!loop_for_last(start, end, by, &last)) {
                 chk_diag(c, DIAG_ERROR, "loop-infinite", byn,
                          start < end ? "use a positive 'updateBy' to count up" : "use a negative 'updateBy' to count down",
                          "the loop runs from %lld to %lld by %lld, so it never reaches its end", start, end, by);
                 return;
         }
-        /* Iterations = |end - start| / |by| + 1, computed without overflow. */
-        unsigned long long span = start < end ? (unsigned long long)end - (unsigned long long)start
-                                              : (unsigned long long)start - (unsigned long long)end;
-        unsigned long long step = by < 0 ? 0ULL - (unsigned long long)by : (unsigned long long)by;
-        if (span / step + 1 > (unsigned long long)MAX_LOOP_ITERATIONS)
-                chk_diag(c, DIAG_ERROR, "loop-limit", byn, NULL,
-                         "the loop would run %llu times; the limit is %lld iterations", span / step + 1,
-                         MAX_LOOP_ITERATIONS);
+        /* The verifier refuses the same loops (loopfor.h). */
+        if (last >= LOOP_MAX_ITERATIONS) {
+                char count[21];
+                chk_diag(c, DIAG_ERROR, "loop-limit", byn,
+                         "a larger 'updateBy' or a shorter range makes fewer iterations",
+                         "the loop runs from %lld to %lld by %lld, which is %s iterations; the limit is %u", start,
+                         end, by, loop_for_count_text(last, count), LOOP_MAX_ITERATIONS);
+        }
 }
 
 static bool allowed_delimiter(const char *s)

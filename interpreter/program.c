@@ -122,7 +122,8 @@ uint32_t prog_constant(struct program *p, json_t *k)
 
 /* ---- verification ------------------------------------------------------ */
 
-#define VERIFY_MAX_LOOP_ITEMS 1000000
+/* Loops are bounded as the checker bounds them (loopfor.h). */
+#define VERIFY_MAX_LOOP_ITEMS LOOP_MAX_ITERATIONS
 
 /* A template's segments: every index in range; *max_step is raised to the
  * highest step it chains to (the caller then checks that only earlier
@@ -203,14 +204,15 @@ static bool verify_constant(const struct program *p, const json_t *k, long *max_
         if (!(x = json_object_get(k, "loop")))
                 return false;
         if ((y = json_object_get(x, "for"))) {
-                json_int_t a = json_integer_value(json_array_get(y, 0)), e = json_integer_value(json_array_get(y, 1)),
-                           by = json_integer_value(json_array_get(y, 2));
-                if (json_array_size(y) != 3 || by == 0 || (a < e && by < 0) || (a > e && by > 0))
+                /* Three integers making a loop the checker would accept:
+                 * one that ends, within the iteration limit. */
+                uint64_t last;
+                if (!json_is_array(y) || json_array_size(y) != 3 || !json_is_integer(json_array_get(y, 0)) ||
+                    !json_is_integer(json_array_get(y, 1)) || !json_is_integer(json_array_get(y, 2)))
                         return false;
-                unsigned long long span = a < e ? (unsigned long long)e - (unsigned long long)a
-                                                : (unsigned long long)a - (unsigned long long)e;
-                unsigned long long stepv = by < 0 ? 0ULL - (unsigned long long)by : (unsigned long long)by;
-                return span / stepv < VERIFY_MAX_LOOP_ITEMS;
+                return loop_for_last(json_integer_value(json_array_get(y, 0)), json_integer_value(json_array_get(y, 1)),
+                                     json_integer_value(json_array_get(y, 2)), &last) &&
+                       last < VERIFY_MAX_LOOP_ITEMS;
         }
         if ((y = json_object_get(x, "each"))) {
                 size_t i;

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "action_spec.h"
+#include "loopfor.h" /* what a {"for": [start, end, by]} constant counts */
 
 struct srcloc {
         uint32_t line, column;

@@ -369,16 +369,14 @@ static bool iterator_item(const json_t *it, json_int_t *ret_index, json_t **ret_
                 json_int_t s = json_integer_value(json_array_get(f, 0));
                 json_int_t e = json_integer_value(json_array_get(f, 1));
                 json_int_t by = json_integer_value(json_array_get(f, 2));
-                if (by == 0)
-                        return false;
-                json_int_t d, v;
-                /* Overflow means the value is past any reachable end. */
-                if (pos < 0 || __builtin_mul_overflow(pos, by, &d) || __builtin_add_overflow(s, d, &v))
-                        return false;
-                if ((by > 0 && v > e) || (by < 0 && v < e))
+                /* Exhausted past the last index, as the checker and the
+                 * verifier count it; the value start + pos * by is exact
+                 * even where pos * by alone would overflow (loopfor.h). */
+                uint64_t last;
+                if (pos < 0 || !loop_for_last(s, e, by, &last) || (uint64_t)pos > last)
                         return false;
                 *ret_index = pos;
-                *ret_value = json_integer(v);
+                *ret_value = json_integer(loop_for_value(s, by, (uint64_t)pos));
                 return true;
         }
         json_t *items = json_object_get(it, "items");

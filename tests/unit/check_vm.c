@@ -9,9 +9,14 @@
  * the end: the record and the final state must equal the baseline's.
  *
  * Loader: a serialised program loads back to the same bytes; every
- * truncation and every single-byte change is rejected. */
+ * truncation and every single-byte change is rejected.
+ *
+ * Verifier and loops: hand-made programs that would not terminate are
+ * refused, and `for` loops at the ends of the 64-bit range run exactly
+ * the iterations the checker counts, up to exactly its limit. */
 #include <check.h>
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +343,108 @@ START_TEST(test_verifier_refuses_non_terminating_programs)
 }
 END_TEST
 
+/* Replaces the `for` constant of the program's first loop. */
+static void set_first_for(struct program *p, json_t *for_value)
+{
+        size_t init = find_op(p, 0, OP_LOOPINIT);
+        json_object_set_new(p->k[op_bx(p->code[init])], "loop", json_pack("{s:o}", "for", for_value));
+}
+
+/* Runs p with every action succeeding; returns the rendered inputs of the
+ * first step's iterations, one line each. */
+static char *run_first_step(const struct program *p)
+{
+        struct sim s = { STRBUF_INIT };
+        struct strbuf seen = STRBUF_INIT;
+        struct vm_host host = { .userdata = &s, .event = on_event, .pred = on_pred };
+        struct vm *vm = vm_new(p, &host, NULL, NULL);
+        enum vm_status st;
+        while ((st = vm_run(vm)) == VM_YIELD) {
+                if (vm->pending.step == 0) {
+                        char *in = json_dumps(vm->pending.inputs, JSON_COMPACT | JSON_ENCODE_ANY);
+                        sb_printf(&seen, "%s\n", in);
+                        free(in);
+                }
+                ck_assert_int_eq(vm_complete(vm, true, json_array(), NULL), 0);
+        }
+        ck_assert_int_eq(st, VM_DONE);
+        vm_free(vm);
+        sb_free(&s.log);
+        char *r = xstrdup(sb_str(&seen));
+        sb_free(&seen);
+        return r;
+}
+
+/* `for` loops at the ends of the 64-bit range run exactly span/|by| + 1
+ * iterations with exact values, and the verifier accepts exactly the
+ * loops the checker accepts: integers, a loop that ends, and at most
+ * LOOP_MAX_ITERATIONS iterations (a hostile .otc may hold anything). */
+START_TEST(test_for_loops_at_the_int64_limits)
+{
+        const json_int_t min = (json_int_t)INT64_MIN, max = (json_int_t)INT64_MAX;
+        struct program *p = compile_case("loops-consolidated");
+        char *got;
+
+        /* 4 iterations although 3 * 2^62 alone does not fit. */
+        set_first_for(p, json_pack("[I,I,I]", min, max, (json_int_t)4611686018427387904LL));
+        ck_assert(verifies(p));
+        got = run_first_step(p);
+        ck_assert_str_eq(got, "{\"commands\":[\"echo 0:-9223372036854775808\"]}\n"
+                              "{\"commands\":[\"echo 1:-4611686018427387904\"]}\n"
+                              "{\"commands\":[\"echo 2:0\"]}\n"
+                              "{\"commands\":[\"echo 3:4611686018427387904\"]}\n");
+        free(got);
+        /* Down from the largest value by the smallest: 2^63 - 1, then -1. */
+        set_first_for(p, json_pack("[I,I,I]", max, min, min));
+        ck_assert(verifies(p));
+        got = run_first_step(p);
+        ck_assert_str_eq(got, "{\"commands\":[\"echo 0:9223372036854775807\"]}\n"
+                              "{\"commands\":[\"echo 1:-1\"]}\n");
+        free(got);
+        /* One value when start is end, whatever the direction of by. */
+        set_first_for(p, json_pack("[I,I,I]", min, min, min));
+        ck_assert(verifies(p));
+        got = run_first_step(p);
+        ck_assert_str_eq(got, "{\"commands\":[\"echo 0:-9223372036854775808\"]}\n");
+        free(got);
+
+        /* The limit: exactly LOOP_MAX_ITERATIONS verifies, one more does not. */
+        set_first_for(p, json_pack("[I,I,I]", (json_int_t)1, (json_int_t)LOOP_MAX_ITERATIONS, (json_int_t)1));
+        ck_assert(verifies(p));
+        set_first_for(p, json_pack("[I,I,I]", (json_int_t)-1, (json_int_t)-(json_int_t)LOOP_MAX_ITERATIONS,
+                                   (json_int_t)-1));
+        ck_assert(verifies(p));
+        set_first_for(p, json_pack("[I,I,I]", (json_int_t)0, (json_int_t)LOOP_MAX_ITERATIONS, (json_int_t)1));
+        ck_assert(!verifies(p));
+        /* 2^64 iterations, which a 64-bit count wraps to 0. */
+        set_first_for(p, json_pack("[I,I,I]", min, max, (json_int_t)1));
+        ck_assert(!verifies(p));
+        set_first_for(p, json_pack("[I,I,I]", max, min, (json_int_t)-1));
+        ck_assert(!verifies(p));
+        /* Loops that never end. */
+        set_first_for(p, json_pack("[I,I,I]", (json_int_t)0, (json_int_t)10, (json_int_t)0));
+        ck_assert(!verifies(p));
+        set_first_for(p, json_pack("[I,I,I]", (json_int_t)0, (json_int_t)10, (json_int_t)-1));
+        ck_assert(!verifies(p));
+        set_first_for(p, json_pack("[I,I,I]", (json_int_t)10, (json_int_t)0, max));
+        ck_assert(!verifies(p));
+        /* Not three integers (the VM would read a string or a real as 0). */
+        set_first_for(p, json_pack("[s,I,I]", "0", (json_int_t)10, (json_int_t)1));
+        ck_assert(!verifies(p));
+        set_first_for(p, json_pack("[I,f,I]", (json_int_t)0, 10.0, (json_int_t)1));
+        ck_assert(!verifies(p));
+        set_first_for(p, json_pack("[I,I,n]", (json_int_t)0, (json_int_t)10));
+        ck_assert(!verifies(p));
+        set_first_for(p, json_pack("[I,I]", (json_int_t)0, (json_int_t)10));
+        ck_assert(!verifies(p));
+        set_first_for(p, json_pack("[I,I,I,I]", (json_int_t)0, (json_int_t)10, (json_int_t)1, (json_int_t)1));
+        ck_assert(!verifies(p));
+        set_first_for(p, json_pack("{s:I}", "start", (json_int_t)0));
+        ck_assert(!verifies(p));
+        prog_free(p);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("vm");
@@ -348,6 +455,7 @@ int main(void)
         tcase_add_test(tc, test_otc_round_trip_and_corruption);
         tcase_add_test(tc, test_otc_wrong_version);
         tcase_add_test(tc, test_verifier_refuses_non_terminating_programs);
+        tcase_add_test(tc, test_for_loops_at_the_int64_limits);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
