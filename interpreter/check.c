@@ -4,6 +4,7 @@
  * check_inputs.c, check_expr.c and check_refs.c once every step is known,
  * so a reference to a later step can be told apart from a misspelled one. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,155 @@ static void check_vars(struct checker *c, const struct ynode *list, bool constan
 
 /* ---- loops ------------------------------------------------------------ */
 
+/* How a `for` loop's start, end or updateBy reads as an integer.  AWSTOE
+ * reads quoted integers too.  Only the forms that YAML 1.1 and 1.2 readers
+ * and Go's strconv all read as the same decimal int64 are accepted, so the
+ * value validate checks is the value compile and run use (both call
+ * check_loop_int); the others are told apart for the message. */
+enum loop_int_form {
+        LOOP_INT_OK,
+        LOOP_INT_NOT_INTEGER,
+        LOOP_INT_RANGE,        /* decimal digits, outside int64 */
+        LOOP_INT_LEADING_ZERO, /* 010: octal 8 to YAML 1.1 */
+        LOOP_INT_BASE,         /* 0x1F, 0o17, 0b101 */
+        LOOP_INT_UNDERSCORE,   /* 1_000: YAML 1.1 digit separators */
+        LOOP_INT_SPACE,        /* " 5": spaces or line breaks around it */
+};
+
+static bool is_space(char ch)
+{
+        return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* The base a 0x, 0o or 0b prefix at t (two bytes) names, or 0. */
+static int base_prefix(const char *t)
+{
+        if (t[0] != '0')
+                return 0;
+        return t[1] == 'x' || t[1] == 'X' ? 16 : t[1] == 'o' || t[1] == 'O' ? 8 : t[1] == 'b' || t[1] == 'B' ? 2 : 0;
+}
+
+static bool is_digit_in(char ch, int base)
+{
+        if (base == 16 && ((ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
+                return true;
+        return ch >= '0' && ch <= '9' && ch - '0' < base;
+}
+
+/* The form of text[0, len), which has no spaces around it. */
+static enum loop_int_form int_text_form(const char *t, size_t len, long long *ret)
+{
+        size_t i = 0;
+        bool neg = false;
+        if (i < len && (t[i] == '+' || t[i] == '-'))
+                neg = t[i++] == '-';
+        if (i == len)
+                return LOOP_INT_NOT_INTEGER;
+        if (len - i > 2 && base_prefix(t + i)) {
+                int base = base_prefix(t + i);
+                for (size_t j = i + 2; j < len; j++)
+                        if (t[j] != '_' && !is_digit_in(t[j], base))
+                                return LOOP_INT_NOT_INTEGER;
+                return LOOP_INT_BASE;
+        }
+        if (t[i] < '0' || t[i] > '9')
+                return LOOP_INT_NOT_INTEGER;
+        bool underscore = false;
+        for (size_t j = i; j < len; j++) {
+                if (t[j] == '_')
+                        underscore = true;
+                else if (t[j] < '0' || t[j] > '9')
+                        return LOOP_INT_NOT_INTEGER;
+        }
+        if (underscore)
+                return LOOP_INT_UNDERSCORE;
+        if (t[i] == '0' && len - i > 1)
+                return LOOP_INT_LEADING_ZERO;
+        /* Decimal digits: accumulate as a negative number, which reaches
+         * INT64_MIN, checking each step. */
+        long long v = 0;
+        for (size_t j = i; j < len; j++) {
+                int dgt = t[j] - '0';
+                if (v < (LLONG_MIN + dgt) / 10)
+                        return LOOP_INT_RANGE;
+                v = v * 10 - dgt;
+        }
+        if (!neg && v == LLONG_MIN)
+                return LOOP_INT_RANGE;
+        *ret = neg ? v : -v;
+        return LOOP_INT_OK;
+}
+
+static enum loop_int_form loop_int_form(const struct ynode *v, long long *ret)
+{
+        if (!v || v->kind != YN_SCALAR)
+                return LOOP_INT_NOT_INTEGER;
+        /* Untagged, or tagged as an integer or a string (what quotes mean). */
+        if (v->tag && strcmp(v->tag, "tag:yaml.org,2002:int") && strcmp(v->tag, "tag:yaml.org,2002:str"))
+                return LOOP_INT_NOT_INTEGER;
+        const char *t = v->str;
+        size_t len = v->len, lead = 0;
+        if (strlen(t) != len) /* a "\0" escape */
+                return LOOP_INT_NOT_INTEGER;
+        while (lead < len && is_space(t[lead]))
+                lead++;
+        while (len > lead && is_space(t[len - 1]))
+                len--;
+        enum loop_int_form f = int_text_form(t + lead, len - lead, ret);
+        if (f != LOOP_INT_NOT_INTEGER && (lead > 0 || len < v->len))
+                return LOOP_INT_SPACE;
+        return f;
+}
+
+bool check_loop_int(const struct ynode *v, long long *ret)
+{
+        long long x;
+        if (loop_int_form(v, &x) != LOOP_INT_OK)
+                return false;
+        *ret = x;
+        return true;
+}
+
+/* The same number written plainly, for a hint: digits without separators
+ * or leading zeros, a base prefix read.  False when it is not in range. */
+static bool plain_decimal(const char *t, size_t len, char *buf, size_t size)
+{
+        char digits[96];
+        size_t i = 0, n = 0;
+        while (i < len && is_space(t[i]))
+                i++;
+        while (len > i && is_space(t[len - 1]))
+                len--;
+        bool neg = i < len && t[i] == '-';
+        if (i < len && (t[i] == '+' || t[i] == '-'))
+                i++;
+        int base = 10;
+        if (len - i > 2 && base_prefix(t + i)) {
+                base = base_prefix(t + i);
+                i += 2;
+        }
+        for (; i < len && n + 1 < sizeof digits; i++) {
+                if (t[i] == '_')
+                        continue;
+                if (!is_digit_in(t[i], base))
+                        return false;
+                digits[n++] = t[i];
+        }
+        if (i < len || n == 0)
+                return false;
+        digits[n] = '\0';
+        errno = 0;
+        char *end;
+        unsigned long long u = strtoull(digits, &end, base);
+        if (errno || *end || u > (unsigned long long)LLONG_MAX + (neg ? 1 : 0))
+                return false;
+        if (neg && u)
+                snprintf(buf, size, "-%llu", u);
+        else
+                snprintf(buf, size, "%llu", u);
+        return true;
+}
+
 static bool loop_int(struct checker *c, const struct ynode *loop_for, const char *key, long long *ret)
 {
         const struct ypair *p = yn_pair(loop_for, key);
@@ -258,18 +408,51 @@ static bool loop_int(struct checker *c, const struct ynode *loop_for, const char
                             "'%s' of a 'for' loop cannot use '{{ }}' references; write an integer", key);
                 return false;
         }
-        if (yn_as_int(v, ret))
+        char buf[64], plain[32], help[96];
+        enum loop_int_form f = loop_int_form(v, ret);
+        bool has_plain = v->kind == YN_SCALAR && plain_decimal(v->str, v->len, plain, sizeof plain);
+        if (has_plain)
+                snprintf(help, sizeof help, "write it as %s", plain);
+        switch (f) {
+        case LOOP_INT_OK:
                 return true;
-        /* AWSTOE reads quoted integers as integers too. */
-        if (v->kind == YN_SCALAR && yn_is_quoted(v)) {
-                char *end;
-                long long x = strtoll(v->str, &end, 10);
-                if (v->len && !*end) {
-                        *ret = x;
-                        return true;
-                }
+        case LOOP_INT_RANGE:
+                chk_diag(c, DIAG_ERROR, "loop-range", v,
+                         "a loop counts in 64-bit integers, from -9223372036854775808 to 9223372036854775807",
+                         "'%s' of a 'for' loop is %s, outside the range of a 64-bit integer", key,
+                         chk_show(v, buf, sizeof buf));
+                return false;
+        case LOOP_INT_LEADING_ZERO:
+                if (has_plain)
+                        snprintf(help, sizeof help, "write it without leading zeros: %s", plain);
+                chk_diag(c, DIAG_ERROR, "wrong-type", v, has_plain ? help : "write it without leading zeros",
+                         "'%s' of a 'for' loop is %s, with a leading zero, which YAML 1.1 reads as octal "
+                         "and YAML 1.2 as decimal", key, chk_show(v, buf, sizeof buf));
+                return false;
+        case LOOP_INT_BASE:
+                chk_diag(c, DIAG_ERROR, "wrong-type", v, has_plain ? help : "write it in decimal",
+                         "'%s' of a 'for' loop must be a decimal integer, found %s", key,
+                         chk_show(v, buf, sizeof buf));
+                return false;
+        case LOOP_INT_UNDERSCORE:
+                chk_diag(c, DIAG_ERROR, "wrong-type", v, has_plain ? help : "write the digits without '_'",
+                         "'%s' of a 'for' loop must be an integer without '_' between its digits, found %s", key,
+                         chk_show(v, buf, sizeof buf));
+                return false;
+        case LOOP_INT_SPACE:
+                chk_diag(c, DIAG_ERROR, "wrong-type", v, has_plain ? help : NULL,
+                         "'%s' of a 'for' loop must be an integer, found %s with spaces around it", key,
+                         chk_show(v, buf, sizeof buf));
+                return false;
+        case LOOP_INT_NOT_INTEGER:
+                break;
         }
-        char buf[64];
+        if (v->kind == YN_SCALAR && v->tag && strncmp(v->tag, "tag:yaml.org,2002:", 18) == 0) {
+                chk_diag(c, DIAG_ERROR, "wrong-type", v, "leave the tag out, or write !!int",
+                         "'%s' of a 'for' loop must be an integer, found %s tagged !!%s", key,
+                         chk_show(v, buf, sizeof buf), v->tag + 18);
+                return false;
+        }
         chk_diag(c, DIAG_ERROR, "wrong-type", v, NULL, "'%s' of a 'for' loop must be an integer, found %s", key,
                  v->kind == YN_SCALAR ? chk_show(v, buf, sizeof buf) : yn_describe(v));
         return false;

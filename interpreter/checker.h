@@ -18,6 +18,11 @@ struct check_options {
 int check_document(const struct ydoc *doc, const struct check_options *opts,
                    struct diag_list *diags);
 
+/* The integer a `for` loop's start, end or updateBy node is, read exactly
+ * as check_document reads it (the compiler uses this, so the two agree);
+ * false for any node check_document rejects. */
+bool check_loop_int(const struct ynode *v, long long *ret);
+
 /* Parses "linux,windows" into PLAT_* bits; returns 0 or -EINVAL with the
  * offending word in *reterr_word (static storage or a pointer into `s`). */
 int check_parse_platforms(const char *s, unsigned *ret, const char **reterr_word);

@@ -279,13 +279,11 @@ static json_t *loop_constant(struct comp *c, const struct ynode *loop, json_t **
         json_t *k;
         if (f) {
                 long long s = 0, e = 0, b = 1;
-                const struct ynode *sn = yn_get(f, "start"), *en = yn_get(f, "end"), *bn = yn_get(f, "updateBy");
-                if (!yn_as_int(sn, &s))
-                        s = strtoll(sn->str, NULL, 10);
-                if (!yn_as_int(en, &e))
-                        e = strtoll(en->str, NULL, 10);
-                if (!yn_as_int(bn, &b))
-                        b = strtoll(bn->str, NULL, 10);
+                /* Read as the checker read them, so the loop that runs is
+                 * the one validate counted. */
+                if (!check_loop_int(yn_get(f, "start"), &s) || !check_loop_int(yn_get(f, "end"), &e) ||
+                    !check_loop_int(yn_get(f, "updateBy"), &b))
+                        c->error = -EINVAL;
                 k = json_pack("{s:{s:[I,I,I]}}", "loop", "for", (json_int_t)s, (json_int_t)e, (json_int_t)b);
                 json_object_set_new(desc, "for", json_pack("{s:I,s:I,s:I}", "start", (json_int_t)s, "end",
                                                            (json_int_t)e, "updateBy", (json_int_t)b));
@@ -543,6 +541,12 @@ int comp_program(const struct ydoc *doc, const struct check_options *opts, struc
         json_decref(p->k_index);
         p->k_index = NULL;
         char err[256];
+        if (c.error == -EINVAL) {
+                diag_add(diags, DIAG_ERROR, "internal", doc->path, 0, 0, 1, NULL,
+                         "the document was accepted by the checker but cannot be compiled (a bug in opentoe)");
+                prog_free(p);
+                return -EINVAL;
+        }
         if (c.error || p->n_steps > OP_MAXARG_BX || p->n_k > OP_MAXARG_BX || p->n_phases > OP_MAXARG_BX) {
                 diag_add(diags, DIAG_ERROR, "too-large", doc->path, root->line, root->column, 1, NULL,
                          "the document is too large to compile (more than 65535 steps, constants or phases, "
