@@ -256,7 +256,12 @@ int prog_verify(const struct program *p, char *err, size_t errsize)
         for (size_t i = 0; i < p->n_k; i++) {
                 k_max[i] = -1;
                 if (!verify_constant(p, p->k[i], &k_max[i])) {
-                        snprintf(err, errsize, "constant K%zu is malformed or refers outside the program", i);
+                        if (json_object_get(json_object_get(p->k[i], "loop"), "for"))
+                                snprintf(err, errsize,
+                                         "constant K%zu is a 'for' loop that is not three integers, never ends, "
+                                         "or runs more than %u iterations", i, LOOP_MAX_ITERATIONS);
+                        else
+                                snprintf(err, errsize, "constant K%zu is malformed or refers outside the program", i);
                         free(k_max);
                         return -EINVAL;
                 }

@@ -418,7 +418,18 @@ START_TEST(test_for_loops_at_the_int64_limits)
         ck_assert(!verifies(p));
         /* 2^64 iterations, which a 64-bit count wraps to 0. */
         set_first_for(p, json_pack("[I,I,I]", min, max, (json_int_t)1));
-        ck_assert(!verifies(p));
+        char err[256];
+        ck_assert_int_lt(prog_verify(p, err, sizeof err), 0);
+        ck_assert_msg(strstr(err, "'for' loop") && strstr(err, "1000000 iterations"), "%s", err);
+        /* ... and a .otc file holding it does not load. */
+        unsigned char *buf;
+        size_t len;
+        struct program *q = NULL;
+        ck_assert_int_eq(prog_serialize(p, &buf, &len), 0);
+        ck_assert_int_lt(prog_deserialize(buf, len, &q, err, sizeof err), 0);
+        ck_assert_ptr_null(q);
+        ck_assert_msg(strstr(err, "'for' loop") != NULL, "%s", err);
+        free(buf);
         set_first_for(p, json_pack("[I,I,I]", max, min, (json_int_t)-1));
         ck_assert(!verifies(p));
         /* Loops that never end. */
