@@ -670,7 +670,10 @@ enum vm_status vm_run(struct vm *vm)
                         json_t *it = vm->regs[a];
                         if (!json_is_object(it))
                                 return fail(vm, "LOOPNEXT on a register without an iterator");
-                        json_object_set_new(it, "pos", json_integer(json_integer_value(json_object_get(it, "pos")) + 1));
+                        /* A restored position at the very end stays there
+                         * (exhausted) rather than overflow. */
+                        json_int_t pos = json_integer_value(json_object_get(it, "pos"));
+                        json_object_set_new(it, "pos", json_integer(pos < INT64_MAX ? pos + 1 : pos));
                         loop_set(vm, a);
                         if (truthy(vm->regs[a + 3]))
                                 next = (uint32_t)((int64_t)vm->pc + 1 + op_sbx(insn));

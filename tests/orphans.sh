@@ -1,0 +1,138 @@
+#!/bin/bash
+# orphans.sh: no step's processes outlive the run that started them.
+# When `opentoe run` is killed with SIGKILL, its guard stops the running
+# step's process group (children and grandchildren); when the guard is
+# killed too, the resumed run stops what was left before it runs
+# anything; a process that merely has the recorded number (another boot,
+# or started before the recorded leader) is never touched.  TAP output.
+set -u
+OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
+work=$(mktemp -d)
+tag="otorphan$$"
+cleanup() {
+        pkill -f "$tag" 2> /dev/null
+        rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work" || exit 1
+export OPENTOE_KILL_GRACE_MS=300
+n=0
+check() {
+        n=$((n + 1))
+        if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
+}
+alive() { pgrep -f "$1" > /dev/null; }
+# Waits up to $2 tenths of a second for $1 to be true.
+wait_for() {
+        for _ in $(seq 1 "$2"); do eval "$1" && return 0; sleep 0.1; done
+        return 1
+}
+
+# The step starts a child and a grandchild and waits; run again (after a
+# resume) it records whether the first run's processes were still there.
+cat > doc.yml <<YML
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Sleeps
+        action: ExecuteBash
+        inputs:
+          commands:
+            - if pgrep -f "$tag-child" > /dev/null || pgrep -f "$tag-grand" > /dev/null; then echo overlap >> result; fi
+            - if [ -e first-done ]; then echo second >> result; exit 0; fi
+            - touch first-done
+            - bash -c 'exec -a $tag-child sleep 300' &
+            - bash -c '(exec -a $tag-grand sleep 300) & wait' &
+            - echo started
+            - wait
+YML
+
+start_run() {
+        rm -rf logs state first-done result
+        "$OPENTOE" run -d doc.yml -l logs -s state > out 2> err &
+        pid=$!
+        wait_for 'alive "$tag-grand" && alive "$tag-child"' 100
+}
+
+# 1. The runner dies: its guard stops the whole group.
+start_run
+check "the step's child and grandchild are running" 'alive "$tag-child" && alive "$tag-grand"'
+guard=$(pgrep -x opentoe-guard -P $pid)
+kill -9 $pid
+wait $pid 2> /dev/null
+wait_for '! alive "$tag-child" && ! alive "$tag-grand"' 30
+check "after SIGKILL of opentoe, no process of the step is left (within the grace period)" \
+        '! alive "$tag-child" && ! alive "$tag-grand"'
+wait_for '! kill -0 $guard 2> /dev/null' 20
+check "... and its guard has exited" '[ -n "$guard" ] && ! kill -0 $guard 2> /dev/null'
+"$OPENTOE" run -d doc.yml -l logs -s state > out2 2> err2; rc=$?
+check "... and the resumed run runs the step again and succeeds, with no overlap" \
+        '[ $rc = 0 ] && grep -qx second result && ! grep -q overlap result'
+
+# 2. The runner and its guard die: the resumed run stops what was left.
+start_run
+guard=$(pgrep -x opentoe-guard -P $pid)
+check "the guard runs beside opentoe" '[ -n "$guard" ]'
+kill -9 $guard $pid
+wait $pid 2> /dev/null
+sleep 0.5
+check "with the guard killed too, the step's processes survive the runner" 'alive "$tag-child" && alive "$tag-grand"'
+"$OPENTOE" run -d doc.yml -l logs -s state > out2 2> err2; rc=$?
+check "the resumed run stops them before it runs anything, and says so" \
+        '[ $rc = 0 ] && ! alive "$tag-child" && ! alive "$tag-grand" && ! grep -q overlap result &&
+         grep -qx second result && grep -q "Stopped [0-9]* process(es) that the previous run.s step Sleeps left running" logs/TOE_*/console.log'
+
+# 3. A recorded group whose number now belongs to someone else is left
+# alone: the state is forged (with a valid digest) to name an unrelated
+# process group.
+start_run
+guard=$(pgrep -x opentoe-guard -P $pid)
+kill -9 $guard $pid
+wait $pid 2> /dev/null
+pkill -f "$tag-" ; sleep 0.3
+setsid bash -c "exec -a $tag-other sleep 300" &
+sleep 0.3
+other=$(pgrep -f "$tag-other")
+forge() { # forge FIELD VALUE: rewrites running.json's FIELD and its digest
+        python3 - "$1" "$2" "$other" <<'PY'
+import hashlib, json, sys
+field, value, other = sys.argv[1], sys.argv[2], int(sys.argv[3])
+start = int(open(f"/proc/{other}/stat").read().rsplit(")", 1)[1].split()[19])
+head, body = open("state/running.json", "rb").read().split(b"\n", 1)
+h, b = json.loads(head), json.loads(body)
+b["pgid"] = other
+b["leaderStart"] = start
+if field == "leaderStart":
+        b["leaderStart"] = start + int(value)
+else:
+        b[field] = value
+text = json.dumps(b, separators=(",", ":")).encode()
+d = hashlib.sha256(b"opentoe-state 2\n" + b"".join(x.encode() + b"\n" for x in h["documents"]) + text)
+h["digest"] = d.hexdigest()
+open("state/running.json", "wb").write(json.dumps(h, separators=(",", ":")).encode() + b"\n" + text + b"\n")
+PY
+}
+cp state/state.json state.saved; cp state/running.json running.saved
+restore() {
+        rm -rf state logs result && mkdir -m 700 state && cp state.saved state/state.json &&
+                cp running.saved state/running.json && chmod 600 state/*
+}
+restore
+forge leaderStart 1
+"$OPENTOE" run -d doc.yml -l logs -s state > out3 2> err3; rc=$?
+check "a process that started before the recorded leader is not taken for it" \
+        '[ $rc = 0 ] && alive "$tag-other" && grep -qx second result'
+restore
+forge bootId "00000000-0000-0000-0000-000000000000"
+"$OPENTOE" run -d doc.yml -l logs -s state > out4 2> err4; rc=$?
+check "a group recorded in another boot is not touched" '[ $rc = 0 ] && alive "$tag-other" && grep -qx second result'
+# The control: the same forgery with the real start time is stopped, so
+# the two checks above can fail.
+restore
+forge leaderStart 0
+"$OPENTOE" run -d doc.yml -l logs -s state > out5 2> err5; rc=$?
+wait_for '! alive "$tag-other"' 20
+check "the control: a group recorded with its leader's real start time is stopped" \
+        '[ $rc = 0 ] && ! alive "$tag-other"'
+echo "1..$n"
