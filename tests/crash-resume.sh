@@ -83,7 +83,10 @@ def read_state(path):
             text = f.read()
     except FileNotFoundError:
         return None
-    return json.loads(text.split(b"\n", 1)[1])
+    try:
+        return json.loads(text.split(b"\n", 1)[1])
+    except (IndexError, ValueError):
+        return {"unreadable": True}
 
 def completed_units(body, names):
     done = set()
@@ -155,10 +158,12 @@ for k, at in enumerate(moments):
             trace_at_kill = len(f.read().splitlines())
         body = read_state(os.path.join(d, "state", "state.json"))
         had_state = body is not None
-        if body:
+        if body and body.get("unreadable"):
+            problems.append("the saved state is not in opentoe's format")
+        elif body:
             done = completed_units(body, names)
             run = read_state(os.path.join(d, "state", "running.json"))
-            if run and run.get("seq") == body["seq"]:
+            if run and run.get("seq") == body["seq"] and "stepName" in run:
                 it = run["iteration"]
                 inflight = run["stepName"] + (f".{it}" if it >= 0 else "")
         elif trace_at_kill:
