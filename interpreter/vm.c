@@ -881,6 +881,27 @@ static json_t *or_null(json_t *v)
         return v ? json_incref(v) : json_null();
 }
 
+/* A private step's values as a saved state keeps them: the same entries
+ * and keys, every value "***" (reports show the shape; nothing else). */
+static json_t *masked(const json_t *v)
+{
+        if (!v)
+                return json_null();
+        if (json_is_array(v)) {
+                json_t *a = json_array(), *e;
+                size_t i;
+                json_array_foreach(v, i, e) json_array_append_new(a, masked(e));
+                return a;
+        }
+        if (json_is_object(v)) {
+                json_t *o = json_object(), *e;
+                const char *k;
+                json_object_foreach((json_t *)v, k, e) json_object_set_new(o, k, json_string("***"));
+                return o;
+        }
+        return json_string("***");
+}
+
 /* Whether a finished step's values must stay out of saved states. */
 static bool keeps_values_private(const struct vm *vm, size_t i)
 {
@@ -912,8 +933,8 @@ json_t *vm_save(const struct vm *vm)
                 bool private = keeps_values_private(vm, i);
                 json_t *o = json_pack("{s:i, s:i, s:s?, s:b, s:o, s:o, s:o, s:o}", "state", s->state, "attempts",
                                       (json_int_t)s->attempts, "failure", s->failure, "abortedByCondition",
-                                      s->aborted_by_condition, "inputs", private ? json_null() : or_null(s->inputs),
-                                      "outputs", private ? json_null() : or_null(s->outputs), "iterations",
+                                      s->aborted_by_condition, "inputs", private ? masked(s->inputs) : or_null(s->inputs),
+                                      "outputs", private ? masked(s->outputs) : or_null(s->outputs), "iterations",
                                       private ? json_null() : or_null(s->iterations), "failedIterations",
                                       or_null(s->failed_iterations));
                 if (private)

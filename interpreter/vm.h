@@ -138,7 +138,8 @@ void vm_stop(struct vm *vm);
  * SHA-256 and every index before accepting the state.
  *
  * Values of disableLogging steps never leave the VM this way: a finished
- * such step is saved without its inputs and outputs (restored as
+ * such step is saved with every value of its inputs and outputs
+ * replaced by "***" (restored as
  * `redacted`: a later reference to them fails that step with a message
  * saying why), and a state saved inside one is saved as it was at the
  * step's STEP instruction, so a restored VM runs the step again from its

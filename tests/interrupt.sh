@@ -20,12 +20,23 @@ phases:
     steps:
       - name: Sleeps
         action: ExecuteBash
+        onFailure: Continue
         inputs:
           commands: ["echo started", "bash -c 'exec -a \\"$marker\\" sleep 300' & wait"]
       - name: Later
         action: ExecuteBash
         inputs:
           commands: ["echo later-should-not-run"]
+YML
+cat > doc2.yml <<YML
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Second
+        action: ExecuteBash
+        inputs:
+          commands: ["echo second-should-not-run"]
 YML
 n=0
 check() {
@@ -34,7 +45,7 @@ check() {
 }
 for sig in TERM INT; do
         rm -rf logs
-        OPENTOE_KILL_GRACE_MS=500 "$OPENTOE" run -d doc.yml -l logs -s state > out 2> err &
+        OPENTOE_KILL_GRACE_MS=500 "$OPENTOE" run -d doc.yml,doc2.yml -l logs -s state > out 2> err &
         pid=$!
         for _ in $(seq 1 50); do grep -qs "Stdout: started" logs/TOE_*/console.log && break; sleep 0.1; done
         kill -$sig $pid
@@ -45,5 +56,20 @@ for sig in TERM INT; do
         check "... the summary and detailedoutput.json are written" \
                 'grep -q "\"status\": \"failed\"" out && [ -s logs/TOE_*/detailedoutput.json ]'
         check "... later steps did not run" '! grep -q "Stdout: later-should-not-run" logs/TOE_*/console.log'
+        check "... detailedoutput.json lists the steps that never ran, as notrun, saying why" \
+                'python3 -c "
+import json
+d = json.load(open(next(__import__(\"glob\").iglob(\"logs/TOE_*/detailedoutput.json\"))))
+docs = d[\"documents\"]
+steps = {s[\"name\"]: s for doc in docs for p in doc[\"phases\"] for s in p[\"steps\"]}
+why = \"not run: opentoe was stopped by signal $(kill -l $sig)\"
+assert steps[\"Sleeps\"][\"status\"] == \"failed\", steps[\"Sleeps\"]
+assert steps[\"Later\"][\"status\"] == \"notrun\" and steps[\"Later\"][\"failureMessage\"] == why, steps[\"Later\"]
+assert docs[1][\"status\"] == \"notrun\" and steps[\"Second\"][\"status\"] == \"notrun\"
+assert steps[\"Second\"][\"failureMessage\"] == why
+"'
+        check "... and the summary counts them as the listing does (1 executed, 1 failed)" \
+                'grep -q "\"executedStepCount\": 1," out && grep -q "\"failedStepCount\": 1," out'
+        check "... and the run is over: no state is left to resume" '[ ! -e state/state.json ]'
 done
 echo "1..$n"

@@ -1,0 +1,122 @@
+#!/bin/bash
+# secrets.sh: a disableLogging step's inputs and outputs are not written
+# anywhere in clear (console.log, application.log, detailedoutput.json,
+# --trace, the summary, the state), also across a reboot; and values that
+# cannot be passed on fail the step that uses them instead of being cut
+# in silence: an output of a disableLogging step that a resumed run does
+# not have, an output holding a NUL byte, and a rendered value over
+# 16 MiB.  TAP output.
+set -u
+OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+n=0
+check() {
+        n=$((n + 1))
+        if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
+}
+SECRET=s3cr3t-value-4711
+# The secret never appears in the document: the step makes it.
+cat > doc.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: GetSecret
+        action: ExecuteBash
+        disableLogging: true
+        inputs:
+          commands: ["printf 's3cr3t-%s-%s\n' value 4711"]
+      - name: UseSecret
+        action: ExecuteBash
+        disableLogging: true
+        onFailure: Continue
+        inputs:
+          commands:
+            - echo "using {{ build.GetSecret.outputs.stdout }}"
+            - echo "{{ build.GetSecret.outputs.stdout }}" >&2
+            - exit 3
+      - name: Reboot
+        action: ExecuteBash
+        inputs:
+          commands: ["if [ ! -e rebooted ]; then touch rebooted; exit 194; fi"]
+      - name: After
+        action: ExecuteBash
+        inputs:
+          commands: ["echo 'after: {{ build.GetSecret.outputs.stdout }}'"]
+YML
+leaks() { grep -rl -a -- "$SECRET" "$@" 2> /dev/null; }
+"$OPENTOE" run -d doc.yml -l logs -s state -t > out1 2> err1; rc1=$?
+check "(setup) the document asks for a reboot after its private steps" '[ $rc1 = 194 ]'
+check "while the run waits for its reboot, the secret is nowhere on disk (logs, reports, state) nor in --trace" \
+        '[ -z "$(leaks logs state out1 err1)" ]'
+"$OPENTOE" run -d doc.yml -l logs -s state -t > out2 2> err2; rc2=$?
+check "after the resume the secret is still nowhere (console.log, application.log, detailedoutput.json, --trace, summary)" \
+        '[ -z "$(leaks logs state out2 err2)" ]'
+det=$(ls logs/TOE_*/detailedoutput.json)
+check "detailedoutput.json masks the private steps' inputs and outputs" \
+        'python3 -c "
+import json, sys
+d = json.load(open(\"$det\"))
+s = {x[\"name\"]: x for p in d[\"documents\"][0][\"phases\"] for x in p[\"steps\"]}
+u = s[\"UseSecret\"]
+assert json.loads(u[\"inputs\"]) == [{\"commands\": \"***\"}], u[\"inputs\"]
+assert json.loads(u[\"outputs\"]) == [], u[\"outputs\"]
+assert json.loads(s[\"GetSecret\"][\"outputs\"]) == [{\"stdout\": \"***\"}]
+assert u[\"status\"] == \"failed\" and u[\"failureMessage\"] == \"exit status 3\", u
+"'
+check "a later step that needs a private output the resumed run does not have fails, saying why" \
+        'grep -q "\"failureMessage\": \"{{ build.GetSecret.outputs.stdout }} is not available: step GetSecret has disableLogging, so its outputs were not saved" "$det" &&
+         grep -q "Step After cannot run: {{ build.GetSecret.outputs.stdout }} is not available" logs/TOE_*/console.log &&
+         [ $rc2 = 1 ]'
+check "console.log keeps the private steps' exit codes but none of their output" \
+        'grep -q "ExitCode 3" logs/TOE_*/console.log && ! grep -q "Stdout: using" logs/TOE_*/console.log &&
+         ! grep -q "Stderr:" logs/TOE_*/console.log'
+# Without a reboot, the value is passed on within the run.
+sed -i 's/if \[ ! -e rebooted \]; then touch rebooted; exit 194; fi/true/' doc.yml
+"$OPENTOE" run -d doc.yml -l logs2 -s state2 > out3 2> err3; rc3=$?
+check "without a reboot a later step gets the private output (and, not private itself, logs it)" \
+        'grep -q "Stdout: after: $SECRET" logs2/TOE_*/console.log'
+
+# Outputs that cannot be passed on.
+cat > nul.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Binary
+        action: ExecuteBash
+        inputs:
+          commands: ["printf 'ab\\000cd'"]
+      - name: Uses
+        action: ExecuteBash
+        inputs:
+          commands: ["echo 'got {{ build.Binary.outputs.stdout }}' > got"]
+YML
+"$OPENTOE" run -d nul.yml -l logs3 -s state3 > out4 2> err4; rc4=$?
+check "an output holding a NUL byte fails the step that uses it, naming the byte and the output, and the step does not run" \
+        '[ $rc4 = 1 ] && [ ! -e got ] &&
+         grep -q "Step Uses cannot run: {{ build.Binary.outputs.stdout }} holds a NUL byte (at byte 2 of 5)" logs3/TOE_*/console.log'
+# 17 references to a 1 MiB output: one value of 17 MiB.
+refs=$(for i in $(seq 1 17); do printf '{{ build.Big.outputs.stdout }}'; done)
+cat > big.yml <<YML
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Big
+        action: ExecuteBash
+        disableLogging: true
+        inputs:
+          commands: ["head -c 1048576 /dev/zero | tr -c x a"]
+      - name: Huge
+        action: ExecuteBash
+        inputs:
+          commands: ["echo '$refs' | wc -c > size"]
+YML
+"$OPENTOE" run -d big.yml -l logs4 -s state4 > out5 2> err5; rc5=$?
+check "a rendered value over 16 MiB fails the step with its size and the limit; nothing is cut in silence" \
+        '[ $rc5 = 1 ] && [ ! -e size ] &&
+         grep -q "Step Huge cannot run: a rendered value is 17825814 bytes; the limit is 16777216 bytes (16 MiB)" logs4/TOE_*/console.log'
+echo "1..$n"
