@@ -4,7 +4,8 @@
  * suite byte for byte.  `debug credentials` shows where the AWS
  * credentials (and region) come from, and `debug aws-request` sends one
  * AWS JSON 1.1 request through aws/http, so the credential chain, signing
- * and retries can be tested against local servers. */
+ * and retries can be tested against local servers.  `debug state` prints
+ * a state folder's saved state as a resumed run would read it. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include "http.h"
 #include "options.h"
 #include "sigv4.h"
+#include "state.h"
 #include "strbuf.h"
 
 enum {
@@ -783,6 +785,48 @@ static int cmd_debug_cwlogs_ship(const struct invocation *inv, int argc, char **
         return r < 0 ? 1 : 0;
 }
 
+/* `debug state DIR`: the saved state as the next run would resume it. */
+static int cmd_debug_state(const struct invocation *inv, int argc, char **argv)
+{
+        if (argc != 2 || argv[1][0] == '-') {
+                fprintf(argc == 2 ? stdout : stderr,
+                        "Usage: %s debug state DIR\n"
+                        "Print the state saved in the state directory DIR (the checkpoint log applied, and the\n"
+                        "step in flight) as JSON.  The documents it belongs to are not checked; everything else\n"
+                        "is, as a resuming run checks it.\n"
+                        "Exit status: 0 a state was printed, 1 none or refused, 2 usage error.\n",
+                        inv->program);
+                return argc == 2 && !strcmp(argv[1], "--help") ? 0 : EXIT_USAGE;
+        }
+        struct state_dir sd;
+        struct state_log log = STATE_LOG_INIT;
+        char *err = NULL;
+        json_t *state = NULL, *running = NULL;
+        bool torn = false;
+        int e = state_dir_open(argv[1], 0, &sd, &err);
+        if (e >= 0)
+                e = state_log_read(&sd, &log, NULL, &state, &torn, &err);
+        if (e == 0)
+                err = xasprintf("%s holds no saved state", argv[1]);
+        if (e > 0) {
+                char *rerr = NULL;
+                /* running.json is bound to the same documents as the log. */
+                (void)state_read(&sd, RUNNING_FILE, NULL, &running, &rerr);
+                free(rerr);
+                json_t *out = json_pack("{s:o, s:o, s:b}", "state", state, "running", running ? running : json_null(),
+                                        "lastRecordCutShort", torn);
+                char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                puts(text ? text : "null");
+                free(text);
+                json_decref(out);
+        } else
+                fprintf(stderr, "%s debug state: %s\n", inv->program, err ? err : strerror(-e));
+        free(err);
+        state_log_close(&log);
+        state_dir_close(&sd);
+        return e > 0 ? 0 : 1;
+}
+
 static void debug_usage(FILE *f, const char *prog)
 {
         fprintf(f,
@@ -792,6 +836,7 @@ static void debug_usage(FILE *f, const char *prog)
                 "  sigv4        sign a raw HTTP request and print each SigV4 stage\n"
                 "  credentials  show where the AWS credentials come from (never the secret)\n"
                 "  aws-request  send one signed AWS JSON 1.1 request, with retries\n"
+                "  state        print the state a run saved (to see what a resume would do)\n"
                 "\n"
                 "Run '%s debug SUBCOMMAND --help' for its options.\n",
                 prog, prog);
@@ -814,6 +859,8 @@ int cmd_debug(const struct invocation *inv, int argc, char **argv)
                 return cmd_debug_credentials(inv, argc - 1, argv + 1);
         if (!strcmp(sub, "aws-request"))
                 return cmd_debug_aws_request(inv, argc - 1, argv + 1);
+        if (!strcmp(sub, "state"))
+                return cmd_debug_state(inv, argc - 1, argv + 1);
         if (!strcmp(sub, "cwlogs-ship"))
                 return cmd_debug_cwlogs_ship(inv, argc - 1, argv + 1);
         fprintf(stderr, "%s debug: unknown subcommand '%s'\n\n", inv->program, sub);

@@ -105,6 +105,39 @@ json_t *doc_run_save(const struct doc_run *dr)
                          "steps", steps, "stderrTails", tails, "details", details, "exitCodes", codes);
 }
 
+static json_t *index_patch(size_t len)
+{
+        return json_pack("{s:I, s:[]}", "@len", (json_int_t)len, "@patch");
+}
+
+json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t n)
+{
+        const struct program *p = dr->d->prog;
+        json_t *phases = json_array();
+        for (size_t i = 0; i < p->n_phases; i++)
+                json_array_append_new(phases, span_save(&dr->phases[i]));
+        json_t *sp = index_patch(p->n_steps), *tails = index_patch(p->n_steps), *details = index_patch(p->n_steps),
+               *codes = index_patch(p->n_steps);
+        for (size_t j = 0; j < n; j++) {
+                size_t i = steps[j];
+                bool private = p->steps[i].disable_logging;
+                json_array_append_new(json_object_get(sp, "@patch"), json_pack("[I, o]", (json_int_t)i,
+                                                                               span_save(&dr->steps[i])));
+                json_array_append_new(json_object_get(tails, "@patch"),
+                                      json_pack("[I, o]", (json_int_t)i,
+                                                dr->stderr_tails[i] && !private ? json_string(dr->stderr_tails[i])
+                                                                                : json_null()));
+                json_array_append_new(json_object_get(details, "@patch"),
+                                      json_pack("[I, o]", (json_int_t)i,
+                                                dr->details[i] && !private ? json_incref(dr->details[i])
+                                                                           : json_null()));
+                json_array_append_new(json_object_get(codes, "@patch"),
+                                      json_pack("[I, I]", (json_int_t)i, (json_int_t)dr->exit_codes[i]));
+        }
+        return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "@merge", 1, "document", span_save(&dr->span),
+                         "phases", phases, "steps", sp, "stderrTails", tails, "details", details, "exitCodes", codes);
+}
+
 int doc_run_restore(struct doc_run *dr, const json_t *j)
 {
         const struct program *p = dr->d->prog;

@@ -54,4 +54,7 @@ void doc_run_free(struct doc_run *dr);
  * disableLogging, are saved without their stderr or details), and back;
  * restoring checks sizes and returns -EINVAL on a mismatch. */
 json_t *doc_run_save(const struct doc_run *dr);
+/* The same as a patch (state.h) that changes only the records of the
+ * `n` steps listed (and the document's and phases' times). */
+json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t n);
 int doc_run_restore(struct doc_run *dr, const json_t *j);

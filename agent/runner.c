@@ -64,6 +64,14 @@ struct runner {
         /* Durability. */
         struct state_dir sd;            /* fd -1: no state folder */
         struct state_binding binding;
+        struct state_log slog;          /* the checkpoint log */
+        size_t ck_doc;                  /* document of the last record */
+        const struct vm *ck_vm;         /* its VM */
+        uint32_t ck_cur;                /* its current step then */
+        uint64_t ck_ino;                /* log folder inode in the log */
+        bool *ck_dirty;                 /* steps begun since the last record */
+        size_t *ck_iters;               /* loop outputs in the log, per step */
+        uint32_t *ck_attempts;          /* ... and the attempt they are of */
         unsigned char (*hashes)[PROG_SHA256_LEN];
         uint64_t seq;                   /* of the last checkpoint */
         bool checkpoint_failed;         /* said once */
@@ -71,6 +79,7 @@ struct runner {
         json_t *replay;                 /* results to hand back after a resume, or NULL */
         size_t replay_pos;
         json_t *running;                /* running.json's body while an action runs, or NULL */
+        int running_fd;                 /* running.json, kept open */
         bool secret_ran;                /* a disableLogging step ran an action since the last checkpoint */
         char boot_id[64];
         char *stop_reason;              /* why later steps did not run (a signal), or NULL */
@@ -172,6 +181,8 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
                         phase_state_name(vm->phases[index]));
                 break;
         case VM_EV_STEP_START:
+                if (vm == r->ck_vm && r->ck_dirty)
+                        r->ck_dirty[index] = true;
                 span_start(&dr->steps[index]);
                 r->current_step = index;
                 r->disable_logging = p->steps[index].disable_logging || r->hide_all;
@@ -289,12 +300,15 @@ static void write_running(struct runner *r)
                 return;
         /* Losing this record loses nothing durable: it only says what to
          * stop and how to resume exactly while the machine stays up. */
-        if (state_write(&r->sd, RUNNING_FILE, r->running, &r->binding, ATOMIC_NO_SYNC, &err) < 0)
+        if (state_running_write(&r->sd, &r->running_fd, r->running, &r->binding, &err) < 0)
                 log_app(&r->log, "Warning", "%s", err);
         free(err);
 }
 
-/* Before an action of the top-level document runs. */
+/* Before an action of the top-level document runs: the record is made,
+ * and written now when conditions were evaluated since the checkpoint
+ * (their results must survive); else the first child's start writes it
+ * (an action that starts none needs no record: it is run again). */
 static void running_begin(struct runner *r, size_t doc_index, const struct vm *vm)
 {
         const struct vm_pending *pd = &vm->pending;
@@ -304,7 +318,8 @@ static void running_begin(struct runner *r, size_t doc_index, const struct vm *v
                                vm->prog->steps[pd->step].name, "iteration", (json_int_t)pd->iteration, "attempt",
                                (json_int_t)vm->steps[pd->step].attempts, "conditions", r->pred_log, "pgid", 0,
                                "leaderStart", (json_int_t)0, "bootId", r->boot_id);
-        write_running(r);
+        if (json_array_size(r->pred_log) > 0)
+                write_running(r);
 }
 
 static void on_spawn(void *userdata, pid_t pgid)
@@ -531,34 +546,110 @@ static char *why_not_run(const struct runner *r, const struct vm *vm)
 
 /* ---- checkpoints ------------------------------------------------------- */
 
-static json_t *checkpoint_body(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason)
+/* What is known to be in the log already, so that a checkpoint writes
+ * only what changed: per step of the document last saved, the count of
+ * loop outputs and the attempt they belong to. */
+static void track_reset(struct runner *r, size_t doc_index, const struct vm *vm)
 {
-        json_t *docs = json_array(), *finished = json_array();
-        for (size_t i = 0; i < r->n_runs; i++)
-                json_array_append_new(docs, json_pack("{s:s}", "path", r->runs[i].d->path));
-        for (size_t i = 0; i < doc_index && i < r->n_runs; i++) {
-                const struct doc_run *dr = &r->runs[i];
-                json_array_append_new(finished, json_pack("{s:O?, s:I, s:I, s:I, s:b, s:b, s:b}", "report",
-                                                          dr->report, "executed", (json_int_t)dr->counts.executed,
-                                                          "failed", (json_int_t)dr->counts.failed, "ignored",
-                                                          (json_int_t)dr->counts.ignored, "documentFailed",
-                                                          dr->failed, "aborted", dr->aborted, "ran", dr->ran));
+        size_t n = vm->prog->n_steps;
+        free(r->ck_dirty);
+        free(r->ck_iters);
+        free(r->ck_attempts);
+        r->ck_dirty = xcalloc(n + 1, sizeof *r->ck_dirty);
+        r->ck_iters = xcalloc(n + 1, sizeof *r->ck_iters);
+        r->ck_attempts = xcalloc(n + 1, sizeof *r->ck_attempts);
+        for (size_t k = 0; k < n; k++) {
+                r->ck_iters[k] = json_array_size(vm->steps[k].iterations);
+                r->ck_attempts[k] = vm->steps[k].attempts;
         }
-        json_t *body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:I, s:o, s:o}", "seq", (json_int_t)r->seq,
-                                 "reason", reason, "executionId", r->o->execution_id, "logFolder", r->log.path,
-                                 "logFolderAbsolute", r->log_abs, "logFolderInode", (json_int_t)r->log.ino,
-                                 "documents", docs, "current", (json_int_t)doc_index, "finished", finished, "run",
-                                 span_save(&r->run_span));
-        json_object_set_new(body, "vm", vm_save(vm));
-        json_object_set_new(body, "records", doc_run_save(&r->runs[doc_index]));
-        /* What console.log held: lines after this point that no action
-         * wrote are written again by a resumed run, so it cuts them. */
-        long long size = logdir_flush(&r->log);
-        json_object_set_new(body, "consoleSize", json_integer(size > 0 ? size : 0));
-        return body;
+        r->ck_doc = doc_index;
+        r->ck_vm = vm;
+        r->ck_cur = vm->cur_step;
 }
 
-/* Saves the run's progress (state.json, fsynced).  `reason`: "begin"
+/* A step's entry, its loop outputs as an append when they only grew. */
+static json_t *step_patch(struct runner *r, const struct vm *vm, size_t k)
+{
+        json_t *st = vm_save_step(vm, k);
+        json_t *it = json_object_get(st, "iterations");
+        size_t have = json_array_size(it);
+        if (json_is_array(it) && vm->steps[k].attempts == r->ck_attempts[k] && r->ck_iters[k] <= have) {
+                json_t *add = json_array();
+                for (size_t i = r->ck_iters[k]; i < have; i++)
+                        json_array_append(add, json_array_get(it, i));
+                json_object_set_new(st, "iterations", json_pack("{s:I, s:o}", "@from", (json_int_t)r->ck_iters[k],
+                                                                 "@add", add));
+        }
+        json_object_set_new(st, "@merge", json_true());
+        r->ck_iters[k] = have;
+        r->ck_attempts[k] = vm->steps[k].attempts;
+        return st;
+}
+
+/* The checkpoint as a patch of the previous one (state.h): the whole
+ * document when it is the first record of this document, else the VM's
+ * core and the steps touched since the last checkpoint. */
+static json_t *checkpoint_patch(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason)
+{
+        long long size = logdir_flush(&r->log);
+        json_t *patch = json_pack("{s:b, s:I, s:s, s:I, s:I, s:o}", "@merge", 1, "seq", (json_int_t)r->seq,
+                                  "reason", reason, "current", (json_int_t)doc_index,
+                                  /* What console.log held: lines after this
+                                   * point that no action wrote are written
+                                   * again by a resumed run, so it cuts them. */
+                                  "consoleSize", (json_int_t)(size > 0 ? size : 0), "run", span_save(&r->run_span));
+        if (r->slog.fd < 0 || r->ck_ino != r->log.ino) {
+                json_t *docs = json_array();
+                for (size_t i = 0; i < r->n_runs; i++)
+                        json_array_append_new(docs, json_pack("{s:s}", "path", r->runs[i].d->path));
+                json_object_set_new(patch, "documents", docs);
+                json_object_set_new(patch, "executionId", json_string(r->o->execution_id));
+                json_object_set_new(patch, "logFolder", json_string(r->log.path));
+                json_object_set_new(patch, "logFolderAbsolute", json_string(r->log_abs));
+                json_object_set_new(patch, "logFolderInode", json_integer((json_int_t)r->log.ino));
+                r->ck_ino = r->log.ino;
+        }
+        if (r->slog.fd < 0 || r->ck_doc != doc_index || r->ck_vm != vm) {
+                json_t *finished = json_array();
+                for (size_t i = 0; i < doc_index && i < r->n_runs; i++) {
+                        const struct doc_run *dr = &r->runs[i];
+                        json_array_append_new(finished, json_pack("{s:O?, s:I, s:I, s:I, s:b, s:b, s:b}", "report",
+                                                                  dr->report, "executed",
+                                                                  (json_int_t)dr->counts.executed, "failed",
+                                                                  (json_int_t)dr->counts.failed, "ignored",
+                                                                  (json_int_t)dr->counts.ignored, "documentFailed",
+                                                                  dr->failed, "aborted", dr->aborted, "ran", dr->ran));
+                }
+                json_object_set_new(patch, "finished", finished);
+                json_object_set_new(patch, "vm", vm_save(vm));
+                json_object_set_new(patch, "records", doc_run_save(&r->runs[doc_index]));
+                track_reset(r, doc_index, vm);
+                return patch;
+        }
+        /* The steps touched: those begun since, and the one current then
+         * and now (steps only ever change while they are current). */
+        size_t n = vm->prog->n_steps, *list = xcalloc(n + 1, sizeof *list), count = 0;
+        for (size_t k = 0; k < n; k++)
+                if (r->ck_dirty[k] || k == r->ck_cur || k == vm->cur_step)
+                        list[count++] = k;
+        json_t *core = vm_save_core(vm), *steps = json_pack("{s:I, s:[]}", "@len", (json_int_t)n, "@patch");
+        /* What cannot change within a document is saved once. */
+        json_object_del(core, "vars");
+        json_object_del(core, "phaseSelected");
+        json_object_set_new(core, "@merge", json_true());
+        for (size_t j = 0; j < count; j++)
+                json_array_append_new(json_object_get(steps, "@patch"),
+                                      json_pack("[I, o]", (json_int_t)list[j], step_patch(r, vm, list[j])));
+        json_object_set_new(core, "steps", steps);
+        json_object_set_new(patch, "vm", core);
+        json_object_set_new(patch, "records", doc_run_save_patch(&r->runs[doc_index], list, count));
+        free(list);
+        memset(r->ck_dirty, 0, n * sizeof *r->ck_dirty);
+        r->ck_cur = vm->cur_step;
+        return patch;
+}
+
+/* Saves the run's progress (a record of state.jsonl, fdatasynced).  `reason`: "begin"
  * (before the log folder is made, so a run killed at once resumes into
  * it), "start" (a document begins), "progress" (an action completed) or
  * "reboot".  A
@@ -573,9 +664,9 @@ static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, c
                 return -EINVAL;
         }
         r->seq++;
-        json_t *body = checkpoint_body(r, doc_index, vm, reason);
-        int e = state_write(&r->sd, STATE_FILE, body, &r->binding, 0, &err);
-        json_decref(body);
+        json_t *patch = checkpoint_patch(r, doc_index, vm, reason);
+        int e = state_log_append(&r->sd, &r->slog, patch, &r->binding, &err);
+        json_decref(patch);
         if (e < 0) {
                 if (reterr)
                         *reterr = TAKE_PTR(err);
@@ -597,12 +688,13 @@ static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, c
 /* ---- resuming ------------------------------------------------------------ */
 
 struct resume {
-        json_t *state;          /* state.json's body, or NULL: a new run */
+        json_t *state;          /* the saved state (the log applied), or NULL: a new run */
         json_t *running;        /* running.json's body when it belongs to it */
         const char *reason;
         size_t current;
         struct vm *vm;          /* the current document, restored */
         int stopped;            /* processes of a dead run's step that were stopped */
+        bool torn;              /* the log's last record had been cut short */
 };
 
 static void resume_done(struct resume *res)
@@ -620,7 +712,7 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
                        struct resume *res, char **reterr)
 {
         _cleanup_free_ char *shown = xasprintf("%s/%s", r->sd.path, STATE_FILE);
-        int e = state_read(&r->sd, STATE_FILE, &r->binding, &res->state, reterr);
+        int e = state_log_read(&r->sd, &r->slog, &r->binding, &res->state, &res->torn, reterr);
         if (e <= 0) {
                 if (e == 0)
                         state_remove(&r->sd, RUNNING_FILE);
@@ -674,6 +766,9 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
                 *reterr = xasprintf("%s is damaged: its step records do not fit the document", shown);
                 return -EINVAL;
         }
+        /* Later records patch this one. */
+        track_reset(r, (size_t)cur, res->vm);
+        r->ck_ino = (uint64_t)json_integer_value(json_object_get(st, "logFolderInode"));
         /* The step in flight, if the record belongs to this checkpoint. */
         char *err = NULL;
         json_t *run = NULL;
@@ -724,6 +819,9 @@ static void resume_notice(struct runner *r, const struct resume *res, bool recre
         if (recreated && strcmp(res->reason, "begin") != 0)
                 log_console(&r->log, "The log folder %s was gone and was made again; what it held is lost",
                             r->log.path);
+        if (res->torn)
+                log_console(&r->log, "The last checkpoint record in %s/%s was cut short by the interruption; the "
+                                     "one before it is used", r->sd.path, STATE_FILE);
         if (res->stopped)
                 log_console(&r->log, "Stopped %d process(es) that the previous run's step %s left running", res->stopped,
                             json_string_value(json_object_get(res->running, "stepName")));
@@ -1070,7 +1168,8 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
 {
         if (o->dry_run)
                 return dry_run(o, docs, n);
-        struct runner r = { .o = o, .sd = { .fd = -1, .lock_fd = -1 }, .log = { .dirfd = -1, .scripts_fd = -1 } };
+        struct runner r = { .o = o, .sd = { .fd = -1, .lock_fd = -1 }, .log = { .dirfd = -1, .scripts_fd = -1 },
+                            .slog = STATE_LOG_INIT, .ck_doc = SIZE_MAX, .running_fd = -1 };
         struct vm_host host = { .userdata = &r, .event = on_event, .pred = on_pred };
         struct resume res = { 0 };
         struct run_options o2 = *o;
@@ -1094,7 +1193,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         /* The state folder is opened, checked and locked before anything
          * else; a state that cannot be trusted stops the run here. */
         if (o->state_directory) {
-                int e = state_dir_open(o->state_directory, &r.sd, &err);
+                int e = state_dir_open(o->state_directory, STATE_DIR_CREATE | STATE_DIR_LOCK, &r.sd, &err);
                 if (e < 0) {
                         refusal = TAKE_PTR(err);
                         goto refused;
@@ -1316,6 +1415,10 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 status = 128 + interrupt_signal;
         }
         /* The run is over: nothing is left to resume. */
+        state_log_close(&r.slog);
+        if (r.running_fd >= 0)
+                close(r.running_fd);
+        r.running_fd = -1;
         state_remove(&r.sd, NULL);
         goto out;
 
@@ -1344,6 +1447,12 @@ out:
         json_decref(r.replay);
         json_decref(r.running);
         free(r.stop_reason);
+        free(r.ck_dirty);
+        free(r.ck_iters);
+        free(r.ck_attempts);
+        state_log_close(&r.slog);
+        if (r.running_fd >= 0)
+                close(r.running_fd);
         state_dir_close(&r.sd);
         return status;
 }

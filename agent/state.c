@@ -1,9 +1,14 @@
-/* state.c: the state folder (checks, lock) and its files' format: a
- * header with a digest binding the body to the programs, written
- * atomically and read back only when every check passes (see state.h). */
+/* state.c: the state folder (checks, lock) and its files' formats: the
+ * checkpoint log (records chained by digests, patches applied in order)
+ * and running.json (a header with a digest binding the body to the
+ * programs, written atomically); both read back only when every check
+ * passes (see state.h). */
 #include "state.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
@@ -17,16 +22,16 @@
 #include "trust.h"
 
 #define STATE_FORMAT "opentoe-state"
-#define STATE_FORMAT_VERSION 2
+#define STATE_FORMAT_VERSION 3
 /* A state holds every step's outputs (each up to 1 MiB); more than this
  * is not a state opentoe wrote. */
 #define STATE_MAX_BYTES (512u * 1024u * 1024u)
 
-int state_dir_open(const char *path, struct state_dir *ret, char **reterr)
+int state_dir_open(const char *path, unsigned flags, struct state_dir *ret, char **reterr)
 {
         *ret = (struct state_dir){ .fd = -1, .lock_fd = -1 };
         *reterr = NULL;
-        int fd = trust_open_dir(path, 0700, "the state directory", reterr);
+        int fd = trust_open_dir(path, (flags & STATE_DIR_CREATE) ? 0700 : 0, "the state directory", reterr);
         if (fd < 0)
                 return fd;
         int r = trust_check_private(fd, S_IFDIR, S_IWGRP | S_IWOTH, path, reterr);
@@ -39,6 +44,8 @@ int state_dir_open(const char *path, struct state_dir *ret, char **reterr)
         }
         ret->fd = fd;
         ret->path = xstrdup(path);
+        if (!(flags & STATE_DIR_LOCK))
+                return 0;
         _cleanup_free_ char *shown = xasprintf("%s/lock", path);
         int lfd = trust_openat(fd, "lock", O_RDWR, 0, S_IFREG, 077, shown, reterr);
         if (lfd == -ENOENT)
@@ -79,21 +86,22 @@ static void binding_hex(const struct state_binding *b, size_t i, char hex[2 * PR
         hash_hex(b->sha256[i], PROG_SHA256_LEN, hex);
 }
 
-static int digest(const struct state_binding *b, const char *body, size_t len, char out[2 * PROG_SHA256_LEN + 1])
+/* The digest of running.json: over the format, each program's SHA-256
+ * (hex strings in `hexes`) and the body. */
+static int digest(const json_t *hexes, const char *body, size_t len, char out[2 * PROG_SHA256_LEN + 1])
 {
         struct hash_ctx *h;
         unsigned char d[HASH_MAX_LEN];
         size_t dl = 0;
-        char hex[2 * PROG_SHA256_LEN + 1];
         int r = hash_begin(HASH_SHA256, &h);
         if (r < 0)
                 return r;
         char head[32];
         int n = snprintf(head, sizeof head, "%s %d\n", STATE_FORMAT, STATE_FORMAT_VERSION);
         hash_update(h, head, (size_t)n);
-        for (size_t i = 0; i < b->n; i++) {
-                binding_hex(b, i, hex);
-                hash_update(h, hex, strlen(hex));
+        for (size_t i = 0; i < json_array_size(hexes); i++) {
+                const char *x = json_string_value(json_array_get(hexes, i));
+                hash_update(h, x ? x : "", x ? strlen(x) : 0);
                 hash_update(h, "\n", 1);
         }
         hash_update(h, body, len);
@@ -104,39 +112,74 @@ static int digest(const struct state_binding *b, const char *body, size_t len, c
         return 0;
 }
 
-int state_write(struct state_dir *sd, const char *name, const json_t *body, const struct state_binding *b,
-                unsigned flags, char **reterr)
+/* running.json's text: the header with its digest, then the body. */
+static int running_text(const json_t *body, const struct state_binding *b, struct strbuf *all, char **reterr)
 {
-        *reterr = NULL;
         char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!text)
                 return -ENOMEM;
         char dg[2 * PROG_SHA256_LEN + 1], hex[2 * PROG_SHA256_LEN + 1];
-        int r = digest(b, text, strlen(text), dg);
-        if (r < 0) {
-                *reterr = xasprintf("cannot compute the state's digest: %s", hash_error());
-                free(text);
-                return r;
-        }
         json_t *docs = json_array();
         for (size_t i = 0; i < b->n; i++) {
                 binding_hex(b, i, hex);
                 json_array_append_new(docs, json_string(hex));
         }
+        int r = digest(docs, text, strlen(text), dg);
+        if (r < 0) {
+                *reterr = xasprintf("cannot compute the state's digest: %s", hash_error());
+                free(text);
+                json_decref(docs);
+                return r;
+        }
         json_t *header = json_pack("{s:s, s:i, s:o, s:s}", "format", STATE_FORMAT, "version", STATE_FORMAT_VERSION,
                                    "documents", docs, "digest", dg);
         char *htext = json_dumps(header, JSON_COMPACT);
         json_decref(header);
-        struct strbuf all = STRBUF_INIT;
-        sb_puts(&all, htext);
-        sb_putc(&all, '\n');
-        sb_puts(&all, text);
-        sb_putc(&all, '\n');
+        sb_puts(all, htext);
+        sb_putc(all, '\n');
+        sb_puts(all, text);
+        sb_putc(all, '\n');
         free(htext);
         free(text);
-        r = write_file_atomic_at(sd->fd, name, all.s, all.len, 0600, flags);
-        if (r < 0)
-                *reterr = xasprintf("cannot write %s/%s: %s", sd->path, name, strerror(-r));
+        return 0;
+}
+
+int state_write(struct state_dir *sd, const char *name, const json_t *body, const struct state_binding *b,
+                unsigned flags, char **reterr)
+{
+        *reterr = NULL;
+        struct strbuf all = STRBUF_INIT;
+        int r = running_text(body, b, &all, reterr);
+        if (r >= 0) {
+                r = write_file_atomic_at(sd->fd, name, all.s, all.len, 0600, flags);
+                if (r < 0)
+                        *reterr = xasprintf("cannot write %s/%s: %s", sd->path, name, strerror(-r));
+        }
+        sb_free(&all);
+        return r;
+}
+
+int state_running_write(struct state_dir *sd, int *fd, const json_t *body, const struct state_binding *b,
+                        char **reterr)
+{
+        *reterr = NULL;
+        _cleanup_free_ char *shown = xasprintf("%s/%s", sd->path, RUNNING_FILE);
+        if (*fd < 0) {
+                /* A new file of ours, whatever was there. */
+                (void)unlinkat(sd->fd, RUNNING_FILE, 0);
+                *fd = trust_openat(sd->fd, RUNNING_FILE, O_RDWR | O_CREAT, 0600, S_IFREG, 077, shown, reterr);
+                if (*fd < 0)
+                        return *fd;
+        }
+        struct strbuf all = STRBUF_INIT;
+        int r = running_text(body, b, &all, reterr);
+        if (r >= 0) {
+                ssize_t n = pwrite(*fd, all.s, all.len, 0);
+                if (n != (ssize_t)all.len || ftruncate(*fd, (off_t)all.len) < 0) {
+                        r = n < 0 ? -errno : -EIO;
+                        *reterr = xasprintf("cannot write %s: %s", shown, strerror(-r));
+                }
+        }
         sb_free(&all);
         return r;
 }
@@ -207,8 +250,8 @@ int state_read(struct state_dir *sd, const char *name, const struct state_bindin
                 goto out;
         }
         json_t *docs = json_object_get(header, "documents");
-        bool same = json_array_size(docs) == b->n;
-        for (size_t i = 0; same && i < b->n; i++) {
+        bool same = !b || json_array_size(docs) == b->n;
+        for (size_t i = 0; same && b && i < b->n; i++) {
                 char hex[2 * PROG_SHA256_LEN + 1];
                 binding_hex(b, i, hex);
                 const char *h = json_string_value(json_array_get(docs, i));
@@ -229,7 +272,7 @@ int state_read(struct state_dir *sd, const char *name, const struct state_bindin
         }
         blen--;
         char got[2 * PROG_SHA256_LEN + 1];
-        r = digest(b, bstart, blen, got);
+        r = digest(docs, bstart, blen, got);
         if (r < 0) {
                 r = refuse(reterr, r, "cannot check %s: %s", shown, hash_error());
                 goto out;
@@ -249,6 +292,364 @@ int state_read(struct state_dir *sd, const char *name, const struct state_bindin
         *ret_body = body;
         r = 1;
 out:
+        json_decref(header);
+        sb_free(&text);
+        return r;
+}
+
+/* ---- the checkpoint log ------------------------------------------------ */
+
+static char *log_header(const struct state_binding *b)
+{
+        json_t *docs = json_array();
+        char hex[2 * PROG_SHA256_LEN + 1];
+        for (size_t i = 0; i < b->n; i++) {
+                binding_hex(b, i, hex);
+                json_array_append_new(docs, json_string(hex));
+        }
+        json_t *h = json_pack("{s:s, s:i, s:o}", "format", STATE_FORMAT, "version", STATE_FORMAT_VERSION, "documents",
+                              docs);
+        char *text = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(h);
+        return text;
+}
+
+/* SHA-256 of `a`, "\n" and `b` (b_len bytes), in hex. */
+static int chain(const char *a, const char *b, size_t b_len, char out[2 * PROG_SHA256_LEN + 1])
+{
+        struct hash_ctx *h;
+        unsigned char d[HASH_MAX_LEN];
+        size_t dl = 0;
+        int r = hash_begin(HASH_SHA256, &h);
+        if (r < 0)
+                return r;
+        hash_update(h, a, strlen(a));
+        hash_update(h, "\n", 1);
+        hash_update(h, b, b_len);
+        r = hash_end(h, d, &dl);
+        if (r >= 0)
+                hash_hex(d, dl, out);
+        return r;
+}
+
+static int write_all_fd(int fd, const char *p, size_t len)
+{
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                p += k;
+                len -= (size_t)k;
+        }
+        return 0;
+}
+
+int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *patch,
+                     const struct state_binding *b, char **reterr)
+{
+        *reterr = NULL;
+        struct strbuf line = STRBUF_INIT;
+        _cleanup_free_ char *shown = xasprintf("%s/%s", sd->path, STATE_FILE);
+        int r;
+        bool created = false;
+        if (log->fd < 0) {
+                log->fd = trust_openat(sd->fd, STATE_FILE, O_RDWR | O_APPEND | O_CREAT, 0600, S_IFREG, 077, shown,
+                                       reterr);
+                if (log->fd < 0)
+                        return log->fd;
+                created = true;
+                char *header = log_header(b);
+                sb_puts(&line, header);
+                sb_putc(&line, '\n');
+                char head[32];
+                snprintf(head, sizeof head, "%s %d", STATE_FORMAT, STATE_FORMAT_VERSION);
+                r = chain(head, header, strlen(header), log->prev);
+                free(header);
+                if (r < 0)
+                        goto digest_failed;
+                log->records = 0;
+        }
+        char *text = json_dumps(patch, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!text) {
+                sb_free(&line);
+                return -ENOMEM;
+        }
+        char next[2 * PROG_SHA256_LEN + 1];
+        r = chain(log->prev, text, strlen(text), next);
+        if (r < 0) {
+                free(text);
+                goto digest_failed;
+        }
+        sb_printf(&line, "{\"n\":%llu,\"digest\":\"%s\",\"patch\":%s}\n", log->records + 1, next, text);
+        free(text);
+        /* One write: a crash leaves the record whole or cut short, and a
+         * record cut short is not a checkpoint. */
+        r = write_all_fd(log->fd, line.s, line.len);
+        if (r == 0 && fdatasync(log->fd) < 0)
+                r = -errno;
+        if (r == 0 && created && fsync(sd->fd) < 0 && errno != EINVAL)
+                r = -errno;
+        sb_free(&line);
+        if (r < 0) {
+                *reterr = xasprintf("cannot write %s: %s", shown, strerror(-r));
+                return r;
+        }
+        memcpy(log->prev, next, sizeof next);
+        log->records++;
+        return 0;
+digest_failed:
+        sb_free(&line);
+        *reterr = xasprintf("cannot compute the digest of %s: %s", shown, hash_error());
+        return r;
+}
+
+void state_log_close(struct state_log *log)
+{
+        if (log->fd >= 0)
+                close(log->fd);
+        *log = (struct state_log)STATE_LOG_INIT;
+}
+
+/* Whether a value may be changed in place: nobody else holds it (so
+ * applying a long log stays linear). */
+static bool sole_owner(const json_t *v)
+{
+        return v && v->refcount == 1;
+}
+
+static json_t *patch_array_index(json_t *base, const json_t *patch)
+{
+        json_int_t len = json_integer_value(json_object_get(patch, "@len"));
+        json_t *out, *e;
+        size_t i;
+        if (len < 0)
+                len = 0;
+        if (sole_owner(base)) {
+                out = json_incref(base);
+                while (json_array_size(out) > (size_t)len)
+                        json_array_remove(out, json_array_size(out) - 1);
+                while (json_array_size(out) < (size_t)len)
+                        json_array_append_new(out, json_null());
+        } else {
+                out = json_array();
+                for (json_int_t k = 0; k < len; k++) {
+                        json_t *old = json_array_get(base, (size_t)k);
+                        json_array_append_new(out, old ? json_incref(old) : json_null());
+                }
+        }
+        json_array_foreach(json_object_get(patch, "@patch"), i, e)
+        {
+                json_int_t at = json_integer_value(json_array_get(e, 0));
+                if (at < 0 || at >= len)
+                        continue;
+                json_t *old = json_incref(json_array_get(out, (size_t)at));
+                json_array_set_new(out, (size_t)at, json_null());
+                json_array_set_new(out, (size_t)at, state_patch_apply(old, json_array_get(e, 1)));
+        }
+        json_decref(base);
+        return out;
+}
+
+json_t *state_patch_apply(json_t *base, const json_t *patch)
+{
+        if (!json_is_object(patch)) {
+                json_decref(base);
+                return json_incref((json_t *)patch);
+        }
+        if (json_object_get(patch, "@patch")) {
+                if (!json_is_array(base)) {
+                        json_decref(base);
+                        base = json_array();
+                }
+                return patch_array_index(base, patch);
+        }
+        if (json_object_get(patch, "@from")) {
+                json_int_t from = json_integer_value(json_object_get(patch, "@from"));
+                json_t *out, *e;
+                size_t i;
+                if (sole_owner(base) && json_is_array(base)) {
+                        out = json_incref(base);
+                        while (json_array_size(out) > (size_t)(from < 0 ? 0 : from))
+                                json_array_remove(out, json_array_size(out) - 1);
+                } else {
+                        out = json_array();
+                        for (json_int_t k = 0; k < from && (size_t)k < json_array_size(base); k++)
+                                json_array_append(out, json_array_get(base, (size_t)k));
+                }
+                json_array_foreach(json_object_get(patch, "@add"), i, e) json_array_append(out, e);
+                json_decref(base);
+                return out;
+        }
+        if (!json_is_true(json_object_get(patch, "@merge"))) {
+                json_decref(base);
+                return json_incref((json_t *)patch);
+        }
+        json_t *out = sole_owner(base) && json_is_object(base) ? json_incref(base)
+                      : json_is_object(base)                  ? json_copy(base)
+                                                              : json_object();
+        json_decref(base);
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)patch, k, v)
+        {
+                if (!strcmp(k, "@merge"))
+                        continue;
+                /* Taken out first, so that it may be patched in place. */
+                json_t *old = json_object_get(out, k);
+                if (old)
+                        json_incref(old);
+                json_object_del(out, k);
+                json_object_set_new(out, k, state_patch_apply(old, v));
+        }
+        return out;
+}
+
+/* A record line: {"n":N,"digest":"<64 hex>","patch":...}; returns the
+ * patch's bytes. */
+static bool parse_record(const char *line, size_t len, unsigned long long *ret_n, char digest[65],
+                         const char **ret_patch, size_t *ret_patch_len)
+{
+        static const char pre[] = "{\"n\":", mid[] = ",\"digest\":\"", post[] = "\",\"patch\":";
+        size_t p = sizeof pre - 1;
+        if (len < p || memcmp(line, pre, p) != 0)
+                return false;
+        unsigned long long n = 0;
+        size_t digits = 0;
+        while (p < len && line[p] >= '0' && line[p] <= '9' && digits < 19) {
+                n = n * 10 + (unsigned)(line[p++] - '0');
+                digits++;
+        }
+        if (!digits || len - p < sizeof mid - 1 + 64 + sizeof post - 1 + 1 ||
+            memcmp(line + p, mid, sizeof mid - 1) != 0)
+                return false;
+        p += sizeof mid - 1;
+        memcpy(digest, line + p, 64);
+        digest[64] = '\0';
+        p += 64;
+        if (memcmp(line + p, post, sizeof post - 1) != 0 || line[len - 1] != '}')
+                return false;
+        p += sizeof post - 1;
+        *ret_n = n;
+        *ret_patch = line + p;
+        *ret_patch_len = len - 1 - p;
+        return true;
+}
+
+int state_log_read(struct state_dir *sd, struct state_log *log, const struct state_binding *b, json_t **ret_body,
+                   bool *ret_torn, char **reterr)
+{
+        *ret_body = NULL;
+        *ret_torn = false;
+        *reterr = NULL;
+        _cleanup_free_ char *shown = xasprintf("%s/%s", sd->path, STATE_FILE);
+        int fd = trust_openat(sd->fd, STATE_FILE, O_RDWR | O_APPEND, 0, S_IFREG, 077, shown, reterr);
+        if (fd == -ENOENT)
+                return 0;
+        if (fd < 0)
+                return fd;
+        struct strbuf text = STRBUF_INIT;
+        json_t *body = NULL, *header = NULL;
+        json_error_t je;
+        int r = read_all(fd, &text, shown, reterr);
+        if (r < 0)
+                goto out;
+        if (text.len == 0) {
+                r = refuse(reterr, -EINVAL, "%s is empty: it is damaged", shown);
+                goto out;
+        }
+        const char *nl = memchr(text.s, '\n', text.len);
+        header = nl ? json_loadb(text.s, (size_t)(nl - text.s), JSON_REJECT_DUPLICATES, &je) : NULL;
+        const char *format = json_string_value(json_object_get(header, "format"));
+        if (!header || !format || strcmp(format, STATE_FORMAT) != 0) {
+                r = refuse(reterr, -EINVAL, "%s is damaged or is not an opentoe state (its first line is not an "
+                                            "opentoe-state header)", shown);
+                goto out;
+        }
+        json_int_t version = json_integer_value(json_object_get(header, "version"));
+        if (version != STATE_FORMAT_VERSION) {
+                r = refuse(reterr, -EINVAL, "%s has state format version %lld; this opentoe reads version %d",
+                           shown, (long long)version, STATE_FORMAT_VERSION);
+                goto out;
+        }
+        json_t *docs = json_object_get(header, "documents");
+        bool same = !b || json_array_size(docs) == b->n;
+        for (size_t i = 0; same && b && i < b->n; i++) {
+                char hex[2 * PROG_SHA256_LEN + 1];
+                binding_hex(b, i, hex);
+                const char *h = json_string_value(json_array_get(docs, i));
+                same = h && !strcmp(h, hex);
+        }
+        if (!same) {
+                r = refuse(reterr, -ESTALE, "%s belongs to other documents (or other versions of them): %zu "
+                                            "document(s) whose SHA-256 differ from the ones given", shown,
+                           json_array_size(docs));
+                goto out;
+        }
+        char prev[2 * PROG_SHA256_LEN + 1], head[32];
+        snprintf(head, sizeof head, "%s %d", STATE_FORMAT, STATE_FORMAT_VERSION);
+        r = chain(head, text.s, (size_t)(nl - text.s), prev);
+        if (r < 0) {
+                r = refuse(reterr, r, "cannot check %s: %s", shown, hash_error());
+                goto out;
+        }
+        unsigned long long records = 0;
+        size_t pos = (size_t)(nl - text.s) + 1, whole = pos;
+        while (pos < text.len) {
+                const char *line = text.s + pos, *end = memchr(line, '\n', text.len - pos);
+                if (!end) {
+                        /* Cut short by a crash while it was appended. */
+                        *ret_torn = true;
+                        break;
+                }
+                size_t len = (size_t)(end - line);
+                unsigned long long n;
+                char want[65], got[2 * PROG_SHA256_LEN + 1];
+                const char *ptext;
+                size_t plen;
+                if (!parse_record(line, len, &n, want, &ptext, &plen) || n != records + 1) {
+                        r = refuse(reterr, -EINVAL, "%s is damaged: record %llu is not a checkpoint record", shown,
+                                   records + 1);
+                        goto out;
+                }
+                r = chain(prev, ptext, plen, got);
+                if (r < 0 || strcmp(got, want) != 0) {
+                        r = refuse(reterr, -EINVAL, "%s is damaged or was changed by hand: the digest of record "
+                                                    "%llu does not match its contents", shown, n);
+                        goto out;
+                }
+                json_t *patch = json_loadb(ptext, plen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+                if (!json_is_object(patch)) {
+                        json_decref(patch);
+                        r = refuse(reterr, -EINVAL, "%s is damaged: record %llu: %s", shown, n, je.text);
+                        goto out;
+                }
+                body = state_patch_apply(body, patch);
+                json_decref(patch);
+                memcpy(prev, got, sizeof got);
+                records = n;
+                pos += len + 1;
+                whole = pos;
+        }
+        if (!records) {
+                r = refuse(reterr, -EINVAL, "%s is damaged: it holds no whole checkpoint", shown);
+                goto out;
+        }
+        if (*ret_torn && ftruncate(fd, (off_t)whole) < 0) {
+                r = refuse(reterr, -errno, "cannot cut the last, partial record from %s: %s", shown, strerror(errno));
+                goto out;
+        }
+        log->fd = fd;
+        fd = -1;
+        memcpy(log->prev, prev, sizeof prev);
+        log->records = records;
+        *ret_body = TAKE_PTR(body);
+        r = 1;
+out:
+        if (fd >= 0)
+                close(fd);
+        json_decref(body);
         json_decref(header);
         sb_free(&text);
         return r;

@@ -909,38 +909,42 @@ static bool keeps_values_private(const struct vm *vm, size_t i)
         return vm->prog->steps[i].disable_logging && (s->inputs || s->outputs || s->iterations || s->redacted);
 }
 
-json_t *vm_save(const struct vm *vm)
+/* Inside a disableLogging step, the state is the one at its STEP. */
+static bool saves_rewound(const struct vm *vm)
+{
+        const struct program *p = vm->prog;
+        return vm->cur_step != NONE && p->steps[vm->cur_step].disable_logging && vm->step_pc < p->n_code &&
+               op_get(p->code[vm->step_pc]) == OP_STEP && op_bx(p->code[vm->step_pc]) == vm->cur_step;
+}
+
+json_t *vm_save_step(const struct vm *vm, size_t i)
+{
+        const struct vm_step *s = &vm->steps[i];
+        if (saves_rewound(vm) && i == vm->cur_step)
+                return json_pack("{s:i, s:i, s:n, s:b, s:n, s:n, s:n, s:n}", "state", STEP_NOT_RUN, "attempts", 0,
+                                 "failure", "abortedByCondition", 0, "inputs", "outputs", "iterations",
+                                 "failedIterations");
+        bool private = keeps_values_private(vm, i);
+        json_t *o = json_pack("{s:i, s:i, s:s?, s:b, s:o, s:o, s:o, s:o}", "state", s->state, "attempts",
+                              (json_int_t)s->attempts, "failure", s->failure, "abortedByCondition",
+                              s->aborted_by_condition, "inputs", private ? masked(s->inputs) : or_null(s->inputs),
+                              "outputs", private ? masked(s->outputs) : or_null(s->outputs), "iterations",
+                              private ? json_null() : or_null(s->iterations), "failedIterations",
+                              or_null(s->failed_iterations));
+        if (private)
+                json_object_set_new(o, "redacted", json_true());
+        return o;
+}
+
+json_t *vm_save_core(const struct vm *vm)
 {
         const struct program *p = vm->prog;
         char hex[2 * PROG_SHA256_LEN + 1];
         hash_hex(p->sha256, PROG_SHA256_LEN, hex);
-        /* Inside a disableLogging step, the state is the one at its STEP. */
-        bool rewind = vm->cur_step != NONE && p->steps[vm->cur_step].disable_logging && vm->step_pc < p->n_code &&
-                      op_get(p->code[vm->step_pc]) == OP_STEP && op_bx(p->code[vm->step_pc]) == vm->cur_step;
-        json_t *regs = json_array(), *steps = json_array(), *vars = json_array(), *sel = json_array(),
-               *phases = json_array();
+        bool rewind = saves_rewound(vm);
+        json_t *regs = json_array(), *vars = json_array(), *sel = json_array(), *phases = json_array();
         for (unsigned i = 0; i < p->n_regs; i++)
                 json_array_append_new(regs, rewind ? json_null() : json_deep_copy(vm->regs[i]));
-        for (size_t i = 0; i < p->n_steps; i++) {
-                const struct vm_step *s = &vm->steps[i];
-                if (rewind && i == vm->cur_step) {
-                        json_array_append_new(steps, json_pack("{s:i, s:i, s:n, s:b, s:n, s:n, s:n, s:n}", "state",
-                                                               STEP_NOT_RUN, "attempts", 0, "failure",
-                                                               "abortedByCondition", 0, "inputs", "outputs",
-                                                               "iterations", "failedIterations"));
-                        continue;
-                }
-                bool private = keeps_values_private(vm, i);
-                json_t *o = json_pack("{s:i, s:i, s:s?, s:b, s:o, s:o, s:o, s:o}", "state", s->state, "attempts",
-                                      (json_int_t)s->attempts, "failure", s->failure, "abortedByCondition",
-                                      s->aborted_by_condition, "inputs", private ? masked(s->inputs) : or_null(s->inputs),
-                                      "outputs", private ? masked(s->outputs) : or_null(s->outputs), "iterations",
-                                      private ? json_null() : or_null(s->iterations), "failedIterations",
-                                      or_null(s->failed_iterations));
-                if (private)
-                        json_object_set_new(o, "redacted", json_true());
-                json_array_append_new(steps, o);
-        }
         for (size_t i = 0; i < p->n_vars; i++)
                 json_array_append(vars, vm->vars[i]);
         for (size_t i = 0; i < p->n_phases; i++) {
@@ -948,14 +952,22 @@ json_t *vm_save(const struct vm *vm)
                 json_array_append_new(phases, json_integer(vm->phases[i]));
         }
         json_int_t cur_step = rewind || vm->cur_step == NONE ? -1 : (json_int_t)vm->cur_step;
-        return json_pack("{s:i, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:I}",
-                         "version", STATE_VERSION, "sha256", hex, "pc",
-                         (json_int_t)(rewind ? vm->step_pc : vm->pc), "regs", regs, "steps", steps, "vars", vars,
-                         "phaseSelected", sel, "phases", phases, "currentPhase",
+        return json_pack("{s:i, s:s, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:I}", "version",
+                         STATE_VERSION, "sha256", hex, "pc", (json_int_t)(rewind ? vm->step_pc : vm->pc), "regs",
+                         regs, "vars", vars, "phaseSelected", sel, "phases", phases, "currentPhase",
                          (json_int_t)(vm->cur_phase == NONE ? -1 : (json_int_t)vm->cur_phase), "currentStep",
                          cur_step, "loopRegister", rewind ? (int)NO_LOOP : (int)vm->loop_reg, "awaiting",
                          rewind ? 0 : vm->awaiting, "failed", vm->failed, "ignored", vm->ignored, "aborted",
                          vm->aborted, "instructions", (json_int_t)vm->instructions);
+}
+
+json_t *vm_save(const struct vm *vm)
+{
+        json_t *st = vm_save_core(vm), *steps = json_array();
+        for (size_t i = 0; i < vm->prog->n_steps; i++)
+                json_array_append_new(steps, vm_save_step(vm, i));
+        json_object_set_new(st, "steps", steps);
+        return st;
 }
 
 static json_t *take(json_t *v)

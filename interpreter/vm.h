@@ -145,6 +145,10 @@ void vm_stop(struct vm *vm);
  * step's STEP instruction, so a restored VM runs the step again from its
  * start. */
 json_t *vm_save(const struct vm *vm);
+/* vm_save in parts, for a checkpoint that saves only what changed: the
+ * state without "steps", and one step's entry of "steps". */
+json_t *vm_save_core(const struct vm *vm);
+json_t *vm_save_step(const struct vm *vm, size_t i);
 struct vm *vm_restore(const struct program *prog, const struct vm_host *host, json_t *state, char *reterr,
                       size_t errsize);
 

@@ -101,43 +101,52 @@ rm -rf "$folder"
 # key): what protects the state is who owns it.
 rm -f rebooted ran-once
 "$OPENTOE" run -d reboot.yml -l logs4 -s real-state > /dev/null 2>&1
-forge() { # forge SRC DST: the saved command of step Reboots becomes `touch pwned`
+forge() { # forge SRC DST: the saved command of step Reboots becomes `touch pwned`, digests redone
         python3 - "$1" "$2" "$W/pwned" <<'PY'
-import hashlib, json, sys
+import hashlib, sys
 src, dst, pwned = sys.argv[1:]
-head, body = open(src, "rb").read().split(b"\n", 1)
-text = body.rstrip(b"\n").replace(b"if [ ! -e rebooted ]; then touch rebooted; exit 194; fi",
-                                  ("touch " + pwned).encode())
-h = json.loads(head)
-d = hashlib.sha256(b"opentoe-state 2\n" + b"".join(x.encode() + b"\n" for x in h["documents"]) + text)
-h["digest"] = d.hexdigest()
-open(dst, "wb").write(json.dumps(h, separators=(",", ":")).encode() + b"\n" + text + b"\n")
+lines = open(src, "rb").read().split(b"\n")
+header, records = lines[0], [l for l in lines[1:] if l]
+prev = hashlib.sha256(b"opentoe-state 3\n" + header).hexdigest()
+out = [header]
+for rec in records:
+    pre, patch = rec.split(b',"patch":', 1)
+    n = pre.split(b",")[0]
+    patch = patch[:-1].replace(b"if [ ! -e rebooted ]; then touch rebooted; exit 194; fi", ("touch " + pwned).encode())
+    prev = hashlib.sha256(prev.encode() + b"\n" + patch).hexdigest()
+    out.append(n + b',"digest":"' + prev.encode() + b'","patch":' + patch + b"}")
+open(dst, "wb").write(b"\n".join(out) + b"\n")
 PY
 }
 as_nobody mkdir -m 777 shared/state
-forge real-state/state.json shared/forged.tmp && chown nobody shared/forged.tmp && as_nobody mv shared/forged.tmp shared/state/state.json
+forge real-state/state.jsonl shared/forged.tmp && chown nobody shared/forged.tmp && as_nobody mv shared/forged.tmp shared/state/state.jsonl
 check "(setup) the forged state carries a valid digest and a root-run command" \
-        'grep -q pwned shared/state/state.json'
+        'grep -q pwned shared/state/state.jsonl'
 "$OPENTOE" run -d reboot.yml -l logs4b -s shared/state > out 2> err; rc=$?
 check "a state directory made by another user is refused, naming its owner; the forged command does not run" \
         '[ $rc = 1 ] && grep -q "the state directory shared/state is unsafe: .*shared/state is owned by uid 65534 (nobody)" err && [ ! -e pwned ]'
 mkdir -m 777 ww-state && chmod 777 ww-state
-forge real-state/state.json ww-state/state.json && chown nobody ww-state/state.json && chmod 600 ww-state/state.json
+forge real-state/state.jsonl ww-state/state.jsonl && chown nobody ww-state/state.jsonl && chmod 600 ww-state/state.jsonl
 "$OPENTOE" run -d reboot.yml -l logs4c -s ww-state > out 2> err; rc=$?
 check "a state directory that others can write is refused, with the fix; the forged command does not run" \
         '[ $rc = 1 ] && grep -q "ww-state can be written by others (mode 0777) and has no sticky bit" err && [ ! -e pwned ]'
-mkdir -m 700 s-owned && forge real-state/state.json s-owned/state.json && chmod 600 s-owned/state.json && chown nobody s-owned/state.json
+mkdir -m 700 s-owned && forge real-state/state.jsonl s-owned/state.jsonl && chmod 600 s-owned/state.jsonl && chown nobody s-owned/state.jsonl
 "$OPENTOE" run -d reboot.yml -l logs4d -s s-owned > out 2> err; rc=$?
 check "a state file another user owns is refused, naming it and its owner" \
-        '[ $rc = 1 ] && grep -q "refusing to resume: s-owned/state.json is owned by uid 65534 (nobody)" err && [ ! -e pwned ]'
-mkdir -m 700 s-mode && forge real-state/state.json s-mode/state.json && chmod 644 s-mode/state.json
+        '[ $rc = 1 ] && grep -q "refusing to resume: s-owned/state.jsonl is owned by uid 65534 (nobody)" err && [ ! -e pwned ]'
+mkdir -m 700 s-mode && forge real-state/state.jsonl s-mode/state.jsonl && chmod 644 s-mode/state.jsonl
 "$OPENTOE" run -d reboot.yml -l logs4e -s s-mode > out 2> err; rc=$?
 check "a state file others can read is refused, with the fix" \
-        '[ $rc = 1 ] && grep -q "s-mode/state.json can be read or written by group or others (mode 0644)" err && [ ! -e pwned ]'
-mkdir -m 700 s-link && forge real-state/state.json forged-target && chmod 600 forged-target && ln -s "$W/forged-target" s-link/state.json
+        '[ $rc = 1 ] && grep -q "s-mode/state.jsonl can be read or written by group or others (mode 0644)" err && [ ! -e pwned ]'
+mkdir -m 700 s-link && forge real-state/state.jsonl forged-target && chmod 600 forged-target && ln -s "$W/forged-target" s-link/state.jsonl
 "$OPENTOE" run -d reboot.yml -l logs4f -s s-link > out 2> err; rc=$?
 check "a state file that is a link is not followed" \
-        '[ $rc = 1 ] && grep -q "s-link/state.json is a symbolic link" err && [ ! -e pwned ]'
+        '[ $rc = 1 ] && grep -q "s-link/state.jsonl is a symbolic link" err && [ ! -e pwned ]'
+mkdir -m 700 s-control && forge real-state/state.jsonl s-control/state.jsonl && chmod 600 s-control/state.jsonl
+"$OPENTOE" run -d reboot.yml -l logs4g -s s-control > out 2> err; rc=$?
+check "the control: the same forgery, owned by root and private, is accepted (only ownership protects a state)" \
+        '[ -e pwned ]'
+rm -f pwned
 
 # 5. Folders on the way that others can write (no sticky bit) or own.
 mkdir -m 777 ww && chmod 777 ww
@@ -164,18 +173,18 @@ modes() { # modes FOLDER STATE: the octal modes of everything a run made
         local t
         t=$(ls -d "$1"/TOE_*)
         stat -c '%n %a' "$t" "$t"/console.log "$t"/application.log "$t"/detailedoutput.json "$t"/document.yaml \
-                "$t"/scripts "$t"/scripts/* "$2" "$2"/state.json | sed "s|$t|TOE|; s|$2|STATE|; s|TOE/scripts/[^ ]*|TOE/scripts/script|"
+                "$t"/scripts "$t"/scripts/* "$2" "$2"/state.jsonl | sed "s|$t|TOE|; s|$2|STATE|; s|TOE/scripts/[^ ]*|TOE/scripts/script|"
 }
 rm -f rebooted
 (umask 000; OPENTOE_KEEP_SCRIPTS=1 "$OPENTOE" run -d reboot.yml -l m000 -s m000-state > /dev/null 2>&1)
 m=$(modes m000 m000-state | tr '\n' ' ')
 check "under umask 000: folder 750, logs and reports 640, scripts/ 700, scripts 600, state 700/600 ($m)" \
-        '[ "$m" = "TOE 750 TOE/console.log 640 TOE/application.log 640 TOE/detailedoutput.json 640 TOE/document.yaml 640 TOE/scripts 700 TOE/scripts/script 600 TOE/scripts/script 600 STATE 700 STATE/state.json 600 " ]'
+        '[ "$m" = "TOE 750 TOE/console.log 640 TOE/application.log 640 TOE/detailedoutput.json 640 TOE/document.yaml 640 TOE/scripts 700 TOE/scripts/script 600 TOE/scripts/script 600 STATE 700 STATE/state.jsonl 600 " ]'
 check "... and nobody can read the logs or write into the folder" \
         '! as_nobody cat m000/TOE_*/console.log > /dev/null 2>&1 && ! as_nobody touch m000/TOE_*/x 2> /dev/null'
 rm -f rebooted
 (umask 077; OPENTOE_KEEP_SCRIPTS=1 "$OPENTOE" run -d reboot.yml -l m077 -s m077-state > /dev/null 2>&1)
 m=$(modes m077 m077-state | tr '\n' ' ')
 check "under umask 077 the stricter modes are kept: folder 700, everything else 600 ($m)" \
-        '[ "$m" = "TOE 700 TOE/console.log 600 TOE/application.log 600 TOE/detailedoutput.json 600 TOE/document.yaml 600 TOE/scripts 700 TOE/scripts/script 600 TOE/scripts/script 600 STATE 700 STATE/state.json 600 " ]'
+        '[ "$m" = "TOE 700 TOE/console.log 600 TOE/application.log 600 TOE/detailedoutput.json 600 TOE/document.yaml 600 TOE/scripts 700 TOE/scripts/script 600 TOE/scripts/script 600 STATE 700 STATE/state.jsonl 600 " ]'
 echo "1..$n"

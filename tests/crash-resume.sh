@@ -77,16 +77,18 @@ def until_done(cwd, outs, limit=4):
             return p.returncode, p.stderr.decode(errors="replace")
     return -1, "no end after %d runs" % limit
 
-def read_state(path):
+def read_state(d):
+    """The saved state and the step in flight, as `opentoe debug state` shows them."""
+    p = subprocess.run([opentoe, "debug", "state", os.path.join(d, "state")], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        return (None, None) if b"holds no saved state" in p.stderr or not os.path.exists(
+            os.path.join(d, "state", "state.jsonl")) else ({"unreadable": True}, None)
     try:
-        with open(path, "rb") as f:
-            text = f.read()
-    except FileNotFoundError:
-        return None
-    try:
-        return json.loads(text.split(b"\n", 1)[1])
-    except (IndexError, ValueError):
-        return {"unreadable": True}
+        out = json.loads(p.stdout)
+    except ValueError:
+        return {"unreadable": True}, None
+    return out["state"], out["running"]
 
 def completed_units(body, names):
     done = set()
@@ -156,13 +158,12 @@ for k, at in enumerate(moments):
         with open(os.path.join(d, "trace"), "a+") as f:
             f.seek(0)
             trace_at_kill = len(f.read().splitlines())
-        body = read_state(os.path.join(d, "state", "state.json"))
+        body, run = read_state(d)
         had_state = body is not None
         if body and body.get("unreadable"):
             problems.append("the saved state is not in opentoe's format")
         elif body:
             done = completed_units(body, names)
-            run = read_state(os.path.join(d, "state", "running.json"))
             if run and run.get("seq") == body["seq"] and "stepName" in run:
                 it = run["iteration"]
                 inflight = run["stepName"] + (f".{it}" if it >= 0 else "")
@@ -207,7 +208,7 @@ for k, at in enumerate(moments):
     summary = outs[-1] if outs else ""
     if '"status": "success"' not in summary or f'"executedStepCount": {STEPS}' not in summary:
         problems.append("the last summary is not a success of every step")
-    if os.path.exists(os.path.join(d, "state", "state.json")):
+    if os.path.exists(os.path.join(d, "state", "state.jsonl")):
         problems.append("the state is left behind")
     what = (f"point {k}: kill at {at:.3f} s" + (f", {len(done)} units saved as done, in flight: {inflight}"
             if killed else ", after the end") + ("" if not problems else ": " + "; ".join(problems[:6])))

@@ -108,14 +108,14 @@ if field == "leaderStart":
 else:
         b[field] = value
 text = json.dumps(b, separators=(",", ":")).encode()
-d = hashlib.sha256(b"opentoe-state 2\n" + b"".join(x.encode() + b"\n" for x in h["documents"]) + text)
+d = hashlib.sha256(b"opentoe-state 3\n" + b"".join(x.encode() + b"\n" for x in h["documents"]) + text)
 h["digest"] = d.hexdigest()
 open("state/running.json", "wb").write(json.dumps(h, separators=(",", ":")).encode() + b"\n" + text + b"\n")
 PY
 }
-cp state/state.json state.saved; cp state/running.json running.saved
+cp state/state.jsonl state.saved; cp state/running.json running.saved
 restore() {
-        rm -rf state logs result && mkdir -m 700 state && cp state.saved state/state.json &&
+        rm -rf state logs result && mkdir -m 700 state && cp state.saved state/state.jsonl &&
                 cp running.saved state/running.json && chmod 600 state/*
 }
 restore

@@ -36,7 +36,7 @@ check() {
         if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
 }
 "$OPENTOE" run -d doc.yml -l logs -s state -i 22222222-3333-4444-5555-666666666666 > out1 2> err1; rc1=$?
-check "a step that exits 194: exit status 194 and a checkpoint" '[ $rc1 = 194 ] && [ -s state/state.json ]'
+check "a step that exits 194: exit status 194 and a checkpoint" '[ $rc1 = 194 ] && [ -s state/state.jsonl ]'
 check "... console.log says so" 'grep -q "Getting reboot signal" logs/TOE_*/console.log'
 "$OPENTOE" run -d doc.yml -l logs -s state -i 22222222-3333-4444-5555-666666666666 > out2 2> err2; rc2=$?
 check "the next run resumes and succeeds" '[ $rc2 = 0 ] && grep -q "\"status\": \"success\"" out2'
@@ -46,18 +46,18 @@ check "... earlier steps did not run again" '[ "$(wc -l < before.count)" = 1 ]'
 check "... the interrupted iteration ran again, the ones before it did not" \
         '[ "$(tr -d "\n" < reboot.count)" = abb ]'
 check "... outputs of the iterations before the reboot survive" 'grep -q "Stdout: after-a" logs/TOE_*/console.log'
-check "... and the checkpoint is gone" '[ ! -e state/state.json ]'
+check "... and the checkpoint is gone" '[ ! -e state/state.jsonl ]'
 # The state of the run above is gone; leave a new one (exit 194) behind.
 sed -i 's/echo ran/echo changed/' doc.yml
 rm -f rebooted
 "$OPENTOE" run -d doc.yml -l logs3 -s state > /dev/null 2> err3; rc3=$?
-check "a new run leaves a checkpoint at its reboot request" '[ $rc3 = 194 ] && [ -s state/state.json ]'
+check "a new run leaves a checkpoint at its reboot request" '[ $rc3 = 194 ] && [ -s state/state.jsonl ]'
 sed -i 's/echo changed/echo changed-again/' doc.yml
 "$OPENTOE" run -d doc.yml -l logs4 -s state > out4 2> err4; rc4=$?
 check "a checkpoint of another version of the document is refused, naming the file and --discard-state" \
-        '[ $rc4 = 1 ] && grep -q "refusing to resume: state/state.json belongs to other documents" err4 &&
+        '[ $rc4 = 1 ] && grep -q "refusing to resume: state/state.jsonl belongs to other documents" err4 &&
          grep -q -- "--discard-state" err4 && grep -q "\"status\": \"failed\"" out4 && [ ! -d logs4 ] &&
-         [ -s state/state.json ]'
+         [ -s state/state.jsonl ]'
 rm -f rebooted
 "$OPENTOE" run -d doc.yml -l logs4 -s state --discard-state > out4b 2> err4b; rc4b=$?
 check "--discard-state starts over on purpose, and says so" \
@@ -73,17 +73,17 @@ phases:
         inputs:
           commands: ["echo other"]
 YML
-before=$(sha256sum < state/state.json)
+before=$(sha256sum < state/state.jsonl)
 "$OPENTOE" run -d other.yml -l logs6 -s state > out6 2> err6; rc6=$?
 check "a run of other documents is refused and leaves the checkpoint as it was" \
-        '[ $rc6 = 1 ] && grep -q "belongs to other documents" err6 && [ "$(sha256sum < state/state.json)" = "$before" ] &&
+        '[ $rc6 = 1 ] && grep -q "belongs to other documents" err6 && [ "$(sha256sum < state/state.jsonl)" = "$before" ] &&
          ! grep -q "Stdout: other" logs6/TOE_*/console.log 2> /dev/null'
 # The state directory is created with its parents, 0700.
 rm -f rebooted
 "$OPENTOE" run -d doc.yml -l logs5 -s deep/a/b/state > /dev/null 2>&1; rc5=$?
 check "a state directory whose parents are missing is created (0700) for the checkpoint" \
-        '[ $rc5 = 194 ] && [ -s deep/a/b/state/state.json ] && [ "$(stat -c %a deep/a/b/state)" = 700 ] &&
-         [ "$(stat -c %a deep/a/b/state/state.json)" = 600 ]'
+        '[ $rc5 = 194 ] && [ -s deep/a/b/state/state.jsonl ] && [ "$(stat -c %a deep/a/b/state)" = 700 ] &&
+         [ "$(stat -c %a deep/a/b/state/state.jsonl)" = 600 ]'
 # No place for a state: nothing runs.
 rm -f rebooted before.count
 touch not-a-dir
@@ -91,19 +91,30 @@ touch not-a-dir
 check "a state directory that cannot be made stops the run before anything runs, saying why" \
         '[ $rc7 = 1 ] && grep -q "not-a-dir" err7 && grep -q "\"status\": \"failed\"" out7 && [ ! -e before.count ]'
 # Damaged states are refused, never ignored.
-rm -rf dmg && mkdir dmg && cp deep/a/b/state/state.json dmg/good
-for how in empty truncated garbage edited; do
+rm -rf dmg && mkdir dmg && cp deep/a/b/state/state.jsonl dmg/good
+for how in empty truncated garbage edited reordered; do
         rm -rf sd && mkdir -m 700 sd
         case $how in
-        empty) : > sd/state.json ;;
-        truncated) head -c 300 dmg/good > sd/state.json ;;
-        garbage) head -c 4096 /dev/urandom > sd/state.json ;;
-        edited) sed 's/"seq":[0-9]*/"seq":99/' dmg/good > sd/state.json ;;
+        empty) : > sd/state.jsonl ;;
+        truncated) head -c 300 dmg/good > sd/state.jsonl ;;
+        garbage) head -c 4096 /dev/urandom > sd/state.jsonl ;;
+        edited) sed 's/"seq":\([0-9]*\)/"seq":9\1/' dmg/good > sd/state.jsonl ;;
+        reordered) { head -n 1 dmg/good; sed -n 3p dmg/good; sed -n 2p dmg/good; sed -n '4,$p' dmg/good; } > sd/state.jsonl ;;
         esac
-        chmod 600 sd/state.json
+        chmod 600 sd/state.jsonl
         "$OPENTOE" run -d doc.yml -l logs8 -s sd > out8 2> err8; rc8=$?
         check "a state file that is $how is refused with a message naming it (and nothing runs)" \
-                '[ $rc8 = 1 ] && grep -q "refusing to resume: sd/state.json" err8 && [ ! -e before.count ]'
+                '[ $rc8 = 1 ] && grep -q "refusing to resume: sd/state.jsonl" err8 && [ ! -e before.count ]'
 done
+# A last record cut short (a crash while it was written) was never a
+# checkpoint: the run resumes from the one before, and says so.
+rm -rf sd logs9 && mkdir -m 700 sd && touch rebooted
+lines=$(wc -l < dmg/good)
+{ head -n $((lines - 1)) dmg/good; tail -n 1 dmg/good | head -c 40; } > sd/state.jsonl
+chmod 600 sd/state.jsonl
+"$OPENTOE" run -d doc.yml -l logs9 -s sd > out9 2> err9; rc9=$?
+check "a last record that a crash cut short is dropped, and the run resumes from the one before, saying so" \
+        '[ $rc9 = 0 ] && grep -q "was cut short by the interruption; the one before it is used" logs5/TOE_*/console.log'
+
 
 echo "1..$n"
