@@ -18,10 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "cleanup.h"
 #include "compile.h"
 #include "cwlogs.h"
 #include "disasm.h"
+#include "dryrun.h"
 #include "guardian.h"
 #include "hash.h"
 #include "http.h"
@@ -64,16 +66,8 @@ struct runner {
         /* Durability. */
         struct state_dir sd;            /* fd -1: no state folder */
         struct state_binding binding;
-        struct state_log slog;          /* the checkpoint log */
-        size_t ck_doc;                  /* document of the last record */
-        const struct vm *ck_vm;         /* its VM */
-        uint32_t ck_cur;                /* its current step then */
-        uint64_t ck_ino;                /* log folder inode in the log */
-        bool *ck_dirty;                 /* steps begun since the last record */
-        size_t *ck_iters;               /* loop outputs in the log, per step */
-        uint32_t *ck_attempts;          /* ... and the attempt they are of */
+        struct checkpointer ck;         /* the checkpoint log and what it holds */
         unsigned char (*hashes)[PROG_SHA256_LEN];
-        uint64_t seq;                   /* of the last checkpoint */
         bool checkpoint_failed;         /* said once */
         json_t *pred_log;               /* condition results since the last checkpoint */
         json_t *replay;                 /* results to hand back after a resume, or NULL */
@@ -181,8 +175,7 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
                         phase_state_name(vm->phases[index]));
                 break;
         case VM_EV_STEP_START:
-                if (vm == r->ck_vm && r->ck_dirty)
-                        r->ck_dirty[index] = true;
+                checkpoint_step_begun(&r->ck, vm, index);
                 span_start(&dr->steps[index]);
                 r->current_step = index;
                 r->disable_logging = p->steps[index].disable_logging || r->hide_all;
@@ -261,20 +254,6 @@ static int on_pred(void *userdata, const struct predicate *p, const char *operan
         return rc;
 }
 
-/* In a dry run, a condition whose operands are still unknown, or that
- * looks at files, is decided at run time: the plan assumes true. */
-static int on_pred_dry(void *userdata, const struct predicate *p, const char *operand, const char *value, bool *ret,
-                       char **err)
-{
-        (void)userdata;
-        if (strstr(operand, "{{") || strstr(value, "{{") || p->operand == PO_PATH || p->operand == PO_HASH) {
-                printf("      condition %s: decided at run time (the plan assumes true)\n", p->name);
-                *ret = true;
-                return 0;
-        }
-        return pred_eval(p, operand, value, ret, err);
-}
-
 static void on_line(void *userdata, int stream, const char *line, size_t len)
 {
         struct runner *r = userdata;
@@ -313,7 +292,7 @@ static void running_begin(struct runner *r, size_t doc_index, const struct vm *v
 {
         const struct vm_pending *pd = &vm->pending;
         json_decref(r->running);
-        r->running = json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:O, s:i, s:I, s:s}", "seq", (json_int_t)r->seq,
+        r->running = json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:O, s:i, s:I, s:s}", "seq", (json_int_t)r->ck.seq,
                                "document", (json_int_t)doc_index, "step", (json_int_t)pd->step, "stepName",
                                vm->prog->steps[pd->step].name, "iteration", (json_int_t)pd->iteration, "attempt",
                                (json_int_t)vm->steps[pd->step].attempts, "conditions", r->pred_log, "pgid", 0,
@@ -546,109 +525,6 @@ static char *why_not_run(const struct runner *r, const struct vm *vm)
 
 /* ---- checkpoints ------------------------------------------------------- */
 
-/* What is known to be in the log already, so that a checkpoint writes
- * only what changed: per step of the document last saved, the count of
- * loop outputs and the attempt they belong to. */
-static void track_reset(struct runner *r, size_t doc_index, const struct vm *vm)
-{
-        size_t n = vm->prog->n_steps;
-        free(r->ck_dirty);
-        free(r->ck_iters);
-        free(r->ck_attempts);
-        r->ck_dirty = xcalloc(n + 1, sizeof *r->ck_dirty);
-        r->ck_iters = xcalloc(n + 1, sizeof *r->ck_iters);
-        r->ck_attempts = xcalloc(n + 1, sizeof *r->ck_attempts);
-        for (size_t k = 0; k < n; k++) {
-                r->ck_iters[k] = json_array_size(vm->steps[k].iterations);
-                r->ck_attempts[k] = vm->steps[k].attempts;
-        }
-        r->ck_doc = doc_index;
-        r->ck_vm = vm;
-        r->ck_cur = vm->cur_step;
-}
-
-/* A step's entry, its loop outputs as an append when they only grew. */
-static json_t *step_patch(struct runner *r, const struct vm *vm, size_t k)
-{
-        json_t *st = vm_save_step(vm, k);
-        json_t *it = json_object_get(st, "iterations");
-        size_t have = json_array_size(it);
-        if (json_is_array(it) && vm->steps[k].attempts == r->ck_attempts[k] && r->ck_iters[k] <= have) {
-                json_t *add = json_array();
-                for (size_t i = r->ck_iters[k]; i < have; i++)
-                        json_array_append(add, json_array_get(it, i));
-                json_object_set_new(st, "iterations", json_pack("{s:I, s:o}", "@from", (json_int_t)r->ck_iters[k],
-                                                                 "@add", add));
-        }
-        json_object_set_new(st, "@merge", json_true());
-        r->ck_iters[k] = have;
-        r->ck_attempts[k] = vm->steps[k].attempts;
-        return st;
-}
-
-/* The checkpoint as a patch of the previous one (state.h): the whole
- * document when it is the first record of this document, else the VM's
- * core and the steps touched since the last checkpoint. */
-static json_t *checkpoint_patch(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason)
-{
-        long long size = logdir_flush(&r->log);
-        json_t *patch = json_pack("{s:b, s:I, s:s, s:I, s:I, s:o}", "@merge", 1, "seq", (json_int_t)r->seq,
-                                  "reason", reason, "current", (json_int_t)doc_index,
-                                  /* What console.log held: lines after this
-                                   * point that no action wrote are written
-                                   * again by a resumed run, so it cuts them. */
-                                  "consoleSize", (json_int_t)(size > 0 ? size : 0), "run", span_save(&r->run_span));
-        if (r->slog.fd < 0 || r->ck_ino != r->log.ino) {
-                json_t *docs = json_array();
-                for (size_t i = 0; i < r->n_runs; i++)
-                        json_array_append_new(docs, json_pack("{s:s}", "path", r->runs[i].d->path));
-                json_object_set_new(patch, "documents", docs);
-                json_object_set_new(patch, "executionId", json_string(r->o->execution_id));
-                json_object_set_new(patch, "logFolder", json_string(r->log.path));
-                json_object_set_new(patch, "logFolderAbsolute", json_string(r->log_abs));
-                json_object_set_new(patch, "logFolderInode", json_integer((json_int_t)r->log.ino));
-                r->ck_ino = r->log.ino;
-        }
-        if (r->slog.fd < 0 || r->ck_doc != doc_index || r->ck_vm != vm) {
-                json_t *finished = json_array();
-                for (size_t i = 0; i < doc_index && i < r->n_runs; i++) {
-                        const struct doc_run *dr = &r->runs[i];
-                        json_array_append_new(finished, json_pack("{s:O?, s:I, s:I, s:I, s:b, s:b, s:b}", "report",
-                                                                  dr->report, "executed",
-                                                                  (json_int_t)dr->counts.executed, "failed",
-                                                                  (json_int_t)dr->counts.failed, "ignored",
-                                                                  (json_int_t)dr->counts.ignored, "documentFailed",
-                                                                  dr->failed, "aborted", dr->aborted, "ran", dr->ran));
-                }
-                json_object_set_new(patch, "finished", finished);
-                json_object_set_new(patch, "vm", vm_save(vm));
-                json_object_set_new(patch, "records", doc_run_save(&r->runs[doc_index]));
-                track_reset(r, doc_index, vm);
-                return patch;
-        }
-        /* The steps touched: those begun since, and the one current then
-         * and now (steps only ever change while they are current). */
-        size_t n = vm->prog->n_steps, *list = xcalloc(n + 1, sizeof *list), count = 0;
-        for (size_t k = 0; k < n; k++)
-                if (r->ck_dirty[k] || k == r->ck_cur || k == vm->cur_step)
-                        list[count++] = k;
-        json_t *core = vm_save_core(vm), *steps = json_pack("{s:I, s:[]}", "@len", (json_int_t)n, "@patch");
-        /* What cannot change within a document is saved once. */
-        json_object_del(core, "vars");
-        json_object_del(core, "phaseSelected");
-        json_object_set_new(core, "@merge", json_true());
-        for (size_t j = 0; j < count; j++)
-                json_array_append_new(json_object_get(steps, "@patch"),
-                                      json_pack("[I, o]", (json_int_t)list[j], step_patch(r, vm, list[j])));
-        json_object_set_new(core, "steps", steps);
-        json_object_set_new(patch, "vm", core);
-        json_object_set_new(patch, "records", doc_run_save_patch(&r->runs[doc_index], list, count));
-        free(list);
-        memset(r->ck_dirty, 0, n * sizeof *r->ck_dirty);
-        r->ck_cur = vm->cur_step;
-        return patch;
-}
-
 /* Saves the run's progress (a record of state.jsonl, fdatasynced).  `reason`: "begin"
  * (before the log folder is made, so a run killed at once resumes into
  * it), "start" (a document begins), "progress" (an action completed) or
@@ -658,15 +534,15 @@ static json_t *checkpoint_patch(struct runner *r, size_t doc_index, const struct
 static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason, char **reterr)
 {
         char *err = NULL;
-        if (r->sd.fd < 0) {
-                if (reterr)
-                        *reterr = xstrdup("no state directory");
-                return -EINVAL;
-        }
-        r->seq++;
-        json_t *patch = checkpoint_patch(r, doc_index, vm, reason);
-        int e = state_log_append(&r->sd, &r->slog, patch, &r->binding, &err);
-        json_decref(patch);
+        struct checkpoint_run run = {
+                .execution_id = r->o->execution_id,
+                .log = &r->log,
+                .log_abs = r->log_abs,
+                .runs = r->runs,
+                .n_runs = r->n_runs,
+                .run_span = &r->run_span,
+        };
+        int e = checkpoint_write(&r->ck, &run, doc_index, vm, reason, &err);
         if (e < 0) {
                 if (reterr)
                         *reterr = TAKE_PTR(err);
@@ -712,7 +588,7 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
                        struct resume *res, char **reterr)
 {
         _cleanup_free_ char *shown = xasprintf("%s/%s", r->sd.path, STATE_FILE);
-        int e = state_log_read(&r->sd, &r->slog, &r->binding, &res->state, &res->torn, reterr);
+        int e = state_log_read(&r->sd, &r->ck.log, &r->binding, &res->state, &res->torn, reterr);
         if (e <= 0) {
                 if (e == 0)
                         state_remove(&r->sd, RUNNING_FILE);
@@ -737,7 +613,6 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
         }
         res->reason = reason;
         res->current = (size_t)cur;
-        r->seq = (uint64_t)seq;
         for (size_t i = 0; i < (size_t)cur; i++) {
                 json_t *f = json_array_get(finished, i);
                 struct doc_run *dr = &r->runs[i];
@@ -767,8 +642,8 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
                 return -EINVAL;
         }
         /* Later records patch this one. */
-        track_reset(r, (size_t)cur, res->vm);
-        r->ck_ino = (uint64_t)json_integer_value(json_object_get(st, "logFolderInode"));
+        checkpoint_resumed(&r->ck, (size_t)cur, res->vm, (uint64_t)seq,
+                           (uint64_t)json_integer_value(json_object_get(st, "logFolderInode")));
         /* The step in flight, if the record belongs to this checkpoint. */
         char *err = NULL;
         json_t *run = NULL;
@@ -815,7 +690,7 @@ static void resume_notice(struct runner *r, const struct resume *res, bool recre
                 log_console(&r->log, "Resuming execution %s: the previous run stopped before it finished; its state "
                                      "is restored", id);
         log_app(&r->log, "Info", "resuming from %s/%s (checkpoint %llu, %s)", r->sd.path, STATE_FILE,
-                (unsigned long long)r->seq, res->reason);
+                (unsigned long long)r->ck.seq, res->reason);
         if (recreated && strcmp(res->reason, "begin") != 0)
                 log_console(&r->log, "The log folder %s was gone and was made again; what it held is lost",
                             r->log.path);
@@ -895,78 +770,6 @@ static char *upload_logs(struct runner *r)
 }
 
 
-static void dry_run_action(struct vm *vm)
-{
-        const struct vm_pending *pd = &vm->pending;
-        const struct program *p = vm->prog;
-        const struct prog_step *ps = &p->steps[pd->step];
-        char *in = json_dumps(pd->inputs, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
-        if (pd->iteration >= 0)
-                printf("      iteration %ld: %s\n", pd->iteration, in ? in : "?");
-        else
-                printf("      inputs: %s\n", in ? in : "?");
-        free(in);
-        /* Outputs are unknown: later steps show the reference itself. */
-        json_t *outs = json_array();
-        size_t entries = json_is_array(pd->inputs) ? json_array_size(pd->inputs) : 1;
-        for (size_t e = 0; e < entries; e++) {
-                json_t *o = json_object();
-                for (size_t k = 0; ps->spec->outputs && ps->spec->outputs[k]; k++) {
-                        char *ref = xasprintf("{{ %s.%s.outputs.%s }}", p->phases[ps->phase].name, ps->name,
-                                              ps->spec->outputs[k]);
-                        json_object_set_new(o, ps->spec->outputs[k], json_string(ref));
-                        free(ref);
-                }
-                json_array_append_new(outs, o);
-        }
-        vm_complete(vm, true, outs, NULL);
-}
-
-static void on_event_dry(void *userdata, struct vm *vm, enum vm_event ev, uint32_t index)
-{
-        const struct program *p = vm->prog;
-        (void)userdata;
-        switch (ev) {
-        case VM_EV_PHASE_START:
-                printf("  Phase %s\n", p->phases[index].name);
-                break;
-        case VM_EV_STEP_START: {
-                const struct prog_step *s = &p->steps[index];
-                printf("    Step %s (%s", s->name, s->action);
-                if (s->timeout_seconds >= 0)
-                        printf(", timeout %llds", (long long)s->timeout_seconds);
-                printf(", %u attempt%s, onFailure %s)\n", s->max_attempts, s->max_attempts == 1 ? "" : "s",
-                       on_failure_name(s->on_failure));
-                break;
-        }
-        case VM_EV_STEP_END:
-                if (vm->steps[index].state == STEP_SKIPPED)
-                        printf("      skipped by its condition\n");
-                else if (vm->steps[index].aborted_by_condition)
-                        printf("      aborted by its condition\n");
-                break;
-        default:
-                break;
-        }
-}
-
-static int dry_run(const struct run_options *o, struct run_document *docs, size_t n)
-{
-        struct vm_host host = { .event = on_event_dry, .pred = on_pred_dry };
-        for (size_t i = 0; i < n; i++) {
-                printf("Document %s%s%s%s\n", docs[i].path, docs[i].prog->name[0] ? " (" : "", docs[i].prog->name,
-                       docs[i].prog->name[0] ? ")" : "");
-                struct vm *vm = vm_new(docs[i].prog, &host, docs[i].params, o->phases);
-                enum vm_status st;
-                while ((st = vm_run(vm)) == VM_YIELD)
-                        dry_run_action(vm);
-                if (st == VM_ERROR)
-                        fprintf(stderr, "%s: internal error in %s: %s\n", o->program_name, docs[i].path, vm->error);
-                vm_free(vm);
-        }
-        printf("(dry run: nothing was run or changed)\n");
-        return 0;
-}
 
 static char *chain_text(const struct runner *r, const char *last)
 {
@@ -1169,7 +972,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         if (o->dry_run)
                 return dry_run(o, docs, n);
         struct runner r = { .o = o, .sd = { .fd = -1, .lock_fd = -1 }, .log = { .dirfd = -1, .scripts_fd = -1 },
-                            .slog = STATE_LOG_INIT, .ck_doc = SIZE_MAX, .running_fd = -1 };
+                            .running_fd = -1 };
         struct vm_host host = { .userdata = &r, .event = on_event, .pred = on_pred };
         struct resume res = { 0 };
         struct run_options o2 = *o;
@@ -1189,6 +992,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         }
         r.binding = (struct state_binding){ .sha256 = (const unsigned char(*)[PROG_SHA256_LEN])r.hashes, .n = n };
         r.pred_log = json_array();
+        checkpointer_init(&r.ck, &r.sd, &r.binding);
 
         /* The state folder is opened, checked and locked before anything
          * else; a state that cannot be trusted stops the run here. */
@@ -1415,7 +1219,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 status = 128 + interrupt_signal;
         }
         /* The run is over: nothing is left to resume. */
-        state_log_close(&r.slog);
+        checkpointer_done(&r.ck);
         if (r.running_fd >= 0)
                 close(r.running_fd);
         r.running_fd = -1;
@@ -1447,10 +1251,7 @@ out:
         json_decref(r.replay);
         json_decref(r.running);
         free(r.stop_reason);
-        free(r.ck_dirty);
-        free(r.ck_iters);
-        free(r.ck_attempts);
-        state_log_close(&r.slog);
+        checkpointer_done(&r.ck);
         if (r.running_fd >= 0)
                 close(r.running_fd);
         state_dir_close(&r.sd);
