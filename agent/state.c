@@ -214,6 +214,43 @@ static int read_all(int fd, struct strbuf *b, const char *shown, char **reterr)
         }
 }
 
+/* The first line of a state file: its format and version, and the
+ * programs it is for (when `b` is given).  Sets *ret_nl to the end of
+ * the line and *ret_docs to its documents (borrowed from *ret_header). */
+static int check_header(const struct strbuf *text, const struct state_binding *b, const char *shown,
+                        json_t **ret_header, const char **ret_nl, json_t **ret_docs, char **reterr)
+{
+        json_error_t je;
+        if (text->len == 0)
+                return refuse(reterr, -EINVAL, "%s is empty: it is damaged", shown);
+        const char *nl = memchr(text->s, '\n', text->len);
+        json_t *header = nl ? json_loadb(text->s, (size_t)(nl - text->s), JSON_REJECT_DUPLICATES, &je) : NULL;
+        *ret_header = header;
+        const char *format = json_string_value(json_object_get(header, "format"));
+        if (!header || !format || strcmp(format, STATE_FORMAT) != 0)
+                return refuse(reterr, -EINVAL, "%s is damaged or is not an opentoe state (its first line is not an "
+                                               "opentoe-state header)", shown);
+        json_int_t version = json_integer_value(json_object_get(header, "version"));
+        if (version != STATE_FORMAT_VERSION)
+                return refuse(reterr, -EINVAL, "%s has state format version %lld; this opentoe reads version %d",
+                              shown, (long long)version, STATE_FORMAT_VERSION);
+        json_t *docs = json_object_get(header, "documents");
+        bool same = json_is_array(docs) && (!b || json_array_size(docs) == b->n);
+        for (size_t i = 0; same && b && i < b->n; i++) {
+                char hex[2 * PROG_SHA256_LEN + 1];
+                binding_hex(b, i, hex);
+                const char *h = json_string_value(json_array_get(docs, i));
+                same = h && !strcmp(h, hex);
+        }
+        if (!same)
+                return refuse(reterr, -ESTALE, "%s belongs to other documents (or other versions of them): %zu "
+                                               "document(s) whose SHA-256 differ from the ones given", shown,
+                              json_array_size(docs));
+        *ret_nl = nl;
+        *ret_docs = docs;
+        return 0;
+}
+
 int state_read(struct state_dir *sd, const char *name, const struct state_binding *b, json_t **ret_body,
                char **reterr)
 {
@@ -231,38 +268,11 @@ int state_read(struct state_dir *sd, const char *name, const struct state_bindin
         json_error_t je;
         if (r < 0)
                 goto out;
-        if (text.len == 0) {
-                r = refuse(reterr, -EINVAL, "%s is empty: it is damaged", shown);
+        const char *nl = NULL;
+        json_t *docs = NULL;
+        r = check_header(&text, b, shown, &header, &nl, &docs, reterr);
+        if (r < 0)
                 goto out;
-        }
-        const char *nl = memchr(text.s, '\n', text.len);
-        header = nl ? json_loadb(text.s, (size_t)(nl - text.s), JSON_REJECT_DUPLICATES, &je) : NULL;
-        const char *format = json_string_value(json_object_get(header, "format"));
-        if (!header || !format || strcmp(format, STATE_FORMAT) != 0) {
-                r = refuse(reterr, -EINVAL, "%s is damaged or is not an opentoe state (its first line is not an "
-                                            "opentoe-state header)", shown);
-                goto out;
-        }
-        json_int_t version = json_integer_value(json_object_get(header, "version"));
-        if (version != STATE_FORMAT_VERSION) {
-                r = refuse(reterr, -EINVAL, "%s has state format version %lld; this opentoe reads version %d",
-                           shown, (long long)version, STATE_FORMAT_VERSION);
-                goto out;
-        }
-        json_t *docs = json_object_get(header, "documents");
-        bool same = !b || json_array_size(docs) == b->n;
-        for (size_t i = 0; same && b && i < b->n; i++) {
-                char hex[2 * PROG_SHA256_LEN + 1];
-                binding_hex(b, i, hex);
-                const char *h = json_string_value(json_array_get(docs, i));
-                same = h && !strcmp(h, hex);
-        }
-        if (!same) {
-                r = refuse(reterr, -ESTALE, "%s belongs to other documents (or other versions of them): %zu "
-                                            "document(s) whose SHA-256 differ from the ones given", shown,
-                           json_array_size(docs));
-                goto out;
-        }
         const char *want = json_string_value(json_object_get(header, "digest"));
         const char *bstart = nl + 1;
         size_t blen = text.len - (size_t)(bstart - text.s);
@@ -332,19 +342,6 @@ static int chain(const char *a, const char *b, size_t b_len, char out[2 * PROG_S
         return r;
 }
 
-static int write_all_fd(int fd, const char *p, size_t len)
-{
-        while (len > 0) {
-                ssize_t k = write(fd, p, len);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                p += k;
-                len -= (size_t)k;
-        }
-        return 0;
-}
 
 int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *patch,
                      const struct state_binding *b, char **reterr)
@@ -386,7 +383,7 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
         free(text);
         /* One write: a crash leaves the record whole or cut short, and a
          * record cut short is not a checkpoint. */
-        r = write_all_fd(log->fd, line.s, line.len);
+        r = write_all(log->fd, line.s, line.len);
         if (r == 0 && fdatasync(log->fd) < 0)
                 r = -errno;
         if (r == 0 && created && fsync(sd->fd) < 0 && errno != EINVAL)
@@ -555,38 +552,11 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
         int r = read_all(fd, &text, shown, reterr);
         if (r < 0)
                 goto out;
-        if (text.len == 0) {
-                r = refuse(reterr, -EINVAL, "%s is empty: it is damaged", shown);
+        const char *nl = NULL;
+        json_t *docs = NULL;
+        r = check_header(&text, b, shown, &header, &nl, &docs, reterr);
+        if (r < 0)
                 goto out;
-        }
-        const char *nl = memchr(text.s, '\n', text.len);
-        header = nl ? json_loadb(text.s, (size_t)(nl - text.s), JSON_REJECT_DUPLICATES, &je) : NULL;
-        const char *format = json_string_value(json_object_get(header, "format"));
-        if (!header || !format || strcmp(format, STATE_FORMAT) != 0) {
-                r = refuse(reterr, -EINVAL, "%s is damaged or is not an opentoe state (its first line is not an "
-                                            "opentoe-state header)", shown);
-                goto out;
-        }
-        json_int_t version = json_integer_value(json_object_get(header, "version"));
-        if (version != STATE_FORMAT_VERSION) {
-                r = refuse(reterr, -EINVAL, "%s has state format version %lld; this opentoe reads version %d",
-                           shown, (long long)version, STATE_FORMAT_VERSION);
-                goto out;
-        }
-        json_t *docs = json_object_get(header, "documents");
-        bool same = !b || json_array_size(docs) == b->n;
-        for (size_t i = 0; same && b && i < b->n; i++) {
-                char hex[2 * PROG_SHA256_LEN + 1];
-                binding_hex(b, i, hex);
-                const char *h = json_string_value(json_array_get(docs, i));
-                same = h && !strcmp(h, hex);
-        }
-        if (!same) {
-                r = refuse(reterr, -ESTALE, "%s belongs to other documents (or other versions of them): %zu "
-                                            "document(s) whose SHA-256 differ from the ones given", shown,
-                           json_array_size(docs));
-                goto out;
-        }
         char prev[2 * PROG_SHA256_LEN + 1], head[32];
         snprintf(head, sizeof head, "%s %d", STATE_FORMAT, STATE_FORMAT_VERSION);
         r = chain(head, text.s, (size_t)(nl - text.s), prev);

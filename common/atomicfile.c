@@ -14,7 +14,7 @@
 #include "cleanup.h"
 #include "strbuf.h"
 
-static int write_all(int fd, const char *p, size_t len)
+int write_all(int fd, const char *p, size_t len)
 {
         while (len > 0) {
                 ssize_t k = write(fd, p, len);

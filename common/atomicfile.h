@@ -21,5 +21,8 @@ enum {
  * then removed). */
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, unsigned flags);
 
+/* Writes all of `p`, restarting after EINTR: 0 or a negative errno. */
+int write_all(int fd, const char *p, size_t len);
+
 /* The same for a path, with mode 0644 less the umask. */
 int write_file_atomic(const char *path, const char *data, size_t len);
