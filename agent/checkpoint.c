@@ -47,7 +47,8 @@ static void track(struct checkpointer *c, size_t doc_index, const struct vm *vm)
 void checkpoint_resumed(struct checkpointer *c, size_t doc_index, const struct vm *vm, uint64_t seq,
                         uint64_t ino)
 {
-        track(c, doc_index, vm);
+        if (vm)
+                track(c, doc_index, vm);
         c->seq = seq;
         c->ino = ino;
 }
@@ -96,13 +97,12 @@ static json_t *record(struct checkpointer *c, const struct checkpoint_run *run, 
                       const struct vm *vm, const char *reason)
 {
         long long size = logdir_flush(run->log);
-        json_t *patch = json_pack("{s:b, s:I, s:s, s:I, s:I, s:o}", "@merge", 1, "seq", (json_int_t)c->seq,
+        json_t *patch = json_pack("{s:b, s:I, s:s, s:I, s:I}", "@merge", 1, "seq", (json_int_t)c->seq,
                                   "reason", reason, "current", (json_int_t)doc_index,
                                   /* What console.log held: lines after this
                                    * point that no action wrote are written
                                    * again by a resumed run, so it cuts them. */
-                                  "consoleSize", (json_int_t)(size > 0 ? size : 0), "run",
-                                  span_save(run->run_span));
+                                  "consoleSize", (json_int_t)(size > 0 ? size : 0));
         if (c->log.fd < 0 || c->ino != run->log->ino) {
                 json_t *docs = json_array();
                 for (size_t i = 0; i < run->n_runs; i++)
@@ -114,7 +114,15 @@ static json_t *record(struct checkpointer *c, const struct checkpoint_run *run, 
                 json_object_set_new(patch, "logFolderInode", json_integer((json_int_t)run->log->ino));
                 c->ino = run->log->ino;
         }
+        if (!strcmp(reason, "begin")) {
+                /* Nothing has run: a resumed run starts again from here. */
+                json_object_set_new(patch, "run", span_save(run->run_span));
+                json_object_set_new(patch, "finished", json_array());
+                return patch;
+        }
         if (c->log.fd < 0 || c->doc != doc_index || c->vm != vm) {
+                /* The run's start is all a record needs of its times. */
+                json_object_set_new(patch, "run", span_save(run->run_span));
                 json_object_set_new(patch, "finished", finished_documents(run, doc_index));
                 json_object_set_new(patch, "vm", vm_save(vm));
                 json_object_set_new(patch, "records", doc_run_save(&run->runs[doc_index]));
@@ -131,6 +139,8 @@ static json_t *record(struct checkpointer *c, const struct checkpoint_run *run, 
         /* What cannot change within a document is saved once. */
         json_object_del(core, "vars");
         json_object_del(core, "phaseSelected");
+        json_object_del(core, "version");
+        json_object_del(core, "sha256");
         json_object_set_new(core, "@merge", json_true());
         for (size_t j = 0; j < count; j++)
                 json_array_append_new(json_object_get(steps, "@patch"),

@@ -42,7 +42,8 @@ void checkpointer_init(struct checkpointer *c, struct state_dir *sd, const struc
 void checkpointer_done(struct checkpointer *c);
 
 /* Appends a record for document `doc_index` run by `vm` (fdatasync);
- * `reason` is "begin", "start", "progress" or "reboot".  Returns 0 or a
+ * `reason` is "begin" (nothing has run; `vm` is not saved), "start",
+ * "progress" or "reboot".  Returns 0 or a
  * negative errno with *reterr set. */
 int checkpoint_write(struct checkpointer *c, const struct checkpoint_run *run, size_t doc_index,
                      const struct vm *vm, const char *reason, char **reterr);
@@ -51,6 +52,7 @@ int checkpoint_write(struct checkpointer *c, const struct checkpoint_run *run, s
 void checkpoint_step_begun(struct checkpointer *c, const struct vm *vm, uint32_t step);
 
 /* After a resume: the log holds `vm`'s state for `doc_index` (seq and
- * inode as read), and records continue from there. */
+ * inode as read; `vm` NULL: no document had started), and records
+ * continue from there. */
 void checkpoint_resumed(struct checkpointer *c, size_t doc_index, const struct vm *vm, uint64_t seq,
                         uint64_t ino);

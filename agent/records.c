@@ -123,19 +123,28 @@ json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t
                 bool private = p->steps[i].disable_logging;
                 json_array_append_new(json_object_get(sp, "@patch"), json_pack("[I, o]", (json_int_t)i,
                                                                                span_save(&dr->steps[i])));
-                json_array_append_new(json_object_get(tails, "@patch"),
-                                      json_pack("[I, o]", (json_int_t)i,
-                                                dr->stderr_tails[i] && !private ? json_string(dr->stderr_tails[i])
-                                                                                : json_null()));
-                json_array_append_new(json_object_get(details, "@patch"),
-                                      json_pack("[I, o]", (json_int_t)i,
-                                                dr->details[i] && !private ? json_incref(dr->details[i])
-                                                                           : json_null()));
-                json_array_append_new(json_object_get(codes, "@patch"),
-                                      json_pack("[I, I]", (json_int_t)i, (json_int_t)dr->exit_codes[i]));
+                /* These are only ever set or replaced, never cleared:
+                 * an unset one need not be written. */
+                if (dr->stderr_tails[i] && !private)
+                        json_array_append_new(json_object_get(tails, "@patch"),
+                                              json_pack("[I, s]", (json_int_t)i, dr->stderr_tails[i]));
+                if (dr->details[i] && !private)
+                        json_array_append_new(json_object_get(details, "@patch"),
+                                              json_pack("[I, O]", (json_int_t)i, dr->details[i]));
+                if (dr->exit_codes[i] >= 0)
+                        json_array_append_new(json_object_get(codes, "@patch"),
+                                              json_pack("[I, I]", (json_int_t)i, (json_int_t)dr->exit_codes[i]));
         }
-        return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "@merge", 1, "document", span_save(&dr->span),
-                         "phases", phases, "steps", sp, "stderrTails", tails, "details", details, "exitCodes", codes);
+        json_t *o = json_pack("{s:b, s:o, s:o, s:o}", "@merge", 1, "document", span_save(&dr->span), "phases",
+                              phases, "steps", sp);
+        const char *names[] = { "stderrTails", "details", "exitCodes" };
+        json_t *parts[] = { tails, details, codes };
+        for (size_t k = 0; k < 3; k++)
+                if (json_array_size(json_object_get(parts[k], "@patch")))
+                        json_object_set_new(o, names[k], parts[k]);
+                else
+                        json_decref(parts[k]);
+        return o;
 }
 
 int doc_run_restore(struct doc_run *dr, const json_t *j)

@@ -74,7 +74,6 @@ struct runner {
         size_t replay_pos;
         json_t *running;                /* running.json's body while an action runs, or NULL */
         int running_fd;                 /* running.json, kept open */
-        bool secret_ran;                /* a disableLogging step ran an action since the last checkpoint */
         char boot_id[64];
         char *stop_reason;              /* why later steps did not run (a signal), or NULL */
 };
@@ -429,24 +428,28 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
 static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason, char **reterr);
 
 /* Runs a VM until it ends or a step asks for a reboot.  For the
- * top-level document: a checkpoint after every completed action (a
- * disableLogging step's once the step has ended, since its values may
- * not be saved), the step in flight recorded before it starts, and
- * nothing started once opentoe was told to stop. */
+ * top-level document: the step in flight recorded before it starts,
+ * nothing started once opentoe was told to stop, and a checkpoint after
+ * every completed action, taken when the VM next returns: what it ran
+ * in between renders and counts but evaluates no condition and runs no
+ * action, so the checkpoint is as good as one taken at once, and a step
+ * that has just ended is saved once, ended.  A disableLogging step's
+ * values may not be saved, so its checkpoint waits until it has ended. */
 static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_reboot)
 {
         enum vm_status st;
-        bool top = at_top(r);
+        bool top = at_top(r), due = false;
         *ret_reboot = false;
         vm->pause_at_step_end = top;
         for (;;) {
                 st = vm_run(vm);
-                if (st == VM_STEP_END) {
-                        if (r->secret_ran)
-                                checkpoint(r, doc_index, vm, "progress", NULL);
-                        r->secret_ran = false;
-                        continue;
+                bool inside_private = st == VM_YIELD && vm->prog->steps[vm->pending.step].disable_logging;
+                if (due && (st == VM_YIELD || st == VM_STEP_END || st == VM_DONE) && !inside_private) {
+                        checkpoint(r, doc_index, vm, "progress", NULL);
+                        due = false;
                 }
+                if (st == VM_STEP_END)
+                        continue;
                 if (st != VM_YIELD)
                         break;
                 if (interrupt_signal) {
@@ -457,7 +460,6 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                         vm_stop(vm);
                         continue;
                 }
-                bool private = vm->prog->steps[vm->pending.step].disable_logging;
                 if (top)
                         running_begin(r, doc_index, vm);
                 int e = run_action(r, vm, ret_reboot);
@@ -469,10 +471,7 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                 }
                 if (*ret_reboot)
                         break;
-                if (top && private)
-                        r->secret_ran = true;
-                else if (top)
-                        checkpoint(r, doc_index, vm, "progress", NULL);
+                due = top;
         }
         vm->pause_at_step_end = false;
         if (st == VM_ERROR) {
@@ -631,6 +630,12 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
                 dr->finished = true;
         }
         span_restore(&r->run_span, json_object_get(st, "run"));
+        if (!strcmp(reason, "begin")) {
+                /* Saved before anything ran: nothing to restore but the
+                 * run's id, start and folder. */
+                checkpoint_resumed(&r->ck, 0, NULL, (uint64_t)seq, 0);
+                goto in_flight;
+        }
         char verr[256];
         res->vm = vm_restore(docs[cur].prog, host, json_object_get(st, "vm"), verr, sizeof verr);
         if (!res->vm) {
@@ -644,6 +649,7 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
         /* Later records patch this one. */
         checkpoint_resumed(&r->ck, (size_t)cur, res->vm, (uint64_t)seq,
                            (uint64_t)json_integer_value(json_object_get(st, "logFolderInode")));
+in_flight:;
         /* The step in flight, if the record belongs to this checkpoint. */
         char *err = NULL;
         json_t *run = NULL;
@@ -1019,8 +1025,6 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         bool resumed = res.state != NULL;
         /* Saved before anything ran: it starts again, in the same folder. */
         bool begun = resumed && !strcmp(res.reason, "begin");
-        if (begun)
-                res.vm = vm_free(res.vm);
         if (resumed) {
                 o2.execution_id = json_string_value(json_object_get(res.state, "executionId"));
                 stop_leftovers(&r, &res);
@@ -1058,11 +1062,8 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 r.log.path = xasprintf("%s/%s", o->log_directory, name);
                 r.log_abs = absolute_path(r.log.path);
                 free(name);
-                if (r.sd.fd >= 0 && n > 0) {
-                        struct vm *first = vm_new(docs[0].prog, &host, docs[0].params, r.o->phases);
-                        checkpoint(&r, 0, first, "begin", NULL);
-                        vm_free(first);
-                }
+                if (r.sd.fd >= 0 && n > 0)
+                        checkpoint(&r, 0, NULL, "begin", NULL);
                 free(r.log.path);
                 r.log.path = NULL;
                 if (logdir_create(o->log_directory, o->execution_id, r.run_span.start.tv_sec, &r.log, &err) < 0) {
