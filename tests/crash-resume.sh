@@ -92,6 +92,8 @@ def read_state(d):
 
 def completed_units(body, names):
     done = set()
+    if "vm" not in body:  # saved before anything ran
+        return done
     for i, s in enumerate(body["vm"]["steps"]):
         name = names[i]
         if s["state"] in (2, 3, 4, 5):
