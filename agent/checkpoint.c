@@ -166,5 +166,10 @@ int checkpoint_write(struct checkpointer *c, const struct checkpoint_run *run, s
         json_t *patch = record(c, run, doc_index, vm, reason);
         int e = state_log_append(c->sd, &c->log, patch, c->binding, reterr);
         json_decref(patch);
+        if (e < 0) {
+                /* The log holds what it held: the next record says it all. */
+                c->seq--;
+                c->vm = NULL;
+        }
         return e;
 }

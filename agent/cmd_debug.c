@@ -799,13 +799,12 @@ static int cmd_debug_state(const struct invocation *inv, int argc, char **argv)
                 return argc == 2 && !strcmp(argv[1], "--help") ? 0 : EXIT_USAGE;
         }
         struct state_dir sd;
-        struct state_log log = STATE_LOG_INIT;
         char *err = NULL;
         json_t *state = NULL, *running = NULL;
         bool torn = false;
         int e = state_dir_open(argv[1], 0, &sd, &err);
         if (e >= 0)
-                e = state_log_read(&sd, &log, NULL, &state, &torn, &err);
+                e = state_log_read(&sd, NULL, NULL, &state, &torn, &err);
         if (e == 0)
                 err = xasprintf("%s holds no saved state", argv[1]);
         if (e > 0) {
@@ -822,7 +821,6 @@ static int cmd_debug_state(const struct invocation *inv, int argc, char **argv)
         } else
                 fprintf(stderr, "%s debug state: %s\n", inv->program, err ? err : strerror(-e));
         free(err);
-        state_log_close(&log);
         state_dir_close(&sd);
         return e > 0 ? 0 : 1;
 }

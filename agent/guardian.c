@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,8 +24,19 @@
 /* The message that ends the guard without stopping anything. */
 #define GUARD_END (-1)
 
+/* What the runner tells the guard: the group running a step (0: none)
+ * and its leader's start time, so a number reused meanwhile is not
+ * taken for it. */
+struct guard_msg {
+        int32_t pgid;
+        uint64_t leader_start;
+};
+
 static int guard_fd = -1;
 static pid_t guard_pid = -1;
+
+static bool read_stat(pid_t pid, pid_t *ret_pgrp, pid_t *ret_sid, unsigned long long *ret_start);
+static int stop_leftover(pid_t pgid, unsigned long long leader_start, pid_t sid, int64_t grace_ms);
 
 static void sleep_ms(int64_t ms)
 {
@@ -66,6 +78,14 @@ static void close_other_fds(int keep)
 
 static _Noreturn void guard_main(int rfd, int64_t grace_ms)
 {
+        /* Out of the way of the standard streams it replaces below (a
+         * runner started with them closed may have been given 0 to 2). */
+        if (rfd <= STDERR_FILENO) {
+                int moved = fcntl(rfd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+                if (moved < 0)
+                        _exit(1);
+                rfd = moved;
+        }
         /* The runner handles stopping signals; the guard outlives them. */
         struct sigaction ign = { .sa_handler = SIG_IGN };
         sigaction(SIGTERM, &ign, NULL);
@@ -83,28 +103,31 @@ static _Noreturn void guard_main(int rfd, int64_t grace_ms)
                 dup2(null_fd, STDERR_FILENO);
         }
         close_other_fds(rfd);
-        pid_t pgid = 0;
+        struct guard_msg now = { 0, 0 };
         for (;;) {
-                int32_t msg;
-                ssize_t n = read(rfd, &msg, sizeof msg);
+                struct guard_msg msg;
+                ssize_t n = recv(rfd, &msg, sizeof msg, 0);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n != (ssize_t)sizeof msg)
                         break;
-                if (msg == GUARD_END)
+                if (msg.pgid == GUARD_END)
                         _exit(0);
-                pgid = (pid_t)msg;
+                now = msg;
         }
-        /* The runner is gone without saying goodbye. */
-        if (pgid > 0)
-                stop_group(pgid, grace_ms);
+        /* The runner is gone without saying goodbye: the step it was
+         * running is stopped, if it is still that step. */
+        if (now.pgid > 0)
+                (void)stop_leftover(now.pgid, now.leader_start, getsid(0), grace_ms);
         _exit(0);
 }
 
 int guardian_start(int64_t grace_ms)
 {
         int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
+        /* A socket, not a pipe: a guard that died is an error to send to
+         * (MSG_NOSIGNAL), not a SIGPIPE that kills the run. */
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0)
                 return -errno;
         sigset_t all, old;
         sigfillset(&all);
@@ -126,27 +149,38 @@ int guardian_start(int64_t grace_ms)
         return 0;
 }
 
-static void guard_send(int32_t msg)
+static int guard_send(int32_t pgid, uint64_t leader_start)
 {
+        struct guard_msg msg = { pgid, leader_start };
         if (guard_fd < 0)
-                return;
+                return -ENOTCONN;
         ssize_t n;
         do
-                n = write(guard_fd, &msg, sizeof msg);
+                n = send(guard_fd, &msg, sizeof msg, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
+        if (n == (ssize_t)sizeof msg)
+                return 0;
+        /* The guard is gone (killed, say): the run goes on without one. */
+        int e = n < 0 ? -errno : -EIO;
+        close(guard_fd);
+        guard_fd = -1;
+        if (guard_pid > 0)
+                (void)waitpid(guard_pid, NULL, WNOHANG);
+        return e;
 }
 
-void guardian_watch(pid_t pgid)
+int guardian_watch(pid_t pgid, unsigned long long leader_start)
 {
-        guard_send((int32_t)pgid);
+        return guard_send((int32_t)pgid, leader_start);
 }
 
 void guardian_end(void)
 {
         if (guard_fd < 0)
                 return;
-        guard_send(GUARD_END);
-        close(guard_fd);
+        (void)guard_send(GUARD_END, 0);
+        if (guard_fd >= 0)
+                close(guard_fd);
         guard_fd = -1;
         while (waitpid(guard_pid, NULL, 0) < 0 && errno == EINTR)
                 ;
@@ -167,7 +201,7 @@ void proc_boot_id(char buf[64])
 /* Fields of /proc/PID/stat after the command name: the process group
  * (field 5) and the start time (field 22).  False for a process that is
  * gone or a zombie (it runs nothing any more). */
-static bool read_stat(pid_t pid, pid_t *ret_pgrp, unsigned long long *ret_start)
+static bool read_stat(pid_t pid, pid_t *ret_pgrp, pid_t *ret_sid, unsigned long long *ret_start)
 {
         char path[64], buf[1024];
         snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -185,7 +219,7 @@ static bool read_stat(pid_t pid, pid_t *ret_pgrp, unsigned long long *ret_start)
         /* p is at " S ppid pgrp ..." : field 3 onwards. */
         char *save = NULL, *tok;
         int field = 2;
-        long long pgrp = -1;
+        long long pgrp = -1, sid = -1;
         unsigned long long start = 0;
         for (tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
                 field++;
@@ -193,6 +227,8 @@ static bool read_stat(pid_t pid, pid_t *ret_pgrp, unsigned long long *ret_start)
                         return false;
                 if (field == 5)
                         pgrp = strtoll(tok, NULL, 10);
+                if (field == 6)
+                        sid = strtoll(tok, NULL, 10);
                 if (field == 22) {
                         start = strtoull(tok, NULL, 10);
                         break;
@@ -202,6 +238,8 @@ static bool read_stat(pid_t pid, pid_t *ret_pgrp, unsigned long long *ret_start)
                 return false;
         if (ret_pgrp)
                 *ret_pgrp = (pid_t)pgrp;
+        if (ret_sid)
+                *ret_sid = (pid_t)sid;
         if (ret_start)
                 *ret_start = start;
         return true;
@@ -210,12 +248,14 @@ static bool read_stat(pid_t pid, pid_t *ret_pgrp, unsigned long long *ret_start)
 unsigned long long proc_start_time(pid_t pid)
 {
         unsigned long long start = 0;
-        return read_stat(pid, NULL, &start) ? start : 0;
+        return read_stat(pid, NULL, NULL, &start) ? start : 0;
 }
 
-/* The members of `pgid` that may be the dead run's (started no earlier
- * than its leader); *ret_foreign counts the others. */
-static int scan_group(pid_t pgid, unsigned long long leader_start, pid_t *pids, int max, int *ret_foreign)
+/* The members of `pgid` that may be the dead run's: in its session
+ * (`sid`, or any when 0) and started no earlier than its leader did;
+ * *ret_foreign counts the others. */
+static int scan_group(pid_t pgid, pid_t sid, unsigned long long leader_start, pid_t *pids, int max,
+                      int *ret_foreign)
 {
         DIR *d = opendir("/proc");
         int n = 0;
@@ -228,11 +268,11 @@ static int scan_group(pid_t pgid, unsigned long long leader_start, pid_t *pids, 
                 long v = strtol(e->d_name, &end, 10);
                 if (*end || v <= 0)
                         continue;
-                pid_t pgrp;
+                pid_t pgrp, psid;
                 unsigned long long start;
-                if (!read_stat((pid_t)v, &pgrp, &start) || pgrp != pgid)
+                if (!read_stat((pid_t)v, &pgrp, &psid, &start) || pgrp != pgid)
                         continue;
-                if (start < leader_start)
+                if (start < leader_start || (sid > 0 && psid != sid))
                         (*ret_foreign)++;
                 else if (n < max)
                         pids[n++] = (pid_t)v;
@@ -249,18 +289,27 @@ static bool group_alive(pid_t pgid)
         pid_t one[1];
         if (kill(-pgid, 0) < 0 && errno == ESRCH)
                 return false;
-        return scan_group(pgid, 0, one, 1, &foreign) > 0;
+        return scan_group(pgid, 0, 0, one, 1, &foreign) > 0;
 }
 
-int procgroup_stop_leftover(pid_t pgid, unsigned long long leader_start, const char *boot_id, int64_t grace_ms)
+/* Stops what is left of a step's group, if it is still that group.  A
+ * number is not given again while any process has it as its group, so
+ * when a process now has the leader's number but another start time,
+ * the step's group had ended and the number belongs to someone else:
+ * nothing is touched.  Without a leader, the members are the step's if
+ * they are in its session and started after its leader. */
+static int stop_leftover(pid_t pgid, unsigned long long leader_start, pid_t sid, int64_t grace_ms)
 {
-        char now[64];
-        proc_boot_id(now);
-        if (pgid <= 1 || !boot_id || !*boot_id || strcmp(now, boot_id) != 0)
-                return 0;
+        unsigned long long start;
+        if (read_stat(pgid, NULL, NULL, &start)) {
+                if (start != leader_start)
+                        return 0;
+                stop_group(pgid, grace_ms);
+                return 1;
+        }
         pid_t pids[1024];
         int foreign = 0;
-        int found = scan_group(pgid, leader_start, pids, 1024, &foreign);
+        int found = scan_group(pgid, sid, leader_start, pids, 1024, &foreign);
         if (found == 0)
                 return 0;
         if (!foreign) {
@@ -272,12 +321,22 @@ int procgroup_stop_leftover(pid_t pgid, unsigned long long leader_start, const c
                 (void)kill(pids[i], SIGTERM);
         for (int64_t waited = 0; waited < grace_ms; waited += POLL_MS) {
                 pid_t left[1024];
-                if (scan_group(pgid, leader_start, left, 1024, &foreign) == 0)
+                if (scan_group(pgid, sid, leader_start, left, 1024, &foreign) == 0)
                         return found;
                 sleep_ms(POLL_MS);
         }
-        int left = scan_group(pgid, leader_start, pids, 1024, &foreign);
+        int left = scan_group(pgid, sid, leader_start, pids, 1024, &foreign);
         for (int i = 0; i < left; i++)
                 (void)kill(pids[i], SIGKILL);
         return found;
+}
+
+int procgroup_stop_leftover(pid_t pgid, unsigned long long leader_start, pid_t sid, const char *boot_id,
+                            int64_t grace_ms)
+{
+        char now[64];
+        proc_boot_id(now);
+        if (pgid <= 1 || !boot_id || !*boot_id || strcmp(now, boot_id) != 0)
+                return 0;
+        return stop_leftover(pgid, leader_start, sid, grace_ms);
 }

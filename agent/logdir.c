@@ -108,6 +108,36 @@ int logdir_create(const char *parent, const char *execution_id, time_t start, st
         return r;
 }
 
+/* Removes what a run that died left in scripts/. */
+static void remove_stale_scripts(int fd)
+{
+        int dup_fd = dup(fd);
+        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        if (!d) {
+                if (dup_fd >= 0)
+                        close(dup_fd);
+                return;
+        }
+        struct dirent *e;
+        while ((e = readdir(d)))
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                        (void)unlinkat(fd, e->d_name, 0);
+        closedir(d);
+}
+
+/* A resumed run's first act in its folder: the scripts a dead run left
+ * (a disableLogging step's among them) are removed at once. */
+static void clean_scripts(struct logdir *l)
+{
+        char *err = NULL;
+        int fd = trust_openat(l->dirfd, "scripts", O_RDONLY, 0, S_IFDIR, 077, l->scripts_path, &err);
+        free(err);
+        if (fd < 0)
+                return;
+        remove_stale_scripts(fd);
+        l->scripts_fd = fd;
+}
+
 int logdir_reopen(const char *path, uint64_t ino, struct logdir *ret, bool *ret_recreated, char **reterr)
 {
         *ret = (struct logdir){ .dirfd = -1, .scripts_fd = -1 };
@@ -141,6 +171,8 @@ int logdir_reopen(const char *path, uint64_t ino, struct logdir *ret, bool *ret_
                                     path, (unsigned long long)ret->ino, (unsigned long long)ino);
                 r = -EPERM;
         }
+        if (r >= 0)
+                clean_scripts(ret);
         if (r < 0)
                 logdir_close(ret);
         return r;
@@ -161,22 +193,6 @@ void logdir_close(struct logdir *l)
         *l = (struct logdir){ .dirfd = -1, .scripts_fd = -1 };
 }
 
-/* Removes what a run that died left in scripts/. */
-static void remove_stale_scripts(int fd)
-{
-        int dup_fd = dup(fd);
-        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-        if (!d) {
-                if (dup_fd >= 0)
-                        close(dup_fd);
-                return;
-        }
-        struct dirent *e;
-        while ((e = readdir(d)))
-                if (e->d_type == DT_REG)
-                        unlinkat(fd, e->d_name, 0);
-        closedir(d);
-}
 
 int logdir_scripts(struct logdir *l, char **reterr)
 {
@@ -198,6 +214,9 @@ int logdir_scripts(struct logdir *l, char **reterr)
 
 void logdir_drop_scripts(struct logdir *l)
 {
+        const char *keep = getenv("OPENTOE_KEEP_SCRIPTS");
+        if (l->scripts_fd >= 0 && (!keep || !*keep))
+                remove_stale_scripts(l->scripts_fd);
         if (l->dirfd >= 0)
                 (void)unlinkat(l->dirfd, "scripts", AT_REMOVEDIR);
 }
@@ -215,9 +234,14 @@ long long logdir_flush(struct logdir *l)
 
 int logdir_truncate_console(struct logdir *l, long long size)
 {
+        struct stat st;
         if (!l->console || size < 0)
                 return -EINVAL;
         fflush(l->console);
+        /* A file shorter than recorded (a power loss lost its end) keeps
+         * what it has. */
+        if (fstat(fileno(l->console), &st) < 0 || st.st_size <= (off_t)size)
+                return 0;
         return ftruncate(fileno(l->console), (off_t)size) < 0 ? -errno : 0;
 }
 static void stamp_buf(struct strbuf *b)
@@ -250,7 +274,7 @@ static void console_line(struct logdir *l, struct strbuf *b)
 
 void log_console(struct logdir *l, const char *fmt, ...)
 {
-        if (!l->console)
+        if (!l->console || l->muted)
                 return;
         struct strbuf b = STRBUF_INIT;
         va_list ap;
@@ -265,7 +289,7 @@ void log_console(struct logdir *l, const char *fmt, ...)
 
 void log_console_raw(struct logdir *l, const char *fmt, ...)
 {
-        if (!l->console)
+        if (!l->console || l->muted)
                 return;
         struct strbuf b = STRBUF_INIT;
         va_list ap;
@@ -278,7 +302,7 @@ void log_console_raw(struct logdir *l, const char *fmt, ...)
 
 void log_console_n(struct logdir *l, const char *prefix, const char *text, size_t len)
 {
-        if (!l->console)
+        if (!l->console || l->muted)
                 return;
         struct strbuf b = STRBUF_INIT;
         stamp_buf(&b);
@@ -291,6 +315,8 @@ void log_console_n(struct logdir *l, const char *prefix, const char *text, size_
 void log_app(struct logdir *l, const char *level, const char *fmt, ...)
 {
         va_list ap;
+        if (l->muted)
+                return;
         if (l->app) {
                 stamp(l->app);
                 fprintf(l->app, "%s ", level);

@@ -35,6 +35,7 @@ struct logdir {
         FILE *console;       /* console.log */
         FILE *app;           /* application.log */
         bool trace;          /* echo application.log to stderr */
+        bool muted;          /* write nothing (a resumed run going again over lines already written) */
         /* Called with every console.log line as written (CloudWatch). */
         void (*tee)(void *userdata, const char *line, size_t len);
         void *tee_userdata;
@@ -59,7 +60,8 @@ void logdir_close(struct logdir *l);
 /* The scripts/ folder, made on first use: a descriptor, or a negative
  * errno with *reterr set. */
 int logdir_scripts(struct logdir *l, char **reterr);
-/* Removes scripts/ if it is empty. */
+/* Removes scripts/ and what a run left in it (unless
+ * OPENTOE_KEEP_SCRIPTS is set). */
 void logdir_drop_scripts(struct logdir *l);
 
 void log_console(struct logdir *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -72,7 +74,7 @@ void log_app(struct logdir *l, const char *level, const char *fmt, ...) __attrib
 long long logdir_flush(struct logdir *l);
 /* Cuts console.log back to `size` bytes (a resumed run that had already
  * written its final lines writes them again). */
-int logdir_truncate_console(struct logdir *l, long long size);
+int logdir_truncate_console(struct logdir *l, long long size);  /* never lengthens it */
 
 /* Writes a whole file into the folder: temp file, fsync, rename, fsync
  * of the folder; mode LOGFILE_MODE less the umask. */

@@ -73,6 +73,7 @@ struct runner {
         json_t *replay;                 /* results to hand back after a resume, or NULL */
         size_t replay_pos;
         json_t *running;                /* running.json's body while an action runs, or NULL */
+        bool guarded, guard_lost;       /* a guard was started; it has died */
         int running_fd;                 /* running.json, kept open */
         char boot_id[64];
         char *stop_reason;              /* why later steps did not run (a signal), or NULL */
@@ -283,10 +284,9 @@ static void write_running(struct runner *r)
         free(err);
 }
 
-/* Before an action of the top-level document runs: the record is made,
- * and written now when conditions were evaluated since the checkpoint
- * (their results must survive); else the first child's start writes it
- * (an action that starts none needs no record: it is run again). */
+/* Before an action of the top-level document runs: the step in flight
+ * and the conditions evaluated since the checkpoint; a child it starts
+ * adds its group (on_spawn). */
 static void running_begin(struct runner *r, size_t doc_index, const struct vm *vm)
 {
         const struct vm_pending *pd = &vm->pending;
@@ -296,24 +296,41 @@ static void running_begin(struct runner *r, size_t doc_index, const struct vm *v
                                vm->prog->steps[pd->step].name, "iteration", (json_int_t)pd->iteration, "attempt",
                                (json_int_t)vm->steps[pd->step].attempts, "conditions", r->pred_log, "pgid", 0,
                                "leaderStart", (json_int_t)0, "bootId", r->boot_id);
-        if (json_array_size(r->pred_log) > 0)
-                write_running(r);
+        write_running(r);
 }
 
+/* The guard is told of every group (nested documents' too); a guard that
+ * died is said once. */
+static void watch(struct runner *r, pid_t pgid, unsigned long long start)
+{
+        if (guardian_watch(pgid, start) < 0 && r->guarded && !r->guard_lost) {
+                r->guard_lost = true;
+                log_app(&r->log, "Warning", "the guard process is gone: a step left running if opentoe dies is "
+                                            "stopped only by the next run");
+        }
+}
+
+/* A child has started (`pgid`), or has been reaped (0). */
 static void on_spawn(void *userdata, pid_t pgid)
 {
         struct runner *r = userdata;
-        guardian_watch(pgid);
+        if (pgid == 0) {
+                watch(r, 0, 0);
+                return;
+        }
+        unsigned long long start = proc_start_time(pgid);
+        watch(r, pgid, start);
         if (!r->running)
                 return;
         json_object_set_new(r->running, "pgid", json_integer(pgid));
-        json_object_set_new(r->running, "leaderStart", json_integer((json_int_t)proc_start_time(pgid)));
+        json_object_set_new(r->running, "leaderStart", json_integer((json_int_t)start));
+        json_object_set_new(r->running, "sid", json_integer(getsid(0)));
         write_running(r);
 }
 
 static void running_end(struct runner *r)
 {
-        guardian_watch(0);
+        watch(r, 0, 0);
         json_decref(r->running);
         r->running = NULL;
 }
@@ -365,6 +382,7 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 .work_dir = r->log.scripts_path,
                 .work_dir_fd = wfd,
                 .step_name = ps->name,
+                .private_step = ps->disable_logging || r->hide_all,
                 .iteration = pd->iteration,
                 .deadline_ms = ps->timeout_seconds < 0 ? -1 : r->attempt_start_ms + ps->timeout_seconds * 1000,
                 .kill_grace_ms = r->o->kill_grace_ms,
@@ -459,6 +477,12 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                                                            (int)interrupt_signal);
                         vm_stop(vm);
                         continue;
+                }
+                if (top && r->log.muted) {
+                        /* A resumed run has gone again over what it had
+                         * already written; from the step in flight on, it
+                         * writes. */
+                        r->log.muted = false;
                 }
                 if (top)
                         running_begin(r, doc_index, vm);
@@ -680,10 +704,10 @@ static void stop_leftovers(struct runner *r, struct resume *res)
         json_int_t pgid = json_integer_value(json_object_get(run, "pgid"));
         if (!run || pgid <= 1 || pgid > INT_MAX)
                 return;
-        res->stopped = procgroup_stop_leftover((pid_t)pgid,
-                                               (unsigned long long)json_integer_value(json_object_get(run, "leaderStart")),
-                                               json_string_value(json_object_get(run, "bootId")),
-                                               r->o->kill_grace_ms);
+        res->stopped = procgroup_stop_leftover(
+                (pid_t)pgid, (unsigned long long)json_integer_value(json_object_get(run, "leaderStart")),
+                (pid_t)json_integer_value(json_object_get(run, "sid")), json_string_value(json_object_get(run, "bootId")),
+                r->o->kill_grace_ms);
 }
 
 /* The console lines of a resumed run, before its document goes on. */
@@ -748,19 +772,31 @@ static void write_reports(struct runner *r, struct vm **vms, bool failed)
  * or the local folder (no upload asked, or the upload failed: then the
  * failure goes to stderr and console.log, and the run's status stays
  * what the documents made it). */
+static char *absolute_path(const char *path);
+
+/* The log folder for the summary: as it was given, unless a resumed run
+ * runs from elsewhere (then its absolute path). */
+static char *local_log_url(const struct runner *r)
+{
+        _cleanup_free_ char *abs = absolute_path(r->log.path);
+        return xstrdup(strcmp(abs, r->log_abs) == 0 ? r->log.path : r->log_abs);
+}
+
 static char *upload_logs(struct runner *r)
 {
         struct s3_log_target t = { r->o->log_s3_bucket, r->o->log_s3_prefix, r->o->log_s3_owner };
         if (!t.bucket)
-                return xstrdup(r->log.path);
+                return local_log_url(r);
         char *url = s3_log_url(&t, r->log.path), *err = NULL;
+        /* The folder opentoe checked and wrote, wherever it runs from now. */
+        const char *folder = r->log_abs;
         size_t n = 0;
         log_app(&r->log, "Info", "uploading the log folder to %s", url);
         if (r->log.console)
                 fflush(r->log.console);
         if (r->log.app)
                 fflush(r->log.app);
-        int e = s3_log_upload(&t, r->log.path, &n, &err);
+        int e = s3_log_upload(&t, folder, &n, &err);
         if (e < 0) {
                 fprintf(stderr, "%s run: cannot upload the log folder to %s: %s; the logs stay in %s\n",
                         r->o->program_name, url, err ? err : strerror(-e), r->log.path);
@@ -769,7 +805,7 @@ static char *upload_logs(struct runner *r)
                         err ? err : strerror(-e));
                 free(err);
                 free(url);
-                return xstrdup(r->log.path);
+                return local_log_url(r);
         }
         log_app(&r->log, "Info", "uploaded %zu log files to %s", n, url);
         return url;
@@ -985,7 +1021,6 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         struct vm **vms = xcalloc(n ? n : 1, sizeof *vms);
         char *err = NULL, *refusal = NULL;
         int status = 1;
-        bool guarded = false;
 
         span_start(&r.run_span);
         proc_boot_id(r.boot_id);
@@ -1009,6 +1044,14 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                         goto refused;
                 }
                 if (o->discard_state && faccessat(r.sd.fd, STATE_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                        /* What the discarded run's step left running goes
+                         * with it. */
+                        char *rerr = NULL;
+                        if (state_read(&r.sd, RUNNING_FILE, NULL, &res.running, &rerr) > 0)
+                                stop_leftovers(&r, &res);
+                        free(rerr);
+                        json_decref(res.running);
+                        res.running = NULL;
                         fprintf(stderr, "%s run: --discard-state: removed the saved state in %s; starting over\n",
                                 o->program_name, r.sd.path);
                         state_remove(&r.sd, NULL);
@@ -1035,7 +1078,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         r.o = &o2;
         /* From here on a step never outlives this process. */
         if (r.sd.fd >= 0)
-                guarded = guardian_start(o->kill_grace_ms) >= 0;
+                r.guarded = guardian_start(o->kill_grace_ms) >= 0;
 
         bool recreated = false;
         if (resumed) {
@@ -1083,6 +1126,11 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                         logdir_truncate_console(&r.log, size);
                 if (!begun)
                         resume_notice(&r, &res, recreated);
+                /* When a step was in flight, the lines between the
+                 * checkpoint and it are in the logs already, followed by its
+                 * output: going again over them writes nothing. */
+                if (res.running && strcmp(res.reason, "reboot") != 0)
+                        r.log.muted = true;
         }
         cw_open(&r);
         if (r.cw_failure && !o->cw_ignore_failures) {
@@ -1235,7 +1283,7 @@ refused:
         }
         status = 1;
 out:
-        if (guarded)
+        if (r.guarded)
                 guardian_end();
         for (size_t k = 0; k < n; k++)
                 vm_free(vms[k]);

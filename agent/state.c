@@ -25,7 +25,7 @@
 #define STATE_FORMAT_VERSION 3
 /* A state holds every step's outputs (each up to 1 MiB); more than this
  * is not a state opentoe wrote. */
-#define STATE_MAX_BYTES (512u * 1024u * 1024u)
+#define STATE_MAX_BYTES (1024u * 1024u * 1024u)
 
 int state_dir_open(const char *path, unsigned flags, struct state_dir *ret, char **reterr)
 {
@@ -144,20 +144,6 @@ static int running_text(const json_t *body, const struct state_binding *b, struc
         return 0;
 }
 
-int state_write(struct state_dir *sd, const char *name, const json_t *body, const struct state_binding *b,
-                unsigned flags, char **reterr)
-{
-        *reterr = NULL;
-        struct strbuf all = STRBUF_INIT;
-        int r = running_text(body, b, &all, reterr);
-        if (r >= 0) {
-                r = write_file_atomic_at(sd->fd, name, all.s, all.len, 0600, flags);
-                if (r < 0)
-                        *reterr = xasprintf("cannot write %s/%s: %s", sd->path, name, strerror(-r));
-        }
-        sb_free(&all);
-        return r;
-}
 
 int state_running_write(struct state_dir *sd, int *fd, const json_t *body, const struct state_binding *b,
                         char **reterr)
@@ -275,12 +261,14 @@ int state_read(struct state_dir *sd, const char *name, const struct state_bindin
                 goto out;
         const char *want = json_string_value(json_object_get(header, "digest"));
         const char *bstart = nl + 1;
-        size_t blen = text.len - (size_t)(bstart - text.s);
-        if (blen == 0 || bstart[blen - 1] != '\n') {
+        /* The body is one line; anything after it (an older, longer
+         * record rewritten in place) is not part of it. */
+        const char *bend = memchr(bstart, '\n', text.len - (size_t)(bstart - text.s));
+        if (!bend) {
                 r = refuse(reterr, -EINVAL, "%s is truncated: it is damaged", shown);
                 goto out;
         }
-        blen--;
+        size_t blen = (size_t)(bend - bstart);
         char got[2 * PROG_SHA256_LEN + 1];
         r = digest(docs, bstart, blen, got);
         if (r < 0) {
@@ -349,52 +337,72 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
         *reterr = NULL;
         struct strbuf line = STRBUF_INIT;
         _cleanup_free_ char *shown = xasprintf("%s/%s", sd->path, STATE_FILE);
+        char prev[2 * PROG_SHA256_LEN + 1], next[2 * PROG_SHA256_LEN + 1];
+        unsigned long long records = log->records;
         int r;
-        bool created = false;
+        if (log->broken) {
+                *reterr = xasprintf("%s could not be repaired after a failed write; no more checkpoints are saved",
+                                    shown);
+                return -EIO;
+        }
         if (log->fd < 0) {
                 log->fd = trust_openat(sd->fd, STATE_FILE, O_RDWR | O_APPEND | O_CREAT, 0600, S_IFREG, 077, shown,
                                        reterr);
                 if (log->fd < 0)
                         return log->fd;
-                created = true;
-                char *header = log_header(b);
+                log->size = 0;
+        }
+        bool fresh = log->size == 0;
+        memcpy(prev, log->prev, sizeof prev);
+        if (fresh) {
+                char *header = log_header(b), head[32];
                 sb_puts(&line, header);
                 sb_putc(&line, '\n');
-                char head[32];
                 snprintf(head, sizeof head, "%s %d", STATE_FORMAT, STATE_FORMAT_VERSION);
-                r = chain(head, header, strlen(header), log->prev);
+                r = chain(head, header, strlen(header), prev);
                 free(header);
+                records = 0;
                 if (r < 0)
                         goto digest_failed;
-                log->records = 0;
         }
         char *text = json_dumps(patch, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!text) {
                 sb_free(&line);
                 return -ENOMEM;
         }
-        char next[2 * PROG_SHA256_LEN + 1];
-        r = chain(log->prev, text, strlen(text), next);
+        r = chain(prev, text, strlen(text), next);
         if (r < 0) {
                 free(text);
                 goto digest_failed;
         }
-        sb_printf(&line, "{\"n\":%llu,\"digest\":\"%s\",\"patch\":%s}\n", log->records + 1, next, text);
+        sb_printf(&line, "{\"n\":%llu,\"digest\":\"%s\",\"patch\":%s}\n", records + 1, next, text);
         free(text);
+        if ((unsigned long long)log->size + line.len > STATE_MAX_BYTES) {
+                *reterr = xasprintf("%s would grow past %u bytes (the outputs the run keeps are that large); no "
+                                    "more checkpoints are saved", shown, STATE_MAX_BYTES);
+                sb_free(&line);
+                return -EFBIG;
+        }
         /* One write: a crash leaves the record whole or cut short, and a
          * record cut short is not a checkpoint. */
         r = write_all(log->fd, line.s, line.len);
         if (r == 0 && fdatasync(log->fd) < 0)
                 r = -errno;
-        if (r == 0 && created && fsync(sd->fd) < 0 && errno != EINVAL)
+        if (r == 0 && fresh && fsync(sd->fd) < 0 && errno != EINVAL)
                 r = -errno;
-        sb_free(&line);
         if (r < 0) {
+                /* What a failed write left (disk full, I/O error) is cut,
+                 * so the records that follow start on a clean line. */
+                if (ftruncate(log->fd, (off_t)log->size) < 0)
+                        log->broken = true;
                 *reterr = xasprintf("cannot write %s: %s", shown, strerror(-r));
+                sb_free(&line);
                 return r;
         }
+        log->size += (off_t)line.len;
         memcpy(log->prev, next, sizeof next);
-        log->records++;
+        log->records = records + 1;
+        sb_free(&line);
         return 0;
 digest_failed:
         sb_free(&line);
@@ -447,6 +455,43 @@ static json_t *patch_array_index(json_t *base, const json_t *patch)
         }
         json_decref(base);
         return out;
+}
+
+/* Whether a patch can be applied within bounds (a state is trusted only
+ * as far as it is checked: a huge "@len" must not make opentoe spin). */
+#define PATCH_MAX_LEN (16u * 1024u * 1024u)
+#define PATCH_MAX_DEPTH 64
+
+static bool patch_sane(const json_t *p, unsigned depth)
+{
+        if (depth > PATCH_MAX_DEPTH)
+                return false;
+        if (!json_is_object(p))
+                return true;
+        json_t *len = json_object_get(p, "@len"), *from = json_object_get(p, "@from");
+        if (len && (!json_is_integer(len) || json_integer_value(len) < 0 ||
+                    json_integer_value(len) > (json_int_t)PATCH_MAX_LEN || !json_is_array(json_object_get(p, "@patch"))))
+                return false;
+        if (from && (!json_is_integer(from) || json_integer_value(from) < 0 ||
+                     json_integer_value(from) > (json_int_t)PATCH_MAX_LEN || !json_is_array(json_object_get(p, "@add"))))
+                return false;
+        if (len) {
+                size_t i;
+                json_t *e;
+                json_array_foreach(json_object_get(p, "@patch"), i, e)
+                {
+                        if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_integer(json_array_get(e, 0)) ||
+                            !patch_sane(json_array_get(e, 1), depth + 1))
+                                return false;
+                }
+                return true;
+        }
+        if (json_is_true(json_object_get(p, "@merge"))) {
+                const char *k;
+                json_t *v;
+                json_object_foreach((json_t *)p, k, v) if (!patch_sane(v, depth + 1)) return false;
+        }
+        return true;
 }
 
 json_t *state_patch_apply(json_t *base, const json_t *patch)
@@ -541,7 +586,7 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
         *ret_torn = false;
         *reterr = NULL;
         _cleanup_free_ char *shown = xasprintf("%s/%s", sd->path, STATE_FILE);
-        int fd = trust_openat(sd->fd, STATE_FILE, O_RDWR | O_APPEND, 0, S_IFREG, 077, shown, reterr);
+        int fd = trust_openat(sd->fd, STATE_FILE, log ? O_RDWR | O_APPEND : O_RDONLY, 0, S_IFREG, 077, shown, reterr);
         if (fd == -ENOENT)
                 return 0;
         if (fd < 0)
@@ -590,6 +635,11 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
                         goto out;
                 }
                 json_t *patch = json_loadb(ptext, plen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+                if (json_is_object(patch) && !patch_sane(patch, 0)) {
+                        json_decref(patch);
+                        r = refuse(reterr, -EINVAL, "%s is damaged: record %llu is out of bounds", shown, n);
+                        goto out;
+                }
                 if (!json_is_object(patch)) {
                         json_decref(patch);
                         r = refuse(reterr, -EINVAL, "%s is damaged: record %llu: %s", shown, n, je.text);
@@ -606,14 +656,17 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
                 r = refuse(reterr, -EINVAL, "%s is damaged: it holds no whole checkpoint", shown);
                 goto out;
         }
-        if (*ret_torn && ftruncate(fd, (off_t)whole) < 0) {
+        if (log && *ret_torn && ftruncate(fd, (off_t)whole) < 0) {
                 r = refuse(reterr, -errno, "cannot cut the last, partial record from %s: %s", shown, strerror(errno));
                 goto out;
         }
-        log->fd = fd;
-        fd = -1;
-        memcpy(log->prev, prev, sizeof prev);
-        log->records = records;
+        if (log) {
+                log->fd = fd;
+                fd = -1;
+                memcpy(log->prev, prev, sizeof prev);
+                log->records = records;
+                log->size = (off_t)whole;
+        }
         *ret_body = TAKE_PTR(body);
         r = 1;
 out:

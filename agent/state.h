@@ -44,6 +44,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "program.h"
 
@@ -75,21 +76,26 @@ struct state_binding {
 /* The checkpoint log, open for appending. */
 struct state_log {
         int fd;                 /* -1 until the first record */
+        off_t size;             /* bytes of whole records (and header) */
         char prev[2 * PROG_SHA256_LEN + 1];
         unsigned long long records;
+        bool broken;            /* a failed write could not be undone */
 };
-#define STATE_LOG_INIT { .fd = -1, .prev = "", .records = 0 }
+#define STATE_LOG_INIT { .fd = -1, .size = 0, .prev = "", .records = 0, .broken = false }
 
 /* Appends a record: the first creates the file (mode 0600) with its
  * header.  Returns 0 once the record is on disk (fdatasync), or a
- * negative errno with *reterr set. */
+ * negative errno with *reterr set: then what the write left is cut
+ * again, and the log holds what it held before.  The log may not grow
+ * past 1 GiB (what a reader accepts). */
 int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *patch,
                      const struct state_binding *b, char **reterr);
 /* Reads the log: 1 with the state that applying every record in order
  * gives, 0 when there is none, or a negative errno with *reterr saying
  * why it is refused.  A last record a crash cut short is cut from the
- * file (*ret_torn says so).  Leaves `log` ready to append.  With `b`
- * NULL the programs are not checked (to show a state). */
+ * file (*ret_torn says so).  Leaves `log` ready to append; with `log`
+ * NULL the file is only read (nothing is cut).  With `b` NULL the
+ * programs are not checked (to show a state). */
 int state_log_read(struct state_dir *sd, struct state_log *log, const struct state_binding *b, json_t **ret_body,
                    bool *ret_torn, char **reterr);
 void state_log_close(struct state_log *log);
@@ -98,10 +104,6 @@ void state_log_close(struct state_log *log);
  * returns the result (a new reference). */
 json_t *state_patch_apply(json_t *base, const json_t *patch);
 
-/* Writes `body` as `name` (RUNNING_FILE), mode 0600; `flags` as
- * write_file_atomic_at() takes them. */
-int state_write(struct state_dir *sd, const char *name, const json_t *body, const struct state_binding *b,
-                unsigned flags, char **reterr);
 
 /* Rewrites running.json in place through `*fd`, kept open between
  * writes (made new on the first): cheaper than a rename, and the record

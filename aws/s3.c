@@ -1231,6 +1231,7 @@ struct tree {
         struct strbuf path;             /* the file system path being visited */
         struct strbuf key;              /* the key it goes to */
         size_t n;
+        bool no_links;                  /* skip symbolic links (the log folder) */
 };
 
 static int name_cmp(const void *a, const void *b)
@@ -1298,6 +1299,8 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                                 sb_putc(&t->key, '/');
                                 r = tree_visit(t, sub, depth + 1, reterr_msg);
                         }
+                } else if (S_ISLNK(st.st_mode) && t->no_links) {
+                        skipped(t, "a symbolic link (not followed)");
                 } else if (S_ISLNK(st.st_mode) && fstatat(dirfd(d), names[i], &st, 0) < 0) {
                         skipped(t, "a symbolic link to nothing");
                 } else if (S_ISDIR(st.st_mode)) {
@@ -1305,7 +1308,7 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                 } else if (!S_ISREG(st.st_mode)) {
                         skipped(t, "not a regular file");
                 } else {
-                        int fd = openat(dirfd(d), names[i], O_RDONLY | O_CLOEXEC);
+                        int fd = openat(dirfd(d), names[i], O_RDONLY | O_CLOEXEC | (t->no_links ? O_NOFOLLOW : 0));
 
                         if (fd < 0)
                                 r = fail(reterr_msg, -errno, "cannot open %s: %s", sb_str(&t->path), strerror(errno));
@@ -1346,14 +1349,14 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
         return r;
 }
 
-int s3_upload_tree(struct s3 *c, const char *dir, const char *bucket, const char *prefix, const char *owner,
-                   const struct s3_tree_cb *cb, size_t *ret_n, char **reterr_msg)
+static int upload_tree(struct s3 *c, const char *dir, const char *bucket, const char *prefix, const char *owner,
+                       const struct s3_tree_cb *cb, bool no_links, size_t *ret_n, char **reterr_msg)
 {
-        struct tree t = { .c = c, .bucket = bucket, .owner = owner, .cb = cb };
+        struct tree t = { .c = c, .bucket = bucket, .owner = owner, .cb = cb, .no_links = no_links };
         size_t dlen = strlen(dir);
         int fd, r;
 
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (no_links ? O_NOFOLLOW : 0));
         if (fd < 0)
                 return fail(reterr_msg, -errno, "cannot open the folder %s: %s", dir, strerror(errno));
         while (dlen > 1 && dir[dlen - 1] == '/')
@@ -1366,6 +1369,12 @@ int s3_upload_tree(struct s3 *c, const char *dir, const char *bucket, const char
         if (ret_n)
                 *ret_n = t.n;
         return r;
+}
+
+int s3_upload_tree(struct s3 *c, const char *dir, const char *bucket, const char *prefix, const char *owner,
+                   const struct s3_tree_cb *cb, size_t *ret_n, char **reterr_msg)
+{
+        return upload_tree(c, dir, bucket, prefix, owner, cb, false, ret_n, reterr_msg);
 }
 
 /* ---- documents ---------------------------------------------------------------------- */
@@ -1479,8 +1488,9 @@ int s3_log_upload(const struct s3_log_target *t, const char *folder, size_t *ret
         struct s3 *c = s3_new(reterr_msg);
         if (!c)
                 return -ENOSYS;
-        int r = s3_upload_tree(c, folder, t->bucket, prefix, t->owner && *t->owner ? t->owner : NULL, NULL, ret_n,
-                               reterr_msg);
+        /* opentoe's own folder: a link in it was not put there by opentoe. */
+        int r = upload_tree(c, folder, t->bucket, prefix, t->owner && *t->owner ? t->owner : NULL, NULL, true, ret_n,
+                            reterr_msg);
         s3_free(c);
         return r;
 }

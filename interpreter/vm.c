@@ -929,8 +929,10 @@ json_t *vm_save_step(const struct vm *vm, size_t i)
                               (json_int_t)s->attempts, "failure", s->failure, "abortedByCondition",
                               s->aborted_by_condition, "inputs", private ? masked(s->inputs) : or_null(s->inputs),
                               "outputs", private ? masked(s->outputs) : or_null(s->outputs), "iterations",
-                              private ? json_null() : or_null(s->iterations), "failedIterations",
-                              or_null(s->failed_iterations));
+                              /* Only a running step needs them: once it has
+                               * ended they are all in its outputs. */
+                              private || s->state != STEP_RUNNING ? json_null() : or_null(s->iterations),
+                              "failedIterations", or_null(s->failed_iterations));
         if (private)
                 json_object_set_new(o, "redacted", json_true());
         return o;
@@ -968,6 +970,25 @@ json_t *vm_save(const struct vm *vm)
                 json_array_append_new(steps, vm_save_step(vm, i));
         json_object_set_new(st, "steps", steps);
         return st;
+}
+
+/* A restored loop iterator must be one LOOPINIT could have made: a state
+ * is trusted only as far as it is checked. */
+static bool iterator_fits(const json_t *it)
+{
+        json_t *pos = json_object_get(it, "pos"), *f = json_object_get(it, "for");
+        if (!json_is_object(it) || !json_is_integer(pos) || json_integer_value(pos) < 0)
+                return false;
+        if (f) {
+                uint64_t last;
+                return json_array_size(f) == 3 && json_is_integer(json_array_get(f, 0)) &&
+                       json_is_integer(json_array_get(f, 1)) && json_is_integer(json_array_get(f, 2)) &&
+                       loop_for_last(json_integer_value(json_array_get(f, 0)), json_integer_value(json_array_get(f, 1)),
+                                     json_integer_value(json_array_get(f, 2)), &last) &&
+                       last < LOOP_MAX_ITERATIONS;
+        }
+        json_t *items = json_object_get(it, "items");
+        return json_is_array(items) && json_array_size(items) <= LOOP_MAX_ITERATIONS;
 }
 
 static json_t *take(json_t *v)
@@ -1009,6 +1030,10 @@ struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_
             (loop_reg != NO_LOOP && loop_reg + 3 >= (json_int_t)p->n_regs) ||
             (awaiting && (op_get(p->code[pc]) != OP_ACT || cur_step < 0))) {
                 snprintf(err, errsize, "the saved state does not fit this program");
+                return NULL;
+        }
+        if (loop_reg != NO_LOOP && !iterator_fits(json_array_get(regs, (size_t)loop_reg))) {
+                snprintf(err, errsize, "the saved state's loop does not fit this program");
                 return NULL;
         }
         struct vm *vm = alloc_vm(p, host);

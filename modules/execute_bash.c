@@ -2,13 +2,15 @@
  * `commands` into a script file in the execution's work folder, running it
  * with bash in opentoe's own current directory (as AWSTOE does), and
  * removing the script afterwards (kept when OPENTOE_KEEP_SCRIPTS is set to
- * a non-empty value, for debugging).  Running, capture and the result's
+ * a non-empty value, for debugging).  A disableLogging step's script is
+ * never a file: bash reads it from a memory file as /dev/fd/3.  Running, capture and the result's
  * wording are process.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -124,6 +126,38 @@ static int write_script(const struct action_ctx *ctx, const json_t *commands, st
         return r < 0 ? -errno : 0;
 }
 
+/* A disableLogging step's script is never a file: it is written to a
+ * memory file, which bash reads as /dev/fd/3.  Returns the descriptor
+ * (above the standard streams) or a negative errno. */
+static int memory_script(const json_t *commands)
+{
+        size_t i;
+        json_t *cmd;
+        int fd = memfd_create("opentoe-script", MFD_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fd <= STDERR_FILENO) {
+                int moved = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+
+                r = moved < 0 ? -errno : 0;
+                close(fd);
+                fd = moved;
+                if (r < 0)
+                        return r;
+        }
+        json_array_foreach(commands, i, cmd) {
+                r = write_all(fd, json_string_value(cmd), json_string_length(cmd));
+                if (r >= 0)
+                        r = write_all(fd, "\n", 1);
+                if (r < 0) {
+                        close(fd);
+                        return r;
+                }
+        }
+        return fd;
+}
+
 static const char *find_bash(void)
 {
         for (size_t i = 0; i < ELEMENTSOF(bash_paths); i++)
@@ -159,6 +193,21 @@ static int execute_bash_run(const struct action_ctx *ctx, const json_t *inputs,
                 return proc_fail(ret, "ExecuteBash: bash was not found "
                                       "at /bin/bash or /usr/bin/bash");
 
+        if (ctx->private_step) {
+                _cleanup_close_ int mfd = memory_script(commands);
+                char *argv[] = { (char *)bash, (char *)"/dev/fd/3", NULL };
+
+                if (mfd < 0)
+                        return mfd == -ENOMEM ? mfd
+                                              : proc_fail(ret, "ExecuteBash: cannot prepare the script in memory: %s",
+                                                          strerror(-mfd));
+                r = proc_run_fd(ctx, argv, NULL, mfd, &pr, &errmsg);
+                if (r < 0)
+                        return proc_start_failure(r, bash, errmsg, ret);
+                r = proc_to_action_result(&pr, ctx, ret);
+                proc_result_free(&pr);
+                return r;
+        }
         r = write_script(ctx, commands, &script);
         if (r < 0) {
                 char text[256];

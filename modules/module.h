@@ -34,15 +34,16 @@ struct action_ctx {
         const char *work_dir;     /* this execution's folder for scripts (as shown and run) */
         int work_dir_fd;          /* the same folder, opened and checked: scripts are created in it */
         const char *step_name;
+        bool private_step;        /* disableLogging: nothing of its inputs may reach a file */
         long iteration;           /* 0-based loop iteration, -1 outside a loop */
         int64_t deadline_ms;      /* CLOCK_MONOTONIC milliseconds, or -1: no timeout */
         int64_t kill_grace_ms;    /* SIGTERM to SIGKILL delay on timeout */
         size_t stdout_cap;        /* bytes of stdout kept for outputs.stdout */
         line_sink_fn on_line;
         void *userdata;
-        /* Called once a child process has started, with its process group
-         * (the runner records it, so a run that dies cannot leave it
-         * behind); may be NULL. */
+        /* Called as soon as a child process is forked, with its process
+         * group (the runner records it, so a run that dies cannot leave it
+         * behind), and with 0 once it has been reaped; may be NULL. */
         void (*on_spawn)(void *userdata, pid_t pgid);
         /* ExecuteDocument: runs a nested document through the runner, in
          * the same log folder.  Returns 0 with its summary object and its

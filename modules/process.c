@@ -242,7 +242,7 @@ static _Noreturn void child_fail(int report_fd, enum child_stage stage)
  * async-signal-safe calls from here to execve. */
 static _Noreturn void child_exec(char *const argv[], char *const envp[], const char *cwd,
                                  int null_fd, int out_fd, int err_fd, int report_fd,
-                                 int max_fd, pid_t parent)
+                                 int script_fd, int max_fd, pid_t parent)
 {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t none;
@@ -267,8 +267,20 @@ static _Noreturn void child_exec(char *const argv[], char *const envp[], const c
         if (cwd && chdir(cwd) < 0)
                 child_fail(report_fd, STAGE_CHDIR);
 
+        /* A script given as a descriptor is the child's descriptor 3. */
+        int first_closed = 3;
+        if (script_fd >= 0) {
+                if (report_fd == 3) {
+                        report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 4);
+                        if (report_fd < 0)
+                                _exit(127);
+                }
+                if (script_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(script_fd, 3) < 0)
+                        child_fail(report_fd, STAGE_DUP);
+                first_closed = 4;
+        }
         /* report_fd is close-on-exec: its EOF tells the parent exec worked. */
-        close_fds_from(3, report_fd - 1);
+        close_fds_from(first_closed, report_fd - 1);
         close_fds_from(report_fd + 1, max_fd);
 
         sigemptyset(&none);
@@ -399,8 +411,8 @@ static int64_t min_wait(int64_t a, int64_t b)
 /* Starts the child: returns its pid, or a negative errno with *reterr_msg
  * set.  Once fork has been tried, the child's ends of the pipes are closed
  * (and set to -1); before that, the caller closes them. */
-static pid_t spawn(char *const argv[], const char *cwd, int out_pipe[2], int err_pipe[2],
-                   const char **reterr_msg)
+static pid_t spawn(const struct action_ctx *ctx, char *const argv[], const char *cwd, int script_fd,
+                   int out_pipe[2], int err_pipe[2], const char **reterr_msg)
 {
         _cleanup_free_ char **envp = NULL;
         _cleanup_close_ int null_fd = -1;
@@ -436,7 +448,7 @@ static pid_t spawn(char *const argv[], const char *cwd, int out_pipe[2], int err
         self = getpid();
         pid = fork();
         if (pid == 0)
-                child_exec(argv, envp, cwd, null_fd, out_pipe[1], err_pipe[1], report[1],
+                child_exec(argv, envp, cwd, null_fd, out_pipe[1], err_pipe[1], report[1], script_fd,
                            max_fd, self);
         r = pid < 0 ? -errno : 0;
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -453,6 +465,9 @@ static pid_t spawn(char *const argv[], const char *cwd, int out_pipe[2], int err
         }
         /* Also here, so the group exists before we might signal it. */
         (void)setpgid(pid, pid);
+        /* Known from here on, before anything it starts can escape notice. */
+        if (ctx->on_spawn)
+                ctx->on_spawn(ctx->userdata, pid);
 
         while (got < sizeof rep) {
                 ssize_t n = read(report[0], (char *)&rep + got, sizeof rep - got);
@@ -468,6 +483,8 @@ static pid_t spawn(char *const argv[], const char *cwd, int out_pipe[2], int err
                 return pid;
 
         (void)reap(pid, NULL);
+        if (ctx->on_spawn)
+                ctx->on_spawn(ctx->userdata, 0);
         if (got < sizeof rep)
                 rep = (struct child_report){ .stage = STAGE_EXEC, .err = EIO };
         switch (rep.stage) {
@@ -489,6 +506,12 @@ static pid_t spawn(char *const argv[], const char *cwd, int out_pipe[2], int err
 
 int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
              struct proc_result *ret, const char **reterr_msg)
+{
+        return proc_run_fd(ctx, argv, cwd, -1, ret, reterr_msg);
+}
+
+int proc_run_fd(const struct action_ctx *ctx, char *const argv[], const char *cwd, int script_fd,
+                struct proc_result *ret, const char **reterr_msg)
 {
         struct reader r = {
                 .ctx = ctx,
@@ -533,14 +556,12 @@ int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
         for (size_t i = 0; i < ELEMENTSOF(r.lines); i++)
                 (void)fcntl(r.lines[i].fd, F_SETFL, fcntl(r.lines[i].fd, F_GETFL) | O_NONBLOCK);
 
-        pid = spawn(argv, cwd, out_pipe, err_pipe, reterr_msg);
+        pid = spawn(ctx, argv, cwd, script_fd, out_pipe, err_pipe, reterr_msg);
         if (pid < 0) {
                 rc = pid;
                 goto out;
         }
         pidfd = open_pidfd(pid);
-        if (ctx->on_spawn)
-                ctx->on_spawn(ctx->userdata, pid);
 
         for (;;) {
                 struct pollfd pfd[3];
@@ -599,6 +620,8 @@ int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
                         *reterr_msg = "cannot wait for the child's output";
                         (void)kill(-pid, SIGKILL);
                         (void)reap(pid, NULL);
+                        if (ctx->on_spawn)
+                                ctx->on_spawn(ctx->userdata, 0);
                         goto out;
                 }
                 for (size_t i = 0; i < ELEMENTSOF(r.lines); i++)
@@ -614,7 +637,11 @@ int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
         for (size_t i = 0; i < ELEMENTSOF(r.lines); i++)
                 if (r.lines[i].fd >= 0)
                         end_of_stream(&r, &r.lines[i]);
-        if (reap(pid, &status) < 0) {
+        int reaped = reap(pid, &status);
+        /* What the step left running in the background is its own. */
+        if (ctx->on_spawn)
+                ctx->on_spawn(ctx->userdata, 0);
+        if (reaped < 0) {
                 /* Neither exit code nor signal: proc_to_action_result
                  * words it as Go does. */
         } else if (WIFEXITED(status)) {

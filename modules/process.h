@@ -32,6 +32,11 @@ struct proc_result {
 int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
              struct proc_result *ret, const char **reterr_msg);
 
+/* The same, with `script_fd` (or -1) open in the child as descriptor 3
+ * (so that argv may name /dev/fd/3: a script that is never a file). */
+int proc_run_fd(const struct action_ctx *ctx, char *const argv[], const char *cwd, int script_fd,
+                struct proc_result *ret, const char **reterr_msg);
+
 void proc_result_free(struct proc_result *r);
 
 /* Fills an action result from a finished process: status (194 is a reboot

@@ -200,6 +200,16 @@ for k, at in enumerate(moments):
             c = sum(1 for line in console if re.search(rf"Info Stdout: out-{re.escape(u)}( |$)", line))
             if c != 1 and not (u == inflight and c == 2):
                 problems.append(f"console.log has out-{u} {c} times")
+        # Lines a resumed run goes over again are written once: step and
+        # phase headers too (Reboot's is repeated by AWSTOE's reboot lines).
+        for name in names:
+            if name == "Reboot":
+                continue
+            c = sum(1 for line in console if line.endswith(f" Info Step {name}"))
+            if c != 1:
+                problems.append(f"console.log has the header of step {name} {c} times")
+        if sum(1 for line in console if line.endswith(" Info Phase test")) != 1:
+            problems.append("console.log has the header of phase test more than once")
         finals = [i for i, line in enumerate(console) if line.endswith("TOE has completed execution successfully")]
         if finals != [len(console) - 1]:
             problems.append(f"the final line is there {len(finals)} times, or not last")

@@ -135,4 +135,76 @@ forge leaderStart 0
 wait_for '! alive "$tag-other"' 20
 check "the control: a group recorded with its leader's real start time is stopped" \
         '[ $rc = 0 ] && ! alive "$tag-other"'
+
+# 4. A recorded group whose number was given to another process (a real
+# reuse: the number is handed out again with ns_last_pid) is left alone.
+pkill -f "$tag-" ; sleep 0.3
+start_run
+guard=$(pgrep -x opentoe-guard -P $pid)
+leader=$(python3 -c "import json; print(json.load(open('/dev/stdin'))['running']['pgid'])" < <("$OPENTOE" debug state state))
+kill -9 $guard $pid
+wait $pid 2> /dev/null
+pkill -9 -f "$tag-child"; pkill -9 -f "$tag-grand"
+wait_for '! kill -0 $leader 2> /dev/null && [ ! -e /proc/$leader ]' 50
+victim=""
+if [ -w /proc/sys/kernel/ns_last_pid ]; then
+        for _ in 1 2 3; do
+                echo $((leader - 1)) > /proc/sys/kernel/ns_last_pid
+                setsid bash -c "exec -a $tag-victim sleep 300" &
+                sleep 0.2
+                victim=$(pgrep -f "$tag-victim")
+                [ "$victim" = "$leader" ] && break
+                pkill -f "$tag-victim"; victim=""
+        done
+fi
+if [ -n "$victim" ]; then
+        "$OPENTOE" run -d doc.yml -l logs -s state > out6 2> err6; rc=$?
+        check "a process given the dead leader's number later is not taken for the step's group" \
+                '[ $rc = 0 ] && alive "$tag-victim" && ! grep -q "Stopped" logs/TOE_*/console.log'
+        pkill -f "$tag-victim"
+else
+        n=$((n + 1)); echo "ok $n # SKIP cannot hand out a chosen pid here"
+        "$OPENTOE" run -d doc.yml -l logs -s state > /dev/null 2>&1
+fi
+
+# 5. The guard dies while the runner lives: the run goes on.
+cat > two.yml <<YML
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Waits
+        action: ExecuteBash
+        inputs:
+          commands: ["sleep 1", "echo one"]
+      - name: Then
+        action: ExecuteBash
+        inputs:
+          commands: ["echo two"]
+YML
+rm -rf logs state
+"$OPENTOE" run -d two.yml -l logs -s state > out7 2> err7 &
+pid=$!
+wait_for 'pgrep -x opentoe-guard -P $pid > /dev/null' 50
+kill -9 "$(pgrep -x opentoe-guard -P $pid)"
+wait $pid; rc=$?
+check "when the guard is killed, the run still ends normally (no SIGPIPE)" \
+        '[ $rc = 0 ] && grep -q "\"status\": \"success\"" out7 && grep -q "Stdout: two" logs/TOE_*/console.log'
+rm -rf logs state
+"$OPENTOE" run -d two.yml -l logs -s state <&- >&- 2> err8; rc=$?
+check "with its standard input and output closed, a run still succeeds" \
+        '[ $rc = 0 ] && grep -q "Stdout: two" logs/TOE_*/console.log'
+
+# 6. --discard-state stops what the discarded run's step left running.
+start_run
+guard=$(pgrep -x opentoe-guard -P $pid)
+kill -9 $guard $pid
+wait $pid 2> /dev/null
+sleep 0.3
+check "(setup) the killed run's step is still running" 'alive "$tag-child"'
+rm -f first-done result
+touch first-done
+"$OPENTOE" run -d doc.yml -l logs -s state --discard-state > out9 2> err9; rc=$?
+check "--discard-state stops the discarded run's leftover processes before starting over" \
+        '[ $rc = 0 ] && ! alive "$tag-child" && ! alive "$tag-grand" && ! grep -q overlap result'
 echo "1..$n"

@@ -112,9 +112,35 @@ rm -rf sd logs9 && mkdir -m 700 sd && touch rebooted
 lines=$(wc -l < dmg/good)
 { head -n $((lines - 1)) dmg/good; tail -n 1 dmg/good | head -c 40; } > sd/state.jsonl
 chmod 600 sd/state.jsonl
+size=$(stat -c %s sd/state.jsonl)
+"$OPENTOE" debug state sd > shown 2> /dev/null
+check "debug state shows it without changing it" \
+        '[ "$(stat -c %s sd/state.jsonl)" = "$size" ] && grep -q "\"lastRecordCutShort\": true" shown'
 "$OPENTOE" run -d doc.yml -l logs9 -s sd > out9 2> err9; rc9=$?
 check "a last record that a crash cut short is dropped, and the run resumes from the one before, saying so" \
         '[ $rc9 = 0 ] && grep -q "was cut short by the interruption; the one before it is used" logs5/TOE_*/console.log'
 
+# A record with a valid digest but out of bounds (a forger with the
+# owner's rights) is refused at once, not applied.
+rm -rf sd && mkdir -m 700 sd
+python3 - dmg/good sd/state.jsonl <<'PY'
+import hashlib, json, sys
+lines = [l for l in open(sys.argv[1], "rb").read().split(b"\n") if l]
+header, records = lines[0], lines[1:]
+prev = hashlib.sha256(b"opentoe-state 3\n" + header).hexdigest()
+out = [header]
+for rec in records:
+    out.append(rec)
+    prev = hashlib.sha256(prev.encode() + b"\n" + rec.split(b',"patch":', 1)[1][:-1]).hexdigest()
+patch = json.dumps({"@merge": True, "vm": {"@merge": True, "steps": {"@len": 2 ** 40, "@patch": []}}},
+                   separators=(",", ":")).encode()
+prev = hashlib.sha256(prev.encode() + b"\n" + patch).hexdigest()
+out.append(b'{"n":%d,"digest":"%s","patch":' % (len(records) + 1, prev.encode()) + patch + b"}")
+open(sys.argv[2], "wb").write(b"\n".join(out) + b"\n")
+PY
+chmod 600 sd/state.jsonl
+timeout 20 "$OPENTOE" run -d doc.yml -l logs10 -s sd > out10 2> err10; rc10=$?
+check "a record out of bounds (a huge array length) is refused at once, naming it" \
+        '[ $rc10 = 1 ] && grep -q "sd/state.jsonl is damaged: record [0-9]* is out of bounds" err10'
 
 echo "1..$n"

@@ -43,7 +43,7 @@ if ! command -v python3 > /dev/null; then
         exit 0
 fi
 
-PLAN=60
+PLAN=61
 echo "1..$PLAN"
 n=0
 
@@ -525,6 +525,19 @@ run_doc lognobucket "$(printf '      - name: Say\n        action: ExecuteBash\n 
 check "a failed log upload: said on stderr and in console.log; status unchanged; logUrl stays local" \
         eval 'test "$rc" = 0 && grep -q "cannot upload the log folder to s3://nosuchlogbucket/" "$lastdir/stderr" &&
               console_has "Cannot upload the log folder to s3://nosuchlogbucket/" && test "$(log_url)" = "logs/$(basename "$last")"'
+# A run resumed from another directory uploads the folder it checked and
+# wrote, never what the same relative path names there, and no link in it.
+mkdir -p "$W/moved/a" "$W/moved/b"
+printf 'schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Boot\n        action: ExecuteBash\n        inputs:\n          commands: ["if [ ! -e %s/moved/rebooted ]; then touch %s/moved/rebooted; exit 194; fi", "ln -s /etc/passwd \\"$(ls -d %s/moved/a/logs/TOE_*)/passwd\\""]\n' \
+        "$W" "$W" "$W" > "$W/moved/doc.yml"
+(cd "$W/moved/a" && "$OPENTOE" run -d ../doc.yml -l logs -s ../state -b logbkt -k moved > ../out1 2> ../err1); mrc1=$?
+toe=$(basename "$(ls -d "$W"/moved/a/logs/TOE_*)")
+mkdir -p "$W/moved/b/logs/$toe" && echo planted > "$W/moved/b/logs/$toe/planted.txt"
+(cd "$W/moved/b" && "$OPENTOE" run -d ../doc.yml -l logs -s ../state -b logbkt -k moved > ../out2 2> ../err2); mrc2=$?
+awsc s3 ls --recursive "s3://logbkt/moved/$toe/" > "$W/moved/listing" 2>&1
+check "a resumed run from another directory uploads its own folder, not a planted one, and skips links" \
+        eval 'test "$mrc1" = 194 && test "$mrc2" = 0 && grep -q "moved/$toe/console.log$" "$W/moved/listing" &&
+              ! grep -q planted "$W/moved/listing" && ! grep -q "/passwd$" "$W/moved/listing"'
 
 if [ "$n" -ne "$PLAN" ]; then
         echo "# planned $PLAN checks but ran $n"

@@ -79,6 +79,31 @@ sed -i 's/if \[ ! -e rebooted \]; then touch rebooted; exit 194; fi/true/' doc.y
 check "without a reboot a later step gets the private output (and, not private itself, logs it)" \
         'grep -q "Stdout: after: $SECRET" logs2/TOE_*/console.log'
 
+# A private step's script is never a file, even while it runs.
+cat > slow.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: GetSecret
+        action: ExecuteBash
+        disableLogging: true
+        inputs:
+          commands: ["printf 's3cr3t-%s-%s\n' value 4711"]
+      - name: Slow
+        action: ExecuteBash
+        disableLogging: true
+        inputs:
+          commands: ["echo '{{ build.GetSecret.outputs.stdout }}' > /dev/null", "echo \"$0\" > slow-script-name", "sleep 1"]
+YML
+"$OPENTOE" run -d slow.yml -l logs5 -s state5 > out6 2> err6 &
+spid=$!
+for _ in $(seq 1 50); do [ -s slow-script-name ] && break; sleep 0.1; done
+during=$(leaks logs5 state5)
+wait $spid; rc6=$?
+check "while a private step runs, its script is nowhere on disk (bash reads it from /dev/fd/3)" \
+        '[ $rc6 = 0 ] && [ -z "$during" ] && [ "$(cat slow-script-name)" = /dev/fd/3 ]'
+
 # Outputs that cannot be passed on.
 cat > nul.yml <<'YML'
 schemaVersion: 1.0

@@ -1,0 +1,95 @@
+#!/bin/bash
+# checkpoint-faults.sh: a checkpoint that cannot be written (the disk is
+# full: the write stops half-way and fails with ENOSPC) leaves the state
+# as it was, the run goes on and says so, and the next checkpoint saves
+# everything again: after a later kill -9 the run resumes with nothing
+# lost and nothing completed run twice.  The fault is injected with a
+# small LD_PRELOAD library built here.  TAP output.
+set -u
+OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+n=0
+check() {
+        n=$((n + 1))
+        if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
+}
+cc=${CC:-cc}
+cat > fail.c <<'C'
+/* Fails the Nth write to state.jsonl (OT_FAIL_WRITE_AT) half-way, as a
+ * full disk does. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+ssize_t write(int fd, const void *buf, size_t len)
+{
+        static ssize_t (*real)(int, const void *, size_t);
+        static int seen;
+        char link[64], target[4096];
+        if (!real)
+                real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t k = readlink(link, target, sizeof target - 1);
+        const char *at = getenv("OT_FAIL_WRITE_AT");
+        if (k > 12 && at) {
+                target[k] = '\0';
+                if (!strcmp(target + k - 12, "/state.jsonl") && ++seen == atoi(at)) {
+                        real(fd, buf, len / 2);
+                        errno = ENOSPC;
+                        return -1;
+                }
+        }
+        return real(fd, buf, len);
+}
+C
+if ! $cc -shared -fPIC -o fail.so fail.c -ldl 2> cc.err; then
+        echo "1..0 # SKIP no C compiler to build the fault library"
+        exit 0
+fi
+{
+        echo "schemaVersion: 1.0"
+        echo "phases:"
+        echo "  - name: build"
+        echo "    steps:"
+        for i in 1 2 3 4 5; do
+                printf '      - name: S%d\n        action: ExecuteBash\n        inputs:\n          commands: ["echo S%d >> trace", "echo out-S%d"]\n' $i $i $i
+        done
+        printf '      - name: Last\n        action: ExecuteBash\n        inputs:\n          commands: ["echo Last >> trace", "touch last-started", "sleep 30"]\n'
+} > doc.yml
+# Record 4 of the log is the one after S2 (begin, start, S1, S2, ...).
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$work/fail.so OT_FAIL_WRITE_AT=4 \
+        "$OPENTOE" run -d doc.yml -l logs -s state > out1 2> err1 &
+pid=$!
+for _ in $(seq 1 100); do [ -e last-started ] && break; sleep 0.1; done
+sleep 0.2
+check "(setup) the run reached its last step" '[ -e last-started ]'
+check "the failed checkpoint is said in console.log, and the run went on" \
+        'grep -q "Warning: cannot write state/state.jsonl: No space left on device; the run goes on" logs/TOE_*/console.log'
+"$OPENTOE" debug state state > shown 2> shown.err; rc=$?
+check "the saved state is whole (the half-written record was cut) and has the steps after the failure" \
+        '[ $rc = 0 ] && python3 -c "
+import json
+d = json.load(open(\"shown\"))[\"state\"]
+st = [s[\"state\"] for s in d[\"vm\"][\"steps\"]]
+assert st[:5] == [2, 2, 2, 2, 2], st
+"'
+kill -9 $pid
+wait $pid 2> /dev/null
+sleep 0.5
+rm -f last-started
+timeout 5 "$OPENTOE" run -d doc.yml -l logs -s state > out2 2> err2 &
+rpid=$!
+for _ in $(seq 1 50); do [ -e last-started ] && break; sleep 0.1; done
+kill -TERM $rpid 2> /dev/null
+wait $rpid 2> /dev/null
+check "the resumed run runs no completed step again: S1 to S5 once each, only the step in flight twice" \
+        '[ "$(grep -c "^S" trace)" = 5 ] && [ "$(sort trace | uniq -d)" = Last ] &&
+         [ "$(grep -c . trace)" = 7 ]'
+check "... and each step's output is in console.log once" \
+        'for i in 1 2 3 4 5; do [ "$(grep -c "Stdout: out-S$i\$" logs/TOE_*/console.log)" = 1 ] || exit 1; done'
+echo "1..$n"
