@@ -634,6 +634,17 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
                 *reterr = xasprintf("%s is damaged: its contents are not a run's state", shown);
                 return -EINVAL;
         }
+        /* The log folder it names must be one opentoe makes: an absolute
+         * path whose last part is this execution's TOE_ name. */
+        const char *abs = json_string_value(json_object_get(st, "logFolderAbsolute"));
+        const char *base = strrchr(abs, '/');
+        _cleanup_free_ char *suffix = xasprintf("_UTC-0_%s", id);
+        size_t bl = base ? strlen(base + 1) : 0, sl = strlen(suffix);
+        if (abs[0] != '/' || strstr(abs, "/../") || strstr(abs, "/./") || !base || strncmp(base + 1, "TOE_", 4) ||
+            bl <= sl || strcmp(base + 1 + bl - sl, suffix) != 0) {
+                *reterr = xasprintf("%s is damaged: the log folder it names (%s) is not one opentoe makes", shown, abs);
+                return -EINVAL;
+        }
         res->reason = reason;
         res->current = (size_t)cur;
         for (size_t i = 0; i < (size_t)cur; i++) {

@@ -123,8 +123,9 @@ check "a last record that a crash cut short is dropped, and the run resumes from
 # A record with a valid digest but out of bounds (a forger with the
 # owner's rights) is refused at once, not applied.
 rm -rf sd && mkdir -m 700 sd
-python3 - dmg/good sd/state.jsonl <<'PY'
-import hashlib, json, sys
+cat > forge.py <<'PY'
+# forge.py GOOD OUT PATCH: GOOD's records, then PATCH as a record with a valid digest.
+import hashlib, sys
 lines = [l for l in open(sys.argv[1], "rb").read().split(b"\n") if l]
 header, records = lines[0], lines[1:]
 prev = hashlib.sha256(b"opentoe-state 3\n" + header).hexdigest()
@@ -132,15 +133,21 @@ out = [header]
 for rec in records:
     out.append(rec)
     prev = hashlib.sha256(prev.encode() + b"\n" + rec.split(b',"patch":', 1)[1][:-1]).hexdigest()
-patch = json.dumps({"@merge": True, "vm": {"@merge": True, "steps": {"@len": 2 ** 40, "@patch": []}}},
-                   separators=(",", ":")).encode()
+patch = sys.argv[3].encode()
 prev = hashlib.sha256(prev.encode() + b"\n" + patch).hexdigest()
 out.append(b'{"n":%d,"digest":"%s","patch":' % (len(records) + 1, prev.encode()) + patch + b"}")
 open(sys.argv[2], "wb").write(b"\n".join(out) + b"\n")
 PY
+python3 forge.py dmg/good sd/state.jsonl '{"@merge":true,"vm":{"@merge":true,"steps":{"@len":1099511627776,"@patch":[]}}}'
 chmod 600 sd/state.jsonl
 timeout 20 "$OPENTOE" run -d doc.yml -l logs10 -s sd > out10 2> err10; rc10=$?
 check "a record out of bounds (a huge array length) is refused at once, naming it" \
         '[ $rc10 = 1 ] && grep -q "sd/state.jsonl is damaged: record [0-9]* is out of bounds" err10'
+rm -rf sd victim && mkdir -m 700 sd && mkdir victim
+python3 forge.py dmg/good sd/state.jsonl "{\"@merge\":true,\"logFolderAbsolute\":\"$PWD/victim\",\"logFolderInode\":0}"
+chmod 600 sd/state.jsonl
+"$OPENTOE" run -d doc.yml -l logs11 -s sd > out11 2> err11; rc11=$?
+check "a state naming a log folder opentoe would not make is refused, and nothing is written there" \
+        '[ $rc11 = 1 ] && grep -q "is not one opentoe makes" err11 && [ -z "$(ls -A victim)" ]'
 
 echo "1..$n"
