@@ -285,8 +285,10 @@ static void write_running(struct runner *r)
 }
 
 /* Before an action of the top-level document runs: the step in flight
- * and the conditions evaluated since the checkpoint; a child it starts
- * adds its group (on_spawn). */
+ * and the conditions evaluated since the checkpoint.  For an action that
+ * starts a child, with no conditions to keep, the record is written when
+ * the child is forked (on_spawn adds its group): nothing happens in
+ * between that a resumed run would need to know of. */
 static void running_begin(struct runner *r, size_t doc_index, const struct vm *vm)
 {
         const struct vm_pending *pd = &vm->pending;
@@ -296,7 +298,8 @@ static void running_begin(struct runner *r, size_t doc_index, const struct vm *v
                                vm->prog->steps[pd->step].name, "iteration", (json_int_t)pd->iteration, "attempt",
                                (json_int_t)vm->steps[pd->step].attempts, "conditions", r->pred_log, "pgid", 0,
                                "leaderStart", (json_int_t)0, "bootId", r->boot_id);
-        write_running(r);
+        if (json_array_size(r->pred_log) > 0 || !(vm->prog->steps[pd->step].spec->flags & ACT_SPAWNS))
+                write_running(r);
 }
 
 /* The guard is told of every group (nested documents' too); a guard that
@@ -330,7 +333,7 @@ static void on_spawn(void *userdata, pid_t pgid)
 
 static void running_end(struct runner *r)
 {
-        watch(r, 0, 0);
+        /* The guard already heard of each child's reaping (on_spawn). */
         json_decref(r->running);
         r->running = NULL;
 }

@@ -160,8 +160,9 @@ int state_running_write(struct state_dir *sd, int *fd, const json_t *body, const
         struct strbuf all = STRBUF_INIT;
         int r = running_text(body, b, &all, reterr);
         if (r >= 0) {
+                /* No truncation: what follows the body's line is not read. */
                 ssize_t n = pwrite(*fd, all.s, all.len, 0);
-                if (n != (ssize_t)all.len || ftruncate(*fd, (off_t)all.len) < 0) {
+                if (n != (ssize_t)all.len) {
                         r = n < 0 ? -errno : -EIO;
                         *reterr = xasprintf("cannot write %s: %s", shown, strerror(-r));
                 }
