@@ -81,14 +81,8 @@ static json_t *step_patch(struct checkpointer *c, const struct vm *vm, size_t k)
 static json_t *finished_documents(const struct checkpoint_run *run, size_t doc_index)
 {
         json_t *finished = json_array();
-        for (size_t i = 0; i < doc_index && i < run->n_runs; i++) {
-                const struct doc_run *dr = &run->runs[i];
-                json_array_append_new(finished, json_pack("{s:O?, s:I, s:I, s:I, s:b, s:b, s:b}", "report", dr->report,
-                                                          "executed", (json_int_t)dr->counts.executed, "failed",
-                                                          (json_int_t)dr->counts.failed, "ignored",
-                                                          (json_int_t)dr->counts.ignored, "documentFailed",
-                                                          dr->failed, "aborted", dr->aborted, "ran", dr->ran));
-        }
+        for (size_t i = 0; i < doc_index && i < run->n_runs; i++)
+                json_array_append_new(finished, doc_run_save_finished(&run->runs[i]));
         return finished;
 }
 

@@ -79,6 +79,17 @@ char *logdir_name(const char *execution_id, time_t start, char **reterr)
         return name;
 }
 
+bool logdir_is_own_path(const char *path, const char *execution_id)
+{
+        const char *base = path ? strrchr(path, '/') : NULL;
+        if (!base || path[0] != '/' || strstr(path, "/../") || strstr(path, "/./"))
+                return false;
+        base++;
+        _cleanup_free_ char *suffix = xasprintf("_UTC-0_%s", execution_id);
+        size_t bl = strlen(base), sl = strlen(suffix);
+        return strncmp(base, "TOE_", 4) == 0 && bl > sl + 4 && strcmp(base + bl - sl, suffix) == 0;
+}
+
 int logdir_create(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr)
 {
         *ret = (struct logdir){ .dirfd = -1, .scripts_fd = -1 };
@@ -340,7 +351,7 @@ int logdir_write(struct logdir *l, const char *name, const char *data, size_t le
 {
         if (l->dirfd < 0)
                 return -EBADF;
-        return write_file_atomic_at(l->dirfd, name, data, len, LOGFILE_MODE, 0);
+        return write_file_atomic_at(l->dirfd, name, data, len, LOGFILE_MODE);
 }
 
 void format_rfc3339(const struct timespec *ts, char *buf, size_t size)

@@ -44,6 +44,9 @@ struct logdir {
 /* The folder's name, TOE_<date>_UTC-0_<id>, or NULL with *reterr when
  * the id cannot be part of a name. */
 char *logdir_name(const char *execution_id, time_t start, char **reterr);
+/* Whether `path` is absolute, plain (no "." or ".." parts) and ends in a
+ * name logdir_name() gives for `execution_id`. */
+bool logdir_is_own_path(const char *path, const char *execution_id);
 /* Creates a new log folder for a run under `parent` (created with its
  * parents when missing). */
 int logdir_create(const char *parent, const char *execution_id, time_t start, struct logdir *ret, char **reterr);

@@ -147,6 +147,31 @@ json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t
         return o;
 }
 
+json_t *doc_run_save_finished(const struct doc_run *dr)
+{
+        return json_pack("{s:O?, s:I, s:I, s:I, s:b, s:b, s:b}", "report", dr->report, "executed",
+                         (json_int_t)dr->counts.executed, "failed", (json_int_t)dr->counts.failed, "ignored",
+                         (json_int_t)dr->counts.ignored, "documentFailed", dr->failed, "aborted", dr->aborted, "ran",
+                         dr->ran);
+}
+
+int doc_run_restore_finished(struct doc_run *dr, const json_t *j)
+{
+        json_t *rep = json_object_get(j, "report");
+        if (!json_is_object(j) || (rep && !json_is_object(rep) && !json_is_null(rep)))
+                return -EINVAL;
+        json_decref(dr->report);
+        dr->report = json_is_object(rep) ? json_incref(rep) : NULL;
+        dr->counts.executed = (size_t)json_integer_value(json_object_get(j, "executed"));
+        dr->counts.failed = (size_t)json_integer_value(json_object_get(j, "failed"));
+        dr->counts.ignored = (size_t)json_integer_value(json_object_get(j, "ignored"));
+        dr->failed = json_is_true(json_object_get(j, "documentFailed"));
+        dr->aborted = json_is_true(json_object_get(j, "aborted"));
+        dr->ran = json_is_true(json_object_get(j, "ran"));
+        dr->finished = true;
+        return 0;
+}
+
 int doc_run_restore(struct doc_run *dr, const json_t *j)
 {
         const struct program *p = dr->d->prog;

@@ -57,4 +57,9 @@ json_t *doc_run_save(const struct doc_run *dr);
 /* The same as a patch (state.h) that changes only the records of the
  * `n` steps listed (and the document's and phases' times). */
 json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t n);
+
+/* A finished document's report and counts, and back (-EINVAL when it
+ * is not such a record). */
+json_t *doc_run_save_finished(const struct doc_run *dr);
+int doc_run_restore_finished(struct doc_run *dr, const json_t *j);
 int doc_run_restore(struct doc_run *dr, const json_t *j);

@@ -637,36 +637,19 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
                 *reterr = xasprintf("%s is damaged: its contents are not a run's state", shown);
                 return -EINVAL;
         }
-        /* The log folder it names must be one opentoe makes: an absolute
-         * path whose last part is this execution's TOE_ name. */
+        /* The log folder it names must be one opentoe makes. */
         const char *abs = json_string_value(json_object_get(st, "logFolderAbsolute"));
-        const char *base = strrchr(abs, '/');
-        _cleanup_free_ char *suffix = xasprintf("_UTC-0_%s", id);
-        size_t bl = base ? strlen(base + 1) : 0, sl = strlen(suffix);
-        if (abs[0] != '/' || strstr(abs, "/../") || strstr(abs, "/./") || !base || strncmp(base + 1, "TOE_", 4) ||
-            bl <= sl || strcmp(base + 1 + bl - sl, suffix) != 0) {
+        if (!logdir_is_own_path(abs, id)) {
                 *reterr = xasprintf("%s is damaged: the log folder it names (%s) is not one opentoe makes", shown, abs);
                 return -EINVAL;
         }
         res->reason = reason;
         res->current = (size_t)cur;
-        for (size_t i = 0; i < (size_t)cur; i++) {
-                json_t *f = json_array_get(finished, i);
-                struct doc_run *dr = &r->runs[i];
-                json_t *rep = json_object_get(f, "report");
-                if (!json_is_object(f) || (rep && !json_is_object(rep) && !json_is_null(rep))) {
+        for (size_t i = 0; i < (size_t)cur; i++)
+                if (doc_run_restore_finished(&r->runs[i], json_array_get(finished, i)) < 0) {
                         *reterr = xasprintf("%s is damaged: the record of document %zu is not valid", shown, i + 1);
                         return -EINVAL;
                 }
-                dr->report = json_is_object(rep) ? json_incref(rep) : NULL;
-                dr->counts.executed = (size_t)json_integer_value(json_object_get(f, "executed"));
-                dr->counts.failed = (size_t)json_integer_value(json_object_get(f, "failed"));
-                dr->counts.ignored = (size_t)json_integer_value(json_object_get(f, "ignored"));
-                dr->failed = json_is_true(json_object_get(f, "documentFailed"));
-                dr->aborted = json_is_true(json_object_get(f, "aborted"));
-                dr->ran = json_is_true(json_object_get(f, "ran"));
-                dr->finished = true;
-        }
         span_restore(&r->run_span, json_object_get(st, "run"));
         if (!strcmp(reason, "begin")) {
                 /* Saved before anything ran: nothing to restore but the
@@ -757,21 +740,20 @@ static void resume_notice(struct runner *r, const struct resume *res, bool recre
 
 /* ---- reports ----------------------------------------------------------- */
 
+static char *failure_message(const struct runner *r);
+
 static void write_reports(struct runner *r, struct vm **vms, bool failed)
 {
         json_t *docs = json_array();
-        const char *failure = "";
-        char *fm = NULL;
         for (size_t i = 0; i < r->n_runs; i++) {
                 struct doc_run *dr = &r->runs[i];
                 if (dr->report)
                         json_array_append(docs, dr->report);
                 else if (vms[i] && dr->ran)
                         json_array_append_new(docs, report_document(dr, vms[i], NULL));
-                if (dr->failed && !fm)
-                        failure = fm = xasprintf("Document %s failed!", dr->d->path);
         }
-        json_t *o = report_run(r->o->execution_id, failed, &r->run_span, failure, docs);
+        char *fm = failure_message(r);
+        json_t *o = report_run(r->o->execution_id, failed, &r->run_span, fm, docs);
         char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(o);
         free(fm);

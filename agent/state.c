@@ -86,30 +86,34 @@ static void binding_hex(const struct state_binding *b, size_t i, char hex[2 * PR
         hash_hex(b->sha256[i], PROG_SHA256_LEN, hex);
 }
 
+static int chain(const char *a, const char *b, size_t b_len, char out[2 * PROG_SHA256_LEN + 1]);
+
+/* The programs' SHA-256 as the headers list them. */
+static json_t *binding_hexes(const struct state_binding *b)
+{
+        json_t *docs = json_array();
+        char hex[2 * PROG_SHA256_LEN + 1];
+        for (size_t i = 0; i < b->n; i++) {
+                binding_hex(b, i, hex);
+                json_array_append_new(docs, json_string(hex));
+        }
+        return docs;
+}
+
 /* The digest of running.json: over the format, each program's SHA-256
- * (hex strings in `hexes`) and the body. */
+ * (hex strings in `hexes`) and the body, each line ended by a newline. */
 static int digest(const json_t *hexes, const char *body, size_t len, char out[2 * PROG_SHA256_LEN + 1])
 {
-        struct hash_ctx *h;
-        unsigned char d[HASH_MAX_LEN];
-        size_t dl = 0;
-        int r = hash_begin(HASH_SHA256, &h);
-        if (r < 0)
-                return r;
-        char head[32];
-        int n = snprintf(head, sizeof head, "%s %d\n", STATE_FORMAT, STATE_FORMAT_VERSION);
-        hash_update(h, head, (size_t)n);
+        struct strbuf head = STRBUF_INIT;
+        sb_printf(&head, "%s %d", STATE_FORMAT, STATE_FORMAT_VERSION);
         for (size_t i = 0; i < json_array_size(hexes); i++) {
                 const char *x = json_string_value(json_array_get(hexes, i));
-                hash_update(h, x ? x : "", x ? strlen(x) : 0);
-                hash_update(h, "\n", 1);
+                sb_printf(&head, "\n%s", x ? x : "");
         }
-        hash_update(h, body, len);
-        r = hash_end(h, d, &dl);
-        if (r < 0)
-                return r;
-        hash_hex(d, dl, out);
-        return 0;
+        /* chain() puts the last newline between the two. */
+        int r = chain(sb_str(&head), body, len, out);
+        sb_free(&head);
+        return r;
 }
 
 /* running.json's text: the header with its digest, then the body. */
@@ -118,12 +122,8 @@ static int running_text(const json_t *body, const struct state_binding *b, struc
         char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!text)
                 return -ENOMEM;
-        char dg[2 * PROG_SHA256_LEN + 1], hex[2 * PROG_SHA256_LEN + 1];
-        json_t *docs = json_array();
-        for (size_t i = 0; i < b->n; i++) {
-                binding_hex(b, i, hex);
-                json_array_append_new(docs, json_string(hex));
-        }
+        char dg[2 * PROG_SHA256_LEN + 1];
+        json_t *docs = binding_hexes(b);
         int r = digest(docs, text, strlen(text), dg);
         if (r < 0) {
                 *reterr = xasprintf("cannot compute the state's digest: %s", hash_error());
@@ -300,14 +300,8 @@ out:
 
 static char *log_header(const struct state_binding *b)
 {
-        json_t *docs = json_array();
-        char hex[2 * PROG_SHA256_LEN + 1];
-        for (size_t i = 0; i < b->n; i++) {
-                binding_hex(b, i, hex);
-                json_array_append_new(docs, json_string(hex));
-        }
         json_t *h = json_pack("{s:s, s:i, s:o}", "format", STATE_FORMAT, "version", STATE_FORMAT_VERSION, "documents",
-                              docs);
+                              binding_hexes(b));
         char *text = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(h);
         return text;
@@ -331,6 +325,13 @@ static int chain(const char *a, const char *b, size_t b_len, char out[2 * PROG_S
         return r;
 }
 
+/* Where the log's chain starts: the format and its header line. */
+static int header_digest(const char *header, size_t len, char out[2 * PROG_SHA256_LEN + 1])
+{
+        char head[32];
+        snprintf(head, sizeof head, "%s %d", STATE_FORMAT, STATE_FORMAT_VERSION);
+        return chain(head, header, len, out);
+}
 
 int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *patch,
                      const struct state_binding *b, char **reterr)
@@ -356,11 +357,10 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
         bool fresh = log->size == 0;
         memcpy(prev, log->prev, sizeof prev);
         if (fresh) {
-                char *header = log_header(b), head[32];
+                char *header = log_header(b);
                 sb_puts(&line, header);
                 sb_putc(&line, '\n');
-                snprintf(head, sizeof head, "%s %d", STATE_FORMAT, STATE_FORMAT_VERSION);
-                r = chain(head, header, strlen(header), prev);
+                r = header_digest(header, strlen(header), prev);
                 free(header);
                 records = 0;
                 if (r < 0)
@@ -425,26 +425,34 @@ static bool sole_owner(const json_t *v)
         return v && v->refcount == 1;
 }
 
+/* The first `keep` elements of `base` (reference taken), changed in
+ * place when nobody else holds it. */
+static json_t *array_prefix(json_t *base, size_t keep)
+{
+        json_t *out;
+        if (sole_owner(base) && json_is_array(base)) {
+                out = json_incref(base);
+                while (json_array_size(out) > keep)
+                        json_array_remove(out, json_array_size(out) - 1);
+        } else {
+                out = json_array();
+                for (size_t k = 0; k < keep && k < json_array_size(base); k++)
+                        json_array_append(out, json_array_get(base, k));
+        }
+        json_decref(base);
+        return out;
+}
+
 static json_t *patch_array_index(json_t *base, const json_t *patch)
 {
         json_int_t len = json_integer_value(json_object_get(patch, "@len"));
-        json_t *out, *e;
+        json_t *e;
         size_t i;
         if (len < 0)
                 len = 0;
-        if (sole_owner(base)) {
-                out = json_incref(base);
-                while (json_array_size(out) > (size_t)len)
-                        json_array_remove(out, json_array_size(out) - 1);
-                while (json_array_size(out) < (size_t)len)
-                        json_array_append_new(out, json_null());
-        } else {
-                out = json_array();
-                for (json_int_t k = 0; k < len; k++) {
-                        json_t *old = json_array_get(base, (size_t)k);
-                        json_array_append_new(out, old ? json_incref(old) : json_null());
-                }
-        }
+        json_t *out = array_prefix(base, (size_t)len);
+        while (json_array_size(out) < (size_t)len)
+                json_array_append_new(out, json_null());
         json_array_foreach(json_object_get(patch, "@patch"), i, e)
         {
                 json_int_t at = json_integer_value(json_array_get(e, 0));
@@ -454,7 +462,6 @@ static json_t *patch_array_index(json_t *base, const json_t *patch)
                 json_array_set_new(out, (size_t)at, json_null());
                 json_array_set_new(out, (size_t)at, state_patch_apply(old, json_array_get(e, 1)));
         }
-        json_decref(base);
         return out;
 }
 
@@ -501,28 +508,13 @@ json_t *state_patch_apply(json_t *base, const json_t *patch)
                 json_decref(base);
                 return json_incref((json_t *)patch);
         }
-        if (json_object_get(patch, "@patch")) {
-                if (!json_is_array(base)) {
-                        json_decref(base);
-                        base = json_array();
-                }
+        if (json_object_get(patch, "@patch"))
                 return patch_array_index(base, patch);
-        }
         if (json_object_get(patch, "@from")) {
                 json_int_t from = json_integer_value(json_object_get(patch, "@from"));
-                json_t *out, *e;
+                json_t *out = array_prefix(base, from < 0 ? 0 : (size_t)from), *e;
                 size_t i;
-                if (sole_owner(base) && json_is_array(base)) {
-                        out = json_incref(base);
-                        while (json_array_size(out) > (size_t)(from < 0 ? 0 : from))
-                                json_array_remove(out, json_array_size(out) - 1);
-                } else {
-                        out = json_array();
-                        for (json_int_t k = 0; k < from && (size_t)k < json_array_size(base); k++)
-                                json_array_append(out, json_array_get(base, (size_t)k));
-                }
                 json_array_foreach(json_object_get(patch, "@add"), i, e) json_array_append(out, e);
-                json_decref(base);
                 return out;
         }
         if (!json_is_true(json_object_get(patch, "@merge"))) {
@@ -603,9 +595,8 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
         r = check_header(&text, b, shown, &header, &nl, &docs, reterr);
         if (r < 0)
                 goto out;
-        char prev[2 * PROG_SHA256_LEN + 1], head[32];
-        snprintf(head, sizeof head, "%s %d", STATE_FORMAT, STATE_FORMAT_VERSION);
-        r = chain(head, text.s, (size_t)(nl - text.s), prev);
+        char prev[2 * PROG_SHA256_LEN + 1];
+        r = header_digest(text.s, (size_t)(nl - text.s), prev);
         if (r < 0) {
                 r = refuse(reterr, r, "cannot check %s: %s", shown, hash_error());
                 goto out;

@@ -45,14 +45,14 @@ static int create_temp(int dirfd, const char *name, mode_t mode, char *tmp, size
         return -EEXIST;
 }
 
-int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, unsigned flags)
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
 {
         char tmp[160];
         int fd = create_temp(dirfd, name, mode, tmp, sizeof tmp);
         if (fd < 0)
                 return fd;
         int r = write_all(fd, data, len);
-        if (r == 0 && !(flags & ATOMIC_NO_SYNC) && fsync(fd) < 0)
+        if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
@@ -63,7 +63,7 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
                 return r;
         }
         /* The rename is durable only once the folder is synced. */
-        if (!(flags & ATOMIC_NO_SYNC) && fsync(dirfd) < 0 && errno != EINVAL)
+        if (fsync(dirfd) < 0 && errno != EINVAL)
                 return -errno;
         return 0;
 }
@@ -74,5 +74,5 @@ int write_file_atomic(const char *path, const char *data, size_t len)
         _cleanup_close_ int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
-        return write_file_atomic_at(dfd, basename(base), data, len, 0644, 0);
+        return write_file_atomic_at(dfd, basename(base), data, len, 0644);
 }
