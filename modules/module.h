@@ -30,7 +30,10 @@ enum { STREAM_STDOUT = 1, STREAM_STDERR = 2 };
 /* Called for every line a child prints (without its newline), in order. */
 typedef void (*line_sink_fn)(void *userdata, int stream, const char *line, size_t len);
 
+struct sd_event;
+
 struct action_ctx {
+        struct sd_event *event;   /* the runner's loop, for modules with start() */
         const char *work_dir;     /* this execution's folder for scripts (as shown and run) */
         int work_dir_fd;          /* the same folder, opened and checked: scripts are created in it */
         const char *step_name;
@@ -67,13 +70,37 @@ struct action_result {
 
 void action_result_clear(struct action_result *r);
 
+/* An asynchronous action's end: called exactly once per started job, on
+ * the runner's event loop and never from within start().  `res` is the
+ * module's to fill and the runner's to clear.  After it returns the job
+ * is gone (the module freed it); the runner must not cancel it again. */
+struct action_job;
+typedef void (*action_done_fn)(void *done_userdata, struct action_result *res);
+
+/* Why the runner cancels a job: a module reports ACTION_TIMED_OUT, with
+ * its own message, for a deadline, and ACTION_FAILED for an interrupt. */
+enum action_cancel_reason {
+        ACTION_CANCEL_DEADLINE,
+        ACTION_CANCEL_INTERRUPT,
+};
+
 struct action_module {
         const char *name;                 /* as documents spell it */
         const struct action_spec *spec;   /* inputs and outputs, from schemas/actions */
-        /* Runs the action.  Returns 0 with *ret filled, or a negative errno
-         * for a failure of opentoe itself (out of memory, cannot fork); a
-         * failure of the action is a result, not an error. */
+        /* A bounded, synchronous action (the file system family, Assert).
+         * Returns 0 with *ret filled, or a negative errno for a failure of
+         * opentoe itself (out of memory, cannot fork); a failure of the
+         * action is a result, not an error. */
         int (*run)(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret);
+        /* An action that waits (children, the network): start() registers
+         * its event sources on ctx->event and returns 0 with *ret_job, or a
+         * negative errno (nothing started, done never called).  ctx and
+         * inputs stay valid until done.  cancel() asks a started job to
+         * stop as soon as it can; done still follows.  A module has run or
+         * start, not both. */
+        int (*start)(const struct action_ctx *ctx, const json_t *inputs, action_done_fn done, void *done_userdata,
+                     struct action_job **ret_job);
+        void (*cancel)(struct action_job *job, enum action_cancel_reason why);
 };
 
 /* A formatted line to the console (console.log, CloudWatch) through
