@@ -7,6 +7,7 @@
 
 #include "module.h"
 #include "strbuf.h"
+#include "tunables.h"
 
 void action_notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
 {
@@ -57,4 +58,13 @@ int action_input_bool(const json_t *entry, const char *key, bool def, bool *ret)
                 return 0;
         }
         return -EINVAL;
+}
+
+int action_stop_reason(const struct action_ctx *ctx)
+{
+        if (ctx->stop_reason)
+                return ctx->stop_reason(ctx->userdata);
+        if (ctx->deadline_ms >= 0 && monotonic_ms() >= ctx->deadline_ms)
+                return ACTION_CANCEL_DEADLINE;
+        return -1;
 }

@@ -48,6 +48,9 @@ struct action_ctx {
          * group (the runner records it, so a run that dies cannot leave it
          * behind), and with 0 once it has been reaped; may be NULL. */
         void (*on_spawn)(void *userdata, pid_t pgid);
+        /* For run() modules: the runner's answer to "should I stop?"
+         * (see action_stop_reason()); NULL: only deadline_ms counts. */
+        int (*stop_reason)(void *userdata);
         /* ExecuteDocument: runs a nested document through the runner, in
          * the same log folder.  Returns 0 with its summary object and its
          * detailed output, or a negative errno with a message (cycle, too
@@ -107,6 +110,13 @@ struct action_module {
  * ctx->on_line; nothing when the runner gave no sink. */
 void action_notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+
+/* For run() modules, polled between units of work (a file, an archive
+ * member, a chunk of a copy): ACTION_CANCEL_DEADLINE once the step's time
+ * is up, ACTION_CANCEL_INTERRUPT once the run is being interrupted, or -1
+ * to go on.  The runner decides both; a module never reads a clock for
+ * its deadline itself. */
+int action_stop_reason(const struct action_ctx *ctx);
 
 /* An entry's string input: "" when absent or null, -EINVAL when it is not
  * a string. */
