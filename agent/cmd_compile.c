@@ -6,6 +6,7 @@
 
 #include "checker.h"
 #include "commands.h"
+#include "docsource.h"
 #include "compile.h"
 #include "disasm.h"
 #include "options.h"
@@ -20,39 +21,37 @@ static const struct option_spec specs[] = {
         { NULL, 0, false, 0 },
 };
 
-/* Loads one document or .otc from `path`, printing diagnostics; NULL on
- * failure.  `shown` (or path, when NULL) is the name diagnostics and the
- * program use: the s3:// URI or ARN of a document fetched to `path`. */
-struct program *load_program_as(const char *prog_name, const char *path, const char *shown,
-                                const struct check_options *opts)
+/* Loads one document or .otc, printing diagnostics; NULL on failure.
+ * Diagnostics and the program name the reference the user gave (an s3://
+ * URI or ARN for a fetched document), not the file read. */
+struct program *load_program_from(const char *prog_name, const struct docsource *d, const struct check_options *opts)
 {
         struct diag_list diags = { 0 };
         struct program *p = NULL;
         struct ydoc *doc = NULL;
-        int r = comp_load(path, opts, &p, &diags, &doc);
-        if (shown)
-                for (size_t i = 0; i < diags.n; i++)
-                        if (diags.v[i].file && !strcmp(diags.v[i].file, path))
-                                free(diags.v[i].file), diags.v[i].file = xstrdup(shown);
+        bool remote = d->kind != DOCSOURCE_LOCAL;
+        int r = comp_load(d->path, opts, &p, &diags, &doc);
+        docsource_name_diags(d, &diags, 0);
         size_t budget = 20;
         diag_sort(&diags, 0);
         diag_print_text(stderr, &diags, 0, diags.n, doc ? doc->src : NULL, doc ? doc->src_len : 0, &budget);
         if (r < 0 && diags.n == 0)
-                fprintf(stderr, "%s: cannot compile %s\n", prog_name, shown ? shown : path);
+                fprintf(stderr, "%s: cannot compile %s\n", prog_name, d->ref);
         ydoc_free(doc);
         diag_list_free(&diags);
         if (r < 0)
                 return prog_free(p);
-        if (shown) {
+        if (remote) {
                 free(p->source_path);
-                p->source_path = xstrdup(shown);
+                p->source_path = xstrdup(d->ref);
         }
         return p;
 }
 
 struct program *load_program_or_report(const char *prog_name, const char *path, const struct check_options *opts)
 {
-        return load_program_as(prog_name, path, NULL, opts);
+        struct docsource d = { .kind = DOCSOURCE_LOCAL, .ref = path, .path = (char *)path };
+        return load_program_from(prog_name, &d, opts);
 }
 
 static int parse(const struct invocation *inv, const char *cmd, int argc, char **argv, const char **ret_path,

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
+#include "docsource.h"
 #include "http.h"
 #include "imagebuilder.h"
 #include "options.h"
@@ -268,25 +269,20 @@ static int check_owner(const char *prog, const char *what, const char *owner, ch
         return 0;
 }
 
-/* Fetches a document from S3 or Image Builder into a private temporary
- * file, loads it as load_program_or_report() does, and names it by its
- * URI or ARN in diagnostics and in the program. */
-static struct program *load_remote_program(const char *prog_name, const char *uri, const char *owner,
-                                           const struct check_options *opts)
+/* Loads one document wherever it lives (docsource.h), printing what goes
+ * wrong; NULL on failure. */
+static struct program *load_document(const char *prog_name, const char *ref, const char *owner,
+                                     const struct check_options *opts)
 {
-        char *local = NULL, *err = NULL;
-        bool from_ib = ib_is_arn(uri);
-        int fr = from_ib ? ib_fetch_component_temp(uri, &local, &err) : s3_fetch_temp(uri, owner, &local, &err);
-        if (fr < 0) {
-                fprintf(stderr, "%s run: cannot fetch the document %s: %s\n", prog_name, uri, err);
+        struct docsource d;
+        char *err = NULL;
+        if (docsource_open(ref, owner, &d, &err) < 0) {
+                fprintf(stderr, "%s run: cannot fetch the document %s: %s\n", prog_name, ref, err);
                 free(err);
                 return NULL;
         }
-        struct program *p = load_program_as(prog_name, local, uri, opts);
-        if (from_ib)
-                ib_temp_remove(local);
-        else
-                s3_temp_remove(local);
+        struct program *p = load_program_from(prog_name, &d, opts);
+        docsource_done(&d);
         return p;
 }
 
@@ -541,10 +537,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         if (load_failed)
                 goto out;
         for (size_t i = 0; i < n_docs; i++) {
-                if (s3_is_uri(docs[i].path) || ib_is_arn(docs[i].path))
-                        docs[i].prog = load_remote_program(inv->program, docs[i].path, doc_owner, &copts);
-                else
-                        docs[i].prog = load_program_or_report(inv->program, docs[i].path, &copts);
+                docs[i].prog = load_document(inv->program, docs[i].path, doc_owner, &copts);
                 load_failed |= docs[i].prog == NULL;
         }
         if (load_failed)

@@ -15,7 +15,7 @@
 #include "checker.h"
 #include "commands.h"
 #include "http.h"
-#include "imagebuilder.h"
+#include "docsource.h"
 #include "options.h"
 #include "s3.h"
 #include "strbuf.h"
@@ -286,30 +286,18 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                 r[i].path = docs[i];
                 r[i].first = diags.n;
                 size_t e0 = diags.n_errors, w0 = diags.n_warnings;
-                bool from_ib = ib_is_arn(docs[i]);
-                if (from_ib || s3_is_uri(docs[i])) {
-                        char *local = NULL, *err = NULL;
-                        int fr = from_ib ? ib_fetch_component_temp(docs[i], &local, &err)
-                                         : s3_fetch_temp(docs[i], owner, &local, &err);
-                        if (fr < 0) {
-                                diag_add(&diags, DIAG_ERROR, "file", docs[i], 0, 0, 1, NULL,
-                                         "cannot fetch the document: %s", err);
-                                free(err);
-                        } else {
-                                if (ydoc_load_file(local, NULL, &r[i].doc, &diags) >= 0 ||
-                                    (r[i].doc && r[i].doc->root))
-                                        check_document(r[i].doc, &copts, &diags);
-                                /* Diagnostics name the URI, not the temporary file. */
-                                for (size_t k = r[i].first; k < diags.n; k++)
-                                        if (diags.v[k].file && !strcmp(diags.v[k].file, local))
-                                                free(diags.v[k].file), diags.v[k].file = xstrdup(docs[i]);
-                                if (from_ib)
-                                        ib_temp_remove(local);
-                                else
-                                        s3_temp_remove(local);
-                        }
-                } else if (ydoc_load_file(docs[i], NULL, &r[i].doc, &diags) >= 0 || (r[i].doc && r[i].doc->root))
-                        check_document(r[i].doc, &copts, &diags);
+                struct docsource d;
+                char *err = NULL;
+                if (docsource_open(docs[i], owner, &d, &err) < 0) {
+                        diag_add(&diags, DIAG_ERROR, "file", docs[i], 0, 0, 1, NULL, "cannot fetch the document: %s",
+                                 err);
+                        free(err);
+                } else {
+                        if (ydoc_load_file(d.path, NULL, &r[i].doc, &diags) >= 0 || (r[i].doc && r[i].doc->root))
+                                check_document(r[i].doc, &copts, &diags);
+                        docsource_name_diags(&d, &diags, r[i].first);
+                        docsource_done(&d);
+                }
                 diag_sort(&diags, r[i].first);
                 r[i].end = diags.n;
                 r[i].errors = diags.n_errors - e0;

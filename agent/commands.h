@@ -22,7 +22,7 @@ struct check_options;
 struct program;
 /* Loads a document or .otc and prints its diagnostics; NULL on failure. */
 struct program *load_program_or_report(const char *prog_name, const char *path, const struct check_options *opts);
-/* The same, with diagnostics and the program naming `shown` (the URI or
- * ARN of a document fetched into the local file `path`). */
-struct program *load_program_as(const char *prog_name, const char *path, const char *shown,
-                                const struct check_options *opts);
+/* The same for a document from docsource_open(): diagnostics and the
+ * program name its reference (the URI or ARN of a fetched document). */
+struct docsource;
+struct program *load_program_from(const char *prog_name, const struct docsource *d, const struct check_options *opts);
