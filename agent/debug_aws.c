@@ -1,0 +1,312 @@
+/* debug_aws.c: `opentoe debug credentials`, which shows where the AWS
+ * credentials (and region) come from, and `opentoe debug aws-request`,
+ * which sends one AWS JSON 1.1 request through aws/http, so the
+ * credential chain, signing and retries can be tested against local
+ * servers. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "credentials.h"
+#include "debug.h"
+#include "http.h"
+#include "options.h"
+#include "strbuf.h"
+
+/* ---- debug credentials / debug aws-request ------------------------------ */
+
+enum {
+        OPT_AWS_SERVICE = 1,
+        OPT_AWS_REGION,
+        OPT_AWS_TARGET,
+        OPT_AWS_BODY,
+        OPT_AWS_ENDPOINT,
+        OPT_AWS_REPEAT,
+        OPT_AWS_INTERVAL,
+        OPT_AWS_DEADLINE,
+        OPT_AWS_SHOW_REGION,
+        OPT_AWS_HELP,
+};
+
+static const struct option_spec credentials_specs[] = {
+        { "region", 0, false, OPT_AWS_SHOW_REGION },
+        { "repeat", 0, true, OPT_AWS_REPEAT },
+        { "interval-ms", 0, true, OPT_AWS_INTERVAL },
+        { "help", 'h', false, OPT_AWS_HELP },
+        { NULL, 0, false, 0 },
+};
+
+static const struct option_spec aws_request_specs[] = {
+        { "service", 0, true, OPT_AWS_SERVICE },
+        { "region", 0, true, OPT_AWS_REGION },
+        { "target", 0, true, OPT_AWS_TARGET },
+        { "body", 0, true, OPT_AWS_BODY },
+        { "endpoint", 0, true, OPT_AWS_ENDPOINT },
+        { "repeat", 0, true, OPT_AWS_REPEAT },
+        { "interval-ms", 0, true, OPT_AWS_INTERVAL },
+        { "deadline-ms", 0, true, OPT_AWS_DEADLINE },
+        { "help", 'h', false, OPT_AWS_HELP },
+        { NULL, 0, false, 0 },
+};
+
+static void credentials_usage(FILE *f, const char *prog)
+{
+        fprintf(f,
+                "Usage: %s debug credentials [--region] [--repeat N] [--interval-ms MS]\n"
+                "\n"
+                "Look up AWS credentials as opentoe would (environment, shared credentials\n"
+                "and config files with AWS_PROFILE, then IMDSv2) and print one line:\n"
+                "  credentials: source=S access_key_id=ID session_token=yes|no expiration=T|never (DETAIL)\n"
+                "The secret key and the session token are never printed.\n"
+                "\n"
+                "Options:\n"
+                "  --region          also resolve the region and print 'region: R (from SOURCE)'\n"
+                "  --repeat N        look up N times with the same provider (cache and refresh)\n"
+                "  --interval-ms MS  pause between lookups (default 1000)\n"
+                "  -h, --help        show this help\n"
+                "\n"
+                "Exit status: 0 found, 1 not found (the message says what was tried), 2 usage error.\n",
+                prog);
+}
+
+static void aws_request_usage(FILE *f, const char *prog)
+{
+        fprintf(f,
+                "Usage: %s debug aws-request --service S --target T --body JSON [--region R]\n"
+                "           [--endpoint URL] [--repeat N] [--interval-ms MS] [--deadline-ms MS]\n"
+                "\n"
+                "Send one AWS JSON 1.1 request (POST /, X-Amz-Target: T) signed with the\n"
+                "credentials opentoe finds, with opentoe's retries, and print the response\n"
+                "body on standard output.  A summary ('HTTP 200 after N attempts') and each\n"
+                "retry go to standard error.\n"
+                "\n"
+                "Options:\n"
+                "  --service S       signing name (\"logs\"); also picks AWS_ENDPOINT_URL_<S>\n"
+                "  --target T        X-Amz-Target (\"Logs_20140328.DescribeLogGroups\")\n"
+                "  --body JSON       request body\n"
+                "  --region R        region (default: resolved like the SDKs do)\n"
+                "  --endpoint URL    endpoint, before AWS_ENDPOINT_URL_<S> and AWS_ENDPOINT_URL\n"
+                "  --repeat N        send N times with the same client and credentials\n"
+                "  --interval-ms MS  pause between requests (default 1000)\n"
+                "  --deadline-ms MS  give each request at most MS milliseconds\n"
+                "  -h, --help        show this help\n"
+                "\n"
+                "Exit status: 0 HTTP 2xx, 1 any failure, 2 usage error.\n",
+                prog);
+}
+
+static void print_credentials(const struct aws_credentials *c)
+{
+        char exp[32] = "never";
+
+        if (c->expiration) {
+                struct tm tm;
+                gmtime_r(&c->expiration, &tm);
+                strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+        printf("credentials: source=%s access_key_id=%s session_token=%s expiration=%s (%s)\n",
+               aws_cred_source_to_string(c->source), c->access_key_id, c->session_token ? "yes" : "no", exp,
+               c->source_detail ? c->source_detail : "");
+}
+
+int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
+{
+        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = credentials_specs };
+        const char *arg;
+        long repeat = 1, interval = 1000;
+        bool show_region = false;
+        int id;
+
+        while ((id = option_next(&p, &arg)) != -2) {
+                switch (id) {
+                case -1:
+                        fprintf(stderr, "%s debug credentials: %s\n", inv->program, p.error);
+                        return EXIT_USAGE;
+                case 0:
+                        fprintf(stderr, "%s debug credentials: unexpected argument '%s'\n", inv->program, arg);
+                        return EXIT_USAGE;
+                case OPT_AWS_SHOW_REGION:
+                        show_region = true;
+                        break;
+                case OPT_AWS_REPEAT:
+                case OPT_AWS_INTERVAL:
+                        if (!debug_parse_count(arg, id == OPT_AWS_REPEAT ? 1 : 0, id == OPT_AWS_REPEAT ? 1000 : 600000,
+                                         id == OPT_AWS_REPEAT ? &repeat : &interval)) {
+                                fprintf(stderr, "%s debug credentials: bad number '%s'\n", inv->program, arg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case OPT_AWS_HELP:
+                        credentials_usage(stdout, inv->program);
+                        return 0;
+                }
+        }
+        struct aws_cred_provider *prov = aws_cred_provider_new();
+        int rc = 0;
+        for (long i = 0; i < repeat && rc == 0; i++) {
+                const struct aws_credentials *c;
+                char *err = NULL;
+
+                if (i > 0)
+                        debug_pause_ms(interval);
+                int r = aws_cred_provider_get(prov, aws_now_ms() + 60000, &c, &err);
+                if (r < 0) {
+                        fprintf(stderr, "%s debug credentials: %s\n", inv->program, err ? err : strerror(-r));
+                        free(err);
+                        rc = 1;
+                        break;
+                }
+                print_credentials(c);
+                if (show_region) {
+                        const char *region, *source;
+
+                        r = aws_region_resolve(prov, aws_now_ms() + 60000, &region, &source, &err);
+                        if (r < 0) {
+                                fprintf(stderr, "%s debug credentials: %s\n", inv->program,
+                                        err ? err : strerror(-r));
+                                free(err);
+                                rc = 1;
+                                break;
+                        }
+                        printf("region: %s (from %s)\n", region, source);
+                }
+                fflush(stdout);
+        }
+        aws_cred_provider_free(prov);
+        return rc;
+}
+
+static void notice_stderr(void *userdata, const char *msg)
+{
+        fprintf(stderr, "%s debug aws-request: %s\n", (const char *)userdata, msg);
+}
+
+int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
+{
+        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = aws_request_specs };
+        const char *arg, *service = NULL, *region = NULL, *target = NULL, *body = NULL, *endpoint = NULL;
+        long repeat = 1, interval = 1000, deadline = -1;
+        int id;
+
+        while ((id = option_next(&p, &arg)) != -2) {
+                switch (id) {
+                case -1:
+                        fprintf(stderr, "%s debug aws-request: %s\n", inv->program, p.error);
+                        return EXIT_USAGE;
+                case 0:
+                        fprintf(stderr, "%s debug aws-request: unexpected argument '%s'\n", inv->program, arg);
+                        return EXIT_USAGE;
+                case OPT_AWS_SERVICE:
+                        service = arg;
+                        break;
+                case OPT_AWS_REGION:
+                        region = arg;
+                        break;
+                case OPT_AWS_TARGET:
+                        target = arg;
+                        break;
+                case OPT_AWS_BODY:
+                        body = arg;
+                        break;
+                case OPT_AWS_ENDPOINT:
+                        endpoint = arg;
+                        break;
+                case OPT_AWS_REPEAT:
+                case OPT_AWS_INTERVAL:
+                case OPT_AWS_DEADLINE: {
+                        long *slot = id == OPT_AWS_REPEAT ? &repeat : id == OPT_AWS_INTERVAL ? &interval : &deadline;
+                        if (!debug_parse_count(arg, id == OPT_AWS_REPEAT ? 1 : 0, id == OPT_AWS_REPEAT ? 1000 : 3600000,
+                                         slot)) {
+                                fprintf(stderr, "%s debug aws-request: bad number '%s'\n", inv->program, arg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                }
+                case OPT_AWS_HELP:
+                        aws_request_usage(stdout, inv->program);
+                        return 0;
+                }
+        }
+        const char *missing = !service ? "--service" : !target ? "--target" : !body ? "--body" : NULL;
+        if (missing) {
+                fprintf(stderr, "%s debug aws-request: %s is required (see --help)\n", inv->program, missing);
+                return EXIT_USAGE;
+        }
+
+        struct aws_cred_provider *prov = aws_cred_provider_new();
+        struct aws_http *h = NULL;
+        char *err = NULL, *url = NULL;
+        int rc = 1, r;
+
+        if (!region) {
+                r = aws_region_resolve(prov, aws_now_ms() + 60000, &region, NULL, &err);
+                if (r < 0)
+                        goto out;
+        }
+        r = aws_endpoint_resolve(service, region, endpoint, &url, &err);
+        if (r < 0)
+                goto out;
+        h = aws_http_new(&err);
+        if (!h)
+                goto out;
+        const struct aws_http_header hdrs[] = {
+                { "Content-Type", AWS_JSON_CONTENT_TYPE },
+                { "X-Amz-Target", target },
+        };
+        for (long i = 0; i < repeat; i++) {
+                struct aws_http_response resp;
+                struct aws_http_request req = {
+                        .method = "POST",
+                        .endpoint = url,
+                        .path = "/",
+                        .headers = hdrs,
+                        .n_headers = ELEMENTSOF(hdrs),
+                        .body = body,
+                        .body_len = strlen(body),
+                        .service = service,
+                        .region = region,
+                        .creds = prov,
+                        .deadline_ms = deadline >= 0 ? aws_now_ms() + deadline : -1,
+                        .notice = notice_stderr,
+                        .userdata = (void *)inv->program,
+                };
+
+                if (i > 0)
+                        debug_pause_ms(interval);
+                r = aws_http_request(h, &req, &resp, &err);
+                if (r < 0)
+                        goto out;
+                fprintf(stderr, "%s debug aws-request: HTTP %ld after %d attempt%s%s%s\n", inv->program,
+                        resp.status, resp.attempts, resp.attempts == 1 ? "" : "s",
+                        resp.request_id ? ", request id " : "", resp.request_id ? resp.request_id : "");
+                r = aws_http_status_error(&resp, &err);
+                if (r == 0) {
+                        fwrite(resp.body, 1, resp.body_len, stdout);
+                        putchar('\n');
+                        fflush(stdout);
+                }
+                aws_http_response_done(&resp);
+                if (r < 0)
+                        goto out;
+        }
+        rc = 0;
+out:
+        if (rc != 0)
+                fprintf(stderr, "%s debug aws-request: %s\n", inv->program, err ? err : strerror(-r));
+        if (aws_http_clock_offset(h))
+                fprintf(stderr, "%s debug aws-request: clock offset learnt: %+lds\n", inv->program,
+                        aws_http_clock_offset(h));
+        free(err);
+        free(url);
+        aws_http_free(h);
+        aws_cred_provider_free(prov);
+        return rc;
+}

@@ -1,0 +1,260 @@
+/* debug_cwlogs.c: `opentoe debug cwlogs-ship`, which appends lines to a
+ * CloudWatch Logs spool and ships them (aws/cwlogs.h), so the spool and
+ * PutLogEvents can be tested against a local endpoint. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "cwlogs.h"
+#include "http.h"
+#include "debug.h"
+#include "options.h"
+#include "strbuf.h"
+
+/* ---- debug cwlogs-ship (aws/cwlogs.h) ---------------------------------- */
+
+enum {
+        OPT_CW_GROUP = 1,
+        OPT_CW_STREAM,
+        OPT_CW_REGION,
+        OPT_CW_SPOOL,
+        OPT_CW_LINES,
+        OPT_CW_LINE_BYTES,
+        OPT_CW_PREFIX,
+        OPT_CW_TIMESTAMPS,
+        OPT_CW_PUMP_EVERY,
+        OPT_CW_PUMP_MS,
+        OPT_CW_DEADLINE,
+        OPT_CW_DISCARD_OTHER,
+        OPT_CW_VERBOSE,
+        OPT_CW_HELP,
+};
+
+static const struct option_spec cwlogs_ship_specs[] = {
+        { "group", 0, true, OPT_CW_GROUP },
+        { "stream", 0, true, OPT_CW_STREAM },
+        { "region", 0, true, OPT_CW_REGION },
+        { "spool", 0, true, OPT_CW_SPOOL },
+        { "lines", 0, true, OPT_CW_LINES },
+        { "line-bytes", 0, true, OPT_CW_LINE_BYTES },
+        { "prefix", 0, true, OPT_CW_PREFIX },
+        { "timestamps", 0, false, OPT_CW_TIMESTAMPS },
+        { "pump-every", 0, true, OPT_CW_PUMP_EVERY },
+        { "pump-ms", 0, true, OPT_CW_PUMP_MS },
+        { "deadline-ms", 0, true, OPT_CW_DEADLINE },
+        { "discard-other", 0, false, OPT_CW_DISCARD_OTHER },
+        { "verbose", 'v', false, OPT_CW_VERBOSE },
+        { "help", 'h', false, OPT_CW_HELP },
+        { NULL, 0, false, 0 },
+};
+
+static void cwlogs_ship_usage(FILE *f, const char *prog)
+{
+        fprintf(f,
+                "Usage: %s debug cwlogs-ship --group G --stream S --spool DIR [--region R]\n"
+                "           [--lines N [--line-bytes B] [--prefix P] | --timestamps] [--pump-every N]\n"
+                "           [--pump-ms MS] [--deadline-ms MS] [--discard-other] [--verbose]\n"
+                "\n"
+                "Ship lines to CloudWatch Logs the way 'run --cw-log-group' does: every line is\n"
+                "appended to the spool in DIR, shipped with PutLogEvents as batches fill up, and\n"
+                "the rest flushed at the end.  An existing spool in DIR is resumed first.\n"
+                "The lines are standard input's, or with --lines N generated ones, \"P<i>\"\n"
+                "(i from 1) padded with '.' to B bytes.  At the end the counts go to standard\n"
+                "output as one line of key=value pairs (appended, delivered, resumed, resent,\n"
+                "pending, rejected, lost, discarded, clamped, split, requests, failures,\n"
+                "total_delivered, total_resent) and the summary to standard error.\n"
+                "\n"
+                "Options:\n"
+                "  --group G          log group\n"
+                "  --stream S         log stream\n"
+                "  --spool DIR        spool folder (created when missing)\n"
+                "  --region R         region (default: resolved like the SDKs do)\n"
+                "  --lines N          generate N lines instead of reading standard input (0: none,\n"
+                "                     only resume the spool)\n"
+                "  --line-bytes B     pad generated lines to B bytes\n"
+                "  --prefix P         generated lines start with P (default \"line \")\n"
+                "  --timestamps       each input line is TIMESTAMP<TAB>TEXT, TIMESTAMP in ms since\n"
+                "                     the epoch, or +MS/-MS from now\n"
+                "  --pump-every N     ship what is due after every N lines (default 1000; 0: only\n"
+                "                     at the end)\n"
+                "  --pump-ms MS       time each of those may take (default 5000)\n"
+                "  --deadline-ms MS   time the final flush may take (default 60000)\n"
+                "  --discard-other    drop a spool left for another group or stream\n"
+                "  -v, --verbose      print retries and failures on standard error\n"
+                "  -h, --help         show this help\n"
+                "\n"
+                "Exit status: 0 everything delivered, 1 something was not, 2 usage error.\n",
+                prog);
+}
+
+static void cwlogs_notice_stderr(void *userdata, const char *msg)
+{
+        fprintf(stderr, "%s debug cwlogs-ship: %s\n", (const char *)userdata, msg);
+}
+
+int cmd_debug_cwlogs_ship(const struct invocation *inv, int argc, char **argv)
+{
+        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = cwlogs_ship_specs };
+        const char *arg, *group = NULL, *stream = NULL, *region = NULL, *spool = NULL, *prefix = "line ";
+        long lines = -1, line_bytes = 0, pump_every = 1000, pump_ms = 5000, deadline = 60000;
+        bool timestamps = false, verbose = false;
+        unsigned flags = 0;
+        int id;
+
+        while ((id = option_next(&p, &arg)) != -2) {
+                switch (id) {
+                case -1:
+                        fprintf(stderr, "%s debug cwlogs-ship: %s\n", inv->program, p.error);
+                        return EXIT_USAGE;
+                case 0:
+                        fprintf(stderr, "%s debug cwlogs-ship: unexpected argument '%s'\n", inv->program, arg);
+                        return EXIT_USAGE;
+                case OPT_CW_GROUP:
+                        group = arg;
+                        break;
+                case OPT_CW_STREAM:
+                        stream = arg;
+                        break;
+                case OPT_CW_REGION:
+                        region = arg;
+                        break;
+                case OPT_CW_SPOOL:
+                        spool = arg;
+                        break;
+                case OPT_CW_PREFIX:
+                        prefix = arg;
+                        break;
+                case OPT_CW_TIMESTAMPS:
+                        timestamps = true;
+                        break;
+                case OPT_CW_DISCARD_OTHER:
+                        flags |= CWLOGS_DISCARD_OTHER;
+                        break;
+                case OPT_CW_VERBOSE:
+                        verbose = true;
+                        break;
+                case OPT_CW_LINES:
+                case OPT_CW_LINE_BYTES:
+                case OPT_CW_PUMP_EVERY:
+                case OPT_CW_PUMP_MS:
+                case OPT_CW_DEADLINE: {
+                        long *slot = id == OPT_CW_LINES        ? &lines
+                                     : id == OPT_CW_LINE_BYTES ? &line_bytes
+                                     : id == OPT_CW_PUMP_EVERY ? &pump_every
+                                     : id == OPT_CW_PUMP_MS    ? &pump_ms
+                                                               : &deadline;
+                        long max = id == OPT_CW_LINES ? 1000000000L : id == OPT_CW_LINE_BYTES ? 16777216L : 86400000L;
+                        if (!debug_parse_count(arg, 0, max, slot)) {
+                                fprintf(stderr, "%s debug cwlogs-ship: bad number '%s'\n", inv->program, arg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                }
+                case OPT_CW_HELP:
+                        cwlogs_ship_usage(stdout, inv->program);
+                        return 0;
+                }
+        }
+        const char *missing = !group ? "--group" : !stream ? "--stream" : !spool ? "--spool" : NULL;
+        if (missing) {
+                fprintf(stderr, "%s debug cwlogs-ship: %s is required (see --help)\n", inv->program, missing);
+                return EXIT_USAGE;
+        }
+        if (timestamps && lines >= 0) {
+                fprintf(stderr, "%s debug cwlogs-ship: --timestamps reads standard input; not with --lines\n",
+                        inv->program);
+                return EXIT_USAGE;
+        }
+
+        struct cwlogs *cw = NULL;
+        char *err = NULL;
+        int r = cwlogs_open(group, stream, region, spool, flags, &cw, &err);
+        if (r < 0) {
+                fprintf(stderr, "%s debug cwlogs-ship: %s\n", inv->program, err ? err : strerror(-r));
+                free(err);
+                return 1;
+        }
+        if (verbose)
+                cwlogs_set_notice(cw, cwlogs_notice_stderr, (void *)inv->program);
+
+        struct strbuf b = STRBUF_INIT;
+        char *line = NULL;
+        size_t cap = 0;
+        long n = 0;
+        int rc = 0;
+        for (;;) {
+                int64_t ts = -1;
+                const char *text;
+                size_t len;
+
+                if (lines >= 0) {
+                        if (n >= lines)
+                                break;
+                        b.len = 0;
+                        sb_printf(&b, "%s%ld", prefix, n + 1);
+                        while ((long)b.len < line_bytes)
+                                sb_putc(&b, b.len % 10 == 0 ? ' ' : '.');
+                        text = b.s;
+                        len = b.len;
+                } else {
+                        ssize_t k = getline(&line, &cap, stdin);
+                        if (k < 0)
+                                break;
+                        text = line;
+                        len = (size_t)k;
+                        if (timestamps) {
+                                char *tab = memchr(line, '\t', len), *end;
+                                long long v;
+
+                                errno = 0;
+                                v = tab ? strtoll(line, &end, 10) : 0;
+                                if (!tab || errno || end != tab) {
+                                        fprintf(stderr, "%s debug cwlogs-ship: line %ld: no TIMESTAMP<TAB>\n",
+                                                inv->program, n + 1);
+                                        rc = EXIT_USAGE;
+                                        break;
+                                }
+                                if (line[0] == '+' || line[0] == '-') {
+                                        struct timespec now;
+                                        clock_gettime(CLOCK_REALTIME, &now);
+                                        v += (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+                                }
+                                ts = v;
+                                text = tab + 1;
+                                len -= (size_t)(text - line);
+                        }
+                }
+                r = cwlogs_append(cw, ts, text, len);
+                if (r < 0)
+                        fprintf(stderr, "%s debug cwlogs-ship: %s\n", inv->program, cwlogs_last_error(cw));
+                n++;
+                if (pump_every > 0 && n % pump_every == 0)
+                        (void)cwlogs_pump(cw, aws_now_ms() + pump_ms);
+        }
+        free(line);
+        sb_free(&b);
+
+        struct cwlogs_report rep;
+        r = cwlogs_close(cw, aws_now_ms() + deadline, &rep);
+        printf("appended=%" PRIu64 " delivered=%" PRIu64 " resumed=%" PRIu64 " resent=%" PRIu64 " pending=%" PRIu64
+               " rejected=%" PRIu64 " lost=%" PRIu64 " discarded=%" PRIu64 " clamped=%" PRIu64 " split=%" PRIu64
+               " requests=%" PRIu64 " failures=%" PRIu64 " total_delivered=%" PRIu64 " total_resent=%" PRIu64 "\n",
+               rep.appended, rep.delivered, rep.resumed, rep.resent, rep.pending, rep.rejected, rep.lost,
+               rep.discarded, rep.clamped, rep.split, rep.requests, rep.failures, rep.total_delivered,
+               rep.total_resent);
+        fflush(stdout);
+        _cleanup_free_ char *summary = cwlogs_report_summary(&rep);
+        fprintf(stderr, "%s debug cwlogs-ship: %s\n", inv->program, summary);
+        cwlogs_report_done(&rep);
+        if (rc)
+                return rc;
+        return r < 0 ? 1 : 0;
+}
