@@ -359,16 +359,11 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 case OPT_STATE_DIRECTORY:
                         s.state_directory = arg;
                         break;
-                case OPT_TRACE: {
-                        bool b = true;
-                        if (!option_bool(arg, &b)) {
-                                fprintf(stderr, "%s run: --trace takes true or false\n", inv->program);
+                case OPT_TRACE:
+                        if (!option_bool_flag(inv->program, "run", "--trace", arg, &s.trace))
                                 goto out;
-                        }
-                        s.trace = b;
                         s.trace_set = true;
                         break;
-                }
                 case OPT_DRY_RUN:
                         s.dry_run = true;
                         break;
@@ -403,16 +398,11 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 case OPT_OWNER:
                         s.document_owner = arg;
                         break;
-                case OPT_CW_IGNORE: {
-                        bool b = true;
-                        if (!option_bool(arg, &b)) {
-                                fprintf(stderr, "%s run: --cw-ignore-failures takes true or false\n", inv->program);
+                case OPT_CW_IGNORE:
+                        if (!option_bool_flag(inv->program, "run", "--cw-ignore-failures", arg, &s.cw_ignore))
                                 goto out;
-                        }
-                        s.cw_ignore = b;
                         s.cw_ignore_set = true;
                         break;
-                }
                 case OPT_BLOCKED:
                         s.blocked = arg;
                         break;

@@ -18,6 +18,14 @@ bool option_bool(const char *arg, bool *ret)
         return false;
 }
 
+bool option_bool_flag(const char *prog, const char *cmd, const char *flag, const char *arg, bool *ret)
+{
+        if (option_bool(arg, ret))
+                return true;
+        fprintf(stderr, "%s %s: %s takes true or false\n", prog, cmd, flag);
+        return false;
+}
+
 static const struct option_spec *find_long(const struct option_spec *s, const char *name, size_t n)
 {
         for (; s->name; s++)

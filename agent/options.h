@@ -30,3 +30,6 @@ int option_next(struct option_parser *p, const char **ret_arg);
 
 /* Parses "true"/"false"/"1"/"0" for `--flag=value` booleans. */
 bool option_bool(const char *arg, bool *ret);
+/* The same for flag `flag` of command `cmd`; on a bad value prints
+ * "PROG CMD: FLAG takes true or false" and returns false. */
+bool option_bool_flag(const char *prog, const char *cmd, const char *flag, const char *arg, bool *ret);
