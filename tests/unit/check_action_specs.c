@@ -1,5 +1,6 @@
 /* check_action_specs.c: unit tests of the generated action tables
- * (modules/specs.c) and of the lookups in modules/action_spec.c.
+ * (interpreter/specs.c, interpreter/action_ids.h) and of the lookups in
+ * interpreter/action_spec.c.
  *
  * The source tree is taken from $top_srcdir (default "."), to find the
  * schemas/actions/<Action>.json file behind every table entry. */
@@ -65,7 +66,7 @@ START_TEST(test_every_json_is_in_table)
                 memcpy(name, e->d_name, len - 5);
                 name[len - 5] = '\0';
                 ck_assert_msg(action_spec_find(name) != NULL,
-                              "%s/%s has no entry in action_specs; regenerate modules/specs.c",
+                              "%s/%s has no entry in action_specs; regenerate interpreter/specs.c",
                               dir, e->d_name);
                 seen++;
         }
@@ -90,6 +91,15 @@ START_TEST(test_find)
         ck_assert_ptr_nonnull(action_spec_find("ExecuteBash"));
         ck_assert_ptr_nonnull(action_spec_find("Assert"));
         ck_assert_ptr_nonnull(action_spec_find("WebDownload"));
+        /* Every entry sits at the index its enum action_id names, and the
+         * macro modules use names the same entry. */
+        ck_assert_uint_eq(n_action_specs, _ACTION_ID_MAX);
+        for (size_t i = 0; i < n_action_specs; i++)
+                ck_assert_uint_eq(action_specs[i].id, i);
+        ck_assert_str_eq(ACTION_SPEC(ExecuteBash)->name, "ExecuteBash");
+        ck_assert_ptr_eq(ACTION_SPEC(ExecuteBash), action_spec_find("ExecuteBash"));
+        ck_assert_ptr_eq(ACTION_SPEC(AppendFile), &action_specs[0]);
+        ck_assert_ptr_eq(ACTION_SPEC(WebDownload), &action_specs[_ACTION_ID_MAX - 1]);
 }
 END_TEST
 
