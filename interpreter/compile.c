@@ -337,9 +337,9 @@ static void gen_if_action(struct comp *c, const char *action, uint32_t step, con
  *   run:
  *   attempt:  ATTEMPT s
  *   [loop]    LOADBOOL r0 1 ; LOOPINIT r2 K ; JMPIFNOT r5 -> done
- *     body:   RENDER r1 K ; ACT r0 r1 ; JMPIFNOT r0 -> done ; LOOPNEXT r2 -> body
+ *     body:   RENDER r1 K ; ACT r0 r1 a ; JMPIFNOT r0 -> done ; LOOPNEXT r2 -> body
  *     done:
- *   [else]    RENDER r1 K ; ACT r0 r1
+ *   [else]    RENDER r1 K ; ACT r0 r1 a           (a: the step's action id)
  *             RETRY r0 -> attempt
  *   endstep:  ENDSTEP r0
  *   end:
@@ -349,6 +349,7 @@ static void gen_step(struct comp *c, const struct ynode *m, uint32_t si)
         struct program *p = c->p;
         const struct prog_step *s = &p->steps[si];
         const struct ynode *cond = yn_get(m, "if"), *loop = yn_get(m, "loop"), *in = yn_get(m, "inputs");
+        unsigned act = s->spec ? (unsigned)s->spec->id : 0;
         uint32_t to_run[2], to_end[2], to_endstep[2];
         for (int i = 0; i < 2; i++)
                 to_run[i] = to_end[i] = to_endstep[i] = UINT32_MAX;
@@ -399,14 +400,14 @@ static void gen_step(struct comp *c, const struct ynode *m, uint32_t si)
                 emit(c, op_abx(OP_LOOPINIT, REG_LOOP, kl), loop);
                 uint32_t empty = emit(c, op_asbx(OP_JMPIFNOT, REG_LOOP_ANY, 0), loop);
                 uint32_t body = emit(c, op_abx(OP_RENDER, REG_INPUTS, ki), in ? in : m);
-                emit(c, op_abc(OP_ACT, REG_STATUS, REG_INPUTS, 0), m);
+                emit(c, op_abc(OP_ACT, REG_STATUS, REG_INPUTS, act), m);
                 uint32_t failed = emit(c, op_asbx(OP_JMPIFNOT, REG_STATUS, 0), m);
                 emit(c, op_asbx(OP_LOOPNEXT, REG_LOOP, back_offset(c, body)), loop);
                 patch_here(c, empty);
                 patch_here(c, failed);
         } else {
                 emit(c, op_abx(OP_RENDER, REG_INPUTS, ki), in ? in : m);
-                emit(c, op_abc(OP_ACT, REG_STATUS, REG_INPUTS, 0), m);
+                emit(c, op_abc(OP_ACT, REG_STATUS, REG_INPUTS, act), m);
         }
         emit(c, op_asbx(OP_RETRY, REG_STATUS, back_offset(c, attempt)), m);
         for (int i = 0; i < 2; i++)
@@ -416,7 +417,6 @@ static void gen_step(struct comp *c, const struct ynode *m, uint32_t si)
         for (int i = 0; i < 2; i++)
                 if (to_end[i] != UINT32_MAX)
                         patch_here(c, to_end[i]);
-        (void)s;
 }
 
 static void add_vars(struct comp *c, const struct ynode *list, bool constant)
@@ -472,6 +472,8 @@ static void add_tables(struct comp *c, const struct ynode *root)
                                 yn_as_bool(dl, &disable);
                         const char *action = yn_get(m, "action")->str;
                         const struct action_spec *spec = action_spec_find(action);
+                        if (!spec)
+                                c->error = -EINVAL; /* the checker let an unknown action through */
                         if (spec && (spec->flags & ACT_FORCED_ONCE)) {
                                 timeout = -1;
                                 attempts = 1;

@@ -3,11 +3,16 @@
  *
  *   "OTC\x1a"  u32 version  u8[32] source sha256
  *   u32 len + JSON header (name, description, source path, n_regs,
- *                          phases, steps, vars)
+ *                          phases, steps, vars, actions)
  *   u32 n_code, then n_code x (u32 insn, u32 line, u32 column)
  *   u32 n_k, then n_k x (u32 len + compact JSON)
  *   u32 len + the source text
  *   u8[32] sha256 of every byte before it
+ *
+ * ACT's C operand is this build's enum action_id, a number that changes
+ * when an action is added; in a file it is an index into the header's
+ * "actions", the names of the actions the program runs, and loading turns
+ * each name back into this build's number.
  *
  * Loading checks the magic, the version, every length against what is
  * left, the trailing digest, and then runs prog_verify: a truncated,
@@ -16,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +42,8 @@ const struct opcode_info opcode_info[_OP_MAX] = {
 };
 
 static const unsigned char otc_magic[4] = { 'O', 'T', 'C', 0x1a };
+
+_Static_assert(_ACTION_ID_MAX <= 256, "ACT's C operand has 8 bits");
 
 #define OTC_MAX_FILE (64u * 1024u * 1024u)
 
@@ -303,6 +311,16 @@ static int verify_code(const struct program *p, const long *k_max, char *err, si
                         snprintf(err, errsize, "pc %zu: unknown predicate %u", pc, op_c(insn));
                         return -EINVAL;
                 }
+                if ((f & OPF_C_ACTION) && op_c(insn) >= _ACTION_ID_MAX) {
+                        snprintf(err, errsize, "pc %zu: unknown action %u", pc, op_c(insn));
+                        return -EINVAL;
+                }
+                if ((f & OPF_C_ACTION) &&
+                    (cur_step == p->n_steps || p->steps[cur_step].spec != &action_specs[op_c(insn)])) {
+                        snprintf(err, errsize, "pc %zu: %s runs %s, which is not the action of the step it is in", pc,
+                                 oi->name, action_specs[op_c(insn)].name);
+                        return -EINVAL;
+                }
                 unsigned bx = op_bx(insn);
                 if (((f & OPF_BX_K) && bx >= p->n_k) || ((f & OPF_BX_S) && bx >= p->n_steps) ||
                     ((f & OPF_BX_P) && bx >= p->n_phases)) {
@@ -387,7 +405,34 @@ static void put_json(struct strbuf *b, const json_t *j)
         free(s);
 }
 
-static json_t *header_json(const struct program *p)
+/* The header's "actions": the name of each action an ACT runs, in order
+ * of first use; file_index[id] is where action id is in it. */
+static json_t *file_actions(const struct program *p, unsigned *file_index)
+{
+        json_t *names = json_array();
+        for (size_t i = 0; i < _ACTION_ID_MAX; i++)
+                file_index[i] = UINT_MAX;
+        for (size_t pc = 0; pc < p->n_code; pc++) {
+                unsigned id = op_c(p->code[pc]);
+                if (op_get(p->code[pc]) != OP_ACT || id >= _ACTION_ID_MAX || file_index[id] != UINT_MAX)
+                        continue;
+                file_index[id] = (unsigned)json_array_size(names);
+                json_array_append_new(names, json_string(action_specs[id].name));
+        }
+        return names;
+}
+
+/* An instruction as the file holds it: ACT with its action's index in
+ * "actions" (an operand out of range, in a program that was never
+ * verified, is written as it is). */
+static uint32_t file_insn(uint32_t insn, const unsigned *file_index)
+{
+        if (op_get(insn) != OP_ACT || op_c(insn) >= _ACTION_ID_MAX)
+                return insn;
+        return op_abc(OP_ACT, op_a(insn), op_b(insn), file_index[op_c(insn)]);
+}
+
+static json_t *header_json(const struct program *p, json_t *actions)
 {
         json_t *phases = json_array(), *steps = json_array(), *vars = json_array();
         for (size_t i = 0; i < p->n_phases; i++)
@@ -409,9 +454,9 @@ static json_t *header_json(const struct program *p)
                 json_array_append_new(vars, json_pack("{s:s, s:b, s:s?}", "name", p->vars[i].name, "constant",
                                                       p->vars[i].constant, "value",
                                                       p->vars[i].has_value ? p->vars[i].value : NULL));
-        return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o}", "name", p->name, "description", p->description,
-                         "source", p->source_path, "regs", (json_int_t)p->n_regs, "phases", phases, "steps", steps,
-                         "vars", vars);
+        return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o}", "name", p->name, "description",
+                         p->description, "source", p->source_path, "regs", (json_int_t)p->n_regs, "phases", phases,
+                         "steps", steps, "vars", vars, "actions", actions);
 }
 
 int prog_serialize(const struct program *p, unsigned char **ret_buf, size_t *ret_len)
@@ -420,7 +465,8 @@ int prog_serialize(const struct program *p, unsigned char **ret_buf, size_t *ret
         sb_append(&b, (const char *)otc_magic, 4);
         put_u32(&b, OTC_VERSION);
         sb_append(&b, (const char *)p->sha256, PROG_SHA256_LEN);
-        json_t *h = header_json(p);
+        unsigned file_index[_ACTION_ID_MAX];
+        json_t *h = header_json(p, file_actions(p, file_index));
         if (!h) {
                 sb_free(&b);
                 return -ENOMEM;
@@ -429,7 +475,7 @@ int prog_serialize(const struct program *p, unsigned char **ret_buf, size_t *ret
         json_decref(h);
         put_u32(&b, (uint32_t)p->n_code);
         for (size_t i = 0; i < p->n_code; i++) {
-                put_u32(&b, p->code[i]);
+                put_u32(&b, file_insn(p->code[i], file_index));
                 put_u32(&b, p->loc[i].line);
                 put_u32(&b, p->loc[i].column);
         }
@@ -623,6 +669,22 @@ int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret,
         memcpy(p->sha256, sha, PROG_SHA256_LEN);
         json_t *h = get_json(&r);
         bool ok = h && load_header(p, h);
+        /* This build's number of each action the file names. */
+        json_t *actions = json_object_get(h, "actions"), *name;
+        size_t n_actions = json_array_size(actions), ai;
+        unsigned ids[_ACTION_ID_MAX];
+        ok = ok && json_is_array(actions) && n_actions <= _ACTION_ID_MAX;
+        json_array_foreach(ok ? actions : NULL, ai, name)
+        {
+                const struct action_spec *a = action_spec_find(json_string_value(name));
+                if (!a) {
+                        snprintf(err, errsize, "the .otc file runs an action this opentoe does not know: %s",
+                                 json_is_string(name) ? json_string_value(name) : "?");
+                        json_decref(h);
+                        goto out;
+                }
+                ids[ai] = a->id;
+        }
         json_decref(h);
         if (!ok) {
                 snprintf(err, errsize, "the .otc file's header is malformed");
@@ -633,9 +695,18 @@ int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret,
         p->code = xcalloc(n, sizeof *p->code);
         p->loc = xcalloc(n, sizeof *p->loc);
         p->n_code = p->cap_code = n;
-        for (uint32_t i = 0; i < n; i++)
-                if (!get_u32(&r, &p->code[i]) || !get_u32(&r, &p->loc[i].line) || !get_u32(&r, &p->loc[i].column))
+        for (uint32_t i = 0; i < n; i++) {
+                uint32_t *w = &p->code[i];
+                if (!get_u32(&r, w) || !get_u32(&r, &p->loc[i].line) || !get_u32(&r, &p->loc[i].column))
                         goto truncated;
+                if (op_get(*w) != OP_ACT)
+                        continue;
+                if (op_c(*w) >= n_actions) {
+                        snprintf(err, errsize, "pc %u of the .otc file runs action %u of %zu", i, op_c(*w), n_actions);
+                        goto out;
+                }
+                *w = op_abc(OP_ACT, op_a(*w), op_b(*w), ids[op_c(*w)]);
+        }
         if (!get_u32(&r, &n) || n > r.left / 4)
                 goto truncated;
         p->k = xcalloc(n, sizeof *p->k);

@@ -105,8 +105,9 @@ uint32_t prog_constant(struct program *p, json_t *k);
 int prog_verify(const struct program *p, char *reterr, size_t errsize);
 
 /* .otc files: "OTC" magic, format version, the source's SHA-256, then the
- * program, then a SHA-256 of everything before it. */
-#define OTC_VERSION 1
+ * program, then a SHA-256 of everything before it.  Version 2: ACT names
+ * its action (through the header's "actions"). */
+#define OTC_VERSION 2
 int prog_save(const struct program *p, const char *path, char *reterr, size_t errsize);
 int prog_load(const char *path, struct program **ret, char *reterr, size_t errsize);
 /* The same on memory, for tests and fuzzing. */

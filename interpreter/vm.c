@@ -683,7 +683,8 @@ enum vm_status vm_run(struct vm *vm)
                 {
                         if (vm->cur_step == NONE)
                                 return fail(vm, "ACT outside a step");
-                        const struct prog_step *ps = &p->steps[vm->cur_step];
+                        if (c >= _ACTION_ID_MAX || p->steps[vm->cur_step].spec != &action_specs[c])
+                                return fail(vm, "ACT runs another action than its step's");
                         struct vm_step *s = &vm->steps[vm->cur_step];
                         if (vm->render_error) {
                                 /* The attempt fails without its action. */
@@ -700,12 +701,13 @@ enum vm_status vm_run(struct vm *vm)
                                 event(vm, VM_EV_INPUT_ERROR, vm->cur_step);
                                 vmbreak;
                         }
-                        json_t *in = materialise(ps->spec, vm->regs[b]);
+                        json_t *in = materialise(&action_specs[c], vm->regs[b]);
                         set_reg(vm, b, in);
                         json_decref(s->inputs);
                         s->inputs = as_entries(in);
                         vm->pending = (struct vm_pending){
                                 .step = vm->cur_step,
+                                .action = (enum action_id)c,
                                 .iteration = vm->loop_reg != NO_LOOP
                                                      ? (long)json_integer_value(vm->regs[vm->loop_reg + 1])
                                                      : -1,

@@ -82,6 +82,7 @@ struct vm_host {
 
 struct vm_pending {
         uint32_t step;         /* S[] index */
+        enum action_id action; /* the action to run: ACT's operand, the step's action */
         long iteration;        /* loop iteration, or -1 */
         json_t *inputs;        /* borrowed: rendered inputs with defaults materialised */
 };

@@ -255,6 +255,10 @@ START_TEST(test_otc_wrong_version)
         char err[256];
         ck_assert_int_lt(prog_deserialize(buf, len, &t, err, sizeof err), 0);
         ck_assert_ptr_nonnull(strstr(err, "version 99"));
+        /* A file of an older opentoe is refused with what to do about it. */
+        buf[4] = 1;
+        ck_assert_int_lt(prog_deserialize(buf, len, &t, err, sizeof err), 0);
+        ck_assert_msg(strstr(err, "version 1 ") && strstr(err, "compile the document again"), "%s", err);
         ck_assert_int_lt(prog_deserialize((const unsigned char *)"NOPE", 4, &t, err, sizeof err), 0);
         ck_assert_ptr_nonnull(strstr(err, "magic"));
         free(buf);
@@ -317,6 +321,15 @@ START_TEST(test_verifier_refuses_non_terminating_programs)
         p->code[attempt] = op_abx(OP_ATTEMPT, 0, op_bx(saved_attempt) + 1);
         ck_assert(!verifies(p));
         p->code[attempt] = saved_attempt;
+        ck_assert(verifies(p));
+        /* An ACT that runs another action than its step's, or one that
+         * does not exist. */
+        ck_assert_uint_eq(op_c(saved), ACTION_ID_ExecuteBash);
+        p->code[act] = op_abc(OP_ACT, op_a(saved), op_b(saved), ACTION_ID_DeleteFolder);
+        ck_assert(!verifies(p));
+        p->code[act] = op_abc(OP_ACT, op_a(saved), op_b(saved), _ACTION_ID_MAX);
+        ck_assert(!verifies(p));
+        p->code[act] = saved;
         ck_assert(verifies(p));
         /* A loop of 10^18 iterations. */
         json_t *k = p->k[op_bx(p->code[init])];
