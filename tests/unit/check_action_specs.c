@@ -1,6 +1,7 @@
 /* check_action_specs.c: unit tests of the generated action tables
- * (interpreter/specs.c, interpreter/action_ids.h) and of the lookups in
- * interpreter/action_spec.c.
+ * (interpreter/specs.c, interpreter/action_ids.h), of the lookups in
+ * interpreter/action_spec.c, and of the module registry's filing by
+ * action number.
  *
  * The source tree is taken from $top_srcdir (default "."), to find the
  * schemas/actions/<Action>.json file behind every table entry. */
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "action_spec.h"
+#include "module.h"
 
 static const char *srcdir(void)
 {
@@ -100,6 +102,21 @@ START_TEST(test_find)
         ck_assert_ptr_eq(ACTION_SPEC(ExecuteBash), action_spec_find("ExecuteBash"));
         ck_assert_ptr_eq(ACTION_SPEC(AppendFile), &action_specs[0]);
         ck_assert_ptr_eq(ACTION_SPEC(WebDownload), &action_specs[_ACTION_ID_MAX - 1]);
+        /* A module filed under an action's number names that action's
+         * spec and name (modules.list and the module's ACTION_SPEC()). */
+        size_t built = 0;
+        for (size_t i = 0; i < n_action_specs; i++) {
+                const struct action_module *m = module_by_id((enum action_id)i);
+                if (!m)
+                        continue;
+                built++;
+                ck_assert_msg(m->spec == &action_specs[i] && !strcmp(m->name, action_specs[i].name),
+                              "module %s is filed under %s", m->name, action_specs[i].name);
+                ck_assert_ptr_eq(module_find(action_specs[i].name), m);
+        }
+        ck_assert_uint_gt(built, 20);
+        ck_assert_ptr_null(module_by_id(_ACTION_ID_MAX));
+        ck_assert_ptr_null(module_by_id(ACTION_ID_ExecutePowerShell));
 }
 END_TEST
 
