@@ -144,46 +144,45 @@ static void render_step_value(struct vm *vm, struct render *rd, json_int_t s, js
         append_value(rd, v);
 }
 
-static void render_segment(struct vm *vm, struct render *rd, const json_t *seg)
+static void render_segment(struct vm *vm, struct render *rd, const struct kseg *g)
 {
-        if (json_is_string(seg)) {
-                put(rd, json_string_value(seg), json_string_length(seg));
-                return;
-        }
-        json_t *x;
-        if ((x = json_object_get(seg, "var"))) {
-                json_int_t i = json_integer_value(x);
-                if (i >= 0 && (size_t)i < vm->prog->n_vars)
-                        append_value(rd, vm->vars[i]);
-        } else if ((x = json_object_get(seg, "reg"))) {
+        const struct program *p = vm->prog;
+        char *val = NULL, *err = NULL;
+        switch (g->kind) {
+        case KSEG_TEXT:
+                put(rd, g->text, g->len);
+                break;
+        case KSEG_VAR:
+                if (g->index < p->n_vars)
+                        append_value(rd, vm->vars[g->index]);
+                break;
+        case KSEG_REG:
                 /* Loop variables: an index or a value, never a collection. */
-                json_int_t r = json_integer_value(x);
-                if (r >= 0 && (unsigned)r < vm->prog->n_regs && !json_is_object(vm->regs[r]) &&
-                    !json_is_array(vm->regs[r]))
-                        append_value(rd, vm->regs[r]);
-        } else if ((x = json_object_get(seg, "out")) || (x = json_object_get(seg, "in"))) {
-                bool out = json_object_get(seg, "out") != NULL;
-                json_int_t s = json_integer_value(json_array_get(x, 0));
-                json_int_t idx = json_integer_value(json_array_get(x, 1));
-                const char *key = json_string_value(json_array_get(x, 2));
-                if (s >= 0 && (size_t)s < vm->prog->n_steps && key)
-                        render_step_value(vm, rd, s, idx, key, out);
-        } else if ((x = json_object_get(seg, "ssm"))) {
-                char *val = NULL, *err = NULL;
-                if (vm->host && vm->host->ssm && json_is_string(x) &&
-                    vm->host->ssm(vm->host->userdata, json_string_value(x), &val, &err) >= 0 && val)
+                if (g->index < p->n_regs && !json_is_object(vm->regs[g->index]) && !json_is_array(vm->regs[g->index]))
+                        append_value(rd, vm->regs[g->index]);
+                break;
+        case KSEG_OUTPUT:
+        case KSEG_INPUT:
+                if (g->index < p->n_steps && g->text)
+                        render_step_value(vm, rd, g->index, g->entry, g->text, g->kind == KSEG_OUTPUT);
+                break;
+        case KSEG_SSM:
+                if (vm->host && vm->host->ssm && g->text &&
+                    vm->host->ssm(vm->host->userdata, g->text, &val, &err) >= 0 && val)
                         put(rd, val, strlen(val));
                 free(val);
                 free(err);
+                break;
+        case _KSEG_MAX:
+                break;
         }
 }
 
-static json_t *render_template(struct vm *vm, const json_t *segs)
+static json_t *render_template(struct vm *vm, const struct knode *t)
 {
         struct render rd = { STRBUF_INIT, 0 };
-        size_t i;
-        json_t *seg;
-        json_array_foreach(segs, i, seg) render_segment(vm, &rd, seg);
+        for (size_t i = 0; i < t->tmpl.n_segs; i++)
+                render_segment(vm, &rd, &t->tmpl.segs[i]);
         json_t *r;
         if (rd.total > MAX_RENDERED) {
                 render_fail(vm, "a rendered value is %zu bytes; the limit is %u bytes (16 MiB)", rd.total,
@@ -195,45 +194,47 @@ static json_t *render_template(struct vm *vm, const json_t *segs)
         return r ? r : json_string("");
 }
 
-static json_t *render_node(struct vm *vm, const json_t *n)
+/* A node as the JSON value a module receives, every template rendered. */
+static json_t *render_node(struct vm *vm, const struct knode *n)
 {
-        json_t *x;
-        if ((x = json_object_get(n, "s")))
-                return json_incref(x);
-        if ((x = json_object_get(n, "t")))
-                return render_template(vm, x);
-        if ((x = json_object_get(n, "b")) || (x = json_object_get(n, "i")) || (x = json_object_get(n, "f")))
-                return json_incref(x);
-        if ((x = json_object_get(n, "list"))) {
-                json_t *a = json_array(), *it;
-                size_t i;
-                json_array_foreach(x, i, it) json_array_append_new(a, render_node(vm, it));
-                return a;
+        json_t *r;
+        switch (n->kind) {
+        case KN_BOOL:
+                return json_boolean(n->b);
+        case KN_INT:
+                return json_integer(n->i);
+        case KN_REAL:
+                return json_real(n->f);
+        case KN_STRING:
+                r = json_stringn(n->str.s, n->str.len);
+                return r ? r : json_string("");
+        case KN_TEMPLATE:
+                return render_template(vm, n);
+        case KN_LIST:
+                r = json_array();
+                for (size_t i = 0; i < n->list.n; i++)
+                        json_array_append_new(r, render_node(vm, &n->list.items[i]));
+                return r;
+        case KN_MAP:
+                r = json_object();
+                for (size_t i = 0; i < n->list.n; i++)
+                        json_object_set_new(r, n->list.keys[i], render_node(vm, &n->list.items[i]));
+                return r;
+        default:
+                return json_null();
         }
-        if ((x = json_object_get(n, "map"))) {
-                json_t *o = json_object(), *pair;
-                size_t i;
-                json_array_foreach(x, i, pair)
-                {
-                        const char *k = json_string_value(json_array_get(pair, 0));
-                        if (k)
-                                json_object_set_new(o, k, render_node(vm, json_array_get(pair, 1)));
-                }
-                return o;
-        }
-        return json_null();
 }
 
-json_t *vm_render(struct vm *vm, const json_t *k)
+json_t *vm_render(struct vm *vm, const struct kconst *k)
 {
-        json_t *x;
-        if ((x = json_object_get(k, "str")))
-                return json_incref(x);
-        if ((x = json_object_get(k, "tmpl")))
-                return render_template(vm, x);
-        if ((x = json_object_get(k, "inputs")))
-                return render_node(vm, x);
-        return json_null();
+        switch (k->kind) {
+        case K_STRING:
+        case K_TEMPLATE:
+        case K_INPUTS:
+                return render_node(vm, &k->node);
+        default:
+                return json_null();
+        }
 }
 
 /* ---- inputs: shape and defaults ---------------------------------------- */
@@ -330,19 +331,18 @@ static json_t *as_entries(json_t *inputs)
 /* ---- loops ------------------------------------------------------------- */
 
 /* Iterator register: {"items": [...]} or {"for": [start, end, by]}, with "pos". */
-static json_t *make_iterator(struct vm *vm, const json_t *loop)
+static json_t *make_iterator(struct vm *vm, const struct kconst *loop)
 {
-        json_t *x;
-        if ((x = json_object_get(loop, "for")))
-                return json_pack("{s:O, s:i}", "for", x, "pos", 0);
+        if (loop->kind == K_LOOP_FOR)
+                return json_pack("{s:[I,I,I], s:i}", "for", (json_int_t)loop->start, (json_int_t)loop->end,
+                                 (json_int_t)loop->by, "pos", 0);
         json_t *items = json_array();
-        if ((x = json_object_get(loop, "each"))) {
-                json_t *it;
-                size_t i;
-                json_array_foreach(x, i, it) json_array_append_new(items, render_node(vm, it));
-        } else if ((x = json_object_get(loop, "list"))) {
-                json_t *s = render_node(vm, x);
-                const char *d = json_string_value(json_object_get(loop, "delimiter"));
+        if (loop->kind == K_LOOP_EACH) {
+                for (size_t i = 0; i < loop->node.list.n; i++)
+                        json_array_append_new(items, render_node(vm, &loop->node.list.items[i]));
+        } else if (loop->kind == K_LOOP_SPLIT) {
+                json_t *s = render_node(vm, &loop->node);
+                const char *d = loop->delimiter;
                 char delim = d && *d ? d[0] : ',';
                 const char *p = json_string_value(s) ? json_string_value(s) : "";
                 size_t len = json_string_length(s);
@@ -604,13 +604,12 @@ enum vm_status vm_run(struct vm *vm)
                 }
                 vmcase(LOADK)
                 {
-                        json_t *v = json_object_get(p->k[bx], "str");
-                        set_reg(vm, a, v ? json_incref(v) : json_deep_copy(p->k[bx]));
+                        set_reg(vm, a, vm_render(vm, &p->k[bx]));
                         vmbreak;
                 }
                 vmcase(RENDER)
                 {
-                        set_reg(vm, a, vm_render(vm, p->k[bx]));
+                        set_reg(vm, a, vm_render(vm, &p->k[bx]));
                         vmbreak;
                 }
                 vmcase(PRED)
@@ -660,7 +659,7 @@ enum vm_status vm_run(struct vm *vm)
                 }
                 vmcase(LOOPINIT)
                 {
-                        set_reg(vm, a, make_iterator(vm, json_object_get(p->k[bx], "loop")));
+                        set_reg(vm, a, make_iterator(vm, &p->k[bx]));
                         vm->loop_reg = a;
                         loop_set(vm, a);
                         vmbreak;

@@ -156,5 +156,6 @@ struct vm *vm_restore(const struct program *prog, const struct vm_host *host, js
 const char *step_state_name(enum step_state s);   /* "success", "failed", ... */
 const char *phase_state_name(enum phase_state s);
 
-/* Renders a constant (str, tmpl or inputs) with the VM's current values. */
-json_t *vm_render(struct vm *vm, const json_t *k);
+/* Renders a constant (K_STRING, K_TEMPLATE or K_INPUTS) with the VM's
+ * current values; null for a loop. */
+json_t *vm_render(struct vm *vm, const struct kconst *k);
