@@ -15,6 +15,7 @@
 
 #include "predicates.h"
 #include "program.h"
+#include "render.h" /* vm_render(): what a constant is worth now */
 
 enum vm_status {
         VM_YIELD,  /* an action must run: see vm->pending */
@@ -156,6 +157,3 @@ struct vm *vm_restore(const struct program *prog, const struct vm_host *host, js
 const char *step_state_name(enum step_state s);   /* "success", "failed", ... */
 const char *phase_state_name(enum phase_state s);
 
-/* Renders a constant (K_STRING, K_TEMPLATE or K_INPUTS) with the VM's
- * current values; null for a loop. */
-json_t *vm_render(struct vm *vm, const struct kconst *k);
