@@ -3,9 +3,10 @@
 // run the script again (the test suite runs it with --check).
 //
 // One constant per action, validated or implemented, in strcmp order of
-// the names: the index of the action's entry in action_specs[] (specs.c).
-// The numbers change when an action is added, so they never leave the
-// process.
+// the names: the index of the action's entry in action_specs[] (specs.c)
+// and in the module registry (modules/registry.c), and the C operand of
+// ACT (opcodes.h).  The numbers change when an action is added, so they
+// never leave the process: a .otc file names its actions.
 
 #pragma once
 
