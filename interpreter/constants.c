@@ -76,17 +76,17 @@ static void put_str(struct strbuf *b, const char *s, size_t len)
 static void encode_node(const struct knode *n, struct strbuf *b)
 {
         uint64_t bits;
-        wire_put_u8(b, n->kind);
+        wire_put_le(b, n->kind, 1);
         switch (n->kind) {
         case KN_BOOL:
-                wire_put_u8(b, n->b);
+                wire_put_le(b, n->b, 1);
                 break;
         case KN_INT:
-                wire_put_u64(b, (uint64_t)n->i);
+                wire_put_le(b, (uint64_t)n->i, 8);
                 break;
         case KN_REAL:
                 memcpy(&bits, &n->f, sizeof bits);
-                wire_put_u64(b, bits);
+                wire_put_le(b, bits, 8);
                 break;
         case KN_STRING:
                 put_str(b, n->str.s, n->str.len);
@@ -95,7 +95,7 @@ static void encode_node(const struct knode *n, struct strbuf *b)
                 wire_put_u32(b, (uint32_t)n->tmpl.n_segs);
                 for (size_t i = 0; i < n->tmpl.n_segs; i++) {
                         const struct kseg *g = &n->tmpl.segs[i];
-                        wire_put_u8(b, g->kind);
+                        wire_put_le(b, g->kind, 1);
                         switch (g->kind) {
                         case KSEG_VAR:
                         case KSEG_REG:
@@ -104,11 +104,11 @@ static void encode_node(const struct knode *n, struct strbuf *b)
                         case KSEG_OUTPUT:
                         case KSEG_INPUT:
                                 wire_put_u32(b, g->index);
-                                wire_put_u64(b, (uint64_t)g->entry);
+                                wire_put_le(b, (uint64_t)g->entry, 8);
                                 put_str(b, g->text, g->len);
                                 break;
                         case KSEG_SSM:
-                                wire_put_u8(b, g->resolve);
+                                wire_put_le(b, g->resolve, 1);
                                 put_str(b, g->text, g->len);
                                 break;
                         default:
@@ -133,12 +133,12 @@ static void encode_node(const struct knode *n, struct strbuf *b)
 
 void kconst_encode(const struct kconst *k, struct strbuf *b)
 {
-        wire_put_u8(b, k->kind);
+        wire_put_le(b, k->kind, 1);
         switch (k->kind) {
         case K_LOOP_FOR:
-                wire_put_u64(b, (uint64_t)k->start);
-                wire_put_u64(b, (uint64_t)k->end);
-                wire_put_u64(b, (uint64_t)k->by);
+                wire_put_le(b, (uint64_t)k->start, 8);
+                wire_put_le(b, (uint64_t)k->end, 8);
+                wire_put_le(b, (uint64_t)k->by, 8);
                 break;
         case K_LOOP_SPLIT:
                 encode_node(&k->node, b);
@@ -172,9 +172,9 @@ static bool get_text(struct wire_reader *r, bool nul_ok, char **ret, size_t *ret
 
 static bool decode_seg(struct wire_reader *r, struct kseg *g)
 {
-        unsigned kind, resolve;
+        uint64_t kind, resolve;
         uint64_t entry;
-        if (!wire_get_u8(r, &kind) || kind >= _KSEG_MAX)
+        if (!wire_get_le(r, 1, &kind) || kind >= _KSEG_MAX)
                 return false;
         g->kind = (enum kseg_kind)kind;
         switch (g->kind) {
@@ -183,12 +183,12 @@ static bool decode_seg(struct wire_reader *r, struct kseg *g)
                 return wire_get_u32(r, &g->index);
         case KSEG_OUTPUT:
         case KSEG_INPUT:
-                if (!wire_get_u32(r, &g->index) || !wire_get_u64(r, &entry) || (int64_t)entry < -1)
+                if (!wire_get_u32(r, &g->index) || !wire_get_le(r, 8, &entry) || (int64_t)entry < -1)
                         return false;
                 g->entry = (int64_t)entry;
                 return get_text(r, false, &g->text, &g->len);
         case KSEG_SSM:
-                if (!wire_get_u8(r, &resolve) || resolve > 1)
+                if (!wire_get_le(r, 1, &resolve) || resolve > 1)
                         return false;
                 g->resolve = resolve;
                 return get_text(r, false, &g->text, &g->len);
@@ -210,28 +210,28 @@ static bool get_count(struct wire_reader *r, size_t min_size, size_t *ret)
 
 static bool decode_node(struct wire_reader *r, struct knode *n, unsigned depth)
 {
-        unsigned kind, b;
+        uint64_t kind, b;
         uint64_t v;
         size_t count;
         *n = (struct knode){ .kind = KN_NULL };
-        if (depth > KNODE_MAX_DEPTH || !wire_get_u8(r, &kind) || kind >= _KN_MAX)
+        if (depth > KNODE_MAX_DEPTH || !wire_get_le(r, 1, &kind) || kind >= _KN_MAX)
                 return false;
         switch ((enum knode_kind)kind) {
         case KN_NULL:
                 return true;
         case KN_BOOL:
-                if (!wire_get_u8(r, &b) || b > 1)
+                if (!wire_get_le(r, 1, &b) || b > 1)
                         return false;
                 *n = (struct knode){ .kind = KN_BOOL, .b = b };
                 return true;
         case KN_INT:
-                if (!wire_get_u64(r, &v))
+                if (!wire_get_le(r, 8, &v))
                         return false;
                 *n = (struct knode){ .kind = KN_INT, .i = (int64_t)v };
                 return true;
         case KN_REAL: {
                 double f;
-                if (!wire_get_u64(r, &v))
+                if (!wire_get_le(r, 8, &v))
                         return false;
                 memcpy(&f, &v, sizeof f);
                 *n = (struct knode){ .kind = KN_REAL, .f = f };
@@ -277,13 +277,12 @@ int kconst_decode(const unsigned char *buf, size_t len, struct kconst *ret)
 {
         struct wire_reader r = { buf, len };
         struct kconst k = { .node = { .kind = KN_NULL } };
-        unsigned kind;
-        uint64_t s = 0, e = 0, by = 0;
-        bool ok = wire_get_u8(&r, &kind) && kind < _K_MAX;
+        uint64_t kind, s = 0, e = 0, by = 0;
+        bool ok = wire_get_le(&r, 1, &kind) && kind < _K_MAX;
         if (ok)
                 k.kind = (enum kconst_kind)kind;
         if (ok && k.kind == K_LOOP_FOR) {
-                ok = wire_get_u64(&r, &s) && wire_get_u64(&r, &e) && wire_get_u64(&r, &by);
+                ok = wire_get_le(&r, 8, &s) && wire_get_le(&r, 8, &e) && wire_get_le(&r, 8, &by);
                 k.start = (int64_t)s;
                 k.end = (int64_t)e;
                 k.by = (int64_t)by;

@@ -10,22 +10,18 @@
 
 #include "strbuf.h"
 
+/* The low `n` bytes of v, least significant first. */
+static inline void wire_put_le(struct strbuf *b, uint64_t v, size_t n)
+{
+        unsigned char x[8];
+        for (size_t i = 0; i < n; i++)
+                x[i] = (unsigned char)(v >> (8 * i));
+        sb_append(b, (const char *)x, n);
+}
+
 static inline void wire_put_u32(struct strbuf *b, uint32_t v)
 {
-        unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                               (unsigned char)(v >> 24) };
-        sb_append(b, (const char *)x, 4);
-}
-
-static inline void wire_put_u64(struct strbuf *b, uint64_t v)
-{
-        wire_put_u32(b, (uint32_t)v);
-        wire_put_u32(b, (uint32_t)(v >> 32));
-}
-
-static inline void wire_put_u8(struct strbuf *b, unsigned v)
-{
-        sb_putc(b, (char)(unsigned char)v);
+        wire_put_le(b, v, 4);
 }
 
 static inline void wire_put_blob(struct strbuf *b, const char *s, size_t n)
@@ -49,31 +45,24 @@ static inline bool wire_get_bytes(struct wire_reader *r, size_t n, const unsigne
         return true;
 }
 
+/* An `n`-byte little-endian integer (n <= 8). */
+static inline bool wire_get_le(struct wire_reader *r, size_t n, uint64_t *v)
+{
+        const unsigned char *x;
+        if (!wire_get_bytes(r, n, &x))
+                return false;
+        *v = 0;
+        for (size_t i = n; i-- > 0;)
+                *v = *v << 8 | x[i];
+        return true;
+}
+
 static inline bool wire_get_u32(struct wire_reader *r, uint32_t *v)
 {
-        const unsigned char *x;
-        if (!wire_get_bytes(r, 4, &x))
-                return false;
-        *v = (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
-        return true;
-}
-
-static inline bool wire_get_u64(struct wire_reader *r, uint64_t *v)
-{
-        uint32_t lo, hi;
-        if (!wire_get_u32(r, &lo) || !wire_get_u32(r, &hi))
-                return false;
-        *v = (uint64_t)hi << 32 | lo;
-        return true;
-}
-
-static inline bool wire_get_u8(struct wire_reader *r, unsigned *v)
-{
-        const unsigned char *x;
-        if (!wire_get_bytes(r, 1, &x))
-                return false;
-        *v = x[0];
-        return true;
+        uint64_t x = 0;
+        bool ok = wire_get_le(r, 4, &x);
+        *v = (uint32_t)x;
+        return ok;
 }
 
 /* A blob: its length, then its bytes (pointing into the buffer). */
