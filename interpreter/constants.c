@@ -356,10 +356,25 @@ static bool node_fits(const struct knode *n, const struct limits *l, unsigned de
 bool kconst_fits(const struct kconst *k, size_t n_vars, unsigned n_regs, size_t n_steps, long *max_step)
 {
         struct limits l = { n_vars, n_steps, n_regs, max_step };
-        if (k->kind == K_LOOP_FOR)
+        switch (k->kind) {
+        case K_LOOP_FOR:
                 return true;
-        if (k->kind == K_LOOP_SPLIT && !k->delimiter)
+        case K_STRING:
+                return k->node.kind == KN_STRING;
+        case K_TEMPLATE:
+        case K_LOOP_EACH:
+                if (k->node.kind != (k->kind == K_TEMPLATE ? KN_TEMPLATE : KN_LIST))
+                        return false;
+                break;
+        case K_LOOP_SPLIT:
+                if (!k->delimiter)
+                        return false;
+                break;
+        case K_INPUTS:
+                break;
+        default:
                 return false;
+        }
         return node_fits(&k->node, &l, k->kind == K_LOOP_SPLIT ? 1 : 0);
 }
 

@@ -116,10 +116,10 @@ void kconst_encode(const struct kconst *k, struct strbuf *b);
  * nested too deep, bytes left over). */
 int kconst_decode(const unsigned char *buf, size_t len, struct kconst *ret);
 
-/* Whether every index the constant holds is inside a program of n_vars
- * variables, n_regs registers and n_steps steps, and its nodes nest at
- * most KNODE_MAX_DEPTH deep; *max_step is raised to the highest step it
- * refers to. */
+/* Whether the constant holds the node its kind says, every index it
+ * holds is inside a program of n_vars variables, n_regs registers and
+ * n_steps steps, and its nodes nest at most KNODE_MAX_DEPTH deep;
+ * *max_step is raised to the highest step it refers to. */
 bool kconst_fits(const struct kconst *k, size_t n_vars, unsigned n_regs, size_t n_steps, long *max_step);
 
 /* Finds equal constants while compiling: a hash table of their forms. */

@@ -143,19 +143,18 @@ void prog_constants_done(struct program *p)
 static bool verify_constant(const struct program *p, const struct kconst *k, long *max_step)
 {
         uint64_t last;
+        if (!kconst_fits(k, p->n_vars, p->n_regs, p->n_steps, max_step))
+                return false;
         switch (k->kind) {
         case K_LOOP_FOR:
                 /* A loop the checker would accept: one that ends, within
                  * the iteration limit. */
                 return loop_for_last(k->start, k->end, k->by, &last) && last < LOOP_MAX_ITERATIONS;
         case K_LOOP_EACH:
-                if (k->node.list.n > LOOP_MAX_ITERATIONS)
-                        return false;
-                break;
+                return k->node.list.n <= LOOP_MAX_ITERATIONS;
         default:
-                break;
+                return true;
         }
-        return kconst_fits(k, p->n_vars, p->n_regs, p->n_steps, max_step);
 }
 
 /* The kinds of constant an instruction may load. */

@@ -481,9 +481,10 @@ START_TEST(test_for_loops_at_the_int64_limits)
         /* A `for` loop is three integers by construction now.  What a
          * hostile .otc file may hold in a constant's bytes instead is
          * refused when it loads: an unknown kind, a kind holding another
-         * kind's node, a real that is not a number, a string that is not
-         * UTF-8; and nodes nested deeper than a document may be are
-         * refused whether loaded or compiled. */
+         * kind's node (the verifier refuses both in memory too), a real
+         * that is not a number, a string that is not UTF-8; and nodes
+         * nested deeper than a document may be are refused whether loaded
+         * or compiled. */
         set_first_for(p, 0, 10, 2);
         ck_assert(verifies(p) && loads(p));
         size_t ki = op_bx(p->code[find_op(p, 0, OP_RENDER)]);
@@ -493,9 +494,9 @@ START_TEST(test_for_loops_at_the_int64_limits)
         ck_assert(verifies(p) && loads(p));
         kconst_free(&p->k[ki]);
         p->k[ki] = (struct kconst){ .kind = (enum kconst_kind)77, .node = { .kind = KN_NULL } };
-        ck_assert(!loads(p));
+        ck_assert(!verifies(p) && !loads(p));
         p->k[ki] = (struct kconst){ .kind = K_STRING, .node = { .kind = KN_INT, .i = 5 } };
-        ck_assert(!loads(p));
+        ck_assert(!verifies(p) && !loads(p));
         p->k[ki] = (struct kconst){ .kind = K_INPUTS, .node = { .kind = KN_REAL, .f = NAN } };
         ck_assert(!loads(p));
         p->k[ki] = (struct kconst){ .kind = K_INPUTS, .node = { .kind = KN_STRING, .str = { xstrdup("\xff\xfe"), 2 } } };
