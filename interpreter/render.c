@@ -8,12 +8,14 @@
  * resolver. */
 #include "render.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "errmsg.h"
 #include "strbuf.h"
 #include "vm.h"
 
@@ -30,12 +32,10 @@ static void render_fail(struct vm *vm, const char *fmt, ...)
 {
         if (vm->render_error)
                 return;
-        struct strbuf b = STRBUF_INIT;
         va_list ap;
         va_start(ap, fmt);
-        sb_vprintf(&b, fmt, ap);
+        errmsg_vset(&vm->render_error, -EINVAL, fmt, ap);
         va_end(ap);
-        vm->render_error = sb_take(&b);
 }
 
 /* A rendering in progress: bytes are kept up to MAX_RENDERED, and all of

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
 #include "hash.h"
 #include "opcodes.h"
 #include "strbuf.h"
@@ -34,7 +35,8 @@ const char *phase_state_name(enum phase_state s)
 
 static enum vm_status fail(struct vm *vm, const char *msg)
 {
-        snprintf(vm->error, sizeof vm->error, "%s", msg);
+        free(vm->error);
+        errmsg_set(&vm->error, -EINVAL, "%s", msg);
         return VM_ERROR;
 }
 
@@ -566,6 +568,7 @@ struct vm *vm_free(struct vm *vm)
         free(vm->phase_selected);
         free(vm->phases);
         free(vm->render_error);
+        free(vm->error);
         free(vm);
         return NULL;
 }

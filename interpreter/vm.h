@@ -111,7 +111,7 @@ struct vm {
         char *render_error;       /* why a value of the current step could not be rendered, or NULL */
         uint64_t instructions;    /* executed so far */
         uint64_t budget;          /* pause when instructions reaches it (0: never) */
-        char error[256];
+        char *error;              /* why vm_run returned VM_ERROR (allocated), or NULL */
         /* Optional trace hook: called before each instruction. */
         void (*trace)(void *userdata, const struct vm *vm, uint32_t pc);
         void *trace_userdata;
