@@ -360,7 +360,7 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         const struct vm_pending *pd = &vm->pending;
         const struct prog_step *ps = &p->steps[pd->step];
         struct doc_run *dr = r->cur;
-        const struct action_module *m = module_find(ps->action);
+        const struct action_module *m = module_by_id(pd->action);
         *ret_reboot = false;
         for (size_t i = 0; r->o->blocked && r->o->blocked[i]; i++)
                 if (!strcmp(r->o->blocked[i], ps->action)) {

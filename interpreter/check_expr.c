@@ -12,26 +12,6 @@
 #include "predicates.h"
 #include "suggest.h"
 
-static bool is_number_text(const char *s)
-{
-        /* ^[-+]?([0-9]+[.])?[0-9]+$, the form AWSTOE converts. */
-        const char *p = s;
-        if (*p == '-' || *p == '+')
-                p++;
-        const char *digits = p;
-        while (*p >= '0' && *p <= '9')
-                p++;
-        if (*p == '.') {
-                if (p == digits)
-                        return false;
-                p++;
-                digits = p;
-                while (*p >= '0' && *p <= '9')
-                        p++;
-        }
-        return p > digits && !*p;
-}
-
 static bool has_ref(const struct ynode *n)
 {
         return n->kind == YN_SCALAR && strstr(n->str, "{{") != NULL;
@@ -67,7 +47,7 @@ static void check_operand(struct checker *c, const struct predicate *p, const ch
                 return;
         switch (p->operand) {
         case PO_NUMBER:
-                if (is_number_text(v->str))
+                if (pred_is_number(v->str))
                         break;
                 if (baseline)
                         chk_diag(c, DIAG_ERROR, "cond-operand", v, NULL, "%s compares numbers; %s is not a number",
@@ -240,28 +220,28 @@ static void check_level(struct checker *c, const struct ynode *e, const struct c
                 check_operand(c, op, op->name, op_val, true, ctx);
                 return;
         case PF_VALUE:
-                if (path)
-                        chk_diag(c, DIAG_ERROR, "cond-companion", path->key, NULL,
-                                 "%s compares with 'value'; 'path' does not belong here", op->name);
+        case PF_PATH: {
+                /* The one companion the operator takes, and the other. */
+                bool by_path = op->form == PF_PATH;
+                const struct ypair *given = by_path ? path : value, *other = by_path ? value : path;
+                if (other)
+                        chk_diag(c, DIAG_ERROR, "cond-companion", other->key, NULL,
+                                 by_path ? "%s checks the file named by 'path'; 'value' does not belong here"
+                                         : "%s compares with 'value'; 'path' does not belong here",
+                                 op->name);
                 check_operand(c, op, op->name, op_val, true, ctx);
-                if (!value)
-                        chk_diag(c, DIAG_ERROR, "cond-companion", e, NULL, "%s needs 'value', the value to compare", op->name);
-                else
+                if (!given)
+                        chk_diag(c, DIAG_ERROR, "cond-companion", e, NULL, "%s needs '%s', %s", op->name,
+                                 by_path ? "path" : "value", by_path ? "the file to hash" : "the value to compare");
+                else if (!by_path)
                         check_operand(c, op, "value", value->value, false, ctx);
-                return;
-        case PF_PATH:
-                if (value)
-                        chk_diag(c, DIAG_ERROR, "cond-companion", value->key, NULL,
-                                 "%s checks the file named by 'path'; 'value' does not belong here", op->name);
-                check_operand(c, op, op->name, op_val, true, ctx);
-                if (!path)
-                        chk_diag(c, DIAG_ERROR, "cond-companion", e, NULL, "%s needs 'path', the file to hash", op->name);
                 else if (path->value->kind != YN_SCALAR || yn_is_null(path->value))
                         chk_diag(c, DIAG_ERROR, "cond-operand", path->value, NULL, "'path' must be a string, found %s",
                                  yn_describe(path->value));
                 else
                         chk_refs_scalar(c, path->value, ctx);
                 return;
+        }
         case _PF_MAX:
                 return;
         }

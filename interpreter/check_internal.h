@@ -1,6 +1,8 @@
 /* check_internal.h: the state shared by the checker's files (check.c for
  * the document's structure, check_inputs.c for action inputs, check_expr.c
- * for conditions, check_refs.c for `{{ }}` references). */
+ * for conditions, check_refs.c for `{{ }}` references, check_diag.c for
+ * reporting).  Calls run one way: check.c -> check_inputs.c ->
+ * check_expr.c -> check_refs.c, and every one of them -> check_diag.c. */
 #pragma once
 
 #include <stdbool.h>
@@ -44,6 +46,8 @@ struct chk_ctx {
         bool in_loop;                 /* loop variables are available */
 };
 
+/* ---- check_diag.c ---- */
+
 void chk_diag(struct checker *c, enum diag_severity sev, const char *code, const struct ynode *at,
               const char *help, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void chk_diag_at(struct checker *c, enum diag_severity sev, const char *code, unsigned line,
@@ -58,6 +62,12 @@ void chk_unknown_keys(struct checker *c, const struct ynode *map, const char *co
 /* A short printable rendering of a scalar, for messages. */
 const char *chk_show(const struct ynode *n, char *buf, size_t size);
 
+/* Reports a scalar that holds a reference where none is substituted. */
+void chk_no_refs(struct checker *c, const struct ynode *n, const char *code, enum diag_severity sev,
+                 const char *what);
+
+/* ---- check_inputs.c, check_expr.c, check_refs.c ---- */
+
 void chk_inputs(struct checker *c, const struct chk_step *s);
 /* `top` is true for a step's `if` (then/else allowed), false for Assert. */
 void chk_expression(struct checker *c, const struct ynode *expr, const struct chk_ctx *ctx, bool top);
@@ -65,6 +75,3 @@ void chk_expression(struct checker *c, const struct ynode *expr, const struct ch
 void chk_refs_in(struct checker *c, const struct ynode *n, const struct chk_ctx *ctx);
 /* Checks one scalar's references. */
 void chk_refs_scalar(struct checker *c, const struct ynode *n, const struct chk_ctx *ctx);
-/* Reports a scalar that holds a reference where none is substituted. */
-void chk_no_refs(struct checker *c, const struct ynode *n, const char *code, enum diag_severity sev,
-                 const char *what);

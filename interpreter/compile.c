@@ -81,101 +81,114 @@ static unsigned alloc_regs(struct comp *c, unsigned n)
 
 /* ---- templates and values ---------------------------------------------- */
 
-static json_t *compile_ref(struct comp *c, const char *expr)
+/* A reference as a template segment; false if it names nothing (checked
+ * documents have none such). */
+static bool compile_ref(struct comp *c, const char *expr, struct kseg *ret)
 {
         struct ref r;
         const char *why;
-        json_t *seg = NULL;
+        bool found = false;
         if (ref_parse(expr, &r, &why) < 0)
-                return NULL;
+                return false;
         switch (r.kind) {
         case REF_VARIABLE:
                 for (size_t i = 0; i < c->p->n_vars; i++)
-                        if (!strcmp(c->p->vars[i].name, r.name))
-                                seg = json_pack("{s:i}", "var", (json_int_t)i);
+                        if (!strcmp(c->p->vars[i].name, r.name)) {
+                                *ret = (struct kseg){ .kind = KSEG_VAR, .index = (uint32_t)i };
+                                found = true;
+                        }
                 break;
         case REF_LOOP:
-                if (c->in_loop && (!strcmp(r.name, "loop") || (c->loop_name && !strcmp(r.name, c->loop_name))))
-                        seg = json_pack("{s:i}", "reg", (json_int_t)(r.loop_index ? REG_LOOP_INDEX : REG_LOOP_VALUE));
+                if (c->in_loop && (!strcmp(r.name, "loop") || (c->loop_name && !strcmp(r.name, c->loop_name)))) {
+                        *ret = (struct kseg){ .kind = KSEG_REG, .index = r.loop_index ? REG_LOOP_INDEX : REG_LOOP_VALUE };
+                        found = true;
+                }
                 break;
         case REF_CHAIN:
                 for (size_t i = 0; i < c->p->n_steps; i++) {
                         const struct prog_step *s = &c->p->steps[i];
-                        if (!strcmp(s->name, r.step) && !strcmp(c->p->phases[s->phase].name, r.phase))
-                                seg = json_pack("{s:[i,i,s]}", r.outputs ? "out" : "in", (json_int_t)i,
-                                                (json_int_t)r.index, r.key);
+                        if (!strcmp(s->name, r.step) && !strcmp(c->p->phases[s->phase].name, r.phase)) {
+                                if (found)
+                                        free(ret->text);
+                                *ret = (struct kseg){ .kind = r.outputs ? KSEG_OUTPUT : KSEG_INPUT,
+                                                      .index = (uint32_t)i,
+                                                      .entry = r.index,
+                                                      .text = xstrdup(r.key),
+                                                      .len = strlen(r.key) };
+                                found = true;
+                        }
                 }
                 break;
         case REF_SSM:
-                seg = r.ssm_resolve ? json_pack("{s:s, s:b}", "ssm", r.ssm, "resolve", 1) : json_pack("{s:s}", "ssm", r.ssm);
+                *ret = (struct kseg){ .kind = KSEG_SSM, .resolve = r.ssm_resolve, .text = xstrdup(r.ssm),
+                                      .len = strlen(r.ssm) };
+                found = true;
                 break;
         case _REF_KIND_MAX:
                 break;
         }
         ref_free(&r);
-        return seg;
+        return found;
 }
 
-/* A string with references becomes {"tmpl": [...]}, one without {"str"}. */
-static json_t *compile_string(struct comp *c, const char *s, size_t len)
+/* A string with references becomes a template node, one without a string
+ * node. */
+static void compile_string(struct comp *c, const char *s, size_t len, struct knode *ret)
 {
         struct tmpl t;
         size_t off;
         const char *why;
-        if (!tmpl_has_refs(s, len) || tmpl_scan(s, len, &t, &off, &why) < 0)
-                return json_pack("{s:s%}", "str", s, len);
-        json_t *segs = json_array();
+        if (!tmpl_has_refs(s, len) || tmpl_scan(s, len, &t, &off, &why) < 0) {
+                *ret = (struct knode){ .kind = KN_STRING, .str = { xstrndup(s, len), len } };
+                return;
+        }
+        struct kseg *segs = xcalloc(t.n ? t.n : 1, sizeof *segs);
         for (size_t i = 0; i < t.n; i++) {
-                json_t *seg = NULL;
-                if (t.segs[i].kind == TSEG_REF)
-                        seg = compile_ref(c, t.segs[i].text);
                 /* Text, and references that resolve to nothing (checked
                  * documents have none), stay as written. */
-                if (!seg)
-                        seg = json_stringn(s + t.segs[i].offset, t.segs[i].len);
-                json_array_append_new(segs, seg);
+                if (t.segs[i].kind != TSEG_REF || !compile_ref(c, t.segs[i].text, &segs[i]))
+                        segs[i] = (struct kseg){ .kind = KSEG_TEXT,
+                                                 .text = xstrndup(s + t.segs[i].offset, t.segs[i].len),
+                                                 .len = t.segs[i].len };
         }
+        *ret = (struct knode){ .kind = KN_TEMPLATE, .tmpl = { segs, t.n } };
         tmpl_free(&t);
-        return json_pack("{s:o}", "tmpl", segs);
 }
 
 /* An input value as an input-tree node. */
-static json_t *compile_node(struct comp *c, const struct ynode *n)
+static void compile_node(struct comp *c, const struct ynode *n, struct knode *ret)
 {
         bool b;
         long long i;
         double f;
+        *ret = (struct knode){ .kind = KN_NULL };
         if (!n || yn_is_null(n))
-                return json_pack("{s:b}", "null", 1);
+                return;
         switch (n->kind) {
         case YN_SCALAR:
                 if (yn_as_bool(n, &b))
-                        return json_pack("{s:b}", "b", b);
-                if (yn_as_int(n, &i))
-                        return json_pack("{s:I}", "i", (json_int_t)i);
-                if (yn_as_number(n, &f))
-                        return json_pack("{s:f}", "f", f);
-                {
-                        json_t *s = compile_string(c, n->str, n->len);
-                        json_t *v = json_object_get(s, "str");
-                        json_t *r = v ? json_pack("{s:O}", "s", v) : json_pack("{s:O}", "t", json_object_get(s, "tmpl"));
-                        json_decref(s);
-                        return r;
+                        *ret = (struct knode){ .kind = KN_BOOL, .b = b };
+                else if (yn_as_int(n, &i))
+                        *ret = (struct knode){ .kind = KN_INT, .i = i };
+                else if (yn_as_number(n, &f))
+                        *ret = (struct knode){ .kind = KN_REAL, .f = f };
+                else
+                        compile_string(c, n->str, n->len, ret);
+                return;
+        case YN_SEQ:
+        case YN_MAP:
+                ret->kind = n->kind == YN_SEQ ? KN_LIST : KN_MAP;
+                ret->list.n = n->n;
+                ret->list.items = xcalloc(n->n ? n->n : 1, sizeof *ret->list.items);
+                if (n->kind == YN_MAP)
+                        ret->list.keys = xcalloc(n->n ? n->n : 1, sizeof *ret->list.keys);
+                for (size_t k = 0; k < n->n; k++) {
+                        if (n->kind == YN_MAP)
+                                ret->list.keys[k] = xstrdup(n->pairs[k].key->str);
+                        compile_node(c, n->kind == YN_SEQ ? n->items[k] : n->pairs[k].value, &ret->list.items[k]);
                 }
-        case YN_SEQ: {
-                json_t *a = json_array();
-                for (size_t k = 0; k < n->n; k++)
-                        json_array_append_new(a, compile_node(c, n->items[k]));
-                return json_pack("{s:o}", "list", a);
+                return;
         }
-        case YN_MAP: {
-                json_t *a = json_array();
-                for (size_t k = 0; k < n->n; k++)
-                        json_array_append_new(a, json_pack("[s,o]", n->pairs[k].key->str, compile_node(c, n->pairs[k].value)));
-                return json_pack("{s:o}", "map", a);
-        }
-        }
-        return json_pack("{s:b}", "null", 1);
 }
 
 /* Emits R[reg] := the scalar's text, rendered ("" when n is NULL; the
@@ -184,9 +197,11 @@ static void gen_string(struct comp *c, unsigned reg, const struct ynode *n, cons
 {
         const char *s = n && n->kind == YN_SCALAR && !yn_is_null(n) ? n->str : "";
         size_t len = n && n->kind == YN_SCALAR && !yn_is_null(n) ? n->len : 0;
-        json_t *k = compile_string(c, s, len);
-        bool literal = json_object_get(k, "str") != NULL;
-        uint32_t ki = prog_constant(c->p, k);
+        struct kconst k = { 0 };
+        compile_string(c, s, len, &k.node);
+        bool literal = k.node.kind == KN_STRING;
+        k.kind = literal ? K_STRING : K_TEMPLATE;
+        uint32_t ki = prog_constant(c->p, &k);
         emit(c, op_abx(literal ? OP_LOADK : OP_RENDER, reg, ki), n ? n : at);
 }
 
@@ -271,12 +286,12 @@ static enum on_failure parse_on_failure(const struct ynode *n)
 }
 
 /* The loop as detailedoutput.json shows it, and the LOOPINIT constant. */
-static json_t *loop_constant(struct comp *c, const struct ynode *loop, json_t **ret_desc)
+static void loop_constant(struct comp *c, const struct ynode *loop, struct kconst *ret, json_t **ret_desc)
 {
         const struct ynode *f = yn_get(loop, "for"), *fe = yn_get(loop, "forEach"), *name = yn_get(loop, "name");
         json_t *desc = json_object();
         json_object_set_new(desc, "name", json_string(name && name->kind == YN_SCALAR ? name->str : ""));
-        json_t *k;
+        *ret = (struct kconst){ 0 };
         if (f) {
                 long long s = 0, e = 0, b = 1;
                 /* Read as the checker read them, so the loop that runs is
@@ -284,16 +299,15 @@ static json_t *loop_constant(struct comp *c, const struct ynode *loop, json_t **
                 if (!check_loop_int(yn_get(f, "start"), &s) || !check_loop_int(yn_get(f, "end"), &e) ||
                     !check_loop_int(yn_get(f, "updateBy"), &b))
                         c->error = -EINVAL;
-                k = json_pack("{s:{s:[I,I,I]}}", "loop", "for", (json_int_t)s, (json_int_t)e, (json_int_t)b);
+                *ret = (struct kconst){ .kind = K_LOOP_FOR, .start = s, .end = e, .by = b };
                 json_object_set_new(desc, "for", json_pack("{s:I,s:I,s:I}", "start", (json_int_t)s, "end",
                                                            (json_int_t)e, "updateBy", (json_int_t)b));
         } else if (fe->kind == YN_SEQ) {
-                json_t *items = json_array(), *plain = json_array();
-                for (size_t i = 0; i < fe->n; i++) {
-                        json_array_append_new(items, compile_node(c, fe->items[i]));
+                json_t *plain = json_array();
+                ret->kind = K_LOOP_EACH;
+                compile_node(c, fe, &ret->node);
+                for (size_t i = 0; i < fe->n; i++)
                         json_array_append_new(plain, json_string(fe->items[i]->str));
-                }
-                k = json_pack("{s:{s:o}}", "loop", "each", items);
                 json_object_set_new(desc, "forEach", plain);
         } else {
                 const struct ynode *l = yn_get(fe, "list"), *d = yn_get(fe, "delimiter");
@@ -302,11 +316,12 @@ static json_t *loop_constant(struct comp *c, const struct ynode *loop, json_t **
                         delim = "\n";
                 else if (!strcmp(delim, "\\t"))
                         delim = "\t";
-                k = json_pack("{s:{s:o, s:s}}", "loop", "list", compile_node(c, l), "delimiter", delim);
+                ret->kind = K_LOOP_SPLIT;
+                compile_node(c, l, &ret->node);
+                ret->delimiter = xstrdup(delim);
                 json_object_set_new(desc, "forEach", json_pack("{s:s, s:s}", "list", l->str, "delimiter", delim));
         }
         *ret_desc = desc;
-        return k;
 }
 
 /* Emits the action chosen by `then`/`else` ("Execute", "Skip", "Abort").
@@ -337,9 +352,9 @@ static void gen_if_action(struct comp *c, const char *action, uint32_t step, con
  *   run:
  *   attempt:  ATTEMPT s
  *   [loop]    LOADBOOL r0 1 ; LOOPINIT r2 K ; JMPIFNOT r5 -> done
- *     body:   RENDER r1 K ; ACT r0 r1 ; JMPIFNOT r0 -> done ; LOOPNEXT r2 -> body
+ *     body:   RENDER r1 K ; ACT r0 r1 a ; JMPIFNOT r0 -> done ; LOOPNEXT r2 -> body
  *     done:
- *   [else]    RENDER r1 K ; ACT r0 r1
+ *   [else]    RENDER r1 K ; ACT r0 r1 a           (a: the step's action id)
  *             RETRY r0 -> attempt
  *   endstep:  ENDSTEP r0
  *   end:
@@ -349,6 +364,7 @@ static void gen_step(struct comp *c, const struct ynode *m, uint32_t si)
         struct program *p = c->p;
         const struct prog_step *s = &p->steps[si];
         const struct ynode *cond = yn_get(m, "if"), *loop = yn_get(m, "loop"), *in = yn_get(m, "inputs");
+        unsigned act = s->spec ? (unsigned)s->spec->id : 0;
         uint32_t to_run[2], to_end[2], to_endstep[2];
         for (int i = 0; i < 2; i++)
                 to_run[i] = to_end[i] = to_endstep[i] = UINT32_MAX;
@@ -379,34 +395,34 @@ static void gen_step(struct comp *c, const struct ynode *m, uint32_t si)
                         patch_here(c, to_run[i]);
 
         uint32_t attempt = emit(c, op_abx(OP_ATTEMPT, 0, si), m);
-        json_t *inputs_k = json_pack("{s:{s:b}}", "inputs", "null", 1);
+        struct kconst inputs_k = { .kind = K_INPUTS, .node = { .kind = KN_NULL } };
         if (loop) {
                 c->in_loop = true;
                 const struct ynode *ln = yn_get(loop, "name");
                 c->loop_name = ln && ln->kind == YN_SCALAR && ln->len ? ln->str : NULL;
         }
-        if (in) {
-                json_decref(inputs_k);
-                inputs_k = json_pack("{s:o}", "inputs", compile_node(c, in));
-        }
-        uint32_t ki = prog_constant(p, inputs_k);
+        if (in)
+                compile_node(c, in, &inputs_k.node);
+        uint32_t ki = prog_constant(p, &inputs_k);
         if (loop) {
                 json_t *desc;
-                uint32_t kl = prog_constant(p, loop_constant(c, loop, &desc));
+                struct kconst lk;
+                loop_constant(c, loop, &lk, &desc);
+                uint32_t kl = prog_constant(p, &lk);
                 json_decref(p->steps[si].loop);
                 p->steps[si].loop = desc;
                 emit(c, op_abc(OP_LOADBOOL, REG_STATUS, 1, 0), loop);
                 emit(c, op_abx(OP_LOOPINIT, REG_LOOP, kl), loop);
                 uint32_t empty = emit(c, op_asbx(OP_JMPIFNOT, REG_LOOP_ANY, 0), loop);
                 uint32_t body = emit(c, op_abx(OP_RENDER, REG_INPUTS, ki), in ? in : m);
-                emit(c, op_abc(OP_ACT, REG_STATUS, REG_INPUTS, 0), m);
+                emit(c, op_abc(OP_ACT, REG_STATUS, REG_INPUTS, act), m);
                 uint32_t failed = emit(c, op_asbx(OP_JMPIFNOT, REG_STATUS, 0), m);
                 emit(c, op_asbx(OP_LOOPNEXT, REG_LOOP, back_offset(c, body)), loop);
                 patch_here(c, empty);
                 patch_here(c, failed);
         } else {
                 emit(c, op_abx(OP_RENDER, REG_INPUTS, ki), in ? in : m);
-                emit(c, op_abc(OP_ACT, REG_STATUS, REG_INPUTS, 0), m);
+                emit(c, op_abc(OP_ACT, REG_STATUS, REG_INPUTS, act), m);
         }
         emit(c, op_asbx(OP_RETRY, REG_STATUS, back_offset(c, attempt)), m);
         for (int i = 0; i < 2; i++)
@@ -416,7 +432,6 @@ static void gen_step(struct comp *c, const struct ynode *m, uint32_t si)
         for (int i = 0; i < 2; i++)
                 if (to_end[i] != UINT32_MAX)
                         patch_here(c, to_end[i]);
-        (void)s;
 }
 
 static void add_vars(struct comp *c, const struct ynode *list, bool constant)
@@ -472,6 +487,8 @@ static void add_tables(struct comp *c, const struct ynode *root)
                                 yn_as_bool(dl, &disable);
                         const char *action = yn_get(m, "action")->str;
                         const struct action_spec *spec = action_spec_find(action);
+                        if (!spec)
+                                c->error = -EINVAL; /* the checker let an unknown action through */
                         if (spec && (spec->flags & ACT_FORCED_ONCE)) {
                                 timeout = -1;
                                 attempts = 1;
@@ -538,8 +555,7 @@ int comp_program(const struct ydoc *doc, const struct check_options *opts, struc
                 p->phases[i].end_pc = (uint32_t)p->n_code;
         }
         emit(&c, op_abc(OP_HALT, 0, 0, 0), root);
-        json_decref(p->k_index);
-        p->k_index = NULL;
+        prog_constants_done(p);
         char err[256];
         if (c.error == -EINVAL) {
                 diag_add(diags, DIAG_ERROR, "internal", doc->path, 0, 0, 1, NULL,

@@ -1,5 +1,7 @@
 /* disasm.c: prints programs.  Operand shapes come from opcode_info's
- * format and flags, the same table the verifier reads. */
+ * format and flags, the same table the verifier reads.  ACT's action
+ * operand is not printed: its STEP line names the action, and the
+ * verifier makes the two the same. */
 #include "disasm.h"
 
 #include <stdlib.h>
@@ -16,110 +18,110 @@
 #define DESCRIBE_MAX 512
 
 /* A template or input tree in a form a person can read. */
-static void describe_template(struct strbuf *b, const struct program *p, const json_t *segs)
+static void describe_template(struct strbuf *b, const struct program *p, const struct knode *t)
 {
-        size_t i;
-        json_t *seg, *x;
-        json_array_foreach(segs, i, seg)
-        {
+        for (size_t i = 0; i < t->tmpl.n_segs; i++) {
+                const struct kseg *g = &t->tmpl.segs[i];
                 if (b->len > DESCRIBE_MAX)
                         return;
-                if (json_is_string(seg)) {
-                        sb_append(b, json_string_value(seg), json_string_length(seg));
-                } else if ((x = json_object_get(seg, "var"))) {
-                        json_int_t v = json_integer_value(x);
-                        sb_printf(b, "{{V%lld %s}}", (long long)v,
-                                  v >= 0 && (size_t)v < p->n_vars ? p->vars[v].name : "?");
-                } else if ((x = json_object_get(seg, "reg"))) {
-                        sb_printf(b, "{{r%lld}}", (long long)json_integer_value(x));
-                } else if ((x = json_object_get(seg, "out")) || (x = json_object_get(seg, "in"))) {
-                        json_int_t s = json_integer_value(json_array_get(x, 0));
-                        json_int_t idx = json_integer_value(json_array_get(x, 1));
-                        sb_printf(b, "{{S%lld.%s", (long long)s, json_object_get(seg, "out") ? "outputs" : "inputs");
-                        if (idx >= 0)
-                                sb_printf(b, "[%lld]", (long long)idx);
-                        sb_printf(b, ".%s}}", json_string_value(json_array_get(x, 2)));
-                } else if ((x = json_object_get(seg, "ssm"))) {
-                        sb_printf(b, "{{aws:ssm:%s}}", json_string_value(x));
+                switch (g->kind) {
+                case KSEG_TEXT:
+                        sb_append(b, g->text, g->len);
+                        break;
+                case KSEG_VAR:
+                        sb_printf(b, "{{V%u %s}}", g->index, g->index < p->n_vars ? p->vars[g->index].name : "?");
+                        break;
+                case KSEG_REG:
+                        sb_printf(b, "{{r%u}}", g->index);
+                        break;
+                case KSEG_OUTPUT:
+                case KSEG_INPUT:
+                        sb_printf(b, "{{S%u.%s", g->index, g->kind == KSEG_OUTPUT ? "outputs" : "inputs");
+                        if (g->entry >= 0)
+                                sb_printf(b, "[%lld]", (long long)g->entry);
+                        sb_printf(b, ".%s}}", g->text);
+                        break;
+                case KSEG_SSM:
+                        sb_printf(b, "{{aws:ssm:%s}}", g->text);
+                        break;
+                case _KSEG_MAX:
+                        break;
                 }
         }
 }
 
-static void describe_node(struct strbuf *b, const struct program *p, const json_t *n)
+/* A value as JSON writes it (true, 5, 1.5). */
+static void describe_json(struct strbuf *b, json_t *v)
 {
-        json_t *x;
-        if ((x = json_object_get(n, "s"))) {
-                sb_printf(b, "\"%s\"", json_string_value(x));
-        } else if ((x = json_object_get(n, "t"))) {
+        char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        sb_puts(b, s ? s : "?");
+        free(s);
+        json_decref(v);
+}
+
+static void describe_node(struct strbuf *b, const struct program *p, const struct knode *n)
+{
+        switch (n->kind) {
+        case KN_STRING:
+                sb_printf(b, "\"%s\"", n->str.s);
+                return;
+        case KN_TEMPLATE:
                 sb_putc(b, '"');
-                describe_template(b, p, x);
+                describe_template(b, p, n);
                 sb_putc(b, '"');
-        } else if ((x = json_object_get(n, "list"))) {
-                size_t i;
-                json_t *it;
-                sb_putc(b, '[');
-                json_array_foreach(x, i, it)
-                {
-                        if (b->len > DESCRIBE_MAX)
-                                break;
+                return;
+        case KN_LIST:
+        case KN_MAP:
+                /* [a, b] or {k: a, l: b} */
+                sb_putc(b, n->kind == KN_LIST ? '[' : '{');
+                for (size_t i = 0; i < n->list.n && b->len <= DESCRIBE_MAX; i++) {
                         if (i)
                                 sb_puts(b, ", ");
-                        describe_node(b, p, it);
+                        if (n->kind == KN_MAP)
+                                sb_printf(b, "%s: ", n->list.keys[i]);
+                        describe_node(b, p, &n->list.items[i]);
                 }
-                sb_putc(b, ']');
-        } else if ((x = json_object_get(n, "map"))) {
-                size_t i;
-                json_t *pair;
-                sb_putc(b, '{');
-                json_array_foreach(x, i, pair)
-                {
-                        if (b->len > DESCRIBE_MAX)
-                                break;
-                        sb_printf(b, "%s%s: ", i ? ", " : "", json_string_value(json_array_get(pair, 0)));
-                        describe_node(b, p, json_array_get(pair, 1));
-                }
-                sb_putc(b, '}');
-        } else {
-                const char *key;
-                json_t *v;
-                json_object_foreach((json_t *)n, key, v)
-                {
-                        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-                        sb_puts(b, s ? s : "?");
-                        free(s);
-                }
+                sb_putc(b, n->kind == KN_LIST ? ']' : '}');
+                return;
+        case KN_BOOL:
+                sb_puts(b, n->b ? "true" : "false");
+                return;
+        case KN_INT:
+                sb_printf(b, "%lld", (long long)n->i);
+                return;
+        case KN_REAL:
+                describe_json(b, json_real(n->f));
+                return;
+        default:
+                sb_puts(b, "null");
+                return;
         }
 }
 
-static void describe_constant(struct strbuf *b, const struct program *p, const json_t *k)
+static void describe_constant(struct strbuf *b, const struct program *p, const struct kconst *k)
 {
-        json_t *x;
-        if ((x = json_object_get(k, "str")))
-                sb_printf(b, "\"%s\"", json_string_value(x));
-        else if ((x = json_object_get(k, "tmpl"))) {
-                sb_putc(b, '"');
-                describe_template(b, p, x);
-                sb_putc(b, '"');
-        } else if ((x = json_object_get(k, "inputs")))
-                describe_node(b, p, x);
-        else if ((x = json_object_get(k, "loop"))) {
-                json_t *y;
-                if ((y = json_object_get(x, "for")))
-                        sb_printf(b, "for %lld..%lld by %lld", (long long)json_integer_value(json_array_get(y, 0)),
-                                  (long long)json_integer_value(json_array_get(y, 1)),
-                                  (long long)json_integer_value(json_array_get(y, 2)));
-                else if ((y = json_object_get(x, "each"))) {
-                        sb_puts(b, "forEach ");
-                        json_t *tmp = json_pack("{s:O}", "list", y);
-                        describe_node(b, p, tmp);
-                        json_decref(tmp);
-                } else {
-                        sb_puts(b, "forEach split(");
-                        describe_node(b, p, json_object_get(x, "list"));
-                        char *d = json_dumps(json_object_get(x, "delimiter"), JSON_ENCODE_ANY);
-                        sb_printf(b, ", %s)", d ? d : "?");
-                        free(d);
-                }
+        switch (k->kind) {
+        case K_STRING:
+        case K_TEMPLATE:
+        case K_INPUTS:
+                describe_node(b, p, &k->node);
+                break;
+        case K_LOOP_FOR:
+                sb_printf(b, "for %lld..%lld by %lld", (long long)k->start, (long long)k->end, (long long)k->by);
+                break;
+        case K_LOOP_EACH:
+                sb_puts(b, "forEach ");
+                describe_node(b, p, &k->node);
+                break;
+        case K_LOOP_SPLIT:
+                sb_puts(b, "forEach split(");
+                describe_node(b, p, &k->node);
+                sb_puts(b, ", ");
+                describe_json(b, json_string(k->delimiter ? k->delimiter : ""));
+                sb_putc(b, ')');
+                break;
+        case _K_MAX:
+                break;
         }
 }
 
@@ -166,7 +168,7 @@ void disasm_insn(FILE *f, const struct program *p, uint32_t pc)
                 if (oi->flags & OPF_BX_K) {
                         sb_printf(&ops, "K%u", bx);
                         if (bx < p->n_k)
-                                describe_constant(&com, p, p->k[bx]);
+                                describe_constant(&com, p, &p->k[bx]);
                 } else if (oi->flags & OPF_BX_S) {
                         sb_printf(&ops, "S%u", bx);
                         if (bx < p->n_steps) {
@@ -217,13 +219,9 @@ void disasm_program(FILE *f, const struct program *p)
         fputs("constants:\n", f);
         for (size_t i = 0; i < p->n_k; i++) {
                 struct strbuf b = STRBUF_INIT;
-                const char *kind = "?";
-                const char *key;
-                json_t *v;
-                json_object_foreach(p->k[i], key, v) kind = key;
-                describe_constant(&b, p, p->k[i]);
+                describe_constant(&b, p, &p->k[i]);
                 clip(&b, 200);
-                fprintf(f, "  K%-3zu %-6s %s\n", i, kind, sb_str(&b));
+                fprintf(f, "  K%-3zu %-6s %s\n", i, kconst_kind_name(p->k[i].kind), sb_str(&b));
                 sb_free(&b);
         }
         fputs("steps:\n", f);

@@ -21,6 +21,9 @@
  *   re-evaluate it after a reboot or a retry).
  * - An iteration that fails leaves the loop; RETRY then decides whether
  *   the whole step (every iteration) runs again.
+ * - ACT's C is the step's action as an enum action_id (action_ids.h), so
+ *   the runner takes the module from the instruction; the verifier checks
+ *   that it is the action of the step the ACT is in.
  * - ENDSTEP applies onFailure: Abort stops the program (the document and
  *   the run fail), Continue marks the document failed, Ignore records an
  *   ignored failure.
@@ -50,6 +53,7 @@ enum {
         OPF_C_PRED = 1u << 6,  /* C indexes the predicate table */
         OPF_YIELDS = 1u << 7,  /* the VM returns to the runner here */
         OPF_A_REG4 = 1u << 8,  /* A..A+3 are registers (loop state) */
+        OPF_C_ACTION = 1u << 9, /* C is an enum action_id: the current step's action */
 };
 
 /*      name       format    flags                              meaning */
@@ -73,8 +77,8 @@ enum {
                "R[A] := iterator over loop K[Bx]; R[A+1], R[A+2] := first index, value; R[A+3] := any?") \
         OPCODE(LOOPNEXT, FMT_ASBX, OPF_A_REG4 | OPF_JUMP,                                               \
                "advance R[A]; if an item remains: R[A+1], R[A+2] := index, value; pc += sBx")           \
-        OPCODE(ACT, FMT_ABC, OPF_A_REG | OPF_B_REG | OPF_YIELDS,                                        \
-               "run the current step's action with inputs R[B]; yield; R[A] := succeeded?")             \
+        OPCODE(ACT, FMT_ABC, OPF_A_REG | OPF_B_REG | OPF_C_ACTION | OPF_YIELDS,                         \
+               "run action C (the current step's) with inputs R[B]; yield; R[A] := succeeded?")         \
         OPCODE(RETRY, FMT_ASBX, OPF_A_REG | OPF_JUMP,                                                   \
                "if R[A] is false and attempts remain: pc += sBx")                                       \
         OPCODE(ENDSTEP, FMT_ABC, OPF_A_REG, "step result := R[A]; consolidate outputs; apply onFailure") \

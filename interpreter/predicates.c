@@ -63,8 +63,7 @@ const char *const *pred_names(void)
         return names;
 }
 
-/* ^[-+]?([0-9]+[.])?[0-9]+$ converted to a number; false otherwise. */
-static bool to_number(const char *s, long double *ret)
+bool pred_is_number(const char *s)
 {
         const char *p = s;
         if (*p == '-' || *p == '+')
@@ -79,7 +78,13 @@ static bool to_number(const char *s, long double *ret)
                 while (*p >= '0' && *p <= '9')
                         p++;
         }
-        if (p == d || *p)
+        return p > d && !*p;
+}
+
+/* A number as pred_is_number reads it; false otherwise. */
+static bool to_number(const char *s, long double *ret)
+{
+        if (!pred_is_number(s))
                 return false;
         *ret = strtold(s, NULL);
         return true;

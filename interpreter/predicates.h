@@ -44,6 +44,10 @@ const char *const *pred_names(void);
 #include <jansson.h>
 #include <stdbool.h>
 
+/* True if `s` is a number in the one form AWSTOE converts,
+ * ^[-+]?([0-9]+[.])?[0-9]+$ (the checker and pred_eval agree on it). */
+bool pred_is_number(const char *s);
+
 /* Evaluates one comparison: `operand` is the operator's own value, `value`
  * the sibling value (or path for the file-hash operators).  Two-value
  * operators read "value OP operand", as AWS's examples do; string

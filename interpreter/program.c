@@ -3,11 +3,16 @@
  *
  *   "OTC\x1a"  u32 version  u8[32] source sha256
  *   u32 len + JSON header (name, description, source path, n_regs,
- *                          phases, steps, vars)
+ *                          phases, steps, vars, actions)
  *   u32 n_code, then n_code x (u32 insn, u32 line, u32 column)
- *   u32 n_k, then n_k x (u32 len + compact JSON)
+ *   u32 n_k, then n_k x (u32 len + the constant, as constants.c writes it)
  *   u32 len + the source text
  *   u8[32] sha256 of every byte before it
+ *
+ * ACT's C operand is this build's enum action_id, a number that changes
+ * when an action is added; in a file it is an index into the header's
+ * "actions", the names of the actions the program runs, and loading turns
+ * each name back into this build's number.
  *
  * Loading checks the magic, the version, every length against what is
  * left, the trailing digest, and then runs prog_verify: a truncated,
@@ -16,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +34,7 @@
 #include "opcodes.h"
 #include "predicates.h"
 #include "strbuf.h"
+#include "wire.h"
 
 const struct opcode_info opcode_info[_OP_MAX] = {
 #define OPCODE_INFO(name, fmt, flags, doc) { #name, fmt, flags, doc },
@@ -36,6 +43,8 @@ const struct opcode_info opcode_info[_OP_MAX] = {
 };
 
 static const unsigned char otc_magic[4] = { 'O', 'T', 'C', 0x1a };
+
+_Static_assert(_ACTION_ID_MAX <= 256, "ACT's C operand has 8 bits");
 
 #define OTC_MAX_FILE (64u * 1024u * 1024u)
 
@@ -48,7 +57,7 @@ const char *on_failure_name(enum on_failure f)
 struct program *prog_new(void)
 {
         struct program *p = xcalloc(1, sizeof *p);
-        p->k_index = json_object();
+        p->k_index = kconst_index_new();
         p->name = xstrdup("");
         p->description = xstrdup("");
         p->source_path = xstrdup("");
@@ -63,9 +72,9 @@ struct program *prog_free(struct program *p)
         free(p->code);
         free(p->loc);
         for (size_t i = 0; i < p->n_k; i++)
-                json_decref(p->k[i]);
+                kconst_free(&p->k[i]);
         free(p->k);
-        json_decref(p->k_index);
+        kconst_index_free(p->k_index);
         for (size_t i = 0; i < p->n_phases; i++)
                 free(p->phases[i].name);
         free(p->phases);
@@ -100,130 +109,67 @@ uint32_t prog_emit(struct program *p, uint32_t insn, struct srcloc loc)
         return (uint32_t)p->n_code++;
 }
 
-uint32_t prog_constant(struct program *p, json_t *k)
+uint32_t prog_constant(struct program *p, struct kconst *k)
 {
-        char *key = json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        json_t *found = key && p->k_index ? json_object_get(p->k_index, key) : NULL;
-        if (found) {
-                free(key);
-                json_decref(k);
-                return (uint32_t)json_integer_value(found);
+        uint32_t i = (uint32_t)p->n_k;
+        if (p->k_index) {
+                struct strbuf enc = STRBUF_INIT;
+                kconst_encode(k, &enc);
+                i = kconst_index_get(p->k_index, enc.s, enc.len, i);
+                sb_free(&enc);
+        }
+        if (i < p->n_k) {
+                kconst_free(k);
+                return i;
         }
         if (p->n_k == p->cap_k) {
                 p->cap_k = p->cap_k ? p->cap_k * 2 : 32;
                 p->k = xrealloc(p->k, p->cap_k * sizeof *p->k);
         }
-        p->k[p->n_k] = k;
-        if (key && p->k_index)
-                json_object_set_new(p->k_index, key, json_integer((json_int_t)p->n_k));
-        free(key);
+        p->k[p->n_k] = *k;
+        *k = (struct kconst){ .kind = K_STRING, .node = { .kind = KN_NULL } };
         return (uint32_t)p->n_k++;
+}
+
+void prog_constants_done(struct program *p)
+{
+        p->k_index = kconst_index_free(p->k_index);
 }
 
 /* ---- verification ------------------------------------------------------ */
 
-/* Loops are bounded as the checker bounds them (loopfor.h). */
-#define VERIFY_MAX_LOOP_ITEMS LOOP_MAX_ITERATIONS
-
-/* A template's segments: every index in range; *max_step is raised to the
- * highest step it chains to (the caller then checks that only earlier
- * steps are used, so a step cannot feed on its own inputs and grow). */
-static bool verify_template(const struct program *p, const json_t *segs, long *max_step)
+/* A constant's indexes and bounds, once; *max_step as kconst_fits.
+ * Loops are bounded as the checker bounds them (loopfor.h). */
+static bool verify_constant(const struct program *p, const struct kconst *k, long *max_step)
 {
-        size_t i;
-        json_t *seg, *x;
-        if (!json_is_array(segs))
+        uint64_t last;
+        if (!kconst_fits(k, p->n_vars, p->n_regs, p->n_steps, max_step))
                 return false;
-        json_array_foreach(segs, i, seg)
-        {
-                if (json_is_string(seg))
-                        continue;
-                if ((x = json_object_get(seg, "var"))) {
-                        if (!json_is_integer(x) || json_integer_value(x) < 0 ||
-                            (size_t)json_integer_value(x) >= p->n_vars)
-                                return false;
-                } else if ((x = json_object_get(seg, "reg"))) {
-                        if (!json_is_integer(x) || json_integer_value(x) < 0 ||
-                            (size_t)json_integer_value(x) >= p->n_regs)
-                                return false;
-                } else if ((x = json_object_get(seg, "out")) || (x = json_object_get(seg, "in"))) {
-                        json_t *s = json_array_get(x, 0), *idx = json_array_get(x, 1), *key = json_array_get(x, 2);
-                        if (!json_is_integer(s) || json_integer_value(s) < 0 ||
-                            (size_t)json_integer_value(s) >= p->n_steps || !json_is_integer(idx) ||
-                            json_integer_value(idx) < -1 || !json_is_string(key))
-                                return false;
-                        if ((long)json_integer_value(s) > *max_step)
-                                *max_step = (long)json_integer_value(s);
-                } else if (!json_is_string(json_object_get(seg, "ssm"))) {
-                        return false;
-                }
+        switch (k->kind) {
+        case K_LOOP_FOR:
+                /* A loop the checker would accept: one that ends, within
+                 * the iteration limit. */
+                return loop_for_last(k->start, k->end, k->by, &last) && last < LOOP_MAX_ITERATIONS;
+        case K_LOOP_EACH:
+                return k->node.list.n <= LOOP_MAX_ITERATIONS;
+        default:
+                return true;
         }
-        return true;
 }
 
-static bool verify_node(const struct program *p, const json_t *n, long *max_step, unsigned depth)
+/* The kinds of constant an instruction may load. */
+static bool fits_opcode(enum opcode op, enum kconst_kind kind)
 {
-        json_t *x;
-        size_t i;
-        json_t *it;
-        if (depth > 64 || !json_is_object(n) || json_object_size(n) != 1)
+        switch (op) {
+        case OP_LOADK:
+                return kind == K_STRING;
+        case OP_RENDER:
+                return kind == K_STRING || kind == K_TEMPLATE || kind == K_INPUTS;
+        case OP_LOOPINIT:
+                return kind == K_LOOP_FOR || kind == K_LOOP_EACH || kind == K_LOOP_SPLIT;
+        default:
                 return false;
-        if ((x = json_object_get(n, "t")))
-                return verify_template(p, x, max_step);
-        if ((x = json_object_get(n, "list"))) {
-                if (!json_is_array(x))
-                        return false;
-                json_array_foreach(x, i, it) if (!verify_node(p, it, max_step, depth + 1)) return false;
-                return true;
         }
-        if ((x = json_object_get(n, "map"))) {
-                if (!json_is_array(x))
-                        return false;
-                json_array_foreach(x, i, it)
-                {
-                        if (!json_is_string(json_array_get(it, 0)) ||
-                            !verify_node(p, json_array_get(it, 1), max_step, depth + 1))
-                                return false;
-                }
-                return true;
-        }
-        return json_object_get(n, "s") || json_object_get(n, "b") || json_object_get(n, "i") ||
-               json_object_get(n, "f") || json_object_get(n, "null");
-}
-
-/* A constant's shape and indexes, once; *max_step as verify_template. */
-static bool verify_constant(const struct program *p, const json_t *k, long *max_step)
-{
-        json_t *x, *y;
-        if ((x = json_object_get(k, "str")))
-                return json_is_string(x);
-        if ((x = json_object_get(k, "tmpl")))
-                return verify_template(p, x, max_step);
-        if ((x = json_object_get(k, "inputs")))
-                return verify_node(p, x, max_step, 0);
-        if (!(x = json_object_get(k, "loop")))
-                return false;
-        if ((y = json_object_get(x, "for"))) {
-                /* Three integers making a loop the checker would accept:
-                 * one that ends, within the iteration limit. */
-                uint64_t last;
-                if (!json_is_array(y) || json_array_size(y) != 3 || !json_is_integer(json_array_get(y, 0)) ||
-                    !json_is_integer(json_array_get(y, 1)) || !json_is_integer(json_array_get(y, 2)))
-                        return false;
-                return loop_for_last(json_integer_value(json_array_get(y, 0)), json_integer_value(json_array_get(y, 1)),
-                                     json_integer_value(json_array_get(y, 2)), &last) &&
-                       last < VERIFY_MAX_LOOP_ITEMS;
-        }
-        if ((y = json_object_get(x, "each"))) {
-                size_t i;
-                json_t *it;
-                if (!json_is_array(y) || json_array_size(y) > VERIFY_MAX_LOOP_ITEMS)
-                        return false;
-                json_array_foreach(y, i, it) if (!verify_node(p, it, max_step, 1)) return false;
-                return true;
-        }
-        return (y = json_object_get(x, "list")) && verify_node(p, y, max_step, 1) &&
-               json_is_string(json_object_get(x, "delimiter"));
 }
 
 static int verify_code(const struct program *p, const long *k_max, char *err, size_t errsize);
@@ -255,8 +201,8 @@ int prog_verify(const struct program *p, char *err, size_t errsize)
         long *k_max = xcalloc(p->n_k ? p->n_k : 1, sizeof *k_max);
         for (size_t i = 0; i < p->n_k; i++) {
                 k_max[i] = -1;
-                if (!verify_constant(p, p->k[i], &k_max[i])) {
-                        if (json_object_get(json_object_get(p->k[i], "loop"), "for"))
+                if (!verify_constant(p, &p->k[i], &k_max[i])) {
+                        if (p->k[i].kind == K_LOOP_FOR)
                                 snprintf(err, errsize,
                                          "constant K%zu is a 'for' loop that is not three integers, never ends, "
                                          "or runs more than %u iterations", i, LOOP_MAX_ITERATIONS);
@@ -303,6 +249,16 @@ static int verify_code(const struct program *p, const long *k_max, char *err, si
                         snprintf(err, errsize, "pc %zu: unknown predicate %u", pc, op_c(insn));
                         return -EINVAL;
                 }
+                if ((f & OPF_C_ACTION) && op_c(insn) >= _ACTION_ID_MAX) {
+                        snprintf(err, errsize, "pc %zu: unknown action %u", pc, op_c(insn));
+                        return -EINVAL;
+                }
+                if ((f & OPF_C_ACTION) &&
+                    (cur_step == p->n_steps || p->steps[cur_step].spec != &action_specs[op_c(insn)])) {
+                        snprintf(err, errsize, "pc %zu: %s runs %s, which is not the action of the step it is in", pc,
+                                 oi->name, action_specs[op_c(insn)].name);
+                        return -EINVAL;
+                }
                 unsigned bx = op_bx(insn);
                 if (((f & OPF_BX_K) && bx >= p->n_k) || ((f & OPF_BX_S) && bx >= p->n_steps) ||
                     ((f & OPF_BX_P) && bx >= p->n_phases)) {
@@ -317,7 +273,7 @@ static int verify_code(const struct program *p, const long *k_max, char *err, si
                                 return -EINVAL;
                         }
                 }
-                if ((f & OPF_BX_K) && (op == OP_LOOPINIT) != (json_object_get(p->k[bx], "loop") != NULL)) {
+                if ((f & OPF_BX_K) && !fits_opcode(op, p->k[bx].kind)) {
                         snprintf(err, errsize, "pc %zu: %s refers to a constant of the wrong kind", pc, oi->name);
                         return -EINVAL;
                 }
@@ -367,27 +323,41 @@ static int verify_code(const struct program *p, const long *k_max, char *err, si
 
 /* ---- serialisation ----------------------------------------------------- */
 
-static void put_u32(struct strbuf *b, uint32_t v)
-{
-        unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                               (unsigned char)(v >> 24) };
-        sb_append(b, (const char *)x, 4);
-}
-
-static void put_blob(struct strbuf *b, const char *s, size_t n)
-{
-        put_u32(b, (uint32_t)n);
-        sb_append(b, s, n);
-}
-
 static void put_json(struct strbuf *b, const json_t *j)
 {
         char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-        put_blob(b, s ? s : "null", s ? strlen(s) : 4);
+        wire_put_blob(b, s ? s : "null", s ? strlen(s) : 4);
         free(s);
 }
 
-static json_t *header_json(const struct program *p)
+/* The header's "actions": the name of each action an ACT runs, in order
+ * of first use; file_index[id] is where action id is in it. */
+static json_t *file_actions(const struct program *p, unsigned *file_index)
+{
+        json_t *names = json_array();
+        for (size_t i = 0; i < _ACTION_ID_MAX; i++)
+                file_index[i] = UINT_MAX;
+        for (size_t pc = 0; pc < p->n_code; pc++) {
+                unsigned id = op_c(p->code[pc]);
+                if (op_get(p->code[pc]) != OP_ACT || id >= _ACTION_ID_MAX || file_index[id] != UINT_MAX)
+                        continue;
+                file_index[id] = (unsigned)json_array_size(names);
+                json_array_append_new(names, json_string(action_specs[id].name));
+        }
+        return names;
+}
+
+/* An instruction as the file holds it: ACT with its action's index in
+ * "actions" (an operand out of range, in a program that was never
+ * verified, is written as it is). */
+static uint32_t file_insn(uint32_t insn, const unsigned *file_index)
+{
+        if (op_get(insn) != OP_ACT || op_c(insn) >= _ACTION_ID_MAX)
+                return insn;
+        return op_abc(OP_ACT, op_a(insn), op_b(insn), file_index[op_c(insn)]);
+}
+
+static json_t *header_json(const struct program *p, json_t *actions)
 {
         json_t *phases = json_array(), *steps = json_array(), *vars = json_array();
         for (size_t i = 0; i < p->n_phases; i++)
@@ -409,34 +379,40 @@ static json_t *header_json(const struct program *p)
                 json_array_append_new(vars, json_pack("{s:s, s:b, s:s?}", "name", p->vars[i].name, "constant",
                                                       p->vars[i].constant, "value",
                                                       p->vars[i].has_value ? p->vars[i].value : NULL));
-        return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o}", "name", p->name, "description", p->description,
-                         "source", p->source_path, "regs", (json_int_t)p->n_regs, "phases", phases, "steps", steps,
-                         "vars", vars);
+        return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o}", "name", p->name, "description",
+                         p->description, "source", p->source_path, "regs", (json_int_t)p->n_regs, "phases", phases,
+                         "steps", steps, "vars", vars, "actions", actions);
 }
 
 int prog_serialize(const struct program *p, unsigned char **ret_buf, size_t *ret_len)
 {
         struct strbuf b = STRBUF_INIT;
         sb_append(&b, (const char *)otc_magic, 4);
-        put_u32(&b, OTC_VERSION);
+        wire_put_u32(&b, OTC_VERSION);
         sb_append(&b, (const char *)p->sha256, PROG_SHA256_LEN);
-        json_t *h = header_json(p);
+        unsigned file_index[_ACTION_ID_MAX];
+        json_t *h = header_json(p, file_actions(p, file_index));
         if (!h) {
                 sb_free(&b);
                 return -ENOMEM;
         }
         put_json(&b, h);
         json_decref(h);
-        put_u32(&b, (uint32_t)p->n_code);
+        wire_put_u32(&b, (uint32_t)p->n_code);
         for (size_t i = 0; i < p->n_code; i++) {
-                put_u32(&b, p->code[i]);
-                put_u32(&b, p->loc[i].line);
-                put_u32(&b, p->loc[i].column);
+                wire_put_u32(&b, file_insn(p->code[i], file_index));
+                wire_put_u32(&b, p->loc[i].line);
+                wire_put_u32(&b, p->loc[i].column);
         }
-        put_u32(&b, (uint32_t)p->n_k);
-        for (size_t i = 0; i < p->n_k; i++)
-                put_json(&b, p->k[i]);
-        put_blob(&b, p->source, p->source_len);
+        wire_put_u32(&b, (uint32_t)p->n_k);
+        struct strbuf k = STRBUF_INIT;
+        for (size_t i = 0; i < p->n_k; i++) {
+                k.len = 0;
+                kconst_encode(&p->k[i], &k);
+                wire_put_blob(&b, k.s, k.len);
+        }
+        sb_free(&k);
+        wire_put_blob(&b, p->source, p->source_len);
         unsigned char d[HASH_MAX_LEN];
         size_t dl;
         int r = hash_buffer(HASH_SHA256, b.s, b.len, d, &dl);
@@ -450,36 +426,11 @@ int prog_serialize(const struct program *p, unsigned char **ret_buf, size_t *ret
         return 0;
 }
 
-struct reader {
-        const unsigned char *p;
-        size_t left;
-};
-
-static bool get_u32(struct reader *r, uint32_t *v)
+static json_t *get_json(struct wire_reader *r)
 {
-        if (r->left < 4)
-                return false;
-        *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24;
-        r->p += 4;
-        r->left -= 4;
-        return true;
-}
-
-static bool get_bytes(struct reader *r, size_t n, const unsigned char **ret)
-{
-        if (r->left < n)
-                return false;
-        *ret = r->p;
-        r->p += n;
-        r->left -= n;
-        return true;
-}
-
-static json_t *get_json(struct reader *r)
-{
-        uint32_t n;
         const unsigned char *s;
-        if (!get_u32(r, &n) || !get_bytes(r, n, &s))
+        size_t n;
+        if (!wire_get_blob(r, &s, &n))
                 return NULL;
         return json_loadb((const char *)s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
 }
@@ -582,14 +533,15 @@ bool prog_is_otc(const unsigned char *buf, size_t len)
 
 int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret, char *err, size_t errsize)
 {
-        struct reader r = { buf, len };
+        struct wire_reader r = { buf, len };
+        size_t srclen;
         const unsigned char *magic, *sha, *src;
         uint32_t version, n;
-        if (!get_bytes(&r, 4, &magic) || memcmp(magic, otc_magic, 4) != 0) {
+        if (!wire_get_bytes(&r, 4, &magic) || memcmp(magic, otc_magic, 4) != 0) {
                 snprintf(err, errsize, "not an opentoe program (.otc) file: bad magic number");
                 return -EINVAL;
         }
-        if (!get_u32(&r, &version)) {
+        if (!wire_get_u32(&r, &version)) {
                 snprintf(err, errsize, "the .otc file is truncated");
                 return -EINVAL;
         }
@@ -615,45 +567,71 @@ int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret,
         }
         r.left -= PROG_SHA256_LEN;
         struct program *p = prog_new();
-        json_decref(p->k_index);
-        p->k_index = NULL;
+        prog_constants_done(p);
         int res = -EINVAL;
-        if (!get_bytes(&r, PROG_SHA256_LEN, &sha))
+        if (!wire_get_bytes(&r, PROG_SHA256_LEN, &sha))
                 goto truncated;
         memcpy(p->sha256, sha, PROG_SHA256_LEN);
         json_t *h = get_json(&r);
         bool ok = h && load_header(p, h);
+        /* This build's number of each action the file names. */
+        json_t *actions = json_object_get(h, "actions"), *name;
+        size_t n_actions = json_array_size(actions), ai;
+        unsigned ids[_ACTION_ID_MAX];
+        ok = ok && json_is_array(actions) && n_actions <= _ACTION_ID_MAX;
+        json_array_foreach(ok ? actions : NULL, ai, name)
+        {
+                const struct action_spec *a = action_spec_find(json_string_value(name));
+                if (!a) {
+                        snprintf(err, errsize, "the .otc file runs an action this opentoe does not know: %s",
+                                 json_is_string(name) ? json_string_value(name) : "?");
+                        json_decref(h);
+                        goto out;
+                }
+                ids[ai] = a->id;
+        }
         json_decref(h);
         if (!ok) {
                 snprintf(err, errsize, "the .otc file's header is malformed");
                 goto out;
         }
-        if (!get_u32(&r, &n) || n > r.left / 12)
+        if (!wire_get_u32(&r, &n) || n > r.left / 12)
                 goto truncated;
         p->code = xcalloc(n, sizeof *p->code);
         p->loc = xcalloc(n, sizeof *p->loc);
         p->n_code = p->cap_code = n;
-        for (uint32_t i = 0; i < n; i++)
-                if (!get_u32(&r, &p->code[i]) || !get_u32(&r, &p->loc[i].line) || !get_u32(&r, &p->loc[i].column))
+        for (uint32_t i = 0; i < n; i++) {
+                uint32_t *w = &p->code[i];
+                if (!wire_get_u32(&r, w) || !wire_get_u32(&r, &p->loc[i].line) || !wire_get_u32(&r, &p->loc[i].column))
                         goto truncated;
-        if (!get_u32(&r, &n) || n > r.left / 4)
+                if (op_get(*w) != OP_ACT)
+                        continue;
+                if (op_c(*w) >= n_actions) {
+                        snprintf(err, errsize, "pc %u of the .otc file runs action %u of %zu", i, op_c(*w), n_actions);
+                        goto out;
+                }
+                *w = op_abc(OP_ACT, op_a(*w), op_b(*w), ids[op_c(*w)]);
+        }
+        if (!wire_get_u32(&r, &n) || n > r.left / 4)
                 goto truncated;
-        p->k = xcalloc(n, sizeof *p->k);
+        p->k = xcalloc(n ? n : 1, sizeof *p->k);
         p->cap_k = n;
         for (uint32_t i = 0; i < n; i++) {
-                json_t *k = get_json(&r);
-                if (!json_is_object(k) || json_object_size(k) != 1) {
-                        json_decref(k);
+                const unsigned char *kb;
+                size_t kl;
+                if (!wire_get_blob(&r, &kb, &kl))
+                        goto truncated;
+                if (kconst_decode(kb, kl, &p->k[p->n_k]) < 0) {
                         snprintf(err, errsize, "constant %u of the .otc file is malformed", i);
                         goto out;
                 }
-                p->k[p->n_k++] = k;
+                p->n_k++;
         }
-        if (!get_u32(&r, &n) || !get_bytes(&r, n, &src))
+        if (!wire_get_blob(&r, &src, &srclen))
                 goto truncated;
         free(p->source);
-        p->source = xstrndup((const char *)src, n);
-        p->source_len = n;
+        p->source = xstrndup((const char *)src, srclen);
+        p->source_len = srclen;
         if (r.left != 0) {
                 snprintf(err, errsize, "the .otc file has %zu unexpected bytes at its end", r.left);
                 goto out;

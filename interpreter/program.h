@@ -1,23 +1,9 @@
 /* program.h: a compiled component document.  Plain data: instructions
- * (opcodes.h) with a source location each, a deduplicated constant pool of
- * JSON values, the phase, step and variable tables, the source text and
- * its SHA-256.  It can be written to a versioned `.otc` file and loaded
- * back; prog_verify checks any program before it runs.
- *
- * Constants are JSON objects with one key naming their kind:
- *   {"str": "text"}                      a literal string
- *   {"tmpl": [seg, ...]}                 a string with {{ }} references;
- *        seg is a literal string, or {"var": i}, {"reg": r},
- *        {"out": [step, index, "key"]}, {"in": [step, index, "key"]},
- *        {"ssm": "path"} or {"ssm": "name", "resolve": true}
- *   {"inputs": node}                     a step's inputs; node is
- *        {"s": "text"}, {"t": [seg, ...]}, {"b": true}, {"i": 5},
- *        {"f": 1.5}, {"null": true}, {"list": [node, ...]} or
- *        {"map": [["key", node], ...]}
- *   {"loop": {"for": [start, end, by]}}  a loop's items;
- *   {"loop": {"each": [node, ...]}}      (nodes are "s" or "t")
- *   {"loop": {"list": node, "delimiter": ","}}
- * (index is -1 when the reference has no [N]). */
+ * (opcodes.h) with a source location each, a deduplicated pool of typed
+ * constants (constants.h: strings, templates, input trees, loops), the
+ * phase, step and variable tables, the source text and its SHA-256.  It
+ * can be written to a versioned `.otc` file and loaded back; prog_verify
+ * checks any program before it runs. */
 #pragma once
 
 #include <jansson.h>
@@ -26,7 +12,8 @@
 #include <stdint.h>
 
 #include "action_spec.h"
-#include "loopfor.h" /* what a {"for": [start, end, by]} constant counts */
+#include "constants.h"
+#include "loopfor.h" /* what a K_LOOP_FOR constant counts */
 
 struct srcloc {
         uint32_t line, column;
@@ -73,9 +60,9 @@ struct program {
         uint32_t *code;
         struct srcloc *loc;          /* loc[pc] */
         size_t n_code, cap_code;
-        json_t **k;
+        struct kconst *k;
         size_t n_k, cap_k;
-        json_t *k_index;             /* compact JSON text -> index, while compiling */
+        struct kconst_index *k_index; /* finds equal constants, while compiling */
         struct prog_phase *phases;
         size_t n_phases;
         struct prog_step *steps;
@@ -96,8 +83,11 @@ struct program *prog_free(struct program *p);
 
 /* Appends an instruction; returns its pc. */
 uint32_t prog_emit(struct program *p, uint32_t insn, struct srcloc loc);
-/* Adds a constant (taking the reference) or finds an equal one. */
-uint32_t prog_constant(struct program *p, json_t *k);
+/* Adds a constant (taking what it holds: *k is left empty) or finds an
+ * equal one. */
+uint32_t prog_constant(struct program *p, struct kconst *k);
+/* Compiling is over: equal constants are no longer looked for. */
+void prog_constants_done(struct program *p);
 
 /* Checks every instruction: opcode range, jump targets, indexes into K, S,
  * P and the predicate table, registers below n_regs, and the tables'
@@ -105,8 +95,10 @@ uint32_t prog_constant(struct program *p, json_t *k);
 int prog_verify(const struct program *p, char *reterr, size_t errsize);
 
 /* .otc files: "OTC" magic, format version, the source's SHA-256, then the
- * program, then a SHA-256 of everything before it. */
-#define OTC_VERSION 1
+ * program, then a SHA-256 of everything before it.  Version 2: ACT names
+ * its action (through the header's "actions"), and constants are in the
+ * byte form of constants.c, not JSON. */
+#define OTC_VERSION 2
 int prog_save(const struct program *p, const char *path, char *reterr, size_t errsize);
 int prog_load(const char *path, struct program **ret, char *reterr, size_t errsize);
 /* The same on memory, for tests and fuzzing. */

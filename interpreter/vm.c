@@ -1,24 +1,22 @@
-/* vm.c: the interpreter loop, rendering of {{ }} references, input
- * defaults, loop iterators, output consolidation, and saving and
- * restoring the whole state as JSON. */
+/* vm.c: the interpreter loop, loop iterators, output consolidation, step
+ * and phase results, and saving and restoring the whole state as JSON.
+ * The values of constants (references, input trees, defaults) are
+ * render.c's. */
 #include "vm.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
 #include "hash.h"
 #include "opcodes.h"
 #include "strbuf.h"
 
 #define NONE UINT32_MAX
 #define NO_LOOP 255u
-/* Rendered strings are bounded: a reference loop cannot grow memory. */
-#define MAX_RENDERED (16u * 1024u * 1024u)
 #define STATE_VERSION 1
 
 const char *step_state_name(enum step_state s)
@@ -37,7 +35,8 @@ const char *phase_state_name(enum phase_state s)
 
 static enum vm_status fail(struct vm *vm, const char *msg)
 {
-        snprintf(vm->error, sizeof vm->error, "%s", msg);
+        free(vm->error);
+        errmsg_set(&vm->error, -EINVAL, "%s", msg);
         return VM_ERROR;
 }
 
@@ -50,271 +49,6 @@ static void set_reg(struct vm *vm, unsigned r, json_t *v)
 static bool truthy(const json_t *v)
 {
         return json_is_true(v);
-}
-
-/* ---- rendering --------------------------------------------------------- */
-
-/* Records why a value of the current step could not be rendered (the
- * first reason wins); ACT, PRED or ENDSTEP turn it into the step's
- * failure. */
-static void render_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void render_fail(struct vm *vm, const char *fmt, ...)
-{
-        if (vm->render_error)
-                return;
-        struct strbuf b = STRBUF_INIT;
-        va_list ap;
-        va_start(ap, fmt);
-        sb_vprintf(&b, fmt, ap);
-        va_end(ap);
-        vm->render_error = sb_take(&b);
-}
-
-/* A rendering in progress: bytes are kept up to MAX_RENDERED, and all of
- * them are counted, so an overflow can say how big the value was. */
-struct render {
-        struct strbuf b;
-        size_t total;
-};
-
-static void put(struct render *rd, const char *s, size_t n)
-{
-        rd->total += n;
-        if (rd->total <= MAX_RENDERED)
-                sb_append(&rd->b, s, n);
-}
-
-/* The text of a JSON value as it appears inside a string. */
-static void append_value(struct render *rd, const json_t *v)
-{
-        char buf[32];
-        if (!v || json_is_null(v))
-                return;
-        if (json_is_string(v)) {
-                put(rd, json_string_value(v), json_string_length(v));
-                return;
-        }
-        if (json_is_integer(v)) {
-                int n = snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-                put(rd, buf, (size_t)n);
-                return;
-        }
-        if (json_is_true(v) || json_is_false(v)) {
-                put(rd, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
-                return;
-        }
-        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (s)
-                put(rd, s, strlen(s));
-        free(s);
-}
-
-static const json_t *entry_value(const json_t *arr, json_int_t idx, const char *key)
-{
-        if (!json_is_array(arr))
-                return NULL;
-        json_t *e = json_array_get(arr, idx < 0 ? 0 : (size_t)idx);
-        return json_object_get(e, key);
-}
-
-/* A reference to another step's value: "{{ build.Step.outputs.x }}". */
-static void render_step_value(struct vm *vm, struct render *rd, json_int_t s, json_int_t idx, const char *key,
-                              bool out)
-{
-        const struct prog_step *ps = &vm->prog->steps[s];
-        const struct vm_step *st = &vm->steps[s];
-        const char *phase = vm->prog->phases[ps->phase].name;
-        if (st->redacted) {
-                render_fail(vm, "{{ %s.%s.%s.%s }} is not available: step %s has disableLogging, so its %s were not "
-                            "saved when the run was interrupted, and this resumed run does not have them",
-                            phase, ps->name, out ? "outputs" : "inputs", key, ps->name, out ? "outputs" : "inputs");
-                return;
-        }
-        const json_t *v = entry_value(out ? st->outputs : st->inputs, idx, key);
-        if (json_is_string(v)) {
-                const char *nul = memchr(json_string_value(v), '\0', json_string_length(v));
-                if (nul) {
-                        render_fail(vm, "{{ %s.%s.%s.%s }} holds a NUL byte (at byte %zu of %zu), which cannot be "
-                                    "passed on to a step; remove it in step %s (for example with tr -d '\\000')",
-                                    phase, ps->name, out ? "outputs" : "inputs", key,
-                                    (size_t)(nul - json_string_value(v)), json_string_length(v), ps->name);
-                        return;
-                }
-        }
-        append_value(rd, v);
-}
-
-static void render_segment(struct vm *vm, struct render *rd, const json_t *seg)
-{
-        if (json_is_string(seg)) {
-                put(rd, json_string_value(seg), json_string_length(seg));
-                return;
-        }
-        json_t *x;
-        if ((x = json_object_get(seg, "var"))) {
-                json_int_t i = json_integer_value(x);
-                if (i >= 0 && (size_t)i < vm->prog->n_vars)
-                        append_value(rd, vm->vars[i]);
-        } else if ((x = json_object_get(seg, "reg"))) {
-                /* Loop variables: an index or a value, never a collection. */
-                json_int_t r = json_integer_value(x);
-                if (r >= 0 && (unsigned)r < vm->prog->n_regs && !json_is_object(vm->regs[r]) &&
-                    !json_is_array(vm->regs[r]))
-                        append_value(rd, vm->regs[r]);
-        } else if ((x = json_object_get(seg, "out")) || (x = json_object_get(seg, "in"))) {
-                bool out = json_object_get(seg, "out") != NULL;
-                json_int_t s = json_integer_value(json_array_get(x, 0));
-                json_int_t idx = json_integer_value(json_array_get(x, 1));
-                const char *key = json_string_value(json_array_get(x, 2));
-                if (s >= 0 && (size_t)s < vm->prog->n_steps && key)
-                        render_step_value(vm, rd, s, idx, key, out);
-        } else if ((x = json_object_get(seg, "ssm"))) {
-                char *val = NULL, *err = NULL;
-                if (vm->host && vm->host->ssm && json_is_string(x) &&
-                    vm->host->ssm(vm->host->userdata, json_string_value(x), &val, &err) >= 0 && val)
-                        put(rd, val, strlen(val));
-                free(val);
-                free(err);
-        }
-}
-
-static json_t *render_template(struct vm *vm, const json_t *segs)
-{
-        struct render rd = { STRBUF_INIT, 0 };
-        size_t i;
-        json_t *seg;
-        json_array_foreach(segs, i, seg) render_segment(vm, &rd, seg);
-        json_t *r;
-        if (rd.total > MAX_RENDERED) {
-                render_fail(vm, "a rendered value is %zu bytes; the limit is %u bytes (16 MiB)", rd.total,
-                            MAX_RENDERED);
-                r = json_string("");
-        } else
-                r = json_stringn(sb_str(&rd.b), rd.b.len);
-        sb_free(&rd.b);
-        return r ? r : json_string("");
-}
-
-static json_t *render_node(struct vm *vm, const json_t *n)
-{
-        json_t *x;
-        if ((x = json_object_get(n, "s")))
-                return json_incref(x);
-        if ((x = json_object_get(n, "t")))
-                return render_template(vm, x);
-        if ((x = json_object_get(n, "b")) || (x = json_object_get(n, "i")) || (x = json_object_get(n, "f")))
-                return json_incref(x);
-        if ((x = json_object_get(n, "list"))) {
-                json_t *a = json_array(), *it;
-                size_t i;
-                json_array_foreach(x, i, it) json_array_append_new(a, render_node(vm, it));
-                return a;
-        }
-        if ((x = json_object_get(n, "map"))) {
-                json_t *o = json_object(), *pair;
-                size_t i;
-                json_array_foreach(x, i, pair)
-                {
-                        const char *k = json_string_value(json_array_get(pair, 0));
-                        if (k)
-                                json_object_set_new(o, k, render_node(vm, json_array_get(pair, 1)));
-                }
-                return o;
-        }
-        return json_null();
-}
-
-json_t *vm_render(struct vm *vm, const json_t *k)
-{
-        json_t *x;
-        if ((x = json_object_get(k, "str")))
-                return json_incref(x);
-        if ((x = json_object_get(k, "tmpl")))
-                return render_template(vm, x);
-        if ((x = json_object_get(k, "inputs")))
-                return render_node(vm, x);
-        return json_null();
-}
-
-/* ---- inputs: shape and defaults ---------------------------------------- */
-
-static json_t *zero_value(enum input_type t)
-{
-        switch (t) {
-        case IN_STRING:
-                return json_string("");
-        case IN_BOOL:
-                return json_false();
-        case IN_INT:
-                return json_integer(0);
-        default:
-                return json_null();
-        }
-}
-
-/* Coerces a rendered value to the input's type, as AWSTOE's decoder would:
- * "true" for booleans, "5" for integers, any scalar for strings. */
-static json_t *coerce(const struct input_field *f, json_t *v)
-{
-        switch (f->type) {
-        case IN_STRING:
-                if (json_is_integer(v) || json_is_real(v) || json_is_boolean(v)) {
-                        struct render rd = { STRBUF_INIT, 0 };
-                        append_value(&rd, v);
-                        json_t *s = json_string(sb_str(&rd.b));
-                        sb_free(&rd.b);
-                        return s;
-                }
-                return json_is_null(v) ? json_string("") : json_incref(v);
-        case IN_BOOL:
-                if (json_is_string(v))
-                        return json_boolean(!strcasecmp(json_string_value(v), "true"));
-                return json_incref(v);
-        case IN_INT:
-                if (json_is_string(v))
-                        return json_integer(strtoll(json_string_value(v), NULL, 10));
-                return json_incref(v);
-        default:
-                return json_incref(v);
-        }
-}
-
-/* One entry with every documented input in spec order: given values
- * coerced, absent ones as their default or zero value. */
-static json_t *materialise_entry(const struct action_spec *a, const json_t *given)
-{
-        if (!json_is_object(given))
-                return json_incref((json_t *)given);
-        json_t *o = json_object();
-        for (size_t i = 0; i < a->n_fields; i++) {
-                const struct input_field *f = &a->fields[i];
-                json_t *v = json_object_get(given, f->name);
-                if (v)
-                        json_object_set_new(o, f->name, coerce(f, v));
-                else if (f->default_json)
-                        json_object_set_new(o, f->name, json_loads(f->default_json, JSON_DECODE_ANY, NULL));
-                else
-                        json_object_set_new(o, f->name, zero_value(f->type));
-        }
-        return o;
-}
-
-static json_t *materialise(const struct action_spec *a, json_t *rendered)
-{
-        if (!a || a->shape == SHAPE_EXPRESSION)
-                return json_incref(rendered);
-        if (a->shape == SHAPE_MAP) {
-                if (!json_is_null(rendered))
-                        return materialise_entry(a, rendered);
-                json_t *empty = json_object();
-                json_t *r = materialise_entry(a, empty);
-                json_decref(empty);
-                return r;
-        }
-        json_t *out = json_array(), *e;
-        size_t i;
-        json_array_foreach(rendered, i, e) json_array_append_new(out, materialise_entry(a, e));
-        return out;
 }
 
 /* The inputs as detailedoutput.json records them: always an array. */
@@ -330,19 +64,18 @@ static json_t *as_entries(json_t *inputs)
 /* ---- loops ------------------------------------------------------------- */
 
 /* Iterator register: {"items": [...]} or {"for": [start, end, by]}, with "pos". */
-static json_t *make_iterator(struct vm *vm, const json_t *loop)
+static json_t *make_iterator(struct vm *vm, const struct kconst *loop)
 {
-        json_t *x;
-        if ((x = json_object_get(loop, "for")))
-                return json_pack("{s:O, s:i}", "for", x, "pos", 0);
+        if (loop->kind == K_LOOP_FOR)
+                return json_pack("{s:[I,I,I], s:i}", "for", (json_int_t)loop->start, (json_int_t)loop->end,
+                                 (json_int_t)loop->by, "pos", 0);
         json_t *items = json_array();
-        if ((x = json_object_get(loop, "each"))) {
-                json_t *it;
-                size_t i;
-                json_array_foreach(x, i, it) json_array_append_new(items, render_node(vm, it));
-        } else if ((x = json_object_get(loop, "list"))) {
-                json_t *s = render_node(vm, x);
-                const char *d = json_string_value(json_object_get(loop, "delimiter"));
+        if (loop->kind == K_LOOP_EACH) {
+                for (size_t i = 0; i < loop->node.list.n; i++)
+                        json_array_append_new(items, vm_render_node(vm, &loop->node.list.items[i]));
+        } else if (loop->kind == K_LOOP_SPLIT) {
+                json_t *s = vm_render_node(vm, &loop->node);
+                const char *d = loop->delimiter;
                 char delim = d && *d ? d[0] : ',';
                 const char *p = json_string_value(s) ? json_string_value(s) : "";
                 size_t len = json_string_length(s);
@@ -604,13 +337,12 @@ enum vm_status vm_run(struct vm *vm)
                 }
                 vmcase(LOADK)
                 {
-                        json_t *v = json_object_get(p->k[bx], "str");
-                        set_reg(vm, a, v ? json_incref(v) : json_deep_copy(p->k[bx]));
+                        set_reg(vm, a, vm_render(vm, &p->k[bx]));
                         vmbreak;
                 }
                 vmcase(RENDER)
                 {
-                        set_reg(vm, a, vm_render(vm, p->k[bx]));
+                        set_reg(vm, a, vm_render(vm, &p->k[bx]));
                         vmbreak;
                 }
                 vmcase(PRED)
@@ -660,7 +392,7 @@ enum vm_status vm_run(struct vm *vm)
                 }
                 vmcase(LOOPINIT)
                 {
-                        set_reg(vm, a, make_iterator(vm, json_object_get(p->k[bx], "loop")));
+                        set_reg(vm, a, make_iterator(vm, &p->k[bx]));
                         vm->loop_reg = a;
                         loop_set(vm, a);
                         vmbreak;
@@ -683,7 +415,8 @@ enum vm_status vm_run(struct vm *vm)
                 {
                         if (vm->cur_step == NONE)
                                 return fail(vm, "ACT outside a step");
-                        const struct prog_step *ps = &p->steps[vm->cur_step];
+                        if (c >= _ACTION_ID_MAX || p->steps[vm->cur_step].spec != &action_specs[c])
+                                return fail(vm, "ACT runs another action than its step's");
                         struct vm_step *s = &vm->steps[vm->cur_step];
                         if (vm->render_error) {
                                 /* The attempt fails without its action. */
@@ -700,12 +433,13 @@ enum vm_status vm_run(struct vm *vm)
                                 event(vm, VM_EV_INPUT_ERROR, vm->cur_step);
                                 vmbreak;
                         }
-                        json_t *in = materialise(ps->spec, vm->regs[b]);
+                        json_t *in = vm_materialise(&action_specs[c], vm->regs[b]);
                         set_reg(vm, b, in);
                         json_decref(s->inputs);
                         s->inputs = as_entries(in);
                         vm->pending = (struct vm_pending){
                                 .step = vm->cur_step,
+                                .action = (enum action_id)c,
                                 .iteration = vm->loop_reg != NO_LOOP
                                                      ? (long)json_integer_value(vm->regs[vm->loop_reg + 1])
                                                      : -1,
@@ -834,6 +568,7 @@ struct vm *vm_free(struct vm *vm)
         free(vm->phase_selected);
         free(vm->phases);
         free(vm->render_error);
+        free(vm->error);
         free(vm);
         return NULL;
 }

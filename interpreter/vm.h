@@ -15,6 +15,7 @@
 
 #include "predicates.h"
 #include "program.h"
+#include "render.h" /* vm_render(): what a constant is worth now */
 
 enum vm_status {
         VM_YIELD,  /* an action must run: see vm->pending */
@@ -82,6 +83,7 @@ struct vm_host {
 
 struct vm_pending {
         uint32_t step;         /* S[] index */
+        enum action_id action; /* the action to run: ACT's operand, the step's action */
         long iteration;        /* loop iteration, or -1 */
         json_t *inputs;        /* borrowed: rendered inputs with defaults materialised */
 };
@@ -109,7 +111,7 @@ struct vm {
         char *render_error;       /* why a value of the current step could not be rendered, or NULL */
         uint64_t instructions;    /* executed so far */
         uint64_t budget;          /* pause when instructions reaches it (0: never) */
-        char error[256];
+        char *error;              /* why vm_run returned VM_ERROR (allocated), or NULL */
         /* Optional trace hook: called before each instruction. */
         void (*trace)(void *userdata, const struct vm *vm, uint32_t pc);
         void *trace_userdata;
@@ -155,5 +157,3 @@ struct vm *vm_restore(const struct program *prog, const struct vm_host *host, js
 const char *step_state_name(enum step_state s);   /* "success", "failed", ... */
 const char *phase_state_name(enum phase_state s);
 
-/* Renders a constant (str, tmpl or inputs) with the VM's current values. */
-json_t *vm_render(struct vm *vm, const json_t *k);

@@ -64,5 +64,6 @@ static int append_file_run(const struct action_ctx *ctx, const json_t *inputs, s
 
 const struct action_module append_file_module = {
         .name = "AppendFile",
+        .spec = ACTION_SPEC(AppendFile),
         .run = append_file_run,
 };

@@ -29,5 +29,6 @@ static int assert_run(const struct action_ctx *ctx, const json_t *inputs, struct
 
 const struct action_module assert_module = {
         .name = "Assert",
+        .spec = ACTION_SPEC(Assert),
         .run = assert_run,
 };

@@ -62,5 +62,6 @@ static int copy_file_run(const struct action_ctx *ctx, const json_t *inputs, str
 
 const struct action_module copy_file_module = {
         .name = "CopyFile",
+        .spec = ACTION_SPEC(CopyFile),
         .run = copy_file_run,
 };

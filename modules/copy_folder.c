@@ -85,5 +85,6 @@ static int copy_folder_run(const struct action_ctx *ctx, const json_t *inputs, s
 
 const struct action_module copy_folder_module = {
         .name = "CopyFolder",
+        .spec = ACTION_SPEC(CopyFolder),
         .run = copy_folder_run,
 };

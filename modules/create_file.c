@@ -95,5 +95,6 @@ static int create_file_run(const struct action_ctx *ctx, const json_t *inputs, s
 
 const struct action_module create_file_module = {
         .name = "CreateFile",
+        .spec = ACTION_SPEC(CreateFile),
         .run = create_file_run,
 };

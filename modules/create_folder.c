@@ -89,5 +89,6 @@ static int create_folder_run(const struct action_ctx *ctx, const json_t *inputs,
 
 const struct action_module create_folder_module = {
         .name = "CreateFolder",
+        .spec = ACTION_SPEC(CreateFolder),
         .run = create_folder_run,
 };

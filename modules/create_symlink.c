@@ -64,5 +64,6 @@ static int create_symlink_run(const struct action_ctx *ctx, const json_t *inputs
 
 const struct action_module create_symlink_module = {
         .name = "CreateSymlink",
+        .spec = ACTION_SPEC(CreateSymlink),
         .run = create_symlink_run,
 };

@@ -58,5 +58,6 @@ static int delete_file_run(const struct action_ctx *ctx, const json_t *inputs, s
 
 const struct action_module delete_file_module = {
         .name = "DeleteFile",
+        .spec = ACTION_SPEC(DeleteFile),
         .run = delete_file_run,
 };

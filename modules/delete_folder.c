@@ -62,5 +62,6 @@ static int delete_folder_run(const struct action_ctx *ctx, const json_t *inputs,
 
 const struct action_module delete_folder_module = {
         .name = "DeleteFolder",
+        .spec = ACTION_SPEC(DeleteFolder),
         .run = delete_folder_run,
 };

@@ -233,6 +233,6 @@ static int execute_bash_run(const struct action_ctx *ctx, const json_t *inputs,
 
 const struct action_module execute_bash_module = {
         .name = "ExecuteBash",
-        .spec = NULL, /* filled in by the registry: see registry.c */
+        .spec = ACTION_SPEC(ExecuteBash),
         .run = execute_bash_run,
 };

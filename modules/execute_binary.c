@@ -72,6 +72,6 @@ static int execute_binary_run(const struct action_ctx *ctx, const json_t *inputs
 
 const struct action_module execute_binary_module = {
         .name = "ExecuteBinary",
-        .spec = NULL, /* filled in by the registry: see registry.c */
+        .spec = ACTION_SPEC(ExecuteBinary),
         .run = execute_binary_run,
 };

@@ -81,5 +81,6 @@ static int execute_document_run(const struct action_ctx *ctx, const json_t *inpu
 
 const struct action_module execute_document_module = {
         .name = "ExecuteDocument",
+        .spec = ACTION_SPEC(ExecuteDocument),
         .run = execute_document_run,
 };

@@ -1132,5 +1132,6 @@ static int extract_archive_run(const struct action_ctx *ctx, const json_t *input
 
 const struct action_module extract_archive_module = {
         .name = "ExtractArchive",
+        .spec = ACTION_SPEC(ExtractArchive),
         .run = extract_archive_run,
 };

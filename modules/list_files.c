@@ -179,5 +179,6 @@ static int list_files_run(const struct action_ctx *ctx, const json_t *inputs, st
 
 const struct action_module list_files_module = {
         .name = "ListFiles",
+        .spec = ACTION_SPEC(ListFiles),
         .run = list_files_run,
 };

@@ -126,8 +126,11 @@ int action_input_string(const json_t *entry, const char *key, const char **ret);
  * -EINVAL otherwise. */
 int action_input_bool(const json_t *entry, const char *key, bool def, bool *ret);
 
-/* The registry: modules.list, sorted by name.  NULL if the action has no
- * module in this build (it may still validate). */
+/* The registry: modules.list, indexed by enum action_id.  NULL if the
+ * action has no module in this build (it may still validate).  The
+ * runner takes the id from the ACT instruction (vm->pending.action);
+ * module_find() is the same by name, for tests and tools. */
+const struct action_module *module_by_id(enum action_id id);
 const struct action_module *module_find(const char *name);
 
 /* Bytes of stdout kept for outputs.stdout per execution (1 MiB). */

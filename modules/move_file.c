@@ -53,5 +53,6 @@ static int move_file_run(const struct action_ctx *ctx, const json_t *inputs, str
 
 const struct action_module move_file_module = {
         .name = "MoveFile",
+        .spec = ACTION_SPEC(MoveFile),
         .run = move_file_run,
 };

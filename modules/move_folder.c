@@ -75,5 +75,6 @@ static int move_folder_run(const struct action_ctx *ctx, const json_t *inputs, s
 
 const struct action_module move_folder_module = {
         .name = "MoveFolder",
+        .spec = ACTION_SPEC(MoveFolder),
         .run = move_folder_run,
 };

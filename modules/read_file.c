@@ -127,5 +127,6 @@ static int read_file_run(const struct action_ctx *ctx, const json_t *inputs, str
 
 const struct action_module read_file_module = {
         .name = "ReadFile",
+        .spec = ACTION_SPEC(ReadFile),
         .run = read_file_run,
 };

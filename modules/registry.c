@@ -1,71 +1,35 @@
-/* registry.c: the table of action modules, built from modules.list, and
- * finding a module by its action name.
- *
- * A module's `spec` lives in the generated modules/specs.c, where no
- * constant expression can name one entry, so a module is defined with
- * .spec = NULL and this file fills it: the first lookup copies every
- * module into a private table with its spec found by name (as
- * pred_names() fills its table on first use).  Lookups happen on the
- * thread that loads and runs documents, so the fill needs no lock. */
+/* registry.c: the table of action modules, indexed by enum action_id and
+ * built from modules.list when opentoe is compiled.  The compiler puts an
+ * action's number in its ACT instruction, so the runner takes the module
+ * from there (module_by_id) without a lookup by name; an action that is
+ * validated but has no module in this build has a NULL entry.  A module
+ * names its own spec (ACTION_SPEC()); tests/unit/check_action_specs.c
+ * checks that each one names the entry it is filed under. */
 #include "module.h"
 
-#include <assert.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "action_spec.h"
-#include "cleanup.h"
 
 #define MODULE(action, sym) extern const struct action_module sym;
 #include "modules.list"
 #undef MODULE
 
-static const struct action_module *const modules[] = {
-#define MODULE(action, sym) &sym,
+/* A line of modules.list written twice does not compile (-Woverride-init). */
+static const struct action_module *const modules[_ACTION_ID_MAX] = {
+#define MODULE(action, sym) [ACTION_ID_##action] = &sym,
 #include "modules.list"
 #undef MODULE
 };
 
-static const char *const module_names[] = {
-#define MODULE(action, sym) #action,
-#include "modules.list"
-#undef MODULE
-};
-
-static struct action_module table[ELEMENTSOF(modules)];
-static bool table_ready;
-
-static void table_fill(void)
+const struct action_module *module_by_id(enum action_id id)
 {
-        for (size_t i = 0; i < ELEMENTSOF(modules); i++) {
-                table[i] = *modules[i];
-                /* Programmer errors in modules.list or a module. */
-                assert(strcmp(table[i].name, module_names[i]) == 0);
-                assert(i == 0 || strcmp(module_names[i - 1], module_names[i]) < 0);
-                if (!table[i].spec)
-                        table[i].spec = action_spec_find(table[i].name);
-                assert(table[i].spec != NULL);
-                assert(table[i].run != NULL);
-        }
-        table_ready = true;
-}
-
-static int compare_name(const void *key, const void *elem)
-{
-        const char *const *name = elem;
-
-        return strcmp(key, *name);
+        return (unsigned)id < _ACTION_ID_MAX ? modules[id] : NULL;
 }
 
 const struct action_module *module_find(const char *name)
 {
-        const char *const *hit;
+        const struct action_spec *a = action_spec_find(name);
 
-        if (!name)
-                return NULL;
-        if (!table_ready)
-                table_fill();
-        hit = bsearch(name, module_names, ELEMENTSOF(module_names), sizeof module_names[0],
-                      compare_name);
-        return hit ? &table[hit - module_names] : NULL;
+        return a ? module_by_id(a->id) : NULL;
 }

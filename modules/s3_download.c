@@ -388,6 +388,6 @@ static int s3_download_run(const struct action_ctx *ctx, const json_t *inputs, s
 
 const struct action_module s3_download_module = {
         .name = "S3Download",
-        .spec = NULL, /* filled in by the registry: see registry.c */
+        .spec = ACTION_SPEC(S3Download),
         .run = s3_download_run,
 };

@@ -348,6 +348,6 @@ static int s3_upload_run(const struct action_ctx *ctx, const json_t *inputs, str
 
 const struct action_module s3_upload_module = {
         .name = "S3Upload",
-        .spec = NULL, /* filled in by the registry: see registry.c */
+        .spec = ACTION_SPEC(S3Upload),
         .run = s3_upload_run,
 };

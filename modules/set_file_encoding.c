@@ -69,5 +69,6 @@ static int set_file_encoding_run(const struct action_ctx *ctx, const json_t *inp
 
 const struct action_module set_file_encoding_module = {
         .name = "SetFileEncoding",
+        .spec = ACTION_SPEC(SetFileEncoding),
         .run = set_file_encoding_run,
 };

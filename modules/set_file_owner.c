@@ -49,5 +49,6 @@ static int set_file_owner_run(const struct action_ctx *ctx, const json_t *inputs
 
 const struct action_module set_file_owner_module = {
         .name = "SetFileOwner",
+        .spec = ACTION_SPEC(SetFileOwner),
         .run = set_file_owner_run,
 };

@@ -39,5 +39,6 @@ static int set_file_permissions_run(const struct action_ctx *ctx, const json_t *
 
 const struct action_module set_file_permissions_module = {
         .name = "SetFilePermissions",
+        .spec = ACTION_SPEC(SetFilePermissions),
         .run = set_file_permissions_run,
 };

@@ -80,5 +80,6 @@ static int set_folder_owner_run(const struct action_ctx *ctx, const json_t *inpu
 
 const struct action_module set_folder_owner_module = {
         .name = "SetFolderOwner",
+        .spec = ACTION_SPEC(SetFolderOwner),
         .run = set_folder_owner_run,
 };

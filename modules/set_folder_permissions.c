@@ -71,5 +71,6 @@ static int set_folder_permissions_run(const struct action_ctx *ctx, const json_t
 
 const struct action_module set_folder_permissions_module = {
         .name = "SetFolderPermissions",
+        .spec = ACTION_SPEC(SetFolderPermissions),
         .run = set_folder_permissions_run,
 };

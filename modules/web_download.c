@@ -1298,6 +1298,6 @@ static int web_download_run(const struct action_ctx *ctx, const json_t *inputs, 
 
 const struct action_module web_download_module = {
         .name = "WebDownload",
-        .spec = NULL, /* filled in by the registry: see registry.c */
+        .spec = ACTION_SPEC(WebDownload),
         .run = web_download_run,
 };

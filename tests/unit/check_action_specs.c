@@ -1,5 +1,7 @@
 /* check_action_specs.c: unit tests of the generated action tables
- * (modules/specs.c) and of the lookups in modules/action_spec.c.
+ * (interpreter/specs.c, interpreter/action_ids.h), of the lookups in
+ * interpreter/action_spec.c, and of the module registry's filing by
+ * action number.
  *
  * The source tree is taken from $top_srcdir (default "."), to find the
  * schemas/actions/<Action>.json file behind every table entry. */
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "action_spec.h"
+#include "module.h"
 
 static const char *srcdir(void)
 {
@@ -65,7 +68,7 @@ START_TEST(test_every_json_is_in_table)
                 memcpy(name, e->d_name, len - 5);
                 name[len - 5] = '\0';
                 ck_assert_msg(action_spec_find(name) != NULL,
-                              "%s/%s has no entry in action_specs; regenerate modules/specs.c",
+                              "%s/%s has no entry in action_specs; regenerate interpreter/specs.c",
                               dir, e->d_name);
                 seen++;
         }
@@ -90,6 +93,30 @@ START_TEST(test_find)
         ck_assert_ptr_nonnull(action_spec_find("ExecuteBash"));
         ck_assert_ptr_nonnull(action_spec_find("Assert"));
         ck_assert_ptr_nonnull(action_spec_find("WebDownload"));
+        /* Every entry sits at the index its enum action_id names, and the
+         * macro modules use names the same entry. */
+        ck_assert_uint_eq(n_action_specs, _ACTION_ID_MAX);
+        for (size_t i = 0; i < n_action_specs; i++)
+                ck_assert_uint_eq(action_specs[i].id, i);
+        ck_assert_str_eq(ACTION_SPEC(ExecuteBash)->name, "ExecuteBash");
+        ck_assert_ptr_eq(ACTION_SPEC(ExecuteBash), action_spec_find("ExecuteBash"));
+        ck_assert_ptr_eq(ACTION_SPEC(AppendFile), &action_specs[0]);
+        ck_assert_ptr_eq(ACTION_SPEC(WebDownload), &action_specs[_ACTION_ID_MAX - 1]);
+        /* A module filed under an action's number names that action's
+         * spec and name (modules.list and the module's ACTION_SPEC()). */
+        size_t built = 0;
+        for (size_t i = 0; i < n_action_specs; i++) {
+                const struct action_module *m = module_by_id((enum action_id)i);
+                if (!m)
+                        continue;
+                built++;
+                ck_assert_msg(m->spec == &action_specs[i] && !strcmp(m->name, action_specs[i].name),
+                              "module %s is filed under %s", m->name, action_specs[i].name);
+                ck_assert_ptr_eq(module_find(action_specs[i].name), m);
+        }
+        ck_assert_uint_gt(built, 20);
+        ck_assert_ptr_null(module_by_id(_ACTION_ID_MAX));
+        ck_assert_ptr_null(module_by_id(ACTION_ID_ExecutePowerShell));
 }
 END_TEST
 

@@ -13,9 +13,11 @@
  *
  * Verifier and loops: hand-made programs that would not terminate are
  * refused, and `for` loops at the ends of the 64-bit range run exactly
- * the iterations the checker counts, up to exactly its limit. */
+ * the iterations the checker counts, up to exactly its limit; constants
+ * a hostile .otc file may hold are refused when it loads. */
 #include <check.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +257,10 @@ START_TEST(test_otc_wrong_version)
         char err[256];
         ck_assert_int_lt(prog_deserialize(buf, len, &t, err, sizeof err), 0);
         ck_assert_ptr_nonnull(strstr(err, "version 99"));
+        /* A file of an older opentoe is refused with what to do about it. */
+        buf[4] = 1;
+        ck_assert_int_lt(prog_deserialize(buf, len, &t, err, sizeof err), 0);
+        ck_assert_msg(strstr(err, "version 1 ") && strstr(err, "compile the document again"), "%s", err);
         ck_assert_int_lt(prog_deserialize((const unsigned char *)"NOPE", 4, &t, err, sizeof err), 0);
         ck_assert_ptr_nonnull(strstr(err, "magic"));
         free(buf);
@@ -318,14 +324,22 @@ START_TEST(test_verifier_refuses_non_terminating_programs)
         ck_assert(!verifies(p));
         p->code[attempt] = saved_attempt;
         ck_assert(verifies(p));
-        /* A loop of 10^18 iterations. */
-        json_t *k = p->k[op_bx(p->code[init])];
-        json_t *old = json_deep_copy(k);
-        json_object_set_new(k, "loop", json_pack("{s:[I,I,I]}", "for", (json_int_t)0, (json_int_t)1000000000000000000LL,
-                                                 (json_int_t)1));
+        /* An ACT that runs another action than its step's, or one that
+         * does not exist. */
+        ck_assert_uint_eq(op_c(saved), ACTION_ID_ExecuteBash);
+        p->code[act] = op_abc(OP_ACT, op_a(saved), op_b(saved), ACTION_ID_DeleteFolder);
         ck_assert(!verifies(p));
-        json_object_update(k, old);
-        json_decref(old);
+        p->code[act] = op_abc(OP_ACT, op_a(saved), op_b(saved), _ACTION_ID_MAX);
+        ck_assert(!verifies(p));
+        p->code[act] = saved;
+        ck_assert(verifies(p));
+        /* A loop of 10^18 iterations. */
+        struct kconst *k = &p->k[op_bx(p->code[init])];
+        struct kconst old = *k;
+        ck_assert_int_eq(k->kind, K_LOOP_FOR);
+        *k = (struct kconst){ .kind = K_LOOP_FOR, .start = 0, .end = 1000000000000000000LL, .by = 1 };
+        ck_assert(!verifies(p));
+        *k = old;
         ck_assert(verifies(p));
         prog_free(p);
 
@@ -333,10 +347,11 @@ START_TEST(test_verifier_refuses_non_terminating_programs)
         p = compile_case("chaining-across-phases");
         ck_assert(verifies(p));
         size_t render = find_op(p, find_op(p, 0, OP_STEP) + 1, OP_RENDER);
-        json_t *bad = json_pack("{s:[{s:[i,i,s]}]}", "tmpl", "in", 0, 0, "commands");
+        struct kseg *seg = xcalloc(1, sizeof *seg);
+        *seg = (struct kseg){ .kind = KSEG_INPUT, .index = 0, .entry = 0, .text = xstrdup("commands"), .len = 8 };
         size_t ki = p->n_k;
         p->k = xrealloc(p->k, (p->n_k + 1) * sizeof *p->k);
-        p->k[p->n_k++] = bad;
+        p->k[p->n_k++] = (struct kconst){ .kind = K_TEMPLATE, .node = { .kind = KN_TEMPLATE, .tmpl = { seg, 1 } } };
         p->code[render] = op_abx(OP_RENDER, op_a(p->code[render]), (unsigned)ki);
         ck_assert(!verifies(p));
         prog_free(p);
@@ -344,10 +359,34 @@ START_TEST(test_verifier_refuses_non_terminating_programs)
 END_TEST
 
 /* Replaces the `for` constant of the program's first loop. */
-static void set_first_for(struct program *p, json_t *for_value)
+static void set_first_for(struct program *p, int64_t start, int64_t end, int64_t by)
 {
         size_t init = find_op(p, 0, OP_LOOPINIT);
-        json_object_set_new(p->k[op_bx(p->code[init])], "loop", json_pack("{s:o}", "for", for_value));
+        p->k[op_bx(p->code[init])] = (struct kconst){ .kind = K_LOOP_FOR, .start = start, .end = end, .by = by };
+}
+
+/* Whether p survives being written to .otc bytes and read back. */
+static bool loads(const struct program *p)
+{
+        unsigned char *buf;
+        size_t len;
+        struct program *q = NULL;
+        char err[256];
+        ck_assert_int_eq(prog_serialize(p, &buf, &len), 0);
+        int r = prog_deserialize(buf, len, &q, err, sizeof err);
+        free(buf);
+        prog_free(q);
+        return r == 0;
+}
+
+/* A list nested `depth` levels deep around an empty string. */
+static struct knode nested(unsigned depth)
+{
+        if (depth == 0)
+                return (struct knode){ .kind = KN_STRING, .str = { xstrdup(""), 0 } };
+        struct knode *item = xmalloc(sizeof *item);
+        *item = nested(depth - 1);
+        return (struct knode){ .kind = KN_LIST, .list = { item, NULL, 1 } };
 }
 
 /* Runs p with every action succeeding; returns the rendered inputs of the
@@ -386,7 +425,7 @@ START_TEST(test_for_loops_at_the_int64_limits)
         char *got;
 
         /* 4 iterations although 3 * 2^62 alone does not fit. */
-        set_first_for(p, json_pack("[I,I,I]", min, max, (json_int_t)4611686018427387904LL));
+        set_first_for(p, min, max, (json_int_t)4611686018427387904LL);
         ck_assert(verifies(p));
         got = run_first_step(p);
         ck_assert_str_eq(got, "{\"commands\":[\"echo 0:-9223372036854775808\"]}\n"
@@ -395,29 +434,29 @@ START_TEST(test_for_loops_at_the_int64_limits)
                               "{\"commands\":[\"echo 3:4611686018427387904\"]}\n");
         free(got);
         /* Down from the largest value by the smallest: 2^63 - 1, then -1. */
-        set_first_for(p, json_pack("[I,I,I]", max, min, min));
+        set_first_for(p, max, min, min);
         ck_assert(verifies(p));
         got = run_first_step(p);
         ck_assert_str_eq(got, "{\"commands\":[\"echo 0:9223372036854775807\"]}\n"
                               "{\"commands\":[\"echo 1:-1\"]}\n");
         free(got);
         /* One value when start is end, whatever the direction of by. */
-        set_first_for(p, json_pack("[I,I,I]", min, min, min));
+        set_first_for(p, min, min, min);
         ck_assert(verifies(p));
         got = run_first_step(p);
         ck_assert_str_eq(got, "{\"commands\":[\"echo 0:-9223372036854775808\"]}\n");
         free(got);
 
         /* The limit: exactly LOOP_MAX_ITERATIONS verifies, one more does not. */
-        set_first_for(p, json_pack("[I,I,I]", (json_int_t)1, (json_int_t)LOOP_MAX_ITERATIONS, (json_int_t)1));
+        set_first_for(p, (json_int_t)1, (json_int_t)LOOP_MAX_ITERATIONS, (json_int_t)1);
         ck_assert(verifies(p));
-        set_first_for(p, json_pack("[I,I,I]", (json_int_t)-1, (json_int_t)-(json_int_t)LOOP_MAX_ITERATIONS,
-                                   (json_int_t)-1));
+        set_first_for(p, (json_int_t)-1, (json_int_t)-(json_int_t)LOOP_MAX_ITERATIONS,
+                                   (json_int_t)-1);
         ck_assert(verifies(p));
-        set_first_for(p, json_pack("[I,I,I]", (json_int_t)0, (json_int_t)LOOP_MAX_ITERATIONS, (json_int_t)1));
+        set_first_for(p, (json_int_t)0, (json_int_t)LOOP_MAX_ITERATIONS, (json_int_t)1);
         ck_assert(!verifies(p));
         /* 2^64 iterations, which a 64-bit count wraps to 0. */
-        set_first_for(p, json_pack("[I,I,I]", min, max, (json_int_t)1));
+        set_first_for(p, min, max, (json_int_t)1);
         char err[256];
         ck_assert_int_lt(prog_verify(p, err, sizeof err), 0);
         ck_assert_msg(strstr(err, "'for' loop") && strstr(err, "1000000 iterations"), "%s", err);
@@ -430,28 +469,47 @@ START_TEST(test_for_loops_at_the_int64_limits)
         ck_assert_ptr_null(q);
         ck_assert_msg(strstr(err, "'for' loop") != NULL, "%s", err);
         free(buf);
-        set_first_for(p, json_pack("[I,I,I]", max, min, (json_int_t)-1));
+        set_first_for(p, max, min, (json_int_t)-1);
         ck_assert(!verifies(p));
         /* Loops that never end. */
-        set_first_for(p, json_pack("[I,I,I]", (json_int_t)0, (json_int_t)10, (json_int_t)0));
+        set_first_for(p, (json_int_t)0, (json_int_t)10, (json_int_t)0);
         ck_assert(!verifies(p));
-        set_first_for(p, json_pack("[I,I,I]", (json_int_t)0, (json_int_t)10, (json_int_t)-1));
+        set_first_for(p, (json_int_t)0, (json_int_t)10, (json_int_t)-1);
         ck_assert(!verifies(p));
-        set_first_for(p, json_pack("[I,I,I]", (json_int_t)10, (json_int_t)0, max));
+        set_first_for(p, (json_int_t)10, (json_int_t)0, max);
         ck_assert(!verifies(p));
-        /* Not three integers (the VM would read a string or a real as 0). */
-        set_first_for(p, json_pack("[s,I,I]", "0", (json_int_t)10, (json_int_t)1));
-        ck_assert(!verifies(p));
-        set_first_for(p, json_pack("[I,f,I]", (json_int_t)0, 10.0, (json_int_t)1));
-        ck_assert(!verifies(p));
-        set_first_for(p, json_pack("[I,I,n]", (json_int_t)0, (json_int_t)10));
-        ck_assert(!verifies(p));
-        set_first_for(p, json_pack("[I,I]", (json_int_t)0, (json_int_t)10));
-        ck_assert(!verifies(p));
-        set_first_for(p, json_pack("[I,I,I,I]", (json_int_t)0, (json_int_t)10, (json_int_t)1, (json_int_t)1));
-        ck_assert(!verifies(p));
-        set_first_for(p, json_pack("{s:I}", "start", (json_int_t)0));
-        ck_assert(!verifies(p));
+        /* A `for` loop is three integers by construction now.  What a
+         * hostile .otc file may hold in a constant's bytes instead is
+         * refused when it loads: an unknown kind, a kind holding another
+         * kind's node (the verifier refuses both in memory too), a real
+         * that is not a number, a string that is not UTF-8; and nodes
+         * nested deeper than a document may be are refused whether loaded
+         * or compiled. */
+        set_first_for(p, 0, 10, 2);
+        ck_assert(verifies(p) && loads(p));
+        size_t ki = op_bx(p->code[find_op(p, 0, OP_RENDER)]);
+        struct kconst saved = p->k[ki];
+        ck_assert_int_eq(saved.kind, K_INPUTS);
+        p->k[ki] = (struct kconst){ .kind = K_INPUTS, .node = { .kind = KN_STRING, .str = { xstrdup("ok"), 2 } } };
+        ck_assert(verifies(p) && loads(p));
+        kconst_free(&p->k[ki]);
+        p->k[ki] = (struct kconst){ .kind = (enum kconst_kind)77, .node = { .kind = KN_NULL } };
+        ck_assert(!verifies(p) && !loads(p));
+        p->k[ki] = (struct kconst){ .kind = K_STRING, .node = { .kind = KN_INT, .i = 5 } };
+        ck_assert(!verifies(p) && !loads(p));
+        p->k[ki] = (struct kconst){ .kind = K_INPUTS, .node = { .kind = KN_REAL, .f = NAN } };
+        ck_assert(!loads(p));
+        p->k[ki] = (struct kconst){ .kind = K_INPUTS, .node = { .kind = KN_STRING, .str = { xstrdup("\xff\xfe"), 2 } } };
+        ck_assert(verifies(p) && !loads(p));
+        kconst_free(&p->k[ki]);
+        p->k[ki] = (struct kconst){ .kind = K_INPUTS, .node = nested(KNODE_MAX_DEPTH) };
+        ck_assert(verifies(p) && loads(p));
+        kconst_free(&p->k[ki]);
+        p->k[ki] = (struct kconst){ .kind = K_INPUTS, .node = nested(KNODE_MAX_DEPTH + 1) };
+        ck_assert(!verifies(p) && !loads(p));
+        kconst_free(&p->k[ki]);
+        p->k[ki] = saved;
+        ck_assert(verifies(p) && loads(p));
         prog_free(p);
 }
 END_TEST

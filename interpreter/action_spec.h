@@ -1,12 +1,16 @@
-/* action_spec.h: the static description of every action module's inputs
- * and outputs, as data.  The tables themselves live in modules/specs.c,
- * which is generated from schemas/actions/<Action>.json by
- * scripts/gen-action-specs.py; never edit specs.c by hand.  The checker
- * (interpreter/check.c) reads these tables to validate a step's inputs, and
- * later the runner uses them to materialise defaults. */
+/* action_spec.h: the static description of every action's inputs and
+ * outputs, as data.  The tables themselves live in interpreter/specs.c and
+ * the action numbers in interpreter/action_ids.h, both generated from
+ * schemas/actions/<Action>.json by scripts/gen-action-specs.py; never edit
+ * them by hand.  The checker reads these tables to validate a step's
+ * inputs, the compiler puts an action's number in its ACT instruction,
+ * the VM materialises defaults from them, and a module names its own
+ * entry with ACTION_SPEC(). */
 #pragma once
 
 #include <stddef.h>
+
+#include "action_ids.h"
 
 /* Platforms an action (or one of its inputs) runs on. */
 enum {
@@ -65,6 +69,7 @@ enum {
 };
 
 struct action_spec {
+        enum action_id id;       /* its index in action_specs[] */
         const char *name;        /* "ExecuteBash", exactly as documents spell it */
         unsigned platforms;      /* PLAT_* */
         unsigned flags;          /* ACT_* */
@@ -78,9 +83,14 @@ struct action_spec {
         const char *description;
 };
 
-/* The generated table, sorted by name (strcmp order). */
-extern const struct action_spec action_specs[];
+/* The generated table, sorted by name (strcmp order) and indexed by
+ * enum action_id. */
+extern const struct action_spec action_specs[_ACTION_ID_MAX];
 extern const size_t n_action_specs;
+
+/* An action's entry by its name as documents spell it, as a constant
+ * expression: `.spec = ACTION_SPEC(ExecuteBash)` in a module. */
+#define ACTION_SPEC(name) (&action_specs[ACTION_ID_##name])
 
 /* Finds an action by its exact, case-sensitive name; NULL if unknown. */
 const struct action_spec *action_spec_find(const char *name);

@@ -1,6 +1,6 @@
 /* action_spec.c: the small hand-written lookups over the generated action
  * tables.  The tables themselves (action_specs[], n_action_specs) live in
- * modules/specs.c, generated from the schemas/actions/<Action>.json files;
+ * interpreter/specs.c, generated from the schemas/actions/<Action>.json files;
  * this file owns only finding an action by name, finding one of its input
  * fields, asking whether it has a given output, and spelling an input type
  * for messages.  It keeps no state and allocates nothing. */

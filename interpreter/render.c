@@ -1,0 +1,286 @@
+/* render.c: the values of constants at run time.  {{ }} references are
+ * substituted with the VM's parameters, loop registers and other steps'
+ * inputs and outputs (a value of a disableLogging step restored from a
+ * saved state, one with a NUL byte, or a result over 16 MiB fails the
+ * step, through vm->render_error); input trees become the JSON a module
+ * receives; and a step's inputs get the defaults and types of its action
+ * spec.  vm.c calls it; it calls back into nothing but the host's SSM
+ * resolver. */
+#include "render.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errmsg.h"
+#include "strbuf.h"
+#include "vm.h"
+
+/* Rendered strings are bounded: a reference loop cannot grow memory. */
+#define MAX_RENDERED (16u * 1024u * 1024u)
+
+/* ---- references ------------------------------------------------------- */
+
+/* Records why a value of the current step could not be rendered (the
+ * first reason wins); ACT, PRED or ENDSTEP turn it into the step's
+ * failure. */
+static void render_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void render_fail(struct vm *vm, const char *fmt, ...)
+{
+        if (vm->render_error)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        errmsg_vset(&vm->render_error, -EINVAL, fmt, ap);
+        va_end(ap);
+}
+
+/* A rendering in progress: bytes are kept up to MAX_RENDERED, and all of
+ * them are counted, so an overflow can say how big the value was. */
+struct render {
+        struct strbuf b;
+        size_t total;
+};
+
+static void put(struct render *rd, const char *s, size_t n)
+{
+        rd->total += n;
+        if (rd->total <= MAX_RENDERED)
+                sb_append(&rd->b, s, n);
+}
+
+/* The text of a JSON value as it appears inside a string. */
+static void append_value(struct render *rd, const json_t *v)
+{
+        char buf[32];
+        if (!v || json_is_null(v))
+                return;
+        if (json_is_string(v)) {
+                put(rd, json_string_value(v), json_string_length(v));
+                return;
+        }
+        if (json_is_integer(v)) {
+                int n = snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+                put(rd, buf, (size_t)n);
+                return;
+        }
+        if (json_is_true(v) || json_is_false(v)) {
+                put(rd, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
+                return;
+        }
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (s)
+                put(rd, s, strlen(s));
+        free(s);
+}
+
+static const json_t *entry_value(const json_t *arr, json_int_t idx, const char *key)
+{
+        if (!json_is_array(arr))
+                return NULL;
+        json_t *e = json_array_get(arr, idx < 0 ? 0 : (size_t)idx);
+        return json_object_get(e, key);
+}
+
+/* A reference to another step's value: "{{ build.Step.outputs.x }}". */
+static void render_step_value(struct vm *vm, struct render *rd, json_int_t s, json_int_t idx, const char *key,
+                              bool out)
+{
+        const struct prog_step *ps = &vm->prog->steps[s];
+        const struct vm_step *st = &vm->steps[s];
+        const char *phase = vm->prog->phases[ps->phase].name;
+        if (st->redacted) {
+                render_fail(vm, "{{ %s.%s.%s.%s }} is not available: step %s has disableLogging, so its %s were not "
+                            "saved when the run was interrupted, and this resumed run does not have them",
+                            phase, ps->name, out ? "outputs" : "inputs", key, ps->name, out ? "outputs" : "inputs");
+                return;
+        }
+        const json_t *v = entry_value(out ? st->outputs : st->inputs, idx, key);
+        if (json_is_string(v)) {
+                const char *nul = memchr(json_string_value(v), '\0', json_string_length(v));
+                if (nul) {
+                        render_fail(vm, "{{ %s.%s.%s.%s }} holds a NUL byte (at byte %zu of %zu), which cannot be "
+                                    "passed on to a step; remove it in step %s (for example with tr -d '\\000')",
+                                    phase, ps->name, out ? "outputs" : "inputs", key,
+                                    (size_t)(nul - json_string_value(v)), json_string_length(v), ps->name);
+                        return;
+                }
+        }
+        append_value(rd, v);
+}
+
+static void render_segment(struct vm *vm, struct render *rd, const struct kseg *g)
+{
+        const struct program *p = vm->prog;
+        char *val = NULL, *err = NULL;
+        switch (g->kind) {
+        case KSEG_TEXT:
+                put(rd, g->text, g->len);
+                break;
+        case KSEG_VAR:
+                if (g->index < p->n_vars)
+                        append_value(rd, vm->vars[g->index]);
+                break;
+        case KSEG_REG:
+                /* Loop variables: an index or a value, never a collection. */
+                if (g->index < p->n_regs && !json_is_object(vm->regs[g->index]) && !json_is_array(vm->regs[g->index]))
+                        append_value(rd, vm->regs[g->index]);
+                break;
+        case KSEG_OUTPUT:
+        case KSEG_INPUT:
+                if (g->index < p->n_steps && g->text)
+                        render_step_value(vm, rd, g->index, g->entry, g->text, g->kind == KSEG_OUTPUT);
+                break;
+        case KSEG_SSM:
+                if (vm->host && vm->host->ssm && g->text &&
+                    vm->host->ssm(vm->host->userdata, g->text, &val, &err) >= 0 && val)
+                        put(rd, val, strlen(val));
+                free(val);
+                free(err);
+                break;
+        case _KSEG_MAX:
+                break;
+        }
+}
+
+static json_t *render_template(struct vm *vm, const struct knode *t)
+{
+        struct render rd = { STRBUF_INIT, 0 };
+        for (size_t i = 0; i < t->tmpl.n_segs; i++)
+                render_segment(vm, &rd, &t->tmpl.segs[i]);
+        json_t *r;
+        if (rd.total > MAX_RENDERED) {
+                render_fail(vm, "a rendered value is %zu bytes; the limit is %u bytes (16 MiB)", rd.total,
+                            MAX_RENDERED);
+                r = json_string("");
+        } else
+                r = json_stringn(sb_str(&rd.b), rd.b.len);
+        sb_free(&rd.b);
+        return r ? r : json_string("");
+}
+
+json_t *vm_render_node(struct vm *vm, const struct knode *n)
+{
+        json_t *r;
+        switch (n->kind) {
+        case KN_BOOL:
+                return json_boolean(n->b);
+        case KN_INT:
+                return json_integer(n->i);
+        case KN_REAL:
+                return json_real(n->f);
+        case KN_STRING:
+                r = json_stringn(n->str.s, n->str.len);
+                return r ? r : json_string("");
+        case KN_TEMPLATE:
+                return render_template(vm, n);
+        case KN_LIST:
+                r = json_array();
+                for (size_t i = 0; i < n->list.n; i++)
+                        json_array_append_new(r, vm_render_node(vm, &n->list.items[i]));
+                return r;
+        case KN_MAP:
+                r = json_object();
+                for (size_t i = 0; i < n->list.n; i++)
+                        json_object_set_new(r, n->list.keys[i], vm_render_node(vm, &n->list.items[i]));
+                return r;
+        default:
+                return json_null();
+        }
+}
+
+json_t *vm_render(struct vm *vm, const struct kconst *k)
+{
+        switch (k->kind) {
+        case K_STRING:
+        case K_TEMPLATE:
+        case K_INPUTS:
+                return vm_render_node(vm, &k->node);
+        default:
+                return json_null();
+        }
+}
+
+/* ---- inputs: shape and defaults ---------------------------------------- */
+
+static json_t *zero_value(enum input_type t)
+{
+        switch (t) {
+        case IN_STRING:
+                return json_string("");
+        case IN_BOOL:
+                return json_false();
+        case IN_INT:
+                return json_integer(0);
+        default:
+                return json_null();
+        }
+}
+
+/* Coerces a rendered value to the input's type, as AWSTOE's decoder would:
+ * "true" for booleans, "5" for integers, any scalar for strings. */
+static json_t *coerce(const struct input_field *f, json_t *v)
+{
+        switch (f->type) {
+        case IN_STRING:
+                if (json_is_integer(v) || json_is_real(v) || json_is_boolean(v)) {
+                        struct render rd = { STRBUF_INIT, 0 };
+                        append_value(&rd, v);
+                        json_t *s = json_string(sb_str(&rd.b));
+                        sb_free(&rd.b);
+                        return s;
+                }
+                return json_is_null(v) ? json_string("") : json_incref(v);
+        case IN_BOOL:
+                if (json_is_string(v))
+                        return json_boolean(!strcasecmp(json_string_value(v), "true"));
+                return json_incref(v);
+        case IN_INT:
+                if (json_is_string(v))
+                        return json_integer(strtoll(json_string_value(v), NULL, 10));
+                return json_incref(v);
+        default:
+                return json_incref(v);
+        }
+}
+
+/* One entry with every documented input in spec order: given values
+ * coerced, absent ones as their default or zero value. */
+static json_t *materialise_entry(const struct action_spec *a, const json_t *given)
+{
+        if (!json_is_object(given))
+                return json_incref((json_t *)given);
+        json_t *o = json_object();
+        for (size_t i = 0; i < a->n_fields; i++) {
+                const struct input_field *f = &a->fields[i];
+                json_t *v = json_object_get(given, f->name);
+                if (v)
+                        json_object_set_new(o, f->name, coerce(f, v));
+                else if (f->default_json)
+                        json_object_set_new(o, f->name, json_loads(f->default_json, JSON_DECODE_ANY, NULL));
+                else
+                        json_object_set_new(o, f->name, zero_value(f->type));
+        }
+        return o;
+}
+
+json_t *vm_materialise(const struct action_spec *a, json_t *rendered)
+{
+        if (!a || a->shape == SHAPE_EXPRESSION)
+                return json_incref(rendered);
+        if (a->shape == SHAPE_MAP) {
+                if (!json_is_null(rendered))
+                        return materialise_entry(a, rendered);
+                json_t *empty = json_object();
+                json_t *r = materialise_entry(a, empty);
+                json_decref(empty);
+                return r;
+        }
+        json_t *out = json_array(), *e;
+        size_t i;
+        json_array_foreach(rendered, i, e) json_array_append_new(out, materialise_entry(a, e));
+        return out;
+}
