@@ -1,0 +1,41 @@
+# tests/lib/run.sh: `opentoe run` of a document in a folder of its own
+# under the scratch folder, for the suites that check runs from their
+# files (sourced instead of servers.sh, which it sources, with tap.sh).
+#
+#   run_opentoe NAME ARGS...   `opentoe run -l logs -s state ARGS` in
+#                       $scratch/NAME (made if missing), its standard
+#                       output and error in stdout and stderr there; sets
+#                       rc, lastdir (that folder) and last (its log
+#                       folder, empty when the run made none)
+#   run_doc NAME STEPS [ARGS...]   writes doc.yml there, a document named
+#                       NAME whose one phase, build, has STEPS (YAML,
+#                       indented by 6), and runs it (--documents doc.yml)
+#   console_has TEXT    the last run's console.log holds TEXT
+#   stderr_has TEXT     the last run's standard error holds TEXT
+#
+# OPENTOE is the binary (absolute: the run changes folder).
+
+[ -n "${tap_scratch+set}" ] || . "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+
+run_opentoe() {
+        local name=$1
+        shift
+        lastdir=$tap_scratch/$name
+        mkdir -p "$lastdir"
+        (cd "$lastdir" && "$OPENTOE" run -l logs -s state "$@" > stdout 2> stderr)
+        rc=$?
+        last=$(ls -d "$lastdir"/logs/*/ 2> /dev/null | head -1)
+        last=${last%/}
+}
+
+run_doc() {
+        local name=$1 steps=$2
+        shift 2
+        mkdir -p "$tap_scratch/$name"
+        printf 'name: %s\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n%s\n' "$name" "$steps" \
+                > "$tap_scratch/$name/doc.yml"
+        run_opentoe "$name" --documents doc.yml "$@"
+}
+
+console_has() { grep -qF -- "$1" "$last/console.log"; }
+stderr_has() { grep -qF -- "$1" "$lastdir/stderr"; }
