@@ -16,7 +16,7 @@
 # skipped without it.
 set -u
 
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 resolve_paths
 PY=/usr/bin/python3
 SERVERS=$top_srcdir/tests/servers
@@ -63,22 +63,9 @@ ctl() { server_post "$1" "$2"; }
 stat() { server_json "http://127.0.0.1:$1/_stats" 'd["stats"][a[0]]' "$2"; }
 
 # run [VAR=VALUE...] ARGS...: runs opentoe with extra environment; sets
-# rc, out, err and elapsed_ms.
-run() {
-        local envs=() t0
-        while [ $# -gt 0 ] && [[ $1 == [A-Z_]*=* ]]; do
-                envs+=("$1")
-                shift
-        done
-        t0=$(date +%s%N)
-        env "${envs[@]}" "$OPENTOE" "$@" > "$W/out" 2> "$W/err"
-        rc=$?
-        elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
-        out=$(cat "$W/out")
-        err=$(cat "$W/err")
-}
-has_out() { grep -qF -- "$1" <<< "$out"; }
-has_err() { grep -qF -- "$1" <<< "$err"; }
+# rc, out, err and elapsed_ms (capture, tests/lib/run.sh).
+opentoe_cmd=("$OPENTOE")
+run() { capture opentoe_cmd "$@"; }
 lines() { wc -l < "$1"; }
 # new_lines FILE BEFORE: the lines a server logged since BEFORE lines.
 new_lines() { tail -n +$(($2 + 1)) "$1"; }

@@ -17,7 +17,7 @@
 # TAP output, plan at the end.  Takes about a minute (the 30 s outage).
 set -u
 
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 resolve_paths
 PY=/usr/bin/python3
 SERVERS=$top_srcdir/tests/servers
@@ -81,24 +81,13 @@ print("ok" if not missing and not extra else "missing %d (e.g. %s), unexpected %
 }
 
 # ship [VAR=VALUE...] ARGS...: runs `opentoe debug cwlogs-ship` (standard
-# input from $input, /dev/null by default); sets rc, out, err, elapsed_ms.
+# input from $input, /dev/null by default); sets rc, out, err, elapsed_ms
+# (capture, tests/lib/run.sh).
 input=/dev/null
-ship() {
-        local envs=() t0
-        while [ $# -gt 0 ] && [[ $1 == [A-Z_]*=* ]]; do
-                envs+=("$1")
-                shift
-        done
-        t0=$(date +%s%N)
-        env "${envs[@]}" "$OPENTOE" debug cwlogs-ship --region us-east-1 "$@" < "$input" > "$W/out" 2> "$W/err"
-        rc=$?
-        elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
-        out=$(cat "$W/out")
-        err=$(cat "$W/err")
-}
+ship_cmd=("$OPENTOE" debug cwlogs-ship --region us-east-1)
+ship() { capture ship_cmd "$@" < "$input"; }
 # val KEY: a count from the last ship's key=value line.
 val() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<< "$out"; }
-has_err() { grep -qF -- "$1" <<< "$err"; }
 log_lines() { wc -l < "$W/srv/log"; }
 new_log() { tail -n +$(($1 + 1)) "$W/srv/log"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }

@@ -1,7 +1,8 @@
 # tests/lib/servers.sh: what a shell suite (or a benchmark) needs around
-# the program under test, sourced with tap.sh (which it sources too: it
-# calls bail_out): its scratch folder, test servers on 127.0.0.1, an environment that reaches
-# nothing but them, and running a command as an unprivileged user.
+# the program under test: its scratch folder, test servers on 127.0.0.1,
+# an environment that reaches nothing but them, and running a command as
+# an unprivileged user.  It sources tap.sh (it calls bail_out), so a suite
+# sources this file alone, or tests/lib/run.sh, which sources it.
 #
 #   scratch_dir VAR [NAME]  a new mktemp -d folder (opentoe-NAME.XXXXXX in
 #                           $TMPDIR) in VAR, removed at exit (KEEP_SCRATCH=1
