@@ -265,27 +265,28 @@ check "... and says so in the summary" has_err "sent again after an interrupted 
 # ---- SIGKILL while shipping --------------------------------------------------------
 
 N=200000
+# kill_at_puts N: once the server has had N PutLogEvents for /ib/kill s
+# (or after 15 s), SIGKILL to $kpid.
+kill_at_puts() {
+        for _ in $(seq 300); do
+                [ "$(stat /ib/kill s puts)" -ge "$1" ] && break
+                sleep 0.05
+        done
+        { kill -9 $kpid && wait $kpid; } 2> /dev/null
+}
 ctl '{"put_delay_ms": 250}'
 export OPENTOE_CWLOGS_SEGMENT_BYTES=262144
 "$OPENTOE" debug cwlogs-ship --region us-east-1 --group /ib/kill --stream s --spool "$W/sp-kill" \
         --lines $N --pump-every 0 --deadline-ms 120000 > "$W/kill1.out" 2> "$W/kill1.err" &
 kpid=$!
-for _ in $(seq 300); do
-        [ "$(stat /ib/kill s puts)" -ge 4 ] && break
-        sleep 0.05
-done
-{ kill -9 $kpid && wait $kpid; } 2> /dev/null
+kill_at_puts 4
 got1=$(stat /ib/kill s events)
 check "SIGKILL after 4 of $((N / 10000)) batches (the server held $got1 events)" \
         eval '[ "$got1" -gt 0 ] && [ "$got1" -lt $N ]'
 "$OPENTOE" debug cwlogs-ship --region us-east-1 --group /ib/kill --stream s --spool "$W/sp-kill" \
         --lines 0 --deadline-ms 120000 > "$W/kill2.out" 2> "$W/kill2.err" &
 kpid=$!
-for _ in $(seq 300); do
-        [ "$(stat /ib/kill s puts)" -ge 10 ] && break
-        sleep 0.05
-done
-{ kill -9 $kpid && wait $kpid; } 2> /dev/null
+kill_at_puts 10
 ctl '{"put_delay_ms": 0}'
 ship --group /ib/kill --stream s --spool "$W/sp-kill" --lines 0 --deadline-ms 120000
 unset OPENTOE_CWLOGS_SEGMENT_BYTES

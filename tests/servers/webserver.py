@@ -89,6 +89,16 @@ class Handler(common.QuietHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def octets(self, *headers):
+        """200 with a body of bytes: Content-Type application/octet-stream,
+        then headers ((name, value) pairs, None for none), in that order."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        for h in headers:
+            if h:
+                self.send_header(*h)
+        self.end_headers()
+
     def redirect(self, location):
         self.send_simple(302, b"redirect\n", [("Location", location)])
 
@@ -99,11 +109,7 @@ class Handler(common.QuietHandler):
         if not rel or not os.path.isfile(path):
             self.send_simple(404, b"not found\n")
             return
-        size = os.path.getsize(path)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(size))
-        self.end_headers()
+        self.octets(("Content-Length", str(os.path.getsize(path))))
         if self.command == "HEAD":
             return
         with open(path, "rb") as f:
@@ -114,10 +120,7 @@ class Handler(common.QuietHandler):
                 self.wfile.write(chunk)
 
     def serve_big(self, n):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(n))
-        self.end_headers()
+        self.octets(("Content-Length", str(n)))
         if self.command == "HEAD":
             return
         self.write_data(n)
@@ -132,12 +135,7 @@ class Handler(common.QuietHandler):
             left -= k
 
     def serve_length(self, declared, sent, close):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(declared))
-        if close:
-            self.send_header("Connection", "close")
-        self.end_headers()
+        self.octets(("Content-Length", str(declared)), ("Connection", "close") if close else None)
         if self.command == "HEAD":
             return
         self.write_data(sent)
@@ -150,21 +148,13 @@ class Handler(common.QuietHandler):
             self.close_connection = True
 
     def serve_nolength(self, n):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Connection", "close")
-        self.end_headers()
+        self.octets(("Connection", "close"))
         self.close_connection = True
         if self.command != "HEAD":
             self.write_data(n)
 
     def serve_chunked(self, declared, sent):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Transfer-Encoding", "chunked")
-        if declared != "-":
-            self.send_header("Content-Length", declared)
-        self.end_headers()
+        self.octets(("Transfer-Encoding", "chunked"), ("Content-Length", declared) if declared != "-" else None)
         if self.command == "HEAD":
             return
         view = memoryview(BLOCK)
@@ -212,20 +202,14 @@ class Handler(common.QuietHandler):
             code = int(parts[2])
             self.send_simple(code, ("status %d\n" % code).encode())
         elif path == "/stall":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(1 << 20))
-            self.end_headers()
+            self.octets(("Content-Length", str(1 << 20)))
             self.wfile.write(b"s" * 1000)
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not self.server.stopping:
                 time.sleep(0.2)
             self.close_connection = True
         elif path == "/drop":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(1 << 20))
-            self.end_headers()
+            self.octets(("Content-Length", str(1 << 20)))
             self.wfile.write(b"d" * 65536)
             self.wfile.flush()
             try:
