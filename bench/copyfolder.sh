@@ -8,16 +8,11 @@
 #
 # Target: opentoe <= 1.5x cp -a.  Exits non-zero if it is missed.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-OPENTOE=${1:-${OPENTOE:-$top/opentoe}}
-[ -x "$OPENTOE" ] || { echo "copyfolder.sh: build opentoe first (make)" >&2; exit 2; }
-need() { command -v "$1" >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q "$2" >/dev/null; } || { echo "copyfolder.sh: install $2" >&2; exit 2; }; }
+. "$(dirname "$0")/lib.sh"
+need_opentoe
 need hyperfine hyperfine
 need python3 python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# A copy of the binary, so that a rebuild meanwhile does not change what is measured.
-cp "$OPENTOE" "$work/opentoe"
+bench_work
 cd "$work"
 
 python3 - <<'PY'

@@ -16,37 +16,20 @@
 # median misses it, 2 if a tool is missing.  Needs /usr/bin/python3 with
 # botocore (Debian: python3-botocore) and /usr/bin/time (Debian: time).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-OPENTOE=${1:-$top/opentoe}
+. "$(dirname "$0")/lib.sh"
 LINES=${BENCH_LINES:-1000000}
-RUNS=${BENCH_RUNS:-3}
 TARGET=100000
 PY=/usr/bin/python3
-[ -x "$OPENTOE" ] || { echo "cwlogs.sh: build opentoe first (make)" >&2; exit 2; }
-"$PY" -c 'import botocore' 2> /dev/null || { echo "cwlogs.sh: install python3-botocore" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "cwlogs.sh: install time" >&2; exit 2; }
+need_opentoe
+"$PY" -c 'import botocore' 2> /dev/null || die "install python3-botocore"
+[ -x /usr/bin/time ] || die "install time"
 
-work=$(mktemp -d)
-spid=
-trap '[ -n "$spid" ] && kill $spid 2> /dev/null; rm -rf "$work"' EXIT
-cp "$OPENTOE" "$work/opentoe"
-
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-for v in $(compgen -e); do
-        case $v in AWS_* | OPENTOE_AWS_* | OPENTOE_CWLOGS_*) unset "$v" ;; esac
-done
-export no_proxy=127.0.0.1 AWS_EC2_METADATA_DISABLED=true
+bench_work
+no_proxy_env
 export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret
 
-"$PY" "$top/tests/servers/cwlogs.py" --count-only --port-file "$work/port" \
-        --key "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" > /dev/null 2> "$work/server.err" &
-spid=$!
-for _ in $(seq 100); do
-        [ -s "$work/port" ] && break
-        sleep 0.1
-done
-[ -s "$work/port" ] || { echo "cwlogs.sh: the server did not start: $(cat "$work/server.err")" >&2; exit 2; }
-URL=http://127.0.0.1:$(cat "$work/port")
+start_server cwlogs "$PY" "$top/tests/servers/cwlogs.py" --count-only --key "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY"
+URL=http://127.0.0.1:$port_cwlogs
 export AWS_ENDPOINT_URL_LOGS=$URL
 
 # console.log-like lines, about 100 bytes.
@@ -57,11 +40,7 @@ awk -v n="$LINES" 'BEGIN {
 }' > "$work/lines"
 bytes=$(stat -c %s "$work/lines")
 
-events() {
-        "$PY" -c 'import sys, json, urllib.request
-d = json.load(urllib.request.urlopen(sys.argv[1] + "/_stats", timeout=30))
-print(d["streams"].get("bench " + sys.argv[2], {}).get("events", 0))' "$URL" "$1"
-}
+events() { server_json "$URL/_stats" 'd["streams"].get("bench " + a[0], {}).get("events", 0)' "$1"; }
 
 rates=()
 for run in $(seq 1 "$RUNS"); do

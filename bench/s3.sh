@@ -18,63 +18,27 @@
 # sets hyperfine's runs; BENCH_BYTES (default 1073741824) the object's
 # size; S3RVER or S3RVER_PREFIX and AWS as for tests/s3.sh.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-OPENTOE=${1:-${OPENTOE:-$top/opentoe}}
-RUNS=${BENCH_RUNS:-3}
-BYTES=${BENCH_BYTES:-1073741824}
-S3RVER_PREFIX=${S3RVER_PREFIX:-/usr/local/lib/opentoe-test}
-S3RVER=${S3RVER:-$S3RVER_PREFIX/node_modules/s3rver/bin/s3rver.js}
-if [ -z "${AWS:-}" ]; then
-        if [ -x /usr/bin/aws ]; then AWS=/usr/bin/aws; else AWS=$(command -v aws || true); fi
-fi
-[ -x "$OPENTOE" ] || { echo "s3.sh: build opentoe first (make)" >&2; exit 2; }
-need() { command -v "$1" >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q "$2" >/dev/null; } || { echo "s3.sh: install $2" >&2; exit 2; }; }
+. "$(dirname "$0")/lib.sh"
+find_s3_tools
+need_opentoe
 need hyperfine hyperfine
 need python3 python3
 need node nodejs
 [ -x /usr/bin/time ] || need /usr/bin/time time
-[ -n "$AWS" ] || { echo "s3.sh: install awscli (apt-get install awscli)" >&2; exit 2; }
-[ -f "$S3RVER" ] || { echo "s3.sh: s3rver is missing; scripts/setup.sh --test installs it in $S3RVER_PREFIX" >&2; exit 2; }
+[ -n "$AWS" ] || die "install awscli (apt-get install awscli)"
+[ -f "$S3RVER" ] || die "s3rver is missing; scripts/setup.sh --test installs it in $S3RVER_PREFIX"
 
 # Room for the source, two stored objects, a multipart upload's parts and
 # two downloads, with some to spare.
-need_kb=$((BYTES / 1024 * 6 + 262144))
-if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -gt "$need_kb" ]; then
-        work=$(mktemp -d /dev/shm/opentoe-bench-s3.XXXXXX)
-else
-        work=$(mktemp -d)
-fi
-server=
-cleanup() {
-        if [ -n "$server" ]; then
-                kill "$server" 2>/dev/null || true
-                wait "$server" 2>/dev/null || true
-        fi
-        rm -rf "$work"
-}
-trap cleanup EXIT
+bench_work $((BYTES / 1024 * 6 + 262144))
 cd "$work"
 
-# The binary is copied so that a rebuild during the run changes nothing.
-cp "$OPENTOE" ./opentoe
-
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL OPENTOE_S3_MULTIPART_THRESHOLD OPENTOE_S3_PART_SIZE
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+no_proxy_env
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
-export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
-: > server.log
-node "$S3RVER" -d "$work/store" -a 127.0.0.1 -p 0 -s --configure-bucket bench > server.log 2>&1 &
-server=$!
-port=
-for _ in $(seq 150); do
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' server.log | head -1)
-        [ -n "$port" ] && break
-        sleep 0.1
-done
-[ -n "$port" ] || { echo "s3.sh: s3rver did not start: $(cat server.log)" >&2; exit 1; }
-ep=http://127.0.0.1:$port
+start_s3rver s3rver -d "$work/store" -s --configure-bucket bench
+ep=http://127.0.0.1:$port_s3rver
 export AWS_ENDPOINT_URL_S3=$ep
 
 head -c "$BYTES" /dev/urandom > src.bin
@@ -98,10 +62,6 @@ hyperfine --runs "$RUNS" --warmup 1 --export-json times.json \
 
 rm -rf out-opentoe.bin out-aws.bin logs state
 
-rss() { # rss COMMAND...: peak RSS in KiB
-        /usr/bin/time -f %M -o rss.txt "$@" > /dev/null 2>&1
-        tail -1 rss.txt
-}
 rss_up=$(rss ./opentoe run --documents up.yml -l "$work/logs" -s "$work/state")
 rss_down=$(rss ./opentoe run --documents down.yml -l "$work/logs" -s "$work/state")
 # What was measured was right: both transfers, byte for byte.
@@ -112,25 +72,21 @@ rm -rf check.bin out-opentoe.bin logs state
 rss_aws_up=$(rss "$AWS" --endpoint-url "$ep" s3 cp src.bin s3://bench/by-aws.bin --quiet)
 rss_aws_down=$(rss "$AWS" --endpoint-url "$ep" s3 cp s3://bench/object.bin out-aws.bin --quiet)
 
-read -r t_up sd_up t_aup sd_aup t_down sd_down t_adown sd_adown < <(python3 -c 'import json,sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-for n in ("opentoe upload", "aws upload", "opentoe download", "aws download"):
-    print(r[n]["mean"], r[n]["stddev"] or 0, end=" ")
-print()' times.json)
+read -r t_up sd_up t_aup sd_aup t_down sd_down t_adown sd_adown < <(hyperfine_means times.json \
+        "opentoe upload" "aws upload" "opentoe download" "aws download")
 ratio_up=$(python3 -c "print('%.3f' % ($t_up / $t_aup))")
 ratio_down=$(python3 -c "print('%.3f' % ($t_down / $t_adown))")
-status=0
-verdict() { if [ "$1" = 1 ]; then echo ok; else echo MISSED; status=1; fi; }
 within() { python3 -c "print(1 if $1 <= 1.05 else 0)"; }
+verdict "$(within "$ratio_up")" v_up
+verdict "$(within "$ratio_down")" v_down
+verdict "$([ "$rss_up" -lt 32768 ] && [ "$rss_down" -lt 32768 ] && echo 1 || echo 0)" v_rss
 
 echo
 label=$(python3 -c "b = $BYTES; print('%g GiB' % (b / 2**30) if b >= 2**30 else '%g MiB' % (b / 2**20))")
 printf 's3 upload %s:   opentoe %.3f s (± %.3f), aws s3 cp %.3f s (± %.3f), ratio %s (target <= 1.0) %s\n' \
-        "$label" "$t_up" "$sd_up" "$t_aup" "$sd_aup" "$ratio_up" "$(verdict "$(within "$ratio_up")")"
+        "$label" "$t_up" "$sd_up" "$t_aup" "$sd_aup" "$ratio_up" "$v_up"
 printf 's3 download %s: opentoe %.3f s (± %.3f), aws s3 cp %.3f s (± %.3f), ratio %s (target <= 1.0) %s\n' \
-        "$label" "$t_down" "$sd_down" "$t_adown" "$sd_adown" "$ratio_down" "$(verdict "$(within "$ratio_down")")"
+        "$label" "$t_down" "$sd_down" "$t_adown" "$sd_adown" "$ratio_down" "$v_down"
 printf 'peak RSS: opentoe upload %d KiB, download %d KiB (target < 32768) %s; aws s3 cp upload %d KiB, download %d KiB\n' \
-        "$rss_up" "$rss_down" \
-        "$(verdict "$([ "$rss_up" -lt 32768 ] && [ "$rss_down" -lt 32768 ] && echo 1 || echo 0)")" \
-        "$rss_aws_up" "$rss_aws_down"
+        "$rss_up" "$rss_down" "$v_rss" "$rss_aws_up" "$rss_aws_down"
 exit $status

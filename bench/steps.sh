@@ -13,15 +13,12 @@
 # Targets: opentoe <= 1.3x the strict shell loop; ansible >= 40x opentoe
 # per step; peak RSS < 16 MiB.  Exits non-zero if a target is missed.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-OPENTOE=${1:-$top/build/opentoe}
-[ -x "$OPENTOE" ] || { echo "steps.sh: build opentoe first (scripts/build.sh)" >&2; exit 2; }
-need() { command -v "$1" >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q "$2" >/dev/null; } || { echo "steps.sh: install $2" >&2; exit 2; }; }
+. "$(dirname "$0")/lib.sh"
+need_opentoe
 need hyperfine hyperfine
 need ansible-playbook ansible-core
 [ -x /usr/bin/time ] || need /usr/bin/time time
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_work
 cd "$work"
 
 # 1000 steps.

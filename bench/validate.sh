@@ -5,7 +5,8 @@
 #   bench/validate.sh            (from anywhere; run `make` first)
 #
 # Environment:
-#   OPENTOE         the binary to measure (default: ./opentoe at the repository root)
+#   OPENTOE         the binary to measure (default: ./opentoe at the repository
+#                   root, else build/opentoe)
 #   OPENTOE_CORPUS  the corpus directory (default: ../shared/corpus/public
 #                   relative to the repository root)
 #   BENCH_RUNS      minimum hyperfine runs for opentoe and yaml_events (default 50)
@@ -19,10 +20,10 @@
 #             target:  opentoe/yaml_events <= 1.5
 # Exit status: 0 all targets met, 1 a target missed, 2 a tool or file is missing.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$top
 corpus=${OPENTOE_CORPUS:-$root/../shared/corpus/public}
-opentoe=${OPENTOE:-$root/opentoe}
 runs=${BENCH_RUNS:-50}
 lint_runs=${YAMLLINT_RUNS:-10}
 small_name=aws-samples__amazon-ec2-image-builder-samples__hello-world-component.yml
@@ -31,24 +32,8 @@ TARGET_CORPUS=2.0
 TARGET_YAMLLINT=30
 TARGET_STARTUP=1.5
 
-die() {
-        echo "validate.sh: $*" >&2
-        exit 2
-}
-
 # ---- tools ------------------------------------------------------------------
 
-# Installs a Debian package when running as root; otherwise says what to do.
-need() {
-        local cmd=$1 pkg=$2
-        command -v "$cmd" >/dev/null && return 0
-        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-                echo "validate.sh: installing $pkg" >&2
-                apt-get install -y "$pkg" >/dev/null || die "apt-get install $pkg failed"
-        else
-                die "$cmd is missing: install the Debian package '$pkg' (sudo apt-get install $pkg)"
-        fi
-}
 need hyperfine hyperfine
 need yamllint yamllint
 need python3 python3
@@ -56,7 +41,7 @@ need pkg-config pkg-config
 need cc gcc
 pkg-config --exists yaml-0.1 || die "libyaml is missing: install the Debian package 'libyaml-dev'"
 
-[ -x "$opentoe" ] || die "$opentoe does not exist; run 'make' first (or set OPENTOE)"
+need_opentoe
 [ -d "$corpus" ] || die "no corpus at $corpus; set OPENTOE_CORPUS"
 corpus=$(cd "$corpus" && pwd)
 files=("$corpus"/*.yml)
@@ -64,16 +49,9 @@ files=("$corpus"/*.yml)
 small=$corpus/$small_name
 [ -f "$small" ] || die "$small is missing"
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/opentoe-bench.XXXXXX")
-if [ "${KEEP:-0}" = 1 ]; then
-        echo "validate.sh: results are kept in $scratch" >&2
-else
-        trap 'rm -rf "$scratch"' EXIT
-fi
-
-# The binary is copied so that a rebuild during the run cannot change what
-# is being measured half way through.
-cp "$opentoe" "$scratch/opentoe"
+# KEEP=1 keeps the scratch folder (and says where at the end).
+bench_work
+scratch=$work
 # pkg-config prints several words on purpose.
 # shellcheck disable=SC2046
 cc -O2 -Wall -o "$scratch/yaml_events" "$root/bench/yaml_events.c" $(pkg-config --cflags --libs yaml-0.1)

@@ -8,22 +8,16 @@
 # under folders others can write or own, links on the way, and modes
 # under umask 000 and 077.  Needs root (skipped otherwise).  TAP output.
 set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 OPENTOE=$(realpath "$OPENTOE")
 if [ "$(id -u)" != 0 ] || ! id nobody > /dev/null 2>&1; then
-        echo "1..0 # SKIP needs root and the user nobody"
-        exit 0
+        skip_all "needs root and the user nobody"
 fi
-W=$(mktemp -d)
+scratch_dir W attacks
 chmod 755 "$W"
-trap 'rm -rf "$W"' EXIT
 cd "$W" || exit 1
-n=0
-check() {
-        n=$((n + 1))
-        if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; sed 's/^/# /' err 2> /dev/null | head -5; fi
-}
-as_nobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"; }
+on_failure() { sed 's/^/# /' err 2> /dev/null | head -5; }
 ID=12121212-3434-4565-8787-909090909090
 mkdir -m 1777 shared            # like /tmp
 mkdir -m 755 victim             # root's own folder
@@ -60,20 +54,20 @@ names() {
 }
 
 # 1. Links at the predictable log folder name (-i given).
-for f in $(names); do as_nobody ln -s "$W/victim" "shared/$f"; done
+for f in $(names); do as_user nobody ln -s "$W/victim" "shared/$f"; done
 "$OPENTOE" run -d doc.yml -l shared -s state1 -i $ID > out 2> err; rc=$?
-check "a TOE_ link planted at the predicted name is not followed: the run refuses, naming it" \
+check_eval "a TOE_ link planted at the predicted name is not followed: the run refuses, naming it" \
         '[ $rc = 1 ] && grep -q "the log folder shared/TOE_.* already exists" err && [ -z "$(ls -A victim)" ]'
 rm -f shared/TOE_*
 
 # 2. A planted folder whose console.log links to a file root owns.
 for f in $(names); do
-        as_nobody mkdir -m 777 "shared/$f"
-        as_nobody ln -s "$W/victim-file" "shared/$f/console.log"
-        as_nobody ln -s "$W/victim-file" "shared/$f/application.log"
+        as_user nobody mkdir -m 777 "shared/$f"
+        as_user nobody ln -s "$W/victim-file" "shared/$f/console.log"
+        as_user nobody ln -s "$W/victim-file" "shared/$f/application.log"
 done
 "$OPENTOE" run -d doc.yml -l shared -s state2 -i $ID > out 2> err; rc=$?
-check "a planted TOE_ folder with console.log linked to root's file is refused; the file is untouched" \
+check_eval "a planted TOE_ folder with console.log linked to root's file is refused; the file is untouched" \
         '[ $rc = 1 ] && grep -q "already exists" err && [ "$(cat victim-file)" = original ]'
 rm -rf shared/TOE_*
 
@@ -81,19 +75,19 @@ rm -rf shared/TOE_*
 rm -f rebooted ran-once
 "$OPENTOE" run -d reboot.yml -l shared -s state3 -i $ID > out 2> err; rc=$?
 folder=$(ls -d shared/TOE_*)
-check "(setup) a root run in the shared folder asks for a reboot" '[ $rc = 194 ] && [ -d "$folder" ]'
-as_nobody mv "$folder" shared/stolen 2> /dev/null; as_nobody rm -rf "$folder" 2> /dev/null
-check "nobody cannot move or remove root's log folder from the sticky shared folder" '[ -d "$folder" ]'
-check "nobody cannot read root's console.log (0640)" '! as_nobody cat "$folder/console.log" > /dev/null 2>&1'
+check_eval "(setup) a root run in the shared folder asks for a reboot" '[ $rc = 194 ] && [ -d "$folder" ]'
+as_user nobody mv "$folder" shared/stolen 2> /dev/null; as_user nobody rm -rf "$folder" 2> /dev/null
+check_eval "nobody cannot move or remove root's log folder from the sticky shared folder" '[ -d "$folder" ]'
+check_eval "nobody cannot read root's console.log (0640)" '! as_user nobody cat "$folder/console.log" > /dev/null 2>&1'
 rm -rf "$folder"   # as if the file system had been emptied at boot
 mkdir -m 777 nobodys-dir; chown nobody nobodys-dir
-as_nobody mkdir -m 777 "$folder"
-as_nobody ln -s "$W/nobodys-dir" "$folder/scripts"
-as_nobody ln -s "$W/victim-file" "$folder/console.log"
+as_user nobody mkdir -m 777 "$folder"
+as_user nobody ln -s "$W/nobodys-dir" "$folder/scripts"
+as_user nobody ln -s "$W/victim-file" "$folder/console.log"
 "$OPENTOE" run -d reboot.yml -l shared -s state3 -i $ID > out 2> err; rc=$?
-check "a resume refuses the log folder another user recreated: it names it and its owner" \
+check_eval "a resume refuses the log folder another user recreated: it names it and its owner" \
         '[ $rc = 1 ] && grep -q "refusing to resume: .*$folder is owned by uid 65534 (nobody), not by uid 0 (root)" err'
-check "... no script reached the attacker's folder, root's file is untouched, nothing ran again" \
+check_eval "... no script reached the attacker's folder, root's file is untouched, nothing ran again" \
         '[ -z "$(ls -A nobodys-dir)" ] && [ "$(cat victim-file)" = original ] && [ "$(wc -l < ran-once)" = 1 ]'
 rm -rf "$folder"
 
@@ -118,54 +112,54 @@ for rec in records:
 open(dst, "wb").write(b"\n".join(out) + b"\n")
 PY
 }
-as_nobody mkdir -m 777 shared/state
-forge real-state/state.jsonl shared/forged.tmp && chown nobody shared/forged.tmp && as_nobody mv shared/forged.tmp shared/state/state.jsonl
-check "(setup) the forged state carries a valid digest and a root-run command" \
+as_user nobody mkdir -m 777 shared/state
+forge real-state/state.jsonl shared/forged.tmp && chown nobody shared/forged.tmp && as_user nobody mv shared/forged.tmp shared/state/state.jsonl
+check_eval "(setup) the forged state carries a valid digest and a root-run command" \
         'grep -q pwned shared/state/state.jsonl'
 "$OPENTOE" run -d reboot.yml -l logs4b -s shared/state > out 2> err; rc=$?
-check "a state directory made by another user is refused, naming its owner; the forged command does not run" \
+check_eval "a state directory made by another user is refused, naming its owner; the forged command does not run" \
         '[ $rc = 1 ] && grep -q "the state directory shared/state is unsafe: .*shared/state is owned by uid 65534 (nobody)" err && [ ! -e pwned ]'
 mkdir -m 777 ww-state && chmod 777 ww-state
 forge real-state/state.jsonl ww-state/state.jsonl && chown nobody ww-state/state.jsonl && chmod 600 ww-state/state.jsonl
 "$OPENTOE" run -d reboot.yml -l logs4c -s ww-state > out 2> err; rc=$?
-check "a state directory that others can write is refused, with the fix; the forged command does not run" \
+check_eval "a state directory that others can write is refused, with the fix; the forged command does not run" \
         '[ $rc = 1 ] && grep -q "ww-state can be written by others (mode 0777) and has no sticky bit" err && [ ! -e pwned ]'
 mkdir -m 700 s-owned && forge real-state/state.jsonl s-owned/state.jsonl && chmod 600 s-owned/state.jsonl && chown nobody s-owned/state.jsonl
 "$OPENTOE" run -d reboot.yml -l logs4d -s s-owned > out 2> err; rc=$?
-check "a state file another user owns is refused, naming it and its owner" \
+check_eval "a state file another user owns is refused, naming it and its owner" \
         '[ $rc = 1 ] && grep -q "refusing to resume: s-owned/state.jsonl is owned by uid 65534 (nobody)" err && [ ! -e pwned ]'
 mkdir -m 700 s-mode && forge real-state/state.jsonl s-mode/state.jsonl && chmod 644 s-mode/state.jsonl
 "$OPENTOE" run -d reboot.yml -l logs4e -s s-mode > out 2> err; rc=$?
-check "a state file others can read is refused, with the fix" \
+check_eval "a state file others can read is refused, with the fix" \
         '[ $rc = 1 ] && grep -q "s-mode/state.jsonl can be read or written by group or others (mode 0644)" err && [ ! -e pwned ]'
 mkdir -m 700 s-link && forge real-state/state.jsonl forged-target && chmod 600 forged-target && ln -s "$W/forged-target" s-link/state.jsonl
 "$OPENTOE" run -d reboot.yml -l logs4f -s s-link > out 2> err; rc=$?
-check "a state file that is a link is not followed" \
+check_eval "a state file that is a link is not followed" \
         '[ $rc = 1 ] && grep -q "s-link/state.jsonl is a symbolic link" err && [ ! -e pwned ]'
 mkdir -m 700 s-control && forge real-state/state.jsonl s-control/state.jsonl && chmod 600 s-control/state.jsonl
 "$OPENTOE" run -d reboot.yml -l logs4g -s s-control > out 2> err; rc=$?
-check "the control: the same forgery, owned by root and private, is accepted (only ownership protects a state)" \
+check_eval "the control: the same forgery, owned by root and private, is accepted (only ownership protects a state)" \
         '[ -e pwned ]'
 rm -f pwned
 
 # 5. Folders on the way that others can write (no sticky bit) or own.
 mkdir -m 777 ww && chmod 777 ww
 "$OPENTOE" run -d doc.yml -l ww/logs -s state5 > out 2> err; rc=$?
-check "a log directory under a folder others can write (no sticky bit) is refused, with the fix" \
+check_eval "a log directory under a folder others can write (no sticky bit) is refused, with the fix" \
         "[ \$rc = 1 ] && grep -q \"ww can be written by others (mode 0777) and has no sticky bit.*chmod go-w $W/ww\" err && [ ! -e ww/logs ]"
 "$OPENTOE" run -d doc.yml -l logs5 -s ww/state > out 2> err; rc=$?
-check "... and so is a state directory there" '[ $rc = 1 ] && grep -q "has no sticky bit" err && [ ! -e ww/state ]'
+check_eval "... and so is a state directory there" '[ $rc = 1 ] && grep -q "has no sticky bit" err && [ ! -e ww/state ]'
 mkdir -m 755 nobodys && chown nobody nobodys
 "$OPENTOE" run -d doc.yml -l nobodys/logs -s state5b > out 2> err; rc=$?
-check "a log directory inside a folder another user owns is refused, naming the owner" \
+check_eval "a log directory inside a folder another user owns is refused, naming the owner" \
         '[ $rc = 1 ] && grep -q "nobodys is owned by uid 65534 (nobody)" err'
 mkdir -m 755 safe
-as_nobody ln -s "$W/safe" shared/link
+as_user nobody ln -s "$W/safe" shared/link
 "$OPENTOE" run -d doc.yml -l shared/link/logs -s state5c > out 2> err; rc=$?
-check "a link another user planted on the way is not followed" \
+check_eval "a link another user planted on the way is not followed" \
         '[ $rc = 1 ] && grep -q "shared/link is a symbolic link owned by uid 65534 (nobody)" err && [ ! -e safe/logs ]'
 "$OPENTOE" run -d doc.yml -l shared -s state5d > out 2> err; rc=$?
-check "a sticky world-writable folder (like /tmp) is fine for the log folder" '[ $rc = 0 ]'
+check_eval "a sticky world-writable folder (like /tmp) is fine for the log folder" '[ $rc = 0 ]'
 rm -rf shared/TOE_*
 
 # 6. Modes whatever the umask.
@@ -178,13 +172,13 @@ modes() { # modes FOLDER STATE: the octal modes of everything a run made
 rm -f rebooted
 (umask 000; OPENTOE_KEEP_SCRIPTS=1 "$OPENTOE" run -d reboot.yml -l m000 -s m000-state > /dev/null 2>&1)
 m=$(modes m000 m000-state | tr '\n' ' ')
-check "under umask 000: folder 750, logs and reports 640, scripts/ 700, scripts 600, state 700/600 ($m)" \
+check_eval "under umask 000: folder 750, logs and reports 640, scripts/ 700, scripts 600, state 700/600 ($m)" \
         '[ "$m" = "TOE 750 TOE/console.log 640 TOE/application.log 640 TOE/detailedoutput.json 640 TOE/document.yaml 640 TOE/scripts 700 TOE/scripts/script 600 TOE/scripts/script 600 STATE 700 STATE/state.jsonl 600 " ]'
-check "... and nobody can read the logs or write into the folder" \
-        '! as_nobody cat m000/TOE_*/console.log > /dev/null 2>&1 && ! as_nobody touch m000/TOE_*/x 2> /dev/null'
+check_eval "... and nobody can read the logs or write into the folder" \
+        '! as_user nobody cat m000/TOE_*/console.log > /dev/null 2>&1 && ! as_user nobody touch m000/TOE_*/x 2> /dev/null'
 rm -f rebooted
 (umask 077; OPENTOE_KEEP_SCRIPTS=1 "$OPENTOE" run -d reboot.yml -l m077 -s m077-state > /dev/null 2>&1)
 m=$(modes m077 m077-state | tr '\n' ' ')
-check "under umask 077 the stricter modes are kept: folder 700, everything else 600 ($m)" \
+check_eval "under umask 077 the stricter modes are kept: folder 700, everything else 600 ($m)" \
         '[ "$m" = "TOE 700 TOE/console.log 600 TOE/application.log 600 TOE/detailedoutput.json 600 TOE/document.yaml 600 TOE/scripts 700 TOE/scripts/script 600 TOE/scripts/script 600 STATE 700 STATE/state.jsonl 600 " ]'
-echo "1..$n"
+done_testing

@@ -16,58 +16,26 @@
 # skipped without it.
 set -u
 
-OPENTOE=${OPENTOE:-./opentoe}
-top_srcdir=${top_srcdir:-.}
-case $OPENTOE in /*) ;; *) OPENTOE=$PWD/$OPENTOE ;; esac
-case $top_srcdir in /*) ;; *) top_srcdir=$PWD/$top_srcdir ;; esac
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+resolve_paths
 PY=/usr/bin/python3
 SERVERS=$top_srcdir/tests/servers
 
 if [ ! -x "$PY" ]; then
-        echo "1..0 # SKIP no /usr/bin/python3"
-        exit 0
+        skip_all "no /usr/bin/python3"
 fi
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/opentoe-aws-http.XXXXXX")
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do
-                kill "$p" 2> /dev/null
-                wait "$p" 2> /dev/null
-        done
-        [ -n "${KEEP_SCRATCH:-}" ] && echo "# scratch kept: $W" || rm -rf "$W"
-}
-trap cleanup EXIT
+scratch_dir W aws-http
 
-n=0
-ok() {
-        n=$((n + 1))
-        echo "ok $n - $1"
-}
-not_ok() {
-        n=$((n + 1))
-        echo "not ok $n - $1"
+# A failed check shows the last run's output.
+on_failure() {
         printf '# stdout: %s\n' "$out" | head -20
         printf '%s\n' "$err" | head -20 | sed 's/^/# stderr: /'
 }
-skip() {
-        n=$((n + 1))
-        echo "ok $n # SKIP $1"
-}
-# check DESCRIPTION COMMAND...: ok when the command succeeds; otherwise
-# the last run's output is shown.
-check() {
-        local d=$1
-        shift
-        if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 
 # Only the test servers: no proxy, no AWS settings from the caller.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
-for v in $(compgen -e); do
-        case $v in AWS_* | OPENTOE_AWS_* | OPENTOE_IMDS_*) unset "$v" ;; esac
-done
+only_loopback
+clear_env AWS_ OPENTOE_AWS_ OPENTOE_IMDS_
 export HOME=$W/home
 export OPENTOE_AWS_BACKOFF_MS=10
 export OPENTOE_AWS_CONNECT_TIMEOUT_MS=5000
@@ -79,65 +47,34 @@ export OPENTOE_IMDS_TIMEOUT_MS=1500
 
 mkdir -p "$W/home/.aws" "$W/empty" "$W/srv"
 
-# start_server NAME SCRIPT [args]: sets port_NAME and log_NAME.
-start_server() {
+# serve NAME SCRIPT [args]: a server of tests/servers logging to
+# srv/NAME.log; sets port_NAME and log_NAME.
+serve() {
         local name=$1 script=$2
         shift 2
-        "$PY" "$SERVERS/$script" --port-file "$W/srv/$name.port" --log "$W/srv/$name.log" "$@" \
-                > /dev/null 2> "$W/srv/$name.err" &
-        pids+=($!)
-        for _ in $(seq 100); do
-                [ -s "$W/srv/$name.port" ] && break
-                sleep 0.1
-        done
-        if [ ! -s "$W/srv/$name.port" ]; then
-                echo "Bail out! the $name test server did not start: $(cat "$W/srv/$name.err")"
-                exit 1
-        fi
+        start_server "$name" "$PY" "$SERVERS/$script" --log "$W/srv/$name.log" "$@"
         : >> "$W/srv/$name.log"
-        printf -v "port_$name" '%s' "$(cat "$W/srv/$name.port")"
         printf -v "log_$name" '%s' "$W/srv/$name.log"
 }
 
 # ctl URL JSON: POST to a server's control endpoint.
-ctl() {
-        "$PY" -c 'import sys, urllib.request
-r = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method="POST")
-urllib.request.urlopen(r, timeout=10).read()' "$1" "$2"
-}
+ctl() { server_post "$1" "$2"; }
 # stat PORT KEY: a counter of an imds.py server.
-stat() {
-        "$PY" -c 'import sys, json, urllib.request
-d = json.load(urllib.request.urlopen("http://127.0.0.1:%s/_stats" % sys.argv[1], timeout=10))
-print(d["stats"][sys.argv[2]])' "$1" "$2"
-}
+stat() { server_json "http://127.0.0.1:$1/_stats" 'd["stats"][a[0]]' "$2"; }
 
 # run [VAR=VALUE...] ARGS...: runs opentoe with extra environment; sets
-# rc, out, err and elapsed_ms.
-run() {
-        local envs=() t0
-        while [ $# -gt 0 ] && [[ $1 == [A-Z_]*=* ]]; do
-                envs+=("$1")
-                shift
-        done
-        t0=$(date +%s%N)
-        env "${envs[@]}" "$OPENTOE" "$@" > "$W/out" 2> "$W/err"
-        rc=$?
-        elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
-        out=$(cat "$W/out")
-        err=$(cat "$W/err")
-}
-has_out() { grep -qF -- "$1" <<< "$out"; }
-has_err() { grep -qF -- "$1" <<< "$err"; }
+# rc, out, err and elapsed_ms (capture, tests/lib/run.sh).
+opentoe_cmd=("$OPENTOE")
+run() { capture opentoe_cmd "$@"; }
 lines() { wc -l < "$1"; }
 # new_lines FILE BEFORE: the lines a server logged since BEFORE lines.
 new_lines() { tail -n +$(($2 + 1)) "$1"; }
 
-start_server imds imds.py --role test-role --region us-test-1
+serve imds imds.py --role test-role --region us-test-1
 IM=http://127.0.0.1:$port_imds
 export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IM
 # An IMDS that refuses tokens but answers tokenless GETs (IMDSv1 only).
-start_server imds1 imds.py --token-status 403 --allow-v1
+serve imds1 imds.py --token-status 403 --allow-v1
 
 cat > "$W/home/.aws/credentials" << 'EOF'
 # a comment
@@ -340,13 +277,13 @@ check "no IMDS listening: fails at once with the reason" \
 
 if ! "$PY" -c 'import botocore.auth' 2> /dev/null; then
         for _ in $(seq 26); do skip "python3-botocore is not installed"; done
-        echo "1..$n"
+        done_testing
         exit 0
 fi
 
 keys=(--key AKIDAWSJSON=secret-awsjson)
 for g in $(seq 1 30); do keys+=(--key "$(printf 'ASIAIMDSTEST%06d' "$g")=imds-secret-$g"); done
-start_server aj awsjson.py "${keys[@]}" --stall-seconds 30
+serve aj awsjson.py "${keys[@]}" --stall-seconds 30
 AJ=http://127.0.0.1:$port_aj
 KEY=(AWS_ACCESS_KEY_ID=AKIDAWSJSON AWS_SECRET_ACCESS_KEY=secret-awsjson)
 BODY='{"hello": "w\u00f6rld", "n": [1, 2, 3]}'
@@ -425,7 +362,7 @@ if command -v openssl > /dev/null &&
    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
            -addext subjectAltName=IP:127.0.0.1 -keyout "$W/srv/key.pem" -out "$W/srv/cert.pem" \
            > /dev/null 2>&1; then
-        start_server ajtls awsjson.py "${keys[@]}" --tls-cert "$W/srv/cert.pem" --tls-key "$W/srv/key.pem"
+        serve ajtls awsjson.py "${keys[@]}" --tls-cert "$W/srv/cert.pem" --tls-key "$W/srv/key.pem"
         before=$(lines "$log_ajtls")
         run "${KEY[@]}" "${req[@]}" --endpoint "https://127.0.0.1:$port_ajtls"
         check "TLS: a certificate the system does not trust is refused" \
@@ -449,4 +386,4 @@ check "--endpoint beats the environment" eval '[ $rc -eq 0 ] && [ "$out" = "$BOD
 run "${KEY[@]}" "${req[@]}" --endpoint ftp://127.0.0.1:1
 check "only http and https endpoints" eval '[ $rc -eq 1 ] && has_err "must use http or https"'
 
-echo "1..$n"
+done_testing

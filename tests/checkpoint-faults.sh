@@ -6,15 +6,10 @@
 # lost and nothing completed run twice.  The fault is injected with a
 # small LD_PRELOAD library built here.  TAP output.
 set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+scratch_dir work checkpoint-faults
 cd "$work" || exit 1
-n=0
-check() {
-        n=$((n + 1))
-        if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
-}
 cc=${CC:-cc}
 cat > fail.c <<'C'
 /* Fails the Nth write to state.jsonl (OT_FAIL_WRITE_AT) half-way, as a
@@ -48,8 +43,7 @@ ssize_t write(int fd, const void *buf, size_t len)
 }
 C
 if ! $cc -shared -fPIC -o fail.so fail.c -ldl 2> cc.err; then
-        echo "1..0 # SKIP no C compiler to build the fault library"
-        exit 0
+        skip_all "no C compiler to build the fault library"
 fi
 {
         echo "schemaVersion: 1.0"
@@ -67,11 +61,11 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=
 pid=$!
 for _ in $(seq 1 100); do [ -e last-started ] && break; sleep 0.1; done
 sleep 0.2
-check "(setup) the run reached its last step" '[ -e last-started ]'
-check "the failed checkpoint is said in console.log, and the run went on" \
+check_eval "(setup) the run reached its last step" '[ -e last-started ]'
+check_eval "the failed checkpoint is said in console.log, and the run went on" \
         'grep -q "Warning: cannot write state/state.jsonl: No space left on device; the run goes on" logs/TOE_*/console.log'
 "$OPENTOE" debug state state > shown 2> shown.err; rc=$?
-check "the saved state is whole (the half-written record was cut) and has the steps after the failure" \
+check_eval "the saved state is whole (the half-written record was cut) and has the steps after the failure" \
         '[ $rc = 0 ] && python3 -c "
 import json
 d = json.load(open(\"shown\"))[\"state\"]
@@ -87,9 +81,9 @@ rpid=$!
 for _ in $(seq 1 50); do [ -e last-started ] && break; sleep 0.1; done
 kill -TERM $rpid 2> /dev/null
 wait $rpid 2> /dev/null
-check "the resumed run runs no completed step again: S1 to S5 once each, only the step in flight twice" \
+check_eval "the resumed run runs no completed step again: S1 to S5 once each, only the step in flight twice" \
         '[ "$(grep -c "^S" trace)" = 5 ] && [ "$(sort trace | uniq -d)" = Last ] &&
          [ "$(grep -c . trace)" = 7 ]'
-check "... and each step's output is in console.log once" \
+check_eval "... and each step's output is in console.log once" \
         'for i in 1 2 3 4 5; do [ "$(grep -c "Stdout: out-S$i\$" logs/TOE_*/console.log)" = 1 ] || exit 1; done'
-echo "1..$n"
+done_testing

@@ -4,14 +4,13 @@
 # run here (they only echo or write under $HOME) really run, with the
 # outputs AWSTOE documents.  Runs happen in a scratch folder.  TAP output.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$top_srcdir/opentoe}
 corpus=${OPENTOE_CORPUS:-$top_srcdir/../shared/corpus/public}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+scratch_dir scratch corpus-run
 if [ ! -d "$corpus" ]; then
-        echo "1..1"
-        echo "not ok 1 - corpus not found at $corpus"
+        plan 1
+        not_ok "corpus not found at $corpus"
         exit 0
 fi
 docs=()
@@ -24,31 +23,27 @@ safe=(
         "cloudadder__cdk-ec2-imagebuilder__helloworld.yml|Hello World"
         "jacklin213__imagebuilder-component-builder__hello-world-json.yml|Hello World! Test."
 )
-echo "1..$(( ${#docs[@]} + ${#safe[@]} ))"
-n=0
+plan $(( ${#docs[@]} + ${#safe[@]} ))
 for f in "${docs[@]}"; do
-        n=$((n + 1))
         out=$(cd "$scratch" && "$OPENTOE" run --dry-run --documents "$f" 2>&1); rc=$?
         if [ $rc = 0 ] && echo "$out" | grep -q '^(dry run: nothing was run or changed)$' && echo "$out" | grep -q '    Step '; then
-                echo "ok $n - $(basename "$f") dry-runs"
+                ok "$(basename "$f") dry-runs"
         else
-                echo "not ok $n - $(basename "$f") does not dry-run (exit $rc)"
-                echo "$out" | head -n 20 | sed 's/^/# /'
+                not_ok "$(basename "$f") does not dry-run (exit $rc)" "$(echo "$out" | head -n 20)"
         fi
 done
 for entry in "${safe[@]}"; do
-        n=$((n + 1))
         base=${entry%%|*}
         want=${entry#*|}
-        dir="$scratch/run-$n"
+        dir="$scratch/run-$((tap_n + 1))"
         mkdir -p "$dir/home"
         out=$(cd "$dir" && HOME="$dir/home" "$OPENTOE" run --documents "$corpus/$base" -l logs -s state 2>&1); rc=$?
         console=$(cat "$dir"/logs/TOE_*/console.log 2>/dev/null)
         if [ $rc = 0 ] && echo "$out" | grep -q '"status": "success"' && echo "$console" | grep -qF "Stdout: $want" &&
                 grep -qF '"outputs": "[{\"stdout\":' "$dir"/logs/TOE_*/detailedoutput.json; then
-                echo "ok $n - $base runs"
+                ok "$base runs"
         else
-                echo "not ok $n - $base does not run as documented (exit $rc)"
-                { echo "$out"; echo "$console"; } | head -n 30 | sed 's/^/# /'
+                not_ok "$base does not run as documented (exit $rc)" "$({ echo "$out"; echo "$console"; } | head -n 30)"
         fi
 done
+done_testing

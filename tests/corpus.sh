@@ -4,12 +4,12 @@
 # except the ones its README lists as invalid, which must fail for the
 # stated reason.  The corpus is read in place, never copied.  TAP output.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/tap.sh"
 OPENTOE=${OPENTOE:-$top_srcdir/opentoe}
 corpus=${OPENTOE_CORPUS:-$top_srcdir/../shared/corpus/public}
 if [ ! -d "$corpus" ]; then
-        echo "1..1"
-        echo "not ok 1 - corpus not found at $corpus (set OPENTOE_CORPUS)"
+        plan 1
+        not_ok "corpus not found at $corpus (set OPENTOE_CORPUS)"
         exit 0
 fi
 # The documents the corpus README lists as invalid, with the diagnostic
@@ -22,18 +22,15 @@ declare -A invalid=(
 files=("$corpus"/*.yml "$corpus"/*.yaml "$corpus"/*.json)
 docs=()
 for f in "${files[@]}"; do [ -f "$f" ] && docs+=("$f"); done
-echo "1..$(( ${#docs[@]} + 1 ))"
-n=0
+plan $(( ${#docs[@]} + 1 ))
 for f in "${docs[@]}"; do
-        n=$((n + 1))
         base=$(basename "$f")
         if [ -n "${invalid[$base]:-}" ]; then
                 out=$("$OPENTOE" validate "$f" 2>&1); rc=$?
                 if [ $rc = 1 ] && echo "$out" | grep -q "\[${invalid[$base]}\]\$"; then
-                        echo "ok $n - $base is rejected [${invalid[$base]}]"
+                        ok "$base is rejected [${invalid[$base]}]"
                 else
-                        echo "not ok $n - $base should be rejected with [${invalid[$base]}] (exit $rc)"
-                        echo "$out" | head -n 10 | sed 's/^/# /'
+                        not_ok "$base should be rejected with [${invalid[$base]}] (exit $rc)" "$(echo "$out" | head -n 10)"
                 fi
                 continue
         fi
@@ -44,21 +41,20 @@ for f in "${docs[@]}"; do
                 out=$("$OPENTOE" validate --os-platforms windows "$f" 2>&1); rc=$?
         fi
         if [ $rc = 0 ]; then
-                echo "ok $n - $base validates ($platform)"
+                ok "$base validates ($platform)"
         else
-                echo "not ok $n - $base does not validate"
-                echo "$out" | head -n 10 | sed 's/^/# /'
+                not_ok "$base does not validate" "$(echo "$out" | head -n 10)"
         fi
 done
 # All at once, as one invocation: every valid Linux document in one call.
-n=$((n + 1))
 linux_docs=()
 for f in "${docs[@]}"; do
         [ -n "${invalid[$(basename "$f")]:-}" ] && continue
         "$OPENTOE" validate --os-platforms linux "$f" >/dev/null 2>&1 && linux_docs+=("$f")
 done
 if "$OPENTOE" validate --os-platforms linux "${linux_docs[@]}" >/dev/null 2>&1; then
-        echo "ok $n - ${#linux_docs[@]} Linux documents validate in one call"
+        ok "${#linux_docs[@]} Linux documents validate in one call"
 else
-        echo "not ok $n - validating the Linux documents in one call failed"
+        not_ok "validating the Linux documents in one call failed"
 fi
+done_testing

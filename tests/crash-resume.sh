@@ -11,9 +11,9 @@
 #
 #   CRASH_POINTS=500 CRASH_SEED=7 tests/crash-resume.sh   # a longer run
 set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+scratch_dir work crash-resume
 export OPENTOE work
 export OPENTOE_KILL_GRACE_MS=200
 python3 - <<'PY'

@@ -17,59 +17,29 @@
 # TAP output, plan at the end.  Takes about a minute (the 30 s outage).
 set -u
 
-OPENTOE=${OPENTOE:-./opentoe}
-top_srcdir=${top_srcdir:-.}
-case $OPENTOE in /*) ;; *) OPENTOE=$PWD/$OPENTOE ;; esac
-case $top_srcdir in /*) ;; *) top_srcdir=$PWD/$top_srcdir ;; esac
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+resolve_paths
 PY=/usr/bin/python3
 SERVERS=$top_srcdir/tests/servers
 
 if [ ! -x "$PY" ] || ! "$PY" -c 'import botocore' 2> /dev/null; then
-        echo "1..0 # SKIP no /usr/bin/python3 with botocore (Debian: python3-botocore)"
-        exit 0
+        skip_all "no /usr/bin/python3 with botocore (Debian: python3-botocore)"
 fi
 AWSCLI=
 [ -x /usr/bin/aws ] && AWSCLI=/usr/bin/aws
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/opentoe-cwlogs.XXXXXX")
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do
-                kill "$p" 2> /dev/null
-                wait "$p" 2> /dev/null
-        done
-        [ -n "${KEEP_SCRATCH:-}" ] && echo "# scratch kept: $W" || rm -rf "$W"
-}
-trap cleanup EXIT
+scratch_dir W cwlogs
 
-n=0
 out= err=
-ok() {
-        n=$((n + 1))
-        echo "ok $n - $1"
-}
-not_ok() {
-        n=$((n + 1))
-        echo "not ok $n - $1"
+# A failed check shows the last run's output.
+on_failure() {
         printf '%s\n' "$out" | head -20 | sed 's/^/# stdout: /'
         printf '%s\n' "$err" | tail -20 | sed 's/^/# stderr: /'
 }
-skip() {
-        n=$((n + 1))
-        echo "ok $n # SKIP $1"
-}
-check() {
-        local d=$1
-        shift
-        if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 
 # Only the test server: no proxy, no AWS settings from the caller.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
-for v in $(compgen -e); do
-        case $v in AWS_* | OPENTOE_AWS_* | OPENTOE_IMDS_* | OPENTOE_CWLOGS_*) unset "$v" ;; esac
-done
+only_loopback
+clear_env AWS_ OPENTOE_AWS_ OPENTOE_IMDS_ OPENTOE_CWLOGS_
 export HOME=$W/home
 export AWS_ACCESS_KEY_ID=AKIDCWLOGSTEST AWS_SECRET_ACCESS_KEY=cwlogs-test-secret
 export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1 AWS_PAGER=
@@ -77,36 +47,17 @@ export OPENTOE_AWS_BACKOFF_MS=10 OPENTOE_AWS_CONNECT_TIMEOUT_MS=2000 OPENTOE_AWS
 export OPENTOE_CWLOGS_BACKOFF_MS=200 OPENTOE_CWLOGS_BACKOFF_CAP_MS=2000
 mkdir -p "$HOME" "$W/srv"
 
-"$PY" "$SERVERS/cwlogs.py" --port-file "$W/srv/port" --log "$W/srv/log" --region us-east-1 \
-        --key "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" --stall-seconds 4 > /dev/null 2> "$W/srv/err" &
-pids+=($!)
-for _ in $(seq 100); do
-        [ -s "$W/srv/port" ] && break
-        sleep 0.1
-done
-if [ ! -s "$W/srv/port" ]; then
-        echo "Bail out! the test server did not start: $(cat "$W/srv/err")"
-        exit 1
-fi
+start_server cwlogs "$PY" "$SERVERS/cwlogs.py" --log "$W/srv/log" --region us-east-1 \
+        --key "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" --stall-seconds 4
 : >> "$W/srv/log"
-PORT=$(cat "$W/srv/port")
-URL=http://127.0.0.1:$PORT
+URL=http://127.0.0.1:$port_cwlogs
 export AWS_ENDPOINT_URL_LOGS=$URL
 
-ctl() {
-        "$PY" -c 'import sys, urllib.request
-r = urllib.request.Request(sys.argv[1] + "/_control", data=sys.argv[2].encode(), method="POST")
-urllib.request.urlopen(r, timeout=10).read()' "$URL" "$1"
-}
+ctl() { server_post "$URL/_control" "$1"; }
 # stat GROUP STREAM KEY: a counter of /_stats (0 for a missing stream);
 # stat - - KEY: a server-wide one.
 stat() {
-        "$PY" -c 'import sys, json, urllib.request
-d = json.load(urllib.request.urlopen(sys.argv[1] + "/_stats", timeout=10))
-if sys.argv[2] == "-":
-    print(d[sys.argv[4]])
-else:
-    print(d["streams"].get(sys.argv[2] + " " + sys.argv[3], {}).get(sys.argv[4], 0))' "$URL" "$@"
+        server_json "$URL/_stats" 'd[a[2]] if a[0] == "-" else d["streams"].get(a[0] + " " + a[1], {}).get(a[2], 0)' "$@"
 }
 # events GROUP STREAM > FILE: the stored messages as JSON lines, in arrival order.
 events() {
@@ -130,24 +81,13 @@ print("ok" if not missing and not extra else "missing %d (e.g. %s), unexpected %
 }
 
 # ship [VAR=VALUE...] ARGS...: runs `opentoe debug cwlogs-ship` (standard
-# input from $input, /dev/null by default); sets rc, out, err, elapsed_ms.
+# input from $input, /dev/null by default); sets rc, out, err, elapsed_ms
+# (capture, tests/lib/run.sh).
 input=/dev/null
-ship() {
-        local envs=() t0
-        while [ $# -gt 0 ] && [[ $1 == [A-Z_]*=* ]]; do
-                envs+=("$1")
-                shift
-        done
-        t0=$(date +%s%N)
-        env "${envs[@]}" "$OPENTOE" debug cwlogs-ship --region us-east-1 "$@" < "$input" > "$W/out" 2> "$W/err"
-        rc=$?
-        elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
-        out=$(cat "$W/out")
-        err=$(cat "$W/err")
-}
+ship_cmd=("$OPENTOE" debug cwlogs-ship --region us-east-1)
+ship() { capture ship_cmd "$@" < "$input"; }
 # val KEY: a count from the last ship's key=value line.
 val() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<< "$out"; }
-has_err() { grep -qF -- "$1" <<< "$err"; }
 log_lines() { wc -l < "$W/srv/log"; }
 new_log() { tail -n +$(($1 + 1)) "$W/srv/log"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -325,27 +265,28 @@ check "... and says so in the summary" has_err "sent again after an interrupted 
 # ---- SIGKILL while shipping --------------------------------------------------------
 
 N=200000
+# kill_at_puts N: once the server has had N PutLogEvents for /ib/kill s
+# (or after 15 s), SIGKILL to $kpid.
+kill_at_puts() {
+        for _ in $(seq 300); do
+                [ "$(stat /ib/kill s puts)" -ge "$1" ] && break
+                sleep 0.05
+        done
+        { kill -9 $kpid && wait $kpid; } 2> /dev/null
+}
 ctl '{"put_delay_ms": 250}'
 export OPENTOE_CWLOGS_SEGMENT_BYTES=262144
 "$OPENTOE" debug cwlogs-ship --region us-east-1 --group /ib/kill --stream s --spool "$W/sp-kill" \
         --lines $N --pump-every 0 --deadline-ms 120000 > "$W/kill1.out" 2> "$W/kill1.err" &
 kpid=$!
-for _ in $(seq 300); do
-        [ "$(stat /ib/kill s puts)" -ge 4 ] && break
-        sleep 0.05
-done
-{ kill -9 $kpid && wait $kpid; } 2> /dev/null
+kill_at_puts 4
 got1=$(stat /ib/kill s events)
 check "SIGKILL after 4 of $((N / 10000)) batches (the server held $got1 events)" \
         eval '[ "$got1" -gt 0 ] && [ "$got1" -lt $N ]'
 "$OPENTOE" debug cwlogs-ship --region us-east-1 --group /ib/kill --stream s --spool "$W/sp-kill" \
         --lines 0 --deadline-ms 120000 > "$W/kill2.out" 2> "$W/kill2.err" &
 kpid=$!
-for _ in $(seq 300); do
-        [ "$(stat /ib/kill s puts)" -ge 10 ] && break
-        sleep 0.05
-done
-{ kill -9 $kpid && wait $kpid; } 2> /dev/null
+kill_at_puts 10
 ctl '{"put_delay_ms": 0}'
 ship --group /ib/kill --stream s --spool "$W/sp-kill" --lines 0 --deadline-ms 120000
 unset OPENTOE_CWLOGS_SEGMENT_BYTES
@@ -451,4 +392,4 @@ events /ib/run r3 > "$W/run/events3"
 check "... and the next run ships them before its own" \
         eval '[ $rc -eq 0 ] && [ "$(grep -c "Info Stdout: hello-cloudwatch" "$W/run/events3")" = 2 ]'
 
-echo "1..$n"
+done_testing

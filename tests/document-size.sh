@@ -4,19 +4,12 @@
 # read: the big files are made here, in a temporary folder, not committed.
 # TAP output.
 set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 limit=1048576
-echo "1..9"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+plan 9
+scratch_dir tmp document-size
 cd "$tmp" || exit 1
-n=0
-check() { # description, then a command that must succeed
-        local what=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; fi
-}
 
 # 52 MiB of a valid-looking document: comment lines.
 yes '# padding padding padding padding padding padding padding padding' | head -c 54525952 > big.yml
@@ -47,8 +40,7 @@ if truncate -s 1T sparse.yml 2> /dev/null; then
         check "validate: a sparse 1 TiB file is refused at once, with its size" \
                 grep -qxF "sparse.yml: error: document is 1099511627776 bytes; the limit is $limit bytes [yaml-too-large]" out
 else
-        n=$((n + 1))
-        echo "ok $n - # SKIP this file system has no sparse files"
+        skip "this file system has no sparse files"
 fi
 
 # The boundary: the limit itself is allowed, one byte more is not.
@@ -63,3 +55,4 @@ truncate -s $((limit + 1)) edge.yml
 timeout 60 "$OPENTOE" validate edge.yml > out 2> err
 check "validate: $((limit + 1)) bytes is over it, and says so" \
         grep -qxF "edge.yml: error: document is $((limit + 1)) bytes; the limit is $limit bytes [yaml-too-large]" out
+done_testing

@@ -15,30 +15,15 @@
 #
 #   OPENTOE=./opentoe tests/extract-archive.sh
 #
-# TAP output; the plan is printed first, once every test has run.
+# TAP output, plan at the end.
 set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-./opentoe}
 OPENTOE=$(cd "$(dirname "$OPENTOE")" && pwd)/$(basename "$OPENTOE")
 PYTHON=${PYTHON:-python3}
 
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+scratch_dir scratch extract-archive
 umask 022
-
-results=()
-# pass DESCRIPTION / fail DESCRIPTION [DIAGNOSTIC...] / skip DESCRIPTION WHY
-pass() { results+=("ok $((${#results[@]} + 1)) - $1"); }
-fail() {
-        local line="not ok $((${#results[@]} + 1)) - $1" d
-        shift
-        for d in "$@"; do line+=$'\n'"$(printf '%s\n' "$d" | sed 's/^/# /')"; done
-        results+=("$line")
-}
-skip() { results+=("ok $((${#results[@]} + 1)) # SKIP $1: $2"); }
-finish() {
-        echo "1..${#results[@]}"
-        printf '%s\n' "${results[@]}"
-}
 
 have() { command -v "$1" > /dev/null 2>&1; }
 
@@ -100,13 +85,13 @@ listing() {
 same_tree() {
         local d
         if [ "$status" != 0 ]; then
-                fail "$1" "exit status $status" "$(grep -m 3 -i 'ExtractArchive' "$case_dir/out")"
+                not_ok "$1" "exit status $status" "$(grep -m 3 -i 'ExtractArchive' "$case_dir/out")"
         elif ! d=$(diff -r "$2" "$3" 2>&1); then
-                fail "$1" "$d"
+                not_ok "$1" "$d"
         elif ! d=$(diff <(listing "$2") <(listing "$3")); then
-                fail "$1" "$d"
+                not_ok "$1" "$d"
         else
-                pass "$1"
+                ok "$1"
         fi
 }
 
@@ -132,7 +117,7 @@ refused() {
                 [ -n "$(find "$case_dir/dest" -name '.opentoe-*')" ]; then
                 why="temporary files were left behind: $(find "$case_dir/dest" -name '.opentoe-*')"
         fi
-        if [ -z "$why" ]; then pass "$1"; else fail "$1" "$why" "$(grep -m 2 'ErrorMessage' "$case_dir/out")"; fi
+        if [ -z "$why" ]; then ok "$1"; else not_ok "$1" "$why" "$(grep -m 2 'ErrorMessage' "$case_dir/out")"; fi
 }
 
 # ---- the source tree ---------------------------------------------------------
@@ -163,7 +148,7 @@ format() {
         local name=$1 tool=$2
         shift 2
         if ! have "$tool"; then
-                skip "extracts .$name" "$tool is not installed"
+                skip "extracts .$name: $tool is not installed"
                 return
         fi
         "$@" < "$arch/t.tar" > "$arch/t.$name"
@@ -185,7 +170,7 @@ format tar.zst zstd zstd -q -c
 # Times are those of the archive (tar keeps whole seconds).
 d=$(diff <(cd "$src" && find . -mindepth 1 -exec stat -c '%n %Y' {} + | sort) \
          <(cd "$scratch/cases/fmt-tar/dest" && find . -mindepth 1 -exec stat -c '%n %Y' {} + | sort))
-if [ -z "$d" ]; then pass "modification times are kept"; else fail "modification times are kept" "$d"; fi
+if [ -z "$d" ]; then ok "modification times are kept"; else not_ok "modification times are kept" "$d"; fi
 
 # zip, written by Python's zipfile with Unix modes and symbolic links.
 "$PYTHON" - "$src" "$arch/t.zip" <<'EOF'
@@ -238,9 +223,9 @@ newcase strip-all
 doc "$arch/pkg.tgz|$case_dir/dest|stripComponents: 9"
 run
 if [ "$status" = 0 ] && [ -d "$case_dir/dest" ] && [ -z "$(ls -A "$case_dir/dest")" ]; then
-        pass "members stripped to nothing are skipped"
+        ok "members stripped to nothing are skipped"
 else
-        fail "members stripped to nothing are skipped" "exit status $status" "$(ls -A "$case_dir/dest" 2>&1)"
+        not_ok "members stripped to nothing are skipped" "exit status $status" "$(ls -A "$case_dir/dest" 2>&1)"
 fi
 
 newcase missing-dest
@@ -255,9 +240,9 @@ doc "$arch/t.tar|$case_dir/dest|overwrite: false"
 run
 if [ "$status" != 0 ] && grep -q -F "member './a.txt': it already exists in the destination and overwrite is false" "$case_dir/out" &&
         [ "$(cat "$case_dir/dest/a.txt")" = old ] && [ -z "$(find "$case_dir/dest" -name '.opentoe-*')" ]; then
-        pass "overwrite false: an existing file fails the step, naming it, and is kept"
+        ok "overwrite false: an existing file fails the step, naming it, and is kept"
 else
-        fail "overwrite false: an existing file fails the step, naming it, and is kept" "exit status $status" \
+        not_ok "overwrite false: an existing file fails the step, naming it, and is kept" "exit status $status" \
                 "$(grep -m 2 'ErrorMessage' "$case_dir/out")" "a.txt: $(cat "$case_dir/dest/a.txt")"
 fi
 
@@ -267,9 +252,9 @@ echo mine > "$case_dir/dest/sub/mine.txt"
 doc "$arch/t.tar|$case_dir/dest|overwrite: false"
 run
 if [ "$status" = 0 ] && [ "$(cat "$case_dir/dest/sub/mine.txt")" = mine ] && diff -r "$src/sub" "$case_dir/dest/sub" | grep -q "^Only in $case_dir/dest/sub: mine.txt\$"; then
-        pass "overwrite false: existing folders are merged into"
+        ok "overwrite false: existing folders are merged into"
 else
-        fail "overwrite false: existing folders are merged into" "exit status $status" "$(grep -m 2 'ErrorMessage' "$case_dir/out")"
+        not_ok "overwrite false: existing folders are merged into" "exit status $status" "$(grep -m 2 'ErrorMessage' "$case_dir/out")"
 fi
 
 newcase overwrite-true
@@ -282,9 +267,9 @@ run
 if [ "$status" = 0 ] && [ "$(cat "$case_dir/dest/a.txt")" = hello ] && [ "$(cat "$case_dir/dest/keep.txt")" = keep ] &&
         [ -f "$case_dir/dest/exec.sh" ] && [ ! -L "$case_dir/dest/exec.sh" ] && cmp -s "$src/exec.sh" "$case_dir/dest/exec.sh" &&
         [ -z "$(ls -A "$case_dir/canary")" ]; then
-        pass "overwrite true replaces files, and a link in the way is replaced, not written through"
+        ok "overwrite true replaces files, and a link in the way is replaced, not written through"
 else
-        fail "overwrite true replaces files, and a link in the way is replaced, not written through" "exit status $status" \
+        not_ok "overwrite true replaces files, and a link in the way is replaced, not written through" "exit status $status" \
                 "$(grep -m 2 'ErrorMessage' "$case_dir/out")" "canary: $(ls -A "$case_dir/canary")"
 fi
 
@@ -293,9 +278,9 @@ doc "$arch/t.tar|$case_dir/one|" "$arch/pkg.tgz|$case_dir/two|stripComponents: 1
 run
 if [ "$status" = 0 ] && diff -r "$src" "$case_dir/one" > /dev/null && diff -r "$src" "$case_dir/two" > /dev/null &&
         grep -q -F '"outputs": "[{},{}]"' "$case_dir/out"; then
-        pass "two entries: both extracted, one {} output each"
+        ok "two entries: both extracted, one {} output each"
 else
-        fail "two entries: both extracted, one {} output each" "exit status $status" "$(grep -m 2 '"outputs"' "$case_dir/out")"
+        not_ok "two entries: both extracted, one {} output each" "exit status $status" "$(grep -m 2 '"outputs"' "$case_dir/out")"
 fi
 
 # Default mode applies without setuid and setgid.
@@ -309,8 +294,8 @@ newcase suid
 doc "$arch/suid.tar|$case_dir/dest|"
 run
 m=$(stat -c %a "$case_dir/dest/suid" 2>/dev/null)
-if [ "$status" = 0 ] && [ "$m" = 755 ]; then pass "setuid and setgid bits are dropped"
-else fail "setuid and setgid bits are dropped" "exit status $status, mode $m"; fi
+if [ "$status" = 0 ] && [ "$m" = 755 ]; then ok "setuid and setgid bits are dropped"
+else not_ok "setuid and setgid bits are dropped" "exit status $status, mode $m"; fi
 
 # ---- failures that are not hostile ---------------------------------------------
 
@@ -320,9 +305,9 @@ doc "$case_dir/plain.txt|$case_dir/dest|"
 run
 if [ "$status" != 0 ] && grep -q "ExtractArchive entry 1 ($case_dir/plain.txt): cannot read the archive" "$case_dir/out" &&
         [ ! -e "$case_dir/dest" ]; then
-        pass "a file that is not an archive fails and creates no destination"
+        ok "a file that is not an archive fails and creates no destination"
 else
-        fail "a file that is not an archive fails and creates no destination" "exit status $status" \
+        not_ok "a file that is not an archive fails and creates no destination" "exit status $status" \
                 "$(grep -m 2 'ErrorMessage' "$case_dir/out")"
 fi
 
@@ -330,9 +315,9 @@ newcase missing-source
 doc "$case_dir/nope.tar|$case_dir/dest|"
 run
 if [ "$status" != 0 ] && grep -q -F "cannot open the archive: No such file or directory" "$case_dir/out"; then
-        pass "a missing archive fails with a clear message"
+        ok "a missing archive fails with a clear message"
 else
-        fail "a missing archive fails with a clear message" "exit status $status" "$(grep -m 2 'ErrorMessage' "$case_dir/out")"
+        not_ok "a missing archive fails with a clear message" "exit status $status" "$(grep -m 2 'ErrorMessage' "$case_dir/out")"
 fi
 
 # ---- hostile archives ----------------------------------------------------------
@@ -421,8 +406,8 @@ hostile "a link with '..' after a name (a chain out) is refused" "t" "has '..' a
 newcase write-through-archive-link
 mktar "d('sub'); sym('l', 'sub'); f('l/evil')"
 hostile "nothing is written through a link the archive made" "l/evil" "is a symbolic link in the destination"
-if [ -e "$case_dir/dest/sub/evil" ]; then fail "the link's target folder stays empty" "dest/sub/evil exists"
-else pass "the link's target folder stays empty"; fi
+if [ -e "$case_dir/dest/sub/evil" ]; then not_ok "the link's target folder stays empty" "dest/sub/evil exists"
+else ok "the link's target folder stays empty"; fi
 
 newcase write-through-existing-link
 mkdir -p "$case_dir/dest"
@@ -440,8 +425,8 @@ newcase hardlink-out
 echo secret > "$case_dir/secret"
 mktar "hard('hl', '../secret')"
 hostile "a hard link to a file outside ('..') is refused" "hl" "hard link's target has a '..' element"
-if [ "$(stat -c %h "$case_dir/secret")" = 1 ]; then pass "the outside file has no new link"
-else fail "the outside file has no new link" "link count $(stat -c %h "$case_dir/secret")"; fi
+if [ "$(stat -c %h "$case_dir/secret")" = 1 ]; then ok "the outside file has no new link"
+else not_ok "the outside file has no new link" "link count $(stat -c %h "$case_dir/secret")"; fi
 
 newcase hardlink-absolute
 echo secret > "$case_dir/secret"
@@ -461,8 +446,8 @@ with tarfile.open(sys.argv[1], 'w') as t:
     i = tarfile.TarInfo('dev'); i.type = tarfile.CHRTYPE; i.devmajor = 1; i.devminor = 3; t.addfile(i)
 EOF
 hostile "a device node is refused" "dev" "is a device node"
-if [ -e "$case_dir/dest/dev" ]; then fail "no device node is created" "dest/dev exists"
-else pass "no device node is created"; fi
+if [ -e "$case_dir/dest/dev" ]; then not_ok "no device node is created" "dest/dev exists"
+else ok "no device node is created"; fi
 
 newcase fifo
 mktar "i = tarfile.TarInfo('fifo'); i.type = tarfile.FIFOTYPE; t.addfile(i)"
@@ -483,8 +468,8 @@ f('small.txt')
 i = tarfile.TarInfo('zeros'); i.size = 64 << 20; t.addfile(i, io.BufferedReader(Zeros(i.size)))"
 hostile "a gzip bomb past OPENTOE_EXTRACT_MAX_BYTES stops, naming the member" "zeros" \
         "OPENTOE_EXTRACT_MAX_BYTES" OPENTOE_EXTRACT_MAX_BYTES=1048576
-if [ -e "$case_dir/dest/zeros" ]; then fail "the bomb's file is not left half-written" "dest/zeros exists"
-else pass "the bomb's file is not left half-written"; fi
+if [ -e "$case_dir/dest/zeros" ]; then not_ok "the bomb's file is not left half-written" "dest/zeros exists"
+else ok "the bomb's file is not left half-written"; fi
 
 newcase bomb-bytes-stream
 # The member's declared size is within the bound; the data is counted too.
@@ -513,22 +498,22 @@ hostile "a name past OPENTOE_EXTRACT_MAX_PATH is refused" "$(printf 'a%.0s' $(se
 
 newcase validate
 doc "$arch/t.tar|$case_dir/dest|"
-if (cd "$case_dir" && "$OPENTOE" validate doc.yml > out 2>&1); then pass "validate accepts ExtractArchive"
-else fail "validate accepts ExtractArchive" "$(cat "$case_dir/out")"; fi
+if (cd "$case_dir" && "$OPENTOE" validate doc.yml > out 2>&1); then ok "validate accepts ExtractArchive"
+else not_ok "validate accepts ExtractArchive" "$(cat "$case_dir/out")"; fi
 (cd "$case_dir" && "$OPENTOE" validate --strict-awstoe doc.yml > out 2>&1)
 status=$?
 if [ "$status" = 1 ] && grep -q 'error: action ExtractArchive is an opentoe extension \[extension\]' "$case_dir/out"; then
-        pass "validate --strict-awstoe refuses it as an extension"
+        ok "validate --strict-awstoe refuses it as an extension"
 else
-        fail "validate --strict-awstoe refuses it as an extension" "exit status $status" "$(cat "$case_dir/out")"
+        not_ok "validate --strict-awstoe refuses it as an extension" "exit status $status" "$(cat "$case_dir/out")"
 fi
 
 if ! have ldd; then
-        skip "opentoe is not linked against libarchive" "ldd is not installed"
+        skip "opentoe is not linked against libarchive: ldd is not installed"
 elif ldd "$OPENTOE" 2>&1 | grep -q 'libarchive\.so'; then
-        fail "opentoe is not linked against libarchive" "$(ldd "$OPENTOE")"
+        not_ok "opentoe is not linked against libarchive" "$(ldd "$OPENTOE")"
 else
-        pass "opentoe is not linked against libarchive"
+        ok "opentoe is not linked against libarchive"
 fi
 
-finish
+done_testing

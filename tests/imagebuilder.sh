@@ -13,56 +13,26 @@
 # TAP output.
 set -u
 
-OPENTOE=${OPENTOE:-./opentoe}
-top_srcdir=${top_srcdir:-.}
-case $OPENTOE in /*) ;; *) OPENTOE=$PWD/$OPENTOE ;; esac
-case $top_srcdir in /*) ;; *) top_srcdir=$PWD/$top_srcdir ;; esac
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+resolve_paths
 AWSTOE=$(dirname "$OPENTOE")/awstoe
 PY=/usr/bin/python3
 SERVERS=$top_srcdir/tests/servers
 
 if [ ! -x "$PY" ] || ! "$PY" -c 'import botocore' 2> /dev/null; then
-        echo "1..0 # SKIP no /usr/bin/python3 with botocore (Debian: python3-botocore)"
-        exit 0
+        skip_all "no /usr/bin/python3 with botocore (Debian: python3-botocore)"
 fi
 
-PLAN=38
-echo "1..$PLAN"
-n=0
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/opentoe-imagebuilder.XXXXXX")
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do
-                kill "$p" 2> /dev/null
-                wait "$p" 2> /dev/null
-        done
-        [ -n "${KEEP_SCRATCH:-}" ] && echo "# scratch kept: $W" || rm -rf "$W"
-}
-trap cleanup EXIT
+plan 38
+scratch_dir W imagebuilder
 
 rc=0 lastdir= last=
-ok() {
-        n=$((n + 1))
-        echo "ok $n - $1"
-}
-not_ok() {
-        n=$((n + 1))
-        echo "not ok $n - $1"
-        cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30 | sed 's/^/# /'
-}
-check() {
-        local d=$1
-        shift
-        if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
+# A failed check shows the last run's output.
+on_failure() { diag "$(cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30)"; }
 
 # Only the test server: no proxy, no AWS settings from the caller.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
-for v in $(compgen -e); do
-        case $v in AWS_* | AWSTOE_* | OPENTOE_AWS_* | OPENTOE_IMDS_*) unset "$v" ;; esac
-done
+only_loopback
+clear_env AWS_ AWSTOE_ OPENTOE_AWS_ OPENTOE_IMDS_
 export HOME=$W/home
 export AWS_ACCESS_KEY_ID=AKIDIBTEST AWS_SECRET_ACCESS_KEY=imagebuilder-test-secret
 export AWS_EC2_METADATA_DISABLED=true
@@ -147,60 +117,26 @@ phases:
           document: $AMZN
 EOF
 
-"$PY" "$SERVERS/imagebuilder.py" --port-file "$W/srv/port" --log "$W/srv/log" \
+start_server imagebuilder "$PY" "$SERVERS/imagebuilder.py" --log "$W/srv/log" \
         --key "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" --key AKIDOTHER=other-secret \
         --component "$HELLO=$W/comp/hello.yml" --component "$AMZN=$W/comp/amzn.yml" \
         --component "$FAILING=$W/comp/failing.yml" --component "$INVALID=$W/comp/invalid.yml" \
         --component "$SELF=$W/comp/self.yml" --component "$NESTER=$W/comp/nester.yml" \
-        --obfuscated "$HIDDEN" > /dev/null 2> "$W/srv/err" &
-pids+=($!)
-for _ in $(seq 100); do
-        [ -s "$W/srv/port" ] && break
-        sleep 0.1
-done
-if [ ! -s "$W/srv/port" ]; then
-        echo "Bail out! the test server did not start: $(cat "$W/srv/err")"
-        exit 1
-fi
+        --obfuscated "$HIDDEN"
 : >> "$W/srv/log"
-URL=http://127.0.0.1:$(cat "$W/srv/port")
+URL=http://127.0.0.1:$port_imagebuilder
 DEAD=http://127.0.0.1:1
 export AWSTOE_IMAGEBUILDER_ENDPOINT=$URL
 
-ctl() {
-        "$PY" -c 'import sys, urllib.request
-r = urllib.request.Request(sys.argv[1] + "/_control", data=sys.argv[2].encode(), method="POST")
-urllib.request.urlopen(r, timeout=10).read()' "$URL" "$1"
-}
+ctl() { server_post "$URL/_control" "$1"; }
 # Requests the server has seen so far.
 requests() { wc -l < "$W/srv/log"; }
 # served ARN STATUS [CODE]: the server logged a request for ARN answered so.
 served() { grep -qxF "GetComponent $1 ${4:-$AWS_ACCESS_KEY_ID} -> $2 ${3:--}" "$W/srv/log"; }
 
-# run_opentoe NAME ARGS...: `opentoe run ARGS` in $W/NAME; sets rc,
-# lastdir and last (its log folder).
-run_opentoe() {
-        local name=$1
-        shift
-        lastdir=$W/$name
-        mkdir -p "$lastdir"
-        (cd "$lastdir" && "$OPENTOE" run -l logs -s state "$@" > stdout 2> stderr)
-        rc=$?
-        last=$(ls -d "$lastdir"/logs/*/ 2> /dev/null | head -1)
-        last=${last%/}
-}
-# run_doc NAME STEPS [options...]: a local one-phase document with STEPS.
-run_doc() {
-        local name=$1 steps=$2
-        shift 2
-        mkdir -p "$W/$name"
-        printf 'name: %s\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n%s\n' "$name" "$steps" \
-                > "$W/$name/doc.yml"
-        run_opentoe "$name" --documents doc.yml "$@"
-}
+# run_opentoe NAME ARGS... and run_doc NAME STEPS [options...]
+# (tests/lib/run.sh) run in $W/NAME.
 nested() { printf '      - name: N\n        action: ExecuteDocument\n        inputs:\n          document: %s' "$1"; }
-console_has() { grep -qF -- "$1" "$last/console.log"; }
-stderr_has() { grep -qF -- "$1" "$lastdir/stderr"; }
 # summary KEY: a field of the run's JSON summary.
 summary() { "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$lastdir/stdout" "$1" 2> /dev/null; }
 no_temporaries() { [ -z "$(ls -A "$TMPDIR")" ]; }
@@ -353,8 +289,4 @@ check "a malformed AWSTOE_IMAGEBUILDER_ENDPOINT is named in the error" \
 "$OPENTOE" validate --help > "$W/help-validate" 2>&1
 check "--help of run and validate shows --endpoint-url" \
         eval 'grep -qF -- "--endpoint-url URL" "$W/help-run" && grep -qF -- "--endpoint-url URL" "$W/help-validate"'
-
-if [ "$n" -ne "$PLAN" ]; then
-        echo "# planned $PLAN checks but ran $n"
-        exit 1
-fi
+done_testing

@@ -4,15 +4,12 @@
 # them, still writes the summary and detailedoutput.json, and exits with
 # 128 + the signal.  TAP output.
 set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-work=$(mktemp -d)
+scratch_dir work interrupt
 cd "$work" || exit 1
-cleanup() {
-        [ -n "${marker:-}" ] && pkill -f "$marker" 2> /dev/null
-        rm -rf "$work"
-}
-trap cleanup EXIT
 marker="sleep 32$$"
+at_exit 'pkill -f "$marker" 2> /dev/null'
 cat > doc.yml <<YML
 schemaVersion: 1.0
 phases:
@@ -38,11 +35,6 @@ phases:
         inputs:
           commands: ["echo second-should-not-run"]
 YML
-n=0
-check() {
-        n=$((n + 1))
-        if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
-}
 for sig in TERM INT; do
         rm -rf logs
         OPENTOE_KILL_GRACE_MS=500 "$OPENTOE" run -d doc.yml,doc2.yml -l logs -s state > out 2> err &
@@ -51,12 +43,12 @@ for sig in TERM INT; do
         kill -$sig $pid
         wait $pid; rc=$?
         want=$((128 + $(kill -l $sig)))
-        check "SIG$sig: exit status $want" '[ $rc = $want ]'
-        check "... the step's process group is gone" '! pgrep -f "$marker" > /dev/null'
-        check "... the summary and detailedoutput.json are written" \
+        check_eval "SIG$sig: exit status $want" '[ $rc = $want ]'
+        check_eval "... the step's process group is gone" '! pgrep -f "$marker" > /dev/null'
+        check_eval "... the summary and detailedoutput.json are written" \
                 'grep -q "\"status\": \"failed\"" out && [ -s logs/TOE_*/detailedoutput.json ]'
-        check "... later steps did not run" '! grep -q "Stdout: later-should-not-run" logs/TOE_*/console.log'
-        check "... detailedoutput.json lists the steps that never ran, as notrun, saying why" \
+        check_eval "... later steps did not run" '! grep -q "Stdout: later-should-not-run" logs/TOE_*/console.log'
+        check_eval "... detailedoutput.json lists the steps that never ran, as notrun, saying why" \
                 'python3 -c "
 import json
 d = json.load(open(next(__import__(\"glob\").iglob(\"logs/TOE_*/detailedoutput.json\"))))
@@ -68,8 +60,8 @@ assert steps[\"Later\"][\"status\"] == \"notrun\" and steps[\"Later\"][\"failure
 assert docs[1][\"status\"] == \"notrun\" and steps[\"Second\"][\"status\"] == \"notrun\"
 assert steps[\"Second\"][\"failureMessage\"] == why
 "'
-        check "... and the summary counts them as the listing does (1 executed, 1 failed)" \
+        check_eval "... and the summary counts them as the listing does (1 executed, 1 failed)" \
                 'grep -q "\"executedStepCount\": 1," out && grep -q "\"failedStepCount\": 1," out'
-        check "... and the run is over: no state is left to resume" '[ ! -e state/state.json ]'
+        check_eval "... and the run is over: no state is left to resume" '[ ! -e state/state.json ]'
 done
-echo "1..$n"
+done_testing

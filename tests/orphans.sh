@@ -6,21 +6,13 @@
 # anything; a process that merely has the recorded number (another boot,
 # or started before the recorded leader) is never touched.  TAP output.
 set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-work=$(mktemp -d)
+scratch_dir work orphans
 tag="otorphan$$"
-cleanup() {
-        pkill -f "$tag" 2> /dev/null
-        rm -rf "$work"
-}
-trap cleanup EXIT
+at_exit 'pkill -f "$tag" 2> /dev/null'
 cd "$work" || exit 1
 export OPENTOE_KILL_GRACE_MS=300
-n=0
-check() {
-        n=$((n + 1))
-        if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
-}
 alive() { pgrep -f "$1" > /dev/null; }
 # Waits up to $2 tenths of a second for $1 to be true.
 wait_for() {
@@ -57,29 +49,29 @@ start_run() {
 
 # 1. The runner dies: its guard stops the whole group.
 start_run
-check "the step's child and grandchild are running" 'alive "$tag-child" && alive "$tag-grand"'
+check_eval "the step's child and grandchild are running" 'alive "$tag-child" && alive "$tag-grand"'
 guard=$(pgrep -x opentoe-guard -P $pid)
 kill -9 $pid
 wait $pid 2> /dev/null
 wait_for '! alive "$tag-child" && ! alive "$tag-grand"' 30
-check "after SIGKILL of opentoe, no process of the step is left (within the grace period)" \
+check_eval "after SIGKILL of opentoe, no process of the step is left (within the grace period)" \
         '! alive "$tag-child" && ! alive "$tag-grand"'
 wait_for '! kill -0 $guard 2> /dev/null' 20
-check "... and its guard has exited" '[ -n "$guard" ] && ! kill -0 $guard 2> /dev/null'
+check_eval "... and its guard has exited" '[ -n "$guard" ] && ! kill -0 $guard 2> /dev/null'
 "$OPENTOE" run -d doc.yml -l logs -s state > out2 2> err2; rc=$?
-check "... and the resumed run runs the step again and succeeds, with no overlap" \
+check_eval "... and the resumed run runs the step again and succeeds, with no overlap" \
         '[ $rc = 0 ] && grep -qx second result && ! grep -q overlap result'
 
 # 2. The runner and its guard die: the resumed run stops what was left.
 start_run
 guard=$(pgrep -x opentoe-guard -P $pid)
-check "the guard runs beside opentoe" '[ -n "$guard" ]'
+check_eval "the guard runs beside opentoe" '[ -n "$guard" ]'
 kill -9 $guard $pid
 wait $pid 2> /dev/null
 sleep 0.5
-check "with the guard killed too, the step's processes survive the runner" 'alive "$tag-child" && alive "$tag-grand"'
+check_eval "with the guard killed too, the step's processes survive the runner" 'alive "$tag-child" && alive "$tag-grand"'
 "$OPENTOE" run -d doc.yml -l logs -s state > out2 2> err2; rc=$?
-check "the resumed run stops them before it runs anything, and says so" \
+check_eval "the resumed run stops them before it runs anything, and says so" \
         '[ $rc = 0 ] && ! alive "$tag-child" && ! alive "$tag-grand" && ! grep -q overlap result &&
          grep -qx second result && grep -q "Stopped [0-9]* process(es) that the previous run.s step Sleeps left running" logs/TOE_*/console.log'
 
@@ -121,19 +113,19 @@ restore() {
 restore
 forge leaderStart 1
 "$OPENTOE" run -d doc.yml -l logs -s state > out3 2> err3; rc=$?
-check "a process that started before the recorded leader is not taken for it" \
+check_eval "a process that started before the recorded leader is not taken for it" \
         '[ $rc = 0 ] && alive "$tag-other" && grep -qx second result'
 restore
 forge bootId "00000000-0000-0000-0000-000000000000"
 "$OPENTOE" run -d doc.yml -l logs -s state > out4 2> err4; rc=$?
-check "a group recorded in another boot is not touched" '[ $rc = 0 ] && alive "$tag-other" && grep -qx second result'
+check_eval "a group recorded in another boot is not touched" '[ $rc = 0 ] && alive "$tag-other" && grep -qx second result'
 # The control: the same forgery with the real start time is stopped, so
 # the two checks above can fail.
 restore
 forge leaderStart 0
 "$OPENTOE" run -d doc.yml -l logs -s state > out5 2> err5; rc=$?
 wait_for '! alive "$tag-other"' 20
-check "the control: a group recorded with its leader's real start time is stopped" \
+check_eval "the control: a group recorded with its leader's real start time is stopped" \
         '[ $rc = 0 ] && ! alive "$tag-other"'
 
 # 4. A recorded group whose number was given to another process (a real
@@ -159,11 +151,11 @@ if [ -w /proc/sys/kernel/ns_last_pid ]; then
 fi
 if [ -n "$victim" ]; then
         "$OPENTOE" run -d doc.yml -l logs -s state > out6 2> err6; rc=$?
-        check "a process given the dead leader's number later is not taken for the step's group" \
+        check_eval "a process given the dead leader's number later is not taken for the step's group" \
                 '[ $rc = 0 ] && alive "$tag-victim" && ! grep -q "Stopped" logs/TOE_*/console.log'
         pkill -f "$tag-victim"
 else
-        n=$((n + 1)); echo "ok $n # SKIP cannot hand out a chosen pid here"
+        skip "cannot hand out a chosen pid here"
         "$OPENTOE" run -d doc.yml -l logs -s state > /dev/null 2>&1
 fi
 
@@ -188,11 +180,11 @@ pid=$!
 wait_for 'pgrep -x opentoe-guard -P $pid > /dev/null' 50
 kill -9 "$(pgrep -x opentoe-guard -P $pid)"
 wait $pid; rc=$?
-check "when the guard is killed, the run still ends normally (no SIGPIPE)" \
+check_eval "when the guard is killed, the run still ends normally (no SIGPIPE)" \
         '[ $rc = 0 ] && grep -q "\"status\": \"success\"" out7 && grep -q "Stdout: two" logs/TOE_*/console.log'
 rm -rf logs state
 "$OPENTOE" run -d two.yml -l logs -s state <&- >&- 2> err8; rc=$?
-check "with its standard input and output closed, a run still succeeds" \
+check_eval "with its standard input and output closed, a run still succeeds" \
         '[ $rc = 0 ] && grep -q "Stdout: two" logs/TOE_*/console.log'
 
 # 6. --discard-state stops what the discarded run's step left running.
@@ -201,10 +193,10 @@ guard=$(pgrep -x opentoe-guard -P $pid)
 kill -9 $guard $pid
 wait $pid 2> /dev/null
 sleep 0.3
-check "(setup) the killed run's step is still running" 'alive "$tag-child"'
+check_eval "(setup) the killed run's step is still running" 'alive "$tag-child"'
 rm -f first-done result
 touch first-done
 "$OPENTOE" run -d doc.yml -l logs -s state --discard-state > out9 2> err9; rc=$?
-check "--discard-state stops the discarded run's leftover processes before starting over" \
+check_eval "--discard-state stops the discarded run's leftover processes before starting over" \
         '[ $rc = 0 ] && ! alive "$tag-child" && ! alive "$tag-grand" && ! grep -q overlap result'
-echo "1..$n"
+done_testing

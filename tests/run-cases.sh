@@ -14,7 +14,7 @@
 #
 # TAP output; --update rewrites the golden files from the current binary.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 top_builddir=${top_builddir:-$top_srcdir}
 OPENTOE=${OPENTOE:-$top_builddir/opentoe}
 AWSTOE=$(dirname "$OPENTOE")/awstoe
@@ -29,13 +29,10 @@ else
                 for c in "$top_srcdir"/tests/cases/$suite/*/; do [ -d "$c" ] && cases+=("${c%/}"); done
         done
 fi
-echo "1..${#cases[@]}"
+plan ${#cases[@]}
 
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-n=0
+scratch_dir scratch run-cases
 for dir in "${cases[@]}"; do
-        n=$((n + 1))
         name=${dir#"$top_srcdir"/tests/cases/}
         suite=${name%%/*}
         args="validate input.yml"
@@ -52,7 +49,7 @@ for dir in "${cases[@]}"; do
                 user=$(head -n 1 "$dir/as-user")
                 chmod 755 "$scratch"
                 chown -R "$user" "$work"
-                wrap=(setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups --reset-env --)
+                wrap=(as_user "$user" --reset-env)
         fi
         (cd "$work" && OPENTOE_KILL_GRACE_MS=300 "${wrap[@]}" "$bin" "${argv[@]}" > "$scratch/out" 2> "$scratch/err"); status=$?
         if [ "$suite" = run ]; then
@@ -119,5 +116,6 @@ for dir in "${cases[@]}"; do
                         grep -qF -- "$line" "$scratch/out" || why="${why:+$why; }output lacks: $line"
                 done < "$dir/must-contain"
         fi
-        if [ -z "$why" ]; then echo "ok $n - $name"; else echo "not ok $n - $name: $why"; fi
+        if [ -z "$why" ]; then ok "$name"; else not_ok "$name: $why"; fi
 done
+done_testing

@@ -18,73 +18,31 @@
 # Skips when node, s3rver or awscli is missing.
 set -u
 
-OPENTOE=${OPENTOE:-./opentoe}
-case $OPENTOE in /*) ;; *) OPENTOE=$PWD/$OPENTOE ;; esac
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+resolve_paths
 
-S3RVER_PREFIX=${S3RVER_PREFIX:-/usr/local/lib/opentoe-test}
-S3RVER=${S3RVER:-$S3RVER_PREFIX/node_modules/s3rver/bin/s3rver.js}
-if [ -z "${AWS:-}" ]; then
-        if [ -x /usr/bin/aws ]; then AWS=/usr/bin/aws; else AWS=$(command -v aws || true); fi
-fi
+find_s3_tools
 if ! command -v node > /dev/null; then
-        echo "1..0 # SKIP node (for s3rver) is not installed"
-        exit 0
+        skip_all "node (for s3rver) is not installed"
 fi
 if [ ! -f "$S3RVER" ]; then
-        echo "1..0 # SKIP s3rver is not installed (scripts/setup.sh --test installs it in $S3RVER_PREFIX)"
-        exit 0
+        skip_all "s3rver is not installed (scripts/setup.sh --test installs it in $S3RVER_PREFIX)"
 fi
 if [ -z "$AWS" ]; then
-        echo "1..0 # SKIP awscli is not installed (apt-get install awscli)"
-        exit 0
+        skip_all "awscli is not installed (apt-get install awscli)"
 fi
 if ! command -v python3 > /dev/null; then
-        echo "1..0 # SKIP python3 (for the stand-in server) is not installed"
-        exit 0
+        skip_all "python3 (for the stand-in server) is not installed"
 fi
 
-PLAN=61
-echo "1..$PLAN"
-n=0
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/opentoe-s3.XXXXXX")
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do
-                kill "$p" 2> /dev/null
-                wait "$p" 2> /dev/null
-        done
-        [ -n "${KEEP_SCRATCH:-}" ] && echo "# scratch kept: $W" || rm -rf "$W"
-}
-trap cleanup EXIT
-
-ok() {
-        n=$((n + 1))
-        echo "ok $n - $1"
-}
-not_ok() {
-        n=$((n + 1))
-        echo "not ok $n - $1"
-        if [ -n "${2:-}" ]; then
-                printf '%s\n' "$2" | sed 's/^/# /'
-        fi
-}
-# check DESCRIPTION COMMAND...: on failure the last run's output is shown.
-check() {
-        local d=$1
-        shift
-        if "$@"; then
-                ok "$d"
-        else
-                not_ok "$d" "$(cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30)"
-        fi
-}
+plan 61
+scratch_dir W s3
+# A failed check shows the last run's output.
+on_failure() { diag "$(cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30)"; }
 
 # Only loopback, never a proxy; no credentials or settings but these.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_REGION AWS_CA_BUNDLE
-unset OPENTOE_S3_MULTIPART_THRESHOLD OPENTOE_S3_PART_SIZE OPENTOE_S3_MAX_OBJECTS OPENTOE_S3_CONCURRENCY AWS_S3_FORCE_PATH_STYLE
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+only_loopback
+clear_env AWS_ OPENTOE_AWS_ OPENTOE_S3_
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE=$W/aws-config AWS_SHARED_CREDENTIALS_FILE=$W/aws-credentials
@@ -95,22 +53,8 @@ umask 022
 
 # ---- the servers -------------------------------------------------------------
 
-mkdir -p "$W/srv"
-: > "$W/srv/s3rver.log"
-node "$S3RVER" -d "$W/srv/data" -a 127.0.0.1 -p 0 --configure-bucket bkt --configure-bucket logbkt \
-        > "$W/srv/s3rver.log" 2>&1 &
-pids+=($!)
-PORT=
-for _ in $(seq 150); do
-        PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$W/srv/s3rver.log" | head -1)
-        [ -n "$PORT" ] && break
-        sleep 0.1
-done
-if [ -z "$PORT" ]; then
-        echo "Bail out! s3rver did not start: $(cat "$W/srv/s3rver.log")"
-        exit 1
-fi
-EP=http://127.0.0.1:$PORT
+start_s3rver s3rver -d "$W/srv/data" --configure-bucket bkt --configure-bucket logbkt
+EP=http://127.0.0.1:$port_s3rver
 export AWS_ENDPOINT_URL_S3=$EP
 echo "# s3rver $(node -e "console.log(require('$(dirname "$S3RVER")/../package.json').version)") on $EP; $("$AWS" --version 2>&1)"
 
@@ -126,7 +70,7 @@ awsc() { "$AWS" --endpoint-url "$EP" "$@"; }
 #     always 400 InvalidArgument; complete and abort answer success.
 cat > "$W/srv/standin.py" << 'EOF'
 import http.server, sys
-log, portfile = sys.argv[1], sys.argv[2]
+log, portfile = sys.argv[1], sys.argv[3]
 DOC = b"""name: standin
 schemaVersion: 1.0
 phases:
@@ -187,40 +131,12 @@ open(portfile, "w").write(str(s.server_address[1]))
 s.serve_forever()
 EOF
 : > "$W/srv/owner.log"
-python3 "$W/srv/standin.py" "$W/srv/owner.log" "$W/srv/owner.port" > /dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-        [ -s "$W/srv/owner.port" ] && break
-        sleep 0.1
-done
-OWNER_EP=http://127.0.0.1:$(cat "$W/srv/owner.port" 2> /dev/null)
+start_server owner python3 "$W/srv/standin.py" "$W/srv/owner.log"
+OWNER_EP=http://127.0.0.1:$port_owner
 
 # ---- helpers -------------------------------------------------------------------
 
-# run_doc NAME STEPS [opentoe run options...]: writes a one-phase document
-# whose steps are STEPS (YAML, indented 6) to $W/NAME/doc.yml and runs it
-# there; sets rc, lastdir and last (its log folder).
-run_doc() {
-        local name=$1 steps=$2
-        shift 2
-        lastdir=$W/$name
-        mkdir -p "$lastdir"
-        printf 'name: %s\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n%s\n' "$name" "$steps" \
-                > "$lastdir/doc.yml"
-        run_opentoe "$name" --documents doc.yml "$@"
-}
-# run_opentoe NAME ARGS...: `opentoe run ARGS` in $W/NAME.
-run_opentoe() {
-        local name=$1
-        shift
-        lastdir=$W/$name
-        mkdir -p "$lastdir"
-        (cd "$lastdir" && "$OPENTOE" run -l logs -s state "$@" > stdout 2> stderr)
-        rc=$?
-        last=$(ls -d "$lastdir"/logs/*/ 2> /dev/null | head -1)
-        last=${last%/}
-}
-console_has() { grep -qF -- "$1" "$last/console.log"; }
+# run_doc and run_opentoe (tests/lib/run.sh) run in $W/NAME.
 log_url() { sed -n 's/^  "logUrl": "\(.*\)",\{0,1\}$/\1/p' "$lastdir/stdout"; }
 # step ACTION NAME ENTRY...: one step with a list of inputs.
 step() {
@@ -538,8 +454,4 @@ awsc s3 ls --recursive "s3://logbkt/moved/$toe/" > "$W/moved/listing" 2>&1
 check "a resumed run from another directory uploads its own folder, not a planted one, and skips links" \
         eval 'test "$mrc1" = 194 && test "$mrc2" = 0 && grep -q "moved/$toe/console.log$" "$W/moved/listing" &&
               ! grep -q planted "$W/moved/listing" && ! grep -q "/passwd$" "$W/moved/listing"'
-
-if [ "$n" -ne "$PLAN" ]; then
-        echo "# planned $PLAN checks but ran $n"
-        exit 1
-fi
+done_testing

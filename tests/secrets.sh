@@ -7,15 +7,10 @@
 # not have, an output holding a NUL byte, and a rendered value over
 # 16 MiB.  TAP output.
 set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+scratch_dir work secrets
 cd "$work" || exit 1
-n=0
-check() {
-        n=$((n + 1))
-        if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
-}
 SECRET=s3cr3t-value-4711
 # The secret never appears in the document: the step makes it.
 cat > doc.yml <<'YML'
@@ -48,14 +43,14 @@ phases:
 YML
 leaks() { grep -rl -a -- "$SECRET" "$@" 2> /dev/null; }
 "$OPENTOE" run -d doc.yml -l logs -s state -t > out1 2> err1; rc1=$?
-check "(setup) the document asks for a reboot after its private steps" '[ $rc1 = 194 ]'
-check "while the run waits for its reboot, the secret is nowhere on disk (logs, reports, state) nor in --trace" \
+check_eval "(setup) the document asks for a reboot after its private steps" '[ $rc1 = 194 ]'
+check_eval "while the run waits for its reboot, the secret is nowhere on disk (logs, reports, state) nor in --trace" \
         '[ -z "$(leaks logs state out1 err1)" ]'
 "$OPENTOE" run -d doc.yml -l logs -s state -t > out2 2> err2; rc2=$?
-check "after the resume the secret is still nowhere (console.log, application.log, detailedoutput.json, --trace, summary)" \
+check_eval "after the resume the secret is still nowhere (console.log, application.log, detailedoutput.json, --trace, summary)" \
         '[ -z "$(leaks logs state out2 err2)" ]'
 det=$(ls logs/TOE_*/detailedoutput.json)
-check "detailedoutput.json masks the private steps' inputs and outputs" \
+check_eval "detailedoutput.json masks the private steps' inputs and outputs" \
         'python3 -c "
 import json, sys
 d = json.load(open(\"$det\"))
@@ -66,17 +61,17 @@ assert json.loads(u[\"outputs\"]) == [], u[\"outputs\"]
 assert json.loads(s[\"GetSecret\"][\"outputs\"]) == [{\"stdout\": \"***\"}]
 assert u[\"status\"] == \"failed\" and u[\"failureMessage\"] == \"exit status 3\", u
 "'
-check "a later step that needs a private output the resumed run does not have fails, saying why" \
+check_eval "a later step that needs a private output the resumed run does not have fails, saying why" \
         'grep -q "\"failureMessage\": \"{{ build.GetSecret.outputs.stdout }} is not available: step GetSecret has disableLogging, so its outputs were not saved" "$det" &&
          grep -q "Step After cannot run: {{ build.GetSecret.outputs.stdout }} is not available" logs/TOE_*/console.log &&
          [ $rc2 = 1 ]'
-check "console.log keeps the private steps' exit codes but none of their output" \
+check_eval "console.log keeps the private steps' exit codes but none of their output" \
         'grep -q "ExitCode 3" logs/TOE_*/console.log && ! grep -q "Stdout: using" logs/TOE_*/console.log &&
          ! grep -q "Stderr:" logs/TOE_*/console.log'
 # Without a reboot, the value is passed on within the run.
 sed -i 's/if \[ ! -e rebooted \]; then touch rebooted; exit 194; fi/true/' doc.yml
 "$OPENTOE" run -d doc.yml -l logs2 -s state2 > out3 2> err3; rc3=$?
-check "without a reboot a later step gets the private output (and, not private itself, logs it)" \
+check_eval "without a reboot a later step gets the private output (and, not private itself, logs it)" \
         'grep -q "Stdout: after: $SECRET" logs2/TOE_*/console.log'
 
 # A private step's script is never a file, even while it runs.
@@ -101,7 +96,7 @@ spid=$!
 for _ in $(seq 1 50); do [ -s slow-script-name ] && break; sleep 0.1; done
 during=$(leaks logs5 state5)
 wait $spid; rc6=$?
-check "while a private step runs, its script is nowhere on disk (bash reads it from /dev/fd/3)" \
+check_eval "while a private step runs, its script is nowhere on disk (bash reads it from /dev/fd/3)" \
         '[ $rc6 = 0 ] && [ -z "$during" ] && [ "$(cat slow-script-name)" = /dev/fd/3 ]'
 
 # Outputs that cannot be passed on.
@@ -120,7 +115,7 @@ phases:
           commands: ["echo 'got {{ build.Binary.outputs.stdout }}' > got"]
 YML
 "$OPENTOE" run -d nul.yml -l logs3 -s state3 > out4 2> err4; rc4=$?
-check "an output holding a NUL byte fails the step that uses it, naming the byte and the output, and the step does not run" \
+check_eval "an output holding a NUL byte fails the step that uses it, naming the byte and the output, and the step does not run" \
         '[ $rc4 = 1 ] && [ ! -e got ] &&
          grep -q "Step Uses cannot run: {{ build.Binary.outputs.stdout }} holds a NUL byte (at byte 2 of 5)" logs3/TOE_*/console.log'
 # 17 references to a 1 MiB output: one value of 17 MiB.
@@ -141,7 +136,7 @@ phases:
           commands: ["echo '$refs' | wc -c > size"]
 YML
 "$OPENTOE" run -d big.yml -l logs4 -s state4 > out5 2> err5; rc5=$?
-check "a rendered value over 16 MiB fails the step with its size and the limit; nothing is cut in silence" \
+check_eval "a rendered value over 16 MiB fails the step with its size and the limit; nothing is cut in silence" \
         '[ $rc5 = 1 ] && [ ! -e size ] &&
          grep -q "Step Huge cannot run: a rendered value is 17825814 bytes; the limit is 16777216 bytes (16 MiB)" logs4/TOE_*/console.log'
-echo "1..$n"
+done_testing

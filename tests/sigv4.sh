@@ -8,13 +8,12 @@
 # post-sts-token cases take the token from post-sts-token/readme.txt
 # (header-before signs it, header-after adds it after signing).
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$top_srcdir/opentoe}
 suite=${OPENTOE_SIGV4_SUITE:-$top_srcdir/../shared/sigv4-testsuite}
 
 if [ ! -d "$suite" ]; then
-        echo "1..0 # SKIP no SigV4 test suite at $suite"
-        exit 0
+        skip_all "no SigV4 test suite at $suite"
 fi
 
 access_key=AKIDEXAMPLE
@@ -29,23 +28,17 @@ fi
 mapfile -t cases < <(find "$suite" -name '*.req' -type f | LC_ALL=C sort)
 n_cases=${#cases[@]}
 if [ "$n_cases" -eq 0 ]; then
-        echo "1..0 # SKIP no .req files under $suite"
-        exit 0
+        skip_all "no .req files under $suite"
 fi
-echo "1..$((3 * n_cases))"
+plan $((3 * n_cases))
+scratch_dir tmp sigv4
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-# check NAME EXPECTED-FILE ACTUAL-FILE
-check() {
-        n=$((n + 1))
+# same NAME EXPECTED-FILE ACTUAL-FILE: the two files are equal byte for byte.
+same() {
         if cmp -s "$2" "$3"; then
-                echo "ok $n - $1"
+                ok "$1"
         else
-                echo "not ok $n - $1"
-                diff <(cat -A "$2"; echo) <(cat -A "$3"; echo) | sed 's/^/# /'
+                not_ok "$1" "$(diff <(cat -A "$2"; echo) <(cat -A "$3"; echo))"
         fi
 }
 
@@ -65,9 +58,7 @@ for req in "${cases[@]}"; do
         rc=$?
         if [ $rc -ne 0 ]; then
                 for what in "canonical request" "string to sign" "Authorization"; do
-                        n=$((n + 1))
-                        echo "not ok $n - $rel: $what (exit status $rc)"
-                        sed 's/^/# /' "$tmp/err"
+                        not_ok "$rel: $what (exit status $rc)" "$(cat "$tmp/err")"
                 done
                 continue
         fi
@@ -77,7 +68,8 @@ for req in "${cases[@]}"; do
         head -n $((lines - 7)) "$out" | head -c -1 >"$tmp/creq"
         tail -n 6 "$out" | head -n 4 | head -c -1 >"$tmp/sts"
         tail -n 1 "$out" | head -c -1 >"$tmp/authz"
-        check "$rel: canonical request" "$dir/$name.creq" "$tmp/creq"
-        check "$rel: string to sign" "$dir/$name.sts" "$tmp/sts"
-        check "$rel: Authorization" "$dir/$name.authz" "$tmp/authz"
+        same "$rel: canonical request" "$dir/$name.creq" "$tmp/creq"
+        same "$rel: string to sign" "$dir/$name.sts" "$tmp/sts"
+        same "$rel: Authorization" "$dir/$name.authz" "$tmp/authz"
 done
+done_testing

@@ -4,17 +4,15 @@
 # libarchive are reached through dlopen by the features that need them, so
 # the opentoe binary must not be linked against them.  TAP output.
 set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/tap.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 heavy=(libcurl libarchive libsystemd libcrypto libssl)
-echo "1..${#heavy[@]}"
+plan ${#heavy[@]}
 libs=$(ldd "$OPENTOE" 2>&1)
-n=0
 for lib in "${heavy[@]}"; do
-        n=$((n + 1))
         if echo "$libs" | grep -q "$lib\.so"; then
-                echo "not ok $n - opentoe links $lib at start-up"
-                echo "$libs" | sed 's/^/# /'
+                not_ok "opentoe links $lib at start-up" "$libs"
         else
-                echo "ok $n - opentoe does not load $lib at start-up"
+                ok "opentoe does not load $lib at start-up"
         fi
 done

@@ -12,62 +12,21 @@
 # checks are generous on purpose.
 set -u
 
-OPENTOE=${OPENTOE:-./opentoe}
-top_srcdir=${top_srcdir:-.}
-case $OPENTOE in /*) ;; *) OPENTOE=$PWD/$OPENTOE ;; esac
-case $top_srcdir in /*) ;; *) top_srcdir=$PWD/$top_srcdir ;; esac
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+resolve_paths
 SERVER=$top_srcdir/tests/servers/webserver.py
 
 if ! command -v python3 > /dev/null; then
-        echo "1..0 # SKIP python3 (for the test server) is not available"
-        exit 0
+        skip_all "python3 (for the test server) is not available"
 fi
 
-PLAN=67
-echo "1..$PLAN"
-n=0
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/opentoe-webdownload.XXXXXX")
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do
-                kill "$p" 2>/dev/null
-                wait "$p" 2>/dev/null
-        done
-        [ -n "${KEEP_SCRATCH:-}" ] && echo "# scratch kept: $W" || rm -rf "$W"
-}
-trap cleanup EXIT
-
-ok() {
-        n=$((n + 1))
-        echo "ok $n - $1"
-}
-not_ok() {
-        n=$((n + 1))
-        echo "not ok $n - $1"
-        if [ -n "${2:-}" ]; then
-                printf '%s\n' "$2" | sed 's/^/# /'
-        fi
-}
-skip() {
-        n=$((n + 1))
-        echo "ok $n # SKIP $1"
-}
-# check DESCRIPTION COMMAND...: ok when the command succeeds; on failure
-# the console.log of the last run is shown.
-check() {
-        local d=$1
-        shift
-        if "$@"; then
-                ok "$d"
-        else
-                not_ok "$d" "$(cat "$last/console.log" 2>/dev/null)"
-        fi
-}
+plan 67
+scratch_dir W webdownload
+# A failed check shows the console.log of the last run.
+on_failure() { diag "$(cat "$last/console.log" 2>/dev/null)"; }
 
 # Only the test servers, never a proxy.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+only_loopback
 export OPENTOE_HTTP_RETRY_DELAY_MS=100
 export OPENTOE_HTTP_CONNECT_TIMEOUT=5
 export OPENTOE_HTTP_LOW_SPEED_TIME=2
@@ -81,24 +40,7 @@ cp "$W/root/data.bin" "$W/root/skip.bin"
 REQLOG=$W/srv/requests.log
 : > "$REQLOG"
 
-start_server() { # start_server NAME [args]: sets port_NAME
-        local name=$1
-        shift
-        python3 "$SERVER" --root "$W/root" --log "$REQLOG" --port-file "$W/srv/$name.port" "$@" \
-                > /dev/null 2> "$W/srv/$name.err" &
-        pids+=($!)
-        for _ in $(seq 100); do
-                [ -s "$W/srv/$name.port" ] && break
-                sleep 0.1
-        done
-        if [ ! -s "$W/srv/$name.port" ]; then
-                echo "Bail out! the $name test server did not start: $(cat "$W/srv/$name.err")"
-                exit 1
-        fi
-        printf -v "port_$name" '%s' "$(cat "$W/srv/$name.port")"
-}
-
-start_server http
+start_server http python3 "$SERVER" --root "$W/root" --log "$REQLOG"
 H=http://127.0.0.1:$port_http
 
 have_tls=false
@@ -106,7 +48,8 @@ if command -v openssl > /dev/null &&
    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
            -addext subjectAltName=IP:127.0.0.1 -keyout "$W/srv/key.pem" -out "$W/srv/cert.pem" \
            > /dev/null 2>&1; then
-        start_server https --tls-cert "$W/srv/cert.pem" --tls-key "$W/srv/key.pem"
+        start_server https python3 "$SERVER" --root "$W/root" --log "$REQLOG" \
+                --tls-cert "$W/srv/cert.pem" --tls-key "$W/srv/key.pem"
         S=https://127.0.0.1:$port_https
         have_tls=true
 fi
@@ -114,24 +57,15 @@ fi
 # A port where nothing listens.
 closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-# run_doc NAME INPUTS [STEP_EXTRA]: runs a one-step WebDownload document
-# in $W/NAME; sets rc, last (its log folder) and elapsed (seconds).
-run_doc() {
-        local name=$1 inputs=$2 extra=${3:-}
-        local d=$W/$name
-        mkdir -p "$d"
-        {
-                printf 'name: %s\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n' "$name"
-                printf '      - name: Download\n        action: WebDownload\n'
+# run_download NAME INPUTS [STEP_EXTRA]: runs a one-step WebDownload
+# document in $W/NAME (run_doc, tests/lib/run.sh); sets rc, last (its log
+# folder) and elapsed (seconds).
+run_download() {
+        local name=$1 inputs=$2 extra=${3:-} t0=$SECONDS
+        run_doc "$name" "$(printf '      - name: Download\n        action: WebDownload\n'
                 [ -n "$extra" ] && printf '%s\n' "$extra"
-                printf '        inputs:\n%s\n' "$inputs"
-        } > "$d/doc.yml"
-        local t0=$SECONDS
-        (cd "$d" && "$OPENTOE" run --documents doc.yml -l logs -s state > stdout 2> stderr)
-        rc=$?
+                printf '        inputs:\n%s' "$inputs")"
         elapsed=$((SECONDS - t0))
-        last=$(ls -d "$d"/logs/*/ 2> /dev/null | head -1)
-        last=${last%/}
 }
 
 # The step's outputs, as the JSON string detailedoutput.json holds.
@@ -140,7 +74,6 @@ outputs() {
 d = json.load(open(sys.argv[1]))
 print(d["documents"][0]["phases"][0]["steps"][0]["outputs"])' "$last/detailedoutput.json"
 }
-console_has() { grep -qF -- "$1" "$last/console.log"; }
 requests() { grep -c "^GET $1 " "$REQLOG"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 # No file but the ones named is left in a folder (no temporary files).
@@ -165,7 +98,7 @@ data_sha512=$(sha512sum "$W/root/data.bin" | cut -d' ' -f1)
 
 # ---- happy paths ----------------------------------------------------------
 
-run_doc file "$(entry "$H/hello.txt" "$W/file/out/sub/hello-copy.txt")"
+run_download file "$(entry "$H/hello.txt" "$W/file/out/sub/hello-copy.txt")"
 check "file destination: exit status 0" test "$rc" = 0
 check "file destination: content is the server's, missing folders created" \
         cmp -s "$W/root/hello.txt" "$W/file/out/sub/hello-copy.txt"
@@ -173,18 +106,18 @@ check "file destination: outputs.destination is the path written" \
         test "$(outputs)" = "[{\"destination\":\"$W/file/out/sub/hello-copy.txt\"}]"
 check "User-Agent is opentoe/<version>" grep -q "^GET /hello.txt opentoe/[0-9]" "$REQLOG"
 
-run_doc folder "$(entry "$H/redirect/0/plain.txt?x=1#frag" "$W/folder/dl/")"
+run_download folder "$(entry "$H/redirect/0/plain.txt?x=1#frag" "$W/folder/dl/")"
 check "folder destination ending in '/': named from the URL's path" \
         cmp -s "$W/root/plain.txt" "$W/folder/dl/plain.txt"
 check "folder destination: outputs.destination names the file" \
         test "$rc" = 0 -a "$(outputs)" = "[{\"destination\":\"$W/folder/dl/plain.txt\"}]"
 
 mkdir -p "$W/relative"
-run_doc relative "$(entry "$H/hello.txt" "rel/dir/")"
+run_download relative "$(entry "$H/hello.txt" "rel/dir/")"
 check "relative folder destination is relative to the working folder" \
         cmp -s "$W/root/hello.txt" "$W/relative/rel/dir/hello.txt"
 
-run_doc noname "$(entry "$H/" "$W/noname/dl/")"
+run_download noname "$(entry "$H/" "$W/noname/dl/")"
 check "folder destination with a URL without a file name fails clearly" \
         eval 'test "$rc" != 0 && console_has "has no file name" && ! test -e "$W/noname/dl"'
 
@@ -193,19 +126,19 @@ check "folder destination with a URL without a file name fails clearly" \
 mkdir -p "$W/ovf"
 echo "old content" > "$W/ovf/keep.txt"
 before=$(requests /hello.txt)
-run_doc ovf "$(entry "$H/hello.txt" "$W/ovf/keep.txt" "overwrite: false")"
+run_download ovf "$(entry "$H/hello.txt" "$W/ovf/keep.txt" "overwrite: false")"
 check "overwrite false with an existing file: fails" \
         eval 'test "$rc" != 0 && console_has "already exists and overwrite is false"'
 check "overwrite false: the file is untouched and no request was made" \
         eval 'test "$(cat "$W/ovf/keep.txt")" = "old content" && test "$(requests /hello.txt)" = "$before"'
 
-run_doc ovf-new "$(entry "$H/hello.txt" "$W/ovf-new/new.txt" "overwrite: false")"
+run_download ovf-new "$(entry "$H/hello.txt" "$W/ovf-new/new.txt" "overwrite: false")"
 check "overwrite false with no existing file: downloads" cmp -s "$W/root/hello.txt" "$W/ovf-new/new.txt"
 
 mkdir -p "$W/skip"
 cp "$W/root/data.bin" "$W/skip/data.bin"
 touch -d '2001-01-01' "$W/skip/data.bin"
-run_doc skip "$(entry "$H/skip.bin" "$W/skip/data.bin" "checksum: \"$data_sha256\"" "algorithm: SHA256")"
+run_download skip "$(entry "$H/skip.bin" "$W/skip/data.bin" "checksum: \"$data_sha256\"" "algorithm: SHA256")"
 check "overwrite true, existing file's checksum matches: success" test "$rc" = 0
 check "... and no request was made, the file was kept" \
         eval 'test "$(requests /skip.bin)" = 0 && test "$(stat -c %Y "$W/skip/data.bin")" = "$(date -d 2001-01-01 +%s)"'
@@ -214,27 +147,27 @@ check "... and outputs.destination is still given" \
 
 mkdir -p "$W/replace/dl"
 echo "stale" > "$W/replace/dl/data.bin"
-run_doc replace "$(entry "$H/data.bin" "$W/replace/dl/data.bin" "checksum: \"$data_sha256\"" "algorithm: SHA256")"
+run_download replace "$(entry "$H/data.bin" "$W/replace/dl/data.bin" "checksum: \"$data_sha256\"" "algorithm: SHA256")"
 check "overwrite true, existing file's checksum differs: downloaded and replaced" \
         eval 'test "$rc" = 0 && test "$(sha "$W/replace/dl/data.bin")" = "$data_sha256" && only_files "$W/replace/dl" data.bin'
 
 mkdir -p "$W/modes/dl"
 printf 'old\n' > "$W/modes/dl/tool.sh"
 chmod 0750 "$W/modes/dl/tool.sh"
-run_doc modes "$(entry "$H/hello.txt" "$W/modes/dl/tool.sh"
+run_download modes "$(entry "$H/hello.txt" "$W/modes/dl/tool.sh"
                  entry "$H/hello.txt" "$W/modes/dl/new.txt")"
 check "a replaced file keeps its permissions, a new one gets 0666 less the umask (022)" \
         eval 'test "$rc" = 0 && test "$(stat -c %a "$W/modes/dl/tool.sh")" = 750 &&
               test "$(stat -c %a "$W/modes/dl/new.txt")" = 644 && cmp -s "$W/root/hello.txt" "$W/modes/dl/tool.sh"'
 
 mkdir -p "$W/isdir/target"
-run_doc isdir "$(entry "$H/hello.txt" "$W/isdir/target")"
+run_download isdir "$(entry "$H/hello.txt" "$W/isdir/target")"
 check "a destination that is a folder but lacks '/' fails clearly" \
         eval 'test "$rc" != 0 && console_has "is a folder" && only_files "$W/isdir/target"'
 
 # ---- checksums ------------------------------------------------------------
 
-run_doc sums "$(entry "$H/data.bin" "$W/sums/dl/md5.bin" "checksum: \"$data_md5\"" "algorithm: md5"
+run_download sums "$(entry "$H/data.bin" "$W/sums/dl/md5.bin" "checksum: \"$data_md5\"" "algorithm: md5"
                 entry "$H/data.bin" "$W/sums/dl/sha1.bin" "checksum: \"${data_sha1^^}\"" "algorithm: Sha1"
                 entry "$H/data.bin" "$W/sums/dl/sha256.bin" "checksum: \"$data_sha256\"" "algorithm: SHA256"
                 entry "$H/data.bin" "$W/sums/dl/sha512.bin" "checksum: \"$data_sha512\"" "algorithm: SHA512")"
@@ -257,106 +190,106 @@ for algo in MD5 SHA1 SHA256 SHA512; do
         wrong=$(printf 'ab%.0s' $(seq $((len / 2))))
         mkdir -p "$W/bad-$algo/dl"
         before=$(requests /data.bin)
-        run_doc "bad-$algo" "$(entry "$H/data.bin" "$W/bad-$algo/dl/data.bin" "checksum: \"$wrong\"" "algorithm: $algo")"
+        run_download "bad-$algo" "$(entry "$H/data.bin" "$W/bad-$algo/dl/data.bin" "checksum: \"$wrong\"" "algorithm: $algo")"
         check "wrong $algo checksum: fails, names expected and got, not retried, no file left" \
                 eval 'test "$rc" != 0 && console_has "$algo checksum mismatch: expected $wrong, got " &&
                       console_has "not retried" && only_files "$W/bad-$algo/dl" &&
                       test "$(requests /data.bin)" = $((before + 1))'
 done
 
-run_doc sum-only "$(entry "$H/hello.txt" "$W/sum-only/x" "checksum: \"$hello_sha\"")"
+run_download sum-only "$(entry "$H/hello.txt" "$W/sum-only/x" "checksum: \"$hello_sha\"")"
 check "checksum without algorithm fails before downloading" \
         eval 'test "$rc" != 0 && console_has "checksum is given without algorithm" && ! test -e "$W/sum-only/x"'
-run_doc algo-only "$(entry "$H/hello.txt" "$W/algo-only/x" "algorithm: SHA256")"
+run_download algo-only "$(entry "$H/hello.txt" "$W/algo-only/x" "algorithm: SHA256")"
 check "algorithm without checksum fails before downloading" \
         eval 'test "$rc" != 0 && console_has "checksum is empty" && ! test -e "$W/algo-only/x"'
-run_doc sum-len "$(entry "$H/hello.txt" "$W/sum-len/x" "checksum: abc" "algorithm: SHA256")"
+run_download sum-len "$(entry "$H/hello.txt" "$W/sum-len/x" "checksum: abc" "algorithm: SHA256")"
 check "a checksum of the wrong length fails clearly" \
         eval 'test "$rc" != 0 && console_has "SHA256 needs 64" && ! test -e "$W/sum-len/x"'
 
 # ---- redirects ------------------------------------------------------------
 
-run_doc redir "$(entry "$H/redirect/5/hello.txt" "$W/redir/hello.txt")"
+run_download redir "$(entry "$H/redirect/5/hello.txt" "$W/redir/hello.txt")"
 check "a chain of 5 redirects is followed" \
         eval 'test "$rc" = 0 && cmp -s "$W/root/hello.txt" "$W/redir/hello.txt"'
 
-run_doc redir-long "$(entry "$H/redirect/15/hello.txt" "$W/redir-long/dl/hello.txt")"
+run_download redir-long "$(entry "$H/redirect/15/hello.txt" "$W/redir-long/dl/hello.txt")"
 check "a chain of 15 redirects fails (bound: 10), not retried" \
         eval 'test "$rc" != 0 && console_has "redirects followed" && console_has "not retried" &&
               only_files "$W/redir-long/dl" && test "$(requests /redirect/15/hello.txt)" = 1'
 
-run_doc redir-ftp "$(entry "$H/redirect-ftp" "$W/redir-ftp/dl/x")"
+run_download redir-ftp "$(entry "$H/redirect-ftp" "$W/redir-ftp/dl/x")"
 check "a redirect to ftp:// is refused" \
         eval 'test "$rc" != 0 && console_has "redirect to ftp://" && console_has "refused" && only_files "$W/redir-ftp/dl"'
 
-run_doc redir-file "$(entry "$H/redirect-file" "$W/redir-file/dl/passwd")"
+run_download redir-file "$(entry "$H/redirect-file" "$W/redir-file/dl/passwd")"
 check "a redirect to file:///etc/passwd is refused and nothing is written" \
         eval 'test "$rc" != 0 && console_has "redirect to file:///etc/passwd" && only_files "$W/redir-file/dl"'
 
-run_doc ftp "$(entry "ftp://127.0.0.1:$port_http/hello.txt" "$W/ftp/x")"
+run_download ftp "$(entry "ftp://127.0.0.1:$port_http/hello.txt" "$W/ftp/x")"
 check "an ftp:// source is refused" \
         eval 'test "$rc" != 0 && console_has "only http:// and https:// URLs" && ! test -e "$W/ftp/x"'
 
-run_doc file-url "$(entry "file:///etc/passwd" "$W/file-url/x")"
+run_download file-url "$(entry "file:///etc/passwd" "$W/file-url/x")"
 check "a file:// source is refused" \
         eval 'test "$rc" != 0 && console_has "only http:// and https:// URLs" && ! test -e "$W/file-url/x"'
 
 # ---- statuses and retries -------------------------------------------------
 
-run_doc s404 "$(entry "$H/status/404" "$W/s404/dl/x")"
+run_download s404 "$(entry "$H/status/404" "$W/s404/dl/x")"
 check "404 fails at once, naming the entry, URL and status" \
         eval 'test "$rc" != 0 && console_has "WebDownload entry 1 ($H/status/404): HTTP status 404" &&
               test "$(requests /status/404)" = 1 && only_files "$W/s404/dl"'
 
-run_doc secret "$(entry "http://someone:s3cr3t@127.0.0.1:$port_http/status/404" "$W/secret/x")"
+run_download secret "$(entry "http://someone:s3cr3t@127.0.0.1:$port_http/status/404" "$W/secret/x")"
 check "a password in the URL is not shown in messages" \
         eval 'test "$rc" != 0 && console_has "http://someone:***@127.0.0.1:$port_http/status/404" &&
               ! grep -rq s3cr3t "$last/console.log" "$last/application.log"'
 
-run_doc s403 "$(entry "$H/status/403" "$W/s403/x")"
+run_download s403 "$(entry "$H/status/403" "$W/s403/x")"
 check "403 is not retried" eval 'test "$rc" != 0 && test "$(requests /status/403)" = 1'
 
-run_doc s204 "$(entry "$H/status/204" "$W/s204/dl/x")"
+run_download s204 "$(entry "$H/status/204" "$W/s204/dl/x")"
 check "a status other than 200 (204) is a failure" \
         eval 'test "$rc" != 0 && console_has "HTTP status 204" && only_files "$W/s204/dl"'
 
-run_doc s500 "$(entry "$H/status/500" "$W/s500/dl/x")"
+run_download s500 "$(entry "$H/status/500" "$W/s500/dl/x")"
 check "500 is retried 5 times in all, then fails" \
         eval 'test "$rc" != 0 && test "$(requests /status/500)" = 5 && console_has "failed after 5 attempts" &&
               console_has "attempts 1-5: HTTP status 500" && only_files "$W/s500/dl"'
 
-run_doc s429 "$(entry "$H/status/429" "$W/s429/x")"
+run_download s429 "$(entry "$H/status/429" "$W/s429/x")"
 check "429 is retried" eval 'test "$rc" != 0 && test "$(requests /status/429)" = 5'
 
-run_doc flaky "$(entry "$H/flaky/3/hello.txt" "$W/flaky/hello.txt")"
+run_download flaky "$(entry "$H/flaky/3/hello.txt" "$W/flaky/hello.txt")"
 check "flaky (503 three times) succeeds on the 4th attempt" \
         eval 'test "$rc" = 0 && cmp -s "$W/root/hello.txt" "$W/flaky/hello.txt" && test "$(requests /flaky/3/hello.txt)" = 4'
 check "... and the retries are reported in console.log" \
         console_has "attempt 3 of 5 failed: HTTP status 503; retrying in"
 
-run_doc refused "$(entry "http://127.0.0.1:$closed_port/x" "$W/refused/dl/x")"
+run_download refused "$(entry "http://127.0.0.1:$closed_port/x" "$W/refused/dl/x")"
 check "connection refused is retried, then fails with curl's error text" \
         eval 'test "$rc" != 0 && console_has "failed after 5 attempts" && console_has "onnect" &&
               only_files "$W/refused/dl" && test "$elapsed" -lt 30'
 
 # ---- stalls, drops and deadlines ------------------------------------------
 
-run_doc stall "$(entry "$H/stall" "$W/stall/dl/x")"
+run_download stall "$(entry "$H/stall" "$W/stall/dl/x")"
 check "a stalled body fails through the low-speed timeout (well under 30 s)" \
         eval 'test "$rc" != 0 && console_has "Operation too slow" && test "$elapsed" -lt 30'
 check "... it was retried, and no file was left" \
         eval 'test "$(requests /stall)" = 5 && only_files "$W/stall/dl"'
 
-OPENTOE_HTTP_LOW_SPEED_TIME=600 run_doc deadline "$(entry "$H/stall" "$W/deadline/dl/x")" "        timeoutSeconds: 2"
+OPENTOE_HTTP_LOW_SPEED_TIME=600 run_download deadline "$(entry "$H/stall" "$W/deadline/dl/x")" "        timeoutSeconds: 2"
 check "the step deadline ends a stalled download (timeoutSeconds: 2)" \
         eval 'test "$rc" != 0 && console_has "timed out" && test "$elapsed" -lt 30 && only_files "$W/deadline/dl"'
 
-OPENTOE_HTTP_RETRY_DELAY_MS=5000 run_doc deadline-backoff "$(entry "$H/status/503" "$W/deadline-backoff/x")" \
+OPENTOE_HTTP_RETRY_DELAY_MS=5000 run_download deadline-backoff "$(entry "$H/status/503" "$W/deadline-backoff/x")" \
         "        timeoutSeconds: 3"
 check "the step deadline bounds the backoff between attempts" \
         eval 'test "$rc" != 0 && console_has "timed out" && test "$elapsed" -lt 30'
 
-run_doc drop "$(entry "$H/drop" "$W/drop/dl/x")"
+run_download drop "$(entry "$H/drop" "$W/drop/dl/x")"
 check "a connection dropped mid-body fails after retries, no file left" \
         eval 'test "$rc" != 0 && test "$(requests /drop)" = 5 && only_files "$W/drop/dl" &&
               console_has "attempts 1-5: transfer closed"'
@@ -364,14 +297,14 @@ check "a connection dropped mid-body fails after retries, no file left" \
 # ---- https ----------------------------------------------------------------
 
 if $have_tls; then
-        run_doc tls-ok "$(entry "$S/hello.txt" "$W/tls-ok/hello.txt" "ignoreCertificateErrors: true")"
+        run_download tls-ok "$(entry "$S/hello.txt" "$W/tls-ok/hello.txt" "ignoreCertificateErrors: true")"
         check "https, self-signed certificate, ignoreCertificateErrors true: works" \
                 eval 'test "$rc" = 0 && cmp -s "$W/root/hello.txt" "$W/tls-ok/hello.txt"'
-        run_doc tls-bad "$(entry "$S/hello.txt" "$W/tls-bad/dl/hello.txt")"
+        run_download tls-bad "$(entry "$S/hello.txt" "$W/tls-bad/dl/hello.txt")"
         check "https, self-signed certificate, ignoreCertificateErrors false: fails, not retried" \
                 eval 'test "$rc" != 0 && console_has "certificate" && console_has "not retried" &&
                       only_files "$W/tls-bad/dl"'
-        run_doc tls-redir "$(entry "$H/redirect-to?url=$S/hello.txt" "$W/tls-redir/hello.txt" "ignoreCertificateErrors: true")"
+        run_download tls-redir "$(entry "$H/redirect-to?url=$S/hello.txt" "$W/tls-redir/hello.txt" "ignoreCertificateErrors: true")"
         check "a redirect from http to https is followed" \
                 eval 'test "$rc" = 0 && cmp -s "$W/root/hello.txt" "$W/tls-redir/hello.txt"'
 else
@@ -382,7 +315,7 @@ fi
 
 # ---- several entries ------------------------------------------------------
 
-run_doc multi "$(entry "$H/hello.txt" "$W/multi/dl/one.txt"
+run_download multi "$(entry "$H/hello.txt" "$W/multi/dl/one.txt"
                  entry "$H/status/404" "$W/multi/dl/two.txt"
                  entry "$H/data.bin" "$W/multi/dl/three.bin")"
 check "several entries, the second fails: the step fails naming entry 2" \
@@ -390,12 +323,12 @@ check "several entries, the second fails: the step fails naming entry 2" \
 check "... the first file is kept, the third is not downloaded" \
         eval 'cmp -s "$W/root/hello.txt" "$W/multi/dl/one.txt" && only_files "$W/multi/dl" one.txt'
 
-run_doc multi-ok "$(entry "$H/hello.txt" "$W/multi-ok/a/"
+run_download multi-ok "$(entry "$H/hello.txt" "$W/multi-ok/a/"
                     entry "$H/data.bin" "$W/multi-ok/b.bin")"
 check "several entries: outputs has one destination per entry" \
         test "$(outputs)" = "[{\"destination\":\"$W/multi-ok/a/hello.txt\"},{\"destination\":\"$W/multi-ok/b.bin\"}]"
 
-run_doc multi-early "$(entry "$H/hello.txt" "$W/multi-early/one.txt"
+run_download multi-early "$(entry "$H/hello.txt" "$W/multi-early/one.txt"
                        entry "gopher://127.0.0.1/x" "$W/multi-early/two.txt")"
 check "a bad entry is reported before anything is downloaded" \
         eval 'test "$rc" != 0 && console_has "WebDownload entry 2" && ! test -e "$W/multi-early/one.txt"'
@@ -420,10 +353,7 @@ phases:
           commands:
             - "cat '{{ build.Download.outputs[0].destination }}'"
 EOF
-(cd "$W/chain" && "$OPENTOE" run --documents doc.yml -l logs -s state > stdout 2> stderr)
-rc=$?
-last=$(ls -d "$W/chain"/logs/*/ | head -1)
-last=${last%/}
+run_opentoe chain --documents doc.yml
 check "outputs[0].destination chains into a later step" \
         eval 'test "$rc" = 0 && console_has "Stdout: hello from the test server"'
 
@@ -432,7 +362,7 @@ check "outputs[0].destination chains into a later step" \
 # libcurl reads a body only up to its Content-Length; what a server sends
 # past it stays on the connection, which must then serve no other request.
 first1000_sha=$(python3 "$SERVER" --big-sha256 1000)
-run_doc excess "$(entry "$H/length/1000/5000" "$W/excess/dl/keepalive.bin"
+run_download excess "$(entry "$H/length/1000/5000" "$W/excess/dl/keepalive.bin"
                   entry "$H/hello.txt" "$W/excess/dl/next.txt"
                   entry "$H/length/1000/5000?close=1" "$W/excess/dl/close.bin")"
 check "bytes past Content-Length (keep-alive, and Connection: close): only the declared bytes are written" \
@@ -444,7 +374,7 @@ check "... and the next entry is not handed them as its response (a connection s
 
 mkdir -p "$W/short/dl"
 echo "old content" > "$W/short/dl/x.bin"
-run_doc short "$(entry "$H/length/300000/1000" "$W/short/dl/x.bin")"
+run_download short "$(entry "$H/length/300000/1000" "$W/short/dl/x.bin")"
 check "a body shorter than its Content-Length fails after retries; the destination is untouched" \
         eval 'test "$rc" != 0 && console_has "transfer closed with 299000 bytes remaining to read" &&
               test "$(requests /length/300000/1000)" = 5 && test "$(cat "$W/short/dl/x.bin")" = "old content" &&
@@ -453,18 +383,18 @@ check "a body shorter than its Content-Length fails after retries; the destinati
 # With Transfer-Encoding libcurl ignores Content-Length; opentoe does not.
 mkdir -p "$W/te-long/dl"
 echo "old content" > "$W/te-long/dl/x.bin"
-run_doc te-long "$(entry "$H/chunked/1000/300000" "$W/te-long/dl/x.bin")"
+run_download te-long "$(entry "$H/chunked/1000/300000" "$W/te-long/dl/x.bin")"
 check "chunked with a Content-Length, more bytes than declared: fails, not retried, destination untouched" \
         eval 'test "$rc" != 0 && console_has "the server sent more than the 1000 bytes its Content-Length declared" &&
               console_has "not retried" && test "$(requests /chunked/1000/300000)" = 1 &&
               test "$(cat "$W/te-long/dl/x.bin")" = "old content" && only_files "$W/te-long/dl" x.bin'
 
-run_doc te-short "$(entry "$H/chunked/300000/1000" "$W/te-short/dl/x.bin")"
+run_download te-short "$(entry "$H/chunked/300000/1000" "$W/te-short/dl/x.bin")"
 check "chunked with a Content-Length, fewer bytes than declared: fails, not retried" \
         eval 'test "$rc" != 0 && console_has "the body ended after 1000 bytes, but its Content-Length declared 300000" &&
               test "$(requests /chunked/300000/1000)" = 1 && only_files "$W/te-short/dl"'
 
-run_doc te-plain "$(entry "$H/chunked/-/300000" "$W/te-plain/x.bin")"
+run_download te-plain "$(entry "$H/chunked/-/300000" "$W/te-plain/x.bin")"
 check "chunked without a Content-Length: downloaded" \
         eval 'test "$rc" = 0 && test "$(sha "$W/te-plain/x.bin")" = "$(python3 "$SERVER" --big-sha256 300000)"'
 
@@ -478,7 +408,7 @@ MiB=$((1024 * 1024))
 mkdir -p "$W/nofit/dl"
 echo "old content" > "$W/nofit/dl/x.bin"
 reserve=$(($(avail "$W/nofit/dl") - MiB))
-OPENTOE_HTTP_DISK_RESERVE_BYTES=$reserve run_doc nofit "$(entry "$H/big/$((64 * MiB))" "$W/nofit/dl/x.bin")"
+OPENTOE_HTTP_DISK_RESERVE_BYTES=$reserve run_download nofit "$(entry "$H/big/$((64 * MiB))" "$W/nofit/dl/x.bin")"
 check "a declared length that does not fit above the reserve is refused before writing, naming sizes and folder" \
         eval 'test "$rc" != 0 &&
               console_has "the server declares 67108864 bytes (64.0 MiB), more than the file system of $W/nofit/dl can take: it has " &&
@@ -491,7 +421,7 @@ check "... not retried, the destination is untouched and no temporary file is le
 # 1 PiB fits nowhere: the default reserve, and a refusal at the headers
 # (the server sends no body; a download that waited for one would fail
 # as a short body, and be retried).
-run_doc pib "$(entry "$H/length/1125899906842624/0" "$W/pib/dl/x.bin")"
+run_download pib "$(entry "$H/length/1125899906842624/0" "$W/pib/dl/x.bin")"
 check "the default reserve (the larger of 64 MiB and 1%), told with how to change it" \
         eval 'test "$rc" != 0 && console_has "the server declares 1125899906842624 bytes (1.0 PiB)" &&
               console_has "the larger of 64 MiB and 1% of the file system; set OPENTOE_HTTP_DISK_RESERVE_BYTES (a number of bytes) to change it" &&
@@ -502,7 +432,7 @@ check "the default reserve (the larger of 64 MiB and 1%), told with how to chang
 # the file system while the suite runs cannot make a test pass or fail.)
 mkdir -p "$W/nolength/dl"
 reserve=$(($(avail "$W/nolength/dl") - 4 * MiB))
-OPENTOE_HTTP_DISK_RESERVE_BYTES=$reserve run_doc nolength "$(entry "$H/nolength/$((256 * MiB))" "$W/nolength/dl/x.bin")"
+OPENTOE_HTTP_DISK_RESERVE_BYTES=$reserve run_download nolength "$(entry "$H/nolength/$((256 * MiB))" "$W/nolength/dl/x.bin")"
 written=$(sed -n 's/.*stopped after writing \([0-9]*\) bytes.*/\1/p' "$last/console.log" | head -1)
 check "a body of no declared length is stopped before it cuts into the reserve" \
         eval 'test "$rc" != 0 && test -n "$written" && test "$written" -lt $((256 * MiB)) &&
@@ -511,7 +441,7 @@ check "a body of no declared length is stopped before it cuts into the reserve" 
 check "... not retried, and nothing is left" \
         eval 'test "$(requests /nolength/$((256 * MiB)))" = 1 && only_files "$W/nolength/dl"'
 
-OPENTOE_HTTP_DISK_RESERVE_BYTES=64MiB run_doc badreserve "$(entry "$H/hello.txt" "$W/badreserve/hello.txt")"
+OPENTOE_HTTP_DISK_RESERVE_BYTES=64MiB run_download badreserve "$(entry "$H/hello.txt" "$W/badreserve/hello.txt")"
 check "an invalid OPENTOE_HTTP_DISK_RESERVE_BYTES is ignored with a warning" \
         eval 'test "$rc" = 0 && console_has "warning: ignoring OPENTOE_HTTP_DISK_RESERVE_BYTES=64MiB (expected a whole number of bytes)" &&
               cmp -s "$W/root/hello.txt" "$W/badreserve/hello.txt"'
@@ -524,7 +454,7 @@ BIGDIR=$W/big
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
         BIGDIR=$(mktemp -d /dev/shm/opentoe-webdownload.XXXXXX)
 fi
-run_doc big "$(entry "$H/big/$big" "$BIGDIR/dl/big.bin" "checksum: \"$big_sha\"" "algorithm: SHA256")"
+run_download big "$(entry "$H/big/$big" "$BIGDIR/dl/big.bin" "checksum: \"$big_sha\"" "algorithm: SHA256")"
 check "a 200 MiB download is verified and put in place" \
         eval 'test "$rc" = 0 && test "$(stat -c %s "$BIGDIR/dl/big.bin")" = "$big" &&
               test "$(sha "$BIGDIR/dl/big.bin")" = "$big_sha" && only_files "$BIGDIR/dl" big.bin'
@@ -534,7 +464,4 @@ rm -rf "$BIGDIR"
 
 leftovers=$(find "$W" -name '.*.opentoe-*' | head -5)
 check "no temporary file is left anywhere" test -z "$leftovers"
-
-if [ "$n" != "$PLAN" ]; then
-        echo "not ok $((n + 1)) - the plan says $PLAN tests but $n ran"
-fi
+done_testing

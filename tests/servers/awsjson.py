@@ -37,22 +37,25 @@ Every request is appended to --log as one line:
 --port 0 (the default) lets the system choose; the port is printed and,
 with --port-file, written to that file atomically.  --tls-cert and
 --tls-key serve HTTPS instead of HTTP.
+
+For the services built on this one (cwlogs.py, imagebuilder.py):
+add_aws_args() and configure() are the command line of keys and faults,
+take_fault() the throttle and fail500 faults, Handler.verify() the
+signature check, Handler.send() and send_error_shape() the answers.
 """
 
-import argparse
 import datetime
 import email.utils
 import hmac
 import json
 import os
-import signal
-import ssl
 import sys
 import threading
 import time
 import uuid
-import http.server
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -111,13 +114,22 @@ def parse_authorization(value):
     return akid, date, region, service, signed, sig
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "opentoe-test-awsjson"
-    sys_version = ""
+def take_fault(throttle, fail500):
+    """The fault the next signed request meets, consumed: throttle (an
+    AwsError) while the "throttle" count lasts, then fail500 while the
+    "fail500" count does; else None."""
+    with LOCK:
+        if STATE["throttle"] > 0:
+            STATE["throttle"] -= 1
+            return throttle
+        if STATE["fail500"] > 0:
+            STATE["fail500"] -= 1
+            return fail500
+    return None
 
-    def log_message(self, fmt, *args):
-        pass
+
+class Handler(common.QuietHandler):
+    server_version = "opentoe-test-awsjson"
 
     def date_time_string(self, timestamp=None):
         return email.utils.formatdate(server_now(), usegmt=True)
@@ -202,8 +214,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return akid
 
     def do_POST(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n > 0 else b""
+        body = self.read_body()
         if self.path == "/_control":
             return self.control(body)
         target = self.headers.get("X-Amz-Target")
@@ -223,14 +234,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except AwsError:
                 pass
             self.verify(body)
-            with LOCK:
-                fault = None
-                if STATE["throttle"] > 0:
-                    STATE["throttle"] -= 1
-                    fault = AwsError(400, "ThrottlingException", "Rate exceeded")
-                elif STATE["fail500"] > 0:
-                    STATE["fail500"] -= 1
-                    fault = AwsError(500, "InternalFailure", "The request processing has failed.")
+            fault = take_fault(AwsError(400, "ThrottlingException", "Rate exceeded"),
+                               AwsError(500, "InternalFailure", "The request processing has failed."))
             if fault:
                 raise fault
             op = find_op(target or "")
@@ -249,10 +254,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_error_shape(AwsError(404, "UnknownOperationException", "POST only"), None, None)
 
     def control(self, body):
+        """POST /_control: apply_control() takes the JSON object, the
+        answer is the state, then controlled() runs."""
         try:
             c = json.loads(body or b"{}")
         except ValueError:
             return self.send(400, b"bad JSON")
+        self.apply_control(c)
+        with LOCK:
+            out = json.dumps({k: v for k, v in STATE.items() if k != "keys"}).encode()
+        self.send(200, out, "application/json")
+        self.controlled(c)
+
+    def apply_control(self, c):
+        """Takes the control keys of this file's top; a service adds its own."""
         with LOCK:
             for k in ("throttle", "fail500", "stall", "skew"):
                 if k in c:
@@ -261,59 +276,56 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATE["skew_code"] = c["skew_code"]
             if "keys" in c:
                 STATE["keys"].update(c["keys"])
-            out = json.dumps({k: v for k, v in STATE.items() if k != "keys"}).encode()
-        self.send(200, out, "application/json")
+
+    def controlled(self, c):
+        """What a service does once a control request is answered."""
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+Server = common.Server
 
 
-def main():
-    global OPTS
-    ap = argparse.ArgumentParser(description="test AWS JSON 1.1 service for opentoe")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    ap.add_argument("--log")
+def add_aws_args(ap, region=True, stall_and_skew=True):
+    """The command line of keys and faults (see the top of this file):
+    --key, --throttle and --fail500; with region, --region; with
+    stall_and_skew, --stall, --stall-seconds, --skew and --skew-code."""
     ap.add_argument("--key", action="append", default=[], help="AKID=SECRET")
-    ap.add_argument("--region", help="the only region accepted in the credential scope")
+    if region:
+        ap.add_argument("--region", help="the only region accepted in the credential scope")
     ap.add_argument("--throttle", type=int, default=0)
     ap.add_argument("--fail500", type=int, default=0)
-    ap.add_argument("--stall", type=int, default=0)
-    ap.add_argument("--stall-seconds", type=float, default=30)
-    ap.add_argument("--skew", type=int, default=0, help="server clock offset, seconds")
-    ap.add_argument("--skew-code", default="InvalidSignatureException")
-    ap.add_argument("--tls-cert")
-    ap.add_argument("--tls-key")
-    OPTS = ap.parse_args()
-    for kv in OPTS.key:
+    if stall_and_skew:
+        ap.add_argument("--stall", type=int, default=0)
+        ap.add_argument("--stall-seconds", type=float, default=30)
+        ap.add_argument("--skew", type=int, default=0, help="server clock offset, seconds")
+        ap.add_argument("--skew-code", default="InvalidSignatureException")
+
+
+def configure(opts, ap):
+    """Takes opts (from add_aws_args) as the options of the service: its
+    keys and initial faults.  What a service has no option for keeps its
+    default (no TLS, any region, stalls of 30 s)."""
+    global OPTS
+    for k, v in (("region", None), ("tls_cert", None), ("tls_key", None), ("stall_seconds", 30)):
+        vars(opts).setdefault(k, v)
+    OPTS = opts
+    for kv in opts.key:
         k, sep, v = kv.partition("=")
         if not sep:
             ap.error("--key wants AKID=SECRET")
         STATE["keys"][k] = v
     for k in ("throttle", "fail500", "stall", "skew", "skew_code"):
-        STATE[k] = getattr(OPTS, k)
-    srv = Server(("127.0.0.1", OPTS.port), Handler)
+        if k in vars(opts):
+            STATE[k] = getattr(opts, k)
+
+
+def main():
+    ap = common.arg_parser("test AWS JSON 1.1 service for opentoe", tls=True)
+    add_aws_args(ap)
+    configure(ap.parse_args(), ap)
+    srv = common.listen(Handler, OPTS.port)
     if OPTS.tls_cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(OPTS.tls_cert, OPTS.tls_key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    port = srv.server_address[1]
-    if OPTS.port_file:
-        tmp = OPTS.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, OPTS.port_file)
-    print(port, flush=True)
-
-    def stop(signum, frame):
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    srv.serve_forever()
-    return 0
+        common.use_tls(srv, OPTS.tls_cert, OPTS.tls_key)
+    return common.serve(srv, OPTS.port_file)
 
 
 if __name__ == "__main__":

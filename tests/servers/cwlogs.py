@@ -45,12 +45,9 @@ GET /_events?group=G&stream=S: {"events": [[timestamp, message], ...]} in
 arrival order.
 """
 
-import argparse
-import collections
 import json
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -58,6 +55,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import awsjson  # noqa: E402
+import common  # noqa: E402
 from awsjson import AwsError  # noqa: E402
 
 MAX_BATCH_BYTES = 1048576
@@ -387,16 +385,12 @@ class Handler(awsjson.Handler):
                 down = time.time() < CW["down_until"]
                 unavailable = time.time() < CW["unavailable_until"]
             if down:
-                n = int(self.headers.get("Content-Length") or 0)
-                if n > 0:
-                    self.rfile.read(n)
+                self.read_body()
                 self.log_line(self.headers.get("X-Amz-Target"), None, 0, "down")
                 self.close_connection = True
                 return
             if unavailable:
-                n = int(self.headers.get("Content-Length") or 0)
-                if n > 0:
-                    self.rfile.read(n)
+                self.read_body()
                 return self.send_error_shape(AwsError(503, "ServiceUnavailableException",
                                                       "The service is unavailable."),
                                              self.headers.get("X-Amz-Target"), None)
@@ -419,11 +413,7 @@ class Handler(awsjson.Handler):
             return self.send(200 if st else 404, json.dumps({"events": ev}).encode(), "application/json")
         return super().do_GET()
 
-    def control(self, body):
-        try:
-            c = json.loads(body or b"{}")
-        except ValueError:
-            return self.send(400, b"bad JSON")
+    def apply_control(self, c):
         with LOCK:
             if c.get("reset"):
                 GROUPS.clear()
@@ -441,10 +431,12 @@ class Handler(awsjson.Handler):
                 CW["down_until"] = time.time() + float(c["down"])
             if "max_event_bytes" in c:
                 OPTS.max_event_bytes = int(c["max_event_bytes"])
-        r = super().control(body)
+        super().apply_control(c)
+
+    def controlled(self, c):
+        # Down: the serving loop in main() closes the socket once it ends.
         if "down" in c:
-            threading.Thread(target=SERVER["srv"].shutdown, daemon=True).start()
-        return r
+            common.shutdown_soon(SERVER["srv"])
 
 
 def stats():
@@ -463,26 +455,16 @@ def stats():
 def make_server(port):
     for _ in range(200):
         try:
-            return awsjson.Server(("127.0.0.1", port), Handler)
+            return common.listen(Handler, port)
         except OSError:
             time.sleep(0.05)
-    return awsjson.Server(("127.0.0.1", port), Handler)
+    return common.listen(Handler, port)
 
 
 def main():
     global OPTS
-    ap = argparse.ArgumentParser(description="test CloudWatch Logs service for opentoe")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    ap.add_argument("--log")
-    ap.add_argument("--key", action="append", default=[], help="AKID=SECRET")
-    ap.add_argument("--region", help="the only region accepted in the credential scope")
-    ap.add_argument("--throttle", type=int, default=0)
-    ap.add_argument("--fail500", type=int, default=0)
-    ap.add_argument("--stall", type=int, default=0)
-    ap.add_argument("--stall-seconds", type=float, default=30)
-    ap.add_argument("--skew", type=int, default=0, help="server clock offset, seconds")
-    ap.add_argument("--skew-code", default="InvalidSignatureException")
+    ap = common.arg_parser("test CloudWatch Logs service for opentoe")
+    awsjson.add_aws_args(ap)
     ap.add_argument("--max-event-bytes", type=int, default=262144,
                     help="largest event: message UTF-8 bytes + 26 (262,144: the 256 KiB limit)")
     ap.add_argument("--retention-days", type=int, default=0)
@@ -490,34 +472,20 @@ def main():
     ap.add_argument("--count-only", action="store_true", help="count events without keeping them (benchmarks)")
     ap.add_argument("--put-delay-ms", type=int, default=0)
     OPTS = ap.parse_args()
-    OPTS.tls_cert = OPTS.tls_key = None
-    awsjson.OPTS = OPTS
-    for kv in OPTS.key:
-        k, sep, v = kv.partition("=")
-        if not sep:
-            ap.error("--key wants AKID=SECRET")
-        awsjson.STATE["keys"][k] = v
-    for k in ("throttle", "fail500", "stall", "skew", "skew_code"):
-        awsjson.STATE[k] = getattr(OPTS, k)
+    awsjson.configure(OPTS, ap)
     CW.update(retention_days=OPTS.retention_days, strict_time=OPTS.strict_time, count_only=OPTS.count_only,
               put_delay_ms=OPTS.put_delay_ms)
 
     srv = make_server(OPTS.port)
     SERVER["srv"] = srv
     port = srv.server_address[1]
-    if OPTS.port_file:
-        tmp = OPTS.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, OPTS.port_file)
-    print(port, flush=True)
+    common.announce(port, OPTS.port_file)
 
-    def stop(signum, frame):
+    def stop():
         SERVER["stopping"] = True
-        threading.Thread(target=SERVER["srv"].shutdown, daemon=True).start()
+        common.shutdown_soon(SERVER["srv"])
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    common.on_stop(stop)
     while True:
         SERVER["srv"].serve_forever()
         SERVER["srv"].server_close()

@@ -40,19 +40,17 @@ request is appended to --log as one line:
 with --port-file, written to that file atomically.
 """
 
-import argparse
 import datetime
 import json
 import os
 import re
-import signal
 import sys
-import threading
 import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import awsjson  # noqa: E402
+import common  # noqa: E402
 from awsjson import AwsError  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
 
@@ -62,7 +60,6 @@ BUILD_ARN_RE = re.compile(r"^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws(?:
 
 COMPONENTS = {}      # ARN -> file
 OBFUSCATED = set()   # ARNs
-OPTS = None
 
 
 def parse_query(query):
@@ -122,15 +119,9 @@ class Handler(awsjson.Handler):
             if service != "imagebuilder":
                 raise AwsError(403, "InvalidSignatureException",
                                "Credential should be scoped to correct service: 'imagebuilder'.")
-            with awsjson.LOCK:
-                fault = None
-                if awsjson.STATE["throttle"] > 0:
-                    awsjson.STATE["throttle"] -= 1
-                    fault = AwsError(429, "CallRateLimitExceededException",
-                                     "You have exceeded the permitted request rate.")
-                elif awsjson.STATE["fail500"] > 0:
-                    awsjson.STATE["fail500"] -= 1
-                    fault = AwsError(500, "ServiceException", "The service encountered an unrecoverable error.")
+            fault = awsjson.take_fault(
+                AwsError(429, "CallRateLimitExceededException", "You have exceeded the permitted request rate."),
+                AwsError(500, "ServiceException", "The service encountered an unrecoverable error."))
             if fault:
                 raise fault
             if url.path != "/GetComponent":
@@ -156,52 +147,21 @@ class Handler(awsjson.Handler):
 
 
 def main():
-    global OPTS
-    ap = argparse.ArgumentParser(description="test EC2 Image Builder service (GetComponent) for opentoe")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    ap.add_argument("--log")
-    ap.add_argument("--key", action="append", default=[], help="AKID=SECRET")
+    ap = common.arg_parser("test EC2 Image Builder service (GetComponent) for opentoe")
+    # No --region: the scope's region is checked against each ARN instead.
+    awsjson.add_aws_args(ap, region=False, stall_and_skew=False)
     ap.add_argument("--component", action="append", default=[], help="ARN=FILE")
     ap.add_argument("--obfuscated", action="append", default=[], help="ARN")
-    ap.add_argument("--throttle", type=int, default=0)
-    ap.add_argument("--fail500", type=int, default=0)
-    OPTS = ap.parse_args()
-    OPTS.tls_cert = OPTS.tls_key = None
-    OPTS.region = None  # checked against each ARN instead
-    OPTS.stall_seconds = 30
-    awsjson.OPTS = OPTS
-    for kv in OPTS.key:
-        k, sep, v = kv.partition("=")
-        if not sep:
-            ap.error("--key wants AKID=SECRET")
-        awsjson.STATE["keys"][k] = v
-    for kv in OPTS.component:
+    opts = ap.parse_args()
+    awsjson.configure(opts, ap)
+    for kv in opts.component:
         # The ARN holds no '=', the file name may.
         arn, sep, path = kv.partition("=")
         if not sep or not BUILD_ARN_RE.match(arn):
             ap.error("--component wants BUILD-VERSION-ARN=FILE, not %r" % kv)
         COMPONENTS[arn] = path
-    OBFUSCATED.update(OPTS.obfuscated)
-    awsjson.STATE["throttle"] = OPTS.throttle
-    awsjson.STATE["fail500"] = OPTS.fail500
-
-    srv = awsjson.Server(("127.0.0.1", OPTS.port), Handler)
-    port = srv.server_address[1]
-    if OPTS.port_file:
-        tmp = OPTS.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, OPTS.port_file)
-    print(port, flush=True)
-
-    def stop(signum, frame):
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    srv.serve_forever()
-    return 0
+    OBFUSCATED.update(opts.obfuscated)
+    return common.serve(common.listen(Handler, opts.port), opts.port_file)
 
 
 if __name__ == "__main__":

@@ -47,16 +47,16 @@ With --port 0 (the default) the port is chosen by the system; it is
 printed on stdout and, with --port-file, written to that file atomically.
 """
 
-import argparse
 import datetime
-import http.server
 import json
 import os
 import secrets
-import signal
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 
 LOCK = threading.Lock()
 
@@ -100,13 +100,8 @@ def iso(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(common.QuietHandler):
     server_version = "opentoe-test-imds"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        pass
 
     def log_line(self, tok, status):
         if LOG:
@@ -124,10 +119,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
         self.log_line(tok, status)
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
 
     def faults(self):
         """True when a fault was served instead of the request."""
@@ -260,17 +251,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(200, body)
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
     global STATE, LOG
-    ap = argparse.ArgumentParser(description="test IMDS for opentoe")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    ap.add_argument("--log")
+    ap = common.arg_parser("test IMDS for opentoe")
     ap.add_argument("--allow-v1", action="store_true", help="accept GETs without a token")
     ap.add_argument("--token-status", type=int, default=0,
                     help="answer token PUTs with this HTTP status (IMDSv1-only service)")
@@ -287,22 +270,7 @@ def main():
     a = ap.parse_args()
     STATE = State(a)
     LOG = a.log
-    srv = Server(("127.0.0.1", a.port), Handler)
-    port = srv.server_address[1]
-    if a.port_file:
-        tmp = a.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, a.port_file)
-    print(port, flush=True)
-
-    def stop(signum, frame):
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    srv.serve_forever()
-    return 0
+    return common.serve(common.listen(Handler, a.port), a.port_file)
 
 
 if __name__ == "__main__":

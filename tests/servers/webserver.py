@@ -41,19 +41,19 @@ stdout and, with --port-file, written to that file (atomically).
   webserver.py --big-sha256 N  prints the SHA-256 of /big/N and exits.
 """
 
-import argparse
 import hashlib
-import http.server
 import os
 import posixpath
 import random
-import signal
 import socket
 import ssl
 import sys
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 
 BLOCK = random.Random(20240601).randbytes(1 << 20)
 
@@ -68,13 +68,8 @@ def big_sha256(n):
     return h.hexdigest()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(common.QuietHandler):
     server_version = "opentoe-test"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        pass
 
     def record(self):
         srv = self.server
@@ -94,6 +89,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def octets(self, *headers):
+        """200 with a body of bytes: Content-Type application/octet-stream,
+        then headers ((name, value) pairs, None for none), in that order."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        for h in headers:
+            if h:
+                self.send_header(*h)
+        self.end_headers()
+
     def redirect(self, location):
         self.send_simple(302, b"redirect\n", [("Location", location)])
 
@@ -104,11 +109,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not rel or not os.path.isfile(path):
             self.send_simple(404, b"not found\n")
             return
-        size = os.path.getsize(path)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(size))
-        self.end_headers()
+        self.octets(("Content-Length", str(os.path.getsize(path))))
         if self.command == "HEAD":
             return
         with open(path, "rb") as f:
@@ -119,10 +120,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
 
     def serve_big(self, n):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(n))
-        self.end_headers()
+        self.octets(("Content-Length", str(n)))
         if self.command == "HEAD":
             return
         self.write_data(n)
@@ -137,12 +135,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             left -= k
 
     def serve_length(self, declared, sent, close):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(declared))
-        if close:
-            self.send_header("Connection", "close")
-        self.end_headers()
+        self.octets(("Content-Length", str(declared)), ("Connection", "close") if close else None)
         if self.command == "HEAD":
             return
         self.write_data(sent)
@@ -155,21 +148,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def serve_nolength(self, n):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Connection", "close")
-        self.end_headers()
+        self.octets(("Connection", "close"))
         self.close_connection = True
         if self.command != "HEAD":
             self.write_data(n)
 
     def serve_chunked(self, declared, sent):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Transfer-Encoding", "chunked")
-        if declared != "-":
-            self.send_header("Content-Length", declared)
-        self.end_headers()
+        self.octets(("Transfer-Encoding", "chunked"), ("Content-Length", declared) if declared != "-" else None)
         if self.command == "HEAD":
             return
         view = memoryview(BLOCK)
@@ -217,20 +202,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             code = int(parts[2])
             self.send_simple(code, ("status %d\n" % code).encode())
         elif path == "/stall":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(1 << 20))
-            self.end_headers()
+            self.octets(("Content-Length", str(1 << 20)))
             self.wfile.write(b"s" * 1000)
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not self.server.stopping:
                 time.sleep(0.2)
             self.close_connection = True
         elif path == "/drop":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(1 << 20))
-            self.end_headers()
+            self.octets(("Content-Length", str(1 << 20)))
             self.wfile.write(b"d" * 65536)
             self.wfile.flush()
             try:
@@ -260,23 +239,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.serve_file(path)
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class Server(common.Server):
     block_on_close = False
-    allow_reuse_address = True
 
     def handle_error(self, request, client_address):
         pass
 
 
 def main():
-    ap = argparse.ArgumentParser(description="test web server for WebDownload")
+    ap = common.arg_parser("test web server for WebDownload", tls=True)
     ap.add_argument("--root", default=".")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    ap.add_argument("--log")
-    ap.add_argument("--tls-cert")
-    ap.add_argument("--tls-key")
     ap.add_argument("--big-sha256", type=int, metavar="N")
     a = ap.parse_args()
 
@@ -284,32 +256,23 @@ def main():
         print(big_sha256(a.big_sha256))
         return
 
-    srv = Server(("127.0.0.1", a.port), Handler)
+    srv = common.listen(Handler, a.port, Server)
     srv.root = os.path.abspath(a.root)
     srv.log_path = a.log
     srv.lock = threading.Lock()
     srv.counts = {}
     srv.stopping = False
     if a.tls_cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(a.tls_cert, a.tls_key)
         # The handshake happens in the request's thread, on first read.
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+        common.use_tls(srv, a.tls_cert, a.tls_key, handshake_on_connect=False)
 
-    port = srv.server_address[1]
-    if a.port_file:
-        tmp = a.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, a.port_file)
-    print(port, flush=True)
+    common.announce(srv.server_address[1], a.port_file)
 
-    def stop(signum, frame):
+    def stop():
         srv.stopping = True
         os._exit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    common.on_stop(stop)
     srv.serve_forever(poll_interval=0.2)
 
 

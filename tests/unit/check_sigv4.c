@@ -798,7 +798,7 @@ START_TEST(test_mutations)
 }
 END_TEST
 
-int main(void)
+static Suite *sigv4_suite(void)
 {
         Suite *s = suite_create("sigv4");
         TCase *tc = tcase_create("sigv4");
@@ -817,9 +817,8 @@ int main(void)
         tcase_add_test(tc, test_sign_malformed);
         tcase_add_test(tc, test_mutations);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return s;
 }
+
+#include "check_main.h"
+CHECK_MAIN(sigv4_suite)

@@ -514,7 +514,7 @@ START_TEST(test_for_loops_at_the_int64_limits)
 }
 END_TEST
 
-int main(void)
+static Suite *vm_suite(void)
 {
         Suite *s = suite_create("vm");
         TCase *tc = tcase_create("vm");
@@ -526,9 +526,8 @@ int main(void)
         tcase_add_test(tc, test_verifier_refuses_non_terminating_programs);
         tcase_add_test(tc, test_for_loops_at_the_int64_limits);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return s;
 }
+
+#include "check_main.h"
+CHECK_MAIN(vm_suite)

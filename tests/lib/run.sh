@@ -1,0 +1,67 @@
+# tests/lib/run.sh: running opentoe from a suite (sourced instead of
+# servers.sh, which it sources, with tap.sh): `opentoe run` of a document
+# in a folder of its own under the scratch folder, for the suites that
+# check runs from their files, and a command whose output the suite
+# reads from variables.
+#
+#   capture CMD-ARRAY [VAR=VALUE...] ARGS...   runs the command in the
+#                       array named CMD-ARRAY, then ARGS, with the VARs in
+#                       its environment; sets rc, out and err (its standard
+#                       output and error) and elapsed_ms
+#   has_out TEXT / has_err TEXT   the last capture's output holds TEXT
+#
+#   run_opentoe NAME ARGS...   `opentoe run -l logs -s state ARGS` in
+#                       $scratch/NAME (made if missing), its standard
+#                       output and error in stdout and stderr there; sets
+#                       rc, lastdir (that folder) and last (its log
+#                       folder, empty when the run made none)
+#   run_doc NAME STEPS [ARGS...]   writes doc.yml there, a document named
+#                       NAME whose one phase, build, has STEPS (YAML,
+#                       indented by 6), and runs it (--documents doc.yml)
+#   console_has TEXT    the last run's console.log holds TEXT
+#   stderr_has TEXT     the last run's standard error holds TEXT
+#
+# OPENTOE is the binary (absolute: the run changes folder).
+
+[ -n "${tap_scratch+set}" ] || . "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+
+run_opentoe() {
+        local name=$1
+        shift
+        lastdir=$tap_scratch/$name
+        mkdir -p "$lastdir"
+        (cd "$lastdir" && "$OPENTOE" run -l logs -s state "$@" > stdout 2> stderr)
+        rc=$?
+        last=$(ls -d "$lastdir"/logs/*/ 2> /dev/null | head -1)
+        last=${last%/}
+}
+
+run_doc() {
+        local name=$1 steps=$2
+        shift 2
+        mkdir -p "$tap_scratch/$name"
+        printf 'name: %s\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n%s\n' "$name" "$steps" \
+                > "$tap_scratch/$name/doc.yml"
+        run_opentoe "$name" --documents doc.yml "$@"
+}
+
+capture() {
+        local -n tap_cmd=$1
+        local envs=() t0
+        shift
+        while [ $# -gt 0 ] && [[ $1 == [A-Z_]*=* ]]; do
+                envs+=("$1")
+                shift
+        done
+        t0=$(date +%s%N)
+        env "${envs[@]}" "${tap_cmd[@]}" "$@" > "$tap_scratch/out" 2> "$tap_scratch/err"
+        rc=$?
+        elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
+        out=$(cat "$tap_scratch/out")
+        err=$(cat "$tap_scratch/err")
+}
+has_out() { grep -qF -- "$1" <<< "$out"; }
+has_err() { grep -qF -- "$1" <<< "$err"; }
+
+console_has() { grep -qF -- "$1" "$last/console.log"; }
+stderr_has() { grep -qF -- "$1" "$lastdir/stderr"; }
