@@ -50,6 +50,11 @@ struct aws_http {
         long low_speed_limit;
         long clock_offset; /* seconds: server minus local */
         char *ca_bundle;   /* AWS_CA_BUNDLE, or NULL for the system's */
+        /* plain transfers: OPENTOE_HTTP_* */
+        long web_connect_timeout_s;
+        long web_low_speed_time_s;
+        long web_low_speed_limit;
+        long web_max_redirs;
 };
 
 /* The parts of an endpoint URL. */
@@ -81,6 +86,15 @@ struct xfer {
         off_t out_start;
         uint64_t streamed;
         int write_err;
+        /* a plain transfer (aws_http_transfer) */
+        const struct aws_http_stream *stream;
+        const struct aws_http *h;
+        int64_t header_length;  /* Content-Length header of the latest response, -1: none */
+        int64_t declared;       /* the accepted response's declared length, -1: none */
+        uint64_t bytes;         /* body bytes handed to the stream */
+        long refused_status;
+        bool started;           /* accept answered other than 0 */
+        bool excess;
 };
 
 static const char *const throttle_codes[] = {
@@ -378,6 +392,10 @@ struct aws_http *aws_http_new(char **reterr_msg)
         h->connect_timeout_ms = env_long("OPENTOE_AWS_CONNECT_TIMEOUT_MS", 10000, 1, 600000);
         h->low_speed_time_s = env_long("OPENTOE_AWS_LOW_SPEED_TIME", 30, 1, 3600);
         h->low_speed_limit = env_long("OPENTOE_AWS_LOW_SPEED_LIMIT", 1, 1, LONG_MAX);
+        h->web_connect_timeout_s = env_long("OPENTOE_HTTP_CONNECT_TIMEOUT", 30, 1, 3600);
+        h->web_low_speed_time_s = env_long("OPENTOE_HTTP_LOW_SPEED_TIME", 60, 1, 3600);
+        h->web_low_speed_limit = env_long("OPENTOE_HTTP_LOW_SPEED_LIMIT", 1024, 1, LONG_MAX);
+        h->web_max_redirs = env_long("OPENTOE_HTTP_MAX_REDIRS", 10, 0, 100);
         const char *ca = getenv("AWS_CA_BUNDLE");
         if (ca && *ca)
                 h->ca_bundle = xstrdup(ca);
@@ -418,11 +436,23 @@ static void xfer_done(struct xfer *x)
         sb_free(&x->body);
 }
 
+static int stream_accept(struct xfer *x);
+static void stream_content_length(struct xfer *x, const char *buf, size_t len);
+
 static size_t header_cb(char *buf, size_t size, size_t n, void *userdata)
 {
         struct xfer *x = userdata;
         size_t len = size * n;
 
+        if (x->stream) {
+                if (len >= 5 && !memcmp(buf, "HTTP/", 5))
+                        x->header_length = -1;
+                else if ((len == 2 && buf[0] == '\r' && buf[1] == '\n') || (len == 1 && buf[0] == '\n'))
+                        /* Trailers end with a blank line too, after the body. */
+                        return x->started || stream_accept(x) >= 0 ? len : 0;
+                else
+                        stream_content_length(x, buf, len);
+        }
         if (len >= 5 && !memcmp(buf, "HTTP/", 5)) {
                 /* A new response (after a 100 or a redirect): start over. */
                 _cleanup_free_ char *line = xstrndup(buf, len);
@@ -460,6 +490,24 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *userdata)
         struct xfer *x = userdata;
         size_t len = size * n;
 
+        if (x->stream) {
+                if (!x->started) {
+                        int a = stream_accept(x);
+
+                        if (a == 0)
+                                x->refused_status = x->status;
+                        if (a <= 0)
+                                return 0;
+                }
+                if (x->declared >= 0 && len > (uint64_t)x->declared - x->bytes) {
+                        x->excess = true;
+                        return 0;
+                }
+                if (x->stream->data(x->stream->userdata, buf, len) < 0)
+                        return 0;
+                x->bytes += len;
+                return len;
+        }
         if (status_ok(x->status) && x->to_fd) {
                 size_t done = 0;
 
@@ -795,8 +843,8 @@ struct prepared {
         int max_attempts;
 };
 
-static int set_options(struct aws_http *h, const struct aws_http_request *req, const struct prepared *p,
-                       struct xfer *x, struct curl_slist *hl, long timeout_ms, char *errbuf)
+/* What every transfer sets: protocols, the URL, the callbacks. */
+static int set_base_options(struct aws_http *h, const char *url, struct xfer *x, char *errbuf)
 {
         const struct curl_api *a = h->api;
         CURL *c = h->curl;
@@ -813,11 +861,27 @@ static int set_options(struct aws_http *h, const struct aws_http_request *req, c
                 rc = a->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
         if (rc != CURLE_OK)
                 return -EPROTONOSUPPORT;
-        if (a->easy_setopt(c, CURLOPT_URL, p->url) != CURLE_OK)
+        if (a->easy_setopt(c, CURLOPT_URL, url) != CURLE_OK)
                 return -EINVAL;
         a->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-        a->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         a->easy_setopt(c, CURLOPT_USERAGENT, "opentoe/" PACKAGE_VERSION);
+        a->easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+        a->easy_setopt(c, CURLOPT_HEADERDATA, x);
+        a->easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+        a->easy_setopt(c, CURLOPT_WRITEDATA, x);
+        return 0;
+}
+
+static int set_options(struct aws_http *h, const struct aws_http_request *req, const struct prepared *p,
+                       struct xfer *x, struct curl_slist *hl, long timeout_ms, char *errbuf)
+{
+        const struct curl_api *a = h->api;
+        CURL *c = h->curl;
+        int r = set_base_options(h, p->url, x, errbuf);
+
+        if (r < 0)
+                return r;
+        a->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         a->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
         a->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
         if (h->ca_bundle)
@@ -832,10 +896,6 @@ static int set_options(struct aws_http *h, const struct aws_http_request *req, c
         a->easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
         if (req->no_proxy)
                 a->easy_setopt(c, CURLOPT_PROXY, "");
-        a->easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
-        a->easy_setopt(c, CURLOPT_HEADERDATA, x);
-        a->easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-        a->easy_setopt(c, CURLOPT_WRITEDATA, x);
         a->easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
         a->easy_setopt(c, CURLOPT_READDATA, x);
         a->easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
@@ -861,6 +921,129 @@ static int set_options(struct aws_http *h, const struct aws_http_request *req, c
         }
         a->easy_setopt(c, CURLOPT_HTTPHEADER, hl);
         return 0;
+}
+
+/* ---- plain transfers ---------------------------------------------------------- */
+
+/* The length the response declares, -1 when none: libcurl's, the one it
+ * frames the body by; it has none with Transfer-Encoding, where the
+ * Content-Length header is held to instead. */
+static int64_t declared_length(const struct xfer *x)
+{
+        curl_off_t cl = -1;
+
+        if (x->h->api->easy_getinfo(x->h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK || cl < 0)
+                return x->header_length;
+        return (int64_t)cl;
+}
+
+/* Asks the stream whether it takes the current response's body. */
+static int stream_accept(struct xfer *x)
+{
+        long status = 0;
+        int a;
+
+        x->h->api->easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &status);
+        x->status = status;
+        x->declared = declared_length(x);
+        a = x->stream->accept(x->stream->userdata, status, x->declared);
+        if (a != 0)
+                x->started = true;
+        return a;
+}
+
+/* Keeps the Content-Length header of the latest response (a status line
+ * starts a new one), for bodies that libcurl frames otherwise: digits
+ * between blanks, else none. */
+static void stream_content_length(struct xfer *x, const char *buf, size_t n)
+{
+        static const char name[] = "content-length:";
+        size_t i = sizeof name - 1, digits = 0;
+        int64_t v = 0;
+
+        if (n < i || strncasecmp(buf, name, i) != 0)
+                return;
+        while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
+                i++;
+        for (; i < n && buf[i] >= '0' && buf[i] <= '9'; i++, digits++) {
+                if (v > (INT64_MAX - (buf[i] - '0')) / 10) {
+                        digits = 0;
+                        break;
+                }
+                v = v * 10 + (buf[i] - '0');
+        }
+        while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+                i++;
+        x->header_length = digits > 0 && i == n ? v : -1;
+}
+
+static int set_transfer_options(struct aws_http *h, const struct aws_http_transfer *t, struct xfer *x, char *errbuf)
+{
+        const struct curl_api *a = h->api;
+        CURL *c = h->curl;
+        int r = set_base_options(h, t->url, x, errbuf);
+
+        if (r < 0)
+                return r;
+        a->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        a->easy_setopt(c, CURLOPT_MAXREDIRS, h->web_max_redirs);
+        a->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->web_connect_timeout_s * 1000L);
+        a->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->web_low_speed_time_s);
+        a->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->web_low_speed_limit);
+        if (t->buffer_size > 0)
+                a->easy_setopt(c, CURLOPT_BUFFERSIZE, t->buffer_size);
+        a->easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+        a->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, t->insecure ? 0L : 1L);
+        a->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, t->insecure ? 0L : 2L);
+        a->easy_setopt(c, CURLOPT_TIMEOUT_MS, t->timeout_ms);
+        return 0;
+}
+
+int aws_http_transfer(struct aws_http *h, const struct aws_http_transfer *t, struct aws_http_transfer_result *ret)
+{
+        _cleanup_(xfer_done) struct xfer x = { .stream = &t->stream, .h = h, .header_length = -1, .declared = -1 };
+        const struct curl_api *a = h->api;
+        char errbuf[CURL_ERROR_SIZE];
+        char *eff = NULL;
+        CURLcode c;
+        int r;
+
+        *ret = (struct aws_http_transfer_result){ .declared = -1 };
+        errbuf[0] = '\0';
+        r = set_transfer_options(h, t, &x, errbuf);
+        if (r < 0)
+                return r;
+        c = a->easy_perform(h->curl);
+        a->easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &ret->status);
+        a->easy_getinfo(h->curl, CURLINFO_REDIRECT_COUNT, &ret->redirects);
+        if (a->easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
+                ret->effective_url = xstrdup(eff);
+        ret->refused_status = x.refused_status;
+        ret->excess = x.excess;
+        ret->declared = x.started ? x.declared : declared_length(&x);
+        ret->bytes = x.bytes;
+        if (c != CURLE_OK) {
+                const char *why = errbuf[0] ? errbuf : a->easy_strerror(c);
+                size_t n = strlen(why);
+
+                if (n > 0 && why[n - 1] == '\n')
+                        n--;
+                ret->failed = true;
+                ret->transient = curl_transient(c);
+                ret->timed_out = c == CURLE_OPERATION_TIMEDOUT;
+                ret->protocol_refused = c == CURLE_UNSUPPORTED_PROTOCOL;
+                ret->reason = xstrndup(why, n);
+        }
+        return 0;
+}
+
+void aws_http_transfer_result_done(struct aws_http_transfer_result *r)
+{
+        if (!r)
+                return;
+        free(r->reason);
+        free(r->effective_url);
+        *r = (struct aws_http_transfer_result){ .declared = -1 };
 }
 
 static void response_fill(struct aws_http_response *ret, struct xfer *x, int attempts, char *code, char *msg)

@@ -182,6 +182,80 @@ const char *aws_http_response_header(const struct aws_http_response *r, const ch
  * retries were spent. */
 int aws_http_status_error(const struct aws_http_response *r, char **reterr_msg);
 
+/* ---- plain transfers --------------------------------------------------------
+ * aws_http_transfer() makes ONE unsigned attempt at a URL exactly as given
+ * (any http or https URL, user:password included), on the same libcurl
+ * handle as aws_http_request(), for a caller that owns its retry policy
+ * and what the body becomes (WebDownload).  Its rules:
+ *   - redirects are followed, at most OPENTOE_HTTP_MAX_REDIRS of them, and
+ *     only to http or https;
+ *   - a connection serves one transfer (each hop of a redirect is one):
+ *     libcurl reads a body only up to its Content-Length and leaves what
+ *     a server sends past it on the connection, where the next request on
+ *     it would take it for its response;
+ *   - the body is framed by libcurl (Content-Length, or the chunks of a
+ *     Transfer-Encoding) and in addition held to the Content-Length header
+ *     of its response: the transport never hands over a byte past the
+ *     declared length, and reports the excess instead;
+ *   - nothing of a body reaches the caller before it accepted the
+ *     response (the stream's accept, at the end of each response's
+ *     headers: a 100, a followed redirect and the final answer);
+ *   - TLS verification is on unless the transfer says `insecure`
+ *     (WebDownload's ignoreCertificateErrors); AWS_CA_BUNDLE does not
+ *     apply; the proxy variables libcurl knows do.
+ * Its tunables, read by aws_http_new() (whole numbers; missing or out of
+ * range gives the default):
+ *   OPENTOE_HTTP_CONNECT_TIMEOUT    seconds to connect (TCP and TLS), 30
+ *   OPENTOE_HTTP_LOW_SPEED_TIME     seconds below the low-speed limit after
+ *                                   which a transfer is abandoned, 60
+ *   OPENTOE_HTTP_LOW_SPEED_LIMIT    bytes per second, 1024
+ *   OPENTOE_HTTP_MAX_REDIRS         redirects followed, 10 (0-100) */
+
+/* Where the body of a plain transfer goes. */
+struct aws_http_stream {
+        /* The end of a response's headers, while no response was accepted
+         * (and, for a body that comes without one, its first piece):
+         * `declared` is the length the response declares, -1 for none.
+         * 1 accepts this response's body; 0 does not (a piece of its body
+         * then ends the transfer, reported as refused_status); -1 ends the
+         * transfer (the caller knows why). */
+        int (*accept)(void *userdata, long status, int64_t declared);
+        /* A piece of the accepted body, within the declared length.  0
+         * goes on, -1 ends the transfer (the caller knows why). */
+        int (*data)(void *userdata, const char *p, size_t n);
+        void *userdata;
+};
+
+struct aws_http_transfer {
+        const char *url;
+        bool insecure;                  /* no TLS peer and host verification */
+        long buffer_size;               /* libcurl's receive buffer; 0: its default */
+        long timeout_ms;                /* the whole attempt; 0: none */
+        struct aws_http_stream stream;
+};
+
+struct aws_http_transfer_result {
+        bool failed;                    /* the transfer did not complete: */
+        bool transient;                 /*   of a kind worth another attempt */
+        bool timed_out;                 /*   libcurl's timeout (timeout_ms, low speed, connect) */
+        bool protocol_refused;          /*   a redirect to something other than http or https */
+        char *reason;                   /*   libcurl's words, without a final newline */
+        long status;                    /* of the last response, 0 for none */
+        long refused_status;            /* a response whose body was not accepted, or 0 */
+        long redirects;                 /* redirects followed */
+        char *effective_url;            /* the URL libcurl ended at (as given, or redirected), or NULL */
+        bool excess;                    /* the body ran past its declared length */
+        int64_t declared;               /* the accepted (else the last) response's declared length, -1: none */
+        uint64_t bytes;                 /* body bytes handed to data */
+};
+
+/* One attempt.  0 with *ret filled (free it with
+ * aws_http_transfer_result_done()), whatever became of the transfer;
+ * -EPROTONOSUPPORT when libcurl cannot be limited to http and https, or
+ * -EINVAL when it refuses the URL, with nothing sent. */
+int aws_http_transfer(struct aws_http *h, const struct aws_http_transfer *t, struct aws_http_transfer_result *ret);
+void aws_http_transfer_result_done(struct aws_http_transfer_result *r);
+
 /* The endpoint URL of a service: the first of
  *   override (a command-line flag or configuration value), if not NULL/"";
  *   AWS_ENDPOINT_URL_<SERVICE> (service upper-cased, '-' as '_': S3, LOGS;
