@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "http.h"
+#include "http_send.h"
 #include "sigv4.h"
 #include "strbuf.h"
 #include "tunables.h"
@@ -508,7 +508,7 @@ static int imds_send(struct aws_cred_provider *p, const char *method, const char
                 .attempt_timeout_ms = env_long("OPENTOE_IMDS_TIMEOUT_MS", 2000, 1, 600000),
                 .no_proxy = true,
         };
-        return aws_http_request(p->http, &req, ret, reterr_msg);
+        return aws_http_send(p->http, &req, NULL, ret, reterr_msg);
 }
 
 /* Makes sure a usable token is held (or that tokenless mode was chosen). */

@@ -1,4 +1,4 @@
-/* http.h: the one HTTP client of the AWS layer.  Every request to an AWS
+/* http.h: the one HTTP client of the AWS layer and of WebDownload.  Every request to an AWS
  * service (S3, CloudWatch Logs, ...) and to IMDS goes through
  * aws_http_request(), which owns transport (libcurl, reached only through
  * common/curl_dl.h), SigV4 signing (aws/sigv4.h), retries and error
@@ -60,6 +60,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+
+#include "awstime.h"   /* aws_now_ms(), aws_time_parse() */
+#include "endpoint.h"  /* aws_endpoint_resolve(), aws_endpoint_set_default() */
 
 struct aws_cred_provider;
 
@@ -256,39 +259,6 @@ struct aws_http_transfer_result {
 int aws_http_transfer(struct aws_http *h, const struct aws_http_transfer *t, struct aws_http_transfer_result *ret);
 void aws_http_transfer_result_done(struct aws_http_transfer_result *r);
 
-/* The endpoint URL of a service: the first of
- *   override (a command-line flag or configuration value), if not NULL/"";
- *   AWS_ENDPOINT_URL_<SERVICE> (service upper-cased, '-' as '_': S3, LOGS;
- *     "logs" also answers to the SDKs' AWS_ENDPOINT_URL_CLOUDWATCH_LOGS);
- *   the default endpoint of aws_endpoint_set_default() (`--endpoint-url`);
- *   AWS_ENDPOINT_URL;
- *   https://<service>.<region>.amazonaws.com (".amazonaws.com.cn" for
- *     cn-* regions).
- * The two environment variables are ignored when
- * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true (the default endpoint, given
- * on the command line, is not).  The result has a scheme of http or
- * https, no trailing '/', no query; -EINVAL with a message for anything
- * else.  Free *ret_url. */
-int aws_endpoint_resolve(const char *service, const char *region, const char *override, char **ret_url,
-                         char **reterr_msg);
-
-/* Sets the process-wide default endpoint, which stands for
- * AWS_ENDPOINT_URL (and wins over it) for every service: `opentoe run
- * --endpoint-url`.  Unlike setting the variable, it does not reach the
- * environment of the processes steps start.  The URL is checked as
- * aws_endpoint_resolve() checks endpoints (-EINVAL with a message); NULL
- * or "" clears it.  Set it before any request: it is read without a
- * lock. */
-int aws_endpoint_set_default(const char *url, char **reterr_msg);
-
-/* CLOCK_MONOTONIC in milliseconds, the clock of every deadline. */
-int64_t aws_now_ms(void);
-
 /* The clock offset (seconds, server minus local) this client learnt from
  * skew errors and applies to signatures; 0 until then. */
 long aws_http_clock_offset(const struct aws_http *h);
-
-/* Parses an ISO 8601 UTC time ("2026-01-02T03:04:05Z", fractions and a
- * "+00:00" offset allowed) or an HTTP date ("Fri, 02 Jan 2026 03:04:05
- * GMT").  0 or -EINVAL. */
-int aws_time_parse(const char *s, time_t *ret);
