@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
+#include "mkdirs.h"
 #include "credentials.h"
 #include "http.h"
 #include "strbuf.h"
@@ -122,21 +124,6 @@ static int64_t wall_ms(void)
 
         clock_gettime(CLOCK_REALTIME, &ts);
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int fail(char **reterr_msg, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **reterr_msg, int r, const char *fmt, ...)
-{
-        if (reterr_msg) {
-                struct strbuf b = STRBUF_INIT;
-                va_list ap;
-
-                va_start(ap, fmt);
-                sb_vprintf(&b, fmt, ap);
-                va_end(ap);
-                *reterr_msg = sb_take(&b);
-        }
-        return r;
 }
 
 static void say(struct cwlogs *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1447,23 +1434,6 @@ static bool stream_name_ok(const char *st)
         return n >= 1 && n <= MAX_NAME && !strpbrk(st, ":*") && utf8_valid(st, n);
 }
 
-static int mkdir_p(const char *path)
-{
-        _cleanup_free_ char *p = xstrdup(path);
-
-        for (char *q = p + 1; *q; q++) {
-                if (*q != '/')
-                        continue;
-                *q = 0;
-                if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                        return -errno;
-                *q = '/';
-        }
-        if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 static struct cwlogs *ship_free(struct cwlogs *s)
 {
         if (!s)
@@ -1523,10 +1493,10 @@ static int spool_resume(struct cwlogs *s, char **reterr_msg)
         (void)unlinkat(s->dirfd, "cursor.tmp", 0);
         r = cursor_read(s->dirfd, &c);
         if (r < 0)
-                return fail(reterr_msg, r, "cannot read %s/cursor: %s", s->dir, strerror(-r));
+                return errmsg_set(reterr_msg, r, "cannot read %s/cursor: %s", s->dir, strerror(-r));
         r = segs_scan(s);
         if (r < 0)
-                return fail(reterr_msg, r, "cannot list the CloudWatch Logs spool %s: %s", s->dir, strerror(-r));
+                return errmsg_set(reterr_msg, r, "cannot list the CloudWatch Logs spool %s: %s", s->dir, strerror(-r));
 
         if (c.valid) {
                 s->cur = c.pos;
@@ -1547,9 +1517,9 @@ static int spool_resume(struct cwlogs *s, char **reterr_msg)
                 uint64_t left = 0;
                 r = count_from_cursor(s, &left);
                 if (r < 0)
-                        return fail(reterr_msg, r, "%s", s->last_error ? s->last_error : strerror(-r));
+                        return errmsg_set(reterr_msg, r, "%s", s->last_error ? s->last_error : strerror(-r));
                 if (left && !(s->flags & CWLOGS_DISCARD_OTHER))
-                        return fail(reterr_msg, -EEXIST, "the CloudWatch Logs spool %s holds %" PRIu64
+                        return errmsg_set(reterr_msg, -EEXIST, "the CloudWatch Logs spool %s holds %" PRIu64
                                     " undelivered events for log group %s, stream %s in %s; use another spool "
                                     "folder, or remove it to drop them", s->dir, left, c.group, c.stream,
                                     c.region);
@@ -1579,16 +1549,16 @@ static int spool_resume(struct cwlogs *s, char **reterr_msg)
         struct rec rec;
         r = spool_peek(s, &pos, &rec);
         if (r < 0)
-                return fail(reterr_msg, r, "%s", s->last_error ? s->last_error : strerror(-r));
+                return errmsg_set(reterr_msg, r, "%s", s->last_error ? s->last_error : strerror(-r));
         s->old_pending = r > 0;
 
         r = segment_new(s, next);
         if (r < 0)
-                return fail(reterr_msg, r, "cannot create a CloudWatch Logs spool segment in %s: %s", s->dir,
+                return errmsg_set(reterr_msg, r, "cannot create a CloudWatch Logs spool segment in %s: %s", s->dir,
                             strerror(-r));
         r = cursor_write(s);
         if (r < 0)
-                return fail(reterr_msg, r, "%s", s->last_error);
+                return errmsg_set(reterr_msg, r, "%s", s->last_error);
         if (s->old_pending)
                 say(s, "CloudWatch Logs: resuming the spool %s (undelivered events of an earlier run)", s->dir);
         return 0;
@@ -1602,13 +1572,13 @@ int cwlogs_open(const char *group, const char *stream, const char *region, const
         int r;
 
         if (!group || !group_name_ok(group))
-                return fail(reterr_msg, -EINVAL, "bad CloudWatch Logs log group name '%s': 1 to %d characters "
+                return errmsg_set(reterr_msg, -EINVAL, "bad CloudWatch Logs log group name '%s': 1 to %d characters "
                             "of a-z, A-Z, 0-9, '.', '_', '-', '/' and '#'", group ? group : "", MAX_NAME);
         if (!stream || !stream_name_ok(stream))
-                return fail(reterr_msg, -EINVAL, "bad CloudWatch Logs log stream name '%s': 1 to %d characters, "
+                return errmsg_set(reterr_msg, -EINVAL, "bad CloudWatch Logs log stream name '%s': 1 to %d characters, "
                             "neither ':' nor '*'", stream ? stream : "", MAX_NAME);
         if (!spool_dir || !*spool_dir)
-                return fail(reterr_msg, -EINVAL, "no CloudWatch Logs spool folder");
+                return errmsg_set(reterr_msg, -EINVAL, "no CloudWatch Logs spool folder");
 
         s = xcalloc(1, sizeof *s);
         s->dirfd = s->lockfd = s->wfd = s->rfd = -1;
@@ -1630,7 +1600,7 @@ int cwlogs_open(const char *group, const char *stream, const char *region, const
                 const char *reg;
                 r = aws_region_resolve(s->creds, aws_now_ms() + 30000, &reg, NULL, &err);
                 if (r < 0) {
-                        fail(reterr_msg, r, "no region for CloudWatch Logs (use --cw-log-region): %s",
+                        errmsg_set(reterr_msg, r, "no region for CloudWatch Logs (use --cw-log-region): %s",
                              err ? err : strerror(-r));
                         free(err);
                         return r;
@@ -1639,33 +1609,33 @@ int cwlogs_open(const char *group, const char *stream, const char *region, const
         }
         r = aws_endpoint_resolve("logs", s->region, NULL, &s->endpoint, &err);
         if (r < 0) {
-                fail(reterr_msg, r, "CloudWatch Logs endpoint: %s", err ? err : strerror(-r));
+                errmsg_set(reterr_msg, r, "CloudWatch Logs endpoint: %s", err ? err : strerror(-r));
                 free(err);
                 return r;
         }
         s->http = aws_http_new(&err);
         if (!s->http) {
-                fail(reterr_msg, -ENOSYS, "%s", err ? err : "cannot start the HTTP client");
+                errmsg_set(reterr_msg, -ENOSYS, "%s", err ? err : "cannot start the HTTP client");
                 free(err);
                 return -ENOSYS;
         }
 
-        r = mkdir_p(spool_dir);
+        r = mkdir_parents(spool_dir, 0700);
         if (r < 0)
-                return fail(reterr_msg, r, "cannot create the CloudWatch Logs spool %s: %s", spool_dir,
+                return errmsg_set(reterr_msg, r, "cannot create the CloudWatch Logs spool %s: %s", spool_dir,
                             strerror(-r));
         s->dirfd = open(spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->dirfd < 0)
-                return fail(reterr_msg, -errno, "cannot open the CloudWatch Logs spool %s: %s", spool_dir,
+                return errmsg_set(reterr_msg, -errno, "cannot open the CloudWatch Logs spool %s: %s", spool_dir,
                             strerror(errno));
         s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (s->lockfd < 0)
-                return fail(reterr_msg, -errno, "cannot open %s/lock: %s", spool_dir, strerror(errno));
+                return errmsg_set(reterr_msg, -errno, "cannot open %s/lock: %s", spool_dir, strerror(errno));
         if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno == EWOULDBLOCK)
-                        return fail(reterr_msg, -EBUSY, "the CloudWatch Logs spool %s is in use by another "
+                        return errmsg_set(reterr_msg, -EBUSY, "the CloudWatch Logs spool %s is in use by another "
                                     "process", spool_dir);
-                return fail(reterr_msg, -errno, "cannot lock %s/lock: %s", spool_dir, strerror(errno));
+                return errmsg_set(reterr_msg, -errno, "cannot lock %s/lock: %s", spool_dir, strerror(errno));
         }
         r = spool_resume(s, reterr_msg);
         if (r < 0)

@@ -23,13 +23,10 @@
 
 struct aws_http *aws_http_new(char **reterr_msg)
 {
-        const char *why = NULL;
-        const struct curl_api *api = curl_api_get(&why);
+        const struct curl_api *api = curl_api_get(reterr_msg);
 
-        if (!api) {
-                errmsg_set(reterr_msg, -ENOSYS, "%s", why ? why : "cannot load libcurl");
+        if (!api)
                 return NULL;
-        }
         CURL *c = api->easy_init();
         if (!c) {
                 errmsg_set(reterr_msg, -ENOMEM, "libcurl cannot create a handle");

@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
+#include "mkdirs.h"
 #include "credentials.h"
 #include "http.h"
 #include "sigv4.h"
@@ -76,21 +78,6 @@ struct s3_req {
         int out_fd;
         size_t max_body;
 };
-
-static int fail(char **reterr_msg, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **reterr_msg, int r, const char *fmt, ...)
-{
-        if (reterr_msg) {
-                struct strbuf b = STRBUF_INIT;
-                va_list ap;
-
-                va_start(ap, fmt);
-                sb_vprintf(&b, fmt, ap);
-                va_end(ap);
-                *reterr_msg = sb_take(&b);
-        }
-        return r;
-}
 
 static uint64_t env_u64(const char *name, uint64_t def, uint64_t min, uint64_t max)
 {
@@ -150,30 +137,30 @@ int s3_uri_parse(const char *s, bool allow_prefix, struct s3_uri *ret, char **re
         bool prefix = false;
 
         if (!s3_is_uri(s))
-                return fail(reterr_msg, -EINVAL, "'%s' is not an S3 URI (s3://bucket/key)", s ? s : "");
+                return errmsg_set(reterr_msg, -EINVAL, "'%s' is not an S3 URI (s3://bucket/key)", s ? s : "");
         b = s + 5;
         slash = strchr(b, '/');
         blen = slash ? (size_t)(slash - b) : strlen(b);
         if (blen == 0)
-                return fail(reterr_msg, -EINVAL, "'%s' has no bucket name (s3://bucket/key)", s);
+                return errmsg_set(reterr_msg, -EINVAL, "'%s' has no bucket name (s3://bucket/key)", s);
         if (blen > S3_MAX_BUCKET_LEN)
-                return fail(reterr_msg, -EINVAL, "'%s': the bucket name is longer than %d characters", s,
+                return errmsg_set(reterr_msg, -EINVAL, "'%s': the bucket name is longer than %d characters", s,
                             S3_MAX_BUCKET_LEN);
         for (size_t i = 0; i < blen; i++)
                 if (!bucket_char(b[i]))
-                        return fail(reterr_msg, -EINVAL, "'%s': '%.*s' is not a valid bucket name (letters, "
+                        return errmsg_set(reterr_msg, -EINVAL, "'%s': '%.*s' is not a valid bucket name (letters, "
                                     "digits, '.', '-' and '_' only)", s, (int)blen, b);
         key = xstrdup(slash ? slash + 1 : "");
         klen = strlen(key);
         if (klen > 0 && key[klen - 1] == '*') {
                 if (!allow_prefix) {
                         free(key);
-                        return fail(reterr_msg, -EINVAL, "'%s': a * wildcard cannot be used here; name an object, "
+                        return errmsg_set(reterr_msg, -EINVAL, "'%s': a * wildcard cannot be used here; name an object, "
                                     "or a key prefix ending with /", s);
                 }
                 if (klen > 1 && key[klen - 2] != '/') {
                         free(key);
-                        return fail(reterr_msg, -EINVAL, "'%s': a key prefix must end with a forward slash and an "
+                        return errmsg_set(reterr_msg, -EINVAL, "'%s': a key prefix must end with a forward slash and an "
                                     "asterisk (s3://bucket/folder/*); other wildcards are not supported", s);
                 }
                 key[--klen] = '\0';
@@ -181,7 +168,7 @@ int s3_uri_parse(const char *s, bool allow_prefix, struct s3_uri *ret, char **re
         }
         if (klen > S3_MAX_KEY_LEN) {
                 free(key);
-                return fail(reterr_msg, -EINVAL, "'%s': the key is longer than %d bytes", s, S3_MAX_KEY_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "'%s': the key is longer than %d bytes", s, S3_MAX_KEY_LEN);
         }
         *ret = (struct s3_uri){ .bucket = xstrndup(b, blen), .key = key, .prefix = prefix };
         return 0;
@@ -207,9 +194,9 @@ int s3_owner_normalize(const char *owner, char **ret, char **reterr_msg)
         n = strlen(owner);
         for (size_t i = 0; i < n; i++)
                 if (!isdigit((unsigned char)owner[i]))
-                        return fail(reterr_msg, -EINVAL, "'%s' is not an AWS account ID (12 digits)", owner);
+                        return errmsg_set(reterr_msg, -EINVAL, "'%s' is not an AWS account ID (12 digits)", owner);
         if (n > 12)
-                return fail(reterr_msg, -EINVAL, "'%s' is not an AWS account ID: it has more than 12 digits", owner);
+                return errmsg_set(reterr_msg, -EINVAL, "'%s' is not an AWS account ID: it has more than 12 digits", owner);
         *ret = xasprintf("%.*s%s", (int)(12 - n), "000000000000", owner);
         return 0;
 }
@@ -323,7 +310,7 @@ static int address(struct s3 *c, const char *bucket, const char *key, const char
 
         r = aws_endpoint_resolve("s3", region, NULL, &url, &err);
         if (r < 0) {
-                fail(reterr_msg, r, "cannot find the S3 endpoint: %s", err ? err : strerror(-r));
+                errmsg_set(reterr_msg, r, "cannot find the S3 endpoint: %s", err ? err : strerror(-r));
                 free(err);
                 return r;
         }
@@ -429,7 +416,7 @@ static int s3_send(struct s3 *c, const struct s3_req *q, struct aws_http_respons
                 };
                 r = aws_http_request(c->http, &rq, ret, &err);
                 if (r < 0) {
-                        fail(reterr_msg, r, "%s %s: %s", q->op, what, err ? err : strerror(-r));
+                        errmsg_set(reterr_msg, r, "%s %s: %s", q->op, what, err ? err : strerror(-r));
                         free(err);
                         return r;
                 }
@@ -456,24 +443,24 @@ static int answer_error(const struct aws_http_response *a, const char *op, const
         int e = aws_http_status_error(a, &detail);
 
         if (!strcmp(code, "NoSuchKey") || (a->status == 404 && key && !*code))
-                return fail(reterr_msg, -ENOENT, "%s %s: the key '%s' does not exist in bucket %s (%s)", op, what,
+                return errmsg_set(reterr_msg, -ENOENT, "%s %s: the key '%s' does not exist in bucket %s (%s)", op, what,
                             key ? key : "", bucket, detail);
         if (!strcmp(code, "NoSuchBucket"))
-                return fail(reterr_msg, -ENOENT, "%s %s: the bucket %s does not exist (%s)", op, what, bucket, detail);
+                return errmsg_set(reterr_msg, -ENOENT, "%s %s: the bucket %s does not exist (%s)", op, what, bucket, detail);
         if (!strcmp(code, "NoSuchUpload"))
-                return fail(reterr_msg, -ENOENT, "%s %s: the multipart upload is gone (%s)", op, what, detail);
+                return errmsg_set(reterr_msg, -ENOENT, "%s %s: the multipart upload is gone (%s)", op, what, detail);
         if (!strcmp(code, "InvalidAccessKeyId"))
-                return fail(reterr_msg, -EACCES, "%s %s: S3 does not know the access key in use (%s)", op, what,
+                return errmsg_set(reterr_msg, -EACCES, "%s %s: S3 does not know the access key in use (%s)", op, what,
                             detail);
         if (!strcmp(code, "AccessDenied") || a->status == 403) {
                 if (owner)
-                        return fail(reterr_msg, -EACCES, "%s %s: access denied; the bucket %s may not belong to the "
+                        return errmsg_set(reterr_msg, -EACCES, "%s %s: access denied; the bucket %s may not belong to the "
                                     "expected owner %s, or the credentials lack the permission (%s)", op, what,
                                     bucket, owner, detail);
-                return fail(reterr_msg, -EACCES, "%s %s: access denied; the credentials lack the permission, or a "
+                return errmsg_set(reterr_msg, -EACCES, "%s %s: access denied; the credentials lack the permission, or a "
                             "bucket policy refuses it (%s)", op, what, detail);
         }
-        return fail(reterr_msg, e < 0 ? e : -EIO, "%s %s: %s", op, what, detail);
+        return errmsg_set(reterr_msg, e < 0 ? e : -EIO, "%s %s: %s", op, what, detail);
 }
 
 /* ---- small XML reading ------------------------------------------------------ */
@@ -661,7 +648,7 @@ int s3_list(struct s3 *c, const char *bucket, const char *prefix, const char *ow
                 token = xml_get(a.body, end, "NextContinuationToken", NULL);
                 aws_http_response_done(&a);
                 if (n > limit) {
-                        r = fail(reterr_msg, -E2BIG, "ListObjectsV2 s3://%s/%s*: more than %zu objects match; AWSTOE "
+                        r = errmsg_set(reterr_msg, -E2BIG, "ListObjectsV2 s3://%s/%s*: more than %zu objects match; AWSTOE "
                                  "downloads at most %d from a prefix (OPENTOE_S3_MAX_OBJECTS raises the limit), so "
                                  "nothing was downloaded", bucket, prefix, limit, S3_DEFAULT_MAX_OBJECTS);
                         break;
@@ -669,7 +656,7 @@ int s3_list(struct s3 *c, const char *bucket, const char *prefix, const char *ow
                 if (!truncated || strcmp(truncated, "true"))
                         break;
                 if (!token || !*token) {
-                        r = fail(reterr_msg, -EIO, "ListObjectsV2 s3://%s/%s*: the listing is truncated but has no "
+                        r = errmsg_set(reterr_msg, -EIO, "ListObjectsV2 s3://%s/%s*: the listing is truncated but has no "
                                  "continuation token", bucket, prefix);
                         break;
                 }
@@ -694,30 +681,6 @@ static mode_t process_umask(void)
                 umask(m);
         }
         return m;
-}
-
-/* mkdir -p; an existing folder is fine. */
-static int mkdir_parents(const char *dir)
-{
-        _cleanup_free_ char *p = xstrdup(dir);
-        struct stat st;
-
-        for (char *s = p + 1;; s++) {
-                if (*s != '/' && *s)
-                        continue;
-                char c = *s;
-
-                *s = '\0';
-                if (mkdir(p, 0777) < 0 && errno != EEXIST)
-                        return -errno;
-                if (stat(p, &st) < 0)
-                        return -errno;
-                if (!S_ISDIR(st.st_mode))
-                        return -ENOTDIR;
-                *s = c;
-                if (!c)
-                        return 0;
-        }
 }
 
 static char *path_dirname(const char *path)
@@ -808,24 +771,28 @@ int s3_download_file(struct s3 *c, const char *bucket, const char *key, const ch
         int r;
 
         if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
-                return fail(reterr_msg, -EISDIR, "GetObject %s: the destination %s names a folder, not a file",
+                return errmsg_set(reterr_msg, -EISDIR, "GetObject %s: the destination %s names a folder, not a file",
                             what, dest);
         if (stat(dest, &st) == 0) {
                 if (S_ISDIR(st.st_mode))
-                        return fail(reterr_msg, -EISDIR, "GetObject %s: the destination %s is a folder", what, dest);
+                        return errmsg_set(reterr_msg, -EISDIR, "GetObject %s: the destination %s is a folder", what, dest);
                 if (!replace)
-                        return fail(reterr_msg, -EEXIST, "GetObject %s: the destination %s already exists", what,
+                        return errmsg_set(reterr_msg, -EEXIST, "GetObject %s: the destination %s already exists", what,
                                     dest);
                 mode = st.st_mode & 07777;
         } else if (lstat(dest, &st) == 0 && !replace) {
-                return fail(reterr_msg, -EEXIST, "GetObject %s: the destination %s already exists", what, dest);
+                return errmsg_set(reterr_msg, -EEXIST, "GetObject %s: the destination %s already exists", what, dest);
         }
-        r = mkdir_parents(dir);
+        r = mkdir_parents(dir, 0777);
+        if (r == 0 && stat(dir, &st) < 0)
+                r = -errno;
+        else if (r == 0 && !S_ISDIR(st.st_mode))
+                r = -ENOTDIR;
         if (r < 0)
-                return fail(reterr_msg, r, "GetObject %s: cannot create the folder %s: %s", what, dir, strerror(-r));
+                return errmsg_set(reterr_msg, r, "GetObject %s: cannot create the folder %s: %s", what, dir, strerror(-r));
         r = tmpfile_open(dir, base, &t);
         if (r < 0)
-                return fail(reterr_msg, r, "GetObject %s: cannot create a temporary file in %s: %s", what, dir,
+                return errmsg_set(reterr_msg, r, "GetObject %s: cannot create a temporary file in %s: %s", what, dir,
                             strerror(-r));
 
         struct s3_req q = {
@@ -842,7 +809,7 @@ int s3_download_file(struct s3 *c, const char *bucket, const char *key, const ch
         }
         len = aws_http_response_header(&a, "Content-Length");
         if (len && strtoull(len, NULL, 10) != a.bytes_streamed) {
-                r = fail(reterr_msg, -EIO, "GetObject %s: the answer was cut short: %" PRIu64 " of %s bytes arrived",
+                r = errmsg_set(reterr_msg, -EIO, "GetObject %s: the answer was cut short: %" PRIu64 " of %s bytes arrived",
                          what, a.bytes_streamed, len);
                 aws_http_response_done(&a);
                 return r;
@@ -852,20 +819,20 @@ int s3_download_file(struct s3 *c, const char *bucket, const char *key, const ch
         aws_http_response_done(&a);
 
         if (fchmod(t.fd, mode) < 0 || fsync(t.fd) < 0)
-                return fail(reterr_msg, -errno, "GetObject %s: cannot write %s: %s", what, dest, strerror(errno));
+                return errmsg_set(reterr_msg, -errno, "GetObject %s: cannot write %s: %s", what, dest, strerror(errno));
         r = close(t.fd);
         t.fd = -1;
         if (r < 0)
-                return fail(reterr_msg, -errno, "GetObject %s: cannot write %s: %s", what, dest, strerror(errno));
+                return errmsg_set(reterr_msg, -errno, "GetObject %s: cannot write %s: %s", what, dest, strerror(errno));
         if (replace)
                 r = renameat(t.dirfd, t.name, t.dirfd, base) < 0 ? -errno : 0;
         else
                 r = rename_noreplace(t.dirfd, t.name, base);
         if (r == -EEXIST)
-                return fail(reterr_msg, -EEXIST, "GetObject %s: the destination %s appeared during the download",
+                return errmsg_set(reterr_msg, -EEXIST, "GetObject %s: the destination %s appeared during the download",
                             what, dest);
         if (r < 0)
-                return fail(reterr_msg, r, "GetObject %s: cannot put %s in place: %s", what, dest, strerror(-r));
+                return errmsg_set(reterr_msg, r, "GetObject %s: cannot put %s in place: %s", what, dest, strerror(-r));
         t.name[0] = '\0';
         (void)fsync(t.dirfd);
         return 0;
@@ -989,7 +956,7 @@ static int upload_part(struct s3 *c, struct parts *job, size_t i, char **reterr_
         }
         etag = aws_http_response_header(&a, "ETag");
         if (!etag || !*etag)
-                r = fail(reterr_msg, -EIO, "UploadPart %s: part %zu of %zu was answered without an ETag", job->what,
+                r = errmsg_set(reterr_msg, -EIO, "UploadPart %s: part %zu of %zu was answered without an ETag", job->what,
                          i + 1, job->nparts);
         else
                 job->etags[i] = xstrdup(etag);
@@ -1109,7 +1076,7 @@ static int multipart_upload(struct s3 *c, const char *bucket, const char *key, c
         if (part > S3_MAX_PART_SIZE)
                 part = S3_MAX_PART_SIZE;
         if ((size + part - 1) / part > S3_MAX_PARTS)
-                return fail(reterr_msg, -EFBIG, "PutObject %s: %" PRIu64 " bytes is more than S3 can store in one "
+                return errmsg_set(reterr_msg, -EFBIG, "PutObject %s: %" PRIu64 " bytes is more than S3 can store in one "
                             "object", what, size);
         nparts = (size_t)((size + part - 1) / part);
 
@@ -1128,7 +1095,7 @@ static int multipart_upload(struct s3 *c, const char *bucket, const char *key, c
         id = xml_get(a.body, a.body + a.body_len, "UploadId", NULL);
         aws_http_response_done(&a);
         if (!id || !*id)
-                return fail(reterr_msg, -EIO, "CreateMultipartUpload %s: the answer has no UploadId", what);
+                return errmsg_set(reterr_msg, -EIO, "CreateMultipartUpload %s: the answer has no UploadId", what);
         enc_id = sigv4_uri_encode(id, strlen(id), false);
 
         etags = xcalloc(nparts, sizeof *etags);
@@ -1171,7 +1138,7 @@ static int multipart_upload(struct s3 *c, const char *bucket, const char *key, c
                                 _cleanup_free_ char *code = xml_get(a.body, a.body + a.body_len, "Code", NULL);
                                 _cleanup_free_ char *msg = xml_get(a.body, a.body + a.body_len, "Message", NULL);
 
-                                r = fail(reterr_msg, -EIO, "CompleteMultipartUpload %s: %s%s%s", what,
+                                r = errmsg_set(reterr_msg, -EIO, "CompleteMultipartUpload %s: %s%s%s", what,
                                          code ? code : "InternalError", msg ? ": " : "", msg ? msg : "");
                         }
                         aws_http_response_done(&a);
@@ -1193,14 +1160,14 @@ int s3_upload_fd(struct s3 *c, const char *bucket, const char *key, const char *
                  char **reterr_msg)
 {
         if (!key || !*key)
-                return fail(reterr_msg, -EINVAL, "PutObject s3://%s/: no key to upload to", bucket);
+                return errmsg_set(reterr_msg, -EINVAL, "PutObject s3://%s/: no key to upload to", bucket);
         if (strlen(key) > S3_MAX_KEY_LEN)
-                return fail(reterr_msg, -EINVAL, "PutObject s3://%s/%s: the key is longer than %d bytes", bucket, key,
+                return errmsg_set(reterr_msg, -EINVAL, "PutObject s3://%s/%s: the key is longer than %d bytes", bucket, key,
                             S3_MAX_KEY_LEN);
         if (size > c->threshold)
                 return multipart_upload(c, bucket, key, owner, fd, size, reterr_msg);
         if (size > SIZE_MAX)
-                return fail(reterr_msg, -EFBIG, "PutObject s3://%s/%s: too large", bucket, key);
+                return errmsg_set(reterr_msg, -EFBIG, "PutObject s3://%s/%s: too large", bucket, key);
         return put_object(c, bucket, key, owner, fd, size, reterr_msg);
 }
 
@@ -1211,13 +1178,13 @@ int s3_upload_file(struct s3 *c, const char *bucket, const char *key, const char
         struct stat st;
 
         if (fd < 0)
-                return fail(reterr_msg, -errno, "cannot open %s: %s", path, strerror(errno));
+                return errmsg_set(reterr_msg, -errno, "cannot open %s: %s", path, strerror(errno));
         if (fstat(fd, &st) < 0)
-                return fail(reterr_msg, -errno, "cannot read %s: %s", path, strerror(errno));
+                return errmsg_set(reterr_msg, -errno, "cannot read %s: %s", path, strerror(errno));
         if (S_ISDIR(st.st_mode))
-                return fail(reterr_msg, -EISDIR, "%s is a folder", path);
+                return errmsg_set(reterr_msg, -EISDIR, "%s is a folder", path);
         if (!S_ISREG(st.st_mode))
-                return fail(reterr_msg, -EINVAL, "%s is not a regular file", path);
+                return errmsg_set(reterr_msg, -EINVAL, "%s is not a regular file", path);
         return s3_upload_fd(c, bucket, key, owner, fd, (uint64_t)st.st_size, reterr_msg);
 }
 
@@ -1254,20 +1221,20 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
         int r = 0;
 
         if (depth > S3_MAX_TREE_DEPTH)
-                return fail(reterr_msg, -ELOOP, "%s: more than %d folder levels", sb_str(&t->path),
+                return errmsg_set(reterr_msg, -ELOOP, "%s: more than %d folder levels", sb_str(&t->path),
                             S3_MAX_TREE_DEPTH);
         d = fdopendir(dfd);
         if (!d) {
                 r = -errno;
                 close(dfd);
-                return fail(reterr_msg, r, "cannot read the folder %s: %s", sb_str(&t->path), strerror(-r));
+                return errmsg_set(reterr_msg, r, "cannot read the folder %s: %s", sb_str(&t->path), strerror(-r));
         }
         for (;;) {
                 errno = 0;
                 de = readdir(d);
                 if (!de) {
                         if (errno)
-                                r = fail(reterr_msg, -errno, "cannot read the folder %s: %s", sb_str(&t->path),
+                                r = errmsg_set(reterr_msg, -errno, "cannot read the folder %s: %s", sb_str(&t->path),
                                          strerror(errno));
                         break;
                 }
@@ -1288,12 +1255,12 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                 sb_printf(&t->path, "/%s", names[i]);
                 sb_puts(&t->key, names[i]);
                 if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = fail(reterr_msg, -errno, "cannot read %s: %s", sb_str(&t->path), strerror(errno));
+                        r = errmsg_set(reterr_msg, -errno, "cannot read %s: %s", sb_str(&t->path), strerror(errno));
                 } else if (S_ISDIR(st.st_mode)) {
                         int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
                         if (sub < 0)
-                                r = fail(reterr_msg, -errno, "cannot open the folder %s: %s", sb_str(&t->path),
+                                r = errmsg_set(reterr_msg, -errno, "cannot open the folder %s: %s", sb_str(&t->path),
                                          strerror(errno));
                         else {
                                 sb_putc(&t->key, '/');
@@ -1311,10 +1278,10 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                         int fd = openat(dirfd(d), names[i], O_RDONLY | O_CLOEXEC | (t->no_links ? O_NOFOLLOW : 0));
 
                         if (fd < 0)
-                                r = fail(reterr_msg, -errno, "cannot open %s: %s", sb_str(&t->path), strerror(errno));
+                                r = errmsg_set(reterr_msg, -errno, "cannot open %s: %s", sb_str(&t->path), strerror(errno));
                         else {
                                 if (fstat(fd, &st) < 0)
-                                        r = fail(reterr_msg, -errno, "cannot read %s: %s", sb_str(&t->path),
+                                        r = errmsg_set(reterr_msg, -errno, "cannot read %s: %s", sb_str(&t->path),
                                                  strerror(errno));
                                 else if (!S_ISREG(st.st_mode))
                                         skipped(t, "not a regular file");
@@ -1324,7 +1291,7 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                                         r = s3_upload_fd(t->c, t->bucket, sb_str(&t->key), t->owner, fd,
                                                          (uint64_t)st.st_size, &err);
                                         if (r < 0) {
-                                                fail(reterr_msg, r, "%s: %s", sb_str(&t->path), err ? err : "failed");
+                                                errmsg_set(reterr_msg, r, "%s: %s", sb_str(&t->path), err ? err : "failed");
                                                 free(err);
                                         } else {
                                                 t->n++;
@@ -1358,7 +1325,7 @@ static int upload_tree(struct s3 *c, const char *dir, const char *bucket, const 
 
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (no_links ? O_NOFOLLOW : 0));
         if (fd < 0)
-                return fail(reterr_msg, -errno, "cannot open the folder %s: %s", dir, strerror(errno));
+                return errmsg_set(reterr_msg, -errno, "cannot open the folder %s: %s", dir, strerror(errno));
         while (dlen > 1 && dir[dlen - 1] == '/')
                 dlen--;
         sb_append(&t.path, dir, dlen);
@@ -1391,13 +1358,13 @@ int s3_fetch_temp(const char *uri, const char *owner, char **ret_path, char **re
         if (r < 0)
                 return r;
         if (!*u.key || u.key[strlen(u.key) - 1] == '/')
-                return fail(reterr_msg, -EINVAL, "%s names a bucket or a folder, not an object", uri);
+                return errmsg_set(reterr_msg, -EINVAL, "%s names a bucket or a folder, not an object", uri);
         r = s3_owner_normalize(owner, &own, reterr_msg);
         if (r < 0)
                 return r;
         dir = xasprintf("%s/opentoe-s3-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
         if (!mkdtemp(dir))
-                return fail(reterr_msg, -errno, "cannot create a temporary folder for %s: %s", uri, strerror(errno));
+                return errmsg_set(reterr_msg, -errno, "cannot create a temporary folder for %s: %s", uri, strerror(errno));
         name = xstrdup(path_basename(u.key));
         if (!strcmp(name, ".") || !strcmp(name, "..")) {
                 free(name);
@@ -1481,7 +1448,7 @@ char *s3_log_url(const struct s3_log_target *t, const char *folder)
 int s3_log_upload(const struct s3_log_target *t, const char *folder, size_t *ret_n, char **reterr_msg)
 {
         if (!t || !t->bucket || !*t->bucket)
-                return fail(reterr_msg, -EINVAL, "no log bucket is set");
+                return errmsg_set(reterr_msg, -EINVAL, "no log bucket is set");
         _cleanup_free_ char *trimmed = trim_prefix(t->prefix);
         _cleanup_free_ char *prefix = xasprintf("%s%s%s/", trimmed ? trimmed : "", trimmed ? "/" : "",
                                                 path_basename(folder));

@@ -2,34 +2,35 @@
 #include "curl_dl.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
+
+#include "errmsg.h"
 
 static struct curl_api api;
-static bool tried, loaded;
-static char error_text[256];
+static bool loaded;
 
 #define RESOLVE(field, sym)                                                  \
         do {                                                                 \
-                *(void **)&api.field = dlsym(h, sym);                        \
-                if (!api.field) {                                            \
-                        snprintf(error_text, sizeof error_text,              \
-                                 "libcurl lacks %s; install a newer libcurl4", sym); \
-                        return false;                                        \
+                *(void **)&a.field = dlsym(h, sym);                          \
+                if (!a.field) {                                              \
+                        dlclose(h);                                          \
+                        return errmsg_set(reterr_msg, -ENOSYS,               \
+                                          "libcurl lacks %s; install a newer libcurl4", sym); \
                 }                                                            \
         } while (0)
 
-static bool load(void)
+static int load(char **reterr_msg)
 {
         static const char *const names[] = { "libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so" };
+        struct curl_api a;
         void *h = NULL;
+
         for (size_t i = 0; i < sizeof names / sizeof names[0] && !h; i++)
                 h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                snprintf(error_text, sizeof error_text,
-                         "cannot load libcurl (%s); install the Debian package libcurl4", dlerror());
-                return false;
-        }
+        if (!h)
+                return errmsg_set(reterr_msg, -ENOSYS,
+                                  "cannot load libcurl (%s); install the Debian package libcurl4", dlerror());
         RESOLVE(global_init, "curl_global_init");
         RESOLVE(easy_init, "curl_easy_init");
         RESOLVE(easy_setopt, "curl_easy_setopt");
@@ -43,23 +44,18 @@ static bool load(void)
         RESOLVE(slist_append, "curl_slist_append");
         RESOLVE(slist_free_all, "curl_slist_free_all");
         RESOLVE(version_info, "curl_version_info");
-        if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                snprintf(error_text, sizeof error_text, "libcurl failed to initialise");
-                return false;
+        if (a.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                dlclose(h);
+                return errmsg_set(reterr_msg, -EIO, "libcurl failed to initialise");
         }
-        return true;
+        api = a; /* the library stays loaded for the life of the process */
+        return 0;
 }
 
-const struct curl_api *curl_api_get(const char **reterr_msg)
+const struct curl_api *curl_api_get(char **reterr_msg)
 {
-        if (!tried) {
-                tried = true;
-                loaded = load();
-        }
-        if (!loaded) {
-                if (reterr_msg)
-                        *reterr_msg = error_text;
+        if (!loaded && load(reterr_msg) < 0)
                 return NULL;
-        }
+        loaded = true;
         return &api;
 }

@@ -24,5 +24,7 @@ struct curl_api {
 };
 
 /* Loads and initialises libcurl once.  Returns NULL when it cannot be
- * loaded; *reterr_msg then names the Debian package to install. */
-const struct curl_api *curl_api_get(const char **reterr_msg);
+ * loaded (a later call tries again), with a message in *reterr_msg (to
+ * free; when reterr_msg is not NULL) that names the Debian package to
+ * install. */
+const struct curl_api *curl_api_get(char **reterr_msg);
