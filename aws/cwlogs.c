@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "errmsg.h"
 #include "mkdirs.h"
@@ -460,33 +461,6 @@ static char *unpct(const char *v)
         return sb_take(&b);
 }
 
-/* Replaces name in the spool folder: temporary file, fsync, rename, fsync
- * of the folder (the cursor lives relative to dirfd, which the agent's
- * write_file_atomic() cannot do). */
-static int write_atomic_at(int dirfd, const char *name, const char *data, size_t len)
-{
-        char tmp[64];
-        int r = 0;
-
-        snprintf(tmp, sizeof tmp, "%s.tmp", name);
-        int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return -errno;
-        r = write_all_at(fd, data, len, 0);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlinkat(dirfd, tmp, 0);
-                return r;
-        }
-        (void)fsync(dirfd);
-        return 0;
-}
-
 static int cursor_write(struct cwlogs *s)
 {
         struct strbuf b = STRBUF_INIT;
@@ -502,7 +476,7 @@ static int cursor_write(struct cwlogs *s)
                 sb_puts(&b, "inflight -\n");
         sb_printf(&b, "delivered %" PRIu64 "\nrequests %" PRIu64 "\nresent %" PRIu64 "\n", s->total_delivered,
                   s->total_requests, s->total_resent);
-        int r = write_atomic_at(s->dirfd, "cursor", b.s, b.len);
+        int r = write_file_atomic_at(s->dirfd, "cursor", b.s, b.len, 0600);
         sb_free(&b);
         if (r < 0)
                 return set_error(s, r, "cannot write the CloudWatch Logs spool cursor %s/cursor: %s", s->dir,

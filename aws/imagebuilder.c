@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "errmsg.h"
 #include "credentials.h"
@@ -356,22 +357,6 @@ int ib_get_component(const char *arn, char **ret_data, size_t *ret_len, char **r
 }
 
 /* ---- temporary files -------------------------------------------------------------- */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
 
 int ib_fetch_component_temp(const char *arn, char **ret_path, char **reterr_msg)
 {

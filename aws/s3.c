@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "hexdigit.h"
 #include "errmsg.h"
 #include "mkdirs.h"
 #include "credentials.h"
@@ -539,17 +540,6 @@ static char *xml_get(const char *p, const char *end, const char *tag, const char
         return sb_take(&out);
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Percent-decoding in place ('+' is a space, as S3's url encoding-type
  * writes it); false when the result would hold a NUL. */
 static bool url_decode(char *s)
@@ -557,8 +547,8 @@ static bool url_decode(char *s)
         char *w = s;
 
         for (char *r = s; *r; r++) {
-                if (*r == '%' && hexval(r[1]) >= 0 && hexval(r[2]) >= 0) {
-                        char c = (char)(hexval(r[1]) * 16 + hexval(r[2]));
+                if (*r == '%' && hex_value(r[1]) >= 0 && hex_value(r[2]) >= 0) {
+                        char c = (char)(hex_value(r[1]) * 16 + hex_value(r[2]));
 
                         if (!c)
                                 return false;

@@ -95,7 +95,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
+#include "hexdigit.h"
 #include "hash.h"
 #include "http.h"
 #include "module.h"
@@ -278,17 +280,6 @@ static char *url_redact(const char *url)
         return sb_take(&b);
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* The last segment of the URL's path, percent-decoded, as a file name;
  * NULL when the path has none that is usable (empty, ends in '/', ".",
  * "..", or decodes to something with '/' or NUL in it). */
@@ -313,8 +304,8 @@ static char *url_file_name(const char *url)
                 return NULL;
         name = xmalloc((size_t)(path_end - seg) + 1);
         for (const char *c = seg; c < path_end; c++) {
-                if (*c == '%' && path_end - c >= 3 && hexval(c[1]) >= 0 && hexval(c[2]) >= 0) {
-                        name[k++] = (char)(hexval(c[1]) * 16 + hexval(c[2]));
+                if (*c == '%' && path_end - c >= 3 && hex_value(c[1]) >= 0 && hex_value(c[2]) >= 0) {
+                        name[k++] = (char)(hex_value(c[1]) * 16 + hex_value(c[2]));
                         c += 2;
                 } else {
                         name[k++] = *c;
@@ -407,7 +398,7 @@ static int entry_parse(const json_t *o, size_t i, struct wd_entry *e, struct str
                         slen--;
                 len = 2 * hash_length(e->algo);
                 for (size_t k = 0; k < slen; k++)
-                        if (hexval(sum[k]) < 0) {
+                        if (hex_value(sum[k]) < 0) {
                                 sb_printf(why, "WebDownload entry %zu (%s): checksum '%.*s' is not "
                                                "hexadecimal", e->no, e->shown, (int)slen, sum);
                                 return -EINVAL;
@@ -547,22 +538,6 @@ static bool dest_matches(const struct wd_entry *e)
 }
 
 /* ---- one transfer -------------------------------------------------------- */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
 
 /* a * b, or UINT64_MAX when that does not fit. */
 static uint64_t mul_sat(uint64_t a, uint64_t b)
