@@ -6,8 +6,10 @@
  * the destination (".<name>.opentoe-XXXXXX") while hashing it, transient
  * failures are retried with exponential backoff inside one step attempt,
  * the checksum is verified, and only then (after fsync) is the file
- * renamed into place.  Nothing of a failed download is left behind, and no more
- * of the body than one WD_BUFFER_SIZE buffer is ever held in memory.
+ * renamed into place.  How the body is written without filling the disk
+ * is web_download_room.c's.  Nothing of a failed download is left
+ * behind, and no more of the body than one WD_BUFFER_SIZE buffer is ever
+ * held in memory.
  *
  * Rules, per entry (inputs are a list; every entry is checked before any
  * is downloaded, then entries run in order and the first failure ends the
@@ -103,26 +105,14 @@
 #include "module.h"
 #include "mkdirs.h"
 #include "strbuf.h"
+#include "web_download_room.h"
 #include "tunables.h"
 
 /* Attempts per download, as AWSTOE documents. */
 #define WD_ATTEMPTS 5
 #define WD_BACKOFF_CAP_MS 30000
-/* libcurl's receive buffer, and ours for writing: libcurl hands the body
- * over in pieces of at most 16 KiB, which are gathered into writes of this
- * size (a sixteenth of the system calls). */
-#define WD_BUFFER_SIZE (256L * 1024)
 /* Bytes of the destination's name kept in the temporary file's name. */
 #define WD_TMP_NAME_MAX 200
-/* The default reserve of free space is the larger of this and 1% of the
- * file system: room for the logs, package databases and journals of the
- * build that goes on after the download, also on a small root volume. */
-#define WD_RESERVE_MIN (64ULL * 1024 * 1024)
-#define WD_RESERVE_ENV "OPENTOE_HTTP_DISK_RESERVE_BYTES"
-/* Bytes written at most between two measures of the free space: 256
- * fstatvfs calls per GiB, which cost nothing measurable. */
-#define WD_SPACE_CHECK_BYTES (4ULL * 1024 * 1024)
-
 struct wd_tunables {
         long retry_delay_ms;
         bool reserve_set;               /* WD_RESERVE_ENV holds a valid value */
@@ -148,32 +138,11 @@ struct wd_tmp {
         int fd;
 };
 
-/* Why the stream stopped a 200 body (beyond a failed write or hash). */
-enum wd_stop {
-        WD_STOP_NONE,
-        WD_STOP_NO_ROOM,                /* the declared length does not fit */
-        WD_STOP_FULL,                   /* writing on would cut into the reserve */
-        WD_STOP_EXCESS,                 /* more bytes than Content-Length */
-        WD_STOP_STATVFS,                /* the free space cannot be measured */
-};
-
 /* State of one transfer, shared with the transport's stream callbacks. */
 struct wd_xfer {
         struct aws_http *http;          /* the transport, made for the first download of the step */
-        const struct wd_tunables *t;
-        const char *dir;                /* the destination's folder, for messages; entry_download's */
-        int fd;
-        char *buf;                      /* WD_BUFFER_SIZE bytes not yet written */
-        size_t buf_len;
+        struct wd_room room;            /* where the body goes */
         struct hash_ctx *hash;
-        uint64_t written;               /* bytes written to the temporary file */
-        int64_t declared;               /* the body's Content-Length, -1 when none */
-        uint64_t room;                  /* bytes that may be written before measuring again */
-        uint64_t avail;                 /* free space at the last measure (f_bavail * f_frsize) */
-        uint64_t reserve;               /* bytes kept free on that file system */
-        int write_err;                  /* errno of a failed write */
-        int statvfs_err;                /* errno of a failed fstatvfs */
-        enum wd_stop stop;
         bool hash_failed;
 };
 
@@ -225,8 +194,8 @@ static void xfer_donep(struct wd_xfer *x)
 {
         hash_abort(x->hash);
         x->hash = NULL;
-        free(x->buf);
-        x->buf = NULL;
+        free(x->room.buf);
+        x->room.buf = NULL;
         x->http = aws_http_free(x->http);
 }
 
@@ -539,102 +508,6 @@ static bool dest_matches(const struct wd_entry *e)
 
 /* ---- one transfer -------------------------------------------------------- */
 
-/* a * b, or UINT64_MAX when that does not fit. */
-static uint64_t mul_sat(uint64_t a, uint64_t b)
-{
-        return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
-}
-
-/* Measures the free space of the temporary file's file system into
- * x->avail, and the reserve to keep there into x->reserve.  f_bavail is
- * what unprivileged users may still fill; root could go on into the
- * blocks reserved for it, which are left alone. */
-static int space_measure(struct wd_xfer *x)
-{
-        struct statvfs sv;
-        uint64_t frsize, pct;
-
-        if (fstatvfs(x->fd, &sv) < 0) {
-                x->statvfs_err = errno;
-                x->stop = WD_STOP_STATVFS;
-                return -1;
-        }
-        frsize = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
-        x->avail = mul_sat(sv.f_bavail, frsize);
-        if (x->t->reserve_set) {
-                x->reserve = x->t->reserve;
-        } else {
-                pct = mul_sat(sv.f_blocks, frsize) / 100;
-                x->reserve = pct > WD_RESERVE_MIN ? pct : WD_RESERVE_MIN;
-        }
-        return 0;
-}
-
-/* Bytes that may be written above the reserve at the last measure. */
-static uint64_t space_above_reserve(const struct wd_xfer *x)
-{
-        return x->avail > x->reserve ? x->avail - x->reserve : 0;
-}
-
-/* Sets how much may be written before the next measure: never more than
- * the last measure left above the reserve. */
-static void space_set_room(struct wd_xfer *x, uint64_t n)
-{
-        uint64_t left = space_above_reserve(x), step = n > WD_SPACE_CHECK_BYTES ? n : WD_SPACE_CHECK_BYTES;
-
-        x->room = left < step ? left : step;
-}
-
-/* Writes n bytes to the temporary file, measuring the free space first
- * when they do not fit in what the last measure allowed.  On failure
- * x->stop or x->write_err says why. */
-static int xfer_write(struct wd_xfer *x, const char *p, size_t n)
-{
-        int r;
-
-        if (n > x->room) {
-                if (space_measure(x) < 0)
-                        return -EIO;
-                if (space_above_reserve(x) < n) {
-                        x->stop = WD_STOP_FULL;
-                        return -ENOSPC;
-                }
-                space_set_room(x, n);
-        }
-        r = write_all(x->fd, p, n);
-        if (r < 0) {
-                x->write_err = -r;
-                return r;
-        }
-        x->room -= n;
-        x->written += n;
-        return 0;
-}
-
-static int xfer_flush(struct wd_xfer *x)
-{
-        int r = xfer_write(x, x->buf, x->buf_len);
-
-        x->buf_len = 0;
-        return r;
-}
-
-/* The end of a 200 response's headers, or else the first piece of its
- * body: learns the declared length and refuses a body that would not fit
- * above the reserve, before any of it is read.  Returns 0 to go on. */
-static int body_start(struct wd_xfer *x, int64_t declared)
-{
-        x->declared = declared;
-        if (space_measure(x) < 0)
-                return -1;
-        if (x->declared >= 0 && space_above_reserve(x) < (uint64_t)x->declared) {
-                x->stop = WD_STOP_NO_ROOM;
-                return -1;
-        }
-        space_set_room(x, 0);
-        return 0;
-}
-
 /* The transport's question at the end of each response's headers: only
  * a 200 body is taken; the body of any other response ends the transfer
  * (at its first piece), which is then reported by its status. */
@@ -644,7 +517,7 @@ static int wd_accept(void *userdata, long status, int64_t declared)
 
         if (status != 200)
                 return 0;
-        return body_start(x, declared) < 0 ? -1 : 1;
+        return wd_room_start(&x->room, declared) < 0 ? -1 : 1;
 }
 
 /* A piece of the 200 body, within its declared length. */
@@ -652,90 +525,13 @@ static int wd_data(void *userdata, const char *data, size_t n)
 {
         struct wd_xfer *x = userdata;
 
-        if (x->buf_len + n > (size_t)WD_BUFFER_SIZE && xfer_flush(x) < 0)
+        if (wd_room_put(&x->room, data, n) < 0)
                 return -1;
-        if (n >= (size_t)WD_BUFFER_SIZE) {
-                if (xfer_write(x, data, n) < 0)
-                        return -1;
-        } else {
-                memcpy(x->buf + x->buf_len, data, n);
-                x->buf_len += n;
-        }
         if (x->hash && hash_update(x->hash, data, n) < 0) {
                 x->hash_failed = true;
                 return -1;
         }
         return 0;
-}
-
-/* "N bytes (X.Y MiB)" */
-static void sb_size(struct strbuf *b, uint64_t n)
-{
-        static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-        double v = (double)n;
-        int u = -1;
-
-        sb_printf(b, "%" PRIu64 " bytes", n);
-        if (n < 1024)
-                return;
-        while (v >= 1024 && u < 5) {
-                v /= 1024;
-                u++;
-        }
-        sb_printf(b, " (%.1f %s)", v, units[u]);
-}
-
-/* The reserve, where it comes from, and how to change it. */
-static void sb_reserve(struct strbuf *b, const struct wd_xfer *x)
-{
-        sb_size(b, x->reserve);
-        if (x->t->reserve_set)
-                sb_printf(b, ", set by %s", WD_RESERVE_ENV);
-        else
-                sb_printf(b, ", the larger of 64 MiB and 1%% of the file system; set %s (a number of bytes) "
-                             "to change it", WD_RESERVE_ENV);
-}
-
-/* Why the stream stopped the body, for the entry's message. */
-static void stop_text(const struct wd_xfer *x, struct strbuf *why)
-{
-        switch (x->stop) {
-        case WD_STOP_NONE:
-                break;
-        case WD_STOP_NO_ROOM:
-                sb_puts(why, "the server declares ");
-                sb_size(why, (uint64_t)x->declared);
-                sb_printf(why, ", more than the file system of %s can take: it has ", x->dir);
-                sb_size(why, x->avail);
-                sb_puts(why, " available to unprivileged users (statvfs f_bavail), and WebDownload keeps a "
-                             "reserve free there: ");
-                sb_reserve(why, x);
-                break;
-        case WD_STOP_FULL:
-                sb_puts(why, "stopped after writing ");
-                sb_size(why, x->written);
-                if (x->declared >= 0) {
-                        sb_puts(why, " of the ");
-                        sb_size(why, (uint64_t)x->declared);
-                        sb_puts(why, " declared");
-                } else {
-                        sb_puts(why, " of a body of no declared length");
-                }
-                sb_printf(why, ": the file system of %s has ", x->dir);
-                sb_size(why, x->avail);
-                sb_puts(why, " left available to unprivileged users (statvfs f_bavail), and writing on would "
-                             "cut into the reserve that WebDownload keeps free there: ");
-                sb_reserve(why, x);
-                break;
-        case WD_STOP_EXCESS:
-                sb_printf(why, "the server sent more than the %" PRId64 " bytes its Content-Length declared",
-                          x->declared);
-                break;
-        case WD_STOP_STATVFS:
-                sb_printf(why, "cannot measure the free space of the file system of %s: %s", x->dir,
-                          strerror(x->statvfs_err));
-                break;
-        }
 }
 
 static bool http_status_transient(long status)
@@ -768,16 +564,7 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
                 sb_printf(why, "cannot reset %s: %s", tmp->path, strerror(errno));
                 return WD_FAIL;
         }
-        x->fd = tmp->fd;
-        x->buf_len = 0;
-        x->written = 0;
-        x->declared = -1;
-        x->room = 0;
-        x->avail = 0;
-        x->reserve = 0;
-        x->write_err = 0;
-        x->statvfs_err = 0;
-        x->stop = WD_STOP_NONE;
+        wd_room_reset(&x->room, tmp->fd);
         x->hash_failed = false;
         hash_abort(x->hash);
         x->hash = NULL;
@@ -799,8 +586,8 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
         };
         if (aws_http_transfer(x->http, &t, &res) < 0)
                 return WD_REFUSED;
-        if (!res.failed && x->buf_len > 0)
-                (void)xfer_flush(x); /* a failure is in x->stop or x->write_err */
+        if (!res.failed && x->room.buf_len > 0)
+                (void)wd_room_flush(&x->room); /* a failure is in room.stop or room.write_err */
         status = res.status;
         /* A refused redirect is not counted, but is the effective URL. */
         if (res.effective_url && (res.redirects > 0 || !http_scheme_len(res.effective_url)))
@@ -809,14 +596,14 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
         if (res.refused_status)
                 status = res.refused_status;
         if (res.excess)
-                x->stop = WD_STOP_EXCESS;
+                x->room.stop = WD_ROOM_EXCESS;
         /* Not retried: a full disk or a lying server is not transient. */
-        if (x->stop != WD_STOP_NONE) {
-                stop_text(x, why);
+        if (x->room.stop != WD_ROOM_NONE) {
+                wd_room_stop_text(&x->room, why);
                 return WD_FAIL;
         }
-        if (x->write_err) {
-                sb_printf(why, "cannot write %s: %s", tmp->path, strerror(x->write_err));
+        if (x->room.write_err) {
+                sb_printf(why, "cannot write %s: %s", tmp->path, strerror(x->room.write_err));
                 return WD_FAIL;
         }
         if (x->hash_failed) {
@@ -937,8 +724,9 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
                           e->shown, dir, strerror(-r));
                 return WD_FAIL;
         }
-        x->t = t;
-        x->dir = dir;
+        x->room.dir = dir;
+        x->room.reserve_set = t->reserve_set;
+        x->room.reserve_value = t->reserve;
 
         for (int attempt = 1; attempt <= WD_ATTEMPTS; attempt++) {
                 long d;
@@ -1110,7 +898,7 @@ static int web_download_run(const struct action_ctx *ctx, const json_t *inputs, 
                                         status = ACTION_FAILED;
                                         break;
                                 }
-                                x.buf = xmalloc(WD_BUFFER_SIZE);
+                                x.room.buf = xmalloc(WD_BUFFER_SIZE);
                         }
                         r = entry_download(ctx, &x, e, &t, mode, &msg);
                         if (r == WD_TIMEOUT)
