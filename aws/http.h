@@ -254,8 +254,9 @@ struct aws_http_transfer_result {
 
 /* One attempt.  0 with *ret filled (free it with
  * aws_http_transfer_result_done()), whatever became of the transfer;
- * -EPROTONOSUPPORT when libcurl cannot be limited to http and https, or
- * -EINVAL when it refuses the URL, with nothing sent. */
+ * -EPROTONOSUPPORT when libcurl cannot be limited to http and https,
+ * -EINVAL when it refuses the URL, or -EBUSY while an asynchronous job
+ * (aws/http_async.h) holds the client, with nothing sent. */
 int aws_http_transfer(struct aws_http *h, const struct aws_http_transfer *t, struct aws_http_transfer_result *ret);
 void aws_http_transfer_result_done(struct aws_http_transfer_result *r);
 

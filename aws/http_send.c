@@ -303,6 +303,8 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, const 
 
         if (!h || !req || !ret)
                 return errmsg_set(reterr_msg, -EINVAL, "no client, request or response");
+        if (h->busy)
+                return errmsg_set(reterr_msg, -EBUSY, "the HTTP client is running a transfer already");
         r = prepare(req, h, &p, reterr_msg);
         if (r < 0)
                 return r;

@@ -387,29 +387,28 @@ static int set_transfer_options(struct aws_http *h, const struct aws_http_transf
         return 0;
 }
 
-int aws_http_transfer(struct aws_http *h, const struct aws_http_transfer *t, struct aws_http_transfer_result *ret)
+int http_transfer_prepare(struct aws_http *h, const struct aws_http_transfer *t, struct http_xfer *x, char *errbuf)
 {
-        _cleanup_(http_xfer_done) struct http_xfer x = { .stream = &t->stream, .h = h, .header_length = -1, .declared = -1 };
+        *x = (struct http_xfer){ .stream = &t->stream, .h = h, .header_length = -1, .declared = -1 };
+        errbuf[0] = '\0';
+        return set_transfer_options(h, t, x, errbuf);
+}
+
+void http_transfer_finish(struct aws_http *h, const struct http_xfer *x, CURLcode c, const char *errbuf,
+                          struct aws_http_transfer_result *ret)
+{
         const struct curl_api *a = h->api;
-        char errbuf[CURL_ERROR_SIZE];
         char *eff = NULL;
-        CURLcode c;
-        int r;
 
         *ret = (struct aws_http_transfer_result){ .declared = -1 };
-        errbuf[0] = '\0';
-        r = set_transfer_options(h, t, &x, errbuf);
-        if (r < 0)
-                return r;
-        c = a->easy_perform(h->curl);
         a->easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &ret->status);
         a->easy_getinfo(h->curl, CURLINFO_REDIRECT_COUNT, &ret->redirects);
         if (a->easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
                 ret->effective_url = xstrdup(eff);
-        ret->refused_status = x.refused_status;
-        ret->excess = x.excess;
-        ret->declared = x.started ? x.declared : declared_length(&x);
-        ret->bytes = x.bytes;
+        ret->refused_status = x->refused_status;
+        ret->excess = x->excess;
+        ret->declared = x->started ? x->declared : declared_length(x);
+        ret->bytes = x->bytes;
         if (c != CURLE_OK) {
                 const char *why = errbuf[0] ? errbuf : a->easy_strerror(c);
                 size_t n = strlen(why);
@@ -422,6 +421,21 @@ int aws_http_transfer(struct aws_http *h, const struct aws_http_transfer *t, str
                 ret->protocol_refused = c == CURLE_UNSUPPORTED_PROTOCOL;
                 ret->reason = xstrndup(why, n);
         }
+}
+
+int aws_http_transfer(struct aws_http *h, const struct aws_http_transfer *t, struct aws_http_transfer_result *ret)
+{
+        _cleanup_(http_xfer_done) struct http_xfer x = { 0 };
+        char errbuf[CURL_ERROR_SIZE];
+        int r;
+
+        *ret = (struct aws_http_transfer_result){ .declared = -1 };
+        if (h->busy)
+                return -EBUSY;
+        r = http_transfer_prepare(h, t, &x, errbuf);
+        if (r < 0)
+                return r;
+        http_transfer_finish(h, &x, h->api->easy_perform(h->curl), errbuf, ret);
         return 0;
 }
 

@@ -27,6 +27,7 @@ struct aws_http {
         long web_low_speed_time_s;
         long web_low_speed_limit;
         long web_max_redirs;
+        bool busy;         /* an asynchronous job (http_async.c) holds the handle */
 };
 
 
@@ -73,3 +74,11 @@ const char *http_xfer_header(const struct http_xfer *x, const char *name);
  * -EINVAL (it refuses the URL). */
 int http_set_request_options(struct aws_http *h, const struct aws_http_request *req, const char *url,
                              struct http_xfer *x, struct curl_slist *hl, long timeout_ms, char *errbuf);
+
+/* A plain transfer in two halves, for whoever performs it (easy_perform,
+ * or a multi handle on an event loop: http_async.c): the options of t on
+ * h's handle (0, -EPROTONOSUPPORT or -EINVAL), then, once libcurl ended
+ * it with c, the result (errbuf as set by the first half). */
+int http_transfer_prepare(struct aws_http *h, const struct aws_http_transfer *t, struct http_xfer *x, char *errbuf);
+void http_transfer_finish(struct aws_http *h, const struct http_xfer *x, CURLcode c, const char *errbuf,
+                          struct aws_http_transfer_result *ret);

@@ -44,6 +44,14 @@ static int load(char **reterr_msg)
         RESOLVE(slist_append, "curl_slist_append");
         RESOLVE(slist_free_all, "curl_slist_free_all");
         RESOLVE(version_info, "curl_version_info");
+        RESOLVE(multi_init, "curl_multi_init");
+        RESOLVE(multi_cleanup, "curl_multi_cleanup");
+        RESOLVE(multi_add_handle, "curl_multi_add_handle");
+        RESOLVE(multi_remove_handle, "curl_multi_remove_handle");
+        RESOLVE(multi_setopt, "curl_multi_setopt");
+        RESOLVE(multi_socket_action, "curl_multi_socket_action");
+        RESOLVE(multi_info_read, "curl_multi_info_read");
+        RESOLVE(multi_assign, "curl_multi_assign");
         if (a.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
                 dlclose(h);
                 return errmsg_set(reterr_msg, -EIO, "libcurl failed to initialise");
