@@ -2,7 +2,8 @@
  * opening (resuming a spool left by an earlier process) and closing the
  * shipper, the pump that decides when a batch is due, flushing, and the
  * delivery report.  The spool on disk is cwlogs_spool.c, building a batch
- * cwlogs_batch.c, the service calls and their backoff cwlogs_api.c.  The
+ * cwlogs_batch.c, the service calls and their backoff cwlogs_api.c, the
+ * notices and the last error cwlogs_notice.c.  The
  * design and the file formats are described in cwlogs.h. */
 #include "cwlogs.h"
 
@@ -28,50 +29,9 @@
 #include "mkdirs.h"
 #include "credentials.h"
 #include "http.h"
-#include "cwlogs_internal.h"
+#include "cwl_internal.h"
 #include "strbuf.h"
 #include "tunables.h"
-
-/* ---- small helpers ----------------------------------------------------------- */
-
-int64_t cwl_wall_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void cwl_say(struct cwlogs *s, const char *fmt, ...)
-{
-        if (!s->notice)
-                return;
-        struct strbuf b = STRBUF_INIT;
-        va_list ap;
-
-        va_start(ap, fmt);
-        sb_vprintf(&b, fmt, ap);
-        va_end(ap);
-        s->notice(s->notice_data, sb_str(&b));
-        sb_free(&b);
-}
-
-/* Records why something failed (and tells the notice callback); returns r. */
-int cwl_set_error(struct cwlogs *s, int r, const char *fmt, ...)
-{
-        struct strbuf b = STRBUF_INIT;
-        va_list ap;
-
-        va_start(ap, fmt);
-        sb_vprintf(&b, fmt, ap);
-        va_end(ap);
-        free(s->last_error);
-        s->last_error = sb_take(&b);
-        if (s->notice)
-                s->notice(s->notice_data, s->last_error);
-        return r;
-}
-
 
 /* ---- shipping ------------------------------------------------------------------- */
 

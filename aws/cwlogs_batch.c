@@ -25,7 +25,7 @@
 #include "mkdirs.h"
 #include "credentials.h"
 #include "http.h"
-#include "cwlogs_internal.h"
+#include "cwl_internal.h"
 #include "strbuf.h"
 #include "tunables.h"
 

@@ -1,4 +1,4 @@
-/* cwlogs_internal.h: what the files of the CloudWatch Logs shipper
+/* cwl_internal.h: what the files of the CloudWatch Logs shipper
  * (aws/cwlogs*.c) share and nothing else sees: the spool's constants, the
  * shipper's state, and the functions one file gives the others. */
 #pragma once
@@ -104,7 +104,7 @@ struct cursor_file {
         uint64_t delivered, requests, resent;
 };
 
-/* cwlogs.c: the shipper's notices, its last error, the wall clock. */
+/* cwlogs_notice.c: the shipper's notices, its last error, the wall clock. */
 void cwl_say(struct cwlogs *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cwl_set_error(struct cwlogs *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int64_t cwl_wall_ms(void);
