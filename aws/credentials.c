@@ -523,8 +523,8 @@ static int imds_token(struct aws_cred_provider *p, int64_t deadline_ms, char **r
                         return 0;
                 }
                 return errmsg_set(reterr_msg, -EACCES,
-                            "the session token request was refused (HTTP %ld); IMDSv1 (requests without a "
-                            "token) is not used unless OPENTOE_IMDS_V1=1", st);
+                                  "the session token request was refused (HTTP %ld); IMDSv1 (requests without a "
+                                  "token) is not used unless OPENTOE_IMDS_V1=1", st);
         }
         char *tok = trimmed(resp.body, resp.body_len);
         const char *granted = aws_http_response_header(&resp, "X-aws-ec2-metadata-token-ttl-seconds");
@@ -592,10 +592,11 @@ int aws_imds_get(struct aws_cred_provider *p, const char *path, int64_t deadline
                         continue;
                 }
                 if (st == 404)
-                        return errmsg_set(reterr_msg, -ENOENT, "IMDS at %s has no %s (HTTP 404)", p->imds_endpoint, path);
+                        return errmsg_set(reterr_msg, -ENOENT, "IMDS at %s has no %s (HTTP 404)", p->imds_endpoint,
+                                          path);
                 if (st == 401)
                         return errmsg_set(reterr_msg, -EACCES, "IMDS at %s refused %s (HTTP 401)%s", p->imds_endpoint,
-                                    path, p->v1 ? ": it wants a session token" : " with a fresh session token");
+                                          path, p->v1 ? ": it wants a session token" : " with a fresh session token");
                 return errmsg_set(reterr_msg, -EIO, "IMDS at %s answered HTTP %ld for %s", p->imds_endpoint, st, path);
         }
 }
@@ -615,7 +616,7 @@ static int imds_role_credentials(struct aws_cred_provider *p, int64_t deadline_m
                         if (r == -ENOENT) {
                                 free(err);
                                 return errmsg_set(reterr_msg, r, "IMDS at %s: no instance profile (IAM role) is "
-                                            "attached to this instance", p->imds_endpoint);
+                                                  "attached to this instance", p->imds_endpoint);
                         }
                         if (r < 0) {
                                 *reterr_msg = err;
@@ -625,7 +626,7 @@ static int imds_role_credentials(struct aws_cred_provider *p, int64_t deadline_m
                         _cleanup_free_ char *role = trimmed(body, n);
                         if (!*role || strlen(role) > 512)
                                 return errmsg_set(reterr_msg, -EBADMSG, "IMDS at %s listed no usable role name",
-                                            p->imds_endpoint);
+                                                  p->imds_endpoint);
                         p->role = TAKE_PTR(role);
                         free(body);
                         body = NULL;
@@ -649,8 +650,9 @@ static int imds_role_credentials(struct aws_cred_provider *p, int64_t deadline_m
                 explicit_bzero(body, strlen(body));
                 if (!json_is_object(j)) {
                         json_decref(j);
-                        return errmsg_set(reterr_msg, -EBADMSG, "IMDS sent credentials for role '%s' that are not a JSON "
-                                    "object", p->role);
+                        return errmsg_set(reterr_msg, -EBADMSG,
+                                          "IMDS sent credentials for role '%s' that are not a JSON "
+                                          "object", p->role);
                 }
                 const char *code = json_string_value(json_object_get(j, "Code"));
                 const char *id = json_string_value(json_object_get(j, "AccessKeyId"));
@@ -660,13 +662,13 @@ static int imds_role_credentials(struct aws_cred_provider *p, int64_t deadline_m
                 time_t expiration = 0;
                 if (code && strcmp(code, "Success")) {
                         r = errmsg_set(reterr_msg, -EIO, "IMDS could not give credentials for role '%s': Code %.64s",
-                                 p->role, code);
+                                       p->role, code);
                 } else if (!visible(id, 128) || !secret || !*secret || (token && !*token)) {
                         r = errmsg_set(reterr_msg, -EBADMSG, "IMDS sent credentials for role '%s' without AccessKeyId "
-                                 "or SecretAccessKey", p->role);
+                                       "or SecretAccessKey", p->role);
                 } else if (exp && aws_time_parse(exp, &expiration) < 0) {
                         r = errmsg_set(reterr_msg, -EBADMSG, "IMDS sent credentials for role '%s' with an unreadable "
-                                 "Expiration '%.64s'", p->role, exp);
+                                       "Expiration '%.64s'", p->role, exp);
                 } else {
                         *ret = (struct aws_credentials){
                                 .access_key_id = xstrdup(id),
@@ -747,7 +749,7 @@ int aws_cred_provider_get(struct aws_cred_provider *p, int64_t deadline_ms, cons
                         return 0;
                 }
                 r = errmsg_set(reterr_msg, -ENOKEY, "the AWS credentials from IMDS expired and cannot be refreshed: %s",
-                         why);
+                               why);
                 free(why);
                 return r;
         }

@@ -297,9 +297,9 @@ static int spool_resume(struct cwlogs *s, char **reterr_msg)
                         return errmsg_set(reterr_msg, r, "%s", s->last_error ? s->last_error : strerror(-r));
                 if (left && !(s->flags & CWLOGS_DISCARD_OTHER))
                         return errmsg_set(reterr_msg, -EEXIST, "the CloudWatch Logs spool %s holds %" PRIu64
-                                    " undelivered events for log group %s, stream %s in %s; use another spool "
-                                    "folder, or remove it to drop them", s->dir, left, c.group, c.stream,
-                                    c.region);
+                                          " undelivered events for log group %s, stream %s in %s; use another spool "
+                                          "folder, or remove it to drop them", s->dir, left, c.group, c.stream,
+                                          c.region);
                 s->counts.discarded = left;
                 cwl_reader_close(s);
                 for (size_t i = 0; i < s->n_segs; i++) {
@@ -332,7 +332,7 @@ static int spool_resume(struct cwlogs *s, char **reterr_msg)
         r = cwl_segment_new(s, next);
         if (r < 0)
                 return errmsg_set(reterr_msg, r, "cannot create a CloudWatch Logs spool segment in %s: %s", s->dir,
-                            strerror(-r));
+                                  strerror(-r));
         r = cwl_cursor_write(s);
         if (r < 0)
                 return errmsg_set(reterr_msg, r, "%s", s->last_error);
@@ -350,10 +350,10 @@ int cwlogs_open(const char *group, const char *stream, const char *region, const
 
         if (!group || !group_name_ok(group))
                 return errmsg_set(reterr_msg, -EINVAL, "bad CloudWatch Logs log group name '%s': 1 to %d characters "
-                            "of a-z, A-Z, 0-9, '.', '_', '-', '/' and '#'", group ? group : "", MAX_NAME);
+                                  "of a-z, A-Z, 0-9, '.', '_', '-', '/' and '#'", group ? group : "", MAX_NAME);
         if (!stream || !stream_name_ok(stream))
                 return errmsg_set(reterr_msg, -EINVAL, "bad CloudWatch Logs log stream name '%s': 1 to %d characters, "
-                            "neither ':' nor '*'", stream ? stream : "", MAX_NAME);
+                                  "neither ':' nor '*'", stream ? stream : "", MAX_NAME);
         if (!spool_dir || !*spool_dir)
                 return errmsg_set(reterr_msg, -EINVAL, "no CloudWatch Logs spool folder");
 
@@ -378,7 +378,7 @@ int cwlogs_open(const char *group, const char *stream, const char *region, const
                 r = aws_region_resolve(s->creds, aws_now_ms() + 30000, &reg, NULL, &err);
                 if (r < 0) {
                         errmsg_set(reterr_msg, r, "no region for CloudWatch Logs (use --cw-log-region): %s",
-                             err ? err : strerror(-r));
+                                   err ? err : strerror(-r));
                         free(err);
                         return r;
                 }
@@ -400,18 +400,18 @@ int cwlogs_open(const char *group, const char *stream, const char *region, const
         r = mkdir_parents(spool_dir, 0700);
         if (r < 0)
                 return errmsg_set(reterr_msg, r, "cannot create the CloudWatch Logs spool %s: %s", spool_dir,
-                            strerror(-r));
+                                  strerror(-r));
         s->dirfd = open(spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->dirfd < 0)
                 return errmsg_set(reterr_msg, -errno, "cannot open the CloudWatch Logs spool %s: %s", spool_dir,
-                            strerror(errno));
+                                  strerror(errno));
         s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (s->lockfd < 0)
                 return errmsg_set(reterr_msg, -errno, "cannot open %s/lock: %s", spool_dir, strerror(errno));
         if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno == EWOULDBLOCK)
                         return errmsg_set(reterr_msg, -EBUSY, "the CloudWatch Logs spool %s is in use by another "
-                                    "process", spool_dir);
+                                          "process", spool_dir);
                 return errmsg_set(reterr_msg, -errno, "cannot lock %s/lock: %s", spool_dir, strerror(errno));
         }
         r = spool_resume(s, reterr_msg);

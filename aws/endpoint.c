@@ -34,10 +34,11 @@ int endpoint_parse(const char *url, struct endpoint *ret, char **reterr_msg)
                 return errmsg_set(reterr_msg, -EINVAL, "the endpoint URL is longer than 2048 bytes");
         for (const char *c = url; *c; c++)
                 if ((unsigned char)*c <= ' ' || *c == 0x7f)
-                        return errmsg_set(reterr_msg, -EINVAL, "the endpoint URL '%s' holds a space or control character",
-                                    url);
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "the endpoint URL '%s' holds a space or control character", url);
         if (!sep)
-                return errmsg_set(reterr_msg, -EINVAL, "the endpoint '%s' is not a URL (it needs http:// or https://)", url);
+                return errmsg_set(reterr_msg, -EINVAL, "the endpoint '%s' is not a URL (it needs http:// or https://)",
+                                  url);
         size_t slen = (size_t)(sep - url);
         char *scheme;
         if (slen == 4 && !strncasecmp(url, "http", 4))
@@ -52,8 +53,8 @@ int endpoint_parse(const char *url, struct endpoint *ret, char **reterr_msg)
         if (alen == 0 || memchr(auth, '@', alen) || strcspn(rest, "?#") != strlen(rest)) {
                 free(scheme);
                 return errmsg_set(reterr_msg, -EINVAL,
-                            "the endpoint '%s' must be scheme://host[:port][/path], without user, query or fragment",
-                            url);
+                                  "the endpoint '%s' must be scheme://host[:port][/path], without user, query or "
+                                  "fragment", url);
         }
         size_t blen = strlen(rest);
         while (blen > 0 && rest[blen - 1] == '/')
@@ -92,7 +93,8 @@ int aws_endpoint_resolve(const char *service, const char *region, const char *ov
         int r;
 
         if (!name_ok(service, 64))
-                return errmsg_set(reterr_msg, -EINVAL, "the service name must be 1 to 64 letters, digits, '-', '_' or '.'");
+                return errmsg_set(reterr_msg, -EINVAL,
+                                  "the service name must be 1 to 64 letters, digits, '-', '_' or '.'");
         env_name = xasprintf("AWS_ENDPOINT_URL_%s", service);
         for (char *c = env_name; *c; c++)
                 *c = *c == '-' || *c == '.' ? '_' : (char)toupper((unsigned char)*c);
@@ -135,8 +137,7 @@ int aws_endpoint_resolve(const char *service, const char *region, const char *ov
         }
         if (!name_ok(region, 64))
                 return errmsg_set(reterr_msg, -EINVAL, "no region to build the %s endpoint from", service);
-        *ret_url = xasprintf("https://%s.%s.amazonaws.com%s", service, region,
-                             !strncmp(region, "cn-", 3) ? ".cn" : "");
+        *ret_url = xasprintf("https://%s.%s.amazonaws.com%s", service, region, !strncmp(region, "cn-", 3) ? ".cn" : "");
         return 0;
 }
 

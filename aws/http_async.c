@@ -187,8 +187,8 @@ int aws_http_transfer_start(struct aws_http *h, sd_event *ev, const struct aws_h
         if (r < 0) {
                 free(j);
                 return errmsg_set(reterr_msg, r, r == -EPROTONOSUPPORT
-                                                         ? "libcurl cannot be limited to http and https"
-                                                         : "libcurl refused the URL");
+                                  ? "libcurl cannot be limited to http and https"
+                                  : "libcurl refused the URL");
         }
         h->busy = true;
         if (sd->add_time(ev, &j->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, j) < 0 ||

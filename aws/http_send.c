@@ -63,7 +63,8 @@ static int hash_fd_range(int fd, off_t off, size_t len, char hex[65], char **ret
         int r = hash_begin(HASH_SHA256, &hc);
 
         if (r < 0)
-                return errmsg_set(reterr_msg, r, "cannot hash the body: %s", r == -ENOSYS ? hash_error() : strerror(-r));
+                return errmsg_set(reterr_msg, r, "cannot hash the body: %s",
+                                  r == -ENOSYS ? hash_error() : strerror(-r));
         _cleanup_free_ char *buf = xmalloc(HASH_CHUNK);
         while (done < len) {
                 size_t want = len - done < HASH_CHUNK ? len - done : HASH_CHUNK;
@@ -75,7 +76,7 @@ static int hash_fd_range(int fd, off_t off, size_t len, char hex[65], char **ret
                         r = n < 0 ? -errno : -ENODATA;
                         hash_abort(hc);
                         return errmsg_set(reterr_msg, r, "cannot read the body: %s",
-                                    n < 0 ? strerror(-r) : "the file is shorter than the range to send");
+                                          n < 0 ? strerror(-r) : "the file is shorter than the range to send");
                 }
                 r = hash_update(hc, buf, (size_t)n);
                 if (r < 0) {
@@ -202,7 +203,7 @@ static int prepare(const struct aws_http_request *req, struct aws_http *h, struc
                         r = hash_buffer(HASH_SHA256, req->body ? req->body : "", req->body_len, d, &n);
                         if (r < 0)
                                 return errmsg_set(reterr_msg, r, "cannot hash the body: %s",
-                                            r == -ENOSYS ? hash_error() : strerror(-r));
+                                                  r == -ENOSYS ? hash_error() : strerror(-r));
                         hash_hex(d, n, p->payload_hash);
                 }
                 p->has_payload_hash = true;
@@ -331,10 +332,11 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, const 
                         if (left <= 0) {
                                 if (last)
                                         return errmsg_set(reterr_msg, -ETIMEDOUT, "%s %s: the deadline passed after %d "
-                                                    "attempt%s; the last failed: %s", req->method, p.url,
-                                                    attempt - 1, attempt == 2 ? "" : "s", last);
-                                return errmsg_set(reterr_msg, -ETIMEDOUT, "%s %s: the deadline passed before the request "
-                                            "was sent", req->method, p.url);
+                                                          "attempt%s; the last failed: %s", req->method, p.url,
+                                                          attempt - 1, attempt == 2 ? "" : "s", last);
+                                return errmsg_set(reterr_msg, -ETIMEDOUT,
+                                                  "%s %s: the deadline passed before the request "
+                                                  "was sent", req->method, p.url);
                         }
                         if (timeout_ms == 0 || left < timeout_ms)
                                 timeout_ms = left > LONG_MAX ? LONG_MAX : (long)left;
@@ -357,7 +359,8 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, const 
                 if (x.streamed > 0 && out_regular && ftruncate(req->out_fd, out_start) < 0) {
                         r = -errno;
                         h->api->slist_free_all(hl);
-                        return errmsg_set(reterr_msg, r, "cannot truncate the output file for a retry: %s", strerror(-r));
+                        return errmsg_set(reterr_msg, r, "cannot truncate the output file for a retry: %s",
+                                          strerror(-r));
                 }
                 http_xfer_reset_headers(&x);
                 sb_free(&x.body);
@@ -373,9 +376,9 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, const 
                 if (r < 0) {
                         h->api->slist_free_all(hl);
                         return errmsg_set(reterr_msg, r, r == -EPROTONOSUPPORT
-                                                           ? "libcurl cannot be limited to http and https; refusing "
-                                                             "to send"
-                                                           : "libcurl refused the URL %s", p.url);
+                                          ? "libcurl cannot be limited to http and https; refusing "
+                                          "to send"
+                                          : "libcurl refused the URL %s", p.url);
                 }
                 CURLcode c = h->api->easy_perform(h->curl);
                 h->api->easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
@@ -383,14 +386,15 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, const 
 
                 if (x.write_err)
                         return errmsg_set(reterr_msg, -x.write_err, "%s %s: cannot write the response body: %s",
-                                    req->method, p.url, strerror(x.write_err));
+                                          req->method, p.url, strerror(x.write_err));
                 if (x.read_err)
-                        return errmsg_set(reterr_msg, -x.read_err, "%s %s: cannot read the request body: %s", req->method,
-                                    p.url, x.read_err == ENODATA ? "the file is shorter than the range to send"
-                                                                 : strerror(x.read_err));
+                        return errmsg_set(reterr_msg, -x.read_err, "%s %s: cannot read the request body: %s",
+                                          req->method,
+                                          p.url, x.read_err == ENODATA ? "the file is shorter than the range to send"
+                                          : strerror(x.read_err));
                 if (x.too_big)
                         return errmsg_set(reterr_msg, -EFBIG, "%s %s: the response body is larger than %zu bytes",
-                                    req->method, p.url, x.body_max);
+                                          req->method, p.url, x.body_max);
 
                 free(last);
                 last = NULL;
@@ -404,7 +408,7 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, const 
                         last_errno = http_curl_errno(c);
                         if (c == CURLE_OPERATION_TIMEDOUT && deadline >= 0 && aws_now_ms() + 20 >= deadline)
                                 return errmsg_set(reterr_msg, -ETIMEDOUT, "%s %s: the deadline passed: %s", req->method,
-                                            p.url, last);
+                                                  p.url, last);
                         if (!http_curl_transient(c))
                                 return errmsg_set(reterr_msg, last_errno, "%s %s: %s", req->method, p.url, last);
                 } else if (http_status_ok(x.status)) {
@@ -451,10 +455,10 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, const 
 
                 if (attempt >= p.max_attempts)
                         return errmsg_set(reterr_msg, last_errno, "%s %s: gave up after %d attempt%s: %s", req->method,
-                                    p.url, attempt, attempt == 1 ? "" : "s", last);
+                                          p.url, attempt, attempt == 1 ? "" : "s", last);
                 if (x.to_fd && !out_seekable && x.streamed > 0)
                         return errmsg_set(reterr_msg, -EIO, "%s %s: %s (not retried: part of the body was already "
-                                    "written to a pipe)", req->method, p.url, last);
+                                          "written to a pipe)", req->method, p.url, last);
 
                 long delay = 0;
                 if (!retry_now) {
@@ -473,8 +477,9 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, const 
                         }
                 }
                 if (deadline >= 0 && aws_now_ms() + delay >= deadline)
-                        return errmsg_set(reterr_msg, -ETIMEDOUT, "%s %s: attempt %d failed (%s) and the deadline leaves "
-                                    "no time for another", req->method, p.url, attempt, last);
+                        return errmsg_set(reterr_msg, -ETIMEDOUT,
+                                          "%s %s: attempt %d failed (%s) and the deadline leaves "
+                                          "no time for another", req->method, p.url, attempt, last);
                 if (req->notice) {
                         _cleanup_free_ char *m = xasprintf("%s %s: attempt %d of %d failed: %s; retrying in %.1f s",
                                                            req->method, p.url, attempt, p.max_attempts, last,

@@ -260,8 +260,8 @@ static int set_base_options(struct aws_http *h, const char *url, struct http_xfe
         return 0;
 }
 
-int http_set_request_options(struct aws_http *h, const struct aws_http_request *req, const char *url, struct http_xfer *x,
-                struct curl_slist *hl, long timeout_ms, char *errbuf)
+int http_set_request_options(struct aws_http *h, const struct aws_http_request *req, const char *url,
+                             struct http_xfer *x, struct curl_slist *hl, long timeout_ms, char *errbuf)
 {
         const struct curl_api *a = h->api;
         CURL *c = h->curl;
@@ -365,7 +365,8 @@ static void stream_content_length(struct http_xfer *x, const char *buf, size_t n
         x->header_length = digits > 0 && i == n ? v : -1;
 }
 
-static int set_transfer_options(struct aws_http *h, const struct aws_http_transfer *t, struct http_xfer *x, char *errbuf)
+static int set_transfer_options(struct aws_http *h, const struct aws_http_transfer *t, struct http_xfer *x,
+                                char *errbuf)
 {
         const struct curl_api *a = h->api;
         CURL *c = h->curl;

@@ -244,7 +244,7 @@ int ib_endpoint(const char *region, char **ret_url, char **reterr_msg)
         r = aws_endpoint_resolve(IB_SERVICE, region, own, ret_url, &err);
         if (r < 0) {
                 errmsg_set(reterr_msg, r, "AWSTOE_IMAGEBUILDER_ENDPOINT is not a usable endpoint: %s",
-                     err ? err : strerror(-r));
+                           err ? err : strerror(-r));
                 free(err);
         }
         return r;
@@ -258,19 +258,20 @@ static int answer_error(const struct aws_http_response *a, char **reterr_msg)
         int r = aws_http_status_error(a, &detail);
 
         if (!strcmp(code, "ResourceNotFoundException") || a->status == 404)
-                return errmsg_set(reterr_msg, -ENOENT, "Image Builder has no such component build version (%s)", detail);
+                return errmsg_set(reterr_msg, -ENOENT, "Image Builder has no such component build version (%s)",
+                                  detail);
         if (!strcmp(code, "InvalidSignatureException") || !strcmp(code, "SignatureDoesNotMatch") ||
             !strcmp(code, "IncompleteSignatureException"))
                 return errmsg_set(reterr_msg, -EACCES,
-                            "Image Builder refused the request's signature; check the secret access key (%s)",
-                            detail);
+                                  "Image Builder refused the request's signature; check the secret access key (%s)",
+                                  detail);
         if (!strcmp(code, "UnrecognizedClientException") || !strcmp(code, "InvalidClientTokenId"))
-                return errmsg_set(reterr_msg, -EACCES, "Image Builder does not know the access key in use (%s)", detail);
+                return errmsg_set(reterr_msg, -EACCES, "Image Builder does not know the access key in use (%s)",
+                                  detail);
         if (!strcmp(code, "ForbiddenException") || !strcmp(code, "AccessDeniedException") || r == -EACCES)
                 return errmsg_set(reterr_msg, -EACCES,
-                            "access denied; the credentials need imagebuilder:GetComponent on the component, and "
-                            "kms:Decrypt when its document is encrypted (%s)",
-                            detail);
+                                  "access denied; the credentials need imagebuilder:GetComponent on the component, and "
+                                  "kms:Decrypt when its document is encrypted (%s)", detail);
         return errmsg_set(reterr_msg, r, "GetComponent failed (%s)", detail);
 }
 
@@ -282,7 +283,7 @@ static int answer_data(const struct aws_http_response *a, char **ret_data, size_
 
         if (!j)
                 return errmsg_set(reterr_msg, -EBADMSG, "the GetComponent answer is not JSON: %s (line %d)", je.text,
-                            je.line);
+                                  je.line);
         json_t *comp = json_object_get(j, "component");
         json_t *data = json_object_get(comp, "data");
         int r = 0;
@@ -296,11 +297,12 @@ static int answer_data(const struct aws_http_response *a, char **ret_data, size_
                 if (ret_len)
                         *ret_len = n;
         } else if (json_is_true(json_object_get(comp, "obfuscate")))
-                r = errmsg_set(reterr_msg, -ENODATA, "the component's document is obfuscated (hidden by its publisher), "
-                                               "so it cannot be fetched and run here");
+                r = errmsg_set(reterr_msg, -ENODATA,
+                               "the component's document is obfuscated (hidden by its publisher), "
+                               "so it cannot be fetched and run here");
         else
                 r = errmsg_set(reterr_msg, data ? -EBADMSG : -ENODATA,
-                         "the GetComponent answer holds no document (component.data)");
+                               "the GetComponent answer holds no document (component.data)");
         json_decref(j);
         return r;
 }
@@ -376,7 +378,7 @@ int ib_fetch_component_temp(const char *arn, char **ret_path, char **reterr_msg)
         dir = xasprintf("%s/opentoe-ib-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
         if (!mkdtemp(dir))
                 return errmsg_set(reterr_msg, -errno, "cannot create a temporary folder for the document: %s",
-                            strerror(errno));
+                                  strerror(errno));
         path = xasprintf("%s/%s.yaml", dir, a.name);
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)

@@ -295,21 +295,24 @@ int s3_answer_error(const struct aws_http_response *a, const char *op, const cha
 
         if (!strcmp(code, "NoSuchKey") || (a->status == 404 && key && !*code))
                 return errmsg_set(reterr_msg, -ENOENT, "%s %s: the key '%s' does not exist in bucket %s (%s)", op, what,
-                            key ? key : "", bucket, detail);
+                                  key ? key : "", bucket, detail);
         if (!strcmp(code, "NoSuchBucket"))
-                return errmsg_set(reterr_msg, -ENOENT, "%s %s: the bucket %s does not exist (%s)", op, what, bucket, detail);
+                return errmsg_set(reterr_msg, -ENOENT, "%s %s: the bucket %s does not exist (%s)", op, what, bucket,
+                                  detail);
         if (!strcmp(code, "NoSuchUpload"))
                 return errmsg_set(reterr_msg, -ENOENT, "%s %s: the multipart upload is gone (%s)", op, what, detail);
         if (!strcmp(code, "InvalidAccessKeyId"))
                 return errmsg_set(reterr_msg, -EACCES, "%s %s: S3 does not know the access key in use (%s)", op, what,
-                            detail);
+                                  detail);
         if (!strcmp(code, "AccessDenied") || a->status == 403) {
                 if (owner)
-                        return errmsg_set(reterr_msg, -EACCES, "%s %s: access denied; the bucket %s may not belong to the "
-                                    "expected owner %s, or the credentials lack the permission (%s)", op, what,
-                                    bucket, owner, detail);
-                return errmsg_set(reterr_msg, -EACCES, "%s %s: access denied; the credentials lack the permission, or a "
-                            "bucket policy refuses it (%s)", op, what, detail);
+                        return errmsg_set(reterr_msg, -EACCES,
+                                          "%s %s: access denied; the bucket %s may not belong to the "
+                                          "expected owner %s, or the credentials lack the permission (%s)", op, what,
+                                          bucket, owner, detail);
+                return errmsg_set(reterr_msg, -EACCES,
+                                  "%s %s: access denied; the credentials lack the permission, or a "
+                                  "bucket policy refuses it (%s)", op, what, detail);
         }
         return errmsg_set(reterr_msg, e < 0 ? e : -EIO, "%s %s: %s", op, what, detail);
 }

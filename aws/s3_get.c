@@ -131,13 +131,14 @@ int s3_download_file(struct s3 *c, const char *bucket, const char *key, const ch
 
         if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
                 return errmsg_set(reterr_msg, -EISDIR, "GetObject %s: the destination %s names a folder, not a file",
-                            what, dest);
+                                  what, dest);
         if (stat(dest, &st) == 0) {
                 if (S_ISDIR(st.st_mode))
-                        return errmsg_set(reterr_msg, -EISDIR, "GetObject %s: the destination %s is a folder", what, dest);
+                        return errmsg_set(reterr_msg, -EISDIR, "GetObject %s: the destination %s is a folder", what,
+                                          dest);
                 if (!replace)
                         return errmsg_set(reterr_msg, -EEXIST, "GetObject %s: the destination %s already exists", what,
-                                    dest);
+                                          dest);
                 mode = st.st_mode & 07777;
         } else if (lstat(dest, &st) == 0 && !replace) {
                 return errmsg_set(reterr_msg, -EEXIST, "GetObject %s: the destination %s already exists", what, dest);
@@ -148,11 +149,12 @@ int s3_download_file(struct s3 *c, const char *bucket, const char *key, const ch
         else if (r == 0 && !S_ISDIR(st.st_mode))
                 r = -ENOTDIR;
         if (r < 0)
-                return errmsg_set(reterr_msg, r, "GetObject %s: cannot create the folder %s: %s", what, dir, strerror(-r));
+                return errmsg_set(reterr_msg, r, "GetObject %s: cannot create the folder %s: %s", what, dir,
+                                  strerror(-r));
         r = tmpfile_open(dir, base, &t);
         if (r < 0)
                 return errmsg_set(reterr_msg, r, "GetObject %s: cannot create a temporary file in %s: %s", what, dir,
-                            strerror(-r));
+                                  strerror(-r));
 
         struct s3_req q = {
                 .op = "GetObject", .method = "GET", .bucket = bucket, .key = key, .owner = owner,
@@ -168,8 +170,9 @@ int s3_download_file(struct s3 *c, const char *bucket, const char *key, const ch
         }
         len = aws_http_response_header(&a, "Content-Length");
         if (len && strtoull(len, NULL, 10) != a.bytes_streamed) {
-                r = errmsg_set(reterr_msg, -EIO, "GetObject %s: the answer was cut short: %" PRIu64 " of %s bytes arrived",
-                         what, a.bytes_streamed, len);
+                r = errmsg_set(reterr_msg, -EIO,
+                               "GetObject %s: the answer was cut short: %" PRIu64 " of %s bytes arrived",
+                               what, a.bytes_streamed, len);
                 aws_http_response_done(&a);
                 return r;
         }
@@ -189,7 +192,7 @@ int s3_download_file(struct s3 *c, const char *bucket, const char *key, const ch
                 r = rename_noreplace(t.dirfd, t.name, base);
         if (r == -EEXIST)
                 return errmsg_set(reterr_msg, -EEXIST, "GetObject %s: the destination %s appeared during the download",
-                            what, dest);
+                                  what, dest);
         if (r < 0)
                 return errmsg_set(reterr_msg, r, "GetObject %s: cannot put %s in place: %s", what, dest, strerror(-r));
         t.name[0] = '\0';
@@ -218,7 +221,8 @@ int s3_fetch_temp(const char *uri, const char *owner, char **ret_path, char **re
                 return r;
         dir = xasprintf("%s/opentoe-s3-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
         if (!mkdtemp(dir))
-                return errmsg_set(reterr_msg, -errno, "cannot create a temporary folder for %s: %s", uri, strerror(errno));
+                return errmsg_set(reterr_msg, -errno, "cannot create a temporary folder for %s: %s", uri,
+                                  strerror(errno));
         name = xstrdup(s3_path_basename(u.key));
         if (!strcmp(name, ".") || !strcmp(name, "..")) {
                 free(name);

@@ -104,16 +104,19 @@ int s3_list(struct s3 *c, const char *bucket, const char *prefix, const char *ow
                 token = s3_xml_get(a.body, end, "NextContinuationToken", NULL);
                 aws_http_response_done(&a);
                 if (n > limit) {
-                        r = errmsg_set(reterr_msg, -E2BIG, "ListObjectsV2 s3://%s/%s*: more than %zu objects match; AWSTOE "
-                                 "downloads at most %d from a prefix (OPENTOE_S3_MAX_OBJECTS raises the limit), so "
-                                 "nothing was downloaded", bucket, prefix, limit, S3_DEFAULT_MAX_OBJECTS);
+                        r = errmsg_set(reterr_msg, -E2BIG,
+                                       "ListObjectsV2 s3://%s/%s*: more than %zu objects match; AWSTOE "
+                                       "downloads at most %d from a prefix (OPENTOE_S3_MAX_OBJECTS raises the "
+                                       "limit), so nothing was downloaded",
+                                       bucket, prefix, limit, S3_DEFAULT_MAX_OBJECTS);
                         break;
                 }
                 if (!truncated || strcmp(truncated, "true"))
                         break;
                 if (!token || !*token) {
-                        r = errmsg_set(reterr_msg, -EIO, "ListObjectsV2 s3://%s/%s*: the listing is truncated but has no "
-                                 "continuation token", bucket, prefix);
+                        r = errmsg_set(reterr_msg, -EIO,
+                                       "ListObjectsV2 s3://%s/%s*: the listing is truncated but has no "
+                                       "continuation token", bucket, prefix);
                         break;
                 }
         }

@@ -146,8 +146,8 @@ static int upload_part(struct s3 *c, struct parts *job, size_t i, char **reterr_
         }
         etag = aws_http_response_header(&a, "ETag");
         if (!etag || !*etag)
-                r = errmsg_set(reterr_msg, -EIO, "UploadPart %s: part %zu of %zu was answered without an ETag", job->what,
-                         i + 1, job->nparts);
+                r = errmsg_set(reterr_msg, -EIO, "UploadPart %s: part %zu of %zu was answered without an ETag",
+                               job->what, i + 1, job->nparts);
         else
                 job->etags[i] = xstrdup(etag);
         aws_http_response_done(&a);
@@ -266,8 +266,9 @@ static int multipart_upload(struct s3 *c, const char *bucket, const char *key, c
         if (part > S3_MAX_PART_SIZE)
                 part = S3_MAX_PART_SIZE;
         if ((size + part - 1) / part > S3_MAX_PARTS)
-                return errmsg_set(reterr_msg, -EFBIG, "PutObject %s: %" PRIu64 " bytes is more than S3 can store in one "
-                            "object", what, size);
+                return errmsg_set(reterr_msg, -EFBIG,
+                                  "PutObject %s: %" PRIu64 " bytes is more than S3 can store in one "
+                                  "object", what, size);
         nparts = (size_t)((size + part - 1) / part);
 
         struct s3_req cq = {
@@ -329,7 +330,7 @@ static int multipart_upload(struct s3 *c, const char *bucket, const char *key, c
                                 _cleanup_free_ char *msg = s3_xml_get(a.body, a.body + a.body_len, "Message", NULL);
 
                                 r = errmsg_set(reterr_msg, -EIO, "CompleteMultipartUpload %s: %s%s%s", what,
-                                         code ? code : "InternalError", msg ? ": " : "", msg ? msg : "");
+                                               code ? code : "InternalError", msg ? ": " : "", msg ? msg : "");
                         }
                         aws_http_response_done(&a);
                 }
@@ -352,8 +353,8 @@ int s3_upload_fd(struct s3 *c, const char *bucket, const char *key, const char *
         if (!key || !*key)
                 return errmsg_set(reterr_msg, -EINVAL, "PutObject s3://%s/: no key to upload to", bucket);
         if (strlen(key) > S3_MAX_KEY_LEN)
-                return errmsg_set(reterr_msg, -EINVAL, "PutObject s3://%s/%s: the key is longer than %d bytes", bucket, key,
-                            S3_MAX_KEY_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "PutObject s3://%s/%s: the key is longer than %d bytes", bucket,
+                                  key, S3_MAX_KEY_LEN);
         if (size > c->threshold)
                 return multipart_upload(c, bucket, key, owner, fd, size, reterr_msg);
         if (size > SIZE_MAX)

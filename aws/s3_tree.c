@@ -62,7 +62,7 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
 
         if (depth > S3_MAX_TREE_DEPTH)
                 return errmsg_set(reterr_msg, -ELOOP, "%s: more than %d folder levels", sb_str(&t->path),
-                            S3_MAX_TREE_DEPTH);
+                                  S3_MAX_TREE_DEPTH);
         d = fdopendir(dfd);
         if (!d) {
                 r = -errno;
@@ -75,7 +75,7 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                 if (!de) {
                         if (errno)
                                 r = errmsg_set(reterr_msg, -errno, "cannot read the folder %s: %s", sb_str(&t->path),
-                                         strerror(errno));
+                                               strerror(errno));
                         break;
                 }
                 if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -101,7 +101,7 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
 
                         if (sub < 0)
                                 r = errmsg_set(reterr_msg, -errno, "cannot open the folder %s: %s", sb_str(&t->path),
-                                         strerror(errno));
+                                               strerror(errno));
                         else {
                                 sb_putc(&t->key, '/');
                                 r = tree_visit(t, sub, depth + 1, reterr_msg);
@@ -118,11 +118,12 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                         int fd = openat(dirfd(d), names[i], O_RDONLY | O_CLOEXEC | (t->no_links ? O_NOFOLLOW : 0));
 
                         if (fd < 0)
-                                r = errmsg_set(reterr_msg, -errno, "cannot open %s: %s", sb_str(&t->path), strerror(errno));
+                                r = errmsg_set(reterr_msg, -errno, "cannot open %s: %s", sb_str(&t->path),
+                                               strerror(errno));
                         else {
                                 if (fstat(fd, &st) < 0)
                                         r = errmsg_set(reterr_msg, -errno, "cannot read %s: %s", sb_str(&t->path),
-                                                 strerror(errno));
+                                                       strerror(errno));
                                 else if (!S_ISREG(st.st_mode))
                                         skipped(t, "not a regular file");
                                 else {
@@ -131,7 +132,8 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                                         r = s3_upload_fd(t->c, t->bucket, sb_str(&t->key), t->owner, fd,
                                                          (uint64_t)st.st_size, &err);
                                         if (r < 0) {
-                                                errmsg_set(reterr_msg, r, "%s: %s", sb_str(&t->path), err ? err : "failed");
+                                                errmsg_set(reterr_msg, r, "%s: %s", sb_str(&t->path),
+                                                           err ? err : "failed");
                                                 free(err);
                                         } else {
                                                 t->n++;
@@ -206,7 +208,8 @@ char *s3_log_url(const struct s3_log_target *t, const char *folder)
         if (!t || !t->bucket || !*t->bucket)
                 return NULL;
         _cleanup_free_ char *prefix = trim_prefix(t->prefix);
-        return xasprintf("s3://%s/%s%s%s", t->bucket, prefix ? prefix : "", prefix ? "/" : "", s3_path_basename(folder));
+        return xasprintf("s3://%s/%s%s%s", t->bucket, prefix ? prefix : "", prefix ? "/" : "",
+                         s3_path_basename(folder));
 }
 
 int s3_log_upload(const struct s3_log_target *t, const char *folder, size_t *ret_n, char **reterr_msg)

@@ -72,23 +72,25 @@ int s3_uri_parse(const char *s, bool allow_prefix, struct s3_uri *ret, char **re
                 return errmsg_set(reterr_msg, -EINVAL, "'%s' has no bucket name (s3://bucket/key)", s);
         if (blen > S3_MAX_BUCKET_LEN)
                 return errmsg_set(reterr_msg, -EINVAL, "'%s': the bucket name is longer than %d characters", s,
-                            S3_MAX_BUCKET_LEN);
+                                  S3_MAX_BUCKET_LEN);
         for (size_t i = 0; i < blen; i++)
                 if (!bucket_char(b[i]))
                         return errmsg_set(reterr_msg, -EINVAL, "'%s': '%.*s' is not a valid bucket name (letters, "
-                                    "digits, '.', '-' and '_' only)", s, (int)blen, b);
+                                          "digits, '.', '-' and '_' only)", s, (int)blen, b);
         key = xstrdup(slash ? slash + 1 : "");
         klen = strlen(key);
         if (klen > 0 && key[klen - 1] == '*') {
                 if (!allow_prefix) {
                         free(key);
-                        return errmsg_set(reterr_msg, -EINVAL, "'%s': a * wildcard cannot be used here; name an object, "
-                                    "or a key prefix ending with /", s);
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "'%s': a * wildcard cannot be used here; name an object, "
+                                          "or a key prefix ending with /", s);
                 }
                 if (klen > 1 && key[klen - 2] != '/') {
                         free(key);
-                        return errmsg_set(reterr_msg, -EINVAL, "'%s': a key prefix must end with a forward slash and an "
-                                    "asterisk (s3://bucket/folder/*); other wildcards are not supported", s);
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "'%s': a key prefix must end with a forward slash and an "
+                                          "asterisk (s3://bucket/folder/*); other wildcards are not supported", s);
                 }
                 key[--klen] = '\0';
                 prefix = true;
@@ -123,7 +125,8 @@ int s3_owner_normalize(const char *owner, char **ret, char **reterr_msg)
                 if (!isdigit((unsigned char)owner[i]))
                         return errmsg_set(reterr_msg, -EINVAL, "'%s' is not an AWS account ID (12 digits)", owner);
         if (n > 12)
-                return errmsg_set(reterr_msg, -EINVAL, "'%s' is not an AWS account ID: it has more than 12 digits", owner);
+                return errmsg_set(reterr_msg, -EINVAL, "'%s' is not an AWS account ID: it has more than 12 digits",
+                                  owner);
         *ret = xasprintf("%.*s%s", (int)(12 - n), "000000000000", owner);
         return 0;
 }

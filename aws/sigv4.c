@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "errmsg.h"
+#include "hexdigit.h"
 #include "hash.h"
 #include "strbuf.h"
 
@@ -46,21 +47,10 @@ static bool is_tchar(unsigned char c)
                (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-static int hex_value(unsigned char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
-
 static bool is_pct_triplet(const char *s, size_t i, size_t len)
 {
-        return s[i] == '%' && i + 2 < len && hex_value((unsigned char)s[i + 1]) >= 0 &&
-               hex_value((unsigned char)s[i + 2]) >= 0;
+        return s[i] == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 &&
+               hex_value(s[i + 2]) >= 0;
 }
 
 static void put_pct(struct strbuf *b, unsigned char c)
@@ -242,7 +232,7 @@ static char *requote(const char *s, size_t len)
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)s[i];
                 if (is_pct_triplet(s, i, len)) {
-                        c = (unsigned char)(hex_value((unsigned char)s[i + 1]) * 16 + hex_value((unsigned char)s[i + 2]));
+                        c = (unsigned char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
                         i += 2;
                 }
                 if (is_unreserved(c))
@@ -270,7 +260,7 @@ int sigv4_canonical_query(const char *query, char **ret, char **reterr_msg)
         for (size_t i = 0; i < len; i++)
                 if ((unsigned char)query[i] < 0x20 || query[i] == 0x7f || query[i] == '#')
                         return errmsg_set(reterr_msg, -EINVAL, "the query string holds %s (byte %zu)",
-                                    query[i] == '#' ? "a '#'" : "a control character", i);
+                                          query[i] == '#' ? "a '#'" : "a control character", i);
         size_t n = 0;
         struct qparam *p = NULL;
         int r = 0;
@@ -280,7 +270,7 @@ int sigv4_canonical_query(const char *query, char **ret, char **reterr_msg)
                 if (end > i) {
                         if (n >= SIGV4_MAX_QUERY_PARAMS) {
                                 r = errmsg_set(reterr_msg, -EINVAL, "the query string has more than %d parameters",
-                                         SIGV4_MAX_QUERY_PARAMS);
+                                               SIGV4_MAX_QUERY_PARAMS);
                                 break;
                         }
                         if (!p)
@@ -335,12 +325,13 @@ static int canonical_value(const char *name, const char *v, char **ret, char **r
 {
         size_t len = strlen(v);
         if (len > SIGV4_MAX_VALUE_LEN)
-                return errmsg_set(reterr_msg, -EINVAL, "header '%s': the value is longer than %d bytes", name, SIGV4_MAX_VALUE_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "header '%s': the value is longer than %d bytes", name,
+                                  SIGV4_MAX_VALUE_LEN);
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)v[i];
                 if ((c < 0x20 && c != '\t' && c != '\n' && !(c == '\r' && v[i + 1] == '\n')) || c == 0x7f)
-                        return errmsg_set(reterr_msg, -EINVAL, "header '%s': the value holds a control character (byte %zu)", name,
-                                    i);
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "header '%s': the value holds a control character (byte %zu)", name, i);
         }
         struct strbuf b = STRBUF_INIT;
         bool any_line = false;
@@ -452,7 +443,8 @@ static int check_inputs(const struct sigv4_request *req, const struct sigv4_cred
         if (req->host && *req->host && !is_visible(req->host, MAX_HOST_LEN, "/?#@"))
                 return errmsg_set(reterr_msg, -EINVAL, "the host is not a host name");
         if (req->payload_hash && !is_payload_hash(req->payload_hash))
-                return errmsg_set(reterr_msg, -EINVAL, "the payload hash is neither a hex SHA-256 nor UNSIGNED-PAYLOAD");
+                return errmsg_set(reterr_msg, -EINVAL,
+                                  "the payload hash is neither a hex SHA-256 nor UNSIGNED-PAYLOAD");
         return sigv4_check_params(cred, params, reterr_msg);
 }
 
@@ -461,18 +453,20 @@ int sigv4_check_params(const struct sigv4_credentials *cred, const struct sigv4_
         if (!cred || !params)
                 return errmsg_set(reterr_msg, -EINVAL, "no credentials or parameters");
         if (!cred->access_key || !is_visible(cred->access_key, MAX_ACCESS_KEY_LEN, "/,="))
-                return errmsg_set(reterr_msg, -EINVAL, "the access key id is missing, too long or holds '/', ',', '=' or spaces");
+                return errmsg_set(reterr_msg, -EINVAL,
+                                  "the access key id is missing, too long or holds '/', ',', '=' or spaces");
         if (!cred->secret_key || !*cred->secret_key || strlen(cred->secret_key) > MAX_SECRET_KEY_LEN)
-                return errmsg_set(reterr_msg, -EINVAL, "the secret key is missing or longer than %d bytes", MAX_SECRET_KEY_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "the secret key is missing or longer than %d bytes",
+                                  MAX_SECRET_KEY_LEN);
         if (cred->session_token && !is_visible(cred->session_token, MAX_TOKEN_LEN, ""))
-                return errmsg_set(reterr_msg, -EINVAL, "the session token is empty, longer than %d bytes or holds spaces",
-                            MAX_TOKEN_LEN);
+                return errmsg_set(reterr_msg, -EINVAL,
+                                  "the session token is empty, longer than %d bytes or holds spaces", MAX_TOKEN_LEN);
         if (!is_scope_part(params->region))
                 return errmsg_set(reterr_msg, -EINVAL, "the region must be 1 to %d letters, digits, '-', '_' or '.'",
-                            MAX_SCOPE_PART_LEN);
+                                  MAX_SCOPE_PART_LEN);
         if (!is_scope_part(params->service))
                 return errmsg_set(reterr_msg, -EINVAL, "the service must be 1 to %d letters, digits, '-', '_' or '.'",
-                            MAX_SCOPE_PART_LEN);
+                                  MAX_SCOPE_PART_LEN);
         if (!is_amz_date(params->amz_date))
                 return errmsg_set(reterr_msg, -EINVAL, "the date must be YYYYMMDDTHHMMSSZ");
         return 0;
@@ -491,10 +485,11 @@ static int payload_hash(const struct sigv4_request *req, unsigned flags, const c
         }
         if (header) {
                 if (!is_payload_hash(header))
-                        return errmsg_set(reterr_msg, -EINVAL, "x-amz-content-sha256 is neither a hex SHA-256 nor UNSIGNED-PAYLOAD");
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "x-amz-content-sha256 is neither a hex SHA-256 nor UNSIGNED-PAYLOAD");
                 if (want && strcmp(want, header))
-                        return errmsg_set(reterr_msg, -EINVAL, "x-amz-content-sha256 is '%s' but the payload hash is '%s'", header,
-                                    want);
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "x-amz-content-sha256 is '%s' but the payload hash is '%s'", header, want);
                 want = header;
         }
         if (want) {
@@ -539,13 +534,13 @@ static int build_headers(const struct sigv4_request *req, const struct sigv4_cre
                 size_t nlen = name ? strlen(name) : 0;
                 if (nlen == 0 || nlen > SIGV4_MAX_NAME_LEN) {
                         r = errmsg_set(reterr_msg, -EINVAL, "header %zu: the name must be 1 to %d characters", i + 1,
-                                 SIGV4_MAX_NAME_LEN);
+                                       SIGV4_MAX_NAME_LEN);
                         break;
                 }
                 for (size_t k = 0; k < nlen && r == 0; k++)
                         if (!is_tchar((unsigned char)name[k]))
-                                r = errmsg_set(reterr_msg, -EINVAL, "header %zu: the name holds a character not allowed in a token",
-                                         i + 1);
+                                r = errmsg_set(reterr_msg, -EINVAL,
+                                               "header %zu: the name holds a character not allowed in a token", i + 1);
                 if (r < 0)
                         break;
                 if (!value) {
@@ -575,10 +570,12 @@ static int build_headers(const struct sigv4_request *req, const struct sigv4_cre
                 if (!host && !(req->host && *req->host))
                         r = errmsg_set(reterr_msg, -EINVAL, "no Host header and no host given");
                 else if (date && strcmp(date, params->amz_date))
-                        r = errmsg_set(reterr_msg, -EINVAL, "the request's X-Amz-Date '%s' differs from the signing time '%s'", date,
-                                 params->amz_date);
+                        r = errmsg_set(reterr_msg, -EINVAL,
+                                       "the request's X-Amz-Date '%s' differs from the signing time '%s'", date,
+                                       params->amz_date);
                 else if (token && cred->session_token && strcmp(token, cred->session_token))
-                        r = errmsg_set(reterr_msg, -EINVAL, "the request's X-Amz-Security-Token differs from the session token");
+                        r = errmsg_set(reterr_msg, -EINVAL,
+                                       "the request's X-Amz-Security-Token differs from the session token");
         }
         if (r == 0)
                 r = payload_hash(req, params->flags, sha, ret_hash, reterr_msg);
@@ -722,10 +719,12 @@ static int parse_request_line(char *buf, size_t e, struct sigv4_request *req, ch
                 return errmsg_set(reterr_msg, -EINVAL, "line 1: expected 'METHOD /path HTTP/1.1'");
         size_t m = (size_t)(sp1 - buf);
         if (m > MAX_METHOD_LEN)
-                return errmsg_set(reterr_msg, -EINVAL, "line 1: the method is longer than %d characters", MAX_METHOD_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "line 1: the method is longer than %d characters",
+                                  MAX_METHOD_LEN);
         for (size_t i = 0; i < m; i++)
                 if (!is_tchar((unsigned char)buf[i]))
-                        return errmsg_set(reterr_msg, -EINVAL, "line 1: the method holds a character not allowed in a token");
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "line 1: the method holds a character not allowed in a token");
         size_t t0 = m + 1, t1 = e;
         /* The version is the last word when it starts with HTTP/; the target
          * may hold spaces (the suite's get-space). */
@@ -781,7 +780,8 @@ int sigv4_parse_request(const char *text, size_t len, struct sigv4_parsed_reques
                 for (size_t i = pos; i < e; i++) {
                         unsigned char c = (unsigned char)buf[i];
                         if ((c < 0x20 && c != '\t') || c == 0x7f)
-                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: a control character (byte 0x%02x)", line, c);
+                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: a control character (byte 0x%02x)",
+                                                  line, c);
                 }
                 if (line == 1) {
                         if (e == pos)
@@ -793,30 +793,35 @@ int sigv4_parse_request(const char *text, size_t len, struct sigv4_parsed_reques
                         break;
                 } else if (buf[pos] == ' ' || buf[pos] == '\t') {
                         if (n == 0)
-                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: a continuation line before any header", line);
+                                return errmsg_set(reterr_msg, -EINVAL,
+                                                  "line %zu: a continuation line before any header", line);
                         spans[n - 1].end = e;
                         if (e - spans[n - 1].value > SIGV4_MAX_VALUE_LEN)
-                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: the header value is longer than %d bytes", line,
-                                            SIGV4_MAX_VALUE_LEN);
+                                return errmsg_set(reterr_msg, -EINVAL,
+                                                  "line %zu: the header value is longer than %d bytes", line,
+                                                  SIGV4_MAX_VALUE_LEN);
                 } else {
                         const char *colon = memchr(buf + pos, ':', e - pos);
                         if (!colon)
                                 return errmsg_set(reterr_msg, -EINVAL, "line %zu: a header without a colon", line);
                         if (n >= SIGV4_MAX_HEADERS)
-                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: more than %d headers", line, SIGV4_MAX_HEADERS);
+                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: more than %d headers", line,
+                                                  SIGV4_MAX_HEADERS);
                         size_t c = (size_t)(colon - buf);
                         if (c == pos || c - pos > SIGV4_MAX_NAME_LEN)
-                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: the header name must be 1 to %d characters", line,
-                                            SIGV4_MAX_NAME_LEN);
+                                return errmsg_set(reterr_msg, -EINVAL,
+                                                  "line %zu: the header name must be 1 to %d characters", line,
+                                                  SIGV4_MAX_NAME_LEN);
                         for (size_t i = pos; i < c; i++)
                                 if (!is_tchar((unsigned char)buf[i]))
                                         return errmsg_set(reterr_msg, -EINVAL,
-                                                    "line %zu: the header name holds a character not allowed in a "
-                                                    "token (spaces before the colon included)",
-                                                    line);
+                                                          "line %zu: the header name holds a character not "
+                                                          "allowed in a token (spaces before the colon included)",
+                                                          line);
                         if (e - (c + 1) > SIGV4_MAX_VALUE_LEN)
-                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: the header value is longer than %d bytes", line,
-                                            SIGV4_MAX_VALUE_LEN);
+                                return errmsg_set(reterr_msg, -EINVAL,
+                                                  "line %zu: the header value is longer than %d bytes", line,
+                                                  SIGV4_MAX_VALUE_LEN);
                         spans[n++] = (struct span){ .name = pos, .colon = c, .value = c + 1, .end = e };
                 }
                 pos = next;
