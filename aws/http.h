@@ -201,7 +201,7 @@ int aws_http_status_error(const struct aws_http_response *r, char **reterr_msg);
  *     of its response: the transport never hands over a byte past the
  *     declared length, and reports the excess instead;
  *   - nothing of a body reaches the caller before it accepted the
- *     response (the stream's accept, at the end of each response's
+ *     response (the stream's on_headers, at the end of each response's
  *     headers: a 100, a followed redirect and the final answer);
  *   - TLS verification is on unless the transfer says `insecure`
  *     (WebDownload's ignoreCertificateErrors); AWS_CA_BUNDLE does not
@@ -222,10 +222,10 @@ struct aws_http_stream {
          * 1 accepts this response's body; 0 does not (a piece of its body
          * then ends the transfer, reported as refused_status); -1 ends the
          * transfer (the caller knows why). */
-        int (*accept)(void *userdata, long status, int64_t declared);
+        int (*on_headers)(void *userdata, long status, int64_t declared);
         /* A piece of the accepted body, within the declared length.  0
          * goes on, -1 ends the transfer (the caller knows why). */
-        int (*data)(void *userdata, const char *p, size_t n);
+        int (*on_body)(void *userdata, const char *p, size_t n);
         void *userdata;
 };
 
@@ -249,7 +249,7 @@ struct aws_http_transfer_result {
         char *effective_url;            /* the URL libcurl ended at (as given, or redirected), or NULL */
         bool excess;                    /* the body ran past its declared length */
         int64_t declared;               /* the accepted (else the last) response's declared length, -1: none */
-        uint64_t bytes;                 /* body bytes handed to data */
+        uint64_t bytes;                 /* body bytes handed to on_body */
 };
 
 /* One attempt.  0 with *ret filled (free it with

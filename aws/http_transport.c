@@ -147,7 +147,7 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *userdata)
                         x->excess = true;
                         return 0;
                 }
-                if (x->stream->data(x->stream->userdata, buf, len) < 0)
+                if (x->stream->on_body(x->stream->userdata, buf, len) < 0)
                         return 0;
                 x->bytes += len;
                 return len;
@@ -334,7 +334,7 @@ static int stream_accept(struct http_xfer *x)
         x->h->api->easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &status);
         x->status = status;
         x->declared = declared_length(x);
-        a = x->stream->accept(x->stream->userdata, status, x->declared);
+        a = x->stream->on_headers(x->stream->userdata, status, x->declared);
         if (a != 0)
                 x->started = true;
         return a;

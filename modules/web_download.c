@@ -582,7 +582,7 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
                 .insecure = e->insecure,
                 .buffer_size = WD_BUFFER_SIZE,
                 .timeout_ms = timeout_ms,
-                .stream = { .accept = wd_accept, .data = wd_data, .userdata = x },
+                .stream = { .on_headers = wd_accept, .on_body = wd_data, .userdata = x },
         };
         if (aws_http_transfer(x->http, &t, &res) < 0)
                 return WD_REFUSED;

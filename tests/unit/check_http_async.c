@@ -137,7 +137,7 @@ static void run_one(struct run *r, const char *url, long cancel_after_ms)
         struct aws_http_transfer tr = {
                 .url = url,
                 .timeout_ms = 20000,
-                .stream = { .accept = accept_200, .data = take, .userdata = r },
+                .stream = { .on_headers = accept_200, .on_body = take, .userdata = r },
         };
         r->in_start = true;
         ck_assert_int_eq(aws_http_transfer_start(h, r->ev, &tr, on_done, r, &r->job, &err), 0);
