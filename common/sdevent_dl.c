@@ -1,53 +1,38 @@
 /* sdevent_dl.c: resolves the sd-event functions opentoe uses, once. */
 #include "sdevent_dl.h"
 
-#include <dlfcn.h>
-#include <errno.h>
 #include <stdbool.h>
 
-#include "errmsg.h"
+#include "dlsyms.h"
+
+#define SYM(field, name) DL_SYM(struct sdevent_api, field, name)
+
+static const struct dl_sym syms[] = {
+        SYM(event_new, "sd_event_new"),
+        SYM(event_unref, "sd_event_unref"),
+        SYM(event_loop, "sd_event_loop"),
+        SYM(event_exit, "sd_event_exit"),
+        SYM(now, "sd_event_now"),
+        SYM(add_io, "sd_event_add_io"),
+        SYM(add_time, "sd_event_add_time"),
+        SYM(add_defer, "sd_event_add_defer"),
+        SYM(source_set_io_events, "sd_event_source_set_io_events"),
+        SYM(source_set_time, "sd_event_source_set_time"),
+        SYM(source_set_enabled, "sd_event_source_set_enabled"),
+        SYM(source_unref, "sd_event_source_unref"),
+};
 
 static struct sdevent_api api;
 static bool loaded;
 
-#define RESOLVE(field, sym)                                                    \
-        do {                                                                   \
-                *(void **)&a.field = dlsym(h, sym);                            \
-                if (!a.field) {                                                \
-                        dlclose(h);                                            \
-                        return errmsg_set(reterr_msg, -ENOSYS,                 \
-                                          "libsystemd lacks %s; install a newer libsystemd0", sym); \
-                }                                                              \
-        } while (0)
-
-static int load(char **reterr_msg)
-{
-        struct sdevent_api a;
-        void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-
-        if (!h)
-                return errmsg_set(reterr_msg, -ENOSYS,
-                                  "cannot load libsystemd (%s); install the Debian package libsystemd0", dlerror());
-        RESOLVE(event_new, "sd_event_new");
-        RESOLVE(event_unref, "sd_event_unref");
-        RESOLVE(event_loop, "sd_event_loop");
-        RESOLVE(event_exit, "sd_event_exit");
-        RESOLVE(now, "sd_event_now");
-        RESOLVE(add_io, "sd_event_add_io");
-        RESOLVE(add_time, "sd_event_add_time");
-        RESOLVE(add_defer, "sd_event_add_defer");
-        RESOLVE(source_set_io_events, "sd_event_source_set_io_events");
-        RESOLVE(source_set_time, "sd_event_source_set_time");
-        RESOLVE(source_set_enabled, "sd_event_source_set_enabled");
-        RESOLVE(source_unref, "sd_event_source_unref");
-        api = a; /* the library stays loaded for the life of the process */
-        return 0;
-}
-
 const struct sdevent_api *sdevent_api_get(char **reterr_msg)
 {
-        if (!loaded && load(reterr_msg) < 0)
+        static const char *const names[] = { "libsystemd.so.0" };
+        void *h;
+
+        if (!loaded && dl_load(names, 1, syms, sizeof syms / sizeof syms[0], &api, "libsystemd", "libsystemd0", &h,
+                               reterr_msg) < 0)
                 return NULL;
-        loaded = true;
+        loaded = true; /* the library stays loaded for the life of the process */
         return &api;
 }
