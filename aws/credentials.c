@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "http.h"
+#include "errmsg.h"
+#include "http_send.h"
 #include "sigv4.h"
 #include "strbuf.h"
 #include "tunables.h"
@@ -56,21 +57,6 @@ static const char *const source_names[_AWS_CRED_SOURCE_MAX] = {
 const char *aws_cred_source_to_string(enum aws_cred_source s)
 {
         return s >= 0 && s < _AWS_CRED_SOURCE_MAX ? source_names[s] : NULL;
-}
-
-static int fail(char **reterr_msg, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **reterr_msg, int r, const char *fmt, ...)
-{
-        if (reterr_msg) {
-                struct strbuf b = STRBUF_INIT;
-                va_list ap;
-
-                va_start(ap, fmt);
-                sb_vprintf(&b, fmt, ap);
-                va_end(ap);
-                *reterr_msg = sb_take(&b);
-        }
-        return r;
 }
 
 static bool env_true(const char *name)
@@ -508,7 +494,7 @@ static int imds_send(struct aws_cred_provider *p, const char *method, const char
                 .attempt_timeout_ms = env_long("OPENTOE_IMDS_TIMEOUT_MS", 2000, 1, 600000),
                 .no_proxy = true,
         };
-        return aws_http_request(p->http, &req, ret, reterr_msg);
+        return aws_http_send(p->http, &req, NULL, ret, reterr_msg);
 }
 
 /* Makes sure a usable token is held (or that tokenless mode was chosen). */
@@ -536,9 +522,9 @@ static int imds_token(struct aws_cred_provider *p, int64_t deadline_ms, char **r
                         p->v1 = true;
                         return 0;
                 }
-                return fail(reterr_msg, -EACCES,
-                            "the session token request was refused (HTTP %ld); IMDSv1 (requests without a "
-                            "token) is not used unless OPENTOE_IMDS_V1=1", st);
+                return errmsg_set(reterr_msg, -EACCES,
+                                  "the session token request was refused (HTTP %ld); IMDSv1 (requests without a "
+                                  "token) is not used unless OPENTOE_IMDS_V1=1", st);
         }
         char *tok = trimmed(resp.body, resp.body_len);
         const char *granted = aws_http_response_header(&resp, "X-aws-ec2-metadata-token-ttl-seconds");
@@ -551,7 +537,7 @@ static int imds_token(struct aws_cred_provider *p, int64_t deadline_ms, char **r
         aws_http_response_done(&resp);
         if (!visible(tok, 4096)) {
                 free_secret(tok);
-                return fail(reterr_msg, -EBADMSG, "an empty or malformed session token");
+                return errmsg_set(reterr_msg, -EBADMSG, "an empty or malformed session token");
         }
         /* Renew shortly before it expires: a minute early, or a tenth of a
          * short TTL. */
@@ -567,9 +553,9 @@ int aws_imds_get(struct aws_cred_provider *p, const char *path, int64_t deadline
         int r;
 
         if (!p || !path || path[0] != '/')
-                return fail(reterr_msg, -EINVAL, "IMDS paths start with '/'");
+                return errmsg_set(reterr_msg, -EINVAL, "IMDS paths start with '/'");
         if (env_true("AWS_EC2_METADATA_DISABLED"))
-                return fail(reterr_msg, -EPERM, "IMDS disabled by AWS_EC2_METADATA_DISABLED");
+                return errmsg_set(reterr_msg, -EPERM, "IMDS disabled by AWS_EC2_METADATA_DISABLED");
         r = imds_client(p, reterr_msg);
         if (r < 0)
                 return r;
@@ -580,7 +566,7 @@ int aws_imds_get(struct aws_cred_provider *p, const char *path, int64_t deadline
 
                 r = imds_token(p, deadline_ms, &err);
                 if (r < 0) {
-                        fail(reterr_msg, r, "IMDS at %s: %s", p->imds_endpoint, err);
+                        errmsg_set(reterr_msg, r, "IMDS at %s: %s", p->imds_endpoint, err);
                         free(err);
                         return r;
                 }
@@ -588,7 +574,7 @@ int aws_imds_get(struct aws_cred_provider *p, const char *path, int64_t deadline
                         h = (struct aws_http_header){ "X-aws-ec2-metadata-token", p->token };
                 r = imds_send(p, "GET", path, p->v1 ? NULL : &h, deadline_ms, &resp, &err);
                 if (r < 0) {
-                        fail(reterr_msg, r, "IMDS at %s: %s", p->imds_endpoint, err);
+                        errmsg_set(reterr_msg, r, "IMDS at %s: %s", p->imds_endpoint, err);
                         free(err);
                         return r;
                 }
@@ -606,11 +592,12 @@ int aws_imds_get(struct aws_cred_provider *p, const char *path, int64_t deadline
                         continue;
                 }
                 if (st == 404)
-                        return fail(reterr_msg, -ENOENT, "IMDS at %s has no %s (HTTP 404)", p->imds_endpoint, path);
+                        return errmsg_set(reterr_msg, -ENOENT, "IMDS at %s has no %s (HTTP 404)", p->imds_endpoint,
+                                          path);
                 if (st == 401)
-                        return fail(reterr_msg, -EACCES, "IMDS at %s refused %s (HTTP 401)%s", p->imds_endpoint,
-                                    path, p->v1 ? ": it wants a session token" : " with a fresh session token");
-                return fail(reterr_msg, -EIO, "IMDS at %s answered HTTP %ld for %s", p->imds_endpoint, st, path);
+                        return errmsg_set(reterr_msg, -EACCES, "IMDS at %s refused %s (HTTP 401)%s", p->imds_endpoint,
+                                          path, p->v1 ? ": it wants a session token" : " with a fresh session token");
+                return errmsg_set(reterr_msg, -EIO, "IMDS at %s answered HTTP %ld for %s", p->imds_endpoint, st, path);
         }
 }
 
@@ -628,8 +615,8 @@ static int imds_role_credentials(struct aws_cred_provider *p, int64_t deadline_m
                         r = aws_imds_get(p, base, deadline_ms, &body, &err);
                         if (r == -ENOENT) {
                                 free(err);
-                                return fail(reterr_msg, r, "IMDS at %s: no instance profile (IAM role) is "
-                                            "attached to this instance", p->imds_endpoint);
+                                return errmsg_set(reterr_msg, r, "IMDS at %s: no instance profile (IAM role) is "
+                                                  "attached to this instance", p->imds_endpoint);
                         }
                         if (r < 0) {
                                 *reterr_msg = err;
@@ -638,8 +625,8 @@ static int imds_role_credentials(struct aws_cred_provider *p, int64_t deadline_m
                         size_t n = strcspn(body, "\r\n");
                         _cleanup_free_ char *role = trimmed(body, n);
                         if (!*role || strlen(role) > 512)
-                                return fail(reterr_msg, -EBADMSG, "IMDS at %s listed no usable role name",
-                                            p->imds_endpoint);
+                                return errmsg_set(reterr_msg, -EBADMSG, "IMDS at %s listed no usable role name",
+                                                  p->imds_endpoint);
                         p->role = TAKE_PTR(role);
                         free(body);
                         body = NULL;
@@ -663,8 +650,9 @@ static int imds_role_credentials(struct aws_cred_provider *p, int64_t deadline_m
                 explicit_bzero(body, strlen(body));
                 if (!json_is_object(j)) {
                         json_decref(j);
-                        return fail(reterr_msg, -EBADMSG, "IMDS sent credentials for role '%s' that are not a JSON "
-                                    "object", p->role);
+                        return errmsg_set(reterr_msg, -EBADMSG,
+                                          "IMDS sent credentials for role '%s' that are not a JSON "
+                                          "object", p->role);
                 }
                 const char *code = json_string_value(json_object_get(j, "Code"));
                 const char *id = json_string_value(json_object_get(j, "AccessKeyId"));
@@ -673,14 +661,14 @@ static int imds_role_credentials(struct aws_cred_provider *p, int64_t deadline_m
                 const char *exp = json_string_value(json_object_get(j, "Expiration"));
                 time_t expiration = 0;
                 if (code && strcmp(code, "Success")) {
-                        r = fail(reterr_msg, -EIO, "IMDS could not give credentials for role '%s': Code %.64s",
-                                 p->role, code);
+                        r = errmsg_set(reterr_msg, -EIO, "IMDS could not give credentials for role '%s': Code %.64s",
+                                       p->role, code);
                 } else if (!visible(id, 128) || !secret || !*secret || (token && !*token)) {
-                        r = fail(reterr_msg, -EBADMSG, "IMDS sent credentials for role '%s' without AccessKeyId "
-                                 "or SecretAccessKey", p->role);
+                        r = errmsg_set(reterr_msg, -EBADMSG, "IMDS sent credentials for role '%s' without AccessKeyId "
+                                       "or SecretAccessKey", p->role);
                 } else if (exp && aws_time_parse(exp, &expiration) < 0) {
-                        r = fail(reterr_msg, -EBADMSG, "IMDS sent credentials for role '%s' with an unreadable "
-                                 "Expiration '%.64s'", p->role, exp);
+                        r = errmsg_set(reterr_msg, -EBADMSG, "IMDS sent credentials for role '%s' with an unreadable "
+                                       "Expiration '%.64s'", p->role, exp);
                 } else {
                         *ret = (struct aws_credentials){
                                 .access_key_id = xstrdup(id),
@@ -739,7 +727,7 @@ int aws_cred_provider_get(struct aws_cred_provider *p, int64_t deadline_ms, cons
         int r;
 
         if (!p || !ret)
-                return fail(reterr_msg, -EINVAL, "no credential provider");
+                return errmsg_set(reterr_msg, -EINVAL, "no credential provider");
         if (p->have && (p->is_static || !needs_refresh(&p->cur))) {
                 *ret = &p->cur;
                 return 0;
@@ -760,8 +748,8 @@ int aws_cred_provider_get(struct aws_cred_provider *p, int64_t deadline_ms, cons
                         *ret = &p->cur;
                         return 0;
                 }
-                r = fail(reterr_msg, -ENOKEY, "the AWS credentials from IMDS expired and cannot be refreshed: %s",
-                         why);
+                r = errmsg_set(reterr_msg, -ENOKEY, "the AWS credentials from IMDS expired and cannot be refreshed: %s",
+                               why);
                 free(why);
                 return r;
         }
@@ -783,14 +771,14 @@ int aws_cred_provider_get(struct aws_cred_provider *p, int64_t deadline_ms, cons
                         sb_printf(&tried, "; %s", why);
         }
         if (r < 0) {
-                fail(reterr_msg, r, "bad AWS credentials configuration: %s", why);
+                errmsg_set(reterr_msg, r, "bad AWS credentials configuration: %s", why);
                 free(why);
                 sb_free(&tried);
                 return r;
         }
         free(why);
         if (r == 0) {
-                fail(reterr_msg, -ENOKEY, "no AWS credentials found; tried: %s", tried.s);
+                errmsg_set(reterr_msg, -ENOKEY, "no AWS credentials found; tried: %s", tried.s);
                 sb_free(&tried);
                 return -ENOKEY;
         }
@@ -825,7 +813,7 @@ int aws_region_resolve(struct aws_cred_provider *p, int64_t deadline_ms, const c
         int r;
 
         if (!p || !ret_region)
-                return fail(reterr_msg, -EINVAL, "no credential provider");
+                return errmsg_set(reterr_msg, -EINVAL, "no credential provider");
         if (p->region)
                 goto done;
         for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
@@ -834,7 +822,7 @@ int aws_region_resolve(struct aws_cred_provider *p, int64_t deadline_ms, const c
                         continue;
                 if (!region_ok(v)) {
                         sb_free(&tried);
-                        return fail(reterr_msg, -EINVAL, "%s='%.64s' is not a region name", vars[i], v);
+                        return errmsg_set(reterr_msg, -EINVAL, "%s='%.64s' is not a region name", vars[i], v);
                 }
                 p->region = xstrdup(v);
                 p->region_source = xstrdup(vars[i]);
@@ -844,7 +832,7 @@ int aws_region_resolve(struct aws_cred_provider *p, int64_t deadline_ms, const c
         r = profile_region(&region, &source, &why);
         if (r > 0) {
                 if (!region_ok(region)) {
-                        r = fail(reterr_msg, -EINVAL, "%s: region '%.64s' is not a region name", source, region);
+                        r = errmsg_set(reterr_msg, -EINVAL, "%s: region '%.64s' is not a region name", source, region);
                         free(region);
                         free(source);
                         sb_free(&tried);
@@ -871,7 +859,7 @@ int aws_region_resolve(struct aws_cred_provider *p, int64_t deadline_ms, const c
         }
         sb_printf(&tried, "; %s", why);
         free(why);
-        r = fail(reterr_msg, -ENOENT, "no AWS region found: %s", tried.s);
+        r = errmsg_set(reterr_msg, -ENOENT, "no AWS region found: %s", tried.s);
         sb_free(&tried);
         return r;
 done:

@@ -1,4 +1,4 @@
-/* http.h: the one HTTP client of the AWS layer.  Every request to an AWS
+/* http.h: the one HTTP client of the AWS layer and of WebDownload.  Every request to an AWS
  * service (S3, CloudWatch Logs, ...) and to IMDS goes through
  * aws_http_request(), which owns transport (libcurl, reached only through
  * common/curl_dl.h), SigV4 signing (aws/sigv4.h), retries and error
@@ -60,6 +60,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+
+#include "awstime.h"   /* aws_now_ms(), aws_time_parse() */
+#include "endpoint.h"  /* aws_endpoint_resolve(), aws_endpoint_set_default() */
 
 struct aws_cred_provider;
 
@@ -182,39 +185,81 @@ const char *aws_http_response_header(const struct aws_http_response *r, const ch
  * retries were spent. */
 int aws_http_status_error(const struct aws_http_response *r, char **reterr_msg);
 
-/* The endpoint URL of a service: the first of
- *   override (a command-line flag or configuration value), if not NULL/"";
- *   AWS_ENDPOINT_URL_<SERVICE> (service upper-cased, '-' as '_': S3, LOGS;
- *     "logs" also answers to the SDKs' AWS_ENDPOINT_URL_CLOUDWATCH_LOGS);
- *   the default endpoint of aws_endpoint_set_default() (`--endpoint-url`);
- *   AWS_ENDPOINT_URL;
- *   https://<service>.<region>.amazonaws.com (".amazonaws.com.cn" for
- *     cn-* regions).
- * The two environment variables are ignored when
- * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true (the default endpoint, given
- * on the command line, is not).  The result has a scheme of http or
- * https, no trailing '/', no query; -EINVAL with a message for anything
- * else.  Free *ret_url. */
-int aws_endpoint_resolve(const char *service, const char *region, const char *override, char **ret_url,
-                         char **reterr_msg);
+/* ---- plain transfers --------------------------------------------------------
+ * aws_http_transfer() makes ONE unsigned attempt at a URL exactly as given
+ * (any http or https URL, user:password included), on the same libcurl
+ * handle as aws_http_request(), for a caller that owns its retry policy
+ * and what the body becomes (WebDownload).  Its rules:
+ *   - redirects are followed, at most OPENTOE_HTTP_MAX_REDIRS of them, and
+ *     only to http or https;
+ *   - a connection serves one transfer (each hop of a redirect is one):
+ *     libcurl reads a body only up to its Content-Length and leaves what
+ *     a server sends past it on the connection, where the next request on
+ *     it would take it for its response;
+ *   - the body is framed by libcurl (Content-Length, or the chunks of a
+ *     Transfer-Encoding) and in addition held to the Content-Length header
+ *     of its response: the transport never hands over a byte past the
+ *     declared length, and reports the excess instead;
+ *   - nothing of a body reaches the caller before it accepted the
+ *     response (the stream's on_headers, at the end of each response's
+ *     headers: a 100, a followed redirect and the final answer);
+ *   - TLS verification is on unless the transfer says `insecure`
+ *     (WebDownload's ignoreCertificateErrors); AWS_CA_BUNDLE does not
+ *     apply; the proxy variables libcurl knows do.
+ * Its tunables, read by aws_http_new() (whole numbers; missing or out of
+ * range gives the default):
+ *   OPENTOE_HTTP_CONNECT_TIMEOUT    seconds to connect (TCP and TLS), 30
+ *   OPENTOE_HTTP_LOW_SPEED_TIME     seconds below the low-speed limit after
+ *                                   which a transfer is abandoned, 60
+ *   OPENTOE_HTTP_LOW_SPEED_LIMIT    bytes per second, 1024
+ *   OPENTOE_HTTP_MAX_REDIRS         redirects followed, 10 (0-100) */
 
-/* Sets the process-wide default endpoint, which stands for
- * AWS_ENDPOINT_URL (and wins over it) for every service: `opentoe run
- * --endpoint-url`.  Unlike setting the variable, it does not reach the
- * environment of the processes steps start.  The URL is checked as
- * aws_endpoint_resolve() checks endpoints (-EINVAL with a message); NULL
- * or "" clears it.  Set it before any request: it is read without a
- * lock. */
-int aws_endpoint_set_default(const char *url, char **reterr_msg);
+/* Where the body of a plain transfer goes. */
+struct aws_http_stream {
+        /* The end of a response's headers, while no response was accepted
+         * (and, for a body that comes without one, its first piece):
+         * `declared` is the length the response declares, -1 for none.
+         * 1 accepts this response's body; 0 does not (a piece of its body
+         * then ends the transfer, reported as refused_status); -1 ends the
+         * transfer (the caller knows why). */
+        int (*on_headers)(void *userdata, long status, int64_t declared);
+        /* A piece of the accepted body, within the declared length.  0
+         * goes on, -1 ends the transfer (the caller knows why). */
+        int (*on_body)(void *userdata, const char *p, size_t n);
+        void *userdata;
+};
 
-/* CLOCK_MONOTONIC in milliseconds, the clock of every deadline. */
-int64_t aws_now_ms(void);
+struct aws_http_transfer {
+        const char *url;
+        bool insecure;                  /* no TLS peer and host verification */
+        long buffer_size;               /* libcurl's receive buffer; 0: its default */
+        long timeout_ms;                /* the whole attempt; 0: none */
+        struct aws_http_stream stream;
+};
+
+struct aws_http_transfer_result {
+        bool failed;                    /* the transfer did not complete: */
+        bool transient;                 /*   of a kind worth another attempt */
+        bool timed_out;                 /*   libcurl's timeout (timeout_ms, low speed, connect) */
+        bool protocol_refused;          /*   a redirect to something other than http or https */
+        char *reason;                   /*   libcurl's words, without a final newline */
+        long status;                    /* of the last response, 0 for none */
+        long refused_status;            /* a response whose body was not accepted, or 0 */
+        long redirects;                 /* redirects followed */
+        char *effective_url;            /* the URL libcurl ended at (as given, or redirected), or NULL */
+        bool excess;                    /* the body ran past its declared length */
+        int64_t declared;               /* the accepted (else the last) response's declared length, -1: none */
+        uint64_t bytes;                 /* body bytes handed to on_body */
+};
+
+/* One attempt.  0 with *ret filled (free it with
+ * aws_http_transfer_result_done()), whatever became of the transfer;
+ * -EPROTONOSUPPORT when libcurl cannot be limited to http and https,
+ * -EINVAL when it refuses the URL, or -EBUSY while an asynchronous job
+ * (aws/http_async.h) holds the client, with nothing sent. */
+int aws_http_transfer(struct aws_http *h, const struct aws_http_transfer *t, struct aws_http_transfer_result *ret);
+void aws_http_transfer_result_done(struct aws_http_transfer_result *r);
 
 /* The clock offset (seconds, server minus local) this client learnt from
  * skew errors and applies to signatures; 0 until then. */
 long aws_http_clock_offset(const struct aws_http *h);
-
-/* Parses an ISO 8601 UTC time ("2026-01-02T03:04:05Z", fractions and a
- * "+00:00" offset allowed) or an HTTP date ("Fri, 02 Jan 2026 03:04:05
- * GMT").  0 or -EINVAL. */
-int aws_time_parse(const char *s, time_t *ret);

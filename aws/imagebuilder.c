@@ -19,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
+#include "errmsg.h"
 #include "credentials.h"
 #include "http.h"
 #include "sigv4.h"
@@ -29,21 +31,6 @@
 #define IB_SHAPE "arn:PARTITION:imagebuilder:REGION:ACCOUNT:component/NAME/X.Y.Z/BUILD"
 #define IB_MAX_NAME_LEN 128
 #define IB_MAX_NUMBER_LEN 9 /* digits of a version part or a build number */
-
-static int fail(char **reterr_msg, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **reterr_msg, int r, const char *fmt, ...)
-{
-        if (reterr_msg) {
-                struct strbuf b = STRBUF_INIT;
-                va_list ap;
-
-                va_start(ap, fmt);
-                sb_vprintf(&b, fmt, ap);
-                va_end(ap);
-                *reterr_msg = sb_take(&b);
-        }
-        return r;
-}
 
 /* A malformed ARN: the shape, then what is wrong with it. */
 static int bad_arn(char **reterr_msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -256,8 +243,8 @@ int ib_endpoint(const char *region, char **ret_url, char **reterr_msg)
                 return aws_endpoint_resolve(IB_SERVICE, region, NULL, ret_url, reterr_msg);
         r = aws_endpoint_resolve(IB_SERVICE, region, own, ret_url, &err);
         if (r < 0) {
-                fail(reterr_msg, r, "AWSTOE_IMAGEBUILDER_ENDPOINT is not a usable endpoint: %s",
-                     err ? err : strerror(-r));
+                errmsg_set(reterr_msg, r, "AWSTOE_IMAGEBUILDER_ENDPOINT is not a usable endpoint: %s",
+                           err ? err : strerror(-r));
                 free(err);
         }
         return r;
@@ -271,20 +258,21 @@ static int answer_error(const struct aws_http_response *a, char **reterr_msg)
         int r = aws_http_status_error(a, &detail);
 
         if (!strcmp(code, "ResourceNotFoundException") || a->status == 404)
-                return fail(reterr_msg, -ENOENT, "Image Builder has no such component build version (%s)", detail);
+                return errmsg_set(reterr_msg, -ENOENT, "Image Builder has no such component build version (%s)",
+                                  detail);
         if (!strcmp(code, "InvalidSignatureException") || !strcmp(code, "SignatureDoesNotMatch") ||
             !strcmp(code, "IncompleteSignatureException"))
-                return fail(reterr_msg, -EACCES,
-                            "Image Builder refused the request's signature; check the secret access key (%s)",
-                            detail);
+                return errmsg_set(reterr_msg, -EACCES,
+                                  "Image Builder refused the request's signature; check the secret access key (%s)",
+                                  detail);
         if (!strcmp(code, "UnrecognizedClientException") || !strcmp(code, "InvalidClientTokenId"))
-                return fail(reterr_msg, -EACCES, "Image Builder does not know the access key in use (%s)", detail);
+                return errmsg_set(reterr_msg, -EACCES, "Image Builder does not know the access key in use (%s)",
+                                  detail);
         if (!strcmp(code, "ForbiddenException") || !strcmp(code, "AccessDeniedException") || r == -EACCES)
-                return fail(reterr_msg, -EACCES,
-                            "access denied; the credentials need imagebuilder:GetComponent on the component, and "
-                            "kms:Decrypt when its document is encrypted (%s)",
-                            detail);
-        return fail(reterr_msg, r, "GetComponent failed (%s)", detail);
+                return errmsg_set(reterr_msg, -EACCES,
+                                  "access denied; the credentials need imagebuilder:GetComponent on the component, and "
+                                  "kms:Decrypt when its document is encrypted (%s)", detail);
+        return errmsg_set(reterr_msg, r, "GetComponent failed (%s)", detail);
 }
 
 /* component.data out of a 2xx answer. */
@@ -294,14 +282,14 @@ static int answer_data(const struct aws_http_response *a, char **ret_data, size_
         json_t *j = json_loadb(a->body, a->body_len, 0, &je);
 
         if (!j)
-                return fail(reterr_msg, -EBADMSG, "the GetComponent answer is not JSON: %s (line %d)", je.text,
-                            je.line);
+                return errmsg_set(reterr_msg, -EBADMSG, "the GetComponent answer is not JSON: %s (line %d)", je.text,
+                                  je.line);
         json_t *comp = json_object_get(j, "component");
         json_t *data = json_object_get(comp, "data");
         int r = 0;
 
         if (!json_is_object(comp))
-                r = fail(reterr_msg, -EBADMSG, "the GetComponent answer holds no 'component' object");
+                r = errmsg_set(reterr_msg, -EBADMSG, "the GetComponent answer holds no 'component' object");
         else if (json_is_string(data)) {
                 size_t n = json_string_length(data);
 
@@ -309,11 +297,12 @@ static int answer_data(const struct aws_http_response *a, char **ret_data, size_
                 if (ret_len)
                         *ret_len = n;
         } else if (json_is_true(json_object_get(comp, "obfuscate")))
-                r = fail(reterr_msg, -ENODATA, "the component's document is obfuscated (hidden by its publisher), "
-                                               "so it cannot be fetched and run here");
+                r = errmsg_set(reterr_msg, -ENODATA,
+                               "the component's document is obfuscated (hidden by its publisher), "
+                               "so it cannot be fetched and run here");
         else
-                r = fail(reterr_msg, data ? -EBADMSG : -ENODATA,
-                         "the GetComponent answer holds no document (component.data)");
+                r = errmsg_set(reterr_msg, data ? -EBADMSG : -ENODATA,
+                               "the GetComponent answer holds no document (component.data)");
         json_decref(j);
         return r;
 }
@@ -371,22 +360,6 @@ int ib_get_component(const char *arn, char **ret_data, size_t *ret_len, char **r
 
 /* ---- temporary files -------------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 int ib_fetch_component_temp(const char *arn, char **ret_path, char **reterr_msg)
 {
         _cleanup_(ib_arn_done) struct ib_arn a = { 0 };
@@ -404,8 +377,8 @@ int ib_fetch_component_temp(const char *arn, char **ret_path, char **reterr_msg)
                 return r;
         dir = xasprintf("%s/opentoe-ib-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
         if (!mkdtemp(dir))
-                return fail(reterr_msg, -errno, "cannot create a temporary folder for the document: %s",
-                            strerror(errno));
+                return errmsg_set(reterr_msg, -errno, "cannot create a temporary folder for the document: %s",
+                                  strerror(errno));
         path = xasprintf("%s/%s.yaml", dir, a.name);
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
@@ -422,7 +395,7 @@ int ib_fetch_component_temp(const char *arn, char **ret_path, char **reterr_msg)
         if (r < 0) {
                 (void)unlink(path);
                 (void)rmdir(dir);
-                return fail(reterr_msg, r, "cannot write the document to %s: %s", path, strerror(-r));
+                return errmsg_set(reterr_msg, r, "cannot write the document to %s: %s", path, strerror(-r));
         }
         *ret_path = TAKE_PTR(path);
         return 0;

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
+#include "hexdigit.h"
 #include "hash.h"
 #include "strbuf.h"
 
@@ -23,20 +25,6 @@
 #define MAX_SECRET_KEY_LEN 256
 #define MAX_TOKEN_LEN 8192
 #define MAX_HOST_LEN 1024
-
-static int fail(char **reterr_msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(char **reterr_msg, const char *fmt, ...)
-{
-        if (reterr_msg) {
-                va_list ap;
-                struct strbuf b = STRBUF_INIT;
-                va_start(ap, fmt);
-                sb_vprintf(&b, fmt, ap);
-                va_end(ap);
-                *reterr_msg = sb_take(&b);
-        }
-        return -EINVAL;
-}
 
 /* Reports a hash.c failure (-ENOSYS: libcrypto missing) the same way. */
 static int fail_crypto(char **reterr_msg, int r)
@@ -59,21 +47,10 @@ static bool is_tchar(unsigned char c)
                (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-static int hex_value(unsigned char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
-
 static bool is_pct_triplet(const char *s, size_t i, size_t len)
 {
-        return s[i] == '%' && i + 2 < len && hex_value((unsigned char)s[i + 1]) >= 0 &&
-               hex_value((unsigned char)s[i + 2]) >= 0;
+        return s[i] == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 &&
+               hex_value(s[i + 2]) >= 0;
 }
 
 static void put_pct(struct strbuf *b, unsigned char c)
@@ -199,12 +176,12 @@ static int check_path(const char *path, char **reterr_msg)
 {
         size_t len = strlen(path);
         if (len > SIGV4_MAX_PATH_LEN)
-                return fail(reterr_msg, "the path is longer than %d bytes", SIGV4_MAX_PATH_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "the path is longer than %d bytes", SIGV4_MAX_PATH_LEN);
         if (path[0] != '/')
-                return fail(reterr_msg, "the path must start with '/'");
+                return errmsg_set(reterr_msg, -EINVAL, "the path must start with '/'");
         for (size_t i = 0; i < len; i++)
                 if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
-                        return fail(reterr_msg, "the path holds a control character (byte %zu)", i);
+                        return errmsg_set(reterr_msg, -EINVAL, "the path holds a control character (byte %zu)", i);
         return 0;
 }
 
@@ -255,7 +232,7 @@ static char *requote(const char *s, size_t len)
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)s[i];
                 if (is_pct_triplet(s, i, len)) {
-                        c = (unsigned char)(hex_value((unsigned char)s[i + 1]) * 16 + hex_value((unsigned char)s[i + 2]));
+                        c = (unsigned char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
                         i += 2;
                 }
                 if (is_unreserved(c))
@@ -279,11 +256,11 @@ int sigv4_canonical_query(const char *query, char **ret, char **reterr_msg)
                 query = "";
         size_t len = strlen(query);
         if (len > SIGV4_MAX_QUERY_LEN)
-                return fail(reterr_msg, "the query string is longer than %d bytes", SIGV4_MAX_QUERY_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "the query string is longer than %d bytes", SIGV4_MAX_QUERY_LEN);
         for (size_t i = 0; i < len; i++)
                 if ((unsigned char)query[i] < 0x20 || query[i] == 0x7f || query[i] == '#')
-                        return fail(reterr_msg, "the query string holds %s (byte %zu)",
-                                    query[i] == '#' ? "a '#'" : "a control character", i);
+                        return errmsg_set(reterr_msg, -EINVAL, "the query string holds %s (byte %zu)",
+                                          query[i] == '#' ? "a '#'" : "a control character", i);
         size_t n = 0;
         struct qparam *p = NULL;
         int r = 0;
@@ -292,8 +269,8 @@ int sigv4_canonical_query(const char *query, char **ret, char **reterr_msg)
                 size_t end = amp ? (size_t)(amp - query) : len;
                 if (end > i) {
                         if (n >= SIGV4_MAX_QUERY_PARAMS) {
-                                r = fail(reterr_msg, "the query string has more than %d parameters",
-                                         SIGV4_MAX_QUERY_PARAMS);
+                                r = errmsg_set(reterr_msg, -EINVAL, "the query string has more than %d parameters",
+                                               SIGV4_MAX_QUERY_PARAMS);
                                 break;
                         }
                         if (!p)
@@ -348,12 +325,13 @@ static int canonical_value(const char *name, const char *v, char **ret, char **r
 {
         size_t len = strlen(v);
         if (len > SIGV4_MAX_VALUE_LEN)
-                return fail(reterr_msg, "header '%s': the value is longer than %d bytes", name, SIGV4_MAX_VALUE_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "header '%s': the value is longer than %d bytes", name,
+                                  SIGV4_MAX_VALUE_LEN);
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)v[i];
                 if ((c < 0x20 && c != '\t' && c != '\n' && !(c == '\r' && v[i + 1] == '\n')) || c == 0x7f)
-                        return fail(reterr_msg, "header '%s': the value holds a control character (byte %zu)", name,
-                                    i);
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "header '%s': the value holds a control character (byte %zu)", name, i);
         }
         struct strbuf b = STRBUF_INIT;
         bool any_line = false;
@@ -450,44 +428,47 @@ static int check_inputs(const struct sigv4_request *req, const struct sigv4_cred
                         const struct sigv4_params *params, char **reterr_msg)
 {
         if (!req || !cred || !params)
-                return fail(reterr_msg, "no request, credentials or parameters");
+                return errmsg_set(reterr_msg, -EINVAL, "no request, credentials or parameters");
         if (!req->method || !*req->method || strlen(req->method) > MAX_METHOD_LEN)
-                return fail(reterr_msg, "the method must be 1 to %d characters", MAX_METHOD_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "the method must be 1 to %d characters", MAX_METHOD_LEN);
         for (const char *c = req->method; *c; c++)
                 if (!is_tchar((unsigned char)*c))
-                        return fail(reterr_msg, "the method holds a character not allowed in a token");
+                        return errmsg_set(reterr_msg, -EINVAL, "the method holds a character not allowed in a token");
         if (req->n_headers > SIGV4_MAX_HEADERS)
-                return fail(reterr_msg, "more than %d headers", SIGV4_MAX_HEADERS);
+                return errmsg_set(reterr_msg, -EINVAL, "more than %d headers", SIGV4_MAX_HEADERS);
         if (req->n_headers && !req->headers)
-                return fail(reterr_msg, "%zu headers announced but none given", req->n_headers);
+                return errmsg_set(reterr_msg, -EINVAL, "%zu headers announced but none given", req->n_headers);
         if (!req->payload && req->payload_len)
-                return fail(reterr_msg, "a payload length without a payload");
+                return errmsg_set(reterr_msg, -EINVAL, "a payload length without a payload");
         if (req->host && *req->host && !is_visible(req->host, MAX_HOST_LEN, "/?#@"))
-                return fail(reterr_msg, "the host is not a host name");
+                return errmsg_set(reterr_msg, -EINVAL, "the host is not a host name");
         if (req->payload_hash && !is_payload_hash(req->payload_hash))
-                return fail(reterr_msg, "the payload hash is neither a hex SHA-256 nor UNSIGNED-PAYLOAD");
+                return errmsg_set(reterr_msg, -EINVAL,
+                                  "the payload hash is neither a hex SHA-256 nor UNSIGNED-PAYLOAD");
         return sigv4_check_params(cred, params, reterr_msg);
 }
 
 int sigv4_check_params(const struct sigv4_credentials *cred, const struct sigv4_params *params, char **reterr_msg)
 {
         if (!cred || !params)
-                return fail(reterr_msg, "no credentials or parameters");
+                return errmsg_set(reterr_msg, -EINVAL, "no credentials or parameters");
         if (!cred->access_key || !is_visible(cred->access_key, MAX_ACCESS_KEY_LEN, "/,="))
-                return fail(reterr_msg, "the access key id is missing, too long or holds '/', ',', '=' or spaces");
+                return errmsg_set(reterr_msg, -EINVAL,
+                                  "the access key id is missing, too long or holds '/', ',', '=' or spaces");
         if (!cred->secret_key || !*cred->secret_key || strlen(cred->secret_key) > MAX_SECRET_KEY_LEN)
-                return fail(reterr_msg, "the secret key is missing or longer than %d bytes", MAX_SECRET_KEY_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "the secret key is missing or longer than %d bytes",
+                                  MAX_SECRET_KEY_LEN);
         if (cred->session_token && !is_visible(cred->session_token, MAX_TOKEN_LEN, ""))
-                return fail(reterr_msg, "the session token is empty, longer than %d bytes or holds spaces",
-                            MAX_TOKEN_LEN);
+                return errmsg_set(reterr_msg, -EINVAL,
+                                  "the session token is empty, longer than %d bytes or holds spaces", MAX_TOKEN_LEN);
         if (!is_scope_part(params->region))
-                return fail(reterr_msg, "the region must be 1 to %d letters, digits, '-', '_' or '.'",
-                            MAX_SCOPE_PART_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "the region must be 1 to %d letters, digits, '-', '_' or '.'",
+                                  MAX_SCOPE_PART_LEN);
         if (!is_scope_part(params->service))
-                return fail(reterr_msg, "the service must be 1 to %d letters, digits, '-', '_' or '.'",
-                            MAX_SCOPE_PART_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "the service must be 1 to %d letters, digits, '-', '_' or '.'",
+                                  MAX_SCOPE_PART_LEN);
         if (!is_amz_date(params->amz_date))
-                return fail(reterr_msg, "the date must be YYYYMMDDTHHMMSSZ");
+                return errmsg_set(reterr_msg, -EINVAL, "the date must be YYYYMMDDTHHMMSSZ");
         return 0;
 }
 
@@ -499,15 +480,16 @@ static int payload_hash(const struct sigv4_request *req, unsigned flags, const c
         const char *want = req->payload_hash;
         if (flags & SIGV4_UNSIGNED) {
                 if (want && strcmp(want, SIGV4_UNSIGNED_PAYLOAD))
-                        return fail(reterr_msg, "a payload hash given for an unsigned payload");
+                        return errmsg_set(reterr_msg, -EINVAL, "a payload hash given for an unsigned payload");
                 want = SIGV4_UNSIGNED_PAYLOAD;
         }
         if (header) {
                 if (!is_payload_hash(header))
-                        return fail(reterr_msg, "x-amz-content-sha256 is neither a hex SHA-256 nor UNSIGNED-PAYLOAD");
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "x-amz-content-sha256 is neither a hex SHA-256 nor UNSIGNED-PAYLOAD");
                 if (want && strcmp(want, header))
-                        return fail(reterr_msg, "x-amz-content-sha256 is '%s' but the payload hash is '%s'", header,
-                                    want);
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "x-amz-content-sha256 is '%s' but the payload hash is '%s'", header, want);
                 want = header;
         }
         if (want) {
@@ -551,18 +533,18 @@ static int build_headers(const struct sigv4_request *req, const struct sigv4_cre
                 const char *name = req->headers[i].name, *value = req->headers[i].value;
                 size_t nlen = name ? strlen(name) : 0;
                 if (nlen == 0 || nlen > SIGV4_MAX_NAME_LEN) {
-                        r = fail(reterr_msg, "header %zu: the name must be 1 to %d characters", i + 1,
-                                 SIGV4_MAX_NAME_LEN);
+                        r = errmsg_set(reterr_msg, -EINVAL, "header %zu: the name must be 1 to %d characters", i + 1,
+                                       SIGV4_MAX_NAME_LEN);
                         break;
                 }
                 for (size_t k = 0; k < nlen && r == 0; k++)
                         if (!is_tchar((unsigned char)name[k]))
-                                r = fail(reterr_msg, "header %zu: the name holds a character not allowed in a token",
-                                         i + 1);
+                                r = errmsg_set(reterr_msg, -EINVAL,
+                                               "header %zu: the name holds a character not allowed in a token", i + 1);
                 if (r < 0)
                         break;
                 if (!value) {
-                        r = fail(reterr_msg, "header '%s' has no value", name);
+                        r = errmsg_set(reterr_msg, -EINVAL, "header '%s' has no value", name);
                         break;
                 }
                 char *v = NULL;
@@ -586,12 +568,14 @@ static int build_headers(const struct sigv4_request *req, const struct sigv4_cre
                 sha = joined_value(h, n, "x-amz-content-sha256");
                 token = joined_value(h, n, "x-amz-security-token");
                 if (!host && !(req->host && *req->host))
-                        r = fail(reterr_msg, "no Host header and no host given");
+                        r = errmsg_set(reterr_msg, -EINVAL, "no Host header and no host given");
                 else if (date && strcmp(date, params->amz_date))
-                        r = fail(reterr_msg, "the request's X-Amz-Date '%s' differs from the signing time '%s'", date,
-                                 params->amz_date);
+                        r = errmsg_set(reterr_msg, -EINVAL,
+                                       "the request's X-Amz-Date '%s' differs from the signing time '%s'", date,
+                                       params->amz_date);
                 else if (token && cred->session_token && strcmp(token, cred->session_token))
-                        r = fail(reterr_msg, "the request's X-Amz-Security-Token differs from the session token");
+                        r = errmsg_set(reterr_msg, -EINVAL,
+                                       "the request's X-Amz-Security-Token differs from the session token");
         }
         if (r == 0)
                 r = payload_hash(req, params->flags, sha, ret_hash, reterr_msg);
@@ -732,13 +716,15 @@ static int parse_request_line(char *buf, size_t e, struct sigv4_request *req, ch
 {
         char *sp1 = memchr(buf, ' ', e);
         if (!sp1 || sp1 == buf)
-                return fail(reterr_msg, "line 1: expected 'METHOD /path HTTP/1.1'");
+                return errmsg_set(reterr_msg, -EINVAL, "line 1: expected 'METHOD /path HTTP/1.1'");
         size_t m = (size_t)(sp1 - buf);
         if (m > MAX_METHOD_LEN)
-                return fail(reterr_msg, "line 1: the method is longer than %d characters", MAX_METHOD_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "line 1: the method is longer than %d characters",
+                                  MAX_METHOD_LEN);
         for (size_t i = 0; i < m; i++)
                 if (!is_tchar((unsigned char)buf[i]))
-                        return fail(reterr_msg, "line 1: the method holds a character not allowed in a token");
+                        return errmsg_set(reterr_msg, -EINVAL,
+                                          "line 1: the method holds a character not allowed in a token");
         size_t t0 = m + 1, t1 = e;
         /* The version is the last word when it starts with HTTP/; the target
          * may hold spaces (the suite's get-space). */
@@ -750,15 +736,15 @@ static int parse_request_line(char *buf, size_t e, struct sigv4_request *req, ch
                                           (e - i == 8 && v[0] >= '0' && v[0] <= '9' && v[1] == '.' && v[2] >= '0' &&
                                            v[2] <= '9');
                                 if (!ok)
-                                        return fail(reterr_msg, "line 1: malformed HTTP version");
+                                        return errmsg_set(reterr_msg, -EINVAL, "line 1: malformed HTTP version");
                                 t1 = i - 1;
                         }
                         break;
                 }
         if (t1 <= t0 || buf[t0] != '/')
-                return fail(reterr_msg, "line 1: the request target must start with '/'");
+                return errmsg_set(reterr_msg, -EINVAL, "line 1: the request target must start with '/'");
         if (t1 - t0 > SIGV4_MAX_PATH_LEN + SIGV4_MAX_QUERY_LEN)
-                return fail(reterr_msg, "line 1: the request target is too long");
+                return errmsg_set(reterr_msg, -EINVAL, "line 1: the request target is too long");
         buf[m] = 0;
         buf[t1] = 0;
         char *q = memchr(buf + t0, '?', t1 - t0);
@@ -773,11 +759,11 @@ static int parse_request_line(char *buf, size_t e, struct sigv4_request *req, ch
 int sigv4_parse_request(const char *text, size_t len, struct sigv4_parsed_request *ret, char **reterr_msg)
 {
         if (!text || !ret)
-                return fail(reterr_msg, "no request text");
+                return errmsg_set(reterr_msg, -EINVAL, "no request text");
         if (len > SIGV4_MAX_REQUEST_LEN)
-                return fail(reterr_msg, "the request is longer than %d bytes", SIGV4_MAX_REQUEST_LEN);
+                return errmsg_set(reterr_msg, -EINVAL, "the request is longer than %d bytes", SIGV4_MAX_REQUEST_LEN);
         if (len == 0)
-                return fail(reterr_msg, "the request is empty");
+                return errmsg_set(reterr_msg, -EINVAL, "the request is empty");
         _cleanup_free_ char *buf = xmalloc(len + 1);
         memcpy(buf, text, len);
         buf[len] = 0;
@@ -794,11 +780,12 @@ int sigv4_parse_request(const char *text, size_t len, struct sigv4_parsed_reques
                 for (size_t i = pos; i < e; i++) {
                         unsigned char c = (unsigned char)buf[i];
                         if ((c < 0x20 && c != '\t') || c == 0x7f)
-                                return fail(reterr_msg, "line %zu: a control character (byte 0x%02x)", line, c);
+                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: a control character (byte 0x%02x)",
+                                                  line, c);
                 }
                 if (line == 1) {
                         if (e == pos)
-                                return fail(reterr_msg, "line 1: the request line is empty");
+                                return errmsg_set(reterr_msg, -EINVAL, "line 1: the request line is empty");
                         request_line_end = e;
                 } else if (e == pos) {
                         pos = next;
@@ -806,30 +793,35 @@ int sigv4_parse_request(const char *text, size_t len, struct sigv4_parsed_reques
                         break;
                 } else if (buf[pos] == ' ' || buf[pos] == '\t') {
                         if (n == 0)
-                                return fail(reterr_msg, "line %zu: a continuation line before any header", line);
+                                return errmsg_set(reterr_msg, -EINVAL,
+                                                  "line %zu: a continuation line before any header", line);
                         spans[n - 1].end = e;
                         if (e - spans[n - 1].value > SIGV4_MAX_VALUE_LEN)
-                                return fail(reterr_msg, "line %zu: the header value is longer than %d bytes", line,
-                                            SIGV4_MAX_VALUE_LEN);
+                                return errmsg_set(reterr_msg, -EINVAL,
+                                                  "line %zu: the header value is longer than %d bytes", line,
+                                                  SIGV4_MAX_VALUE_LEN);
                 } else {
                         const char *colon = memchr(buf + pos, ':', e - pos);
                         if (!colon)
-                                return fail(reterr_msg, "line %zu: a header without a colon", line);
+                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: a header without a colon", line);
                         if (n >= SIGV4_MAX_HEADERS)
-                                return fail(reterr_msg, "line %zu: more than %d headers", line, SIGV4_MAX_HEADERS);
+                                return errmsg_set(reterr_msg, -EINVAL, "line %zu: more than %d headers", line,
+                                                  SIGV4_MAX_HEADERS);
                         size_t c = (size_t)(colon - buf);
                         if (c == pos || c - pos > SIGV4_MAX_NAME_LEN)
-                                return fail(reterr_msg, "line %zu: the header name must be 1 to %d characters", line,
-                                            SIGV4_MAX_NAME_LEN);
+                                return errmsg_set(reterr_msg, -EINVAL,
+                                                  "line %zu: the header name must be 1 to %d characters", line,
+                                                  SIGV4_MAX_NAME_LEN);
                         for (size_t i = pos; i < c; i++)
                                 if (!is_tchar((unsigned char)buf[i]))
-                                        return fail(reterr_msg,
-                                                    "line %zu: the header name holds a character not allowed in a "
-                                                    "token (spaces before the colon included)",
-                                                    line);
+                                        return errmsg_set(reterr_msg, -EINVAL,
+                                                          "line %zu: the header name holds a character not "
+                                                          "allowed in a token (spaces before the colon included)",
+                                                          line);
                         if (e - (c + 1) > SIGV4_MAX_VALUE_LEN)
-                                return fail(reterr_msg, "line %zu: the header value is longer than %d bytes", line,
-                                            SIGV4_MAX_VALUE_LEN);
+                                return errmsg_set(reterr_msg, -EINVAL,
+                                                  "line %zu: the header value is longer than %d bytes", line,
+                                                  SIGV4_MAX_VALUE_LEN);
                         spans[n++] = (struct span){ .name = pos, .colon = c, .value = c + 1, .end = e };
                 }
                 pos = next;

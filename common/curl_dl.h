@@ -21,8 +21,19 @@ struct curl_api {
         struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
         void (*slist_free_all)(struct curl_slist *list);
         curl_version_info_data *(*version_info)(CURLversion v);
+        /* the multi interface, for transfers driven by an event loop */
+        CURLM *(*multi_init)(void);
+        CURLMcode (*multi_cleanup)(CURLM *m);
+        CURLMcode (*multi_add_handle)(CURLM *m, CURL *h);
+        CURLMcode (*multi_remove_handle)(CURLM *m, CURL *h);
+        CURLMcode (*multi_setopt)(CURLM *m, CURLMoption opt, ...);
+        CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t s, int ev_bitmask, int *running_handles);
+        CURLMsg *(*multi_info_read)(CURLM *m, int *msgs_in_queue);
+        CURLMcode (*multi_assign)(CURLM *m, curl_socket_t s, void *sockp);
 };
 
 /* Loads and initialises libcurl once.  Returns NULL when it cannot be
- * loaded; *reterr_msg then names the Debian package to install. */
-const struct curl_api *curl_api_get(const char **reterr_msg);
+ * loaded (a later call tries again), with a message in *reterr_msg (to
+ * free; when reterr_msg is not NULL) that names the Debian package to
+ * install. */
+const struct curl_api *curl_api_get(char **reterr_msg);

@@ -1,4 +1,5 @@
-/* s3_download.c: the S3Download action.  This file owns checking each
+/* s3_download.c: the S3Download action.  This file owns (past the entry
+ * loop and the inputs every S3 entry has, in s3_entries.c) checking each
  * entry's inputs, deciding where each object goes (one object to a file,
  * or every object below a key prefix into a folder tree), the overwrite
  * rule with AWSTOE's own error message, and wording failures so they name
@@ -41,8 +42,10 @@
 
 #include "cleanup.h"
 #include "http.h"
+#include "mkdirs.h"
 #include "module.h"
 #include "s3.h"
+#include "s3_entries.h"
 #include "strbuf.h"
 
 /* AWSTOE's message, word for word. */
@@ -50,73 +53,18 @@
         "Error: S3Download: File already exists and \"overwrite\" property for \"destination\" file is set to "     \
         "false. Cannot download."
 
-struct s3d_entry {
-        size_t no;                      /* 1-based, as messages count */
-        const char *source;
-        const char *dest;
-        struct s3_uri uri;
-        char *owner;                    /* normalised, or NULL */
-        bool overwrite;
-};
-
 struct s3d_run {
         const struct action_ctx *ctx;
         struct s3 *client;
-        const struct s3d_entry *e;      /* the entry running, for notices */
+        const struct s3_entry *e;      /* the entry running */
 };
-
-
-static void retry_notice(void *userdata, const char *msg)
-{
-        struct s3d_run *run = userdata;
-
-        action_notice(run->ctx, STREAM_STDERR, "S3Download entry %zu (%s): %s", run->e->no, run->e->source, msg);
-}
 
 /* ---- inputs ------------------------------------------------------------------ */
 
-
-
-
-static void entry_done(struct s3d_entry *e)
+/* What S3Download asks of its source beyond an S3 URI: an object, or a
+ * prefix. */
+static int entry_check(const struct s3_entry *e, struct strbuf *why)
 {
-        s3_uri_done(&e->uri);
-        free(e->owner);
-}
-
-static int entry_parse(const json_t *o, size_t i, struct s3d_entry *e, struct strbuf *why)
-{
-        _cleanup_free_ char *err = NULL;
-
-        *e = (struct s3d_entry){ .no = i + 1, .source = "" };
-        if (!json_is_object(o)) {
-                sb_printf(why, "S3Download entry %zu: not a map with source and destination", e->no);
-                return -EINVAL;
-        }
-        if (action_input_string(o, "source", &e->source) < 0 || action_input_string(o, "destination", &e->dest) < 0) {
-                sb_printf(why, "S3Download entry %zu: source and destination must be strings", e->no);
-                return -EINVAL;
-        }
-        if (!*e->source) {
-                sb_printf(why, "S3Download entry %zu: source is empty", e->no);
-                return -EINVAL;
-        }
-        if (action_input_bool(o, "overwrite", true, &e->overwrite) < 0) {
-                sb_printf(why, "S3Download entry %zu (%s): overwrite must be true or false", e->no, e->source);
-                return -EINVAL;
-        }
-        if (!*e->dest) {
-                sb_printf(why, "S3Download entry %zu (%s): destination is empty", e->no, e->source);
-                return -EINVAL;
-        }
-        if (s3_owner_from_entry(o, &e->owner, &err) < 0) {
-                sb_printf(why, "S3Download entry %zu (%s): expectedBucketOwner: %s", e->no, e->source, err);
-                return -EINVAL;
-        }
-        if (s3_uri_parse(e->source, true, &e->uri, &err) < 0) {
-                sb_printf(why, "S3Download entry %zu (%s): %s", e->no, e->source, err);
-                return -EINVAL;
-        }
         if (!e->uri.prefix && !*e->uri.key) {
                 sb_printf(why, "S3Download entry %zu (%s): the source names a bucket, not an object; to download "
                                "every object in it, write s3://%s/ followed by *", e->no, e->source, e->uri.bucket);
@@ -153,24 +101,12 @@ static char *join(const char *dir, const char *name)
         return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
 }
 
+/* mkdir -p, and what is there must be a folder. */
 static int mkdir_p(const char *path)
 {
-        _cleanup_free_ char *p = xstrdup(path);
+        int r = mkdir_parents(path, 0777);
 
-        for (char *s = p + 1;; s++) {
-                if (*s && *s != '/')
-                        continue;
-                char c = *s;
-
-                *s = '\0';
-                if (mkdir(p, 0777) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!is_dir(p))
-                        return -ENOTDIR;
-                *s = c;
-                if (!c)
-                        return 0;
-        }
+        return r < 0 ? r : is_dir(path) ? 0 : -ENOTDIR;
 }
 
 /* The rest of a key below the prefix, if every element of it is a plain
@@ -201,7 +137,7 @@ static enum action_status status_of(int r)
         return r == -ETIMEDOUT ? ACTION_TIMED_OUT : ACTION_FAILED;
 }
 
-static enum action_status download_one(struct s3d_run *run, const struct s3d_entry *e, struct strbuf *msg)
+static enum action_status download_one(struct s3d_run *run, const struct s3_entry *e, struct strbuf *msg)
 {
         _cleanup_free_ char *target = NULL, *err = NULL;
         const char *key = e->uri.key, *base = strrchr(key, '/');
@@ -232,7 +168,7 @@ static enum action_status download_one(struct s3d_run *run, const struct s3d_ent
         return ACTION_SUCCESS;
 }
 
-static enum action_status download_prefix(struct s3d_run *run, const struct s3d_entry *e, struct strbuf *msg)
+static enum action_status download_prefix(struct s3d_run *run, const struct s3_entry *e, struct strbuf *msg)
 {
         _cleanup_free_ char *err = NULL;
         struct s3_object *objs = NULL;
@@ -323,67 +259,27 @@ static enum action_status download_prefix(struct s3d_run *run, const struct s3d_
 
 /* ---- the action ---------------------------------------------------------------- */
 
+static enum action_status entry_run(void *userdata, struct s3 *client, const struct s3_entry *e, struct strbuf *msg)
+{
+        struct s3d_run *run = userdata;
+
+        run->client = client;
+        run->e = e;
+        return e->uri.prefix ? download_prefix(run, e, msg) : download_one(run, e, msg);
+}
+
+static const struct s3_entries s3d_entries = {
+        .action = "S3Download",
+        .download = true,
+        .check = entry_check,
+        .run = entry_run,
+};
+
 static int s3_download_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
 {
-        struct strbuf msg = STRBUF_INIT;
         struct s3d_run run = { .ctx = ctx };
-        struct s3d_entry *entries;
-        enum action_status status = ACTION_SUCCESS;
-        json_t *outputs = json_array(), *o;
-        size_t n, i;
 
-        *ret = (struct action_result){ .status = ACTION_FAILED, .exit_code = -1, .outputs = outputs };
-        if (!json_is_array(inputs) || json_array_size(inputs) == 0) {
-                ret->message = xstrdup("S3Download: inputs must be a list of entries with source and destination");
-                return 0;
-        }
-        n = json_array_size(inputs);
-        entries = xcalloc(n, sizeof *entries);
-        json_array_foreach(inputs, i, o)
-                if (entry_parse(o, i, &entries[i], &msg) < 0) {
-                        status = ACTION_FAILED;
-                        break;
-                }
-
-        for (i = 0; i < n && status == ACTION_SUCCESS; i++) {
-                const struct s3d_entry *e = &entries[i];
-
-                if (ctx->deadline_ms >= 0 && aws_now_ms() >= ctx->deadline_ms) {
-                        sb_printf(&msg, "S3Download entry %zu (%s): the step timed out before it started", e->no,
-                                  e->source);
-                        status = ACTION_TIMED_OUT;
-                        break;
-                }
-                if (!run.client) {
-                        char *err = NULL;
-
-                        run.client = s3_new(&err);
-                        if (!run.client) {
-                                sb_printf(&msg, "S3Download entry %zu (%s): %s", e->no, e->source,
-                                          err ? err : "cannot start the S3 client");
-                                free(err);
-                                status = ACTION_FAILED;
-                                break;
-                        }
-                        s3_set_deadline(run.client, ctx->deadline_ms);
-                        s3_set_notice(run.client, retry_notice, &run);
-                }
-                run.e = e;
-                status = e->uri.prefix ? download_prefix(&run, e, &msg) : download_one(&run, e, &msg);
-                if (status == ACTION_SUCCESS)
-                        json_array_append_new(outputs, json_object());
-        }
-
-        for (i = 0; i < n; i++)
-                entry_done(&entries[i]);
-        free(entries);
-        s3_free(run.client);
-        ret->status = status;
-        if (status == ACTION_SUCCESS)
-                sb_free(&msg);
-        else
-                ret->message = sb_take(&msg);
-        return 0;
+        return s3_entries_run(ctx, inputs, &s3d_entries, &run, ret);
 }
 
 const struct action_module s3_download_module = {

@@ -1,4 +1,5 @@
-/* s3_upload.c: the S3Upload action.  This file owns checking each entry's
+/* s3_upload.c: the S3Upload action.  This file owns (past the entry loop
+ * and the inputs every S3 entry has, in s3_entries.c) checking each entry's
  * inputs, deciding which local files go to which keys (one file, the
  * matches of a `*` wildcard, or a whole folder with recurse), and wording
  * failures so they name the entry.  The transfers are aws/s3's: each file
@@ -42,32 +43,16 @@
 #include "http.h"
 #include "module.h"
 #include "s3.h"
+#include "s3_entries.h"
 #include "strbuf.h"
-
-struct s3u_entry {
-        size_t no;                      /* 1-based, as messages count */
-        const char *source;
-        const char *dest;
-        struct s3_uri uri;
-        char *owner;                    /* normalised, or NULL */
-        bool recurse;
-};
 
 struct s3u_run {
         const struct action_ctx *ctx;
         struct s3 *client;
-        const struct s3u_entry *e;
+        const struct s3_entry *e;
         size_t files;                   /* uploaded by the entry so far */
         uint64_t bytes;
 };
-
-
-static void retry_notice(void *userdata, const char *msg)
-{
-        struct s3u_run *run = userdata;
-
-        action_notice(run->ctx, STREAM_STDERR, "S3Upload entry %zu (%s): %s", run->e->no, run->e->source, msg);
-}
 
 static void tree_uploaded(void *userdata, const char *path, const char *key, uint64_t size)
 {
@@ -86,51 +71,6 @@ static void tree_skipped(void *userdata, const char *path, const char *why)
         action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: skipped %s: %s", run->e->no, path, why);
 }
 
-
-
-
-static void entry_done(struct s3u_entry *e)
-{
-        s3_uri_done(&e->uri);
-        free(e->owner);
-}
-
-static int entry_parse(const json_t *o, size_t i, struct s3u_entry *e, struct strbuf *why)
-{
-        _cleanup_free_ char *err = NULL;
-
-        *e = (struct s3u_entry){ .no = i + 1, .source = "" };
-        if (!json_is_object(o)) {
-                sb_printf(why, "S3Upload entry %zu: not a map with source and destination", e->no);
-                return -EINVAL;
-        }
-        if (action_input_string(o, "source", &e->source) < 0 || action_input_string(o, "destination", &e->dest) < 0) {
-                sb_printf(why, "S3Upload entry %zu: source and destination must be strings", e->no);
-                return -EINVAL;
-        }
-        if (!*e->source) {
-                sb_printf(why, "S3Upload entry %zu: source is empty", e->no);
-                return -EINVAL;
-        }
-        if (action_input_bool(o, "recurse", false, &e->recurse) < 0) {
-                sb_printf(why, "S3Upload entry %zu (%s): recurse must be true or false", e->no, e->source);
-                return -EINVAL;
-        }
-        if (!*e->dest) {
-                sb_printf(why, "S3Upload entry %zu (%s): destination is empty", e->no, e->source);
-                return -EINVAL;
-        }
-        if (s3_owner_from_entry(o, &e->owner, &err) < 0) {
-                sb_printf(why, "S3Upload entry %zu (%s): expectedBucketOwner: %s", e->no, e->source, err);
-                return -EINVAL;
-        }
-        if (s3_uri_parse(e->dest, false, &e->uri, &err) < 0) {
-                sb_printf(why, "S3Upload entry %zu (%s): destination: %s", e->no, e->source, err);
-                return -EINVAL;
-        }
-        return 0;
-}
-
 /* ---- uploading ----------------------------------------------------------------- */
 
 static const char *base_name(const char *path)
@@ -146,7 +86,7 @@ static const char *base_name(const char *path)
 }
 
 /* The destination as a prefix: "" or ending with '/'. */
-static char *dest_prefix(const struct s3u_entry *e)
+static char *dest_prefix(const struct s3_entry *e)
 {
         size_t n = strlen(e->uri.key);
 
@@ -160,7 +100,7 @@ static enum action_status status_of(int r)
 
 static enum action_status upload_file(struct s3u_run *run, const char *path, const char *key, struct strbuf *msg)
 {
-        const struct s3u_entry *e = run->e;
+        const struct s3_entry *e = run->e;
         _cleanup_free_ char *err = NULL;
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         struct stat st;
@@ -186,7 +126,7 @@ static enum action_status upload_file(struct s3u_run *run, const char *path, con
 
 static enum action_status upload_tree(struct s3u_run *run, const char *dir, const char *prefix, struct strbuf *msg)
 {
-        const struct s3u_entry *e = run->e;
+        const struct s3_entry *e = run->e;
         const struct s3_tree_cb cb = { .uploaded = tree_uploaded, .skipped = tree_skipped, .userdata = run };
         _cleanup_free_ char *err = NULL;
         int r;
@@ -202,7 +142,7 @@ static enum action_status upload_tree(struct s3u_run *run, const char *dir, cons
 
 static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
 {
-        const struct s3u_entry *e = run->e;
+        const struct s3_entry *e = run->e;
         enum action_status st = ACTION_SUCCESS;
         struct stat sb;
 
@@ -281,69 +221,28 @@ static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
 
 /* ---- the action ---------------------------------------------------------------- */
 
+static enum action_status entry_run(void *userdata, struct s3 *client, const struct s3_entry *e, struct strbuf *msg)
+{
+        struct s3u_run *run = userdata;
+
+        run->client = client;
+        run->e = e;
+        run->files = 0;
+        run->bytes = 0;
+        return upload_entry(run, msg);
+}
+
+static const struct s3_entries s3u_entries = {
+        .action = "S3Upload",
+        .download = false,
+        .run = entry_run,
+};
+
 static int s3_upload_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
 {
-        struct strbuf msg = STRBUF_INIT;
         struct s3u_run run = { .ctx = ctx };
-        struct s3u_entry *entries;
-        enum action_status status = ACTION_SUCCESS;
-        json_t *outputs = json_array(), *o;
-        size_t n, i;
 
-        *ret = (struct action_result){ .status = ACTION_FAILED, .exit_code = -1, .outputs = outputs };
-        if (!json_is_array(inputs) || json_array_size(inputs) == 0) {
-                ret->message = xstrdup("S3Upload: inputs must be a list of entries with source and destination");
-                return 0;
-        }
-        n = json_array_size(inputs);
-        entries = xcalloc(n, sizeof *entries);
-        json_array_foreach(inputs, i, o)
-                if (entry_parse(o, i, &entries[i], &msg) < 0) {
-                        status = ACTION_FAILED;
-                        break;
-                }
-
-        for (i = 0; i < n && status == ACTION_SUCCESS; i++) {
-                const struct s3u_entry *e = &entries[i];
-
-                if (ctx->deadline_ms >= 0 && aws_now_ms() >= ctx->deadline_ms) {
-                        sb_printf(&msg, "S3Upload entry %zu (%s): the step timed out before it started", e->no,
-                                  e->source);
-                        status = ACTION_TIMED_OUT;
-                        break;
-                }
-                if (!run.client) {
-                        char *err = NULL;
-
-                        run.client = s3_new(&err);
-                        if (!run.client) {
-                                sb_printf(&msg, "S3Upload entry %zu (%s): %s", e->no, e->source,
-                                          err ? err : "cannot start the S3 client");
-                                free(err);
-                                status = ACTION_FAILED;
-                                break;
-                        }
-                        s3_set_deadline(run.client, ctx->deadline_ms);
-                        s3_set_notice(run.client, retry_notice, &run);
-                }
-                run.e = e;
-                run.files = 0;
-                run.bytes = 0;
-                status = upload_entry(&run, &msg);
-                if (status == ACTION_SUCCESS)
-                        json_array_append_new(outputs, json_object());
-        }
-
-        for (i = 0; i < n; i++)
-                entry_done(&entries[i]);
-        free(entries);
-        s3_free(run.client);
-        ret->status = status;
-        if (status == ACTION_SUCCESS)
-                sb_free(&msg);
-        else
-                ret->message = sb_take(&msg);
-        return 0;
+        return s3_entries_run(ctx, inputs, &s3u_entries, &run, ret);
 }
 
 const struct action_module s3_upload_module = {

@@ -1,11 +1,15 @@
-/* web_download.c: the WebDownload action.  This file owns fetching each
- * entry's http or https URL with libcurl (through common/curl_dl.h, never
- * linked directly), streaming the body into a temporary file beside the
- * destination (".<name>.opentoe-XXXXXX") while hashing it, retrying
- * transient failures with exponential backoff inside one step attempt,
- * verifying the checksum, and only then (after fsync) renaming the file
- * into place.  Nothing of a failed download is left behind, and no more
- * of the body than one WD_BUFFER_SIZE buffer is ever held in memory.
+/* web_download.c: the WebDownload action.  This file owns what becomes of
+ * each entry's http or https URL: it is fetched through the one HTTP
+ * transport (aws_http_transfer() in aws/http.h, unsigned, which owns
+ * libcurl, redirects, the Content-Length rules and the OPENTOE_HTTP_*
+ * transfer settings), the body is streamed into a temporary file beside
+ * the destination (".<name>.opentoe-XXXXXX") while hashing it, transient
+ * failures are retried with exponential backoff inside one step attempt,
+ * the checksum is verified, and only then (after fsync) is the file
+ * renamed into place.  How the body is written without filling the disk
+ * is web_download_room.c's.  Nothing of a failed download is left
+ * behind, and no more of the body than one WD_BUFFER_SIZE buffer is ever
+ * held in memory.
  *
  * Rules, per entry (inputs are a list; every entry is checked before any
  * is downloaded, then entries run in order and the first failure ends the
@@ -47,24 +51,22 @@
  *     libcurl frames the body by Content-Length: it reads no more than
  *     that from the socket (bytes past it that came in with the headers
  *     it drops, with a note for CURLOPT_VERBOSE), so they never reach
- *     write_cb and no client can tell them from the start of the next
+ *     the stream and no client can tell them from the start of the next
  *     response; they stay on the connection, which is therefore never
- *     reused (CURLOPT_FORBID_REUSE), or the next entry would read them as
+ *     reused (the transport forbids it), or the next entry would read them as
  *     its response.  With Transfer-Encoding libcurl ignores Content-Length
- *     (RFC 9112 6.3) and frames the body by its chunks, so write_cb holds
- *     it to the header itself (header_cb keeps it): more bytes, or fewer,
+ *     (RFC 9112 6.3) and frames the body by its chunks, so the transport holds
+ *     it to the header itself (it keeps it): more bytes, or fewer,
  *     fail the entry without a retry, as a message with both framings
- *     "ought to be handled as an error".  write_cb enforces the declared
+ *     "ought to be handled as an error".  The transport enforces the declared
  *     length whatever the framing.  A body shorter than its Content-Length
  *     without Transfer-Encoding is libcurl's CURLE_PARTIAL_FILE, retried.
  *
  * Tunables, read from the environment at each run (whole numbers; a value
- * that is missing or not a number in range gives the default):
- *   OPENTOE_HTTP_CONNECT_TIMEOUT    seconds to connect (TCP and TLS), 30
- *   OPENTOE_HTTP_LOW_SPEED_TIME     seconds below the low-speed limit after
- *                                   which a transfer is abandoned, 60
- *   OPENTOE_HTTP_LOW_SPEED_LIMIT    bytes per second, 1024
- *   OPENTOE_HTTP_MAX_REDIRS         redirects followed, 10
+ * that is missing or not a number in range gives the default).  The
+ * transport's OPENTOE_HTTP_CONNECT_TIMEOUT, OPENTOE_HTTP_LOW_SPEED_TIME,
+ * OPENTOE_HTTP_LOW_SPEED_LIMIT and OPENTOE_HTTP_MAX_REDIRS (aws/http.h),
+ * and this module's:
  *   OPENTOE_HTTP_RETRY_DELAY_MS     first backoff pause in ms, 1000; it
  *                                   doubles after each attempt (capped at
  *                                   WD_BACKOFF_CAP_MS), and a random part
@@ -78,8 +80,6 @@
  *
  * The proxy variables libcurl knows (http_proxy, https_proxy, no_proxy)
  * apply as they do for curl. */
-#define CURL_DISABLE_DEPRECATION 1 /* CURLOPT_PROTOCOLS, for libcurl < 7.85 */
-
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -97,37 +97,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
-#include "curl_dl.h"
+#include "hexdigit.h"
 #include "hash.h"
+#include "http.h"
 #include "module.h"
 #include "mkdirs.h"
 #include "strbuf.h"
+#include "web_download_room.h"
 #include "tunables.h"
 
 /* Attempts per download, as AWSTOE documents. */
 #define WD_ATTEMPTS 5
 #define WD_BACKOFF_CAP_MS 30000
-/* libcurl's receive buffer, and ours for writing: libcurl hands the body
- * over in pieces of at most 16 KiB, which are gathered into writes of this
- * size (a sixteenth of the system calls). */
-#define WD_BUFFER_SIZE (256L * 1024)
 /* Bytes of the destination's name kept in the temporary file's name. */
 #define WD_TMP_NAME_MAX 200
-/* The default reserve of free space is the larger of this and 1% of the
- * file system: room for the logs, package databases and journals of the
- * build that goes on after the download, also on a small root volume. */
-#define WD_RESERVE_MIN (64ULL * 1024 * 1024)
-#define WD_RESERVE_ENV "OPENTOE_HTTP_DISK_RESERVE_BYTES"
-/* Bytes written at most between two measures of the free space: 256
- * fstatvfs calls per GiB, which cost nothing measurable. */
-#define WD_SPACE_CHECK_BYTES (4ULL * 1024 * 1024)
-
 struct wd_tunables {
-        long connect_timeout_s;
-        long low_speed_time_s;
-        long low_speed_limit;
-        long max_redirs;
         long retry_delay_ms;
         bool reserve_set;               /* WD_RESERVE_ENV holds a valid value */
         uint64_t reserve;               /* that value */
@@ -152,37 +138,11 @@ struct wd_tmp {
         int fd;
 };
 
-/* Why write_cb stopped a 200 body (beyond a failed write or hash). */
-enum wd_stop {
-        WD_STOP_NONE,
-        WD_STOP_NO_ROOM,                /* the declared length does not fit */
-        WD_STOP_FULL,                   /* writing on would cut into the reserve */
-        WD_STOP_EXCESS,                 /* more bytes than Content-Length */
-        WD_STOP_STATVFS,                /* the free space cannot be measured */
-};
-
-/* State of one transfer, shared with the callbacks. */
+/* State of one transfer, shared with the transport's stream callbacks. */
 struct wd_xfer {
-        const struct curl_api *api;
-        CURL *curl;
-        const struct wd_tunables *t;
-        const char *dir;                /* the destination's folder, for messages; entry_download's */
-        int fd;
-        char *buf;                      /* WD_BUFFER_SIZE bytes not yet written */
-        size_t buf_len;
+        struct aws_http *http;          /* the transport, made for the first download of the step */
+        struct wd_room room;            /* where the body goes */
         struct hash_ctx *hash;
-        uint64_t bytes;                 /* bytes of the body received */
-        uint64_t written;               /* bytes written to the temporary file */
-        int64_t declared;               /* the body's Content-Length, -1 when none */
-        int64_t header_length;          /* Content-Length header of the latest response, -1: none */
-        uint64_t room;                  /* bytes that may be written before measuring again */
-        uint64_t avail;                 /* free space at the last measure (f_bavail * f_frsize) */
-        uint64_t reserve;               /* bytes kept free on that file system */
-        long bad_status;                /* a status other than 200, seen by write_cb */
-        int write_err;                  /* errno of a failed write */
-        int statvfs_err;                /* errno of a failed fstatvfs */
-        enum wd_stop stop;
-        bool started;                   /* body_start ran for this attempt's 200 body */
         bool hash_failed;
 };
 
@@ -191,6 +151,7 @@ enum wd_outcome {
         WD_RETRY,
         WD_FAIL,
         WD_TIMEOUT,
+        WD_REFUSED,                     /* the transport would not send the request */
 };
 
 static const char *const algo_names[_HASH_ALGO_MAX] = {
@@ -209,10 +170,6 @@ static void tunables_read(const struct action_ctx *ctx, struct wd_tunables *t)
                 action_notice(ctx, STREAM_STDERR, "WebDownload: warning: ignoring %s=%.64s (expected a whole "
                               "number of bytes); the reserve of free space is the default, the larger of "
                               "64 MiB and 1%% of the file system", WD_RESERVE_ENV, getenv(WD_RESERVE_ENV));
-        t->connect_timeout_s = env_long("OPENTOE_HTTP_CONNECT_TIMEOUT", 30, 1, 3600);
-        t->low_speed_time_s = env_long("OPENTOE_HTTP_LOW_SPEED_TIME", 60, 1, 3600);
-        t->low_speed_limit = env_long("OPENTOE_HTTP_LOW_SPEED_LIMIT", 1024, 1, LONG_MAX);
-        t->max_redirs = env_long("OPENTOE_HTTP_MAX_REDIRS", 10, 0, 100);
         t->retry_delay_ms = env_long("OPENTOE_HTTP_RETRY_DELAY_MS", 1000, 0, WD_BACKOFF_CAP_MS);
 }
 
@@ -233,15 +190,24 @@ static void tmp_removep(struct wd_tmp *t)
         t->path = NULL;
 }
 
-static void curl_donep(struct wd_xfer *x)
+static void xfer_donep(struct wd_xfer *x)
 {
         hash_abort(x->hash);
         x->hash = NULL;
-        free(x->buf);
-        x->buf = NULL;
-        if (x->curl)
-                x->api->easy_cleanup(x->curl);
-        x->curl = NULL;
+        free(x->room.buf);
+        x->room.buf = NULL;
+        x->http = aws_http_free(x->http);
+}
+
+/* Milliseconds left before the step's deadline (0 or less: passed), or
+ * -1 for none: the one place this module reads the deadline, for what the
+ * transport cannot ask the runner (a transfer's timeout, a pause). */
+static int64_t deadline_left(const struct action_ctx *ctx)
+{
+        if (ctx->deadline_ms < 0)
+                return -1;
+        int64_t left = ctx->deadline_ms - monotonic_ms();
+        return left > 0 ? left : 0;
 }
 
 /* ---- URLs ---------------------------------------------------------------- */
@@ -283,17 +249,6 @@ static char *url_redact(const char *url)
         return sb_take(&b);
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* The last segment of the URL's path, percent-decoded, as a file name;
  * NULL when the path has none that is usable (empty, ends in '/', ".",
  * "..", or decodes to something with '/' or NUL in it). */
@@ -318,8 +273,8 @@ static char *url_file_name(const char *url)
                 return NULL;
         name = xmalloc((size_t)(path_end - seg) + 1);
         for (const char *c = seg; c < path_end; c++) {
-                if (*c == '%' && path_end - c >= 3 && hexval(c[1]) >= 0 && hexval(c[2]) >= 0) {
-                        name[k++] = (char)(hexval(c[1]) * 16 + hexval(c[2]));
+                if (*c == '%' && path_end - c >= 3 && hex_value(c[1]) >= 0 && hex_value(c[2]) >= 0) {
+                        name[k++] = (char)(hex_value(c[1]) * 16 + hex_value(c[2]));
                         c += 2;
                 } else {
                         name[k++] = *c;
@@ -412,7 +367,7 @@ static int entry_parse(const json_t *o, size_t i, struct wd_entry *e, struct str
                         slen--;
                 len = 2 * hash_length(e->algo);
                 for (size_t k = 0; k < slen; k++)
-                        if (hexval(sum[k]) < 0) {
+                        if (hex_value(sum[k]) < 0) {
                                 sb_printf(why, "WebDownload entry %zu (%s): checksum '%.*s' is not "
                                                "hexadecimal", e->no, e->shown, (int)slen, sum);
                                 return -EINVAL;
@@ -553,298 +508,30 @@ static bool dest_matches(const struct wd_entry *e)
 
 /* ---- one transfer -------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
-/* a * b, or UINT64_MAX when that does not fit. */
-static uint64_t mul_sat(uint64_t a, uint64_t b)
-{
-        return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
-}
-
-/* Measures the free space of the temporary file's file system into
- * x->avail, and the reserve to keep there into x->reserve.  f_bavail is
- * what unprivileged users may still fill; root could go on into the
- * blocks reserved for it, which are left alone. */
-static int space_measure(struct wd_xfer *x)
-{
-        struct statvfs sv;
-        uint64_t frsize, pct;
-
-        if (fstatvfs(x->fd, &sv) < 0) {
-                x->statvfs_err = errno;
-                x->stop = WD_STOP_STATVFS;
-                return -1;
-        }
-        frsize = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
-        x->avail = mul_sat(sv.f_bavail, frsize);
-        if (x->t->reserve_set) {
-                x->reserve = x->t->reserve;
-        } else {
-                pct = mul_sat(sv.f_blocks, frsize) / 100;
-                x->reserve = pct > WD_RESERVE_MIN ? pct : WD_RESERVE_MIN;
-        }
-        return 0;
-}
-
-/* Bytes that may be written above the reserve at the last measure. */
-static uint64_t space_above_reserve(const struct wd_xfer *x)
-{
-        return x->avail > x->reserve ? x->avail - x->reserve : 0;
-}
-
-/* Sets how much may be written before the next measure: never more than
- * the last measure left above the reserve. */
-static void space_set_room(struct wd_xfer *x, uint64_t n)
-{
-        uint64_t left = space_above_reserve(x), step = n > WD_SPACE_CHECK_BYTES ? n : WD_SPACE_CHECK_BYTES;
-
-        x->room = left < step ? left : step;
-}
-
-/* Writes n bytes to the temporary file, measuring the free space first
- * when they do not fit in what the last measure allowed.  On failure
- * x->stop or x->write_err says why. */
-static int xfer_write(struct wd_xfer *x, const char *p, size_t n)
-{
-        int r;
-
-        if (n > x->room) {
-                if (space_measure(x) < 0)
-                        return -EIO;
-                if (space_above_reserve(x) < n) {
-                        x->stop = WD_STOP_FULL;
-                        return -ENOSPC;
-                }
-                space_set_room(x, n);
-        }
-        r = write_all(x->fd, p, n);
-        if (r < 0) {
-                x->write_err = -r;
-                return r;
-        }
-        x->room -= n;
-        x->written += n;
-        return 0;
-}
-
-static int xfer_flush(struct wd_xfer *x)
-{
-        int r = xfer_write(x, x->buf, x->buf_len);
-
-        x->buf_len = 0;
-        return r;
-}
-
-/* The length the response declares, -1 when none: libcurl's, the one it
- * frames the body by; it has none with Transfer-Encoding, where the
- * Content-Length header is held to instead. */
-static int64_t declared_length(const struct wd_xfer *x)
-{
-        curl_off_t cl = -1;
-
-        if (x->api->easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK || cl < 0)
-                return x->header_length;
-        return (int64_t)cl;
-}
-
-/* The end of a 200 response's headers, or else the first piece of its
- * body: learns the declared length and refuses a body that would not fit
- * above the reserve, before any of it is read.  Returns 0 to go on. */
-static int body_start(struct wd_xfer *x)
-{
-        x->started = true;
-        x->declared = declared_length(x);
-        if (space_measure(x) < 0)
-                return -1;
-        if (x->declared >= 0 && space_above_reserve(x) < (uint64_t)x->declared) {
-                x->stop = WD_STOP_NO_ROOM;
-                return -1;
-        }
-        space_set_room(x, 0);
-        return 0;
-}
-
-/* Bodies of responses other than 200 are not written: the first piece of
- * one ends the transfer, which is then reported by its status. */
-static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata)
+/* The transport's question at the end of each response's headers: only
+ * a 200 body is taken; the body of any other response ends the transfer
+ * (at its first piece), which is then reported by its status. */
+static int wd_accept(void *userdata, long status, int64_t declared)
 {
         struct wd_xfer *x = userdata;
-        size_t n = size * nmemb;
-        long status = 0;
 
-        if (!x->started) {
-                x->api->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
-                if (status != 200) {
-                        x->bad_status = status;
-                        return 0;
-                }
-                if (body_start(x) < 0)
-                        return 0;
-        }
-        if (x->declared >= 0 && n > (uint64_t)x->declared - x->bytes) {
-                x->stop = WD_STOP_EXCESS;
+        if (status != 200)
                 return 0;
-        }
-        if (x->buf_len + n > (size_t)WD_BUFFER_SIZE && xfer_flush(x) < 0)
-                return 0;
-        if (n >= (size_t)WD_BUFFER_SIZE) {
-                if (xfer_write(x, data, n) < 0)
-                        return 0;
-        } else {
-                memcpy(x->buf + x->buf_len, data, n);
-                x->buf_len += n;
-        }
+        return wd_room_start(&x->room, declared) < 0 ? -1 : 1;
+}
+
+/* A piece of the 200 body, within its declared length. */
+static int wd_data(void *userdata, const char *data, size_t n)
+{
+        struct wd_xfer *x = userdata;
+
+        if (wd_room_put(&x->room, data, n) < 0)
+                return -1;
         if (x->hash && hash_update(x->hash, data, n) < 0) {
                 x->hash_failed = true;
-                return 0;
+                return -1;
         }
-        x->bytes += n;
-        return n;
-}
-
-/* Keeps the Content-Length header of the latest response (a status line
- * starts a new one), for bodies that libcurl frames otherwise: digits
- * between blanks, else none.  At the end of a 200 response's headers the
- * body is checked against the free space (body_start). */
-static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata)
-{
-        static const char name[] = "content-length:";
-        struct wd_xfer *x = userdata;
-        size_t n = size * nmemb, i = sizeof name - 1, digits = 0;
-        int64_t v = 0;
-        long status = 0;
-
-        if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-                x->header_length = -1;
-                return n;
-        }
-        if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n')) {
-                /* Trailers end with a blank line too, after the body. */
-                if (x->started)
-                        return n;
-                x->api->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
-                return status == 200 && body_start(x) < 0 ? 0 : n;
-        }
-        if (n < i || strncasecmp(data, name, i) != 0)
-                return n;
-        while (i < n && (data[i] == ' ' || data[i] == '\t'))
-                i++;
-        for (; i < n && data[i] >= '0' && data[i] <= '9'; i++, digits++) {
-                if (v > (INT64_MAX - (data[i] - '0')) / 10) {
-                        digits = 0;
-                        break;
-                }
-                v = v * 10 + (data[i] - '0');
-        }
-        while (i < n && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
-                i++;
-        x->header_length = digits > 0 && i == n ? v : -1;
-        return n;
-}
-
-/* "N bytes (X.Y MiB)" */
-static void sb_size(struct strbuf *b, uint64_t n)
-{
-        static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-        double v = (double)n;
-        int u = -1;
-
-        sb_printf(b, "%" PRIu64 " bytes", n);
-        if (n < 1024)
-                return;
-        while (v >= 1024 && u < 5) {
-                v /= 1024;
-                u++;
-        }
-        sb_printf(b, " (%.1f %s)", v, units[u]);
-}
-
-/* The reserve, where it comes from, and how to change it. */
-static void sb_reserve(struct strbuf *b, const struct wd_xfer *x)
-{
-        sb_size(b, x->reserve);
-        if (x->t->reserve_set)
-                sb_printf(b, ", set by %s", WD_RESERVE_ENV);
-        else
-                sb_printf(b, ", the larger of 64 MiB and 1%% of the file system; set %s (a number of bytes) "
-                             "to change it", WD_RESERVE_ENV);
-}
-
-/* Why write_cb stopped the body, for the entry's message. */
-static void stop_text(const struct wd_xfer *x, struct strbuf *why)
-{
-        switch (x->stop) {
-        case WD_STOP_NONE:
-                break;
-        case WD_STOP_NO_ROOM:
-                sb_puts(why, "the server declares ");
-                sb_size(why, (uint64_t)x->declared);
-                sb_printf(why, ", more than the file system of %s can take: it has ", x->dir);
-                sb_size(why, x->avail);
-                sb_puts(why, " available to unprivileged users (statvfs f_bavail), and WebDownload keeps a "
-                             "reserve free there: ");
-                sb_reserve(why, x);
-                break;
-        case WD_STOP_FULL:
-                sb_puts(why, "stopped after writing ");
-                sb_size(why, x->written);
-                if (x->declared >= 0) {
-                        sb_puts(why, " of the ");
-                        sb_size(why, (uint64_t)x->declared);
-                        sb_puts(why, " declared");
-                } else {
-                        sb_puts(why, " of a body of no declared length");
-                }
-                sb_printf(why, ": the file system of %s has ", x->dir);
-                sb_size(why, x->avail);
-                sb_puts(why, " left available to unprivileged users (statvfs f_bavail), and writing on would "
-                             "cut into the reserve that WebDownload keeps free there: ");
-                sb_reserve(why, x);
-                break;
-        case WD_STOP_EXCESS:
-                sb_printf(why, "the server sent more than the %" PRId64 " bytes its Content-Length declared",
-                          x->declared);
-                break;
-        case WD_STOP_STATVFS:
-                sb_printf(why, "cannot measure the free space of the file system of %s: %s", x->dir,
-                          strerror(x->statvfs_err));
-                break;
-        }
-}
-
-static bool curl_code_transient(CURLcode c)
-{
-        switch (c) {
-        case CURLE_COULDNT_RESOLVE_PROXY:
-        case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_OPERATION_TIMEDOUT:
-        case CURLE_PARTIAL_FILE:
-        case CURLE_GOT_NOTHING:
-        case CURLE_SEND_ERROR:
-        case CURLE_RECV_ERROR:
-        case CURLE_SSL_CONNECT_ERROR:
-        case CURLE_HTTP2:
-        case CURLE_HTTP2_STREAM:
-        case CURLE_AGAIN:
-                return true;
-        default:
-                return false;
-        }
+        return 0;
 }
 
 static bool http_status_transient(long status)
@@ -852,93 +539,32 @@ static bool http_status_transient(long status)
         return status == 408 || status == 429 || (status >= 500 && status <= 599);
 }
 
-/* Sets the options that stay the same for every attempt of an entry. */
-static int xfer_setup(struct wd_xfer *x, const struct wd_entry *e, const struct wd_tunables *t,
-                      char *errbuf)
-{
-        const struct curl_api *a = x->api;
-        CURL *h = x->curl;
-        CURLcode c;
-
-        a->easy_reset(h);
-        c = a->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        if (c == CURLE_UNKNOWN_OPTION)
-                c = a->easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-        if (c != CURLE_OK)
-                return -EPROTONOSUPPORT;
-        c = a->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        if (c == CURLE_UNKNOWN_OPTION)
-                c = a->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-        if (c != CURLE_OK)
-                return -EPROTONOSUPPORT;
-        if (a->easy_setopt(h, CURLOPT_URL, e->source) != CURLE_OK)
-                return -ENOMEM;
-        a->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-        a->easy_setopt(h, CURLOPT_USERAGENT, "opentoe/" PACKAGE_VERSION);
-        a->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-        a->easy_setopt(h, CURLOPT_MAXREDIRS, t->max_redirs);
-        a->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t->connect_timeout_s * 1000L);
-        a->easy_setopt(h, CURLOPT_LOW_SPEED_TIME, t->low_speed_time_s);
-        a->easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, t->low_speed_limit);
-        a->easy_setopt(h, CURLOPT_BUFFERSIZE, WD_BUFFER_SIZE);
-        a->easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-        a->easy_setopt(h, CURLOPT_WRITEDATA, x);
-        a->easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-        a->easy_setopt(h, CURLOPT_HEADERDATA, x);
-        /* libcurl reads a body only up to its Content-Length and leaves
-         * what a server sends past it on the connection, where the next
-         * request on it would take it for its response: a connection
-         * serves one transfer (each hop of a redirect is one). */
-        a->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
-        a->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, e->insecure ? 0L : 1L);
-        a->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, e->insecure ? 0L : 2L);
-        return 0;
-}
-
 /* One attempt: the body goes into the temporary file from its start.
  * A short reason for anything but WD_DONE is appended to *why. */
 static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e, const struct action_ctx *ctx,
-                                    struct wd_tmp *tmp, char *errbuf, struct strbuf *why)
+                                    struct wd_tmp *tmp, struct strbuf *why)
 {
-        const struct curl_api *a = x->api;
+        _cleanup_(aws_http_transfer_result_done) struct aws_http_transfer_result res = { .declared = -1 };
         unsigned char d[HASH_MAX_LEN];
         char got[2 * HASH_MAX_LEN + 1];
         _cleanup_free_ char *redirected = NULL;
-        char *eff = NULL;
-        long status = 0, timeout_ms = 0, redirects = 0;
+        int64_t left = deadline_left(ctx);
+        long status, timeout_ms = 0;
         size_t n;
-        CURLcode c;
         int r;
 
-        if (ctx->deadline_ms >= 0) {
-                int64_t left = ctx->deadline_ms - monotonic_ms();
-
-                if (left <= 0) {
-                        sb_puts(why, "the step's deadline passed");
-                        return WD_TIMEOUT;
-                }
-                timeout_ms = left > LONG_MAX ? LONG_MAX : (long)left;
+        if (left == 0) {
+                sb_puts(why, "the step's deadline passed");
+                return WD_TIMEOUT;
         }
-        a->easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+        if (left > 0)
+                timeout_ms = left > LONG_MAX ? LONG_MAX : (long)left;
 
         if (ftruncate(tmp->fd, 0) < 0 || lseek(tmp->fd, 0, SEEK_SET) < 0) {
                 sb_printf(why, "cannot reset %s: %s", tmp->path, strerror(errno));
                 return WD_FAIL;
         }
-        x->fd = tmp->fd;
-        x->buf_len = 0;
-        x->bytes = 0;
-        x->written = 0;
-        x->declared = -1;
-        x->header_length = -1;
-        x->room = 0;
-        x->avail = 0;
-        x->reserve = 0;
-        x->bad_status = 0;
-        x->write_err = 0;
-        x->statvfs_err = 0;
-        x->stop = WD_STOP_NONE;
-        x->started = false;
+        wd_room_reset(&x->room, tmp->fd);
         x->hash_failed = false;
         hash_abort(x->hash);
         x->hash = NULL;
@@ -950,51 +576,55 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
                         return WD_FAIL;
                 }
         }
-        errbuf[0] = '\0';
 
-        c = a->easy_perform(x->curl);
-        if (c == CURLE_OK && x->buf_len > 0)
-                (void)xfer_flush(x); /* a failure is in x->stop or x->write_err */
-        a->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
-        a->easy_getinfo(x->curl, CURLINFO_REDIRECT_COUNT, &redirects);
+        const struct aws_http_transfer t = {
+                .url = e->source,
+                .insecure = e->insecure,
+                .buffer_size = WD_BUFFER_SIZE,
+                .timeout_ms = timeout_ms,
+                .stream = { .on_headers = wd_accept, .on_body = wd_data, .userdata = x },
+        };
+        if (aws_http_transfer(x->http, &t, &res) < 0)
+                return WD_REFUSED;
+        if (!res.failed && x->room.buf_len > 0)
+                (void)wd_room_flush(&x->room); /* a failure is in room.stop or room.write_err */
+        status = res.status;
         /* A refused redirect is not counted, but is the effective URL. */
-        if (a->easy_getinfo(x->curl, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff &&
-            (redirects > 0 || !http_scheme_len(eff)))
-                redirected = url_redact(eff);
+        if (res.effective_url && (res.redirects > 0 || !http_scheme_len(res.effective_url)))
+                redirected = url_redact(res.effective_url);
 
-        if (x->bad_status)
-                status = x->bad_status;
+        if (res.refused_status)
+                status = res.refused_status;
+        if (res.excess)
+                x->room.stop = WD_ROOM_EXCESS;
         /* Not retried: a full disk or a lying server is not transient. */
-        if (x->stop != WD_STOP_NONE) {
-                stop_text(x, why);
+        if (x->room.stop != WD_ROOM_NONE) {
+                wd_room_stop_text(&x->room, why);
                 return WD_FAIL;
         }
-        if (x->write_err) {
-                sb_printf(why, "cannot write %s: %s", tmp->path, strerror(x->write_err));
+        if (x->room.write_err) {
+                sb_printf(why, "cannot write %s: %s", tmp->path, strerror(x->room.write_err));
                 return WD_FAIL;
         }
         if (x->hash_failed) {
                 sb_printf(why, "computing %s failed", algo_names[e->algo]);
                 return WD_FAIL;
         }
-        if (c != CURLE_OK && !x->bad_status) {
-                bool timed_out = c == CURLE_OPERATION_TIMEDOUT && ctx->deadline_ms >= 0 &&
-                                 monotonic_ms() + 50 >= ctx->deadline_ms;
+        if (res.failed && !res.refused_status) {
+                left = deadline_left(ctx);
+                bool timed_out = res.timed_out && left >= 0 && left <= 50;
 
-                if (c == CURLE_UNSUPPORTED_PROTOCOL && redirected) {
+                if (res.protocol_refused && redirected) {
                         sb_printf(why, "the redirect to %s was refused: only http and https are "
                                        "followed", redirected);
                         return WD_FAIL;
                 }
-                sb_printf(why, "%s", errbuf[0] ? errbuf : a->easy_strerror(c));
-                n = strlen(why->s);
-                if (n > 0 && why->s[n - 1] == '\n')
-                        why->s[--why->len] = '\0';
+                sb_puts(why, res.reason);
                 if (redirected)
                         sb_printf(why, " (redirected to %s)", redirected);
                 if (timed_out)
                         return WD_TIMEOUT;
-                return curl_code_transient(c) ? WD_RETRY : WD_FAIL;
+                return res.transient ? WD_RETRY : WD_FAIL;
         }
         if (status != 200) {
                 sb_printf(why, "HTTP status %ld", status);
@@ -1005,11 +635,9 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
                 sb_puts(why, "; only status 200 is success");
                 return WD_FAIL;
         }
-        if (!x->started)
-                x->declared = declared_length(x); /* an empty body */
-        if (x->declared >= 0 && x->bytes < (uint64_t)x->declared) {
+        if (res.declared >= 0 && res.bytes < (uint64_t)res.declared) {
                 sb_printf(why, "the body ended after %" PRIu64 " bytes, but its Content-Length declared %" PRId64,
-                          x->bytes, x->declared);
+                          res.bytes, res.declared);
                 return WD_FAIL;
         }
         if (x->hash) {
@@ -1022,7 +650,7 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
                 hash_hex(d, n, got);
                 if (strcmp(got, e->want) != 0) {
                         sb_printf(why, "%s checksum mismatch: expected %s, got %s (%" PRIu64 " bytes)",
-                                  algo_names[e->algo], e->want, got, x->bytes);
+                                  algo_names[e->algo], e->want, got, res.bytes);
                         return WD_FAIL;
                 }
         }
@@ -1080,7 +708,6 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
         _cleanup_free_ char *history = NULL;
         struct strbuf why = STRBUF_INIT;
         char *reasons[WD_ATTEMPTS] = { NULL };
-        char errbuf[CURL_ERROR_SIZE];
         enum wd_outcome o = WD_FAIL;
         long delay = t->retry_delay_ms;
         int failed = 0, r;
@@ -1097,25 +724,21 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
                           e->shown, dir, strerror(-r));
                 return WD_FAIL;
         }
-        x->t = t;
-        x->dir = dir;
-        r = xfer_setup(x, e, t, errbuf);
-        if (r < 0) {
-                sb_printf(msg, "WebDownload entry %zu (%s): libcurl cannot be limited to http and https; "
-                               "refusing to download", e->no, e->shown);
-                return WD_FAIL;
-        }
+        x->room.dir = dir;
+        x->room.reserve_set = t->reserve_set;
+        x->room.reserve_value = t->reserve;
 
         for (int attempt = 1; attempt <= WD_ATTEMPTS; attempt++) {
                 long d;
 
                 sb_free(&why);
-                o = xfer_attempt(x, e, ctx, &tmp, errbuf, &why);
+                o = xfer_attempt(x, e, ctx, &tmp, &why);
                 if (o != WD_RETRY || attempt == WD_ATTEMPTS)
                         break;
                 reasons[failed++] = xstrdup(sb_str(&why));
                 d = delay - jitter(delay / 2);
-                if (ctx->deadline_ms >= 0 && monotonic_ms() + d >= ctx->deadline_ms) {
+                int64_t left = deadline_left(ctx);
+                if (left >= 0 && d >= left) {
                         o = WD_TIMEOUT;
                         sb_free(&why);
                         sb_printf(&why, "its deadline leaves no time for attempt %d", attempt + 1);
@@ -1158,6 +781,11 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
                 if (failed)
                         sb_printf(msg, " (%s)", history);
                 sb_printf(msg, "; nothing was written to %s", e->dest);
+                break;
+        case WD_REFUSED:
+                sb_printf(msg, "WebDownload entry %zu (%s): libcurl cannot be limited to http and https; "
+                               "refusing to download", e->no, e->shown);
+                o = WD_FAIL;
                 break;
         case WD_FAIL:
                 sb_printf(msg, "WebDownload entry %zu (%s): %s; not retried, and nothing was written to %s",
@@ -1217,13 +845,12 @@ static int entry_precheck(const struct action_ctx *ctx, const struct wd_entry *e
 
 static int web_download_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
 {
-        _cleanup_(curl_donep) struct wd_xfer x = { 0 };
+        _cleanup_(xfer_donep) struct wd_xfer x = { 0 };
         struct strbuf msg = STRBUF_INIT;
         struct wd_tunables t;
         struct wd_entry *entries;
         json_t *outputs, *o;
         enum action_status status = ACTION_SUCCESS;
-        const char *why = NULL;
         size_t n, i;
         mode_t mode;
 
@@ -1249,7 +876,7 @@ static int web_download_run(const struct action_ctx *ctx, const json_t *inputs, 
                 enum wd_outcome r;
                 int c;
 
-                if (ctx->deadline_ms >= 0 && monotonic_ms() >= ctx->deadline_ms) {
+                if (action_stop_reason(ctx) == ACTION_CANCEL_DEADLINE) {
                         sb_printf(&msg, "WebDownload entry %zu (%s): the step timed out before it started",
                                   e->no, e->shown);
                         status = ACTION_TIMED_OUT;
@@ -1261,23 +888,17 @@ static int web_download_run(const struct action_ctx *ctx, const json_t *inputs, 
                         break;
                 }
                 if (c > 0) {
-                        if (!x.curl) {
-                                x.api = curl_api_get(&why);
-                                if (!x.api) {
+                        if (!x.http) {
+                                char *why = NULL;
+
+                                x.http = aws_http_new(&why);
+                                if (!x.http) {
                                         sb_printf(&msg, "WebDownload entry %zu (%s): %s", e->no, e->shown, why);
+                                        free(why);
                                         status = ACTION_FAILED;
                                         break;
                                 }
-                                x.buf = xmalloc(WD_BUFFER_SIZE);
-                                x.curl = x.api->easy_init();
-                                if (!x.curl) {
-                                        for (size_t k = 0; k < n; k++)
-                                                entry_free(&entries[k]);
-                                        free(entries);
-                                        json_decref(outputs);
-                                        sb_free(&msg);
-                                        return -ENOMEM;
-                                }
+                                x.room.buf = xmalloc(WD_BUFFER_SIZE);
                         }
                         r = entry_download(ctx, &x, e, &t, mode, &msg);
                         if (r == WD_TIMEOUT)

@@ -1,0 +1,319 @@
+/* s3_client.c: the S3 client itself: its settings, which endpoint, region
+ * and addressing style (virtual-hosted or path) each request uses, the
+ * bucket regions learnt from redirects, sending a request through aws/http
+ * and turning S3's answers into messages that name the bucket and key. */
+#include "s3.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "hexdigit.h"
+#include "errmsg.h"
+#include "mkdirs.h"
+#include "credentials.h"
+#include "http.h"
+#include "s3_internal.h"
+#include "sigv4.h"
+#include "strbuf.h"
+
+static uint64_t env_u64(const char *name, uint64_t def, uint64_t min, uint64_t max)
+{
+        const char *s = getenv(name);
+        char *end;
+        unsigned long long v;
+
+        if (!s || !*s || *s == '-')
+                return def;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || *end || v < min || v > max)
+                return def;
+        return v;
+}
+
+static bool env_true(const char *name)
+{
+        const char *v = getenv(name);
+
+        return v && (!strcasecmp(v, "true") || !strcmp(v, "1"));
+}
+
+
+char *s3_uri_text(const char *bucket, const char *key)
+{
+        return xasprintf("s3://%s/%s", bucket, key ? key : "");
+}
+
+/* ---- the client ------------------------------------------------------------ */
+
+struct s3 *s3_new(char **reterr_msg)
+{
+        struct aws_http *h = aws_http_new(reterr_msg);
+        struct s3 *c;
+
+        if (!h)
+                return NULL;
+        c = xcalloc(1, sizeof *c);
+        c->http = h;
+        c->creds = aws_cred_provider_new();
+        c->deadline_ms = -1;
+        c->threshold = env_u64("OPENTOE_S3_MULTIPART_THRESHOLD", S3_DEFAULT_MULTIPART_THRESHOLD, S3_MIN_PART_SIZE,
+                               UINT64_MAX / 2);
+        c->part_size = env_u64("OPENTOE_S3_PART_SIZE", S3_DEFAULT_PART_SIZE, S3_MIN_PART_SIZE, S3_MAX_PART_SIZE);
+        c->max_objects = (size_t)env_u64("OPENTOE_S3_MAX_OBJECTS", S3_DEFAULT_MAX_OBJECTS, 1, 10000000);
+        c->concurrency = (size_t)env_u64("OPENTOE_S3_CONCURRENCY", S3_DEFAULT_CONCURRENCY, 1, 16);
+        c->force_path_style = env_true("AWS_S3_FORCE_PATH_STYLE");
+        return c;
+}
+
+struct s3 *s3_free(struct s3 *c)
+{
+        if (!c)
+                return NULL;
+        aws_http_free(c->http);
+        aws_cred_provider_free(c->creds);
+        for (size_t i = 0; i < c->n_regions; i++) {
+                free(c->regions[i].bucket);
+                free(c->regions[i].region);
+        }
+        free(c->region);
+        free(c);
+        return NULL;
+}
+
+void s3_set_deadline(struct s3 *c, int64_t deadline_ms)
+{
+        c->deadline_ms = deadline_ms;
+}
+
+void s3_set_notice(struct s3 *c, void (*notice)(void *userdata, const char *msg), void *userdata)
+{
+        c->notice = notice;
+        c->userdata = userdata;
+}
+
+/* The chain's region, or us-east-1 when it has none: a bucket elsewhere
+ * then answers with its own region. */
+const char *s3_client_region(struct s3 *c)
+{
+        const char *r = NULL;
+        char *err = NULL;
+
+        if (c->region)
+                return c->region;
+        if (aws_region_resolve(c->creds, c->deadline_ms, &r, NULL, &err) >= 0 && r && *r)
+                c->region = xstrdup(r);
+        else
+                c->region = xstrdup(S3_DEFAULT_REGION);
+        free(err);
+        return c->region;
+}
+
+static const char *bucket_region(struct s3 *c, const char *bucket)
+{
+        for (size_t i = 0; i < c->n_regions; i++)
+                if (!strcmp(c->regions[i].bucket, bucket))
+                        return c->regions[i].region;
+        return s3_client_region(c);
+}
+
+void s3_bucket_region_set(struct s3 *c, const char *bucket, const char *region)
+{
+        for (size_t i = 0; i < c->n_regions; i++)
+                if (!strcmp(c->regions[i].bucket, bucket)) {
+                        free(c->regions[i].region);
+                        c->regions[i].region = xstrdup(region);
+                        return;
+                }
+        if (c->n_regions == S3_MAX_REGIONS) {
+                free(c->regions[0].bucket);
+                free(c->regions[0].region);
+                memmove(&c->regions[0], &c->regions[1], (S3_MAX_REGIONS - 1) * sizeof c->regions[0]);
+                c->n_regions--;
+        }
+        c->regions[c->n_regions].bucket = xstrdup(bucket);
+        c->regions[c->n_regions++].region = xstrdup(region);
+}
+
+/* The endpoint and path of a request: virtual-hosted for AWS's own
+ * endpoint and a DNS-compatible bucket, path style otherwise. */
+static int address(struct s3 *c, const char *bucket, const char *key, const char *region, char **ret_endpoint,
+                   char **ret_path, char **reterr_msg)
+{
+        _cleanup_free_ char *url = NULL, *def = NULL, *enc = NULL;
+        char *err = NULL;
+        bool path_style;
+        int r;
+
+        r = aws_endpoint_resolve("s3", region, NULL, &url, &err);
+        if (r < 0) {
+                errmsg_set(reterr_msg, r, "cannot find the S3 endpoint: %s", err ? err : strerror(-r));
+                free(err);
+                return r;
+        }
+        def = xasprintf("https://s3.%s.amazonaws.com%s", region, !strncmp(region, "cn-", 3) ? ".cn" : "");
+        path_style = strcmp(url, def) != 0 || c->force_path_style || !s3_bucket_dns_compatible(bucket);
+        enc = key ? sigv4_uri_encode(key, strlen(key), true) : xstrdup("");
+        if (path_style) {
+                *ret_endpoint = TAKE_PTR(url);
+                *ret_path = key ? xasprintf("/%s/%s", bucket, enc) : xasprintf("/%s", bucket);
+        } else {
+                const char *rest = strstr(url, "://") + 3;
+
+                *ret_endpoint = xasprintf("https://%s.%s", bucket, rest);
+                *ret_path = xasprintf("/%s", enc);
+        }
+        return 0;
+}
+
+/* The region a redirect or a malformed-authorization answer names, if it
+ * differs from the one used. */
+static char *answer_region(const struct aws_http_response *a, const char *used)
+{
+        const char *h = aws_http_response_header(a, "x-amz-bucket-region");
+        char *r = NULL;
+
+        if (a->status != 301 && a->status != 307 && a->status != 400)
+                return NULL;
+        if (a->status == 400 && (!a->error_code || (strcmp(a->error_code, "AuthorizationHeaderMalformed") &&
+                                                    strcmp(a->error_code, "IllegalLocationConstraintException"))))
+                return NULL;
+        if (h && *h)
+                r = xstrdup(h);
+        else if (a->body) {
+                const char *p = strstr(a->body, "<Region>"), *q;
+
+                if (p && (q = strstr(p + 8, "</Region>")) && q - p - 8 > 0 && q - p - 8 < 64)
+                        r = xstrndup(p + 8, (size_t)(q - p - 8));
+        }
+        if (r) {
+                for (const char *c = r; *c; c++)
+                        if (!(isalnum((unsigned char)*c) || *c == '-')) {
+                                free(r);
+                                return NULL;
+                        }
+                if (!*r || !strcmp(r, used)) {
+                        free(r);
+                        return NULL;
+                }
+        }
+        return r;
+}
+
+static bool endpoint_is_https(const char *endpoint)
+{
+        return !strncasecmp(endpoint, "https://", 8);
+}
+
+/* Sends one request (and once more in the bucket's own region when S3
+ * names another one).  0 with *ret filled whatever the status, or -errno
+ * with a message naming the operation and object. */
+int s3_send(struct s3 *c, const struct s3_req *q, struct aws_http_response *ret, char **reterr_msg)
+{
+        _cleanup_free_ char *what = s3_uri_text(q->bucket, q->key);
+
+        for (int round = 0;; round++) {
+                _cleanup_free_ char *endpoint = NULL, *path = NULL, *region = xstrdup(bucket_region(c, q->bucket));
+                struct aws_http_header hdrs[2];
+                size_t nh = 0;
+                char *err = NULL, *other;
+                bool has_body = q->body_len > 0 || q->body_from_fd;
+                int r;
+
+                r = address(c, q->bucket, q->key, region, &endpoint, &path, reterr_msg);
+                if (r < 0)
+                        return r;
+                if (q->owner)
+                        hdrs[nh++] = (struct aws_http_header){ "x-amz-expected-bucket-owner", q->owner };
+                if (q->content_type)
+                        hdrs[nh++] = (struct aws_http_header){ "Content-Type", q->content_type };
+                struct aws_http_request rq = {
+                        .method = q->method,
+                        .endpoint = endpoint,
+                        .path = path,
+                        .query = q->query,
+                        .headers = hdrs,
+                        .n_headers = nh,
+                        .body = q->body,
+                        .body_len = q->body_len,
+                        .body_from_fd = q->body_from_fd,
+                        .body_fd = q->body_fd,
+                        .body_offset = q->body_offset,
+                        .payload_hash = has_body && endpoint_is_https(endpoint) ? SIGV4_UNSIGNED_PAYLOAD : NULL,
+                        .service = "s3",
+                        .region = region,
+                        .sigv4_flags = SIGV4_S3,
+                        .creds = c->creds,
+                        .max_body = q->max_body ? q->max_body : S3_SMALL_BODY,
+                        .body_to_fd = q->body_to_fd,
+                        .out_fd = q->out_fd,
+                        .deadline_ms = c->deadline_ms,
+                        .notice = c->notice,
+                        .userdata = c->userdata,
+                };
+                r = aws_http_request(c->http, &rq, ret, &err);
+                if (r < 0) {
+                        errmsg_set(reterr_msg, r, "%s %s: %s", q->op, what, err ? err : strerror(-r));
+                        free(err);
+                        return r;
+                }
+                if (round > 0 || !(other = answer_region(ret, region)))
+                        return 0;
+                s3_bucket_region_set(c, q->bucket, other);
+                if (c->notice) {
+                        _cleanup_free_ char *m = xasprintf("%s %s: the bucket is in %s, not %s; sending there",
+                                                           q->op, what, other, region);
+                        c->notice(c->userdata, m);
+                }
+                free(other);
+                aws_http_response_done(ret);
+        }
+}
+
+/* Words a non-2xx answer: what went wrong with which bucket and key, then
+ * S3's own code, message and request id. */
+int s3_answer_error(const struct aws_http_response *a, const char *op, const char *bucket, const char *key,
+                        const char *owner, char **reterr_msg)
+{
+        _cleanup_free_ char *detail = NULL, *what = s3_uri_text(bucket, key);
+        const char *code = a->error_code ? a->error_code : "";
+        int e = aws_http_status_error(a, &detail);
+
+        if (!strcmp(code, "NoSuchKey") || (a->status == 404 && key && !*code))
+                return errmsg_set(reterr_msg, -ENOENT, "%s %s: the key '%s' does not exist in bucket %s (%s)", op, what,
+                                  key ? key : "", bucket, detail);
+        if (!strcmp(code, "NoSuchBucket"))
+                return errmsg_set(reterr_msg, -ENOENT, "%s %s: the bucket %s does not exist (%s)", op, what, bucket,
+                                  detail);
+        if (!strcmp(code, "NoSuchUpload"))
+                return errmsg_set(reterr_msg, -ENOENT, "%s %s: the multipart upload is gone (%s)", op, what, detail);
+        if (!strcmp(code, "InvalidAccessKeyId"))
+                return errmsg_set(reterr_msg, -EACCES, "%s %s: S3 does not know the access key in use (%s)", op, what,
+                                  detail);
+        if (!strcmp(code, "AccessDenied") || a->status == 403) {
+                if (owner)
+                        return errmsg_set(reterr_msg, -EACCES,
+                                          "%s %s: access denied; the bucket %s may not belong to the "
+                                          "expected owner %s, or the credentials lack the permission (%s)", op, what,
+                                          bucket, owner, detail);
+                return errmsg_set(reterr_msg, -EACCES,
+                                  "%s %s: access denied; the credentials lack the permission, or a "
+                                  "bucket policy refuses it (%s)", op, what, detail);
+        }
+        return errmsg_set(reterr_msg, e < 0 ? e : -EIO, "%s %s: %s", op, what, detail);
+}
+

@@ -1,0 +1,85 @@
+/* s3_internal.h: what the files of the S3 client (aws/s3_*.c) share and
+ * nothing else sees: the client's state, one request before addressing,
+ * sending it, and the helpers of more than one of them. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "http.h"
+#include "s3.h"
+
+#define S3_MAX_BUCKET_LEN 255
+#define S3_LIST_MAX_BODY (16u * 1024u * 1024u)  /* one ListObjectsV2 page, kept in memory */
+#define S3_SMALL_BODY (1024u * 1024u)           /* other answers kept in memory */
+#define S3_MAX_REGIONS 16                       /* buckets whose region was learnt */
+#define S3_MAX_TREE_DEPTH 256
+#define S3_DEFAULT_REGION "us-east-1"
+
+struct s3_region_entry {
+        char *bucket;
+        char *region;
+};
+
+struct s3 {
+        struct aws_http *http;
+        struct aws_cred_provider *creds;
+        char *region;                   /* resolved at the first request */
+        int64_t deadline_ms;
+        void (*notice)(void *userdata, const char *msg);
+        void *userdata;
+        uint64_t threshold;
+        uint64_t part_size;
+        size_t max_objects;
+        size_t concurrency;
+        bool force_path_style;
+        struct s3_region_entry regions[S3_MAX_REGIONS];
+        size_t n_regions;
+};
+
+/* One request, before addressing. */
+struct s3_req {
+        const char *op;                 /* "GetObject", for messages */
+        const char *method;
+        const char *bucket;
+        const char *key;                /* raw; NULL for the bucket itself */
+        const char *query;              /* wire form, or NULL */
+        const char *owner;
+        const char *content_type;
+        const void *body;
+        size_t body_len;
+        bool body_from_fd;
+        int body_fd;
+        off_t body_offset;
+        bool body_to_fd;
+        int out_fd;
+        size_t max_body;
+};
+
+
+/* s3_client.c: sends one request (addressed, in the bucket's own region
+ * when S3 says it is elsewhere).  0 with *ret whatever the status, or
+ * -errno with a message naming the operation and object. */
+int s3_send(struct s3 *c, const struct s3_req *q, struct aws_http_response *ret, char **reterr_msg);
+/* s3_client.c: words a non-2xx answer (which bucket and key, then S3's
+ * own code, message and request id); returns its -errno. */
+int s3_answer_error(const struct aws_http_response *a, const char *op, const char *bucket, const char *key,
+                    const char *owner, char **reterr_msg);
+/* s3_client.c: the chain's region, or us-east-1 when it has none. */
+const char *s3_client_region(struct s3 *c);
+/* s3_client.c: remembers the region a bucket answered from. */
+void s3_bucket_region_set(struct s3 *c, const char *bucket, const char *region);
+/* s3_client.c: "s3://bucket/key", for messages. */
+char *s3_uri_text(const char *bucket, const char *key);
+/* s3_uri.c: whether a bucket name can be a host name label. */
+bool s3_bucket_dns_compatible(const char *b);
+/* s3_xml.c: the text between <tag> and </tag> in [p, end), entities
+ * decoded, or NULL; *ret_after is set past the closing tag. */
+char *s3_xml_get(const char *p, const char *end, const char *tag, const char **ret_after);
+/* s3_xml.c: percent-decoding in place ('+' is a space); false when the
+ * result would hold a NUL. */
+bool s3_url_decode(char *s);
+/* s3_get.c: the last element of a path. */
+const char *s3_path_basename(const char *path);
