@@ -14,8 +14,10 @@
 #include "cleanup.h"
 #include "strbuf.h"
 
-int write_all(int fd, const char *p, size_t len)
+int write_all(int fd, const void *buf, size_t len)
 {
+        const char *p = buf;
+
         while (len > 0) {
                 ssize_t k = write(fd, p, len);
                 if (k < 0 && errno == EINTR)
