@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsencoding.h"
 #include "module.h"
 
 static int append_entry(struct fs_job *j, const json_t *entry, json_t *out)
@@ -45,7 +47,7 @@ static int append_entry(struct fs_job *j, const json_t *entry, json_t *out)
                       json_string_length(content), &data, &len);
         if (r < 0)
                 return r;
-        r = fs_write_all(fd, data, len);
+        r = write_all(fd, data, len);
         if (r < 0) {
                 (void)ftruncate(fd, st.st_size);
                 return fs_fail_errno(j, r, "cannot append to the file");

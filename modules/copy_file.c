@@ -15,7 +15,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_copymove.h"
+#include "fs_entries.h"
+#include "fsglob.h"
+#include "fspath.h"
 #include "module.h"
 #include "strbuf.h"
 

@@ -20,7 +20,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_copymove.h"
+#include "fs_entries.h"
+#include "fscopy.h"
+#include "fsglob.h"
+#include "fspath.h"
+#include "fsreplace.h"
 #include "module.h"
 #include "strbuf.h"
 

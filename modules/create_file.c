@@ -13,8 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsencoding.h"
+#include "fspath.h"
+#include "fsperm.h"
+#include "fsreplace.h"
 #include "module.h"
 
 static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
@@ -70,7 +75,7 @@ static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
                 return r;
 
         r = fs_tmp_file(j, target, &t);
-        if (r >= 0 && (r = fs_write_all(t.fd, data, len)) < 0)
+        if (r >= 0 && (r = write_all(t.fd, data, len)) < 0)
                 fs_fail_errno(j, r, "cannot write the file");
         /* chown before chmod: chown clears the set-id bits. */
         if (r >= 0 && (uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(t.fd, uid, gid) < 0)

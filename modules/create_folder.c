@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsperm.h"
+#include "fsreplace.h"
 #include "module.h"
 
 #define DEFAULT_FOLDER_MODE 0777

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fspath.h"
+#include "fsreplace.h"
 #include "module.h"
 #include "strbuf.h"
 

@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsglob.h"
 #include "module.h"
 
 static int delete_one(struct fs_job *j, const char *path)

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fspath.h"
+#include "fswalk.h"
 #include "module.h"
 
 static int delete_folder_entry(struct fs_job *j, const json_t *entry, json_t *out)

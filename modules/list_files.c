@@ -17,7 +17,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsencoding.h"
+#include "fsglob.h"
+#include "fspath.h"
+#include "fswalk.h"
 #include "module.h"
 #include "strbuf.h"
 
@@ -142,7 +146,7 @@ static int list_files_entry(struct fs_job *j, const json_t *entry, json_t *out)
                 struct fs_walk w = { .job = j, .visit = list_visit, .userdata = &l };
 
                 r = fs_walk(&w, fd, path);
-                free(w.path);
+                fs_walk_done(&w);
         } else
                 r = list_flat(j, &l, fd, path);
         if (r < 0) {

@@ -14,7 +14,12 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_copymove.h"
+#include "fs_entries.h"
+#include "fsglob.h"
+#include "fsmove.h"
+#include "fspath.h"
+#include "fsreplace.h"
 #include "module.h"
 #include "strbuf.h"
 

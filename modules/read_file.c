@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsencoding.h"
 #include "module.h"
 #include "strbuf.h"
 
@@ -115,7 +116,7 @@ static int read_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
                 skip = 3;
         if (print)
-                print_lines(j->ctx, text + skip, len - skip);
+                print_lines(fs_entry_ctx(j), text + skip, len - skip);
         json_object_set_new(out, "content", json_stringn(text + skip, len - skip));
         return 0;
 }

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsencoding.h"
+#include "fsreplace.h"
 #include "module.h"
 
 static int set_file_encoding_entry(struct fs_job *j, const json_t *entry, json_t *out)

@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsperm.h"
 #include "module.h"
 
 static int set_file_owner_entry(struct fs_job *j, const json_t *entry, json_t *out)

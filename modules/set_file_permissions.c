@@ -5,7 +5,8 @@
 #include <errno.h>
 #include <sys/stat.h>
 
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsperm.h"
 #include "module.h"
 
 static int set_file_permissions_entry(struct fs_job *j, const json_t *entry, json_t *out)

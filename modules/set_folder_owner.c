@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsperm.h"
+#include "fswalk.h"
 #include "module.h"
 
 struct owner {
@@ -64,7 +66,7 @@ static int set_folder_owner_entry(struct fs_job *j, const json_t *entry, json_t 
                 struct fs_walk w = { .job = j, .visit = chown_visit, .userdata = &o };
 
                 r = fs_walk(&w, fd, path);
-                free(w.path);
+                fs_walk_done(&w);
                 if (r < 0)
                         return r;
         }

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsperm.h"
+#include "fswalk.h"
 #include "module.h"
 
 static int chmod_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char *name, int type, int fd,
@@ -55,7 +57,7 @@ static int set_folder_permissions_entry(struct fs_job *j, const json_t *entry, j
                 struct fs_walk w = { .job = j, .visit = chmod_visit, .userdata = &mode };
 
                 r = fs_walk(&w, fd, path);
-                free(w.path);
+                fs_walk_done(&w);
                 if (r < 0)
                         return r;
         }
