@@ -30,7 +30,7 @@ static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         const char *group = fs_entry_str(entry, "group");
         const char *permissions = fs_entry_str(entry, "permissions");
         const json_t *content = json_object_get(entry, "content");
-        bool overwrite = fs_entry_bool(entry, "overwrite", true);
+        bool overwrite;
         const char *enc = fs_encoding(encoding);
         _cleanup_free_ char *data = NULL, *real = NULL;
         struct fs_tmp t = FS_TMP_INIT;
@@ -42,6 +42,8 @@ static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         size_t len = 0;
         int r;
 
+        if ((r = fs_entry_flag(j, entry, "overwrite", true, &overwrite)) < 0)
+                return r;
         if (!*path)
                 return fs_fail(j, -EINVAL, "path is empty");
         if (fs_ends_with_sep(path))

@@ -28,7 +28,7 @@ static int create_folder_entry(struct fs_job *j, const json_t *entry, json_t *ou
         const char *owner = fs_entry_str(entry, "owner");
         const char *group = fs_entry_str(entry, "group");
         const char *permissions = fs_entry_str(entry, "permissions");
-        bool overwrite = fs_entry_bool(entry, "overwrite", true);
+        bool overwrite;
         struct fs_tmp t = FS_TMP_INIT;
         mode_t mode = DEFAULT_FOLDER_MODE;
         uid_t uid = (uid_t)-1;
@@ -37,6 +37,8 @@ static int create_folder_entry(struct fs_job *j, const json_t *entry, json_t *ou
         struct stat st;
         int r;
 
+        if ((r = fs_entry_flag(j, entry, "overwrite", true, &overwrite)) < 0)
+                return r;
         if (!*path)
                 return fs_fail(j, -EINVAL, "path is empty");
         if (*permissions && (r = fs_parse_mode(j, permissions, &mode)) < 0)

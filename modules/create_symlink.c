@@ -22,12 +22,14 @@ static int create_symlink_entry(struct fs_job *j, const json_t *entry, json_t *o
 {
         const char *path = fs_entry_str(entry, "path");
         const char *target = fs_entry_str(entry, "target");
-        bool force = fs_entry_bool(entry, "force", false);
+        bool force;
         _cleanup_free_ char *dest = NULL;
         struct fs_tmp t = FS_TMP_INIT;
         struct stat st;
         int r;
 
+        if ((r = fs_entry_flag(j, entry, "force", false, &force)) < 0)
+                return r;
         if (!*path)
                 return fs_fail(j, -EINVAL, "path is empty");
         if (!*target)

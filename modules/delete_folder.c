@@ -20,10 +20,13 @@
 static int delete_folder_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
         const char *path = fs_entry_str(entry, "path");
-        bool force = fs_entry_bool(entry, "force", false);
+        bool force;
         _cleanup_free_ char *base = NULL, *dir = NULL, *abs = NULL, *trimmed = NULL;
         struct stat st;
+        int r;
 
+        if ((r = fs_entry_flag(j, entry, "force", false, &force)) < 0)
+                return r;
         if (!*path)
                 return fs_fail(j, -EINVAL, "path is empty");
         base = fs_basename(path);

@@ -116,12 +116,14 @@ int fs_copy_move_entry(struct fs_job *j, const json_t *entry, enum fs_kind kind,
 {
         const char *source = fs_entry_str(entry, "source");
         const char *destination = fs_entry_str(entry, "destination");
-        bool overwrite = fs_entry_bool(entry, "overwrite", true);
+        bool overwrite;
         char **sources = NULL;
         bool wildcard;
         size_t n;
         int r;
 
+        if ((r = fs_entry_flag(j, entry, "overwrite", true, &overwrite)) < 0)
+                return r;
         if (!*source)
                 return fs_fail(j, -EINVAL, "source is empty");
         if (!*destination)

@@ -32,11 +32,11 @@ const char *fs_entry_str(const json_t *entry, const char *name)
         return s ? s : "";
 }
 
-bool fs_entry_bool(const json_t *entry, const char *name, bool dflt)
+int fs_entry_flag(struct fs_job *j, const json_t *entry, const char *name, bool dflt, bool *ret)
 {
-        const json_t *v = json_object_get(entry, name);
-
-        return json_is_boolean(v) ? json_is_true(v) : dflt;
+        if (action_input_bool(entry, name, dflt, ret) < 0)
+                return fs_fail(j, -EINVAL, "%s must be true or false", name);
+        return 0;
 }
 
 int fs_run_entries(const struct action_ctx *ctx, const json_t *inputs, const char *key, fs_entry_fn fn,

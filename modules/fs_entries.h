@@ -30,7 +30,10 @@ int fs_run_entries(const struct action_ctx *ctx, const json_t *inputs, const cha
 /* The step an entry run by fs_run_entries() belongs to. */
 const struct action_ctx *fs_entry_ctx(const struct fs_job *j);
 
-/* An entry's string input, or "" when missing; a boolean input, or
- * `dflt` when missing. */
+/* An entry's string input, or "" when missing. */
 const char *fs_entry_str(const json_t *entry, const char *name);
-bool fs_entry_bool(const json_t *entry, const char *name, bool dflt);
+/* An entry's boolean input, read by the one reader, action_input_bool()
+ * (true/false, or "true"/"false" in any case; `dflt` when absent, null
+ * or ""); anything else fails the entry ("<name> must be true or
+ * false"). */
+int fs_entry_flag(struct fs_job *j, const json_t *entry, const char *name, bool dflt, bool *ret);

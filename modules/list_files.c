@@ -126,12 +126,13 @@ static int list_files_entry(struct fs_job *j, const json_t *entry, json_t *out)
         const char *path = fs_entry_str(entry, "path");
         struct listing l = {
                 .pattern = fs_entry_str(entry, "fileNamePattern"),
-                .recursive = fs_entry_bool(entry, "recursive", false),
         };
         struct strbuf b = STRBUF_INIT;
         _cleanup_close_ int fd = -1;
         int r;
 
+        if ((r = fs_entry_flag(j, entry, "recursive", false, &l.recursive)) < 0)
+                return r;
         if (!*path)
                 return fs_fail(j, -EINVAL, "path is empty");
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -81,7 +81,7 @@ static int read_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
         const char *path = fs_entry_str(entry, "path");
         const char *encoding = fs_entry_str(entry, "encoding");
-        bool print = fs_entry_bool(entry, "printFileContent", false);
+        bool print;
         const char *enc = fs_encoding(encoding);
         _cleanup_free_ char *raw = NULL, *text = NULL;
         _cleanup_close_ int fd = -1;
@@ -89,6 +89,8 @@ static int read_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         struct stat st;
         int r;
 
+        if ((r = fs_entry_flag(j, entry, "printFileContent", false, &print)) < 0)
+                return r;
         if (!*path)
                 return fs_fail(j, -EINVAL, "path is empty");
         if (!enc)

@@ -40,11 +40,13 @@ static int set_folder_owner_entry(struct fs_job *j, const json_t *entry, json_t 
         const char *path = fs_entry_str(entry, "path");
         const char *owner = fs_entry_str(entry, "owner");
         const char *group = fs_entry_str(entry, "group");
-        bool recursive = fs_entry_bool(entry, "recursive", true);
+        bool recursive;
         _cleanup_close_ int fd = -1;
         struct owner o;
         int r;
 
+        if ((r = fs_entry_flag(j, entry, "recursive", true, &recursive)) < 0)
+                return r;
         if (!*path)
                 return fs_fail(j, -EINVAL, "path is empty");
         if (!*owner)

@@ -33,11 +33,13 @@ static int chmod_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char
 static int set_folder_permissions_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
         const char *path = fs_entry_str(entry, "path");
-        bool recursive = fs_entry_bool(entry, "recursive", true);
+        bool recursive;
         _cleanup_close_ int fd = -1;
         mode_t mode;
         int r;
 
+        if ((r = fs_entry_flag(j, entry, "recursive", true, &recursive)) < 0)
+                return r;
         if (!*path)
                 return fs_fail(j, -EINVAL, "path is empty");
         r = fs_parse_mode(j, fs_entry_str(entry, "permissions"), &mode);
