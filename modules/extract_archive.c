@@ -1089,7 +1089,7 @@ static int extract_archive_run(const struct action_ctx *ctx, const json_t *input
 
                 msg = xa_read_entry(&x, in);
                 if (!msg && !api) {
-                        const char *why = NULL;
+                        _cleanup_free_ char *why = NULL;
 
                         api = archive_api_get(&why);
                         if (!api)
