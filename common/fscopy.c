@@ -138,8 +138,8 @@ static mode_t copy_mode(const struct stat *st, unsigned flags)
 struct copy_state {
         unsigned flags;
         bool merge;                             /* into an existing tree */
-        int dst[FS_MAX_DEPTH + 2];              /* dst[d]: folder receiving entries of depth d + 1 */
-        bool made[FS_MAX_DEPTH + 2];            /* dst[d] was created by this copy */
+        struct fs_dirfds dst;                   /* the folders receiving the copies */
+        bool made[FS_MAX_DEPTH + 2];            /* dst.fd[d] was created by this copy */
         struct stat dst_st[FS_MAX_DEPTH + 2];   /* the source folder's stat, for made folders */
 };
 
@@ -230,7 +230,7 @@ static int copy_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char 
 {
         struct copy_state *cs = w->userdata;
         struct fs_job *j = w->job;
-        int dstdir = cs->dst[depth - 1];
+        int dstdir = cs->dst.fd[depth - 1];
         struct stat old;
 
         switch (v) {
@@ -247,14 +247,14 @@ static int copy_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char 
                         cs->made[depth] = false;
                 } else if (mkdirat(dstdir, name, 0700) < 0)
                         return fs_fail_errno(j, -errno, "cannot create the copy of %s", fs_walk_path(w));
-                cs->dst[depth] = openat(dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (cs->dst[depth] < 0)
+                cs->dst.fd[depth] = openat(dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (cs->dst.fd[depth] < 0)
                         return fs_fail_errno(j, -errno, "cannot open the copy of %s", fs_walk_path(w));
                 return 0;
         case FS_VISIT_DIR_POST: {
-                int out = cs->dst[depth], r = 0;
+                int out = cs->dst.fd[depth], r = 0;
 
-                cs->dst[depth] = -1;
+                cs->dst.fd[depth] = -1;
                 if (cs->made[depth]) {
                         if (cs->flags & FS_COPY_PRESERVE)
                                 r = preserve_fd(j, out, &cs->dst_st[depth], fs_walk_path(w));
@@ -272,19 +272,13 @@ static int copy_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char 
 static int copy_tree(struct fs_job *j, int srcfd, const char *src, int dstfd, bool merge, unsigned flags)
 {
         struct copy_state *cs = xcalloc(1, sizeof *cs);
-        struct fs_walk w = { .job = j, .visit = copy_visit, .userdata = cs };
         int r;
 
         cs->flags = flags;
         cs->merge = merge;
-        for (size_t i = 0; i < ELEMENTSOF(cs->dst); i++)
-                cs->dst[i] = -1;
-        cs->dst[0] = dstfd;
-        r = fs_walk(&w, srcfd, src);
-        for (size_t i = 1; i < ELEMENTSOF(cs->dst); i++)
-                if (cs->dst[i] >= 0)
-                        close(cs->dst[i]);
-        fs_walk_done(&w);
+        fs_dirfds_init(&cs->dst, dstfd);
+        r = fs_walk_tree(j, srcfd, src, copy_visit, cs);
+        fs_dirfds_close(&cs->dst);
         free(cs);
         return r;
 }

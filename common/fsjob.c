@@ -66,6 +66,19 @@ void fs_clear(struct fs_job *j)
         j->err = NULL;
 }
 
+int fs_reword(struct fs_job *j, int r, int which, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (r != which)
+                return r;
+        fs_clear(j);
+        va_start(ap, fmt);
+        r = fail_v(j, which, false, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
 int fs_tick_now(struct fs_job *j)
 {
         int r;

@@ -31,6 +31,10 @@ int fs_fail(struct fs_job *j, int r, const char *fmt, ...) __attribute__((format
 int fs_fail_errno(struct fs_job *j, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Forgets the recorded failure (to word it again). */
 void fs_clear(struct fs_job *j);
+/* When r is `which`, words the failure again (fs_clear, then fs_fail
+ * with `which`); returns r either way.  For the caller's own words on a
+ * failure below ("the file already exists and overwrite is false"). */
+int fs_reword(struct fs_job *j, int r, int which, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* The lowercase text of an errno value, as Go words it ("no such file or
  * directory"). */
 const char *fs_strerror(int r, char *buf, size_t n);

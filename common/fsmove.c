@@ -89,7 +89,7 @@ int fs_move(struct fs_job *j, const char *src, const char *target, bool replace)
 }
 
 struct merge_state {
-        int dst[FS_MAX_DEPTH + 2];
+        struct fs_dirfds dst;
         bool moved[FS_MAX_DEPTH + 2];
 };
 
@@ -98,7 +98,7 @@ static int merge_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char
 {
         struct merge_state *ms = w->userdata;
         struct fs_job *j = w->job;
-        int dstdir = ms->dst[depth - 1];
+        int dstdir = ms->dst.fd[depth - 1];
         struct stat old;
         bool exists = v != FS_VISIT_DIR_POST && fstatat(dstdir, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
 
@@ -119,15 +119,15 @@ static int merge_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char
                 }
                 if (!S_ISDIR(old.st_mode))
                         return fs_fail(j, -ENOTDIR, "cannot replace a file with the folder %s", fs_walk_path(w));
-                ms->dst[depth] = openat(dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (ms->dst[depth] < 0)
+                ms->dst.fd[depth] = openat(dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (ms->dst.fd[depth] < 0)
                         return fs_fail_errno(j, -errno, "cannot open the folder receiving %s", fs_walk_path(w));
                 return 0;
         case FS_VISIT_DIR_POST:
                 if (ms->moved[depth])
                         return 0;
-                close(ms->dst[depth]);
-                ms->dst[depth] = -1;
+                close(ms->dst.fd[depth]);
+                ms->dst.fd[depth] = -1;
                 if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
                         return fs_fail_errno(j, -errno, "cannot delete the moved folder %s", fs_walk_path(w));
                 return 0;
@@ -153,16 +153,10 @@ int fs_move_merge(struct fs_job *j, const char *src, const char *target)
                 r = fs_copy_tree_into(j, srcfd, src, dstfd, FS_COPY_PRESERVE | FS_COPY_REPLACE);
         } else {
                 struct merge_state *ms = xcalloc(1, sizeof *ms);
-                struct fs_walk w = { .job = j, .visit = merge_visit, .userdata = ms };
 
-                for (size_t i = 0; i < ELEMENTSOF(ms->dst); i++)
-                        ms->dst[i] = -1;
-                ms->dst[0] = dstfd;
-                r = fs_walk(&w, srcfd, src);
-                for (size_t i = 1; i < ELEMENTSOF(ms->dst); i++)
-                        if (ms->dst[i] >= 0)
-                                close(ms->dst[i]);
-                fs_walk_done(&w);
+                fs_dirfds_init(&ms->dst, dstfd);
+                r = fs_walk_tree(j, srcfd, src, merge_visit, ms);
+                fs_dirfds_close(&ms->dst);
                 free(ms);
         }
         if (r < 0)

@@ -70,16 +70,31 @@ int fs_tmp_open_dir(struct fs_job *j, const char *target, struct fs_tmp *t)
         return 0;
 }
 
-int fs_tmp_file(struct fs_job *j, const char *target, struct fs_tmp *t)
+enum tmp_kind { TMP_FILE, TMP_DIR, TMP_SYMLINK };
+
+/* Makes the temporary of `kind` (a link to `dest`) beside `target` under
+ * fresh names until one is free. */
+static int tmp_create(struct fs_job *j, const char *target, struct fs_tmp *t, enum tmp_kind kind, const char *dest)
 {
         int r = fs_tmp_open_dir(j, target, t);
 
         if (r < 0)
                 return r;
+        t->is_dir = kind == TMP_DIR;
         for (int tries = 0; tries < 100; tries++) {
                 fs_tmp_name(t->name, sizeof t->name, t->target);
-                t->fd = openat(t->dirfd, t->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (t->fd >= 0)
+                if (kind == TMP_FILE)
+                        r = t->fd = openat(t->dirfd, t->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                else if (kind == TMP_DIR)
+                        r = mkdirat(t->dirfd, t->name, 0700);
+                else
+                        r = symlinkat(dest, t->dirfd, t->name);
+                if (r >= 0 && kind == TMP_DIR) {
+                        t->fd = openat(t->dirfd, t->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (t->fd < 0)
+                                return fs_fail_errno(j, -errno, "cannot open the new folder %s", target);
+                }
+                if (r >= 0)
                         return 0;
                 if (errno != EEXIST)
                         break;
@@ -87,47 +102,21 @@ int fs_tmp_file(struct fs_job *j, const char *target, struct fs_tmp *t)
         r = -errno;
         t->name[0] = '\0';
         return fs_fail_errno(j, r, "cannot create %s", target);
+}
+
+int fs_tmp_file(struct fs_job *j, const char *target, struct fs_tmp *t)
+{
+        return tmp_create(j, target, t, TMP_FILE, NULL);
 }
 
 int fs_tmp_dir(struct fs_job *j, const char *target, struct fs_tmp *t)
 {
-        int r = fs_tmp_open_dir(j, target, t);
-
-        if (r < 0)
-                return r;
-        t->is_dir = true;
-        for (int tries = 0; tries < 100; tries++) {
-                fs_tmp_name(t->name, sizeof t->name, t->target);
-                if (mkdirat(t->dirfd, t->name, 0700) == 0) {
-                        t->fd = openat(t->dirfd, t->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (t->fd >= 0)
-                                return 0;
-                        return fs_fail_errno(j, -errno, "cannot open the new folder %s", target);
-                }
-                if (errno != EEXIST)
-                        break;
-        }
-        r = -errno;
-        t->name[0] = '\0';
-        return fs_fail_errno(j, r, "cannot create %s", target);
+        return tmp_create(j, target, t, TMP_DIR, NULL);
 }
 
 int fs_tmp_symlink(struct fs_job *j, const char *dest, const char *target, struct fs_tmp *t)
 {
-        int r = fs_tmp_open_dir(j, target, t);
-
-        if (r < 0)
-                return r;
-        for (int tries = 0; tries < 100; tries++) {
-                fs_tmp_name(t->name, sizeof t->name, t->target);
-                if (symlinkat(dest, t->dirfd, t->name) == 0)
-                        return 0;
-                if (errno != EEXIST)
-                        break;
-        }
-        r = -errno;
-        t->name[0] = '\0';
-        return fs_fail_errno(j, r, "cannot create %s", target);
+        return tmp_create(j, target, t, TMP_SYMLINK, dest);
 }
 
 int fs_rename_noreplace(int olddir, const char *oldname, int newdir, const char *newname)

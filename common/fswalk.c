@@ -153,6 +153,31 @@ void fs_walk_done(struct fs_walk *w)
         w->path = NULL;
 }
 
+void fs_dirfds_init(struct fs_dirfds *d, int rootfd)
+{
+        for (size_t i = 0; i < sizeof d->fd / sizeof d->fd[0]; i++)
+                d->fd[i] = -1;
+        d->fd[0] = rootfd;
+}
+
+void fs_dirfds_close(struct fs_dirfds *d)
+{
+        for (size_t i = 1; i < sizeof d->fd / sizeof d->fd[0]; i++)
+                if (d->fd[i] >= 0) {
+                        close(d->fd[i]);
+                        d->fd[i] = -1;
+                }
+}
+
+int fs_walk_tree(struct fs_job *j, int rootfd, const char *root, fs_visit_fn visit, void *userdata)
+{
+        struct fs_walk w = { .job = j, .visit = visit, .userdata = userdata };
+        int r = fs_walk(&w, rootfd, root);
+
+        fs_walk_done(&w);
+        return r;
+}
+
 static int remove_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char *name, int type, int fd,
                         unsigned depth)
 {
@@ -165,7 +190,6 @@ static int remove_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const cha
 
 int fs_remove_tree(struct fs_job *j, int dirfd, const char *name, const char *display)
 {
-        struct fs_walk w = { .job = j, .visit = remove_visit };
         int fd, r;
 
         if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
@@ -175,9 +199,8 @@ int fs_remove_tree(struct fs_job *j, int dirfd, const char *name, const char *di
         fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return fs_fail_errno(j, -errno, "cannot delete %s", display);
-        r = fs_walk(&w, fd, display);
+        r = fs_walk_tree(j, fd, display, remove_visit, NULL);
         close(fd);
-        fs_walk_done(&w);
         if (r < 0)
                 return r;
         if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)

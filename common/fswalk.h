@@ -40,6 +40,19 @@ int fs_walk(struct fs_walk *w, int rootfd, const char *root);
 const char *fs_walk_path(const struct fs_walk *w);
 /* Frees what a walk kept (its path buffer). */
 void fs_walk_done(struct fs_walk *w);
+/* fs_walk() of the folder open as `rootfd` with `visit`, from start to
+ * fs_walk_done(). */
+int fs_walk_tree(struct fs_job *j, int rootfd, const char *root, fs_visit_fn visit, void *userdata);
+
+/* The folders a copying or moving walk writes into, one per depth:
+ * fd[0] is the destination root (the caller's), fd[d] the folder that
+ * receives the entries of depth d + 1, opened by the visits. */
+struct fs_dirfds {
+        int fd[FS_MAX_DEPTH + 2];
+};
+void fs_dirfds_init(struct fs_dirfds *d, int rootfd);
+/* Closes every folder but the root. */
+void fs_dirfds_close(struct fs_dirfds *d);
 
 /* rm -rf of `name` in `dirfd` (a file, link or folder; links are not
  * followed).  Missing is fine. */
