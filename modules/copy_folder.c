@@ -21,32 +21,22 @@
 
 #include "cleanup.h"
 #include "fs_copymove.h"
-#include "fs_entries.h"
 #include "fscopy.h"
-#include "fsglob.h"
-#include "fspath.h"
 #include "fsreplace.h"
 #include "module.h"
-#include "strbuf.h"
 
 static int copy_folder_one(struct fs_job *j, const char *src, const char *destination, bool overwrite,
                            bool wildcard)
 {
         _cleanup_free_ char *target = fs_target(src, destination);
-        _cleanup_free_ char *what = wildcard ? xasprintf("the source %s", src) : xstrdup("the source");
-        _cleanup_free_ char *rsrc = NULL, *rtarget = NULL;
+        _cleanup_free_ char *what = fs_source_name(src, wildcard);
         _cleanup_close_ int fd = -1;
-        struct stat st, dst;
+        struct stat st;
         int r;
 
-        fd = open(src, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return fs_fail(j, -ENOENT, "%s does not exist", what);
-                return fs_fail_errno(j, -errno, "cannot open %s", what);
-        }
-        if (fstat(fd, &st) < 0)
-                return fs_fail_errno(j, -errno, "cannot examine %s", what);
+        fd = fs_open_source(j, src, what, &st);
+        if (fd < 0)
+                return fd;
         if (!S_ISDIR(st.st_mode)) {
                 if (!wildcard)
                         return fs_fail(j, -ENOTDIR, "the source is not a folder; use CopyFile to copy files");
@@ -54,39 +44,18 @@ static int copy_folder_one(struct fs_job *j, const char *src, const char *destin
                         return fs_fail(j, -EINVAL, "%s is not a regular file", what);
                 return fs_copy_file_to(j, fd, &st, target, overwrite);
         }
-        rsrc = fs_resolve(src);
-        rtarget = fs_resolve(target);
-        if (rsrc && rtarget && fs_path_within(rtarget, rsrc))
-                return fs_fail(j, -EINVAL, "cannot copy a folder into itself (%s is in %s)", target, src);
-        if (stat(target, &dst) == 0) {
-                if (!S_ISDIR(dst.st_mode))
-                        return fs_fail(j, -ENOTDIR, "the destination %s exists and is not a folder", target);
-                if (!overwrite)
-                        return fs_fail(j, -EEXIST, "the destination folder %s already exists and overwrite is false",
-                                       target);
-                return fs_copy_tree_merge(j, fd, src, target, FS_COPY_REPLACE);
-        }
-        r = fs_mkdir_parent(j, target);
-        if (r < 0)
+        if ((r = fs_not_into_itself(j, src, target, "copy")) < 0 ||
+            (r = fs_folder_target(j, target, overwrite, false)) < 0)
                 return r;
-        r = fs_copy_tree_new(j, fd, src, target, 0);
-        if (r == -EEXIST) {
-                fs_clear(j);
-                return fs_fail(j, -EEXIST, "the destination folder %s already exists and overwrite is false", target);
-        }
-        return r;
+        if (r > 0)
+                return fs_copy_tree_merge(j, fd, src, target, FS_COPY_REPLACE);
+        if ((r = fs_mkdir_parent(j, target)) < 0)
+                return r;
+        return fs_reword(j, fs_copy_tree_new(j, fd, src, target, 0), -EEXIST,
+                         "the destination folder %s already exists and overwrite is false", target);
 }
 
-static int copy_folder_entry(struct fs_job *j, const json_t *entry, json_t *out)
-{
-        (void)out;
-        return fs_copy_move_entry(j, entry, FS_ANY, copy_folder_one);
-}
-
-static int copy_folder_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "source", copy_folder_entry, ret);
-}
+FS_COPY_MOVE_RUN(copy_folder_run, FS_ANY, copy_folder_one)
 
 const struct action_module copy_folder_module = {
         .name = "CopyFolder",

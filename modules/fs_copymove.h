@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "fs_entries.h"
 #include "fsglob.h"
 #include "fsjob.h"
 
@@ -25,6 +26,37 @@ int fs_sources(struct fs_job *j, const char *source, const char *destination, en
 typedef int (*fs_one_fn)(struct fs_job *j, const char *src, const char *destination, bool overwrite,
                          bool wildcard);
 int fs_copy_move_entry(struct fs_job *j, const json_t *entry, enum fs_kind kind, fs_one_fn one);
+/* Defines `static int name(ctx, inputs, ret)`, the run() of CopyFile,
+ * CopyFolder, MoveFile or MoveFolder: fs_copy_move_entry() with `kind`
+ * and `one` for each entry. */
+#define FS_COPY_MOVE_RUN(name, kind, one)                                                 \
+        static int name##_entry(struct fs_job *j, const json_t *entry, json_t *out)       \
+        {                                                                                 \
+                (void)out;                                                                \
+                return fs_copy_move_entry(j, entry, kind, one);                           \
+        }                                                                                 \
+        FS_ENTRIES_RUN(name, "source", name##_entry)
+
+/* What a source is called in messages: "the source", or with a wildcard
+ * "the source <src>" (allocated). */
+char *fs_source_name(const char *src, bool wildcard);
+/* Opens the source of a copy (links followed); *ret_st is its stat.
+ * Returns the descriptor, or fails: "<what> does not exist". */
+int fs_open_source(struct fs_job *j, const char *src, const char *what, struct stat *ret_st);
+/* lstat()s the source of a move: "<what> does not exist". */
+int fs_stat_source(struct fs_job *j, const char *src, const char *what, struct stat *ret_st);
+/* CopyFile and MoveFile: an existing folder at a destination that does
+ * not end with a separator receives the file under its own name, as cp
+ * and mv do (*target changes); with overwrite false that is an error. */
+int fs_file_into_folder(struct fs_job *j, const char *src, const char *destination, bool overwrite, char **target);
+/* CopyFolder and MoveFolder: "cannot <verb> a folder into itself". */
+int fs_not_into_itself(struct fs_job *j, const char *src, const char *target, const char *verb);
+/* CopyFolder and MoveFolder: 1 when the target is an existing folder to
+ * merge into, 0 when there is nothing there (with `links_count`, a link
+ * leading nowhere is something); fails when it is not a folder, or when
+ * overwrite is false. */
+int fs_folder_target(struct fs_job *j, const char *target, bool overwrite, bool links_count);
+
 /* Where `src` goes: `destination` joined with the source's name when it
  * ends with a separator, else `destination` itself. */
 char *fs_target(const char *src, const char *destination);

@@ -13,46 +13,25 @@
 
 #include "cleanup.h"
 #include "fs_copymove.h"
-#include "fs_entries.h"
-#include "fsglob.h"
-#include "fspath.h"
 #include "module.h"
-#include "strbuf.h"
 
 static int move_one(struct fs_job *j, const char *src, const char *destination, bool overwrite, bool wildcard)
 {
         _cleanup_free_ char *target = fs_target(src, destination);
-        _cleanup_free_ char *what = wildcard ? xasprintf("the source %s", src) : xstrdup("the source");
-        struct stat st, dst;
+        _cleanup_free_ char *what = fs_source_name(src, wildcard);
+        struct stat st;
+        int r;
 
-        if (lstat(src, &st) < 0) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return fs_fail(j, -ENOENT, "%s does not exist", what);
-                return fs_fail_errno(j, -errno, "cannot examine %s", what);
-        }
+        if ((r = fs_stat_source(j, src, what, &st)) < 0)
+                return r;
         if (S_ISDIR(st.st_mode))
                 return fs_fail(j, -EISDIR, "%s is a folder; use MoveFolder to move folders", what);
-        if (!fs_ends_with_sep(destination) && stat(target, &dst) == 0 && S_ISDIR(dst.st_mode)) {
-                _cleanup_free_ char *base = fs_basename(src);
-
-                if (!overwrite)
-                        return fs_fail(j, -EEXIST, "a folder named %s exists and overwrite is false", target);
-                free(target);
-                target = fs_join(destination, base);
-        }
+        if ((r = fs_file_into_folder(j, src, destination, overwrite, &target)) < 0)
+                return r;
         return fs_move_file_to(j, src, target, overwrite);
 }
 
-static int move_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
-{
-        (void)out;
-        return fs_copy_move_entry(j, entry, FS_NOT_FOLDERS, move_one);
-}
-
-static int move_file_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "source", move_file_entry, ret);
-}
+FS_COPY_MOVE_RUN(move_file_run, FS_NOT_FOLDERS, move_one)
 
 const struct action_module move_file_module = {
         .name = "MoveFile",
