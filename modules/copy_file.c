@@ -9,36 +9,25 @@
  * set-id bits, not owner or times), and follows a symbolic link at the
  * source and at the target. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "cleanup.h"
 #include "fs_copymove.h"
 #include "module.h"
 
-static int copy_one(struct fs_job *j, const char *src, const char *destination, bool overwrite, bool wildcard)
+static int copy_one(struct fs_job *j, struct fs_source *s)
 {
-        _cleanup_free_ char *target = fs_target(src, destination);
-        _cleanup_free_ char *what = fs_source_name(src, wildcard);
-        _cleanup_close_ int fd = -1;
-        struct stat st;
         int r;
 
-        fd = fs_open_source(j, src, what, &st);
-        if (fd < 0)
-                return fd;
-        if (S_ISDIR(st.st_mode))
-                return fs_fail(j, -EISDIR, "%s is a folder; use CopyFolder to copy folders", what);
-        if (!S_ISREG(st.st_mode))
-                return fs_fail(j, -EINVAL, "%s is not a regular file", what);
-        if ((r = fs_file_into_folder(j, src, destination, overwrite, &target)) < 0)
+        if (S_ISDIR(s->st.st_mode))
+                return fs_fail(j, -EISDIR, "%s is a folder; use CopyFolder to copy folders", s->what);
+        if (!S_ISREG(s->st.st_mode))
+                return fs_fail(j, -EINVAL, "%s is not a regular file", s->what);
+        if ((r = fs_file_into_folder(j, s)) < 0)
                 return r;
-        return fs_copy_file_to(j, fd, &st, target, overwrite);
+        return fs_copy_file_to(j, s->fd, &s->st, s->target, s->overwrite);
 }
 
-FS_COPY_MOVE_RUN(copy_file_run, FS_NOT_FOLDERS, copy_one)
+FS_COPY_MOVE_RUN(copy_file_run, FS_NOT_FOLDERS, FS_OP_COPY, copy_one)
 
 const struct action_module copy_file_module = {
         .name = "CopyFile",

@@ -16,8 +16,12 @@
 #include "fsreplace.h"
 #include "strbuf.h"
 
-int fs_sources(struct fs_job *j, const char *source, const char *destination, enum fs_kind kind, char ***ret,
-               size_t *ret_n, bool *ret_wildcard)
+/* The sources of an entry: the sorted matches of a `*` wildcard in
+ * `source` (of `kind`; none is an error), which needs a `destination`
+ * ending with a separator, or `source` itself.  *ret is NULL-terminated;
+ * *ret_wildcard says which. */
+static int sources(struct fs_job *j, const char *source, const char *destination, enum fs_kind kind, char ***ret,
+                   size_t *ret_n, bool *ret_wildcard)
 {
         int r = fs_check_wildcard(j, source);
 
@@ -46,7 +50,9 @@ int fs_sources(struct fs_job *j, const char *source, const char *destination, en
         return 0;
 }
 
-char *fs_target(const char *src, const char *destination)
+/* Where `src` goes: `destination` joined with the source's name when it
+ * ends with a separator, else `destination` itself. */
+static char *target_of(const char *src, const char *destination)
 {
         _cleanup_free_ char *base = NULL;
 
@@ -106,11 +112,6 @@ int fs_move_file_to(struct fs_job *j, const char *src, const char *target, bool 
         return r;
 }
 
-char *fs_source_name(const char *src, bool wildcard)
-{
-        return wildcard ? xasprintf("the source %s", src) : xstrdup("the source");
-}
-
 /* "<what> does not exist" for a source that is not there, else the
  * failure of `verb`ing it. */
 static int source_failed(struct fs_job *j, int e, const char *verb, const char *what)
@@ -120,40 +121,45 @@ static int source_failed(struct fs_job *j, int e, const char *verb, const char *
         return fs_fail_errno(j, -e, "cannot %s %s", verb, what);
 }
 
-int fs_open_source(struct fs_job *j, const char *src, const char *what, struct stat *ret_st)
+/* Fills `s` for the source `path`: a copy's source opened (links
+ * followed) and fstat()ed, a move's lstat()ed. */
+static int source_open(struct fs_job *j, struct fs_source *s, const char *path, enum fs_op op)
 {
-        int fd = open(src, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-
-        if (fd < 0)
-                return source_failed(j, errno, "open", what);
-        if (fstat(fd, ret_st) < 0) {
-                int r = fs_fail_errno(j, -errno, "cannot examine %s", what);
-
-                close(fd);
-                return r;
-        }
-        return fd;
-}
-
-int fs_stat_source(struct fs_job *j, const char *src, const char *what, struct stat *ret_st)
-{
-        if (lstat(src, ret_st) < 0)
-                return source_failed(j, errno, "examine", what);
+        s->path = path;
+        s->target = target_of(path, s->destination);
+        s->what = s->wildcard ? xasprintf("the source %s", path) : xstrdup("the source");
+        if (op == FS_OP_MOVE)
+                return lstat(path, &s->st) < 0 ? source_failed(j, errno, "examine", s->what) : 0;
+        s->fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (s->fd < 0)
+                return source_failed(j, errno, "open", s->what);
+        if (fstat(s->fd, &s->st) < 0)
+                return fs_fail_errno(j, -errno, "cannot examine %s", s->what);
         return 0;
 }
 
-int fs_file_into_folder(struct fs_job *j, const char *src, const char *destination, bool overwrite, char **target)
+static void source_close(struct fs_source *s)
+{
+        free(s->target);
+        free(s->what);
+        if (s->fd >= 0)
+                close(s->fd);
+        s->target = s->what = NULL;
+        s->fd = -1;
+}
+
+int fs_file_into_folder(struct fs_job *j, struct fs_source *s)
 {
         _cleanup_free_ char *base = NULL;
         struct stat st;
 
-        if (fs_ends_with_sep(destination) || stat(*target, &st) < 0 || !S_ISDIR(st.st_mode))
+        if (fs_ends_with_sep(s->destination) || stat(s->target, &st) < 0 || !S_ISDIR(st.st_mode))
                 return 0;
-        if (!overwrite)
-                return fs_fail(j, -EEXIST, "a folder named %s exists and overwrite is false", *target);
-        base = fs_basename(src);
-        free(*target);
-        *target = fs_join(destination, base);
+        if (!s->overwrite)
+                return fs_fail(j, -EEXIST, "a folder named %s exists and overwrite is false", s->target);
+        base = fs_basename(s->path);
+        free(s->target);
+        s->target = fs_join(s->destination, base);
         return 0;
 }
 
@@ -179,25 +185,27 @@ int fs_folder_target(struct fs_job *j, const char *target, bool overwrite, bool 
         return 1;
 }
 
-int fs_copy_move_entry(struct fs_job *j, const json_t *entry, enum fs_kind kind, fs_one_fn one)
+int fs_copy_move_entry(struct fs_job *j, const json_t *entry, enum fs_kind kind, enum fs_op op, fs_one_fn one)
 {
         const char *source = fs_entry_str(entry, "source");
-        const char *destination = fs_entry_str(entry, "destination");
-        bool overwrite;
-        char **sources = NULL;
-        bool wildcard;
+        struct fs_source s = { .destination = fs_entry_str(entry, "destination"), .fd = -1 };
+        char **paths = NULL;
         size_t n;
         int r;
 
-        if ((r = fs_entry_flag(j, entry, "overwrite", true, &overwrite)) < 0)
+        if ((r = fs_entry_flag(j, entry, "overwrite", true, &s.overwrite)) < 0)
                 return r;
         if (!*source)
                 return fs_fail(j, -EINVAL, "source is empty");
-        if (!*destination)
+        if (!*s.destination)
                 return fs_fail(j, -EINVAL, "destination is empty");
-        r = fs_sources(j, source, destination, kind, &sources, &n, &wildcard);
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = one(j, sources[i], destination, overwrite, wildcard);
-        fs_strv_free(sources);
+        r = sources(j, source, s.destination, kind, &paths, &n, &s.wildcard);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = source_open(j, &s, paths[i], op);
+                if (r >= 0)
+                        r = one(j, &s);
+                source_close(&s);
+        }
+        fs_strv_free(paths);
         return r;
 }

@@ -8,30 +8,23 @@
  * file systems a copy keeping owner, mode and times, renamed into place,
  * then the source deleted. */
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
-#include "cleanup.h"
 #include "fs_copymove.h"
 #include "module.h"
 
-static int move_one(struct fs_job *j, const char *src, const char *destination, bool overwrite, bool wildcard)
+static int move_one(struct fs_job *j, struct fs_source *s)
 {
-        _cleanup_free_ char *target = fs_target(src, destination);
-        _cleanup_free_ char *what = fs_source_name(src, wildcard);
-        struct stat st;
         int r;
 
-        if ((r = fs_stat_source(j, src, what, &st)) < 0)
+        if (S_ISDIR(s->st.st_mode))
+                return fs_fail(j, -EISDIR, "%s is a folder; use MoveFolder to move folders", s->what);
+        if ((r = fs_file_into_folder(j, s)) < 0)
                 return r;
-        if (S_ISDIR(st.st_mode))
-                return fs_fail(j, -EISDIR, "%s is a folder; use MoveFolder to move folders", what);
-        if ((r = fs_file_into_folder(j, src, destination, overwrite, &target)) < 0)
-                return r;
-        return fs_move_file_to(j, src, target, overwrite);
+        return fs_move_file_to(j, s->path, s->target, s->overwrite);
 }
 
-FS_COPY_MOVE_RUN(move_file_run, FS_NOT_FOLDERS, move_one)
+FS_COPY_MOVE_RUN(move_file_run, FS_NOT_FOLDERS, FS_OP_MOVE, move_one)
 
 const struct action_module move_file_module = {
         .name = "MoveFile",
