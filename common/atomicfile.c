@@ -30,6 +30,25 @@ int write_all(int fd, const void *buf, size_t len)
         return 0;
 }
 
+int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t k = pwrite(fd, p, len, off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        return -EIO;
+                p += k;
+                len -= (size_t)k;
+                off += k;
+        }
+        return 0;
+}
+
 /* A new, unguessable temporary name beside `name`, created with O_EXCL. */
 static int create_temp(int dirfd, const char *name, mode_t mode, char *tmp, size_t size)
 {

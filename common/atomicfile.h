@@ -20,3 +20,6 @@ int write_file_atomic(const char *path, const char *data, size_t len);
 /* Writes all of `buf`, restarting after EINTR: 0 or a negative errno.
  * The one write-everything loop; every writer of whole buffers uses it. */
 int write_all(int fd, const void *buf, size_t len);
+/* The same at offset `off` (pwrite; the file offset does not move); a
+ * write that makes no progress is -EIO. */
+int pwrite_all(int fd, const void *buf, size_t len, off_t off);

@@ -83,6 +83,7 @@
 #include <unistd.h>
 
 #include "archive_dl.h"
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "mkdirs.h"
 #include "module.h"
@@ -511,23 +512,6 @@ static bool xa_mtime(struct xa *x, struct archive_entry *e, struct timespec ts[2
         if (ts[1].tv_nsec < 0 || ts[1].tv_nsec > 999999999)
                 ts[1].tv_nsec = 0;
         return true;
-}
-
-static int pwrite_all(int fd, const char *p, size_t n, off_t off)
-{
-        while (n > 0) {
-                ssize_t w = pwrite(fd, p, n, off);
-
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-                off += w;
-        }
-        return 0;
 }
 
 static int make_file(int dfd, const char *name, void *arg)
