@@ -1,0 +1,369 @@
+/* check_fsutil.c: unit tests of the file-system helpers (common/mkdirs.c,
+ * common/fsjob.c) and of how the file-system actions and ExtractArchive
+ * stop: the runner's answer through action_stop_reason() (a deadline
+ * gives ACTION_TIMED_OUT, an interrupt a failure), the one boolean
+ * reader, and the error channel of archive_dl.c. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive_dl.h"
+#include "fsjob.h"
+#include "mkdirs.h"
+#include "module.h"
+
+static char root[64];
+
+static void make_root(void)
+{
+        snprintf(root, sizeof root, "/tmp/opentoe-check-fs-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(root));
+}
+
+static void remove_root(void)
+{
+        char cmd[128];
+
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+static void put_file(const char *path)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, "x\n", 2), 2);
+        close(fd);
+}
+
+/* A folder of `n` files, enough for a walk to ask whether to stop. */
+static void make_tree(const char *dir, int n)
+{
+        int dfd;
+
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(dfd, 0);
+        for (int i = 0; i < n; i++) {
+                char name[16];
+                int fd;
+
+                snprintf(name, sizeof name, "f%03d", i);
+                fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                ck_assert_int_ge(fd, 0);
+                ck_assert_int_eq(write(fd, "x\n", 2), 2);
+                close(fd);
+        }
+        close(dfd);
+}
+
+static int answer;      /* what the fake runner says to "should I stop?" */
+static int asked;
+
+static int fake_stop_reason(void *userdata)
+{
+        (void)userdata;
+        asked++;
+        return answer;
+}
+
+static struct action_ctx make_ctx(void)
+{
+        return (struct action_ctx){
+                .work_dir = "/tmp",
+                .work_dir_fd = -1,
+                .step_name = "step",
+                .iteration = -1,
+                .deadline_ms = -1,
+                .stop_reason = fake_stop_reason,
+        };
+}
+
+static int run(const char *action, const struct action_ctx *ctx, const char *inputs, struct action_result *ret)
+{
+        const struct action_module *m = module_find(action);
+        json_t *in = json_loads(inputs, 0, NULL);
+        int r;
+
+        ck_assert_ptr_nonnull(m);
+        ck_assert_ptr_nonnull(m->run);
+        ck_assert_ptr_nonnull(in);
+        r = m->run(ctx, in, ret);
+        json_decref(in);
+        return r;
+}
+
+/* ---- mkdir -p -------------------------------------------------------------- */
+
+START_TEST(test_mkdir_parents)
+{
+        char p[1024], file[1024];
+        char *failed = NULL;
+        struct stat st;
+
+        make_root();
+        snprintf(p, sizeof p, "%s/a//b/c/", root);
+        ck_assert_int_eq(mkdir_parents(p, 0755), 0);
+        snprintf(p, sizeof p, "%s/a/b/c", root);
+        ck_assert_int_eq(stat(p, &st), 0);
+        ck_assert(S_ISDIR(st.st_mode));
+        ck_assert_int_eq(mkdir_parents_report(p, 0755, &failed), 0);
+        ck_assert_ptr_null(failed);
+        ck_assert_int_eq(mkdir_parents_report("", 0755, &failed), 0);
+        ck_assert_int_eq(mkdir_parents("", 0755), -EINVAL);
+
+        /* A file in the way: the strict form names it, the plain one keeps
+         * its old answer for a file at the very end. */
+        snprintf(file, sizeof file, "%s/a/file", root);
+        put_file(file);
+        ck_assert_int_eq(mkdir_parents(file, 0755), 0);
+        ck_assert_int_eq(mkdir_parents_report(file, 0755, &failed), -EEXIST);
+        ck_assert_str_eq(failed, file);
+        free(failed);
+        failed = NULL;
+        snprintf(p, sizeof p, "%s/a/file/sub/x", root);
+        ck_assert_int_eq(mkdir_parents_report(p, 0755, &failed), -EEXIST);
+        ck_assert_str_eq(failed, file);
+        free(failed);
+        ck_assert_int_eq(mkdir_parents(p, 0755), -ENOTDIR);
+        remove_root();
+}
+END_TEST
+
+/* ---- fs_job ------------------------------------------------------------------ */
+
+static int stop_after(struct fs_job *j)
+{
+        int *left = (int *)j->userdata;
+
+        if (--*left > 0)
+                return 0;
+        return fs_fail(j, -ETIME, "stopped");
+}
+
+START_TEST(test_fs_job)
+{
+        int left = 2;
+        struct fs_job j = { .stop = stop_after, .userdata = &left }, k = { 0 };
+        unsigned calls = 0;
+
+        /* fs_tick asks every 64 units of work; fs_tick_now at once. */
+        while (fs_tick(&j) == 0)
+                calls++;
+        ck_assert_uint_eq(calls, 2 * 64 - 1);
+        ck_assert(j.stopped);
+        ck_assert_str_eq(j.err, "stopped");
+        /* The first failure wins; fs_reword replaces only the one named. */
+        ck_assert_int_eq(fs_fail(&j, -EIO, "later"), -EIO);
+        ck_assert_str_eq(j.err, "stopped");
+        ck_assert_int_eq(fs_reword(&j, -EIO, -EEXIST, "other words"), -EIO);
+        ck_assert_str_eq(j.err, "stopped");
+        ck_assert_int_eq(fs_reword(&j, -EEXIST, -EEXIST, "it exists (%d)", 1), -EEXIST);
+        ck_assert_str_eq(j.err, "it exists (1)");
+        fs_clear(&j);
+        ck_assert_int_eq(fs_fail_errno(&j, -ENOENT, "cannot open %s", "x"), -ENOENT);
+        ck_assert_str_eq(j.err, "cannot open x: no such file or directory");
+        fs_clear(&j);
+
+        /* Without a stop callback nothing ever stops. */
+        for (int i = 0; i < 1000; i++)
+                ck_assert_int_eq(fs_tick(&k), 0);
+        ck_assert_int_eq(fs_tick_now(&k), 0);
+}
+END_TEST
+
+/* ---- stopping the file-system actions --------------------------------------- */
+
+static void copy_folder_stopped(int why, enum action_status want_status, const char *want_why)
+{
+        struct action_ctx ctx = make_ctx();
+        struct action_result ar = { 0 };
+        char src[512], inputs[2048], want[2048];
+
+        make_root();
+        snprintf(src, sizeof src, "%s/src", root);
+        make_tree(src, 200);
+        snprintf(inputs, sizeof inputs, "[{\"source\": \"%s\", \"destination\": \"%s/dst\"}]", src, root);
+        answer = why;
+        asked = 0;
+        ck_assert_int_eq(run("CopyFolder", &ctx, inputs, &ar), 0);
+        ck_assert_int_gt(asked, 0);
+        ck_assert_int_eq(ar.status, want_status);
+        snprintf(want, sizeof want, "entry 1 (%s): %s", src, want_why);
+        ck_assert_str_eq(ar.message, want);
+        ck_assert_uint_eq(json_array_size(ar.outputs), 0);
+        action_result_clear(&ar);
+        /* The copy was built beside its target: nothing is left behind. */
+        snprintf(want, sizeof want, "%s/dst", root);
+        ck_assert_int_eq(access(want, F_OK), -1);
+        remove_root();
+}
+
+START_TEST(test_fs_deadline)
+{
+        copy_folder_stopped(ACTION_CANCEL_DEADLINE, ACTION_TIMED_OUT, "the step timed out before the entry was done");
+}
+END_TEST
+
+START_TEST(test_fs_interrupt)
+{
+        copy_folder_stopped(ACTION_CANCEL_INTERRUPT, ACTION_FAILED,
+                            "the run was interrupted before the entry was done");
+}
+END_TEST
+
+START_TEST(test_fs_goes_on)
+{
+        struct action_ctx ctx = make_ctx();
+        struct action_result ar = { 0 };
+        char src[512], inputs[2048];
+
+        make_root();
+        snprintf(src, sizeof src, "%s/src", root);
+        make_tree(src, 200);
+        snprintf(inputs, sizeof inputs, "[{\"source\": \"%s\", \"destination\": \"%s/dst\"}]", src, root);
+        answer = -1;
+        ck_assert_int_eq(run("CopyFolder", &ctx, inputs, &ar), 0);
+        ck_assert_int_eq(ar.status, ACTION_SUCCESS);
+        ck_assert_uint_eq(json_array_size(ar.outputs), 1);
+        action_result_clear(&ar);
+        remove_root();
+}
+END_TEST
+
+/* Without the runner's callback the step's deadline still counts. */
+START_TEST(test_fs_deadline_without_runner)
+{
+        struct action_ctx ctx = make_ctx();
+        struct action_result ar = { 0 };
+        char src[512], inputs[2048];
+
+        make_root();
+        snprintf(src, sizeof src, "%s/src", root);
+        make_tree(src, 200);
+        snprintf(inputs, sizeof inputs, "[{\"path\": \"%s\", \"recursive\": true}]", src);
+        ctx.stop_reason = NULL;
+        ctx.deadline_ms = 1;    /* long past */
+        ck_assert_int_eq(run("ListFiles", &ctx, inputs, &ar), 0);
+        ck_assert_int_eq(ar.status, ACTION_TIMED_OUT);
+        action_result_clear(&ar);
+        remove_root();
+}
+END_TEST
+
+static void extract_stopped(int why, enum action_status want_status, const char *want_why)
+{
+        struct action_ctx ctx = make_ctx();
+        struct action_result ar = { 0 };
+        char cmd[1024], inputs[2048];
+
+        make_root();
+        snprintf(cmd, sizeof cmd, "%s/src", root);
+        make_tree(cmd, 3);
+        snprintf(cmd, sizeof cmd, "tar -C '%s' -cf '%s/a.tar' src", root, root);
+        ck_assert_int_eq(system(cmd), 0);
+        snprintf(inputs, sizeof inputs, "[{\"source\": \"%s/a.tar\", \"destination\": \"%s/out\"}]", root, root);
+        answer = why;
+        ck_assert_int_eq(run("ExtractArchive", &ctx, inputs, &ar), 0);
+        ck_assert_int_eq(ar.status, want_status);
+        ck_assert_ptr_nonnull(ar.message);
+        ck_assert_ptr_nonnull(strstr(ar.message, want_why));
+        action_result_clear(&ar);
+        remove_root();
+}
+
+START_TEST(test_extract_deadline)
+{
+        extract_stopped(ACTION_CANCEL_DEADLINE, ACTION_TIMED_OUT,
+                        "step timed out after the deadline; extraction stopped here");
+}
+END_TEST
+
+START_TEST(test_extract_interrupt)
+{
+        extract_stopped(ACTION_CANCEL_INTERRUPT, ACTION_FAILED, "the run was interrupted; extraction stopped here");
+}
+END_TEST
+
+/* ---- one boolean reader -------------------------------------------------------- */
+
+START_TEST(test_fs_booleans)
+{
+        struct action_ctx ctx = make_ctx();
+        struct action_result ar = { 0 };
+        char inputs[2048], want[2048];
+
+        make_root();
+        answer = -1;
+        /* "false" as a chained value gives it is false, in any case. */
+        snprintf(inputs, sizeof inputs, "[{\"path\": \"%s\", \"overwrite\": \"FALSE\"}]", root);
+        ck_assert_int_eq(run("CreateFolder", &ctx, inputs, &ar), 0);
+        ck_assert_int_eq(ar.status, ACTION_FAILED);
+        snprintf(want, sizeof want, "entry 1 (%s): the folder already exists and overwrite is false", root);
+        ck_assert_str_eq(ar.message, want);
+        action_result_clear(&ar);
+        /* Absent, null or "": the default (true). */
+        snprintf(inputs, sizeof inputs, "[{\"path\": \"%s\", \"overwrite\": null}, {\"path\": \"%s\", "
+                 "\"overwrite\": \"\"}, {\"path\": \"%s\"}]", root, root, root);
+        ck_assert_int_eq(run("CreateFolder", &ctx, inputs, &ar), 0);
+        ck_assert_int_eq(ar.status, ACTION_SUCCESS);
+        action_result_clear(&ar);
+        /* Anything else is refused rather than guessed. */
+        snprintf(inputs, sizeof inputs, "[{\"path\": \"%s\", \"overwrite\": 5}]", root);
+        ck_assert_int_eq(run("CreateFolder", &ctx, inputs, &ar), 0);
+        ck_assert_int_eq(ar.status, ACTION_FAILED);
+        snprintf(want, sizeof want, "entry 1 (%s): overwrite must be true or false", root);
+        ck_assert_str_eq(ar.message, want);
+        action_result_clear(&ar);
+        remove_root();
+}
+END_TEST
+
+/* ---- the error channel of the dlopen'd libraries ------------------------------ */
+
+START_TEST(test_error_channel)
+{
+        char *msg = NULL;
+
+        ck_assert_ptr_nonnull(archive_api_get(&msg));
+        ck_assert_ptr_null(msg);
+        ck_assert_ptr_nonnull(archive_api_get(NULL));
+}
+END_TEST
+
+static Suite *fsutil_suite(void)
+{
+        Suite *s = suite_create("fsutil");
+        TCase *tc = tcase_create("fs");
+
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_mkdir_parents);
+        tcase_add_test(tc, test_fs_job);
+        tcase_add_test(tc, test_fs_deadline);
+        tcase_add_test(tc, test_fs_interrupt);
+        tcase_add_test(tc, test_fs_goes_on);
+        tcase_add_test(tc, test_fs_deadline_without_runner);
+        tcase_add_test(tc, test_extract_deadline);
+        tcase_add_test(tc, test_extract_interrupt);
+        tcase_add_test(tc, test_fs_booleans);
+        tcase_add_test(tc, test_error_channel);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(fsutil_suite());
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
