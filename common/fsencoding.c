@@ -13,6 +13,7 @@
 #include "atomicfile.h"
 #include "cleanup.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 static const struct {
         const char *name, *iconv;
@@ -32,51 +33,6 @@ const char *fs_encoding(const char *name)
                 if (!strcasecmp(name, encodings[i].name))
                         return encodings[i].iconv;
         return NULL;
-}
-
-/* Length of the well-formed UTF-8 sequence at p (as Go accepts them: no
- * surrogates, no overlong forms, at most U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-        unsigned char c = p[0];
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-        if (c >= 0xe0 && c <= 0xef) {
-                unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-
-                return n >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
-        }
-        if (c >= 0xf0 && c <= 0xf4) {
-                unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-
-                return n >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80
-                               ? 4
-                               : 0;
-        }
-        return 0;
-}
-
-static void sanitise_utf8(const char *data, size_t len, struct strbuf *b)
-{
-        const unsigned char *p = (const unsigned char *)data;
-        size_t i = 0, start = 0;
-
-        while (i < len) {
-                size_t k = utf8_len(p + i, len - i);
-
-                if (k) {
-                        i += k;
-                        continue;
-                }
-                sb_append(b, data + start, i - start);
-                sb_append(b, "\xef\xbf\xbd", 3);
-                i++;
-                start = i;
-        }
-        sb_append(b, data + start, len - start);
 }
 
 /* iconv over a whole buffer; with `unit` > 0, undecodable input becomes
@@ -159,7 +115,7 @@ int fs_recode(struct fs_job *j, int in, int out, const char *enc, const char *di
                 /* The well-formed prefix; an incomplete sequence at the end
                  * waits for the next read. */
                 while (ok < have) {
-                        size_t k = utf8_len(p + ok, have - ok);
+                        size_t k = utf8_seq_len(p + ok, have - ok);
 
                         if (k) {
                                 ok += k;
@@ -227,7 +183,7 @@ int fs_decode(const char *enc, const char *data, size_t len, char **ret, size_t 
         int r = 0;
 
         if (!strcmp(enc, "UTF-8"))
-                sanitise_utf8(data, len, &b);
+                utf8_sanitize(&b, data, len);
         else
                 r = convert("UTF-8", enc, data, len, strstr(enc, "32") ? 4 : 2, &b);
         if (r < 0) {

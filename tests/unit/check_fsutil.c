@@ -1,5 +1,5 @@
 /* check_fsutil.c: unit tests of the file-system helpers (common/mkdirs.c,
- * common/fsjob.c) and of how the file-system actions and ExtractArchive
+ * common/fsjob.c, common/utf8.c) and of how the fs actions and ExtractArchive
  * stop: the runner's answer through action_stop_reason() (a deadline
  * gives ACTION_TIMED_OUT, an interrupt a failure), the one boolean
  * reader, and the error channel of archive_dl.c. */
@@ -16,6 +16,7 @@
 #include "fsjob.h"
 #include "mkdirs.h"
 #include "module.h"
+#include "utf8.h"
 
 static char root[64];
 
@@ -133,6 +134,26 @@ START_TEST(test_mkdir_parents)
         free(failed);
         ck_assert_int_eq(mkdir_parents(p, 0755), -ENOTDIR);
         remove_root();
+}
+END_TEST
+
+/* ---- UTF-8 ------------------------------------------------------------------ */
+
+START_TEST(test_utf8)
+{
+        struct strbuf b = STRBUF_INIT;
+
+        ck_assert(utf8_valid("", 0));
+        ck_assert(utf8_valid("h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 12));
+        ck_assert(!utf8_valid("\xc0\xaf", 2));          /* overlong */
+        ck_assert(!utf8_valid("\xed\xa0\x80", 3));      /* a surrogate */
+        ck_assert(!utf8_valid("\xf4\x90\x80\x80", 4));  /* past U+10FFFF */
+        ck_assert(!utf8_valid("\xe2\x82", 2));          /* cut short */
+        ck_assert_uint_eq(utf8_seq_len((const unsigned char *)"\xe2\x82\xac", 3), 3);
+        sb_puts(&b, ">");
+        utf8_sanitize(&b, "a\xff" "b\xe2\x82", 5);
+        ck_assert_str_eq(sb_str(&b), ">a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
+        sb_free(&b);
 }
 END_TEST
 
@@ -344,6 +365,7 @@ static Suite *fsutil_suite(void)
 
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_mkdir_parents);
+        tcase_add_test(tc, test_utf8);
         tcase_add_test(tc, test_fs_job);
         tcase_add_test(tc, test_fs_deadline);
         tcase_add_test(tc, test_fs_interrupt);
