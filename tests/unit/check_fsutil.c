@@ -6,6 +6,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,14 @@ static void make_tree(const char *dir, int n)
         close(dfd);
 }
 
+/* A fresh root holding the folder `src` of `n` files; its path in src. */
+static void make_root_tree(char *src, size_t size, int n)
+{
+        make_root();
+        snprintf(src, size, "%s/src", root);
+        make_tree(src, n);
+}
+
 static int answer;      /* what the fake runner says to "should I stop?" */
 static int asked;
 
@@ -86,11 +95,21 @@ static struct action_ctx make_ctx(void)
         };
 }
 
-static int run(const char *action, const struct action_ctx *ctx, const char *inputs, struct action_result *ret)
+/* Runs `action` with the inputs printed by fmt. */
+static int run(const char *action, const struct action_ctx *ctx, struct action_result *ret, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static int run(const char *action, const struct action_ctx *ctx, struct action_result *ret, const char *fmt, ...)
 {
         const struct action_module *m = module_find(action);
-        json_t *in = json_loads(inputs, 0, NULL);
+        char inputs[4096];
+        va_list ap;
+        json_t *in;
         int r;
+
+        va_start(ap, fmt);
+        vsnprintf(inputs, sizeof inputs, fmt, ap);
+        va_end(ap);
+        in = json_loads(inputs, 0, NULL);
 
         ck_assert_ptr_nonnull(m);
         ck_assert_ptr_nonnull(m->run);
@@ -205,15 +224,13 @@ static void copy_folder_stopped(int why, enum action_status want_status, const c
 {
         struct action_ctx ctx = make_ctx();
         struct action_result ar = { 0 };
-        char src[512], inputs[2048], want[2048];
+        char src[512], want[2048];
 
-        make_root();
-        snprintf(src, sizeof src, "%s/src", root);
-        make_tree(src, 200);
-        snprintf(inputs, sizeof inputs, "[{\"source\": \"%s\", \"destination\": \"%s/dst\"}]", src, root);
+        make_root_tree(src, sizeof src, 200);
         answer = why;
         asked = 0;
-        ck_assert_int_eq(run("CopyFolder", &ctx, inputs, &ar), 0);
+        ck_assert_int_eq(run("CopyFolder", &ctx, &ar, "[{\"source\": \"%s\", \"destination\": \"%s/dst\"}]", src,
+                             root), 0);
         ck_assert_int_gt(asked, 0);
         ck_assert_int_eq(ar.status, want_status);
         snprintf(want, sizeof want, "entry 1 (%s): %s", src, want_why);
@@ -243,14 +260,12 @@ START_TEST(test_fs_goes_on)
 {
         struct action_ctx ctx = make_ctx();
         struct action_result ar = { 0 };
-        char src[512], inputs[2048];
+        char src[512];
 
-        make_root();
-        snprintf(src, sizeof src, "%s/src", root);
-        make_tree(src, 200);
-        snprintf(inputs, sizeof inputs, "[{\"source\": \"%s\", \"destination\": \"%s/dst\"}]", src, root);
+        make_root_tree(src, sizeof src, 200);
         answer = -1;
-        ck_assert_int_eq(run("CopyFolder", &ctx, inputs, &ar), 0);
+        ck_assert_int_eq(run("CopyFolder", &ctx, &ar, "[{\"source\": \"%s\", \"destination\": \"%s/dst\"}]", src,
+                             root), 0);
         ck_assert_int_eq(ar.status, ACTION_SUCCESS);
         ck_assert_uint_eq(json_array_size(ar.outputs), 1);
         action_result_clear(&ar);
@@ -263,15 +278,12 @@ START_TEST(test_fs_deadline_without_runner)
 {
         struct action_ctx ctx = make_ctx();
         struct action_result ar = { 0 };
-        char src[512], inputs[2048];
+        char src[512];
 
-        make_root();
-        snprintf(src, sizeof src, "%s/src", root);
-        make_tree(src, 200);
-        snprintf(inputs, sizeof inputs, "[{\"path\": \"%s\", \"recursive\": true}]", src);
+        make_root_tree(src, sizeof src, 200);
         ctx.stop_reason = NULL;
         ctx.deadline_ms = 1;    /* long past */
-        ck_assert_int_eq(run("ListFiles", &ctx, inputs, &ar), 0);
+        ck_assert_int_eq(run("ListFiles", &ctx, &ar, "[{\"path\": \"%s\", \"recursive\": true}]", src), 0);
         ck_assert_int_eq(ar.status, ACTION_TIMED_OUT);
         action_result_clear(&ar);
         remove_root();
@@ -282,16 +294,14 @@ static void extract_stopped(int why, enum action_status want_status, const char 
 {
         struct action_ctx ctx = make_ctx();
         struct action_result ar = { 0 };
-        char cmd[1024], inputs[2048];
+        char cmd[1024];
 
-        make_root();
-        snprintf(cmd, sizeof cmd, "%s/src", root);
-        make_tree(cmd, 3);
+        make_root_tree(cmd, sizeof cmd, 3);
         snprintf(cmd, sizeof cmd, "tar -C '%s' -cf '%s/a.tar' src", root, root);
         ck_assert_int_eq(system(cmd), 0);
-        snprintf(inputs, sizeof inputs, "[{\"source\": \"%s/a.tar\", \"destination\": \"%s/out\"}]", root, root);
         answer = why;
-        ck_assert_int_eq(run("ExtractArchive", &ctx, inputs, &ar), 0);
+        ck_assert_int_eq(run("ExtractArchive", &ctx, &ar, "[{\"source\": \"%s/a.tar\", \"destination\": \"%s/out\"}]",
+                             root, root), 0);
         ck_assert_int_eq(ar.status, want_status);
         ck_assert_ptr_nonnull(ar.message);
         ck_assert_ptr_nonnull(strstr(ar.message, want_why));
@@ -314,34 +324,38 @@ END_TEST
 
 /* ---- one boolean reader -------------------------------------------------------- */
 
-START_TEST(test_fs_booleans)
+/* CreateFolder on the existing root with `overwrite` given as `value`. */
+static void create_root_folder(const char *value, enum action_status want_status, const char *want_why)
 {
         struct action_ctx ctx = make_ctx();
         struct action_result ar = { 0 };
-        char inputs[2048], want[2048];
+        char want[2048];
 
-        make_root();
         answer = -1;
+        ck_assert_int_eq(run("CreateFolder", &ctx, &ar, "[{\"path\": \"%s\"%s%s}]", root,
+                             *value ? ", \"overwrite\": " : "", value), 0);
+        ck_assert_int_eq(ar.status, want_status);
+        if (want_why) {
+                snprintf(want, sizeof want, "entry 1 (%s): %s", root, want_why);
+                ck_assert_str_eq(ar.message, want);
+        }
+        action_result_clear(&ar);
+}
+
+START_TEST(test_fs_booleans)
+{
+        make_root();
         /* "false" as a chained value gives it is false, in any case. */
-        snprintf(inputs, sizeof inputs, "[{\"path\": \"%s\", \"overwrite\": \"FALSE\"}]", root);
-        ck_assert_int_eq(run("CreateFolder", &ctx, inputs, &ar), 0);
-        ck_assert_int_eq(ar.status, ACTION_FAILED);
-        snprintf(want, sizeof want, "entry 1 (%s): the folder already exists and overwrite is false", root);
-        ck_assert_str_eq(ar.message, want);
-        action_result_clear(&ar);
+        create_root_folder("\"FALSE\"", ACTION_FAILED, "the folder already exists and overwrite is false");
+        create_root_folder("false", ACTION_FAILED, "the folder already exists and overwrite is false");
         /* Absent, null or "": the default (true). */
-        snprintf(inputs, sizeof inputs, "[{\"path\": \"%s\", \"overwrite\": null}, {\"path\": \"%s\", "
-                 "\"overwrite\": \"\"}, {\"path\": \"%s\"}]", root, root, root);
-        ck_assert_int_eq(run("CreateFolder", &ctx, inputs, &ar), 0);
-        ck_assert_int_eq(ar.status, ACTION_SUCCESS);
-        action_result_clear(&ar);
+        create_root_folder("null", ACTION_SUCCESS, NULL);
+        create_root_folder("\"\"", ACTION_SUCCESS, NULL);
+        create_root_folder("", ACTION_SUCCESS, NULL);
+        create_root_folder("\"True\"", ACTION_SUCCESS, NULL);
         /* Anything else is refused rather than guessed. */
-        snprintf(inputs, sizeof inputs, "[{\"path\": \"%s\", \"overwrite\": 5}]", root);
-        ck_assert_int_eq(run("CreateFolder", &ctx, inputs, &ar), 0);
-        ck_assert_int_eq(ar.status, ACTION_FAILED);
-        snprintf(want, sizeof want, "entry 1 (%s): overwrite must be true or false", root);
-        ck_assert_str_eq(ar.message, want);
-        action_result_clear(&ar);
+        create_root_folder("5", ACTION_FAILED, "overwrite must be true or false");
+        create_root_folder("\"yes\"", ACTION_FAILED, "overwrite must be true or false");
         remove_root();
 }
 END_TEST
