@@ -2,7 +2,7 @@
  * common/fsjob.c, common/utf8.c) and of how the fs actions and ExtractArchive
  * stop: the runner's answer through action_stop_reason() (a deadline
  * gives ACTION_TIMED_OUT, an interrupt a failure), the one boolean
- * reader, and the error channel of archive_dl.c. */
+ * reader, and the error channel of hash.c and archive_dl.c. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 
 #include "archive_dl.h"
 #include "fsjob.h"
+#include "hash.h"
 #include "mkdirs.h"
 #include "module.h"
 #include "utf8.h"
@@ -364,8 +365,24 @@ END_TEST
 
 START_TEST(test_error_channel)
 {
+        unsigned char d[HASH_MAX_LEN];
+        struct hash_ctx *h = NULL;
         char *msg = NULL;
+        size_t n;
 
+        ck_assert_int_eq(hash_begin(_HASH_ALGO_MAX, &h, &msg), -EINVAL);
+        ck_assert_str_eq(msg, strerror(EINVAL));
+        free(msg);
+        msg = NULL;
+        ck_assert_int_eq(hash_file(HASH_SHA256, "/nonexistent/opentoe", d, &n, &msg), -ENOENT);
+        ck_assert_str_eq(msg, strerror(ENOENT));
+        free(msg);
+        msg = NULL;
+        ck_assert_int_eq(hash_buffer(HASH_SHA256, "abc", 3, d, &n, &msg), 0);
+        ck_assert_ptr_null(msg);
+        ck_assert_uint_eq(n, 32);
+        /* NULL: no message wanted. */
+        ck_assert_int_eq(hash_begin(_HASH_ALGO_MAX, &h, NULL), -EINVAL);
         ck_assert_ptr_nonnull(archive_api_get(&msg));
         ck_assert_ptr_null(msg);
         ck_assert_ptr_nonnull(archive_api_get(NULL));
