@@ -86,7 +86,7 @@ static void binding_hex(const struct state_binding *b, size_t i, char hex[2 * PR
         hash_hex(b->sha256[i], PROG_SHA256_LEN, hex);
 }
 
-static int chain(const char *a, const char *b, size_t b_len, char out[2 * PROG_SHA256_LEN + 1]);
+static int chain(const char *a, const char *b, size_t b_len, char out[2 * PROG_SHA256_LEN + 1], char **reterr_msg);
 
 /* The programs' SHA-256 as the headers list them. */
 static json_t *binding_hexes(const struct state_binding *b)
@@ -102,7 +102,8 @@ static json_t *binding_hexes(const struct state_binding *b)
 
 /* The digest of running.json: over the format, each program's SHA-256
  * (hex strings in `hexes`) and the body, each line ended by a newline. */
-static int digest(const json_t *hexes, const char *body, size_t len, char out[2 * PROG_SHA256_LEN + 1])
+static int digest(const json_t *hexes, const char *body, size_t len, char out[2 * PROG_SHA256_LEN + 1],
+                  char **reterr_msg)
 {
         struct strbuf head = STRBUF_INIT;
         sb_printf(&head, "%s %d", STATE_FORMAT, STATE_FORMAT_VERSION);
@@ -111,7 +112,7 @@ static int digest(const json_t *hexes, const char *body, size_t len, char out[2 
                 sb_printf(&head, "\n%s", x ? x : "");
         }
         /* chain() puts the last newline between the two. */
-        int r = chain(sb_str(&head), body, len, out);
+        int r = chain(sb_str(&head), body, len, out, reterr_msg);
         sb_free(&head);
         return r;
 }
@@ -124,9 +125,11 @@ static int running_text(const json_t *body, const struct state_binding *b, struc
                 return -ENOMEM;
         char dg[2 * PROG_SHA256_LEN + 1];
         json_t *docs = binding_hexes(b);
-        int r = digest(docs, text, strlen(text), dg);
+        char *why = NULL;
+        int r = digest(docs, text, strlen(text), dg, &why);
         if (r < 0) {
-                *reterr = xasprintf("cannot compute the state's digest: %s", hash_error());
+                *reterr = xasprintf("cannot compute the state's digest: %s", why);
+                free(why);
                 free(text);
                 json_decref(docs);
                 return r;
@@ -271,9 +274,11 @@ int state_read(struct state_dir *sd, const char *name, const struct state_bindin
         }
         size_t blen = (size_t)(bend - bstart);
         char got[2 * PROG_SHA256_LEN + 1];
-        r = digest(docs, bstart, blen, got);
+        char *why = NULL;
+        r = digest(docs, bstart, blen, got, &why);
         if (r < 0) {
-                r = refuse(reterr, r, "cannot check %s: %s", shown, hash_error());
+                r = refuse(reterr, r, "cannot check %s: %s", shown, why);
+                free(why);
                 goto out;
         }
         if (!want || strcmp(want, got) != 0) {
@@ -308,12 +313,12 @@ static char *log_header(const struct state_binding *b)
 }
 
 /* SHA-256 of `a`, "\n" and `b` (b_len bytes), in hex. */
-static int chain(const char *a, const char *b, size_t b_len, char out[2 * PROG_SHA256_LEN + 1])
+static int chain(const char *a, const char *b, size_t b_len, char out[2 * PROG_SHA256_LEN + 1], char **reterr_msg)
 {
         struct hash_ctx *h;
         unsigned char d[HASH_MAX_LEN];
         size_t dl = 0;
-        int r = hash_begin(HASH_SHA256, &h);
+        int r = hash_begin(HASH_SHA256, &h, reterr_msg);
         if (r < 0)
                 return r;
         hash_update(h, a, strlen(a));
@@ -326,11 +331,11 @@ static int chain(const char *a, const char *b, size_t b_len, char out[2 * PROG_S
 }
 
 /* Where the log's chain starts: the format and its header line. */
-static int header_digest(const char *header, size_t len, char out[2 * PROG_SHA256_LEN + 1])
+static int header_digest(const char *header, size_t len, char out[2 * PROG_SHA256_LEN + 1], char **reterr_msg)
 {
         char head[32];
         snprintf(head, sizeof head, "%s %d", STATE_FORMAT, STATE_FORMAT_VERSION);
-        return chain(head, header, len, out);
+        return chain(head, header, len, out, reterr_msg);
 }
 
 int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *patch,
@@ -341,6 +346,7 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
         _cleanup_free_ char *shown = xasprintf("%s/%s", sd->path, STATE_FILE);
         char prev[2 * PROG_SHA256_LEN + 1], next[2 * PROG_SHA256_LEN + 1];
         unsigned long long records = log->records;
+        _cleanup_free_ char *why = NULL;
         int r;
         if (log->broken) {
                 *reterr = xasprintf("%s could not be repaired after a failed write; no more checkpoints are saved",
@@ -360,7 +366,7 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
                 char *header = log_header(b);
                 sb_puts(&line, header);
                 sb_putc(&line, '\n');
-                r = header_digest(header, strlen(header), prev);
+                r = header_digest(header, strlen(header), prev, &why);
                 free(header);
                 records = 0;
                 if (r < 0)
@@ -371,7 +377,7 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
                 sb_free(&line);
                 return -ENOMEM;
         }
-        r = chain(prev, text, strlen(text), next);
+        r = chain(prev, text, strlen(text), next, &why);
         if (r < 0) {
                 free(text);
                 goto digest_failed;
@@ -407,7 +413,7 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
         return 0;
 digest_failed:
         sb_free(&line);
-        *reterr = xasprintf("cannot compute the digest of %s: %s", shown, hash_error());
+        *reterr = xasprintf("cannot compute the digest of %s: %s", shown, why);
         return r;
 }
 
@@ -596,9 +602,11 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
         if (r < 0)
                 goto out;
         char prev[2 * PROG_SHA256_LEN + 1];
-        r = header_digest(text.s, (size_t)(nl - text.s), prev);
+        char *why = NULL;
+        r = header_digest(text.s, (size_t)(nl - text.s), prev, &why);
         if (r < 0) {
-                r = refuse(reterr, r, "cannot check %s: %s", shown, hash_error());
+                r = refuse(reterr, r, "cannot check %s: %s", shown, why);
+                free(why);
                 goto out;
         }
         unsigned long long records = 0;
@@ -620,7 +628,7 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
                                    records + 1);
                         goto out;
                 }
-                r = chain(prev, ptext, plen, got);
+                r = chain(prev, ptext, plen, got, NULL);
                 if (r < 0 || strcmp(got, want) != 0) {
                         r = refuse(reterr, -EINVAL, "%s is damaged or was changed by hand: the digest of record "
                                                     "%llu does not match its contents", shown, n);

@@ -60,11 +60,11 @@ static int hash_fd_range(int fd, off_t off, size_t len, char hex[65], char **ret
         struct hash_ctx *hc = NULL;
         unsigned char d[HASH_MAX_LEN];
         size_t dlen, done = 0;
-        int r = hash_begin(HASH_SHA256, &hc);
+        _cleanup_free_ char *why = NULL;
+        int r = hash_begin(HASH_SHA256, &hc, &why);
 
         if (r < 0)
-                return errmsg_set(reterr_msg, r, "cannot hash the body: %s",
-                                  r == -ENOSYS ? hash_error() : strerror(-r));
+                return errmsg_set(reterr_msg, r, "cannot hash the body: %s", why);
         _cleanup_free_ char *buf = xmalloc(HASH_CHUNK);
         while (done < len) {
                 size_t want = len - done < HASH_CHUNK ? len - done : HASH_CHUNK;
@@ -200,10 +200,11 @@ static int prepare(const struct aws_http_request *req, struct aws_http *h, struc
                         unsigned char d[HASH_MAX_LEN];
                         size_t n;
 
-                        r = hash_buffer(HASH_SHA256, req->body ? req->body : "", req->body_len, d, &n);
+                        _cleanup_free_ char *why = NULL;
+
+                        r = hash_buffer(HASH_SHA256, req->body ? req->body : "", req->body_len, d, &n, &why);
                         if (r < 0)
-                                return errmsg_set(reterr_msg, r, "cannot hash the body: %s",
-                                                  r == -ENOSYS ? hash_error() : strerror(-r));
+                                return errmsg_set(reterr_msg, r, "cannot hash the body: %s", why);
                         hash_hex(d, n, p->payload_hash);
                 }
                 p->has_payload_hash = true;

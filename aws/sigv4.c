@@ -26,11 +26,12 @@
 #define MAX_TOKEN_LEN 8192
 #define MAX_HOST_LEN 1024
 
-/* Reports a hash.c failure (-ENOSYS: libcrypto missing) the same way. */
-static int fail_crypto(char **reterr_msg, int r)
+/* Reports a hash.c failure (-ENOSYS: libcrypto missing, as `why` says)
+ * the same way. */
+static int fail_crypto(char **reterr_msg, int r, const char *why)
 {
         if (reterr_msg)
-                *reterr_msg = xstrdup(r == -ENOSYS ? hash_error() : "libcrypto failed to compute a digest");
+                *reterr_msg = xstrdup(r == -ENOSYS && why ? why : "libcrypto failed to compute a digest");
         return r;
 }
 
@@ -401,20 +402,20 @@ static void add_hdr(struct hdr *h, size_t *n, const char *name, const char *valu
 
 /* ---- keys and signature ----------------------------------------------- */
 
-int sigv4_signing_key(const char *secret_key, const char *date, const char *region, const char *service,
-                      unsigned char ret_key[32])
+static int signing_key(const char *secret_key, const char *date, const char *region, const char *service,
+                       unsigned char ret_key[32], char **reterr_msg)
 {
         if (!secret_key || !*secret_key || strlen(secret_key) > MAX_SECRET_KEY_LEN || !date || strlen(date) != 8 ||
             strspn(date, "0123456789") != 8 || !is_scope_part(region) || !is_scope_part(service))
                 return -EINVAL;
         unsigned char k[32], next[32];
         char *secret = xasprintf("AWS4%s", secret_key);
-        int r = hmac_sha256(secret, strlen(secret), date, 8, k);
+        int r = hmac_sha256(secret, strlen(secret), date, 8, k, reterr_msg);
         explicit_bzero(secret, strlen(secret));
         free(secret);
         const char *const parts[] = { region, service, "aws4_request" };
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(parts); i++) {
-                r = hmac_sha256(k, sizeof k, parts[i], strlen(parts[i]), next);
+                r = hmac_sha256(k, sizeof k, parts[i], strlen(parts[i]), next, reterr_msg);
                 memcpy(k, next, sizeof k);
         }
         if (r == 0)
@@ -422,6 +423,12 @@ int sigv4_signing_key(const char *secret_key, const char *date, const char *regi
         explicit_bzero(k, sizeof k);
         explicit_bzero(next, sizeof next);
         return r;
+}
+
+int sigv4_signing_key(const char *secret_key, const char *date, const char *region, const char *service,
+                      unsigned char ret_key[32])
+{
+        return signing_key(secret_key, date, region, service, ret_key, NULL);
 }
 
 static int check_inputs(const struct sigv4_request *req, const struct sigv4_credentials *cred,
@@ -498,9 +505,10 @@ static int payload_hash(const struct sigv4_request *req, unsigned flags, const c
         }
         unsigned char d[HASH_MAX_LEN];
         size_t n;
-        int r = hash_buffer(HASH_SHA256, req->payload ? req->payload : "", req->payload_len, d, &n);
+        _cleanup_free_ char *why = NULL;
+        int r = hash_buffer(HASH_SHA256, req->payload ? req->payload : "", req->payload_len, d, &n, &why);
         if (r < 0)
-                return fail_crypto(reterr_msg, r);
+                return fail_crypto(reterr_msg, r, why);
         hash_hex(d, n, ret);
         return 0;
 }
@@ -665,10 +673,11 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 
         unsigned char d[HASH_MAX_LEN];
         size_t dlen;
-        r = hash_buffer(HASH_SHA256, res.canonical_request, strlen(res.canonical_request), d, &dlen);
+        _cleanup_free_ char *why = NULL;
+        r = hash_buffer(HASH_SHA256, res.canonical_request, strlen(res.canonical_request), d, &dlen, &why);
         if (r < 0) {
                 sigv4_result_done(&res);
-                return fail_crypto(reterr_msg, r);
+                return fail_crypto(reterr_msg, r, why);
         }
         char creq_hex[2 * HASH_MAX_LEN + 1];
         hash_hex(d, dlen, creq_hex);
@@ -679,13 +688,13 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
         res.string_to_sign = xasprintf(ALGORITHM "\n%s\n%s\n%s", params->amz_date, scope, creq_hex);
 
         unsigned char key[32], sig[HMAC_SHA256_LEN];
-        r = sigv4_signing_key(cred->secret_key, date, params->region, params->service, key);
+        r = signing_key(cred->secret_key, date, params->region, params->service, key, &why);
         if (r == 0)
-                r = hmac_sha256(key, sizeof key, res.string_to_sign, strlen(res.string_to_sign), sig);
+                r = hmac_sha256(key, sizeof key, res.string_to_sign, strlen(res.string_to_sign), sig, &why);
         explicit_bzero(key, sizeof key);
         if (r < 0) {
                 sigv4_result_done(&res);
-                return fail_crypto(reterr_msg, r);
+                return fail_crypto(reterr_msg, r, why);
         }
         hash_hex(sig, sizeof sig, res.signature);
         res.authorization = xasprintf(ALGORITHM " Credential=%s/%s, SignedHeaders=%s, Signature=%s", cred->access_key,

@@ -4,36 +4,34 @@
 #include "archive_dl.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
+
+#include "errmsg.h"
 
 static struct archive_api api;
-static bool tried, loaded;
-static char error_text[256];
+static bool loaded;
 
-#define RESOLVE(field, sym)                                                  \
-        do {                                                                 \
-                *(void **)&api.field = dlsym(h, sym);                        \
-                if (!api.field) {                                            \
-                        snprintf(error_text, sizeof error_text,              \
-                                 "libarchive lacks %s; install a newer libarchive13", sym); \
-                        return false;                                        \
-                }                                                            \
+#define RESOLVE(field, sym)                                                                \
+        do {                                                                               \
+                *(void **)&api.field = dlsym(h, sym);                                      \
+                if (!api.field) {                                                          \
+                        dlclose(h);                                                        \
+                        return errmsg_set(reterr_msg, -ENOSYS,                             \
+                                          "libarchive lacks %s; install a newer libarchive13", sym); \
+                }                                                                          \
         } while (0)
 
-static bool load(void)
+static int load(char **reterr_msg)
 {
         static const char *const names[] = { "libarchive.so.13", "libarchive.so" };
         void *h = NULL;
 
         for (size_t i = 0; i < sizeof names / sizeof names[0] && !h; i++)
                 h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                snprintf(error_text, sizeof error_text,
-                         "cannot load libarchive (%s); install the Debian package libarchive13",
-                         dlerror());
-                return false;
-        }
+        if (!h)
+                return errmsg_set(reterr_msg, -ENOSYS,
+                                  "cannot load libarchive (%s); install the Debian package libarchive13", dlerror());
         RESOLVE(read_new, "archive_read_new");
         RESOLVE(read_support_format_tar, "archive_read_support_format_tar");
         RESOLVE(read_support_format_zip, "archive_read_support_format_zip");
@@ -63,19 +61,14 @@ static bool load(void)
         RESOLVE(entry_mtime_is_set, "archive_entry_mtime_is_set");
         /* Optional: zstd arrived in libarchive 3.3.3. */
         *(void **)&api.read_support_filter_zstd = dlsym(h, "archive_read_support_filter_zstd");
-        return true;
+        return 0;
 }
 
-const struct archive_api *archive_api_get(const char **reterr_msg)
+const struct archive_api *archive_api_get(char **reterr_msg)
 {
-        if (!tried) {
-                tried = true;
-                loaded = load();
-        }
-        if (!loaded) {
-                if (reterr_msg)
-                        *reterr_msg = error_text;
-                return NULL;
-        }
-        return &api;
+        /* A failure is not remembered: the next call tries again and
+         * words it again, so no message outlives its call. */
+        if (!loaded)
+                loaded = load(reterr_msg) == 0;
+        return loaded ? &api : NULL;
 }

@@ -49,6 +49,7 @@ struct archive_api {
         int (*entry_mtime_is_set)(struct archive_entry *e);
 };
 
-/* Loads libarchive once.  Returns NULL when it cannot be loaded;
- * *reterr_msg then names the Debian package to install. */
-const struct archive_api *archive_api_get(const char **reterr_msg);
+/* Loads libarchive once.  Returns NULL when it cannot be loaded, with
+ * *reterr_msg (when reterr_msg is not NULL; allocated, the caller frees
+ * it) naming the Debian package to install. */
+const struct archive_api *archive_api_get(char **reterr_msg);

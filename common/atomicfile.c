@@ -14,8 +14,10 @@
 #include "cleanup.h"
 #include "strbuf.h"
 
-int write_all(int fd, const char *p, size_t len)
+int write_all(int fd, const void *buf, size_t len)
 {
+        const char *p = buf;
+
         while (len > 0) {
                 ssize_t k = write(fd, p, len);
                 if (k < 0 && errno == EINTR)
@@ -24,6 +26,25 @@ int write_all(int fd, const char *p, size_t len)
                         return -errno;
                 p += k;
                 len -= (size_t)k;
+        }
+        return 0;
+}
+
+int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t k = pwrite(fd, p, len, off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        return -EIO;
+                p += k;
+                len -= (size_t)k;
+                off += k;
         }
         return 0;
 }

@@ -17,5 +17,9 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
 /* The same for a path, with mode 0644 less the umask. */
 int write_file_atomic(const char *path, const char *data, size_t len);
 
-/* Writes all of `p`, restarting after EINTR: 0 or a negative errno. */
-int write_all(int fd, const char *p, size_t len);
+/* Writes all of `buf`, restarting after EINTR: 0 or a negative errno.
+ * The one write-everything loop; every writer of whole buffers uses it. */
+int write_all(int fd, const void *buf, size_t len);
+/* The same at offset `off` (pwrite; the file offset does not move); a
+ * write that makes no progress is -EIO. */
+int pwrite_all(int fd, const void *buf, size_t len, off_t off);

@@ -7,16 +7,17 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
 
 typedef void EVP_MD;
 typedef void EVP_MD_CTX;
 
 static struct {
-        bool tried, ok;
+        bool ok;
         const EVP_MD *(*md[_HASH_ALGO_MAX])(void);
         EVP_MD_CTX *(*ctx_new)(void);
         void (*ctx_free)(EVP_MD_CTX *);
@@ -28,27 +29,19 @@ static struct {
                                unsigned int *);
 } crypto;
 
-static char error_text[256];
-
-const char *hash_error(void)
+/* Loads libcrypto once.  A failure is not remembered: the next call tries
+ * again and words it again, so no message outlives its call. */
+static int load(char **reterr_msg)
 {
-        return error_text;
-}
-
-static bool load(void)
-{
-        if (crypto.tried)
-                return crypto.ok;
-        crypto.tried = true;
+        if (crypto.ok)
+                return 0;
         static const char *const names[] = { "libcrypto.so.3", "libcrypto.so" };
         void *h = NULL;
         for (size_t i = 0; i < 2 && !h; i++)
                 h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                snprintf(error_text, sizeof error_text,
-                         "cannot load libcrypto (%s); install the Debian package libssl3", dlerror());
-                return false;
-        }
+        if (!h)
+                return errmsg_set(reterr_msg, -ENOSYS,
+                                  "cannot load libcrypto (%s); install the Debian package libssl3", dlerror());
         static const char *const md_names[_HASH_ALGO_MAX] = { "EVP_md5", "EVP_sha1", "EVP_sha256", "EVP_sha512" };
         bool ok = true;
         for (int i = 0; i < _HASH_ALGO_MAX; i++)
@@ -60,11 +53,17 @@ static bool load(void)
         ok &= (*(void **)&crypto.final = dlsym(h, "EVP_DigestFinal_ex")) != NULL;
         *(void **)&crypto.hmac = dlsym(h, "HMAC");
         if (!ok) {
-                snprintf(error_text, sizeof error_text, "libcrypto lacks the EVP digest functions");
-                return false;
+                dlclose(h);
+                return errmsg_set(reterr_msg, -ENOSYS, "libcrypto lacks the EVP digest functions");
         }
         crypto.ok = true;
-        return true;
+        return 0;
+}
+
+/* Any other failure, in strerror's words. */
+static int errno_msg(char **reterr_msg, int r)
+{
+        return errmsg_set(reterr_msg, r, "%s", strerror(-r));
 }
 
 size_t hash_length(enum hash_algo algo)
@@ -73,18 +72,19 @@ size_t hash_length(enum hash_algo algo)
         return algo < _HASH_ALGO_MAX ? len[algo] : 0;
 }
 
-int hash_begin(enum hash_algo algo, struct hash_ctx **ret)
+int hash_begin(enum hash_algo algo, struct hash_ctx **ret, char **reterr_msg)
 {
         if (algo >= _HASH_ALGO_MAX)
-                return -EINVAL;
-        if (!load())
-                return -ENOSYS;
+                return errno_msg(reterr_msg, -EINVAL);
+        int r = load(reterr_msg);
+        if (r < 0)
+                return r;
         EVP_MD_CTX *c = crypto.ctx_new();
         if (!c)
-                return -ENOMEM;
+                return errno_msg(reterr_msg, -ENOMEM);
         if (crypto.init(c, crypto.md[algo](), NULL) != 1) {
                 crypto.ctx_free(c);
-                return -EIO;
+                return errno_msg(reterr_msg, -EIO);
         }
         *ret = (struct hash_ctx *)c;
         return 0;
@@ -111,27 +111,29 @@ void hash_abort(struct hash_ctx *h)
                 crypto.ctx_free((EVP_MD_CTX *)h);
 }
 
-int hash_buffer(enum hash_algo algo, const void *data, size_t len, unsigned char *out, size_t *ret_len)
+int hash_buffer(enum hash_algo algo, const void *data, size_t len, unsigned char *out, size_t *ret_len,
+                char **reterr_msg)
 {
         struct hash_ctx *h;
-        int r = hash_begin(algo, &h);
+        int r = hash_begin(algo, &h, reterr_msg);
         if (r < 0)
                 return r;
         r = hash_update(h, data, len);
         if (r < 0) {
                 hash_abort(h);
-                return r;
+                return errno_msg(reterr_msg, r);
         }
-        return hash_end(h, out, ret_len);
+        r = hash_end(h, out, ret_len);
+        return r < 0 ? errno_msg(reterr_msg, r) : r;
 }
 
-int hash_file(enum hash_algo algo, const char *path, unsigned char *out, size_t *ret_len)
+int hash_file(enum hash_algo algo, const char *path, unsigned char *out, size_t *ret_len, char **reterr_msg)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return -errno;
+                return errno_msg(reterr_msg, -errno);
         struct hash_ctx *h;
-        int r = hash_begin(algo, &h);
+        int r = hash_begin(algo, &h, reterr_msg);
         if (r < 0)
                 return r;
         unsigned char buf[65536];
@@ -142,13 +144,14 @@ int hash_file(enum hash_algo algo, const char *path, unsigned char *out, size_t 
                 if (n < 0) {
                         r = -errno;
                         hash_abort(h);
-                        return r;
+                        return errno_msg(reterr_msg, r);
                 }
                 if (n == 0)
                         break;
                 hash_update(h, buf, (size_t)n);
         }
-        return hash_end(h, out, ret_len);
+        r = hash_end(h, out, ret_len);
+        return r < 0 ? errno_msg(reterr_msg, r) : r;
 }
 
 void hash_hex(const unsigned char *d, size_t len, char *out)
@@ -161,22 +164,22 @@ void hash_hex(const unsigned char *d, size_t len, char *out)
         out[2 * len] = 0;
 }
 
-int hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char out[HMAC_SHA256_LEN])
+int hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char out[HMAC_SHA256_LEN],
+                char **reterr_msg)
 {
         static const unsigned char empty[1];
         if (keylen > INT_MAX)
-                return -EINVAL;
-        if (!load())
-                return -ENOSYS;
-        if (!crypto.hmac) {
-                snprintf(error_text, sizeof error_text, "libcrypto lacks the HMAC function");
-                return -ENOSYS;
-        }
+                return errno_msg(reterr_msg, -EINVAL);
+        int r = load(reterr_msg);
+        if (r < 0)
+                return r;
+        if (!crypto.hmac)
+                return errmsg_set(reterr_msg, -ENOSYS, "libcrypto lacks the HMAC function");
         unsigned int n = 0;
         /* OpenSSL 3 refuses a NULL key even when its length is 0. */
         if (!crypto.hmac(crypto.md[HASH_SHA256](), keylen ? key : empty, (int)keylen, len ? data : empty, len, out,
                          &n) ||
             n != HMAC_SHA256_LEN)
-                return -EIO;
+                return errno_msg(reterr_msg, -EIO);
         return 0;
 }

@@ -17,26 +17,32 @@ enum hash_algo {
 
 struct hash_ctx;
 
-/* Returns 0, or -ENOSYS when libcrypto cannot be loaded (the message
- * from hash_error() then names the Debian package to install). */
-int hash_begin(enum hash_algo algo, struct hash_ctx **ret);
+/* The functions that can fail take `char **reterr_msg`, the one error
+ * channel: on failure, when it is not NULL, *reterr_msg is an allocated
+ * message (the caller frees it): for -ENOSYS (libcrypto cannot be
+ * loaded) one naming the Debian package to install, otherwise
+ * strerror()'s words. */
+
+/* Returns 0, or -ENOSYS when libcrypto cannot be loaded. */
+int hash_begin(enum hash_algo algo, struct hash_ctx **ret, char **reterr_msg);
 int hash_update(struct hash_ctx *h, const void *data, size_t len);
 /* Writes the digest (up to HASH_MAX_LEN bytes), frees the context. */
 int hash_end(struct hash_ctx *h, unsigned char *out, size_t *ret_len);
 void hash_abort(struct hash_ctx *h);
 
-int hash_buffer(enum hash_algo algo, const void *data, size_t len, unsigned char *out, size_t *ret_len);
+int hash_buffer(enum hash_algo algo, const void *data, size_t len, unsigned char *out, size_t *ret_len,
+                char **reterr_msg);
 /* Hashes a file; returns -errno on I/O errors. */
-int hash_file(enum hash_algo algo, const char *path, unsigned char *out, size_t *ret_len);
+int hash_file(enum hash_algo algo, const char *path, unsigned char *out, size_t *ret_len, char **reterr_msg);
 /* Lower-case hex of a digest into out (2*len+1 bytes). */
 void hash_hex(const unsigned char *d, size_t len, char *out);
 
-const char *hash_error(void);
 size_t hash_length(enum hash_algo algo);
 
 #define HMAC_SHA256_LEN 32
 
 /* HMAC-SHA256 of data under key (RFC 2104), into out.  Returns 0, -ENOSYS
- * when libcrypto (or its HMAC) cannot be loaded (see hash_error()), or
- * -EINVAL for a key longer than libcrypto accepts. */
-int hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char out[HMAC_SHA256_LEN]);
+ * when libcrypto (or its HMAC) cannot be loaded, or -EINVAL for a key
+ * longer than libcrypto accepts. */
+int hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char out[HMAC_SHA256_LEN],
+                char **reterr_msg);

@@ -17,18 +17,6 @@
 #define MAX_SYMLINKS 40
 #define MAX_DEPTH 256
 
-mode_t trust_umask(void)
-{
-        static bool known;
-        static mode_t mask;
-        if (!known) {
-                mask = umask(022);
-                umask(mask);
-                known = true;
-        }
-        return mask;
-}
-
 /* "uid 65534 (nobody)" */
 static void describe_uid(uid_t uid, char *buf, size_t size)
 {

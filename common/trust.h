@@ -47,6 +47,3 @@ int trust_check_private(int fd, mode_t type, mode_t forbidden, const char *shown
  * message when it does not exist and O_CREAT was not given). */
 int trust_openat(int dirfd, const char *name, int flags, mode_t mode, mode_t type, mode_t forbidden,
                  const char *shown, char **reterr);
-
-/* The process's umask, read once. */
-mode_t trust_umask(void);

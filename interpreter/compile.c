@@ -528,9 +528,10 @@ int comp_program(const struct ydoc *doc, const struct check_options *opts, struc
         p->source = xstrndup(doc->src, doc->src_len);
         p->source_len = doc->src_len;
         size_t dl;
-        int r = hash_buffer(HASH_SHA256, doc->src, doc->src_len, p->sha256, &dl);
+        _cleanup_free_ char *why = NULL;
+        int r = hash_buffer(HASH_SHA256, doc->src, doc->src_len, p->sha256, &dl, &why);
         if (r < 0) {
-                diag_add(diags, DIAG_ERROR, "internal", doc->path, 0, 0, 1, NULL, "%s", hash_error());
+                diag_add(diags, DIAG_ERROR, "internal", doc->path, 0, 0, 1, NULL, "%s", why);
                 prog_free(p);
                 return r;
         }

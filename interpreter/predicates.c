@@ -144,11 +144,13 @@ static int file_hash_equals(const struct predicate *p, const char *want, const c
                             : p->hash_hex_len == 64 ? HASH_SHA256 : HASH_SHA512;
         unsigned char d[HASH_MAX_LEN];
         size_t n;
-        int r = hash_file(algo, path, d, &n);
+        char *why = NULL;
+        int r = hash_file(algo, path, d, &n, &why);
         if (r == -ENOSYS) {
-                *err = xstrdup(hash_error());
+                *err = why;
                 return r;
         }
+        free(why);
         if (r < 0) {
                 /* A file that cannot be read has no matching hash. */
                 *ret = false;

@@ -384,7 +384,8 @@ static json_t *header_json(const struct program *p, json_t *actions)
                          "steps", steps, "vars", vars, "actions", actions);
 }
 
-int prog_serialize(const struct program *p, unsigned char **ret_buf, size_t *ret_len)
+/* prog_serialize(), with the hash's failure worded into *reterr_msg. */
+static int serialize(const struct program *p, unsigned char **ret_buf, size_t *ret_len, char **reterr_msg)
 {
         struct strbuf b = STRBUF_INIT;
         sb_append(&b, (const char *)otc_magic, 4);
@@ -415,7 +416,7 @@ int prog_serialize(const struct program *p, unsigned char **ret_buf, size_t *ret
         wire_put_blob(&b, p->source, p->source_len);
         unsigned char d[HASH_MAX_LEN];
         size_t dl;
-        int r = hash_buffer(HASH_SHA256, b.s, b.len, d, &dl);
+        int r = hash_buffer(HASH_SHA256, b.s, b.len, d, &dl, reterr_msg);
         if (r < 0) {
                 sb_free(&b);
                 return r;
@@ -424,6 +425,11 @@ int prog_serialize(const struct program *p, unsigned char **ret_buf, size_t *ret
         *ret_len = b.len;
         *ret_buf = (unsigned char *)sb_take(&b);
         return 0;
+}
+
+int prog_serialize(const struct program *p, unsigned char **ret_buf, size_t *ret_len)
+{
+        return serialize(p, ret_buf, ret_len, NULL);
 }
 
 static json_t *get_json(struct wire_reader *r)
@@ -556,9 +562,10 @@ int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret,
         }
         unsigned char d[HASH_MAX_LEN];
         size_t dl;
-        int rr = hash_buffer(HASH_SHA256, buf, len - PROG_SHA256_LEN, d, &dl);
+        _cleanup_free_ char *why = NULL;
+        int rr = hash_buffer(HASH_SHA256, buf, len - PROG_SHA256_LEN, d, &dl, &why);
         if (rr < 0) {
-                snprintf(err, errsize, "%s", hash_error());
+                snprintf(err, errsize, "%s", why);
                 return rr;
         }
         if (memcmp(d, buf + len - PROG_SHA256_LEN, PROG_SHA256_LEN) != 0) {
@@ -651,9 +658,10 @@ int prog_save(const struct program *p, const char *path, char *err, size_t errsi
 {
         unsigned char *buf;
         size_t len;
-        int r = prog_serialize(p, &buf, &len);
+        _cleanup_free_ char *why = NULL;
+        int r = serialize(p, &buf, &len, &why);
         if (r < 0) {
-                snprintf(err, errsize, "cannot serialise the program: %s", r == -ENOSYS ? hash_error() : strerror(-r));
+                snprintf(err, errsize, "cannot serialise the program: %s", r == -ENOSYS ? why : strerror(-r));
                 return r;
         }
         /* Written beside the target and renamed over it: never half a file. */

@@ -14,34 +14,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsperm.h"
+#include "fsreplace.h"
 #include "module.h"
 
 #define DEFAULT_FOLDER_MODE 0777
 
 static int create_folder_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *path = fs_entry_str(entry, "path");
-        const char *owner = fs_entry_str(entry, "owner");
-        const char *group = fs_entry_str(entry, "group");
-        const char *permissions = fs_entry_str(entry, "permissions");
-        bool overwrite = fs_entry_bool(entry, "overwrite", true);
+        const char *path;
+        bool overwrite;
         struct fs_tmp t = FS_TMP_INIT;
         mode_t mode = DEFAULT_FOLDER_MODE;
-        uid_t uid = (uid_t)-1;
-        gid_t gid = (gid_t)-1, owner_gid;
+        uid_t uid;
+        gid_t gid;
         bool chown_wanted;
         struct stat st;
         int r;
 
-        if (!*path)
-                return fs_fail(j, -EINVAL, "path is empty");
-        if (*permissions && (r = fs_parse_mode(j, permissions, &mode)) < 0)
-                return r;
-        if (*owner && (r = fs_lookup_user(j, owner, &uid, &owner_gid)) < 0)
-                return r;
-        if (*group && (r = fs_lookup_group(j, group, &gid)) < 0)
+        if ((r = fs_entry_flag(j, entry, "overwrite", true, &overwrite)) < 0 ||
+            (r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_access(j, entry, &mode, &uid, &gid)) < 0)
                 return r;
         chown_wanted = uid != (uid_t)-1 || gid != (gid_t)-1;
 
@@ -63,10 +56,8 @@ static int create_folder_entry(struct fs_job *j, const json_t *entry, json_t *ou
         if (r < 0)
                 return r;
         r = fs_tmp_dir(j, path, &t);
-        if (r >= 0 && chown_wanted && fchown(t.fd, uid, gid) < 0)
-                r = fs_fail_errno(j, -errno, "cannot set the owner or group");
-        if (r >= 0 && fchmod(t.fd, mode & ~fs_umask()) < 0)
-                r = fs_fail_errno(j, -errno, "cannot set the mode");
+        if (r >= 0)
+                r = fs_apply_access(j, t.fd, uid, gid, mode);
         if (r >= 0) {
                 r = fs_tmp_commit(j, &t, false, path);
                 if (r == -EEXIST && !overwrite) {
@@ -82,10 +73,7 @@ static int create_folder_entry(struct fs_job *j, const json_t *entry, json_t *ou
         return r;
 }
 
-static int create_folder_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "path", create_folder_entry, ret);
-}
+FS_ENTRIES_RUN(create_folder_run, "path", create_folder_entry)
 
 const struct action_module create_folder_module = {
         .name = "CreateFolder",

@@ -12,22 +12,24 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fspath.h"
+#include "fsreplace.h"
 #include "module.h"
 #include "strbuf.h"
 
 static int create_symlink_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *path = fs_entry_str(entry, "path");
         const char *target = fs_entry_str(entry, "target");
-        bool force = fs_entry_bool(entry, "force", false);
+        const char *path;
+        bool force;
         _cleanup_free_ char *dest = NULL;
         struct fs_tmp t = FS_TMP_INIT;
         struct stat st;
         int r;
 
-        if (!*path)
-                return fs_fail(j, -EINVAL, "path is empty");
+        if ((r = fs_entry_flag(j, entry, "force", false, &force)) < 0 || (r = fs_entry_path(j, entry, &path)) < 0)
+                return r;
         if (!*target)
                 return fs_fail(j, -EINVAL, "target is empty");
         dest = target[0] == '/' ? xstrdup(target) : fs_absolute(target);
@@ -46,21 +48,14 @@ static int create_symlink_entry(struct fs_job *j, const json_t *entry, json_t *o
         if (r < 0)
                 return r;
         r = fs_tmp_symlink(j, dest, path, &t);
-        if (r >= 0) {
-                r = fs_tmp_commit(j, &t, force, path);
-                if (r == -EEXIST) {
-                        fs_clear(j);
-                        r = fs_fail(j, -EEXIST, "the link already exists and force is false");
-                }
-        }
+        if (r >= 0)
+                r = fs_reword(j, fs_tmp_commit(j, &t, force, path), -EEXIST,
+                              "the link already exists and force is false");
         fs_tmp_done(&t);
         return r;
 }
 
-static int create_symlink_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "path", create_symlink_entry, ret);
-}
+FS_ENTRIES_RUN(create_symlink_run, "path", create_symlink_entry)
 
 const struct action_module create_symlink_module = {
         .name = "CreateSymlink",

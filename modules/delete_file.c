@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsglob.h"
 #include "module.h"
 
 static int delete_one(struct fs_job *j, const char *path)
@@ -21,16 +22,13 @@ static int delete_one(struct fs_job *j, const char *path)
 
 static int delete_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *path = fs_entry_str(entry, "path");
+        const char *path;
         struct stat st;
         char **matches;
         size_t n;
         int r;
 
-        if (!*path)
-                return fs_fail(j, -EINVAL, "path is empty");
-        r = fs_check_wildcard(j, path);
-        if (r < 0)
+        if ((r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_check_wildcard(j, path)) < 0)
                 return r;
         if (fs_has_wildcard(path)) {
                 r = fs_glob(j, path, FS_NOT_FOLDERS, &matches, &n);
@@ -51,10 +49,7 @@ static int delete_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         return delete_one(j, path);
 }
 
-static int delete_file_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "path", delete_file_entry, ret);
-}
+FS_ENTRIES_RUN(delete_file_run, "path", delete_file_entry)
 
 const struct action_module delete_file_module = {
         .name = "DeleteFile",

@@ -12,18 +12,21 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fspath.h"
+#include "fswalk.h"
 #include "module.h"
 
 static int delete_folder_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *path = fs_entry_str(entry, "path");
-        bool force = fs_entry_bool(entry, "force", false);
+        const char *path;
+        bool force;
         _cleanup_free_ char *base = NULL, *dir = NULL, *abs = NULL, *trimmed = NULL;
         struct stat st;
+        int r;
 
-        if (!*path)
-                return fs_fail(j, -EINVAL, "path is empty");
+        if ((r = fs_entry_flag(j, entry, "force", false, &force)) < 0 || (r = fs_entry_path(j, entry, &path)) < 0)
+                return r;
         base = fs_basename(path);
         abs = fs_absolute(path);
         if (!strcmp(abs, "/") || !strcmp(base, ".") || !strcmp(base, ".."))
@@ -55,10 +58,7 @@ static int delete_folder_entry(struct fs_job *j, const json_t *entry, json_t *ou
         return fs_remove_tree(j, AT_FDCWD, trimmed, path);
 }
 
-static int delete_folder_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "path", delete_folder_entry, ret);
-}
+FS_ENTRIES_RUN(delete_folder_run, "path", delete_folder_entry)
 
 const struct action_module delete_folder_module = {
         .name = "DeleteFolder",

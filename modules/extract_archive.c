@@ -38,8 +38,9 @@
  *       OPENTOE_EXTRACT_MAX_PATH     bytes of a member's name or link
  *                                    target (4095)
  *     The tests lower them to build small archive bombs.
- *   - The step deadline (ctx->deadline_ms) is checked before each member
- *     and each block of data.
+ *   - Whether to stop (the step's deadline, an interrupt: the runner's
+ *     action_stop_reason()) is asked before each member and each block
+ *     of data.
  *
  * Placement.  Members are extracted one by one, each made complete under a
  * temporary name (".opentoe-<pid>-<n>") in its final folder and renamed
@@ -82,10 +83,11 @@
 #include <unistd.h>
 
 #include "archive_dl.h"
+#include "atomicfile.h"
 #include "cleanup.h"
+#include "mkdirs.h"
 #include "module.h"
 #include "strbuf.h"
-#include "tunables.h"
 
 #define XA_DEFAULT_MAX_BYTES (UINT64_C(4) << 30)
 #define XA_DEFAULT_MAX_ENTRIES UINT64_C(100000)
@@ -195,7 +197,7 @@ static const char *quoted(struct strbuf *b, const char *s)
         return sb_str(b);
 }
 
-/* ---- bounds and deadline -------------------------------------------------- */
+/* ---- bounds and stopping -------------------------------------------------- */
 
 static uint64_t env_bound(const char *name, uint64_t def)
 {
@@ -221,12 +223,18 @@ static struct xa_limits xa_limits_from_env(void)
         };
 }
 
-static int xa_check_deadline(struct xa *x)
+/* The runner's answer to "should I stop?" (action_stop_reason()). */
+static int xa_check_stop(struct xa *x)
 {
-        if (x->ctx->deadline_ms < 0 || monotonic_ms() < x->ctx->deadline_ms)
+        switch (action_stop_reason(x->ctx)) {
+        case ACTION_CANCEL_DEADLINE:
+                x->timed_out = true;
+                return xa_fail(x, -ETIME, "step timed out after the deadline; extraction stopped here");
+        case ACTION_CANCEL_INTERRUPT:
+                return xa_fail(x, -EINTR, "the run was interrupted; extraction stopped here");
+        default:
                 return 0;
-        x->timed_out = true;
-        return xa_fail(x, -ETIME, "step timed out after the deadline; extraction stopped here");
+        }
 }
 
 /* Counts bytes against the bound before they are written. */
@@ -506,23 +514,6 @@ static bool xa_mtime(struct xa *x, struct archive_entry *e, struct timespec ts[2
         return true;
 }
 
-static int pwrite_all(int fd, const char *p, size_t n, off_t off)
-{
-        while (n > 0) {
-                ssize_t w = pwrite(fd, p, n, off);
-
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-                off += w;
-        }
-        return 0;
-}
-
 static int make_file(int dfd, const char *name, void *arg)
 {
         int *fd = arg;
@@ -543,7 +534,7 @@ static int xa_file_data(struct xa *x, struct archive_entry *e, int fd)
                 size_t size;
                 la_int64_t off;
 
-                r = xa_check_deadline(x);
+                r = xa_check_stop(x);
                 if (r < 0)
                         return r;
                 r = x->api->read_data_block(x->ar, &buf, &size, &off);
@@ -860,28 +851,11 @@ static int xa_member(struct xa *x, struct archive_entry *e)
  * path is the author's, so symbolic links in it are followed. */
 static int xa_open_destination(struct xa *x)
 {
-        _cleanup_free_ char *p = xstrdup(x->destination);
-        size_t len = strlen(p);
+        int r = mkdir_parents(x->destination, 0755);
 
-        while (len > 1 && p[len - 1] == '/')
-                p[--len] = '\0';
-        for (char *s = p + 1; len > 1; s++) {
-                bool last = *s == '\0';
-
-                if (*s != '/' && !last)
-                        continue;
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-                        int e = errno;
-
-                        return xa_fail(x, -e, "cannot create the destination %s: %s",
-                                       x->destination, strerror(e));
-                }
-                if (last)
-                        break;
-                *s = '/';
-        }
-        x->dest_fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (r < 0)
+                return xa_fail(x, r, "cannot create the destination %s: %s", x->destination, strerror(-r));
+        x->dest_fd = open(x->destination, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (x->dest_fd < 0) {
                 int e = errno;
 
@@ -934,7 +908,7 @@ static int xa_next_member(struct xa *x, struct archive_entry **ret_entry)
         const char *why;
         int r;
 
-        r = xa_check_deadline(x);
+        r = xa_check_stop(x);
         if (r < 0)
                 return r;
         r = x->api->read_next_header(x->ar, ret_entry);
@@ -1099,7 +1073,7 @@ static int extract_archive_run(const struct action_ctx *ctx, const json_t *input
 
                 msg = xa_read_entry(&x, in);
                 if (!msg && !api) {
-                        const char *why = NULL;
+                        _cleanup_free_ char *why = NULL;
 
                         api = archive_api_get(&why);
                         if (!api)

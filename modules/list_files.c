@@ -17,7 +17,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsencoding.h"
+#include "fsglob.h"
+#include "fspath.h"
+#include "fswalk.h"
 #include "module.h"
 #include "strbuf.h"
 
@@ -119,31 +123,23 @@ static int cmp_path(const void *a, const void *b)
 
 static int list_files_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *path = fs_entry_str(entry, "path");
+        const char *path;
         struct listing l = {
                 .pattern = fs_entry_str(entry, "fileNamePattern"),
-                .recursive = fs_entry_bool(entry, "recursive", false),
         };
         struct strbuf b = STRBUF_INIT;
         _cleanup_close_ int fd = -1;
         int r;
 
-        if (!*path)
-                return fs_fail(j, -EINVAL, "path is empty");
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return fs_fail(j, -ENOENT, "the folder does not exist");
-                if (errno == ENOTDIR)
-                        return fs_fail(j, -ENOTDIR, "the path is not a folder");
-                return fs_fail_errno(j, -errno, "cannot open the folder");
-        }
-        if (l.recursive) {
-                struct fs_walk w = { .job = j, .visit = list_visit, .userdata = &l };
-
-                r = fs_walk(&w, fd, path);
-                free(w.path);
-        } else
+        if ((r = fs_entry_flag(j, entry, "recursive", false, &l.recursive)) < 0 ||
+            (r = fs_entry_path(j, entry, &path)) < 0)
+                return r;
+        fd = fs_open_folder(j, path, true, NULL);
+        if (fd < 0)
+                return fd;
+        if (l.recursive)
+                r = fs_walk_tree(j, fd, path, list_visit, &l);
+        else
                 r = list_flat(j, &l, fd, path);
         if (r < 0) {
                 listing_free(&l);
@@ -172,10 +168,7 @@ static int list_files_entry(struct fs_job *j, const json_t *entry, json_t *out)
         return 0;
 }
 
-static int list_files_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "path", list_files_entry, ret);
-}
+FS_ENTRIES_RUN(list_files_run, "path", list_files_entry)
 
 const struct action_module list_files_module = {
         .name = "ListFiles",

@@ -10,68 +10,36 @@
  * files replacing files, folders merged) and the emptied source removed.
  * Moving a folder into itself is refused. */
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
-#include "cleanup.h"
-#include "fsutil.h"
+#include "fs_copymove.h"
+#include "fsmove.h"
+#include "fsreplace.h"
 #include "module.h"
-#include "strbuf.h"
 
-static int move_folder_one(struct fs_job *j, const char *src, const char *destination, bool overwrite,
-                           bool wildcard)
+static int move_folder_one(struct fs_job *j, struct fs_source *s)
 {
-        _cleanup_free_ char *target = fs_target(src, destination);
-        _cleanup_free_ char *what = wildcard ? xasprintf("the source %s", src) : xstrdup("the source");
-        _cleanup_free_ char *rsrc = NULL, *rtarget = NULL;
-        struct stat st, dst;
         int r;
 
-        if (lstat(src, &st) < 0) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return fs_fail(j, -ENOENT, "%s does not exist", what);
-                return fs_fail_errno(j, -errno, "cannot examine %s", what);
-        }
-        if (S_ISLNK(st.st_mode) && stat(src, &st) < 0)
-                st.st_mode = S_IFLNK;
-        if (!S_ISDIR(st.st_mode)) {
-                if (!wildcard)
+        if (S_ISLNK(s->st.st_mode) && stat(s->path, &s->st) < 0)
+                s->st.st_mode = S_IFLNK;
+        if (!S_ISDIR(s->st.st_mode)) {
+                if (!s->wildcard)
                         return fs_fail(j, -ENOTDIR, "the source is not a folder; use MoveFile to move files");
-                return fs_move_file_to(j, src, target, overwrite);
+                return fs_move_file_to(j, s->path, s->target, s->overwrite);
         }
-        rsrc = fs_resolve(src);
-        rtarget = fs_resolve(target);
-        if (rsrc && rtarget && fs_path_within(rtarget, rsrc))
-                return fs_fail(j, -EINVAL, "cannot move a folder into itself (%s is in %s)", target, src);
-        if (lstat(target, &dst) == 0) {
-                if (stat(target, &dst) < 0 || !S_ISDIR(dst.st_mode))
-                        return fs_fail(j, -ENOTDIR, "the destination %s exists and is not a folder", target);
-                if (!overwrite)
-                        return fs_fail(j, -EEXIST, "the destination folder %s already exists and overwrite is false",
-                                       target);
-                return fs_move_merge(j, src, target);
-        }
-        r = fs_mkdir_parent(j, target);
-        if (r < 0)
+        if ((r = fs_not_into_itself(j, s->path, s->target, "move")) < 0 ||
+            (r = fs_folder_target(j, s->target, s->overwrite, true)) < 0)
                 return r;
-        r = fs_move(j, src, target, false);
-        if (r == -EEXIST) {
-                fs_clear(j);
-                return fs_fail(j, -EEXIST, "the destination folder %s already exists and overwrite is false", target);
-        }
-        return r;
+        if (r > 0)
+                return fs_move_merge(j, s->path, s->target);
+        if ((r = fs_mkdir_parent(j, s->target)) < 0)
+                return r;
+        return fs_reword(j, fs_move(j, s->path, s->target, false), -EEXIST,
+                         "the destination folder %s already exists and overwrite is false", s->target);
 }
 
-static int move_folder_entry(struct fs_job *j, const json_t *entry, json_t *out)
-{
-        (void)out;
-        return fs_copy_move_entry(j, entry, FS_ANY, move_folder_one);
-}
-
-static int move_folder_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "source", move_folder_entry, ret);
-}
+FS_COPY_MOVE_RUN(move_folder_run, FS_ANY, FS_OP_MOVE, move_folder_one)
 
 const struct action_module move_folder_module = {
         .name = "MoveFolder",

@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsencoding.h"
 #include "module.h"
 #include "strbuf.h"
 
@@ -78,32 +79,20 @@ static void print_lines(const struct action_ctx *ctx, const char *text, size_t l
 
 static int read_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *path = fs_entry_str(entry, "path");
-        const char *encoding = fs_entry_str(entry, "encoding");
-        bool print = fs_entry_bool(entry, "printFileContent", false);
-        const char *enc = fs_encoding(encoding);
+        const char *path, *encoding, *enc;
+        bool print;
         _cleanup_free_ char *raw = NULL, *text = NULL;
         _cleanup_close_ int fd = -1;
         size_t raw_len = 0, len = 0, skip = 0;
         struct stat st;
         int r;
 
-        if (!*path)
-                return fs_fail(j, -EINVAL, "path is empty");
-        if (!enc)
-                return fs_fail(j, -EINVAL, "unknown encoding '%s'", encoding);
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return fs_fail(j, -ENOENT, "the file does not exist");
-                return fs_fail_errno(j, -errno, "cannot open the file");
-        }
-        if (fstat(fd, &st) < 0)
-                return fs_fail_errno(j, -errno, "cannot examine the file");
-        if (S_ISDIR(st.st_mode))
-                return fs_fail(j, -EISDIR, "the path is a folder, not a file");
-        if (!S_ISREG(st.st_mode))
-                return fs_fail(j, -EINVAL, "the path is not a regular file");
+        if ((r = fs_entry_flag(j, entry, "printFileContent", false, &print)) < 0 ||
+            (r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_encoding(j, entry, &encoding, &enc)) < 0)
+                return r;
+        fd = fs_open_file(j, path, O_RDONLY, &st);
+        if (fd < 0)
+                return fd;
         if (st.st_size > (off_t)FS_MAX_READ)
                 return fs_fail(j, -EFBIG, "the file is larger than %u MiB, the most ReadFile reads", FS_MAX_READ >> 20);
         r = read_all(j, fd, st.st_size, &raw, &raw_len);
@@ -115,15 +104,12 @@ static int read_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
                 skip = 3;
         if (print)
-                print_lines(j->ctx, text + skip, len - skip);
+                print_lines(fs_entry_ctx(j), text + skip, len - skip);
         json_object_set_new(out, "content", json_stringn(text + skip, len - skip));
         return 0;
 }
 
-static int read_file_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "path", read_file_entry, ret);
-}
+FS_ENTRIES_RUN(read_file_run, "path", read_file_entry)
 
 const struct action_module read_file_module = {
         .name = "ReadFile",

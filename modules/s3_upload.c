@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fsglob.h"
 #include "http.h"
 #include "module.h"
 #include "s3.h"
@@ -147,7 +147,7 @@ static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
         struct stat sb;
 
         if (fs_has_wildcard(e->source)) {
-                struct fs_job j = { .ctx = run->ctx };
+                struct fs_job j = { 0 };
                 _cleanup_free_ char *prefix = dest_prefix(e);
                 char **matches = NULL;
                 size_t n = 0;

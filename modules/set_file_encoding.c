@@ -13,36 +13,25 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsencoding.h"
+#include "fsreplace.h"
 #include "module.h"
 
 static int set_file_encoding_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *path = fs_entry_str(entry, "path");
-        const char *encoding = fs_entry_str(entry, "encoding");
-        const char *enc = fs_encoding(encoding);
+        const char *path, *encoding, *enc;
         _cleanup_free_ char *real = NULL;
         _cleanup_close_ int fd = -1;
         struct fs_tmp t = FS_TMP_INIT;
         struct stat st;
         int r;
 
-        if (!*path)
-                return fs_fail(j, -EINVAL, "path is empty");
-        if (!enc)
-                return fs_fail(j, -EINVAL, "unknown encoding '%s'", encoding);
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return fs_fail(j, -ENOENT, "the file does not exist");
-                return fs_fail_errno(j, -errno, "cannot open the file");
-        }
-        if (fstat(fd, &st) < 0)
-                return fs_fail_errno(j, -errno, "cannot examine the file");
-        if (S_ISDIR(st.st_mode))
-                return fs_fail(j, -EISDIR, "the path is a folder, not a file");
-        if (!S_ISREG(st.st_mode))
-                return fs_fail(j, -EINVAL, "the path is not a regular file");
+        if ((r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_encoding(j, entry, &encoding, &enc)) < 0)
+                return r;
+        fd = fs_open_file(j, path, O_RDONLY, &st);
+        if (fd < 0)
+                return fd;
         if (!strcmp(enc, "UTF-8"))
                 return fs_recode(j, fd, -1, enc, "the file");
 
@@ -62,10 +51,7 @@ static int set_file_encoding_entry(struct fs_job *j, const json_t *entry, json_t
         return r;
 }
 
-static int set_file_encoding_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "path", set_file_encoding_entry, ret);
-}
+FS_ENTRIES_RUN(set_file_encoding_run, "path", set_file_encoding_entry)
 
 const struct action_module set_file_encoding_module = {
         .name = "SetFileEncoding",

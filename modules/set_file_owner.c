@@ -8,44 +8,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "fs_entries.h"
 #include "module.h"
 
 static int set_file_owner_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *path = fs_entry_str(entry, "path");
-        const char *owner = fs_entry_str(entry, "owner");
-        const char *group = fs_entry_str(entry, "group");
+        const char *path;
         struct stat st;
         uid_t uid;
         gid_t gid;
         int r;
 
-        if (!*path)
-                return fs_fail(j, -EINVAL, "path is empty");
-        if (!*owner)
-                return fs_fail(j, -EINVAL, "owner is empty");
-        r = fs_lookup_user(j, owner, &uid, &gid);
-        if (r >= 0 && *group)
-                r = fs_lookup_group(j, group, &gid);
-        if (r < 0)
+        if ((r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_owner(j, entry, &uid, &gid)) < 0 ||
+            (r = fs_stat_file(j, path, &st, "SetFolderOwner")) < 0)
                 return r;
-        if (stat(path, &st) < 0) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return fs_fail(j, -ENOENT, "the file does not exist");
-                return fs_fail_errno(j, -errno, "cannot examine the file");
-        }
-        if (S_ISDIR(st.st_mode))
-                return fs_fail(j, -EISDIR, "the path is a folder; use SetFolderOwner for folders");
         if (chown(path, uid, gid) < 0)
                 return fs_fail_errno(j, -errno, "cannot set the owner");
         return 0;
 }
 
-static int set_file_owner_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "path", set_file_owner_entry, ret);
-}
+FS_ENTRIES_RUN(set_file_owner_run, "path", set_file_owner_entry)
 
 const struct action_module set_file_owner_module = {
         .name = "SetFileOwner",

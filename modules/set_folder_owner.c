@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fswalk.h"
 #include "module.h"
 
 struct owner {
@@ -35,48 +36,26 @@ static int chown_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char
 
 static int set_folder_owner_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *path = fs_entry_str(entry, "path");
-        const char *owner = fs_entry_str(entry, "owner");
-        const char *group = fs_entry_str(entry, "group");
-        bool recursive = fs_entry_bool(entry, "recursive", true);
+        const char *path;
+        bool recursive;
         _cleanup_close_ int fd = -1;
         struct owner o;
         int r;
 
-        if (!*path)
-                return fs_fail(j, -EINVAL, "path is empty");
-        if (!*owner)
-                return fs_fail(j, -EINVAL, "owner is empty");
-        r = fs_lookup_user(j, owner, &o.uid, &o.gid);
-        if (r >= 0 && *group)
-                r = fs_lookup_group(j, group, &o.gid);
-        if (r < 0)
+        if ((r = fs_entry_flag(j, entry, "recursive", true, &recursive)) < 0 ||
+            (r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_owner(j, entry, &o.uid, &o.gid)) < 0)
                 return r;
-        fd = open(path, (recursive ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return fs_fail(j, -ENOENT, "the folder does not exist");
-                if (errno == ENOTDIR)
-                        return fs_fail(j, -ENOTDIR, "the path is not a folder; use SetFileOwner for files");
-                return fs_fail_errno(j, -errno, "cannot open the folder");
-        }
-        if (recursive) {
-                struct fs_walk w = { .job = j, .visit = chown_visit, .userdata = &o };
-
-                r = fs_walk(&w, fd, path);
-                free(w.path);
-                if (r < 0)
-                        return r;
-        }
+        fd = fs_open_folder(j, path, recursive, "SetFileOwner");
+        if (fd < 0)
+                return fd;
+        if (recursive && (r = fs_walk_tree(j, fd, path, chown_visit, &o)) < 0)
+                return r;
         if (chown(path, o.uid, o.gid) < 0)
                 return fs_fail_errno(j, -errno, "cannot set the owner");
         return 0;
 }
 
-static int set_folder_owner_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "path", set_folder_owner_entry, ret);
-}
+FS_ENTRIES_RUN(set_folder_owner_run, "path", set_folder_owner_entry)
 
 const struct action_module set_folder_owner_module = {
         .name = "SetFolderOwner",

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs_entries.h"
+#include "fsperm.h"
+#include "fswalk.h"
 #include "module.h"
 
 static int chmod_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char *name, int type, int fd,
@@ -30,44 +32,29 @@ static int chmod_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char
 
 static int set_folder_permissions_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const char *path = fs_entry_str(entry, "path");
-        bool recursive = fs_entry_bool(entry, "recursive", true);
+        const char *path;
+        bool recursive;
         _cleanup_close_ int fd = -1;
         mode_t mode;
         int r;
 
-        if (!*path)
-                return fs_fail(j, -EINVAL, "path is empty");
-        r = fs_parse_mode(j, fs_entry_str(entry, "permissions"), &mode);
-        if (r < 0)
+        if ((r = fs_entry_flag(j, entry, "recursive", true, &recursive)) < 0 ||
+            (r = fs_entry_path(j, entry, &path)) < 0 ||
+            (r = fs_parse_mode(j, fs_entry_str(entry, "permissions"), &mode)) < 0)
                 return r;
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 && errno == EACCES && !recursive)
-                fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return fs_fail(j, -ENOENT, "the folder does not exist");
-                if (errno == ENOTDIR)
-                        return fs_fail(j, -ENOTDIR, "the path is not a folder; use SetFilePermissions for files");
-                return fs_fail_errno(j, -errno, "cannot open the folder");
-        }
-        if (recursive) {
-                struct fs_walk w = { .job = j, .visit = chmod_visit, .userdata = &mode };
-
-                r = fs_walk(&w, fd, path);
-                free(w.path);
-                if (r < 0)
-                        return r;
-        }
+        /* Not recursive, only the folder's own mode changes: it need not
+         * be readable. */
+        fd = fs_open_folder(j, path, recursive, "SetFilePermissions");
+        if (fd < 0)
+                return fd;
+        if (recursive && (r = fs_walk_tree(j, fd, path, chmod_visit, &mode)) < 0)
+                return r;
         if (chmod(path, mode) < 0)
                 return fs_fail_errno(j, -errno, "cannot set the mode");
         return 0;
 }
 
-static int set_folder_permissions_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        return fs_run_entries(ctx, inputs, "path", set_folder_permissions_entry, ret);
-}
+FS_ENTRIES_RUN(set_folder_permissions_run, "path", set_folder_permissions_entry)
 
 const struct action_module set_folder_permissions_module = {
         .name = "SetFolderPermissions",

@@ -500,7 +500,7 @@ static bool dest_matches(const struct wd_entry *e)
         char hex[2 * HASH_MAX_LEN + 1];
         size_t n;
 
-        if (hash_file(e->algo, e->dest, d, &n) < 0)
+        if (hash_file(e->algo, e->dest, d, &n, NULL) < 0)
                 return false;
         hash_hex(d, n, hex);
         return strcmp(hex, e->want) == 0;
@@ -569,10 +569,11 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
         hash_abort(x->hash);
         x->hash = NULL;
         if (e->verify) {
-                r = hash_begin(e->algo, &x->hash);
+                _cleanup_free_ char *herr = NULL;
+
+                r = hash_begin(e->algo, &x->hash, &herr);
                 if (r < 0) {
-                        sb_printf(why, "cannot compute %s: %s", algo_names[e->algo],
-                                  r == -ENOSYS ? hash_error() : strerror(-r));
+                        sb_printf(why, "cannot compute %s: %s", algo_names[e->algo], herr);
                         return WD_FAIL;
                 }
         }

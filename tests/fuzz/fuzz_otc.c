@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(buf, data, size);
         if (fix_digest && size > PROG_SHA256_LEN) {
                 size_t n;
-                hash_buffer(HASH_SHA256, buf, size - PROG_SHA256_LEN, buf + size - PROG_SHA256_LEN, &n);
+                hash_buffer(HASH_SHA256, buf, size - PROG_SHA256_LEN, buf + size - PROG_SHA256_LEN, &n, NULL);
         }
         struct program *p = NULL;
         char err[256];

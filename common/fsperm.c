@@ -1,0 +1,134 @@
+/* fsperm.c: users, groups, modes and the umask (fsperm.h). */
+#include "fsperm.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "strbuf.h"
+
+mode_t fs_umask(void)
+{
+        static mode_t mask;
+        static bool known;
+
+        if (!known) {
+                mask = umask(022);
+                umask(mask);
+                known = true;
+        }
+        return mask;
+}
+
+static bool all_digits(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (*s < '0' || *s > '9')
+                        return false;
+        return true;
+}
+
+static size_t pw_bufsize(int which)
+{
+        long n = sysconf(which);
+
+        return n > 0 ? (size_t)n : 16384;
+}
+
+int fs_lookup_user(struct fs_job *j, const char *name, uid_t *ret_uid, gid_t *ret_gid)
+{
+        size_t size = pw_bufsize(_SC_GETPW_R_SIZE_MAX);
+        bool numeric = all_digits(name);
+
+        for (;;) {
+                _cleanup_free_ char *buf = xmalloc(size);
+                struct passwd pw, *res = NULL;
+                int e = getpwnam_r(name, &pw, buf, size, &res);
+
+                if (e == ERANGE && size < (1u << 20)) {
+                        size *= 2;
+                        continue;
+                }
+                if (res) {
+                        *ret_uid = pw.pw_uid;
+                        *ret_gid = pw.pw_gid;
+                        return 0;
+                }
+                if (!numeric)
+                        return fs_fail(j, -ENOENT, "unknown user '%s'", name);
+                break;
+        }
+        {
+                unsigned long id = strtoul(name, NULL, 10);
+                _cleanup_free_ char *buf = NULL;
+                struct passwd pw, *res = NULL;
+
+                if (id >= (unsigned long)(uid_t)-1 || strlen(name) > 10)
+                        return fs_fail(j, -ERANGE, "user id %s is out of range", name);
+                *ret_uid = (uid_t)id;
+                *ret_gid = (gid_t)-1;
+                buf = xmalloc(size);
+                if (getpwuid_r((uid_t)id, &pw, buf, size, &res) == 0 && res)
+                        *ret_gid = pw.pw_gid;
+        }
+        return 0;
+}
+
+int fs_lookup_group(struct fs_job *j, const char *name, gid_t *ret_gid)
+{
+        size_t size = pw_bufsize(_SC_GETGR_R_SIZE_MAX);
+
+        for (;;) {
+                _cleanup_free_ char *buf = xmalloc(size);
+                struct group gr, *res = NULL;
+                int e = getgrnam_r(name, &gr, buf, size, &res);
+
+                if (e == ERANGE && size < (1u << 24)) {
+                        size *= 2;
+                        continue;
+                }
+                if (res) {
+                        *ret_gid = gr.gr_gid;
+                        return 0;
+                }
+                break;
+        }
+        if (!all_digits(name))
+                return fs_fail(j, -ENOENT, "unknown group '%s'", name);
+        {
+                unsigned long id = strtoul(name, NULL, 10);
+
+                if (id >= (unsigned long)(gid_t)-1 || strlen(name) > 10)
+                        return fs_fail(j, -ERANGE, "group id %s is out of range", name);
+                *ret_gid = (gid_t)id;
+        }
+        return 0;
+}
+
+int fs_parse_mode(struct fs_job *j, const char *s, mode_t *ret)
+{
+        size_t n = strlen(s);
+        mode_t m = 0;
+
+        if (n == 0 || n > 5 || (n == 5 && s[0] != '0'))
+                goto bad;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '7')
+                        goto bad;
+                m = m * 8 + (mode_t)(*p - '0');
+        }
+        if (m > 07777)
+                goto bad;
+        *ret = m;
+        return 0;
+bad:
+        return fs_fail(j, -EINVAL, "permissions '%s' are not an octal mode such as 0644 or 755", s);
+}
