@@ -1,6 +1,5 @@
 /* cmd_debug.c: owns `opentoe debug ...`, tools for checking opentoe's
- * pieces from outside: the dispatch to each subcommand (debug_*.c) and
- * the helpers they share. */
+ * pieces from outside: the dispatch to each subcommand (debug_*.c). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,27 +9,6 @@
 
 #include "commands.h"
 #include "debug.h"
-
-bool debug_parse_count(const char *s, long min, long max, long *ret)
-{
-        char *end;
-        long v;
-
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno || !*s || *end || v < min || v > max)
-                return false;
-        *ret = v;
-        return true;
-}
-
-void debug_pause_ms(long ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
 
 static void debug_usage(FILE *f, const char *prog)
 {

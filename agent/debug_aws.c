@@ -103,6 +103,14 @@ static void aws_request_usage(FILE *f, const char *prog)
                 prog);
 }
 
+static void pause_ms(long ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
 static void print_credentials(const struct aws_credentials *c)
 {
         char exp[32] = "never";
@@ -138,7 +146,7 @@ int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
                         break;
                 case OPT_AWS_REPEAT:
                 case OPT_AWS_INTERVAL:
-                        if (!debug_parse_count(arg, id == OPT_AWS_REPEAT ? 1 : 0, id == OPT_AWS_REPEAT ? 1000 : 600000,
+                        if (!option_long(arg, id == OPT_AWS_REPEAT ? 1 : 0, id == OPT_AWS_REPEAT ? 1000 : 600000,
                                          id == OPT_AWS_REPEAT ? &repeat : &interval)) {
                                 fprintf(stderr, "%s debug credentials: bad number '%s'\n", inv->program, arg);
                                 return EXIT_USAGE;
@@ -156,7 +164,7 @@ int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
                 char *err = NULL;
 
                 if (i > 0)
-                        debug_pause_ms(interval);
+                        pause_ms(interval);
                 int r = aws_cred_provider_get(prov, aws_now_ms() + 60000, &c, &err);
                 if (r < 0) {
                         fprintf(stderr, "%s debug credentials: %s\n", inv->program, err ? err : strerror(-r));
@@ -223,7 +231,7 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
                 case OPT_AWS_INTERVAL:
                 case OPT_AWS_DEADLINE: {
                         long *slot = id == OPT_AWS_REPEAT ? &repeat : id == OPT_AWS_INTERVAL ? &interval : &deadline;
-                        if (!debug_parse_count(arg, id == OPT_AWS_REPEAT ? 1 : 0, id == OPT_AWS_REPEAT ? 1000 : 3600000,
+                        if (!option_long(arg, id == OPT_AWS_REPEAT ? 1 : 0, id == OPT_AWS_REPEAT ? 1000 : 3600000,
                                          slot)) {
                                 fprintf(stderr, "%s debug aws-request: bad number '%s'\n", inv->program, arg);
                                 return EXIT_USAGE;
@@ -280,7 +288,7 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
                 };
 
                 if (i > 0)
-                        debug_pause_ms(interval);
+                        pause_ms(interval);
                 r = aws_http_request(h, &req, &resp, &err);
                 if (r < 0)
                         goto out;

@@ -152,7 +152,7 @@ int cmd_debug_cwlogs_ship(const struct invocation *inv, int argc, char **argv)
                                      : id == OPT_CW_PUMP_MS    ? &pump_ms
                                                                : &deadline;
                         long max = id == OPT_CW_LINES ? 1000000000L : id == OPT_CW_LINE_BYTES ? 16777216L : 86400000L;
-                        if (!debug_parse_count(arg, 0, max, slot)) {
+                        if (!option_long(arg, 0, max, slot)) {
                                 fprintf(stderr, "%s debug cwlogs-ship: bad number '%s'\n", inv->program, arg);
                                 return EXIT_USAGE;
                         }

@@ -1,7 +1,9 @@
 /* options.c: the small flag parser shared by every subcommand. */
 #include "options.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,6 +26,19 @@ bool option_bool_flag(const char *prog, const char *cmd, const char *flag, const
                 return true;
         fprintf(stderr, "%s %s: %s takes true or false\n", prog, cmd, flag);
         return false;
+}
+
+bool option_long(const char *arg, long min, long max, long *ret)
+{
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(arg, &end, 10);
+        if (errno || !*arg || *end || v < min || v > max)
+                return false;
+        *ret = v;
+        return true;
 }
 
 static const struct option_spec *find_long(const struct option_spec *s, const char *name, size_t n)

@@ -33,3 +33,5 @@ bool option_bool(const char *arg, bool *ret);
 /* The same for flag `flag` of command `cmd`; on a bad value prints
  * "PROG CMD: FLAG takes true or false" and returns false. */
 bool option_bool_flag(const char *prog, const char *cmd, const char *flag, const char *arg, bool *ret);
+/* A whole number in [min, max] for an option's argument. */
+bool option_long(const char *arg, long min, long max, long *ret);
