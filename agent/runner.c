@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attempt.h"
 #include "checkpoint.h"
 #include "cleanup.h"
 #include "compile.h"
@@ -77,6 +78,7 @@ struct runner {
         int running_fd;                 /* running.json, kept open */
         char boot_id[64];
         char *stop_reason;              /* why later steps did not run (a signal), or NULL */
+        struct supervisor sv;           /* the event loop, signals, the attempt in flight */
 };
 
 #define MAX_NESTING 3  /* ExecuteDocument levels below the top document */
@@ -317,6 +319,7 @@ static void watch(struct runner *r, pid_t pgid, unsigned long long start)
 static void on_spawn(void *userdata, pid_t pgid)
 {
         struct runner *r = userdata;
+        supervisor_spawned(&r->sv, pgid);
         if (pgid == 0) {
                 watch(r, 0, 0);
                 return;
@@ -354,6 +357,14 @@ static char *private_failure(const struct action_result *res)
         return xstrdup("the step failed (its message is hidden: disableLogging)");
 }
 
+/* A run() module's question, answered from the attempt's deadline and
+ * the signals that have arrived. */
+static int stop_reason(void *userdata)
+{
+        struct runner *r = userdata;
+        return supervisor_stop_reason(&r->sv);
+}
+
 static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
 {
         const struct program *p = vm->prog;
@@ -381,24 +392,25 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 return vm_complete(vm, false, NULL, msg);
         }
         free(err);
+        int64_t deadline = ps->timeout_seconds < 0 ? -1 : r->attempt_start_ms + ps->timeout_seconds * 1000;
         struct action_ctx ctx = {
                 .work_dir = r->log.scripts_path,
                 .work_dir_fd = wfd,
                 .step_name = ps->name,
                 .private_step = ps->disable_logging || r->hide_all,
                 .iteration = pd->iteration,
-                .deadline_ms = ps->timeout_seconds < 0 ? -1 : r->attempt_start_ms + ps->timeout_seconds * 1000,
-                .kill_grace_ms = r->o->kill_grace_ms,
+                .deadline_ms = deadline,
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = on_line,
                 .userdata = r,
                 .on_spawn = on_spawn,
+                .stop_reason = stop_reason,
                 .run_document = nested_run,
         };
         if (pd->iteration >= 0)
                 log_app(&r->log, "Debug", "step %s: iteration %ld", ps->name, pd->iteration);
         struct action_result res = { 0 };
-        int e = m->run(&ctx, pd->inputs, &res);
+        int e = supervisor_run(&r->sv, m, &ctx, pd->inputs, deadline, &res);
         if (e < 0) {
                 log_app(&r->log, "Error", "step %s: %s could not run: %s", ps->name, ps->action, strerror(-e));
                 return vm_complete(vm, false, NULL, strerror(-e));
@@ -473,7 +485,7 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                         continue;
                 if (st != VM_YIELD)
                         break;
-                if (interrupt_signal) {
+                if (supervisor_interrupted(&r->sv)) {
                         /* Stopping: nothing more starts. */
                         if (!r->stop_reason)
                                 r->stop_reason = xasprintf("not run: opentoe was stopped by signal %d",
@@ -1030,6 +1042,10 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         r.binding = (struct state_binding){ .sha256 = (const unsigned char(*)[PROG_SHA256_LEN])r.hashes, .n = n };
         r.pred_log = json_array();
         checkpointer_init(&r.ck, &r.sd, &r.binding);
+        if (supervisor_init(&r.sv, o->kill_grace_ms, &err) < 0) {
+                refusal = TAKE_PTR(err);
+                goto refused;
+        }
 
         /* The state folder is opened, checked and locked before anything
          * else; a state that cannot be trusted stops the run here. */
@@ -1259,7 +1275,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         free(log_url);
         free(fm);
         status = failed ? 1 : 0;
-        if (interrupt_signal) {
+        if (supervisor_interrupted(&r.sv)) {
                 log_app(&r.log, "Info", "stopped by signal %d", (int)interrupt_signal);
                 status = 128 + interrupt_signal;
         }
@@ -1300,5 +1316,6 @@ out:
         if (r.running_fd >= 0)
                 close(r.running_fd);
         state_dir_close(&r.sd);
+        supervisor_done(&r.sv);
         return status;
 }

@@ -45,7 +45,7 @@ static void table_fill(void)
                 if (!table[i].spec)
                         table[i].spec = action_spec_find(table[i].name);
                 assert(table[i].spec != NULL);
-                assert(table[i].run != NULL);
+                assert((table[i].run != NULL) != (table[i].start != NULL && table[i].cancel != NULL));
         }
         table_ready = true;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "action_spec.h"
+#include "attempt.h"
 #include "module.h"
 
 struct sink {
@@ -87,6 +88,16 @@ static size_t count_entries(const char *dir, char *ret_name, size_t size)
         return n;
 }
 
+/* The runner's part (agent/attempt.c): the loop, the deadline
+ * (ctx->deadline_ms stands for the step's), stopping the group. */
+static struct supervisor sv;
+
+static void test_on_spawn(void *userdata, pid_t pgid)
+{
+        (void)userdata;
+        supervisor_spawned(&sv, pgid);
+}
+
 static struct action_ctx make_ctx(struct sink *s, const char *work_dir)
 {
         return (struct action_ctx){
@@ -97,7 +108,6 @@ static struct action_ctx make_ctx(struct sink *s, const char *work_dir)
                 .step_name = "Step",
                 .iteration = -1,
                 .deadline_ms = -1,
-                .kill_grace_ms = 200,
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = s ? sink_line : NULL,
                 .userdata = s,
@@ -115,7 +125,17 @@ static int run_module(const char *action, const struct action_ctx *ctx, const ch
 
         ck_assert_ptr_nonnull(m);
         ck_assert_msg(inputs != NULL, "bad test JSON: %s", jerr.text);
-        r = m->run(ctx, inputs, ret);
+        if (m->run) {
+                r = m->run(ctx, inputs, ret);
+        } else {
+                struct action_ctx c = *ctx;
+                char *err = NULL;
+
+                if (!sv.event)
+                        ck_assert_msg(supervisor_init(&sv, 200, &err) == 0, "supervisor_init: %s", err);
+                c.on_spawn = test_on_spawn;
+                r = supervisor_run(&sv, m, &c, inputs, ctx->deadline_ms, ret);
+        }
         json_decref(inputs);
         return r;
 }
@@ -140,10 +160,14 @@ START_TEST(test_registry)
                 ck_assert_ptr_nonnull(m);
                 ck_assert_str_eq(m->name, names[i]);
                 ck_assert_ptr_eq(m->spec, action_spec_find(names[i]));
-                ck_assert_ptr_nonnull(m->run);
+                /* A module runs synchronously, or starts on the loop. */
+                ck_assert(!m->run != !(m->start && m->cancel));
                 ck_assert_ptr_eq(module_find(names[i]), m);
         }
         ck_assert(module_find("ExecuteBash")->spec->flags & ACT_SPAWNS);
+        /* Children are waited for on the runner's loop. */
+        ck_assert_ptr_nonnull(module_find("ExecuteBash")->start);
+        ck_assert_ptr_nonnull(module_find("ExecuteBinary")->start);
         ck_assert_ptr_null(module_find("executebash"));
         ck_assert_ptr_null(module_find("ExecuteBas"));
         ck_assert_ptr_null(module_find(""));

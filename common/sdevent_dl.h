@@ -1,0 +1,34 @@
+/* sdevent_dl.h: libsystemd's sd-event, loaded with dlopen when a run
+ * starts.  libsystemd pulls in several shared libraries, so commands that
+ * run nothing (validate, compile, --version) never load it.
+ * <systemd/sd-event.h> is included for its types and constants only;
+ * every call goes through `sdev`, which is NULL until sdev_load()
+ * succeeded (a loop exists only after that). */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+struct sdev_api {
+        int (*event_new)(sd_event **ret);
+        sd_event *(*event_unref)(sd_event *e);
+        int (*event_run)(sd_event *e, uint64_t usec);
+        int (*add_io)(sd_event *e, sd_event_source **s, int fd, uint32_t events, sd_event_io_handler_t cb,
+                      void *userdata);
+        int (*add_time)(sd_event *e, sd_event_source **s, clockid_t clock, uint64_t usec, uint64_t accuracy,
+                        sd_event_time_handler_t cb, void *userdata);
+        int (*add_signal)(sd_event *e, sd_event_source **s, int sig, sd_event_signal_handler_t cb, void *userdata);
+        int (*add_defer)(sd_event *e, sd_event_source **s, sd_event_handler_t cb, void *userdata);
+        sd_event_source *(*source_unref)(sd_event_source *s);
+        sd_event_source *(*source_disable_unref)(sd_event_source *s);
+        int (*source_set_time)(sd_event_source *s, uint64_t usec);
+        int (*source_set_enabled)(sd_event_source *s, int enabled);
+        int (*source_set_priority)(sd_event_source *s, int64_t priority);
+        int (*source_set_floating)(sd_event_source *s, int b);
+};
+
+/* The loaded functions, or NULL before sdev_load(). */
+extern const struct sdev_api *sdev;
+
+/* Loads libsystemd once.  Returns 0, or a negative errno with
+ * *reterr_msg naming the Debian package to install. */
+int sdev_load(char **reterr_msg);
