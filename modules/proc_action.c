@@ -94,6 +94,22 @@ static void job_discard(struct action_job *j)
         free(j);
 }
 
+/* A job whose result is in j->res (when `r` >= 0): handed over on the
+ * loop's next iteration. */
+static int hand_over(struct action_job *j, int r, struct action_job **ret_job)
+{
+        if (r >= 0)
+                r = end_soon(j);
+        if (r < 0) {
+                job_discard(j);
+                return r;
+        }
+        *ret_job = j;
+        return 0;
+}
+
+static int vfail(struct action_result *ret, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 int proc_action_start(const struct action_ctx *ctx, char *const argv[], int script_fd,
                       void (*cleanup)(void *), void *cleanup_data, action_done_fn done, void *done_userdata,
                       struct action_job **ret_job)
@@ -110,15 +126,9 @@ int proc_action_start(const struct action_ctx *ctx, char *const argv[], int scri
         j->cleanup = cleanup;
         j->cleanup_data = cleanup_data;
         r = proc_start(ctx, argv, NULL, script_fd, on_proc_done, j, &j->proc, &errmsg);
-        if (r < 0) {
-                r = proc_start_failure(r, argv && argv[0] ? argv[0] : "", errmsg, &j->res);
-                if (r >= 0)
-                        r = end_soon(j);
-                if (r < 0) {
-                        job_discard(j);
-                        return r;
-                }
-        }
+        if (r < 0)
+                return hand_over(j, proc_start_failure(r, argv && argv[0] ? argv[0] : "", errmsg, &j->res),
+                                 ret_job);
         *ret_job = j;
         return 0;
 }
@@ -127,27 +137,15 @@ int proc_action_fail(const struct action_ctx *ctx, action_done_fn done, void *do
                      struct action_job **ret_job, const char *fmt, ...)
 {
         struct action_job *j = job_new(ctx, done, done_userdata);
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
         int r;
 
         if (!j)
                 return -ENOMEM;
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap) < 0 ? -ENOMEM : 0;
+        r = vfail(&j->res, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                msg = NULL;
-        if (r >= 0)
-                r = proc_fail(&j->res, "%s", msg);
-        if (r >= 0)
-                r = end_soon(j);
-        if (r < 0) {
-                job_discard(j);
-                return r;
-        }
-        *ret_job = j;
-        return 0;
+        return hand_over(j, r, ret_job);
 }
 
 void proc_action_cancel(struct action_job *j, enum action_cancel_reason why)
@@ -373,15 +371,11 @@ int proc_to_action_result(const struct proc_result *p, const struct action_ctx *
         return 0;
 }
 
-int proc_fail(struct action_result *ret, const char *fmt, ...)
+static int vfail(struct action_result *ret, const char *fmt, va_list ap)
 {
         struct action_result res = { .status = ACTION_FAILED, .exit_code = -1 };
-        va_list ap;
-        int r;
+        int r = vasprintf_msg(&res.message, fmt, ap);
 
-        va_start(ap, fmt);
-        r = vasprintf_msg(&res.message, fmt, ap);
-        va_end(ap);
         if (r >= 0) {
                 res.outputs = stdout_outputs("", 0);
                 if (!res.outputs)
@@ -393,6 +387,17 @@ int proc_fail(struct action_result *ret, const char *fmt, ...)
         }
         *ret = res;
         return 0;
+}
+
+int proc_fail(struct action_result *ret, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vfail(ret, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 /* strerror as Go spells syscall errors: the same words, lower-case first. */
