@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "compile.h"
+#include "errmsg.h"
 #include "imagebuilder.h"
 #include "report.h"
 #include "s3.h"
@@ -32,21 +33,19 @@ int nested_check(const struct doc_chain *c, const char *path, char **ret_real, c
         char *real = remote ? xstrdup(path) : realpath(path, NULL);
         if (!real) {
                 int e = errno;
-                *reterr = xasprintf("document %s: %s", path, strerror(e));
-                return -e;
+                return errmsg_set(reterr, -e, "document %s: %s", path, strerror(e));
         }
         for (size_t i = 0; i < c->depth; i++)
                 if (!strcmp(c->real[i], real)) {
                         _cleanup_free_ char *t = chain_text(c, path);
-                        *reterr = xasprintf("cyclic ExecuteDocument: %s", t);
                         free(real);
-                        return -ELOOP;
+                        return errmsg_set(reterr, -ELOOP, "cyclic ExecuteDocument: %s", t);
                 }
         if (c->depth > MAX_NESTING) {
                 _cleanup_free_ char *t = chain_text(c, path);
-                *reterr = xasprintf("ExecuteDocument is nested more than %d levels deep: %s", MAX_NESTING, t);
                 free(real);
-                return -E2BIG;
+                return errmsg_set(reterr, -E2BIG, "ExecuteDocument is nested more than %d levels deep: %s",
+                                  MAX_NESTING, t);
         }
         *ret_real = real;
         return 0;
@@ -60,7 +59,7 @@ int nested_load(const char *path, const char *s3_owner, struct program **ret, ch
                 char *err = NULL;
                 int fe = from_ib ? ib_fetch_component_temp(path, &local, &err) : s3_fetch_temp(path, s3_owner, &local, &err);
                 if (fe < 0) {
-                        *reterr = xasprintf("document %s: %s", path, err ? err : strerror(-fe));
+                        fe = errmsg_set(reterr, fe, "document %s: %s", path, err ? err : strerror(-fe));
                         free(err);
                         return fe;
                 }
