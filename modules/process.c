@@ -202,15 +202,15 @@ static void end_of_stream(struct reader *r, struct line_buf *lb)
         lb->fd = -1;
 }
 
-/* Reads once from a ready pipe. */
-static void read_ready(struct reader *r, struct line_buf *lb)
+/* Reads once from a ready pipe: 1 when bytes came (or none yet), 0 at
+ * the end of the stream (the caller then calls end_of_stream). */
+static int read_ready(struct reader *r, struct line_buf *lb)
 {
         ssize_t n = read(lb->fd, lb->buf + lb->len, PROC_LINE_PIECE - lb->len);
 
         if (n > 0)
                 take_bytes(r, lb, (size_t)n);
-        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-                end_of_stream(r, lb);
+        return n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN));
 }
 
 /* ---- the child ---------------------------------------------------------- */
@@ -641,10 +641,11 @@ static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         size_t i = j->r.lines[0].fd == fd ? 0 : 1;
 
         (void)revents;
-        read_ready(&j->r, &j->r.lines[i]);
-        if (j->r.lines[i].fd >= 0)
+        if (read_ready(&j->r, &j->r.lines[i]))
                 return 0;
+        /* Out of the loop before the descriptor closes. */
         j->pipe_src[i] = sdev->source_disable_unref(s);
+        end_of_stream(&j->r, &j->r.lines[i]);
         if (j->exited && !pipes_open(j))
                 job_finish(j);
         return 0;
