@@ -399,6 +399,22 @@ static int open_pidfd(pid_t pid)
         return -1;
 }
 
+/* vfork: the child borrows our memory until it execs (or exits), so a
+ * spawn costs the same however much opentoe has mapped (the event loop's
+ * libraries included).  child_exec() makes only system calls, on its own
+ * stack frames, and never returns.  In a frame of its own, so that
+ * nothing of the caller's lives across the vfork. */
+static __attribute__((noinline)) pid_t vfork_exec(char *const argv[], char *const envp[], const char *cwd,
+                                                  int null_fd, int out_fd, int err_fd, int report_fd,
+                                                  int script_fd, int max_fd, pid_t parent)
+{
+        pid_t pid = vfork();
+
+        if (pid == 0)
+                child_exec(argv, envp, cwd, null_fd, out_fd, err_fd, report_fd, script_fd, max_fd, parent);
+        return pid;
+}
+
 /* Starts the child: returns its pid, or a negative errno with *reterr_msg
  * set.  Once fork has been tried, the child's ends of the pipes are closed
  * (and set to -1); before that, the caller closes them. */
@@ -410,7 +426,6 @@ static pid_t spawn(const struct action_ctx *ctx, char *const argv[], const char 
         int report[2] = { -1, -1 };
         struct child_report rep;
         sigset_t all, old;
-        size_t got = 0;
         int max_fd = highest_fd();
         pid_t pid, self;
         int r;
@@ -437,10 +452,7 @@ static pid_t spawn(const struct action_ctx *ctx, char *const argv[], const char 
         sigfillset(&all);
         sigprocmask(SIG_SETMASK, &all, &old);
         self = getpid();
-        pid = fork();
-        if (pid == 0)
-                child_exec(argv, envp, cwd, null_fd, out_pipe[1], err_pipe[1], report[1], script_fd,
-                           max_fd, self);
+        pid = vfork_exec(argv, envp, cwd, null_fd, out_pipe[1], err_pipe[1], report[1], script_fd, max_fd, self);
         r = pid < 0 ? -errno : 0;
         sigprocmask(SIG_SETMASK, &old, NULL);
 
@@ -460,6 +472,7 @@ static pid_t spawn(const struct action_ctx *ctx, char *const argv[], const char 
         if (ctx->on_spawn)
                 ctx->on_spawn(ctx->userdata, pid);
 
+        size_t got = 0;
         while (got < sizeof rep) {
                 ssize_t n = read(report[0], (char *)&rep + got, sizeof rep - got);
 
