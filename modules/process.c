@@ -1,5 +1,5 @@
 /* process.c: one child process for an action module, on the runner's
- * event loop.  This file owns fork and exec (own process group, stdin from
+ * event loop.  This file owns vfork and exec (own process group, stdin from
  * /dev/null, no other descriptors, default signal state, no NOTIFY_SOCKET,
  * SIGTERM when opentoe dies), telling the runner the new group
  * (ctx->on_spawn), the child's pipes and its exit (a pidfd, or a tick
