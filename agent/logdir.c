@@ -366,3 +366,13 @@ void format_rfc3339(const struct timespec *ts, char *buf, size_t size)
         else
                 snprintf(buf, size, "%s%c%02ld:%02ld", base, off < 0 ? '-' : '+', labs(off) / 3600, (labs(off) % 3600) / 60);
 }
+
+char *logdir_absolute(const char *path)
+{
+        if (path[0] == '/')
+                return xstrdup(path);
+        char *cwd = getcwd(NULL, 0);
+        char *abs = xasprintf("%s/%s", cwd ? cwd : ".", path);
+        free(cwd);
+        return abs;
+}

@@ -84,5 +84,9 @@ int logdir_truncate_console(struct logdir *l, long long size);  /* never lengthe
 int logdir_write(struct logdir *l, const char *name, const char *data, size_t len);
 
 
+/* `path` made absolute by joining it to the current directory (nothing
+ * normalised: it is compared with the path a resumed run recorded). */
+char *logdir_absolute(const char *path);
+
 /* "2021-08-26T17:20:31-07:00" (RFC 3339 in local time; "Z" for UTC). */
 void format_rfc3339(const struct timespec *ts, char *buf, size_t size);

@@ -1,10 +1,12 @@
-/* report.c: building detailedoutput.json's records and the summary (see
- * report.h). */
+/* report.c: building detailedoutput.json's records, writing the file,
+ * the summary, and the console's failure block (see report.h). */
 #include "report.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "imagebuilder.h"
 #include "strbuf.h"
 
 static char *encode(const json_t *v)
@@ -134,4 +136,56 @@ void report_summary(FILE *f, const char *execution_id, bool failed, const struct
         fflush(f);
         free(text);
         json_decref(o);
+}
+
+char *report_failure_message(const struct doc_run *runs, size_t n)
+{
+        for (size_t k = 0; k < n; k++)
+                if (runs[k].failed)
+                        return xasprintf("Document %s failed!", runs[k].d->path);
+        return NULL;
+}
+
+void report_write_detailed(struct logdir *log, const char *execution_id, bool failed, const struct span *run_span,
+                           const struct doc_run *runs, struct vm *const *vms, size_t n)
+{
+        json_t *docs = json_array();
+        for (size_t i = 0; i < n; i++) {
+                const struct doc_run *dr = &runs[i];
+                if (dr->report)
+                        json_array_append(docs, dr->report);
+                else if (vms[i] && dr->ran)
+                        json_array_append_new(docs, report_document(dr, vms[i], NULL));
+        }
+        char *fm = report_failure_message(runs, n);
+        json_t *o = report_run(execution_id, failed, run_span, fm, docs);
+        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        free(fm);
+        int e = text ? logdir_write(log, "detailedoutput.json", text, strlen(text)) : -ENOMEM;
+        if (e < 0)
+                log_app(log, "Error", "cannot write detailedoutput.json: %s", strerror(-e));
+        free(text);
+}
+
+void report_failure_block(struct logdir *l, const struct doc_run *dr, const struct vm *vm)
+{
+        const struct program *p = vm->prog;
+        for (size_t k = 0; k < p->n_steps; k++) {
+                const struct vm_step *s = &vm->steps[k];
+                if (s->state != STEP_FAILED)
+                        continue;
+                const struct prog_step *ps = &p->steps[k];
+                log_console_raw(l, "  Document: %s", p->name[0] ? p->name : dr->d->path);
+                if (ib_is_arn(dr->d->path))
+                        log_console_raw(l, "  ComponentArn: %s", dr->d->path);
+                log_console_raw(l, "  Phase: %s", p->phases[ps->phase].name);
+                log_console_raw(l, "  Step: %s", ps->name);
+                log_console_raw(l, "  Action: %s", ps->action);
+                if (s->failure)
+                        log_console_raw(l, "  ErrorMessage: %s", s->failure);
+                if (dr->stderr_tails[k])
+                        log_console_raw(l, "  Stderr: %s", dr->stderr_tails[k]);
+                return;
+        }
 }

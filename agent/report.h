@@ -1,13 +1,15 @@
 /* report.h: AWSTOE's reports of a run: each document's record in
  * detailedoutput.json (phases and steps with statuses, times, and inputs
  * and outputs as JSON-encoded strings; a disableLogging step's values
- * masked), the step counts, and the summary printed on standard output. */
+ * masked), the file itself, the step counts, the summary printed on
+ * standard output, and the block the console shows for a failed step. */
 #pragma once
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "logdir.h"
 #include "records.h"
 #include "vm.h"
 
@@ -33,3 +35,15 @@ json_t *report_run(const char *execution_id, bool failed, const struct span *run
 /* The summary, as AWSTOE prints it. */
 void report_summary(FILE *f, const char *execution_id, bool failed, const struct counts *c, const char *failure,
                     const char *log_url);
+
+/* "Document <path> failed!" for the first document that failed, or NULL. */
+char *report_failure_message(const struct doc_run *runs, size_t n);
+
+/* Writes detailedoutput.json: each document that has a record, or that
+ * ran (its record as it stands), in order.  A failure to write is logged. */
+void report_write_detailed(struct logdir *log, const char *execution_id, bool failed, const struct span *run_span,
+                           const struct doc_run *runs, struct vm *const *vms, size_t n);
+
+/* The block AWSTOE writes on the console for a document's first failed
+ * step. */
+void report_failure_block(struct logdir *l, const struct doc_run *dr, const struct vm *vm);

@@ -1,11 +1,13 @@
 /* runner.c: the loop between the VM and the action modules: each action
- * run with its deadline, results handed back, the log folder written, a
- * checkpoint after every completed step (and before a reboot), resuming
- * from one exactly after a crash or a reboot, the guard that stops a
- * dead run's step, dry runs, nested documents, and the end of a run
- * (reports, CloudWatch, S3 upload, summary, exit status).  What is
- * recorded per document is records.c's; the reports' shapes report.c's;
- * the state folder's files state.c's. */
+ * run as a step attempt (attempt.c: the event loop, its deadline,
+ * stopping it), results handed back, a checkpoint after every completed
+ * step (and before a reboot), resuming from one exactly after a crash or
+ * a reboot, the guard that stops a dead run's step, nested documents'
+ * runs, and the order of the end of a run.  What is recorded per
+ * document is records.c's; the reports report.c's; where lines go
+ * sinks/'s; the S3 upload logupload.c's; a nested document's loading and
+ * results nested.c's; a dry run dryrun.c's; the state folder's files
+ * state.c's. */
 #include "runner.h"
 
 #include <errno.h>
@@ -18,27 +20,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attempt.h"
 #include "checkpoint.h"
 #include "cleanup.h"
-#include "compile.h"
-#include "cwlogs.h"
 #include "disasm.h"
 #include "dryrun.h"
 #include "guardian.h"
-#include "hash.h"
-#include "http.h"
-#include "imagebuilder.h"
+#include "inflight.h"
 #include "interrupt.h"
 #include "logdir.h"
+#include "logupload.h"
 #include "module.h"
+#include "nested.h"
 #include "predicates.h"
 #include "records.h"
 #include "report.h"
 #include "s3.h"
+#include "sinks/live.h"
+#include "sinks/sinks.h"
 #include "state.h"
 #include "strbuf.h"
 #include "tunables.h"
-#include "uuid.h"
 #include "vm.h"
 
 #define NONE UINT32_MAX
@@ -55,14 +57,10 @@ struct runner {
         unsigned current_step;
         bool disable_logging;
         bool hide_all;                  /* inside a disableLogging step's nested document */
-        /* The documents being run, outermost first, for ExecuteDocument's
-         * depth and cycle checks (canonical paths). */
-        char *chain[8];
-        const char *chain_shown[8];     /* the same paths as written */
-        size_t depth;
-        struct cwlogs *cw;              /* CloudWatch Logs shipper, or NULL */
-        int64_t cw_last_pump_ms;
-        char *cw_failure;               /* why logs could not be (or were not all) delivered */
+        /* The documents being run, for ExecuteDocument's depth and cycle
+         * checks. */
+        struct doc_chain chain;
+        struct sinks sinks;             /* CloudWatch Logs and the other shipping sinks */
         /* Durability. */
         struct state_dir sd;            /* fd -1: no state folder */
         struct state_binding binding;
@@ -72,90 +70,18 @@ struct runner {
         json_t *pred_log;               /* condition results since the last checkpoint */
         json_t *replay;                 /* results to hand back after a resume, or NULL */
         size_t replay_pos;
-        json_t *running;                /* running.json's body while an action runs, or NULL */
-        bool guarded, guard_lost;       /* a guard was started; it has died */
-        int running_fd;                 /* running.json, kept open */
-        char boot_id[64];
+        struct inflight inflight;       /* the step in flight: running.json, the guard */
         char *stop_reason;              /* why later steps did not run (a signal), or NULL */
+        struct supervisor sv;           /* the event loop, signals, the attempt in flight */
 };
 
-#define MAX_NESTING 3  /* ExecuteDocument levels below the top document */
-#define CW_PUMP_INTERVAL_MS 1000
-
-/* ---- CloudWatch Logs ---------------------------------------------------- */
-
-static void cw_tee(void *userdata, const char *line, size_t len)
-{
-        struct runner *r = userdata;
-        if (r->cw && cwlogs_append(r->cw, -1, line, len) < 0 && !r->cw_failure)
-                r->cw_failure = xasprintf("cannot spool log lines: %s", cwlogs_last_error(r->cw));
-}
-
-/* Ships what is spooled, briefly; `force` between steps, else at most
- * once a second (from inside a running step). */
-static void cw_pump(struct runner *r, bool force)
-{
-        if (!r->cw)
-                return;
-        int64_t now = aws_now_ms();
-        if (!force && now - r->cw_last_pump_ms < CW_PUMP_INTERVAL_MS)
-                return;
-        r->cw_last_pump_ms = now;
-        cwlogs_pump(r->cw, now + (force ? 2000 : 300));
-}
-
-static void cw_notice(void *userdata, const char *msg)
-{
-        struct runner *r = userdata;
-        log_app(&r->log, "Warning", "CloudWatch Logs: %s", msg);
-}
-
-static void cw_open(struct runner *r)
-{
-        const struct run_options *o = r->o;
-        if (!o->cw_group || !o->cw_stream)
-                return;
-        _cleanup_free_ char *spool = xasprintf("%s/cwlogs", o->state_directory);
-        char *err = NULL;
-        int e = cwlogs_open(o->cw_group, o->cw_stream, o->cw_region, spool, 0, &r->cw, &err);
-        if (e < 0) {
-                r->cw = NULL;
-                r->cw_failure = xasprintf("cannot stream to CloudWatch Logs group %s stream %s: %s", o->cw_group,
-                                          o->cw_stream, err ? err : strerror(-e));
-                fprintf(stderr, "%s run: %s%s\n", o->program_name, r->cw_failure,
-                        o->cw_ignore_failures ? " (ignored: --cw-ignore-failures)" : "");
-                free(err);
-                return;
-        }
-        cwlogs_set_notice(r->cw, cw_notice, r);
-        r->log.tee = cw_tee;
-        r->log.tee_userdata = r;
-}
-
-/* Flushes and closes the shipper; returns false if lines were left
- * undelivered (they stay in the spool for the next run). */
-static void cw_close(struct runner *r, int64_t wait_ms)
-{
-        if (!r->cw)
-                return;
-        r->log.tee = NULL;
-        struct cwlogs_report rep;
-        int e = cwlogs_close(r->cw, aws_now_ms() + wait_ms, &rep);
-        r->cw = NULL;
-        char *line = cwlogs_report_summary(&rep);
-        log_app(&r->log, e < 0 ? "Error" : "Info", "CloudWatch Logs: %s", line);
-        if ((e < 0 || rep.pending || rep.lost || rep.rejected) && !r->cw_failure)
-                r->cw_failure = xasprintf("CloudWatch Logs delivery incomplete: %s", line);
-        free(line);
-        cwlogs_report_done(&rep);
-}
 
 /* ---- the VM's host ------------------------------------------------------ */
 
 /* True while the top-level document runs (not a nested one). */
 static bool at_top(const struct runner *r)
 {
-        return r->depth == 1;
+        return r->chain.depth == 1;
 }
 
 static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t index)
@@ -201,28 +127,8 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
                         s->failure ? ": " : "", s->failure ? s->failure : "");
                 if (s->state == STEP_SKIPPED)
                         log_console(&r->log, "Step %s skipped: its condition chose Skip", p->steps[index].name);
-                if (r->o->live) {
-                        const char *mark = s->state == STEP_SUCCESS   ? "ok  "
-                                           : s->state == STEP_SKIPPED ? "skip"
-                                           : s->state == STEP_IGNORED ? "ign "
-                                                                      : "FAIL";
-                        fprintf(stderr, "[%s] %s/%s  %s  attempt %u/%u  %.2fs\n", mark,
-                                p->phases[p->steps[index].phase].name, p->steps[index].name, step_state_name(s->state),
-                                s->attempts, p->steps[index].max_attempts, span_seconds(&dr->steps[index]));
-                        if ((s->state == STEP_FAILED || s->state == STEP_IGNORED) && dr->stderr_tails[index]) {
-                                const char *t = dr->stderr_tails[index];
-                                size_t len = strlen(t);
-                                /* The last lines, at most about 2 KiB. */
-                                const char *from = len > 2048 ? t + len - 2048 : t;
-                                fprintf(stderr, "       stderr (last lines):\n");
-                                for (const char *q = from; *q;) {
-                                        const char *nl = strchr(q, '\n');
-                                        size_t n = nl ? (size_t)(nl - q) : strlen(q);
-                                        fprintf(stderr, "       | %.*s\n", (int)n, q);
-                                        q += n + (nl ? 1 : 0);
-                                }
-                        }
-                }
+                if (r->o->live)
+                        live_step_ended(vm, index, span_seconds(&dr->steps[index]), dr->stderr_tails[index]);
                 break;
         }
         case _VM_EV_MAX:
@@ -259,8 +165,7 @@ static void on_line(void *userdata, int stream, const char *line, size_t len)
         struct runner *r = userdata;
         if (r->disable_logging)
                 return;
-        log_console_n(&r->log, stream == STREAM_STDERR ? "Stderr: " : "Stdout: ", line, len);
-        cw_pump(r, false);
+        sinks_step_line(&r->sinks, stream, line, len);
 }
 
 static void on_trace(void *userdata, const struct vm *vm, uint32_t pc)
@@ -270,72 +175,13 @@ static void on_trace(void *userdata, const struct vm *vm, uint32_t pc)
         disasm_insn(stderr, vm->prog, pc);
 }
 
-/* ---- the step in flight (running.json) ---------------------------------- */
-
-static void write_running(struct runner *r)
-{
-        char *err = NULL;
-        if (r->sd.fd < 0 || !r->running)
-                return;
-        /* Losing this record loses nothing durable: it only says what to
-         * stop and how to resume exactly while the machine stays up. */
-        if (state_running_write(&r->sd, &r->running_fd, r->running, &r->binding, &err) < 0)
-                log_app(&r->log, "Warning", "%s", err);
-        free(err);
-}
-
-/* Before an action of the top-level document runs: the step in flight
- * and the conditions evaluated since the checkpoint.  For an action that
- * starts a child, with no conditions to keep, the record is written when
- * the child is forked (on_spawn adds its group): nothing happens in
- * between that a resumed run would need to know of. */
-static void running_begin(struct runner *r, size_t doc_index, const struct vm *vm)
-{
-        const struct vm_pending *pd = &vm->pending;
-        json_decref(r->running);
-        r->running = json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:O, s:i, s:I, s:s}", "seq", (json_int_t)r->ck.seq,
-                               "document", (json_int_t)doc_index, "step", (json_int_t)pd->step, "stepName",
-                               vm->prog->steps[pd->step].name, "iteration", (json_int_t)pd->iteration, "attempt",
-                               (json_int_t)vm->steps[pd->step].attempts, "conditions", r->pred_log, "pgid", 0,
-                               "leaderStart", (json_int_t)0, "bootId", r->boot_id);
-        if (json_array_size(r->pred_log) > 0 || !(vm->prog->steps[pd->step].spec->flags & ACT_SPAWNS))
-                write_running(r);
-}
-
-/* The guard is told of every group (nested documents' too); a guard that
- * died is said once. */
-static void watch(struct runner *r, pid_t pgid, unsigned long long start)
-{
-        if (guardian_watch(pgid, start) < 0 && r->guarded && !r->guard_lost) {
-                r->guard_lost = true;
-                log_app(&r->log, "Warning", "the guard process is gone: a step left running if opentoe dies is "
-                                            "stopped only by the next run");
-        }
-}
-
-/* A child has started (`pgid`), or has been reaped (0). */
+/* A child has started (`pgid`), or its group is no longer the step's
+ * (0): the attempt may stop it, running.json and the guard know it. */
 static void on_spawn(void *userdata, pid_t pgid)
 {
         struct runner *r = userdata;
-        if (pgid == 0) {
-                watch(r, 0, 0);
-                return;
-        }
-        unsigned long long start = proc_start_time(pgid);
-        watch(r, pgid, start);
-        if (!r->running)
-                return;
-        json_object_set_new(r->running, "pgid", json_integer(pgid));
-        json_object_set_new(r->running, "leaderStart", json_integer((json_int_t)start));
-        json_object_set_new(r->running, "sid", json_integer(getsid(0)));
-        write_running(r);
-}
-
-static void running_end(struct runner *r)
-{
-        /* The guard already heard of each child's reaping (on_spawn). */
-        json_decref(r->running);
-        r->running = NULL;
+        supervisor_spawned(&r->sv, pgid);
+        inflight_spawned(&r->inflight, pgid);
 }
 
 /* ---- one action ---------------------------------------------------------- */
@@ -352,6 +198,14 @@ static char *private_failure(const struct action_result *res)
         if (res->exit_code >= 0)
                 return xasprintf("exit status %d", res->exit_code);
         return xstrdup("the step failed (its message is hidden: disableLogging)");
+}
+
+/* A run() module's question, answered from the attempt's deadline and
+ * the signals that have arrived. */
+static int stop_reason(void *userdata)
+{
+        struct runner *r = userdata;
+        return supervisor_stop_reason(&r->sv);
 }
 
 static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
@@ -381,24 +235,25 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 return vm_complete(vm, false, NULL, msg);
         }
         free(err);
+        int64_t deadline = ps->timeout_seconds < 0 ? -1 : r->attempt_start_ms + ps->timeout_seconds * 1000;
         struct action_ctx ctx = {
                 .work_dir = r->log.scripts_path,
                 .work_dir_fd = wfd,
                 .step_name = ps->name,
                 .private_step = ps->disable_logging || r->hide_all,
                 .iteration = pd->iteration,
-                .deadline_ms = ps->timeout_seconds < 0 ? -1 : r->attempt_start_ms + ps->timeout_seconds * 1000,
-                .kill_grace_ms = r->o->kill_grace_ms,
+                .deadline_ms = deadline,
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = on_line,
                 .userdata = r,
                 .on_spawn = on_spawn,
+                .stop_reason = stop_reason,
                 .run_document = nested_run,
         };
         if (pd->iteration >= 0)
                 log_app(&r->log, "Debug", "step %s: iteration %ld", ps->name, pd->iteration);
         struct action_result res = { 0 };
-        int e = m->run(&ctx, pd->inputs, &res);
+        int e = supervisor_run(&r->sv, m, &ctx, pd->inputs, deadline, &res);
         if (e < 0) {
                 log_app(&r->log, "Error", "step %s: %s could not run: %s", ps->name, ps->action, strerror(-e));
                 return vm_complete(vm, false, NULL, strerror(-e));
@@ -442,7 +297,7 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         }
         int c = vm_complete(vm, res.status == ACTION_SUCCESS, json_incref(res.outputs), res.message);
         action_result_clear(&res);
-        cw_pump(r, true);
+        sinks_step_ended(&r->sinks);
         return c;
 }
 
@@ -473,7 +328,7 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                         continue;
                 if (st != VM_YIELD)
                         break;
-                if (interrupt_signal) {
+                if (supervisor_interrupted(&r->sv)) {
                         /* Stopping: nothing more starts. */
                         if (!r->stop_reason)
                                 r->stop_reason = xasprintf("not run: opentoe was stopped by signal %d",
@@ -488,10 +343,10 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                         r->log.muted = false;
                 }
                 if (top)
-                        running_begin(r, doc_index, vm);
+                        inflight_begin(&r->inflight, r->ck.seq, doc_index, vm, r->pred_log);
                 int e = run_action(r, vm, ret_reboot);
                 if (top)
-                        running_end(r);
+                        inflight_end(&r->inflight);
                 if (e < 0) {
                         st = VM_ERROR;
                         break;
@@ -505,32 +360,6 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                 log_app(&r->log, "Error", "internal error: %s", vm->error);
                 fprintf(stderr, "%s: internal error: %s\n", r->o->program_name, vm->error);
                 vm->failed = true;
-        }
-}
-
-/* ---- the failure block --------------------------------------------------- */
-
-/* The block AWSTOE writes for the first failed step. */
-static void failure_block(struct runner *r, struct doc_run *dr, const struct vm *vm)
-{
-        const struct program *p = vm->prog;
-        for (size_t k = 0; k < p->n_steps; k++) {
-                const struct vm_step *s = &vm->steps[k];
-                if (s->state != STEP_FAILED)
-                        continue;
-                const struct prog_step *ps = &p->steps[k];
-                struct logdir *l = &r->log;
-                log_console_raw(l, "  Document: %s", p->name[0] ? p->name : dr->d->path);
-                if (ib_is_arn(dr->d->path))
-                        log_console_raw(l, "  ComponentArn: %s", dr->d->path);
-                log_console_raw(l, "  Phase: %s", p->phases[ps->phase].name);
-                log_console_raw(l, "  Step: %s", ps->name);
-                log_console_raw(l, "  Action: %s", ps->action);
-                if (s->failure)
-                        log_console_raw(l, "  ErrorMessage: %s", s->failure);
-                if (dr->stderr_tails[k])
-                        log_console_raw(l, "  Stderr: %s", dr->stderr_tails[k]);
-                return;
         }
 }
 
@@ -738,172 +567,31 @@ static void resume_notice(struct runner *r, const struct resume *res, bool recre
         }
 }
 
-/* ---- reports ----------------------------------------------------------- */
-
-static char *failure_message(const struct runner *r);
-
-static void write_reports(struct runner *r, struct vm **vms, bool failed)
-{
-        json_t *docs = json_array();
-        for (size_t i = 0; i < r->n_runs; i++) {
-                struct doc_run *dr = &r->runs[i];
-                if (dr->report)
-                        json_array_append(docs, dr->report);
-                else if (vms[i] && dr->ran)
-                        json_array_append_new(docs, report_document(dr, vms[i], NULL));
-        }
-        char *fm = failure_message(r);
-        json_t *o = report_run(r->o->execution_id, failed, &r->run_span, fm, docs);
-        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        json_decref(o);
-        free(fm);
-        int e = text ? logdir_write(&r->log, "detailedoutput.json", text, strlen(text)) : -ENOMEM;
-        if (e < 0)
-                log_app(&r->log, "Error", "cannot write detailedoutput.json: %s", strerror(-e));
-        free(text);
-}
-
-/* Uploads the log folder when --log-s3-bucket-name asks for it, and
- * returns the summary's logUrl: the S3 location of the uploaded folder,
- * or the local folder (no upload asked, or the upload failed: then the
- * failure goes to stderr and console.log, and the run's status stays
- * what the documents made it). */
-static char *absolute_path(const char *path);
-
-/* The log folder for the summary: as it was given, unless a resumed run
- * runs from elsewhere (then its absolute path). */
-static char *local_log_url(const struct runner *r)
-{
-        _cleanup_free_ char *abs = absolute_path(r->log.path);
-        return xstrdup(strcmp(abs, r->log_abs) == 0 ? r->log.path : r->log_abs);
-}
-
-static char *upload_logs(struct runner *r)
-{
-        struct s3_log_target t = { r->o->log_s3_bucket, r->o->log_s3_prefix, r->o->log_s3_owner };
-        if (!t.bucket)
-                return local_log_url(r);
-        char *url = s3_log_url(&t, r->log.path), *err = NULL;
-        /* The folder opentoe checked and wrote, wherever it runs from now. */
-        const char *folder = r->log_abs;
-        size_t n = 0;
-        log_app(&r->log, "Info", "uploading the log folder to %s", url);
-        if (r->log.console)
-                fflush(r->log.console);
-        if (r->log.app)
-                fflush(r->log.app);
-        int e = s3_log_upload(&t, folder, &n, &err);
-        if (e < 0) {
-                fprintf(stderr, "%s run: cannot upload the log folder to %s: %s; the logs stay in %s\n",
-                        r->o->program_name, url, err ? err : strerror(-e), r->log.path);
-                log_console(&r->log, "Cannot upload the log folder to %s: %s", url, err ? err : strerror(-e));
-                log_app(&r->log, "Error", "log upload to %s failed after %zu files: %s", url, n,
-                        err ? err : strerror(-e));
-                free(err);
-                free(url);
-                return local_log_url(r);
-        }
-        log_app(&r->log, "Info", "uploaded %zu log files to %s", n, url);
-        return url;
-}
-
-
-
-static char *chain_text(const struct runner *r, const char *last)
-{
-        struct strbuf b = STRBUF_INIT;
-        for (size_t i = 0; i < r->depth; i++)
-                sb_printf(&b, "%s -> ", r->chain_shown[i]);
-        sb_puts(&b, last);
-        return sb_take(&b);
-}
-
-/* ExecuteDocument: compiles and runs a nested document in this run's log
- * folder, with its own execution id, and returns its summary and details.
- * An s3:// document (with the owner ExecuteDocument handed over, else the
- * run's) or an Image Builder component ARN is fetched into a private
- * temporary file and known by its URI or ARN in the chain, the reports
- * and the messages. */
+/* ExecuteDocument: runs a nested document in this run's log folder, on
+ * this run's loop, with its own execution id, and returns its summary
+ * and details.  An s3:// document (with the owner ExecuteDocument handed
+ * over, else the run's) or an Image Builder component ARN is known by its
+ * URI or ARN in the chain, the reports and the messages.  Loading and
+ * the chain's checks are nested.c's. */
 static int nested_run(void *userdata, const char *path, const char *s3_owner, const char *phases,
                       const json_t *parameters, json_t **ret_summary, json_t **ret_detail, char **reterr)
 {
         struct runner *r = userdata;
-        bool from_s3 = s3_is_uri(path), from_ib = ib_is_arn(path);
-        const char *owner = !from_s3 ? NULL : s3_owner ? s3_owner : r->o->document_s3_owner;
-        char *local = NULL, *real = from_s3 || from_ib ? xstrdup(path) : realpath(path, NULL);
-        if (!real) {
-                int e = errno;
-                *reterr = xasprintf("document %s: %s", path, strerror(e));
-                return -e;
-        }
-        for (size_t i = 0; i < r->depth; i++)
-                if (!strcmp(r->chain[i], real)) {
-                        _cleanup_free_ char *c = chain_text(r, path);
-                        *reterr = xasprintf("cyclic ExecuteDocument: %s", c);
-                        free(real);
-                        return -ELOOP;
-                }
-        if (r->depth > MAX_NESTING) {
-                _cleanup_free_ char *c = chain_text(r, path);
-                *reterr = xasprintf("ExecuteDocument is nested more than %d levels deep: %s", MAX_NESTING, c);
-                free(real);
-                return -E2BIG;
-        }
-        if (from_s3 || from_ib) {
-                char *err = NULL;
-                int fe = from_ib ? ib_fetch_component_temp(path, &local, &err)
-                                 : s3_fetch_temp(path, owner, &local, &err);
-                if (fe < 0) {
-                        *reterr = xasprintf("document %s: %s", path, err ? err : strerror(-fe));
-                        free(err);
-                        free(real);
-                        return fe;
-                }
-        }
-        struct check_options copts = { .platforms = PLAT_LINUX };
-        struct diag_list diags = { 0 };
+        const char *owner = !s3_is_uri(path) ? NULL : s3_owner ? s3_owner : r->o->document_s3_owner;
+        char *real = NULL;
+        int e = nested_check(&r->chain, path, &real, reterr);
+        if (e < 0)
+                return e;
         struct program *prog = NULL;
-        struct ydoc *doc = NULL;
-        int e = comp_load(local ? local : path, &copts, &prog, &diags, &doc);
-        if (from_ib)
-                ib_temp_remove(local);
-        else
-                s3_temp_remove(local);
-        if (e >= 0 && local) {
-                free(prog->source_path);
-                prog->source_path = xstrdup(path);
-        }
+        e = nested_load(path, owner, &prog, reterr);
         if (e < 0) {
-                struct strbuf b = STRBUF_INIT;
-                sb_printf(&b, "document %s is invalid:", path);
-                for (size_t i = 0; i < diags.n && i < 5; i++)
-                        sb_printf(&b, " %u:%u: %s;", diags.v[i].line, diags.v[i].column, diags.v[i].message);
-                *reterr = sb_take(&b);
-                diag_list_free(&diags);
-                ydoc_free(doc);
                 free(real);
                 return e;
         }
-        diag_list_free(&diags);
-        ydoc_free(doc);
+        struct nested_args args;
+        nested_args_init(&args, parameters, phases);
 
-        json_t *params = json_object();
-        size_t i;
-        json_t *it;
-        json_array_foreach(parameters, i, it)
-        {
-                const char *nm = json_string_value(json_object_get(it, "name"));
-                json_t *v = json_object_get(it, "value");
-                if (nm && json_is_string(v))
-                        json_object_set(params, nm, v);
-        }
-        char *phase_copy = phases && *phases ? xstrdup(phases) : NULL;
-        const char *phase_list[65] = { 0 };
-        size_t np = 0;
-        for (char *tok = phase_copy ? strtok(phase_copy, ",") : NULL; tok && np < 64; tok = strtok(NULL, ","))
-                phase_list[np++] = tok;
-
-        struct run_document rd = { .path = (char *)path, .prog = prog, .params = params };
+        struct run_document rd = { .path = (char *)path, .prog = prog, .params = args.params };
         struct doc_run dr;
         doc_run_init(&dr, &rd);
         dr.ran = true;
@@ -915,13 +603,11 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         r->hide_all = outer_disable;
         struct vm_host host = { .userdata = r, .event = on_event, .pred = on_pred };
         r->cur = &dr;
-        r->chain_shown[r->depth] = path;
-        r->chain[r->depth++] = real;
-        char id[37];
-        uuid_v4(id);
+        r->chain.shown[r->chain.depth] = path;
+        r->chain.real[r->chain.depth++] = real;
         log_console(&r->log, "Document %s", path);
         span_start(&dr.span);
-        struct vm *vm = vm_new(prog, &host, params, np ? phase_list : NULL);
+        struct vm *vm = vm_new(prog, &host, args.params, args.n_phases ? args.phase_list : NULL);
         bool reboot;
         for (run_vm(r, 0, vm, &reboot); reboot; run_vm(r, 0, vm, &reboot)) {
                 /* Reboots inside nested documents are not resumable yet:
@@ -933,23 +619,11 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         span_end(&dr.span);
         dr.failed = vm->failed;
         if (vm->failed)
-                failure_block(r, &dr, vm);
-        struct counts c = { 0 };
-        report_count(vm, &c);
-        char *failure = dr.failed ? xasprintf("Document %s failed!", path) : xstrdup("");
-        *ret_summary = json_pack("{s:I, s:s, s:I, s:s, s:I, s:s, s:s}", "executedStepCount", (json_int_t)c.executed,
-                                 "executionId", id, "failedStepCount", (json_int_t)c.failed, "failureMessage", failure,
-                                 "ignoredFailedStepCount", (json_int_t)c.ignored, "logUrl", "", "status",
-                                 dr.failed ? "failed" : "success");
-        json_t *docs = json_array();
-        json_array_append_new(docs, report_document(&dr, vm, NULL));
-        *ret_detail = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "executionId", id, "status",
-                                dr.failed ? "failed" : "success", "startTime", time_json(&dr.span, false), "endTime",
-                                time_json(&dr.span, true), "failureMessage", failure, "documents", docs);
-        free(failure);
+                report_failure_block(&r->log, &dr, vm);
+        nested_results(&dr, vm, path, ret_summary, ret_detail);
 
-        r->depth--;
-        r->chain[r->depth] = NULL;
+        r->chain.depth--;
+        r->chain.real[r->chain.depth] = NULL;
         r->cur = outer;
         r->attempt_start_ms = outer_attempt;
         r->current_step = outer_step;
@@ -958,28 +632,16 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         doc_run_free(&dr);
         vm_free(vm);
         prog_free(prog);
-        json_decref(params);
-        free(phase_copy);
+        nested_args_done(&args);
         free(real);
         return 0;
 }
-
 
 static void free_runs(struct runner *r)
 {
         for (size_t i = 0; i < r->n_runs; i++)
                 doc_run_free(&r->runs[i]);
         free(r->runs);
-}
-
-static char *absolute_path(const char *path)
-{
-        if (path[0] == '/')
-                return xstrdup(path);
-        char *cwd = getcwd(NULL, 0);
-        char *abs = xasprintf("%s/%s", cwd ? cwd : ".", path);
-        free(cwd);
-        return abs;
 }
 
 /* Documents that never started because the run stopped early are listed
@@ -996,21 +658,11 @@ static void list_unstarted(struct runner *r, struct vm **vms, size_t from, const
         }
 }
 
-/* The first document that failed, for the summary's failureMessage. */
-static char *failure_message(const struct runner *r)
-{
-        for (size_t k = 0; k < r->n_runs; k++)
-                if (r->runs[k].failed)
-                        return xasprintf("Document %s failed!", r->runs[k].d->path);
-        return NULL;
-}
-
 int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
 {
         if (o->dry_run)
                 return dry_run(o, docs, n);
-        struct runner r = { .o = o, .sd = { .fd = -1, .lock_fd = -1 }, .log = { .dirfd = -1, .scripts_fd = -1 },
-                            .running_fd = -1 };
+        struct runner r = { .o = o, .sd = { .fd = -1, .lock_fd = -1 }, .log = { .dirfd = -1, .scripts_fd = -1 } };
         struct vm_host host = { .userdata = &r, .event = on_event, .pred = on_pred };
         struct resume res = { 0 };
         struct run_options o2 = *o;
@@ -1019,7 +671,6 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         int status = 1;
 
         span_start(&r.run_span);
-        proc_boot_id(r.boot_id);
         r.runs = xcalloc(n ? n : 1, sizeof *r.runs);
         r.n_runs = n;
         r.hashes = xcalloc(n ? n : 1, sizeof *r.hashes);
@@ -1030,6 +681,11 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         r.binding = (struct state_binding){ .sha256 = (const unsigned char(*)[PROG_SHA256_LEN])r.hashes, .n = n };
         r.pred_log = json_array();
         checkpointer_init(&r.ck, &r.sd, &r.binding);
+        inflight_init(&r.inflight, &r.sd, &r.binding, &r.log);
+        if (supervisor_init(&r.sv, o->kill_grace_ms, &err) < 0) {
+                refusal = TAKE_PTR(err);
+                goto refused;
+        }
 
         /* The state folder is opened, checked and locked before anything
          * else; a state that cannot be trusted stops the run here. */
@@ -1074,7 +730,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         r.o = &o2;
         /* From here on a step never outlives this process. */
         if (r.sd.fd >= 0)
-                r.guarded = guardian_start(o->kill_grace_ms) >= 0;
+                r.inflight.guarded = guardian_start(o->kill_grace_ms) >= 0;
 
         bool recreated = false;
         if (resumed) {
@@ -1099,7 +755,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                         goto refused;
                 }
                 r.log.path = xasprintf("%s/%s", o->log_directory, name);
-                r.log_abs = absolute_path(r.log.path);
+                r.log_abs = logdir_absolute(r.log.path);
                 free(name);
                 if (r.sd.fd >= 0 && n > 0)
                         checkpoint(&r, 0, NULL, "begin", NULL);
@@ -1128,12 +784,12 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                 if (res.running && strcmp(res.reason, "reboot") != 0)
                         r.log.muted = true;
         }
-        cw_open(&r);
-        if (r.cw_failure && !o->cw_ignore_failures) {
+        sinks_open(&r.sinks, r.o, &r.log);
+        if (sinks_failure(&r.sinks) && !o->cw_ignore_failures) {
                 /* Nothing runs when its logs could not be shipped. */
                 struct counts none = { 0 };
                 log_console(&r.log, "TOE has completed execution with failure - Execution failed!");
-                report_summary(stdout, r.o->execution_id, true, &none, r.cw_failure, r.log.path);
+                report_summary(stdout, r.o->execution_id, true, &none, sinks_failure(&r.sinks), r.log.path);
                 status = 1;
                 goto out;
         }
@@ -1175,9 +831,9 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                         vm->trace_userdata = &r;
                 }
                 char *real = realpath(docs[i].path, NULL);
-                r.chain[0] = real ? real : xstrdup(docs[i].path);
-                r.chain_shown[0] = docs[i].path;
-                r.depth = 1;
+                r.chain.real[0] = real ? real : xstrdup(docs[i].path);
+                r.chain.shown[0] = docs[i].path;
+                r.chain.depth = 1;
                 for (run_vm(&r, i, vm, &reboot); reboot; run_vm(&r, i, vm, &reboot)) {
                         int e = checkpoint(&r, i, vm, "reboot", &err);
                         if (e >= 0)
@@ -1191,9 +847,9 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                         log_console(&r.log, "%s", msg);
                         vm_complete(vm, false, NULL, msg);
                 }
-                free(r.chain[0]);
-                r.chain[0] = NULL;
-                r.depth = 0;
+                free(r.chain.real[0]);
+                r.chain.real[0] = NULL;
+                r.chain.depth = 0;
                 dr->failed = vm->failed;
                 dr->ignored = vm->ignored;
                 dr->aborted = vm->aborted;
@@ -1203,7 +859,7 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
                         break;
                 span_end(&dr->span);
                 if (vm->failed)
-                        failure_block(&r, dr, vm);
+                        report_failure_block(&r.log, dr, vm);
                 _cleanup_free_ char *why = why_not_run(&r, vm);
                 dr->report = report_document(dr, vm, why);
                 report_count(vm, &dr->counts);
@@ -1225,49 +881,48 @@ int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
         }
         if (reboot) {
                 span_end(&r.run_span);
-                write_reports(&r, vms, failed);
+                report_write_detailed(&r.log, r.o->execution_id, failed, &r.run_span, r.runs, vms, r.n_runs);
                 log_console(&r.log, "Rebooting the system now");
                 log_app(&r.log, "Info", "reboot requested; state saved in %s", o->state_directory);
                 /* Undelivered lines stay spooled; the resumed run ships them. */
-                cw_close(&r, 5000);
+                sinks_close(&r.sinks, 5000);
                 status = EXIT_REBOOT;
                 goto out;
         }
         /* A crash from here on resumes at the last checkpoint, which ran
          * no action after it: only this ending is repeated. */
         span_end(&r.run_span);
-        write_reports(&r, vms, failed);
+        report_write_detailed(&r.log, r.o->execution_id, failed, &r.run_span, r.runs, vms, r.n_runs);
         logdir_drop_scripts(&r.log);
-        char *fm = failure_message(&r);
+        char *fm = report_failure_message(r.runs, r.n_runs);
         const char *failure = fm ? fm : "";
         log_console(&r.log, failed ? "TOE has completed execution with failure - Execution failed!"
                                    : "TOE has completed execution successfully");
         /* Up to 30 s (OPENTOE_CWLOGS_CLOSE_WAIT_MS) for the last lines. */
         const char *wait = getenv("OPENTOE_CWLOGS_CLOSE_WAIT_MS");
-        cw_close(&r, wait && *wait ? strtoll(wait, NULL, 10) : 30000);
+        sinks_close(&r.sinks, wait && *wait ? strtoll(wait, NULL, 10) : 30000);
         /* Without --cw-ignore-failures, logs that did not reach CloudWatch
          * fail the run, and the summary says why. */
-        if (r.cw_failure && !o->cw_ignore_failures) {
+        const char *cw_failure = sinks_failure(&r.sinks);
+        if (cw_failure && !o->cw_ignore_failures) {
                 failed = true;
                 if (!fm)
-                        failure = fm = xstrdup(r.cw_failure);
+                        failure = fm = xstrdup(cw_failure);
         }
-        if (r.cw_failure)
-                log_app(&r.log, o->cw_ignore_failures ? "Warning" : "Error", "%s", r.cw_failure);
-        char *log_url = upload_logs(&r);
+        if (cw_failure)
+                log_app(&r.log, o->cw_ignore_failures ? "Warning" : "Error", "%s", cw_failure);
+        char *log_url = logupload_run(r.o, &r.log, r.log_abs);
         report_summary(stdout, r.o->execution_id, failed, &c, failure, log_url);
         free(log_url);
         free(fm);
         status = failed ? 1 : 0;
-        if (interrupt_signal) {
+        if (supervisor_interrupted(&r.sv)) {
                 log_app(&r.log, "Info", "stopped by signal %d", (int)interrupt_signal);
                 status = 128 + interrupt_signal;
         }
         /* The run is over: nothing is left to resume. */
         checkpointer_done(&r.ck);
-        if (r.running_fd >= 0)
-                close(r.running_fd);
-        r.running_fd = -1;
+        inflight_close(&r.inflight);
         state_remove(&r.sd, NULL);
         goto out;
 
@@ -1279,26 +934,25 @@ refused:
         }
         status = 1;
 out:
-        if (r.guarded)
+        if (r.inflight.guarded)
                 guardian_end();
         for (size_t k = 0; k < n; k++)
                 vm_free(vms[k]);
         free(vms);
         free(refusal);
         resume_done(&res);
-        cw_close(&r, 5000);
-        free(r.cw_failure);
+        sinks_close(&r.sinks, 5000);
+        sinks_done(&r.sinks);
         logdir_close(&r.log);
         free(r.log_abs);
         free_runs(&r);
         free(r.hashes);
         json_decref(r.pred_log);
         json_decref(r.replay);
-        json_decref(r.running);
+        inflight_done(&r.inflight);
         free(r.stop_reason);
         checkpointer_done(&r.ck);
-        if (r.running_fd >= 0)
-                close(r.running_fd);
         state_dir_close(&r.sd);
+        supervisor_done(&r.sv);
         return status;
 }

@@ -16,7 +16,7 @@
 
 struct aws_http_job {
         struct aws_http *h;
-        const struct sdevent_api *sd;
+        const struct sdev_api *sd;
         sd_event *ev;
         CURLM *multi;
         struct http_xfer x;
@@ -169,12 +169,12 @@ int aws_http_transfer_start(struct aws_http *h, sd_event *ev, const struct aws_h
                             char **reterr_msg)
 {
         const struct curl_api *a = h->api;
-        const struct sdevent_api *sd = sdevent_api_get(reterr_msg);
         struct aws_http_job *j;
-        int r;
+        int r = sdev_load(reterr_msg);
 
-        if (!sd)
-                return -ENOSYS;
+        if (r < 0)
+                return r;
+        const struct sdev_api *sd = sdev;
         if (h->busy)
                 return errmsg_set(reterr_msg, -EBUSY, "the HTTP client is running a transfer already");
         j = xcalloc(1, sizeof *j);

@@ -1,10 +1,11 @@
 /* execute_bash.c: the ExecuteBash action.  This file owns turning a step's
  * `commands` into a script file in the execution's work folder, running it
  * with bash in opentoe's own current directory (as AWSTOE does), and
- * removing the script afterwards (kept when OPENTOE_KEEP_SCRIPTS is set to
- * a non-empty value, for debugging).  A disableLogging step's script is
- * never a file: bash reads it from a memory file as /dev/fd/3.  Running, capture and the result's
- * wording are process.c's. */
+ * removing the script once bash has ended (kept when OPENTOE_KEEP_SCRIPTS
+ * is set to a non-empty value, for debugging).  A disableLogging step's script is
+ * never a file: bash reads it from a memory file as /dev/fd/3.  Running
+ * (on the runner's loop), capture and the result's wording are
+ * process.c's and proc_action.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -166,12 +167,18 @@ static const char *find_bash(void)
         return NULL;
 }
 
-static int execute_bash_run(const struct action_ctx *ctx, const json_t *inputs,
-                            struct action_result *ret)
+static void script_free(void *p)
 {
-        _cleanup_(script_remove) struct script script = { .dirfd = -1 };
-        struct proc_result pr = { 0 };
-        const char *errmsg = NULL, *bash;
+        struct script *s = p;
+
+        script_remove(s);
+        free(s);
+}
+
+static int execute_bash_start(const struct action_ctx *ctx, const json_t *inputs, action_done_fn done,
+                              void *done_userdata, struct action_job **ret_job)
+{
+        const char *bash;
         const json_t *commands;
         size_t i;
         json_t *cmd;
@@ -180,18 +187,21 @@ static int execute_bash_run(const struct action_ctx *ctx, const json_t *inputs,
         if (!ctx->work_dir || ctx->work_dir_fd < 0)
                 return -EINVAL;
         if (!json_is_object(inputs))
-                return proc_fail(ret, "ExecuteBash: inputs must be a map with 'commands'");
+                return proc_action_fail(ctx, done, done_userdata, ret_job,
+                                        "ExecuteBash: inputs must be a map with 'commands'");
         commands = json_object_get(inputs, "commands");
         if (!json_is_array(commands))
-                return proc_fail(ret, "ExecuteBash: 'commands' must be a list of strings");
+                return proc_action_fail(ctx, done, done_userdata, ret_job,
+                                        "ExecuteBash: 'commands' must be a list of strings");
         json_array_foreach(commands, i, cmd)
                 if (!json_is_string(cmd))
-                        return proc_fail(ret, "ExecuteBash: commands[%zu] is not a string", i);
+                        return proc_action_fail(ctx, done, done_userdata, ret_job,
+                                                "ExecuteBash: commands[%zu] is not a string", i);
 
         bash = find_bash();
         if (!bash)
-                return proc_fail(ret, "ExecuteBash: bash was not found "
-                                      "at /bin/bash or /usr/bin/bash");
+                return proc_action_fail(ctx, done, done_userdata, ret_job,
+                                        "ExecuteBash: bash was not found at /bin/bash or /usr/bin/bash");
 
         if (ctx->private_step) {
                 _cleanup_close_ int mfd = memory_script(commands);
@@ -199,40 +209,36 @@ static int execute_bash_run(const struct action_ctx *ctx, const json_t *inputs,
 
                 if (mfd < 0)
                         return mfd == -ENOMEM ? mfd
-                                              : proc_fail(ret, "ExecuteBash: cannot prepare the script in memory: %s",
-                                                          strerror(-mfd));
-                r = proc_run_fd(ctx, argv, NULL, mfd, &pr, &errmsg);
-                if (r < 0)
-                        return proc_start_failure(r, bash, errmsg, ret);
-                r = proc_to_action_result(&pr, ctx, ret);
-                proc_result_free(&pr);
-                return r;
+                                              : proc_action_fail(ctx, done, done_userdata, ret_job,
+                                                                 "ExecuteBash: cannot prepare the script in memory: %s",
+                                                                 strerror(-mfd));
+                /* The child has its own copy of the memory file once
+                 * started. */
+                return proc_action_start(ctx, argv, mfd, NULL, NULL, done, done_userdata, ret_job);
         }
-        r = write_script(ctx, commands, &script);
+        struct script *script = calloc(1, sizeof *script);
+        if (!script)
+                return -ENOMEM;
+        script->dirfd = -1;
+        r = write_script(ctx, commands, script);
         if (r < 0) {
                 char text[256];
 
+                script_free(script);
                 if (r == -ENOMEM)
                         return r;
                 snprintf(text, sizeof text, "%s", strerror(-r));
-                return proc_fail(ret, "ExecuteBash: cannot write the script in %s: %s",
-                                 ctx->work_dir, text);
+                return proc_action_fail(ctx, done, done_userdata, ret_job,
+                                        "ExecuteBash: cannot write the script in %s: %s", ctx->work_dir, text);
         }
-
-        {
-                char *argv[] = { (char *)bash, script.path, NULL };
-
-                r = proc_run(ctx, argv, NULL, &pr, &errmsg);
-        }
-        if (r < 0)
-                return proc_start_failure(r, bash, errmsg, ret);
-        r = proc_to_action_result(&pr, ctx, ret);
-        proc_result_free(&pr);
-        return r;
+        char *argv[] = { (char *)bash, script->path, NULL };
+        /* The script is removed once bash has ended. */
+        return proc_action_start(ctx, argv, -1, script_free, script, done, done_userdata, ret_job);
 }
 
 const struct action_module execute_bash_module = {
         .name = "ExecuteBash",
         .spec = ACTION_SPEC(ExecuteBash),
-        .run = execute_bash_run,
+        .start = execute_bash_start,
+        .cancel = proc_action_cancel,
 };

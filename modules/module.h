@@ -4,9 +4,12 @@
  * runner's line sink, and reports a result as data.  A module never logs,
  * never exits the process and never touches the console itself.
  *
- * `run` blocks until the action ends or its deadline passes: `opentoe run`
- * executes one action at a time, and the deadline (not a signal from
- * outside) is how a timeout reaches a module. */
+ * A module either waits on the runner's event loop (`start`: children,
+ * the network) or is bounded and synchronous (`run`: the file system,
+ * Assert), called from the loop between its events.  Deadlines,
+ * interrupts and the signals that stop a process group are the runner's
+ * alone: it cancels a started job, and answers a run() module's
+ * action_stop_reason(). */
 #pragma once
 
 #include <jansson.h>
@@ -39,14 +42,19 @@ struct action_ctx {
         const char *step_name;
         bool private_step;        /* disableLogging: nothing of its inputs may reach a file */
         long iteration;           /* 0-based loop iteration, -1 outside a loop */
-        int64_t deadline_ms;      /* CLOCK_MONOTONIC milliseconds, or -1: no timeout */
-        int64_t kill_grace_ms;    /* SIGTERM to SIGKILL delay on timeout */
+        /* CLOCK_MONOTONIC milliseconds, or -1: no timeout.  Read only by
+         * the run() modules that do not ask action_stop_reason() yet; it
+         * goes when none reads it. */
+        int64_t deadline_ms;
         size_t stdout_cap;        /* bytes of stdout kept for outputs.stdout */
         line_sink_fn on_line;
         void *userdata;
         /* Called as soon as a child process is forked, with its process
          * group (the runner records it, so a run that dies cannot leave it
-         * behind), and with 0 once it has been reaped; may be NULL. */
+         * behind, and stops it on a deadline or an interrupt), and with 0
+         * when it is no longer the step's: the child has ended and is
+         * about to be reaped (its number cannot be reused before); may be
+         * NULL. */
         void (*on_spawn)(void *userdata, pid_t pgid);
         /* For run() modules: the runner's answer to "should I stop?"
          * (see action_stop_reason()); NULL: only deadline_ms counts. */

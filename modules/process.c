@@ -1,34 +1,34 @@
-/* process.c: running one child process for an action module.  This file
- * owns fork and exec (own process group, stdin from /dev/null, no other
- * descriptors, default signal state, no NOTIFY_SOCKET, SIGTERM when opentoe
- * dies), telling the runner the new group (ctx->on_spawn), the poll loop that
- * splits the child's stdout and stderr into lines for the runner's sink,
- * the bounded capture of stdout and of the tail of stderr, the deadline
- * (SIGTERM to the group, SIGKILL after the grace period), reaping, and the
- * translation of a finished process into an action result with Go's
- * wording ("exit status 1", "signal: killed").
+/* process.c: one child process for an action module, on the runner's
+ * event loop.  This file owns vfork and exec (own process group, stdin from
+ * /dev/null, no other descriptors, default signal state, no NOTIFY_SOCKET,
+ * SIGTERM when opentoe dies), telling the runner the new group
+ * (ctx->on_spawn), the child's pipes and its exit (a pidfd, or a tick
+ * without one) as event sources on ctx->event, splitting stdout and
+ * stderr into lines for the runner's sink as they arrive, the bounded
+ * capture of stdout and of the tail of stderr, and reaping.  Deadlines,
+ * interrupts and the signals that stop a group are the runner's: a
+ * cancelled job only remembers why, for the result's wording.  The
+ * result as an action's is proc_action.c's.
  *
  * Memory is bounded whatever the child prints: two line buffers of
  * PROC_LINE_PIECE bytes, a stderr ring of ACTION_STDERR_TAIL bytes and at
  * most ctx->stdout_cap bytes of stdout, all allocated before the fork. */
 #include "process.h"
 
-#include "interrupt.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "sdevent_dl.h"
 #include <time.h>
 #include <unistd.h>
 
@@ -202,15 +202,15 @@ static void end_of_stream(struct reader *r, struct line_buf *lb)
         lb->fd = -1;
 }
 
-/* Reads once from a ready pipe. */
-static void read_ready(struct reader *r, struct line_buf *lb)
+/* Reads once from a ready pipe: 1 when bytes came (or none yet), 0 at
+ * the end of the stream (the caller then calls end_of_stream). */
+static int read_ready(struct reader *r, struct line_buf *lb)
 {
         ssize_t n = read(lb->fd, lb->buf + lb->len, PROC_LINE_PIECE - lb->len);
 
         if (n > 0)
                 take_bytes(r, lb, (size_t)n);
-        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-                end_of_stream(r, lb);
+        return n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN));
 }
 
 /* ---- the child ---------------------------------------------------------- */
@@ -399,13 +399,20 @@ static int open_pidfd(pid_t pid)
         return -1;
 }
 
-static int64_t min_wait(int64_t a, int64_t b)
+/* vfork: the child borrows our memory until it execs (or exits), so a
+ * spawn costs the same however much opentoe has mapped (the event loop's
+ * libraries included).  child_exec() makes only system calls, on its own
+ * stack frames, and never returns.  In a frame of its own, so that
+ * nothing of the caller's lives across the vfork. */
+static __attribute__((noinline)) pid_t vfork_exec(char *const argv[], char *const envp[], const char *cwd,
+                                                  int null_fd, int out_fd, int err_fd, int report_fd,
+                                                  int script_fd, int max_fd, pid_t parent)
 {
-        if (a < 0)
-                return b;
-        if (b < 0)
-                return a;
-        return a < b ? a : b;
+        pid_t pid = vfork();
+
+        if (pid == 0)
+                child_exec(argv, envp, cwd, null_fd, out_fd, err_fd, report_fd, script_fd, max_fd, parent);
+        return pid;
 }
 
 /* Starts the child: returns its pid, or a negative errno with *reterr_msg
@@ -419,7 +426,6 @@ static pid_t spawn(const struct action_ctx *ctx, char *const argv[], const char 
         int report[2] = { -1, -1 };
         struct child_report rep;
         sigset_t all, old;
-        size_t got = 0;
         int max_fd = highest_fd();
         pid_t pid, self;
         int r;
@@ -446,10 +452,7 @@ static pid_t spawn(const struct action_ctx *ctx, char *const argv[], const char 
         sigfillset(&all);
         sigprocmask(SIG_SETMASK, &all, &old);
         self = getpid();
-        pid = fork();
-        if (pid == 0)
-                child_exec(argv, envp, cwd, null_fd, out_pipe[1], err_pipe[1], report[1], script_fd,
-                           max_fd, self);
+        pid = vfork_exec(argv, envp, cwd, null_fd, out_pipe[1], err_pipe[1], report[1], script_fd, max_fd, self);
         r = pid < 0 ? -errno : 0;
         sigprocmask(SIG_SETMASK, &old, NULL);
 
@@ -469,6 +472,7 @@ static pid_t spawn(const struct action_ctx *ctx, char *const argv[], const char 
         if (ctx->on_spawn)
                 ctx->on_spawn(ctx->userdata, pid);
 
+        size_t got = 0;
         while (got < sizeof rep) {
                 ssize_t n = read(report[0], (char *)&rep + got, sizeof rep - got);
 
@@ -482,9 +486,11 @@ static pid_t spawn(const struct action_ctx *ctx, char *const argv[], const char 
         if (got == 0)
                 return pid;
 
-        (void)reap(pid, NULL);
+        /* The runner lets go of the group while the child is still a
+         * zombie: its number cannot be reused until the reaping. */
         if (ctx->on_spawn)
                 ctx->on_spawn(ctx->userdata, 0);
+        (void)reap(pid, NULL);
         if (got < sizeof rep)
                 rep = (struct child_report){ .stage = STAGE_EXEC, .err = EIO };
         switch (rep.stage) {
@@ -504,143 +510,58 @@ static pid_t spawn(const struct action_ctx *ctx, char *const argv[], const char 
         return rep.err > 0 ? -rep.err : -EIO;
 }
 
-int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd,
-             struct proc_result *ret, const char **reterr_msg)
+/* ---- the job on the loop ----------------------------------------------- */
+
+struct proc_job {
+        const struct action_ctx *ctx;
+        struct reader r;
+        pid_t pid;
+        int pidfd;                      /* -1: no pidfd, the tick looks instead */
+        sd_event_source *pipe_src[2];   /* stdout, stderr */
+        sd_event_source *exit_src;      /* the pidfd, or the tick */
+        sd_event_source *end_src;       /* the end of the drain (or now: cancelled after the exit) */
+        bool exited;
+        int cancelled;                  /* enum action_cancel_reason before the exit, or -1 */
+        proc_done_fn done;
+        void *userdata;
+};
+
+static void job_free(struct proc_job *j)
 {
-        return proc_run_fd(ctx, argv, cwd, -1, ret, reterr_msg);
+        for (size_t i = 0; i < ELEMENTSOF(j->pipe_src); i++)
+                sdev->source_disable_unref(j->pipe_src[i]);
+        sdev->source_disable_unref(j->exit_src);
+        sdev->source_disable_unref(j->end_src);
+        if (j->pidfd >= 0)
+                close(j->pidfd);
+        reader_free(&j->r);
+        free(j);
 }
 
-int proc_run_fd(const struct action_ctx *ctx, char *const argv[], const char *cwd, int script_fd,
-                struct proc_result *ret, const char **reterr_msg)
+static bool pipes_open(const struct proc_job *j)
 {
-        struct reader r = {
-                .ctx = ctx,
-                .lines = { { .fd = -1, .stream = STREAM_STDOUT },
-                           { .fd = -1, .stream = STREAM_STDERR } },
-        };
-        int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
-        int64_t deadline = ctx->deadline_ms;
-        int64_t grace = ctx->kill_grace_ms > 0 ? ctx->kill_grace_ms : 0;
-        int64_t kill_at = -1, drain_until = -1;
-        bool exited = false, term_sent = false, kill_sent = false;
-        _cleanup_close_ int pidfd = -1;
+        return j->r.lines[0].fd >= 0 || j->r.lines[1].fd >= 0;
+}
+
+/* The end: what is left in the pipes delivered, the runner told the
+ * group is no longer the step's (while the child is still a zombie, so
+ * the runner may still signal the group), the child reaped, the result
+ * handed over, the job freed. */
+static void job_finish(struct proc_job *j)
+{
+        const struct action_ctx *ctx = j->ctx;
         struct proc_result res = { .exit_code = -1 };
-        int status = 0, rc;
-        pid_t pid;
+        int status = 0;
 
-        if (!argv || !argv[0]) {
-                *reterr_msg = "no program to run";
-                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(j->r.lines); i++) {
+                j->pipe_src[i] = sdev->source_disable_unref(j->pipe_src[i]);
+                if (j->r.lines[i].fd >= 0)
+                        end_of_stream(&j->r, &j->r.lines[i]);
         }
-
-        r.lines[0].buf = malloc(PROC_LINE_PIECE + 1);
-        r.lines[1].buf = malloc(PROC_LINE_PIECE + 1);
-        r.out = malloc(ctx->stdout_cap < SIZE_MAX ? ctx->stdout_cap + 1 : SIZE_MAX);
-        r.ring = malloc(ACTION_STDERR_TAIL + 1);
-        if (!r.lines[0].buf || !r.lines[1].buf || !r.out || !r.ring) {
-                *reterr_msg = "out of memory";
-                rc = -ENOMEM;
-                goto out;
-        }
-
-        rc = make_pipe(out_pipe);
-        if (rc >= 0)
-                rc = make_pipe(err_pipe);
-        if (rc < 0) {
-                *reterr_msg = "cannot create a pipe";
-                goto out;
-        }
-        r.lines[0].fd = out_pipe[0];
-        r.lines[1].fd = err_pipe[0];
-        out_pipe[0] = err_pipe[0] = -1;
-        for (size_t i = 0; i < ELEMENTSOF(r.lines); i++)
-                (void)fcntl(r.lines[i].fd, F_SETFL, fcntl(r.lines[i].fd, F_GETFL) | O_NONBLOCK);
-
-        pid = spawn(ctx, argv, cwd, script_fd, out_pipe, err_pipe, reterr_msg);
-        if (pid < 0) {
-                rc = pid;
-                goto out;
-        }
-        pidfd = open_pidfd(pid);
-
-        for (;;) {
-                struct pollfd pfd[3];
-                int64_t now = monotonic_ms(), wait = -1;
-                bool open_pipes = r.lines[0].fd >= 0 || r.lines[1].fd >= 0;
-                int n;
-
-                if (!exited && child_exited(pid)) {
-                        exited = true;
-                        drain_until = now + PROC_DRAIN_MS;
-                        if (!term_sent && deadline >= 0 && deadline < drain_until)
-                                drain_until = deadline;
-                }
-                if (!exited && !term_sent && deadline >= 0 && now >= deadline) {
-                        (void)kill(-pid, SIGTERM);
-                        term_sent = true;
-                        kill_at = now + grace;
-                }
-                /* opentoe itself is being stopped: so is the step. */
-                if (!exited && !term_sent && interrupt_signal) {
-                        (void)kill(-pid, SIGTERM);
-                        term_sent = true;
-                        res.interrupted = true;
-                        kill_at = now + grace;
-                }
-                if (term_sent && !kill_sent && now >= kill_at) {
-                        (void)kill(-pid, SIGKILL);
-                        kill_sent = true;
-                }
-                if (exited && (!open_pipes || now >= drain_until))
-                        break;
-
-                if (!exited && !term_sent && deadline >= 0)
-                        wait = min_wait(wait, deadline - now);
-                if (term_sent && !kill_sent)
-                        wait = min_wait(wait, kill_at - now);
-                if (exited)
-                        wait = min_wait(wait, drain_until - now);
-                else
-                        /* Also bounds the wait for a signal that came just
-                         * before poll() started. */
-                        wait = min_wait(wait, PROC_TICK_MS);
-                if (wait > INT_MAX)
-                        wait = INT_MAX;
-
-                pfd[0] = (struct pollfd){ .fd = r.lines[0].fd, .events = POLLIN };
-                pfd[1] = (struct pollfd){ .fd = r.lines[1].fd, .events = POLLIN };
-                pfd[2] = (struct pollfd){ .fd = exited ? -1 : pidfd, .events = POLLIN };
-                n = poll(pfd, ELEMENTSOF(pfd), (int)wait);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        /* Cannot wait any more: end the child rather than
-                         * leave it running unsupervised. */
-                        rc = -errno;
-                        *reterr_msg = "cannot wait for the child's output";
-                        (void)kill(-pid, SIGKILL);
-                        (void)reap(pid, NULL);
-                        if (ctx->on_spawn)
-                                ctx->on_spawn(ctx->userdata, 0);
-                        goto out;
-                }
-                for (size_t i = 0; i < ELEMENTSOF(r.lines); i++)
-                        if (pfd[i].fd >= 0 &&
-                            (pfd[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
-                                read_ready(&r, &r.lines[i]);
-        }
-
-        /* After a timeout nothing of the group may outlive the step, even
-         * when the child itself went at SIGTERM. */
-        if (term_sent && !kill_sent)
-                (void)kill(-pid, SIGKILL);
-        for (size_t i = 0; i < ELEMENTSOF(r.lines); i++)
-                if (r.lines[i].fd >= 0)
-                        end_of_stream(&r, &r.lines[i]);
-        int reaped = reap(pid, &status);
         /* What the step left running in the background is its own. */
         if (ctx->on_spawn)
                 ctx->on_spawn(ctx->userdata, 0);
+        int reaped = reap(j->pid, &status);
         if (reaped < 0) {
                 /* Neither exit code nor signal: proc_to_action_result
                  * words it as Go does. */
@@ -650,11 +571,13 @@ int proc_run_fd(const struct action_ctx *ctx, char *const argv[], const char *cw
                 res.exit_code = -1;
                 res.term_signal = WTERMSIG(status);
         }
-        res.timed_out = term_sent && !res.interrupted;
-        r.out[r.out_len] = '\0';
-        res.out_len = r.out_len;
-        res.out_truncated = r.out_truncated;
-        res.out = TAKE_PTR(r.out);
+        res.timed_out = j->cancelled == ACTION_CANCEL_DEADLINE;
+        res.interrupted = j->cancelled == ACTION_CANCEL_INTERRUPT;
+        struct reader *r = &j->r;
+        r->out[r->out_len] = '\0';
+        res.out_len = r->out_len;
+        res.out_truncated = r->out_truncated;
+        res.out = TAKE_PTR(r->out);
         if (res.out_len + 1 < ctx->stdout_cap / 2) {
                 /* Give back what a short output did not use. */
                 char *shrunk = realloc(res.out, res.out_len + 1);
@@ -662,16 +585,193 @@ int proc_run_fd(const struct action_ctx *ctx, char *const argv[], const char *cw
                 if (shrunk)
                         res.out = shrunk;
         }
-        ring_linearise(&r);
-        res.err_len = r.ring_len;
-        res.err_tail = TAKE_PTR(r.ring);
-        *ret = res;
-        rc = 0;
-out:
+        ring_linearise(r);
+        res.err_len = r->ring_len;
+        res.err_tail = TAKE_PTR(r->ring);
+        proc_done_fn done = j->done;
+        void *userdata = j->userdata;
+        job_free(j);
+        done(userdata, &res);
+}
+
+static int on_end(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        (void)s;
+        (void)usec;
+        job_finish(userdata);
+        return 0;
+}
+
+/* Ends the job at `usec` (CLOCK_MONOTONIC), or at once for 0. */
+static int end_at(struct proc_job *j, uint64_t usec)
+{
+        if (j->end_src)
+                return sdev->source_set_time(j->end_src, usec);
+        return sdev->add_time(j->ctx->event, &j->end_src, CLOCK_MONOTONIC, usec, 1, on_end, j);
+}
+
+/* The child has exited: output still in the pipes is read for a while
+ * (a grandchild holding them open does not hold the step longer). */
+static void child_gone(struct proc_job *j)
+{
+        j->exited = true;
+        j->exit_src = sdev->source_disable_unref(j->exit_src);
+        if (!pipes_open(j)) {
+                job_finish(j);
+                return;
+        }
+        if (end_at(j, (uint64_t)(monotonic_ms() + PROC_DRAIN_MS) * 1000) < 0)
+                job_finish(j);
+}
+
+static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct proc_job *j = userdata;
+
+        (void)s;
+        (void)fd;
+        (void)revents;
+        if (child_exited(j->pid))
+                child_gone(j);
+        return 0;
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct proc_job *j = userdata;
+
+        if (child_exited(j->pid)) {
+                child_gone(j);
+                return 0;
+        }
+        (void)sdev->source_set_time(s, usec + PROC_TICK_MS * 1000);
+        return sdev->source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct proc_job *j = userdata;
+        size_t i = j->r.lines[0].fd == fd ? 0 : 1;
+
+        (void)revents;
+        if (read_ready(&j->r, &j->r.lines[i]))
+                return 0;
+        /* Out of the loop before the descriptor closes. */
+        j->pipe_src[i] = sdev->source_disable_unref(s);
+        end_of_stream(&j->r, &j->r.lines[i]);
+        if (j->exited && !pipes_open(j))
+                job_finish(j);
+        return 0;
+}
+
+static int watch_sources(struct proc_job *j)
+{
+        sd_event *e = j->ctx->event;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(j->r.lines); i++)
+                r = sdev->add_io(e, &j->pipe_src[i], j->r.lines[i].fd, EPOLLIN, on_pipe, j);
+        if (r < 0)
+                return r;
+        j->pidfd = open_pidfd(j->pid);
+        if (j->pidfd >= 0)
+                return sdev->add_io(e, &j->exit_src, j->pidfd, EPOLLIN, on_pidfd, j);
+        return sdev->add_time(e, &j->exit_src, CLOCK_MONOTONIC,
+                                 (uint64_t)(monotonic_ms() + PROC_TICK_MS) * 1000, 1, on_tick, j);
+}
+
+int proc_start(const struct action_ctx *ctx, char *const argv[], const char *cwd, int script_fd,
+               proc_done_fn done, void *userdata, struct proc_job **ret_job, const char **reterr_msg)
+{
+        int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
+        struct proc_job *j;
+        pid_t pid;
+        int rc;
+
+        if (!argv || !argv[0]) {
+                *reterr_msg = "no program to run";
+                return -EINVAL;
+        }
+        if (!ctx->event) {
+                *reterr_msg = "no event loop";
+                return -EINVAL;
+        }
+        j = calloc(1, sizeof *j);
+        if (!j) {
+                *reterr_msg = "out of memory";
+                return -ENOMEM;
+        }
+        *j = (struct proc_job){
+                .ctx = ctx,
+                .r = { .ctx = ctx,
+                       .lines = { { .fd = -1, .stream = STREAM_STDOUT },
+                                  { .fd = -1, .stream = STREAM_STDERR } } },
+                .pid = -1,
+                .pidfd = -1,
+                .cancelled = -1,
+                .done = done,
+                .userdata = userdata,
+        };
+        j->r.lines[0].buf = malloc(PROC_LINE_PIECE + 1);
+        j->r.lines[1].buf = malloc(PROC_LINE_PIECE + 1);
+        j->r.out = malloc(ctx->stdout_cap < SIZE_MAX ? ctx->stdout_cap + 1 : SIZE_MAX);
+        j->r.ring = malloc(ACTION_STDERR_TAIL + 1);
+        if (!j->r.lines[0].buf || !j->r.lines[1].buf || !j->r.out || !j->r.ring) {
+                *reterr_msg = "out of memory";
+                rc = -ENOMEM;
+                goto fail;
+        }
+
+        rc = make_pipe(out_pipe);
+        if (rc >= 0)
+                rc = make_pipe(err_pipe);
+        if (rc < 0) {
+                *reterr_msg = "cannot create a pipe";
+                goto fail;
+        }
+        j->r.lines[0].fd = out_pipe[0];
+        j->r.lines[1].fd = err_pipe[0];
+        out_pipe[0] = err_pipe[0] = -1;
+        for (size_t i = 0; i < ELEMENTSOF(j->r.lines); i++)
+                (void)fcntl(j->r.lines[i].fd, F_SETFL, fcntl(j->r.lines[i].fd, F_GETFL) | O_NONBLOCK);
+
+        pid = spawn(ctx, argv, cwd, script_fd, out_pipe, err_pipe, reterr_msg);
+        if (pid < 0) {
+                rc = pid;
+                goto fail;
+        }
+        j->pid = pid;
+        rc = watch_sources(j);
+        if (rc < 0) {
+                /* Cannot watch it: end the child rather than leave it
+                 * running unsupervised. */
+                *reterr_msg = "cannot wait for the child's output";
+                (void)kill(-pid, SIGKILL);
+                if (ctx->on_spawn)
+                        ctx->on_spawn(ctx->userdata, 0);
+                (void)reap(pid, NULL);
+                goto fail;
+        }
+        *ret_job = j;
+        return 0;
+fail:
         close_pair(out_pipe);
         close_pair(err_pipe);
-        reader_free(&r);
+        job_free(j);
         return rc;
+}
+
+void proc_cancel(struct proc_job *j, enum action_cancel_reason why)
+{
+        if (j->exited) {
+                /* Its time is up while the pipes drain: the step ends
+                 * now, not timed out (the child ended on its own). */
+                if (why == ACTION_CANCEL_DEADLINE && end_at(j, 0) < 0)
+                        job_finish(j);
+                return;
+        }
+        if (j->cancelled < 0)
+                j->cancelled = (int)why;
 }
 
 void proc_result_free(struct proc_result *r)
@@ -681,263 +781,4 @@ void proc_result_free(struct proc_result *r)
         free(r->out);
         free(r->err_tail);
         *r = (struct proc_result){ .exit_code = -1 };
-}
-
-/* ---- results ------------------------------------------------------------ */
-
-/* Go's names for signals (syscall.Signal.String on Linux), which AWSTOE
- * prints after "signal: ". */
-static const char *signal_name(int sig)
-{
-        static const struct {
-                int sig;
-                const char *name;
-        } names[] = {
-                { SIGHUP, "hangup" },
-                { SIGINT, "interrupt" },
-                { SIGQUIT, "quit" },
-                { SIGILL, "illegal instruction" },
-                { SIGTRAP, "trace/breakpoint trap" },
-                { SIGABRT, "aborted" },
-                { SIGBUS, "bus error" },
-                { SIGFPE, "floating point exception" },
-                { SIGKILL, "killed" },
-                { SIGUSR1, "user defined signal 1" },
-                { SIGSEGV, "segmentation fault" },
-                { SIGUSR2, "user defined signal 2" },
-                { SIGPIPE, "broken pipe" },
-                { SIGALRM, "alarm clock" },
-                { SIGTERM, "terminated" },
-                { SIGCHLD, "child exited" },
-                { SIGCONT, "continued" },
-                { SIGSTOP, "stopped (signal)" },
-                { SIGTSTP, "stopped" },
-                { SIGTTIN, "stopped (tty input)" },
-                { SIGTTOU, "stopped (tty output)" },
-                { SIGURG, "urgent I/O condition" },
-                { SIGXCPU, "CPU time limit exceeded" },
-                { SIGXFSZ, "file size limit exceeded" },
-                { SIGVTALRM, "virtual timer expired" },
-                { SIGPROF, "profiling timer expired" },
-                { SIGWINCH, "window changed" },
-                { SIGIO, "I/O possible" },
-                { SIGSYS, "bad system call" },
-#ifdef SIGSTKFLT
-                { SIGSTKFLT, "stack fault" },
-#endif
-#ifdef SIGPWR
-                { SIGPWR, "power failure" },
-#endif
-        };
-
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (names[i].sig == sig)
-                        return names[i].name;
-        return NULL;
-}
-
-/* Length of the well-formed UTF-8 sequence at p, or 0 if there is none
- * (overlong forms, surrogates and values past U+10FFFF are not). */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-        unsigned char lo = 0x80, hi = 0xBF;
-        size_t len;
-
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] >= 0xC2 && p[0] <= 0xDF)
-                len = 2;
-        else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-                len = 3;
-        else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-                len = 4;
-        else
-                return 0;
-        if (p[0] == 0xE0)
-                lo = 0xA0;
-        else if (p[0] == 0xED)
-                hi = 0x9F;
-        else if (p[0] == 0xF0)
-                lo = 0x90;
-        else if (p[0] == 0xF4)
-                hi = 0x8F;
-        if (n < len || p[1] < lo || p[1] > hi)
-                return 0;
-        for (size_t i = 2; i < len; i++)
-                if (p[i] < 0x80 || p[i] > 0xBF)
-                        return 0;
-        return len;
-}
-
-/* A JSON string of arbitrary bytes: each byte that is not part of
- * well-formed UTF-8 becomes U+FFFD, as Go's encoding/json does. */
-static json_t *json_string_lossy(const char *s, size_t n)
-{
-        const unsigned char *p = (const unsigned char *)s;
-        _cleanup_free_ char *fixed = NULL;
-        json_t *j = json_stringn(s, n);
-        size_t k = 0;
-
-        if (j)
-                return j;
-        if (n > (SIZE_MAX - 1) / 3)
-                return NULL;
-        fixed = malloc(3 * n + 1);
-        if (!fixed)
-                return NULL;
-        for (size_t i = 0; i < n;) {
-                size_t len = utf8_seq_len(p + i, n - i);
-
-                if (len == 0) {
-                        memcpy(fixed + k, "\xEF\xBF\xBD", 3);
-                        k += 3;
-                        i++;
-                } else {
-                        memcpy(fixed + k, s + i, len);
-                        k += len;
-                        i += len;
-                }
-        }
-        return json_stringn(fixed, k);
-}
-
-static json_t *stdout_outputs(const char *s, size_t n)
-{
-        json_t *arr = json_array(), *obj = json_object(), *str;
-
-        if (n > 0 && s[n - 1] == '\n')
-                n--;
-        str = json_string_lossy(s, n);
-        if (!arr || !obj || !str || json_object_set_new(obj, "stdout", str) < 0) {
-                if (!obj)
-                        json_decref(str);
-                json_decref(obj);
-                json_decref(arr);
-                return NULL;
-        }
-        if (json_array_append_new(arr, obj) < 0) {
-                json_decref(arr);
-                return NULL;
-        }
-        return arr;
-}
-
-static int vasprintf_msg(char **ret, const char *fmt, va_list ap)
-        __attribute__((format(printf, 2, 0)));
-static int vasprintf_msg(char **ret, const char *fmt, va_list ap)
-{
-        char *s = NULL;
-
-        if (vasprintf(&s, fmt, ap) < 0)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
-static int asprintf_msg(char **ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int asprintf_msg(char **ret, const char *fmt, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf_msg(ret, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-int proc_to_action_result(const struct proc_result *p, const struct action_ctx *ctx,
-                          struct action_result *ret)
-{
-        struct action_result res = { .exit_code = p->exit_code };
-        const char *sig;
-        int r = 0;
-
-        if (p->interrupted) {
-                res.status = ACTION_FAILED;
-                r = asprintf_msg(&res.message, "interrupted: opentoe received signal %d; the process group was stopped",
-                                 (int)interrupt_signal);
-        } else if (p->timed_out) {
-                res.status = ACTION_TIMED_OUT;
-                res.message = strdup("step timed out after the deadline; "
-                                     "the process group was killed");
-                r = res.message ? 0 : -ENOMEM;
-        } else if (p->term_signal != 0) {
-                res.status = ACTION_FAILED;
-                sig = signal_name(p->term_signal);
-                r = sig ? asprintf_msg(&res.message, "signal: %s", sig)
-                        : asprintf_msg(&res.message, "signal: signal %d", p->term_signal);
-        } else if (p->exit_code < 0) {
-                /* The status was lost (the child was reaped elsewhere). */
-                res.status = ACTION_FAILED;
-                res.message = strdup("wait: no child processes");
-                r = res.message ? 0 : -ENOMEM;
-        } else if (p->exit_code == 0) {
-                res.status = ACTION_SUCCESS;
-        } else if (p->exit_code == 194) {
-                res.status = ACTION_REBOOT;
-        } else {
-                res.status = ACTION_FAILED;
-                r = asprintf_msg(&res.message, "exit status %d", p->exit_code);
-        }
-        if (r >= 0) {
-                res.outputs = stdout_outputs(p->out ? p->out : "", p->out ? p->out_len : 0);
-                if (!res.outputs)
-                        r = -ENOMEM;
-        }
-        if (r >= 0 && p->err_tail && p->err_len > 0) {
-                res.stderr_tail = strndup(p->err_tail, p->err_len);
-                if (!res.stderr_tail)
-                        r = -ENOMEM;
-        }
-        if (r < 0) {
-                action_result_clear(&res);
-                return r;
-        }
-        res.stdout_truncated = p->out_truncated;
-        *ret = res;
-        return 0;
-}
-
-int proc_fail(struct action_result *ret, const char *fmt, ...)
-{
-        struct action_result res = { .status = ACTION_FAILED, .exit_code = -1 };
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf_msg(&res.message, fmt, ap);
-        va_end(ap);
-        if (r >= 0) {
-                res.outputs = stdout_outputs("", 0);
-                if (!res.outputs)
-                        r = -ENOMEM;
-        }
-        if (r < 0) {
-                action_result_clear(&res);
-                return r;
-        }
-        *ret = res;
-        return 0;
-}
-
-/* strerror as Go spells syscall errors: the same words, lower-case first. */
-static void go_strerror(int err, char *buf, size_t size)
-{
-        snprintf(buf, size, "%s", strerror(err));
-        if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-                buf[0] = (char)(buf[0] - 'A' + 'a');
-}
-
-int proc_start_failure(int err, const char *path, const char *errmsg,
-                       struct action_result *ret)
-{
-        char text[256];
-
-        if (err == -ENOMEM || err == -EAGAIN || err == -EMFILE || err == -ENFILE)
-                return err;
-        go_strerror(-err, text, sizeof text);
-        if (errmsg && strcmp(errmsg, "fork/exec") == 0)
-                return proc_fail(ret, "fork/exec %s: %s", path, text);
-        return proc_fail(ret, "%s: %s", errmsg ? errmsg : "cannot start the program", text);
 }

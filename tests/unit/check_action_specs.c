@@ -113,6 +113,10 @@ START_TEST(test_find)
                 ck_assert_msg(m->spec == &action_specs[i] && !strcmp(m->name, action_specs[i].name),
                               "module %s is filed under %s", m->name, action_specs[i].name);
                 ck_assert_ptr_eq(module_find(action_specs[i].name), m);
+                /* A module either runs (bounded) or starts and can be
+                 * cancelled (it waits on the loop), never both. */
+                ck_assert_msg((m->run != NULL) != (m->start != NULL && m->cancel != NULL),
+                              "module %s must have run() or start()+cancel(), not both", m->name);
         }
         ck_assert_uint_gt(built, 20);
         ck_assert_ptr_null(module_by_id(_ACTION_ID_MAX));

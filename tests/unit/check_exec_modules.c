@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "action_spec.h"
+#include "attempt.h"
 #include "module.h"
 
 struct sink {
@@ -87,6 +89,16 @@ static size_t count_entries(const char *dir, char *ret_name, size_t size)
         return n;
 }
 
+/* The runner's part (agent/attempt.c): the loop, the deadline
+ * (ctx->deadline_ms stands for the step's), stopping the group. */
+static struct supervisor sv;
+
+static void test_on_spawn(void *userdata, pid_t pgid)
+{
+        (void)userdata;
+        supervisor_spawned(&sv, pgid);
+}
+
 static struct action_ctx make_ctx(struct sink *s, const char *work_dir)
 {
         return (struct action_ctx){
@@ -97,7 +109,6 @@ static struct action_ctx make_ctx(struct sink *s, const char *work_dir)
                 .step_name = "Step",
                 .iteration = -1,
                 .deadline_ms = -1,
-                .kill_grace_ms = 200,
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = s ? sink_line : NULL,
                 .userdata = s,
@@ -115,7 +126,17 @@ static int run_module(const char *action, const struct action_ctx *ctx, const ch
 
         ck_assert_ptr_nonnull(m);
         ck_assert_msg(inputs != NULL, "bad test JSON: %s", jerr.text);
-        r = m->run(ctx, inputs, ret);
+        if (m->run) {
+                r = m->run(ctx, inputs, ret);
+        } else {
+                struct action_ctx c = *ctx;
+                char *err = NULL;
+
+                if (!sv.event)
+                        ck_assert_msg(supervisor_init(&sv, 200, &err) == 0, "supervisor_init: %s", err);
+                c.on_spawn = test_on_spawn;
+                r = supervisor_run(&sv, m, &c, inputs, ctx->deadline_ms, ret);
+        }
         json_decref(inputs);
         return r;
 }
@@ -140,10 +161,14 @@ START_TEST(test_registry)
                 ck_assert_ptr_nonnull(m);
                 ck_assert_str_eq(m->name, names[i]);
                 ck_assert_ptr_eq(m->spec, action_spec_find(names[i]));
-                ck_assert_ptr_nonnull(m->run);
+                /* A module runs synchronously, or starts on the loop. */
+                ck_assert(!m->run != !(m->start && m->cancel));
                 ck_assert_ptr_eq(module_find(names[i]), m);
         }
         ck_assert(module_find("ExecuteBash")->spec->flags & ACT_SPAWNS);
+        /* Children are waited for on the runner's loop. */
+        ck_assert_ptr_nonnull(module_find("ExecuteBash")->start);
+        ck_assert_ptr_nonnull(module_find("ExecuteBinary")->start);
         ck_assert_ptr_null(module_find("executebash"));
         ck_assert_ptr_null(module_find("ExecuteBas"));
         ck_assert_ptr_null(module_find(""));
@@ -443,6 +468,89 @@ START_TEST(test_binary_relative_path_entry)
 }
 END_TEST
 
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+START_TEST(test_bash_interrupted)
+{
+        struct action_ctx ctx;
+        struct action_result ar = { 0 };
+        int64_t start;
+
+        /* The step signals opentoe (its parent) itself: the runner's loop
+         * reads the signal, the job is cancelled and its group stopped. */
+        make_work_root();
+        ctx = make_ctx(NULL, work_root);
+        start = now_ms();
+        ck_assert_int_eq(run_module("ExecuteBash", &ctx,
+                                    "{\"commands\": [\"echo started\", \"kill -TERM $PPID\", \"sleep 30\"]}", &ar),
+                         0);
+        ck_assert_int_lt(now_ms() - start, 10000);
+        ck_assert_int_eq(ar.status, ACTION_FAILED);
+        ck_assert_ptr_nonnull(ar.message);
+        ck_assert_str_eq(ar.message, "interrupted: opentoe received signal 15; the process group was stopped");
+        assert_outputs(&ar, "[{\"stdout\":\"started\"}]");
+        action_result_clear(&ar);
+        ck_assert_int_eq(supervisor_interrupted(&sv), SIGTERM);
+        ck_assert_int_eq(supervisor_stop_reason(&sv), ACTION_CANCEL_INTERRUPT);
+        errno = 0;
+        ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+        ck_assert_int_eq(errno, ECHILD);
+        cleanup_work_root();
+}
+END_TEST
+
+/* A synchronous module that works until the runner says stop. */
+static int until_stopped_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
+{
+        int why;
+
+        (void)inputs;
+        while ((why = action_stop_reason(ctx)) < 0) {
+                struct timespec ts = { 0, 10 * 1000000 };
+
+                nanosleep(&ts, NULL);
+        }
+        *ret = (struct action_result){ .status = ACTION_FAILED, .exit_code = why, .outputs = json_array() };
+        return 0;
+}
+
+static int test_stop_reason(void *userdata)
+{
+        (void)userdata;
+        return supervisor_stop_reason(&sv);
+}
+
+START_TEST(test_run_module_deadline)
+{
+        static const struct action_module until_stopped = { .name = "UntilStopped", .run = until_stopped_run };
+        struct action_ctx ctx = make_ctx(NULL, NULL);
+        struct action_result ar = { 0 };
+        char *err = NULL;
+        int64_t start = now_ms(), took;
+
+        /* The runner answers a run() module's question from the attempt's
+         * deadline: the module never reads a clock for it. */
+        ck_assert_msg(supervisor_init(&sv, 200, &err) == 0, "supervisor_init: %s", err);
+        ctx.stop_reason = test_stop_reason;
+        ctx.deadline_ms = -1;
+        ck_assert_int_eq(supervisor_run(&sv, &until_stopped, &ctx, NULL, start + 200, &ar), 0);
+        took = now_ms() - start;
+        ck_assert_int_eq(ar.exit_code, ACTION_CANCEL_DEADLINE);
+        ck_assert_int_ge(took, 200);
+        ck_assert_int_lt(took, 5000);
+        action_result_clear(&ar);
+        /* Outside an attempt there is no deadline. */
+        ck_assert_int_eq(supervisor_stop_reason(&sv), -1);
+        supervisor_done(&sv);
+}
+END_TEST
+
 START_TEST(test_no_children_left)
 {
         struct action_ctx ctx;
@@ -474,6 +582,8 @@ static Suite *exec_modules_suite(void)
         tcase_add_test(tc, test_bash_script_name_and_keep);
         tcase_add_test(tc, test_bash_bad_inputs);
         tcase_add_test(tc, test_bash_timeout);
+        tcase_add_test(tc, test_bash_interrupted);
+        tcase_add_test(tc, test_run_module_deadline);
         tcase_add_test(tc, test_binary_path_and_arguments);
         tcase_add_test(tc, test_binary_on_path);
         tcase_add_test(tc, test_binary_missing);

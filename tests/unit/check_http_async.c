@@ -73,7 +73,7 @@ static void server_stop(struct server *s)
 }
 
 struct run {
-        const struct sdevent_api *sd;
+        const struct sdev_api *sd;
         sd_event *ev;
         struct strbuf body;
         int dones;
@@ -131,8 +131,8 @@ static void run_one(struct run *r, const char *url, long cancel_after_ms)
 
         ck_assert_msg(h, "%s", err ? err : "");
         *r = (struct run){ .body = STRBUF_INIT };
-        r->sd = sdevent_api_get(&err);
-        ck_assert_msg(r->sd, "%s", err ? err : "");
+        ck_assert_msg(sdev_load(&err) == 0, "%s", err ? err : "");
+        r->sd = sdev;
         ck_assert_int_ge(r->sd->event_new(&r->ev), 0);
         struct aws_http_transfer tr = {
                 .url = url,

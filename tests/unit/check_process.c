@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attempt.h"
 #include "module.h"
 #include "process.h"
 
@@ -84,6 +85,91 @@ static int64_t mono_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The runner's part, as the runner does it (agent/attempt.c): the loop,
+ * the deadline (ctx->deadline_ms stands for the step's), stopping the
+ * group with SIGTERM and, after grace_ms, SIGKILL. */
+static struct supervisor sv;
+static int64_t grace_ms = 200;
+
+struct action_job {
+        struct proc_job *proc;
+        struct proc_result *ret;
+        action_done_fn done;
+        void *done_userdata;
+};
+
+static struct {
+        char *const *argv;
+        const char *cwd;
+        const char **msg;
+        struct proc_result *ret;
+} pending;
+
+static void job_done(void *userdata, struct proc_result *res)
+{
+        struct action_job *j = userdata;
+        struct action_result ar = { .status = ACTION_SUCCESS, .exit_code = res->exit_code };
+        action_done_fn done = j->done;
+        void *ud = j->done_userdata;
+
+        *j->ret = *res;
+        free(j);
+        done(ud, &ar);
+}
+
+static int job_start(const struct action_ctx *ctx, const json_t *inputs, action_done_fn done, void *done_userdata,
+                     struct action_job **ret_job)
+{
+        struct action_job *j = calloc(1, sizeof *j);
+        int r;
+
+        (void)inputs;
+        ck_assert_ptr_nonnull(j);
+        *j = (struct action_job){ .ret = pending.ret, .done = done, .done_userdata = done_userdata };
+        r = proc_start(ctx, pending.argv, pending.cwd, -1, job_done, j, &j->proc, pending.msg);
+        if (r < 0) {
+                free(j);
+                return r;
+        }
+        *ret_job = j;
+        return 0;
+}
+
+static void job_cancel(struct action_job *j, enum action_cancel_reason why)
+{
+        proc_cancel(j->proc, why);
+}
+
+static const struct action_module proc_module = { .name = "Process", .start = job_start, .cancel = job_cancel };
+
+static void test_on_spawn(void *userdata, pid_t pgid)
+{
+        (void)userdata;
+        supervisor_spawned(&sv, pgid);
+}
+
+/* proc_start run to its end, as a step attempt. */
+static int proc_run(const struct action_ctx *ctx, char *const argv[], const char *cwd, struct proc_result *ret,
+                    const char **reterr_msg)
+{
+        struct action_ctx c = *ctx;
+        struct action_result ar = { 0 };
+        char *err = NULL;
+        int r;
+
+        if (!sv.event)
+                ck_assert_msg(supervisor_init(&sv, grace_ms, &err) == 0, "supervisor_init: %s", err);
+        sv.kill_grace_ms = grace_ms;
+        c.on_spawn = test_on_spawn;
+        pending.argv = argv;
+        pending.cwd = cwd;
+        pending.msg = reterr_msg;
+        pending.ret = ret;
+        r = supervisor_run(&sv, &proc_module, &c, NULL, ctx->deadline_ms, &ar);
+        action_result_clear(&ar);
+        return r;
+}
+
 static struct action_ctx make_ctx(struct sink *s)
 {
         return (struct action_ctx){
@@ -91,7 +177,6 @@ static struct action_ctx make_ctx(struct sink *s)
                 .step_name = "test",
                 .iteration = -1,
                 .deadline_ms = -1,
-                .kill_grace_ms = 200,
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = s ? sink_line : NULL,
                 .userdata = s,
@@ -353,7 +438,7 @@ START_TEST(test_timeout_sigterm)
         int64_t start = mono_ms();
 
         ctx.deadline_ms = start + 300;
-        ctx.kill_grace_ms = 5000;
+        grace_ms = 5000;
         run_sh(&ctx, "exec sleep 30", &pr);
         ck_assert(pr.timed_out);
         ck_assert_int_eq(pr.term_signal, SIGTERM);
@@ -376,7 +461,7 @@ START_TEST(test_timeout_sigkill)
         int64_t start = mono_ms(), took;
 
         ctx.deadline_ms = start + 300;
-        ctx.kill_grace_ms = 200;
+        grace_ms = 200;
         run_sh(&ctx, "trap '' TERM; echo started; sleep 30; echo never", &pr);
         took = mono_ms() - start;
         ck_assert(pr.timed_out);

@@ -1,0 +1,137 @@
+/* nested.c: ExecuteDocument's nested documents, apart from running them:
+ * the chain's depth and cycle checks, the one function that loads a
+ * nested document (to be replaced by the document loader the run and
+ * validate commands share), its parameters and phases, and the summary
+ * and detailed output it hands back.  The runner runs its VM. */
+#include "nested.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "compile.h"
+#include "errmsg.h"
+#include "imagebuilder.h"
+#include "report.h"
+#include "s3.h"
+#include "strbuf.h"
+#include "uuid.h"
+
+static char *chain_text(const struct doc_chain *c, const char *last)
+{
+        struct strbuf b = STRBUF_INIT;
+        for (size_t i = 0; i < c->depth; i++)
+                sb_printf(&b, "%s -> ", c->shown[i]);
+        sb_puts(&b, last);
+        return sb_take(&b);
+}
+
+int nested_check(const struct doc_chain *c, const char *path, char **ret_real, char **reterr)
+{
+        bool remote = s3_is_uri(path) || ib_is_arn(path);
+        char *real = remote ? xstrdup(path) : realpath(path, NULL);
+        if (!real) {
+                int e = errno;
+                return errmsg_set(reterr, -e, "document %s: %s", path, strerror(e));
+        }
+        for (size_t i = 0; i < c->depth; i++)
+                if (!strcmp(c->real[i], real)) {
+                        _cleanup_free_ char *t = chain_text(c, path);
+                        free(real);
+                        return errmsg_set(reterr, -ELOOP, "cyclic ExecuteDocument: %s", t);
+                }
+        if (c->depth > MAX_NESTING) {
+                _cleanup_free_ char *t = chain_text(c, path);
+                free(real);
+                return errmsg_set(reterr, -E2BIG, "ExecuteDocument is nested more than %d levels deep: %s",
+                                  MAX_NESTING, t);
+        }
+        *ret_real = real;
+        return 0;
+}
+
+int nested_load(const char *path, const char *s3_owner, struct program **ret, char **reterr)
+{
+        bool from_s3 = s3_is_uri(path), from_ib = ib_is_arn(path);
+        char *local = NULL;
+        if (from_s3 || from_ib) {
+                char *err = NULL;
+                int fe = from_ib ? ib_fetch_component_temp(path, &local, &err) : s3_fetch_temp(path, s3_owner, &local, &err);
+                if (fe < 0) {
+                        fe = errmsg_set(reterr, fe, "document %s: %s", path, err ? err : strerror(-fe));
+                        free(err);
+                        return fe;
+                }
+        }
+        struct check_options copts = { .platforms = PLAT_LINUX };
+        struct diag_list diags = { 0 };
+        struct program *prog = NULL;
+        struct ydoc *doc = NULL;
+        int e = comp_load(local ? local : path, &copts, &prog, &diags, &doc);
+        if (from_ib)
+                ib_temp_remove(local);
+        else
+                s3_temp_remove(local);
+        if (e >= 0 && local) {
+                free(prog->source_path);
+                prog->source_path = xstrdup(path);
+        }
+        if (e < 0) {
+                struct strbuf b = STRBUF_INIT;
+                sb_printf(&b, "document %s is invalid:", path);
+                for (size_t i = 0; i < diags.n && i < 5; i++)
+                        sb_printf(&b, " %u:%u: %s;", diags.v[i].line, diags.v[i].column, diags.v[i].message);
+                *reterr = sb_take(&b);
+        }
+        diag_list_free(&diags);
+        ydoc_free(doc);
+        if (e >= 0)
+                *ret = prog;
+        return e;
+}
+
+void nested_args_init(struct nested_args *a, const json_t *parameters, const char *phases)
+{
+        *a = (struct nested_args){ .params = json_object() };
+        size_t i;
+        json_t *it;
+        json_array_foreach(parameters, i, it)
+        {
+                const char *nm = json_string_value(json_object_get(it, "name"));
+                json_t *v = json_object_get(it, "value");
+                if (nm && json_is_string(v))
+                        json_object_set(a->params, nm, v);
+        }
+        a->phase_copy = phases && *phases ? xstrdup(phases) : NULL;
+        for (char *tok = a->phase_copy ? strtok(a->phase_copy, ",") : NULL; tok && a->n_phases < 64;
+             tok = strtok(NULL, ","))
+                a->phase_list[a->n_phases++] = tok;
+}
+
+void nested_args_done(struct nested_args *a)
+{
+        json_decref(a->params);
+        free(a->phase_copy);
+        *a = (struct nested_args){ 0 };
+}
+
+void nested_results(const struct doc_run *dr, const struct vm *vm, const char *path, json_t **ret_summary,
+                    json_t **ret_detail)
+{
+        char id[37];
+        uuid_v4(id);
+        struct counts c = { 0 };
+        report_count(vm, &c);
+        char *failure = dr->failed ? xasprintf("Document %s failed!", path) : xstrdup("");
+        *ret_summary = json_pack("{s:I, s:s, s:I, s:s, s:I, s:s, s:s}", "executedStepCount", (json_int_t)c.executed,
+                                 "executionId", id, "failedStepCount", (json_int_t)c.failed, "failureMessage", failure,
+                                 "ignoredFailedStepCount", (json_int_t)c.ignored, "logUrl", "", "status",
+                                 dr->failed ? "failed" : "success");
+        json_t *docs = json_array();
+        json_array_append_new(docs, report_document(dr, vm, NULL));
+        *ret_detail = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "executionId", id, "status",
+                                dr->failed ? "failed" : "success", "startTime", time_json(&dr->span, false), "endTime",
+                                time_json(&dr->span, true), "failureMessage", failure, "documents", docs);
+        free(failure);
+}

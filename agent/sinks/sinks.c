@@ -1,0 +1,54 @@
+/* sinks.c: the fan-out of a run's lines: every console.log line to each
+ * shipping sink (CloudWatch Logs; journald goes here next), a step's
+ * output to the console sink, and the shipping sinks' pumping. */
+#include "sinks.h"
+
+#include <stdlib.h>
+
+#include "console.h"
+
+/* Every line console.log gets, as it is written. */
+static void tee(void *userdata, const char *line, size_t len)
+{
+        struct sinks *s = userdata;
+        cw_sink_line(&s->cw, line, len);
+}
+
+void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log)
+{
+        s->log = log;
+        if (cw_sink_open(&s->cw, o, log) > 0) {
+                log->tee = tee;
+                log->tee_userdata = s;
+        }
+}
+
+void sinks_step_line(struct sinks *s, int stream, const char *line, size_t len)
+{
+        console_sink_line(s->log, stream, line, len);
+        cw_sink_pump(&s->cw, false);
+}
+
+void sinks_step_ended(struct sinks *s)
+{
+        cw_sink_pump(&s->cw, true);
+}
+
+void sinks_close(struct sinks *s, int64_t wait_ms)
+{
+        if (s->log && s->log->tee == tee) {
+                s->log->tee = NULL;
+                s->log->tee_userdata = NULL;
+        }
+        cw_sink_close(&s->cw, wait_ms);
+}
+
+const char *sinks_failure(const struct sinks *s)
+{
+        return s->cw.failure;
+}
+
+void sinks_done(struct sinks *s)
+{
+        cw_sink_done(&s->cw);
+}

@@ -1,0 +1,41 @@
+/* sinks.h: where a run's lines go.  console.log and opentoe's standard
+ * output are the log folder's (logdir.c); every line written there is
+ * also handed to the fan-out (sinks.c), which passes it to each other
+ * sink: CloudWatch Logs today (cloudwatch.c), journald next (one more
+ * file and one more call in the fan-out).  A step's output reaches the
+ * console through console.c; the --live step view on stderr is live.c's. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cloudwatch.h"
+#include "logdir.h"
+#include "runner.h"
+
+struct sinks {
+        struct logdir *log;     /* borrowed: the run's log folder */
+        struct cw_sink cw;
+};
+
+/* Opens the sinks the options ask for and hooks them to the log
+ * folder's lines.  A sink that cannot be opened says so (sinks_failure). */
+void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log);
+
+/* One line of a step's output (the console sink), and a chance for the
+ * sinks that ship lines to do so (at most once a second from here). */
+void sinks_step_line(struct sinks *s, int stream, const char *line, size_t len);
+
+/* Between steps: the sinks that ship lines do so now, briefly. */
+void sinks_step_ended(struct sinks *s);
+
+/* Ships what is left, waiting up to `wait_ms`, and closes the sinks (the
+ * log folder's lines no longer reach them).  Accepts closed sinks. */
+void sinks_close(struct sinks *s, int64_t wait_ms);
+
+/* Why lines could not be (or were not all) delivered, or NULL. */
+const char *sinks_failure(const struct sinks *s);
+
+/* Frees what sinks_close left (the failure text). */
+void sinks_done(struct sinks *s);
