@@ -12,9 +12,8 @@
 #include "cleanup.h"
 #include "compile.h"
 #include "errmsg.h"
-#include "imagebuilder.h"
+#include "docsource.h"
 #include "report.h"
-#include "s3.h"
 #include "strbuf.h"
 #include "uuid.h"
 
@@ -29,7 +28,7 @@ static char *chain_text(const struct doc_chain *c, const char *last)
 
 int nested_check(const struct doc_chain *c, const char *path, char **ret_real, char **reterr)
 {
-        bool remote = s3_is_uri(path) || ib_is_arn(path);
+        bool remote = docsource_is_remote(path);
         char *real = remote ? xstrdup(path) : realpath(path, NULL);
         if (!real) {
                 int e = errno;
@@ -53,30 +52,24 @@ int nested_check(const struct doc_chain *c, const char *path, char **ret_real, c
 
 int nested_load(const char *path, const char *s3_owner, struct program **ret, char **reterr)
 {
-        bool from_s3 = s3_is_uri(path), from_ib = ib_is_arn(path);
-        char *local = NULL;
-        if (from_s3 || from_ib) {
-                char *err = NULL;
-                int fe = from_ib ? ib_fetch_component_temp(path, &local, &err) : s3_fetch_temp(path, s3_owner, &local, &err);
-                if (fe < 0) {
-                        fe = errmsg_set(reterr, fe, "document %s: %s", path, err ? err : strerror(-fe));
-                        free(err);
-                        return fe;
-                }
+        struct docsource d;
+        char *err = NULL;
+        int e = docsource_open(path, s3_owner, &d, &err);
+        if (e < 0) {
+                e = errmsg_set(reterr, e, "document %s: %s", path, err ? err : strerror(-e));
+                free(err);
+                return e;
         }
         struct check_options copts = { .platforms = PLAT_LINUX };
         struct diag_list diags = { 0 };
         struct program *prog = NULL;
         struct ydoc *doc = NULL;
-        int e = comp_load(local ? local : path, &copts, &prog, &diags, &doc);
-        if (from_ib)
-                ib_temp_remove(local);
-        else
-                s3_temp_remove(local);
-        if (e >= 0 && local) {
+        e = comp_load(d.path, &copts, &prog, &diags, &doc);
+        if (e >= 0 && d.kind != DOCSOURCE_LOCAL) {
                 free(prog->source_path);
                 prog->source_path = xstrdup(path);
         }
+        docsource_done(&d);
         if (e < 0) {
                 struct strbuf b = STRBUF_INIT;
                 sb_printf(&b, "document %s is invalid:", path);
