@@ -1,8 +1,8 @@
 /* nested.c: ExecuteDocument's nested documents, apart from running them:
- * the chain's depth and cycle checks, the one function that loads a
- * nested document (to be replaced by the document loader the run and
- * validate commands share), its parameters and phases, and the summary
- * and detailed output it hands back.  The runner runs its VM. */
+ * the chain's depth and cycle checks, loading a nested document (through
+ * docsource.c, the loader run and validate use too), its parameters and
+ * phases, and the summary and detailed output it hands back.  The runner
+ * runs its VM. */
 #include "nested.h"
 
 #include <errno.h>
