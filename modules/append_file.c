@@ -46,10 +46,4 @@ static int append_entry(struct fs_job *j, const json_t *entry, json_t *out)
         return 0;
 }
 
-FS_ENTRIES_RUN(append_file_run, "path", append_entry)
-
-const struct action_module append_file_module = {
-        .name = "AppendFile",
-        .spec = ACTION_SPEC(AppendFile),
-        .run = append_file_run,
-};
+FS_ENTRIES_ACTION(AppendFile, append_file_module, "path", append_entry);

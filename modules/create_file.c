@@ -76,10 +76,4 @@ static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         return r;
 }
 
-FS_ENTRIES_RUN(create_file_run, "path", create_file_entry)
-
-const struct action_module create_file_module = {
-        .name = "CreateFile",
-        .spec = ACTION_SPEC(CreateFile),
-        .run = create_file_run,
-};
+FS_ENTRIES_ACTION(CreateFile, create_file_module, "path", create_file_entry);

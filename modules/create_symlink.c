@@ -55,10 +55,4 @@ static int create_symlink_entry(struct fs_job *j, const json_t *entry, json_t *o
         return r;
 }
 
-FS_ENTRIES_RUN(create_symlink_run, "path", create_symlink_entry)
-
-const struct action_module create_symlink_module = {
-        .name = "CreateSymlink",
-        .spec = ACTION_SPEC(CreateSymlink),
-        .run = create_symlink_run,
-};
+FS_ENTRIES_ACTION(CreateSymlink, create_symlink_module, "path", create_symlink_entry);

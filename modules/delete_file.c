@@ -49,10 +49,4 @@ static int delete_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         return delete_one(j, path);
 }
 
-FS_ENTRIES_RUN(delete_file_run, "path", delete_file_entry)
-
-const struct action_module delete_file_module = {
-        .name = "DeleteFile",
-        .spec = ACTION_SPEC(DeleteFile),
-        .run = delete_file_run,
-};
+FS_ENTRIES_ACTION(DeleteFile, delete_file_module, "path", delete_file_entry);

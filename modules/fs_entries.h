@@ -31,12 +31,19 @@
 typedef int (*fs_entry_fn)(struct fs_job *j, const json_t *entry, json_t *out);
 int fs_run_entries(const struct action_ctx *ctx, const json_t *inputs, const char *key, fs_entry_fn fn,
                    struct action_result *ret);
-/* Defines `static int name(ctx, inputs, ret)`, the run() of a list
- * action: fs_run_entries() with `key` and `fn`. */
-#define FS_ENTRIES_RUN(name, key, fn)                                                                  \
-        static int name(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret) \
-        {                                                                                              \
-                return fs_run_entries(ctx, inputs, key, fn, ret);                                      \
+/* Defines `const struct action_module sym`, the list action `Action`
+ * (as documents spell it): its run() is fs_run_entries() with `key` and
+ * `fn`, its spec ACTION_SPEC(Action).  Each file-system action is its
+ * `fn` and this one line. */
+#define FS_ENTRIES_ACTION(Action, sym, key, fn)                                                           \
+        static int sym##_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret) \
+        {                                                                                                 \
+                return fs_run_entries(ctx, inputs, key, fn, ret);                                         \
+        }                                                                                                 \
+        const struct action_module sym = {                                                                \
+                .name = #Action,                                                                          \
+                .spec = ACTION_SPEC(Action),                                                              \
+                .run = sym##_run,                                                                         \
         }
 /* The step an entry run by fs_run_entries() belongs to. */
 const struct action_ctx *fs_entry_ctx(const struct fs_job *j);

@@ -51,10 +51,4 @@ static int set_file_encoding_entry(struct fs_job *j, const json_t *entry, json_t
         return r;
 }
 
-FS_ENTRIES_RUN(set_file_encoding_run, "path", set_file_encoding_entry)
-
-const struct action_module set_file_encoding_module = {
-        .name = "SetFileEncoding",
-        .spec = ACTION_SPEC(SetFileEncoding),
-        .run = set_file_encoding_run,
-};
+FS_ENTRIES_ACTION(SetFileEncoding, set_file_encoding_module, "path", set_file_encoding_entry);

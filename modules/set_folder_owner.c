@@ -55,10 +55,4 @@ static int set_folder_owner_entry(struct fs_job *j, const json_t *entry, json_t 
         return 0;
 }
 
-FS_ENTRIES_RUN(set_folder_owner_run, "path", set_folder_owner_entry)
-
-const struct action_module set_folder_owner_module = {
-        .name = "SetFolderOwner",
-        .spec = ACTION_SPEC(SetFolderOwner),
-        .run = set_folder_owner_run,
-};
+FS_ENTRIES_ACTION(SetFolderOwner, set_folder_owner_module, "path", set_folder_owner_entry);

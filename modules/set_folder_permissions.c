@@ -54,10 +54,4 @@ static int set_folder_permissions_entry(struct fs_job *j, const json_t *entry, j
         return 0;
 }
 
-FS_ENTRIES_RUN(set_folder_permissions_run, "path", set_folder_permissions_entry)
-
-const struct action_module set_folder_permissions_module = {
-        .name = "SetFolderPermissions",
-        .spec = ACTION_SPEC(SetFolderPermissions),
-        .run = set_folder_permissions_run,
-};
+FS_ENTRIES_ACTION(SetFolderPermissions, set_folder_permissions_module, "path", set_folder_permissions_entry);
