@@ -1070,6 +1070,25 @@ static void expect_located(const struct ydoc *doc, const struct ynode *s, size_t
                       offset, s->str, gl, gc, line, column);
 }
 
+/* A scalar `key` of a document, its value `str` (NULL: not checked) and
+ * where its byte `offset` is found. */
+struct located {
+        const char *key, *str;
+        size_t offset;
+        unsigned line, column;
+};
+
+static void expect_located_all(const struct ydoc *doc, const struct located *t, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct ynode *node = get(doc->root, t[i].key);
+
+                if (t[i].str)
+                        ck_assert_str_eq(node->str, t[i].str);
+                expect_located(doc, node, t[i].offset, t[i].line, t[i].column);
+        }
+}
+
 START_TEST(test_locate_in_scalar)
 {
         struct loaded l = load_ok("a: run {{ x }}\n"
@@ -1080,41 +1099,25 @@ START_TEST(test_locate_in_scalar)
                                   "  second {{ w }}\n"
                                   "e: \"{{ x }} {{ x }}\"\n"
                                   "f: \xc3\xa9\xc3\xa9 {{ u }}\n");
-        const struct ynode *root = l.doc->root, *n;
+        static const struct located t[] = {
+                { "a", "run {{ x }}", 4, 1, 8 },
+                { "a", NULL, 0, 1, 4 },
+                { "b", "it's {{ y }}", 5, 2, 11 },
+                { "c", "q\t{{ z }}", 2, 3, 8 },
+                { "d", "first\nsecond {{ w }}\n", 13, 6, 10 },
+                /* The second of two identical references. */
+                { "e", NULL, 0, 7, 5 },
+                { "e", NULL, 8, 7, 13 },
+                /* Columns count characters. */
+                { "f", "\xc3\xa9\xc3\xa9 {{ u }}", 5, 8, 7 },
+                /* Out of range: the scalar's start. */
+                { "a", NULL, 100, 1, 4 },
+        };
 
-        n = get(root, "a");
-        ck_assert_str_eq(n->str, "run {{ x }}");
-        expect_located(l.doc, n, 4, 1, 8);
-        expect_located(l.doc, n, 0, 1, 4);
-
-        n = get(root, "b");
-        ck_assert_str_eq(n->str, "it's {{ y }}");
-        expect_located(l.doc, n, 5, 2, 11);
-
-        n = get(root, "c");
-        ck_assert_str_eq(n->str, "q\t{{ z }}");
-        expect_located(l.doc, n, 2, 3, 8);
-
-        n = get(root, "d");
-        ck_assert_str_eq(n->str, "first\nsecond {{ w }}\n");
-        expect_located(l.doc, n, 13, 6, 10);
-
-        /* The second of two identical references. */
-        n = get(root, "e");
-        expect_located(l.doc, n, 0, 7, 5);
-        expect_located(l.doc, n, 8, 7, 13);
-
-        /* Columns count characters. */
-        n = get(root, "f");
-        ck_assert_str_eq(n->str, "\xc3\xa9\xc3\xa9 {{ u }}");
-        expect_located(l.doc, n, 5, 8, 7);
-
-        /* Out of range: the scalar's start. */
-        n = get(root, "a");
-        expect_located(l.doc, n, 100, 1, 4);
+        expect_located_all(l.doc, t, sizeof t / sizeof t[0]);
         /* Not a scalar: its start. */
         unsigned gl = 0, gc = 0;
-        ydoc_locate_in_scalar(l.doc, root, 0, &gl, &gc);
+        ydoc_locate_in_scalar(l.doc, l.doc->root, 0, &gl, &gc);
         ck_assert_uint_eq(gl, 1);
         ck_assert_uint_eq(gc, 1);
         unload(&l);
@@ -1123,63 +1126,27 @@ END_TEST
 
 /* Values whose text differs from their source right after the "{{ }}":
  * line folding and escapes.  The "{{" itself is still in the source. */
-
-START_TEST(test_locate_plain_folded)
-{
-        struct loaded l = load_ok("a: x {{ r }}\n  more\n");
-        const struct ynode *n = get(l.doc->root, "a");
-
-        ck_assert_str_eq(n->str, "x {{ r }} more");
-        expect_located(l.doc, n, 2, 1, 6);
-        unload(&l);
-}
-END_TEST
-
-START_TEST(test_locate_block_folded)
-{
-        struct loaded l = load_ok("d: >\n  one {{ v }}\n  two\n");
-        const struct ynode *n = get(l.doc->root, "d");
-
-        ck_assert_str_eq(n->str, "one {{ v }} two\n");
-        expect_located(l.doc, n, 4, 2, 7);
-        unload(&l);
-}
-END_TEST
-
-START_TEST(test_locate_double_quoted_escape)
-{
-        struct loaded l = load_ok("c: \"{{t}}\\tx\"\ne: \"x {{ y }}\n  z\"\n");
-        const struct ynode *n = get(l.doc->root, "c");
-
-        ck_assert_str_eq(n->str, "{{t}}\tx");
-        expect_located(l.doc, n, 0, 1, 5);
-        n = get(l.doc->root, "e");
-        ck_assert_str_eq(n->str, "x {{ y }} z");
-        expect_located(l.doc, n, 2, 2, 7);
-        unload(&l);
-}
-END_TEST
-
-START_TEST(test_locate_single_quoted_doubled)
-{
-        struct loaded l = load_ok("b: '{{s}}''x'\n");
-        const struct ynode *n = get(l.doc->root, "b");
-
-        ck_assert_str_eq(n->str, "{{s}}'x");
-        expect_located(l.doc, n, 0, 1, 5);
-        unload(&l);
-}
-END_TEST
-
-START_TEST(test_locate_after_bom)
-{
+static const struct {
+        const char *name, *src;
+        struct located at;
+} locate_cases[] = {
+        { "plain folded", "a: x {{ r }}\n  more\n", { "a", "x {{ r }} more", 2, 1, 6 } },
+        { "block folded", "d: >\n  one {{ v }}\n  two\n", { "d", "one {{ v }} two\n", 4, 2, 7 } },
+        { "double-quoted escape", "c: \"{{t}}\\tx\"\ne: \"x {{ y }}\n  z\"\n", { "c", "{{t}}\tx", 0, 1, 5 } },
+        { "double-quoted folded", "c: \"{{t}}\\tx\"\ne: \"x {{ y }}\n  z\"\n", { "e", "x {{ y }} z", 2, 2, 7 } },
+        { "single-quoted doubled", "b: '{{s}}''x'\n", { "b", "{{s}}'x", 0, 1, 5 } },
         /* libyaml does not count a leading byte order mark as a column;
          * neither does ydoc_locate_in_scalar. */
-        struct loaded l = load_ok("\xef\xbb\xbf" "a: run {{ x }}\n");
-        const struct ynode *n = get(l.doc->root, "a");
+        { "after a BOM", "\xef\xbb\xbf" "a: run {{ x }}\n", { "a", NULL, 4, 1, 8 } },
+};
 
-        expect_pos(n, 1, 4);
-        expect_located(l.doc, n, 4, 1, 8);
+START_TEST(test_locate_case)
+{
+        struct loaded l = load_ok(locate_cases[_i].src);
+
+        if (strncmp(locate_cases[_i].src, "\xef\xbb\xbf", 3) == 0)
+                expect_pos(get(l.doc->root, locate_cases[_i].at.key), 1, 4);
+        expect_located_all(l.doc, &locate_cases[_i].at, 1);
         unload(&l);
 }
 END_TEST
@@ -1234,11 +1201,7 @@ static Suite *yamldoc_suite(void)
 
         tc = tcase_create("locate");
         tcase_add_test(tc, test_locate_in_scalar);
-        tcase_add_test(tc, test_locate_plain_folded);
-        tcase_add_test(tc, test_locate_block_folded);
-        tcase_add_test(tc, test_locate_double_quoted_escape);
-        tcase_add_test(tc, test_locate_single_quoted_doubled);
-        tcase_add_test(tc, test_locate_after_bom);
+        tcase_add_loop_test(tc, test_locate_case, 0, (int)(sizeof locate_cases / sizeof locate_cases[0]));
         suite_add_tcase(s, tc);
         return s;
 }
