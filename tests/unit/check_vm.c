@@ -132,6 +132,13 @@ static size_t list_cases(char ***ret)
         return n;
 }
 
+static void free_cases(char **cases, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(cases[i]);
+        free(cases);
+}
+
 START_TEST(test_state_round_trip_at_every_instruction)
 {
         char **cases;
@@ -177,9 +184,8 @@ START_TEST(test_state_round_trip_at_every_instruction)
                 free(final);
                 sb_free(&base.log);
                 prog_free(p);
-                free(cases[c]);
         }
-        free(cases);
+        free_cases(cases, n);
 }
 END_TEST
 
@@ -201,9 +207,7 @@ START_TEST(test_restore_rejects_foreign_state)
         vm_free(vm);
         prog_free(a);
         prog_free(b);
-        for (size_t i = 0; i < n; i++)
-                free(cases[i]);
-        free(cases);
+        free_cases(cases, n);
 }
 END_TEST
 
@@ -238,9 +242,8 @@ START_TEST(test_otc_round_trip_and_corruption)
                 }
                 free(buf);
                 prog_free(p);
-                free(cases[c]);
         }
-        free(cases);
+        free_cases(cases, n);
 }
 END_TEST
 
@@ -265,9 +268,7 @@ START_TEST(test_otc_wrong_version)
         ck_assert_ptr_nonnull(strstr(err, "magic"));
         free(buf);
         prog_free(p);
-        for (size_t i = 0; i < n; i++)
-                free(cases[i]);
-        free(cases);
+        free_cases(cases, n);
 }
 END_TEST
 
