@@ -275,15 +275,4 @@ static const struct s3_entries s3d_entries = {
         .run = entry_run,
 };
 
-static int s3_download_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        struct s3d_run run = { .ctx = ctx };
-
-        return s3_entries_run(ctx, inputs, &s3d_entries, &run, ret);
-}
-
-const struct action_module s3_download_module = {
-        .name = "S3Download",
-        .spec = ACTION_SPEC(S3Download),
-        .run = s3_download_run,
-};
+S3_ENTRIES_ACTION(S3Download, s3_download_module, struct s3d_run, s3d_entries);

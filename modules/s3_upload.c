@@ -238,15 +238,4 @@ static const struct s3_entries s3u_entries = {
         .run = entry_run,
 };
 
-static int s3_upload_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        struct s3u_run run = { .ctx = ctx };
-
-        return s3_entries_run(ctx, inputs, &s3u_entries, &run, ret);
-}
-
-const struct action_module s3_upload_module = {
-        .name = "S3Upload",
-        .spec = ACTION_SPEC(S3Upload),
-        .run = s3_upload_run,
-};
+S3_ENTRIES_ACTION(S3Upload, s3_upload_module, struct s3u_run, s3u_entries);
