@@ -96,6 +96,15 @@ static void expect_one(const struct loaded *l, const char *code, unsigned line, 
         ck_assert_int_lt(l->ret, 0);
 }
 
+/* Loading `src` gives only the error `code` at line:column (expect_one). */
+static void expect_only(const char *src, const char *code, unsigned line, unsigned column)
+{
+        struct loaded l = load(src);
+
+        expect_one(&l, code, line, column);
+        unload(&l);
+}
+
 static void expect_pos(const struct ynode *n, unsigned line, unsigned column)
 {
         ck_assert_ptr_nonnull(n);
@@ -595,14 +604,10 @@ START_TEST(test_duplicate_key_nested)
         expect_one(&l, "yaml-duplicate-key", 6, 7);
         unload(&l);
 
-        l = load("m: {a: 1, b: 2, a: 3}\n");
-        expect_one(&l, "yaml-duplicate-key", 1, 17);
-        unload(&l);
+        expect_only("m: {a: 1, b: 2, a: 3}\n", "yaml-duplicate-key", 1, 17);
 
         /* Quoting does not make a key different. */
-        l = load("k: 1\n'k': 2\n");
-        expect_one(&l, "yaml-duplicate-key", 2, 1);
-        unload(&l);
+        expect_only("k: 1\n'k': 2\n", "yaml-duplicate-key", 2, 1);
 
         /* The same key in different mappings is fine. */
         l = load_ok("a:\n  k: 1\nb:\n  k: 2\nc: [{k: 1}, {k: 2}]\n");
@@ -682,9 +687,7 @@ START_TEST(test_too_deep)
         memset(deep, 0, sizeof deep);
         memset(deep, '[', 65);
         memset(deep + 65, ']', 65);
-        l = load(deep);
-        expect_one(&l, "yaml-too-deep", 1, 65);
-        unload(&l);
+        expect_only(deep, "yaml-too-deep", 1, 65);
         deep[64] = ']';
         deep[128] = '\0'; /* 64 of each */
         l = load(deep);
@@ -728,14 +731,8 @@ END_TEST
 
 START_TEST(test_recursive_alias)
 {
-        struct loaded l = load("a: &a [1, *a]\n");
-
-        expect_one(&l, "yaml-alias-limit", 1, 11);
-        unload(&l);
-
-        l = load("a: &a\n  b: *a\n");
-        expect_one(&l, "yaml-alias-limit", 2, 6);
-        unload(&l);
+        expect_only("a: &a [1, *a]\n", "yaml-alias-limit", 1, 11);
+        expect_only("a: &a\n  b: *a\n", "yaml-alias-limit", 2, 6);
 }
 END_TEST
 
@@ -835,14 +832,10 @@ START_TEST(test_merge_list)
         unload(&l);
 
         /* Merging a scalar is an error. */
-        l = load("s: &s text\nz:\n  <<: *s\n");
-        expect_one(&l, "wrong-type", 1, 4);
-        unload(&l);
+        expect_only("s: &s text\nz:\n  <<: *s\n", "wrong-type", 1, 4);
 
         /* Duplicates among the explicit keys are still found. */
-        l = load("x: &x {a: 1}\nz:\n  <<: *x\n  b: 1\n  b: 2\n");
-        expect_one(&l, "yaml-duplicate-key", 5, 3);
-        unload(&l);
+        expect_only("x: &x {a: 1}\nz:\n  <<: *x\n  b: 1\n  b: 2\n", "yaml-duplicate-key", 5, 3);
 }
 END_TEST
 
@@ -872,14 +865,10 @@ START_TEST(test_syntax_errors)
         ck_assert_uint_ge(l.diags.v[0].column, 1);
         unload(&l);
 
-        l = load("list:\n  - a\n  b: 1\n");
-        expect_one(&l, "yaml-syntax", 3, 3);
-        unload(&l);
+        expect_only("list:\n  - a\n  b: 1\n", "yaml-syntax", 3, 3);
 
         /* An error after a valid start still gives one diagnostic. */
-        l = load("ok: 1\nfine: [1, 2]\nbad: 'x' y\n");
-        expect_one(&l, "yaml-syntax", 3, 0);
-        unload(&l);
+        expect_only("ok: 1\nfine: [1, 2]\nbad: 'x' y\n", "yaml-syntax", 3, 0);
 }
 END_TEST
 
@@ -891,9 +880,7 @@ START_TEST(test_multi_document)
         ck_assert_ptr_null(l.doc->root);
         unload(&l);
 
-        l = load("a: 1\n---\nb: 2\n");
-        expect_one(&l, "yaml-multi-document", 2, 1);
-        unload(&l);
+        expect_only("a: 1\n---\nb: 2\n", "yaml-multi-document", 2, 1);
 
         /* One explicit document, with or without an end marker, is fine. */
         l = load_ok("---\na: 1\n...\n");
@@ -946,18 +933,13 @@ START_TEST(test_unquoted_template)
         unload(&l);
 
         /* A real nested flow mapping with more than one pair is no template. */
-        l = load("v: {{a: 1}: x, b: 2}\n");
-        expect_one(&l, "wrong-type", 1, 5);
-        unload(&l);
+        expect_only("v: {{a: 1}: x, b: 2}\n", "wrong-type", 1, 5);
 }
 END_TEST
 
 START_TEST(test_collection_key)
 {
-        struct loaded l = load("? [a, b]\n: 1\n");
-
-        expect_one(&l, "wrong-type", 1, 3);
-        unload(&l);
+        expect_only("? [a, b]\n: 1\n", "wrong-type", 1, 3);
 }
 END_TEST
 
