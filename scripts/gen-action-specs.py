@@ -658,32 +658,19 @@ def _action_rule(spec):
 
 
 def _comparison_schemas():
+    # (operators, the type of the operator's own operand, the other key each needs)
+    kinds = [(STRING_OPERATORS_1, "scalar", None),
+             (STRING_OPERATORS_2, "scalar", "value"),
+             (NUMBER_OPERATORS, "number", "value"),
+             (FILE_OPERATORS_1, "scalar", None),
+             (HASH_OPERATORS, "scalar", "path")]
     out = []
-    for op in STRING_OPERATORS_1:
-        out.append({"properties": {op: {"description": OPERATOR_DESCRIPTIONS[op],
-                                        "allOf": [_ref("scalar")]}},
-                    "required": [op]})
-    for op in STRING_OPERATORS_2:
-        out.append({"properties": {op: {"description": OPERATOR_DESCRIPTIONS[op],
-                                        "allOf": [_ref("scalar")]},
-                                   "value": _ref("scalar")},
-                    "required": [op, "value"]})
-    for op in NUMBER_OPERATORS:
-        out.append({"properties": {op: {"description": OPERATOR_DESCRIPTIONS[op],
-                                        "allOf": [_ref("number")]},
-                                   "value": _ref("scalar")},
-                    "required": [op, "value"]})
-    for op in FILE_OPERATORS_1:
-        out.append({"properties": {op: {"description": OPERATOR_DESCRIPTIONS[op],
-                                        "allOf": [_ref("scalar")]}},
-                    "required": [op]})
-    for op in HASH_OPERATORS:
-        out.append({"properties": {op: {"description": OPERATOR_DESCRIPTIONS[op],
-                                        "allOf": [_ref("scalar")]},
-                                   "path": _ref("scalar")},
-                    "required": [op, "path"]})
-    for s in out:
-        s["type"] = "object"
+    for ops, operand, other in kinds:
+        for op in ops:
+            props = {op: {"description": OPERATOR_DESCRIPTIONS[op], "allOf": [_ref(operand)]}}
+            if other:
+                props[other] = _ref("scalar")
+            out.append({"properties": props, "required": [op, other] if other else [op], "type": "object"})
     return out
 
 
