@@ -8,7 +8,7 @@
 # under folders others can write or own, links on the way, and modes
 # under umask 000 and 077.  Needs root (skipped otherwise).  TAP output.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 OPENTOE=$(realpath "$OPENTOE")
 if [ "$(id -u)" != 0 ] || ! id nobody > /dev/null 2>&1; then
@@ -22,21 +22,13 @@ ID=12121212-3434-4565-8787-909090909090
 mkdir -m 1777 shared            # like /tmp
 mkdir -m 755 victim             # root's own folder
 echo original > victim-file; chmod 644 victim-file
-cat > doc.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc doc.yml <<'YML'
       - name: Hello
         action: ExecuteBash
         inputs:
           commands: ["echo hello"]
 YML
-cat > reboot.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc reboot.yml <<'YML'
       - name: Once
         action: ExecuteBash
         inputs:
