@@ -147,18 +147,25 @@ def _default_matches(typ, v):
     return False
 
 
+def _check_keys(where, obj, allowed, required, name_key, name_re):
+    """The keys of an action or input object: none unknown, none missing,
+    and obj[name_key] a string matching name_re, which is returned."""
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise SpecError("%s: unknown key(s) %s" % (where, ", ".join(map(repr, unknown))))
+    missing = sorted(required - set(obj))
+    if missing:
+        raise SpecError("%s: missing key(s) %s" % (where, ", ".join(map(repr, missing))))
+    name = obj[name_key]
+    if not _is_str(name) or not name_re.match(name):
+        raise SpecError("%s: \"%s\" must be a string matching %s" % (where, name_key, name_re.pattern))
+    return name
+
+
 def _check_input(where, inp, action_platforms):
     if not isinstance(inp, dict):
         raise SpecError("%s: must be an object" % where)
-    unknown = sorted(set(inp) - INPUT_KEYS)
-    if unknown:
-        raise SpecError("%s: unknown key(s) %s" % (where, ", ".join(map(repr, unknown))))
-    missing = sorted(INPUT_REQUIRED - set(inp))
-    if missing:
-        raise SpecError("%s: missing key(s) %s" % (where, ", ".join(map(repr, missing))))
-    name = inp["name"]
-    if not _is_str(name) or not INPUT_NAME_RE.match(name):
-        raise SpecError("%s: \"name\" must be a string matching %s" % (where, INPUT_NAME_RE.pattern))
+    name = _check_keys(where, inp, INPUT_KEYS, INPUT_REQUIRED, "name", INPUT_NAME_RE)
     where = "%s (%s)" % (where, name)
     typ = inp["type"]
     if typ not in TYPES:
@@ -206,15 +213,7 @@ def check_action(path, spec):
     where = path
     if not isinstance(spec, dict):
         raise SpecError("%s: top level must be an object" % where)
-    unknown = sorted(set(spec) - ACTION_KEYS)
-    if unknown:
-        raise SpecError("%s: unknown key(s) %s" % (where, ", ".join(map(repr, unknown))))
-    missing = sorted(ACTION_REQUIRED - set(spec))
-    if missing:
-        raise SpecError("%s: missing key(s) %s" % (where, ", ".join(map(repr, missing))))
-    name = spec["action"]
-    if not _is_str(name) or not ACTION_NAME_RE.match(name):
-        raise SpecError("%s: \"action\" must be a string matching %s" % (where, ACTION_NAME_RE.pattern))
+    name = _check_keys(where, spec, ACTION_KEYS, ACTION_REQUIRED, "action", ACTION_NAME_RE)
     if os.path.basename(path) != name + ".json":
         raise SpecError("%s: file name must be %s.json (the \"action\" value)" % (where, name))
     _check_description(where, spec["description"])
