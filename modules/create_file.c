@@ -69,11 +69,7 @@ static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
                 fs_fail_errno(j, r, "cannot write the file");
         if (r >= 0)
                 r = fs_apply_access(j, t.fd, uid, gid, mode);
-        if (r >= 0)
-                r = fs_reword(j, fs_tmp_commit(j, &t, overwrite, target), -EEXIST,
-                              "the file already exists and overwrite is false");
-        fs_tmp_done(&t);
-        return r;
+        return fs_tmp_finish(j, &t, r, overwrite, target, "the file already exists and overwrite is false");
 }
 
 FS_ENTRIES_ACTION(CreateFile, create_file_module, "path", create_file_entry);
