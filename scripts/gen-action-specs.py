@@ -656,6 +656,18 @@ def _action_rule(spec):
             "then": then}
 
 
+def _named_variable(required, properties):
+    """A parameter or constant: a mapping of one variable name to an
+    object with these properties."""
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "propertyNames": _ref("variableName"),
+        "additionalProperties": {"type": "object", "required": required, "properties": properties},
+    }
+
+
 def _comparison_schemas():
     # (operators, the type of the operator's own operand, the other key each needs)
     kinds = [(STRING_OPERATORS_1, "scalar", None),
@@ -746,38 +758,18 @@ def gen_document_schema(specs):
             "type": "string",
             "pattern": "^[A-Za-z0-9_-]{3,128}$",
         },
-        "parameter": {
-            "type": "object",
-            "minProperties": 1,
-            "maxProperties": 1,
-            "propertyNames": _ref("variableName"),
-            "additionalProperties": {
-                "type": "object",
-                "required": ["type"],
-                "properties": {
-                    "type": {"enum": ["string"], "description": "Type of the parameter."},
-                    "default": {"allOf": [_ref("scalar")],
-                                "description": "Value used when the caller gives none."},
-                    "description": {"type": "string"},
-                },
-            },
-        },
-        "constant": {
-            "type": "object",
-            "minProperties": 1,
-            "maxProperties": 1,
-            "propertyNames": _ref("variableName"),
-            "additionalProperties": {
-                "type": "object",
-                "required": ["type", "value"],
-                "properties": {
-                    "type": {"enum": ["string"], "description": "Type of the constant."},
-                    "value": {"allOf": [_ref("scalar")],
-                              "description": "Value of the constant."},
-                    "description": {"type": "string"},
-                },
-            },
-        },
+        "parameter": _named_variable(["type"], {
+            "type": {"enum": ["string"], "description": "Type of the parameter."},
+            "default": {"allOf": [_ref("scalar")],
+                        "description": "Value used when the caller gives none."},
+            "description": {"type": "string"},
+        }),
+        "constant": _named_variable(["type", "value"], {
+            "type": {"enum": ["string"], "description": "Type of the constant."},
+            "value": {"allOf": [_ref("scalar")],
+                      "description": "Value of the constant."},
+            "description": {"type": "string"},
+        }),
         "loop": {
             "type": "object",
             "properties": {
