@@ -16,14 +16,12 @@
 #include "atomicfile.h"
 #include "cleanup.h"
 #include "fs_entries.h"
-#include "fsencoding.h"
 #include "fspath.h"
 #include "fsreplace.h"
 #include "module.h"
 
 static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const json_t *content = json_object_get(entry, "content");
         const char *path, *encoding, *enc, *target;
         bool overwrite;
         _cleanup_free_ char *data = NULL, *real = NULL;
@@ -59,8 +57,7 @@ static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         r = fs_mkdir_parent(j, target);
         if (r < 0)
                 return r;
-        r = fs_encode(j, enc, json_string_value(content) ? json_string_value(content) : "",
-                      json_string_length(content), &data, &len);
+        r = fs_entry_content(j, entry, enc, &data, &len);
         if (r < 0)
                 return r;
 

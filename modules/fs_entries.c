@@ -60,6 +60,14 @@ int fs_entry_encoding(struct fs_job *j, const json_t *entry, const char **ret_na
         return 0;
 }
 
+int fs_entry_content(struct fs_job *j, const json_t *entry, const char *enc, char **ret_data, size_t *ret_len)
+{
+        const json_t *content = json_object_get(entry, "content");
+        const char *s = json_string_value(content);
+
+        return fs_encode(j, enc, s ? s : "", json_string_length(content), ret_data, ret_len);
+}
+
 int fs_entry_owner(struct fs_job *j, const json_t *entry, uid_t *ret_uid, gid_t *ret_gid)
 {
         const char *owner = fs_entry_str(entry, "owner");

@@ -60,6 +60,9 @@ int fs_entry_path(struct fs_job *j, const json_t *entry, const char **ret);
 /* The entry's `encoding` (*ret_name as written, *ret_enc its iconv name,
  * fsencoding.h); "unknown encoding '...'" when it is not one. */
 int fs_entry_encoding(struct fs_job *j, const json_t *entry, const char **ret_name, const char **ret_enc);
+/* AppendFile and CreateFile: the entry's `content` ("" when absent) in
+ * the iconv encoding `enc`, allocated into *ret_data and *ret_len. */
+int fs_entry_content(struct fs_job *j, const json_t *entry, const char *enc, char **ret_data, size_t *ret_len);
 /* SetFileOwner and SetFolderOwner: the required `owner` (its uid and
  * primary group) and the optional `group`, which replaces that group. */
 int fs_entry_owner(struct fs_job *j, const json_t *entry, uid_t *ret_uid, gid_t *ret_gid);
