@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "fsencoding.h"
 #include "fsperm.h"
 #include "strbuf.h"
@@ -206,4 +207,14 @@ int fs_run_entries(const struct action_ctx *ctx, const json_t *inputs, const cha
         }
         ret->outputs = outputs;
         return 0;
+}
+
+int fs_walk_folder(struct fs_job *j, const char *path, bool recursive, const char *file_action, fs_visit_fn visit,
+                   void *userdata)
+{
+        _cleanup_close_ int fd = fs_open_folder(j, path, recursive, file_action);
+
+        if (fd < 0)
+                return fd;
+        return recursive ? fs_walk_tree(j, fd, path, visit, userdata) : 0;
 }

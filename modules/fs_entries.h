@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "fsjob.h"
+#include "fswalk.h"
 #include "module.h"
 
 /* Bounds on what a document controls. */
@@ -88,3 +89,10 @@ int fs_stat_file(struct fs_job *j, const char *path, struct stat *ret_st, const 
  * exist", "the path is not a folder" (with "; use <file_action> for
  * files" when file_action is not NULL). */
 int fs_open_folder(struct fs_job *j, const char *path, bool readable, const char *file_action);
+/* SetFolderOwner and SetFolderPermissions: opens the folder an entry
+ * names (fs_open_folder(): readable only when `recursive`, as changing
+ * only the folder's own attributes needs no read access) and, when
+ * `recursive`, walks everything in it with `visit`.  The folder itself
+ * is the caller's to change, after its contents. */
+int fs_walk_folder(struct fs_job *j, const char *path, bool recursive, const char *file_action, fs_visit_fn visit,
+                   void *userdata);
