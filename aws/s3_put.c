@@ -27,6 +27,7 @@
 #include "s3_internal.h"
 #include "sigv4.h"
 #include "strbuf.h"
+#include "strv.h"
 
 /* ---- uploading ----------------------------------------------------------------- */
 
@@ -321,9 +322,7 @@ static int multipart_upload(struct s3 *c, const char *bucket, const char *key, c
                         aws_http_response_done(&a);
                 }
         }
-        for (size_t i = 0; i < nparts; i++)
-                free(etags[i]);
-        free(etags);
+        strv_free_n(etags, nparts);
         if (r < 0 && !abort_upload(c, bucket, key, owner, enc_id) && reterr_msg && *reterr_msg) {
                 char *m = xasprintf("%s; aborting the multipart upload %s failed too, so its parts may remain",
                                     *reterr_msg, id);

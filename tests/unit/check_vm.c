@@ -27,6 +27,7 @@
 #include "opcodes.h"
 #include "program.h"
 #include "strbuf.h"
+#include "strv.h"
 #include "predicates.h"
 #include "vm.h"
 
@@ -132,12 +133,6 @@ static size_t list_cases(char ***ret)
         return n;
 }
 
-static void free_cases(char **cases, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                free(cases[i]);
-        free(cases);
-}
 
 START_TEST(test_state_round_trip_at_every_instruction)
 {
@@ -185,7 +180,7 @@ START_TEST(test_state_round_trip_at_every_instruction)
                 sb_free(&base.log);
                 prog_free(p);
         }
-        free_cases(cases, n);
+        strv_free_n(cases, n);
 }
 END_TEST
 
@@ -207,7 +202,7 @@ START_TEST(test_restore_rejects_foreign_state)
         vm_free(vm);
         prog_free(a);
         prog_free(b);
-        free_cases(cases, n);
+        strv_free_n(cases, n);
 }
 END_TEST
 
@@ -243,7 +238,7 @@ START_TEST(test_otc_round_trip_and_corruption)
                 free(buf);
                 prog_free(p);
         }
-        free_cases(cases, n);
+        strv_free_n(cases, n);
 }
 END_TEST
 
@@ -268,7 +263,7 @@ START_TEST(test_otc_wrong_version)
         ck_assert_ptr_nonnull(strstr(err, "magic"));
         free(buf);
         prog_free(p);
-        free_cases(cases, n);
+        strv_free_n(cases, n);
 }
 END_TEST
 
