@@ -129,5 +129,3 @@ int cwl_segs_scan(struct cwlogs *s);
 int cwl_spool_peek(struct cwlogs *s, struct seg_pos *pos, struct rec *ret);
 void cwl_spool_prune(struct cwlogs *s, bool all_done);
 int cwl_spool_sync(struct cwlogs *s);
-bool cwl_utf8_valid(const char *s, size_t n);
-void cwl_utf8_sanitize(struct strbuf *b, const char *s, size_t n);

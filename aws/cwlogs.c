@@ -32,6 +32,7 @@
 #include "cwl_internal.h"
 #include "strbuf.h"
 #include "tunables.h"
+#include "utf8.h"
 
 /* ---- shipping ------------------------------------------------------------------- */
 
@@ -208,7 +209,7 @@ static bool stream_name_ok(const char *st)
 {
         size_t n = strlen(st);
 
-        return n >= 1 && n <= MAX_NAME && !strpbrk(st, ":*") && cwl_utf8_valid(st, n);
+        return n >= 1 && n <= MAX_NAME && !strpbrk(st, ":*") && utf8_valid(st, n);
 }
 
 static struct cwlogs *ship_free(struct cwlogs *s)

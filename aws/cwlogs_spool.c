@@ -30,6 +30,7 @@
 #include "cwl_internal.h"
 #include "strbuf.h"
 #include "tunables.h"
+#include "utf8.h"
 
 bool cwl_pos_lt(struct seg_pos a, struct seg_pos b)
 {
@@ -62,23 +63,6 @@ static uint32_t get_u32(const char *p)
 static uint64_t get_u64(const char *p)
 {
         return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static int write_all_at(int fd, const char *p, size_t n, uint64_t off)
-{
-        while (n > 0) {
-                ssize_t k = pwrite(fd, p, n, (off_t)off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        return -EIO;
-                p += k;
-                n -= (size_t)k;
-                off += (uint64_t)k;
-        }
-        return 0;
 }
 
 /* ---- CRC-32C --------------------------------------------------------------------- */
@@ -156,80 +140,6 @@ static uint32_t rec_crc(const char *hdr, const char *msg, size_t len)
         memcpy(lt, hdr, 4);
         memcpy(lt + 4, hdr + 8, 8);
         return cwlogs_crc32c(cwlogs_crc32c(0, lt, sizeof lt), msg, len);
-}
-
-
-/* ---- UTF-8 -------------------------------------------------------------------- */
-
-/* The length of the valid UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-        unsigned c = p[0];
-
-        if (c < 0x80)
-                return 1;
-        if (c < 0xC2 || c > 0xF4)
-                return 0;
-        if (c < 0xE0)
-                return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-        if (c < 0xF0) {
-                if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-                        return 0;
-                if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F))
-                        return 0;
-                return 3;
-        }
-        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-                return 0;
-        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-                return 0;
-        return 4;
-}
-
-bool cwl_utf8_valid(const char *s, size_t n)
-{
-        const unsigned char *p = (const unsigned char *)s;
-        size_t i = 0;
-
-        while (i < n) {
-                if (n - i >= 8) {
-                        uint64_t v;
-                        memcpy(&v, p + i, 8);
-                        if (!(v & 0x8080808080808080ull)) {
-                                i += 8;
-                                continue;
-                        }
-                }
-                size_t k = utf8_seq(p + i, n - i);
-                if (!k)
-                        return false;
-                i += k;
-        }
-        return true;
-}
-
-/* Copies s into b with every byte that does not start a valid sequence
- * replaced by U+FFFD, which is what the service would count (spec E.2). */
-void cwl_utf8_sanitize(struct strbuf *b, const char *s, size_t n)
-{
-        const unsigned char *p = (const unsigned char *)s;
-        size_t i = 0, run = 0;
-
-        b->len = 0;
-        sb_append(b, "", 0);
-        while (i < n) {
-                size_t k = utf8_seq(p + i, n - i);
-                if (k) {
-                        i += k;
-                        continue;
-                }
-                sb_append(b, s + run, i - run);
-                sb_append(b, "\xEF\xBF\xBD", 3);
-                i++;
-                run = i;
-        }
-        sb_append(b, s + run, n - run);
 }
 
 
@@ -446,7 +356,7 @@ int cwl_segment_new(struct cwlogs *s, uint64_t seg)
         int fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
-        int r = write_all_at(fd, SEG_MAGIC, SEG_HDR, 0);
+        int r = pwrite_all(fd, SEG_MAGIC, SEG_HDR, 0);
         if (r < 0) {
                 close(fd);
                 unlinkat(s->dirfd, name, 0);
@@ -485,8 +395,12 @@ int cwlogs_append(struct cwlogs *s, int64_t timestamp_ms, const char *line, size
                 msg = " ";
                 n = 1;
         }
-        if (!cwl_utf8_valid(msg, n)) {
-                cwl_utf8_sanitize(&s->clean, msg, n);
+        if (!utf8_valid(msg, n)) {
+                /* U+FFFD for each bad byte, which is what the service
+                 * would count (spec E.2). */
+                s->clean.len = 0;
+                sb_append(&s->clean, "", 0);
+                utf8_sanitize(&s->clean, msg, n);
                 msg = s->clean.s;
                 n = s->clean.len;
         }
@@ -517,7 +431,7 @@ int cwlogs_append(struct cwlogs *s, int64_t timestamp_ms, const char *line, size
                 sb_append(&s->wbuf, msg + done, k);
                 done += k;
         }
-        r = write_all_at(s->wfd, s->wbuf.s, s->wbuf.len, s->wend);
+        r = pwrite_all(s->wfd, s->wbuf.s, s->wbuf.len, (off_t)s->wend);
         if (r < 0) {
                 /* Nothing half-written may stay where the next record goes. */
                 (void)ftruncate(s->wfd, (off_t)s->wend);

@@ -317,3 +317,14 @@ int s3_answer_error(const struct aws_http_response *a, const char *op, const cha
         return errmsg_set(reterr_msg, e < 0 ? e : -EIO, "%s %s: %s", op, what, detail);
 }
 
+int s3_call(struct s3 *c, const struct s3_req *q, const char *key, struct aws_http_response *ret, char **reterr_msg)
+{
+        int r = s3_send(c, q, ret, reterr_msg);
+
+        if (r < 0 || (ret->status >= 200 && ret->status <= 299))
+                return r;
+        r = s3_answer_error(ret, q->op, q->bucket, key, q->owner, reterr_msg);
+        aws_http_response_done(ret);
+        return r;
+}
+

@@ -160,14 +160,9 @@ int s3_download_file(struct s3 *c, const char *bucket, const char *key, const ch
                 .op = "GetObject", .method = "GET", .bucket = bucket, .key = key, .owner = owner,
                 .body_to_fd = true, .out_fd = t.fd,
         };
-        r = s3_send(c, &q, &a, reterr_msg);
+        r = s3_call(c, &q, key, &a, reterr_msg);
         if (r < 0)
                 return r;
-        if (a.status < 200 || a.status > 299) {
-                r = s3_answer_error(&a, "GetObject", bucket, key, owner, reterr_msg);
-                aws_http_response_done(&a);
-                return r;
-        }
         len = aws_http_response_header(&a, "Content-Length");
         if (len && strtoull(len, NULL, 10) != a.bytes_streamed) {
                 r = errmsg_set(reterr_msg, -EIO,

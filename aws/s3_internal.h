@@ -67,6 +67,10 @@ int s3_send(struct s3 *c, const struct s3_req *q, struct aws_http_response *ret,
  * own code, message and request id); returns its -errno. */
 int s3_answer_error(const struct aws_http_response *a, const char *op, const char *bucket, const char *key,
                     const char *owner, char **reterr_msg);
+/* s3_client.c: s3_send(), with a non-2xx answer worded by
+ * s3_answer_error() (naming `key`, which a listing sets to its prefix)
+ * and freed: 0 with *ret a 2xx answer, or -errno. */
+int s3_call(struct s3 *c, const struct s3_req *q, const char *key, struct aws_http_response *ret, char **reterr_msg);
 /* s3_client.c: the chain's region, or us-east-1 when it has none. */
 const char *s3_client_region(struct s3 *c);
 /* s3_client.c: remembers the region a bucket answered from. */

@@ -59,14 +59,9 @@ int s3_list(struct s3 *c, const char *bucket, const char *prefix, const char *ow
                         .op = "ListObjectsV2", .method = "GET", .bucket = bucket, .key = NULL, .query = query,
                         .owner = owner, .max_body = S3_LIST_MAX_BODY,
                 };
-                r = s3_send(c, &q, &a, reterr_msg);
+                r = s3_call(c, &q, prefix, &a, reterr_msg);
                 if (r < 0)
                         break;
-                if (a.status < 200 || a.status > 299) {
-                        r = s3_answer_error(&a, "ListObjectsV2", bucket, prefix, owner, reterr_msg);
-                        aws_http_response_done(&a);
-                        break;
-                }
                 p = a.body;
                 end = a.body + a.body_len;
                 enctype = s3_xml_get(p, end, "EncodingType", NULL);

@@ -27,6 +27,7 @@
 #include "s3_internal.h"
 #include "sigv4.h"
 #include "strbuf.h"
+#include "strv.h"
 
 /* ---- uploading ----------------------------------------------------------------- */
 
@@ -61,14 +62,12 @@ static int put_object(struct s3 *c, const char *bucket, const char *key, const c
                 .content_type = content_type(key), .body_len = (size_t)size, .body_from_fd = true,
                 .body_fd = fd, .body_offset = 0,
         };
-        int r = s3_send(c, &q, &a, reterr_msg);
+        int r = s3_call(c, &q, key, &a, reterr_msg);
 
         if (r < 0)
                 return r;
-        if (a.status < 200 || a.status > 299)
-                r = s3_answer_error(&a, "PutObject", bucket, key, owner, reterr_msg);
         aws_http_response_done(&a);
-        return r;
+        return 0;
 }
 
 /* Best effort: an upload that failed should leave no parts billed. */
@@ -135,15 +134,10 @@ static int upload_part(struct s3 *c, struct parts *job, size_t i, char **reterr_
                 .body_offset = (off_t)off,
         };
         const char *etag;
-        int r = s3_send(c, &pq, &a, reterr_msg);
+        int r = s3_call(c, &pq, job->key, &a, reterr_msg);
 
         if (r < 0)
                 return r;
-        if (a.status < 200 || a.status > 299) {
-                r = s3_answer_error(&a, "UploadPart", job->bucket, job->key, job->owner, reterr_msg);
-                aws_http_response_done(&a);
-                return r;
-        }
         etag = aws_http_response_header(&a, "ETag");
         if (!etag || !*etag)
                 r = errmsg_set(reterr_msg, -EIO, "UploadPart %s: part %zu of %zu was answered without an ETag",
@@ -275,14 +269,9 @@ static int multipart_upload(struct s3 *c, const char *bucket, const char *key, c
                 .op = "CreateMultipartUpload", .method = "POST", .bucket = bucket, .key = key, .query = "uploads",
                 .owner = owner, .content_type = content_type(key),
         };
-        r = s3_send(c, &cq, &a, reterr_msg);
+        r = s3_call(c, &cq, key, &a, reterr_msg);
         if (r < 0)
                 return r;
-        if (a.status < 200 || a.status > 299) {
-                r = s3_answer_error(&a, "CreateMultipartUpload", bucket, key, owner, reterr_msg);
-                aws_http_response_done(&a);
-                return r;
-        }
         id = s3_xml_get(a.body, a.body + a.body_len, "UploadId", NULL);
         aws_http_response_done(&a);
         if (!id || !*id)
@@ -319,12 +308,10 @@ static int multipart_upload(struct s3 *c, const char *bucket, const char *key, c
                         .query = query, .owner = owner, .content_type = "application/xml", .body = body.s,
                         .body_len = body.len,
                 };
-                r = s3_send(c, &fq, &a, reterr_msg);
+                r = s3_call(c, &fq, key, &a, reterr_msg);
                 sb_free(&body);
                 if (r >= 0) {
-                        if (a.status < 200 || a.status > 299)
-                                r = s3_answer_error(&a, "CompleteMultipartUpload", bucket, key, owner, reterr_msg);
-                        else if (a.body && strstr(a.body, "<Error>")) {
+                        if (a.body && strstr(a.body, "<Error>")) {
                                 /* S3 may answer 200 and put the failure in the body. */
                                 _cleanup_free_ char *code = s3_xml_get(a.body, a.body + a.body_len, "Code", NULL);
                                 _cleanup_free_ char *msg = s3_xml_get(a.body, a.body + a.body_len, "Message", NULL);
@@ -335,9 +322,7 @@ static int multipart_upload(struct s3 *c, const char *bucket, const char *key, c
                         aws_http_response_done(&a);
                 }
         }
-        for (size_t i = 0; i < nparts; i++)
-                free(etags[i]);
-        free(etags);
+        strv_free_n(etags, nparts);
         if (r < 0 && !abort_upload(c, bucket, key, owner, enc_id) && reterr_msg && *reterr_msg) {
                 char *m = xasprintf("%s; aborting the multipart upload %s failed too, so its parts may remain",
                                     *reterr_msg, id);

@@ -27,6 +27,7 @@
 #include "s3_internal.h"
 #include "sigv4.h"
 #include "strbuf.h"
+#include "strv.h"
 
 /* ---- folder trees -------------------------------------------------------------- */
 
@@ -151,9 +152,7 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                 if (t->key.s)
                         t->key.s[klen] = '\0';
         }
-        for (size_t i = 0; i < n; i++)
-                free(names[i]);
-        free(names);
+        strv_free_n(names, n);
         closedir(d);
         return r;
 }

@@ -308,10 +308,7 @@ int fs_copy_file_fd(struct fs_job *j, int srcfd, const struct stat *st, const ch
                 else if (fchmod(t.fd, mode) < 0)
                         r = fs_fail_errno(j, -errno, "cannot set the mode of %s", target);
         }
-        if (r >= 0)
-                r = fs_tmp_commit(j, &t, flags & FS_COPY_REPLACE, target);
-        fs_tmp_done(&t);
-        return r;
+        return fs_tmp_finish(j, &t, r, flags & FS_COPY_REPLACE, target, NULL);
 }
 
 int fs_copy_tree_new(struct fs_job *j, int srcfd, const char *src, const char *target, unsigned flags)
@@ -331,10 +328,7 @@ int fs_copy_tree_new(struct fs_job *j, int srcfd, const char *src, const char *t
                 else if (fchmod(t.fd, copy_mode(&st, flags)) < 0)
                         r = fs_fail_errno(j, -errno, "cannot set the mode of %s", target);
         }
-        if (r >= 0)
-                r = fs_tmp_commit(j, &t, false, target);
-        fs_tmp_done(&t);
-        return r;
+        return fs_tmp_finish(j, &t, r, false, target, NULL);
 }
 
 int fs_copy_tree_merge(struct fs_job *j, int srcfd, const char *src, const char *target, unsigned flags)

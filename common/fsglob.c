@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "strbuf.h"
+#include "strv.h"
 
 bool fs_has_wildcard(const char *path)
 {
@@ -44,15 +45,6 @@ bool fs_match(const char *pattern, const char *name)
 static int cmp_str(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void fs_strv_free(char **v)
-{
-        if (!v)
-                return;
-        for (char **p = v; *p; p++)
-                free(*p);
-        free(v);
 }
 
 int fs_glob(struct fs_job *j, const char *path, enum fs_kind kind, char ***ret, size_t *ret_n)
@@ -107,7 +99,7 @@ int fs_glob(struct fs_job *j, const char *path, enum fs_kind kind, char ***ret, 
         if (r < 0) {
                 if (v) {
                         v[n] = NULL;
-                        fs_strv_free(v);
+                        strv_free(v);
                 }
                 return r;
         }

@@ -24,4 +24,3 @@ enum fs_kind {
  * sorted by name (strcmp).  A missing folder gives no matches.  *ret is a
  * NULL-terminated array. */
 int fs_glob(struct fs_job *j, const char *path, enum fs_kind kind, char ***ret, size_t *ret_n);
-void fs_strv_free(char **v);

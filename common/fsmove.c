@@ -62,9 +62,7 @@ static int move_by_copy(struct fs_job *j, const char *src, const char *target, b
                 }
                 if (r >= 0)
                         r = fs_preserve_at(j, t.dirfd, t.name, &st, target);
-                if (r >= 0)
-                        r = fs_tmp_commit(j, &t, replace, target);
-                fs_tmp_done(&t);
+                r = fs_tmp_finish(j, &t, r, replace, target, NULL);
         }
         if (r < 0)
                 return r;

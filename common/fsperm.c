@@ -43,6 +43,28 @@ static size_t pw_bufsize(int which)
         return n > 0 ? (size_t)n : 16384;
 }
 
+/* After a lookup that said ERANGE, doubles *size up to `limit` and says
+ * to try again. */
+static bool grow_buffer(int e, size_t *size, size_t limit)
+{
+        if (e != ERANGE || *size >= limit)
+                return false;
+        *size *= 2;
+        return true;
+}
+
+/* A numeric user or group id (`what`), which must be below `limit`. */
+static int numeric_id(struct fs_job *j, const char *name, const char *what, unsigned long limit,
+                      unsigned long *ret)
+{
+        unsigned long id = strtoul(name, NULL, 10);
+
+        if (id >= limit || strlen(name) > 10)
+                return fs_fail(j, -ERANGE, "%s id %s is out of range", what, name);
+        *ret = id;
+        return 0;
+}
+
 int fs_lookup_user(struct fs_job *j, const char *name, uid_t *ret_uid, gid_t *ret_gid)
 {
         size_t size = pw_bufsize(_SC_GETPW_R_SIZE_MAX);
@@ -53,10 +75,8 @@ int fs_lookup_user(struct fs_job *j, const char *name, uid_t *ret_uid, gid_t *re
                 struct passwd pw, *res = NULL;
                 int e = getpwnam_r(name, &pw, buf, size, &res);
 
-                if (e == ERANGE && size < (1u << 20)) {
-                        size *= 2;
+                if (grow_buffer(e, &size, 1u << 20))
                         continue;
-                }
                 if (res) {
                         *ret_uid = pw.pw_uid;
                         *ret_gid = pw.pw_gid;
@@ -67,12 +87,13 @@ int fs_lookup_user(struct fs_job *j, const char *name, uid_t *ret_uid, gid_t *re
                 break;
         }
         {
-                unsigned long id = strtoul(name, NULL, 10);
+                unsigned long id = 0;
                 _cleanup_free_ char *buf = NULL;
                 struct passwd pw, *res = NULL;
+                int r = numeric_id(j, name, "user", (unsigned long)(uid_t)-1, &id);
 
-                if (id >= (unsigned long)(uid_t)-1 || strlen(name) > 10)
-                        return fs_fail(j, -ERANGE, "user id %s is out of range", name);
+                if (r < 0)
+                        return r;
                 *ret_uid = (uid_t)id;
                 *ret_gid = (gid_t)-1;
                 buf = xmalloc(size);
@@ -91,10 +112,8 @@ int fs_lookup_group(struct fs_job *j, const char *name, gid_t *ret_gid)
                 struct group gr, *res = NULL;
                 int e = getgrnam_r(name, &gr, buf, size, &res);
 
-                if (e == ERANGE && size < (1u << 24)) {
-                        size *= 2;
+                if (grow_buffer(e, &size, 1u << 24))
                         continue;
-                }
                 if (res) {
                         *ret_gid = gr.gr_gid;
                         return 0;
@@ -104,10 +123,11 @@ int fs_lookup_group(struct fs_job *j, const char *name, gid_t *ret_gid)
         if (!all_digits(name))
                 return fs_fail(j, -ENOENT, "unknown group '%s'", name);
         {
-                unsigned long id = strtoul(name, NULL, 10);
+                unsigned long id = 0;
+                int r = numeric_id(j, name, "group", (unsigned long)(gid_t)-1, &id);
 
-                if (id >= (unsigned long)(gid_t)-1 || strlen(name) > 10)
-                        return fs_fail(j, -ERANGE, "group id %s is out of range", name);
+                if (r < 0)
+                        return r;
                 *ret_gid = (gid_t)id;
         }
         return 0;

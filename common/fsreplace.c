@@ -183,3 +183,14 @@ void fs_tmp_done(struct fs_tmp *t)
         free(t->target);
         t->target = NULL;
 }
+
+int fs_tmp_finish(struct fs_job *j, struct fs_tmp *t, int r, bool replace, const char *display, const char *exists)
+{
+        if (r >= 0) {
+                r = fs_tmp_commit(j, t, replace, display);
+                if (exists)
+                        r = fs_reword(j, r, -EEXIST, "%s", exists);
+        }
+        fs_tmp_done(t);
+        return r;
+}

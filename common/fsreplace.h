@@ -42,6 +42,11 @@ int fs_tmp_commit(struct fs_job *j, struct fs_tmp *t, bool replace, const char *
 int fs_tmp_symlink(struct fs_job *j, const char *dest, const char *target, struct fs_tmp *t);
 /* Removes whatever of the temporary is left, and closes. */
 void fs_tmp_done(struct fs_tmp *t);
+/* The end of a temporary built step by step: when `r` (how the steps
+ * went) is not negative, fs_tmp_commit() (its -EEXIST reworded to
+ * `exists`, when not NULL); then fs_tmp_done().  Returns r or the
+ * commit's result. */
+int fs_tmp_finish(struct fs_job *j, struct fs_tmp *t, int r, bool replace, const char *display, const char *exists);
 /* Writes a fresh temporary name, ".<base>.opentoe-XXXXXX" (`base`
  * truncated to 40 bytes, X random), into buf. */
 void fs_tmp_name(char *buf, size_t n, const char *base);

@@ -17,6 +17,17 @@
 #define MAX_TIMEOUT_SECONDS 2147483647LL
 
 /* A required scalar string: reports a missing or non-scalar value. */
+/* True when `n` is a mapping; else the error "<what> must be a mapping
+ * with <keys>, found <what n is>". */
+static bool need_mapping(struct checker *c, const struct ynode *n, const char *what, const char *keys)
+{
+        if (n->kind == YN_MAP)
+                return true;
+        chk_diag(c, DIAG_ERROR, "not-a-mapping", n, NULL, "%s must be a mapping with %s, found %s", what, keys,
+                 yn_describe(n));
+        return false;
+}
+
 static const char *need_string(struct checker *c, const struct ynode *map, const char *key,
                                const char *where)
 {
@@ -480,11 +491,8 @@ static void check_for_each(struct checker *c, const struct ynode *fe, const stru
 static void check_loop(struct checker *c, struct chk_step *s, const struct ynode *loop)
 {
         static const char *const keys[] = { "name", "for", "forEach", NULL };
-        if (loop->kind != YN_MAP) {
-                chk_diag(c, DIAG_ERROR, "not-a-mapping", loop, NULL,
-                         "'loop' must be a mapping with 'for' or 'forEach', found %s", yn_describe(loop));
+        if (!need_mapping(c, loop, "'loop'", "'for' or 'forEach'"))
                 return;
-        }
         chk_unknown_keys(c, loop, keys, "a loop");
         const struct ynode *name = yn_get(loop, "name");
         if (name) {
@@ -671,11 +679,8 @@ static void check_steps(struct checker *c, const struct ynode *phase, const char
         size_t first = c->n_steps;
         for (size_t i = 0; i < steps->n; i++) {
                 const struct ynode *m = steps->items[i];
-                if (m->kind != YN_MAP) {
-                        chk_diag(c, DIAG_ERROR, "not-a-mapping", m, NULL, "a step must be a mapping with 'name' and 'action', found %s",
-                                 yn_describe(m));
+                if (!need_mapping(c, m, "a step", "'name' and 'action'"))
                         continue;
-                }
                 struct chk_step *s = add_step(c);
                 s->node = m;
                 s->phase = phase_name;
@@ -739,11 +744,8 @@ static void check_phases(struct checker *c, const struct ynode *root)
         const char **names = xcalloc(phases->n + 1, sizeof *names);
         for (size_t i = 0; i < phases->n; i++) {
                 const struct ynode *ph = phases->items[i];
-                if (ph->kind != YN_MAP) {
-                        chk_diag(c, DIAG_ERROR, "not-a-mapping", ph, NULL, "a phase must be a mapping with 'name' and 'steps', found %s",
-                                 yn_describe(ph));
+                if (!need_mapping(c, ph, "a phase", "'name' and 'steps'"))
                         continue;
-                }
                 chk_unknown_keys(c, ph, phase_keys, "a phase");
                 const char *name = need_string(c, ph, "name", "a phase");
                 if (name) {
@@ -803,11 +805,8 @@ int check_document(const struct ydoc *doc, const struct check_options *opts, str
                          NULL, "the document is empty; expected a mapping with schemaVersion and phases");
                 return -EINVAL;
         }
-        if (root->kind != YN_MAP) {
-                chk_diag(&c, DIAG_ERROR, "not-a-mapping", root, NULL,
-                         "the document must be a mapping with schemaVersion and phases, found %s", yn_describe(root));
+        if (!need_mapping(&c, root, "the document", "schemaVersion and phases"))
                 return -EINVAL;
-        }
         chk_unknown_keys(&c, root, top_keys, "the document");
         check_schema_version(&c, root);
         const struct ynode *nm = yn_get(root, "name"), *ds = yn_get(root, "description");

@@ -199,6 +199,21 @@ static void check_entry(struct checker *c, const struct chk_step *s, const struc
         }
 }
 
+/* True when the inputs `in` of action `a` are of `kind` ("a mapping" or
+ * "a list of mappings", as `shape` says); else the error, with `help`
+ * when they are the other kind of collection. */
+static bool inputs_are(struct checker *c, const struct ynode *in, enum ynode_kind kind, const char *shape,
+                       const char *help, const struct action_spec *a)
+{
+        enum ynode_kind other = kind == YN_MAP ? YN_SEQ : YN_MAP;
+
+        if (in->kind == kind)
+                return true;
+        chk_diag(c, DIAG_ERROR, "inputs-shape", in, in->kind == other ? help : NULL,
+                 "the inputs of %s must be %s, found %s", a->name, shape, yn_describe(in));
+        return false;
+}
+
 void chk_inputs(struct checker *c, const struct chk_step *s)
 {
         const struct action_spec *a = s->action;
@@ -217,21 +232,13 @@ void chk_inputs(struct checker *c, const struct chk_step *s)
                 return;
         }
         case SHAPE_MAP:
-                if (in->kind != YN_MAP) {
-                        chk_diag(c, DIAG_ERROR, "inputs-shape", in,
-                                 in->kind == YN_SEQ ? "remove the '-': write the inputs as one mapping" : NULL,
-                                 "the inputs of %s must be a mapping, found %s", a->name, yn_describe(in));
-                        return;
-                }
-                check_entry(c, s, in);
+                if (inputs_are(c, in, YN_MAP, "a mapping", "remove the '-': write the inputs as one mapping", a))
+                        check_entry(c, s, in);
                 return;
         case SHAPE_LIST:
-                if (in->kind != YN_SEQ) {
-                        chk_diag(c, DIAG_ERROR, "inputs-shape", in,
-                                 in->kind == YN_MAP ? "write each entry as a list item: '- key: value'" : NULL,
-                                 "the inputs of %s must be a list of mappings, found %s", a->name, yn_describe(in));
+                if (!inputs_are(c, in, YN_SEQ, "a list of mappings", "write each entry as a list item: '- key: value'",
+                                a))
                         return;
-                }
                 if (in->n == 0) {
                         chk_diag(c, DIAG_ERROR, "inputs-empty", in, NULL,
                                  "action %s has no inputs; it requires at least one entry in 'inputs'", a->name);

@@ -10,6 +10,7 @@
 #include "strbuf.h"
 #include "suggest.h"
 #include "template.h"
+#include "strv.h"
 
 static void at_ref(struct checker *c, const struct ynode *n, size_t offset, unsigned *line, unsigned *col)
 {
@@ -38,9 +39,7 @@ static char *suggest_step(struct checker *c, const char *phase, const char *step
                         cands[n] = owned[n] = xasprintf("%s.%s", c->steps[i].phase, c->steps[i].name), n++;
         const char *best = suggest_closest(want, cands);
         char *r = best ? xasprintf("did you mean '%s'?", best) : NULL;
-        for (size_t i = 0; i < n; i++)
-                free(owned[i]);
-        free(owned);
+        strv_free_n(owned, n);
         free(cands);
         return r;
 }

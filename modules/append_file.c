@@ -12,12 +12,10 @@
 #include "atomicfile.h"
 #include "cleanup.h"
 #include "fs_entries.h"
-#include "fsencoding.h"
 #include "module.h"
 
 static int append_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const json_t *content = json_object_get(entry, "content");
         const char *path, *encoding, *enc;
         _cleanup_free_ char *data = NULL;
         _cleanup_close_ int fd = -1;
@@ -30,8 +28,7 @@ static int append_entry(struct fs_job *j, const json_t *entry, json_t *out)
         fd = fs_open_file(j, path, O_WRONLY | O_APPEND, &st);
         if (fd < 0)
                 return fd;
-        r = fs_encode(j, enc, json_string_value(content) ? json_string_value(content) : "",
-                      json_string_length(content), &data, &len);
+        r = fs_entry_content(j, entry, enc, &data, &len);
         if (r < 0)
                 return r;
         r = write_all(fd, data, len);
@@ -46,10 +43,4 @@ static int append_entry(struct fs_job *j, const json_t *entry, json_t *out)
         return 0;
 }
 
-FS_ENTRIES_RUN(append_file_run, "path", append_entry)
-
-const struct action_module append_file_module = {
-        .name = "AppendFile",
-        .spec = ACTION_SPEC(AppendFile),
-        .run = append_file_run,
-};
+FS_ENTRIES_ACTION(AppendFile, append_file_module, "path", append_entry);

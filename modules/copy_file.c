@@ -27,10 +27,4 @@ static int copy_one(struct fs_job *j, struct fs_source *s)
         return fs_copy_file_to(j, s->fd, &s->st, s->target, s->overwrite);
 }
 
-FS_COPY_MOVE_RUN(copy_file_run, FS_NOT_FOLDERS, FS_OP_COPY, copy_one)
-
-const struct action_module copy_file_module = {
-        .name = "CopyFile",
-        .spec = ACTION_SPEC(CopyFile),
-        .run = copy_file_run,
-};
+FS_COPY_MOVE_ACTION(CopyFile, copy_file_module, FS_NOT_FOLDERS, FS_OP_COPY, copy_one);

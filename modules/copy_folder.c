@@ -43,10 +43,4 @@ static int copy_folder_one(struct fs_job *j, struct fs_source *s)
                          "the destination folder %s already exists and overwrite is false", s->target);
 }
 
-FS_COPY_MOVE_RUN(copy_folder_run, FS_ANY, FS_OP_COPY, copy_folder_one)
-
-const struct action_module copy_folder_module = {
-        .name = "CopyFolder",
-        .spec = ACTION_SPEC(CopyFolder),
-        .run = copy_folder_run,
-};
+FS_COPY_MOVE_ACTION(CopyFolder, copy_folder_module, FS_ANY, FS_OP_COPY, copy_folder_one);

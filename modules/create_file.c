@@ -16,14 +16,12 @@
 #include "atomicfile.h"
 #include "cleanup.h"
 #include "fs_entries.h"
-#include "fsencoding.h"
 #include "fspath.h"
 #include "fsreplace.h"
 #include "module.h"
 
 static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
 {
-        const json_t *content = json_object_get(entry, "content");
         const char *path, *encoding, *enc, *target;
         bool overwrite;
         _cleanup_free_ char *data = NULL, *real = NULL;
@@ -59,8 +57,7 @@ static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         r = fs_mkdir_parent(j, target);
         if (r < 0)
                 return r;
-        r = fs_encode(j, enc, json_string_value(content) ? json_string_value(content) : "",
-                      json_string_length(content), &data, &len);
+        r = fs_entry_content(j, entry, enc, &data, &len);
         if (r < 0)
                 return r;
 
@@ -69,17 +66,7 @@ static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
                 fs_fail_errno(j, r, "cannot write the file");
         if (r >= 0)
                 r = fs_apply_access(j, t.fd, uid, gid, mode);
-        if (r >= 0)
-                r = fs_reword(j, fs_tmp_commit(j, &t, overwrite, target), -EEXIST,
-                              "the file already exists and overwrite is false");
-        fs_tmp_done(&t);
-        return r;
+        return fs_tmp_finish(j, &t, r, overwrite, target, "the file already exists and overwrite is false");
 }
 
-FS_ENTRIES_RUN(create_file_run, "path", create_file_entry)
-
-const struct action_module create_file_module = {
-        .name = "CreateFile",
-        .spec = ACTION_SPEC(CreateFile),
-        .run = create_file_run,
-};
+FS_ENTRIES_ACTION(CreateFile, create_file_module, "path", create_file_entry);

@@ -73,10 +73,4 @@ static int create_folder_entry(struct fs_job *j, const json_t *entry, json_t *ou
         return r;
 }
 
-FS_ENTRIES_RUN(create_folder_run, "path", create_folder_entry)
-
-const struct action_module create_folder_module = {
-        .name = "CreateFolder",
-        .spec = ACTION_SPEC(CreateFolder),
-        .run = create_folder_run,
-};
+FS_ENTRIES_ACTION(CreateFolder, create_folder_module, "path", create_folder_entry);

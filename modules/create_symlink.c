@@ -48,17 +48,7 @@ static int create_symlink_entry(struct fs_job *j, const json_t *entry, json_t *o
         if (r < 0)
                 return r;
         r = fs_tmp_symlink(j, dest, path, &t);
-        if (r >= 0)
-                r = fs_reword(j, fs_tmp_commit(j, &t, force, path), -EEXIST,
-                              "the link already exists and force is false");
-        fs_tmp_done(&t);
-        return r;
+        return fs_tmp_finish(j, &t, r, force, path, "the link already exists and force is false");
 }
 
-FS_ENTRIES_RUN(create_symlink_run, "path", create_symlink_entry)
-
-const struct action_module create_symlink_module = {
-        .name = "CreateSymlink",
-        .spec = ACTION_SPEC(CreateSymlink),
-        .run = create_symlink_run,
-};
+FS_ENTRIES_ACTION(CreateSymlink, create_symlink_module, "path", create_symlink_entry);

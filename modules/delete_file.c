@@ -12,6 +12,7 @@
 #include "fs_entries.h"
 #include "fsglob.h"
 #include "module.h"
+#include "strv.h"
 
 static int delete_one(struct fs_job *j, const char *path)
 {
@@ -36,7 +37,7 @@ static int delete_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
                         return r;
                 for (size_t i = 0; i < n && r >= 0; i++)
                         r = delete_one(j, matches[i]);
-                fs_strv_free(matches);
+                strv_free(matches);
                 return r;
         }
         if (lstat(path, &st) < 0) {
@@ -49,10 +50,4 @@ static int delete_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         return delete_one(j, path);
 }
 
-FS_ENTRIES_RUN(delete_file_run, "path", delete_file_entry)
-
-const struct action_module delete_file_module = {
-        .name = "DeleteFile",
-        .spec = ACTION_SPEC(DeleteFile),
-        .run = delete_file_run,
-};
+FS_ENTRIES_ACTION(DeleteFile, delete_file_module, "path", delete_file_entry);

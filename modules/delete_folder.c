@@ -58,10 +58,4 @@ static int delete_folder_entry(struct fs_job *j, const json_t *entry, json_t *ou
         return fs_remove_tree(j, AT_FDCWD, trimmed, path);
 }
 
-FS_ENTRIES_RUN(delete_folder_run, "path", delete_folder_entry)
-
-const struct action_module delete_folder_module = {
-        .name = "DeleteFolder",
-        .spec = ACTION_SPEC(DeleteFolder),
-        .run = delete_folder_run,
-};
+FS_ENTRIES_ACTION(DeleteFolder, delete_folder_module, "path", delete_folder_entry);

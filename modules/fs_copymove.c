@@ -15,6 +15,7 @@
 #include "fspath.h"
 #include "fsreplace.h"
 #include "strbuf.h"
+#include "strv.h"
 
 /* The sources of an entry: the sorted matches of a `*` wildcard in
  * `source` (of `kind`; none is an error), which needs a `destination`
@@ -43,7 +44,7 @@ static int sources(struct fs_job *j, const char *source, const char *destination
         if (r < 0)
                 return r;
         if (*ret_n == 0) {
-                fs_strv_free(*ret);
+                strv_free(*ret);
                 *ret = NULL;
                 return fs_fail(j, -ENOENT, "nothing matches the source");
         }
@@ -206,6 +207,6 @@ int fs_copy_move_entry(struct fs_job *j, const json_t *entry, enum fs_kind kind,
                         r = one(j, &s);
                 source_close(&s);
         }
-        fs_strv_free(paths);
+        strv_free(paths);
         return r;
 }

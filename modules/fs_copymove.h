@@ -43,16 +43,16 @@ enum fs_op {
 typedef int (*fs_one_fn)(struct fs_job *j, struct fs_source *s);
 int fs_copy_move_entry(struct fs_job *j, const json_t *entry, enum fs_kind kind, enum fs_op op, fs_one_fn one);
 
-/* Defines `static int name(ctx, inputs, ret)`, the run() of CopyFile,
- * CopyFolder, MoveFile or MoveFolder: fs_copy_move_entry() for each
- * entry. */
-#define FS_COPY_MOVE_RUN(name, kind, op, one)                                             \
-        static int name##_entry(struct fs_job *j, const json_t *entry, json_t *out)       \
-        {                                                                                 \
-                (void)out;                                                                \
-                return fs_copy_move_entry(j, entry, kind, op, one);                       \
-        }                                                                                 \
-        FS_ENTRIES_RUN(name, "source", name##_entry)
+/* Defines `const struct action_module sym` for CopyFile, CopyFolder,
+ * MoveFile or MoveFolder (`Action`): fs_copy_move_entry() with `kind`,
+ * `op` and `one` for each entry. */
+#define FS_COPY_MOVE_ACTION(Action, sym, kind, op, one)                                \
+        static int sym##_entry(struct fs_job *j, const json_t *entry, json_t *out)     \
+        {                                                                              \
+                (void)out;                                                             \
+                return fs_copy_move_entry(j, entry, kind, op, one);                    \
+        }                                                                              \
+        FS_ENTRIES_ACTION(Action, sym, "source", sym##_entry)
 
 /* CopyFile and MoveFile: an existing folder at a destination that does
  * not end with a separator receives the file under its own name, as cp

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "fsencoding.h"
 #include "fsperm.h"
 #include "strbuf.h"
@@ -58,6 +59,14 @@ int fs_entry_encoding(struct fs_job *j, const json_t *entry, const char **ret_na
         if (!*ret_enc)
                 return fs_fail(j, -EINVAL, "unknown encoding '%s'", *ret_name);
         return 0;
+}
+
+int fs_entry_content(struct fs_job *j, const json_t *entry, const char *enc, char **ret_data, size_t *ret_len)
+{
+        const json_t *content = json_object_get(entry, "content");
+        const char *s = json_string_value(content);
+
+        return fs_encode(j, enc, s ? s : "", json_string_length(content), ret_data, ret_len);
 }
 
 int fs_entry_owner(struct fs_job *j, const json_t *entry, uid_t *ret_uid, gid_t *ret_gid)
@@ -198,4 +207,14 @@ int fs_run_entries(const struct action_ctx *ctx, const json_t *inputs, const cha
         }
         ret->outputs = outputs;
         return 0;
+}
+
+int fs_walk_folder(struct fs_job *j, const char *path, bool recursive, const char *file_action, fs_visit_fn visit,
+                   void *userdata)
+{
+        _cleanup_close_ int fd = fs_open_folder(j, path, recursive, file_action);
+
+        if (fd < 0)
+                return fd;
+        return recursive ? fs_walk_tree(j, fd, path, visit, userdata) : 0;
 }

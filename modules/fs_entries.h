@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "fsjob.h"
+#include "fswalk.h"
 #include "module.h"
 
 /* Bounds on what a document controls. */
@@ -31,12 +32,19 @@
 typedef int (*fs_entry_fn)(struct fs_job *j, const json_t *entry, json_t *out);
 int fs_run_entries(const struct action_ctx *ctx, const json_t *inputs, const char *key, fs_entry_fn fn,
                    struct action_result *ret);
-/* Defines `static int name(ctx, inputs, ret)`, the run() of a list
- * action: fs_run_entries() with `key` and `fn`. */
-#define FS_ENTRIES_RUN(name, key, fn)                                                                  \
-        static int name(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret) \
-        {                                                                                              \
-                return fs_run_entries(ctx, inputs, key, fn, ret);                                      \
+/* Defines `const struct action_module sym`, the list action `Action`
+ * (as documents spell it): its run() is fs_run_entries() with `key` and
+ * `fn`, its spec ACTION_SPEC(Action).  Each file-system action is its
+ * `fn` and this one line. */
+#define FS_ENTRIES_ACTION(Action, sym, key, fn)                                                           \
+        static int sym##_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret) \
+        {                                                                                                 \
+                return fs_run_entries(ctx, inputs, key, fn, ret);                                         \
+        }                                                                                                 \
+        const struct action_module sym = {                                                                \
+                .name = #Action,                                                                          \
+                .spec = ACTION_SPEC(Action),                                                              \
+                .run = sym##_run,                                                                         \
         }
 /* The step an entry run by fs_run_entries() belongs to. */
 const struct action_ctx *fs_entry_ctx(const struct fs_job *j);
@@ -53,6 +61,9 @@ int fs_entry_path(struct fs_job *j, const json_t *entry, const char **ret);
 /* The entry's `encoding` (*ret_name as written, *ret_enc its iconv name,
  * fsencoding.h); "unknown encoding '...'" when it is not one. */
 int fs_entry_encoding(struct fs_job *j, const json_t *entry, const char **ret_name, const char **ret_enc);
+/* AppendFile and CreateFile: the entry's `content` ("" when absent) in
+ * the iconv encoding `enc`, allocated into *ret_data and *ret_len. */
+int fs_entry_content(struct fs_job *j, const json_t *entry, const char *enc, char **ret_data, size_t *ret_len);
 /* SetFileOwner and SetFolderOwner: the required `owner` (its uid and
  * primary group) and the optional `group`, which replaces that group. */
 int fs_entry_owner(struct fs_job *j, const json_t *entry, uid_t *ret_uid, gid_t *ret_gid);
@@ -78,3 +89,10 @@ int fs_stat_file(struct fs_job *j, const char *path, struct stat *ret_st, const 
  * exist", "the path is not a folder" (with "; use <file_action> for
  * files" when file_action is not NULL). */
 int fs_open_folder(struct fs_job *j, const char *path, bool readable, const char *file_action);
+/* SetFolderOwner and SetFolderPermissions: opens the folder an entry
+ * names (fs_open_folder(): readable only when `recursive`, as changing
+ * only the folder's own attributes needs no read access) and, when
+ * `recursive`, walks everything in it with `visit`.  The folder itself
+ * is the caller's to change, after its contents. */
+int fs_walk_folder(struct fs_job *j, const char *path, bool recursive, const char *file_action, fs_visit_fn visit,
+                   void *userdata);

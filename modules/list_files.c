@@ -168,10 +168,4 @@ static int list_files_entry(struct fs_job *j, const json_t *entry, json_t *out)
         return 0;
 }
 
-FS_ENTRIES_RUN(list_files_run, "path", list_files_entry)
-
-const struct action_module list_files_module = {
-        .name = "ListFiles",
-        .spec = ACTION_SPEC(ListFiles),
-        .run = list_files_run,
-};
+FS_ENTRIES_ACTION(ListFiles, list_files_module, "path", list_files_entry);

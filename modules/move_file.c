@@ -24,10 +24,4 @@ static int move_one(struct fs_job *j, struct fs_source *s)
         return fs_move_file_to(j, s->path, s->target, s->overwrite);
 }
 
-FS_COPY_MOVE_RUN(move_file_run, FS_NOT_FOLDERS, FS_OP_MOVE, move_one)
-
-const struct action_module move_file_module = {
-        .name = "MoveFile",
-        .spec = ACTION_SPEC(MoveFile),
-        .run = move_file_run,
-};
+FS_COPY_MOVE_ACTION(MoveFile, move_file_module, FS_NOT_FOLDERS, FS_OP_MOVE, move_one);

@@ -39,10 +39,4 @@ static int move_folder_one(struct fs_job *j, struct fs_source *s)
                          "the destination folder %s already exists and overwrite is false", s->target);
 }
 
-FS_COPY_MOVE_RUN(move_folder_run, FS_ANY, FS_OP_MOVE, move_folder_one)
-
-const struct action_module move_folder_module = {
-        .name = "MoveFolder",
-        .spec = ACTION_SPEC(MoveFolder),
-        .run = move_folder_run,
-};
+FS_COPY_MOVE_ACTION(MoveFolder, move_folder_module, FS_ANY, FS_OP_MOVE, move_folder_one);

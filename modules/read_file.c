@@ -109,10 +109,4 @@ static int read_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         return 0;
 }
 
-FS_ENTRIES_RUN(read_file_run, "path", read_file_entry)
-
-const struct action_module read_file_module = {
-        .name = "ReadFile",
-        .spec = ACTION_SPEC(ReadFile),
-        .run = read_file_run,
-};
+FS_ENTRIES_ACTION(ReadFile, read_file_module, "path", read_file_entry);

@@ -47,6 +47,7 @@
 #include "s3.h"
 #include "s3_entries.h"
 #include "strbuf.h"
+#include "strv.h"
 
 /* AWSTOE's message, word for word. */
 #define S3D_EXISTS_MSG                                                                                               \
@@ -250,9 +251,7 @@ static enum action_status download_prefix(struct s3d_run *run, const struct s3_e
         if (st == ACTION_SUCCESS && n > 0)
                 action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: %zu object%s below %s downloaded to %s", e->no,
                        done, done == 1 ? "" : "s", e->source, e->dest);
-        for (size_t i = 0; i < n; i++)
-                free(targets[i]);
-        free(targets);
+        strv_free_n(targets, n);
         s3_objects_free(objs, n);
         return st;
 }
@@ -275,15 +274,4 @@ static const struct s3_entries s3d_entries = {
         .run = entry_run,
 };
 
-static int s3_download_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        struct s3d_run run = { .ctx = ctx };
-
-        return s3_entries_run(ctx, inputs, &s3d_entries, &run, ret);
-}
-
-const struct action_module s3_download_module = {
-        .name = "S3Download",
-        .spec = ACTION_SPEC(S3Download),
-        .run = s3_download_run,
-};
+S3_ENTRIES_ACTION(S3Download, s3_download_module, struct s3d_run, s3d_entries);

@@ -45,3 +45,19 @@ struct s3_entries {
  * is a result). */
 int s3_entries_run(const struct action_ctx *ctx, const json_t *inputs, const struct s3_entries *ops, void *userdata,
                    struct action_result *ret);
+
+/* Defines `const struct action_module sym`, the S3 action `Action`: its
+ * run() is s3_entries_run() with `ops` and a zeroed `run_type` (a struct
+ * with a `ctx` member) as the entries' userdata. */
+#define S3_ENTRIES_ACTION(Action, sym, run_type, ops)                                                     \
+        static int sym##_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret) \
+        {                                                                                                 \
+                run_type run = { .ctx = ctx };                                                            \
+                                                                                                          \
+                return s3_entries_run(ctx, inputs, &(ops), &run, ret);                                    \
+        }                                                                                                 \
+        const struct action_module sym = {                                                                \
+                .name = #Action,                                                                          \
+                .spec = ACTION_SPEC(Action),                                                              \
+                .run = sym##_run,                                                                         \
+        }

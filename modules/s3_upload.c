@@ -45,6 +45,7 @@
 #include "s3.h"
 #include "s3_entries.h"
 #include "strbuf.h"
+#include "strv.h"
 
 struct s3u_run {
         const struct action_ctx *ctx;
@@ -155,12 +156,12 @@ static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
                 if (fs_check_wildcard(&j, e->source) < 0 || fs_glob(&j, e->source, FS_ANY, &matches, &n) < 0) {
                         sb_printf(msg, "S3Upload entry %zu (%s): %s", e->no, e->source, j.err ? j.err : "failed");
                         free(j.err);
-                        fs_strv_free(matches);
+                        strv_free(matches);
                         return ACTION_FAILED;
                 }
                 if (n == 0) {
                         sb_printf(msg, "S3Upload entry %zu (%s): no files match the source", e->no, e->source);
-                        fs_strv_free(matches);
+                        strv_free(matches);
                         return ACTION_FAILED;
                 }
                 for (size_t i = 0; i < n && st == ACTION_SUCCESS; i++) {
@@ -183,7 +184,7 @@ static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
                                 st = upload_file(run, matches[i], key, msg);
                         }
                 }
-                fs_strv_free(matches);
+                strv_free(matches);
                 if (st == ACTION_SUCCESS && run->files == 0)
                         action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: no files among the matches of %s; "
                                "nothing was uploaded", e->no, e->source);
@@ -238,15 +239,4 @@ static const struct s3_entries s3u_entries = {
         .run = entry_run,
 };
 
-static int s3_upload_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
-{
-        struct s3u_run run = { .ctx = ctx };
-
-        return s3_entries_run(ctx, inputs, &s3u_entries, &run, ret);
-}
-
-const struct action_module s3_upload_module = {
-        .name = "S3Upload",
-        .spec = ACTION_SPEC(S3Upload),
-        .run = s3_upload_run,
-};
+S3_ENTRIES_ACTION(S3Upload, s3_upload_module, struct s3u_run, s3u_entries);

@@ -45,16 +45,7 @@ static int set_file_encoding_entry(struct fs_job *j, const json_t *entry, json_t
                 r = fs_fail_errno(j, -errno, "cannot keep the owner of the file");
         if (r >= 0 && fchmod(t.fd, st.st_mode & 07777) < 0)
                 r = fs_fail_errno(j, -errno, "cannot keep the mode of the file");
-        if (r >= 0)
-                r = fs_tmp_commit(j, &t, true, path);
-        fs_tmp_done(&t);
-        return r;
+        return fs_tmp_finish(j, &t, r, true, path, NULL);
 }
 
-FS_ENTRIES_RUN(set_file_encoding_run, "path", set_file_encoding_entry)
-
-const struct action_module set_file_encoding_module = {
-        .name = "SetFileEncoding",
-        .spec = ACTION_SPEC(SetFileEncoding),
-        .run = set_file_encoding_run,
-};
+FS_ENTRIES_ACTION(SetFileEncoding, set_file_encoding_module, "path", set_file_encoding_entry);

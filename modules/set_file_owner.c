@@ -27,10 +27,4 @@ static int set_file_owner_entry(struct fs_job *j, const json_t *entry, json_t *o
         return 0;
 }
 
-FS_ENTRIES_RUN(set_file_owner_run, "path", set_file_owner_entry)
-
-const struct action_module set_file_owner_module = {
-        .name = "SetFileOwner",
-        .spec = ACTION_SPEC(SetFileOwner),
-        .run = set_file_owner_run,
-};
+FS_ENTRIES_ACTION(SetFileOwner, set_file_owner_module, "path", set_file_owner_entry);

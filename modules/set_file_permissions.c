@@ -25,10 +25,4 @@ static int set_file_permissions_entry(struct fs_job *j, const json_t *entry, jso
         return 0;
 }
 
-FS_ENTRIES_RUN(set_file_permissions_run, "path", set_file_permissions_entry)
-
-const struct action_module set_file_permissions_module = {
-        .name = "SetFilePermissions",
-        .spec = ACTION_SPEC(SetFilePermissions),
-        .run = set_file_permissions_run,
-};
+FS_ENTRIES_ACTION(SetFilePermissions, set_file_permissions_module, "path", set_file_permissions_entry);

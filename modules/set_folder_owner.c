@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
 #include "fs_entries.h"
 #include "fswalk.h"
 #include "module.h"
@@ -38,27 +37,17 @@ static int set_folder_owner_entry(struct fs_job *j, const json_t *entry, json_t 
 {
         const char *path;
         bool recursive;
-        _cleanup_close_ int fd = -1;
         struct owner o;
         int r;
 
         if ((r = fs_entry_flag(j, entry, "recursive", true, &recursive)) < 0 ||
             (r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_owner(j, entry, &o.uid, &o.gid)) < 0)
                 return r;
-        fd = fs_open_folder(j, path, recursive, "SetFileOwner");
-        if (fd < 0)
-                return fd;
-        if (recursive && (r = fs_walk_tree(j, fd, path, chown_visit, &o)) < 0)
+        if ((r = fs_walk_folder(j, path, recursive, "SetFileOwner", chown_visit, &o)) < 0)
                 return r;
         if (chown(path, o.uid, o.gid) < 0)
                 return fs_fail_errno(j, -errno, "cannot set the owner");
         return 0;
 }
 
-FS_ENTRIES_RUN(set_folder_owner_run, "path", set_folder_owner_entry)
-
-const struct action_module set_folder_owner_module = {
-        .name = "SetFolderOwner",
-        .spec = ACTION_SPEC(SetFolderOwner),
-        .run = set_folder_owner_run,
-};
+FS_ENTRIES_ACTION(SetFolderOwner, set_folder_owner_module, "path", set_folder_owner_entry);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "cleanup.h"
 #include "fs_entries.h"
 #include "fsperm.h"
 #include "fswalk.h"
@@ -34,7 +33,6 @@ static int set_folder_permissions_entry(struct fs_job *j, const json_t *entry, j
 {
         const char *path;
         bool recursive;
-        _cleanup_close_ int fd = -1;
         mode_t mode;
         int r;
 
@@ -42,22 +40,11 @@ static int set_folder_permissions_entry(struct fs_job *j, const json_t *entry, j
             (r = fs_entry_path(j, entry, &path)) < 0 ||
             (r = fs_parse_mode(j, fs_entry_str(entry, "permissions"), &mode)) < 0)
                 return r;
-        /* Not recursive, only the folder's own mode changes: it need not
-         * be readable. */
-        fd = fs_open_folder(j, path, recursive, "SetFilePermissions");
-        if (fd < 0)
-                return fd;
-        if (recursive && (r = fs_walk_tree(j, fd, path, chmod_visit, &mode)) < 0)
+        if ((r = fs_walk_folder(j, path, recursive, "SetFilePermissions", chmod_visit, &mode)) < 0)
                 return r;
         if (chmod(path, mode) < 0)
                 return fs_fail_errno(j, -errno, "cannot set the mode");
         return 0;
 }
 
-FS_ENTRIES_RUN(set_folder_permissions_run, "path", set_folder_permissions_entry)
-
-const struct action_module set_folder_permissions_module = {
-        .name = "SetFolderPermissions",
-        .spec = ACTION_SPEC(SetFolderPermissions),
-        .run = set_folder_permissions_run,
-};
+FS_ENTRIES_ACTION(SetFolderPermissions, set_folder_permissions_module, "path", set_folder_permissions_entry);

@@ -135,6 +135,14 @@ static void sb_reserve(struct strbuf *b, const struct wd_room *x)
                              "to change it", WD_RESERVE_ENV);
 }
 
+/* The space available, `how` it relates to the reserve, the reserve. */
+static void sb_avail(struct strbuf *b, const struct wd_room *x, const char *how)
+{
+        sb_size(b, x->avail);
+        sb_puts(b, how);
+        sb_reserve(b, x);
+}
+
 /* Why the room stopped the body, for the entry's message. */
 void wd_room_stop_text(const struct wd_room *x, struct strbuf *why)
 {
@@ -145,10 +153,8 @@ void wd_room_stop_text(const struct wd_room *x, struct strbuf *why)
                 sb_puts(why, "the server declares ");
                 sb_size(why, (uint64_t)x->declared);
                 sb_printf(why, ", more than the file system of %s can take: it has ", x->dir);
-                sb_size(why, x->avail);
-                sb_puts(why, " available to unprivileged users (statvfs f_bavail), and WebDownload keeps a "
-                             "reserve free there: ");
-                sb_reserve(why, x);
+                sb_avail(why, x, " available to unprivileged users (statvfs f_bavail), and WebDownload keeps a "
+                                 "reserve free there: ");
                 break;
         case WD_ROOM_FULL:
                 sb_puts(why, "stopped after writing ");
@@ -161,10 +167,8 @@ void wd_room_stop_text(const struct wd_room *x, struct strbuf *why)
                         sb_puts(why, " of a body of no declared length");
                 }
                 sb_printf(why, ": the file system of %s has ", x->dir);
-                sb_size(why, x->avail);
-                sb_puts(why, " left available to unprivileged users (statvfs f_bavail), and writing on would "
-                             "cut into the reserve that WebDownload keeps free there: ");
-                sb_reserve(why, x);
+                sb_avail(why, x, " left available to unprivileged users (statvfs f_bavail), and writing on "
+                                 "would cut into the reserve that WebDownload keeps free there: ");
                 break;
         case WD_ROOM_EXCESS:
                 sb_printf(why, "the server sent more than the %" PRId64 " bytes its Content-Length declared",

@@ -147,18 +147,25 @@ def _default_matches(typ, v):
     return False
 
 
+def _check_keys(where, obj, allowed, required, name_key, name_re):
+    """The keys of an action or input object: none unknown, none missing,
+    and obj[name_key] a string matching name_re, which is returned."""
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise SpecError("%s: unknown key(s) %s" % (where, ", ".join(map(repr, unknown))))
+    missing = sorted(required - set(obj))
+    if missing:
+        raise SpecError("%s: missing key(s) %s" % (where, ", ".join(map(repr, missing))))
+    name = obj[name_key]
+    if not _is_str(name) or not name_re.match(name):
+        raise SpecError("%s: \"%s\" must be a string matching %s" % (where, name_key, name_re.pattern))
+    return name
+
+
 def _check_input(where, inp, action_platforms):
     if not isinstance(inp, dict):
         raise SpecError("%s: must be an object" % where)
-    unknown = sorted(set(inp) - INPUT_KEYS)
-    if unknown:
-        raise SpecError("%s: unknown key(s) %s" % (where, ", ".join(map(repr, unknown))))
-    missing = sorted(INPUT_REQUIRED - set(inp))
-    if missing:
-        raise SpecError("%s: missing key(s) %s" % (where, ", ".join(map(repr, missing))))
-    name = inp["name"]
-    if not _is_str(name) or not INPUT_NAME_RE.match(name):
-        raise SpecError("%s: \"name\" must be a string matching %s" % (where, INPUT_NAME_RE.pattern))
+    name = _check_keys(where, inp, INPUT_KEYS, INPUT_REQUIRED, "name", INPUT_NAME_RE)
     where = "%s (%s)" % (where, name)
     typ = inp["type"]
     if typ not in TYPES:
@@ -206,15 +213,7 @@ def check_action(path, spec):
     where = path
     if not isinstance(spec, dict):
         raise SpecError("%s: top level must be an object" % where)
-    unknown = sorted(set(spec) - ACTION_KEYS)
-    if unknown:
-        raise SpecError("%s: unknown key(s) %s" % (where, ", ".join(map(repr, unknown))))
-    missing = sorted(ACTION_REQUIRED - set(spec))
-    if missing:
-        raise SpecError("%s: missing key(s) %s" % (where, ", ".join(map(repr, missing))))
-    name = spec["action"]
-    if not _is_str(name) or not ACTION_NAME_RE.match(name):
-        raise SpecError("%s: \"action\" must be a string matching %s" % (where, ACTION_NAME_RE.pattern))
+    name = _check_keys(where, spec, ACTION_KEYS, ACTION_REQUIRED, "action", ACTION_NAME_RE)
     if os.path.basename(path) != name + ".json":
         raise SpecError("%s: file name must be %s.json (the \"action\" value)" % (where, name))
     _check_description(where, spec["description"])
@@ -657,33 +656,32 @@ def _action_rule(spec):
             "then": then}
 
 
+def _named_variable(required, properties):
+    """A parameter or constant: a mapping of one variable name to an
+    object with these properties."""
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "propertyNames": _ref("variableName"),
+        "additionalProperties": {"type": "object", "required": required, "properties": properties},
+    }
+
+
 def _comparison_schemas():
+    # (operators, the type of the operator's own operand, the other key each needs)
+    kinds = [(STRING_OPERATORS_1, "scalar", None),
+             (STRING_OPERATORS_2, "scalar", "value"),
+             (NUMBER_OPERATORS, "number", "value"),
+             (FILE_OPERATORS_1, "scalar", None),
+             (HASH_OPERATORS, "scalar", "path")]
     out = []
-    for op in STRING_OPERATORS_1:
-        out.append({"properties": {op: {"description": OPERATOR_DESCRIPTIONS[op],
-                                        "allOf": [_ref("scalar")]}},
-                    "required": [op]})
-    for op in STRING_OPERATORS_2:
-        out.append({"properties": {op: {"description": OPERATOR_DESCRIPTIONS[op],
-                                        "allOf": [_ref("scalar")]},
-                                   "value": _ref("scalar")},
-                    "required": [op, "value"]})
-    for op in NUMBER_OPERATORS:
-        out.append({"properties": {op: {"description": OPERATOR_DESCRIPTIONS[op],
-                                        "allOf": [_ref("number")]},
-                                   "value": _ref("scalar")},
-                    "required": [op, "value"]})
-    for op in FILE_OPERATORS_1:
-        out.append({"properties": {op: {"description": OPERATOR_DESCRIPTIONS[op],
-                                        "allOf": [_ref("scalar")]}},
-                    "required": [op]})
-    for op in HASH_OPERATORS:
-        out.append({"properties": {op: {"description": OPERATOR_DESCRIPTIONS[op],
-                                        "allOf": [_ref("scalar")]},
-                                   "path": _ref("scalar")},
-                    "required": [op, "path"]})
-    for s in out:
-        s["type"] = "object"
+    for ops, operand, other in kinds:
+        for op in ops:
+            props = {op: {"description": OPERATOR_DESCRIPTIONS[op], "allOf": [_ref(operand)]}}
+            if other:
+                props[other] = _ref("scalar")
+            out.append({"properties": props, "required": [op, other] if other else [op], "type": "object"})
     return out
 
 
@@ -760,38 +758,18 @@ def gen_document_schema(specs):
             "type": "string",
             "pattern": "^[A-Za-z0-9_-]{3,128}$",
         },
-        "parameter": {
-            "type": "object",
-            "minProperties": 1,
-            "maxProperties": 1,
-            "propertyNames": _ref("variableName"),
-            "additionalProperties": {
-                "type": "object",
-                "required": ["type"],
-                "properties": {
-                    "type": {"enum": ["string"], "description": "Type of the parameter."},
-                    "default": {"allOf": [_ref("scalar")],
-                                "description": "Value used when the caller gives none."},
-                    "description": {"type": "string"},
-                },
-            },
-        },
-        "constant": {
-            "type": "object",
-            "minProperties": 1,
-            "maxProperties": 1,
-            "propertyNames": _ref("variableName"),
-            "additionalProperties": {
-                "type": "object",
-                "required": ["type", "value"],
-                "properties": {
-                    "type": {"enum": ["string"], "description": "Type of the constant."},
-                    "value": {"allOf": [_ref("scalar")],
-                              "description": "Value of the constant."},
-                    "description": {"type": "string"},
-                },
-            },
-        },
+        "parameter": _named_variable(["type"], {
+            "type": {"enum": ["string"], "description": "Type of the parameter."},
+            "default": {"allOf": [_ref("scalar")],
+                        "description": "Value used when the caller gives none."},
+            "description": {"type": "string"},
+        }),
+        "constant": _named_variable(["type", "value"], {
+            "type": {"enum": ["string"], "description": "Type of the constant."},
+            "value": {"allOf": [_ref("scalar")],
+                      "description": "Value of the constant."},
+            "description": {"type": "string"},
+        }),
         "loop": {
             "type": "object",
             "properties": {

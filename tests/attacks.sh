@@ -8,7 +8,7 @@
 # under folders others can write or own, links on the way, and modes
 # under umask 000 and 077.  Needs root (skipped otherwise).  TAP output.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 OPENTOE=$(realpath "$OPENTOE")
 if [ "$(id -u)" != 0 ] || ! id nobody > /dev/null 2>&1; then
@@ -22,21 +22,13 @@ ID=12121212-3434-4565-8787-909090909090
 mkdir -m 1777 shared            # like /tmp
 mkdir -m 755 victim             # root's own folder
 echo original > victim-file; chmod 644 victim-file
-cat > doc.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc doc.yml <<'YML'
       - name: Hello
         action: ExecuteBash
         inputs:
           commands: ["echo hello"]
 YML
-cat > reboot.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc reboot.yml <<'YML'
       - name: Once
         action: ExecuteBash
         inputs:
@@ -112,32 +104,40 @@ for rec in records:
 open(dst, "wb").write(b"\n".join(out) + b"\n")
 PY
 }
+resume_forged() { # resume_forged LOGS STATE: resumes reboot.yml from STATE; sets rc, out and err
+        "$OPENTOE" run -d reboot.yml -l "$1" -s "$2" > out 2> err
+        rc=$?
+}
+refused() { # refused WHAT TEXT: the last resume failed, saying TEXT (a grep pattern), and ran no forged command
+        local text=$2
+        check_eval "$1" '[ $rc = 1 ] && grep -q "$text" err && [ ! -e pwned ]'
+}
 as_user nobody mkdir -m 777 shared/state
 forge real-state/state.jsonl shared/forged.tmp && chown nobody shared/forged.tmp && as_user nobody mv shared/forged.tmp shared/state/state.jsonl
 check_eval "(setup) the forged state carries a valid digest and a root-run command" \
         'grep -q pwned shared/state/state.jsonl'
-"$OPENTOE" run -d reboot.yml -l logs4b -s shared/state > out 2> err; rc=$?
-check_eval "a state directory made by another user is refused, naming its owner; the forged command does not run" \
-        '[ $rc = 1 ] && grep -q "the state directory shared/state is unsafe: .*shared/state is owned by uid 65534 (nobody)" err && [ ! -e pwned ]'
+resume_forged logs4b shared/state
+refused "a state directory made by another user is refused, naming its owner; the forged command does not run" \
+        "the state directory shared/state is unsafe: .*shared/state is owned by uid 65534 (nobody)"
 mkdir -m 777 ww-state && chmod 777 ww-state
 forge real-state/state.jsonl ww-state/state.jsonl && chown nobody ww-state/state.jsonl && chmod 600 ww-state/state.jsonl
-"$OPENTOE" run -d reboot.yml -l logs4c -s ww-state > out 2> err; rc=$?
-check_eval "a state directory that others can write is refused, with the fix; the forged command does not run" \
-        '[ $rc = 1 ] && grep -q "ww-state can be written by others (mode 0777) and has no sticky bit" err && [ ! -e pwned ]'
+resume_forged logs4c ww-state
+refused "a state directory that others can write is refused, with the fix; the forged command does not run" \
+        "ww-state can be written by others (mode 0777) and has no sticky bit"
 mkdir -m 700 s-owned && forge real-state/state.jsonl s-owned/state.jsonl && chmod 600 s-owned/state.jsonl && chown nobody s-owned/state.jsonl
-"$OPENTOE" run -d reboot.yml -l logs4d -s s-owned > out 2> err; rc=$?
-check_eval "a state file another user owns is refused, naming it and its owner" \
-        '[ $rc = 1 ] && grep -q "refusing to resume: s-owned/state.jsonl is owned by uid 65534 (nobody)" err && [ ! -e pwned ]'
+resume_forged logs4d s-owned
+refused "a state file another user owns is refused, naming it and its owner" \
+        "refusing to resume: s-owned/state.jsonl is owned by uid 65534 (nobody)"
 mkdir -m 700 s-mode && forge real-state/state.jsonl s-mode/state.jsonl && chmod 644 s-mode/state.jsonl
-"$OPENTOE" run -d reboot.yml -l logs4e -s s-mode > out 2> err; rc=$?
-check_eval "a state file others can read is refused, with the fix" \
-        '[ $rc = 1 ] && grep -q "s-mode/state.jsonl can be read or written by group or others (mode 0644)" err && [ ! -e pwned ]'
+resume_forged logs4e s-mode
+refused "a state file others can read is refused, with the fix" \
+        "s-mode/state.jsonl can be read or written by group or others (mode 0644)"
 mkdir -m 700 s-link && forge real-state/state.jsonl forged-target && chmod 600 forged-target && ln -s "$W/forged-target" s-link/state.jsonl
-"$OPENTOE" run -d reboot.yml -l logs4f -s s-link > out 2> err; rc=$?
-check_eval "a state file that is a link is not followed" \
-        '[ $rc = 1 ] && grep -q "s-link/state.jsonl is a symbolic link" err && [ ! -e pwned ]'
+resume_forged logs4f s-link
+refused "a state file that is a link is not followed" \
+        "s-link/state.jsonl is a symbolic link"
 mkdir -m 700 s-control && forge real-state/state.jsonl s-control/state.jsonl && chmod 600 s-control/state.jsonl
-"$OPENTOE" run -d reboot.yml -l logs4g -s s-control > out 2> err; rc=$?
+resume_forged logs4g s-control
 check_eval "the control: the same forgery, owned by root and private, is accepted (only ownership protects a state)" \
         '[ -e pwned ]'
 rm -f pwned

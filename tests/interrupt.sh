@@ -4,17 +4,13 @@
 # them, still writes the summary and detailedoutput.json, and exits with
 # 128 + the signal.  TAP output.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 scratch_dir work interrupt
 cd "$work" || exit 1
 marker="sleep 32$$"
 at_exit 'pkill -f "$marker" 2> /dev/null'
-cat > doc.yml <<YML
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc doc.yml <<YML
       - name: Sleeps
         action: ExecuteBash
         onFailure: Continue
@@ -25,11 +21,7 @@ phases:
         inputs:
           commands: ["echo later-should-not-run"]
 YML
-cat > doc2.yml <<YML
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc doc2.yml <<YML
       - name: Second
         action: ExecuteBash
         inputs:

@@ -6,7 +6,7 @@
 # anything; a process that merely has the recorded number (another boot,
 # or started before the recorded leader) is never touched.  TAP output.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 scratch_dir work orphans
 tag="otorphan$$"
@@ -22,11 +22,7 @@ wait_for() {
 
 # The step starts a child and a grandchild and waits; run again (after a
 # resume) it records whether the first run's processes were still there.
-cat > doc.yml <<YML
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc doc.yml <<YML
       - name: Sleeps
         action: ExecuteBash
         inputs:
@@ -160,11 +156,7 @@ else
 fi
 
 # 5. The guard dies while the runner lives: the run goes on.
-cat > two.yml <<YML
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc two.yml <<YML
       - name: Waits
         action: ExecuteBash
         inputs:

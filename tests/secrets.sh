@@ -7,17 +7,13 @@
 # not have, an output holding a NUL byte, and a rendered value over
 # 16 MiB.  TAP output.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 scratch_dir work secrets
 cd "$work" || exit 1
 SECRET=s3cr3t-value-4711
 # The secret never appears in the document: the step makes it.
-cat > doc.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc doc.yml <<'YML'
       - name: GetSecret
         action: ExecuteBash
         disableLogging: true
@@ -75,16 +71,9 @@ check_eval "without a reboot a later step gets the private output (and, not priv
         'grep -q "Stdout: after: $SECRET" logs2/TOE_*/console.log'
 
 # A private step's script is never a file, even while it runs.
-cat > slow.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: GetSecret
-        action: ExecuteBash
-        disableLogging: true
-        inputs:
-          commands: ["printf 's3cr3t-%s-%s\n' value 4711"]
+# It starts as doc.yml does, with GetSecret.
+head -n 9 doc.yml > slow.yml
+cat >> slow.yml <<'YML'
       - name: Slow
         action: ExecuteBash
         disableLogging: true
@@ -100,11 +89,7 @@ check_eval "while a private step runs, its script is nowhere on disk (bash reads
         '[ $rc6 = 0 ] && [ -z "$during" ] && [ "$(cat slow-script-name)" = /dev/fd/3 ]'
 
 # Outputs that cannot be passed on.
-cat > nul.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc nul.yml <<'YML'
       - name: Binary
         action: ExecuteBash
         inputs:
@@ -120,11 +105,7 @@ check_eval "an output holding a NUL byte fails the step that uses it, naming the
          grep -q "Step Uses cannot run: {{ build.Binary.outputs.stdout }} holds a NUL byte (at byte 2 of 5)" logs3/TOE_*/console.log'
 # 17 references to a 1 MiB output: one value of 17 MiB.
 refs=$(for i in $(seq 1 17); do printf '{{ build.Big.outputs.stdout }}'; done)
-cat > big.yml <<YML
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc big.yml <<YML
       - name: Big
         action: ExecuteBash
         disableLogging: true

@@ -18,6 +18,9 @@
 #   run_doc NAME STEPS [ARGS...]   writes doc.yml there, a document named
 #                       NAME whose one phase, build, has STEPS (YAML,
 #                       indented by 6), and runs it (--documents doc.yml)
+#   build_doc FILE [NAME] < STEPS   writes FILE, a document (named NAME
+#                       when given) whose one phase, build, has the steps
+#                       on standard input (YAML, indented by 6)
 #   console_has TEXT    the last run's console.log holds TEXT
 #   stderr_has TEXT     the last run's standard error holds TEXT
 #
@@ -36,12 +39,19 @@ run_opentoe() {
         last=${last%/}
 }
 
+build_doc() {
+        {
+                [ -z "${2:-}" ] || printf 'name: %s\n' "$2"
+                printf 'schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n'
+                cat
+        } > "$1"
+}
+
 run_doc() {
         local name=$1 steps=$2
         shift 2
         mkdir -p "$tap_scratch/$name"
-        printf 'name: %s\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n%s\n' "$name" "$steps" \
-                > "$tap_scratch/$name/doc.yml"
+        build_doc "$tap_scratch/$name/doc.yml" "$name" <<< "$steps"
         run_opentoe "$name" --documents doc.yml "$@"
 }
 

@@ -410,13 +410,5 @@ static Suite *fsutil_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(fsutil_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+#include "check_main.h"
+CHECK_MAIN(fsutil_suite)

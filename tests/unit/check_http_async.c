@@ -235,7 +235,7 @@ START_TEST(test_cancel_ends_a_hanging_transfer)
 }
 END_TEST
 
-int main(void)
+static Suite *http_async_suite(void)
 {
         Suite *s = suite_create("http_async");
         TCase *tc = tcase_create("core");
@@ -246,9 +246,8 @@ int main(void)
         tcase_add_test(tc, test_refused_connection_ends_on_the_loop);
         tcase_add_test(tc, test_cancel_ends_a_hanging_transfer);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return s;
 }
+
+#include "check_main.h"
+CHECK_MAIN(http_async_suite)

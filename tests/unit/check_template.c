@@ -162,52 +162,39 @@ START_TEST(test_scan_respects_len)
 }
 END_TEST
 
+/* tmpl_scan() refuses the first `len` bytes of `s` at offset `off`, with
+ * a message holding `word` (when not NULL), and returns nothing. */
+static void expect_scan_fails(const char *s, size_t len, size_t off, const char *word)
+{
+        struct tmpl t = { 0 };
+        size_t got = 999;
+        const char *msg = NULL;
+        int r = tmpl_scan(s, len, &t, &got, &msg);
+
+        ck_assert_msg(r == -EINVAL, "\"%.40s\": %d", s, r);
+        ck_assert_uint_eq(got, off);
+        ck_assert_ptr_nonnull(msg);
+        if (word)
+                ck_assert_msg(strstr(msg, word) != NULL, "message \"%s\"", msg);
+        /* Nothing is returned on error. */
+        ck_assert_ptr_null(t.segs);
+        ck_assert_uint_eq(t.n, 0);
+}
+
 START_TEST(test_scan_unterminated)
 {
-        const char *cases[][2] = {
-                { "abc {{ x", "4" },
-                { "{{", "0" },
-                { "x {{ y }", "2" },
-                { "{{ a }} and {{ b", "12" },
-        };
-
-        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-                struct tmpl t = { 0 };
-                size_t off = 999;
-                const char *msg = NULL;
-                int r = tmpl_scan(cases[i][0], strlen(cases[i][0]), &t, &off, &msg);
-
-                ck_assert_msg(r == -EINVAL, "\"%s\": %d", cases[i][0], r);
-                ck_assert_uint_eq(off, strtoul(cases[i][1], NULL, 10));
-                ck_assert_ptr_nonnull(msg);
-                ck_assert_msg(strstr(msg, "}}") != NULL, "message \"%s\"", msg);
-                /* Nothing is returned on error. */
-                ck_assert_ptr_null(t.segs);
-                ck_assert_uint_eq(t.n, 0);
-        }
+        expect_scan_fails("abc {{ x", 8, 4, "}}");
+        expect_scan_fails("{{", 2, 0, "}}");
+        expect_scan_fails("x {{ y }", 8, 2, "}}");
+        expect_scan_fails("{{ a }} and {{ b", 16, 12, "}}");
 }
 END_TEST
 
 START_TEST(test_scan_empty_ref)
 {
-        const char *cases[][2] = {
-                { "{{  }}", "0" },
-                { "{{}}", "0" },
-                { "x {{ ok }} y {{ \t\n }}", "13" },
-        };
-
-        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-                struct tmpl t = { 0 };
-                size_t off = 999;
-                const char *msg = NULL;
-                int r = tmpl_scan(cases[i][0], strlen(cases[i][0]), &t, &off, &msg);
-
-                ck_assert_msg(r == -EINVAL, "\"%s\": %d", cases[i][0], r);
-                ck_assert_uint_eq(off, strtoul(cases[i][1], NULL, 10));
-                ck_assert_ptr_nonnull(msg);
-                ck_assert_msg(strstr(msg, "empty") != NULL, "message \"%s\"", msg);
-                ck_assert_ptr_null(t.segs);
-        }
+        expect_scan_fails("{{  }}", 6, 0, "empty");
+        expect_scan_fails("{{}}", 4, 0, "empty");
+        expect_scan_fails("x {{ ok }} y {{ \t\n }}", 21, 13, "empty");
 }
 END_TEST
 
@@ -215,17 +202,12 @@ START_TEST(test_scan_too_long)
 {
         size_t n = 5000;
         char *s = malloc(n + 5);
-        struct tmpl t = { 0 };
-        size_t off = 999;
-        const char *msg = NULL;
 
         ck_assert_ptr_nonnull(s);
         memcpy(s, "{{", 2);
         memset(s + 2, 'x', n);
         memcpy(s + 2 + n, "}}", 3);
-        ck_assert_int_eq(tmpl_scan(s, n + 4, &t, &off, &msg), -EINVAL);
-        ck_assert_uint_eq(off, 0);
-        ck_assert_ptr_nonnull(msg);
+        expect_scan_fails(s, n + 4, 0, NULL);
         free(s);
 }
 END_TEST
@@ -280,150 +262,88 @@ END_TEST
 
 START_TEST(test_ref_loop)
 {
-        struct ref r = parse_ok("loop.index");
+        static const struct {
+                const char *expr, *name;
+                bool index;
+        } t[] = {
+                { "loop.index", "loop", true },
+                { "loop.value", "loop", false },
+                { "myLoop.value", "myLoop", false },
+                { "myLoop.index", "myLoop", true },
+        };
 
-        ck_assert_int_eq(r.kind, REF_LOOP);
-        ck_assert_str_eq(r.name, "loop");
-        ck_assert(r.loop_index);
-        ref_free(&r);
+        for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+                struct ref r = parse_ok(t[i].expr);
 
-        r = parse_ok("loop.value");
-        ck_assert_int_eq(r.kind, REF_LOOP);
-        ck_assert_str_eq(r.name, "loop");
-        ck_assert(!r.loop_index);
-        ref_free(&r);
-
-        r = parse_ok("myLoop.value");
-        ck_assert_int_eq(r.kind, REF_LOOP);
-        ck_assert_str_eq(r.name, "myLoop");
-        ck_assert(!r.loop_index);
-        ck_assert_ptr_null(r.phase);
-        ref_free(&r);
-
-        r = parse_ok("myLoop.index");
-        ck_assert_int_eq(r.kind, REF_LOOP);
-        ck_assert_str_eq(r.name, "myLoop");
-        ck_assert(r.loop_index);
-        ref_free(&r);
+                ck_assert_int_eq(r.kind, REF_LOOP);
+                ck_assert_str_eq(r.name, t[i].name);
+                ck_assert(r.loop_index == t[i].index);
+                ck_assert_ptr_null(r.phase);
+                ref_free(&r);
+        }
 }
 END_TEST
 
-START_TEST(test_ref_chain_outputs)
+/* phase.step.outputs/inputs[index].key: step names may hold spaces, keys
+ * dots; no index is -1. */
+static const struct {
+        const char *expr, *phase, *step;
+        bool outputs;
+        int index;
+        const char *key;
+} chain_cases[] = {
+        { "build.Step.outputs.stdout", "build", "Step", true, -1, "stdout" },
+        { "phase.step.outputs[0].stdout", "phase", "step", true, 0, "stdout" },
+        { "build.Step.inputs[1].source", "build", "Step", false, 1, "source" },
+        { "validate.Check.inputs[12].path", "validate", "Check", false, 12, "path" },
+        { "build.Step.inputs.source", "build", "Step", false, -1, "source" },
+        { "build.My Step.outputs.stdout", "build", "My Step", true, -1, "stdout" },
+        { "build.Step.outputs.a.b.c", "build", "Step", true, -1, "a.b.c" },
+        { "build.Step.outputs[2].file.name", "build", "Step", true, 2, "file.name" },
+};
+
+START_TEST(test_ref_chain)
 {
-        struct ref r = parse_ok("build.Step.outputs.stdout");
+        struct ref r = parse_ok(chain_cases[_i].expr);
 
         ck_assert_int_eq(r.kind, REF_CHAIN);
-        ck_assert_str_eq(r.phase, "build");
-        ck_assert_str_eq(r.step, "Step");
-        ck_assert(r.outputs);
-        ck_assert_int_eq(r.index, -1);
-        ck_assert_str_eq(r.key, "stdout");
+        ck_assert_str_eq(r.phase, chain_cases[_i].phase);
+        ck_assert_str_eq(r.step, chain_cases[_i].step);
+        ck_assert(r.outputs == chain_cases[_i].outputs);
+        ck_assert_int_eq(r.index, chain_cases[_i].index);
+        ck_assert_str_eq(r.key, chain_cases[_i].key);
         ck_assert_ptr_null(r.name);
         ck_assert_ptr_null(r.ssm);
         ref_free(&r);
         ck_assert_ptr_null(r.phase);
         ck_assert_ptr_null(r.step);
         ck_assert_ptr_null(r.key);
-
-        r = parse_ok("phase.step.outputs[0].stdout");
-        ck_assert_int_eq(r.kind, REF_CHAIN);
-        ck_assert_str_eq(r.phase, "phase");
-        ck_assert_str_eq(r.step, "step");
-        ck_assert(r.outputs);
-        ck_assert_int_eq(r.index, 0);
-        ck_assert_str_eq(r.key, "stdout");
-        ref_free(&r);
-}
-END_TEST
-
-START_TEST(test_ref_chain_inputs)
-{
-        struct ref r = parse_ok("build.Step.inputs[1].source");
-
-        ck_assert_int_eq(r.kind, REF_CHAIN);
-        ck_assert_str_eq(r.phase, "build");
-        ck_assert_str_eq(r.step, "Step");
-        ck_assert(!r.outputs);
-        ck_assert_int_eq(r.index, 1);
-        ck_assert_str_eq(r.key, "source");
-        ref_free(&r);
-
-        r = parse_ok("validate.Check.inputs[12].path");
-        ck_assert_int_eq(r.kind, REF_CHAIN);
-        ck_assert(!r.outputs);
-        ck_assert_int_eq(r.index, 12);
-        ck_assert_str_eq(r.key, "path");
-        ref_free(&r);
-
-        r = parse_ok("build.Step.inputs.source");
-        ck_assert_int_eq(r.kind, REF_CHAIN);
-        ck_assert(!r.outputs);
-        ck_assert_int_eq(r.index, -1);
-        ref_free(&r);
-}
-END_TEST
-
-START_TEST(test_ref_chain_step_with_spaces)
-{
-        struct ref r = parse_ok("build.My Step.outputs.stdout");
-
-        ck_assert_int_eq(r.kind, REF_CHAIN);
-        ck_assert_str_eq(r.phase, "build");
-        ck_assert_str_eq(r.step, "My Step");
-        ck_assert(r.outputs);
-        ck_assert_str_eq(r.key, "stdout");
-        ref_free(&r);
-}
-END_TEST
-
-START_TEST(test_ref_chain_key_with_dots)
-{
-        struct ref r = parse_ok("build.Step.outputs.a.b.c");
-
-        ck_assert_int_eq(r.kind, REF_CHAIN);
-        ck_assert_str_eq(r.phase, "build");
-        ck_assert_str_eq(r.step, "Step");
-        ck_assert(r.outputs);
-        ck_assert_int_eq(r.index, -1);
-        ck_assert_str_eq(r.key, "a.b.c");
-        ref_free(&r);
-
-        r = parse_ok("build.Step.outputs[2].file.name");
-        ck_assert_int_eq(r.kind, REF_CHAIN);
-        ck_assert_int_eq(r.index, 2);
-        ck_assert_str_eq(r.key, "file.name");
-        ref_free(&r);
 }
 END_TEST
 
 START_TEST(test_ref_ssm)
 {
-        struct ref r = parse_ok("aws:ssm:/my/param");
+        static const struct {
+                const char *expr, *ssm;
+                bool resolve;
+        } t[] = {
+                { "aws:ssm:/my/param", "/my/param", false },
+                /* Dots in a parameter name do not make it a chain. */
+                { "aws:ssm:/a.b/c.d.e.f", "/a.b/c.d.e.f", false },
+                { "aws:ssm:resolve(name)", "name", true },
+                { "aws:ssm:resolve(build.Step.outputs.stdout)", "build.Step.outputs.stdout", true },
+        };
 
-        ck_assert_int_eq(r.kind, REF_SSM);
-        ck_assert_str_eq(r.ssm, "/my/param");
-        ck_assert(!r.ssm_resolve);
-        ck_assert_ptr_null(r.name);
-        ref_free(&r);
-        ck_assert_ptr_null(r.ssm);
+        for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+                struct ref r = parse_ok(t[i].expr);
 
-        /* Dots in a parameter name do not make it a chain. */
-        r = parse_ok("aws:ssm:/a.b/c.d.e.f");
-        ck_assert_int_eq(r.kind, REF_SSM);
-        ck_assert_str_eq(r.ssm, "/a.b/c.d.e.f");
-        ref_free(&r);
-
-        r = parse_ok("aws:ssm:resolve(name)");
-        ck_assert_int_eq(r.kind, REF_SSM);
-        ck_assert(r.ssm_resolve);
-        ck_assert_str_eq(r.ssm, "name");
-        ref_free(&r);
-
-        r = parse_ok("aws:ssm:resolve(build.Step.outputs.stdout)");
-        ck_assert_int_eq(r.kind, REF_SSM);
-        ck_assert(r.ssm_resolve);
-        ck_assert_str_eq(r.ssm, "build.Step.outputs.stdout");
-        ref_free(&r);
+                ck_assert_int_eq(r.kind, REF_SSM);
+                ck_assert_str_eq(r.ssm, t[i].ssm);
+                ck_assert(r.ssm_resolve == t[i].resolve);
+                ck_assert_ptr_null(r.name);
+                ref_free(&r);
+                ck_assert_ptr_null(r.ssm);
+        }
 }
 END_TEST
 
@@ -511,10 +431,7 @@ static Suite *template_suite(void)
         tc = tcase_create("ref_parse");
         tcase_add_test(tc, test_ref_variable);
         tcase_add_test(tc, test_ref_loop);
-        tcase_add_test(tc, test_ref_chain_outputs);
-        tcase_add_test(tc, test_ref_chain_inputs);
-        tcase_add_test(tc, test_ref_chain_step_with_spaces);
-        tcase_add_test(tc, test_ref_chain_key_with_dots);
+        tcase_add_loop_test(tc, test_ref_chain, 0, (int)(sizeof chain_cases / sizeof chain_cases[0]));
         tcase_add_test(tc, test_ref_ssm);
         tcase_add_test(tc, test_ref_errors);
         tcase_add_test(tc, test_ref_error_leaves_ret_alone);

@@ -27,6 +27,7 @@
 #include "opcodes.h"
 #include "program.h"
 #include "strbuf.h"
+#include "strv.h"
 #include "predicates.h"
 #include "vm.h"
 
@@ -132,6 +133,7 @@ static size_t list_cases(char ***ret)
         return n;
 }
 
+
 START_TEST(test_state_round_trip_at_every_instruction)
 {
         char **cases;
@@ -177,9 +179,8 @@ START_TEST(test_state_round_trip_at_every_instruction)
                 free(final);
                 sb_free(&base.log);
                 prog_free(p);
-                free(cases[c]);
         }
-        free(cases);
+        strv_free_n(cases, n);
 }
 END_TEST
 
@@ -201,9 +202,7 @@ START_TEST(test_restore_rejects_foreign_state)
         vm_free(vm);
         prog_free(a);
         prog_free(b);
-        for (size_t i = 0; i < n; i++)
-                free(cases[i]);
-        free(cases);
+        strv_free_n(cases, n);
 }
 END_TEST
 
@@ -238,9 +237,8 @@ START_TEST(test_otc_round_trip_and_corruption)
                 }
                 free(buf);
                 prog_free(p);
-                free(cases[c]);
         }
-        free(cases);
+        strv_free_n(cases, n);
 }
 END_TEST
 
@@ -265,9 +263,7 @@ START_TEST(test_otc_wrong_version)
         ck_assert_ptr_nonnull(strstr(err, "magic"));
         free(buf);
         prog_free(p);
-        for (size_t i = 0; i < n; i++)
-                free(cases[i]);
-        free(cases);
+        strv_free_n(cases, n);
 }
 END_TEST
 

@@ -96,6 +96,15 @@ static void expect_one(const struct loaded *l, const char *code, unsigned line, 
         ck_assert_int_lt(l->ret, 0);
 }
 
+/* Loading `src` gives only the error `code` at line:column (expect_one). */
+static void expect_only(const char *src, const char *code, unsigned line, unsigned column)
+{
+        struct loaded l = load(src);
+
+        expect_one(&l, code, line, column);
+        unload(&l);
+}
+
 static void expect_pos(const struct ynode *n, unsigned line, unsigned column)
 {
         ck_assert_ptr_nonnull(n);
@@ -595,14 +604,10 @@ START_TEST(test_duplicate_key_nested)
         expect_one(&l, "yaml-duplicate-key", 6, 7);
         unload(&l);
 
-        l = load("m: {a: 1, b: 2, a: 3}\n");
-        expect_one(&l, "yaml-duplicate-key", 1, 17);
-        unload(&l);
+        expect_only("m: {a: 1, b: 2, a: 3}\n", "yaml-duplicate-key", 1, 17);
 
         /* Quoting does not make a key different. */
-        l = load("k: 1\n'k': 2\n");
-        expect_one(&l, "yaml-duplicate-key", 2, 1);
-        unload(&l);
+        expect_only("k: 1\n'k': 2\n", "yaml-duplicate-key", 2, 1);
 
         /* The same key in different mappings is fine. */
         l = load_ok("a:\n  k: 1\nb:\n  k: 2\nc: [{k: 1}, {k: 2}]\n");
@@ -682,9 +687,7 @@ START_TEST(test_too_deep)
         memset(deep, 0, sizeof deep);
         memset(deep, '[', 65);
         memset(deep + 65, ']', 65);
-        l = load(deep);
-        expect_one(&l, "yaml-too-deep", 1, 65);
-        unload(&l);
+        expect_only(deep, "yaml-too-deep", 1, 65);
         deep[64] = ']';
         deep[128] = '\0'; /* 64 of each */
         l = load(deep);
@@ -728,14 +731,8 @@ END_TEST
 
 START_TEST(test_recursive_alias)
 {
-        struct loaded l = load("a: &a [1, *a]\n");
-
-        expect_one(&l, "yaml-alias-limit", 1, 11);
-        unload(&l);
-
-        l = load("a: &a\n  b: *a\n");
-        expect_one(&l, "yaml-alias-limit", 2, 6);
-        unload(&l);
+        expect_only("a: &a [1, *a]\n", "yaml-alias-limit", 1, 11);
+        expect_only("a: &a\n  b: *a\n", "yaml-alias-limit", 2, 6);
 }
 END_TEST
 
@@ -835,14 +832,10 @@ START_TEST(test_merge_list)
         unload(&l);
 
         /* Merging a scalar is an error. */
-        l = load("s: &s text\nz:\n  <<: *s\n");
-        expect_one(&l, "wrong-type", 1, 4);
-        unload(&l);
+        expect_only("s: &s text\nz:\n  <<: *s\n", "wrong-type", 1, 4);
 
         /* Duplicates among the explicit keys are still found. */
-        l = load("x: &x {a: 1}\nz:\n  <<: *x\n  b: 1\n  b: 2\n");
-        expect_one(&l, "yaml-duplicate-key", 5, 3);
-        unload(&l);
+        expect_only("x: &x {a: 1}\nz:\n  <<: *x\n  b: 1\n  b: 2\n", "yaml-duplicate-key", 5, 3);
 }
 END_TEST
 
@@ -872,14 +865,10 @@ START_TEST(test_syntax_errors)
         ck_assert_uint_ge(l.diags.v[0].column, 1);
         unload(&l);
 
-        l = load("list:\n  - a\n  b: 1\n");
-        expect_one(&l, "yaml-syntax", 3, 3);
-        unload(&l);
+        expect_only("list:\n  - a\n  b: 1\n", "yaml-syntax", 3, 3);
 
         /* An error after a valid start still gives one diagnostic. */
-        l = load("ok: 1\nfine: [1, 2]\nbad: 'x' y\n");
-        expect_one(&l, "yaml-syntax", 3, 0);
-        unload(&l);
+        expect_only("ok: 1\nfine: [1, 2]\nbad: 'x' y\n", "yaml-syntax", 3, 0);
 }
 END_TEST
 
@@ -891,9 +880,7 @@ START_TEST(test_multi_document)
         ck_assert_ptr_null(l.doc->root);
         unload(&l);
 
-        l = load("a: 1\n---\nb: 2\n");
-        expect_one(&l, "yaml-multi-document", 2, 1);
-        unload(&l);
+        expect_only("a: 1\n---\nb: 2\n", "yaml-multi-document", 2, 1);
 
         /* One explicit document, with or without an end marker, is fine. */
         l = load_ok("---\na: 1\n...\n");
@@ -946,18 +933,13 @@ START_TEST(test_unquoted_template)
         unload(&l);
 
         /* A real nested flow mapping with more than one pair is no template. */
-        l = load("v: {{a: 1}: x, b: 2}\n");
-        expect_one(&l, "wrong-type", 1, 5);
-        unload(&l);
+        expect_only("v: {{a: 1}: x, b: 2}\n", "wrong-type", 1, 5);
 }
 END_TEST
 
 START_TEST(test_collection_key)
 {
-        struct loaded l = load("? [a, b]\n: 1\n");
-
-        expect_one(&l, "wrong-type", 1, 3);
-        unload(&l);
+        expect_only("? [a, b]\n: 1\n", "wrong-type", 1, 3);
 }
 END_TEST
 
@@ -1070,6 +1052,25 @@ static void expect_located(const struct ydoc *doc, const struct ynode *s, size_t
                       offset, s->str, gl, gc, line, column);
 }
 
+/* A scalar `key` of a document, its value `str` (NULL: not checked) and
+ * where its byte `offset` is found. */
+struct located {
+        const char *key, *str;
+        size_t offset;
+        unsigned line, column;
+};
+
+static void expect_located_all(const struct ydoc *doc, const struct located *t, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct ynode *node = get(doc->root, t[i].key);
+
+                if (t[i].str)
+                        ck_assert_str_eq(node->str, t[i].str);
+                expect_located(doc, node, t[i].offset, t[i].line, t[i].column);
+        }
+}
+
 START_TEST(test_locate_in_scalar)
 {
         struct loaded l = load_ok("a: run {{ x }}\n"
@@ -1080,41 +1081,25 @@ START_TEST(test_locate_in_scalar)
                                   "  second {{ w }}\n"
                                   "e: \"{{ x }} {{ x }}\"\n"
                                   "f: \xc3\xa9\xc3\xa9 {{ u }}\n");
-        const struct ynode *root = l.doc->root, *n;
+        static const struct located t[] = {
+                { "a", "run {{ x }}", 4, 1, 8 },
+                { "a", NULL, 0, 1, 4 },
+                { "b", "it's {{ y }}", 5, 2, 11 },
+                { "c", "q\t{{ z }}", 2, 3, 8 },
+                { "d", "first\nsecond {{ w }}\n", 13, 6, 10 },
+                /* The second of two identical references. */
+                { "e", NULL, 0, 7, 5 },
+                { "e", NULL, 8, 7, 13 },
+                /* Columns count characters. */
+                { "f", "\xc3\xa9\xc3\xa9 {{ u }}", 5, 8, 7 },
+                /* Out of range: the scalar's start. */
+                { "a", NULL, 100, 1, 4 },
+        };
 
-        n = get(root, "a");
-        ck_assert_str_eq(n->str, "run {{ x }}");
-        expect_located(l.doc, n, 4, 1, 8);
-        expect_located(l.doc, n, 0, 1, 4);
-
-        n = get(root, "b");
-        ck_assert_str_eq(n->str, "it's {{ y }}");
-        expect_located(l.doc, n, 5, 2, 11);
-
-        n = get(root, "c");
-        ck_assert_str_eq(n->str, "q\t{{ z }}");
-        expect_located(l.doc, n, 2, 3, 8);
-
-        n = get(root, "d");
-        ck_assert_str_eq(n->str, "first\nsecond {{ w }}\n");
-        expect_located(l.doc, n, 13, 6, 10);
-
-        /* The second of two identical references. */
-        n = get(root, "e");
-        expect_located(l.doc, n, 0, 7, 5);
-        expect_located(l.doc, n, 8, 7, 13);
-
-        /* Columns count characters. */
-        n = get(root, "f");
-        ck_assert_str_eq(n->str, "\xc3\xa9\xc3\xa9 {{ u }}");
-        expect_located(l.doc, n, 5, 8, 7);
-
-        /* Out of range: the scalar's start. */
-        n = get(root, "a");
-        expect_located(l.doc, n, 100, 1, 4);
+        expect_located_all(l.doc, t, sizeof t / sizeof t[0]);
         /* Not a scalar: its start. */
         unsigned gl = 0, gc = 0;
-        ydoc_locate_in_scalar(l.doc, root, 0, &gl, &gc);
+        ydoc_locate_in_scalar(l.doc, l.doc->root, 0, &gl, &gc);
         ck_assert_uint_eq(gl, 1);
         ck_assert_uint_eq(gc, 1);
         unload(&l);
@@ -1123,63 +1108,27 @@ END_TEST
 
 /* Values whose text differs from their source right after the "{{ }}":
  * line folding and escapes.  The "{{" itself is still in the source. */
-
-START_TEST(test_locate_plain_folded)
-{
-        struct loaded l = load_ok("a: x {{ r }}\n  more\n");
-        const struct ynode *n = get(l.doc->root, "a");
-
-        ck_assert_str_eq(n->str, "x {{ r }} more");
-        expect_located(l.doc, n, 2, 1, 6);
-        unload(&l);
-}
-END_TEST
-
-START_TEST(test_locate_block_folded)
-{
-        struct loaded l = load_ok("d: >\n  one {{ v }}\n  two\n");
-        const struct ynode *n = get(l.doc->root, "d");
-
-        ck_assert_str_eq(n->str, "one {{ v }} two\n");
-        expect_located(l.doc, n, 4, 2, 7);
-        unload(&l);
-}
-END_TEST
-
-START_TEST(test_locate_double_quoted_escape)
-{
-        struct loaded l = load_ok("c: \"{{t}}\\tx\"\ne: \"x {{ y }}\n  z\"\n");
-        const struct ynode *n = get(l.doc->root, "c");
-
-        ck_assert_str_eq(n->str, "{{t}}\tx");
-        expect_located(l.doc, n, 0, 1, 5);
-        n = get(l.doc->root, "e");
-        ck_assert_str_eq(n->str, "x {{ y }} z");
-        expect_located(l.doc, n, 2, 2, 7);
-        unload(&l);
-}
-END_TEST
-
-START_TEST(test_locate_single_quoted_doubled)
-{
-        struct loaded l = load_ok("b: '{{s}}''x'\n");
-        const struct ynode *n = get(l.doc->root, "b");
-
-        ck_assert_str_eq(n->str, "{{s}}'x");
-        expect_located(l.doc, n, 0, 1, 5);
-        unload(&l);
-}
-END_TEST
-
-START_TEST(test_locate_after_bom)
-{
+static const struct {
+        const char *name, *src;
+        struct located at;
+} locate_cases[] = {
+        { "plain folded", "a: x {{ r }}\n  more\n", { "a", "x {{ r }} more", 2, 1, 6 } },
+        { "block folded", "d: >\n  one {{ v }}\n  two\n", { "d", "one {{ v }} two\n", 4, 2, 7 } },
+        { "double-quoted escape", "c: \"{{t}}\\tx\"\ne: \"x {{ y }}\n  z\"\n", { "c", "{{t}}\tx", 0, 1, 5 } },
+        { "double-quoted folded", "c: \"{{t}}\\tx\"\ne: \"x {{ y }}\n  z\"\n", { "e", "x {{ y }} z", 2, 2, 7 } },
+        { "single-quoted doubled", "b: '{{s}}''x'\n", { "b", "{{s}}'x", 0, 1, 5 } },
         /* libyaml does not count a leading byte order mark as a column;
          * neither does ydoc_locate_in_scalar. */
-        struct loaded l = load_ok("\xef\xbb\xbf" "a: run {{ x }}\n");
-        const struct ynode *n = get(l.doc->root, "a");
+        { "after a BOM", "\xef\xbb\xbf" "a: run {{ x }}\n", { "a", NULL, 4, 1, 8 } },
+};
 
-        expect_pos(n, 1, 4);
-        expect_located(l.doc, n, 4, 1, 8);
+START_TEST(test_locate_case)
+{
+        struct loaded l = load_ok(locate_cases[_i].src);
+
+        if (strncmp(locate_cases[_i].src, "\xef\xbb\xbf", 3) == 0)
+                expect_pos(get(l.doc->root, locate_cases[_i].at.key), 1, 4);
+        expect_located_all(l.doc, &locate_cases[_i].at, 1);
         unload(&l);
 }
 END_TEST
@@ -1234,11 +1183,7 @@ static Suite *yamldoc_suite(void)
 
         tc = tcase_create("locate");
         tcase_add_test(tc, test_locate_in_scalar);
-        tcase_add_test(tc, test_locate_plain_folded);
-        tcase_add_test(tc, test_locate_block_folded);
-        tcase_add_test(tc, test_locate_double_quoted_escape);
-        tcase_add_test(tc, test_locate_single_quoted_doubled);
-        tcase_add_test(tc, test_locate_after_bom);
+        tcase_add_loop_test(tc, test_locate_case, 0, (int)(sizeof locate_cases / sizeof locate_cases[0]));
         suite_add_tcase(s, tc);
         return s;
 }
