@@ -166,6 +166,16 @@ int supervisor_stop_reason(struct supervisor *s)
         return -1;
 }
 
+int64_t supervisor_time_left(struct supervisor *s)
+{
+        const struct attempt *a = s->cur;
+
+        if (!a || a->deadline_ms < 0)
+                return -1;
+        int64_t left = a->deadline_ms - monotonic_ms();
+        return left > 0 ? left : 0;
+}
+
 void supervisor_spawned(struct supervisor *s, pid_t pgid)
 {
         struct attempt *a = s->cur;

@@ -52,3 +52,6 @@ void supervisor_spawned(struct supervisor *s, pid_t pgid);
  * attempt's deadline has passed, ACTION_CANCEL_INTERRUPT once a stopping
  * signal has arrived, else -1. */
 int supervisor_stop_reason(struct supervisor *s);
+/* The milliseconds left of the attempt in flight (0: passed), or -1 when
+ * it has no deadline: the answer to action_time_left_ms(). */
+int64_t supervisor_time_left(struct supervisor *s);

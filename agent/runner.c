@@ -208,6 +208,12 @@ static int stop_reason(void *userdata)
         return supervisor_stop_reason(&r->sv);
 }
 
+static int64_t time_left(void *userdata)
+{
+        struct runner *r = userdata;
+        return supervisor_time_left(&r->sv);
+}
+
 static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
 {
         const struct program *p = vm->prog;
@@ -242,12 +248,12 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 .step_name = ps->name,
                 .private_step = ps->disable_logging || r->hide_all,
                 .iteration = pd->iteration,
-                .deadline_ms = deadline,
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = on_line,
                 .userdata = r,
                 .on_spawn = on_spawn,
                 .stop_reason = stop_reason,
+                .time_left_ms = time_left,
                 .run_document = nested_run,
         };
         if (pd->iteration >= 0)

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 /* CLOCK_MONOTONIC in milliseconds: the clock of every deadline
- * (struct action_ctx's deadline_ms and the AWS layer's). */
+ * (the runner's step attempts and the AWS layer's). */
 int64_t monotonic_ms(void);
 
 /* The integer in environment variable `name`, or `def` when it is unset,

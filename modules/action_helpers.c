@@ -62,9 +62,10 @@ int action_input_bool(const json_t *entry, const char *key, bool def, bool *ret)
 
 int action_stop_reason(const struct action_ctx *ctx)
 {
-        if (ctx->stop_reason)
-                return ctx->stop_reason(ctx->userdata);
-        if (ctx->deadline_ms >= 0 && monotonic_ms() >= ctx->deadline_ms)
-                return ACTION_CANCEL_DEADLINE;
-        return -1;
+        return ctx->stop_reason ? ctx->stop_reason(ctx->userdata) : -1;
+}
+
+int64_t action_time_left_ms(const struct action_ctx *ctx)
+{
+        return ctx->time_left_ms ? ctx->time_left_ms(ctx->userdata) : -1;
 }

@@ -42,10 +42,6 @@ struct action_ctx {
         const char *step_name;
         bool private_step;        /* disableLogging: nothing of its inputs may reach a file */
         long iteration;           /* 0-based loop iteration, -1 outside a loop */
-        /* CLOCK_MONOTONIC milliseconds, or -1: no timeout.  Read only by
-         * the run() modules that do not ask action_stop_reason() yet; it
-         * goes when none reads it. */
-        int64_t deadline_ms;
         size_t stdout_cap;        /* bytes of stdout kept for outputs.stdout */
         line_sink_fn on_line;
         void *userdata;
@@ -56,9 +52,11 @@ struct action_ctx {
          * about to be reaped (its number cannot be reused before); may be
          * NULL. */
         void (*on_spawn)(void *userdata, pid_t pgid);
-        /* For run() modules: the runner's answer to "should I stop?"
-         * (see action_stop_reason()); NULL: only deadline_ms counts. */
+        /* For run() modules: the runner's answers to "should I stop?"
+         * (action_stop_reason()) and "how long may a library call take?"
+         * (action_time_left_ms()); NULL: nothing stops the action. */
         int (*stop_reason)(void *userdata);
+        int64_t (*time_left_ms)(void *userdata);
         /* ExecuteDocument: runs a nested document through the runner, in
          * the same log folder.  Returns 0 with its summary object and its
          * detailed output, or a negative errno with a message (cycle, too
@@ -125,6 +123,11 @@ void action_notice(const struct action_ctx *ctx, int stream, const char *fmt, ..
  * to go on.  The runner decides both; a module never reads a clock for
  * its deadline itself. */
 int action_stop_reason(const struct action_ctx *ctx);
+
+/* For a run() module that hands a bound to a library (libcurl's
+ * timeouts, a pause between attempts): the milliseconds left before the
+ * runner stops the step (0 once it has passed), or -1 for no limit. */
+int64_t action_time_left_ms(const struct action_ctx *ctx);
 
 /* An entry's string input: "" when absent or null, -EINVAL when it is not
  * a string. */

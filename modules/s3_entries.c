@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "awstime.h"
 #include "cleanup.h"
 
 /* What the client's retry notices need: the entry running. */
@@ -118,7 +119,8 @@ int s3_entries_run(const struct action_ctx *ctx, const json_t *inputs, const str
                         /* The one place an S3 step's deadline reaches the
                          * transport, which bounds its attempts and pauses
                          * by it. */
-                        s3_set_deadline(client, ctx->deadline_ms);
+                        int64_t left = action_time_left_ms(ctx);
+                        s3_set_deadline(client, left < 0 ? -1 : aws_now_ms() + left);
                         s3_set_notice(client, retry_notice, &notice);
                 }
                 notice.entry = e;

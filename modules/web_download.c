@@ -30,8 +30,8 @@
  *     true with checksum and algorithm: an existing file whose hash already
  *     matches is kept and no request is made.  A replaced file keeps its
  *     permissions; a new one gets 0666 less the umask, as with curl -o.
- *   - The step deadline (ctx->deadline_ms) bounds every transfer and every
- *     backoff pause.
+ *   - The time the runner leaves the step (action_time_left_ms()) bounds
+ *     every transfer and every backoff pause.
  *   - The disk is never filled.  The measure is the free space that
  *     unprivileged users may fill (statvfs f_bavail * f_frsize) on the file
  *     system of the temporary file: opentoe runs as root and could also
@@ -197,17 +197,6 @@ static void xfer_donep(struct wd_xfer *x)
         free(x->room.buf);
         x->room.buf = NULL;
         x->http = aws_http_free(x->http);
-}
-
-/* Milliseconds left before the step's deadline (0 or less: passed), or
- * -1 for none: the one place this module reads the deadline, for what the
- * transport cannot ask the runner (a transfer's timeout, a pause). */
-static int64_t deadline_left(const struct action_ctx *ctx)
-{
-        if (ctx->deadline_ms < 0)
-                return -1;
-        int64_t left = ctx->deadline_ms - monotonic_ms();
-        return left > 0 ? left : 0;
 }
 
 /* ---- URLs ---------------------------------------------------------------- */
@@ -548,7 +537,7 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
         unsigned char d[HASH_MAX_LEN];
         char got[2 * HASH_MAX_LEN + 1];
         _cleanup_free_ char *redirected = NULL;
-        int64_t left = deadline_left(ctx);
+        int64_t left = action_time_left_ms(ctx);
         long status, timeout_ms = 0;
         size_t n;
         int r;
@@ -612,7 +601,7 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
                 return WD_FAIL;
         }
         if (res.failed && !res.refused_status) {
-                left = deadline_left(ctx);
+                left = action_time_left_ms(ctx);
                 bool timed_out = res.timed_out && left >= 0 && left <= 50;
 
                 if (res.protocol_refused && redirected) {
@@ -738,7 +727,7 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
                         break;
                 reasons[failed++] = xstrdup(sb_str(&why));
                 d = delay - jitter(delay / 2);
-                int64_t left = deadline_left(ctx);
+                int64_t left = action_time_left_ms(ctx);
                 if (left >= 0 && d >= left) {
                         o = WD_TIMEOUT;
                         sb_free(&why);

@@ -90,8 +90,9 @@ static size_t count_entries(const char *dir, char *ret_name, size_t size)
 }
 
 /* The runner's part (agent/attempt.c): the loop, the deadline
- * (ctx->deadline_ms stands for the step's), stopping the group. */
+ * (test_deadline_ms stands for the step's), stopping the group. */
 static struct supervisor sv;
+static int64_t test_deadline_ms = -1; /* for the next run only */
 
 static void test_on_spawn(void *userdata, pid_t pgid)
 {
@@ -108,7 +109,6 @@ static struct action_ctx make_ctx(struct sink *s, const char *work_dir)
                 .work_dir_fd = work_dir ? open(work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1,
                 .step_name = "Step",
                 .iteration = -1,
-                .deadline_ms = -1,
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = s ? sink_line : NULL,
                 .userdata = s,
@@ -135,7 +135,8 @@ static int run_module(const char *action, const struct action_ctx *ctx, const ch
                 if (!sv.event)
                         ck_assert_msg(supervisor_init(&sv, 200, &err) == 0, "supervisor_init: %s", err);
                 c.on_spawn = test_on_spawn;
-                r = supervisor_run(&sv, m, &c, inputs, ctx->deadline_ms, ret);
+                r = supervisor_run(&sv, m, &c, inputs, test_deadline_ms, ret);
+                test_deadline_ms = -1; /* for one run only */
         }
         json_decref(inputs);
         return r;
@@ -337,7 +338,7 @@ START_TEST(test_bash_timeout)
         make_work_root();
         ctx = make_ctx(NULL, work_root);
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        ctx.deadline_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 200;
+        test_deadline_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 200;
         ck_assert_int_eq(run_module("ExecuteBash", &ctx, "{\"commands\": [\"echo hi\", \"sleep 30\"]}",
                                     &ar), 0);
         ck_assert_int_eq(ar.status, ACTION_TIMED_OUT);
@@ -538,7 +539,7 @@ START_TEST(test_run_module_deadline)
          * deadline: the module never reads a clock for it. */
         ck_assert_msg(supervisor_init(&sv, 200, &err) == 0, "supervisor_init: %s", err);
         ctx.stop_reason = test_stop_reason;
-        ctx.deadline_ms = -1;
+        test_deadline_ms = -1;
         ck_assert_int_eq(supervisor_run(&sv, &until_stopped, &ctx, NULL, start + 200, &ar), 0);
         took = now_ms() - start;
         ck_assert_int_eq(ar.exit_code, ACTION_CANCEL_DEADLINE);

@@ -86,10 +86,11 @@ static int64_t mono_ms(void)
 }
 
 /* The runner's part, as the runner does it (agent/attempt.c): the loop,
- * the deadline (ctx->deadline_ms stands for the step's), stopping the
+ * the deadline (test_deadline_ms stands for the step's), stopping the
  * group with SIGTERM and, after grace_ms, SIGKILL. */
 static struct supervisor sv;
 static int64_t grace_ms = 200;
+static int64_t test_deadline_ms = -1; /* for the next run only */
 
 struct action_job {
         struct proc_job *proc;
@@ -165,7 +166,8 @@ static int proc_run(const struct action_ctx *ctx, char *const argv[], const char
         pending.cwd = cwd;
         pending.msg = reterr_msg;
         pending.ret = ret;
-        r = supervisor_run(&sv, &proc_module, &c, NULL, ctx->deadline_ms, &ar);
+        r = supervisor_run(&sv, &proc_module, &c, NULL, test_deadline_ms, &ar);
+        test_deadline_ms = -1;
         action_result_clear(&ar);
         return r;
 }
@@ -176,7 +178,6 @@ static struct action_ctx make_ctx(struct sink *s)
                 .work_dir = "/tmp",
                 .step_name = "test",
                 .iteration = -1,
-                .deadline_ms = -1,
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = s ? sink_line : NULL,
                 .userdata = s,
@@ -437,7 +438,7 @@ START_TEST(test_timeout_sigterm)
         struct action_result ar = { 0 };
         int64_t start = mono_ms();
 
-        ctx.deadline_ms = start + 300;
+        test_deadline_ms = start + 300;
         grace_ms = 5000;
         run_sh(&ctx, "exec sleep 30", &pr);
         ck_assert(pr.timed_out);
@@ -460,7 +461,7 @@ START_TEST(test_timeout_sigkill)
         struct proc_result pr;
         int64_t start = mono_ms(), took;
 
-        ctx.deadline_ms = start + 300;
+        test_deadline_ms = start + 300;
         grace_ms = 200;
         run_sh(&ctx, "trap '' TERM; echo started; sleep 30; echo never", &pr);
         took = mono_ms() - start;
@@ -505,7 +506,7 @@ START_TEST(test_deadline_during_drain)
 
         /* The child exits before the deadline: not a timeout, even though
          * the grandchild holds the pipe past it. */
-        ctx.deadline_ms = start + 300;
+        test_deadline_ms = start + 300;
         run_sh(&ctx, "sleep 30 & echo $!; exit 0", &pr);
         ck_assert(!pr.timed_out);
         ck_assert_int_eq(pr.exit_code, 0);
