@@ -119,10 +119,11 @@ int cmd_compile(const struct invocation *inv, int argc, char **argv)
                 size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
                 output = def = xasprintf("%.*s.otc", (int)stem, path);
         }
-        char err[256];
-        r = prog_save(p, output, err, sizeof err);
+        char *err = NULL;
+        r = prog_save(p, output, &err);
         if (r < 0)
-                fprintf(stderr, "%s compile: %s\n", inv->program, err);
+                fprintf(stderr, "%s compile: %s\n", inv->program, err ? err : strerror(-r));
+        free(err);
         free(def);
         prog_free(p);
         return r < 0 ? 1 : 0;

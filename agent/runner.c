@@ -492,10 +492,10 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
                 checkpoint_resumed(&r->ck, 0, NULL, (uint64_t)seq, 0);
                 goto in_flight;
         }
-        char verr[256];
-        res->vm = vm_restore(docs[cur].prog, host, json_object_get(st, "vm"), verr, sizeof verr);
+        _cleanup_free_ char *verr = NULL;
+        res->vm = vm_restore(docs[cur].prog, host, json_object_get(st, "vm"), &verr);
         if (!res->vm) {
-                *reterr = xasprintf("%s is damaged: %s", shown, verr);
+                *reterr = xasprintf("%s is damaged: %s", shown, verr ? verr : "the saved VM state is not valid");
                 return -EINVAL;
         }
         if (doc_run_restore(&r->runs[cur], json_object_get(st, "records")) < 0) {

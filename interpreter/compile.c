@@ -557,7 +557,7 @@ int comp_program(const struct ydoc *doc, const struct check_options *opts, struc
         }
         emit(&c, op_abc(OP_HALT, 0, 0, 0), root);
         prog_constants_done(p);
-        char err[256];
+        _cleanup_free_ char *err = NULL;
         if (c.error == -EINVAL) {
                 diag_add(diags, DIAG_ERROR, "internal", doc->path, 0, 0, 1, NULL,
                          "the document was accepted by the checker but cannot be compiled (a bug in opentoe)");
@@ -571,9 +571,9 @@ int comp_program(const struct ydoc *doc, const struct check_options *opts, struc
                 prog_free(p);
                 return -E2BIG;
         }
-        if (prog_verify(p, err, sizeof err) < 0) {
+        if (prog_verify(p, &err) < 0) {
                 diag_add(diags, DIAG_ERROR, "internal", doc->path, 0, 0, 1, NULL,
-                         "the compiled program does not verify (a bug in opentoe): %s", err);
+                         "the compiled program does not verify (a bug in opentoe): %s", err ? err : "?");
                 prog_free(p);
                 return -EINVAL;
         }
@@ -591,10 +591,10 @@ int comp_load(const char *path, const struct check_options *opts, struct program
         if (f)
                 fclose(f);
         if (prog_is_otc(magic, n)) {
-                char err[256];
-                int r = prog_load(path, ret, err, sizeof err);
+                _cleanup_free_ char *err = NULL;
+                int r = prog_load(path, ret, &err);
                 if (r < 0)
-                        diag_add(diags, DIAG_ERROR, "otc", path, 0, 0, 1, NULL, "%s", err);
+                        diag_add(diags, DIAG_ERROR, "otc", path, 0, 0, 1, NULL, "%s", err ? err : strerror(-r));
                 return r;
         }
         struct ydoc *doc = NULL;

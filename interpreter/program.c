@@ -30,6 +30,7 @@
 
 #include "atomicfile.h"
 #include "cleanup.h"
+#include "errmsg.h"
 #include "hash.h"
 #include "opcodes.h"
 #include "predicates.h"
@@ -172,28 +173,28 @@ static bool fits_opcode(enum opcode op, enum kconst_kind kind)
         }
 }
 
-static int verify_code(const struct program *p, const long *k_max, char *err, size_t errsize);
+static int verify_code(const struct program *p, const long *k_max, char **err);
 
-int prog_verify(const struct program *p, char *err, size_t errsize)
+int prog_verify(const struct program *p, char **err)
 {
         if (p->n_code == 0 || op_get(p->code[p->n_code - 1]) != OP_HALT) {
-                snprintf(err, errsize, "the program does not end with HALT");
+                errmsg_set(err, 0, "the program does not end with HALT");
                 return -EINVAL;
         }
         if (p->n_regs > OP_MAXARG_A + 1) {
-                snprintf(err, errsize, "the program declares %u registers; at most 256 exist", p->n_regs);
+                errmsg_set(err, 0, "the program declares %u registers; at most 256 exist", p->n_regs);
                 return -EINVAL;
         }
         for (size_t i = 0; i < p->n_steps; i++) {
                 if (p->steps[i].phase >= p->n_phases || !p->steps[i].spec || p->steps[i].max_attempts < 1 ||
                     p->steps[i].on_failure >= _ONFAIL_MAX) {
-                        snprintf(err, errsize, "step %zu of the step table is inconsistent", i);
+                        errmsg_set(err, 0, "step %zu of the step table is inconsistent", i);
                         return -EINVAL;
                 }
         }
         for (size_t i = 0; i < p->n_phases; i++)
                 if (p->phases[i].end_pc > p->n_code) {
-                        snprintf(err, errsize, "phase %zu ends outside the program", i);
+                        errmsg_set(err, 0, "phase %zu ends outside the program", i);
                         return -EINVAL;
                 }
         /* Each constant is checked once; instructions then only compare
@@ -203,21 +204,21 @@ int prog_verify(const struct program *p, char *err, size_t errsize)
                 k_max[i] = -1;
                 if (!verify_constant(p, &p->k[i], &k_max[i])) {
                         if (p->k[i].kind == K_LOOP_FOR)
-                                snprintf(err, errsize,
+                                errmsg_set(err, 0,
                                          "constant K%zu is a 'for' loop that is not three integers, never ends, "
                                          "or runs more than %u iterations", i, LOOP_MAX_ITERATIONS);
                         else
-                                snprintf(err, errsize, "constant K%zu is malformed or refers outside the program", i);
+                                errmsg_set(err, 0, "constant K%zu is malformed or refers outside the program", i);
                         free(k_max);
                         return -EINVAL;
                 }
         }
-        int r = verify_code(p, k_max, err, errsize);
+        int r = verify_code(p, k_max, err);
         free(k_max);
         return r;
 }
 
-static int verify_code(const struct program *p, const long *k_max, char *err, size_t errsize)
+static int verify_code(const struct program *p, const long *k_max, char **err)
 {
         size_t cur_step = p->n_steps; /* outside steps: no chaining allowed */
         for (size_t pc = 0; pc < p->n_code; pc++) {
@@ -226,59 +227,59 @@ static int verify_code(const struct program *p, const long *k_max, char *err, si
                 if (op == OP_STEP && op_bx(insn) < p->n_steps)
                         cur_step = op_bx(insn);
                 if (op >= _OP_MAX) {
-                        snprintf(err, errsize, "pc %zu: invalid opcode %u", pc, (unsigned)op);
+                        errmsg_set(err, 0, "pc %zu: invalid opcode %u", pc, (unsigned)op);
                         return -EINVAL;
                 }
                 const struct opcode_info *oi = &opcode_info[op];
                 unsigned f = oi->flags;
                 unsigned a = op_a(insn);
                 if ((f & OPF_A_REG) && a >= p->n_regs) {
-                        snprintf(err, errsize, "pc %zu: %s uses register %u of %u", pc, oi->name, a, p->n_regs);
+                        errmsg_set(err, 0, "pc %zu: %s uses register %u of %u", pc, oi->name, a, p->n_regs);
                         return -EINVAL;
                 }
                 if ((f & OPF_A_REG4) && a + 3 >= p->n_regs) {
-                        snprintf(err, errsize, "pc %zu: %s uses registers %u..%u of %u", pc, oi->name, a, a + 3,
+                        errmsg_set(err, 0, "pc %zu: %s uses registers %u..%u of %u", pc, oi->name, a, a + 3,
                                  p->n_regs);
                         return -EINVAL;
                 }
                 if ((f & OPF_B_REG) && op_b(insn) + (op == OP_PRED ? 1u : 0u) >= p->n_regs) {
-                        snprintf(err, errsize, "pc %zu: %s uses register %u of %u", pc, oi->name, op_b(insn), p->n_regs);
+                        errmsg_set(err, 0, "pc %zu: %s uses register %u of %u", pc, oi->name, op_b(insn), p->n_regs);
                         return -EINVAL;
                 }
                 if ((f & OPF_C_PRED) && op_c(insn) >= n_predicates) {
-                        snprintf(err, errsize, "pc %zu: unknown predicate %u", pc, op_c(insn));
+                        errmsg_set(err, 0, "pc %zu: unknown predicate %u", pc, op_c(insn));
                         return -EINVAL;
                 }
                 if ((f & OPF_C_ACTION) && op_c(insn) >= _ACTION_ID_MAX) {
-                        snprintf(err, errsize, "pc %zu: unknown action %u", pc, op_c(insn));
+                        errmsg_set(err, 0, "pc %zu: unknown action %u", pc, op_c(insn));
                         return -EINVAL;
                 }
                 if ((f & OPF_C_ACTION) &&
                     (cur_step == p->n_steps || p->steps[cur_step].spec != &action_specs[op_c(insn)])) {
-                        snprintf(err, errsize, "pc %zu: %s runs %s, which is not the action of the step it is in", pc,
+                        errmsg_set(err, 0, "pc %zu: %s runs %s, which is not the action of the step it is in", pc,
                                  oi->name, action_specs[op_c(insn)].name);
                         return -EINVAL;
                 }
                 unsigned bx = op_bx(insn);
                 if (((f & OPF_BX_K) && bx >= p->n_k) || ((f & OPF_BX_S) && bx >= p->n_steps) ||
                     ((f & OPF_BX_P) && bx >= p->n_phases)) {
-                        snprintf(err, errsize, "pc %zu: %s index %u is out of range", pc, oi->name, bx);
+                        errmsg_set(err, 0, "pc %zu: %s index %u is out of range", pc, oi->name, bx);
                         return -EINVAL;
                 }
                 if (f & OPF_JUMP) {
                         long target = (long)pc + 1 + (oi->format == FMT_SJ ? op_sj_get(insn) : op_sbx(insn));
                         if (target < 0 || (size_t)target >= p->n_code) {
-                                snprintf(err, errsize, "pc %zu: %s jumps to %ld, outside the program", pc, oi->name,
+                                errmsg_set(err, 0, "pc %zu: %s jumps to %ld, outside the program", pc, oi->name,
                                          target);
                                 return -EINVAL;
                         }
                 }
                 if ((f & OPF_BX_K) && !fits_opcode(op, p->k[bx].kind)) {
-                        snprintf(err, errsize, "pc %zu: %s refers to a constant of the wrong kind", pc, oi->name);
+                        errmsg_set(err, 0, "pc %zu: %s refers to a constant of the wrong kind", pc, oi->name);
                         return -EINVAL;
                 }
                 if ((f & OPF_BX_K) && k_max[bx] >= 0 && (cur_step == p->n_steps || k_max[bx] >= (long)cur_step)) {
-                        snprintf(err, errsize, "pc %zu: constant K%u uses a step that does not run before this one",
+                        errmsg_set(err, 0, "pc %zu: constant K%u uses a step that does not run before this one",
                                  pc, bx);
                         return -EINVAL;
                 }
@@ -288,16 +289,16 @@ static int verify_code(const struct program *p, const long *k_max, char *err, si
                         long off = oi->format == FMT_SJ ? op_sj_get(insn) : op_sbx(insn);
                         size_t target = (size_t)((long)pc + 1 + off);
                         if (off < 0 && op != OP_LOOPNEXT && op != OP_RETRY) {
-                                snprintf(err, errsize, "pc %zu: %s jumps backwards", pc, oi->name);
+                                errmsg_set(err, 0, "pc %zu: %s jumps backwards", pc, oi->name);
                                 return -EINVAL;
                         }
                         if (op == OP_RETRY && (op_get(p->code[target]) != OP_ATTEMPT || off >= 0 ||
                                                op_bx(p->code[target]) != cur_step)) {
-                                snprintf(err, errsize, "pc %zu: RETRY must jump back to its own step's ATTEMPT", pc);
+                                errmsg_set(err, 0, "pc %zu: RETRY must jump back to its own step's ATTEMPT", pc);
                                 return -EINVAL;
                         }
                         if (op == OP_LOOPNEXT && off >= 0) {
-                                snprintf(err, errsize, "pc %zu: LOOPNEXT must jump back", pc);
+                                errmsg_set(err, 0, "pc %zu: LOOPNEXT must jump back", pc);
                                 return -EINVAL;
                         }
                         for (size_t q = target; off < 0 && q < pc; q++) {
@@ -311,7 +312,7 @@ static int verify_code(const struct program *p, const long *k_max, char *err, si
                                                    a2 + ((f2 & OPF_A_REG4) ? 3u : 0u) >= a && a2 <= a + 3;
                                 if (o2 == OP_STEP || writes_loop ||
                                     (op == OP_LOOPNEXT && (o2 == OP_LOOPINIT || o2 == OP_LOOPNEXT || o2 == OP_ATTEMPT))) {
-                                        snprintf(err, errsize, "pc %zu: the loop back to %zu contains %s", pc, target,
+                                        errmsg_set(err, 0, "pc %zu: the loop back to %zu contains %s", pc, target,
                                                  opcode_info[o2 < _OP_MAX ? o2 : 0].name);
                                         return -EINVAL;
                                 }
@@ -537,27 +538,27 @@ bool prog_is_otc(const unsigned char *buf, size_t len)
         return len >= 4 && !memcmp(buf, otc_magic, 4);
 }
 
-int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret, char *err, size_t errsize)
+int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret, char **err)
 {
         struct wire_reader r = { buf, len };
         size_t srclen;
         const unsigned char *magic, *sha, *src;
         uint32_t version, n;
         if (!wire_get_bytes(&r, 4, &magic) || memcmp(magic, otc_magic, 4) != 0) {
-                snprintf(err, errsize, "not an opentoe program (.otc) file: bad magic number");
+                errmsg_set(err, 0, "not an opentoe program (.otc) file: bad magic number");
                 return -EINVAL;
         }
         if (!wire_get_u32(&r, &version)) {
-                snprintf(err, errsize, "the .otc file is truncated");
+                errmsg_set(err, 0, "the .otc file is truncated");
                 return -EINVAL;
         }
         if (version != OTC_VERSION) {
-                snprintf(err, errsize, ".otc format version %u is not supported (this opentoe reads version %u); "
+                errmsg_set(err, 0, ".otc format version %u is not supported (this opentoe reads version %u); "
                          "compile the document again", version, OTC_VERSION);
                 return -EINVAL;
         }
         if (len < 4 + 4 + PROG_SHA256_LEN + PROG_SHA256_LEN) {
-                snprintf(err, errsize, "the .otc file is truncated");
+                errmsg_set(err, 0, "the .otc file is truncated");
                 return -EINVAL;
         }
         unsigned char d[HASH_MAX_LEN];
@@ -565,11 +566,11 @@ int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret,
         _cleanup_free_ char *why = NULL;
         int rr = hash_buffer(HASH_SHA256, buf, len - PROG_SHA256_LEN, d, &dl, &why);
         if (rr < 0) {
-                snprintf(err, errsize, "%s", why);
+                errmsg_set(err, 0, "%s", why);
                 return rr;
         }
         if (memcmp(d, buf + len - PROG_SHA256_LEN, PROG_SHA256_LEN) != 0) {
-                snprintf(err, errsize, "the .otc file is corrupted or truncated: its checksum does not match");
+                errmsg_set(err, 0, "the .otc file is corrupted or truncated: its checksum does not match");
                 return -EINVAL;
         }
         r.left -= PROG_SHA256_LEN;
@@ -590,7 +591,7 @@ int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret,
         {
                 const struct action_spec *a = action_spec_find(json_string_value(name));
                 if (!a) {
-                        snprintf(err, errsize, "the .otc file runs an action this opentoe does not know: %s",
+                        errmsg_set(err, 0, "the .otc file runs an action this opentoe does not know: %s",
                                  json_is_string(name) ? json_string_value(name) : "?");
                         json_decref(h);
                         goto out;
@@ -599,7 +600,7 @@ int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret,
         }
         json_decref(h);
         if (!ok) {
-                snprintf(err, errsize, "the .otc file's header is malformed");
+                errmsg_set(err, 0, "the .otc file's header is malformed");
                 goto out;
         }
         if (!wire_get_u32(&r, &n) || n > r.left / 12)
@@ -614,7 +615,7 @@ int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret,
                 if (op_get(*w) != OP_ACT)
                         continue;
                 if (op_c(*w) >= n_actions) {
-                        snprintf(err, errsize, "pc %u of the .otc file runs action %u of %zu", i, op_c(*w), n_actions);
+                        errmsg_set(err, 0, "pc %u of the .otc file runs action %u of %zu", i, op_c(*w), n_actions);
                         goto out;
                 }
                 *w = op_abc(OP_ACT, op_a(*w), op_b(*w), ids[op_c(*w)]);
@@ -629,7 +630,7 @@ int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret,
                 if (!wire_get_blob(&r, &kb, &kl))
                         goto truncated;
                 if (kconst_decode(kb, kl, &p->k[p->n_k]) < 0) {
-                        snprintf(err, errsize, "constant %u of the .otc file is malformed", i);
+                        errmsg_set(err, 0, "constant %u of the .otc file is malformed", i);
                         goto out;
                 }
                 p->n_k++;
@@ -640,48 +641,48 @@ int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret,
         p->source = xstrndup((const char *)src, srclen);
         p->source_len = srclen;
         if (r.left != 0) {
-                snprintf(err, errsize, "the .otc file has %zu unexpected bytes at its end", r.left);
+                errmsg_set(err, 0, "the .otc file has %zu unexpected bytes at its end", r.left);
                 goto out;
         }
-        if (prog_verify(p, err, errsize) < 0)
+        if (prog_verify(p, err) < 0)
                 goto out;
         *ret = p;
         return 0;
 truncated:
-        snprintf(err, errsize, "the .otc file is truncated");
+        errmsg_set(err, 0, "the .otc file is truncated");
 out:
         prog_free(p);
         return res;
 }
 
-int prog_save(const struct program *p, const char *path, char *err, size_t errsize)
+int prog_save(const struct program *p, const char *path, char **err)
 {
         unsigned char *buf;
         size_t len;
         _cleanup_free_ char *why = NULL;
         int r = serialize(p, &buf, &len, &why);
         if (r < 0) {
-                snprintf(err, errsize, "cannot serialise the program: %s", r == -ENOSYS ? why : strerror(-r));
+                errmsg_set(err, 0, "cannot serialise the program: %s", r == -ENOSYS ? why : strerror(-r));
                 return r;
         }
         /* Written beside the target and renamed over it: never half a file. */
         r = write_file_atomic(path, (const char *)buf, len);
         free(buf);
         if (r < 0)
-                snprintf(err, errsize, "cannot write %s: %s", path, strerror(-r));
+                errmsg_set(err, 0, "cannot write %s: %s", path, strerror(-r));
         return r;
 }
 
-int prog_load(const char *path, struct program **ret, char *err, size_t errsize)
+int prog_load(const char *path, struct program **ret, char **err)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0) {
-                snprintf(err, errsize, "cannot read %s: %s", path, strerror(errno));
-                return -errno;
+                int e = errno;
+                return errmsg_set(err, -e, "cannot read %s: %s", path, strerror(e));
         }
         if (!S_ISREG(st.st_mode) || st.st_size > OTC_MAX_FILE) {
-                snprintf(err, errsize, "%s is not a regular file of at most 64 MiB", path);
+                errmsg_set(err, 0, "%s is not a regular file of at most 64 MiB", path);
                 return -EINVAL;
         }
         size_t len = (size_t)st.st_size;
@@ -695,5 +696,5 @@ int prog_load(const char *path, struct program **ret, char *err, size_t errsize)
                         break;
                 off += (size_t)k;
         }
-        return prog_deserialize(buf, off, ret, err, errsize);
+        return prog_deserialize(buf, off, ret, err);
 }

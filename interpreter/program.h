@@ -92,17 +92,17 @@ void prog_constants_done(struct program *p);
 /* Checks every instruction: opcode range, jump targets, indexes into K, S,
  * P and the predicate table, registers below n_regs, and the tables'
  * consistency.  Returns 0, or -EINVAL with a message naming the pc. */
-int prog_verify(const struct program *p, char *reterr, size_t errsize);
+int prog_verify(const struct program *p, char **reterr_msg);
 
 /* .otc files: "OTC" magic, format version, the source's SHA-256, then the
  * program, then a SHA-256 of everything before it.  Version 2: ACT names
  * its action (through the header's "actions"), and constants are in the
  * byte form of constants.c, not JSON. */
 #define OTC_VERSION 2
-int prog_save(const struct program *p, const char *path, char *reterr, size_t errsize);
-int prog_load(const char *path, struct program **ret, char *reterr, size_t errsize);
+int prog_save(const struct program *p, const char *path, char **reterr_msg);
+int prog_load(const char *path, struct program **ret, char **reterr_msg);
 /* The same on memory, for tests and fuzzing. */
 int prog_serialize(const struct program *p, unsigned char **ret_buf, size_t *ret_len);
-int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret, char *reterr, size_t errsize);
+int prog_deserialize(const unsigned char *buf, size_t len, struct program **ret, char **reterr_msg);
 /* True if the bytes start with the .otc magic. */
 bool prog_is_otc(const unsigned char *buf, size_t len);

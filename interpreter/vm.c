@@ -731,7 +731,7 @@ static json_t *take(json_t *v)
         return v && !json_is_null(v) ? json_incref(v) : NULL;
 }
 
-struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_t *st, char *err, size_t errsize)
+struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_t *st, char **err)
 {
         json_int_t version, pc, cur_phase, cur_step, loop_reg, instructions;
         const char *sha;
@@ -742,18 +742,18 @@ struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_
                         "phaseSelected", &sel, "phases", &phases, "currentPhase", &cur_phase, "currentStep",
                         &cur_step, "loopRegister", &loop_reg, "awaiting", &awaiting, "failed", &failed, "ignored",
                         &ignored, "aborted", &aborted, "instructions", &instructions)) {
-                snprintf(err, errsize, "the saved state is malformed");
+                errmsg_set(err, 0, "the saved state is malformed");
                 return NULL;
         }
         char hex[2 * PROG_SHA256_LEN + 1];
         hash_hex(p->sha256, PROG_SHA256_LEN, hex);
         if (version != STATE_VERSION) {
-                snprintf(err, errsize, "the saved state has version %lld; this opentoe reads version %d",
+                errmsg_set(err, 0, "the saved state has version %lld; this opentoe reads version %d",
                          (long long)version, STATE_VERSION);
                 return NULL;
         }
         if (strcmp(sha, hex) != 0) {
-                snprintf(err, errsize, "the saved state belongs to a different document (sha256 %.16s..., this one "
+                errmsg_set(err, 0, "the saved state belongs to a different document (sha256 %.16s..., this one "
                          "is %.16s...)", sha, hex);
                 return NULL;
         }
@@ -764,11 +764,11 @@ struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_
             cur_step >= (json_int_t)p->n_steps || loop_reg < 0 || loop_reg > 255 ||
             (loop_reg != NO_LOOP && loop_reg + 3 >= (json_int_t)p->n_regs) ||
             (awaiting && (op_get(p->code[pc]) != OP_ACT || cur_step < 0))) {
-                snprintf(err, errsize, "the saved state does not fit this program");
+                errmsg_set(err, 0, "the saved state does not fit this program");
                 return NULL;
         }
         if (loop_reg != NO_LOOP && !iterator_fits(json_array_get(regs, (size_t)loop_reg))) {
-                snprintf(err, errsize, "the saved state's loop does not fit this program");
+                errmsg_set(err, 0, "the saved state's loop does not fit this program");
                 return NULL;
         }
         struct vm *vm = alloc_vm(p, host);
@@ -780,7 +780,7 @@ struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_
                 json_int_t state = json_integer_value(json_object_get(o, "state"));
                 json_int_t attempts = json_integer_value(json_object_get(o, "attempts"));
                 if (state < 0 || state >= _STEP_STATE_MAX || attempts < 0 || attempts > 1000) {
-                        snprintf(err, errsize, "the saved state of step %zu is malformed", i);
+                        errmsg_set(err, 0, "the saved state of step %zu is malformed", i);
                         return vm_free(vm);
                 }
                 struct vm_step *s = &vm->steps[i];

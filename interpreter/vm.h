@@ -151,8 +151,7 @@ json_t *vm_save(const struct vm *vm);
  * state without "steps", and one step's entry of "steps". */
 json_t *vm_save_core(const struct vm *vm);
 json_t *vm_save_step(const struct vm *vm, size_t i);
-struct vm *vm_restore(const struct program *prog, const struct vm_host *host, json_t *state, char *reterr,
-                      size_t errsize);
+struct vm *vm_restore(const struct program *prog, const struct vm_host *host, json_t *state, char **reterr_msg);
 
 const char *step_state_name(enum step_state s);   /* "success", "failed", ... */
 const char *phase_state_name(enum phase_state s);

@@ -48,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 hash_buffer(HASH_SHA256, buf, size - PROG_SHA256_LEN, buf + size - PROG_SHA256_LEN, &n, NULL);
         }
         struct program *p = NULL;
-        char err[256];
-        if (prog_deserialize(buf, size, &p, err, sizeof err) == 0) {
+        char *err = NULL;
+        if (prog_deserialize(buf, size, &p, &err) == 0) {
                 if (sink)
                         disasm_program(sink, p);
                 struct vm_host host = { .pred = fake_pred };
@@ -59,7 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         vm_complete(vm, true, NULL, NULL);
                 vm_free(vm);
                 prog_free(p);
-        }
+        } else if (!err)
+                abort(); /* a refusal always says why */
+        free(err);
         free(buf);
         return 0;
 }

@@ -134,6 +134,36 @@ static size_t list_cases(char ***ret)
 }
 
 
+
+/* The library's calls, with their message copied into the test's buffer
+ * (the tests read it and free nothing). */
+static int deserialize(const unsigned char *buf, size_t len, struct program **ret, char *err, size_t n)
+{
+        char *msg = NULL;
+        int r = prog_deserialize(buf, len, ret, &msg);
+        snprintf(err, n, "%s", msg ? msg : "");
+        free(msg);
+        return r;
+}
+
+static struct vm *restore(const struct program *p, const struct vm_host *host, json_t *st, char *err, size_t n)
+{
+        char *msg = NULL;
+        struct vm *vm = vm_restore(p, host, st, &msg);
+        snprintf(err, n, "%s", msg ? msg : "");
+        free(msg);
+        return vm;
+}
+
+static int verify(const struct program *p, char *err, size_t n)
+{
+        char *msg = NULL;
+        int r = prog_verify(p, &msg);
+        snprintf(err, n, "%s", msg ? msg : "");
+        free(msg);
+        return r;
+}
+
 START_TEST(test_state_round_trip_at_every_instruction)
 {
         char **cases;
@@ -160,7 +190,7 @@ START_TEST(test_state_round_trip_at_every_instruction)
                         vm_free(vm);
                         json_t *j = json_loads(saved, JSON_ALLOW_NUL, NULL);
                         char err[256] = "";
-                        vm = vm_restore(p, &host, j, err, sizeof err);
+                        vm = restore(p, &host, j, err, sizeof err);
                         ck_assert_msg(vm != NULL, "%s: restore after %llu failed: %s", cases[c],
                                       (unsigned long long)k, err);
                         json_decref(j);
@@ -193,11 +223,11 @@ START_TEST(test_restore_rejects_foreign_state)
         struct vm *vm = vm_new(a, &host, NULL, NULL);
         json_t *st = vm_save(vm);
         char err[256];
-        ck_assert_ptr_null(vm_restore(b, &host, st, err, sizeof err));
+        ck_assert_ptr_null(restore(b, &host, st, err, sizeof err));
         ck_assert_ptr_nonnull(strstr(err, "different document"));
         /* A bad pc is caught even with the right digest. */
         json_object_set_new(st, "pc", json_integer(1000000));
-        ck_assert_ptr_null(vm_restore(a, &host, st, err, sizeof err));
+        ck_assert_ptr_null(restore(a, &host, st, err, sizeof err));
         json_decref(st);
         vm_free(vm);
         prog_free(a);
@@ -217,7 +247,7 @@ START_TEST(test_otc_round_trip_and_corruption)
                 ck_assert_int_eq(prog_serialize(p, &buf, &len), 0);
                 struct program *q = NULL;
                 char err[256];
-                ck_assert_msg(prog_deserialize(buf, len, &q, err, sizeof err) == 0, "%s: %s", cases[c], err);
+                ck_assert_msg(deserialize(buf, len, &q, err, sizeof err) == 0, "%s: %s", cases[c], err);
                 ck_assert_int_eq(prog_serialize(q, &again, &len2), 0);
                 ck_assert_uint_eq(len, len2);
                 ck_assert_int_eq(memcmp(buf, again, len), 0);
@@ -225,13 +255,13 @@ START_TEST(test_otc_round_trip_and_corruption)
                 prog_free(q);
                 for (size_t cut = 0; cut < len; cut += 1 + cut / 64) {
                         struct program *t = NULL;
-                        ck_assert_msg(prog_deserialize(buf, cut, &t, err, sizeof err) < 0, "%s: truncated at %zu loads",
+                        ck_assert_msg(deserialize(buf, cut, &t, err, sizeof err) < 0, "%s: truncated at %zu loads",
                                       cases[c], cut);
                 }
                 for (size_t i = 0; i < len; i += 1 + i / 128) {
                         buf[i] ^= 0x20;
                         struct program *t = NULL;
-                        ck_assert_msg(prog_deserialize(buf, len, &t, err, sizeof err) < 0,
+                        ck_assert_msg(deserialize(buf, len, &t, err, sizeof err) < 0,
                                       "%s: byte %zu changed and it still loads", cases[c], i);
                         buf[i] ^= 0x20;
                 }
@@ -253,13 +283,13 @@ START_TEST(test_otc_wrong_version)
         buf[4] = 99;
         struct program *t = NULL;
         char err[256];
-        ck_assert_int_lt(prog_deserialize(buf, len, &t, err, sizeof err), 0);
+        ck_assert_int_lt(deserialize(buf, len, &t, err, sizeof err), 0);
         ck_assert_ptr_nonnull(strstr(err, "version 99"));
         /* A file of an older opentoe is refused with what to do about it. */
         buf[4] = 1;
-        ck_assert_int_lt(prog_deserialize(buf, len, &t, err, sizeof err), 0);
+        ck_assert_int_lt(deserialize(buf, len, &t, err, sizeof err), 0);
         ck_assert_msg(strstr(err, "version 1 ") && strstr(err, "compile the document again"), "%s", err);
-        ck_assert_int_lt(prog_deserialize((const unsigned char *)"NOPE", 4, &t, err, sizeof err), 0);
+        ck_assert_int_lt(deserialize((const unsigned char *)"NOPE", 4, &t, err, sizeof err), 0);
         ck_assert_ptr_nonnull(strstr(err, "magic"));
         free(buf);
         prog_free(p);
@@ -279,7 +309,7 @@ static size_t find_op(const struct program *p, size_t pc, enum opcode op)
 static bool verifies(const struct program *p)
 {
         char err[256];
-        return prog_verify(p, err, sizeof err) == 0;
+        return verify(p, err, sizeof err) == 0;
 }
 
 /* Hand-made programs that would not terminate, or would grow without
@@ -369,7 +399,7 @@ static bool loads(const struct program *p)
         struct program *q = NULL;
         char err[256];
         ck_assert_int_eq(prog_serialize(p, &buf, &len), 0);
-        int r = prog_deserialize(buf, len, &q, err, sizeof err);
+        int r = deserialize(buf, len, &q, err, sizeof err);
         free(buf);
         prog_free(q);
         return r == 0;
@@ -454,14 +484,14 @@ START_TEST(test_for_loops_at_the_int64_limits)
         /* 2^64 iterations, which a 64-bit count wraps to 0. */
         set_first_for(p, min, max, (json_int_t)1);
         char err[256];
-        ck_assert_int_lt(prog_verify(p, err, sizeof err), 0);
+        ck_assert_int_lt(verify(p, err, sizeof err), 0);
         ck_assert_msg(strstr(err, "'for' loop") && strstr(err, "1000000 iterations"), "%s", err);
         /* ... and a .otc file holding it does not load. */
         unsigned char *buf;
         size_t len;
         struct program *q = NULL;
         ck_assert_int_eq(prog_serialize(p, &buf, &len), 0);
-        ck_assert_int_lt(prog_deserialize(buf, len, &q, err, sizeof err), 0);
+        ck_assert_int_lt(deserialize(buf, len, &q, err, sizeof err), 0);
         ck_assert_ptr_null(q);
         ck_assert_msg(strstr(err, "'for' loop") != NULL, "%s", err);
         free(buf);
