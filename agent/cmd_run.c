@@ -318,7 +318,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         bool discard_state = false;
         int id, status = EXIT_USAGE;
         json_t *cfg = NULL, *cli_params = json_object();
-        struct run_document *docs = NULL;
+        struct run_doc *docs = NULL;
         size_t n_docs = 0;
         char **phase_list = NULL;
         char *state_dir = NULL, *phases_copy = NULL, *doc_owner = NULL, *log_owner = NULL, *blocked_copy = NULL;
@@ -483,7 +483,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                                 load_failed = true;
                                 break;
                         }
-                        struct run_document *rd = &docs[n_docs++];
+                        struct run_doc *rd = &docs[n_docs++];
                         rd->path = xstrdup(path);
                         /* A document's own parameters win over the global ones. */
                         rd->params = json_deep_copy(global);

@@ -79,7 +79,7 @@ static void on_event_dry(void *userdata, struct vm *vm, enum vm_event ev, uint32
         }
 }
 
-int dry_run(const struct run_options *o, struct run_document *docs, size_t n)
+int dry_run(const struct run_options *o, struct run_doc *docs, size_t n)
 {
         struct vm_host host = { .event = on_event_dry, .pred = on_pred_dry };
         for (size_t i = 0; i < n; i++) {

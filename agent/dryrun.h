@@ -9,4 +9,4 @@
 #include "runner.h"
 
 /* Prints the plan; returns 0. */
-int dry_run(const struct run_options *o, struct run_document *docs, size_t n);
+int dry_run(const struct run_options *o, struct run_doc *docs, size_t n);

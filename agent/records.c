@@ -58,7 +58,7 @@ void span_restore(struct span *s, const json_t *j)
         }
 }
 
-void doc_run_init(struct doc_run *dr, struct run_document *d)
+void doc_run_init(struct doc_run *dr, struct run_doc *d)
 {
         *dr = (struct doc_run){ .d = d };
         dr->phases = xcalloc(d->prog->n_phases + 1, sizeof *dr->phases);

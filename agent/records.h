@@ -25,7 +25,7 @@ struct counts {
 };
 
 struct doc_run {
-        struct run_document *d;
+        struct run_doc *d;
         struct span span;
         struct span *phases;
         struct span *steps;
@@ -47,7 +47,7 @@ json_t *span_save(const struct span *s);
 void span_restore(struct span *s, const json_t *j);
 
 /* Allocates the per-phase and per-step records of `d`. */
-void doc_run_init(struct doc_run *dr, struct run_document *d);
+void doc_run_init(struct doc_run *dr, struct run_doc *d);
 void doc_run_free(struct doc_run *dr);
 
 /* The per-step records as JSON (steps whose values must stay private,

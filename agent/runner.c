@@ -160,7 +160,7 @@ static int on_pred(void *userdata, const struct predicate *p, const char *operan
         return rc;
 }
 
-static void on_line(void *userdata, int stream, const char *line, size_t len)
+static void step_line(void *userdata, int stream, const char *line, size_t len)
 {
         struct runner *r = userdata;
         if (r->disable_logging)
@@ -249,7 +249,7 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 .private_step = ps->disable_logging || r->hide_all,
                 .iteration = pd->iteration,
                 .stdout_cap = ACTION_STDOUT_CAP,
-                .on_line = on_line,
+                .on_line = step_line,
                 .userdata = r,
                 .on_spawn = on_spawn,
                 .stop_reason = stop_reason,
@@ -445,7 +445,7 @@ static void resume_done(struct resume *res)
 /* Reads the checkpoint of these documents, if there is one, and
  * restores the runner's records from it.  Returns 1 (resume), 0 (none)
  * or a negative errno with *reterr saying why it is refused. */
-static int load_resume(struct runner *r, const struct vm_host *host, struct run_document *docs, size_t n,
+static int load_resume(struct runner *r, const struct vm_host *host, struct run_doc *docs, size_t n,
                        struct resume *res, char **reterr)
 {
         _cleanup_free_ char *shown = xasprintf("%s/%s", r->sd.path, STATE_FILE);
@@ -597,7 +597,7 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         struct nested_args args;
         nested_args_init(&args, parameters, phases);
 
-        struct run_document rd = { .path = (char *)path, .prog = prog, .params = args.params };
+        struct run_doc rd = { .path = (char *)path, .prog = prog, .params = args.params };
         struct doc_run dr;
         doc_run_init(&dr, &rd);
         dr.ran = true;
@@ -664,7 +664,7 @@ static void list_unstarted(struct runner *r, struct vm **vms, size_t from, const
         }
 }
 
-int runner_run(const struct run_options *o, struct run_document *docs, size_t n)
+int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
 {
         if (o->dry_run)
                 return dry_run(o, docs, n);

@@ -12,7 +12,7 @@
 
 #include "program.h"
 
-struct run_document {
+struct run_doc {
         char *path;             /* as given on the command line or in --config */
         struct program *prog;   /* owned */
         json_t *params;         /* parameter name -> string value */
@@ -43,6 +43,6 @@ struct run_options {
 /* Runs the documents in order.  Prints the summary JSON on stdout (or the
  * plan, for a dry run) and returns the exit status: 0 success (ignored
  * failures included), 1 failure, 194 reboot requested. */
-int runner_run(const struct run_options *o, struct run_document *docs, size_t n);
+int runner_run(const struct run_options *o, struct run_doc *docs, size_t n);
 
 #define EXIT_REBOOT 194

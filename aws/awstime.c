@@ -12,7 +12,7 @@ int64_t aws_now_ms(void)
         return monotonic_ms();
 }
 
-static int digits(const char *s, int n, int *ret)
+static int read_digits(const char *s, int n, int *ret)
 {
         int v = 0;
 
@@ -53,8 +53,8 @@ int aws_time_parse(const char *s, time_t *ret)
         /* ISO 8601: 2026-01-02T03:04:05[.fff](Z|+00:00) */
         if (strlen(s) >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') && s[13] == ':' &&
             s[16] == ':') {
-                if (digits(s, 4, &year) < 0 || digits(s + 5, 2, &mon) < 0 || digits(s + 8, 2, &day) < 0 ||
-                    digits(s + 11, 2, &hour) < 0 || digits(s + 14, 2, &min) < 0 || digits(s + 17, 2, &sec) < 0)
+                if (read_digits(s, 4, &year) < 0 || read_digits(s + 5, 2, &mon) < 0 || read_digits(s + 8, 2, &day) < 0 ||
+                    read_digits(s + 11, 2, &hour) < 0 || read_digits(s + 14, 2, &min) < 0 || read_digits(s + 17, 2, &sec) < 0)
                         return -EINVAL;
                 const char *p = s + 19;
                 if (*p == '.')
@@ -73,8 +73,8 @@ int aws_time_parse(const char *s, time_t *ret)
                 p++;
         if (strlen(p) < 20 || p[2] != ' ' || p[6] != ' ' || p[11] != ' ' || p[14] != ':' || p[17] != ':')
                 return -EINVAL;
-        if (digits(p, 2, &day) < 0 || digits(p + 7, 4, &year) < 0 || digits(p + 12, 2, &hour) < 0 ||
-            digits(p + 15, 2, &min) < 0 || digits(p + 18, 2, &sec) < 0)
+        if (read_digits(p, 2, &day) < 0 || read_digits(p + 7, 4, &year) < 0 || read_digits(p + 12, 2, &hour) < 0 ||
+            read_digits(p + 15, 2, &min) < 0 || read_digits(p + 18, 2, &sec) < 0)
                 return -EINVAL;
         for (int i = 0; i < 12; i++)
                 if (!strncmp(p + 3, months + 3 * i, 3))

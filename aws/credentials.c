@@ -104,7 +104,7 @@ static bool visible(const char *s, size_t max)
 }
 
 /* A copy of s without leading and trailing white space. */
-static char *trimmed(const char *s, size_t len)
+static char *ini_trimmed(const char *s, size_t len)
 {
         while (len > 0 && isspace((unsigned char)*s)) {
                 s++;
@@ -249,7 +249,7 @@ static void ini_profile_done(struct ini_profile *p)
 
 static bool section_matches(const char *s, size_t len, bool config_file, const char *profile)
 {
-        _cleanup_free_ char *name = trimmed(s, len);
+        _cleanup_free_ char *name = ini_trimmed(s, len);
 
         if (config_file) {
                 if (!strncmp(name, "profile", 7) && (name[7] == ' ' || name[7] == '\t')) {
@@ -312,10 +312,10 @@ static int ini_read(const char *path, bool config_file, const char *profile, str
                 size_t klen = strcspn(line, "=:");
                 if (!line[klen])
                         continue;
-                _cleanup_free_ char *key = trimmed(line, klen);
+                _cleanup_free_ char *key = ini_trimmed(line, klen);
                 for (char *c = key; *c; c++)
                         *c = (char)tolower((unsigned char)*c);
-                char *val = trimmed(line + klen + 1, strlen(line + klen + 1));
+                char *val = ini_trimmed(line + klen + 1, strlen(line + klen + 1));
                 char **slot = !strcmp(key, "aws_access_key_id")       ? &pr.key_id
                               : !strcmp(key, "aws_secret_access_key") ? &pr.secret
                               : !strcmp(key, "aws_session_token")     ? &pr.token
@@ -526,7 +526,7 @@ static int imds_token(struct aws_cred_provider *p, int64_t deadline_ms, char **r
                                   "the session token request was refused (HTTP %ld); IMDSv1 (requests without a "
                                   "token) is not used unless OPENTOE_IMDS_V1=1", st);
         }
-        char *tok = trimmed(resp.body, resp.body_len);
+        char *tok = ini_trimmed(resp.body, resp.body_len);
         const char *granted = aws_http_response_header(&resp, "X-aws-ec2-metadata-token-ttl-seconds");
         if (granted) {
                 char *end;
@@ -623,7 +623,7 @@ static int imds_role_credentials(struct aws_cred_provider *p, int64_t deadline_m
                                 return r;
                         }
                         size_t n = strcspn(body, "\r\n");
-                        _cleanup_free_ char *role = trimmed(body, n);
+                        _cleanup_free_ char *role = ini_trimmed(body, n);
                         if (!*role || strlen(role) > 512)
                                 return errmsg_set(reterr_msg, -EBADMSG, "IMDS at %s listed no usable role name",
                                                   p->imds_endpoint);
@@ -847,7 +847,7 @@ int aws_region_resolve(struct aws_cred_provider *p, int64_t deadline_ms, const c
         why = NULL;
         r = aws_imds_get(p, "/latest/meta-data/placement/region", deadline_ms, &region, &why);
         if (r == 0) {
-                char *t = trimmed(region, strlen(region));
+                char *t = ini_trimmed(region, strlen(region));
                 free(region);
                 if (region_ok(t)) {
                         p->region = t;

@@ -65,7 +65,7 @@ int endpoint_parse(const char *url, struct endpoint *ret, char **reterr_msg)
         return 0;
 }
 
-static bool name_ok(const char *s, size_t max)
+static bool host_label_ok(const char *s, size_t max)
 {
         size_t n = s ? strlen(s) : 0;
 
@@ -92,7 +92,7 @@ int aws_endpoint_resolve(const char *service, const char *region, const char *ov
         struct endpoint e = { 0 };
         int r;
 
-        if (!name_ok(service, 64))
+        if (!host_label_ok(service, 64))
                 return errmsg_set(reterr_msg, -EINVAL,
                                   "the service name must be 1 to 64 letters, digits, '-', '_' or '.'");
         env_name = xasprintf("AWS_ENDPOINT_URL_%s", service);
@@ -135,7 +135,7 @@ int aws_endpoint_resolve(const char *service, const char *region, const char *ov
                 endpoint_done(&e);
                 return 0;
         }
-        if (!name_ok(region, 64))
+        if (!host_label_ok(region, 64))
                 return errmsg_set(reterr_msg, -EINVAL, "no region to build the %s endpoint from", service);
         *ret_url = xasprintf("https://%s.%s.amazonaws.com%s", service, region, !strncmp(region, "cn-", 3) ? ".cn" : "");
         return 0;

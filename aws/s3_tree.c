@@ -47,7 +47,7 @@ static int name_cmp(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void skipped(struct tree *t, const char *why)
+static void note_skipped(struct tree *t, const char *why)
 {
         if (t->cb && t->cb->skipped)
                 t->cb->skipped(t->cb->userdata, sb_str(&t->path), why);
@@ -108,13 +108,13 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                                 r = tree_visit(t, sub, depth + 1, reterr_msg);
                         }
                 } else if (S_ISLNK(st.st_mode) && t->no_links) {
-                        skipped(t, "a symbolic link (not followed)");
+                        note_skipped(t, "a symbolic link (not followed)");
                 } else if (S_ISLNK(st.st_mode) && fstatat(dirfd(d), names[i], &st, 0) < 0) {
-                        skipped(t, "a symbolic link to nothing");
+                        note_skipped(t, "a symbolic link to nothing");
                 } else if (S_ISDIR(st.st_mode)) {
-                        skipped(t, "a symbolic link to a folder (not followed)");
+                        note_skipped(t, "a symbolic link to a folder (not followed)");
                 } else if (!S_ISREG(st.st_mode)) {
-                        skipped(t, "not a regular file");
+                        note_skipped(t, "not a regular file");
                 } else {
                         int fd = openat(dirfd(d), names[i], O_RDONLY | O_CLOEXEC | (t->no_links ? O_NOFOLLOW : 0));
 
@@ -126,7 +126,7 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                                         r = errmsg_set(reterr_msg, -errno, "cannot read %s: %s", sb_str(&t->path),
                                                        strerror(errno));
                                 else if (!S_ISREG(st.st_mode))
-                                        skipped(t, "not a regular file");
+                                        note_skipped(t, "not a regular file");
                                 else {
                                         char *err = NULL;
 

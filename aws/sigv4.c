@@ -431,7 +431,7 @@ int sigv4_signing_key(const char *secret_key, const char *date, const char *regi
         return signing_key(secret_key, date, region, service, ret_key, NULL);
 }
 
-static int check_inputs(const struct sigv4_request *req, const struct sigv4_credentials *cred,
+static int check_sign_inputs(const struct sigv4_request *req, const struct sigv4_credentials *cred,
                         const struct sigv4_params *params, char **reterr_msg)
 {
         if (!req || !cred || !params)
@@ -645,7 +645,7 @@ static int build_headers(const struct sigv4_request *req, const struct sigv4_cre
 int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *cred,
                const struct sigv4_params *params, struct sigv4_result *ret, char **reterr_msg)
 {
-        int r = check_inputs(req, cred, params, reterr_msg);
+        int r = check_sign_inputs(req, cred, params, reterr_msg);
         if (r < 0)
                 return r;
         _cleanup_free_ char *uri = NULL, *query = NULL;
