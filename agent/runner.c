@@ -492,10 +492,13 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
                 checkpoint_resumed(&r->ck, 0, NULL, (uint64_t)seq, 0);
                 goto in_flight;
         }
-        _cleanup_free_ char *verr = NULL;
+        /* No cleanup attribute here: the "begin" case above jumps past
+         * this scope's declarations to in_flight. */
+        char *verr = NULL;
         res->vm = vm_restore(docs[cur].prog, host, json_object_get(st, "vm"), &verr);
         if (!res->vm) {
                 *reterr = xasprintf("%s is damaged: %s", shown, verr ? verr : "the saved VM state is not valid");
+                free(verr);
                 return -EINVAL;
         }
         if (doc_run_restore(&r->runs[cur], json_object_get(st, "records")) < 0) {

@@ -241,6 +241,17 @@ static int check_header(const struct strbuf *text, const struct state_binding *b
         return 0;
 }
 
+/* A state file's text, read whole, with its header line checked against
+ * `b`: *ret_nl points at the header's newline in text. */
+static int read_checked(int fd, const struct state_binding *b, const char *shown, struct strbuf *text,
+                        json_t **ret_header, const char **ret_nl, json_t **ret_docs, char **reterr)
+{
+        int r = read_all(fd, text, shown, reterr);
+        if (r < 0)
+                return r;
+        return check_header(text, b, shown, ret_header, ret_nl, ret_docs, reterr);
+}
+
 int state_read(struct state_dir *sd, const char *name, const struct state_binding *b, json_t **ret_body,
                char **reterr)
 {
@@ -253,14 +264,10 @@ int state_read(struct state_dir *sd, const char *name, const struct state_bindin
         if (fd < 0)
                 return fd;
         struct strbuf text = STRBUF_INIT;
-        int r = read_all(fd, &text, shown, reterr);
-        json_t *header = NULL, *body = NULL;
+        json_t *header = NULL, *body = NULL, *docs = NULL;
         json_error_t je;
-        if (r < 0)
-                goto out;
         const char *nl = NULL;
-        json_t *docs = NULL;
-        r = check_header(&text, b, shown, &header, &nl, &docs, reterr);
+        int r = read_checked(fd, b, shown, &text, &header, &nl, &docs, reterr);
         if (r < 0)
                 goto out;
         const char *want = json_string_value(json_object_get(header, "digest"));
@@ -591,14 +598,10 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
         if (fd < 0)
                 return fd;
         struct strbuf text = STRBUF_INIT;
-        json_t *body = NULL, *header = NULL;
+        json_t *header = NULL, *body = NULL, *docs = NULL;
         json_error_t je;
-        int r = read_all(fd, &text, shown, reterr);
-        if (r < 0)
-                goto out;
         const char *nl = NULL;
-        json_t *docs = NULL;
-        r = check_header(&text, b, shown, &header, &nl, &docs, reterr);
+        int r = read_checked(fd, b, shown, &text, &header, &nl, &docs, reterr);
         if (r < 0)
                 goto out;
         char prev[2 * PROG_SHA256_LEN + 1];

@@ -15,13 +15,14 @@ packages=(
 testing=0
 if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         testing=1
-        packages+=(valgrind)
+        # clang: tests/cleanup-jumps.sh (a goto past a cleanup variable).
+        packages+=(valgrind clang)
         # A machine with Node.js from elsewhere already has npm; Debian's
         # npm package would conflict with it.
         command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 if [ "${1:-}" = --bench ]; then
-        packages+=(hyperfine yamllint clang)
+        packages+=(hyperfine yamllint)
 fi
 
 missing=()
