@@ -190,7 +190,8 @@ for k, at in enumerate(moments):
     for u in units:
         if f"end {u}" not in trace:
             problems.append(f"{u} never finished (lost)")
-    folders = [f for f in os.listdir(os.path.join(d, "logs")) if f.startswith("TOE_")]
+    logs = os.path.join(d, "logs")
+    folders = [f for f in os.listdir(logs) if f.startswith("TOE_")] if os.path.isdir(logs) else []
     if len(folders) != 1:
         problems.append(f"{len(folders)} log folders")
     else:
