@@ -37,35 +37,8 @@
  *     when the runner cancels the step for its deadline) and every backoff
  *     pause.  An interrupt cancels the transfer or the pause at once and
  *     fails the entry ("the run was interrupted").
- *   - The disk is never filled.  The measure is the free space that
- *     unprivileged users may fill (statvfs f_bavail * f_frsize) on the file
- *     system of the temporary file: opentoe runs as root and could also
- *     fill the blocks reserved for root, but those are the system's last
- *     resort and are never counted.  A reserve is kept free on top of that:
- *     the larger of WD_RESERVE_MIN (64 MiB) and 1% of the file system's
- *     size, or OPENTOE_HTTP_DISK_RESERVE_BYTES.  A body whose declared
- *     length (Content-Length) does not fit above the reserve is refused
- *     before anything is written; while writing, the free space is measured
- *     again at least every WD_SPACE_CHECK_BYTES, and never more is written
- *     between two measures than the last one left above the reserve, so a
- *     server that sends no length, or lies about it, is stopped too.  Both
- *     fail the entry without a retry (a full disk is not transient).  A
- *     file being replaced is not counted as free: it is only removed by the
- *     rename, after the download.
- *   - Nothing past a Content-Length is written.  Without Transfer-Encoding
- *     libcurl frames the body by Content-Length: it reads no more than
- *     that from the socket (bytes past it that came in with the headers
- *     it drops, with a note for CURLOPT_VERBOSE), so they never reach
- *     the stream and no client can tell them from the start of the next
- *     response; they stay on the connection, which is therefore never
- *     reused (the transport forbids it), or the next entry would read them as
- *     its response.  With Transfer-Encoding libcurl ignores Content-Length
- *     (RFC 9112 6.3) and frames the body by its chunks, so the transport holds
- *     it to the header itself (it keeps it): more bytes, or fewer,
- *     fail the entry without a retry, as a message with both framings
- *     "ought to be handled as an error".  The transport enforces the declared
- *     length whatever the framing.  A body shorter than its Content-Length
- *     without Transfer-Encoding is libcurl's CURLE_PARTIAL_FILE, retried.
+ *   - The disk is never filled, and nothing past a Content-Length is
+ *     written: the rules are web_download_room.c's.
  *
  * Tunables, read from the environment at each run (whole numbers; a value
  * that is missing or not a number in range gives the default).  The
@@ -76,12 +49,9 @@
  *                                   doubles after each attempt (capped at
  *                                   WD_BACKOFF_CAP_MS), and a random part
  *                                   of up to half of it is taken off
- *   OPENTOE_HTTP_DISK_RESERVE_BYTES bytes kept free on the destination's
- *                                   file system, 0 to INT64_MAX (0: none
- *                                   but root's); unset, the larger of
- *                                   64 MiB and 1% of the file system.
- *                                   Anything else is ignored with a
- *                                   warning on the console.
+ *   OPENTOE_HTTP_DISK_RESERVE_BYTES the reserve (web_download_room.c),
+ *                                   0 to INT64_MAX; anything else is
+ *                                   ignored with a warning on the console.
  *
  * The proxy variables libcurl knows (http_proxy, https_proxy, no_proxy)
  * apply as they do for curl. */
@@ -118,8 +88,6 @@
 /* Attempts per download, as AWSTOE documents. */
 #define WD_ATTEMPTS 5
 #define WD_BACKOFF_CAP_MS 30000
-/* Bytes of the destination's name kept in the temporary file's name. */
-#define WD_TMP_NAME_MAX 200
 struct wd_tunables {
         long retry_delay_ms;
         bool reserve_set;               /* WD_RESERVE_ENV holds a valid value */
@@ -137,20 +105,6 @@ struct wd_entry {
         bool verify;                    /* checksum and algorithm given */
         enum hash_algo algo;
         char want[2 * HASH_MAX_LEN + 1]; /* expected digest, lower-case hex */
-};
-
-/* The temporary file of one entry; removed unless renamed into place. */
-struct wd_tmp {
-        char *path;
-        int fd;
-};
-
-/* State of one transfer, shared with the transport's stream callbacks. */
-struct wd_xfer {
-        struct aws_http *http;          /* the transport, made for the first download of the step */
-        struct wd_room room;            /* where the body goes */
-        struct hash_ctx *hash;
-        bool hash_failed;
 };
 
 enum wd_outcome {
@@ -188,25 +142,6 @@ static void entry_free(struct wd_entry *e)
         free(e->dest);
 }
 
-static void tmp_removep(struct wd_tmp *t)
-{
-        if (t->fd >= 0)
-                close(t->fd);
-        t->fd = -1;
-        if (t->path)
-                (void)unlink(t->path);
-        free(t->path);
-        t->path = NULL;
-}
-
-static void xfer_donep(struct wd_xfer *x)
-{
-        hash_abort(x->hash);
-        x->hash = NULL;
-        free(x->room.buf);
-        x->room.buf = NULL;
-        x->http = aws_http_free(x->http);
-}
 
 /* ---- URLs ---------------------------------------------------------------- */
 
@@ -400,97 +335,6 @@ static int entry_parse(const json_t *o, size_t i, struct wd_entry *e, struct str
 
 /* ---- files ------------------------------------------------------------- */
 
-/* The folder part of a path ("." when there is none), without trailing
- * slashes except for "/" itself. */
-static char *path_parent(const char *path)
-{
-        const char *slash = strrchr(path, '/');
-        size_t n;
-
-        if (!slash)
-                return xstrdup(".");
-        n = (size_t)(slash - path);
-        while (n > 0 && path[n - 1] == '/')
-                n--;
-        if (n == 0)
-                return xstrdup("/");
-        return xstrndup(path, n);
-}
-
-/* Creates "<folder>/.<name>.opentoe-XXXXXX" beside the destination. */
-static int tmp_create(const char *dest, struct wd_tmp *t)
-{
-        _cleanup_free_ char *dir = path_parent(dest);
-        const char *base = strrchr(dest, '/');
-
-        base = base ? base + 1 : dest;
-        t->path = xasprintf("%s/.%.*s.opentoe-XXXXXX", dir, WD_TMP_NAME_MAX, base);
-        t->fd = mkostemp(t->path, O_CLOEXEC);
-        if (t->fd < 0) {
-                int r = -errno;
-
-                free(t->path);
-                t->path = NULL;
-                return r;
-        }
-        return 0;
-}
-
-static mode_t file_mode(void)
-{
-        mode_t m = umask(0);
-
-        umask(m);
-        return 0666 & ~m;
-}
-
-static void fsync_dir(const char *dir)
-{
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd < 0)
-                return;
-        (void)fsync(fd);
-        close(fd);
-}
-
-/* Flushes the temporary file and renames it to the destination; with
- * overwrite false an existing destination is never replaced, even one
- * that appeared while downloading.  A file that is replaced passes its
- * permissions on; a new one gets `mode`.  Returns 0 or -errno (-EEXIST:
- * the destination exists). */
-static int tmp_commit(struct wd_tmp *t, const struct wd_entry *e, mode_t mode)
-{
-        _cleanup_free_ char *dir = NULL;
-        struct stat st;
-        int r;
-
-        if (stat(e->dest, &st) == 0 && S_ISREG(st.st_mode))
-                mode = st.st_mode & 07777;
-        if (fchmod(t->fd, mode) < 0 || fsync(t->fd) < 0)
-                return -errno;
-        r = close(t->fd);
-        t->fd = -1;
-        if (r < 0)
-                return -errno;
-        if (e->overwrite) {
-                if (rename(t->path, e->dest) < 0)
-                        return -errno;
-        } else if (renameat2(AT_FDCWD, t->path, AT_FDCWD, e->dest, RENAME_NOREPLACE) < 0) {
-                if (errno != EINVAL && errno != ENOSYS)
-                        return -errno;
-                /* No RENAME_NOREPLACE on this file system: link fails on EEXIST too. */
-                if (link(t->path, e->dest) < 0)
-                        return -errno;
-                (void)unlink(t->path);
-        }
-        free(t->path);
-        t->path = NULL;
-        dir = path_parent(e->dest);
-        fsync_dir(dir);
-        return 0;
-}
-
 /* Whether an existing destination already has the expected digest. */
 static bool dest_matches(const struct wd_entry *e)
 {
@@ -505,32 +349,6 @@ static bool dest_matches(const struct wd_entry *e)
 }
 
 /* ---- one transfer -------------------------------------------------------- */
-
-/* The transport's question at the end of each response's headers: only
- * a 200 body is taken; the body of any other response ends the transfer
- * (at its first piece), which is then reported by its status. */
-static int wd_accept(void *userdata, long status, int64_t declared)
-{
-        struct wd_xfer *x = userdata;
-
-        if (status != 200)
-                return 0;
-        return wd_room_start(&x->room, declared) < 0 ? -1 : 1;
-}
-
-/* A piece of the 200 body, within its declared length. */
-static int wd_data(void *userdata, const char *data, size_t n)
-{
-        struct wd_xfer *x = userdata;
-
-        if (wd_room_put(&x->room, data, n) < 0)
-                return -1;
-        if (x->hash && hash_update(x->hash, data, n) < 0) {
-                x->hash_failed = true;
-                return -1;
-        }
-        return 0;
-}
 
 static bool http_status_transient(long status)
 {
@@ -551,7 +369,8 @@ struct action_job {
         const struct action_ctx *ctx;
         action_done_fn done;
         void *done_userdata;
-        struct wd_xfer x;
+        struct aws_http *http;          /* the transport, made for the first download of the step */
+        struct wd_body x;               /* where the body goes, and its digest */
         struct wd_tunables tun;
         struct wd_entry *entries;
         size_t n, i;                    /* the entries, and the one in flight */
@@ -583,6 +402,18 @@ static int64_t job_time_left(const struct action_job *j)
         return action_time_left_ms(j->ctx);
 }
 
+/* The end of an attempt stopped by the runner, with its reason. */
+static enum wd_outcome stopped(struct action_job *j)
+{
+        sb_free(&j->why);
+        if (j->cancelled == ACTION_CANCEL_INTERRUPT) {
+                sb_puts(&j->why, "the run was interrupted");
+                return WD_INTERRUPTED;
+        }
+        sb_puts(&j->why, "the step's deadline passed");
+        return WD_TIMEOUT;
+}
+
 static void kick(struct action_job *j)
 {
         (void)sdev->source_set_enabled(j->kick, SD_EVENT_ONESHOT);
@@ -595,7 +426,7 @@ static void on_attempt_done(void *userdata, struct aws_http_transfer_result *res
  * anything else is the attempt's end, with a short reason in j->why. */
 static enum wd_outcome attempt_begin(struct action_job *j)
 {
-        struct wd_xfer *x = &j->x;
+        struct wd_body *x = &j->x;
         const struct wd_entry *e = &j->entries[j->i];
         _cleanup_free_ char *err = NULL;
         int64_t left = job_time_left(j);
@@ -603,14 +434,8 @@ static enum wd_outcome attempt_begin(struct action_job *j)
         int r;
 
         sb_free(&j->why);
-        if (j->cancelled == ACTION_CANCEL_INTERRUPT) {
-                sb_puts(&j->why, "the run was interrupted");
-                return WD_INTERRUPTED;
-        }
-        if (left == 0) {
-                sb_puts(&j->why, "the step's deadline passed");
-                return WD_TIMEOUT;
-        }
+        if (j->cancelled >= 0 || left == 0)
+                return stopped(j);
         if (left > 0)
                 timeout_ms = left > LONG_MAX ? LONG_MAX : (long)left;
 
@@ -637,9 +462,9 @@ static enum wd_outcome attempt_begin(struct action_job *j)
                 .insecure = e->insecure,
                 .buffer_size = WD_BUFFER_SIZE,
                 .timeout_ms = timeout_ms,
-                .stream = { .on_headers = wd_accept, .on_body = wd_data, .userdata = x },
+                .stream = { .on_headers = wd_body_accept, .on_body = wd_body_data, .userdata = x },
         };
-        r = aws_http_transfer_start(x->http, j->ctx->event, &j->req, on_attempt_done, j, &j->transfer, &err);
+        r = aws_http_transfer_start(j->http, j->ctx->event, &j->req, on_attempt_done, j, &j->transfer, &err);
         if (r == -EPROTONOSUPPORT || r == -EINVAL)
                 return WD_REFUSED;
         if (r < 0) {
@@ -653,7 +478,7 @@ static enum wd_outcome attempt_begin(struct action_job *j)
  * short reason for anything but WD_DONE in j->why. */
 static enum wd_outcome attempt_end(struct action_job *j, const struct aws_http_transfer_result *res, bool cancelled)
 {
-        struct wd_xfer *x = &j->x;
+        struct wd_body *x = &j->x;
         const struct wd_entry *e = &j->entries[j->i];
         unsigned char d[HASH_MAX_LEN];
         char got[2 * HASH_MAX_LEN + 1];
@@ -664,15 +489,8 @@ static enum wd_outcome attempt_end(struct action_job *j, const struct aws_http_t
         size_t n;
         int r;
 
-        if (cancelled) {
-                if (j->cancelled == ACTION_CANCEL_INTERRUPT) {
-                        sb_puts(why, "the run was interrupted");
-                        return WD_INTERRUPTED;
-                }
-                /* libcurl's timeout did not come in time. */
-                sb_puts(why, "the step's deadline passed");
-                return WD_TIMEOUT;
-        }
+        if (cancelled) /* an interrupt, or libcurl's timeout did not come in time */
+                return stopped(j);
         if (!res->failed && x->room.buf_len > 0)
                 (void)wd_room_flush(&x->room); /* a failure is in room.stop or room.write_err */
         status = res->status;
@@ -779,7 +597,7 @@ static char *history_text(char *const *reasons, int n)
  * was renamed into place). */
 static void entry_clear(struct action_job *j)
 {
-        tmp_removep(&j->tmp);
+        wd_tmp_remove(&j->tmp);
         free(j->dir);
         j->dir = NULL;
         for (int i = 0; i < j->failed; i++)
@@ -807,7 +625,7 @@ static void entry_end(struct action_job *j, enum wd_outcome o)
 
         switch (o) {
         case WD_DONE:
-                r = tmp_commit(&j->tmp, e, j->mode);
+                r = wd_tmp_commit(&j->tmp, e->dest, e->overwrite, j->mode);
                 if (r == -EEXIST)
                         sb_printf(msg, "WebDownload entry %zu (%s): %s appeared during the download and "
                                        "overwrite is false; the download was discarded",
@@ -929,14 +747,14 @@ static void entry_begin(struct action_job *j)
         const struct wd_entry *e = &j->entries[j->i];
         int r;
 
-        j->dir = path_parent(e->dest);
+        j->dir = wd_path_parent(e->dest);
         r = mkdir_parents(j->dir, 0755);
         if (r < 0) {
                 sb_printf(&j->msg, "WebDownload entry %zu (%s): cannot create the folder %s: %s", e->no, e->shown,
                           j->dir, strerror(-r));
                 goto fail;
         }
-        r = tmp_create(e->dest, &j->tmp);
+        r = wd_tmp_create(e->dest, &j->tmp);
         if (r < 0) {
                 sb_printf(&j->msg, "WebDownload entry %zu (%s): cannot create a temporary file in %s: %s", e->no,
                           e->shown, j->dir, strerror(-r));
@@ -991,13 +809,13 @@ static int entry_precheck(const struct action_ctx *ctx, const struct wd_entry *e
 
 static void job_free(struct action_job *j)
 {
-        if (j->transfer)
-                aws_http_job_cancel(j->transfer); /* not reached: done follows the transfer */
         entry_clear(j);
         j->kick = sdev->source_disable_unref(j->kick);
         j->pause = sdev->source_disable_unref(j->pause);
         j->grace = sdev->source_disable_unref(j->grace);
-        xfer_donep(&j->x);
+        hash_abort(j->x.hash);
+        free(j->x.room.buf);
+        j->http = aws_http_free(j->http);
         for (size_t i = 0; i < j->n; i++)
                 entry_free(&j->entries[i]);
         free(j->entries);
@@ -1055,11 +873,11 @@ static int on_kick(sd_event_source *s, void *userdata)
                         j->i++;
                         continue;
                 }
-                if (!j->x.http) {
+                if (!j->http) {
                         char *why = NULL;
 
-                        j->x.http = aws_http_new(&why);
-                        if (!j->x.http) {
+                        j->http = aws_http_new(&why);
+                        if (!j->http) {
                                 sb_printf(&j->msg, "WebDownload entry %zu (%s): %s", e->no, e->shown, why);
                                 free(why);
                                 j->status = ACTION_FAILED;
@@ -1114,7 +932,7 @@ static int web_download_start(const struct action_ctx *ctx, const json_t *inputs
                         break;
                 }
         tunables_read(ctx, &j->tun);
-        j->mode = file_mode();
+        j->mode = wd_file_mode();
         j->outputs = json_array();
         *ret_job = j;
         return 0;
@@ -1152,14 +970,7 @@ static void web_download_cancel(struct action_job *j, enum action_cancel_reason 
         }
         if (j->pause) {
                 j->pause = sdev->source_disable_unref(j->pause);
-                sb_free(&j->why);
-                if (why == ACTION_CANCEL_INTERRUPT) {
-                        sb_puts(&j->why, "the run was interrupted");
-                        entry_end(j, WD_INTERRUPTED);
-                } else {
-                        sb_puts(&j->why, "the step's deadline passed");
-                        entry_end(j, WD_TIMEOUT);
-                }
+                entry_end(j, stopped(j));
         }
         /* Otherwise the next kick sees j->cancelled. */
 }

@@ -9,12 +9,7 @@ set -u
 
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 resolve_paths
-SERVER=$top_srcdir/tests/servers/webserver.py
-
-if ! command -v python3 > /dev/null; then
-        skip_all "python3 (for the test server) is not available"
-fi
-
+command -v python3 > /dev/null || skip_all "python3 (for the test server) is not available"
 plan 9
 scratch_dir W webdownload-async
 on_failure() { diag "$(cat "$last/console.log" "$lastdir/stderr" 2>/dev/null)"; }
@@ -25,7 +20,7 @@ export OPENTOE_HTTP_CONNECT_TIMEOUT=5
 # Only the step's deadline or a signal may end the stalled transfer.
 export OPENTOE_HTTP_LOW_SPEED_TIME=600
 mkdir -p "$W/root"
-start_server http python3 "$SERVER" --root "$W/root" --log "$W/requests.log"
+start_server http python3 "$top_srcdir/tests/servers/webserver.py" --root "$W/root" --log "$W/requests.log"
 H=http://127.0.0.1:$port_http
 
 steps() { # steps DEST [STEP_EXTRA]
