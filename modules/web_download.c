@@ -4,12 +4,13 @@
  * rules and the OPENTOE_HTTP_* transfer settings), on the runner's event
  * loop (aws_http_transfer_start() in aws/http_async.h; a step is a job
  * with start and cancel that walks its entries and their attempts, the
- * pause between attempts a timer on the loop), the body is streamed into a temporary file beside
- * the destination (".<name>.opentoe-XXXXXX") while hashing it, transient
- * failures are retried with exponential backoff inside one step attempt,
- * the checksum is verified, and only then (after fsync) is the file
- * renamed into place.  How the body is written without filling the disk
- * is web_download_room.c's.  Nothing of a failed download is left
+ * pause between attempts a timer on the loop), the body is streamed
+ * into a temporary file beside the destination (".<name>.opentoe-XXXXXX")
+ * while hashing it, transient failures are retried with exponential
+ * backoff inside one step attempt, the checksum is verified, and only
+ * then (after fsync) is the file renamed into place.  How the body is
+ * written without filling the disk, and the temporary file itself, are
+ * web_download_room.c's.  Nothing of a failed download is left
  * behind, and no more of the body than one WD_BUFFER_SIZE buffer is ever
  * held in memory.
  *
