@@ -191,7 +191,7 @@ int aws_http_transfer_start(struct aws_http *h, sd_event *ev, const struct aws_h
                                   : "libcurl refused the URL");
         }
         h->busy = true;
-        if (sd->add_time(ev, &j->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, j) < 0 ||
+        if (sd->add_time(ev, &j->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, j) < 0 ||
             sd->source_set_enabled(j->timer, SD_EVENT_OFF) < 0 ||
             sd->add_defer(ev, &j->end, on_end, j) < 0 || sd->source_set_enabled(j->end, SD_EVENT_OFF) < 0) {
                 job_free(j);

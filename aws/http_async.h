@@ -6,7 +6,7 @@
  * stream callbacks, the same result), so a module can move to start()
  * and cancel() without a change of behaviour.
  *
- * Not yet used by a module: the runner does not call start() yet. */
+ * WebDownload's transfers run here (modules/web_download.c). */
 #pragma once
 
 #include <systemd/sd-event.h>

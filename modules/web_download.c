@@ -1,13 +1,16 @@
 /* web_download.c: the WebDownload action.  This file owns what becomes of
  * each entry's http or https URL: it is fetched through the one HTTP
- * transport (aws_http_transfer() in aws/http.h, unsigned, which owns
- * libcurl, redirects, the Content-Length rules and the OPENTOE_HTTP_*
- * transfer settings), the body is streamed into a temporary file beside
- * the destination (".<name>.opentoe-XXXXXX") while hashing it, transient
- * failures are retried with exponential backoff inside one step attempt,
- * the checksum is verified, and only then (after fsync) is the file
- * renamed into place.  How the body is written without filling the disk
- * is web_download_room.c's.  Nothing of a failed download is left
+ * transport (unsigned, which owns libcurl, redirects, the Content-Length
+ * rules and the OPENTOE_HTTP_* transfer settings), on the runner's event
+ * loop (aws_http_transfer_start() in aws/http_async.h; a step is a job
+ * with start and cancel that walks its entries and their attempts, the
+ * pause between attempts a timer on the loop), the body is streamed
+ * into a temporary file beside the destination (".<name>.opentoe-XXXXXX")
+ * while hashing it, transient failures are retried with exponential
+ * backoff inside one step attempt, the checksum is verified, and only
+ * then (after fsync) is the file renamed into place.  How the body is
+ * written without filling the disk, and the temporary file itself, are
+ * web_download_room.c's.  Nothing of a failed download is left
  * behind, and no more of the body than one WD_BUFFER_SIZE buffer is ever
  * held in memory.
  *
@@ -31,36 +34,12 @@
  *     matches is kept and no request is made.  A replaced file keeps its
  *     permissions; a new one gets 0666 less the umask, as with curl -o.
  *   - The time the runner leaves the step (action_time_left_ms()) bounds
- *     every transfer and every backoff pause.
- *   - The disk is never filled.  The measure is the free space that
- *     unprivileged users may fill (statvfs f_bavail * f_frsize) on the file
- *     system of the temporary file: opentoe runs as root and could also
- *     fill the blocks reserved for root, but those are the system's last
- *     resort and are never counted.  A reserve is kept free on top of that:
- *     the larger of WD_RESERVE_MIN (64 MiB) and 1% of the file system's
- *     size, or OPENTOE_HTTP_DISK_RESERVE_BYTES.  A body whose declared
- *     length (Content-Length) does not fit above the reserve is refused
- *     before anything is written; while writing, the free space is measured
- *     again at least every WD_SPACE_CHECK_BYTES, and never more is written
- *     between two measures than the last one left above the reserve, so a
- *     server that sends no length, or lies about it, is stopped too.  Both
- *     fail the entry without a retry (a full disk is not transient).  A
- *     file being replaced is not counted as free: it is only removed by the
- *     rename, after the download.
- *   - Nothing past a Content-Length is written.  Without Transfer-Encoding
- *     libcurl frames the body by Content-Length: it reads no more than
- *     that from the socket (bytes past it that came in with the headers
- *     it drops, with a note for CURLOPT_VERBOSE), so they never reach
- *     the stream and no client can tell them from the start of the next
- *     response; they stay on the connection, which is therefore never
- *     reused (the transport forbids it), or the next entry would read them as
- *     its response.  With Transfer-Encoding libcurl ignores Content-Length
- *     (RFC 9112 6.3) and frames the body by its chunks, so the transport holds
- *     it to the header itself (it keeps it): more bytes, or fewer,
- *     fail the entry without a retry, as a message with both framings
- *     "ought to be handled as an error".  The transport enforces the declared
- *     length whatever the framing.  A body shorter than its Content-Length
- *     without Transfer-Encoding is libcurl's CURLE_PARTIAL_FILE, retried.
+ *     every transfer (libcurl's timeout, so a slow body ends in its words
+ *     when the runner cancels the step for its deadline) and every backoff
+ *     pause.  An interrupt cancels the transfer or the pause at once and
+ *     fails the entry ("the run was interrupted").
+ *   - The disk is never filled, and nothing past a Content-Length is
+ *     written: the rules are web_download_room.c's.
  *
  * Tunables, read from the environment at each run (whole numbers; a value
  * that is missing or not a number in range gives the default).  The
@@ -71,12 +50,9 @@
  *                                   doubles after each attempt (capped at
  *                                   WD_BACKOFF_CAP_MS), and a random part
  *                                   of up to half of it is taken off
- *   OPENTOE_HTTP_DISK_RESERVE_BYTES bytes kept free on the destination's
- *                                   file system, 0 to INT64_MAX (0: none
- *                                   but root's); unset, the larger of
- *                                   64 MiB and 1% of the file system.
- *                                   Anything else is ignored with a
- *                                   warning on the console.
+ *   OPENTOE_HTTP_DISK_RESERVE_BYTES the reserve (web_download_room.c),
+ *                                   0 to INT64_MAX; anything else is
+ *                                   ignored with a warning on the console.
  *
  * The proxy variables libcurl knows (http_proxy, https_proxy, no_proxy)
  * apply as they do for curl. */
@@ -102,8 +78,10 @@
 #include "hexdigit.h"
 #include "hash.h"
 #include "http.h"
+#include "http_async.h"
 #include "module.h"
 #include "mkdirs.h"
+#include "sdevent_dl.h"
 #include "strbuf.h"
 #include "web_download_room.h"
 #include "tunables.h"
@@ -111,8 +89,6 @@
 /* Attempts per download, as AWSTOE documents. */
 #define WD_ATTEMPTS 5
 #define WD_BACKOFF_CAP_MS 30000
-/* Bytes of the destination's name kept in the temporary file's name. */
-#define WD_TMP_NAME_MAX 200
 struct wd_tunables {
         long retry_delay_ms;
         bool reserve_set;               /* WD_RESERVE_ENV holds a valid value */
@@ -132,26 +108,14 @@ struct wd_entry {
         char want[2 * HASH_MAX_LEN + 1]; /* expected digest, lower-case hex */
 };
 
-/* The temporary file of one entry; removed unless renamed into place. */
-struct wd_tmp {
-        char *path;
-        int fd;
-};
-
-/* State of one transfer, shared with the transport's stream callbacks. */
-struct wd_xfer {
-        struct aws_http *http;          /* the transport, made for the first download of the step */
-        struct wd_room room;            /* where the body goes */
-        struct hash_ctx *hash;
-        bool hash_failed;
-};
-
 enum wd_outcome {
         WD_DONE,
         WD_RETRY,
         WD_FAIL,
         WD_TIMEOUT,
         WD_REFUSED,                     /* the transport would not send the request */
+        WD_INTERRUPTED,                 /* the run is being stopped */
+        WD_PENDING,                     /* the attempt's transfer runs on the loop */
 };
 
 static const char *const algo_names[_HASH_ALGO_MAX] = {
@@ -179,25 +143,6 @@ static void entry_free(struct wd_entry *e)
         free(e->dest);
 }
 
-static void tmp_removep(struct wd_tmp *t)
-{
-        if (t->fd >= 0)
-                close(t->fd);
-        t->fd = -1;
-        if (t->path)
-                (void)unlink(t->path);
-        free(t->path);
-        t->path = NULL;
-}
-
-static void xfer_donep(struct wd_xfer *x)
-{
-        hash_abort(x->hash);
-        x->hash = NULL;
-        free(x->room.buf);
-        x->room.buf = NULL;
-        x->http = aws_http_free(x->http);
-}
 
 /* ---- URLs ---------------------------------------------------------------- */
 
@@ -391,97 +336,6 @@ static int entry_parse(const json_t *o, size_t i, struct wd_entry *e, struct str
 
 /* ---- files ------------------------------------------------------------- */
 
-/* The folder part of a path ("." when there is none), without trailing
- * slashes except for "/" itself. */
-static char *path_parent(const char *path)
-{
-        const char *slash = strrchr(path, '/');
-        size_t n;
-
-        if (!slash)
-                return xstrdup(".");
-        n = (size_t)(slash - path);
-        while (n > 0 && path[n - 1] == '/')
-                n--;
-        if (n == 0)
-                return xstrdup("/");
-        return xstrndup(path, n);
-}
-
-/* Creates "<folder>/.<name>.opentoe-XXXXXX" beside the destination. */
-static int tmp_create(const char *dest, struct wd_tmp *t)
-{
-        _cleanup_free_ char *dir = path_parent(dest);
-        const char *base = strrchr(dest, '/');
-
-        base = base ? base + 1 : dest;
-        t->path = xasprintf("%s/.%.*s.opentoe-XXXXXX", dir, WD_TMP_NAME_MAX, base);
-        t->fd = mkostemp(t->path, O_CLOEXEC);
-        if (t->fd < 0) {
-                int r = -errno;
-
-                free(t->path);
-                t->path = NULL;
-                return r;
-        }
-        return 0;
-}
-
-static mode_t file_mode(void)
-{
-        mode_t m = umask(0);
-
-        umask(m);
-        return 0666 & ~m;
-}
-
-static void fsync_dir(const char *dir)
-{
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd < 0)
-                return;
-        (void)fsync(fd);
-        close(fd);
-}
-
-/* Flushes the temporary file and renames it to the destination; with
- * overwrite false an existing destination is never replaced, even one
- * that appeared while downloading.  A file that is replaced passes its
- * permissions on; a new one gets `mode`.  Returns 0 or -errno (-EEXIST:
- * the destination exists). */
-static int tmp_commit(struct wd_tmp *t, const struct wd_entry *e, mode_t mode)
-{
-        _cleanup_free_ char *dir = NULL;
-        struct stat st;
-        int r;
-
-        if (stat(e->dest, &st) == 0 && S_ISREG(st.st_mode))
-                mode = st.st_mode & 07777;
-        if (fchmod(t->fd, mode) < 0 || fsync(t->fd) < 0)
-                return -errno;
-        r = close(t->fd);
-        t->fd = -1;
-        if (r < 0)
-                return -errno;
-        if (e->overwrite) {
-                if (rename(t->path, e->dest) < 0)
-                        return -errno;
-        } else if (renameat2(AT_FDCWD, t->path, AT_FDCWD, e->dest, RENAME_NOREPLACE) < 0) {
-                if (errno != EINVAL && errno != ENOSYS)
-                        return -errno;
-                /* No RENAME_NOREPLACE on this file system: link fails on EEXIST too. */
-                if (link(t->path, e->dest) < 0)
-                        return -errno;
-                (void)unlink(t->path);
-        }
-        free(t->path);
-        t->path = NULL;
-        dir = path_parent(e->dest);
-        fsync_dir(dir);
-        return 0;
-}
-
 /* Whether an existing destination already has the expected digest. */
 static bool dest_matches(const struct wd_entry *e)
 {
@@ -497,63 +351,100 @@ static bool dest_matches(const struct wd_entry *e)
 
 /* ---- one transfer -------------------------------------------------------- */
 
-/* The transport's question at the end of each response's headers: only
- * a 200 body is taken; the body of any other response ends the transfer
- * (at its first piece), which is then reported by its status. */
-static int wd_accept(void *userdata, long status, int64_t declared)
-{
-        struct wd_xfer *x = userdata;
-
-        if (status != 200)
-                return 0;
-        return wd_room_start(&x->room, declared) < 0 ? -1 : 1;
-}
-
-/* A piece of the 200 body, within its declared length. */
-static int wd_data(void *userdata, const char *data, size_t n)
-{
-        struct wd_xfer *x = userdata;
-
-        if (wd_room_put(&x->room, data, n) < 0)
-                return -1;
-        if (x->hash && hash_update(x->hash, data, n) < 0) {
-                x->hash_failed = true;
-                return -1;
-        }
-        return 0;
-}
-
 static bool http_status_transient(long status)
 {
         return status == 408 || status == 429 || (status >= 500 && status <= 599);
 }
 
-/* One attempt: the body goes into the temporary file from its start.
- * A short reason for anything but WD_DONE is appended to *why. */
-static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e, const struct action_ctx *ctx,
-                                    struct wd_tmp *tmp, struct strbuf *why)
+/* ---- the step on the runner's loop --------------------------------------- */
+
+/* After the step's deadline, how long libcurl's own timeout (set to the
+ * time that was left when the attempt began, so due at about the same
+ * moment) is given to end the transfer in its words, before the transfer
+ * is cancelled. */
+#define WD_DEADLINE_GRACE_MS 2000
+
+/* One step: the entries in order, the attempts of the one in flight, the
+ * pause between them, then done. */
+struct action_job {
+        const struct action_ctx *ctx;
+        action_done_fn done;
+        void *done_userdata;
+        struct aws_http *http;          /* the transport, made for the first download of the step */
+        struct wd_body x;               /* where the body goes, and its digest */
+        struct wd_tunables tun;
+        struct wd_entry *entries;
+        size_t n, i;                    /* the entries, and the one in flight */
+        mode_t mode;
+        json_t *outputs;
+        struct strbuf msg;              /* the step's failure */
+        enum action_status status;
+        int cancelled;                  /* enum action_cancel_reason, or -1 */
+        sd_event_source *kick;          /* defer: goes on with the entries */
+        sd_event_source *pause;         /* the backoff before the next attempt */
+        sd_event_source *grace;         /* after the deadline: see WD_DEADLINE_GRACE_MS */
+        struct aws_http_job *transfer;  /* the attempt in flight */
+        struct aws_http_transfer req;   /* its request, kept until it ends */
+        /* the entry in flight */
+        struct wd_tmp tmp;
+        char *dir;
+        struct strbuf why;              /* the reason of the latest attempt */
+        char *reasons[WD_ATTEMPTS];
+        int failed, attempt;
+        long delay;
+};
+
+/* The time the runner leaves the step: none once it cancelled it for its
+ * deadline. */
+static int64_t job_time_left(const struct action_job *j)
 {
-        _cleanup_(aws_http_transfer_result_done) struct aws_http_transfer_result res = { .declared = -1 };
-        unsigned char d[HASH_MAX_LEN];
-        char got[2 * HASH_MAX_LEN + 1];
-        _cleanup_free_ char *redirected = NULL;
-        int64_t left = action_time_left_ms(ctx);
-        long status, timeout_ms = 0;
-        size_t n;
+        if (j->cancelled == ACTION_CANCEL_DEADLINE)
+                return 0;
+        return action_time_left_ms(j->ctx);
+}
+
+/* The end of an attempt stopped by the runner, with its reason. */
+static enum wd_outcome stopped(struct action_job *j)
+{
+        sb_free(&j->why);
+        if (j->cancelled == ACTION_CANCEL_INTERRUPT) {
+                sb_puts(&j->why, "the run was interrupted");
+                return WD_INTERRUPTED;
+        }
+        sb_puts(&j->why, "the step's deadline passed");
+        return WD_TIMEOUT;
+}
+
+static void kick(struct action_job *j)
+{
+        (void)sdev->source_set_enabled(j->kick, SD_EVENT_ONESHOT);
+}
+
+static void on_attempt_done(void *userdata, struct aws_http_transfer_result *res, bool cancelled);
+
+/* Starts one attempt of the entry in flight: the body goes into the
+ * temporary file from its start.  WD_PENDING while the transfer runs;
+ * anything else is the attempt's end, with a short reason in j->why. */
+static enum wd_outcome attempt_begin(struct action_job *j)
+{
+        struct wd_body *x = &j->x;
+        const struct wd_entry *e = &j->entries[j->i];
+        _cleanup_free_ char *err = NULL;
+        int64_t left = job_time_left(j);
+        long timeout_ms = 0;
         int r;
 
-        if (left == 0) {
-                sb_puts(why, "the step's deadline passed");
-                return WD_TIMEOUT;
-        }
+        sb_free(&j->why);
+        if (j->cancelled >= 0 || left == 0)
+                return stopped(j);
         if (left > 0)
                 timeout_ms = left > LONG_MAX ? LONG_MAX : (long)left;
 
-        if (ftruncate(tmp->fd, 0) < 0 || lseek(tmp->fd, 0, SEEK_SET) < 0) {
-                sb_printf(why, "cannot reset %s: %s", tmp->path, strerror(errno));
+        if (ftruncate(j->tmp.fd, 0) < 0 || lseek(j->tmp.fd, 0, SEEK_SET) < 0) {
+                sb_printf(&j->why, "cannot reset %s: %s", j->tmp.path, strerror(errno));
                 return WD_FAIL;
         }
-        wd_room_reset(&x->room, tmp->fd);
+        wd_room_reset(&x->room, j->tmp.fd);
         x->hash_failed = false;
         hash_abort(x->hash);
         x->hash = NULL;
@@ -562,30 +453,55 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
 
                 r = hash_begin(e->algo, &x->hash, &herr);
                 if (r < 0) {
-                        sb_printf(why, "cannot compute %s: %s", algo_names[e->algo], herr);
+                        sb_printf(&j->why, "cannot compute %s: %s", algo_names[e->algo], herr);
                         return WD_FAIL;
                 }
         }
 
-        const struct aws_http_transfer t = {
+        j->req = (struct aws_http_transfer){
                 .url = e->source,
                 .insecure = e->insecure,
                 .buffer_size = WD_BUFFER_SIZE,
                 .timeout_ms = timeout_ms,
-                .stream = { .on_headers = wd_accept, .on_body = wd_data, .userdata = x },
+                .stream = { .on_headers = wd_body_accept, .on_body = wd_body_data, .userdata = x },
         };
-        if (aws_http_transfer(x->http, &t, &res) < 0)
+        r = aws_http_transfer_start(j->http, j->ctx->event, &j->req, on_attempt_done, j, &j->transfer, &err);
+        if (r == -EPROTONOSUPPORT || r == -EINVAL)
                 return WD_REFUSED;
-        if (!res.failed && x->room.buf_len > 0)
-                (void)wd_room_flush(&x->room); /* a failure is in room.stop or room.write_err */
-        status = res.status;
-        /* A refused redirect is not counted, but is the effective URL. */
-        if (res.effective_url && (res.redirects > 0 || !http_scheme_len(res.effective_url)))
-                redirected = url_redact(res.effective_url);
+        if (r < 0) {
+                sb_puts(&j->why, err ? err : strerror(-r));
+                return WD_FAIL;
+        }
+        return WD_PENDING;
+}
 
-        if (res.refused_status)
-                status = res.refused_status;
-        if (res.excess)
+/* The end of an attempt's transfer: what it means for the entry, with a
+ * short reason for anything but WD_DONE in j->why. */
+static enum wd_outcome attempt_end(struct action_job *j, const struct aws_http_transfer_result *res, bool cancelled)
+{
+        struct wd_body *x = &j->x;
+        const struct wd_entry *e = &j->entries[j->i];
+        unsigned char d[HASH_MAX_LEN];
+        char got[2 * HASH_MAX_LEN + 1];
+        _cleanup_free_ char *redirected = NULL;
+        struct strbuf *why = &j->why;
+        int64_t left;
+        long status;
+        size_t n;
+        int r;
+
+        if (cancelled) /* an interrupt, or libcurl's timeout did not come in time */
+                return stopped(j);
+        if (!res->failed && x->room.buf_len > 0)
+                (void)wd_room_flush(&x->room); /* a failure is in room.stop or room.write_err */
+        status = res->status;
+        /* A refused redirect is not counted, but is the effective URL. */
+        if (res->effective_url && (res->redirects > 0 || !http_scheme_len(res->effective_url)))
+                redirected = url_redact(res->effective_url);
+
+        if (res->refused_status)
+                status = res->refused_status;
+        if (res->excess)
                 x->room.stop = WD_ROOM_EXCESS;
         /* Not retried: a full disk or a lying server is not transient. */
         if (x->room.stop != WD_ROOM_NONE) {
@@ -593,28 +509,28 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
                 return WD_FAIL;
         }
         if (x->room.write_err) {
-                sb_printf(why, "cannot write %s: %s", tmp->path, strerror(x->room.write_err));
+                sb_printf(why, "cannot write %s: %s", j->tmp.path, strerror(x->room.write_err));
                 return WD_FAIL;
         }
         if (x->hash_failed) {
                 sb_printf(why, "computing %s failed", algo_names[e->algo]);
                 return WD_FAIL;
         }
-        if (res.failed && !res.refused_status) {
-                left = action_time_left_ms(ctx);
-                bool timed_out = res.timed_out && left >= 0 && left <= 50;
+        if (res->failed && !res->refused_status) {
+                left = job_time_left(j);
+                bool timed_out = res->timed_out && left >= 0 && left <= 50;
 
-                if (res.protocol_refused && redirected) {
+                if (res->protocol_refused && redirected) {
                         sb_printf(why, "the redirect to %s was refused: only http and https are "
                                        "followed", redirected);
                         return WD_FAIL;
                 }
-                sb_puts(why, res.reason);
+                sb_puts(why, res->reason);
                 if (redirected)
                         sb_printf(why, " (redirected to %s)", redirected);
                 if (timed_out)
                         return WD_TIMEOUT;
-                return res.transient ? WD_RETRY : WD_FAIL;
+                return res->transient ? WD_RETRY : WD_FAIL;
         }
         if (status != 200) {
                 sb_printf(why, "HTTP status %ld", status);
@@ -625,9 +541,9 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
                 sb_puts(why, "; only status 200 is success");
                 return WD_FAIL;
         }
-        if (res.declared >= 0 && res.bytes < (uint64_t)res.declared) {
+        if (res->declared >= 0 && res->bytes < (uint64_t)res->declared) {
                 sb_printf(why, "the body ended after %" PRIu64 " bytes, but its Content-Length declared %" PRId64,
-                          res.bytes, res.declared);
+                          res->bytes, res->declared);
                 return WD_FAIL;
         }
         if (x->hash) {
@@ -640,7 +556,7 @@ static enum wd_outcome xfer_attempt(struct wd_xfer *x, const struct wd_entry *e,
                 hash_hex(d, n, got);
                 if (strcmp(got, e->want) != 0) {
                         sb_printf(why, "%s checksum mismatch: expected %s, got %s (%" PRIu64 " bytes)",
-                                  algo_names[e->algo], e->want, got, res.bytes);
+                                  algo_names[e->algo], e->want, got, res->bytes);
                         return WD_FAIL;
                 }
         }
@@ -658,16 +574,6 @@ static long jitter(long n)
                 v = (uint32_t)monotonic_ms() * 2654435761u;
         return (long)(v % ((uint32_t)n + 1));
 }
-
-static void sleep_ms(int64_t ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-
 
 /* The reasons of failed attempts, runs of the same one told once:
  * "attempts 1-4: HTTP status 503; attempt 5: ...". */
@@ -688,68 +594,39 @@ static char *history_text(char *const *reasons, int n)
         return sb_take(&b);
 }
 
-/* Downloads one entry: every attempt, the backoff between them, and the
- * rename into place.  The failure message goes to *msg. */
-static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xfer *x, const struct wd_entry *e,
-                                      const struct wd_tunables *t, mode_t mode, struct strbuf *msg)
+/* Forgets the entry in flight (its temporary file is removed unless it
+ * was renamed into place). */
+static void entry_clear(struct action_job *j)
 {
-        _cleanup_(tmp_removep) struct wd_tmp tmp = { .fd = -1 };
-        _cleanup_free_ char *dir = path_parent(e->dest);
+        wd_tmp_remove(&j->tmp);
+        free(j->dir);
+        j->dir = NULL;
+        for (int i = 0; i < j->failed; i++)
+                free(j->reasons[i]);
+        j->failed = 0;
+        sb_free(&j->why);
+        hash_abort(j->x.hash);
+        j->x.hash = NULL;
+}
+
+/* The end of the entry in flight, as outcome o: the rename into place,
+ * or the step's failure in j->msg; then the step goes on (kick). */
+static void entry_end(struct action_job *j, enum wd_outcome o)
+{
+        const struct wd_entry *e = &j->entries[j->i];
+        struct strbuf *msg = &j->msg;
         _cleanup_free_ char *history = NULL;
-        struct strbuf why = STRBUF_INIT;
-        char *reasons[WD_ATTEMPTS] = { NULL };
-        enum wd_outcome o = WD_FAIL;
-        long delay = t->retry_delay_ms;
-        int failed = 0, r;
+        int r;
 
-        r = mkdir_parents(dir, 0755);
-        if (r < 0) {
-                sb_printf(msg, "WebDownload entry %zu (%s): cannot create the folder %s: %s", e->no, e->shown,
-                          dir, strerror(-r));
-                return WD_FAIL;
-        }
-        r = tmp_create(e->dest, &tmp);
-        if (r < 0) {
-                sb_printf(msg, "WebDownload entry %zu (%s): cannot create a temporary file in %s: %s", e->no,
-                          e->shown, dir, strerror(-r));
-                return WD_FAIL;
-        }
-        x->room.dir = dir;
-        x->room.reserve_set = t->reserve_set;
-        x->room.reserve_value = t->reserve;
-
-        for (int attempt = 1; attempt <= WD_ATTEMPTS; attempt++) {
-                long d;
-
-                sb_free(&why);
-                o = xfer_attempt(x, e, ctx, &tmp, &why);
-                if (o != WD_RETRY || attempt == WD_ATTEMPTS)
-                        break;
-                reasons[failed++] = xstrdup(sb_str(&why));
-                d = delay - jitter(delay / 2);
-                int64_t left = action_time_left_ms(ctx);
-                if (left >= 0 && d >= left) {
-                        o = WD_TIMEOUT;
-                        sb_free(&why);
-                        sb_printf(&why, "its deadline leaves no time for attempt %d", attempt + 1);
-                        break;
-                }
-                action_notice(ctx, STREAM_STDERR, "WebDownload entry %zu (%s): attempt %d of %d failed: %s; retrying in %.1f s",
-                       e->no, e->shown, attempt, WD_ATTEMPTS, reasons[failed - 1], (double)d / 1000.0);
-                sleep_ms(d);
-                delay = delay * 2 > WD_BACKOFF_CAP_MS ? WD_BACKOFF_CAP_MS : delay * 2;
-        }
-        hash_abort(x->hash);
-        x->hash = NULL;
+        hash_abort(j->x.hash);
+        j->x.hash = NULL;
         if (o == WD_RETRY)
-                reasons[failed++] = xstrdup(sb_str(&why));
-        history = history_text(reasons, failed);
-        for (int i = 0; i < failed; i++)
-                free(reasons[i]);
+                j->reasons[j->failed++] = xstrdup(sb_str(&j->why));
+        history = history_text(j->reasons, j->failed);
 
         switch (o) {
         case WD_DONE:
-                r = tmp_commit(&tmp, e, mode);
+                r = wd_tmp_commit(&j->tmp, e->dest, e->overwrite, j->mode);
                 if (r == -EEXIST)
                         sb_printf(msg, "WebDownload entry %zu (%s): %s appeared during the download and "
                                        "overwrite is false; the download was discarded",
@@ -767,10 +644,17 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
                 break;
         case WD_TIMEOUT:
                 sb_printf(msg, "WebDownload entry %zu (%s): the step timed out: %s", e->no, e->shown,
-                          sb_str(&why));
-                if (failed)
+                          sb_str(&j->why));
+                if (j->failed)
                         sb_printf(msg, " (%s)", history);
                 sb_printf(msg, "; nothing was written to %s", e->dest);
+                break;
+        case WD_INTERRUPTED:
+                sb_printf(msg, "WebDownload entry %zu (%s): %s; nothing was written to %s", e->no, e->shown,
+                          sb_str(&j->why), e->dest);
+                if (j->failed)
+                        sb_printf(msg, "; earlier failures: %s", history);
+                o = WD_FAIL;
                 break;
         case WD_REFUSED:
                 sb_printf(msg, "WebDownload entry %zu (%s): libcurl cannot be limited to http and https; "
@@ -778,28 +662,119 @@ static enum wd_outcome entry_download(const struct action_ctx *ctx, struct wd_xf
                 o = WD_FAIL;
                 break;
         case WD_FAIL:
+        case WD_PENDING:
                 sb_printf(msg, "WebDownload entry %zu (%s): %s; not retried, and nothing was written to %s",
-                          e->no, e->shown, sb_str(&why), e->dest);
-                if (failed)
+                          e->no, e->shown, sb_str(&j->why), e->dest);
+                if (j->failed)
                         sb_printf(msg, "; earlier failures: %s", history);
+                o = WD_FAIL;
                 break;
         }
-        sb_free(&why);
-        return o;
+        entry_clear(j);
+        if (o == WD_DONE) {
+                json_array_append_new(j->outputs, json_pack("{s:s}", "destination", e->dest));
+                j->i++;
+        } else {
+                j->status = o == WD_TIMEOUT ? ACTION_TIMED_OUT : ACTION_FAILED;
+        }
+        kick(j);
+}
+
+static int on_pause(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* After an attempt ended as o: the next one (after its pause), or the
+ * entry's end. */
+static void attempt_next(struct action_job *j, enum wd_outcome o)
+{
+        const struct wd_entry *e = &j->entries[j->i];
+        uint64_t now = 0;
+        int64_t left;
+        long d;
+
+        if (o == WD_PENDING)
+                return;
+        if (o != WD_RETRY || j->attempt == WD_ATTEMPTS) {
+                entry_end(j, o);
+                return;
+        }
+        j->reasons[j->failed++] = xstrdup(sb_str(&j->why));
+        d = j->delay - jitter(j->delay / 2);
+        left = job_time_left(j);
+        if (left >= 0 && d >= left) {
+                sb_free(&j->why);
+                sb_printf(&j->why, "its deadline leaves no time for attempt %d", j->attempt + 1);
+                entry_end(j, WD_TIMEOUT);
+                return;
+        }
+        action_notice(j->ctx, STREAM_STDERR, "WebDownload entry %zu (%s): attempt %d of %d failed: %s; retrying in %.1f s",
+                      e->no, e->shown, j->attempt, WD_ATTEMPTS, j->reasons[j->failed - 1], (double)d / 1000.0);
+        if (sdev->now(j->ctx->event, CLOCK_MONOTONIC, &now) < 0 ||
+            sdev->add_time(j->ctx->event, &j->pause, CLOCK_MONOTONIC, now + (uint64_t)d * 1000, 1, on_pause, j) < 0) {
+                sb_free(&j->why);
+                sb_printf(&j->why, "cannot wait before attempt %d", j->attempt + 1);
+                entry_end(j, WD_FAIL);
+        }
+}
+
+static int on_pause(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct action_job *j = userdata;
+
+        (void)s;
+        (void)usec;
+        j->pause = sdev->source_disable_unref(j->pause);
+        j->delay = j->delay * 2 > WD_BACKOFF_CAP_MS ? WD_BACKOFF_CAP_MS : j->delay * 2;
+        j->attempt++;
+        attempt_next(j, attempt_begin(j));
+        return 0;
+}
+
+static void on_attempt_done(void *userdata, struct aws_http_transfer_result *res, bool cancelled)
+{
+        struct action_job *j = userdata;
+        enum wd_outcome o;
+
+        j->transfer = NULL;
+        j->grace = sdev->source_disable_unref(j->grace);
+        o = attempt_end(j, res, cancelled);
+        aws_http_transfer_result_done(res);
+        attempt_next(j, o);
+}
+
+/* Starts the entry in flight: its folder, its temporary file, its first
+ * attempt. */
+static void entry_begin(struct action_job *j)
+{
+        const struct wd_entry *e = &j->entries[j->i];
+        int r;
+
+        j->dir = wd_path_parent(e->dest);
+        r = mkdir_parents(j->dir, 0755);
+        if (r < 0) {
+                sb_printf(&j->msg, "WebDownload entry %zu (%s): cannot create the folder %s: %s", e->no, e->shown,
+                          j->dir, strerror(-r));
+                goto fail;
+        }
+        r = wd_tmp_create(e->dest, &j->tmp);
+        if (r < 0) {
+                sb_printf(&j->msg, "WebDownload entry %zu (%s): cannot create a temporary file in %s: %s", e->no,
+                          e->shown, j->dir, strerror(-r));
+                goto fail;
+        }
+        j->x.room.dir = j->dir;
+        j->x.room.reserve_set = j->tun.reserve_set;
+        j->x.room.reserve_value = j->tun.reserve;
+        j->attempt = 1;
+        j->delay = j->tun.retry_delay_ms;
+        attempt_next(j, attempt_begin(j));
+        return;
+fail:
+        entry_clear(j);
+        j->status = ACTION_FAILED;
+        kick(j);
 }
 
 /* ---- the action ---------------------------------------------------------- */
-
-static int wd_result(struct action_result *ret, enum action_status status, char *message, json_t *outputs)
-{
-        *ret = (struct action_result){
-                .status = status,
-                .exit_code = -1,
-                .message = message,
-                .outputs = outputs,
-        };
-        return 0;
-}
 
 /* Checks an entry's destination before downloading.  Returns 1 to
  * download, 0 when the file already matches (skip), or -1 with a message
@@ -833,82 +808,177 @@ static int entry_precheck(const struct action_ctx *ctx, const struct wd_entry *e
         return 1;
 }
 
-static int web_download_run(const struct action_ctx *ctx, const json_t *inputs, struct action_result *ret)
+static void job_free(struct action_job *j)
 {
-        _cleanup_(xfer_donep) struct wd_xfer x = { 0 };
-        struct strbuf msg = STRBUF_INIT;
-        struct wd_tunables t;
-        struct wd_entry *entries;
-        json_t *outputs, *o;
-        enum action_status status = ACTION_SUCCESS;
-        size_t n, i;
-        mode_t mode;
+        entry_clear(j);
+        j->kick = sdev->source_disable_unref(j->kick);
+        j->pause = sdev->source_disable_unref(j->pause);
+        j->grace = sdev->source_disable_unref(j->grace);
+        hash_abort(j->x.hash);
+        free(j->x.room.buf);
+        j->http = aws_http_free(j->http);
+        for (size_t i = 0; i < j->n; i++)
+                entry_free(&j->entries[i]);
+        free(j->entries);
+        json_decref(j->outputs);
+        sb_free(&j->msg);
+        free(j);
+}
 
-        if (!json_is_array(inputs) || json_array_size(inputs) == 0)
-                return wd_result(ret, ACTION_FAILED,
-                                 xstrdup("WebDownload: inputs must be a list of entries with source and destination"),
-                                 json_array());
+/* The step's end: its result to the runner. */
+static void job_end(struct action_job *j)
+{
+        struct action_result res = {
+                .status = j->status,
+                .exit_code = -1,
+                .message = j->status == ACTION_SUCCESS ? NULL : sb_take(&j->msg),
+                .outputs = j->outputs,
+        };
+        action_done_fn done = j->done;
+        void *ud = j->done_userdata;
 
-        /* Every entry is checked before anything is downloaded. */
-        n = json_array_size(inputs);
-        entries = xcalloc(n, sizeof *entries);
-        json_array_foreach(inputs, i, o)
-                if (entry_parse(o, i, &entries[i], &msg) < 0) {
-                        status = ACTION_FAILED;
-                        break;
-                }
+        j->outputs = NULL;
+        job_free(j);
+        done(ud, &res);
+}
 
-        tunables_read(ctx, &t);
-        mode = file_mode();
-        outputs = json_array();
-        for (i = 0; i < n && status == ACTION_SUCCESS; i++) {
-                const struct wd_entry *e = &entries[i];
-                enum wd_outcome r;
+/* The entries in order, until one is in flight or the step is over. */
+static int on_kick(sd_event_source *s, void *userdata)
+{
+        struct action_job *j = userdata;
+
+        (void)s;
+        while (j->i < j->n && j->status == ACTION_SUCCESS) {
+                const struct wd_entry *e = &j->entries[j->i];
                 int c;
 
-                if (action_stop_reason(ctx) == ACTION_CANCEL_DEADLINE) {
-                        sb_printf(&msg, "WebDownload entry %zu (%s): the step timed out before it started",
+                if (j->cancelled == ACTION_CANCEL_DEADLINE || action_stop_reason(j->ctx) == ACTION_CANCEL_DEADLINE) {
+                        sb_printf(&j->msg, "WebDownload entry %zu (%s): the step timed out before it started",
                                   e->no, e->shown);
-                        status = ACTION_TIMED_OUT;
+                        j->status = ACTION_TIMED_OUT;
                         break;
                 }
-                c = entry_precheck(ctx, e, &msg);
+                if (j->cancelled == ACTION_CANCEL_INTERRUPT) {
+                        sb_printf(&j->msg, "WebDownload entry %zu (%s): the run was interrupted before it started",
+                                  e->no, e->shown);
+                        j->status = ACTION_FAILED;
+                        break;
+                }
+                c = entry_precheck(j->ctx, e, &j->msg);
                 if (c < 0) {
-                        status = ACTION_FAILED;
+                        j->status = ACTION_FAILED;
                         break;
                 }
-                if (c > 0) {
-                        if (!x.http) {
-                                char *why = NULL;
-
-                                x.http = aws_http_new(&why);
-                                if (!x.http) {
-                                        sb_printf(&msg, "WebDownload entry %zu (%s): %s", e->no, e->shown, why);
-                                        free(why);
-                                        status = ACTION_FAILED;
-                                        break;
-                                }
-                                x.room.buf = xmalloc(WD_BUFFER_SIZE);
-                        }
-                        r = entry_download(ctx, &x, e, &t, mode, &msg);
-                        if (r == WD_TIMEOUT)
-                                status = ACTION_TIMED_OUT;
-                        else if (r != WD_DONE)
-                                status = ACTION_FAILED;
-                        if (r != WD_DONE)
-                                break;
+                if (c == 0) {
+                        json_array_append_new(j->outputs, json_pack("{s:s}", "destination", e->dest));
+                        j->i++;
+                        continue;
                 }
-                json_array_append_new(outputs, json_pack("{s:s}", "destination", e->dest));
+                if (!j->http) {
+                        char *why = NULL;
+
+                        j->http = aws_http_new(&why);
+                        if (!j->http) {
+                                sb_printf(&j->msg, "WebDownload entry %zu (%s): %s", e->no, e->shown, why);
+                                free(why);
+                                j->status = ACTION_FAILED;
+                                break;
+                        }
+                        j->x.room.buf = xmalloc(WD_BUFFER_SIZE);
+                }
+                entry_begin(j); /* kicks again when the entry has ended */
+                return 0;
+        }
+        job_end(j);
+        return 0;
+}
+
+static int web_download_start(const struct action_ctx *ctx, const json_t *inputs, action_done_fn done,
+                              void *done_userdata, struct action_job **ret_job)
+{
+        struct action_job *j = xcalloc(1, sizeof *j);
+        const json_t *o;
+        size_t i;
+        int r;
+
+        *j = (struct action_job){
+                .ctx = ctx,
+                .done = done,
+                .done_userdata = done_userdata,
+                .status = ACTION_SUCCESS,
+                .cancelled = -1,
+                .tmp = { .fd = -1 },
+                .msg = STRBUF_INIT,
+                .why = STRBUF_INIT,
+        };
+        r = sdev->add_defer(ctx->event, &j->kick, on_kick, j);
+        if (r < 0) {
+                free(j);
+                return r;
+        }
+        if (!json_is_array(inputs) || json_array_size(inputs) == 0) {
+                sb_puts(&j->msg, "WebDownload: inputs must be a list of entries with source and destination");
+                j->status = ACTION_FAILED;
+                j->outputs = json_array();
+                *ret_job = j;
+                return 0;
         }
 
-        for (i = 0; i < n; i++)
-                entry_free(&entries[i]);
-        free(entries);
-        return wd_result(ret, status, status == ACTION_SUCCESS ? (sb_free(&msg), NULL) : sb_take(&msg), outputs);
+        /* Every entry is checked before anything is downloaded. */
+        j->n = json_array_size(inputs);
+        j->entries = xcalloc(j->n, sizeof *j->entries);
+        json_array_foreach(inputs, i, o)
+                if (entry_parse(o, i, &j->entries[i], &j->msg) < 0) {
+                        j->status = ACTION_FAILED;
+                        break;
+                }
+        tunables_read(ctx, &j->tun);
+        j->mode = wd_file_mode();
+        j->outputs = json_array();
+        *ret_job = j;
+        return 0;
+}
+
+static int on_grace(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct action_job *j = userdata;
+
+        (void)s;
+        (void)usec;
+        j->grace = sdev->source_disable_unref(j->grace);
+        if (j->transfer)
+                aws_http_job_cancel(j->transfer);
+        return 0;
+}
+
+/* The runner stops the step.  An interrupt cancels the transfer at once;
+ * at the deadline libcurl's timeout, due now too, ends it in its own
+ * words (WD_DEADLINE_GRACE_MS at most).  A pause ends at once. */
+static void web_download_cancel(struct action_job *j, enum action_cancel_reason why)
+{
+        uint64_t now = 0;
+
+        if (j->cancelled >= 0)
+                return;
+        j->cancelled = (int)why;
+        if (j->transfer) {
+                if (why == ACTION_CANCEL_INTERRUPT ||
+                    sdev->now(j->ctx->event, CLOCK_MONOTONIC, &now) < 0 ||
+                    sdev->add_time(j->ctx->event, &j->grace, CLOCK_MONOTONIC,
+                                   now + (uint64_t)WD_DEADLINE_GRACE_MS * 1000, 1, on_grace, j) < 0)
+                        aws_http_job_cancel(j->transfer);
+                return;
+        }
+        if (j->pause) {
+                j->pause = sdev->source_disable_unref(j->pause);
+                entry_end(j, stopped(j));
+        }
+        /* Otherwise the next kick sees j->cancelled. */
 }
 
 const struct action_module web_download_module = {
         .name = "WebDownload",
         .spec = ACTION_SPEC(WebDownload),
-        .run = web_download_run,
+        .start = web_download_start,
+        .cancel = web_download_cancel,
 };

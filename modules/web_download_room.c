@@ -1,15 +1,59 @@
 /* web_download_room.c: a WebDownload body's way into its temporary file:
- * gathered into WD_BUFFER_SIZE writes, and never written past what the
- * last measure of the free space (statvfs f_bavail) left above the
- * reserve; the words for a body it stopped. */
+ * the file itself (made beside the destination, renamed into place after
+ * fsync, or removed), the body gathered into WD_BUFFER_SIZE writes, and
+ * never written past what the last measure of the free space (statvfs
+ * f_bavail) left above the reserve, and hashed on the way (the
+ * transport's stream callbacks); the words for a body it stopped.
+ *
+ * The rules (WebDownload's are in web_download.c):
+ *   - The disk is never filled.  The measure is the free space that
+ *     unprivileged users may fill (statvfs f_bavail * f_frsize) on the file
+ *     system of the temporary file: opentoe runs as root and could also
+ *     fill the blocks reserved for root, but those are the system's last
+ *     resort and are never counted.  A reserve is kept free on top of that:
+ *     the larger of WD_RESERVE_MIN (64 MiB) and 1% of the file system's
+ *     size, or OPENTOE_HTTP_DISK_RESERVE_BYTES (0 to INT64_MAX bytes; 0:
+ *     none but root's).  A body whose declared
+ *     length (Content-Length) does not fit above the reserve is refused
+ *     before anything is written; while writing, the free space is measured
+ *     again at least every WD_SPACE_CHECK_BYTES, and never more is written
+ *     between two measures than the last one left above the reserve, so a
+ *     server that sends no length, or lies about it, is stopped too.  Both
+ *     fail the entry without a retry (a full disk is not transient).  A
+ *     file being replaced is not counted as free: it is only removed by the
+ *     rename, after the download.
+ *   - Nothing past a Content-Length is written.  Without Transfer-Encoding
+ *     libcurl frames the body by Content-Length: it reads no more than
+ *     that from the socket (bytes past it that came in with the headers
+ *     it drops, with a note for CURLOPT_VERBOSE), so they never reach
+ *     the stream and no client can tell them from the start of the next
+ *     response; they stay on the connection, which is therefore never
+ *     reused (the transport forbids it), or the next entry would read them as
+ *     its response.  With Transfer-Encoding libcurl ignores Content-Length
+ *     (RFC 9112 6.3) and frames the body by its chunks, so the transport holds
+ *     it to the header itself (it keeps it): more bytes, or fewer,
+ *     fail the entry without a retry, as a message with both framings
+ *     "ought to be handled as an error".  The transport enforces the declared
+ *     length whatever the framing.  A body shorter than its Content-Length
+ *     without Transfer-Encoding is libcurl's CURLE_PARTIAL_FILE, retried. */
 #include "web_download_room.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "atomicfile.h"
+#include "cleanup.h"
+#include "hash.h"
+
+/* Bytes of the destination's name kept in the temporary file's name. */
+#define WD_TMP_NAME_MAX 200
 
 /* a * b, or UINT64_MAX when that does not fit. */
 static uint64_t mul_sat(uint64_t a, uint64_t b)
@@ -204,4 +248,124 @@ int wd_room_put(struct wd_room *x, const char *data, size_t n)
         memcpy(x->buf + x->buf_len, data, n);
         x->buf_len += n;
         return 0;
+}
+
+/* ---- the transport's stream ---------------------------------------- */
+
+int wd_body_accept(void *userdata, long status, int64_t declared)
+{
+        struct wd_body *x = userdata;
+
+        if (status != 200)
+                return 0;
+        return wd_room_start(&x->room, declared) < 0 ? -1 : 1;
+}
+
+int wd_body_data(void *userdata, const char *data, size_t n)
+{
+        struct wd_body *x = userdata;
+
+        if (wd_room_put(&x->room, data, n) < 0)
+                return -1;
+        if (x->hash && hash_update(x->hash, data, n) < 0) {
+                x->hash_failed = true;
+                return -1;
+        }
+        return 0;
+}
+
+/* ---- the temporary file ---------------------------------------------- */
+
+char *wd_path_parent(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        size_t n;
+
+        if (!slash)
+                return xstrdup(".");
+        n = (size_t)(slash - path);
+        while (n > 0 && path[n - 1] == '/')
+                n--;
+        if (n == 0)
+                return xstrdup("/");
+        return xstrndup(path, n);
+}
+
+int wd_tmp_create(const char *dest, struct wd_tmp *t)
+{
+        _cleanup_free_ char *dir = wd_path_parent(dest);
+        const char *base = strrchr(dest, '/');
+
+        base = base ? base + 1 : dest;
+        t->path = xasprintf("%s/.%.*s.opentoe-XXXXXX", dir, WD_TMP_NAME_MAX, base);
+        t->fd = mkostemp(t->path, O_CLOEXEC);
+        if (t->fd < 0) {
+                int r = -errno;
+
+                free(t->path);
+                t->path = NULL;
+                return r;
+        }
+        return 0;
+}
+
+mode_t wd_file_mode(void)
+{
+        mode_t m = umask(0);
+
+        umask(m);
+        return 0666 & ~m;
+}
+
+static void fsync_dir(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return;
+        (void)fsync(fd);
+        close(fd);
+}
+
+int wd_tmp_commit(struct wd_tmp *t, const char *dest, bool overwrite, mode_t mode)
+{
+        _cleanup_free_ char *dir = NULL;
+        struct stat st;
+        int r;
+
+        if (stat(dest, &st) == 0 && S_ISREG(st.st_mode))
+                mode = st.st_mode & 07777;
+        if (fchmod(t->fd, mode) < 0 || fsync(t->fd) < 0)
+                return -errno;
+        r = close(t->fd);
+        t->fd = -1;
+        if (r < 0)
+                return -errno;
+        if (overwrite) {
+                if (rename(t->path, dest) < 0)
+                        return -errno;
+        } else if (renameat2(AT_FDCWD, t->path, AT_FDCWD, dest, RENAME_NOREPLACE) < 0) {
+                if (errno != EINVAL && errno != ENOSYS)
+                        return -errno;
+                /* No RENAME_NOREPLACE on this file system: link fails on EEXIST too. */
+                if (link(t->path, dest) < 0)
+                        return -errno;
+                (void)unlink(t->path);
+        }
+        free(t->path);
+        t->path = NULL;
+        dir = wd_path_parent(dest);
+        fsync_dir(dir);
+        return 0;
+}
+
+void wd_tmp_remove(struct wd_tmp *t)
+{
+        if (t->fd >= 0)
+                close(t->fd);
+        t->fd = -1;
+        if (t->path)
+                (void)unlink(t->path);
+        free(t->path);
+        t->path = NULL;
 }

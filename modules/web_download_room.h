@@ -1,14 +1,18 @@
 /* web_download_room.h: where a WebDownload body goes while it arrives:
- * its temporary file, written in WD_BUFFER_SIZE pieces, never cutting
- * into the reserve of free space kept on the file system (the rules are
- * in web_download.c). */
+ * its temporary file beside the destination (made, renamed into place,
+ * or removed), written in WD_BUFFER_SIZE pieces, never cutting into the
+ * reserve of free space kept on the file system (the rules are in
+ * web_download_room.c). */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "strbuf.h"
+
+struct hash_ctx;
 
 /* libcurl's receive buffer, and ours for writing: libcurl hands the body
  * over in pieces of at most 16 KiB, which are gathered into writes of this
@@ -62,3 +66,42 @@ int wd_room_put(struct wd_room *x, const char *data, size_t n);
 int wd_room_flush(struct wd_room *x);
 /* Why the room stopped the body (x->stop), for the entry's message. */
 void wd_room_stop_text(const struct wd_room *x, struct strbuf *why);
+
+/* The temporary file of one entry; removed unless renamed into place. */
+struct wd_tmp {
+        char *path;
+        int fd;
+};
+
+/* The folder part of a path ("." when there is none), without trailing
+ * slashes except for "/" itself; allocated. */
+char *wd_path_parent(const char *path);
+/* Creates "<folder>/.<name>.opentoe-XXXXXX" beside dest: 0 or -errno. */
+int wd_tmp_create(const char *dest, struct wd_tmp *t);
+/* Closes and removes it (nothing when already renamed into place). */
+void wd_tmp_remove(struct wd_tmp *t);
+/* Flushes the temporary file and renames it to dest; with overwrite
+ * false an existing destination is never replaced, even one that
+ * appeared while downloading.  A file that is replaced passes its
+ * permissions on; a new one gets `mode`.  Returns 0 or -errno (-EEXIST:
+ * the destination exists). */
+int wd_tmp_commit(struct wd_tmp *t, const char *dest, bool overwrite, mode_t mode);
+/* 0666 less the umask, as curl -o gives a new file. */
+mode_t wd_file_mode(void);
+
+/* A body on its way: the room it is written in, and the digest of what
+ * it took. */
+struct wd_body {
+        struct wd_room room;
+        struct hash_ctx *hash;          /* NULL: no checksum to verify */
+        bool hash_failed;
+};
+
+/* The transport's stream callbacks (struct aws_http_stream), userdata a
+ * struct wd_body.  At the end of each response's headers: only a 200
+ * body is taken (1), through wd_room_start(); the body of any other
+ * response ends the transfer (0), which is then reported by its status. */
+int wd_body_accept(void *userdata, long status, int64_t declared);
+/* A piece of the 200 body, within its declared length: written, and
+ * hashed; -1 stops the transfer (room.stop, room.write_err, hash_failed). */
+int wd_body_data(void *userdata, const char *data, size_t n);
