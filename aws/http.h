@@ -186,7 +186,8 @@ const char *aws_http_response_header(const struct aws_http_response *r, const ch
 int aws_http_status_error(const struct aws_http_response *r, char **reterr_msg);
 
 /* ---- plain transfers --------------------------------------------------------
- * aws_http_transfer() makes ONE unsigned attempt at a URL exactly as given
+ * A plain transfer (aws_http_transfer_start() in http_async.h, on an
+ * event loop) makes ONE unsigned attempt at a URL exactly as given
  * (any http or https URL, user:password included), on the same libcurl
  * handle as aws_http_request(), for a caller that owns its retry policy
  * and what the body becomes (WebDownload).  Its rules:
@@ -252,12 +253,7 @@ struct aws_http_transfer_result {
         uint64_t bytes;                 /* body bytes handed to on_body */
 };
 
-/* One attempt.  0 with *ret filled (free it with
- * aws_http_transfer_result_done()), whatever became of the transfer;
- * -EPROTONOSUPPORT when libcurl cannot be limited to http and https,
- * -EINVAL when it refuses the URL, or -EBUSY while an asynchronous job
- * (aws/http_async.h) holds the client, with nothing sent. */
-int aws_http_transfer(struct aws_http *h, const struct aws_http_transfer *t, struct aws_http_transfer_result *ret);
+/* Frees what a transfer's result holds. */
 void aws_http_transfer_result_done(struct aws_http_transfer_result *r);
 
 /* The clock offset (seconds, server minus local) this client learnt from

@@ -1,8 +1,8 @@
 /* http_transport.c: the libcurl side of the one HTTP transport: the client
  * (one easy handle, reached through common/curl_dl.h, and the tunables),
  * the callbacks that bound what a response may bring, the options every
- * transfer is sent with, and plain transfers (aws_http_transfer(), for
- * WebDownload).  The request loop above it is http_send.c. */
+ * transfer is sent with, and preparing and finishing plain transfers
+ * (run on the loop by http_async.c, for WebDownload).  The request loop above it is http_send.c. */
 #define CURL_DISABLE_DEPRECATION 1 /* CURLOPT_PROTOCOLS, for libcurl < 7.85 */
 
 #include "http_transport.h"
@@ -422,22 +422,6 @@ void http_transfer_finish(struct aws_http *h, const struct http_xfer *x, CURLcod
                 ret->protocol_refused = c == CURLE_UNSUPPORTED_PROTOCOL;
                 ret->reason = xstrndup(why, n);
         }
-}
-
-int aws_http_transfer(struct aws_http *h, const struct aws_http_transfer *t, struct aws_http_transfer_result *ret)
-{
-        _cleanup_(http_xfer_done) struct http_xfer x = { 0 };
-        char errbuf[CURL_ERROR_SIZE];
-        int r;
-
-        *ret = (struct aws_http_transfer_result){ .declared = -1 };
-        if (h->busy)
-                return -EBUSY;
-        r = http_transfer_prepare(h, t, &x, errbuf);
-        if (r < 0)
-                return r;
-        http_transfer_finish(h, &x, h->api->easy_perform(h->curl), errbuf, ret);
-        return 0;
 }
 
 void aws_http_transfer_result_done(struct aws_http_transfer_result *r)

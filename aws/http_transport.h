@@ -53,7 +53,7 @@ struct http_xfer {
         off_t out_start;
         uint64_t streamed;
         int write_err;
-        /* a plain transfer (aws_http_transfer) */
+        /* a plain transfer (http_async.c) */
         const struct aws_http_stream *stream;
         const struct aws_http *h;
         int64_t header_length;  /* Content-Length header of the latest response, -1: none */

@@ -149,10 +149,13 @@ static void run_one(struct run *r, const char *url, long cancel_after_ms)
                 ck_assert_int_ge(r->sd->add_time(r->ev, &t, CLOCK_MONOTONIC, now + (uint64_t)cancel_after_ms * 1000,
                                                  0, cancel_later, r), 0);
         } else {
-                struct aws_http_transfer_result blocked;
+                struct aws_http_job *second = NULL;
+                char *busy = NULL;
 
                 /* The client is the job's until done. */
-                ck_assert_int_eq(aws_http_transfer(h, &tr, &blocked), -EBUSY);
+                ck_assert_int_eq(aws_http_transfer_start(h, r->ev, &tr, on_done, r, &second, &busy), -EBUSY);
+                ck_assert_ptr_null(second);
+                free(busy);
         }
         ck_assert_int_ge(r->sd->event_loop(r->ev), 0);
         if (t)
