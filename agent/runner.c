@@ -334,6 +334,12 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                         continue;
                 if (st != VM_YIELD)
                         break;
+                if (top && r->log.muted) {
+                        /* A resumed run has gone again over what it had
+                         * already written; from the step in flight on
+                         * (even when a signal stops it there), it writes. */
+                        r->log.muted = false;
+                }
                 if (supervisor_interrupted(&r->sv)) {
                         /* Stopping: nothing more starts. */
                         if (!r->stop_reason)
@@ -341,12 +347,6 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                                                            (int)interrupt_signal);
                         vm_stop(vm);
                         continue;
-                }
-                if (top && r->log.muted) {
-                        /* A resumed run has gone again over what it had
-                         * already written; from the step in flight on, it
-                         * writes. */
-                        r->log.muted = false;
                 }
                 if (top)
                         inflight_begin(&r->inflight, r->ck.seq, doc_index, vm, r->pred_log);
@@ -795,7 +795,9 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
         }
         sinks_open(&r.sinks, r.o, &r.log);
         if (sinks_failure(&r.sinks) && !o->cw_ignore_failures) {
-                /* Nothing runs when its logs could not be shipped. */
+                /* Nothing runs when its logs could not be shipped, and
+                 * nothing is gone over again: the end is written. */
+                r.log.muted = false;
                 struct counts none = { 0 };
                 log_console(&r.log, "TOE has completed execution with failure - Execution failed!");
                 report_summary(stdout, r.o->execution_id, true, &none, sinks_failure(&r.sinks), r.log.path);
@@ -859,6 +861,9 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                 free(r.chain.real[0]);
                 r.chain.real[0] = NULL;
                 r.chain.depth = 0;
+                /* However the document ended (an error before the step in
+                 * flight, a signal), what follows is new. */
+                r.log.muted = false;
                 dr->failed = vm->failed;
                 dr->ignored = vm->ignored;
                 dr->aborted = vm->aborted;
