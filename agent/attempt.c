@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include "sdevent_dl.h"
 
 #include "errmsg.h"
 #include "interrupt.h"
+#include "process.h"
 #include "tunables.h"
 
 struct attempt {
@@ -30,21 +30,6 @@ struct attempt {
         bool done;
         struct action_result res;
 };
-
-/* True while the group's leader (our child) has not exited; WNOWAIT
- * leaves it for its module to reap. */
-static bool leader_running(pid_t pgid)
-{
-        siginfo_t si;
-
-        for (;;) {
-                memset(&si, 0, sizeof si);
-                if (waitid(P_PID, (id_t)pgid, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
-                        return si.si_pid != pgid;
-                if (errno != EINTR)
-                        return false; /* ECHILD: reaped behind our back */
-        }
-}
 
 static int on_grace(sd_event_source *src, uint64_t usec, void *userdata)
 {
@@ -68,7 +53,7 @@ static void attempt_stop(struct attempt *a, enum action_cancel_reason why)
         a->cancelled = (int)why;
         a->deadline_src = sdev->source_disable_unref(a->deadline_src);
         a->m->cancel(a->job, why);
-        if (a->pgid <= 0 || !leader_running(a->pgid))
+        if (a->pgid <= 0 || proc_exited(a->pgid))
                 return;
         (void)kill(-a->pgid, SIGTERM);
         a->term_sent = true;

@@ -31,9 +31,10 @@ void supervisor_done(struct supervisor *s);
  * interrupt_signal (0: none). */
 int supervisor_interrupted(struct supervisor *s);
 
-/* Runs one attempt of module `m` with `inputs` and ctx (its event and
- * stop_reason are set here; ctx->stop_reason's userdata is ctx->userdata,
- * which must answer with supervisor_stop_reason()).  A start() module is
+/* Runs one attempt of module `m` with `inputs` and ctx (its event is set
+ * here; the caller sets ctx->stop_reason and ctx->time_left_ms, whose
+ * userdata is ctx->userdata, to answer with supervisor_stop_reason() and
+ * supervisor_time_left()).  A start() module is
  * driven on the loop until its done: when `deadline_ms` (CLOCK_MONOTONIC,
  * -1: none) passes, or a stopping signal arrives, the job is cancelled
  * and the group it spawned (ctx->on_spawn, passed on with

@@ -23,7 +23,6 @@
 #include "program.h"
 #include "runner.h"
 #include "s3.h"
-#include "interrupt.h"
 #include "strbuf.h"
 #include "uuid.h"
 #include "yamldoc.h"
@@ -590,8 +589,6 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                         ro.kill_grace_ms = v;
         }
         ro.blocked = (const char *const *)blocked_list;
-        if (!s.dry_run)
-                interrupt_install();
         status = runner_run(&ro, docs, n_docs);
 out:
         for (size_t i = 0; docs && i < n_docs; i++) {

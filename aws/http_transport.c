@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "errmsg.h"
 #include "http_error.h"
@@ -153,20 +154,11 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *userdata)
                 return len;
         }
         if (http_status_ok(x->status) && x->to_fd) {
-                size_t done = 0;
-
-                while (done < len) {
-                        ssize_t w = x->out_seekable
-                                            ? pwrite(x->out_fd, buf + done, len - done,
-                                                     x->out_start + (off_t)(x->streamed + done))
-                                            : write(x->out_fd, buf + done, len - done);
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w <= 0) {
-                                x->write_err = w < 0 ? errno : EIO;
-                                return 0;
-                        }
-                        done += (size_t)w;
+                int r = x->out_seekable ? pwrite_all(x->out_fd, buf, len, x->out_start + (off_t)x->streamed)
+                                        : write_all(x->out_fd, buf, len);
+                if (r < 0) {
+                        x->write_err = -r;
+                        return 0;
                 }
                 x->streamed += len;
                 return len;

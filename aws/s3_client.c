@@ -5,25 +5,20 @@
 #include "s3.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "hexdigit.h"
 #include "errmsg.h"
-#include "mkdirs.h"
 #include "credentials.h"
 #include "http.h"
 #include "s3_internal.h"

@@ -24,6 +24,8 @@ int write_all(int fd, const void *buf, size_t len)
                         continue;
                 if (k < 0)
                         return -errno;
+                if (k == 0)
+                        return -EIO; /* no progress: never spin */
                 p += k;
                 len -= (size_t)k;
         }

@@ -129,13 +129,14 @@ static int walk_children(struct fs_walk *w, DIR *d, unsigned depth)
 int fs_walk(struct fs_walk *w, int rootfd, const char *root)
 {
         int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+        int e = fd < 0 ? errno : 0; /* path_push may allocate */
         DIR *d;
         int r;
 
         w->path_len = 0;
         path_push(w, root);
         if (fd < 0)
-                return fs_fail_errno(w->job, -errno, "cannot read the folder %s", root);
+                return fs_fail_errno(w->job, -e, "cannot read the folder %s", root);
         d = fdopendir(fd);
         if (!d) {
                 r = -errno;

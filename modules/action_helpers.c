@@ -1,13 +1,13 @@
 /* action_helpers.c: small helpers any action module may use: a formatted
- * line to the console through the runner's sink, and reading an entry's
- * string and boolean inputs. */
+ * line to the console through the runner's sink, reading an entry's
+ * string and boolean inputs, and asking the runner whether to stop and
+ * how long is left (action_stop_reason, action_time_left_ms). */
 #include <errno.h>
 #include <stdarg.h>
 #include <strings.h>
 
 #include "module.h"
 #include "strbuf.h"
-#include "tunables.h"
 
 void action_notice(const struct action_ctx *ctx, int stream, const char *fmt, ...)
 {

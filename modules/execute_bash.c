@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "module.h"
 #include "process.h"
@@ -69,22 +70,6 @@ static char *script_name(const struct action_ctx *ctx)
         else
                 n = asprintf(&ret, "%s-%012llx.sh", name, rnd & 0xffffffffffffULL);
         return n < 0 ? NULL : ret;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
 }
 
 /* Creates the script as a new file (never through a link) in the work

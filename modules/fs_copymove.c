@@ -179,7 +179,8 @@ int fs_folder_target(struct fs_job *j, const char *target, bool overwrite, bool 
 
         if ((links_count ? lstat(target, &st) : stat(target, &st)) < 0)
                 return 0;
-        if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+        /* A link to a folder counts as the folder. */
+        if ((links_count && stat(target, &st) < 0) || !S_ISDIR(st.st_mode))
                 return fs_fail(j, -ENOTDIR, "the destination %s exists and is not a folder", target);
         if (!overwrite)
                 return fs_fail(j, -EEXIST, "the destination folder %s already exists and overwrite is false", target);

@@ -375,7 +375,7 @@ static int reap(pid_t pid, int *ret_status)
 /* True once the child has exited.  WNOWAIT leaves it a zombie, so its pid,
  * and with it the process group id, cannot be reused while we may still
  * signal the group. */
-static bool child_exited(pid_t pid)
+bool proc_exited(pid_t pid)
 {
         siginfo_t si;
 
@@ -631,7 +631,7 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
         (void)s;
         (void)fd;
         (void)revents;
-        if (child_exited(j->pid))
+        if (proc_exited(j->pid))
                 child_gone(j);
         return 0;
 }
@@ -640,7 +640,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct proc_job *j = userdata;
 
-        if (child_exited(j->pid)) {
+        if (proc_exited(j->pid)) {
                 child_gone(j);
                 return 0;
         }

@@ -88,11 +88,15 @@ int proc_to_action_result(const struct proc_result *p, const struct action_ctx *
  * 0, or -ENOMEM with *ret untouched. */
 int proc_fail(struct action_result *ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Turns a proc_run error into a result.  A program that cannot be run (no
+/* True once our child `pid` has exited (or was reaped elsewhere); the
+ * zombie is left for its owner to reap (WNOWAIT). */
+bool proc_exited(pid_t pid);
+
+/* Turns a proc_start error into a result.  A program that cannot be run (no
  * such file, permission denied, exec format error) is a failed action,
  * worded as Go does: "fork/exec /usr/bin/x: no such file or directory".
  * A lack of resources (-ENOMEM, -EAGAIN, -EMFILE, -ENFILE) is opentoe's
  * own failure: `err` is returned and *ret is untouched.  `errmsg` is
- * what proc_run put in *reterr_msg. */
+ * what proc_start put in *reterr_msg. */
 int proc_start_failure(int err, const char *path, const char *errmsg,
                        struct action_result *ret);

@@ -57,10 +57,8 @@
  * The proxy variables libcurl knows (http_proxy, https_proxy, no_proxy)
  * apply as they do for curl. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,11 +67,9 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "atomicfile.h"
 #include "cleanup.h"
 #include "hexdigit.h"
 #include "hash.h"
