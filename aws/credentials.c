@@ -59,13 +59,6 @@ const char *aws_cred_source_to_string(enum aws_cred_source s)
         return s >= 0 && s < _AWS_CRED_SOURCE_MAX ? source_names[s] : NULL;
 }
 
-static bool env_true(const char *name)
-{
-        const char *v = getenv(name);
-
-        return v && !strcasecmp(v, "true");
-}
-
 static const char *env_nonempty(const char *name)
 {
         const char *v = getenv(name);

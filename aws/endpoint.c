@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "cleanup.h"
+#include "tunables.h"
 #include "errmsg.h"
 #include "strbuf.h"
 
@@ -75,13 +76,6 @@ static bool host_label_ok(const char *s, size_t max)
                 if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '_' || *s == '.'))
                         return false;
         return true;
-}
-
-static bool env_true(const char *name)
-{
-        const char *v = getenv(name);
-
-        return v && !strcasecmp(v, "true");
 }
 
 int aws_endpoint_resolve(const char *service, const char *region, const char *override, char **ret_url,

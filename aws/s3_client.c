@@ -18,34 +18,13 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "tunables.h"
 #include "errmsg.h"
 #include "credentials.h"
 #include "http.h"
 #include "s3_internal.h"
 #include "sigv4.h"
 #include "strbuf.h"
-
-static uint64_t env_u64(const char *name, uint64_t def, uint64_t min, uint64_t max)
-{
-        const char *s = getenv(name);
-        char *end;
-        unsigned long long v;
-
-        if (!s || !*s || *s == '-')
-                return def;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || *end || v < min || v > max)
-                return def;
-        return v;
-}
-
-static bool env_true(const char *name)
-{
-        const char *v = getenv(name);
-
-        return v && (!strcasecmp(v, "true") || !strcmp(v, "1"));
-}
 
 
 char *s3_uri_text(const char *bucket, const char *key)
@@ -66,11 +45,11 @@ struct s3 *s3_new(char **reterr_msg)
         c->http = h;
         c->creds = aws_cred_provider_new();
         c->deadline_ms = -1;
-        c->threshold = env_u64("OPENTOE_S3_MULTIPART_THRESHOLD", S3_DEFAULT_MULTIPART_THRESHOLD, S3_MIN_PART_SIZE,
+        c->threshold = env_u64_in("OPENTOE_S3_MULTIPART_THRESHOLD", S3_DEFAULT_MULTIPART_THRESHOLD, S3_MIN_PART_SIZE,
                                UINT64_MAX / 2);
-        c->part_size = env_u64("OPENTOE_S3_PART_SIZE", S3_DEFAULT_PART_SIZE, S3_MIN_PART_SIZE, S3_MAX_PART_SIZE);
-        c->max_objects = (size_t)env_u64("OPENTOE_S3_MAX_OBJECTS", S3_DEFAULT_MAX_OBJECTS, 1, 10000000);
-        c->concurrency = (size_t)env_u64("OPENTOE_S3_CONCURRENCY", S3_DEFAULT_CONCURRENCY, 1, 16);
+        c->part_size = env_u64_in("OPENTOE_S3_PART_SIZE", S3_DEFAULT_PART_SIZE, S3_MIN_PART_SIZE, S3_MAX_PART_SIZE);
+        c->max_objects = (size_t)env_u64_in("OPENTOE_S3_MAX_OBJECTS", S3_DEFAULT_MAX_OBJECTS, 1, 10000000);
+        c->concurrency = (size_t)env_u64_in("OPENTOE_S3_CONCURRENCY", S3_DEFAULT_CONCURRENCY, 1, 16);
         c->force_path_style = env_true("AWS_S3_FORCE_PATH_STYLE");
         return c;
 }

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 
 int64_t monotonic_ms(void)
@@ -46,4 +48,20 @@ int env_u64(const char *name, uint64_t def, uint64_t max, uint64_t *ret)
                 return -EINVAL;
         *ret = (uint64_t)v;
         return 1;
+}
+
+uint64_t env_u64_in(const char *name, uint64_t def, uint64_t min, uint64_t max)
+{
+        uint64_t v;
+
+        if (env_u64(name, def, max, &v) <= 0 || v < min)
+                return def;
+        return v;
+}
+
+bool env_true(const char *name)
+{
+        const char *v = getenv(name);
+
+        return v && (!strcasecmp(v, "true") || !strcmp(v, "1"));
 }
