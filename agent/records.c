@@ -85,6 +85,21 @@ void doc_run_free(struct doc_run *dr)
         *dr = (struct doc_run){ 0 };
 }
 
+void doc_run_nested_clear(struct doc_run *dr, size_t k)
+{
+        json_decref(dr->details[k]);
+        dr->details[k] = NULL;
+}
+
+void doc_run_add_detail(struct doc_run *dr, size_t k, json_t *detail)
+{
+        if (!detail)
+                return;
+        if (!dr->details[k])
+                dr->details[k] = json_array();
+        json_array_append(dr->details[k], detail);
+}
+
 json_t *doc_run_save(const struct doc_run *dr)
 {
         const struct program *p = dr->d->prog;
@@ -128,9 +143,11 @@ json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t
                 if (dr->stderr_tails[i] && !private)
                         json_array_append_new(json_object_get(tails, "@patch"),
                                               json_pack("[I, s]", (json_int_t)i, dr->stderr_tails[i]));
-                if (dr->details[i] && !private)
+                /* Nested runs are cleared when an attempt begins again:
+                 * written even when there are none. */
+                if (!private)
                         json_array_append_new(json_object_get(details, "@patch"),
-                                              json_pack("[I, O]", (json_int_t)i, dr->details[i]));
+                                              json_pack("[I, O?]", (json_int_t)i, dr->details[i]));
                 if (dr->exit_codes[i] >= 0)
                         json_array_append_new(json_object_get(codes, "@patch"),
                                               json_pack("[I, I]", (json_int_t)i, (json_int_t)dr->exit_codes[i]));
@@ -192,7 +209,11 @@ int doc_run_restore(struct doc_run *dr, const json_t *j)
                 dr->stderr_tails[i] = t ? xstrdup(t) : NULL;
                 json_t *d = json_array_get(details, i);
                 json_decref(dr->details[i]);
-                dr->details[i] = json_is_null(d) ? NULL : json_incref(d);
+                /* An array of nested runs (an older state's single run
+                 * becomes one). */
+                dr->details[i] = json_is_array(d) ? json_incref(d)
+                                 : json_is_object(d) ? json_pack("[O]", d)
+                                                     : NULL;
                 json_int_t c = json_integer_value(json_array_get(codes, i));
                 dr->exit_codes[i] = c >= -1 && c <= 255 ? (int)c : -1;
         }

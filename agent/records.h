@@ -30,7 +30,8 @@ struct doc_run {
         struct span *phases;
         struct span *steps;
         char **stderr_tails;            /* per step: the last failure's stderr */
-        json_t **details;               /* per step: detailedOutput (ExecuteDocument) */
+        json_t **details;               /* per step: detailedOutput, an array of the nested runs
+                                         * (ExecuteDocument, one per iteration), or NULL */
         int *exit_codes;                /* per step: the last exit code, or -1 */
         bool failed, ignored, aborted, rebooting, ran;
         bool finished;                  /* report and counts are final */
@@ -49,6 +50,12 @@ void span_restore(struct span *s, const json_t *j);
 /* Allocates the per-phase and per-step records of `d`. */
 void doc_run_init(struct doc_run *dr, struct run_doc *d);
 void doc_run_free(struct doc_run *dr);
+
+/* ExecuteDocument's nested runs of step `k`: forgotten when an attempt
+ * begins again from its first iteration, then each run's detailed
+ * output appended (borrowed; NULL adds nothing). */
+void doc_run_nested_clear(struct doc_run *dr, size_t k);
+void doc_run_add_detail(struct doc_run *dr, size_t k, json_t *detail);
 
 /* The per-step records as JSON (steps whose values must stay private,
  * disableLogging, are saved without their stderr or details), and back;

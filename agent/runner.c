@@ -259,6 +259,8 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         if (pd->iteration >= 0)
                 log_app(&r->log, "Debug", "step %s: iteration %ld", ps->name, pd->iteration);
         struct action_result res = { 0 };
+        if (pd->iteration <= 0)
+                doc_run_nested_clear(dr, pd->step);  /* an attempt's first run */
         int e = supervisor_run(&r->sv, m, &ctx, pd->inputs, deadline, &res);
         if (e < 0) {
                 log_app(&r->log, "Error", "step %s: %s could not run: %s", ps->name, ps->action, strerror(-e));
@@ -287,10 +289,7 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 log_console(&r->log, "%s", res.message);
         if (res.exit_code >= 0)
                 log_console(&r->log, "ExitCode %d", res.exit_code);
-        if (res.detail) {
-                json_decref(dr->details[pd->step]);
-                dr->details[pd->step] = json_incref(res.detail);
-        }
+        doc_run_add_detail(dr, pd->step, res.detail);
         if (res.status != ACTION_SUCCESS && res.stderr_tail) {
                 free(dr->stderr_tails[pd->step]);
                 dr->stderr_tails[pd->step] = xstrdup(res.stderr_tail);

@@ -79,7 +79,9 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, un
         if (!t->action)
                 return; /* its action is unknown, already reported */
         size_t entries = r->outputs ? (t->action->shape == SHAPE_LIST ? n_entries(t) : 1) : n_entries(t);
-        if (r->index >= 0 && (size_t)r->index >= entries) {
+        /* A loop of ExecuteDocument has one output per document it ran. */
+        bool per_run = r->outputs && t->loop && t->action->id == ACTION_ID_ExecuteDocument;
+        if (r->index >= 0 && !per_run && (size_t)r->index >= entries) {
                 at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, r->outputs ? "ref-chain-output" : "ref-chain-input", line, col, span, NULL,
                             "'{{ %s }}' uses index %ld, but step '%s' has %zu %s entr%s (indexes start at 0)", expr,
                             r->index, t->name, entries, r->outputs ? "output" : "input", entries == 1 ? "y" : "ies");

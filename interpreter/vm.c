@@ -133,14 +133,25 @@ static void loop_set(struct vm *vm, unsigned a)
 /* ---- outputs ----------------------------------------------------------- */
 
 /* Joins the string outputs of the successful iterations with "\n" per
- * entry and key; other values keep the last iteration's. */
-static json_t *consolidate(const json_t *iterations)
+ * entry and key; other values keep the last iteration's.  ExecuteDocument
+ * is the exception: its outputs are one summary per executed document, so
+ * its iterations' entries follow one another. */
+static json_t *consolidate(const struct prog_step *ps, const json_t *iterations)
 {
         size_t n = json_array_size(iterations);
         if (n == 0)
                 return json_array();
         if (n == 1)
                 return json_deep_copy(json_array_get(iterations, 0));
+        if (ps->spec->id == ACTION_ID_ExecuteDocument) {
+                json_t *out = json_array();
+                for (size_t i = 0; i < n; i++) {
+                        json_t *e, *it = json_array_get(iterations, i);
+                        size_t k;
+                        json_array_foreach(it, k, e) json_array_append_new(out, json_deep_copy(e));
+                }
+                return out;
+        }
         json_t *out = json_array();
         size_t entries = 0;
         for (size_t i = 0; i < n; i++)
@@ -207,7 +218,7 @@ static bool end_step(struct vm *vm, uint32_t si, bool ok)
                 set_failure(s, vm->render_error);
         }
         json_decref(s->outputs);
-        s->outputs = consolidate(s->iterations);
+        s->outputs = consolidate(ps, s->iterations);
         if (ok) {
                 s->state = STEP_SUCCESS;
                 set_failure(s, NULL);
@@ -585,7 +596,7 @@ void vm_stop(struct vm *vm)
                 if (ran) {
                         /* Part of it ran: it failed, whatever its onFailure. */
                         json_decref(s->outputs);
-                        s->outputs = consolidate(s->iterations);
+                        s->outputs = consolidate(&vm->prog->steps[si], s->iterations);
                         s->state = STEP_FAILED;
                         set_failure(s, "stopped before the step finished");
                         event(vm, VM_EV_STEP_END, si);

@@ -1,7 +1,9 @@
 /* execute_document.c: the ExecuteDocument action: runs another component
  * document (its phases and parameters as given) through the runner, and
- * reports the nested run's summary as its outputs and the nested run's
- * details as the step's detailedOutput.  Nesting depth and cycles are
+ * reports the nested run's summary as its output entry and the nested
+ * run's details as an element of the step's detailedOutput (in a loop,
+ * one of each per iteration: AWS's "one summary object per executed
+ * document").  Nesting depth and cycles are
  * checked by the runner, which knows the chain of documents.  An S3
  * document is fetched by the runner, with this step's
  * document-s3-bucket-owner or else the run's; an Image Builder component

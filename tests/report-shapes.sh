@@ -1,0 +1,113 @@
+#!/bin/bash
+# report-shapes.sh: the shapes of the reports across resumed runs.  An
+# ExecuteDocument loop's detailedOutput is an array of the nested runs and
+# its outputs one summary per executed document (AWS: toe-action-modules,
+# ExecuteDocument), also when the run is resumed after a reboot or after
+# opentoe was killed in the middle of the loop: no run is lost and none is
+# listed twice.  TAP output.
+set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
+OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
+scratch_dir work report-shapes
+cd "$work" || exit 1
+
+# The child says which parameter it got; for "second" it can be made to
+# wait (a marker file says it has started) so that opentoe can be killed.
+cat > child.yml <<'YML'
+name: Child
+schemaVersion: 1.0
+parameters:
+  - Who:
+      type: string
+      default: nobody
+phases:
+  - name: build
+    steps:
+      - name: Greet
+        action: ExecuteBash
+        inputs:
+          commands:
+            - echo "{{ Who }}" >> ../child.count
+            - if [ "{{ Who }}" = second ] && [ -e ../hold ] && [ ! -e ../held ]; then touch ../held; sleep 60; fi
+            - echo "hello {{ Who }}"
+YML
+cat > doc.yml <<'YML'
+name: Parent
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: RunChildren
+        action: ExecuteDocument
+        loop:
+          forEach: [first, second]
+        inputs:
+          document: child.yml
+          parameters:
+            - name: Who
+              value: '{{ loop.value }}'
+      - name: NeedsReboot
+        action: ExecuteBash
+        inputs:
+          commands:
+            - if [ -e want-reboot ] && [ ! -e rebooted ]; then touch rebooted; exit 194; fi
+      - name: UseSummaries
+        action: ExecuteBash
+        inputs:
+          commands: ['echo "statuses {{ build.RunChildren.outputs[0].status }} {{ build.RunChildren.outputs[1].status }}"']
+YML
+
+# The shape of RunChildren in a detailedoutput.json: "<runs> <summaries>
+# <who...>", e.g. "2 2 first second".
+shape() {
+        python3 - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+step = d["documents"][0]["phases"][0]["steps"][0]
+det = step["detailedOutput"]
+outs = json.loads(step["outputs"])
+who = [json.loads(r["documents"][0]["phases"][0]["steps"][0]["outputs"])[0]["stdout"].split()[-1] for r in det]
+assert isinstance(det, list) and all(o["status"] == "success" for o in outs), step
+print(len(det), len(outs), *who)
+PY
+}
+
+args=(run -d doc.yml -l logs -s state -i 33333333-4444-5555-6666-777777777777)
+run() { "$OPENTOE" "${args[@]}" "$@"; }
+
+# ---- a reboot after the loop --------------------------------------------------------------
+mkdir -p reboot/work && cd reboot/work && cp ../../doc.yml ../../child.yml . && touch want-reboot
+run > out1 2> err1; rc1=$?
+check_eval "a reboot after an ExecuteDocument loop: exit status 194" '[ $rc1 = 194 ]'
+run > out2 2> err2; rc2=$?
+check_eval "... the resumed run succeeds" '[ $rc2 = 0 ] && grep -q "\"status\": \"success\"" out2'
+check_eval "... detailedOutput keeps both nested runs, outputs both summaries" \
+        '[ "$(shape logs/TOE_*/detailedoutput.json)" = "2 2 first second" ]'
+check_eval "... the children ran once each" '[ "$(tr "\n" " " < ../child.count)" = "first second " ]'
+check_eval "... and the outputs chain after the resume" \
+        'grep -q "Stdout: statuses success success" logs/TOE_*/console.log'
+cd "$work" || exit 1
+
+# ---- killed in the middle of the loop -----------------------------------------------------
+mkdir -p kill/work && cd kill/work && cp ../../doc.yml ../../child.yml . && touch ../hold
+OPENTOE_KILL_GRACE_MS=200 "$OPENTOE" "${args[@]}" > out1 2> err1 &
+pid=$!
+for _ in $(seq 1 100); do [ -e ../held ] && break; sleep 0.1; done
+kill -KILL "$pid" 2> /dev/null
+wait "$pid" 2> /dev/null
+check_eval "opentoe killed while the second nested run runs" '[ -e ../held ]'
+# The guard stops what the step left running (TERM, grace, KILL), then
+# lets the state go.
+for _ in $(seq 1 50); do
+        OPENTOE_KILL_GRACE_MS=200 run > out2 2> err2; rc2=$?
+        grep -q "another opentoe run is using" err2 || break
+        sleep 0.2
+done
+check_eval "... the resumed run succeeds" '[ $rc2 = 0 ]'
+check_eval "... detailedOutput lists each nested run once" \
+        '[ "$(shape logs/TOE_*/detailedoutput.json)" = "2 2 first second" ]'
+check_eval "... the interrupted run ran again, the one before it did not" \
+        '[ "$(tr "\n" " " < ../child.count)" = "first second second " ]'
+cd "$work" || exit 1
+
+done_testing
