@@ -107,7 +107,9 @@ void report_count(const struct vm *vm, struct counts *c)
 {
         for (size_t k = 0; k < vm->prog->n_steps; k++) {
                 const struct vm_step *s = &vm->steps[k];
-                if (s->attempts > 0 || s->state == STEP_FAILED)
+                /* Its action ran: a step whose condition chose Abort
+                 * failed without running, and is not counted here. */
+                if (s->attempts > 0)
                         c->executed++;
                 c->failed += s->state == STEP_FAILED;
                 c->ignored += s->state == STEP_IGNORED;

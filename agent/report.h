@@ -20,8 +20,9 @@
  * document).  With NULL, steps that did not run are left out. */
 json_t *report_document(const struct doc_run *dr, const struct vm *vm, const char *why_not_run);
 
-/* Adds a finished VM's steps to the counts: executed (its action ran, or
- * it failed), failed, ignored. */
+/* Adds a finished VM's steps to the counts: executed (an attempt began:
+ * its action ran, or its inputs could not be rendered for it), failed,
+ * ignored.  A step its condition aborted is failed, not executed. */
 void report_count(const struct vm *vm, struct counts *c);
 
 /* A step's inputs or outputs as detailedoutput.json shows them: every
