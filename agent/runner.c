@@ -282,13 +282,17 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                             ps->name, ACTION_STDOUT_CAP, ACTION_STDOUT_CAP);
         if (res.exit_code >= 0)
                 dr->exit_codes[pd->step] = res.exit_code;
+        /* A command's lines carry the prefixes of AWSTOE's newest console
+         * (opentoe(1), "console.log"). */
         if (res.status == ACTION_SUCCESS) {
                 if (ps->spec->flags & ACT_SPAWNS)
-                        log_console(&r->log, "Command execution completed successfully");
+                        log_console(&r->log, "CmdExecution: Command execution completed successfully");
         } else if (res.message)
                 log_console(&r->log, "%s", res.message);
         if (res.exit_code >= 0)
-                log_console(&r->log, "ExitCode %d", res.exit_code);
+                log_console(&r->log, "CmdExecution: ExitCode %d", res.exit_code);
+        if ((ps->spec->flags & ACT_SPAWNS) && res.status != ACTION_REBOOT)
+                log_console(&r->log, "%s: FINISHED EXECUTION", ps->action);
         doc_run_add_detail(dr, pd->step, res.detail);
         if (res.status != ACTION_SUCCESS && res.stderr_tail) {
                 free(dr->stderr_tails[pd->step]);
@@ -909,6 +913,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
         logdir_drop_scripts(&r.log);
         char *fm = report_failure_message(r.runs, r.n_runs);
         const char *failure = fm ? fm : "";
+        log_console(&r.log, "Executor: FINISHED EXECUTION OF ALL DOCUMENTS");
         log_console(&r.log, failed ? "TOE has completed execution with failure - Execution failed!"
                                    : "TOE has completed execution successfully");
         /* Up to 30 s (OPENTOE_CWLOGS_CLOSE_WAIT_MS) for the last lines. */

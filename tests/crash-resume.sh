@@ -198,7 +198,7 @@ for k, at in enumerate(moments):
         with open(os.path.join(d, "logs", folders[0], "console.log"), errors="replace") as f:
             console = f.read().splitlines()
         for u in units:
-            c = sum(1 for line in console if re.search(rf"Info Stdout: out-{re.escape(u)}( |$)", line))
+            c = sum(1 for line in console if re.search(rf"Info CmdExecution: Stdout: out-{re.escape(u)}( |$)", line))
             if c != 1 and not (u == inflight and c == 2):
                 problems.append(f"console.log has out-{u} {c} times")
         # Lines a resumed run goes over again are written once: step and

@@ -371,8 +371,8 @@ YML
         --cw-log-region us-east-1 > out 2> err); rc=$?
 events /ib/run r1 > "$W/run/events"
 check "run --cw-log-group: exit 0 and console.log's lines reach the stream" \
-        eval '[ $rc -eq 0 ] && grep -q "Info Stdout: hello-cloudwatch" "$W/run/events" &&
-              grep -q "Info Stderr: second-line" "$W/run/events" &&
+        eval '[ $rc -eq 0 ] && grep -q "Info CmdExecution: Stdout: hello-cloudwatch" "$W/run/events" &&
+              grep -q "Info CmdExecution: Stderr: second-line" "$W/run/events" &&
               grep -q "TOE has completed execution successfully" "$W/run/events"'
 check "... every console.log line, in order" \
         eval '[ "$(sed "s/^\"//; s/\"\$//" "$W/run/events")" = "$(cat "$W/run"/logs/TOE_*/console.log)" ]'
@@ -390,6 +390,6 @@ check "... with --cw-ignore-failures it succeeds, and the lines stay spooled" \
         --cw-log-region us-east-1 > out4 2> err4); rc=$?
 events /ib/run r3 > "$W/run/events3"
 check "... and the next run ships them before its own" \
-        eval '[ $rc -eq 0 ] && [ "$(grep -c "Info Stdout: hello-cloudwatch" "$W/run/events3")" = 2 ]'
+        eval '[ $rc -eq 0 ] && [ "$(grep -c "Info CmdExecution: Stdout: hello-cloudwatch" "$W/run/events3")" = 2 ]'
 
 done_testing

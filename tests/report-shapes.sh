@@ -1,10 +1,12 @@
 #!/bin/bash
-# report-shapes.sh: the shapes of the reports across resumed runs.  An
-# ExecuteDocument loop's detailedOutput is an array of the nested runs and
-# its outputs one summary per executed document (AWS: toe-action-modules,
-# ExecuteDocument), also when the run is resumed after a reboot or after
-# opentoe was killed in the middle of the loop: no run is lost and none is
-# listed twice.  TAP output.
+# report-shapes.sh: the shapes of the reports and logs.  An ExecuteDocument
+# loop's detailedOutput is an array of the nested runs and its outputs one
+# summary per executed document (AWS: toe-action-modules, ExecuteDocument),
+# also when the run is resumed after a reboot or after opentoe was killed
+# in the middle of the loop: no run is lost and none is listed twice.  The
+# times of each file follow AWS's examples (awstoe-reference.md 3.8):
+# console.log in UTC like the folder's name, detailedoutput.json in RFC
+# 3339 with the local offset.  TAP output.
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
@@ -108,6 +110,47 @@ check_eval "... detailedOutput lists each nested run once" \
         '[ "$(shape logs/TOE_*/detailedoutput.json)" = "2 2 first second" ]'
 check_eval "... the interrupted run ran again, the one before it did not" \
         '[ "$(tr "\n" " " < ../child.count)" = "first second second " ]'
+cd "$work" || exit 1
+
+# ---- times: console.log in UTC, detailedoutput.json with the local offset ------------------
+# AWS's examples: the folder TOE_2020-07-31_11-57-10_UTC-0_... holds
+# console.log lines "2020-07-31 11:57:10.575 Info Document ..." (the same
+# UTC time), and detailedoutput.json "startTime": "2021-08-26T17:20:31-07:00".
+mkdir -p tz && cd tz || exit 1
+printf 'schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Hello\n        action: ExecuteBash\n        inputs:\n          commands: ["echo Hello World"]\n' > hello.yml
+before=$(date -u +%s)
+TZ=XXX+7 "$OPENTOE" run -d hello.yml -l logs -s state > out 2> err; rc=$?
+after=$(date -u +%s)
+check_eval "a run in a zone 7 hours west of UTC succeeds" '[ $rc = 0 ]'
+times() {
+        python3 - "$before" "$after" logs/TOE_*/ <<'PY'
+import datetime as dt, json, os, re, sys
+lo, hi, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].rstrip("/")
+utc = dt.timezone.utc
+def near(t):
+    return lo - 1 <= t.timestamp() <= hi + 1
+name = re.search(r"TOE_(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d)_UTC-0_", os.path.basename(folder)).group(1)
+stamp = dt.datetime.strptime(name, "%Y-%m-%d_%H-%M-%S").replace(tzinfo=utc)
+lines = open(os.path.join(folder, "console.log")).read().splitlines()
+con = [dt.datetime.strptime(l[:23], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=utc) for l in lines if l[:2] == "20"]
+det = json.load(open(os.path.join(folder, "detailedoutput.json")))
+start = det["startTime"]
+ok = {
+    "folder": near(stamp),
+    "console": bool(con) and all(near(t) for t in con) and con[0].replace(microsecond=0) >= stamp,
+    "detailed": start.endswith("-07:00") and near(dt.datetime.fromisoformat(start)),
+    "detailed-steps": det["documents"][0]["phases"][0]["steps"][0]["endTime"].endswith("-07:00"),
+}
+print(" ".join(k for k, v in ok.items() if not v) or "ok")
+PY
+}
+check_eval "... the folder's name and console.log are in UTC, detailedoutput.json at -07:00" \
+        '[ "$(times)" = ok ]'
+check_eval "... console.log's prefixes are AWSTOE's newest" \
+        'grep -q "Info CmdExecution: Stdout: Hello World\$" logs/TOE_*/console.log &&
+         grep -q "Info CmdExecution: ExitCode 0\$" logs/TOE_*/console.log &&
+         grep -q "Info ExecuteBash: FINISHED EXECUTION\$" logs/TOE_*/console.log &&
+         tail -n 2 logs/TOE_*/console.log | head -n 1 | grep -q "Info Executor: FINISHED EXECUTION OF ALL DOCUMENTS\$"'
 cd "$work" || exit 1
 
 done_testing
