@@ -1,14 +1,15 @@
 /* nested.c: ExecuteDocument's nested documents, apart from running them:
  * the chain's depth and cycle checks, loading a nested document (through
  * docsource.c, the loader run and validate use too), its parameters and
- * phases, and the summary and detailed output it hands back.  The runner
- * runs its VM. */
+ * phases, and the summary, detailed output and chaining records it hands
+ * back.  The runner runs its VM. */
 #include "nested.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chaining.h"
 #include "cleanup.h"
 #include "compile.h"
 #include "errmsg.h"
@@ -109,8 +110,8 @@ void nested_args_done(struct nested_args *a)
         *a = (struct nested_args){ 0 };
 }
 
-void nested_results(const struct doc_run *dr, const struct vm *vm, const char *path, json_t **ret_summary,
-                    json_t **ret_detail)
+void nested_results(const struct doc_run *dr, const struct vm *vm, const char *path, const struct doc_run *caller,
+                    size_t caller_step, json_t **ret_summary, json_t **ret_detail, json_t **ret_chaining)
 {
         char id[37];
         uuid_v4(id);
@@ -126,5 +127,6 @@ void nested_results(const struct doc_run *dr, const struct vm *vm, const char *p
         *ret_detail = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "executionId", id, "status",
                                 dr->failed ? "failed" : "success", "startTime", time_json(&dr->span, false), "endTime",
                                 time_json(&dr->span, true), "failureMessage", failure, "documents", docs);
+        *ret_chaining = chaining_document(dr, vm, caller, caller_step);
         free(failure);
 }

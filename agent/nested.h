@@ -1,7 +1,8 @@
 /* nested.h: what ExecuteDocument's nested runs need besides running the
  * VM (which is the runner's): the chain of documents being run (depth
  * and cycle checks), loading the nested document, its parameters and
- * phases, and its summary and detailed output for the step's outputs. */
+ * phases, and its summary, detailed output and chaining records for the
+ * step's outputs and the reports. */
 #pragma once
 
 #include <jansson.h>
@@ -44,7 +45,9 @@ struct nested_args {
 void nested_args_init(struct nested_args *a, const json_t *parameters, const char *phases);
 void nested_args_done(struct nested_args *a);
 
-/* The nested run's summary (the step's output) and detailed output, with
- * its own execution id. */
-void nested_results(const struct doc_run *dr, const struct vm *vm, const char *path, json_t **ret_summary,
-                    json_t **ret_detail);
+/* The nested run's summary (the step's output), detailed output (one
+ * element of the step's detailedOutput), both with its own execution id,
+ * and its chaining.json records (chaining.h), `caller_step` of `caller`
+ * being the ExecuteDocument step that ran it. */
+void nested_results(const struct doc_run *dr, const struct vm *vm, const char *path, const struct doc_run *caller,
+                    size_t caller_step, json_t **ret_summary, json_t **ret_detail, json_t **ret_chaining);

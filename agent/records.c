@@ -65,6 +65,7 @@ void doc_run_init(struct doc_run *dr, struct run_doc *d)
         dr->steps = xcalloc(d->prog->n_steps + 1, sizeof *dr->steps);
         dr->stderr_tails = xcalloc(d->prog->n_steps + 1, sizeof *dr->stderr_tails);
         dr->details = xcalloc(d->prog->n_steps + 1, sizeof *dr->details);
+        dr->chains = xcalloc(d->prog->n_steps + 1, sizeof *dr->chains);
         dr->exit_codes = xcalloc(d->prog->n_steps + 1, sizeof *dr->exit_codes);
         for (size_t k = 0; k < d->prog->n_steps; k++)
                 dr->exit_codes[k] = -1;
@@ -75,20 +76,24 @@ void doc_run_free(struct doc_run *dr)
         for (size_t k = 0; dr->d && k < dr->d->prog->n_steps; k++) {
                 free(dr->stderr_tails[k]);
                 json_decref(dr->details[k]);
+                json_decref(dr->chains[k]);
         }
         free(dr->stderr_tails);
         free(dr->details);
+        free(dr->chains);
         free(dr->exit_codes);
         free(dr->phases);
         free(dr->steps);
         json_decref(dr->report);
+        json_decref(dr->chaining);
         *dr = (struct doc_run){ 0 };
 }
 
 void doc_run_nested_clear(struct doc_run *dr, size_t k)
 {
         json_decref(dr->details[k]);
-        dr->details[k] = NULL;
+        json_decref(dr->chains[k]);
+        dr->details[k] = dr->chains[k] = NULL;
 }
 
 void doc_run_add_detail(struct doc_run *dr, size_t k, json_t *detail)
@@ -100,11 +105,20 @@ void doc_run_add_detail(struct doc_run *dr, size_t k, json_t *detail)
         json_array_append(dr->details[k], detail);
 }
 
+void doc_run_add_chaining(struct doc_run *dr, size_t k, const json_t *records)
+{
+        if (!json_is_array(records))
+                return;
+        if (!dr->chains[k])
+                dr->chains[k] = json_array();
+        json_array_extend(dr->chains[k], (json_t *)records);
+}
+
 json_t *doc_run_save(const struct doc_run *dr)
 {
         const struct program *p = dr->d->prog;
         json_t *phases = json_array(), *steps = json_array(), *tails = json_array(), *details = json_array(),
-               *codes = json_array();
+               *chains = json_array(), *codes = json_array();
         for (size_t i = 0; i < p->n_phases; i++)
                 json_array_append_new(phases, span_save(&dr->phases[i]));
         for (size_t i = 0; i < p->n_steps; i++) {
@@ -114,10 +128,12 @@ json_t *doc_run_save(const struct doc_run *dr)
                                                                             : json_null());
                 json_array_append_new(details, dr->details[i] && !private ? json_incref(dr->details[i])
                                                                          : json_null());
+                json_array_append_new(chains, dr->chains[i] && !private ? json_incref(dr->chains[i]) : json_null());
                 json_array_append_new(codes, json_integer(dr->exit_codes[i]));
         }
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "document", span_save(&dr->span), "phases", phases,
-                         "steps", steps, "stderrTails", tails, "details", details, "exitCodes", codes);
+        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "document", span_save(&dr->span), "phases",
+                         phases, "steps", steps, "stderrTails", tails, "details", details, "chains", chains,
+                         "exitCodes", codes);
 }
 
 static json_t *index_patch(size_t len)
@@ -132,7 +148,7 @@ json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t
         for (size_t i = 0; i < p->n_phases; i++)
                 json_array_append_new(phases, span_save(&dr->phases[i]));
         json_t *sp = index_patch(p->n_steps), *tails = index_patch(p->n_steps), *details = index_patch(p->n_steps),
-               *codes = index_patch(p->n_steps);
+               *chains = index_patch(p->n_steps), *codes = index_patch(p->n_steps);
         for (size_t j = 0; j < n; j++) {
                 size_t i = steps[j];
                 bool private = p->steps[i].disable_logging;
@@ -145,18 +161,21 @@ json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t
                                               json_pack("[I, s]", (json_int_t)i, dr->stderr_tails[i]));
                 /* Nested runs are cleared when an attempt begins again:
                  * written even when there are none. */
-                if (!private)
+                if (!private) {
                         json_array_append_new(json_object_get(details, "@patch"),
                                               json_pack("[I, O?]", (json_int_t)i, dr->details[i]));
+                        json_array_append_new(json_object_get(chains, "@patch"),
+                                              json_pack("[I, O?]", (json_int_t)i, dr->chains[i]));
+                }
                 if (dr->exit_codes[i] >= 0)
                         json_array_append_new(json_object_get(codes, "@patch"),
                                               json_pack("[I, I]", (json_int_t)i, (json_int_t)dr->exit_codes[i]));
         }
         json_t *o = json_pack("{s:b, s:o, s:o, s:o}", "@merge", 1, "document", span_save(&dr->span), "phases",
                               phases, "steps", sp);
-        const char *names[] = { "stderrTails", "details", "exitCodes" };
-        json_t *parts[] = { tails, details, codes };
-        for (size_t k = 0; k < 3; k++)
+        const char *names[] = { "stderrTails", "details", "chains", "exitCodes" };
+        json_t *parts[] = { tails, details, chains, codes };
+        for (size_t k = 0; k < 4; k++)
                 if (json_array_size(json_object_get(parts[k], "@patch")))
                         json_object_set_new(o, names[k], parts[k]);
                 else
@@ -166,7 +185,8 @@ json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t
 
 json_t *doc_run_save_finished(const struct doc_run *dr)
 {
-        return json_pack("{s:O?, s:I, s:I, s:I, s:b, s:b, s:b}", "report", dr->report, "executed",
+        return json_pack("{s:O?, s:O?, s:I, s:I, s:I, s:b, s:b, s:b}", "report", dr->report, "chaining",
+                         dr->chaining, "executed",
                          (json_int_t)dr->counts.executed, "failed", (json_int_t)dr->counts.failed, "ignored",
                          (json_int_t)dr->counts.ignored, "documentFailed", dr->failed, "aborted", dr->aborted, "ran",
                          dr->ran);
@@ -174,11 +194,14 @@ json_t *doc_run_save_finished(const struct doc_run *dr)
 
 int doc_run_restore_finished(struct doc_run *dr, const json_t *j)
 {
-        json_t *rep = json_object_get(j, "report");
-        if (!json_is_object(j) || (rep && !json_is_object(rep) && !json_is_null(rep)))
+        json_t *rep = json_object_get(j, "report"), *ch = json_object_get(j, "chaining");
+        if (!json_is_object(j) || (rep && !json_is_object(rep) && !json_is_null(rep)) ||
+            (ch && !json_is_array(ch) && !json_is_null(ch)))
                 return -EINVAL;
         json_decref(dr->report);
         dr->report = json_is_object(rep) ? json_incref(rep) : NULL;
+        json_decref(dr->chaining);
+        dr->chaining = json_is_array(ch) ? json_incref(ch) : NULL;
         dr->counts.executed = (size_t)json_integer_value(json_object_get(j, "executed"));
         dr->counts.failed = (size_t)json_integer_value(json_object_get(j, "failed"));
         dr->counts.ignored = (size_t)json_integer_value(json_object_get(j, "ignored"));
@@ -194,10 +217,10 @@ int doc_run_restore(struct doc_run *dr, const json_t *j)
         const struct program *p = dr->d->prog;
         json_t *ph = json_object_get(j, "phases"), *sp = json_object_get(j, "steps");
         json_t *tails = json_object_get(j, "stderrTails"), *details = json_object_get(j, "details");
-        json_t *codes = json_object_get(j, "exitCodes");
+        json_t *chains = json_object_get(j, "chains"), *codes = json_object_get(j, "exitCodes");
         if (json_array_size(ph) != p->n_phases || json_array_size(sp) != p->n_steps ||
             json_array_size(tails) != p->n_steps || json_array_size(details) != p->n_steps ||
-            json_array_size(codes) != p->n_steps)
+            (chains && json_array_size(chains) != p->n_steps) || json_array_size(codes) != p->n_steps)
                 return -EINVAL;
         span_restore(&dr->span, json_object_get(j, "document"));
         for (size_t i = 0; i < p->n_phases; i++)
@@ -214,6 +237,9 @@ int doc_run_restore(struct doc_run *dr, const json_t *j)
                 dr->details[i] = json_is_array(d) ? json_incref(d)
                                  : json_is_object(d) ? json_pack("[O]", d)
                                                      : NULL;
+                json_t *ch = json_array_get(chains, i);
+                json_decref(dr->chains[i]);
+                dr->chains[i] = json_is_array(ch) ? json_incref(ch) : NULL;
                 json_int_t c = json_integer_value(json_array_get(codes, i));
                 dr->exit_codes[i] = c >= -1 && c <= 255 ? (int)c : -1;
         }

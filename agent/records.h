@@ -1,9 +1,9 @@
 /* records.h: what the runner keeps about each document it runs, beyond
  * the VM's own state: wall-clock and monotonic times of the document, its
  * phases and steps, the last failure's stderr, nested documents' detailed
- * output, exit codes; and, for a document that finished (in this run or
- * in the run this one resumed), its detailedoutput.json record and step
- * counts.  All of it is saved in checkpoints (records.c turns it into
+ * output and chaining records, exit codes; and, for a document that
+ * finished (in this run or in the run this one resumed), its
+ * detailedoutput.json and chaining.json records and step counts.  All of it is saved in checkpoints (records.c turns it into
  * JSON and back). */
 #pragma once
 
@@ -32,10 +32,12 @@ struct doc_run {
         char **stderr_tails;            /* per step: the last failure's stderr */
         json_t **details;               /* per step: detailedOutput, an array of the nested runs
                                          * (ExecuteDocument, one per iteration), or NULL */
+        json_t **chains;                /* per step: the nested runs' chaining.json records, or NULL */
         int *exit_codes;                /* per step: the last exit code, or -1 */
         bool failed, ignored, aborted, rebooting, ran;
         bool finished;                  /* report and counts are final */
         json_t *report;                 /* its detailedoutput.json record, once finished */
+        json_t *chaining;               /* its chaining.json records (chaining.h), once finished */
         struct counts counts;           /* once finished */
 };
 
@@ -53,9 +55,10 @@ void doc_run_free(struct doc_run *dr);
 
 /* ExecuteDocument's nested runs of step `k`: forgotten when an attempt
  * begins again from its first iteration, then each run's detailed
- * output appended (borrowed; NULL adds nothing). */
+ * output and chaining records appended (borrowed; NULL adds nothing). */
 void doc_run_nested_clear(struct doc_run *dr, size_t k);
 void doc_run_add_detail(struct doc_run *dr, size_t k, json_t *detail);
+void doc_run_add_chaining(struct doc_run *dr, size_t k, const json_t *records);
 
 /* The per-step records as JSON (steps whose values must stay private,
  * disableLogging, are saved without their stderr or details), and back;

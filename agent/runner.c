@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "attempt.h"
+#include "chaining.h"
 #include "checkpoint.h"
 #include "cleanup.h"
 #include "disasm.h"
@@ -632,7 +633,11 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         dr.failed = vm->failed;
         if (vm->failed)
                 report_failure_block(&r->log, &dr, vm);
-        nested_results(&dr, vm, path, ret_summary, ret_detail);
+        json_t *chaining = NULL;
+        nested_results(&dr, vm, path, outer, outer_step, ret_summary, ret_detail, &chaining);
+        if (!outer_disable)
+                doc_run_add_chaining(outer, outer_step, chaining);
+        json_decref(chaining);
 
         r->chain.depth--;
         r->chain.real[r->chain.depth] = NULL;
@@ -879,6 +884,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                         report_failure_block(&r.log, dr, vm);
                 _cleanup_free_ char *why = why_not_run(&r, vm);
                 dr->report = report_document(dr, vm, why);
+                dr->chaining = chaining_document(dr, vm, NULL, 0);
                 report_count(vm, &dr->counts);
                 dr->finished = true;
         }
@@ -899,6 +905,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
         if (reboot) {
                 span_end(&r.run_span);
                 report_write_detailed(&r.log, r.o->execution_id, failed, &r.run_span, r.runs, vms, r.n_runs);
+                chaining_write(&r.log, r.o->execution_id, r.runs, vms, r.n_runs);
                 log_console(&r.log, "Rebooting the system now");
                 log_app(&r.log, "Info", "reboot requested; state saved in %s", o->state_directory);
                 /* Undelivered lines stay spooled; the resumed run ships them. */
@@ -910,6 +917,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
          * no action after it: only this ending is repeated. */
         span_end(&r.run_span);
         report_write_detailed(&r.log, r.o->execution_id, failed, &r.run_span, r.runs, vms, r.n_runs);
+        chaining_write(&r.log, r.o->execution_id, r.runs, vms, r.n_runs);
         logdir_drop_scripts(&r.log);
         char *fm = report_failure_message(r.runs, r.n_runs);
         const char *failure = fm ? fm : "";

@@ -6,7 +6,10 @@
 # in the middle of the loop: no run is lost and none is listed twice.  The
 # times of each file follow AWS's examples (awstoe-reference.md 3.8):
 # console.log in UTC like the folder's name, detailedoutput.json in RFC
-# 3339 with the local offset.  TAP output.
+# 3339 with the local offset.  chaining.json, rewritten by a resumed run,
+# still lists each document's expressions once, nested runs included, and
+# a document that had finished before the reboot from the saved state.
+# TAP output.
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
@@ -65,7 +68,7 @@ shape() {
         python3 - "$1" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-step = d["documents"][0]["phases"][0]["steps"][0]
+step = [x for x in d["documents"] if x["filePath"] == "doc.yml"][0]["phases"][0]["steps"][0]
 det = step["detailedOutput"]
 outs = json.loads(step["outputs"])
 who = [json.loads(r["documents"][0]["phases"][0]["steps"][0]["outputs"])[0]["stdout"].split()[-1] for r in det]
@@ -77,14 +80,44 @@ PY
 args=(run -d doc.yml -l logs -s state -i 33333333-4444-5555-6666-777777777777)
 run() { "$OPENTOE" "${args[@]}" "$@"; }
 
+# chaining.json in short: per document "<file>:<expressions resolved>/<all>",
+# e.g. "pre.yml:1/1 doc.yml:2/2 child.yml:0/0 child.yml:0/0".
+chains() {
+        python3 - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join("%s:%d/%d" % (r["filePath"], sum(e["status"] == "resolved" for e in r["expressions"]),
+                             len(r["expressions"])) for r in d["documents"]))
+PY
+}
+cat > pre.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Make
+        action: ExecuteBash
+        inputs:
+          commands: ["echo made"]
+      - name: Use
+        action: ExecuteBash
+        inputs:
+          commands: ['echo "using {{ build.Make.outputs.stdout }}"']
+YML
+
 # ---- a reboot after the loop --------------------------------------------------------------
-mkdir -p reboot/work && cd reboot/work && cp ../../doc.yml ../../child.yml . && touch want-reboot
+mkdir -p reboot/work && cd reboot/work && cp ../../doc.yml ../../child.yml ../../pre.yml . && touch want-reboot
+args=(run -d pre.yml,doc.yml -l logs -s state -i 33333333-4444-5555-6666-777777777777)
 run > out1 2> err1; rc1=$?
 check_eval "a reboot after an ExecuteDocument loop: exit status 194" '[ $rc1 = 194 ]'
+check_eval "... chaining.json is written before the reboot" \
+        '[ "$(chains logs/TOE_*/chaining.json)" = "pre.yml:1/1 doc.yml:0/2 child.yml:0/0 child.yml:0/0" ]'
 run > out2 2> err2; rc2=$?
 check_eval "... the resumed run succeeds" '[ $rc2 = 0 ] && grep -q "\"status\": \"success\"" out2'
 check_eval "... detailedOutput keeps both nested runs, outputs both summaries" \
         '[ "$(shape logs/TOE_*/detailedoutput.json)" = "2 2 first second" ]'
+check_eval "... chaining.json: the finished document's record from the state, the nested runs once" \
+        '[ "$(chains logs/TOE_*/chaining.json)" = "pre.yml:1/1 doc.yml:2/2 child.yml:0/0 child.yml:0/0" ]'
 check_eval "... the children ran once each" '[ "$(tr "\n" " " < ../child.count)" = "first second " ]'
 check_eval "... and the outputs chain after the resume" \
         'grep -q "Stdout: statuses success success" logs/TOE_*/console.log'
@@ -92,6 +125,7 @@ cd "$work" || exit 1
 
 # ---- killed in the middle of the loop -----------------------------------------------------
 mkdir -p kill/work && cd kill/work && cp ../../doc.yml ../../child.yml . && touch ../hold
+args=(run -d doc.yml -l logs -s state -i 33333333-4444-5555-6666-777777777777)
 OPENTOE_KILL_GRACE_MS=200 "$OPENTOE" "${args[@]}" > out1 2> err1 &
 pid=$!
 for _ in $(seq 1 100); do [ -e ../held ] && break; sleep 0.1; done
@@ -108,6 +142,8 @@ done
 check_eval "... the resumed run succeeds" '[ $rc2 = 0 ]'
 check_eval "... detailedOutput lists each nested run once" \
         '[ "$(shape logs/TOE_*/detailedoutput.json)" = "2 2 first second" ]'
+check_eval "... and so does chaining.json" \
+        '[ "$(chains logs/TOE_*/chaining.json)" = "doc.yml:2/2 child.yml:0/0 child.yml:0/0" ]'
 check_eval "... the interrupted run ran again, the one before it did not" \
         '[ "$(tr "\n" " " < ../child.count)" = "first second second " ]'
 cd "$work" || exit 1

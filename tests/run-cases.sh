@@ -7,7 +7,8 @@
 # a case is about.  A suite's `default-args` gives the command line of
 # cases without `args`; in the run suite the normalised console.log and
 # detailedoutput.json (times, dates and the log folder's date replaced)
-# are compared too, as part of expected.out.  A case with `as-user`
+# are compared too, as part of expected.out (and chaining.json in a case
+# with a file `show-chaining`).  A case with `as-user`
 # runs as that (unprivileged) user.
 #
 #   tests/run-cases.sh [--update] [SUITE/CASE...]
@@ -53,7 +54,10 @@ for dir in "${cases[@]}"; do
         fi
         (cd "$work" && OPENTOE_KILL_GRACE_MS=300 "${wrap[@]}" "$bin" "${argv[@]}" > "$scratch/out" 2> "$scratch/err"); status=$?
         if [ "$suite" = run ]; then
-                for f in "$work"/logs/TOE_*/console.log "$work"/logs/TOE_*/detailedoutput.json; do
+                # chaining.json too, in the cases about it (`show-chaining`).
+                chaining=()
+                [ -f "$dir/show-chaining" ] && chaining=("$work"/logs/TOE_*/chaining.json)
+                for f in "$work"/logs/TOE_*/console.log "$work"/logs/TOE_*/detailedoutput.json "${chaining[@]}"; do
                         [ -f "$f" ] || continue
                         echo "--- ${f##*/}" >> "$scratch/out"
                         cat "$f" >> "$scratch/out"
