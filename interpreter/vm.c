@@ -637,18 +637,24 @@ static json_t *masked(const json_t *v)
         return json_string("***");
 }
 
+bool vm_step_private(const struct vm *vm, size_t i)
+{
+        return i < vm->prog->n_steps && (vm->prog->steps[i].disable_logging || vm->steps[i].secret);
+}
+
 /* Whether a finished step's values must stay out of saved states. */
 static bool keeps_values_private(const struct vm *vm, size_t i)
 {
         const struct vm_step *s = &vm->steps[i];
-        return vm->prog->steps[i].disable_logging && (s->inputs || s->outputs || s->iterations || s->redacted);
+        return vm_step_private(vm, i) && (s->inputs || s->outputs || s->iterations || s->redacted);
 }
 
-/* Inside a disableLogging step, the state is the one at its STEP. */
+/* Inside a private step, the state is the one at its STEP: a resumed
+ * run renders (and resolves its SecureStrings) again. */
 static bool saves_rewound(const struct vm *vm)
 {
         const struct program *p = vm->prog;
-        return vm->cur_step != NONE && p->steps[vm->cur_step].disable_logging && vm->step_pc < p->n_code &&
+        return vm->cur_step != NONE && vm_step_private(vm, vm->cur_step) && vm->step_pc < p->n_code &&
                op_get(p->code[vm->step_pc]) == OP_STEP && op_bx(p->code[vm->step_pc]) == vm->cur_step;
 }
 
@@ -670,6 +676,8 @@ json_t *vm_save_step(const struct vm *vm, size_t i)
                               "failedIterations", or_null(s->failed_iterations));
         if (private)
                 json_object_set_new(o, "redacted", json_true());
+        if (s->secret)
+                json_object_set_new(o, "secret", json_true());
         return o;
 }
 
@@ -794,6 +802,7 @@ struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_
                 s->iterations = take(json_object_get(o, "iterations"));
                 s->failed_iterations = take(json_object_get(o, "failedIterations"));
                 s->redacted = json_is_true(json_object_get(o, "redacted"));
+                s->secret = json_is_true(json_object_get(o, "secret"));
         }
         for (size_t i = 0; i < p->n_vars; i++) {
                 json_t *v = json_array_get(vars, i);
