@@ -105,6 +105,10 @@ static void render_step_value(struct vm *vm, struct render *rd, json_int_t s, js
                             out ? "outputs" : "inputs");
                 return;
         }
+        /* A value of a step that resolved a SecureString may hold it:
+         * the step that uses it is private too. */
+        if (st->secret && vm->cur_step < vm->prog->n_steps)
+                vm->steps[vm->cur_step].secret = true;
         const json_t *v = entry_value(out ? st->outputs : st->inputs, idx, key);
         if (json_is_string(v)) {
                 const char *nul = memchr(json_string_value(v), '\0', json_string_length(v));

@@ -12,7 +12,8 @@
 # of an SSM reference, versions, labels and full ARNs (signed for the
 # ARN's region), AWS's error code and message failing the step
 # (ParameterNotFound, ParameterVersionNotFound, AccessDeniedException),
-# throttling retried, validate and --dry-run asking nothing, and a
+# throttling retried, the lookup bounded by the step's timeout, a value
+# chained from a SecureString step private too, validate and --dry-run asking nothing, and a
 # SecureString's value nowhere in clear (console.log, application.log,
 # detailedoutput.json, the state across a reboot, --trace, stdout and
 # stderr), resolved again after the resume.  TAP output.
@@ -38,7 +39,7 @@ export OPENTOE_AWS_BACKOFF_MS=10 OPENTOE_AWS_MAX_ATTEMPTS=3 OPENTOE_AWS_CONNECT_
 mkdir -p "$HOME" "$W/srv"
 
 SECRET=pa55-Wörd-0x5eCr3t
-start_server ssm "$PY" "$SERVERS/ssm.py" --log "$W/srv/log" --key "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" \
+start_server ssm "$PY" "$SERVERS/ssm.py" --log "$W/srv/log" --stall-seconds 4 --key "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" \
         --param "/my/param=String:hello from Parameter Store" \
         --param "/my/param=String:second version" \
         --label "/my/param:1=prod" \
@@ -189,6 +190,10 @@ phases:
           commands:
             - echo "{{ aws:ssm:resolve(aws:ssm:/app/secret-name) }}"
             - exit 3
+      - name: Chained
+        action: ExecuteBash
+        inputs:
+          commands: ["echo 'chained: {{ build.UsePassword.outputs.stdout }}'"]
       - name: Plain
         action: ExecuteBash
         inputs:
@@ -223,6 +228,23 @@ n = s[\"UseNamedSecret\"]
 assert n[\"status\"] == \"failed\" and n[\"failureMessage\"] == \"exit status 3\", n
 assert \"***\" in n[\"inputs\"]
 assert json.loads(s[\"Plain\"][\"outputs\"])[0][\"stdout\"] == \"plain=no hierarchy\"
+c = s[\"Chained\"]
+assert c[\"status\"] == \"success\" and json.loads(c[\"outputs\"]) == [{\"stdout\": \"***\"}], c
 "'
+
+# ---- the lookup is bounded by the step's time ---------------------------------
+
+server_post "$URL/_control" '{"stall": 5}'
+t0=$(date +%s)
+run_doc stalled '      - name: Stalled
+        action: ExecuteBash
+        timeoutSeconds: 2
+        inputs:
+          commands: ["echo stalled={{ aws:ssm:/app/hosts }}"]'
+t1=$(date +%s)
+server_post "$URL/_control" '{"stall": 0}'
+check "a lookup that gets no answer fails the step" [ "$rc" = 1 ]
+check_eval "within the step's timeoutSeconds (2 s), not the server's stall (4 s a request)" '[ $((t1 - t0)) -le 4 ]'
+check_eval "saying it timed out" 'grep -qi "time" "$last/console.log"'
 
 done_testing
