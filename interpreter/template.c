@@ -33,8 +33,10 @@ bool tmpl_has_refs(const char *s, size_t len)
         return false;
 }
 
-int tmpl_scan(const char *s, size_t len, struct tmpl *ret, size_t *reterr_offset,
-              const char **reterr_msg)
+/* The one scanner: text, and each "{{ ... }}" as a reference or, when
+ * it cannot be one (no "}}", empty, too long, or by_shape and not shaped
+ * like a reference), as TSEG_OTHER with a note. */
+static void split(const char *s, size_t len, struct tmpl *ret, bool by_shape)
 {
         struct tmpl t = { 0 };
         size_t i = 0, lit = 0;
@@ -45,52 +47,6 @@ int tmpl_scan(const char *s, size_t len, struct tmpl *ret, size_t *reterr_offset
                 }
                 /* Find the closing braces; a reference never spans a newline
                  * in practice, but YAML folding may put one in, so allow it. */
-                size_t j = i + 2;
-                while (j + 1 < len && !(s[j] == '}' && s[j + 1] == '}'))
-                        j++;
-                if (j + 1 >= len) {
-                        tmpl_free(&t);
-                        *reterr_offset = i;
-                        *reterr_msg = "'{{' has no closing '}}'";
-                        return -EINVAL;
-                }
-                size_t a = i + 2, b = j;
-                while (a < b && is_space(s[a]))
-                        a++;
-                while (b > a && is_space(s[b - 1]))
-                        b--;
-                if (a == b) {
-                        tmpl_free(&t);
-                        *reterr_offset = i;
-                        *reterr_msg = "empty reference '{{ }}'; expected a name inside the braces";
-                        return -EINVAL;
-                }
-                if (b - a > MAX_EXPR_LEN) {
-                        tmpl_free(&t);
-                        *reterr_offset = i;
-                        *reterr_msg = "reference is longer than 4096 bytes";
-                        return -EINVAL;
-                }
-                if (i > lit)
-                        push(&t, TSEG_TEXT, lit, i - lit, xstrndup(s + lit, i - lit));
-                push(&t, TSEG_REF, i, j + 2 - i, xstrndup(s + a, b - a));
-                i = lit = j + 2;
-        }
-        if (lit < len)
-                push(&t, TSEG_TEXT, lit, len - lit, xstrndup(s + lit, len - lit));
-        *ret = t;
-        return 0;
-}
-
-void tmpl_split(const char *s, size_t len, struct tmpl *ret)
-{
-        struct tmpl t = { 0 };
-        size_t i = 0, lit = 0;
-        while (i + 1 < len) {
-                if (s[i] != '{' || s[i + 1] != '{') {
-                        i++;
-                        continue;
-                }
                 size_t j = i + 2;
                 while (j + 1 < len && !(s[j] == '}' && s[j + 1] == '}'))
                         j++;
@@ -114,7 +70,7 @@ void tmpl_split(const char *s, size_t len, struct tmpl *ret)
                         note = "empty '{{ }}'";
                 else if (b - a > MAX_EXPR_LEN)
                         note = "longer than 4096 bytes";
-                else if (!ref_shaped(expr))
+                else if (by_shape && !ref_shaped(expr))
                         note = "a reference is a parameter or constant name, phase.step.outputs.name, "
                                "loop.value or aws:ssm:name";
                 push(&t, note ? TSEG_OTHER : TSEG_REF, i, j + 2 - i, expr);
@@ -124,6 +80,27 @@ void tmpl_split(const char *s, size_t len, struct tmpl *ret)
         if (lit < len)
                 push(&t, TSEG_TEXT, lit, len - lit, xstrndup(s + lit, len - lit));
         *ret = t;
+}
+
+int tmpl_scan(const char *s, size_t len, struct tmpl *ret, size_t *reterr_offset,
+              const char **reterr_msg)
+{
+        struct tmpl t;
+        split(s, len, &t, false);
+        for (size_t i = 0; i < t.n; i++)
+                if (t.segs[i].kind == TSEG_OTHER) {
+                        *reterr_offset = t.segs[i].offset;
+                        *reterr_msg = t.segs[i].note;
+                        tmpl_free(&t);
+                        return -EINVAL;
+                }
+        *ret = t;
+        return 0;
+}
+
+void tmpl_split(const char *s, size_t len, struct tmpl *ret)
+{
+        split(s, len, ret, true);
 }
 
 void tmpl_free(struct tmpl *t)
@@ -403,7 +380,6 @@ int ssm_name_check(const char *name, const char **reterr_msg)
                         }
                         p = colon + 1;
                 }
-                (void)f;
                 if (strncmp(f[1], "ssm:", 4) != 0 || strncmp(p, "parameter/", 10) != 0 || !p[10]) {
                         *reterr_msg = "an ARN reads arn:aws:ssm:REGION:ACCOUNT:parameter/NAME";
                         return -EINVAL;
