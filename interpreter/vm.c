@@ -697,13 +697,18 @@ json_t *vm_save_core(const struct vm *vm)
                 json_array_append_new(phases, json_integer(vm->phases[i]));
         }
         json_int_t cur_step = rewind || vm->cur_step == NONE ? -1 : (json_int_t)vm->cur_step;
-        return json_pack("{s:i, s:s, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:I}", "version",
+        json_t *st = json_pack("{s:i, s:s, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:I}", "version",
                          STATE_VERSION, "sha256", hex, "pc", (json_int_t)(rewind ? vm->step_pc : vm->pc), "regs",
                          regs, "vars", vars, "phaseSelected", sel, "phases", phases, "currentPhase",
                          (json_int_t)(vm->cur_phase == NONE ? -1 : (json_int_t)vm->cur_phase), "currentStep",
                          cur_step, "loopRegister", rewind ? (int)NO_LOOP : (int)vm->loop_reg, "awaiting",
                          rewind ? 0 : vm->awaiting, "failed", vm->failed, "ignored", vm->ignored, "aborted",
                          vm->aborted, "instructions", (json_int_t)vm->instructions);
+        /* Between a RENDER that failed and its ACT, the reason is state
+         * too (a failed {{ aws:ssm: }} lookup is not asked again). */
+        if (vm->render_error && !rewind)
+                json_object_set_new(st, "renderError", json_string(vm->render_error));
+        return st;
 }
 
 json_t *vm_save(const struct vm *vm)
@@ -826,6 +831,9 @@ struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_
         vm->ignored = ignored;
         vm->aborted = aborted;
         vm->instructions = (uint64_t)instructions;
+        const char *rerr = json_string_value(json_object_get(st, "renderError"));
+        if (rerr && cur_step >= 0)
+                vm->render_error = xstrdup(rerr);
         /* An action in flight when the state was saved runs again. */
         vm->awaiting = false;
         return vm;
