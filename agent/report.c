@@ -35,9 +35,9 @@ json_t *report_mask(const json_t *entries)
 }
 
 /* A step's inputs or outputs, encoded, masked when they are private. */
-static char *step_values(const struct prog_step *ps, const json_t *v)
+static char *step_values(bool private, const json_t *v)
 {
-        if (!ps->disable_logging || !v)
+        if (!private || !v)
                 return encode(v);
         json_t *m = report_mask(v);
         char *s = encode(m);
@@ -54,14 +54,15 @@ static json_t *step_json(const struct doc_run *dr, const struct vm *vm, size_t k
         const char *failure = notrun ? why_not_run
                               : s->state == STEP_FAILED || s->state == STEP_IGNORED ? (s->failure ? s->failure : "")
                                                                                       : "";
-        char *in = step_values(ps, s->inputs), *out = step_values(ps, s->outputs);
+        bool private = vm_step_private(vm, k);
+        char *in = step_values(private, s->inputs), *out = step_values(private, s->outputs);
         json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:o, s:o, s:s, s:s, s:O?, s:n}", "name", ps->name,
                               "status", step_state_name(s->state), "failureMessage", failure, "timeoutSeconds",
                               (json_int_t)ps->timeout_seconds, "onFailure", on_failure_name(ps->on_failure),
                               "maxAttempts", (int)ps->max_attempts, "action", ps->action, "startTime",
                               time_json(&dr->steps[k], false), "endTime", time_json(&dr->steps[k], true), "inputs",
                               in, "outputs", out, "loop", ps->loop, "detailedOutput");
-        if (dr->details && dr->details[k] && !ps->disable_logging)
+        if (dr->details && dr->details[k] && !private)
                 json_object_set(o, "detailedOutput", dr->details[k]);
         free(in);
         free(out);

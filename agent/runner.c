@@ -39,6 +39,7 @@
 #include "s3.h"
 #include "sinks/live.h"
 #include "sinks/sinks.h"
+#include "ssm.h"
 #include "state.h"
 #include "strbuf.h"
 #include "tunables.h"
@@ -74,6 +75,7 @@ struct runner {
         struct inflight inflight;       /* the step in flight: running.json, the guard */
         char *stop_reason;              /* why later steps did not run (a signal), or NULL */
         struct supervisor sv;           /* the event loop, signals, the attempt in flight */
+        struct ssm_client *ssm;         /* Parameter Store, made at the first {{ aws:ssm: }} */
 };
 
 
@@ -161,6 +163,28 @@ static int on_pred(void *userdata, const struct predicate *p, const char *operan
         return rc;
 }
 
+/* {{ aws:ssm:NAME }}: one blocking GetParameter while the step's inputs
+ * are rendered, before its action starts, bounded by the attempt's time
+ * left (the loop waits meanwhile; no source of this run needs it before
+ * the action starts).  The value goes nowhere but the VM: a SecureString
+ * makes the step private (vm_step_private()). */
+static int on_ssm(void *userdata, const char *name, char **ret, bool *ret_secure, char **reterr_msg)
+{
+        struct runner *r = userdata;
+        const struct program *p = r->cur ? r->cur->d->prog : NULL;
+        int64_t deadline = -1;
+        if (p && r->current_step < p->n_steps && p->steps[r->current_step].timeout_seconds >= 0)
+                deadline = r->attempt_start_ms + p->steps[r->current_step].timeout_seconds * 1000;
+        if (!r->ssm)
+                r->ssm = ssm_client_new();
+        int e = ssm_get_parameter(r->ssm, name, deadline, ret, ret_secure, reterr_msg);
+        /* Not the name: resolve() may have it from a SecureString. */
+        if (e >= 0)
+                log_app(&r->log, "Debug", "a Parameter Store reference resolved%s",
+                        *ret_secure ? " to a SecureString: the step's values are kept private" : "");
+        return e;
+}
+
 static void step_line(void *userdata, int stream, const char *line, size_t len)
 {
         struct runner *r = userdata;
@@ -243,11 +267,15 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         }
         free(err);
         int64_t deadline = ps->timeout_seconds < 0 ? -1 : r->attempt_start_ms + ps->timeout_seconds * 1000;
+        /* A step that resolved a SecureString is private as if it had
+         * disableLogging. */
+        bool private = vm_step_private(vm, pd->step) || r->hide_all;
+        r->disable_logging |= private;
         struct action_ctx ctx = {
                 .work_dir = r->log.scripts_path,
                 .work_dir_fd = wfd,
                 .step_name = ps->name,
-                .private_step = ps->disable_logging || r->hide_all,
+                .private_step = private,
                 .iteration = pd->iteration,
                 .stdout_cap = ACTION_STDOUT_CAP,
                 .on_line = step_line,
@@ -267,7 +295,7 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 log_app(&r->log, "Error", "step %s: %s could not run: %s", ps->name, ps->action, strerror(-e));
                 return vm_complete(vm, false, NULL, strerror(-e));
         }
-        if (ps->disable_logging || r->hide_all) {
+        if (private) {
                 /* Nothing of a private step's values leaves memory. */
                 if (res.status != ACTION_SUCCESS && res.status != ACTION_REBOOT) {
                         free(res.message);
@@ -329,7 +357,7 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
         vm->pause_at_step_end = top;
         for (;;) {
                 st = vm_run(vm);
-                bool inside_private = st == VM_YIELD && vm->prog->steps[vm->pending.step].disable_logging;
+                bool inside_private = st == VM_YIELD && vm_step_private(vm, vm->pending.step);
                 if (due && (st == VM_YIELD || st == VM_STEP_END || st == VM_DONE) && !inside_private) {
                         checkpoint(r, doc_index, vm, "progress", NULL);
                         due = false;
@@ -614,7 +642,7 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         unsigned outer_step = r->current_step;
         bool outer_disable = r->disable_logging, outer_hide = r->hide_all;
         r->hide_all = outer_disable;
-        struct vm_host host = { .userdata = r, .event = on_event, .pred = on_pred };
+        struct vm_host host = { .userdata = r, .event = on_event, .pred = on_pred, .ssm = on_ssm };
         r->cur = &dr;
         r->chain.shown[r->chain.depth] = path;
         r->chain.real[r->chain.depth++] = real;
@@ -680,7 +708,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
         if (o->dry_run)
                 return dry_run(o, docs, n);
         struct runner r = { .o = o, .sd = { .fd = -1, .lock_fd = -1 }, .log = { .dirfd = -1, .scripts_fd = -1 } };
-        struct vm_host host = { .userdata = &r, .event = on_event, .pred = on_pred };
+        struct vm_host host = { .userdata = &r, .event = on_event, .pred = on_pred, .ssm = on_ssm };
         struct resume res = { 0 };
         struct run_options o2 = *o;
         struct vm **vms = xcalloc(n ? n : 1, sizeof *vms);
@@ -968,6 +996,7 @@ out:
         free(refusal);
         resume_done(&res);
         sinks_close(&r.sinks, 5000);
+        r.ssm = ssm_client_free(r.ssm);
         sinks_done(&r.sinks);
         logdir_close(&r.log);
         free(r.log_abs);

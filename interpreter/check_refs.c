@@ -1,7 +1,11 @@
 /* check_refs.c: `{{ }}` references.  Every reference must name something
  * declared: a parameter or constant, an input or output of an earlier step
  * of the same document (its action must really have that output), a loop
- * variable of the step's own loop, or a Systems Manager parameter. */
+ * variable of the step's own loop, or a Systems Manager parameter whose
+ * name (or ARN, version or label) has the shape Parameter Store allows;
+ * SSM is never asked here.  Braces that are not shaped like a reference
+ * (a Go template in a script) and loop variables outside a loop are
+ * passed on as written, with a warning. */
 #include <stdio.h>
 #include <string.h>
 
@@ -134,6 +138,50 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, un
 }
 
 static void check_one(struct checker *c, const struct ynode *n, size_t off, unsigned span, const char *expr,
+                      const struct chk_ctx *ctx);
+
+/* {{ aws:ssm:NAME }}: NAME's shape.  {{ aws:ssm:resolve(X) }}: X is a
+ * parameter or constant (whose value is the name) or an SSM reference
+ * (whose value is), checked as such. */
+static void check_ssm(struct checker *c, const struct ynode *n, size_t off, unsigned span, const struct ref *r,
+                      const struct chk_ctx *ctx, const char *expr)
+{
+        unsigned line, col;
+        const char *why = NULL;
+        if (!r->ssm_resolve) {
+                if (ssm_name_check(r->ssm, &why) < 0) {
+                        at_ref(c, n, off, &line, &col);
+                        chk_diag_at(c, DIAG_ERROR, "ref-ssm", line, col, span, NULL,
+                                    "'{{ %s }}' does not name a Systems Manager parameter: %s", expr, why);
+                }
+                return;
+        }
+        _cleanup_free_ char *inner = xstrdup(r->ssm);
+        size_t a = 0, b = strlen(inner);
+        while (a < b && (inner[a] == ' ' || inner[a] == '\t'))
+                a++;
+        while (b > a && (inner[b - 1] == ' ' || inner[b - 1] == '\t'))
+                b--;
+        inner[b] = 0;
+        struct ref ir;
+        const char *perr;
+        bool ok = ref_shaped(inner + a) && ref_parse(inner + a, &ir, &perr) == 0;
+        if (ok) {
+                ok = ir.kind == REF_VARIABLE || (ir.kind == REF_SSM && !ir.ssm_resolve);
+                ref_free(&ir);
+        }
+        if (!ok) {
+                at_ref(c, n, off, &line, &col);
+                chk_diag_at(c, DIAG_ERROR, "ref-ssm", line, col, span, NULL,
+                            "'{{ %s }}': resolve() takes the name of a parameter or constant, or an SSM reference "
+                            "(aws:ssm:/name), whose value names the parameter to get",
+                            expr);
+                return;
+        }
+        check_one(c, n, off, span, inner + a, ctx);
+}
+
+static void check_one(struct checker *c, const struct ynode *n, size_t off, unsigned span, const char *expr,
                       const struct chk_ctx *ctx)
 {
         struct ref r;
@@ -147,6 +195,7 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, unsi
         }
         switch (r.kind) {
         case REF_SSM:
+                check_ssm(c, n, off, span, &r, ctx, expr);
                 break;
         case REF_VARIABLE: {
                 bool found = false;
@@ -185,9 +234,11 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, unsi
                         break;
                 }
                 if (!s || !s->loop || !ctx->in_loop)
-                        chk_diag_at(c, DIAG_ERROR, "ref-loop-outside", line, col, span, NULL,
-                                    "'{{ %s }}' is used outside a loop; loop variables exist only in the inputs of a "
-                                    "step with a 'loop'",
+                        /* AWS: such a reference "appears in the step with
+                         * no replacement". */
+                        chk_diag_at(c, DIAG_WARNING, "ref-loop-outside", line, col, span, NULL,
+                                    "'{{ %s }}' is used outside a loop, so it is passed on as written (no "
+                                    "replacement); loop variables exist only in the inputs of a step with a 'loop'",
                                     expr);
                 else
                         chk_diag_at(c, DIAG_ERROR, "ref-loop-outside", line, col, span, NULL,
@@ -210,17 +261,31 @@ void chk_refs_scalar(struct checker *c, const struct ynode *n, const struct chk_
         if (n->kind != YN_SCALAR || !tmpl_has_refs(n->str, n->len))
                 return;
         struct tmpl t;
-        size_t off;
-        const char *why;
-        if (tmpl_scan(n->str, n->len, &t, &off, &why) < 0) {
-                unsigned line, col;
-                at_ref(c, n, off, &line, &col);
-                chk_diag_at(c, DIAG_ERROR, "ref-syntax", line, col, 2, NULL, "%s", why);
-                return;
+        tmpl_split(n->str, n->len, &t);
+        const struct tmpl_seg *other = NULL;
+        size_t n_other = 0;
+        for (size_t i = 0; i < t.n; i++) {
+                const struct tmpl_seg *g = &t.segs[i];
+                if (g->kind == TSEG_REF)
+                        check_one(c, n, g->offset, (unsigned)g->len, g->text, ctx);
+                else if (g->kind == TSEG_OTHER && !n_other++)
+                        other = g;
         }
-        for (size_t i = 0; i < t.n; i++)
-                if (t.segs[i].kind == TSEG_REF)
-                        check_one(c, n, t.segs[i].offset, (unsigned)t.segs[i].len, t.segs[i].text, ctx);
+        if (other) {
+                /* One warning a string: a template of another language
+                 * has many braces. */
+                unsigned line, col;
+                const char *q = n->str + other->offset;
+                size_t shown = other->len > 60 ? 60 : other->len;
+                const char *nl = memchr(q, '\n', shown);
+                if (nl)
+                        shown = (size_t)(nl - q);
+                at_ref(c, n, other->offset, &line, &col);
+                chk_diag_at(c, DIAG_WARNING, "ref-syntax", line, col, 2, NULL,
+                            "'%.*s%s' is not a reference (%s), so it is passed on as written%s", (int)shown, q,
+                            shown < other->len ? "..." : "", other->note,
+                            n_other > 1 ? ", as are the other braces of this string" : "");
+        }
         tmpl_free(&t);
 }
 

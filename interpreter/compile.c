@@ -136,12 +136,13 @@ static bool compile_ref(struct comp *c, const char *expr, struct kseg *ret)
 static void compile_string(struct comp *c, const char *s, size_t len, struct knode *ret)
 {
         struct tmpl t;
-        size_t off;
-        const char *why;
-        if (!tmpl_has_refs(s, len) || tmpl_scan(s, len, &t, &off, &why) < 0) {
+        if (!tmpl_has_refs(s, len)) {
                 *ret = (struct knode){ .kind = KN_STRING, .str = { xstrndup(s, len), len } };
                 return;
         }
+        /* Braces that are not references (a Go template in a script)
+         * are text, as written, beside the references of the string. */
+        tmpl_split(s, len, &t);
         struct kseg *segs = xcalloc(t.n ? t.n : 1, sizeof *segs);
         for (size_t i = 0; i < t.n; i++) {
                 /* Text, and references that resolve to nothing (checked

@@ -5,7 +5,10 @@
  * step, through vm->render_error); input trees become the JSON a module
  * receives; and a step's inputs get the defaults and types of its action
  * spec.  vm.c calls it; it calls back into nothing but the host's SSM
- * resolver. */
+ * resolver: {{ aws:ssm: }} references are resolved here, while a step's
+ * inputs are rendered (before its action runs); a SecureString marks
+ * the step private (vm_step_private()) and a failed lookup fails it
+ * with the service's error. */
 #include "render.h"
 
 #include <errno.h>
@@ -15,8 +18,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cleanup.h"
 #include "errmsg.h"
 #include "strbuf.h"
+#include "template.h"
 #include "vm.h"
 
 /* Rendered strings are bounded: a reference loop cannot grow memory. */
@@ -93,11 +98,17 @@ static void render_step_value(struct vm *vm, struct render *rd, json_int_t s, js
         const struct vm_step *st = &vm->steps[s];
         const char *phase = vm->prog->phases[ps->phase].name;
         if (st->redacted) {
-                render_fail(vm, "{{ %s.%s.%s.%s }} is not available: step %s has disableLogging, so its %s were not "
+                render_fail(vm, "{{ %s.%s.%s.%s }} is not available: step %s %s, so its %s were not "
                             "saved when the run was interrupted, and this resumed run does not have them",
-                            phase, ps->name, out ? "outputs" : "inputs", key, ps->name, out ? "outputs" : "inputs");
+                            phase, ps->name, out ? "outputs" : "inputs", key, ps->name,
+                            ps->disable_logging ? "has disableLogging" : "used a SecureString parameter",
+                            out ? "outputs" : "inputs");
                 return;
         }
+        /* A value of a step that resolved a SecureString may hold it:
+         * the step that uses it is private too. */
+        if (st->secret && vm->cur_step < vm->prog->n_steps)
+                vm->steps[vm->cur_step].secret = true;
         const json_t *v = entry_value(out ? st->outputs : st->inputs, idx, key);
         if (json_is_string(v)) {
                 const char *nul = memchr(json_string_value(v), '\0', json_string_length(v));
@@ -112,10 +123,89 @@ static void render_step_value(struct vm *vm, struct render *rd, json_int_t s, js
         append_value(rd, v);
 }
 
+/* One GetParameter through the host: the value (allocated) or NULL, the
+ * step's failure recorded.  A SecureString makes the current step
+ * private. */
+static char *ssm_lookup(struct vm *vm, const char *shown, const char *name, bool hide_name, bool *ret_secure)
+{
+        char *val = NULL, *err = NULL;
+        bool secure = false;
+        const char *why;
+        if (ssm_name_check(name, &why) < 0) {
+                if (hide_name)
+                        render_fail(vm, "%s: the name it holds (a SecureString's value, not shown) does not name a "
+                                    "Systems Manager parameter: %s", shown, why);
+                else
+                        render_fail(vm, "%s: '%s' does not name a Systems Manager parameter: %s", shown, name, why);
+                return NULL;
+        }
+        if (!vm->host || !vm->host->ssm) {
+                render_fail(vm, "%s cannot be resolved here: this run has no access to Parameter Store", shown);
+                return NULL;
+        }
+        int r = vm->host->ssm(vm->host->userdata, name, &val, &secure, &err);
+        if (r < 0 || !val) {
+                if (hide_name)
+                        render_fail(vm, "%s: the parameter it names (a SecureString's value, not shown) could not be "
+                                    "read", shown);
+                else
+                        render_fail(vm, "%s: %s", shown, err ? err : "the parameter could not be read");
+                free(err);
+                free(val);
+                return NULL;
+        }
+        free(err);
+        if (ret_secure)
+                *ret_secure = secure;
+        if (secure && vm->cur_step != UINT32_MAX && vm->cur_step < vm->prog->n_steps)
+                vm->steps[vm->cur_step].secret = true;
+        return val;
+}
+
+/* {{ aws:ssm:NAME }}, or {{ aws:ssm:resolve(X) }}: X a parameter or
+ * constant, or an aws:ssm: reference, whose value is the name. */
+static void render_ssm(struct vm *vm, struct render *rd, const struct kseg *g)
+{
+        if (vm->render_error)
+                return; /* the step fails already: ask nothing more */
+        if (!g->resolve) {
+                _cleanup_free_ char *shown = xasprintf("{{ aws:ssm:%s }}", g->text);
+                _cleanup_free_ char *v = ssm_lookup(vm, shown, g->text, false, NULL);
+                if (v)
+                        put(rd, v, strlen(v));
+                return;
+        }
+        _cleanup_free_ char *shown = xasprintf("{{ aws:ssm:resolve(%s) }}", g->text);
+        const char *x = g->text;
+        size_t n = strlen(x);
+        while (*x == ' ' || *x == '\t')
+                x++, n--;
+        while (n && (x[n - 1] == ' ' || x[n - 1] == '\t'))
+                n--;
+        _cleanup_free_ char *inner = xstrndup(x, n), *name = NULL;
+        bool hide = false;
+        if (!strncmp(inner, "aws:ssm:", 8)) {
+                /* A SecureString holding a name: never say it. */
+                name = ssm_lookup(vm, shown, inner + 8, false, &hide);
+                if (!name)
+                        return;
+        } else {
+                for (size_t i = 0; i < vm->prog->n_vars && !name; i++)
+                        if (!strcmp(vm->prog->vars[i].name, inner))
+                                name = xstrdup(json_is_string(vm->vars[i]) ? json_string_value(vm->vars[i]) : "");
+                if (!name) {
+                        render_fail(vm, "%s: '%s' is not a parameter or constant of this document", shown, inner);
+                        return;
+                }
+        }
+        _cleanup_free_ char *v = ssm_lookup(vm, shown, name, hide, NULL);
+        if (v)
+                put(rd, v, strlen(v));
+}
+
 static void render_segment(struct vm *vm, struct render *rd, const struct kseg *g)
 {
         const struct program *p = vm->prog;
-        char *val = NULL, *err = NULL;
         switch (g->kind) {
         case KSEG_TEXT:
                 put(rd, g->text, g->len);
@@ -135,11 +225,8 @@ static void render_segment(struct vm *vm, struct render *rd, const struct kseg *
                         render_step_value(vm, rd, g->index, g->entry, g->text, g->kind == KSEG_OUTPUT);
                 break;
         case KSEG_SSM:
-                if (vm->host && vm->host->ssm && g->text &&
-                    vm->host->ssm(vm->host->userdata, g->text, &val, &err) >= 0 && val)
-                        put(rd, val, strlen(val));
-                free(val);
-                free(err);
+                if (g->text)
+                        render_ssm(vm, rd, g);
                 break;
         case _KSEG_MAX:
                 break;

@@ -648,18 +648,24 @@ static json_t *masked(const json_t *v)
         return json_string("***");
 }
 
+bool vm_step_private(const struct vm *vm, size_t i)
+{
+        return i < vm->prog->n_steps && (vm->prog->steps[i].disable_logging || vm->steps[i].secret);
+}
+
 /* Whether a finished step's values must stay out of saved states. */
 static bool keeps_values_private(const struct vm *vm, size_t i)
 {
         const struct vm_step *s = &vm->steps[i];
-        return vm->prog->steps[i].disable_logging && (s->inputs || s->outputs || s->iterations || s->redacted);
+        return vm_step_private(vm, i) && (s->inputs || s->outputs || s->iterations || s->redacted);
 }
 
-/* Inside a disableLogging step, the state is the one at its STEP. */
+/* Inside a private step, the state is the one at its STEP: a resumed
+ * run renders (and resolves its SecureStrings) again. */
 static bool saves_rewound(const struct vm *vm)
 {
         const struct program *p = vm->prog;
-        return vm->cur_step != NONE && p->steps[vm->cur_step].disable_logging && vm->step_pc < p->n_code &&
+        return vm->cur_step != NONE && vm_step_private(vm, vm->cur_step) && vm->step_pc < p->n_code &&
                op_get(p->code[vm->step_pc]) == OP_STEP && op_bx(p->code[vm->step_pc]) == vm->cur_step;
 }
 
@@ -681,6 +687,8 @@ json_t *vm_save_step(const struct vm *vm, size_t i)
                               "failedIterations", or_null(s->failed_iterations));
         if (private)
                 json_object_set_new(o, "redacted", json_true());
+        if (s->secret)
+                json_object_set_new(o, "secret", json_true());
         return o;
 }
 
@@ -700,13 +708,18 @@ json_t *vm_save_core(const struct vm *vm)
                 json_array_append_new(phases, json_integer(vm->phases[i]));
         }
         json_int_t cur_step = rewind || vm->cur_step == NONE ? -1 : (json_int_t)vm->cur_step;
-        return json_pack("{s:i, s:s, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:I}", "version",
+        json_t *st = json_pack("{s:i, s:s, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:b, s:I}", "version",
                          STATE_VERSION, "sha256", hex, "pc", (json_int_t)(rewind ? vm->step_pc : vm->pc), "regs",
                          regs, "vars", vars, "phaseSelected", sel, "phases", phases, "currentPhase",
                          (json_int_t)(vm->cur_phase == NONE ? -1 : (json_int_t)vm->cur_phase), "currentStep",
                          cur_step, "loopRegister", rewind ? (int)NO_LOOP : (int)vm->loop_reg, "awaiting",
                          rewind ? 0 : vm->awaiting, "failed", vm->failed, "ignored", vm->ignored, "aborted",
                          vm->aborted, "instructions", (json_int_t)vm->instructions);
+        /* Between a RENDER that failed and its ACT, the reason is state
+         * too (a failed {{ aws:ssm: }} lookup is not asked again). */
+        if (vm->render_error && !rewind)
+                json_object_set_new(st, "renderError", json_string(vm->render_error));
+        return st;
 }
 
 json_t *vm_save(const struct vm *vm)
@@ -805,6 +818,7 @@ struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_
                 s->iterations = take(json_object_get(o, "iterations"));
                 s->failed_iterations = take(json_object_get(o, "failedIterations"));
                 s->redacted = json_is_true(json_object_get(o, "redacted"));
+                s->secret = json_is_true(json_object_get(o, "secret"));
         }
         for (size_t i = 0; i < p->n_vars; i++) {
                 json_t *v = json_array_get(vars, i);
@@ -828,6 +842,9 @@ struct vm *vm_restore(const struct program *p, const struct vm_host *host, json_
         vm->ignored = ignored;
         vm->aborted = aborted;
         vm->instructions = (uint64_t)instructions;
+        const char *rerr = json_string_value(json_object_get(st, "renderError"));
+        if (rerr && cur_step >= 0)
+                vm->render_error = xstrdup(rerr);
         /* An action in flight when the state was saved runs again. */
         vm->awaiting = false;
         return vm;

@@ -54,6 +54,7 @@ struct vm_step {
         json_t *iterations;      /* this attempt: outputs of each successful iteration */
         json_t *failed_iterations; /* this attempt: indexes of failed iterations */
         bool redacted;           /* restored from a state that left out its values (disableLogging) */
+        bool secret;             /* its rendering resolved a SecureString: private as if disableLogging */
 };
 
 enum vm_event {
@@ -77,8 +78,11 @@ struct vm_host {
          * and the message becomes the step's failure). */
         int (*pred)(void *userdata, const struct predicate *p, const char *operand, const char *value,
                     bool *ret, char **reterr_msg);
-        /* Resolves {{ aws:ssm:... }}; NULL means unsupported (renders ""). */
-        int (*ssm)(void *userdata, const char *name, char **ret, char **reterr_msg);
+        /* Resolves {{ aws:ssm:NAME }}: the value (allocated) and whether it
+         * is a SecureString.  A negative errno with *reterr_msg fails the
+         * step with that message.  NULL: references fail the step (a
+         * host without Parameter Store). */
+        int (*ssm)(void *userdata, const char *name, char **ret, bool *ret_secure, char **reterr_msg);
 };
 
 struct vm_pending {
@@ -139,7 +143,7 @@ void vm_stop(struct vm *vm);
 /* The whole state as JSON, and back.  Restoring checks the program's
  * SHA-256 and every index before accepting the state.
  *
- * Values of disableLogging steps never leave the VM this way: a finished
+ * Values of private steps (vm_step_private()) never leave the VM this way: a finished
  * such step is saved with every value of its inputs and outputs
  * replaced by "***" (restored as
  * `redacted`: a later reference to them fails that step with a message
@@ -152,6 +156,12 @@ json_t *vm_save(const struct vm *vm);
 json_t *vm_save_core(const struct vm *vm);
 json_t *vm_save_step(const struct vm *vm, size_t i);
 struct vm *vm_restore(const struct program *prog, const struct vm_host *host, json_t *state, char **reterr_msg);
+
+/* Whether step i's values must stay out of every record: it has
+ * disableLogging, or a SecureString was resolved for it (then it is
+ * treated in all things as if it had disableLogging; the value is
+ * resolved again by a resumed run, never saved). */
+bool vm_step_private(const struct vm *vm, size_t i);
 
 const char *step_state_name(enum step_state s);   /* "success", "failed", ... */
 const char *phase_state_name(enum phase_state s);

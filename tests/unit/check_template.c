@@ -412,6 +412,72 @@ START_TEST(test_scan_then_parse)
 }
 END_TEST
 
+/* tmpl_split: only reference-shaped braces are references; the rest is
+ * kept, as written, as TSEG_OTHER (issue 10, item 8). */
+START_TEST(test_split_other_templates)
+{
+        static const struct {
+                const char *s;
+                size_t refs, others;
+        } t[] = {
+                { "docker inspect -f '{{.State.Running}}' c", 0, 1 },
+                { "{{ if .Values.x }}{{ .Values.x | quote }}{{ end }}", 0, 3 },
+                { "{{- template \"x\" . -}} {{ Name }}", 1, 1 },
+                { "echo {{ $x := 1 }} {{ printf \"%s\" .N }}", 0, 2 },
+                { "a {{ }} b {{ loop.value }}", 1, 1 },
+                { "{{ build.My Step.outputs.stdout }} {{ x", 1, 1 },
+                { "{{ aws:ssm:/a/b:3 }}{{aws:ssm:resolve(P)}}", 2, 0 },
+                { "{{ loop . value }}", 0, 1 },
+        };
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+                struct tmpl m;
+                size_t refs = 0, others = 0, bytes = 0;
+                tmpl_split(t[i].s, strlen(t[i].s), &m);
+                for (size_t k = 0; k < m.n; k++) {
+                        refs += m.segs[k].kind == TSEG_REF;
+                        if (m.segs[k].kind == TSEG_OTHER) {
+                                others++;
+                                ck_assert_ptr_nonnull(m.segs[k].note);
+                        }
+                        ck_assert_uint_eq(m.segs[k].offset, bytes);
+                        bytes += m.segs[k].len;
+                }
+                ck_assert_msg(refs == t[i].refs && others == t[i].others, "\"%s\": %zu refs, %zu others", t[i].s,
+                              refs, others);
+                ck_assert_uint_eq(bytes, strlen(t[i].s));
+                tmpl_free(&m);
+        }
+}
+END_TEST
+
+START_TEST(test_ssm_names)
+{
+        static const char *const good[] = {
+                "/my/param", "MyParam", "/my/param:3", "/my/param:prod-label", "name:label_1",
+                "arn:aws:ssm:us-east-2:111122223333:parameter/MyParam",
+                "arn:aws:ssm:us-east-2:111122223333:parameter/my/param:7",
+                "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+                "/aws/reference/secretsmanager/db+pass@x",
+        };
+        static const char *const bad[] = {
+                "", "my param", "/my/pa$ram", "my/param", "/p:", "/p:aws-label", "/p:1abc", "/p:ssm",
+                "arn:aws:ssm:us-east-2:acct:parameter/x", "arn:aws:s3:us-east-2:111122223333:parameter/x",
+                "arn:aws:ssm:us-east-2:111122223333:document/x", "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q",
+        };
+        const char *why;
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+                ck_assert_msg(ssm_name_check(good[i], &why) == 0, "%s: %s", good[i], why);
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                why = NULL;
+                ck_assert_msg(ssm_name_check(bad[i], &why) == -EINVAL && why, "%s accepted", bad[i]);
+        }
+        char *longname = calloc(1, 1100);
+        memset(longname, 'a', 1012);
+        ck_assert_int_eq(ssm_name_check(longname, &why), -EINVAL);
+        free(longname);
+}
+END_TEST
+
 static Suite *template_suite(void)
 {
         Suite *s = suite_create("template");
@@ -436,6 +502,11 @@ static Suite *template_suite(void)
         tcase_add_test(tc, test_ref_errors);
         tcase_add_test(tc, test_ref_error_leaves_ret_alone);
         tcase_add_test(tc, test_scan_then_parse);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("split");
+        tcase_add_test(tc, test_split_other_templates);
+        tcase_add_test(tc, test_ssm_names);
         suite_add_tcase(s, tc);
         return s;
 }
