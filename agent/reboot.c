@@ -121,6 +121,17 @@ int reboot_pending_write(const char *program, const char *execution_id, char *co
         return 0;
 }
 
+void reboot_pending_remove(const char *execution_id)
+{
+        char *err = NULL;
+        _cleanup_close_ int dfd = resume_dir("pending", &err);
+        free(err);
+        if (dfd < 0)
+                return;
+        _cleanup_free_ char *name = xasprintf("%s.json", execution_id);
+        (void)unlinkat(dfd, name, 0);
+}
+
 /* The crontab without opentoe's line (and whether it had one). */
 static char *crontab_without(const char *tab, bool *had)
 {

@@ -40,6 +40,9 @@ long reboot_limit(void);
  * NULL; argv[0] is the subcommand ("run"). */
 int reboot_pending_write(const char *program, const char *execution_id, char *const *argv, char **reterr);
 
+/* Removes this execution's pending record (its reboot did not happen). */
+void reboot_pending_remove(const char *execution_id);
+
 /* Self mode, once the state is persisted: the boot trigger: the
  * opentoe-resume.service unit enabled (systemd), else the crontab
  * @reboot entry.  *ret_how says which (static). */

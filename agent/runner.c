@@ -805,7 +805,11 @@ static int reboot_persist(struct runner *r, size_t doc_index, const struct vm *v
         }
         log_app(&r->log, "Info", "reboot %ld of at most %ld requested; mode %s", r->reboots, reboot_limit(),
                 reboot_mode_name(r->reboot_mode));
-        return checkpoint(r, doc_index, vm, "reboot", reterr);
+        int e = checkpoint(r, doc_index, vm, "reboot", reterr);
+        if (e < 0 && r->reboot_mode == REBOOT_MODE_SELF)
+                /* No state to resume from: nothing to run at boot. */
+                reboot_pending_remove(r->o->execution_id);
+        return e;
 }
 
 /* The end of a run that waits for a reboot, once its state is saved:

@@ -10,38 +10,9 @@ set -u
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 resolve_paths
 scratch_dir work reboot-modes
+. "$top_srcdir/tests/lib/fakesys.sh"
 cd "$work" || exit 1
 
-# A fake machine: every program records its arguments in $root/calls.
-make_root() {
-        local root=$1 systemd=$2
-        mkdir -p "$root/bin"
-        [ "$systemd" = yes ] && mkdir -p "$root/run/systemd/system"
-        cat > "$root/bin/systemctl" <<'SH'
-#!/bin/bash
-root=$(cd "$(dirname "$0")/.." && pwd)
-echo "systemctl $*" >> "$root/calls"
-if [ "$1" = enable ] && [ -e "$root/kill-on-enable" ]; then rm -f "$root/kill-on-enable"; kill -9 "$PPID"; fi
-exit 0
-SH
-        cat > "$root/bin/reboot" <<'SH'
-#!/bin/bash
-root=$(cd "$(dirname "$0")/.." && pwd)
-echo "reboot $* at $(date +%s.%N)" >> "$root/calls"
-SH
-        cat > "$root/bin/crontab" <<'SH'
-#!/bin/bash
-root=$(cd "$(dirname "$0")/.." && pwd)
-echo "crontab $*" >> "$root/calls"
-case $1 in
--l) [ -e "$root/crontab" ] || { echo "no crontab for root" >&2; exit 1; }; cat "$root/crontab" ;;
--) cat > "$root/crontab.new" && mv "$root/crontab.new" "$root/crontab" ;;
-*) exit 2 ;;
-esac
-SH
-        chmod 755 "$root/bin/"*
-        : > "$root/calls"
-}
 # Waits (5 s at most) for the detached reboot to have been asked for.
 wait_reboot() {
         local i

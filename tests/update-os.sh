@@ -12,64 +12,9 @@ set -u
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 resolve_paths
 scratch_dir work update-os
+. "$top_srcdir/tests/lib/fakesys.sh"
 cd "$work" || exit 1
 
-# A fake Debian: $root/installed and $root/available ("name version"
-# lines); apt-get records its arguments and environment in $root/calls.
-make_apt() {
-        local root=$1
-        rm -rf "$root"
-        mkdir -p "$root/bin" "$root/run"
-        printf '%s\n' "a 1" "b 1" "c 1" > "$root/installed"
-        printf '%s\n' "a 2" "b 2" "c 2" > "$root/available"
-        cat > "$root/bin/apt-get" <<'SH'
-#!/bin/bash
-root=$(cd "$(dirname "$0")/.." && pwd)
-echo "apt-get $* DEBIAN_FRONTEND=${DEBIAN_FRONTEND:-}" >> "$root/calls"
-sim=0 args=() skip=0
-for a in "$@"; do
-        if [ $skip = 1 ]; then skip=0; continue; fi
-        case $a in -y|-q) ;; -s) sim=1 ;; -o) skip=1 ;; *) args+=("$a") ;; esac
-done
-upgradable() { awk 'NR == FNR { v[$1] = $2; next } ($1 in v) && v[$1] != $2 { print $1, $2, v[$1] }' "$root/available" "$root/installed"; }
-set_version() { awk -v n="$1" -v v="$2" '$1 == n { $2 = v } { print }' "$root/installed" > "$root/i.new" && mv "$root/i.new" "$root/installed"; }
-apply() {
-        local n=$1 o=$2 v=$3
-        if grep -qx "$n" "$root/broken" 2> /dev/null; then
-                echo "dpkg: error processing package $n (--configure):" >&2
-                echo " installed $n package post-installation script subprocess returned error exit status 1" >&2
-                return 1
-        fi
-        echo "Setting up $n ($v) ..."
-        set_version "$n" "$v"
-        [ -e "$root/reboot-after-upgrade" ] && touch "$root/run/reboot-required"
-        return 0
-}
-case ${args[0]} in
-update) echo "Hit:1 file:/srv/repo ./ InRelease"; echo "Reading package lists..." ;;
-upgrade)
-        if [ $sim = 1 ]; then upgradable | while read -r n o v; do echo "Inst $n [$o] ($v local)"; done; exit 0; fi
-        rc=0
-        while read -r n o v; do apply "$n" "$o" "$v" || rc=100; done < <(upgradable)
-        exit $rc ;;
-install)
-        rc=0
-        for p in "${args[@]:2}"; do
-                line=$(upgradable | awk -v n="$p" '$1 == n')
-                if [ -z "$line" ]; then echo "$p is already the newest version."; continue; fi
-                apply $line || rc=100
-        done
-        exit $rc ;;
-*) exit 64 ;;
-esac
-SH
-        cat > "$root/bin/dpkg-query" <<'SH'
-#!/bin/bash
-root=$(cd "$(dirname "$0")/.." && pwd)
-cat "$root/installed"
-SH
-        chmod 755 "$root/bin/"*
-}
 doc() {
         # doc NAME INPUTS-YAML...
         local name=$1
