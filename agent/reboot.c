@@ -222,10 +222,10 @@ static void trigger_disarm(void)
 
 int reboot_possible(char **reterr)
 {
-        _cleanup_free_ char *p = NULL;
+        _cleanup_free_ char *p = NULL, *cron = NULL;
         if (sys_find(sys_has_systemd() ? "systemctl" : "reboot", &p) < 0)
                 return errmsg_set(reterr, -ENOENT, "neither systemctl (with systemd) nor reboot was found");
-        if (!sys_has_systemd() && sys_find("crontab", &p) < 0)
+        if (!sys_has_systemd() && sys_find("crontab", &cron) < 0)
                 return errmsg_set(reterr, -ENOENT, "without systemd the resume needs crontab, which was not found");
         return 0;
 }
