@@ -76,6 +76,7 @@ struct runner {
         struct supervisor sv;           /* the event loop, signals, the attempt in flight */
         /* Reboots (reboot.c has the protocol). */
         enum reboot_mode reboot_mode;
+        const char *reboot_mode_why;    /* what chose it (static) */
         long reboots;                   /* asked for so far by this execution (saved) */
         bool reboot_asked;              /* a step has asked since the last reboot */
         bool reboot_after;              /* ... the Reboot action: its step is done */
@@ -803,8 +804,8 @@ static int reboot_persist(struct runner *r, size_t doc_index, const struct vm *v
                         r->reboot_mode = REBOOT_MODE_EXIT;
                 }
         }
-        log_app(&r->log, "Info", "reboot %ld of at most %ld requested; mode %s", r->reboots, reboot_limit(),
-                reboot_mode_name(r->reboot_mode));
+        log_app(&r->log, "Info", "reboot %ld of at most %ld requested; mode %s (%s)", r->reboots, reboot_limit(),
+                reboot_mode_name(r->reboot_mode), r->reboot_mode_why);
         int e = checkpoint(r, doc_index, vm, "reboot", reterr);
         if (e < 0 && r->reboot_mode == REBOOT_MODE_SELF)
                 /* No state to resume from: nothing to run at boot. */
@@ -881,8 +882,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
         }
         r.binding = (struct state_binding){ .sha256 = (const unsigned char(*)[PROG_SHA256_LEN])r.hashes, .n = n };
         r.pred_log = json_array();
-        const char *mode_why = NULL;
-        r.reboot_mode = reboot_mode_choose((enum reboot_mode)o->reboot_mode, &mode_why);
+        r.reboot_mode = reboot_mode_choose((enum reboot_mode)o->reboot_mode, &r.reboot_mode_why);
         checkpointer_init(&r.ck, &r.sd, &r.binding);
         inflight_init(&r.inflight, &r.sd, &r.binding, &r.log);
         if (supervisor_init(&r.sv, o->kill_grace_ms, &err) < 0) {
