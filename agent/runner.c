@@ -364,7 +364,9 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
         enum vm_status st;
         bool top = at_top(r), due = false, after = false;
         *ret_reboot = false;
-        vm->pause_at_step_end = top;
+        /* Nested VMs pause too: a Reboot step's reboot is taken before the
+         * next step starts. */
+        vm->pause_at_step_end = true;
         for (;;) {
                 st = vm_run(vm);
                 if (after && st != VM_ERROR) {
@@ -725,9 +727,11 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
                         vm_free(vm);
                         vm = NULL;
                 }
-                if (vm)
+                if (vm) {
                         log_console(&r->log, "Executor: System has rebooted successfully");
-                else
+                        if (vm->cur_step != NONE && vm->steps[vm->cur_step].state == STEP_RUNNING)
+                                log_console(&r->log, "Step %s", prog->steps[vm->cur_step].name);
+                } else
                         log_console(&r->log, "The saved state of nested document %s cannot be restored (%s); it "
                                              "starts over", path, verr ? verr : "its records do not fit");
                 free(verr);
@@ -1026,7 +1030,8 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                                 if (vm->cur_phase != NONE)
                                         log_console(&r.log, "Phase %s", docs[i].prog->phases[vm->cur_phase].name);
                                 log_console(&r.log, "Executor: System has rebooted successfully");
-                                if (vm->cur_step != NONE)
+                                /* A Reboot step is done: the next step says its own name. */
+                                if (vm->cur_step != NONE && vm->steps[vm->cur_step].state == STEP_RUNNING)
                                         log_console(&r.log, "Step %s", docs[i].prog->steps[vm->cur_step].name);
                         }
                         r.attempt_start_ms = monotonic_ms();
