@@ -255,6 +255,20 @@ check_eval "a run killed (-9) after persisting, before rebooting: no reboot was 
 check_eval "... the next boot resumes it exactly once" \
         '[ $rc = 0 ] && [ $rc3 = 0 ] && [ "$(count after.count)" = 1 ] && [ "$(count before.count)" = 1 ] && grep -q "no execution is waiting" errk3'
 
+# ---- two resumers at one boot (the unit and the crontab entry, say) ----
+fresh
+make_root root-two yes
+OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-two" "$OPENTOE" run -d reboot.yml -l logs -s state > /dev/null 2>&1
+wait_reboot root-two "systemctl reboot"
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-two" "$OPENTOE" run --resume > "$work/outr1" 2> "$work/errr1") &
+r1=$!
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-two" "$OPENTOE" run --resume > "$work/outr2" 2> "$work/errr2") &
+r2=$!
+wait $r1; rc1=$?
+wait $r2; rc2=$?
+check_eval "two resumers at once: the execution resumes exactly once" \
+        '[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ "$(count after.count)" = 1 ] && [ "$(cat errr1 errr2 | grep -c "resuming execution")" = 1 ]'
+
 # ---- the flag ----
 "$OPENTOE" run -d reboot.yml --reboot-mode sometimes > /dev/null 2> errf; rc=$?
 check_eval "--reboot-mode takes ssm, self or exit" '[ $rc = 2 ] && grep -q "must be ssm, self or exit" errf'
