@@ -97,6 +97,11 @@ static json_t *record(struct checkpointer *c, const struct checkpoint_run *run, 
                                    * point that no action wrote are written
                                    * again by a resumed run, so it cuts them. */
                                   "consoleSize", (json_int_t)(size > 0 ? size : 0));
+        /* The reboot counter (its bound) and, at a reboot, the nested
+         * documents' VMs, which the ExecuteDocument step run again
+         * resumes. */
+        json_object_set_new(patch, "reboots", json_integer(run->reboots));
+        json_object_set_new(patch, "nested", run->nested ? json_deep_copy(run->nested) : json_null());
         if (c->log.fd < 0 || c->ino != run->log->ino) {
                 json_t *docs = json_array();
                 for (size_t i = 0; i < run->n_runs; i++)

@@ -36,6 +36,8 @@ struct checkpoint_run {
         const struct doc_run *runs;     /* every document: earlier ones finished */
         size_t n_runs;
         const struct span *run_span;
+        long reboots;                   /* reboots this execution asked for */
+        json_t *nested;                 /* nested VMs waiting for a reboot, or NULL */
 };
 
 void checkpointer_init(struct checkpointer *c, struct state_dir *sd, const struct state_binding *b);

@@ -21,6 +21,7 @@
 #include "imagebuilder.h"
 #include "options.h"
 #include "program.h"
+#include "reboot.h"
 #include "runner.h"
 #include "s3.h"
 #include "strbuf.h"
@@ -53,6 +54,8 @@ enum {
         OPT_PLATFORMS,
         OPT_ENDPOINT_URL,
         OPT_DISCARD_STATE,
+        OPT_REBOOT_MODE,
+        OPT_RESUME,
 };
 
 static const struct option_spec specs[] = {
@@ -78,6 +81,8 @@ static const struct option_spec specs[] = {
         { "os-platforms", 0, true, OPT_PLATFORMS },
         { "endpoint-url", 0, true, OPT_ENDPOINT_URL },
         { "discard-state", 0, false, OPT_DISCARD_STATE },
+        { "reboot-mode", 0, true, OPT_REBOOT_MODE },
+        { "resume", 0, false, OPT_RESUME },
         { NULL, 0, false, 0 },
 };
 
@@ -96,6 +101,10 @@ static void usage(FILE *f, const char *prog)
                 "  -l, --log-directory DIR     where the TOE_* log folder goes (default: .)\n"
                 "  -s, --state-directory DIR   where the run's checkpoint goes (it resumes from it)\n"
                 "      --discard-state         remove a saved state and start over\n"
+                "      --reboot-mode MODE      how a reboot happens: ssm, self or exit (default: chosen;\n"
+                "                              see REBOOTS in opentoe(1))\n"
+                "      --resume                resume the executions waiting for this boot (what\n"
+                "                              opentoe-resume.service and the crontab entry run)\n"
                 "      --document-s3-bucket-owner ID\n"
                 "                              account that must own the buckets of s3:// documents\n"
                 "  -b, --log-s3-bucket-name B  upload the log folder to this S3 bucket when the run ends\n"
@@ -314,7 +323,8 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         struct settings s = { 0 };
         struct check_options copts = { .platforms = check_host_platform() };
         const char *config = NULL, *endpoint_url = NULL, *arg, *bad;
-        bool discard_state = false;
+        bool discard_state = false, resume = false;
+        enum reboot_mode reboot_mode = REBOOT_MODE_AUTO;
         int id, status = EXIT_USAGE;
         json_t *cfg = NULL, *cli_params = json_object();
         struct run_doc *docs = NULL;
@@ -411,7 +421,26 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 case OPT_DISCARD_STATE:
                         discard_state = true;
                         break;
+                case OPT_REBOOT_MODE:
+                        if (reboot_mode_parse(arg, &reboot_mode) < 0) {
+                                fprintf(stderr, "%s run: --reboot-mode must be ssm, self or exit, not '%s'\n",
+                                        inv->program, arg);
+                                goto out;
+                        }
+                        break;
+                case OPT_RESUME:
+                        resume = true;
+                        break;
                 }
+        }
+        if (resume) {
+                if (argc != 2) {
+                        fprintf(stderr, "%s run: --resume takes no other option (each execution resumes with its "
+                                        "own)\n", inv->program);
+                        goto out;
+                }
+                status = reboot_resume_pending(inv->program);
+                goto out;
         }
         if (config && (s.documents || s.parameters)) {
                 fprintf(stderr, "%s run: --documents and --parameters cannot be used with --config; put them in "
@@ -589,6 +618,8 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                         ro.kill_grace_ms = v;
         }
         ro.blocked = (const char *const *)blocked_list;
+        ro.reboot_mode = (int)reboot_mode;
+        ro.argv = argv;
         status = runner_run(&ro, docs, n_docs);
 out:
         for (size_t i = 0; docs && i < n_docs; i++) {

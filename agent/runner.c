@@ -34,6 +34,7 @@
 #include "module.h"
 #include "nested.h"
 #include "predicates.h"
+#include "reboot.h"
 #include "records.h"
 #include "report.h"
 #include "s3.h"
@@ -76,6 +77,15 @@ struct runner {
         char *stop_reason;              /* why later steps did not run (a signal), or NULL */
         struct supervisor sv;           /* the event loop, signals, the attempt in flight */
         struct ssm_client *ssm;         /* Parameter Store, made at the first {{ aws:ssm: }} */
+        /* Reboots (reboot.c has the protocol). */
+        enum reboot_mode reboot_mode;
+        const char *reboot_mode_why;    /* what chose it (static) */
+        long reboots;                   /* asked for so far by this execution (saved) */
+        bool reboot_asked;              /* a step has asked since the last reboot */
+        bool reboot_after;              /* ... the Reboot action: its step is done */
+        long reboot_delay_s;
+        json_t *nested_save;            /* nested VMs waiting for the reboot, by depth */
+        json_t *nested_restore;         /* ... as a resumed run found them */
 };
 
 
@@ -239,14 +249,30 @@ static int64_t time_left(void *userdata)
         return supervisor_time_left(&r->sv);
 }
 
-static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
+/* Why a reboot asked for now cannot happen, or NULL. */
+static char *reboot_refusal(const struct runner *r)
+{
+        long limit = reboot_limit();
+        if (r->reboots >= limit)
+                return xasprintf("the step asked for a reboot, but this execution has already rebooted %ld times, "
+                                 "the bound (OPENTOE_REBOOT_LIMIT, default %d); it fails instead of rebooting again",
+                                 r->reboots, REBOOT_LIMIT_DEFAULT);
+        if (r->sd.fd < 0)
+                return xstrdup("the step asked for a reboot, but there is no state directory to resume from");
+        return NULL;
+}
+
+/* *ret_reboot: 0, or 1 when the step asked for a reboot and runs again
+ * after it (exit 194, a nested run's request), or 2 when the step is
+ * done and the run goes on after the reboot (the Reboot action). */
+static int run_action(struct runner *r, struct vm *vm, int *ret_reboot)
 {
         const struct program *p = vm->prog;
         const struct vm_pending *pd = &vm->pending;
         const struct prog_step *ps = &p->steps[pd->step];
         struct doc_run *dr = r->cur;
         const struct action_module *m = module_by_id(pd->action);
-        *ret_reboot = false;
+        *ret_reboot = 0;
         for (size_t i = 0; r->o->blocked && r->o->blocked[i]; i++)
                 if (!strcmp(r->o->blocked[i], ps->action)) {
                         log_console(&r->log, "%s is blocked by --blocked-action-modules; the step fails", ps->action);
@@ -297,7 +323,7 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
         }
         if (private) {
                 /* Nothing of a private step's values leaves memory. */
-                if (res.status != ACTION_SUCCESS && res.status != ACTION_REBOOT) {
+                if (res.status != ACTION_SUCCESS && res.status != ACTION_REBOOT && res.status != ACTION_REBOOT_DONE) {
                         free(res.message);
                         res.message = private_failure(&res);
                 }
@@ -327,11 +353,27 @@ static int run_action(struct runner *r, struct vm *vm, bool *ret_reboot)
                 free(dr->stderr_tails[pd->step]);
                 dr->stderr_tails[pd->step] = xstrdup(res.stderr_tail);
         }
-        if (res.status == ACTION_REBOOT) {
-                log_console(&r->log, "Getting reboot signal");
-                *ret_reboot = true;
+        if (res.status == ACTION_REBOOT || res.status == ACTION_REBOOT_DONE) {
+                bool done = res.status == ACTION_REBOOT_DONE;
+                /* A nested run's request comes back up through its
+                 * ExecuteDocument step: counted once, where it was made. */
+                _cleanup_free_ char *why = r->reboot_asked ? NULL : reboot_refusal(r);
+                if (why) {
+                        log_console(&r->log, "%s", why);
+                        action_result_clear(&res);
+                        sinks_step_ended(&r->sinks);
+                        return vm_complete(vm, false, NULL, why);
+                }
+                if (!r->reboot_asked) {
+                        log_console(&r->log, "Getting reboot signal");
+                        r->reboots++;
+                        r->reboot_asked = true;
+                        r->reboot_delay_s = done ? res.reboot_delay_s : 0;
+                }
+                *ret_reboot = done ? 2 : 1;
+                int c = done ? vm_complete(vm, true, json_incref(res.outputs), NULL) : 0;
                 action_result_clear(&res);
-                return 0;
+                return c;
         }
         int c = vm_complete(vm, res.status == ACTION_SUCCESS, json_incref(res.outputs), res.message);
         action_result_clear(&res);
@@ -352,11 +394,21 @@ static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, c
 static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_reboot)
 {
         enum vm_status st;
-        bool top = at_top(r), due = false;
+        bool top = at_top(r), due = false, after = false;
         *ret_reboot = false;
-        vm->pause_at_step_end = top;
+        /* Nested VMs pause too: a Reboot step's reboot is taken before the
+         * next step starts. */
+        vm->pause_at_step_end = true;
         for (;;) {
                 st = vm_run(vm);
+                if (after && st != VM_ERROR) {
+                        /* The Reboot step is done: the VM stands at what
+                         * comes next, and the reboot's checkpoint saves it
+                         * there (its next condition is not evaluated). */
+                        *ret_reboot = true;
+                        r->reboot_after = true;
+                        break;
+                }
                 bool inside_private = st == VM_YIELD && vm_step_private(vm, vm->pending.step);
                 if (due && (st == VM_YIELD || st == VM_STEP_END || st == VM_DONE) && !inside_private) {
                         checkpoint(r, doc_index, vm, "progress", NULL);
@@ -382,15 +434,23 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                 }
                 if (top)
                         inflight_begin(&r->inflight, r->ck.seq, doc_index, vm, r->pred_log);
-                int e = run_action(r, vm, ret_reboot);
+                int kind = 0;
+                int e = run_action(r, vm, &kind);
                 if (top)
                         inflight_end(&r->inflight);
                 if (e < 0) {
                         st = VM_ERROR;
                         break;
                 }
-                if (*ret_reboot)
+                if (kind == 1) {
+                        *ret_reboot = true;
+                        r->reboot_after = false;
                         break;
+                }
+                if (kind == 2) {
+                        after = true;
+                        continue;
+                }
                 due = top;
         }
         vm->pause_at_step_end = false;
@@ -434,6 +494,8 @@ static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, c
                 .runs = r->runs,
                 .n_runs = r->n_runs,
                 .run_span = &r->run_span,
+                .reboots = r->reboots,
+                .nested = !strcmp(reason, "reboot") ? r->nested_save : NULL,
         };
         int e = checkpoint_write(&r->ck, &run, doc_index, vm, reason, &err);
         if (e < 0) {
@@ -512,6 +574,9 @@ static int load_resume(struct runner *r, const struct vm_host *host, struct run_
         }
         res->reason = reason;
         res->current = (size_t)cur;
+        r->reboots = (long)json_integer_value(json_object_get(st, "reboots"));
+        if (!strcmp(reason, "reboot") && json_is_object(json_object_get(st, "nested")))
+                r->nested_restore = json_incref(json_object_get(st, "nested"));
         for (size_t i = 0; i < (size_t)cur; i++)
                 if (doc_run_restore_finished(&r->runs[i], json_array_get(finished, i)) < 0) {
                         *reterr = xasprintf("%s is damaged: the record of document %zu is not valid", shown, i + 1);
@@ -608,6 +673,42 @@ static void resume_notice(struct runner *r, const struct resume *res, bool recre
         }
 }
 
+/* The saved state of the nested document at this depth when a resumed
+ * run finds one for `path` and `prog` (taken: it is used once), or NULL. */
+static json_t *nested_take(struct runner *r, const char *path, const struct program *prog)
+{
+        char key[16], hex[2 * PROG_SHA256_LEN + 1];
+        snprintf(key, sizeof key, "%zu", r->chain.depth);
+        json_t *saved = json_incref(json_object_get(r->nested_restore, key));
+        if (!saved)
+                return NULL;
+        json_object_del(r->nested_restore, key);
+        for (size_t k = 0; k < PROG_SHA256_LEN; k++)
+                snprintf(hex + 2 * k, 3, "%02x", prog->sha256[k]);
+        const char *sp = json_string_value(json_object_get(saved, "path"));
+        const char *sh = json_string_value(json_object_get(saved, "sha256"));
+        if (!sp || !sh || strcmp(sp, path) || strcmp(sh, hex)) {
+                log_console(&r->log, "The saved state of nested document %s does not match it; it starts over", path);
+                json_decref(saved);
+                return NULL;
+        }
+        return saved;
+}
+
+/* Keeps a nested document's VM and records for the reboot's checkpoint. */
+static void nested_keep(struct runner *r, const char *path, const struct doc_run *dr, const struct vm *vm)
+{
+        char key[16], hex[2 * PROG_SHA256_LEN + 1];
+        snprintf(key, sizeof key, "%zu", r->chain.depth);
+        for (size_t k = 0; k < PROG_SHA256_LEN; k++)
+                snprintf(hex + 2 * k, 3, "%02x", vm->prog->sha256[k]);
+        if (!r->nested_save)
+                r->nested_save = json_object();
+        json_object_set_new(r->nested_save, key,
+                            json_pack("{s:s, s:s, s:o, s:o}", "path", path, "sha256", hex, "vm", vm_save(vm), "records",
+                                      doc_run_save(dr)));
+}
+
 /* ExecuteDocument: runs a nested document in this run's log folder, on
  * this run's loop, with its own execution id, and returns its summary
  * and details.  An s3:// document (with the owner ExecuteDocument handed
@@ -648,24 +749,43 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         r->chain.real[r->chain.depth++] = real;
         log_console(&r->log, "Document %s", path);
         span_start(&dr.span);
-        struct vm *vm = vm_new(prog, &host, args.params, args.n_phases ? args.phase_list : NULL);
-        bool reboot;
-        for (run_vm(r, 0, vm, &reboot); reboot; run_vm(r, 0, vm, &reboot)) {
-                /* Reboots inside nested documents are not resumable yet:
-                 * the step that asked fails, and its onFailure applies. */
-                log_console(&r->log, "A reboot requested inside nested document %s is not supported; the step fails",
-                            path);
-                vm_complete(vm, false, NULL, "a reboot requested inside a nested document is not supported");
+        /* After a reboot asked for inside it, the nested run resumes. */
+        json_t *saved = nested_take(r, path, prog);
+        struct vm *vm = NULL;
+        if (saved) {
+                char *verr = NULL;
+                vm = vm_restore(prog, &host, json_object_get(saved, "vm"), &verr);
+                if (vm && doc_run_restore(&dr, json_object_get(saved, "records")) < 0) {
+                        vm_free(vm);
+                        vm = NULL;
+                }
+                if (vm) {
+                        log_console(&r->log, "Executor: System has rebooted successfully");
+                        if (vm->cur_step != NONE && vm->steps[vm->cur_step].state == STEP_RUNNING)
+                                log_console(&r->log, "Step %s", prog->steps[vm->cur_step].name);
+                } else
+                        log_console(&r->log, "The saved state of nested document %s cannot be restored (%s); it "
+                                             "starts over", path, verr ? verr : "its records do not fit");
+                free(verr);
+                json_decref(saved);
         }
-        span_end(&dr.span);
-        dr.failed = vm->failed;
-        if (vm->failed)
-                report_failure_block(&r->log, &dr, vm);
-        json_t *chaining = NULL;
-        nested_results(&dr, vm, path, outer, outer_step, ret_summary, ret_detail, &chaining);
-        if (!outer_disable)
-                doc_run_add_chaining(outer, outer_step, chaining);
-        json_decref(chaining);
+        if (!vm)
+                vm = vm_new(prog, &host, args.params, args.n_phases ? args.phase_list : NULL);
+        bool reboot;
+        run_vm(r, 0, vm, &reboot);
+        if (reboot)
+                nested_keep(r, path, &dr, vm);
+        else {
+                span_end(&dr.span);
+                dr.failed = vm->failed;
+                if (vm->failed)
+                        report_failure_block(&r->log, &dr, vm);
+                json_t *chaining = NULL;
+                nested_results(&dr, vm, path, outer, outer_step, ret_summary, ret_detail, &chaining);
+                if (!outer_disable)
+                        doc_run_add_chaining(outer, outer_step, chaining);
+                json_decref(chaining);
+        }
 
         r->chain.depth--;
         r->chain.real[r->chain.depth] = NULL;
@@ -679,7 +799,7 @@ static int nested_run(void *userdata, const char *path, const char *s3_owner, co
         prog_free(prog);
         nested_args_done(&args);
         free(real);
-        return 0;
+        return reboot ? 1 : 0;
 }
 
 static void free_runs(struct runner *r)
@@ -701,6 +821,83 @@ static void list_unstarted(struct runner *r, struct vm **vms, size_t from, const
                 dr->report = report_document(dr, vms[i], why);
                 dr->finished = true;
         }
+}
+
+/* ---- the reboot protocol (reboot.c) -------------------------------------- */
+
+/* Persists the run for the reboot: in the self mode, the record of how
+ * to run it again first (a crash after it resumes from the checkpoint
+ * there is), then the checkpoint.  A self mode that cannot reboot this
+ * machine becomes the exit mode, saying so. */
+static int reboot_persist(struct runner *r, size_t doc_index, const struct vm *vm, char **reterr)
+{
+        if (r->reboot_mode == REBOOT_MODE_SELF) {
+                char *why = NULL;
+                int e = reboot_possible(&why);
+                if (e >= 0)
+                        e = reboot_pending_write(r->o->program_name, r->o->execution_id, r->o->argv, &why);
+                if (e < 0) {
+                        log_console(&r->log, "Cannot arrange the reboot on this machine (%s); opentoe exits with 194 "
+                                             "for its caller to reboot instead", why);
+                        log_app(&r->log, "Error", "reboot mode self: %s", why);
+                        free(why);
+                        r->reboot_mode = REBOOT_MODE_EXIT;
+                }
+        }
+        log_app(&r->log, "Info", "reboot %ld of at most %ld requested; mode %s (%s)", r->reboots, reboot_limit(),
+                reboot_mode_name(r->reboot_mode), r->reboot_mode_why);
+        int e = checkpoint(r, doc_index, vm, "reboot", reterr);
+        if (e < 0 && r->reboot_mode == REBOOT_MODE_SELF)
+                /* No state to resume from: nothing to run at boot. */
+                reboot_pending_remove(r->o->execution_id);
+        return e;
+}
+
+/* The end of a run that waits for a reboot, once its state is saved:
+ * console.log says what happens, the boot trigger (self mode), the
+ * summary, every sink flushed, then the reboot (self mode) or the exit
+ * with 194. */
+static void reboot_end(struct runner *r, const struct counts *c)
+{
+        const char *how = NULL;
+        char *err = NULL;
+        log_app(&r->log, "Info", "reboot requested; state saved in %s", r->o->state_directory);
+        switch (r->reboot_mode) {
+        case REBOOT_MODE_SSM:
+                log_console(&r->log, "Rebooting the system now: opentoe exits with 194, SSM Agent reboots the "
+                                     "instance and runs this command again, which resumes execution %s",
+                            r->o->execution_id);
+                break;
+        case REBOOT_MODE_SELF:
+                if (reboot_trigger_arm(&how, &err) < 0) {
+                        log_console(&r->log, "Warning: cannot arrange the resume at boot (%s): %s; after the reboot, "
+                                             "run 'opentoe run --resume'", how, err);
+                        free(err);
+                        err = NULL;
+                }
+                log_console(&r->log, "Rebooting the system now%s: execution %s resumes at boot (%s)",
+                            r->reboot_delay_s > 0 ? " (after the delay)" : "", r->o->execution_id, how);
+                break;
+        case REBOOT_MODE_EXIT:
+        case REBOOT_MODE_AUTO:
+                log_console(&r->log, "Reboot pending: opentoe exits with 194; reboot the machine and run the same "
+                                     "command again to resume execution %s", r->o->execution_id);
+                break;
+        }
+        reboot_summary(stdout, r->o->execution_id, c, r->log.path);
+        /* Undelivered lines stay spooled; the resumed run ships them. */
+        sinks_close(&r->sinks, 5000);
+        logdir_flush(&r->log);
+        if (r->reboot_mode != REBOOT_MODE_SELF)
+                return;
+        char *cmd = NULL;
+        if (reboot_now(r->reboot_delay_s, &cmd, &err) < 0) {
+                log_console(&r->log, "Cannot reboot: %s; reboot the machine to resume", err);
+                free(err);
+        } else
+                log_app(&r->log, "Info", "%s in %ld s, once opentoe has exited", cmd, r->reboot_delay_s);
+        logdir_flush(&r->log);
+        free(cmd);
 }
 
 int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
@@ -725,6 +922,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
         }
         r.binding = (struct state_binding){ .sha256 = (const unsigned char(*)[PROG_SHA256_LEN])r.hashes, .n = n };
         r.pred_log = json_array();
+        r.reboot_mode = reboot_mode_choose((enum reboot_mode)o->reboot_mode, &r.reboot_mode_why);
         checkpointer_init(&r.ck, &r.sd, &r.binding);
         inflight_init(&r.inflight, &r.sd, &r.binding, &r.log);
         if (supervisor_init(&r.sv, o->kill_grace_ms, &err) < 0) {
@@ -868,7 +1066,8 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                                 if (vm->cur_phase != NONE)
                                         log_console(&r.log, "Phase %s", docs[i].prog->phases[vm->cur_phase].name);
                                 log_console(&r.log, "Executor: System has rebooted successfully");
-                                if (vm->cur_step != NONE)
+                                /* A Reboot step is done: the next step says its own name. */
+                                if (vm->cur_step != NONE && vm->steps[vm->cur_step].state == STEP_RUNNING)
                                         log_console(&r.log, "Step %s", docs[i].prog->steps[vm->cur_step].name);
                         }
                         r.attempt_start_ms = monotonic_ms();
@@ -882,7 +1081,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                 r.chain.shown[0] = docs[i].path;
                 r.chain.depth = 1;
                 for (run_vm(&r, i, vm, &reboot); reboot; run_vm(&r, i, vm, &reboot)) {
-                        int e = checkpoint(&r, i, vm, "reboot", &err);
+                        int e = reboot_persist(&r, i, vm, &err);
                         if (e >= 0)
                                 break;
                         /* No checkpoint, no reboot: the step fails instead. */
@@ -892,7 +1091,14 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                         free(err);
                         err = NULL;
                         log_console(&r.log, "%s", msg);
-                        vm_complete(vm, false, NULL, msg);
+                        r.reboots--;
+                        r.reboot_asked = false;
+                        json_decref(r.nested_save);
+                        r.nested_save = NULL;
+                        /* A Reboot step is done already: the run goes on
+                         * without the reboot. */
+                        if (!r.reboot_after)
+                                vm_complete(vm, false, NULL, msg);
                 }
                 free(r.chain.real[0]);
                 r.chain.real[0] = NULL;
@@ -934,10 +1140,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                 span_end(&r.run_span);
                 report_write_detailed(&r.log, r.o->execution_id, failed, &r.run_span, r.runs, vms, r.n_runs);
                 chaining_write(&r.log, r.o->execution_id, r.runs, vms, r.n_runs);
-                log_console(&r.log, "Rebooting the system now");
-                log_app(&r.log, "Info", "reboot requested; state saved in %s", o->state_directory);
-                /* Undelivered lines stay spooled; the resumed run ships them. */
-                sinks_close(&r.sinks, 5000);
+                reboot_end(&r, &c);
                 status = EXIT_REBOOT;
                 goto out;
         }
@@ -1004,6 +1207,8 @@ out:
         free(r.hashes);
         json_decref(r.pred_log);
         json_decref(r.replay);
+        json_decref(r.nested_save);
+        json_decref(r.nested_restore);
         inflight_done(&r.inflight);
         free(r.stop_reason);
         checkpointer_done(&r.ck);

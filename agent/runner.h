@@ -38,6 +38,8 @@ struct run_options {
         const char *cw_region;          /* NULL: the usual region chain */
         bool cw_ignore_failures;        /* undelivered logs do not fail the run */
         const char *const *blocked;     /* action modules refused (--blocked-action-modules), or NULL */
+        int reboot_mode;                /* enum reboot_mode (reboot.h): --reboot-mode, or auto */
+        char *const *argv;              /* the run's arguments ("run", ...), for the self mode's resume */
 };
 
 /* Runs the documents in order.  Prints the summary JSON on stdout (or the

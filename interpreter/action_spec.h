@@ -37,6 +37,7 @@ enum {
         INF_REQUIRED = 1u << 0,
         INF_ENUM_NOCASE = 1u << 1, /* enum values compare case-insensitively */
         INF_NO_TEMPLATE = 1u << 2, /* {{ }} references are not allowed */
+        INF_EXTENSION = 1u << 3,   /* opentoe's, not AWSTOE's: an error under --strict-awstoe */
 };
 
 struct input_field {

@@ -178,6 +178,9 @@ static void check_entry(struct checker *c, const struct chk_step *s, const struc
                                  "input '%s' of %s is not supported on %s", f->name, a->name,
                                  (c->opts->platforms & a->platforms & ~fp & PLAT_WINDOWS) ? "windows"
                                  : (c->opts->platforms & a->platforms & ~fp & PLAT_DARWIN) ? "darwin" : "linux");
+                if ((f->flags & INF_EXTENSION) && c->opts->strict_awstoe)
+                        chk_diag(c, DIAG_ERROR, "extension", k, "drop --strict-awstoe to use it",
+                                 "input '%s' of %s is an opentoe extension; AWSTOE does not have it", f->name, a->name);
                 check_value(c, a, f, v);
         }
         for (size_t i = 0; i < a->n_fields; i++)

@@ -1077,6 +1077,15 @@ static const struct input_field fields_UpdateOS[] = {
                 .default_json = NULL,
                 .description = "Updates to leave out, written the same way as include.",
         },
+        {
+                .name = "rebootIfRequired",
+                .type = IN_BOOL,
+                .flags = INF_EXTENSION,
+                .platforms = PLAT_LINUX,
+                .enum_values = NULL,
+                .default_json = "false",
+                .description = "(opentoe extension) Reboot through the run's reboot protocol when the updates leave the system asking for one; the step then runs again after the reboot.",
+        },
 };
 
 /* WebDownload */

@@ -71,6 +71,12 @@ static int execute_document_run(const struct action_ctx *ctx, const json_t *inpu
                 return 0;
         }
         free(err);
+        if (r == 1) {
+                /* A step of the nested run asked for a reboot: this step
+                 * runs again after it, and the nested run resumes. */
+                ret->status = ACTION_REBOOT;
+                return 0;
+        }
         const char *status = json_string_value(json_object_get(summary, "status"));
         bool ok = status && !strcmp(status, "success");
         ret->status = ok ? ACTION_SUCCESS : ACTION_FAILED;

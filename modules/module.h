@@ -25,6 +25,7 @@ enum action_status {
         ACTION_FAILED,
         ACTION_TIMED_OUT,
         ACTION_REBOOT,     /* exit code 194: run this step again after a reboot */
+        ACTION_REBOOT_DONE, /* the Reboot action: the step is done; reboot, then go on (reboot_delay_s) */
         _ACTION_STATUS_MAX,
 };
 
@@ -60,7 +61,9 @@ struct action_ctx {
         /* ExecuteDocument: runs a nested document through the runner, in
          * the same log folder.  Returns 0 with its summary object and its
          * detailed output, or a negative errno with a message (cycle, too
-         * deep, cannot load). */
+         * deep, cannot load).  Returns 1 when a step of the nested run
+         * asked for a reboot: its state is kept by the runner, and this
+         * step runs again after the reboot (it resumes the nested run). */
         int (*run_document)(void *userdata, const char *path, const char *s3_owner, const char *phases,
                             const json_t *parameters, json_t **ret_summary, json_t **ret_detail, char **reterr_msg);
         /* For predicates that read files (Assert): none needed beyond the
@@ -75,6 +78,7 @@ struct action_result {
         char *stderr_tail;   /* last part of stderr, for the failure block; may be NULL */
         json_t *detail;      /* detailedOutput of the step (ExecuteDocument), or NULL */
         bool stdout_truncated;
+        long reboot_delay_s; /* ACTION_REBOOT_DONE: seconds before the reboot */
 };
 
 void action_result_clear(struct action_result *r);

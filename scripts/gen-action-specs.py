@@ -58,7 +58,7 @@ ACTION_KEYS = {"action", "description", "platforms", "inputsShape", "flags", "in
 ACTION_REQUIRED = {"action", "description", "platforms", "inputsShape", "flags", "inputs",
                    "outputs"}
 INPUT_KEYS = {"name", "type", "required", "enum", "enumCaseInsensitive", "default",
-              "platforms", "noTemplate", "description"}
+              "platforms", "noTemplate", "extension", "description"}
 INPUT_REQUIRED = {"name", "type", "description"}
 
 ACTION_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
@@ -171,7 +171,7 @@ def _check_input(where, inp, action_platforms):
     if typ not in TYPES:
         raise SpecError("%s: unknown type %r (expected one of %s)"
                         % (where, typ, ", ".join(sorted(TYPES))))
-    for key in ("required", "enumCaseInsensitive", "noTemplate"):
+    for key in ("required", "enumCaseInsensitive", "noTemplate", "extension"):
         if key in inp and not _is_bool(inp[key]):
             raise SpecError("%s: %r must be true or false" % (where, key))
     _check_description(where, inp["description"])
@@ -459,6 +459,8 @@ def gen_specs_c(specs):
                     flags.append("INF_ENUM_NOCASE")
                 if inp.get("noTemplate"):
                     flags.append("INF_NO_TEMPLATE")
+                if inp.get("extension"):
+                    flags.append("INF_EXTENSION")
                 w("        {")
                 w("                .name = %s," % c_string(inp["name"]))
                 w("                .type = %s," % TYPES[inp["type"]])

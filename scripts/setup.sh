@@ -17,6 +17,10 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         testing=1
         # clang: tests/cleanup-jumps.sh (a goto past a cleanup variable).
         packages+=(valgrind clang)
+        # UpdateOS's real package managers: debootstrap (a Debian 12 root
+        # for apt, tests/update-os-apt.sh), dnf, rpm and createrepo-c (an
+        # --installroot for dnf, tests/update-os-dnf.sh).
+        packages+=(debootstrap dnf rpm createrepo-c)
         # A machine with Node.js from elsewhere already has npm; Debian's
         # npm package would conflict with it.
         command -v npm >/dev/null || packages+=(nodejs npm)

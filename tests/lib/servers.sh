@@ -33,6 +33,13 @@
 
 [ -n "${tap_n+set}" ] || . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
+# No suite reaches the machine itself: the reboot, the init system, the
+# crontab and the package managers are taken from a root that holds no
+# programs (common/system.h) unless a suite builds its own fakes, and a
+# reboot hands exit 194 back unless a suite asks for another mode.
+export OPENTOE_TEST_SYSTEM_ROOT=${OPENTOE_TEST_SYSTEM_ROOT:-/nonexistent/opentoe-test-system}
+export OPENTOE_REBOOT_MODE=${OPENTOE_REBOOT_MODE:-exit}
+
 tap_scratch=
 tap_server_pids=()
 tap_exit_hooks=()

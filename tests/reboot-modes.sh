@@ -1,0 +1,276 @@
+#!/bin/bash
+# reboot-modes.sh: the reboot protocol's three modes (ssm, self, exit)
+# against a fake machine (OPENTOE_TEST_SYSTEM_ROOT: a systemctl, reboot
+# and crontab that only record what they were asked); Reboot steps go on
+# with the next step, exit-194 steps run again, the reboot counter's
+# bound, reboots inside nested documents, and a run killed between
+# "persisted" and "rebooting" resumed exactly once.  TAP output.
+set -u
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
+OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
+resolve_paths
+scratch_dir work reboot-modes
+. "$top_srcdir/tests/lib/fakesys.sh"
+cd "$work" || exit 1
+
+# Waits (5 s at most) for the detached reboot to have been asked for.
+wait_reboot() {
+        local i
+        for i in $(seq 50); do grep -q "$2" "$1/calls" 2> /dev/null && return 0; sleep 0.1; done
+        return 1
+}
+
+cat > reboot.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Before
+        action: ExecuteBash
+        inputs:
+          commands: ["echo x >> before.count"]
+      - name: RebootNow
+        action: Reboot
+        inputs:
+          delaySeconds: 0
+      - name: After
+        action: ExecuteBash
+        inputs:
+          commands: ["echo x >> after.count; echo after-ran"]
+YML
+cat > b194.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Wants
+        action: ExecuteBash
+        inputs:
+          commands:
+            - echo x >> wants.count
+            - if [ ! -e rebooted ]; then touch rebooted; exit 194; fi
+      - name: After
+        action: ExecuteBash
+        inputs:
+          commands: ["echo x >> after.count"]
+YML
+fresh() { rm -rf state logs ./*.count rebooted; }
+count() { if [ -e "$1" ]; then wc -l < "$1"; else echo 0; fi; }
+
+# ---- exit ----
+fresh
+"$OPENTOE" run -d reboot.yml -l logs -s state --reboot-mode exit > out1 2> err1; rc=$?
+check_eval "exit mode: a Reboot step exits 194 with the state saved" '[ $rc = 194 ] && [ -s state/state.jsonl ]'
+check_eval "... the summary is printed, status pending-reboot" \
+        'grep -q "\"status\": \"pending-reboot\"" out1 && grep -q "\"executionId\"" out1'
+check_eval "... console.log says the caller reboots" \
+        'grep -q "Reboot pending: opentoe exits with 194; reboot the machine and run the same command again" logs/TOE_*/console.log'
+check_eval "... the step after it has not run yet" '[ "$(count after.count)" = 0 ]'
+"$OPENTOE" run -d reboot.yml -l logs -s state --reboot-mode exit > out2 2> err2; rc=$?
+check_eval "... run again: it goes on with the next step and succeeds" \
+        '[ $rc = 0 ] && grep -q "\"status\": \"success\"" out2 && [ "$(count after.count)" = 1 ] && [ "$(count before.count)" = 1 ]'
+check_eval "... the Reboot step did not run again (one reboot signal in console.log)" \
+        '[ "$(grep -c "Getting reboot signal" logs/TOE_*/console.log)" = 1 ] && grep -q "System has rebooted successfully" logs/TOE_*/console.log'
+check_eval "... and detailedoutput.json records it once, a success" \
+        'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); s=[x for p in d[\"documents\"][0][\"phases\"] for x in p[\"steps\"] if x[\"name\"]==\"RebootNow\"]; sys.exit(0 if len(s)==1 and s[0][\"status\"]==\"success\" else 1)" logs/TOE_*/detailedoutput.json'
+fresh
+"$OPENTOE" run -d b194.yml -l logs -s state --reboot-mode exit > /dev/null 2>&1; rc1=$?
+"$OPENTOE" run -d b194.yml -l logs -s state --reboot-mode exit > /dev/null 2>&1; rc2=$?
+check_eval "exit mode: an exit-194 step runs again after the reboot" \
+        '[ $rc1 = 194 ] && [ $rc2 = 0 ] && [ "$(count wants.count)" = 2 ] && [ "$(count after.count)" = 1 ]'
+
+# ---- ssm ----
+fresh
+make_root root-ssm no
+env -u OPENTOE_REBOOT_MODE AWS_SSM_INSTANCE_ID=i-0123456789abcdef0 AWS_SSM_REGION_NAME=eu-west-1 \
+        OPENTOE_TEST_SYSTEM_ROOT="$work/root-ssm" "$OPENTOE" run -d reboot.yml -l logs -s state > out3 2> err3; rc=$?
+check_eval "ssm mode (chosen from SSM Agent's environment): exit 194, summary printed, nothing rebooted here" \
+        '[ $rc = 194 ] && grep -q pending-reboot out3 && [ ! -s root-ssm/calls ]'
+check_eval "... console.log says SSM Agent reboots and runs the command again" \
+        'grep -q "opentoe exits with 194, SSM Agent reboots the instance and runs this command again" logs/TOE_*/console.log'
+env -u OPENTOE_REBOOT_MODE AWS_SSM_INSTANCE_ID=i-0123456789abcdef0 OPENTOE_TEST_SYSTEM_ROOT="$work/root-ssm" \
+        "$OPENTOE" run -d reboot.yml -l logs -s state > out4 2> err4; rc=$?
+check_eval "... SSM's re-run resumes after the Reboot step" '[ $rc = 0 ] && [ "$(count after.count)" = 1 ] && [ "$(count before.count)" = 1 ]'
+fresh
+OPENTOE_REBOOT_MODE=ssm "$OPENTOE" run -d b194.yml -l logs -s state > /dev/null 2>&1; rc1=$?
+OPENTOE_REBOOT_MODE=ssm "$OPENTOE" run -d b194.yml -l logs -s state > /dev/null 2>&1; rc2=$?
+check_eval "ssm mode (OPENTOE_REBOOT_MODE=ssm): an exit-194 step runs again on the re-run" \
+        '[ $rc1 = 194 ] && [ $rc2 = 0 ] && [ "$(count wants.count)" = 2 ] && [ "$(count after.count)" = 1 ]'
+
+# ---- self, with systemd ----
+fresh
+make_root root-sd yes
+sed 's/delaySeconds: 0/delaySeconds: 2/' reboot.yml > delayed.yml
+start=$(date +%s.%N)
+env -u OPENTOE_REBOOT_MODE OPENTOE_TEST_SYSTEM_ROOT="$work/root-sd" "$OPENTOE" run -d delayed.yml -l logs -s state > out5 2> err5; rc=$?
+check_eval "self mode (root, no SSM): the summary is printed, pending-reboot" '[ $rc = 194 ] && grep -q pending-reboot out5'
+check_eval "... the resume unit is enabled before the reboot" 'grep -qx "systemctl enable opentoe-resume.service" root-sd/calls'
+check_eval "... a pending-resume record names the command" \
+        'ls root-sd/var/lib/opentoe/resume/pending/*.json > /dev/null 2>&1 && grep -q "delayed.yml" root-sd/var/lib/opentoe/resume/pending/*.json &&
+         [ "$(stat -c %a root-sd/var/lib/opentoe/resume/pending)" = 700 ]'
+check_eval "... console.log says the system reboots and the execution resumes at boot" \
+        'grep -q "Rebooting the system now (after the delay): execution .* resumes at boot (opentoe-resume.service)" logs/TOE_*/console.log'
+check_eval "... systemctl reboot is asked for once opentoe has exited, after delaySeconds" \
+        'wait_reboot root-sd "systemctl reboot"'
+check_eval "... not before delaySeconds (2 s) after the run began" \
+        'sleep 2.5; [ "$(grep -c "systemctl reboot" root-sd/calls)" = 1 ] && [ "$(tail -n 1 root-sd/calls)" = "systemctl reboot" ] && [ "$(wc -l < root-sd/calls)" = 2 ] && python3 -c "import sys,os; t=os.path.getmtime(\"root-sd/calls\"); sys.exit(0 if t - float(sys.argv[1]) >= 2 else 1)" "$start"'
+# The simulated boot: what the unit runs, from another folder.
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-sd" "$OPENTOE" run --resume > "$work/out6" 2> "$work/err6"); rc=$?
+check_eval "boot: 'opentoe run --resume' resumes the execution after the Reboot step" \
+        '[ $rc = 0 ] && [ "$(count after.count)" = 1 ] && [ "$(count before.count)" = 1 ] && grep -q "\"status\": \"success\"" out6'
+check_eval "... in its own folder, the same log folder, and the unit is disabled again" \
+        '[ "$(ls -d logs/TOE_* | wc -l)" = 1 ] && grep -qx "systemctl disable opentoe-resume.service" root-sd/calls'
+check_eval "... the pending record is gone" '[ -z "$(ls -A root-sd/var/lib/opentoe/resume/pending)" ] && [ -z "$(ls -A root-sd/var/lib/opentoe/resume/claimed)" ]'
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-sd" "$OPENTOE" run --resume > "$work/out7" 2> "$work/err7"); rc=$?
+check_eval "... a second boot resumes nothing" '[ $rc = 0 ] && grep -q "no execution is waiting to resume" err7 && [ "$(count after.count)" = 1 ]'
+
+# ---- self, without systemd: the crontab ----
+fresh
+make_root root-cron no
+echo "5 4 * * * /usr/bin/true # someone else's" > root-cron/crontab
+OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-cron" "$OPENTOE" run -d b194.yml -l logs -s state > out8 2> err8; rc=$?
+check_eval "self mode without systemd: a crontab @reboot entry runs 'run --resume', other entries kept" \
+        '[ $rc = 194 ] && grep -q "^@reboot .*opentoe run --resume # opentoe-resume$" root-cron/crontab && grep -q "someone else" root-cron/crontab'
+check_eval "... and plain reboot is asked for" 'wait_reboot root-cron "^reboot  at"'
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-cron" "$OPENTOE" run --resume > "$work/out9" 2> "$work/err9"); rc=$?
+check_eval "boot: the exit-194 step runs again, the run ends, and the crontab entry is gone" \
+        '[ $rc = 0 ] && [ "$(count wants.count)" = 2 ] && [ "$(count after.count)" = 1 ] && ! grep -q opentoe-resume root-cron/crontab && grep -q "someone else" root-cron/crontab'
+
+# ---- self mode that cannot reboot: exit mode, said ----
+fresh
+make_root root-none no
+rm -f root-none/bin/reboot
+OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-none" "$OPENTOE" run -d reboot.yml -l logs -s state > out10 2> err10; rc=$?
+check_eval "self mode where nothing can reboot: exit 194 for the caller, saying why" \
+        '[ $rc = 194 ] && grep -q "Cannot arrange the reboot on this machine (neither systemctl (with systemd) nor reboot was found)" logs/TOE_*/console.log'
+
+# ---- the bound ----
+fresh
+cat > always.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Forever
+        action: ExecuteBash
+        inputs:
+          commands: ["echo x >> forever.count; exit 194"]
+YML
+rcs=
+for i in 1 2 3 4; do
+        OPENTOE_REBOOT_LIMIT=3 "$OPENTOE" run -d always.yml -l logs -s state > outb 2> errb
+        rcs="$rcs $?"
+done
+check_eval "the reboot counter: past OPENTOE_REBOOT_LIMIT the step fails instead of rebooting" \
+        '[ "$rcs" = " 194 194 194 1" ] && [ "$(count forever.count)" = 4 ] && [ ! -e state/state.jsonl ]'
+check_eval "... with a clear message" \
+        'grep -q "this execution has already rebooted 3 times, the bound (OPENTOE_REBOOT_LIMIT" logs/TOE_*/console.log'
+
+# ---- if is not evaluated again after the reboot ----
+fresh
+cat > gated.yml <<YML
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Gated
+        action: ExecuteBash
+        if:
+          fileExists: $work/gate
+        inputs:
+          commands:
+            - echo x >> gated.count
+            - if [ -e gate ]; then rm gate; exit 194; fi
+YML
+touch gate
+"$OPENTOE" run -d gated.yml -l logs -s state > /dev/null 2>&1; rc1=$?
+"$OPENTOE" run -d gated.yml -l logs -s state > /dev/null 2>&1; rc2=$?
+check_eval "a step's if is not evaluated again after its reboot (AWSTOE's rule)" \
+        '[ $rc1 = 194 ] && [ $rc2 = 0 ] && [ "$(count gated.count)" = 2 ]'
+
+# ---- nested documents ----
+fresh
+cat > child.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: ChildFirst
+        action: ExecuteBash
+        inputs:
+          commands: ["echo x >> child-first.count"]
+      - name: ChildReboot
+        action: Reboot
+      - name: ChildWants
+        action: ExecuteBash
+        inputs:
+          commands:
+            - echo x >> child-wants.count
+            - if [ ! -e rebooted ]; then touch rebooted; exit 194; fi
+      - name: ChildLast
+        action: ExecuteBash
+        inputs:
+          commands: ["echo x >> child-last.count; echo child-done"]
+YML
+cat > parent.yml <<'YML'
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: ParentFirst
+        action: ExecuteBash
+        inputs:
+          commands: ["echo x >> parent-first.count"]
+      - name: Nested
+        action: ExecuteDocument
+        inputs:
+          document: child.yml
+      - name: ParentLast
+        action: ExecuteBash
+        inputs:
+          commands: ["echo x >> parent-last.count"]
+YML
+rcs=
+for i in 1 2 3; do
+        "$OPENTOE" run -d parent.yml -l logs -s state > outn$i 2> errn$i
+        rcs="$rcs $?"
+done
+check_eval "a nested document's Reboot step and exit-194 step each reboot, and the nested run resumes" \
+        '[ "$rcs" = " 194 194 0" ] && grep -q "\"status\": \"success\"" outn3'
+check_eval "... nothing before the reboots ran again; the exit-194 step did" \
+        '[ "$(count parent-first.count)" = 1 ] && [ "$(count child-first.count)" = 1 ] && [ "$(count child-wants.count)" = 2 ] &&
+         [ "$(count child-last.count)" = 1 ] && [ "$(count parent-last.count)" = 1 ]'
+check_eval "... and the nested step records survive the reboots" \
+        'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); n=[x for p in d[\"documents\"][0][\"phases\"] for x in p[\"steps\"] if x[\"name\"]==\"Nested\"][0]; s=json.dumps(n[\"detailedOutput\"]); sys.exit(0 if all(k in s for k in (\"ChildFirst\",\"ChildReboot\",\"ChildLast\")) else 1)" logs/TOE_*/detailedoutput.json'
+
+# ---- kill -9 between persisted and rebooting ----
+fresh
+make_root root-kill yes
+touch root-kill/kill-on-enable
+OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-kill" "$OPENTOE" run -d reboot.yml -l logs -s state > outk 2> errk; rc=$?
+check_eval "a run killed (-9) after persisting, before rebooting: no reboot was asked for" \
+        '[ $rc = 137 ] && sleep 1 && ! grep -q "systemctl reboot" root-kill/calls'
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-kill" "$OPENTOE" run --resume > "$work/outk2" 2> "$work/errk2"); rc=$?
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-kill" "$OPENTOE" run --resume > "$work/outk3" 2> "$work/errk3"); rc3=$?
+check_eval "... the next boot resumes it exactly once" \
+        '[ $rc = 0 ] && [ $rc3 = 0 ] && [ "$(count after.count)" = 1 ] && [ "$(count before.count)" = 1 ] && grep -q "no execution is waiting" errk3'
+
+# ---- two resumers at one boot (the unit and the crontab entry, say) ----
+fresh
+make_root root-two yes
+OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-two" "$OPENTOE" run -d reboot.yml -l logs -s state > /dev/null 2>&1
+wait_reboot root-two "systemctl reboot"
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-two" "$OPENTOE" run --resume > "$work/outr1" 2> "$work/errr1") &
+r1=$!
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-two" "$OPENTOE" run --resume > "$work/outr2" 2> "$work/errr2") &
+r2=$!
+wait $r1; rc1=$?
+wait $r2; rc2=$?
+check_eval "two resumers at once: the execution resumes exactly once" \
+        '[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ "$(count after.count)" = 1 ] && [ "$(cat errr1 errr2 | grep -c "resuming execution")" = 1 ]'
+
+# ---- the flag ----
+"$OPENTOE" run -d reboot.yml --reboot-mode sometimes > /dev/null 2> errf; rc=$?
+check_eval "--reboot-mode takes ssm, self or exit" '[ $rc = 2 ] && grep -q "must be ssm, self or exit" errf'
+
+done_testing
