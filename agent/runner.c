@@ -1,13 +1,13 @@
 /* runner.c: the loop between the VM and the action modules: each action
  * run as a step attempt (attempt.c: the event loop, its deadline,
  * stopping it), results handed back, a checkpoint after every completed
- * step (and before a reboot), resuming from one exactly after a crash or
- * a reboot, the guard that stops a dead run's step, nested documents'
- * runs, and the order of the end of a run.  What is recorded per
- * document is records.c's; the reports report.c's; where lines go
- * sinks/'s; the S3 upload logupload.c's; a nested document's loading and
- * results nested.c's; a dry run dryrun.c's; the state folder's files
- * state.c's. */
+ * step (and before a reboot), the guard that stops a dead run's step,
+ * and the order of a run from its start (new or resumed) to its end.
+ * Reading a checkpoint back is resume.c's; nested documents' runs
+ * runner_nested.c's; the run's side of a reboot runner_reboot.c's; what
+ * is recorded per document records.c's; the reports report.c's; where
+ * lines go sinks/'s; the S3 upload logupload.c's; a dry run dryrun.c's;
+ * the state folder's files state.c's. */
 #include "runner.h"
 
 #include <errno.h>
@@ -45,57 +45,11 @@
 #include "strbuf.h"
 #include "tunables.h"
 #include "vm.h"
+#include "runner_internal.h"
 
-#define NONE UINT32_MAX
-
-struct runner {
-        const struct run_options *o;
-        struct logdir log;
-        char *log_abs;                  /* the log folder's absolute path, for a resume from elsewhere */
-        struct doc_run *runs;
-        size_t n_runs;
-        struct doc_run *cur;
-        struct span run_span;
-        int64_t attempt_start_ms;       /* monotonic, of the current attempt */
-        unsigned current_step;
-        bool disable_logging;
-        bool hide_all;                  /* inside a disableLogging step's nested document */
-        /* The documents being run, for ExecuteDocument's depth and cycle
-         * checks. */
-        struct doc_chain chain;
-        struct sinks sinks;             /* CloudWatch Logs and the other shipping sinks */
-        /* Durability. */
-        struct state_dir sd;            /* fd -1: no state folder */
-        struct state_binding binding;
-        struct checkpointer ck;         /* the checkpoint log and what it holds */
-        unsigned char (*hashes)[PROG_SHA256_LEN];
-        bool checkpoint_failed;         /* said once */
-        json_t *pred_log;               /* condition results since the last checkpoint */
-        json_t *replay;                 /* results to hand back after a resume, or NULL */
-        size_t replay_pos;
-        struct inflight inflight;       /* the step in flight: running.json, the guard */
-        char *stop_reason;              /* why later steps did not run (a signal), or NULL */
-        struct supervisor sv;           /* the event loop, signals, the attempt in flight */
-        struct ssm_client *ssm;         /* Parameter Store, made at the first {{ aws:ssm: }} */
-        /* Reboots (reboot.c has the protocol). */
-        enum reboot_mode reboot_mode;
-        const char *reboot_mode_why;    /* what chose it (static) */
-        long reboots;                   /* asked for so far by this execution (saved) */
-        bool reboot_asked;              /* a step has asked since the last reboot */
-        bool reboot_after;              /* ... the Reboot action: its step is done */
-        long reboot_delay_s;
-        json_t *nested_save;            /* nested VMs waiting for the reboot, by depth */
-        json_t *nested_restore;         /* ... as a resumed run found them */
-};
 
 
 /* ---- the VM's host ------------------------------------------------------ */
-
-/* True while the top-level document runs (not a nested one). */
-static bool at_top(const struct runner *r)
-{
-        return r->chain.depth == 1;
-}
 
 static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t index)
 {
@@ -158,7 +112,7 @@ static int on_pred(void *userdata, const struct predicate *p, const char *operan
 {
         struct runner *r = userdata;
         int rc;
-        if (at_top(r) && r->replay && r->replay_pos < json_array_size(r->replay)) {
+        if (runner_at_top(r) && r->replay && r->replay_pos < json_array_size(r->replay)) {
                 json_t *e = json_array_get(r->replay, r->replay_pos++);
                 const char *m = json_string_value(json_array_get(e, 1));
                 *ret = json_is_true(json_array_get(e, 0));
@@ -167,7 +121,7 @@ static int on_pred(void *userdata, const struct predicate *p, const char *operan
                         *err = xstrdup(m);
         } else
                 rc = pred_eval(p, operand, value, ret, err);
-        if (at_top(r) && r->pred_log)
+        if (runner_at_top(r) && r->pred_log)
                 json_array_append_new(r->pred_log, json_pack("[b, s?]", rc < 0 ? 0 : *ret,
                                                              rc < 0 ? (*err ? *err : "error") : NULL));
         return rc;
@@ -193,6 +147,13 @@ static int on_ssm(void *userdata, const char *name, char **ret, bool *ret_secure
                 log_app(&r->log, "Debug", "a Parameter Store reference resolved%s",
                         *ret_secure ? " to a SecureString: the step's values are kept private" : "");
         return e;
+}
+
+/* The VM's host: the callbacks above, for the top-level document and
+ * for nested ones. */
+struct vm_host runner_host(struct runner *r)
+{
+        return (struct vm_host){ .userdata = r, .event = on_event, .pred = on_pred, .ssm = on_ssm };
 }
 
 static void step_line(void *userdata, int stream, const char *line, size_t len)
@@ -221,8 +182,6 @@ static void on_spawn(void *userdata, pid_t pgid)
 
 /* ---- one action ---------------------------------------------------------- */
 
-static int nested_run(void *userdata, const char *path, const char *s3_owner, const char *phases,
-                      const json_t *parameters, json_t **ret_summary, json_t **ret_detail, char **reterr);
 
 /* A disableLogging step's failure message without what a module may
  * have quoted from its inputs. */
@@ -249,18 +208,6 @@ static int64_t time_left(void *userdata)
         return supervisor_time_left(&r->sv);
 }
 
-/* Why a reboot asked for now cannot happen, or NULL. */
-static char *reboot_refusal(const struct runner *r)
-{
-        long limit = reboot_limit();
-        if (r->reboots >= limit)
-                return xasprintf("the step asked for a reboot, but this execution has already rebooted %ld times, "
-                                 "the bound (OPENTOE_REBOOT_LIMIT, default %d); it fails instead of rebooting again",
-                                 r->reboots, REBOOT_LIMIT_DEFAULT);
-        if (r->sd.fd < 0)
-                return xstrdup("the step asked for a reboot, but there is no state directory to resume from");
-        return NULL;
-}
 
 /* *ret_reboot: 0, or 1 when the step asked for a reboot and runs again
  * after it (exit 194, a nested run's request), or 2 when the step is
@@ -309,7 +256,7 @@ static int run_action(struct runner *r, struct vm *vm, int *ret_reboot)
                 .on_spawn = on_spawn,
                 .stop_reason = stop_reason,
                 .time_left_ms = time_left,
-                .run_document = nested_run,
+                .run_document = runner_nested_run,
         };
         if (pd->iteration >= 0)
                 log_app(&r->log, "Debug", "step %s: iteration %ld", ps->name, pd->iteration);
@@ -357,7 +304,7 @@ static int run_action(struct runner *r, struct vm *vm, int *ret_reboot)
                 bool done = res.status == ACTION_REBOOT_DONE;
                 /* A nested run's request comes back up through its
                  * ExecuteDocument step: counted once, where it was made. */
-                _cleanup_free_ char *why = r->reboot_asked ? NULL : reboot_refusal(r);
+                _cleanup_free_ char *why = r->reboot_asked ? NULL : runner_reboot_refusal(r);
                 if (why) {
                         log_console(&r->log, "%s", why);
                         action_result_clear(&res);
@@ -381,7 +328,6 @@ static int run_action(struct runner *r, struct vm *vm, int *ret_reboot)
         return c;
 }
 
-static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason, char **reterr);
 
 /* Runs a VM until it ends or a step asks for a reboot.  For the
  * top-level document: the step in flight recorded before it starts,
@@ -391,10 +337,10 @@ static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, c
  * action, so the checkpoint is as good as one taken at once, and a step
  * that has just ended is saved once, ended.  A disableLogging step's
  * values may not be saved, so its checkpoint waits until it has ended. */
-static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_reboot)
+void runner_run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_reboot)
 {
         enum vm_status st;
-        bool top = at_top(r), due = false, after = false;
+        bool top = runner_at_top(r), due = false, after = false;
         *ret_reboot = false;
         /* Nested VMs pause too: a Reboot step's reboot is taken before the
          * next step starts. */
@@ -411,7 +357,7 @@ static void run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                 }
                 bool inside_private = st == VM_YIELD && vm_step_private(vm, vm->pending.step);
                 if (due && (st == VM_YIELD || st == VM_STEP_END || st == VM_DONE) && !inside_private) {
-                        checkpoint(r, doc_index, vm, "progress", NULL);
+                        runner_checkpoint(r, doc_index, vm, "progress", NULL);
                         due = false;
                 }
                 if (st == VM_STEP_END)
@@ -484,7 +430,7 @@ static char *why_not_run(const struct runner *r, const struct vm *vm)
  * "reboot".  A
  * failure is returned through *reterr when it is asked for, else it is
  * logged once: the run goes on, less durable. */
-static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason, char **reterr)
+int runner_checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, const char *reason, char **reterr)
 {
         char *err = NULL;
         struct checkpoint_run run = {
@@ -516,291 +462,14 @@ static int checkpoint(struct runner *r, size_t doc_index, const struct vm *vm, c
         return 0;
 }
 
-/* ---- resuming ------------------------------------------------------------ */
 
-struct resume {
-        json_t *state;          /* the saved state (the log applied), or NULL: a new run */
-        json_t *running;        /* running.json's body when it belongs to it */
-        const char *reason;
-        size_t current;
-        struct vm *vm;          /* the current document, restored */
-        int stopped;            /* processes of a dead run's step that were stopped */
-        bool torn;              /* the log's last record had been cut short */
-};
 
-static void resume_done(struct resume *res)
-{
-        vm_free(res->vm);
-        json_decref(res->state);
-        json_decref(res->running);
-        *res = (struct resume){ 0 };
-}
 
-/* Reads the checkpoint of these documents, if there is one, and
- * restores the runner's records from it.  Returns 1 (resume), 0 (none)
- * or a negative errno with *reterr saying why it is refused. */
-static int load_resume(struct runner *r, const struct vm_host *host, struct run_doc *docs, size_t n,
-                       struct resume *res, char **reterr)
-{
-        _cleanup_free_ char *shown = xasprintf("%s/%s", r->sd.path, STATE_FILE);
-        int e = state_log_read(&r->sd, &r->ck.log, &r->binding, &res->state, &res->torn, reterr);
-        if (e <= 0) {
-                if (e == 0)
-                        state_remove(&r->sd, RUNNING_FILE);
-                return e;
-        }
-        json_t *st = res->state;
-        json_int_t seq = json_integer_value(json_object_get(st, "seq"));
-        json_int_t cur = json_integer_value(json_object_get(st, "current"));
-        const char *reason = json_string_value(json_object_get(st, "reason"));
-        const char *id = json_string_value(json_object_get(st, "executionId"));
-        json_t *finished = json_object_get(st, "finished");
-        if (seq <= 0 || !reason || !id || !*id || strchr(id, '/') ||
-            !json_is_string(json_object_get(st, "logFolder")) ||
-            !json_is_string(json_object_get(st, "logFolderAbsolute")) ||
-            json_array_size(json_object_get(st, "documents")) != n || cur < 0 || (size_t)cur >= n ||
-            json_array_size(finished) != (size_t)cur ||
-            (strcmp(reason, "begin") && strcmp(reason, "start") && strcmp(reason, "progress") &&
-             strcmp(reason, "reboot")) ||
-            (!strcmp(reason, "begin") && cur != 0)) {
-                *reterr = xasprintf("%s is damaged: its contents are not a run's state", shown);
-                return -EINVAL;
-        }
-        /* The log folder it names must be one opentoe makes. */
-        const char *abs = json_string_value(json_object_get(st, "logFolderAbsolute"));
-        if (!logdir_is_own_path(abs, id)) {
-                *reterr = xasprintf("%s is damaged: the log folder it names (%s) is not one opentoe makes", shown, abs);
-                return -EINVAL;
-        }
-        res->reason = reason;
-        res->current = (size_t)cur;
-        r->reboots = (long)json_integer_value(json_object_get(st, "reboots"));
-        if (!strcmp(reason, "reboot") && json_is_object(json_object_get(st, "nested")))
-                r->nested_restore = json_incref(json_object_get(st, "nested"));
-        for (size_t i = 0; i < (size_t)cur; i++)
-                if (doc_run_restore_finished(&r->runs[i], json_array_get(finished, i)) < 0) {
-                        *reterr = xasprintf("%s is damaged: the record of document %zu is not valid", shown, i + 1);
-                        return -EINVAL;
-                }
-        span_restore(&r->run_span, json_object_get(st, "run"));
-        if (!strcmp(reason, "begin")) {
-                /* Saved before anything ran: nothing to restore but the
-                 * run's id, start and folder. */
-                checkpoint_resumed(&r->ck, 0, NULL, (uint64_t)seq, 0);
-                goto in_flight;
-        }
-        /* No cleanup attribute here: the "begin" case above jumps past
-         * this scope's declarations to in_flight. */
-        char *verr = NULL;
-        res->vm = vm_restore(docs[cur].prog, host, json_object_get(st, "vm"), &verr);
-        if (!res->vm) {
-                *reterr = xasprintf("%s is damaged: %s", shown, verr ? verr : "the saved VM state is not valid");
-                free(verr);
-                return -EINVAL;
-        }
-        if (doc_run_restore(&r->runs[cur], json_object_get(st, "records")) < 0) {
-                *reterr = xasprintf("%s is damaged: its step records do not fit the document", shown);
-                return -EINVAL;
-        }
-        /* Later records patch this one. */
-        checkpoint_resumed(&r->ck, (size_t)cur, res->vm, (uint64_t)seq,
-                           (uint64_t)json_integer_value(json_object_get(st, "logFolderInode")));
-in_flight:;
-        /* The step in flight, if the record belongs to this checkpoint. */
-        char *err = NULL;
-        json_t *run = NULL;
-        e = state_read(&r->sd, RUNNING_FILE, &r->binding, &run, &err);
-        if (e < 0 && e != -EINVAL && e != -ESTALE) {
-                /* Not ours, a link, the wrong mode: nothing is trusted. */
-                *reterr = err;
-                return e;
-        }
-        if (e < 0)
-                fprintf(stderr, "%s run: warning: ignoring %s (written without fsync, it may not have survived a "
-                                "power loss)\n", r->o->program_name, err);
-        free(err);
-        if (e > 0 && json_integer_value(json_object_get(run, "seq")) == seq &&
-            json_integer_value(json_object_get(run, "document")) == cur && json_is_array(json_object_get(run, "conditions")))
-                res->running = run;
-        else
-                json_decref(run);
-        if (!res->running)
-                state_remove(&r->sd, RUNNING_FILE);
-        return 1;
-}
 
-/* Stops what the dead run's step left running, before anything else. */
-static void stop_leftovers(struct runner *r, struct resume *res)
-{
-        json_t *run = res->running;
-        json_int_t pgid = json_integer_value(json_object_get(run, "pgid"));
-        if (!run || pgid <= 1 || pgid > INT_MAX)
-                return;
-        res->stopped = procgroup_stop_leftover(
-                (pid_t)pgid, (unsigned long long)json_integer_value(json_object_get(run, "leaderStart")),
-                (pid_t)json_integer_value(json_object_get(run, "sid")), json_string_value(json_object_get(run, "bootId")),
-                r->o->kill_grace_ms);
-}
 
-/* The console lines of a resumed run, before its document goes on. */
-static void resume_notice(struct runner *r, const struct resume *res, bool recreated)
-{
-        const char *id = r->o->execution_id;
-        if (!strcmp(res->reason, "reboot"))
-                log_console(&r->log, "Recovery completed for detailed output.");
-        else
-                log_console(&r->log, "Resuming execution %s: the previous run stopped before it finished; its state "
-                                     "is restored", id);
-        log_app(&r->log, "Info", "resuming from %s/%s (checkpoint %llu, %s)", r->sd.path, STATE_FILE,
-                (unsigned long long)r->ck.seq, res->reason);
-        if (recreated && strcmp(res->reason, "begin") != 0)
-                log_console(&r->log, "The log folder %s was gone and was made again; what it held is lost",
-                            r->log.path);
-        if (res->torn)
-                log_console(&r->log, "The last checkpoint record in %s/%s was cut short by the interruption; the "
-                                     "one before it is used", r->sd.path, STATE_FILE);
-        if (res->stopped)
-                log_console(&r->log, "Stopped %d process(es) that the previous run's step %s left running", res->stopped,
-                            json_string_value(json_object_get(res->running, "stepName")));
-        if (res->running && strcmp(res->reason, "reboot") != 0) {
-                json_int_t it = json_integer_value(json_object_get(res->running, "iteration"));
-                const char *step = json_string_value(json_object_get(res->running, "stepName"));
-                if (it >= 0)
-                        log_console(&r->log, "Step %s (iteration %lld) was running when the previous run stopped; it "
-                                             "runs again", step, (long long)it);
-                else
-                        log_console(&r->log, "Step %s was running when the previous run stopped; it runs again", step);
-        }
-}
 
-/* The saved state of the nested document at this depth when a resumed
- * run finds one for `path` and `prog` (taken: it is used once), or NULL. */
-static json_t *nested_take(struct runner *r, const char *path, const struct program *prog)
-{
-        char key[16], hex[2 * PROG_SHA256_LEN + 1];
-        snprintf(key, sizeof key, "%zu", r->chain.depth);
-        json_t *saved = json_incref(json_object_get(r->nested_restore, key));
-        if (!saved)
-                return NULL;
-        json_object_del(r->nested_restore, key);
-        for (size_t k = 0; k < PROG_SHA256_LEN; k++)
-                snprintf(hex + 2 * k, 3, "%02x", prog->sha256[k]);
-        const char *sp = json_string_value(json_object_get(saved, "path"));
-        const char *sh = json_string_value(json_object_get(saved, "sha256"));
-        if (!sp || !sh || strcmp(sp, path) || strcmp(sh, hex)) {
-                log_console(&r->log, "The saved state of nested document %s does not match it; it starts over", path);
-                json_decref(saved);
-                return NULL;
-        }
-        return saved;
-}
 
-/* Keeps a nested document's VM and records for the reboot's checkpoint. */
-static void nested_keep(struct runner *r, const char *path, const struct doc_run *dr, const struct vm *vm)
-{
-        char key[16], hex[2 * PROG_SHA256_LEN + 1];
-        snprintf(key, sizeof key, "%zu", r->chain.depth);
-        for (size_t k = 0; k < PROG_SHA256_LEN; k++)
-                snprintf(hex + 2 * k, 3, "%02x", vm->prog->sha256[k]);
-        if (!r->nested_save)
-                r->nested_save = json_object();
-        json_object_set_new(r->nested_save, key,
-                            json_pack("{s:s, s:s, s:o, s:o}", "path", path, "sha256", hex, "vm", vm_save(vm), "records",
-                                      doc_run_save(dr)));
-}
 
-/* ExecuteDocument: runs a nested document in this run's log folder, on
- * this run's loop, with its own execution id, and returns its summary
- * and details.  An s3:// document (with the owner ExecuteDocument handed
- * over, else the run's) or an Image Builder component ARN is known by its
- * URI or ARN in the chain, the reports and the messages.  Loading and
- * the chain's checks are nested.c's. */
-static int nested_run(void *userdata, const char *path, const char *s3_owner, const char *phases,
-                      const json_t *parameters, json_t **ret_summary, json_t **ret_detail, char **reterr)
-{
-        struct runner *r = userdata;
-        const char *owner = !s3_is_uri(path) ? NULL : s3_owner ? s3_owner : r->o->document_s3_owner;
-        char *real = NULL;
-        int e = nested_check(&r->chain, path, &real, reterr);
-        if (e < 0)
-                return e;
-        struct program *prog = NULL;
-        e = nested_load(path, owner, &prog, reterr);
-        if (e < 0) {
-                free(real);
-                return e;
-        }
-        struct nested_args args;
-        nested_args_init(&args, parameters, phases);
-
-        struct run_doc rd = { .path = (char *)path, .prog = prog, .params = args.params };
-        struct doc_run dr;
-        doc_run_init(&dr, &rd);
-        dr.ran = true;
-        /* The outer step's state, restored when the nested run ends. */
-        struct doc_run *outer = r->cur;
-        int64_t outer_attempt = r->attempt_start_ms;
-        unsigned outer_step = r->current_step;
-        bool outer_disable = r->disable_logging, outer_hide = r->hide_all;
-        r->hide_all = outer_disable;
-        struct vm_host host = { .userdata = r, .event = on_event, .pred = on_pred, .ssm = on_ssm };
-        r->cur = &dr;
-        r->chain.shown[r->chain.depth] = path;
-        r->chain.real[r->chain.depth++] = real;
-        log_console(&r->log, "Document %s", path);
-        span_start(&dr.span);
-        /* After a reboot asked for inside it, the nested run resumes. */
-        json_t *saved = nested_take(r, path, prog);
-        struct vm *vm = NULL;
-        if (saved) {
-                char *verr = NULL;
-                vm = vm_restore(prog, &host, json_object_get(saved, "vm"), &verr);
-                if (vm && doc_run_restore(&dr, json_object_get(saved, "records")) < 0) {
-                        vm_free(vm);
-                        vm = NULL;
-                }
-                if (vm) {
-                        log_console(&r->log, "Executor: System has rebooted successfully");
-                        if (vm->cur_step != NONE && vm->steps[vm->cur_step].state == STEP_RUNNING)
-                                log_console(&r->log, "Step %s", prog->steps[vm->cur_step].name);
-                } else
-                        log_console(&r->log, "The saved state of nested document %s cannot be restored (%s); it "
-                                             "starts over", path, verr ? verr : "its records do not fit");
-                free(verr);
-                json_decref(saved);
-        }
-        if (!vm)
-                vm = vm_new(prog, &host, args.params, args.n_phases ? args.phase_list : NULL);
-        bool reboot;
-        run_vm(r, 0, vm, &reboot);
-        if (reboot)
-                nested_keep(r, path, &dr, vm);
-        else {
-                span_end(&dr.span);
-                dr.failed = vm->failed;
-                if (vm->failed)
-                        report_failure_block(&r->log, &dr, vm);
-                json_t *chaining = NULL;
-                nested_results(&dr, vm, path, outer, outer_step, ret_summary, ret_detail, &chaining);
-                if (!outer_disable)
-                        doc_run_add_chaining(outer, outer_step, chaining);
-                json_decref(chaining);
-        }
-
-        r->chain.depth--;
-        r->chain.real[r->chain.depth] = NULL;
-        r->cur = outer;
-        r->attempt_start_ms = outer_attempt;
-        r->current_step = outer_step;
-        r->disable_logging = outer_disable;
-        r->hide_all = outer_hide;
-        doc_run_free(&dr);
-        vm_free(vm);
-        prog_free(prog);
-        nested_args_done(&args);
-        free(real);
-        return reboot ? 1 : 0;
-}
 
 static void free_runs(struct runner *r)
 {
@@ -823,89 +492,15 @@ static void list_unstarted(struct runner *r, struct vm **vms, size_t from, const
         }
 }
 
-/* ---- the reboot protocol (reboot.c) -------------------------------------- */
 
-/* Persists the run for the reboot: in the self mode, the record of how
- * to run it again first (a crash after it resumes from the checkpoint
- * there is), then the checkpoint.  A self mode that cannot reboot this
- * machine becomes the exit mode, saying so. */
-static int reboot_persist(struct runner *r, size_t doc_index, const struct vm *vm, char **reterr)
-{
-        if (r->reboot_mode == REBOOT_MODE_SELF) {
-                char *why = NULL;
-                int e = reboot_possible(&why);
-                if (e >= 0)
-                        e = reboot_pending_write(r->o->program_name, r->o->execution_id, r->o->argv, &why);
-                if (e < 0) {
-                        log_console(&r->log, "Cannot arrange the reboot on this machine (%s); opentoe exits with 194 "
-                                             "for its caller to reboot instead", why);
-                        log_app(&r->log, "Error", "reboot mode self: %s", why);
-                        free(why);
-                        r->reboot_mode = REBOOT_MODE_EXIT;
-                }
-        }
-        log_app(&r->log, "Info", "reboot %ld of at most %ld requested; mode %s (%s)", r->reboots, reboot_limit(),
-                reboot_mode_name(r->reboot_mode), r->reboot_mode_why);
-        int e = checkpoint(r, doc_index, vm, "reboot", reterr);
-        if (e < 0 && r->reboot_mode == REBOOT_MODE_SELF)
-                /* No state to resume from: nothing to run at boot. */
-                reboot_pending_remove(r->o->execution_id);
-        return e;
-}
 
-/* The end of a run that waits for a reboot, once its state is saved:
- * console.log says what happens, the boot trigger (self mode), the
- * summary, every sink flushed, then the reboot (self mode) or the exit
- * with 194. */
-static void reboot_end(struct runner *r, const struct counts *c)
-{
-        const char *how = NULL;
-        char *err = NULL;
-        log_app(&r->log, "Info", "reboot requested; state saved in %s", r->o->state_directory);
-        switch (r->reboot_mode) {
-        case REBOOT_MODE_SSM:
-                log_console(&r->log, "Rebooting the system now: opentoe exits with 194, SSM Agent reboots the "
-                                     "instance and runs this command again, which resumes execution %s",
-                            r->o->execution_id);
-                break;
-        case REBOOT_MODE_SELF:
-                if (reboot_trigger_arm(&how, &err) < 0) {
-                        log_console(&r->log, "Warning: cannot arrange the resume at boot (%s): %s; after the reboot, "
-                                             "run 'opentoe run --resume'", how, err);
-                        free(err);
-                        err = NULL;
-                }
-                log_console(&r->log, "Rebooting the system now%s: execution %s resumes at boot (%s)",
-                            r->reboot_delay_s > 0 ? " (after the delay)" : "", r->o->execution_id, how);
-                break;
-        case REBOOT_MODE_EXIT:
-        case REBOOT_MODE_AUTO:
-                log_console(&r->log, "Reboot pending: opentoe exits with 194; reboot the machine and run the same "
-                                     "command again to resume execution %s", r->o->execution_id);
-                break;
-        }
-        reboot_summary(stdout, r->o->execution_id, c, r->log.path);
-        /* Undelivered lines stay spooled; the resumed run ships them. */
-        sinks_close(&r->sinks, 5000);
-        logdir_flush(&r->log);
-        if (r->reboot_mode != REBOOT_MODE_SELF)
-                return;
-        char *cmd = NULL;
-        if (reboot_now(r->reboot_delay_s, &cmd, &err) < 0) {
-                log_console(&r->log, "Cannot reboot: %s; reboot the machine to resume", err);
-                free(err);
-        } else
-                log_app(&r->log, "Info", "%s in %ld s, once opentoe has exited", cmd, r->reboot_delay_s);
-        logdir_flush(&r->log);
-        free(cmd);
-}
 
 int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
 {
         if (o->dry_run)
                 return dry_run(o, docs, n);
         struct runner r = { .o = o, .sd = { .fd = -1, .lock_fd = -1 }, .log = { .dirfd = -1, .scripts_fd = -1 } };
-        struct vm_host host = { .userdata = &r, .event = on_event, .pred = on_pred, .ssm = on_ssm };
+        struct vm_host host = runner_host(&r);
         struct resume res = { 0 };
         struct run_options o2 = *o;
         struct vm **vms = xcalloc(n ? n : 1, sizeof *vms);
@@ -943,7 +538,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                          * with it. */
                         char *rerr = NULL;
                         if (state_read(&r.sd, RUNNING_FILE, NULL, &res.running, &rerr) > 0)
-                                stop_leftovers(&r, &res);
+                                resume_stop_leftovers(&r, &res);
                         free(rerr);
                         json_decref(res.running);
                         res.running = NULL;
@@ -951,7 +546,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                                 o->program_name, r.sd.path);
                         state_remove(&r.sd, NULL);
                 }
-                e = load_resume(&r, &host, docs, n, &res, &err);
+                e = resume_load(&r, &host, docs, n, &res, &err);
                 if (e < 0) {
                         refusal = xasprintf("refusing to resume: %s; to start over instead, run again with "
                                             "--discard-state (or use another --state-directory)", err);
@@ -965,7 +560,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
         bool begun = resumed && !strcmp(res.reason, "begin");
         if (resumed) {
                 o2.execution_id = json_string_value(json_object_get(res.state, "executionId"));
-                stop_leftovers(&r, &res);
+                resume_stop_leftovers(&r, &res);
                 json_t *conds = json_object_get(res.running, "conditions");
                 if (conds)
                         r.replay = json_incref(conds);
@@ -1001,7 +596,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                 r.log_abs = logdir_absolute(r.log.path);
                 free(name);
                 if (r.sd.fd >= 0 && n > 0)
-                        checkpoint(&r, 0, NULL, "begin", NULL);
+                        runner_checkpoint(&r, 0, NULL, "begin", NULL);
                 free(r.log.path);
                 r.log.path = NULL;
                 if (logdir_create(o->log_directory, o->execution_id, r.run_span.start.tv_sec, &r.log, &err) < 0) {
@@ -1058,7 +653,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                         _cleanup_free_ char *other = name ? NULL : xasprintf("document-%zu.yaml", i + 1);
                         logdir_write(&r.log, name ? name : other, docs[i].prog->source, docs[i].prog->source_len);
                         log_console(&r.log, "Document %s", docs[i].path);
-                        checkpoint(&r, i, vm, "start", NULL);
+                        runner_checkpoint(&r, i, vm, "start", NULL);
                 } else {
                         if (!strcmp(res.reason, "reboot")) {
                                 /* AWSTOE's lines after a reboot. */
@@ -1080,8 +675,8 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                 r.chain.real[0] = real ? real : xstrdup(docs[i].path);
                 r.chain.shown[0] = docs[i].path;
                 r.chain.depth = 1;
-                for (run_vm(&r, i, vm, &reboot); reboot; run_vm(&r, i, vm, &reboot)) {
-                        int e = reboot_persist(&r, i, vm, &err);
+                for (runner_run_vm(&r, i, vm, &reboot); reboot; runner_run_vm(&r, i, vm, &reboot)) {
+                        int e = runner_reboot_persist(&r, i, vm, &err);
                         if (e >= 0)
                                 break;
                         /* No checkpoint, no reboot: the step fails instead. */
@@ -1140,7 +735,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                 span_end(&r.run_span);
                 report_write_detailed(&r.log, r.o->execution_id, failed, &r.run_span, r.runs, vms, r.n_runs);
                 chaining_write(&r.log, r.o->execution_id, r.runs, vms, r.n_runs);
-                reboot_end(&r, &c);
+                runner_reboot_end(&r, &c);
                 status = EXIT_REBOOT;
                 goto out;
         }
