@@ -676,7 +676,10 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                 r.chain.shown[0] = docs[i].path;
                 r.chain.depth = 1;
                 for (runner_run_vm(&r, i, vm, &reboot); reboot; runner_run_vm(&r, i, vm, &reboot)) {
-                        int e = runner_reboot_persist(&r, i, vm, &err);
+                        runner_reboot_prepare(&r);
+                        int e = runner_checkpoint(&r, i, vm, "reboot", &err);
+                        if (e < 0)
+                                runner_reboot_abandon(&r);
                         if (e >= 0)
                                 break;
                         /* No checkpoint, no reboot: the step fails instead. */

@@ -102,5 +102,6 @@ int runner_nested_run(void *userdata, const char *path, const char *s3_owner, co
 char *runner_reboot_refusal(const struct runner *r);
 json_t *runner_nested_take(struct runner *r, const char *path, const struct program *prog);
 void runner_nested_keep(struct runner *r, const char *path, const struct doc_run *dr, const struct vm *vm);
-int runner_reboot_persist(struct runner *r, size_t doc_index, const struct vm *vm, char **reterr);
+void runner_reboot_prepare(struct runner *r);
+void runner_reboot_abandon(struct runner *r);
 void runner_reboot_end(struct runner *r, const struct counts *c);

@@ -61,11 +61,11 @@ void runner_nested_keep(struct runner *r, const char *path, const struct doc_run
                                       doc_run_save(dr)));
 }
 
-/* Persists the run for the reboot: in the self mode, the record of how
- * to run it again first (a crash after it resumes from the checkpoint
- * there is), then the checkpoint.  A self mode that cannot reboot this
- * machine becomes the exit mode, saying so. */
-int runner_reboot_persist(struct runner *r, size_t doc_index, const struct vm *vm, char **reterr)
+/* Before the reboot's checkpoint: in the self mode, the record of how to
+ * run the execution again (a crash after it resumes from the checkpoint
+ * there is).  A self mode that cannot reboot this machine becomes the
+ * exit mode, saying so. */
+void runner_reboot_prepare(struct runner *r)
 {
         if (r->reboot_mode == REBOOT_MODE_SELF) {
                 char *why = NULL;
@@ -82,11 +82,14 @@ int runner_reboot_persist(struct runner *r, size_t doc_index, const struct vm *v
         }
         log_app(&r->log, "Info", "reboot %ld of at most %ld requested; mode %s (%s)", r->reboots, reboot_limit(),
                 reboot_mode_name(r->reboot_mode), r->reboot_mode_why);
-        int e = runner_checkpoint(r, doc_index, vm, "reboot", reterr);
-        if (e < 0 && r->reboot_mode == REBOOT_MODE_SELF)
-                /* No state to resume from: nothing to run at boot. */
+}
+
+/* The reboot's checkpoint failed: there is no state to resume from, so
+ * nothing may run at boot. */
+void runner_reboot_abandon(struct runner *r)
+{
+        if (r->reboot_mode == REBOOT_MODE_SELF)
                 reboot_pending_remove(r->o->execution_id);
-        return e;
 }
 
 /* The end of a run that waits for a reboot, once its state is saved:
