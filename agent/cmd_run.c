@@ -53,6 +53,7 @@ enum {
         OPT_PLATFORMS,
         OPT_ENDPOINT_URL,
         OPT_DISCARD_STATE,
+        OPT_VERSION,
 };
 
 static const struct option_spec specs[] = {
@@ -78,6 +79,7 @@ static const struct option_spec specs[] = {
         { "os-platforms", 0, true, OPT_PLATFORMS },
         { "endpoint-url", 0, true, OPT_ENDPOINT_URL },
         { "discard-state", 0, false, OPT_DISCARD_STATE },
+        { "version", 'v', false, OPT_VERSION },
         { NULL, 0, false, 0 },
 };
 
@@ -102,7 +104,7 @@ static void usage(FILE *f, const char *prog)
                 "  -k, --log-s3-key-prefix P   ... under this key prefix (s3://B/P/TOE_...)\n"
                 "      --log-s3-bucket-owner ID  account that must own the log bucket\n"
                 "      --cw-log-group G        stream console.log to this CloudWatch Logs group ...\n"
-                "      --cw-log-stream S       ... and stream (both needed)\n"
+                "      --cw-log-stream S       ... and stream (default: the execution id)\n"
                 "      --cw-log-region R       ... in this region (default: the usual chain)\n"
                 "      --cw-ignore-failures    undelivered CloudWatch lines do not fail the run\n"
                 "      --endpoint-url URL      endpoint of every AWS service (as AWS_ENDPOINT_URL;\n"
@@ -113,6 +115,7 @@ static void usage(FILE *f, const char *prog)
                 "      --os-platforms LIST     platforms the documents must run on (as validate)\n"
                 "      --dry-run               print the plan; run and change nothing\n"
                 "  -h, --help                  show this help\n"
+                "  -v, --version               show the version\n"
                 "\n"
                 "Exit status: 0 success (ignored failures included), 1 failure, 2 usage error,\n"
                 "194 a step asked for a reboot (the state is saved; run again to resume),\n"
@@ -314,7 +317,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         struct settings s = { 0 };
         struct check_options copts = { .platforms = check_host_platform() };
         const char *config = NULL, *endpoint_url = NULL, *arg, *bad;
-        bool discard_state = false;
+        bool discard_state = false, version = false;
         int id, status = EXIT_USAGE;
         json_t *cfg = NULL, *cli_params = json_object();
         struct run_doc *docs = NULL;
@@ -411,7 +414,16 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 case OPT_DISCARD_STATE:
                         discard_state = true;
                         break;
+                case OPT_VERSION:
+                        if (!option_bool_flag(inv->program, "run", "--version", arg, &version))
+                                goto out;
+                        break;
                 }
+        }
+        if (version) {
+                option_print_version(inv->program);
+                status = 0;
+                goto out;
         }
         if (config && (s.documents || s.parameters)) {
                 fprintf(stderr, "%s run: --documents and --parameters cannot be used with --config; put them in "
@@ -456,10 +468,9 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         } else if ((s.log_prefix && *s.log_prefix) || log_owner)
                 fprintf(stderr, "%s run: warning: --log-s3-key-prefix and --log-s3-bucket-owner do nothing "
                                 "without --log-s3-bucket-name\n", inv->program);
-        if (!s.cw_group != !s.cw_stream) {
-                fprintf(stderr, "%s run: --cw-log-group and --cw-log-stream go together\n", inv->program);
-                goto out;
-        }
+        if (!s.cw_group && (s.cw_stream || s.cw_region))
+                fprintf(stderr, "%s run: warning: --cw-log-stream and --cw-log-region do nothing "
+                                "without --cw-log-group\n", inv->program);
         json_t *global = json_object();
         if (add_name_values(inv->program, cfg_params, global, "'parameters'") < 0) {
                 json_decref(global);
@@ -556,6 +567,10 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 uuid_v4(uuid);
                 s.execution_id = uuid;
         }
+        /* AWSTOE documents the --cw-* flags as independent: a group alone
+         * streams to a stream named after the run. */
+        if (s.cw_group && !s.cw_stream)
+                s.cw_stream = s.execution_id;
         state_dir = s.state_directory ? xstrdup(s.state_directory) : default_state_directory();
         struct run_options ro = {
                 .program_name = inv->program,
@@ -572,7 +587,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 .log_s3_bucket = s.log_bucket && *s.log_bucket ? s.log_bucket : NULL,
                 .log_s3_prefix = s.log_prefix,
                 .log_s3_owner = log_owner,
-                .cw_group = s.cw_group,
+                .cw_group = s.cw_stream ? s.cw_group : NULL,
                 .cw_stream = s.cw_stream,
                 .cw_region = s.cw_region,
                 .cw_ignore_failures = s.cw_ignore,

@@ -34,6 +34,7 @@ enum {
         OPT_OWNER,
         OPT_ENDPOINT_URL,
         OPT_HELP,
+        OPT_VERSION,
 };
 
 static const struct option_spec specs[] = {
@@ -46,6 +47,7 @@ static const struct option_spec specs[] = {
         { "document-s3-bucket-owner", 0, true, OPT_OWNER },
         { "endpoint-url", 0, true, OPT_ENDPOINT_URL },
         { "help", 'h', false, OPT_HELP },
+        { "version", 'v', false, OPT_VERSION },
         { NULL, 0, false, 0 },
 };
 
@@ -78,6 +80,7 @@ static void usage(FILE *f, const char *prog)
                 "                            AWSTOE_IMAGEBUILDER_ENDPOINT still win)\n"
                 "  -t, --trace               accepted for AWSTOE compatibility\n"
                 "  -h, --help                show this help\n"
+                "  -v, --version             show the version\n"
                 "\n"
                 "Exit status: 0 all valid, 1 some document invalid, 2 usage error.\n",
                 prog);
@@ -188,7 +191,7 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
         struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
         enum format format = inv->awstoe ? FORMAT_AWSTOE : FORMAT_TEXT;
         struct check_options copts = { .platforms = check_host_platform() };
-        bool strict = false, documents_flag = false;
+        bool strict = false, documents_flag = false, version = false;
         const char **docs = calloc(MAX_DOCUMENTS, sizeof *docs);
         char *owned[64];
         size_t n_owned = 0, n = 0;
@@ -255,7 +258,16 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                         usage(stdout, inv->program);
                         status = 0;
                         goto out;
+                case OPT_VERSION:
+                        if (!option_bool_flag(inv->program, "validate", "--version", arg, &version))
+                                goto out;
+                        break;
                 }
+        }
+        if (version) {
+                option_print_version(inv->program);
+                status = 0;
+                goto out;
         }
         {
                 char *err = NULL;

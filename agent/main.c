@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "config.h"
+#include "options.h"
 
 struct command {
         const char *name;
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
         const char *cmd = argv[1];
         /* Go's flag package accepts one or two dashes. */
         if (!strcmp(cmd, "--version") || !strcmp(cmd, "-version") || !strcmp(cmd, "-v")) {
-                printf("%s %s\n", inv.program, PACKAGE_VERSION);
+                option_print_version(inv.program);
                 return 0;
         }
         if (!strcmp(cmd, "--help") || !strcmp(cmd, "-help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {

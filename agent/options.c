@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
+
 bool option_bool(const char *arg, bool *ret)
 {
         if (!arg || !strcasecmp(arg, "true") || !strcmp(arg, "1")) {
@@ -26,6 +28,11 @@ bool option_bool_flag(const char *prog, const char *cmd, const char *flag, const
                 return true;
         fprintf(stderr, "%s %s: %s takes true or false\n", prog, cmd, flag);
         return false;
+}
+
+void option_print_version(const char *prog)
+{
+        printf("%s %s\n", prog, PACKAGE_VERSION);
 }
 
 bool option_long(const char *arg, long min, long max, long *ret)

@@ -35,3 +35,6 @@ bool option_bool(const char *arg, bool *ret);
 bool option_bool_flag(const char *prog, const char *cmd, const char *flag, const char *arg, bool *ret);
 /* A whole number in [min, max] for an option's argument. */
 bool option_long(const char *arg, long min, long max, long *ret);
+/* Prints "PROG VERSION" on standard output: the answer to `--version`,
+ * for the binary and for each subcommand that accepts it. */
+void option_print_version(const char *prog);
