@@ -178,43 +178,51 @@ END_TEST
 
 /* ---- fs_job ------------------------------------------------------------------ */
 
-static int stop_after(struct fs_job *j)
+static int stop_after(struct fs_job *j, char **reterr_msg)
 {
         int *left = (int *)j->userdata;
 
         if (--*left > 0)
                 return 0;
-        return fs_fail(j, -ETIME, "stopped");
+        return fs_fail(reterr_msg, -ETIME, "stopped");
 }
 
 START_TEST(test_fs_job)
 {
         int left = 2;
         struct fs_job j = { .stop = stop_after, .userdata = &left }, k = { 0 };
+        char *err = NULL;
         unsigned calls = 0;
 
         /* fs_tick asks every 64 units of work; fs_tick_now at once. */
-        while (fs_tick(&j) == 0)
+        while (fs_tick(&j, &err) == 0)
                 calls++;
         ck_assert_uint_eq(calls, 2 * 64 - 1);
         ck_assert(j.stopped);
-        ck_assert_str_eq(j.err, "stopped");
+        ck_assert_str_eq(err, "stopped");
         /* The first failure wins; fs_reword replaces only the one named. */
-        ck_assert_int_eq(fs_fail(&j, -EIO, "later"), -EIO);
-        ck_assert_str_eq(j.err, "stopped");
-        ck_assert_int_eq(fs_reword(&j, -EIO, -EEXIST, "other words"), -EIO);
-        ck_assert_str_eq(j.err, "stopped");
-        ck_assert_int_eq(fs_reword(&j, -EEXIST, -EEXIST, "it exists (%d)", 1), -EEXIST);
-        ck_assert_str_eq(j.err, "it exists (1)");
-        fs_clear(&j);
-        ck_assert_int_eq(fs_fail_errno(&j, -ENOENT, "cannot open %s", "x"), -ENOENT);
-        ck_assert_str_eq(j.err, "cannot open x: no such file or directory");
-        fs_clear(&j);
+        ck_assert_int_eq(fs_fail(&err, -EIO, "later"), -EIO);
+        ck_assert_str_eq(err, "stopped");
+        ck_assert_int_eq(fs_reword(&err, -EIO, -EEXIST, "other words"), -EIO);
+        ck_assert_str_eq(err, "stopped");
+        ck_assert_int_eq(fs_reword(&err, -EEXIST, -EEXIST, "it exists (%d)", 1), -EEXIST);
+        ck_assert_str_eq(err, "it exists (1)");
+        fs_clear(&err);
+        ck_assert_int_eq(fs_fail_errno(&err, -ENOENT, "cannot open %s", "x"), -ENOENT);
+        ck_assert_str_eq(err, "cannot open x: no such file or directory");
+        fs_clear(&err);
+        ck_assert_ptr_null(err);
+        /* Without a place for the message, only the errno comes back,
+         * and errno itself is left alone. */
+        errno = EPERM;
+        ck_assert_int_eq(fs_fail_errno(NULL, 5, "cannot %s", "y"), -EIO);
+        ck_assert_int_eq(errno, EPERM);
 
         /* Without a stop callback nothing ever stops. */
         for (int i = 0; i < 1000; i++)
-                ck_assert_int_eq(fs_tick(&k), 0);
-        ck_assert_int_eq(fs_tick_now(&k), 0);
+                ck_assert_int_eq(fs_tick(&k, &err), 0);
+        ck_assert_int_eq(fs_tick_now(&k, &err), 0);
+        ck_assert_ptr_null(err);
 }
 END_TEST
 
