@@ -13,6 +13,7 @@
 
 #include "checker.h"
 #include "cleanup.h"
+#include "cmd_aws.h"
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
@@ -255,22 +256,6 @@ static int apply_config(const char *prog, const char *path, struct settings *s, 
         return 0;
 }
 
-/* An account ID option, normalised into *ret (NULL when not given). */
-static int check_owner(const char *prog, const char *what, const char *owner, char **ret)
-{
-        char *norm = NULL, *err = NULL;
-        if (s3_owner_normalize(owner, &norm, &err) < 0) {
-                fprintf(stderr, "%s run: %s: %s\n", prog, what, err);
-                free(err);
-                return -EINVAL;
-        }
-        if (ret)
-                *ret = norm;
-        else
-                free(norm);
-        return 0;
-}
-
 /* Loads one document wherever it lives (docsource.h), printing what goes
  * wrong; NULL on failure. */
 static struct program *load_document(const char *prog_name, const char *ref, const char *owner,
@@ -317,7 +302,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         struct settings s = { 0 };
         struct check_options copts = { .platforms = check_host_platform() };
         const char *config = NULL, *endpoint_url = NULL, *arg, *bad;
-        bool discard_state = false, version = false;
+        bool discard_state = false;
         int id, status = EXIT_USAGE;
         json_t *cfg = NULL, *cli_params = json_object();
         struct run_doc *docs = NULL;
@@ -415,15 +400,10 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                         discard_state = true;
                         break;
                 case OPT_VERSION:
-                        if (!option_bool_flag(inv->program, "run", "--version", arg, &version))
+                        if (option_version(inv->program, "run", arg, &status))
                                 goto out;
                         break;
                 }
-        }
-        if (version) {
-                option_print_version(inv->program);
-                status = 0;
-                goto out;
         }
         if (config && (s.documents || s.parameters)) {
                 fprintf(stderr, "%s run: --documents and --parameters cannot be used with --config; put them in "
@@ -435,23 +415,16 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 usage(stderr, inv->program);
                 goto out;
         }
-        if (check_owner(inv->program, "--document-s3-bucket-owner", s.document_owner, NULL) < 0)
+        if (cmd_owner(inv->program, "run", "--document-s3-bucket-owner", s.document_owner, NULL) < 0)
                 goto out;
         /* Before anything (an S3 config file) uses the AWS layer. */
-        if (endpoint_url) {
-                char *err = NULL;
-                if (!*endpoint_url || aws_endpoint_set_default(endpoint_url, &err) < 0) {
-                        fprintf(stderr, "%s run: --endpoint-url: %s\n", inv->program,
-                                err ? err : "needs a URL (http:// or https://)");
-                        free(err);
-                        goto out;
-                }
-        }
+        if (endpoint_url && cmd_endpoint_url(inv->program, "run", endpoint_url) < 0)
+                goto out;
         json_t *cfg_docs = NULL, *cfg_params = NULL;
         if (config && apply_config(inv->program, config, &s, &cfg_docs, &cfg_params, &cfg) < 0)
                 goto out;
-        if (check_owner(inv->program, "the document bucket owner", s.document_owner, &doc_owner) < 0 ||
-            check_owner(inv->program, "the log bucket owner", s.log_owner, &log_owner) < 0)
+        if (cmd_owner(inv->program, "run", "the document bucket owner", s.document_owner, &doc_owner) < 0 ||
+            cmd_owner(inv->program, "run", "the log bucket owner", s.log_owner, &log_owner) < 0)
                 goto out;
         if (s.log_bucket && *s.log_bucket) {
                 char *err = NULL;

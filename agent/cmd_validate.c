@@ -13,11 +13,10 @@
 
 #include "action_spec.h"
 #include "checker.h"
+#include "cmd_aws.h"
 #include "commands.h"
-#include "http.h"
 #include "docsource.h"
 #include "options.h"
-#include "s3.h"
 #include "strbuf.h"
 #include "yamldoc.h"
 
@@ -191,7 +190,7 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
         struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
         enum format format = inv->awstoe ? FORMAT_AWSTOE : FORMAT_TEXT;
         struct check_options copts = { .platforms = check_host_platform() };
-        bool strict = false, documents_flag = false, version = false;
+        bool strict = false, documents_flag = false;
         const char **docs = calloc(MAX_DOCUMENTS, sizeof *docs);
         char *owned[64];
         size_t n_owned = 0, n = 0;
@@ -259,30 +258,14 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                         status = 0;
                         goto out;
                 case OPT_VERSION:
-                        if (!option_bool_flag(inv->program, "validate", "--version", arg, &version))
+                        if (option_version(inv->program, "validate", arg, &status))
                                 goto out;
                         break;
                 }
         }
-        if (version) {
-                option_print_version(inv->program);
-                status = 0;
+        if (cmd_owner(inv->program, "validate", "--document-s3-bucket-owner", owner_arg, &owner) < 0 ||
+            (endpoint_url && cmd_endpoint_url(inv->program, "validate", endpoint_url) < 0))
                 goto out;
-        }
-        {
-                char *err = NULL;
-                if (s3_owner_normalize(owner_arg, &owner, &err) < 0) {
-                        fprintf(stderr, "%s validate: --document-s3-bucket-owner: %s\n", inv->program, err);
-                        free(err);
-                        goto out;
-                }
-                if (endpoint_url && (!*endpoint_url || aws_endpoint_set_default(endpoint_url, &err) < 0)) {
-                        fprintf(stderr, "%s validate: --endpoint-url: %s\n", inv->program,
-                                err ? err : "needs a URL (http:// or https://)");
-                        free(err);
-                        goto out;
-                }
-        }
         /* AWSTOE accepts an empty document list and reports success. */
         if (n == 0 && !(inv->awstoe && documents_flag)) {
                 fprintf(stderr, "%s validate: no documents given\n", inv->program);

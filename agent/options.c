@@ -1,4 +1,5 @@
-/* options.c: the small flag parser shared by every subcommand. */
+/* options.c: the small flag parser shared by every subcommand, and the
+ * tables of subcommands. */
 #include "options.h"
 
 #include <errno.h>
@@ -33,6 +34,21 @@ bool option_bool_flag(const char *prog, const char *cmd, const char *flag, const
 void option_print_version(const char *prog)
 {
         printf("%s %s\n", prog, PACKAGE_VERSION);
+}
+
+bool option_version(const char *prog, const char *cmd, const char *arg, int *ret_status)
+{
+        bool on;
+
+        if (!option_bool_flag(prog, cmd, "--version", arg, &on)) {
+                *ret_status = 2;
+                return true;
+        }
+        if (on) {
+                option_print_version(prog);
+                *ret_status = 0;
+        }
+        return on;
 }
 
 bool option_long(const char *arg, long min, long max, long *ret)
@@ -104,4 +120,23 @@ int option_next(struct option_parser *p, const char **ret_arg)
         }
         *ret_arg = p->argv[p->i++];
         return s->id;
+}
+
+const struct subcommand *subcommand_find(const struct subcommand *t, size_t n, const char *name)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(t[i].name, name))
+                        return &t[i];
+        return NULL;
+}
+
+void subcommand_list(FILE *f, const struct subcommand *t, size_t n, int width)
+{
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "  %-*s %s\n", width, t[i].name, t[i].summary);
+}
+
+bool option_is_help(const char *arg)
+{
+        return !strcmp(arg, "--help") || !strcmp(arg, "-help") || !strcmp(arg, "-h") || !strcmp(arg, "help");
 }

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 struct option_spec {
         const char *name;   /* long name without dashes */
@@ -38,3 +40,24 @@ bool option_long(const char *arg, long min, long max, long *ret);
 /* Prints "PROG VERSION" on standard output: the answer to `--version`,
  * for the binary and for each subcommand that accepts it. */
 void option_print_version(const char *prog);
+/* A subcommand's `--version[=BOOL]` (its argument `arg`): true when the
+ * command is done, with *ret_status 0 once the version is printed, or 2
+ * (a usage error, worded as option_bool_flag() does) for a value that is
+ * not a boolean; false for --version=false, which asks nothing. */
+bool option_version(const char *prog, const char *cmd, const char *arg, int *ret_status);
+
+/* A table of subcommands (the binary's, `debug`'s): one list that both
+ * the help and the dispatch read. */
+struct invocation;
+struct subcommand {
+        const char *name;
+        int (*run)(const struct invocation *inv, int argc, char **argv);
+        const char *summary;
+};
+/* The entry named `name`, or NULL. */
+const struct subcommand *subcommand_find(const struct subcommand *t, size_t n, const char *name);
+/* "  NAME  SUMMARY" for each, names padded to `width`. */
+void subcommand_list(FILE *f, const struct subcommand *t, size_t n, int width);
+/* True for the ways of asking for help in place of a subcommand: --help,
+ * -help, -h, help. */
+bool option_is_help(const char *arg);
