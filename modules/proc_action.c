@@ -245,78 +245,42 @@ static json_t *stdout_outputs(const char *s, size_t n)
         return arr;
 }
 
-static int vasprintf_msg(char **ret, const char *fmt, va_list ap)
-        __attribute__((format(printf, 2, 0)));
-static int vasprintf_msg(char **ret, const char *fmt, va_list ap)
-{
-        char *s = NULL;
-
-        if (vasprintf(&s, fmt, ap) < 0)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
-static int asprintf_msg(char **ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int asprintf_msg(char **ret, const char *fmt, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf_msg(ret, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
 int proc_to_action_result(const struct proc_result *p, const struct action_ctx *ctx,
                           struct action_result *ret)
 {
         struct action_result res = { .exit_code = p->exit_code };
         const char *sig;
-        int r = 0;
 
         if (p->interrupted) {
                 res.status = ACTION_FAILED;
-                r = asprintf_msg(&res.message, "interrupted: opentoe received signal %d; the process group was stopped",
-                                 (int)interrupt_signal);
+                res.message = xasprintf("interrupted: opentoe received signal %d; the process group was stopped",
+                                        (int)interrupt_signal);
         } else if (p->timed_out) {
                 res.status = ACTION_TIMED_OUT;
-                res.message = strdup("step timed out after the deadline; "
-                                     "the process group was killed");
-                r = res.message ? 0 : -ENOMEM;
+                res.message = xstrdup("step timed out after the deadline; the process group was killed");
         } else if (p->term_signal != 0) {
                 res.status = ACTION_FAILED;
                 sig = signal_name(p->term_signal);
-                r = sig ? asprintf_msg(&res.message, "signal: %s", sig)
-                        : asprintf_msg(&res.message, "signal: signal %d", p->term_signal);
+                res.message = sig ? xasprintf("signal: %s", sig) : xasprintf("signal: signal %d", p->term_signal);
         } else if (p->exit_code < 0) {
                 /* The status was lost (the child was reaped elsewhere). */
                 res.status = ACTION_FAILED;
-                res.message = strdup("wait: no child processes");
-                r = res.message ? 0 : -ENOMEM;
+                res.message = xstrdup("wait: no child processes");
         } else if (p->exit_code == 0) {
                 res.status = ACTION_SUCCESS;
         } else if (p->exit_code == 194) {
                 res.status = ACTION_REBOOT;
         } else {
                 res.status = ACTION_FAILED;
-                r = asprintf_msg(&res.message, "exit status %d", p->exit_code);
+                res.message = xasprintf("exit status %d", p->exit_code);
         }
-        if (r >= 0) {
-                res.outputs = stdout_outputs(p->out ? p->out : "", p->out ? p->out_len : 0);
-                if (!res.outputs)
-                        r = -ENOMEM;
-        }
-        if (r >= 0 && p->err_tail && p->err_len > 0) {
-                res.stderr_tail = strndup(p->err_tail, p->err_len);
-                if (!res.stderr_tail)
-                        r = -ENOMEM;
-        }
-        if (r < 0) {
+        res.outputs = stdout_outputs(p->out ? p->out : "", p->out ? p->out_len : 0);
+        if (!res.outputs) {
                 action_result_clear(&res);
-                return r;
+                return -ENOMEM;
         }
+        if (p->err_tail && p->err_len > 0)
+                res.stderr_tail = xstrndup(p->err_tail, p->err_len);
         res.stdout_truncated = p->out_truncated;
         *ret = res;
         return 0;
@@ -325,17 +289,13 @@ int proc_to_action_result(const struct proc_result *p, const struct action_ctx *
 static int vfail(struct action_result *ret, const char *fmt, va_list ap)
 {
         struct action_result res = { .status = ACTION_FAILED, .exit_code = -1 };
-        int r = vasprintf_msg(&res.message, fmt, ap);
+        struct strbuf b = STRBUF_INIT;
 
-        if (r >= 0) {
-                res.outputs = stdout_outputs("", 0);
-                if (!res.outputs)
-                        r = -ENOMEM;
-        }
-        if (r < 0) {
-                action_result_clear(&res);
-                return r;
-        }
+        res.outputs = stdout_outputs("", 0);
+        if (!res.outputs)
+                return -ENOMEM;
+        sb_vprintf(&b, fmt, ap);
+        res.message = sb_take(&b);
         *ret = res;
         return 0;
 }
