@@ -1,5 +1,6 @@
-/* options.c: the small flag parser shared by every subcommand, and the
- * tables of subcommands. */
+/* options.c: the small flag parser shared by every subcommand, its
+ * table-driven form (option_parse: each flag stored where its definition
+ * points), and the tables of subcommands. */
 #include "options.h"
 
 #include <errno.h>
@@ -8,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cleanup.h"
 #include "config.h"
+#include "strbuf.h"
 
 bool option_bool(const char *arg, bool *ret)
 {
@@ -139,4 +142,48 @@ void subcommand_list(FILE *f, const struct subcommand *t, size_t n, int width)
 bool option_is_help(const char *arg)
 {
         return !strcmp(arg, "--help") || !strcmp(arg, "-help") || !strcmp(arg, "-h") || !strcmp(arg, "help");
+}
+
+int option_parse(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
+                 const char **args, size_t max_args, size_t *ret_n_args)
+{
+        size_t n = 0, n_args = 0;
+        const char *arg;
+        int id;
+
+        while (defs[n].name)
+                n++;
+        _cleanup_free_ struct option_spec *specs = xcalloc(n + 1, sizeof *specs);
+        for (size_t i = 0; i < n; i++)
+                specs[i] = (struct option_spec){ defs[i].name, defs[i].short_name, defs[i].kind != OPTION_FLAG,
+                                                 (int)i + 1 };
+        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
+        while ((id = option_next(&p, &arg)) != -2) {
+                const struct option_def *d = id > 0 ? &defs[id - 1] : NULL;
+
+                if (id == -1) {
+                        fprintf(stderr, "%s %s: %s\n", prog, cmd, p.error);
+                        return -1;
+                }
+                if (id == 0) {
+                        if (n_args == max_args) {
+                                fprintf(stderr, "%s %s: unexpected argument '%s'\n", prog, cmd, arg);
+                                return -1;
+                        }
+                        args[n_args++] = arg;
+                } else if (d->kind == OPTION_STRING) {
+                        *(const char **)d->dest = arg;
+                } else if (d->kind == OPTION_FLAG) {
+                        _cleanup_free_ char *flag = xasprintf("--%s", d->name);
+
+                        if (!option_bool_flag(prog, cmd, flag, arg, d->dest))
+                                return -1;
+                } else if (!option_long(arg, d->min, d->max, d->dest)) {
+                        fprintf(stderr, "%s %s: bad number '%s'\n", prog, cmd, arg);
+                        return -1;
+                }
+        }
+        if (ret_n_args)
+                *ret_n_args = n_args;
+        return 0;
 }

@@ -30,6 +30,31 @@ struct option_parser {
  * p->error), or -2 at the end. */
 int option_next(struct option_parser *p, const char **ret_arg);
 
+/* A flag that option_parse() stores where it points. */
+enum option_kind {
+        OPTION_STRING,      /* const char **: the value */
+        OPTION_FLAG,        /* bool *: true, or `--flag=BOOL` */
+        OPTION_LONG,        /* long *: a whole number in [min, max] */
+};
+struct option_def {
+        const char *name;   /* long name without dashes; NULL ends the table */
+        char short_name;    /* 0 if none */
+        enum option_kind kind;
+        void *dest;
+        long min, max;      /* OPTION_LONG */
+};
+#define OPTION_STR(name, short_name, dest) { name, short_name, OPTION_STRING, dest, 0, 0 }
+#define OPTION_BOOL(name, short_name, dest) { name, short_name, OPTION_FLAG, dest, 0, 0 }
+#define OPTION_NUM(name, dest, min, max) { name, 0, OPTION_LONG, dest, min, max }
+
+/* Parses argv[1...] against `defs` (option_next's conventions), storing
+ * each value where its definition points, and up to `max_args`
+ * positional arguments into `args` (*ret_n_args of them).  0, or -1 after
+ * printing why on standard error, as "PROG CMD: unknown option '--x'",
+ * "PROG CMD: bad number 'x'", "PROG CMD: unexpected argument 'x'". */
+int option_parse(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
+                 const char **args, size_t max_args, size_t *ret_n_args);
+
 /* Parses "true"/"false"/"1"/"0" for `--flag=value` booleans. */
 bool option_bool(const char *arg, bool *ret);
 /* The same for flag `flag` of command `cmd`; on a bad value prints
