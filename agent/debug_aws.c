@@ -94,21 +94,18 @@ static void print_credentials(const struct aws_credentials *c)
 int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
 {
         long repeat = 1, interval = 1000;
-        bool show_region = false, help = false;
+        bool show_region = false;
+        int r;
         const struct option_def defs[] = {
                 OPTION_BOOL("region", 0, &show_region),
                 OPTION_NUM("repeat", &repeat, 1, 1000),
                 OPTION_NUM("interval-ms", &interval, 0, 600000),
-                OPTION_BOOL("help", 'h', &help),
                 { NULL },
         };
 
-        if (option_parse(inv->program, "debug credentials", defs, argc, argv, NULL, 0, NULL) < 0)
-                return EXIT_USAGE;
-        if (help) {
-                credentials_usage(stdout, inv->program);
-                return 0;
-        }
+        r = option_parse(inv->program, "debug credentials", defs, argc, argv, NULL, 0, NULL, credentials_usage);
+        if (r != 0)
+                return r < 0 ? EXIT_USAGE : 0;
         struct aws_cred_provider *prov = aws_cred_provider_new();
         int rc = 0;
         for (long i = 0; i < repeat && rc == 0; i++) {
@@ -117,7 +114,7 @@ int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
 
                 if (i > 0)
                         pause_ms(interval);
-                int r = aws_cred_provider_get(prov, aws_now_ms() + 60000, &c, &err);
+                r = aws_cred_provider_get(prov, aws_now_ms() + 60000, &c, &err);
                 if (r < 0) {
                         fprintf(stderr, "%s debug credentials: %s\n", inv->program, err ? err : strerror(-r));
                         free(err);
@@ -153,7 +150,7 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
 {
         const char *service = NULL, *region = NULL, *target = NULL, *body = NULL, *endpoint = NULL;
         long repeat = 1, interval = 1000, deadline = -1;
-        bool help = false;
+        int r;
         const struct option_def defs[] = {
                 OPTION_STR("service", 0, &service),
                 OPTION_STR("region", 0, &region),
@@ -163,16 +160,12 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
                 OPTION_NUM("repeat", &repeat, 1, 1000),
                 OPTION_NUM("interval-ms", &interval, 0, 3600000),
                 OPTION_NUM("deadline-ms", &deadline, 0, 3600000),
-                OPTION_BOOL("help", 'h', &help),
                 { NULL },
         };
 
-        if (option_parse(inv->program, "debug aws-request", defs, argc, argv, NULL, 0, NULL) < 0)
-                return EXIT_USAGE;
-        if (help) {
-                aws_request_usage(stdout, inv->program);
-                return 0;
-        }
+        r = option_parse(inv->program, "debug aws-request", defs, argc, argv, NULL, 0, NULL, aws_request_usage);
+        if (r != 0)
+                return r < 0 ? EXIT_USAGE : 0;
         const char *missing = !service ? "--service" : !target ? "--target" : !body ? "--body" : NULL;
         if (missing) {
                 fprintf(stderr, "%s debug aws-request: %s is required (see --help)\n", inv->program, missing);
@@ -182,7 +175,7 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
         struct aws_cred_provider *prov = aws_cred_provider_new();
         struct aws_http *h = NULL;
         char *err = NULL, *url = NULL;
-        int rc = 1, r;
+        int rc = 1;
 
         if (!region) {
                 r = aws_region_resolve(prov, aws_now_ms() + 60000, &region, NULL, &err);

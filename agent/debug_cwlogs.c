@@ -69,7 +69,7 @@ int cmd_debug_cwlogs_ship(const struct invocation *inv, int argc, char **argv)
 {
         const char *group = NULL, *stream = NULL, *region = NULL, *spool = NULL, *prefix = "line ";
         long lines = -1, line_bytes = 0, pump_every = 1000, pump_ms = 5000, deadline = 60000;
-        bool timestamps = false, verbose = false, discard_other = false, help = false;
+        bool timestamps = false, verbose = false, discard_other = false;
         const struct option_def defs[] = {
                 OPTION_STR("group", 0, &group),
                 OPTION_STR("stream", 0, &stream),
@@ -84,17 +84,14 @@ int cmd_debug_cwlogs_ship(const struct invocation *inv, int argc, char **argv)
                 OPTION_NUM("deadline-ms", &deadline, 0, 86400000L),
                 OPTION_BOOL("discard-other", 0, &discard_other),
                 OPTION_BOOL("verbose", 'v', &verbose),
-                OPTION_BOOL("help", 'h', &help),
                 { NULL },
         };
         unsigned flags;
+        int r;
 
-        if (option_parse(inv->program, "debug cwlogs-ship", defs, argc, argv, NULL, 0, NULL) < 0)
-                return EXIT_USAGE;
-        if (help) {
-                cwlogs_ship_usage(stdout, inv->program);
-                return 0;
-        }
+        r = option_parse(inv->program, "debug cwlogs-ship", defs, argc, argv, NULL, 0, NULL, cwlogs_ship_usage);
+        if (r != 0)
+                return r < 0 ? EXIT_USAGE : 0;
         flags = discard_other ? CWLOGS_DISCARD_OTHER : 0;
         const char *missing = !group ? "--group" : !stream ? "--stream" : !spool ? "--spool" : NULL;
         if (missing) {
@@ -109,7 +106,7 @@ int cmd_debug_cwlogs_ship(const struct invocation *inv, int argc, char **argv)
 
         struct cwlogs *cw = NULL;
         char *err = NULL;
-        int r = cwlogs_open(group, stream, region, spool, flags, &cw, &err);
+        r = cwlogs_open(group, stream, region, spool, flags, &cw, &err);
         if (r < 0) {
                 fprintf(stderr, "%s debug cwlogs-ship: %s\n", inv->program, err ? err : strerror(-r));
                 free(err);

@@ -95,8 +95,9 @@ int cmd_debug_sigv4(const struct invocation *inv, int argc, char **argv)
         const char *file = NULL;
         struct sigv4_credentials cred = { 0 };
         struct sigv4_params params = { 0 };
-        bool token_after = false, s3 = false, unsigned_payload = false, help = false;
+        bool token_after = false, s3 = false, unsigned_payload = false;
         size_t n_files = 0;
+        int r;
         const struct option_def defs[] = {
                 OPTION_STR("service", 0, &params.service),
                 OPTION_STR("region", 0, &params.region),
@@ -107,16 +108,12 @@ int cmd_debug_sigv4(const struct invocation *inv, int argc, char **argv)
                 OPTION_BOOL("token-after-signing", 0, &token_after),
                 OPTION_BOOL("s3", 0, &s3),
                 OPTION_BOOL("unsigned-payload", 0, &unsigned_payload),
-                OPTION_BOOL("help", 'h', &help),
                 { NULL },
         };
 
-        if (option_parse(inv->program, "debug sigv4", defs, argc, argv, &file, 1, &n_files) < 0)
-                return EXIT_USAGE;
-        if (help) {
-                sigv4_usage(stdout, inv->program);
-                return 0;
-        }
+        r = option_parse(inv->program, "debug sigv4", defs, argc, argv, &file, 1, &n_files, sigv4_usage);
+        if (r != 0)
+                return r < 0 ? EXIT_USAGE : 0;
         params.flags |= (token_after ? SIGV4_TOKEN_AFTER : 0) | (s3 ? SIGV4_S3 : 0) |
                         (unsigned_payload ? SIGV4_UNSIGNED : 0);
         const char *missing = !file                ? "REQUEST-FILE"
@@ -135,7 +132,7 @@ int cmd_debug_sigv4(const struct invocation *inv, int argc, char **argv)
                 return EXIT_USAGE;
         }
         char *err = NULL;
-        int r = sigv4_check_params(&cred, &params, &err);
+        r = sigv4_check_params(&cred, &params, &err);
         if (r < 0) {
                 fprintf(stderr, "%s debug sigv4: %s\n", inv->program, err ? err : strerror(-r));
                 free(err);

@@ -145,7 +145,7 @@ bool option_is_help(const char *arg)
 }
 
 int option_parse(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
-                 const char **args, size_t max_args, size_t *ret_n_args)
+                 const char **args, size_t max_args, size_t *ret_n_args, void (*usage)(FILE *f, const char *prog))
 {
         size_t n = 0, n_args = 0;
         const char *arg;
@@ -153,14 +153,20 @@ int option_parse(const char *prog, const char *cmd, const struct option_def *def
 
         while (defs[n].name)
                 n++;
-        _cleanup_free_ struct option_spec *specs = xcalloc(n + 1, sizeof *specs);
+        /* The definitions, then help, then the end of the table. */
+        _cleanup_free_ struct option_spec *specs = xcalloc(n + 2, sizeof *specs);
         for (size_t i = 0; i < n; i++)
                 specs[i] = (struct option_spec){ defs[i].name, defs[i].short_name, defs[i].kind != OPTION_FLAG,
                                                  (int)i + 1 };
+        specs[n] = (struct option_spec){ "help", 'h', false, (int)n + 1 };
         struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
         while ((id = option_next(&p, &arg)) != -2) {
-                const struct option_def *d = id > 0 ? &defs[id - 1] : NULL;
+                const struct option_def *d = id > 0 && (size_t)id <= n ? &defs[id - 1] : NULL;
 
+                if (id == (int)n + 1) {
+                        usage(stdout, prog);
+                        return 1;
+                }
                 if (id == -1) {
                         fprintf(stderr, "%s %s: %s\n", prog, cmd, p.error);
                         return -1;

@@ -49,11 +49,13 @@ struct option_def {
 
 /* Parses argv[1...] against `defs` (option_next's conventions), storing
  * each value where its definition points, and up to `max_args`
- * positional arguments into `args` (*ret_n_args of them).  0, or -1 after
+ * positional arguments into `args` (*ret_n_args of them).  -h and --help
+ * are the command's own: `usage` prints its help.  0; 1 when the help
+ * was printed on standard output (the command is done); or -1 after
  * printing why on standard error, as "PROG CMD: unknown option '--x'",
  * "PROG CMD: bad number 'x'", "PROG CMD: unexpected argument 'x'". */
 int option_parse(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
-                 const char **args, size_t max_args, size_t *ret_n_args);
+                 const char **args, size_t max_args, size_t *ret_n_args, void (*usage)(FILE *f, const char *prog));
 
 /* Parses "true"/"false"/"1"/"0" for `--flag=value` booleans. */
 bool option_bool(const char *arg, bool *ret);
