@@ -31,58 +31,8 @@
 #define MAX_DOCUMENTS 100
 #define MAX_PHASES 64
 
-enum {
-        OPT_CONFIG = 1,
-        OPT_DOCUMENTS,
-        OPT_PARAMETERS,
-        OPT_PHASES,
-        OPT_EXECUTION_ID,
-        OPT_LOG_DIRECTORY,
-        OPT_STATE_DIRECTORY,
-        OPT_TRACE,
-        OPT_DRY_RUN,
-        OPT_HELP,
-        OPT_OWNER,
-        OPT_CW_IGNORE,
-        OPT_CW_GROUP,
-        OPT_CW_REGION,
-        OPT_CW_STREAM,
-        OPT_S3_BUCKET,
-        OPT_S3_OWNER,
-        OPT_S3_PREFIX,
-        OPT_BLOCKED,
-        OPT_PLATFORMS,
-        OPT_ENDPOINT_URL,
-        OPT_DISCARD_STATE,
-        OPT_VERSION,
-};
-
-static const struct option_spec specs[] = {
-        { "config", 'c', true, OPT_CONFIG },
-        { "documents", 'd', true, OPT_DOCUMENTS },
-        { "parameters", 0, true, OPT_PARAMETERS },
-        { "phases", 'p', true, OPT_PHASES },
-        { "execution-id", 'i', true, OPT_EXECUTION_ID },
-        { "log-directory", 'l', true, OPT_LOG_DIRECTORY },
-        { "state-directory", 's', true, OPT_STATE_DIRECTORY },
-        { "trace", 't', false, OPT_TRACE },
-        { "dry-run", 0, false, OPT_DRY_RUN },
-        { "help", 'h', false, OPT_HELP },
-        { "document-s3-bucket-owner", 0, true, OPT_OWNER },
-        { "cw-ignore-failures", 0, false, OPT_CW_IGNORE },
-        { "cw-log-group", 0, true, OPT_CW_GROUP },
-        { "cw-log-region", 0, true, OPT_CW_REGION },
-        { "cw-log-stream", 0, true, OPT_CW_STREAM },
-        { "log-s3-bucket-name", 'b', true, OPT_S3_BUCKET },
-        { "log-s3-bucket-owner", 0, true, OPT_S3_OWNER },
-        { "log-s3-key-prefix", 'k', true, OPT_S3_PREFIX },
-        { "blocked-action-modules", 0, true, OPT_BLOCKED },
-        { "os-platforms", 0, true, OPT_PLATFORMS },
-        { "endpoint-url", 0, true, OPT_ENDPOINT_URL },
-        { "discard-state", 0, false, OPT_DISCARD_STATE },
-        { "version", 'v', false, OPT_VERSION },
-        { NULL, 0, false, 0 },
-};
+/* Times --parameters and --os-platforms may each be given. */
+#define MAX_REPEATS 64
 
 static void usage(FILE *f, const char *prog)
 {
@@ -298,12 +248,14 @@ static int add_name_values(const char *prog, json_t *list, json_t *into, const c
 
 int cmd_run(const struct invocation *inv, int argc, char **argv)
 {
-        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
         struct settings s = { 0 };
         struct check_options copts = { .platforms = check_host_platform() };
-        const char *config = NULL, *endpoint_url = NULL, *arg, *bad;
-        bool discard_state = false;
-        int id, status = EXIT_USAGE;
+        const char *config = NULL, *endpoint_url = NULL, *bad, *stray[1];
+        const char *param_v[MAX_REPEATS], *platform_v[MAX_REPEATS];
+        struct option_list params = { param_v, 0, MAX_REPEATS }, platforms = { platform_v, 0, MAX_REPEATS };
+        bool discard_state = false, version = false;
+        size_t n_stray = 0;
+        int r, status = EXIT_USAGE;
         json_t *cfg = NULL, *cli_params = json_object();
         struct run_doc *docs = NULL;
         size_t n_docs = 0;
@@ -311,99 +263,58 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         char *state_dir = NULL, *phases_copy = NULL, *doc_owner = NULL, *log_owner = NULL, *blocked_copy = NULL;
         char **blocked_list = NULL;
         char uuid[37];
+        const struct option_def defs[] = {
+                OPTION_STR("config", 'c', &config),
+                OPTION_STR("documents", 'd', &s.documents),
+                OPTION_EACH("parameters", 0, &params),
+                OPTION_STR("phases", 'p', &s.phases),
+                OPTION_STR("execution-id", 'i', &s.execution_id),
+                OPTION_STR("log-directory", 'l', &s.log_directory),
+                OPTION_STR("state-directory", 's', &s.state_directory),
+                OPTION_BOOL_GIVEN("trace", 't', &s.trace, &s.trace_set),
+                OPTION_BOOL("dry-run", 0, &s.dry_run),
+                OPTION_STR("document-s3-bucket-owner", 0, &s.document_owner),
+                OPTION_BOOL_GIVEN("cw-ignore-failures", 0, &s.cw_ignore, &s.cw_ignore_set),
+                OPTION_STR("cw-log-group", 0, &s.cw_group),
+                OPTION_STR("cw-log-region", 0, &s.cw_region),
+                OPTION_STR("cw-log-stream", 0, &s.cw_stream),
+                OPTION_STR("log-s3-bucket-name", 'b', &s.log_bucket),
+                OPTION_STR("log-s3-bucket-owner", 0, &s.log_owner),
+                OPTION_STR("log-s3-key-prefix", 'k', &s.log_prefix),
+                OPTION_STR("blocked-action-modules", 0, &s.blocked),
+                OPTION_EACH("os-platforms", 0, &platforms),
+                OPTION_STR("endpoint-url", 0, &endpoint_url),
+                OPTION_BOOL("discard-state", 0, &discard_state),
+                OPTION_BOOL("version", 'v', &version),
+                { NULL },
+        };
 
-        while ((id = option_next(&p, &arg)) != -2) {
-                switch (id) {
-                case -1:
-                        fprintf(stderr, "%s run: %s\nTry '%s run --help'.\n", inv->program, p.error, inv->program);
+        r = option_parse(inv->program, "run", defs, argc, argv, stray, 1, &n_stray, usage);
+        if (r > 0)
+                status = 0;
+        if (r != 0)
+                goto out;
+        if (n_stray) {
+                fprintf(stderr, "%s run: unexpected argument '%s'; name documents with --documents\n", inv->program,
+                        stray[0]);
+                goto out;
+        }
+        for (size_t i = 0; i < params.n; i++) {
+                if (parse_parameters(params.v[i], cli_params, &bad) < 0) {
+                        fprintf(stderr, "%s run: invalid --parameters: %s\n", inv->program, bad);
                         goto out;
-                case 0:
-                        fprintf(stderr, "%s run: unexpected argument '%s'; name documents with --documents\n",
-                                inv->program, arg);
-                        goto out;
-                case OPT_CONFIG:
-                        config = arg;
-                        break;
-                case OPT_DOCUMENTS:
-                        s.documents = arg;
-                        break;
-                case OPT_PARAMETERS:
-                        if (parse_parameters(arg, cli_params, &bad) < 0) {
-                                fprintf(stderr, "%s run: invalid --parameters: %s\n", inv->program, bad);
-                                goto out;
-                        }
-                        s.parameters = arg;
-                        break;
-                case OPT_PHASES:
-                        s.phases = arg;
-                        break;
-                case OPT_EXECUTION_ID:
-                        s.execution_id = arg;
-                        break;
-                case OPT_LOG_DIRECTORY:
-                        s.log_directory = arg;
-                        break;
-                case OPT_STATE_DIRECTORY:
-                        s.state_directory = arg;
-                        break;
-                case OPT_TRACE:
-                        if (!option_bool_flag(inv->program, "run", "--trace", arg, &s.trace))
-                                goto out;
-                        s.trace_set = true;
-                        break;
-                case OPT_DRY_RUN:
-                        s.dry_run = true;
-                        break;
-                case OPT_HELP:
-                        usage(stdout, inv->program);
-                        status = 0;
-                        goto out;
-                case OPT_PLATFORMS:
-                        if (check_parse_platforms(arg, &copts.platforms, &bad) < 0) {
-                                fprintf(stderr, "%s run: unknown platform '%s'\n", inv->program, bad);
-                                goto out;
-                        }
-                        break;
-                case OPT_CW_GROUP:
-                        s.cw_group = arg;
-                        break;
-                case OPT_CW_REGION:
-                        s.cw_region = arg;
-                        break;
-                case OPT_CW_STREAM:
-                        s.cw_stream = arg;
-                        break;
-                case OPT_S3_BUCKET:
-                        s.log_bucket = arg;
-                        break;
-                case OPT_S3_OWNER:
-                        s.log_owner = arg;
-                        break;
-                case OPT_S3_PREFIX:
-                        s.log_prefix = arg;
-                        break;
-                case OPT_OWNER:
-                        s.document_owner = arg;
-                        break;
-                case OPT_CW_IGNORE:
-                        if (!option_bool_flag(inv->program, "run", "--cw-ignore-failures", arg, &s.cw_ignore))
-                                goto out;
-                        s.cw_ignore_set = true;
-                        break;
-                case OPT_BLOCKED:
-                        s.blocked = arg;
-                        break;
-                case OPT_ENDPOINT_URL:
-                        endpoint_url = arg;
-                        break;
-                case OPT_DISCARD_STATE:
-                        discard_state = true;
-                        break;
-                case OPT_VERSION:
-                        if (option_version(inv->program, "run", arg, &status))
-                                goto out;
-                        break;
                 }
+                s.parameters = params.v[i];
+        }
+        for (size_t i = 0; i < platforms.n; i++)
+                if (check_parse_platforms(platforms.v[i], &copts.platforms, &bad) < 0) {
+                        fprintf(stderr, "%s run: unknown platform '%s'\n", inv->program, bad);
+                        goto out;
+                }
+        if (version) {
+                option_print_version(inv->program);
+                status = 0;
+                goto out;
         }
         if (config && (s.documents || s.parameters)) {
                 fprintf(stderr, "%s run: --documents and --parameters cannot be used with --config; put them in "

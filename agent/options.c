@@ -168,9 +168,11 @@ int option_parse(const char *prog, const char *cmd, const struct option_def *def
                         return 1;
                 }
                 if (id == -1) {
-                        fprintf(stderr, "%s %s: %s\n", prog, cmd, p.error);
+                        fprintf(stderr, "%s %s: %s\nTry '%s %s --help'.\n", prog, cmd, p.error, prog, cmd);
                         return -1;
                 }
+                if (d && d->given)
+                        *d->given = true;
                 if (id == 0) {
                         if (n_args == max_args) {
                                 fprintf(stderr, "%s %s: unexpected argument '%s'\n", prog, cmd, arg);
@@ -184,6 +186,14 @@ int option_parse(const char *prog, const char *cmd, const struct option_def *def
 
                         if (!option_bool_flag(prog, cmd, flag, arg, d->dest))
                                 return -1;
+                } else if (d->kind == OPTION_LIST) {
+                        struct option_list *l = d->dest;
+
+                        if (l->n == l->max) {
+                                fprintf(stderr, "%s %s: --%s is given too many times\n", prog, cmd, d->name);
+                                return -1;
+                        }
+                        l->v[l->n++] = arg;
                 } else if (!option_long(arg, d->min, d->max, d->dest)) {
                         fprintf(stderr, "%s %s: bad number '%s'\n", prog, cmd, arg);
                         return -1;

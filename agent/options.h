@@ -32,9 +32,14 @@ int option_next(struct option_parser *p, const char **ret_arg);
 
 /* A flag that option_parse() stores where it points. */
 enum option_kind {
-        OPTION_STRING,      /* const char **: the value */
+        OPTION_STRING,      /* const char **: the value (the last one given) */
         OPTION_FLAG,        /* bool *: true, or `--flag=BOOL` */
         OPTION_LONG,        /* long *: a whole number in [min, max] */
+        OPTION_LIST,        /* struct option_list *: every value, in order */
+};
+struct option_list {
+        const char **v;
+        size_t n, max;
 };
 struct option_def {
         const char *name;   /* long name without dashes; NULL ends the table */
@@ -42,18 +47,22 @@ struct option_def {
         enum option_kind kind;
         void *dest;
         long min, max;      /* OPTION_LONG */
+        bool *given;        /* when not NULL, set when the flag is given */
 };
-#define OPTION_STR(name, short_name, dest) { name, short_name, OPTION_STRING, dest, 0, 0 }
-#define OPTION_BOOL(name, short_name, dest) { name, short_name, OPTION_FLAG, dest, 0, 0 }
-#define OPTION_NUM(name, dest, min, max) { name, 0, OPTION_LONG, dest, min, max }
+#define OPTION_STR(name, short_name, dest) { name, short_name, OPTION_STRING, dest, 0, 0, NULL }
+#define OPTION_BOOL(name, short_name, dest) { name, short_name, OPTION_FLAG, dest, 0, 0, NULL }
+#define OPTION_BOOL_GIVEN(name, short_name, dest, given) { name, short_name, OPTION_FLAG, dest, 0, 0, given }
+#define OPTION_NUM(name, dest, min, max) { name, 0, OPTION_LONG, dest, min, max, NULL }
+#define OPTION_EACH(name, short_name, dest) { name, short_name, OPTION_LIST, dest, 0, 0, NULL }
 
 /* Parses argv[1...] against `defs` (option_next's conventions), storing
  * each value where its definition points, and up to `max_args`
  * positional arguments into `args` (*ret_n_args of them).  -h and --help
  * are the command's own: `usage` prints its help.  0; 1 when the help
  * was printed on standard output (the command is done); or -1 after
- * printing why on standard error, as "PROG CMD: unknown option '--x'",
- * "PROG CMD: bad number 'x'", "PROG CMD: unexpected argument 'x'". */
+ * printing why on standard error, as "PROG CMD: unknown option '--x'"
+ * (with "Try 'PROG CMD --help'."), "PROG CMD: bad number 'x'", "PROG CMD:
+ * unexpected argument 'x'", "PROG CMD: --x is given too many times". */
 int option_parse(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
                  const char **args, size_t max_args, size_t *ret_n_args, void (*usage)(FILE *f, const char *prog));
 
