@@ -13,6 +13,7 @@
 
 #include "checker.h"
 #include "cleanup.h"
+#include "cmd_aws.h"
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
@@ -31,60 +32,8 @@
 #define MAX_DOCUMENTS 100
 #define MAX_PHASES 64
 
-enum {
-        OPT_CONFIG = 1,
-        OPT_DOCUMENTS,
-        OPT_PARAMETERS,
-        OPT_PHASES,
-        OPT_EXECUTION_ID,
-        OPT_LOG_DIRECTORY,
-        OPT_STATE_DIRECTORY,
-        OPT_TRACE,
-        OPT_DRY_RUN,
-        OPT_HELP,
-        OPT_OWNER,
-        OPT_CW_IGNORE,
-        OPT_CW_GROUP,
-        OPT_CW_REGION,
-        OPT_CW_STREAM,
-        OPT_S3_BUCKET,
-        OPT_S3_OWNER,
-        OPT_S3_PREFIX,
-        OPT_BLOCKED,
-        OPT_PLATFORMS,
-        OPT_ENDPOINT_URL,
-        OPT_DISCARD_STATE,
-        OPT_REBOOT_MODE,
-        OPT_RESUME,
-};
-
-static const struct option_spec specs[] = {
-        { "config", 'c', true, OPT_CONFIG },
-        { "documents", 'd', true, OPT_DOCUMENTS },
-        { "parameters", 0, true, OPT_PARAMETERS },
-        { "phases", 'p', true, OPT_PHASES },
-        { "execution-id", 'i', true, OPT_EXECUTION_ID },
-        { "log-directory", 'l', true, OPT_LOG_DIRECTORY },
-        { "state-directory", 's', true, OPT_STATE_DIRECTORY },
-        { "trace", 't', false, OPT_TRACE },
-        { "dry-run", 0, false, OPT_DRY_RUN },
-        { "help", 'h', false, OPT_HELP },
-        { "document-s3-bucket-owner", 0, true, OPT_OWNER },
-        { "cw-ignore-failures", 0, false, OPT_CW_IGNORE },
-        { "cw-log-group", 0, true, OPT_CW_GROUP },
-        { "cw-log-region", 0, true, OPT_CW_REGION },
-        { "cw-log-stream", 0, true, OPT_CW_STREAM },
-        { "log-s3-bucket-name", 'b', true, OPT_S3_BUCKET },
-        { "log-s3-bucket-owner", 0, true, OPT_S3_OWNER },
-        { "log-s3-key-prefix", 'k', true, OPT_S3_PREFIX },
-        { "blocked-action-modules", 0, true, OPT_BLOCKED },
-        { "os-platforms", 0, true, OPT_PLATFORMS },
-        { "endpoint-url", 0, true, OPT_ENDPOINT_URL },
-        { "discard-state", 0, false, OPT_DISCARD_STATE },
-        { "reboot-mode", 0, true, OPT_REBOOT_MODE },
-        { "resume", 0, false, OPT_RESUME },
-        { NULL, 0, false, 0 },
-};
+/* Times --parameters and --os-platforms may each be given. */
+#define MAX_REPEATS 64
 
 static void usage(FILE *f, const char *prog)
 {
@@ -111,7 +60,7 @@ static void usage(FILE *f, const char *prog)
                 "  -k, --log-s3-key-prefix P   ... under this key prefix (s3://B/P/TOE_...)\n"
                 "      --log-s3-bucket-owner ID  account that must own the log bucket\n"
                 "      --cw-log-group G        stream console.log to this CloudWatch Logs group ...\n"
-                "      --cw-log-stream S       ... and stream (both needed)\n"
+                "      --cw-log-stream S       ... and stream (default: the execution id)\n"
                 "      --cw-log-region R       ... in this region (default: the usual chain)\n"
                 "      --cw-ignore-failures    undelivered CloudWatch lines do not fail the run\n"
                 "      --endpoint-url URL      endpoint of every AWS service (as AWS_ENDPOINT_URL;\n"
@@ -122,6 +71,7 @@ static void usage(FILE *f, const char *prog)
                 "      --os-platforms LIST     platforms the documents must run on (as validate)\n"
                 "      --dry-run               print the plan; run and change nothing\n"
                 "  -h, --help                  show this help\n"
+                "  -v, --version               show the version\n"
                 "\n"
                 "Exit status: 0 success (ignored failures included), 1 failure, 2 usage error,\n"
                 "194 a step asked for a reboot (the state is saved; run again to resume),\n"
@@ -261,22 +211,6 @@ static int apply_config(const char *prog, const char *path, struct settings *s, 
         return 0;
 }
 
-/* An account ID option, normalised into *ret (NULL when not given). */
-static int check_owner(const char *prog, const char *what, const char *owner, char **ret)
-{
-        char *norm = NULL, *err = NULL;
-        if (s3_owner_normalize(owner, &norm, &err) < 0) {
-                fprintf(stderr, "%s run: %s: %s\n", prog, what, err);
-                free(err);
-                return -EINVAL;
-        }
-        if (ret)
-                *ret = norm;
-        else
-                free(norm);
-        return 0;
-}
-
 /* Loads one document wherever it lives (docsource.h), printing what goes
  * wrong; NULL on failure. */
 static struct program *load_document(const char *prog_name, const char *ref, const char *owner,
@@ -319,13 +253,16 @@ static int add_name_values(const char *prog, json_t *list, json_t *into, const c
 
 int cmd_run(const struct invocation *inv, int argc, char **argv)
 {
-        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
         struct settings s = { 0 };
         struct check_options copts = { .platforms = check_host_platform() };
-        const char *config = NULL, *endpoint_url = NULL, *arg, *bad;
-        bool discard_state = false, resume = false;
+        const char *config = NULL, *endpoint_url = NULL, *bad, *stray[1];
+        const char *param_v[MAX_REPEATS], *platform_v[MAX_REPEATS];
+        struct option_list params = { param_v, 0, MAX_REPEATS }, platforms = { platform_v, 0, MAX_REPEATS };
+        const char *reboot_mode_arg = NULL;
+        bool discard_state = false, version = false, resume = false;
         enum reboot_mode reboot_mode = REBOOT_MODE_AUTO;
-        int id, status = EXIT_USAGE;
+        size_t n_stray = 0;
+        int r, status = EXIT_USAGE;
         json_t *cfg = NULL, *cli_params = json_object();
         struct run_doc *docs = NULL;
         size_t n_docs = 0;
@@ -333,105 +270,65 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         char *state_dir = NULL, *phases_copy = NULL, *doc_owner = NULL, *log_owner = NULL, *blocked_copy = NULL;
         char **blocked_list = NULL;
         char uuid[37];
+        const struct option_def defs[] = {
+                OPTION_STR("config", 'c', &config),
+                OPTION_STR("documents", 'd', &s.documents),
+                OPTION_EACH("parameters", 0, &params),
+                OPTION_STR("phases", 'p', &s.phases),
+                OPTION_STR("execution-id", 'i', &s.execution_id),
+                OPTION_STR("log-directory", 'l', &s.log_directory),
+                OPTION_STR("state-directory", 's', &s.state_directory),
+                OPTION_BOOL_GIVEN("trace", 't', &s.trace, &s.trace_set),
+                OPTION_BOOL("dry-run", 0, &s.dry_run),
+                OPTION_STR("document-s3-bucket-owner", 0, &s.document_owner),
+                OPTION_BOOL_GIVEN("cw-ignore-failures", 0, &s.cw_ignore, &s.cw_ignore_set),
+                OPTION_STR("cw-log-group", 0, &s.cw_group),
+                OPTION_STR("cw-log-region", 0, &s.cw_region),
+                OPTION_STR("cw-log-stream", 0, &s.cw_stream),
+                OPTION_STR("log-s3-bucket-name", 'b', &s.log_bucket),
+                OPTION_STR("log-s3-bucket-owner", 0, &s.log_owner),
+                OPTION_STR("log-s3-key-prefix", 'k', &s.log_prefix),
+                OPTION_STR("blocked-action-modules", 0, &s.blocked),
+                OPTION_EACH("os-platforms", 0, &platforms),
+                OPTION_STR("endpoint-url", 0, &endpoint_url),
+                OPTION_BOOL("discard-state", 0, &discard_state),
+                OPTION_STR("reboot-mode", 0, &reboot_mode_arg),
+                OPTION_BOOL("resume", 0, &resume),
+                OPTION_BOOL("version", 'v', &version),
+                { NULL },
+        };
 
-        while ((id = option_next(&p, &arg)) != -2) {
-                switch (id) {
-                case -1:
-                        fprintf(stderr, "%s run: %s\nTry '%s run --help'.\n", inv->program, p.error, inv->program);
+        r = option_parse(inv->program, "run", defs, argc, argv, stray, 1, &n_stray, usage);
+        if (r > 0)
+                status = 0;
+        if (r != 0)
+                goto out;
+        if (n_stray) {
+                fprintf(stderr, "%s run: unexpected argument '%s'; name documents with --documents\n", inv->program,
+                        stray[0]);
+                goto out;
+        }
+        for (size_t i = 0; i < params.n; i++) {
+                if (parse_parameters(params.v[i], cli_params, &bad) < 0) {
+                        fprintf(stderr, "%s run: invalid --parameters: %s\n", inv->program, bad);
                         goto out;
-                case 0:
-                        fprintf(stderr, "%s run: unexpected argument '%s'; name documents with --documents\n",
-                                inv->program, arg);
-                        goto out;
-                case OPT_CONFIG:
-                        config = arg;
-                        break;
-                case OPT_DOCUMENTS:
-                        s.documents = arg;
-                        break;
-                case OPT_PARAMETERS:
-                        if (parse_parameters(arg, cli_params, &bad) < 0) {
-                                fprintf(stderr, "%s run: invalid --parameters: %s\n", inv->program, bad);
-                                goto out;
-                        }
-                        s.parameters = arg;
-                        break;
-                case OPT_PHASES:
-                        s.phases = arg;
-                        break;
-                case OPT_EXECUTION_ID:
-                        s.execution_id = arg;
-                        break;
-                case OPT_LOG_DIRECTORY:
-                        s.log_directory = arg;
-                        break;
-                case OPT_STATE_DIRECTORY:
-                        s.state_directory = arg;
-                        break;
-                case OPT_TRACE:
-                        if (!option_bool_flag(inv->program, "run", "--trace", arg, &s.trace))
-                                goto out;
-                        s.trace_set = true;
-                        break;
-                case OPT_DRY_RUN:
-                        s.dry_run = true;
-                        break;
-                case OPT_HELP:
-                        usage(stdout, inv->program);
-                        status = 0;
-                        goto out;
-                case OPT_PLATFORMS:
-                        if (check_parse_platforms(arg, &copts.platforms, &bad) < 0) {
-                                fprintf(stderr, "%s run: unknown platform '%s'\n", inv->program, bad);
-                                goto out;
-                        }
-                        break;
-                case OPT_CW_GROUP:
-                        s.cw_group = arg;
-                        break;
-                case OPT_CW_REGION:
-                        s.cw_region = arg;
-                        break;
-                case OPT_CW_STREAM:
-                        s.cw_stream = arg;
-                        break;
-                case OPT_S3_BUCKET:
-                        s.log_bucket = arg;
-                        break;
-                case OPT_S3_OWNER:
-                        s.log_owner = arg;
-                        break;
-                case OPT_S3_PREFIX:
-                        s.log_prefix = arg;
-                        break;
-                case OPT_OWNER:
-                        s.document_owner = arg;
-                        break;
-                case OPT_CW_IGNORE:
-                        if (!option_bool_flag(inv->program, "run", "--cw-ignore-failures", arg, &s.cw_ignore))
-                                goto out;
-                        s.cw_ignore_set = true;
-                        break;
-                case OPT_BLOCKED:
-                        s.blocked = arg;
-                        break;
-                case OPT_ENDPOINT_URL:
-                        endpoint_url = arg;
-                        break;
-                case OPT_DISCARD_STATE:
-                        discard_state = true;
-                        break;
-                case OPT_REBOOT_MODE:
-                        if (reboot_mode_parse(arg, &reboot_mode) < 0) {
-                                fprintf(stderr, "%s run: --reboot-mode must be ssm, self or exit, not '%s'\n",
-                                        inv->program, arg);
-                                goto out;
-                        }
-                        break;
-                case OPT_RESUME:
-                        resume = true;
-                        break;
                 }
+                s.parameters = params.v[i];
+        }
+        for (size_t i = 0; i < platforms.n; i++)
+                if (check_parse_platforms(platforms.v[i], &copts.platforms, &bad) < 0) {
+                        fprintf(stderr, "%s run: unknown platform '%s'\n", inv->program, bad);
+                        goto out;
+                }
+        if (version) {
+                option_print_version(inv->program);
+                status = 0;
+                goto out;
+        }
+        if (reboot_mode_arg && reboot_mode_parse(reboot_mode_arg, &reboot_mode) < 0) {
+                fprintf(stderr, "%s run: --reboot-mode must be ssm, self or exit, not '%s'\n", inv->program,
+                        reboot_mode_arg);
+                goto out;
         }
         if (resume) {
                 if (argc != 2) {
@@ -452,23 +349,16 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 usage(stderr, inv->program);
                 goto out;
         }
-        if (check_owner(inv->program, "--document-s3-bucket-owner", s.document_owner, NULL) < 0)
+        if (cmd_owner(inv->program, "run", "--document-s3-bucket-owner", s.document_owner, NULL) < 0)
                 goto out;
         /* Before anything (an S3 config file) uses the AWS layer. */
-        if (endpoint_url) {
-                char *err = NULL;
-                if (!*endpoint_url || aws_endpoint_set_default(endpoint_url, &err) < 0) {
-                        fprintf(stderr, "%s run: --endpoint-url: %s\n", inv->program,
-                                err ? err : "needs a URL (http:// or https://)");
-                        free(err);
-                        goto out;
-                }
-        }
+        if (endpoint_url && cmd_endpoint_url(inv->program, "run", endpoint_url) < 0)
+                goto out;
         json_t *cfg_docs = NULL, *cfg_params = NULL;
         if (config && apply_config(inv->program, config, &s, &cfg_docs, &cfg_params, &cfg) < 0)
                 goto out;
-        if (check_owner(inv->program, "the document bucket owner", s.document_owner, &doc_owner) < 0 ||
-            check_owner(inv->program, "the log bucket owner", s.log_owner, &log_owner) < 0)
+        if (cmd_owner(inv->program, "run", "the document bucket owner", s.document_owner, &doc_owner) < 0 ||
+            cmd_owner(inv->program, "run", "the log bucket owner", s.log_owner, &log_owner) < 0)
                 goto out;
         if (s.log_bucket && *s.log_bucket) {
                 char *err = NULL;
@@ -485,10 +375,9 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         } else if ((s.log_prefix && *s.log_prefix) || log_owner)
                 fprintf(stderr, "%s run: warning: --log-s3-key-prefix and --log-s3-bucket-owner do nothing "
                                 "without --log-s3-bucket-name\n", inv->program);
-        if (!s.cw_group != !s.cw_stream) {
-                fprintf(stderr, "%s run: --cw-log-group and --cw-log-stream go together\n", inv->program);
-                goto out;
-        }
+        if (!s.cw_group && (s.cw_stream || s.cw_region))
+                fprintf(stderr, "%s run: warning: --cw-log-stream and --cw-log-region do nothing "
+                                "without --cw-log-group\n", inv->program);
         json_t *global = json_object();
         if (add_name_values(inv->program, cfg_params, global, "'parameters'") < 0) {
                 json_decref(global);
@@ -585,6 +474,10 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 uuid_v4(uuid);
                 s.execution_id = uuid;
         }
+        /* AWSTOE documents the --cw-* flags as independent: a group alone
+         * streams to a stream named after the run. */
+        if (s.cw_group && !s.cw_stream)
+                s.cw_stream = s.execution_id;
         state_dir = s.state_directory ? xstrdup(s.state_directory) : default_state_directory();
         struct run_options ro = {
                 .program_name = inv->program,
@@ -601,7 +494,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 .log_s3_bucket = s.log_bucket && *s.log_bucket ? s.log_bucket : NULL,
                 .log_s3_prefix = s.log_prefix,
                 .log_s3_owner = log_owner,
-                .cw_group = s.cw_group,
+                .cw_group = s.cw_stream ? s.cw_group : NULL,
                 .cw_stream = s.cw_stream,
                 .cw_region = s.cw_region,
                 .cw_ignore_failures = s.cw_ignore,

@@ -13,11 +13,10 @@
 
 #include "action_spec.h"
 #include "checker.h"
+#include "cmd_aws.h"
 #include "commands.h"
-#include "http.h"
 #include "docsource.h"
 #include "options.h"
-#include "s3.h"
 #include "strbuf.h"
 #include "yamldoc.h"
 
@@ -34,6 +33,7 @@ enum {
         OPT_OWNER,
         OPT_ENDPOINT_URL,
         OPT_HELP,
+        OPT_VERSION,
 };
 
 static const struct option_spec specs[] = {
@@ -46,6 +46,7 @@ static const struct option_spec specs[] = {
         { "document-s3-bucket-owner", 0, true, OPT_OWNER },
         { "endpoint-url", 0, true, OPT_ENDPOINT_URL },
         { "help", 'h', false, OPT_HELP },
+        { "version", 'v', false, OPT_VERSION },
         { NULL, 0, false, 0 },
 };
 
@@ -78,6 +79,7 @@ static void usage(FILE *f, const char *prog)
                 "                            AWSTOE_IMAGEBUILDER_ENDPOINT still win)\n"
                 "  -t, --trace               accepted for AWSTOE compatibility\n"
                 "  -h, --help                show this help\n"
+                "  -v, --version             show the version\n"
                 "\n"
                 "Exit status: 0 all valid, 1 some document invalid, 2 usage error.\n",
                 prog);
@@ -255,22 +257,15 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                         usage(stdout, inv->program);
                         status = 0;
                         goto out;
+                case OPT_VERSION:
+                        if (option_version(inv->program, "validate", arg, &status))
+                                goto out;
+                        break;
                 }
         }
-        {
-                char *err = NULL;
-                if (s3_owner_normalize(owner_arg, &owner, &err) < 0) {
-                        fprintf(stderr, "%s validate: --document-s3-bucket-owner: %s\n", inv->program, err);
-                        free(err);
-                        goto out;
-                }
-                if (endpoint_url && (!*endpoint_url || aws_endpoint_set_default(endpoint_url, &err) < 0)) {
-                        fprintf(stderr, "%s validate: --endpoint-url: %s\n", inv->program,
-                                err ? err : "needs a URL (http:// or https://)");
-                        free(err);
-                        goto out;
-                }
-        }
+        if (cmd_owner(inv->program, "validate", "--document-s3-bucket-owner", owner_arg, &owner) < 0 ||
+            (endpoint_url && cmd_endpoint_url(inv->program, "validate", endpoint_url) < 0))
+                goto out;
         /* AWSTOE accepts an empty document list and reports success. */
         if (n == 0 && !(inv->awstoe && documents_flag)) {
                 fprintf(stderr, "%s validate: no documents given\n", inv->program);

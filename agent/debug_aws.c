@@ -23,40 +23,6 @@
 
 /* ---- debug credentials / debug aws-request ------------------------------ */
 
-enum {
-        OPT_AWS_SERVICE = 1,
-        OPT_AWS_REGION,
-        OPT_AWS_TARGET,
-        OPT_AWS_BODY,
-        OPT_AWS_ENDPOINT,
-        OPT_AWS_REPEAT,
-        OPT_AWS_INTERVAL,
-        OPT_AWS_DEADLINE,
-        OPT_AWS_SHOW_REGION,
-        OPT_AWS_HELP,
-};
-
-static const struct option_spec credentials_specs[] = {
-        { "region", 0, false, OPT_AWS_SHOW_REGION },
-        { "repeat", 0, true, OPT_AWS_REPEAT },
-        { "interval-ms", 0, true, OPT_AWS_INTERVAL },
-        { "help", 'h', false, OPT_AWS_HELP },
-        { NULL, 0, false, 0 },
-};
-
-static const struct option_spec aws_request_specs[] = {
-        { "service", 0, true, OPT_AWS_SERVICE },
-        { "region", 0, true, OPT_AWS_REGION },
-        { "target", 0, true, OPT_AWS_TARGET },
-        { "body", 0, true, OPT_AWS_BODY },
-        { "endpoint", 0, true, OPT_AWS_ENDPOINT },
-        { "repeat", 0, true, OPT_AWS_REPEAT },
-        { "interval-ms", 0, true, OPT_AWS_INTERVAL },
-        { "deadline-ms", 0, true, OPT_AWS_DEADLINE },
-        { "help", 'h', false, OPT_AWS_HELP },
-        { NULL, 0, false, 0 },
-};
-
 static void credentials_usage(FILE *f, const char *prog)
 {
         fprintf(f,
@@ -127,36 +93,19 @@ static void print_credentials(const struct aws_credentials *c)
 
 int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
 {
-        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = credentials_specs };
-        const char *arg;
         long repeat = 1, interval = 1000;
         bool show_region = false;
-        int id;
+        int r;
+        const struct option_def defs[] = {
+                OPTION_BOOL("region", 0, &show_region),
+                OPTION_NUM("repeat", &repeat, 1, 1000),
+                OPTION_NUM("interval-ms", &interval, 0, 600000),
+                { NULL },
+        };
 
-        while ((id = option_next(&p, &arg)) != -2) {
-                switch (id) {
-                case -1:
-                        fprintf(stderr, "%s debug credentials: %s\n", inv->program, p.error);
-                        return EXIT_USAGE;
-                case 0:
-                        fprintf(stderr, "%s debug credentials: unexpected argument '%s'\n", inv->program, arg);
-                        return EXIT_USAGE;
-                case OPT_AWS_SHOW_REGION:
-                        show_region = true;
-                        break;
-                case OPT_AWS_REPEAT:
-                case OPT_AWS_INTERVAL:
-                        if (!option_long(arg, id == OPT_AWS_REPEAT ? 1 : 0, id == OPT_AWS_REPEAT ? 1000 : 600000,
-                                         id == OPT_AWS_REPEAT ? &repeat : &interval)) {
-                                fprintf(stderr, "%s debug credentials: bad number '%s'\n", inv->program, arg);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                case OPT_AWS_HELP:
-                        credentials_usage(stdout, inv->program);
-                        return 0;
-                }
-        }
+        r = option_parse(inv->program, "debug credentials", defs, argc, argv, NULL, 0, NULL, credentials_usage);
+        if (r != 0)
+                return r < 0 ? EXIT_USAGE : 0;
         struct aws_cred_provider *prov = aws_cred_provider_new();
         int rc = 0;
         for (long i = 0; i < repeat && rc == 0; i++) {
@@ -165,7 +114,7 @@ int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
 
                 if (i > 0)
                         pause_ms(interval);
-                int r = aws_cred_provider_get(prov, aws_now_ms() + 60000, &c, &err);
+                r = aws_cred_provider_get(prov, aws_now_ms() + 60000, &c, &err);
                 if (r < 0) {
                         fprintf(stderr, "%s debug credentials: %s\n", inv->program, err ? err : strerror(-r));
                         free(err);
@@ -199,50 +148,24 @@ static void notice_stderr(void *userdata, const char *msg)
 
 int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
 {
-        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = aws_request_specs };
-        const char *arg, *service = NULL, *region = NULL, *target = NULL, *body = NULL, *endpoint = NULL;
+        const char *service = NULL, *region = NULL, *target = NULL, *body = NULL, *endpoint = NULL;
         long repeat = 1, interval = 1000, deadline = -1;
-        int id;
+        int r;
+        const struct option_def defs[] = {
+                OPTION_STR("service", 0, &service),
+                OPTION_STR("region", 0, &region),
+                OPTION_STR("target", 0, &target),
+                OPTION_STR("body", 0, &body),
+                OPTION_STR("endpoint", 0, &endpoint),
+                OPTION_NUM("repeat", &repeat, 1, 1000),
+                OPTION_NUM("interval-ms", &interval, 0, 3600000),
+                OPTION_NUM("deadline-ms", &deadline, 0, 3600000),
+                { NULL },
+        };
 
-        while ((id = option_next(&p, &arg)) != -2) {
-                switch (id) {
-                case -1:
-                        fprintf(stderr, "%s debug aws-request: %s\n", inv->program, p.error);
-                        return EXIT_USAGE;
-                case 0:
-                        fprintf(stderr, "%s debug aws-request: unexpected argument '%s'\n", inv->program, arg);
-                        return EXIT_USAGE;
-                case OPT_AWS_SERVICE:
-                        service = arg;
-                        break;
-                case OPT_AWS_REGION:
-                        region = arg;
-                        break;
-                case OPT_AWS_TARGET:
-                        target = arg;
-                        break;
-                case OPT_AWS_BODY:
-                        body = arg;
-                        break;
-                case OPT_AWS_ENDPOINT:
-                        endpoint = arg;
-                        break;
-                case OPT_AWS_REPEAT:
-                case OPT_AWS_INTERVAL:
-                case OPT_AWS_DEADLINE: {
-                        long *slot = id == OPT_AWS_REPEAT ? &repeat : id == OPT_AWS_INTERVAL ? &interval : &deadline;
-                        if (!option_long(arg, id == OPT_AWS_REPEAT ? 1 : 0, id == OPT_AWS_REPEAT ? 1000 : 3600000,
-                                         slot)) {
-                                fprintf(stderr, "%s debug aws-request: bad number '%s'\n", inv->program, arg);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                }
-                case OPT_AWS_HELP:
-                        aws_request_usage(stdout, inv->program);
-                        return 0;
-                }
-        }
+        r = option_parse(inv->program, "debug aws-request", defs, argc, argv, NULL, 0, NULL, aws_request_usage);
+        if (r != 0)
+                return r < 0 ? EXIT_USAGE : 0;
         const char *missing = !service ? "--service" : !target ? "--target" : !body ? "--body" : NULL;
         if (missing) {
                 fprintf(stderr, "%s debug aws-request: %s is required (see --help)\n", inv->program, missing);
@@ -252,7 +175,7 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
         struct aws_cred_provider *prov = aws_cred_provider_new();
         struct aws_http *h = NULL;
         char *err = NULL, *url = NULL;
-        int rc = 1, r;
+        int rc = 1;
 
         if (!region) {
                 r = aws_region_resolve(prov, aws_now_ms() + 60000, &region, NULL, &err);

@@ -21,41 +21,6 @@
 
 /* ---- debug cwlogs-ship (aws/cwlogs.h) ---------------------------------- */
 
-enum {
-        OPT_CW_GROUP = 1,
-        OPT_CW_STREAM,
-        OPT_CW_REGION,
-        OPT_CW_SPOOL,
-        OPT_CW_LINES,
-        OPT_CW_LINE_BYTES,
-        OPT_CW_PREFIX,
-        OPT_CW_TIMESTAMPS,
-        OPT_CW_PUMP_EVERY,
-        OPT_CW_PUMP_MS,
-        OPT_CW_DEADLINE,
-        OPT_CW_DISCARD_OTHER,
-        OPT_CW_VERBOSE,
-        OPT_CW_HELP,
-};
-
-static const struct option_spec cwlogs_ship_specs[] = {
-        { "group", 0, true, OPT_CW_GROUP },
-        { "stream", 0, true, OPT_CW_STREAM },
-        { "region", 0, true, OPT_CW_REGION },
-        { "spool", 0, true, OPT_CW_SPOOL },
-        { "lines", 0, true, OPT_CW_LINES },
-        { "line-bytes", 0, true, OPT_CW_LINE_BYTES },
-        { "prefix", 0, true, OPT_CW_PREFIX },
-        { "timestamps", 0, false, OPT_CW_TIMESTAMPS },
-        { "pump-every", 0, true, OPT_CW_PUMP_EVERY },
-        { "pump-ms", 0, true, OPT_CW_PUMP_MS },
-        { "deadline-ms", 0, true, OPT_CW_DEADLINE },
-        { "discard-other", 0, false, OPT_CW_DISCARD_OTHER },
-        { "verbose", 'v', false, OPT_CW_VERBOSE },
-        { "help", 'h', false, OPT_CW_HELP },
-        { NULL, 0, false, 0 },
-};
-
 static void cwlogs_ship_usage(FILE *f, const char *prog)
 {
         fprintf(f,
@@ -102,67 +67,32 @@ static void cwlogs_notice_stderr(void *userdata, const char *msg)
 
 int cmd_debug_cwlogs_ship(const struct invocation *inv, int argc, char **argv)
 {
-        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = cwlogs_ship_specs };
-        const char *arg, *group = NULL, *stream = NULL, *region = NULL, *spool = NULL, *prefix = "line ";
+        const char *group = NULL, *stream = NULL, *region = NULL, *spool = NULL, *prefix = "line ";
         long lines = -1, line_bytes = 0, pump_every = 1000, pump_ms = 5000, deadline = 60000;
-        bool timestamps = false, verbose = false;
-        unsigned flags = 0;
-        int id;
+        bool timestamps = false, verbose = false, discard_other = false;
+        const struct option_def defs[] = {
+                OPTION_STR("group", 0, &group),
+                OPTION_STR("stream", 0, &stream),
+                OPTION_STR("region", 0, &region),
+                OPTION_STR("spool", 0, &spool),
+                OPTION_NUM("lines", &lines, 0, 1000000000L),
+                OPTION_NUM("line-bytes", &line_bytes, 0, 16777216L),
+                OPTION_STR("prefix", 0, &prefix),
+                OPTION_BOOL("timestamps", 0, &timestamps),
+                OPTION_NUM("pump-every", &pump_every, 0, 86400000L),
+                OPTION_NUM("pump-ms", &pump_ms, 0, 86400000L),
+                OPTION_NUM("deadline-ms", &deadline, 0, 86400000L),
+                OPTION_BOOL("discard-other", 0, &discard_other),
+                OPTION_BOOL("verbose", 'v', &verbose),
+                { NULL },
+        };
+        unsigned flags;
+        int r;
 
-        while ((id = option_next(&p, &arg)) != -2) {
-                switch (id) {
-                case -1:
-                        fprintf(stderr, "%s debug cwlogs-ship: %s\n", inv->program, p.error);
-                        return EXIT_USAGE;
-                case 0:
-                        fprintf(stderr, "%s debug cwlogs-ship: unexpected argument '%s'\n", inv->program, arg);
-                        return EXIT_USAGE;
-                case OPT_CW_GROUP:
-                        group = arg;
-                        break;
-                case OPT_CW_STREAM:
-                        stream = arg;
-                        break;
-                case OPT_CW_REGION:
-                        region = arg;
-                        break;
-                case OPT_CW_SPOOL:
-                        spool = arg;
-                        break;
-                case OPT_CW_PREFIX:
-                        prefix = arg;
-                        break;
-                case OPT_CW_TIMESTAMPS:
-                        timestamps = true;
-                        break;
-                case OPT_CW_DISCARD_OTHER:
-                        flags |= CWLOGS_DISCARD_OTHER;
-                        break;
-                case OPT_CW_VERBOSE:
-                        verbose = true;
-                        break;
-                case OPT_CW_LINES:
-                case OPT_CW_LINE_BYTES:
-                case OPT_CW_PUMP_EVERY:
-                case OPT_CW_PUMP_MS:
-                case OPT_CW_DEADLINE: {
-                        long *slot = id == OPT_CW_LINES        ? &lines
-                                     : id == OPT_CW_LINE_BYTES ? &line_bytes
-                                     : id == OPT_CW_PUMP_EVERY ? &pump_every
-                                     : id == OPT_CW_PUMP_MS    ? &pump_ms
-                                                               : &deadline;
-                        long max = id == OPT_CW_LINES ? 1000000000L : id == OPT_CW_LINE_BYTES ? 16777216L : 86400000L;
-                        if (!option_long(arg, 0, max, slot)) {
-                                fprintf(stderr, "%s debug cwlogs-ship: bad number '%s'\n", inv->program, arg);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                }
-                case OPT_CW_HELP:
-                        cwlogs_ship_usage(stdout, inv->program);
-                        return 0;
-                }
-        }
+        r = option_parse(inv->program, "debug cwlogs-ship", defs, argc, argv, NULL, 0, NULL, cwlogs_ship_usage);
+        if (r != 0)
+                return r < 0 ? EXIT_USAGE : 0;
+        flags = discard_other ? CWLOGS_DISCARD_OTHER : 0;
         const char *missing = !group ? "--group" : !stream ? "--stream" : !spool ? "--spool" : NULL;
         if (missing) {
                 fprintf(stderr, "%s debug cwlogs-ship: %s is required (see --help)\n", inv->program, missing);
@@ -176,7 +106,7 @@ int cmd_debug_cwlogs_ship(const struct invocation *inv, int argc, char **argv)
 
         struct cwlogs *cw = NULL;
         char *err = NULL;
-        int r = cwlogs_open(group, stream, region, spool, flags, &cw, &err);
+        r = cwlogs_open(group, stream, region, spool, flags, &cw, &err);
         if (r < 0) {
                 fprintf(stderr, "%s debug cwlogs-ship: %s\n", inv->program, err ? err : strerror(-r));
                 free(err);

@@ -18,33 +18,6 @@
 #include "sigv4.h"
 #include "strbuf.h"
 
-enum {
-        OPT_SERVICE = 1,
-        OPT_REGION,
-        OPT_DATE,
-        OPT_ACCESS_KEY,
-        OPT_SECRET_KEY,
-        OPT_SESSION_TOKEN,
-        OPT_TOKEN_AFTER,
-        OPT_S3,
-        OPT_UNSIGNED,
-        OPT_HELP,
-};
-
-static const struct option_spec sigv4_specs[] = {
-        { "service", 0, true, OPT_SERVICE },
-        { "region", 0, true, OPT_REGION },
-        { "date", 0, true, OPT_DATE },
-        { "access-key", 0, true, OPT_ACCESS_KEY },
-        { "secret-key", 0, true, OPT_SECRET_KEY },
-        { "session-token", 0, true, OPT_SESSION_TOKEN },
-        { "token-after-signing", 0, false, OPT_TOKEN_AFTER },
-        { "s3", 0, false, OPT_S3 },
-        { "unsigned-payload", 0, false, OPT_UNSIGNED },
-        { "help", 'h', false, OPT_HELP },
-        { NULL, 0, false, 0 },
-};
-
 static void sigv4_usage(FILE *f, const char *prog)
 {
         fprintf(f,
@@ -119,55 +92,30 @@ static int read_all(const char *path, char **ret, size_t *ret_len)
 
 int cmd_debug_sigv4(const struct invocation *inv, int argc, char **argv)
 {
-        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = sigv4_specs };
-        const char *arg, *file = NULL;
+        const char *file = NULL;
         struct sigv4_credentials cred = { 0 };
         struct sigv4_params params = { 0 };
-        int id;
-        while ((id = option_next(&p, &arg)) != -2) {
-                switch (id) {
-                case -1:
-                        fprintf(stderr, "%s debug sigv4: %s\n", inv->program, p.error);
-                        return EXIT_USAGE;
-                case 0:
-                        if (file) {
-                                fprintf(stderr, "%s debug sigv4: one request file at a time\n", inv->program);
-                                return EXIT_USAGE;
-                        }
-                        file = arg;
-                        break;
-                case OPT_SERVICE:
-                        params.service = arg;
-                        break;
-                case OPT_REGION:
-                        params.region = arg;
-                        break;
-                case OPT_DATE:
-                        params.amz_date = arg;
-                        break;
-                case OPT_ACCESS_KEY:
-                        cred.access_key = arg;
-                        break;
-                case OPT_SECRET_KEY:
-                        cred.secret_key = arg;
-                        break;
-                case OPT_SESSION_TOKEN:
-                        cred.session_token = arg;
-                        break;
-                case OPT_TOKEN_AFTER:
-                        params.flags |= SIGV4_TOKEN_AFTER;
-                        break;
-                case OPT_S3:
-                        params.flags |= SIGV4_S3;
-                        break;
-                case OPT_UNSIGNED:
-                        params.flags |= SIGV4_UNSIGNED;
-                        break;
-                case OPT_HELP:
-                        sigv4_usage(stdout, inv->program);
-                        return 0;
-                }
-        }
+        bool token_after = false, s3 = false, unsigned_payload = false;
+        size_t n_files = 0;
+        int r;
+        const struct option_def defs[] = {
+                OPTION_STR("service", 0, &params.service),
+                OPTION_STR("region", 0, &params.region),
+                OPTION_STR("date", 0, &params.amz_date),
+                OPTION_STR("access-key", 0, &cred.access_key),
+                OPTION_STR("secret-key", 0, &cred.secret_key),
+                OPTION_STR("session-token", 0, &cred.session_token),
+                OPTION_BOOL("token-after-signing", 0, &token_after),
+                OPTION_BOOL("s3", 0, &s3),
+                OPTION_BOOL("unsigned-payload", 0, &unsigned_payload),
+                { NULL },
+        };
+
+        r = option_parse(inv->program, "debug sigv4", defs, argc, argv, &file, 1, &n_files, sigv4_usage);
+        if (r != 0)
+                return r < 0 ? EXIT_USAGE : 0;
+        params.flags |= (token_after ? SIGV4_TOKEN_AFTER : 0) | (s3 ? SIGV4_S3 : 0) |
+                        (unsigned_payload ? SIGV4_UNSIGNED : 0);
         const char *missing = !file                ? "REQUEST-FILE"
                               : !params.service    ? "--service"
                               : !params.region     ? "--region"
@@ -184,7 +132,7 @@ int cmd_debug_sigv4(const struct invocation *inv, int argc, char **argv)
                 return EXIT_USAGE;
         }
         char *err = NULL;
-        int r = sigv4_check_params(&cred, &params, &err);
+        r = sigv4_check_params(&cred, &params, &err);
         if (r < 0) {
                 fprintf(stderr, "%s debug sigv4: %s\n", inv->program, err ? err : strerror(-r));
                 free(err);

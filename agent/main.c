@@ -4,16 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "commands.h"
-#include "config.h"
+#include "options.h"
 
-struct command {
-        const char *name;
-        int (*run)(const struct invocation *inv, int argc, char **argv);
-        const char *summary;
-};
-
-static const struct command commands[] = {
+static const struct subcommand commands[] = {
         { "run", cmd_run, "run component documents (AWSTOE's run)" },
         { "validate", cmd_validate, "check component documents without running them" },
         { "compile", cmd_compile, "compile a document to a program file (.otc)" },
@@ -24,8 +19,7 @@ static const struct command commands[] = {
 static void usage(FILE *f, const char *prog)
 {
         fprintf(f, "Usage: %s COMMAND [OPTIONS]\n\nCommands:\n", prog);
-        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        subcommand_list(f, commands, ELEMENTSOF(commands), 10);
         fprintf(f,
                 "\nOptions:\n"
                 "  -h, --help     show this help\n"
@@ -47,6 +41,8 @@ int main(int argc, char **argv)
                 .program = "opentoe",
                 .awstoe = strncmp(self, "awstoe", 6) == 0,
         };
+        const struct subcommand *c;
+
         if (inv.awstoe)
                 inv.program = "awstoe";
         if (argc < 2) {
@@ -56,16 +52,16 @@ int main(int argc, char **argv)
         const char *cmd = argv[1];
         /* Go's flag package accepts one or two dashes. */
         if (!strcmp(cmd, "--version") || !strcmp(cmd, "-version") || !strcmp(cmd, "-v")) {
-                printf("%s %s\n", inv.program, PACKAGE_VERSION);
+                option_print_version(inv.program);
                 return 0;
         }
-        if (!strcmp(cmd, "--help") || !strcmp(cmd, "-help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        if (option_is_help(cmd)) {
                 usage(stdout, inv.program);
                 return 0;
         }
-        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-                if (!strcmp(cmd, commands[i].name))
-                        return commands[i].run(&inv, argc - 1, argv + 1);
+        c = subcommand_find(commands, ELEMENTSOF(commands), cmd);
+        if (c)
+                return c->run(&inv, argc - 1, argv + 1);
         fprintf(stderr, "%s: unknown command '%s'\n\n", inv.program, cmd);
         usage(stderr, inv.program);
         return EXIT_USAGE;

@@ -1,4 +1,6 @@
-/* options.c: the small flag parser shared by every subcommand. */
+/* options.c: the small flag parser shared by every subcommand, its
+ * table-driven form (option_parse: each flag stored where its definition
+ * points), and the tables of subcommands. */
 #include "options.h"
 
 #include <errno.h>
@@ -6,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "strbuf.h"
 
 bool option_bool(const char *arg, bool *ret)
 {
@@ -26,6 +32,26 @@ bool option_bool_flag(const char *prog, const char *cmd, const char *flag, const
                 return true;
         fprintf(stderr, "%s %s: %s takes true or false\n", prog, cmd, flag);
         return false;
+}
+
+void option_print_version(const char *prog)
+{
+        printf("%s %s\n", prog, PACKAGE_VERSION);
+}
+
+bool option_version(const char *prog, const char *cmd, const char *arg, int *ret_status)
+{
+        bool on;
+
+        if (!option_bool_flag(prog, cmd, "--version", arg, &on)) {
+                *ret_status = 2;
+                return true;
+        }
+        if (on) {
+                option_print_version(prog);
+                *ret_status = 0;
+        }
+        return on;
 }
 
 bool option_long(const char *arg, long min, long max, long *ret)
@@ -97,4 +123,83 @@ int option_next(struct option_parser *p, const char **ret_arg)
         }
         *ret_arg = p->argv[p->i++];
         return s->id;
+}
+
+const struct subcommand *subcommand_find(const struct subcommand *t, size_t n, const char *name)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(t[i].name, name))
+                        return &t[i];
+        return NULL;
+}
+
+void subcommand_list(FILE *f, const struct subcommand *t, size_t n, int width)
+{
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "  %-*s %s\n", width, t[i].name, t[i].summary);
+}
+
+bool option_is_help(const char *arg)
+{
+        return !strcmp(arg, "--help") || !strcmp(arg, "-help") || !strcmp(arg, "-h") || !strcmp(arg, "help");
+}
+
+int option_parse(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
+                 const char **args, size_t max_args, size_t *ret_n_args, void (*usage)(FILE *f, const char *prog))
+{
+        size_t n = 0, n_args = 0;
+        const char *arg;
+        int id;
+
+        while (defs[n].name)
+                n++;
+        /* The definitions, then help, then the end of the table. */
+        _cleanup_free_ struct option_spec *specs = xcalloc(n + 2, sizeof *specs);
+        for (size_t i = 0; i < n; i++)
+                specs[i] = (struct option_spec){ defs[i].name, defs[i].short_name, defs[i].kind != OPTION_FLAG,
+                                                 (int)i + 1 };
+        specs[n] = (struct option_spec){ "help", 'h', false, (int)n + 1 };
+        struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
+        while ((id = option_next(&p, &arg)) != -2) {
+                const struct option_def *d = id > 0 && (size_t)id <= n ? &defs[id - 1] : NULL;
+
+                if (id == (int)n + 1) {
+                        usage(stdout, prog);
+                        return 1;
+                }
+                if (id == -1) {
+                        fprintf(stderr, "%s %s: %s\nTry '%s %s --help'.\n", prog, cmd, p.error, prog, cmd);
+                        return -1;
+                }
+                if (d && d->given)
+                        *d->given = true;
+                if (id == 0) {
+                        if (n_args == max_args) {
+                                fprintf(stderr, "%s %s: unexpected argument '%s'\n", prog, cmd, arg);
+                                return -1;
+                        }
+                        args[n_args++] = arg;
+                } else if (d->kind == OPTION_STRING) {
+                        *(const char **)d->dest = arg;
+                } else if (d->kind == OPTION_FLAG) {
+                        _cleanup_free_ char *flag = xasprintf("--%s", d->name);
+
+                        if (!option_bool_flag(prog, cmd, flag, arg, d->dest))
+                                return -1;
+                } else if (d->kind == OPTION_LIST) {
+                        struct option_list *l = d->dest;
+
+                        if (l->n == l->max) {
+                                fprintf(stderr, "%s %s: --%s is given too many times\n", prog, cmd, d->name);
+                                return -1;
+                        }
+                        l->v[l->n++] = arg;
+                } else if (!option_long(arg, d->min, d->max, d->dest)) {
+                        fprintf(stderr, "%s %s: bad number '%s'\n", prog, cmd, arg);
+                        return -1;
+                }
+        }
+        if (ret_n_args)
+                *ret_n_args = n_args;
+        return 0;
 }

@@ -252,60 +252,84 @@ static int read_checked(int fd, const struct state_binding *b, const char *shown
         return check_header(text, b, shown, ret_header, ret_nl, ret_docs, reterr);
 }
 
-int state_read(struct state_dir *sd, const char *name, const struct state_binding *b, json_t **ret_body,
-               char **reterr)
+/* A state file open and read, its header checked (state_text_read). */
+struct state_text {
+        char *shown;            /* its path, for messages */
+        int fd;
+        struct strbuf text;
+        json_t *header, *docs;
+        const char *nl;         /* the header's newline in text */
+};
+
+static void state_text_done(struct state_text *t)
 {
-        *ret_body = NULL;
-        *reterr = NULL;
-        _cleanup_free_ char *shown = xasprintf("%s/%s", sd->path, name);
-        _cleanup_close_ int fd = trust_openat(sd->fd, name, O_RDONLY, 0, S_IFREG, 077, shown, reterr);
+        if (t->fd >= 0)
+                close(t->fd);
+        free(t->shown);
+        json_decref(t->header);
+        sb_free(&t->text);
+}
+
+/* Opens `name` in the state folder with `flags` and reads it whole with
+ * its header checked against `b`: 1, 0 when there is no such file, or a
+ * negative errno with the message in *reterr. */
+static int state_text_read(struct state_dir *sd, const char *name, int flags, const struct state_binding *b,
+                           struct state_text *t, char **reterr)
+{
+        int fd;
+
+        t->shown = xasprintf("%s/%s", sd->path, name);
+        fd = trust_openat(sd->fd, name, flags, 0, S_IFREG, 077, t->shown, reterr);
         if (fd == -ENOENT)
                 return 0;
         if (fd < 0)
                 return fd;
-        struct strbuf text = STRBUF_INIT;
-        json_t *header = NULL, *body = NULL, *docs = NULL;
+        t->fd = fd;
+        fd = read_checked(t->fd, b, t->shown, &t->text, &t->header, &t->nl, &t->docs, reterr);
+        return fd < 0 ? fd : 1;
+}
+
+int state_read(struct state_dir *sd, const char *name, const struct state_binding *b, json_t **ret_body,
+               char **reterr)
+{
+        _cleanup_(state_text_done) struct state_text t = { .fd = -1, .text = STRBUF_INIT };
+        json_t *body;
         json_error_t je;
-        const char *nl = NULL;
-        int r = read_checked(fd, b, shown, &text, &header, &nl, &docs, reterr);
-        if (r < 0)
-                goto out;
-        const char *want = json_string_value(json_object_get(header, "digest"));
-        const char *bstart = nl + 1;
+        int r;
+
+        *ret_body = NULL;
+        *reterr = NULL;
+        r = state_text_read(sd, name, O_RDONLY, b, &t, reterr);
+        if (r <= 0)
+                return r;
+        const char *want = json_string_value(json_object_get(t.header, "digest"));
+        const char *bstart = t.nl + 1;
         /* The body is one line; anything after it (an older, longer
          * record rewritten in place) is not part of it. */
-        const char *bend = memchr(bstart, '\n', text.len - (size_t)(bstart - text.s));
-        if (!bend) {
-                r = refuse(reterr, -EINVAL, "%s is truncated: it is damaged", shown);
-                goto out;
-        }
+        const char *bend = memchr(bstart, '\n', t.text.len - (size_t)(bstart - t.text.s));
+        if (!bend)
+                return refuse(reterr, -EINVAL, "%s is truncated: it is damaged", t.shown);
         size_t blen = (size_t)(bend - bstart);
         char got[2 * PROG_SHA256_LEN + 1];
         char *why = NULL;
-        r = digest(docs, bstart, blen, got, &why);
+        r = digest(t.docs, bstart, blen, got, &why);
         if (r < 0) {
-                r = refuse(reterr, r, "cannot check %s: %s", shown, why);
+                r = refuse(reterr, r, "cannot check %s: %s", t.shown, why);
                 free(why);
-                goto out;
+                return r;
         }
-        if (!want || strcmp(want, got) != 0) {
-                r = refuse(reterr, -EINVAL, "%s is damaged or was changed by hand: its digest does not match its "
-                                            "contents", shown);
-                goto out;
-        }
+        if (!want || strcmp(want, got) != 0)
+                return refuse(reterr, -EINVAL, "%s is damaged or was changed by hand: its digest does not match its "
+                                               "contents", t.shown);
         body = json_loadb(bstart, blen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
         if (!json_is_object(body)) {
-                r = refuse(reterr, -EINVAL, "%s is damaged: %s", shown, body ? "its body is not an object" : je.text);
+                r = refuse(reterr, -EINVAL, "%s is damaged: %s", t.shown,
+                           body ? "its body is not an object" : je.text);
                 json_decref(body);
-                body = NULL;
-                goto out;
+                return r;
         }
         *ret_body = body;
-        r = 1;
-out:
-        json_decref(header);
-        sb_free(&text);
-        return r;
+        return 1;
 }
 
 /* ---- the checkpoint log ------------------------------------------------ */
@@ -588,34 +612,29 @@ static bool parse_record(const char *line, size_t len, unsigned long long *ret_n
 int state_log_read(struct state_dir *sd, struct state_log *log, const struct state_binding *b, json_t **ret_body,
                    bool *ret_torn, char **reterr)
 {
+        _cleanup_(state_text_done) struct state_text t = { .fd = -1, .text = STRBUF_INIT };
+        json_t *body = NULL;
+        json_error_t je;
+        int r;
+
         *ret_body = NULL;
         *ret_torn = false;
         *reterr = NULL;
-        _cleanup_free_ char *shown = xasprintf("%s/%s", sd->path, STATE_FILE);
-        int fd = trust_openat(sd->fd, STATE_FILE, log ? O_RDWR | O_APPEND : O_RDONLY, 0, S_IFREG, 077, shown, reterr);
-        if (fd == -ENOENT)
-                return 0;
-        if (fd < 0)
-                return fd;
-        struct strbuf text = STRBUF_INIT;
-        json_t *header = NULL, *body = NULL, *docs = NULL;
-        json_error_t je;
-        const char *nl = NULL;
-        int r = read_checked(fd, b, shown, &text, &header, &nl, &docs, reterr);
-        if (r < 0)
-                goto out;
+        r = state_text_read(sd, STATE_FILE, log ? O_RDWR | O_APPEND : O_RDONLY, b, &t, reterr);
+        if (r <= 0)
+                return r;
         char prev[2 * PROG_SHA256_LEN + 1];
         char *why = NULL;
-        r = header_digest(text.s, (size_t)(nl - text.s), prev, &why);
+        r = header_digest(t.text.s, (size_t)(t.nl - t.text.s), prev, &why);
         if (r < 0) {
-                r = refuse(reterr, r, "cannot check %s: %s", shown, why);
+                r = refuse(reterr, r, "cannot check %s: %s", t.shown, why);
                 free(why);
                 goto out;
         }
         unsigned long long records = 0;
-        size_t pos = (size_t)(nl - text.s) + 1, whole = pos;
-        while (pos < text.len) {
-                const char *line = text.s + pos, *end = memchr(line, '\n', text.len - pos);
+        size_t pos = (size_t)(t.nl - t.text.s) + 1, whole = pos;
+        while (pos < t.text.len) {
+                const char *line = t.text.s + pos, *end = memchr(line, '\n', t.text.len - pos);
                 if (!end) {
                         /* Cut short by a crash while it was appended. */
                         *ret_torn = true;
@@ -627,25 +646,25 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
                 const char *ptext;
                 size_t plen;
                 if (!parse_record(line, len, &n, want, &ptext, &plen) || n != records + 1) {
-                        r = refuse(reterr, -EINVAL, "%s is damaged: record %llu is not a checkpoint record", shown,
+                        r = refuse(reterr, -EINVAL, "%s is damaged: record %llu is not a checkpoint record", t.shown,
                                    records + 1);
                         goto out;
                 }
                 r = chain(prev, ptext, plen, got, NULL);
                 if (r < 0 || strcmp(got, want) != 0) {
                         r = refuse(reterr, -EINVAL, "%s is damaged or was changed by hand: the digest of record "
-                                                    "%llu does not match its contents", shown, n);
+                                                    "%llu does not match its contents", t.shown, n);
                         goto out;
                 }
                 json_t *patch = json_loadb(ptext, plen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
                 if (json_is_object(patch) && !patch_sane(patch, 0)) {
                         json_decref(patch);
-                        r = refuse(reterr, -EINVAL, "%s is damaged: record %llu is out of bounds", shown, n);
+                        r = refuse(reterr, -EINVAL, "%s is damaged: record %llu is out of bounds", t.shown, n);
                         goto out;
                 }
                 if (!json_is_object(patch)) {
                         json_decref(patch);
-                        r = refuse(reterr, -EINVAL, "%s is damaged: record %llu: %s", shown, n, je.text);
+                        r = refuse(reterr, -EINVAL, "%s is damaged: record %llu: %s", t.shown, n, je.text);
                         goto out;
                 }
                 body = state_patch_apply(body, patch);
@@ -656,16 +675,16 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
                 whole = pos;
         }
         if (!records) {
-                r = refuse(reterr, -EINVAL, "%s is damaged: it holds no whole checkpoint", shown);
+                r = refuse(reterr, -EINVAL, "%s is damaged: it holds no whole checkpoint", t.shown);
                 goto out;
         }
-        if (log && *ret_torn && ftruncate(fd, (off_t)whole) < 0) {
-                r = refuse(reterr, -errno, "cannot cut the last, partial record from %s: %s", shown, strerror(errno));
+        if (log && *ret_torn && ftruncate(t.fd, (off_t)whole) < 0) {
+                r = refuse(reterr, -errno, "cannot cut the last, partial record from %s: %s", t.shown, strerror(errno));
                 goto out;
         }
         if (log) {
-                log->fd = fd;
-                fd = -1;
+                log->fd = t.fd;
+                t.fd = -1;
                 memcpy(log->prev, prev, sizeof prev);
                 log->records = records;
                 log->size = (off_t)whole;
@@ -673,11 +692,7 @@ int state_log_read(struct state_dir *sd, struct state_log *log, const struct sta
         *ret_body = TAKE_PTR(body);
         r = 1;
 out:
-        if (fd >= 0)
-                close(fd);
         json_decref(body);
-        json_decref(header);
-        sb_free(&text);
         return r;
 }
 

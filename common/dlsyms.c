@@ -19,7 +19,7 @@ int dl_load(const char *const *names, size_t n_names, const struct dl_sym *syms,
         for (size_t i = 0; i < n_syms; i++) {
                 void *f = dlsym(h, syms[i].name);
 
-                if (!f) {
+                if (!f && !syms[i].optional) {
                         dlclose(h);
                         return errmsg_set(reterr_msg, -ENOSYS, "%s lacks %s; install a newer %s", what, syms[i].name,
                                           package);

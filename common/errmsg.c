@@ -1,5 +1,9 @@
-/* errmsg.c: setting the message of the one error channel (errmsg.h). */
+/* errmsg.c: setting the message of the one error channel, and the one
+ * errno-to-text in Go's words (errmsg.h). */
 #include "errmsg.h"
+
+#include <stdio.h>
+#include <string.h>
 
 #include "strbuf.h"
 
@@ -22,4 +26,15 @@ int errmsg_set(char **reterr_msg, int err, const char *fmt, ...)
         errmsg_vset(reterr_msg, err, fmt, ap);
         va_end(ap);
         return err;
+}
+
+const char *go_strerror(int err, char *buf, size_t n)
+{
+        const char *s = strerror_r(err < 0 ? -err : err, buf, n);
+
+        if (s != buf)
+                snprintf(buf, n, "%s", s);
+        if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+                buf[0] = (char)(buf[0] - 'A' + 'a');
+        return buf;
 }

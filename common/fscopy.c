@@ -25,7 +25,7 @@
 /* Bytes of the read/write fallback buffer. */
 #define COPY_BUF (128u * 1024u)
 
-static int copy_by_read(struct fs_job *j, int in, int out)
+static int copy_by_read(struct fs_job *j, int in, int out, char **reterr_msg)
 {
         static char buf[COPY_BUF];
 
@@ -43,19 +43,19 @@ static int copy_by_read(struct fs_job *j, int in, int out)
                 r = write_all(out, buf, (size_t)n);
                 if (r < 0)
                         return r;
-                r = fs_tick(j);
+                r = fs_tick(j, reterr_msg);
                 if (r < 0)
                         return r;
         }
 }
 
-int fs_copy_data(struct fs_job *j, int in, int out, off_t size)
+int fs_copy_data(struct fs_job *j, int in, int out, off_t size, char **reterr_msg)
 {
         off_t done = 0;
         int r;
 
         if (size <= 0)
-                return copy_by_read(j, in, out);
+                return copy_by_read(j, in, out, reterr_msg);
         /* copy_file_range first (in the kernel, reflinks where the file
          * system can), sendfile next, read/write last.  A file that grows
          * while it is copied is copied up to the size it had. */
@@ -77,7 +77,7 @@ int fs_copy_data(struct fs_job *j, int in, int out, off_t size)
                         return 0;
                 }
                 done += n;
-                if (done < size && (r = fs_tick_now(j)) < 0)
+                if (done < size && (r = fs_tick_now(j, reterr_msg)) < 0)
                         return r;
         }
         if (done >= size)
@@ -94,36 +94,36 @@ int fs_copy_data(struct fs_job *j, int in, int out, off_t size)
                 }
                 if (n == 0)
                         return 0;
-                if ((r = fs_tick_now(j)) < 0)
+                if ((r = fs_tick_now(j, reterr_msg)) < 0)
                         return r;
         }
-        return copy_by_read(j, in, out);
+        return copy_by_read(j, in, out, reterr_msg);
 }
 
 /* Owner, group, mode and times of `st` onto an open file or folder. */
-static int preserve_fd(struct fs_job *j, int fd, const struct stat *st, const char *display)
+static int preserve_fd(int fd, const struct stat *st, const char *display, char **reterr_msg)
 {
         struct timespec times[2] = { st->st_atim, st->st_mtim };
 
         if (fchown(fd, st->st_uid, st->st_gid) < 0 && errno != EPERM)
-                return fs_fail_errno(j, -errno, "cannot set the owner of %s", display);
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the owner of %s", display);
         if (fchmod(fd, st->st_mode & 07777) < 0)
-                return fs_fail_errno(j, -errno, "cannot set the mode of %s", display);
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the mode of %s", display);
         if (futimens(fd, times) < 0)
-                return fs_fail_errno(j, -errno, "cannot set the times of %s", display);
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the times of %s", display);
         return 0;
 }
 
-int fs_preserve_at(struct fs_job *j, int dirfd, const char *name, const struct stat *st, const char *display)
+int fs_preserve_at(int dirfd, const char *name, const struct stat *st, const char *display, char **reterr_msg)
 {
         struct timespec times[2] = { st->st_atim, st->st_mtim };
 
         if (fchownat(dirfd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
-                return fs_fail_errno(j, -errno, "cannot set the owner of %s", display);
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the owner of %s", display);
         if (!S_ISLNK(st->st_mode) && fchmodat(dirfd, name, st->st_mode & 07777, 0) < 0)
-                return fs_fail_errno(j, -errno, "cannot set the mode of %s", display);
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the mode of %s", display);
         if (utimensat(dirfd, name, times, AT_SYMLINK_NOFOLLOW) < 0)
-                return fs_fail_errno(j, -errno, "cannot set the times of %s", display);
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the times of %s", display);
         return 0;
 }
 
@@ -146,7 +146,7 @@ struct copy_state {
 /* Creates `name` in `dstdir` as the copy of one non-folder entry; in a
  * merge through a temporary name renamed over the old entry. */
 static int copy_entry(struct fs_walk *w, struct copy_state *cs, int srcdir, const char *name, int type,
-                      int dstdir)
+                      int dstdir, char **reterr_msg)
 {
         struct fs_job *j = w->job;
         const char *display = fs_walk_path(w);
@@ -158,9 +158,10 @@ static int copy_entry(struct fs_walk *w, struct copy_state *cs, int srcdir, cons
         if (cs->merge) {
                 if (fstatat(dstdir, name, &old, AT_SYMLINK_NOFOLLOW) == 0) {
                         if (S_ISDIR(old.st_mode))
-                                return fs_fail(j, -EISDIR, "cannot replace a folder with the file %s", display);
+                                return fs_fail(reterr_msg, -EISDIR, "cannot replace a folder with the file %s",
+                                               display);
                         if (!(cs->flags & FS_COPY_REPLACE))
-                                return fs_fail(j, -EEXIST, "the copy of %s already exists", display);
+                                return fs_fail(reterr_msg, -EEXIST, "the copy of %s already exists", display);
                 }
                 fs_tmp_name(tmp, sizeof tmp, name);
                 out_name = tmp;
@@ -172,84 +173,83 @@ static int copy_entry(struct fs_walk *w, struct copy_state *cs, int srcdir, cons
 
                 in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
                 if (in < 0)
-                        return fs_fail_errno(j, -errno, "cannot open %s", display);
+                        return fs_fail_errno(reterr_msg, -errno, "cannot open %s", display);
                 if (fstat(in, &st) < 0)
-                        return fs_fail_errno(j, -errno, "cannot examine %s", display);
+                        return fs_fail_errno(reterr_msg, -errno, "cannot examine %s", display);
                 mode = copy_mode(&st, cs->flags);
                 out = openat(dstdir, out_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                              mode & 0777);
                 if (out < 0)
-                        return fs_fail_errno(j, -errno, "cannot create the copy of %s", display);
-                r = fs_copy_data(j, in, out, st.st_size);
+                        return fs_fail_errno(reterr_msg, -errno, "cannot create the copy of %s", display);
+                r = fs_copy_data(j, in, out, st.st_size, reterr_msg);
                 if (r < 0) {
                         if (!j->stopped)
-                                fs_fail_errno(j, r, "cannot copy %s", display);
+                                fs_fail_errno(reterr_msg, r, "cannot copy %s", display);
                 } else if (cs->flags & FS_COPY_PRESERVE) {
-                        r = preserve_fd(j, out, &st, display);
+                        r = preserve_fd(out, &st, display, reterr_msg);
                 } else {
                         made = mode & 0777 & ~fs_umask();
                         if (made != mode && fchmod(out, mode) < 0)
-                                r = fs_fail_errno(j, -errno, "cannot set the mode of the copy of %s", display);
+                                r = fs_fail_errno(reterr_msg, -errno, "cannot set the mode of the copy of %s", display);
                 }
                 if (r >= 0) {
                         int fd = out;
 
                         out = -1;
                         if (close(fd) < 0)
-                                r = fs_fail_errno(j, -errno, "cannot write the copy of %s", display);
+                                r = fs_fail_errno(reterr_msg, -errno, "cannot write the copy of %s", display);
                 }
         } else if (type == DT_LNK) {
                 char target[PATH_MAX + 1];
                 ssize_t n = readlinkat(srcdir, name, target, sizeof target - 1);
 
                 if (n < 0)
-                        return fs_fail_errno(j, -errno, "cannot read the link %s", display);
+                        return fs_fail_errno(reterr_msg, -errno, "cannot read the link %s", display);
                 target[n] = '\0';
                 if (symlinkat(target, dstdir, out_name) < 0)
-                        return fs_fail_errno(j, -errno, "cannot create the copy of the link %s", display);
+                        return fs_fail_errno(reterr_msg, -errno, "cannot create the copy of the link %s", display);
                 if ((cs->flags & FS_COPY_PRESERVE) && fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                        r = fs_preserve_at(j, dstdir, out_name, &st, display);
+                        r = fs_preserve_at(dstdir, out_name, &st, display, reterr_msg);
         } else {
                 if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return fs_fail_errno(j, -errno, "cannot examine %s", display);
+                        return fs_fail_errno(reterr_msg, -errno, "cannot examine %s", display);
                 if (mknodat(dstdir, out_name, (st.st_mode & S_IFMT) | copy_mode(&st, cs->flags), st.st_rdev) < 0)
-                        return fs_fail_errno(j, -errno, "cannot create the copy of %s", display);
+                        return fs_fail_errno(reterr_msg, -errno, "cannot create the copy of %s", display);
                 if (cs->flags & FS_COPY_PRESERVE)
-                        r = fs_preserve_at(j, dstdir, out_name, &st, display);
+                        r = fs_preserve_at(dstdir, out_name, &st, display, reterr_msg);
         }
 
         if (r >= 0 && cs->merge && renameat(dstdir, out_name, dstdir, name) < 0)
-                r = fs_fail_errno(j, -errno, "cannot put the copy of %s in place", display);
+                r = fs_fail_errno(reterr_msg, -errno, "cannot put the copy of %s in place", display);
         if (r < 0)
                 (void)unlinkat(dstdir, out_name, 0);
         return r;
 }
 
 static int copy_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char *name, int type, int fd,
-                      unsigned depth)
+                      unsigned depth, char **reterr_msg)
 {
         struct copy_state *cs = w->userdata;
-        struct fs_job *j = w->job;
         int dstdir = cs->dst.fd[depth - 1];
         struct stat old;
 
         switch (v) {
         case FS_VISIT_FILE:
-                return copy_entry(w, cs, dirfd, name, type, dstdir);
+                return copy_entry(w, cs, dirfd, name, type, dstdir, reterr_msg);
         case FS_VISIT_DIR_PRE:
                 if (fstat(fd, &cs->dst_st[depth]) < 0)
-                        return fs_fail_errno(j, -errno, "cannot examine %s", fs_walk_path(w));
+                        return fs_fail_errno(reterr_msg, -errno, "cannot examine %s", fs_walk_path(w));
                 cs->made[depth] = true;
                 if (cs->merge && fstatat(dstdir, name, &old, AT_SYMLINK_NOFOLLOW) == 0) {
                         if (!S_ISDIR(old.st_mode))
-                                return fs_fail(j, -ENOTDIR, "cannot replace a file with the folder %s",
+                                return fs_fail(reterr_msg, -ENOTDIR, "cannot replace a file with the folder %s",
                                                fs_walk_path(w));
                         cs->made[depth] = false;
                 } else if (mkdirat(dstdir, name, 0700) < 0)
-                        return fs_fail_errno(j, -errno, "cannot create the copy of %s", fs_walk_path(w));
+                        return fs_fail_errno(reterr_msg, -errno, "cannot create the copy of %s", fs_walk_path(w));
                 cs->dst.fd[depth] = openat(dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (cs->dst.fd[depth] < 0)
-                        return fs_fail_errno(j, -errno, "cannot open the copy of %s", fs_walk_path(w));
+                        return fs_fail_errno(reterr_msg, -errno, "cannot open the copy of %s", fs_walk_path(w));
                 return 0;
         case FS_VISIT_DIR_POST: {
                 int out = cs->dst.fd[depth], r = 0;
@@ -257,9 +257,9 @@ static int copy_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char 
                 cs->dst.fd[depth] = -1;
                 if (cs->made[depth]) {
                         if (cs->flags & FS_COPY_PRESERVE)
-                                r = preserve_fd(j, out, &cs->dst_st[depth], fs_walk_path(w));
+                                r = preserve_fd(out, &cs->dst_st[depth], fs_walk_path(w), reterr_msg);
                         else if (fchmod(out, copy_mode(&cs->dst_st[depth], cs->flags)) < 0)
-                                r = fs_fail_errno(j, -errno, "cannot set the mode of the copy of %s",
+                                r = fs_fail_errno(reterr_msg, -errno, "cannot set the mode of the copy of %s",
                                                   fs_walk_path(w));
                 }
                 close(out);
@@ -269,7 +269,8 @@ static int copy_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char 
         return 0;
 }
 
-static int copy_tree(struct fs_job *j, int srcfd, const char *src, int dstfd, bool merge, unsigned flags)
+static int copy_tree(struct fs_job *j, int srcfd, const char *src, int dstfd, bool merge, unsigned flags,
+                     char **reterr_msg)
 {
         struct copy_state *cs = xcalloc(1, sizeof *cs);
         int r;
@@ -277,13 +278,14 @@ static int copy_tree(struct fs_job *j, int srcfd, const char *src, int dstfd, bo
         cs->flags = flags;
         cs->merge = merge;
         fs_dirfds_init(&cs->dst, dstfd);
-        r = fs_walk_tree(j, srcfd, src, copy_visit, cs);
+        r = fs_walk_tree(j, srcfd, src, copy_visit, cs, reterr_msg);
         fs_dirfds_close(&cs->dst);
         free(cs);
         return r;
 }
 
-int fs_copy_file_fd(struct fs_job *j, int srcfd, const struct stat *st, const char *target, unsigned flags)
+int fs_copy_file_fd(struct fs_job *j, int srcfd, const struct stat *st, const char *target, unsigned flags,
+                    char **reterr_msg)
 {
         struct fs_tmp t = FS_TMP_INIT;
         struct stat old;
@@ -292,55 +294,57 @@ int fs_copy_file_fd(struct fs_job *j, int srcfd, const struct stat *st, const ch
 
         if (lstat(target, &old) == 0) {
                 if (S_ISDIR(old.st_mode))
-                        return fs_fail(j, -EISDIR, "%s is a folder", target);
+                        return fs_fail(reterr_msg, -EISDIR, "%s is a folder", target);
                 if (!(flags & FS_COPY_REPLACE))
-                        return fs_fail(j, -EEXIST, "%s already exists", target);
+                        return fs_fail(reterr_msg, -EEXIST, "%s already exists", target);
         }
-        r = fs_tmp_file(j, target, &t);
+        r = fs_tmp_file(target, &t, reterr_msg);
         if (r >= 0) {
-                r = fs_copy_data(j, srcfd, t.fd, st->st_size);
+                r = fs_copy_data(j, srcfd, t.fd, st->st_size, reterr_msg);
                 if (r < 0 && !j->stopped)
-                        r = fs_fail_errno(j, r, "cannot copy to %s", target);
+                        r = fs_fail_errno(reterr_msg, r, "cannot copy to %s", target);
         }
         if (r >= 0) {
                 if (flags & FS_COPY_PRESERVE)
-                        r = preserve_fd(j, t.fd, st, target);
+                        r = preserve_fd(t.fd, st, target, reterr_msg);
                 else if (fchmod(t.fd, mode) < 0)
-                        r = fs_fail_errno(j, -errno, "cannot set the mode of %s", target);
+                        r = fs_fail_errno(reterr_msg, -errno, "cannot set the mode of %s", target);
         }
-        return fs_tmp_finish(j, &t, r, flags & FS_COPY_REPLACE, target, NULL);
+        return fs_tmp_finish(&t, r, flags & FS_COPY_REPLACE, target, NULL, reterr_msg);
 }
 
-int fs_copy_tree_new(struct fs_job *j, int srcfd, const char *src, const char *target, unsigned flags)
+int fs_copy_tree_new(struct fs_job *j, int srcfd, const char *src, const char *target, unsigned flags,
+                     char **reterr_msg)
 {
         struct fs_tmp t = FS_TMP_INIT;
         struct stat st;
         int r;
 
         if (fstat(srcfd, &st) < 0)
-                return fs_fail_errno(j, -errno, "cannot examine %s", src);
-        r = fs_tmp_dir(j, target, &t);
+                return fs_fail_errno(reterr_msg, -errno, "cannot examine %s", src);
+        r = fs_tmp_dir(target, &t, reterr_msg);
         if (r >= 0)
-                r = copy_tree(j, srcfd, src, t.fd, false, flags);
+                r = copy_tree(j, srcfd, src, t.fd, false, flags, reterr_msg);
         if (r >= 0) {
                 if (flags & FS_COPY_PRESERVE)
-                        r = preserve_fd(j, t.fd, &st, target);
+                        r = preserve_fd(t.fd, &st, target, reterr_msg);
                 else if (fchmod(t.fd, copy_mode(&st, flags)) < 0)
-                        r = fs_fail_errno(j, -errno, "cannot set the mode of %s", target);
+                        r = fs_fail_errno(reterr_msg, -errno, "cannot set the mode of %s", target);
         }
-        return fs_tmp_finish(j, &t, r, false, target, NULL);
+        return fs_tmp_finish(&t, r, false, target, NULL, reterr_msg);
 }
 
-int fs_copy_tree_merge(struct fs_job *j, int srcfd, const char *src, const char *target, unsigned flags)
+int fs_copy_tree_merge(struct fs_job *j, int srcfd, const char *src, const char *target, unsigned flags,
+                       char **reterr_msg)
 {
         _cleanup_close_ int dstfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
         if (dstfd < 0)
-                return fs_fail_errno(j, -errno, "cannot open the folder %s", target);
-        return fs_copy_tree_into(j, srcfd, src, dstfd, flags);
+                return fs_fail_errno(reterr_msg, -errno, "cannot open the folder %s", target);
+        return fs_copy_tree_into(j, srcfd, src, dstfd, flags, reterr_msg);
 }
 
-int fs_copy_tree_into(struct fs_job *j, int srcfd, const char *src, int dstfd, unsigned flags)
+int fs_copy_tree_into(struct fs_job *j, int srcfd, const char *src, int dstfd, unsigned flags, char **reterr_msg)
 {
-        return copy_tree(j, srcfd, src, dstfd, true, flags);
+        return copy_tree(j, srcfd, src, dstfd, true, flags, reterr_msg);
 }

@@ -83,7 +83,7 @@ static int convert(const char *to, const char *from, const char *data, size_t le
 /* Bytes read per step of fs_recode(). */
 #define RECODE_CHUNK (64u * 1024u)
 
-int fs_recode(struct fs_job *j, int in, int out, const char *enc, const char *display)
+int fs_recode(struct fs_job *j, int in, int out, const char *enc, const char *display, char **reterr_msg)
 {
         _cleanup_free_ char *ibuf = xmalloc(RECODE_CHUNK + 4);
         _cleanup_free_ char *obuf = xmalloc(4 * RECODE_CHUNK + 16);
@@ -96,7 +96,7 @@ int fs_recode(struct fs_job *j, int in, int out, const char *enc, const char *di
         if (!utf8) {
                 cd = iconv_open(enc, "UTF-8");
                 if (cd == (iconv_t)-1)
-                        return fs_fail_errno(j, -errno, "cannot convert to %s", enc);
+                        return fs_fail_errno(reterr_msg, -errno, "cannot convert to %s", enc);
         }
         for (;;) {
                 ssize_t n = read(in, ibuf + have, RECODE_CHUNK);
@@ -107,7 +107,7 @@ int fs_recode(struct fs_job *j, int in, int out, const char *enc, const char *di
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        r = fs_fail_errno(j, -errno, "cannot read %s", display);
+                        r = fs_fail_errno(reterr_msg, -errno, "cannot read %s", display);
                         break;
                 }
                 eof = n == 0;
@@ -123,7 +123,7 @@ int fs_recode(struct fs_job *j, int in, int out, const char *enc, const char *di
                         }
                         if (!eof && have - ok < 4)
                                 break;
-                        r = fs_fail(j, -EILSEQ, "%s is not UTF-8 text (byte %lld)", display,
+                        r = fs_fail(reterr_msg, -EILSEQ, "%s is not UTF-8 text (byte %lld)", display,
                                     (long long)(pos + (off_t)ok));
                         break;
                 }
@@ -141,7 +141,7 @@ int fs_recode(struct fs_job *j, int in, int out, const char *enc, const char *di
                                 r = write_all(out, obuf, (size_t)(op - obuf));
                 }
                 if (r < 0) {
-                        r = fs_fail_errno(j, r, "cannot convert %s", display);
+                        r = fs_fail_errno(reterr_msg, r, "cannot convert %s", display);
                         break;
                 }
                 memmove(ibuf, ibuf + ok, have - ok);
@@ -149,7 +149,7 @@ int fs_recode(struct fs_job *j, int in, int out, const char *enc, const char *di
                 pos += (off_t)ok;
                 if (eof)
                         break;
-                r = fs_tick(j);
+                r = fs_tick(j, reterr_msg);
                 if (r < 0)
                         break;
         }
@@ -158,7 +158,7 @@ int fs_recode(struct fs_job *j, int in, int out, const char *enc, const char *di
         return r;
 }
 
-int fs_encode(struct fs_job *j, const char *enc, const char *text, size_t len, char **ret, size_t *ret_len)
+int fs_encode(const char *enc, const char *text, size_t len, char **ret, size_t *ret_len, char **reterr_msg)
 {
         struct strbuf b = STRBUF_INIT;
         int r;
@@ -169,7 +169,7 @@ int fs_encode(struct fs_job *j, const char *enc, const char *text, size_t len, c
                 r = convert(enc, "UTF-8", text, len, 0, &b);
                 if (r < 0) {
                         sb_free(&b);
-                        return fs_fail_errno(j, r, "cannot convert the content to %s", enc);
+                        return fs_fail_errno(reterr_msg, r, "cannot convert the content to %s", enc);
                 }
         }
         *ret_len = b.len;

@@ -19,12 +19,12 @@ bool fs_has_wildcard(const char *path)
         return strchr(last ? last + 1 : path, '*') != NULL;
 }
 
-int fs_check_wildcard(struct fs_job *j, const char *path)
+int fs_check_wildcard(const char *path, char **reterr_msg)
 {
         const char *star = strchr(path, '*'), *last = strrchr(path, '/');
 
         if (star && last && star < last)
-                return fs_fail(j, -EINVAL, "a * wildcard is accepted only after the last path separator");
+                return fs_fail(reterr_msg, -EINVAL, "a * wildcard is accepted only after the last path separator");
         return 0;
 }
 
@@ -47,7 +47,7 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int fs_glob(struct fs_job *j, const char *path, enum fs_kind kind, char ***ret, size_t *ret_n)
+int fs_glob(const char *path, enum fs_kind kind, char ***ret, size_t *ret_n, char **reterr_msg)
 {
         const char *last = strrchr(path, '/');
         const char *pattern = last ? last + 1 : path;
@@ -66,14 +66,14 @@ int fs_glob(struct fs_job *j, const char *path, enum fs_kind kind, char ***ret, 
                         *ret_n = 0;
                         return 0;
                 }
-                return fs_fail_errno(j, -errno, "cannot read the folder %s", dir);
+                return fs_fail_errno(reterr_msg, -errno, "cannot read the folder %s", dir);
         }
         for (;;) {
                 errno = 0;
                 de = readdir(d);
                 if (!de) {
                         if (errno)
-                                r = fs_fail_errno(j, -errno, "cannot read the folder %s", dir);
+                                r = fs_fail_errno(reterr_msg, -errno, "cannot read the folder %s", dir);
                         break;
                 }
                 if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))

@@ -11,7 +11,7 @@
 bool fs_has_wildcard(const char *path);
 /* 0 when `path` has no `*` or only in its last element; -EINVAL (and the
  * failure worded) when a `*` comes before the last separator. */
-int fs_check_wildcard(struct fs_job *j, const char *path);
+int fs_check_wildcard(const char *path, char **reterr_msg);
 /* fnmatch() for a pattern in which only `*` is special (`?`, `[` and `\`
  * match themselves).  `*` matches a leading dot too, as in Go. */
 bool fs_match(const char *pattern, const char *name);
@@ -23,4 +23,4 @@ enum fs_kind {
 /* The paths in the folder of `path` whose names match its last element,
  * sorted by name (strcmp).  A missing folder gives no matches.  *ret is a
  * NULL-terminated array. */
-int fs_glob(struct fs_job *j, const char *path, enum fs_kind kind, char ***ret, size_t *ret_n);
+int fs_glob(const char *path, enum fs_kind kind, char ***ret, size_t *ret_n, char **reterr_msg);

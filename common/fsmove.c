@@ -18,30 +18,30 @@
 
 /* A move across file systems: a copy that keeps everything, then the
  * source deleted. */
-static int move_by_copy(struct fs_job *j, const char *src, const char *target, bool replace)
+static int move_by_copy(struct fs_job *j, const char *src, const char *target, bool replace, char **reterr_msg)
 {
         struct stat st;
         int r;
 
         if (lstat(src, &st) < 0)
-                return fs_fail_errno(j, -errno, "cannot examine %s", src);
+                return fs_fail_errno(reterr_msg, -errno, "cannot examine %s", src);
         if (S_ISDIR(st.st_mode)) {
                 _cleanup_close_ int fd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
                 if (fd < 0)
-                        return fs_fail_errno(j, -errno, "cannot open the folder %s", src);
-                r = fs_copy_tree_new(j, fd, src, target, FS_COPY_PRESERVE);
+                        return fs_fail_errno(reterr_msg, -errno, "cannot open the folder %s", src);
+                r = fs_copy_tree_new(j, fd, src, target, FS_COPY_PRESERVE, reterr_msg);
         } else if (S_ISREG(st.st_mode)) {
                 _cleanup_close_ int fd = open(src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 
                 if (fd < 0)
-                        return fs_fail_errno(j, -errno, "cannot open %s", src);
-                r = fs_copy_file_fd(j, fd, &st, target, FS_COPY_PRESERVE | (replace ? FS_COPY_REPLACE : 0));
+                        return fs_fail_errno(reterr_msg, -errno, "cannot open %s", src);
+                r = fs_copy_file_fd(j, fd, &st, target, FS_COPY_PRESERVE | (replace ? FS_COPY_REPLACE : 0), reterr_msg);
         } else {
                 /* A link or special file: made under a temporary name. */
                 struct fs_tmp t = FS_TMP_INIT;
 
-                r = fs_tmp_open_dir(j, target, &t);
+                r = fs_tmp_open_dir(target, &t, reterr_msg);
                 if (r >= 0) {
                         fs_tmp_name(t.name, sizeof t.name, t.target);
                         if (S_ISLNK(st.st_mode)) {
@@ -49,27 +49,27 @@ static int move_by_copy(struct fs_job *j, const char *src, const char *target, b
                                 ssize_t n = readlink(src, buf, sizeof buf - 1);
 
                                 if (n < 0)
-                                        r = fs_fail_errno(j, -errno, "cannot read the link %s", src);
+                                        r = fs_fail_errno(reterr_msg, -errno, "cannot read the link %s", src);
                                 else {
                                         buf[n] = '\0';
                                         if (symlinkat(buf, t.dirfd, t.name) < 0)
-                                                r = fs_fail_errno(j, -errno, "cannot create %s", target);
+                                                r = fs_fail_errno(reterr_msg, -errno, "cannot create %s", target);
                                 }
                         } else if (mknodat(t.dirfd, t.name, st.st_mode, st.st_rdev) < 0)
-                                r = fs_fail_errno(j, -errno, "cannot create %s", target);
+                                r = fs_fail_errno(reterr_msg, -errno, "cannot create %s", target);
                         if (r < 0)
                                 t.name[0] = '\0';
                 }
                 if (r >= 0)
-                        r = fs_preserve_at(j, t.dirfd, t.name, &st, target);
-                r = fs_tmp_finish(j, &t, r, replace, target, NULL);
+                        r = fs_preserve_at(t.dirfd, t.name, &st, target, reterr_msg);
+                r = fs_tmp_finish(&t, r, replace, target, NULL, reterr_msg);
         }
         if (r < 0)
                 return r;
-        return fs_remove_tree(j, AT_FDCWD, src, src);
+        return fs_remove_tree(j, AT_FDCWD, src, src, reterr_msg);
 }
 
-int fs_move(struct fs_job *j, const char *src, const char *target, bool replace)
+int fs_move(struct fs_job *j, const char *src, const char *target, bool replace, char **reterr_msg)
 {
         int r;
 
@@ -80,10 +80,10 @@ int fs_move(struct fs_job *j, const char *src, const char *target, bool replace)
         if (r == 0)
                 return 0;
         if (r == -EXDEV)
-                return move_by_copy(j, src, target, replace);
+                return move_by_copy(j, src, target, replace, reterr_msg);
         if (r == -EEXIST || r == -ENOTEMPTY)
-                return fs_fail(j, -EEXIST, "%s already exists", target);
-        return fs_fail_errno(j, r, "cannot move %s to %s", src, target);
+                return fs_fail(reterr_msg, -EEXIST, "%s already exists", target);
+        return fs_fail_errno(reterr_msg, r, "cannot move %s to %s", src, target);
 }
 
 struct merge_state {
@@ -92,10 +92,9 @@ struct merge_state {
 };
 
 static int merge_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char *name, int type, int fd,
-                       unsigned depth)
+                       unsigned depth, char **reterr_msg)
 {
         struct merge_state *ms = w->userdata;
-        struct fs_job *j = w->job;
         int dstdir = ms->dst.fd[depth - 1];
         struct stat old;
         bool exists = v != FS_VISIT_DIR_POST && fstatat(dstdir, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
@@ -103,23 +102,26 @@ static int merge_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char
         switch (v) {
         case FS_VISIT_FILE:
                 if (exists && S_ISDIR(old.st_mode))
-                        return fs_fail(j, -EISDIR, "cannot replace a folder with the file %s", fs_walk_path(w));
+                        return fs_fail(reterr_msg, -EISDIR, "cannot replace a folder with the file %s",
+                                       fs_walk_path(w));
                 if (renameat(dirfd, name, dstdir, name) < 0)
-                        return fs_fail_errno(j, -errno, "cannot move %s", fs_walk_path(w));
+                        return fs_fail_errno(reterr_msg, -errno, "cannot move %s", fs_walk_path(w));
                 return 0;
         case FS_VISIT_DIR_PRE:
                 ms->moved[depth] = false;
                 if (!exists) {
                         if (renameat(dirfd, name, dstdir, name) < 0)
-                                return fs_fail_errno(j, -errno, "cannot move %s", fs_walk_path(w));
+                                return fs_fail_errno(reterr_msg, -errno, "cannot move %s", fs_walk_path(w));
                         ms->moved[depth] = true;
                         return FS_SKIP;
                 }
                 if (!S_ISDIR(old.st_mode))
-                        return fs_fail(j, -ENOTDIR, "cannot replace a file with the folder %s", fs_walk_path(w));
+                        return fs_fail(reterr_msg, -ENOTDIR, "cannot replace a file with the folder %s",
+                                       fs_walk_path(w));
                 ms->dst.fd[depth] = openat(dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (ms->dst.fd[depth] < 0)
-                        return fs_fail_errno(j, -errno, "cannot open the folder receiving %s", fs_walk_path(w));
+                        return fs_fail_errno(reterr_msg, -errno, "cannot open the folder receiving %s",
+                                             fs_walk_path(w));
                 return 0;
         case FS_VISIT_DIR_POST:
                 if (ms->moved[depth])
@@ -127,13 +129,13 @@ static int merge_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char
                 close(ms->dst.fd[depth]);
                 ms->dst.fd[depth] = -1;
                 if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
-                        return fs_fail_errno(j, -errno, "cannot delete the moved folder %s", fs_walk_path(w));
+                        return fs_fail_errno(reterr_msg, -errno, "cannot delete the moved folder %s", fs_walk_path(w));
                 return 0;
         }
         return 0;
 }
 
-int fs_move_merge(struct fs_job *j, const char *src, const char *target)
+int fs_move_merge(struct fs_job *j, const char *src, const char *target, char **reterr_msg)
 {
         _cleanup_close_ int srcfd = -1, dstfd = -1;
         struct stat s1, s2;
@@ -141,23 +143,23 @@ int fs_move_merge(struct fs_job *j, const char *src, const char *target)
 
         srcfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (srcfd < 0)
-                return fs_fail_errno(j, -errno, "cannot open the folder %s", src);
+                return fs_fail_errno(reterr_msg, -errno, "cannot open the folder %s", src);
         dstfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dstfd < 0)
-                return fs_fail_errno(j, -errno, "cannot open the folder %s", target);
+                return fs_fail_errno(reterr_msg, -errno, "cannot open the folder %s", target);
         if (fstat(srcfd, &s1) < 0 || fstat(dstfd, &s2) < 0)
-                return fs_fail_errno(j, -errno, "cannot examine %s", src);
+                return fs_fail_errno(reterr_msg, -errno, "cannot examine %s", src);
         if (s1.st_dev != s2.st_dev) {
-                r = fs_copy_tree_into(j, srcfd, src, dstfd, FS_COPY_PRESERVE | FS_COPY_REPLACE);
+                r = fs_copy_tree_into(j, srcfd, src, dstfd, FS_COPY_PRESERVE | FS_COPY_REPLACE, reterr_msg);
         } else {
                 struct merge_state *ms = xcalloc(1, sizeof *ms);
 
                 fs_dirfds_init(&ms->dst, dstfd);
-                r = fs_walk_tree(j, srcfd, src, merge_visit, ms);
+                r = fs_walk_tree(j, srcfd, src, merge_visit, ms, reterr_msg);
                 fs_dirfds_close(&ms->dst);
                 free(ms);
         }
         if (r < 0)
                 return r;
-        return fs_remove_tree(j, AT_FDCWD, src, src);
+        return fs_remove_tree(j, AT_FDCWD, src, src, reterr_msg);
 }

@@ -54,18 +54,18 @@ static bool grow_buffer(int e, size_t *size, size_t limit)
 }
 
 /* A numeric user or group id (`what`), which must be below `limit`. */
-static int numeric_id(struct fs_job *j, const char *name, const char *what, unsigned long limit,
-                      unsigned long *ret)
+static int numeric_id(const char *name, const char *what, unsigned long limit,
+                      unsigned long *ret, char **reterr_msg)
 {
         unsigned long id = strtoul(name, NULL, 10);
 
         if (id >= limit || strlen(name) > 10)
-                return fs_fail(j, -ERANGE, "%s id %s is out of range", what, name);
+                return fs_fail(reterr_msg, -ERANGE, "%s id %s is out of range", what, name);
         *ret = id;
         return 0;
 }
 
-int fs_lookup_user(struct fs_job *j, const char *name, uid_t *ret_uid, gid_t *ret_gid)
+int fs_lookup_user(const char *name, uid_t *ret_uid, gid_t *ret_gid, char **reterr_msg)
 {
         size_t size = pw_bufsize(_SC_GETPW_R_SIZE_MAX);
         bool numeric = all_digits(name);
@@ -83,14 +83,14 @@ int fs_lookup_user(struct fs_job *j, const char *name, uid_t *ret_uid, gid_t *re
                         return 0;
                 }
                 if (!numeric)
-                        return fs_fail(j, -ENOENT, "unknown user '%s'", name);
+                        return fs_fail(reterr_msg, -ENOENT, "unknown user '%s'", name);
                 break;
         }
         {
                 unsigned long id = 0;
                 _cleanup_free_ char *buf = NULL;
                 struct passwd pw, *res = NULL;
-                int r = numeric_id(j, name, "user", (unsigned long)(uid_t)-1, &id);
+                int r = numeric_id(name, "user", (unsigned long)(uid_t)-1, &id, reterr_msg);
 
                 if (r < 0)
                         return r;
@@ -103,7 +103,7 @@ int fs_lookup_user(struct fs_job *j, const char *name, uid_t *ret_uid, gid_t *re
         return 0;
 }
 
-int fs_lookup_group(struct fs_job *j, const char *name, gid_t *ret_gid)
+int fs_lookup_group(const char *name, gid_t *ret_gid, char **reterr_msg)
 {
         size_t size = pw_bufsize(_SC_GETGR_R_SIZE_MAX);
 
@@ -121,10 +121,10 @@ int fs_lookup_group(struct fs_job *j, const char *name, gid_t *ret_gid)
                 break;
         }
         if (!all_digits(name))
-                return fs_fail(j, -ENOENT, "unknown group '%s'", name);
+                return fs_fail(reterr_msg, -ENOENT, "unknown group '%s'", name);
         {
                 unsigned long id = 0;
-                int r = numeric_id(j, name, "group", (unsigned long)(gid_t)-1, &id);
+                int r = numeric_id(name, "group", (unsigned long)(gid_t)-1, &id, reterr_msg);
 
                 if (r < 0)
                         return r;
@@ -133,7 +133,7 @@ int fs_lookup_group(struct fs_job *j, const char *name, gid_t *ret_gid)
         return 0;
 }
 
-int fs_parse_mode(struct fs_job *j, const char *s, mode_t *ret)
+int fs_parse_mode(const char *s, mode_t *ret, char **reterr_msg)
 {
         size_t n = strlen(s);
         mode_t m = 0;
@@ -150,5 +150,5 @@ int fs_parse_mode(struct fs_job *j, const char *s, mode_t *ret)
         *ret = m;
         return 0;
 bad:
-        return fs_fail(j, -EINVAL, "permissions '%s' are not an octal mode such as 0644 or 755", s);
+        return fs_fail(reterr_msg, -EINVAL, "permissions '%s' are not an octal mode such as 0644 or 755", s);
 }

@@ -18,23 +18,23 @@
 #include "strbuf.h"
 #include "tunables.h"
 
-int fs_mkdir_p(struct fs_job *j, const char *path, mode_t mode)
+int fs_mkdir_p(const char *path, mode_t mode, char **reterr_msg)
 {
         _cleanup_free_ char *failed = NULL;
         int r = mkdir_parents_report(path, mode, &failed);
 
         if (r == -EEXIST)
-                return fs_fail(j, -ENOTDIR, "cannot create the folder %s: a file of that name exists", failed);
+                return fs_fail(reterr_msg, -ENOTDIR, "cannot create the folder %s: a file of that name exists", failed);
         if (r < 0)
-                return fs_fail_errno(j, r, "cannot create the folder %s", failed);
+                return fs_fail_errno(reterr_msg, r, "cannot create the folder %s", failed);
         return 0;
 }
 
-int fs_mkdir_parent(struct fs_job *j, const char *path)
+int fs_mkdir_parent(const char *path, char **reterr_msg)
 {
         _cleanup_free_ char *dir = fs_dirname(path);
 
-        return fs_mkdir_p(j, dir, 0777);
+        return fs_mkdir_p(dir, 0777, reterr_msg);
 }
 
 void fs_tmp_name(char *buf, size_t n, const char *base)
@@ -56,16 +56,16 @@ void fs_tmp_name(char *buf, size_t n, const char *base)
         snprintf(buf, n, ".%.40s.opentoe-%s", base, x);
 }
 
-int fs_tmp_open_dir(struct fs_job *j, const char *target, struct fs_tmp *t)
+int fs_tmp_open_dir(const char *target, struct fs_tmp *t, char **reterr_msg)
 {
         _cleanup_free_ char *dir = fs_dirname(target);
         _cleanup_free_ char *base = fs_basename(target);
 
         if (!strcmp(base, "/") || !strcmp(base, ".") || !strcmp(base, ".."))
-                return fs_fail(j, -EINVAL, "%s does not name a file", target);
+                return fs_fail(reterr_msg, -EINVAL, "%s does not name a file", target);
         t->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (t->dirfd < 0)
-                return fs_fail_errno(j, -errno, "cannot open the folder %s", dir);
+                return fs_fail_errno(reterr_msg, -errno, "cannot open the folder %s", dir);
         t->target = TAKE_PTR(base);
         return 0;
 }
@@ -74,9 +74,9 @@ enum tmp_kind { TMP_FILE, TMP_DIR, TMP_SYMLINK };
 
 /* Makes the temporary of `kind` (a link to `dest`) beside `target` under
  * fresh names until one is free. */
-static int tmp_create(struct fs_job *j, const char *target, struct fs_tmp *t, enum tmp_kind kind, const char *dest)
+static int tmp_create(const char *target, struct fs_tmp *t, enum tmp_kind kind, const char *dest, char **reterr_msg)
 {
-        int r = fs_tmp_open_dir(j, target, t);
+        int r = fs_tmp_open_dir(target, t, reterr_msg);
 
         if (r < 0)
                 return r;
@@ -92,7 +92,7 @@ static int tmp_create(struct fs_job *j, const char *target, struct fs_tmp *t, en
                 if (r >= 0 && kind == TMP_DIR) {
                         t->fd = openat(t->dirfd, t->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (t->fd < 0)
-                                return fs_fail_errno(j, -errno, "cannot open the new folder %s", target);
+                                return fs_fail_errno(reterr_msg, -errno, "cannot open the new folder %s", target);
                 }
                 if (r >= 0)
                         return 0;
@@ -101,22 +101,22 @@ static int tmp_create(struct fs_job *j, const char *target, struct fs_tmp *t, en
         }
         r = -errno;
         t->name[0] = '\0';
-        return fs_fail_errno(j, r, "cannot create %s", target);
+        return fs_fail_errno(reterr_msg, r, "cannot create %s", target);
 }
 
-int fs_tmp_file(struct fs_job *j, const char *target, struct fs_tmp *t)
+int fs_tmp_file(const char *target, struct fs_tmp *t, char **reterr_msg)
 {
-        return tmp_create(j, target, t, TMP_FILE, NULL);
+        return tmp_create(target, t, TMP_FILE, NULL, reterr_msg);
 }
 
-int fs_tmp_dir(struct fs_job *j, const char *target, struct fs_tmp *t)
+int fs_tmp_dir(const char *target, struct fs_tmp *t, char **reterr_msg)
 {
-        return tmp_create(j, target, t, TMP_DIR, NULL);
+        return tmp_create(target, t, TMP_DIR, NULL, reterr_msg);
 }
 
-int fs_tmp_symlink(struct fs_job *j, const char *dest, const char *target, struct fs_tmp *t)
+int fs_tmp_symlink(const char *dest, const char *target, struct fs_tmp *t, char **reterr_msg)
 {
-        return tmp_create(j, target, t, TMP_SYMLINK, dest);
+        return tmp_create(target, t, TMP_SYMLINK, dest, reterr_msg);
 }
 
 int fs_rename_noreplace(int olddir, const char *oldname, int newdir, const char *newname)
@@ -140,7 +140,7 @@ int fs_rename_noreplace(int olddir, const char *oldname, int newdir, const char 
         return renameat(olddir, oldname, newdir, newname) < 0 ? -errno : 0;
 }
 
-int fs_tmp_commit(struct fs_job *j, struct fs_tmp *t, bool replace, const char *display)
+int fs_tmp_commit(struct fs_tmp *t, bool replace, const char *display, char **reterr_msg)
 {
         int r;
 
@@ -148,16 +148,16 @@ int fs_tmp_commit(struct fs_job *j, struct fs_tmp *t, bool replace, const char *
                 r = close(t->fd);
                 t->fd = -1;
                 if (r < 0)
-                        return fs_fail_errno(j, -errno, "cannot write %s", display);
+                        return fs_fail_errno(reterr_msg, -errno, "cannot write %s", display);
         }
         if (replace)
                 r = renameat(t->dirfd, t->name, t->dirfd, t->target) < 0 ? -errno : 0;
         else
                 r = fs_rename_noreplace(t->dirfd, t->name, t->dirfd, t->target);
         if (r == -EEXIST || r == -ENOTEMPTY)
-                return fs_fail(j, -EEXIST, "%s already exists", display);
+                return fs_fail(reterr_msg, -EEXIST, "%s already exists", display);
         if (r < 0)
-                return fs_fail_errno(j, r, "cannot put %s in place", display);
+                return fs_fail_errno(reterr_msg, r, "cannot put %s in place", display);
         t->name[0] = '\0';
         return 0;
 }
@@ -171,8 +171,8 @@ void fs_tmp_done(struct fs_tmp *t)
                 if (t->is_dir) {
                         struct fs_job j = { 0 };
 
-                        (void)fs_remove_tree(&j, t->dirfd, t->name, t->name);
-                        free(j.err);
+                        /* Clearing up after a failure already worded. */
+                        (void)fs_remove_tree(&j, t->dirfd, t->name, t->name, NULL);
                 } else
                         (void)unlinkat(t->dirfd, t->name, 0);
         }
@@ -184,12 +184,12 @@ void fs_tmp_done(struct fs_tmp *t)
         t->target = NULL;
 }
 
-int fs_tmp_finish(struct fs_job *j, struct fs_tmp *t, int r, bool replace, const char *display, const char *exists)
+int fs_tmp_finish(struct fs_tmp *t, int r, bool replace, const char *display, const char *exists, char **reterr_msg)
 {
         if (r >= 0) {
-                r = fs_tmp_commit(j, t, replace, display);
+                r = fs_tmp_commit(t, replace, display, reterr_msg);
                 if (exists)
-                        r = fs_reword(j, r, -EEXIST, "%s", exists);
+                        r = fs_reword(reterr_msg, r, -EEXIST, "%s", exists);
         }
         fs_tmp_done(t);
         return r;

@@ -20,7 +20,7 @@ struct fs_walk;
 /* `dirfd` holds `name`; `type` is a DT_* value (never DT_UNKNOWN);
  * `depth` is 1 for the root's own entries. */
 typedef int (*fs_visit_fn)(struct fs_walk *w, enum fs_visit v, int dirfd, const char *name, int type, int fd,
-                           unsigned depth);
+                           unsigned depth, char **reterr_msg);
 
 struct fs_walk {
         struct fs_job *job;
@@ -34,7 +34,7 @@ struct fs_walk {
  * `root`, for messages), without following symbolic links: folders
  * before and after their contents.  Does not visit the root itself.
  * Fails past FS_MAX_DEPTH levels.  fs_tick()s the job once per entry. */
-int fs_walk(struct fs_walk *w, int rootfd, const char *root);
+int fs_walk(struct fs_walk *w, int rootfd, const char *root, char **reterr_msg);
 /* The path of the entry being visited, root included (valid during the
  * visit). */
 const char *fs_walk_path(const struct fs_walk *w);
@@ -42,7 +42,7 @@ const char *fs_walk_path(const struct fs_walk *w);
 void fs_walk_done(struct fs_walk *w);
 /* fs_walk() of the folder open as `rootfd` with `visit`, from start to
  * fs_walk_done(). */
-int fs_walk_tree(struct fs_job *j, int rootfd, const char *root, fs_visit_fn visit, void *userdata);
+int fs_walk_tree(struct fs_job *j, int rootfd, const char *root, fs_visit_fn visit, void *userdata, char **reterr_msg);
 
 /* The folders a copying or moving walk writes into, one per depth:
  * fd[0] is the destination root (the caller's), fd[d] the folder that
@@ -56,4 +56,4 @@ void fs_dirfds_close(struct fs_dirfds *d);
 
 /* rm -rf of `name` in `dirfd` (a file, link or folder; links are not
  * followed).  Missing is fine. */
-int fs_remove_tree(struct fs_job *j, int dirfd, const char *name, const char *display);
+int fs_remove_tree(struct fs_job *j, int dirfd, const char *name, const char *display, char **reterr_msg);

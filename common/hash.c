@@ -1,8 +1,8 @@
 /* hash.c: digests and HMAC-SHA256 through a dlopen'd libcrypto.  Only the
- * handful of functions needed are resolved, once, on first use. */
+ * handful of functions needed are resolved, once, on first use, by the
+ * one loader (dlsyms.h). */
 #include "hash.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "dlsyms.h"
 #include "errmsg.h"
 
 typedef void EVP_MD;
 typedef void EVP_MD_CTX;
 
-static struct {
-        bool ok;
+struct crypto_api {
         const EVP_MD *(*md[_HASH_ALGO_MAX])(void);
         EVP_MD_CTX *(*ctx_new)(void);
         void (*ctx_free)(EVP_MD_CTX *);
@@ -27,36 +27,44 @@ static struct {
         /* Optional: a libcrypto without it still serves the digests. */
         unsigned char *(*hmac)(const EVP_MD *, const void *, int, const unsigned char *, size_t, unsigned char *,
                                unsigned int *);
-} crypto;
+};
 
-/* Loads libcrypto once.  A failure is not remembered: the next call tries
- * again and words it again, so no message outlives its call. */
+#define SYM(field, name) DL_SYM(struct crypto_api, field, name)
+
+static const struct dl_sym syms[] = {
+        SYM(md[HASH_MD5], "EVP_md5"),
+        SYM(md[HASH_SHA1], "EVP_sha1"),
+        SYM(md[HASH_SHA256], "EVP_sha256"),
+        SYM(md[HASH_SHA512], "EVP_sha512"),
+        SYM(ctx_new, "EVP_MD_CTX_new"),
+        SYM(ctx_free, "EVP_MD_CTX_free"),
+        SYM(init, "EVP_DigestInit_ex"),
+        SYM(update, "EVP_DigestUpdate"),
+        SYM(final, "EVP_DigestFinal_ex"),
+        DL_SYM_OPTIONAL(struct crypto_api, hmac, "HMAC"),
+};
+
+static struct crypto_api crypto;
+static bool loaded;
+
+/* Loads libcrypto once, through the one loader (dlsyms.h).  A failure is
+ * not remembered: the next call tries again and words it again, so no
+ * message outlives its call. */
 static int load(char **reterr_msg)
 {
-        if (crypto.ok)
-                return 0;
         static const char *const names[] = { "libcrypto.so.3", "libcrypto.so" };
-        void *h = NULL;
-        for (size_t i = 0; i < 2 && !h; i++)
-                h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (!h)
-                return errmsg_set(reterr_msg, -ENOSYS,
-                                  "cannot load libcrypto (%s); install the Debian package libssl3", dlerror());
-        static const char *const md_names[_HASH_ALGO_MAX] = { "EVP_md5", "EVP_sha1", "EVP_sha256", "EVP_sha512" };
-        bool ok = true;
-        for (int i = 0; i < _HASH_ALGO_MAX; i++)
-                ok &= (*(void **)&crypto.md[i] = dlsym(h, md_names[i])) != NULL;
-        ok &= (*(void **)&crypto.ctx_new = dlsym(h, "EVP_MD_CTX_new")) != NULL;
-        ok &= (*(void **)&crypto.ctx_free = dlsym(h, "EVP_MD_CTX_free")) != NULL;
-        ok &= (*(void **)&crypto.init = dlsym(h, "EVP_DigestInit_ex")) != NULL;
-        ok &= (*(void **)&crypto.update = dlsym(h, "EVP_DigestUpdate")) != NULL;
-        ok &= (*(void **)&crypto.final = dlsym(h, "EVP_DigestFinal_ex")) != NULL;
-        *(void **)&crypto.hmac = dlsym(h, "HMAC");
-        if (!ok) {
-                dlclose(h);
-                return errmsg_set(reterr_msg, -ENOSYS, "libcrypto lacks the EVP digest functions");
-        }
-        crypto.ok = true;
+        struct crypto_api a;
+        void *h;
+        int r;
+
+        if (loaded)
+                return 0;
+        r = dl_load(names, sizeof names / sizeof names[0], syms, sizeof syms / sizeof syms[0], &a, "libcrypto",
+                    "libssl3", &h, reterr_msg);
+        if (r < 0)
+                return r;
+        crypto = a; /* the library stays loaded for the life of the process */
+        loaded = true;
         return 0;
 }
 

@@ -14,7 +14,7 @@
 #include "fs_entries.h"
 #include "module.h"
 
-static int append_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int append_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *path, *encoding, *enc;
         _cleanup_free_ char *data = NULL;
@@ -23,23 +23,24 @@ static int append_entry(struct fs_job *j, const json_t *entry, json_t *out)
         struct stat st;
         int r;
 
-        if ((r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_encoding(j, entry, &encoding, &enc)) < 0)
+        if ((r = fs_entry_path(entry, &path, reterr_msg)) < 0 ||
+            (r = fs_entry_encoding(entry, &encoding, &enc, reterr_msg)) < 0)
                 return r;
-        fd = fs_open_file(j, path, O_WRONLY | O_APPEND, &st);
+        fd = fs_open_file(path, O_WRONLY | O_APPEND, &st, reterr_msg);
         if (fd < 0)
                 return fd;
-        r = fs_entry_content(j, entry, enc, &data, &len);
+        r = fs_entry_content(entry, enc, &data, &len, reterr_msg);
         if (r < 0)
                 return r;
         r = write_all(fd, data, len);
         if (r < 0) {
                 (void)ftruncate(fd, st.st_size);
-                return fs_fail_errno(j, r, "cannot append to the file");
+                return fs_fail_errno(reterr_msg, r, "cannot append to the file");
         }
         r = close(fd);
         fd = -1;
         if (r < 0)
-                return fs_fail_errno(j, -errno, "cannot append to the file");
+                return fs_fail_errno(reterr_msg, -errno, "cannot append to the file");
         return 0;
 }
 

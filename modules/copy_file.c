@@ -14,17 +14,17 @@
 #include "fs_copymove.h"
 #include "module.h"
 
-static int copy_one(struct fs_job *j, struct fs_source *s)
+static int copy_one(struct fs_job *j, struct fs_source *s, char **reterr_msg)
 {
         int r;
 
         if (S_ISDIR(s->st.st_mode))
-                return fs_fail(j, -EISDIR, "%s is a folder; use CopyFolder to copy folders", s->what);
+                return fs_fail(reterr_msg, -EISDIR, "%s is a folder; use CopyFolder to copy folders", s->what);
         if (!S_ISREG(s->st.st_mode))
-                return fs_fail(j, -EINVAL, "%s is not a regular file", s->what);
-        if ((r = fs_file_into_folder(j, s)) < 0)
+                return fs_fail(reterr_msg, -EINVAL, "%s is not a regular file", s->what);
+        if ((r = fs_file_into_folder(s, reterr_msg)) < 0)
                 return r;
-        return fs_copy_file_to(j, s->fd, &s->st, s->target, s->overwrite);
+        return fs_copy_file_to(j, s->fd, &s->st, s->target, s->overwrite, reterr_msg);
 }
 
 FS_COPY_MOVE_ACTION(CopyFile, copy_file_module, FS_NOT_FOLDERS, FS_OP_COPY, copy_one);

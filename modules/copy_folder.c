@@ -21,25 +21,25 @@
 #include "fsreplace.h"
 #include "module.h"
 
-static int copy_folder_one(struct fs_job *j, struct fs_source *s)
+static int copy_folder_one(struct fs_job *j, struct fs_source *s, char **reterr_msg)
 {
         int r;
 
         if (!S_ISDIR(s->st.st_mode)) {
                 if (!s->wildcard)
-                        return fs_fail(j, -ENOTDIR, "the source is not a folder; use CopyFile to copy files");
+                        return fs_fail(reterr_msg, -ENOTDIR, "the source is not a folder; use CopyFile to copy files");
                 if (!S_ISREG(s->st.st_mode))
-                        return fs_fail(j, -EINVAL, "%s is not a regular file", s->what);
-                return fs_copy_file_to(j, s->fd, &s->st, s->target, s->overwrite);
+                        return fs_fail(reterr_msg, -EINVAL, "%s is not a regular file", s->what);
+                return fs_copy_file_to(j, s->fd, &s->st, s->target, s->overwrite, reterr_msg);
         }
-        if ((r = fs_not_into_itself(j, s->path, s->target, "copy")) < 0 ||
-            (r = fs_folder_target(j, s->target, s->overwrite, false)) < 0)
+        if ((r = fs_not_into_itself(s->path, s->target, "copy", reterr_msg)) < 0 ||
+            (r = fs_folder_target(s->target, s->overwrite, false, reterr_msg)) < 0)
                 return r;
         if (r > 0)
-                return fs_copy_tree_merge(j, s->fd, s->path, s->target, FS_COPY_REPLACE);
-        if ((r = fs_mkdir_parent(j, s->target)) < 0)
+                return fs_copy_tree_merge(j, s->fd, s->path, s->target, FS_COPY_REPLACE, reterr_msg);
+        if ((r = fs_mkdir_parent(s->target, reterr_msg)) < 0)
                 return r;
-        return fs_reword(j, fs_copy_tree_new(j, s->fd, s->path, s->target, 0), -EEXIST,
+        return fs_reword(reterr_msg, fs_copy_tree_new(j, s->fd, s->path, s->target, 0, reterr_msg), -EEXIST,
                          "the destination folder %s already exists and overwrite is false", s->target);
 }
 

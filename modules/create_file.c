@@ -20,7 +20,7 @@
 #include "fsreplace.h"
 #include "module.h"
 
-static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *path, *encoding, *enc, *target;
         bool overwrite;
@@ -33,13 +33,13 @@ static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         size_t len = 0;
         int r;
 
-        if ((r = fs_entry_flag(j, entry, "overwrite", true, &overwrite)) < 0 ||
-            (r = fs_entry_path(j, entry, &path)) < 0)
+        if ((r = fs_entry_flag(entry, "overwrite", true, &overwrite, reterr_msg)) < 0 ||
+            (r = fs_entry_path(entry, &path, reterr_msg)) < 0)
                 return r;
         if (fs_ends_with_sep(path))
-                return fs_fail(j, -EISDIR, "the path ends with a separator, so it names a folder, not a file");
-        if ((r = fs_entry_encoding(j, entry, &encoding, &enc)) < 0 ||
-            (r = fs_entry_access(j, entry, &mode, &uid, &gid)) < 0)
+                return fs_fail(reterr_msg, -EISDIR, "the path ends with a separator, so it names a folder, not a file");
+        if ((r = fs_entry_encoding(entry, &encoding, &enc, reterr_msg)) < 0 ||
+            (r = fs_entry_access(entry, &mode, &uid, &gid, reterr_msg)) < 0)
                 return r;
 
         target = path;
@@ -50,23 +50,23 @@ static int create_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
                                 target = real;
                 }
                 if (S_ISDIR(st.st_mode))
-                        return fs_fail(j, -EISDIR, "a folder of that name exists");
+                        return fs_fail(reterr_msg, -EISDIR, "a folder of that name exists");
                 if (!overwrite)
-                        return fs_fail(j, -EEXIST, "the file already exists and overwrite is false");
+                        return fs_fail(reterr_msg, -EEXIST, "the file already exists and overwrite is false");
         }
-        r = fs_mkdir_parent(j, target);
+        r = fs_mkdir_parent(target, reterr_msg);
         if (r < 0)
                 return r;
-        r = fs_entry_content(j, entry, enc, &data, &len);
+        r = fs_entry_content(entry, enc, &data, &len, reterr_msg);
         if (r < 0)
                 return r;
 
-        r = fs_tmp_file(j, target, &t);
+        r = fs_tmp_file(target, &t, reterr_msg);
         if (r >= 0 && (r = write_all(t.fd, data, len)) < 0)
-                fs_fail_errno(j, r, "cannot write the file");
+                fs_fail_errno(reterr_msg, r, "cannot write the file");
         if (r >= 0)
-                r = fs_apply_access(j, t.fd, uid, gid, mode);
-        return fs_tmp_finish(j, &t, r, overwrite, target, "the file already exists and overwrite is false");
+                r = fs_apply_access(t.fd, uid, gid, mode, reterr_msg);
+        return fs_tmp_finish(&t, r, overwrite, target, "the file already exists and overwrite is false", reterr_msg);
 }
 
 FS_ENTRIES_ACTION(CreateFile, create_file_module, "path", create_file_entry);

@@ -21,7 +21,7 @@
 
 #define DEFAULT_FOLDER_MODE 0777
 
-static int create_folder_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int create_folder_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *path;
         bool overwrite;
@@ -33,39 +33,40 @@ static int create_folder_entry(struct fs_job *j, const json_t *entry, json_t *ou
         struct stat st;
         int r;
 
-        if ((r = fs_entry_flag(j, entry, "overwrite", true, &overwrite)) < 0 ||
-            (r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_access(j, entry, &mode, &uid, &gid)) < 0)
+        if ((r = fs_entry_flag(entry, "overwrite", true, &overwrite, reterr_msg)) < 0 ||
+            (r = fs_entry_path(entry, &path, reterr_msg)) < 0 ||
+            (r = fs_entry_access(entry, &mode, &uid, &gid, reterr_msg)) < 0)
                 return r;
         chown_wanted = uid != (uid_t)-1 || gid != (gid_t)-1;
 
         if (stat(path, &st) == 0) {
                 if (!S_ISDIR(st.st_mode))
-                        return fs_fail(j, -EEXIST, "a file of that name exists");
+                        return fs_fail(reterr_msg, -EEXIST, "a file of that name exists");
                 if (!overwrite)
-                        return fs_fail(j, -EEXIST, "the folder already exists and overwrite is false");
+                        return fs_fail(reterr_msg, -EEXIST, "the folder already exists and overwrite is false");
                 if (chown_wanted && chown(path, uid, gid) < 0)
-                        return fs_fail_errno(j, -errno, "cannot set the owner or group");
+                        return fs_fail_errno(reterr_msg, -errno, "cannot set the owner or group");
                 if (mode != DEFAULT_FOLDER_MODE && chmod(path, mode & ~fs_umask()) < 0)
-                        return fs_fail_errno(j, -errno, "cannot set the mode");
+                        return fs_fail_errno(reterr_msg, -errno, "cannot set the mode");
                 return 0;
         }
         if (errno != ENOENT && errno != ENOTDIR)
-                return fs_fail_errno(j, -errno, "cannot examine the path");
+                return fs_fail_errno(reterr_msg, -errno, "cannot examine the path");
 
-        r = fs_mkdir_parent(j, path);
+        r = fs_mkdir_parent(path, reterr_msg);
         if (r < 0)
                 return r;
-        r = fs_tmp_dir(j, path, &t);
+        r = fs_tmp_dir(path, &t, reterr_msg);
         if (r >= 0)
-                r = fs_apply_access(j, t.fd, uid, gid, mode);
+                r = fs_apply_access(t.fd, uid, gid, mode, reterr_msg);
         if (r >= 0) {
-                r = fs_tmp_commit(j, &t, false, path);
+                r = fs_tmp_commit(&t, false, path, reterr_msg);
                 if (r == -EEXIST && !overwrite) {
-                        fs_clear(j);
-                        r = fs_fail(j, -EEXIST, "the folder already exists and overwrite is false");
+                        fs_clear(reterr_msg);
+                        r = fs_fail(reterr_msg, -EEXIST, "the folder already exists and overwrite is false");
                 } else if (r == -EEXIST) {
                         /* Created by someone else meanwhile: it exists, as asked. */
-                        fs_clear(j);
+                        fs_clear(reterr_msg);
                         r = 0;
                 }
         }

@@ -18,7 +18,7 @@
 #include "module.h"
 #include "strbuf.h"
 
-static int create_symlink_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int create_symlink_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *target = fs_entry_str(entry, "target");
         const char *path;
@@ -28,27 +28,28 @@ static int create_symlink_entry(struct fs_job *j, const json_t *entry, json_t *o
         struct stat st;
         int r;
 
-        if ((r = fs_entry_flag(j, entry, "force", false, &force)) < 0 || (r = fs_entry_path(j, entry, &path)) < 0)
+        if ((r = fs_entry_flag(entry, "force", false, &force, reterr_msg)) < 0 ||
+            (r = fs_entry_path(entry, &path, reterr_msg)) < 0)
                 return r;
         if (!*target)
-                return fs_fail(j, -EINVAL, "target is empty");
+                return fs_fail(reterr_msg, -EINVAL, "target is empty");
         dest = target[0] == '/' ? xstrdup(target) : fs_absolute(target);
         if (stat(dest, &st) < 0) {
                 if (errno == ENOENT || errno == ENOTDIR)
-                        return fs_fail(j, -ENOENT, "the target %s does not exist", target);
-                return fs_fail_errno(j, -errno, "cannot examine the target %s", target);
+                        return fs_fail(reterr_msg, -ENOENT, "the target %s does not exist", target);
+                return fs_fail_errno(reterr_msg, -errno, "cannot examine the target %s", target);
         }
         if (lstat(path, &st) == 0) {
                 if (!S_ISLNK(st.st_mode))
-                        return fs_fail(j, -EEXIST, "a file of that name exists and is not a symbolic link");
+                        return fs_fail(reterr_msg, -EEXIST, "a file of that name exists and is not a symbolic link");
                 if (!force)
-                        return fs_fail(j, -EEXIST, "the link already exists and force is false");
+                        return fs_fail(reterr_msg, -EEXIST, "the link already exists and force is false");
         }
-        r = fs_mkdir_parent(j, path);
+        r = fs_mkdir_parent(path, reterr_msg);
         if (r < 0)
                 return r;
-        r = fs_tmp_symlink(j, dest, path, &t);
-        return fs_tmp_finish(j, &t, r, force, path, "the link already exists and force is false");
+        r = fs_tmp_symlink(dest, path, &t, reterr_msg);
+        return fs_tmp_finish(&t, r, force, path, "the link already exists and force is false", reterr_msg);
 }
 
 FS_ENTRIES_ACTION(CreateSymlink, create_symlink_module, "path", create_symlink_entry);

@@ -14,14 +14,14 @@
 #include "module.h"
 #include "strv.h"
 
-static int delete_one(struct fs_job *j, const char *path)
+static int delete_one(const char *path, char **reterr_msg)
 {
         if (unlink(path) == 0 || errno == ENOENT)
                 return 0;
-        return fs_fail_errno(j, -errno, "cannot delete %s", path);
+        return fs_fail_errno(reterr_msg, -errno, "cannot delete %s", path);
 }
 
-static int delete_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int delete_file_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *path;
         struct stat st;
@@ -29,25 +29,25 @@ static int delete_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         size_t n;
         int r;
 
-        if ((r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_check_wildcard(j, path)) < 0)
+        if ((r = fs_entry_path(entry, &path, reterr_msg)) < 0 || (r = fs_check_wildcard(path, reterr_msg)) < 0)
                 return r;
         if (fs_has_wildcard(path)) {
-                r = fs_glob(j, path, FS_NOT_FOLDERS, &matches, &n);
+                r = fs_glob(path, FS_NOT_FOLDERS, &matches, &n, reterr_msg);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < n && r >= 0; i++)
-                        r = delete_one(j, matches[i]);
+                        r = delete_one(matches[i], reterr_msg);
                 strv_free(matches);
                 return r;
         }
         if (lstat(path, &st) < 0) {
                 if (errno == ENOENT || errno == ENOTDIR)
                         return 0;
-                return fs_fail_errno(j, -errno, "cannot examine the file");
+                return fs_fail_errno(reterr_msg, -errno, "cannot examine the file");
         }
         if (S_ISDIR(st.st_mode))
-                return fs_fail(j, -EISDIR, "the path is a folder; use DeleteFolder to delete folders");
-        return delete_one(j, path);
+                return fs_fail(reterr_msg, -EISDIR, "the path is a folder; use DeleteFolder to delete folders");
+        return delete_one(path, reterr_msg);
 }
 
 FS_ENTRIES_ACTION(DeleteFile, delete_file_module, "path", delete_file_entry);

@@ -40,35 +40,38 @@ enum fs_op {
  * with a separator; none is an error), and calls `one` for each in order
  * until one fails.  A source that does not exist is "<what> does not
  * exist". */
-typedef int (*fs_one_fn)(struct fs_job *j, struct fs_source *s);
-int fs_copy_move_entry(struct fs_job *j, const json_t *entry, enum fs_kind kind, enum fs_op op, fs_one_fn one);
+typedef int (*fs_one_fn)(struct fs_job *j, struct fs_source *s, char **reterr_msg);
+int fs_copy_move_entry(struct fs_job *j, const json_t *entry, enum fs_kind kind, enum fs_op op, fs_one_fn one,
+                       char **reterr_msg);
 
 /* Defines `const struct action_module sym` for CopyFile, CopyFolder,
  * MoveFile or MoveFolder (`Action`): fs_copy_move_entry() with `kind`,
  * `op` and `one` for each entry. */
 #define FS_COPY_MOVE_ACTION(Action, sym, kind, op, one)                                \
-        static int sym##_entry(struct fs_job *j, const json_t *entry, json_t *out)     \
-        {                                                                              \
-                (void)out;                                                             \
-                return fs_copy_move_entry(j, entry, kind, op, one);                    \
-        }                                                                              \
+        static int sym##_entry(struct fs_job *j, const json_t *entry, json_t *out,              \
+                               char **reterr_msg)                                               \
+        {                                                                                       \
+                (void)out;                                                                      \
+                return fs_copy_move_entry(j, entry, kind, op, one, reterr_msg);                 \
+        }                                                                                       \
         FS_ENTRIES_ACTION(Action, sym, "source", sym##_entry)
 
 /* CopyFile and MoveFile: an existing folder at a destination that does
  * not end with a separator receives the file under its own name, as cp
  * and mv do (s->target changes); with overwrite false that is an error. */
-int fs_file_into_folder(struct fs_job *j, struct fs_source *s);
+int fs_file_into_folder(struct fs_source *s, char **reterr_msg);
 /* CopyFolder and MoveFolder: "cannot <verb> a folder into itself". */
-int fs_not_into_itself(struct fs_job *j, const char *src, const char *target, const char *verb);
+int fs_not_into_itself(const char *src, const char *target, const char *verb, char **reterr_msg);
 /* CopyFolder and MoveFolder: 1 when the target is an existing folder to
  * merge into, 0 when there is nothing there (with `links_count`, a link
  * leading nowhere is something); fails when it is not a folder, or when
  * overwrite is false. */
-int fs_folder_target(struct fs_job *j, const char *target, bool overwrite, bool links_count);
+int fs_folder_target(const char *target, bool overwrite, bool links_count, char **reterr_msg);
 /* Copies the regular file open as `srcfd` (stat `st`) to the
  * file `target`: an existing folder there fails, a link there is written
  * through, the same file fails, an existing file fails unless
  * `overwrite`; missing folders are created. */
-int fs_copy_file_to(struct fs_job *j, int srcfd, const struct stat *st, const char *target, bool overwrite);
+int fs_copy_file_to(struct fs_job *j, int srcfd, const struct stat *st, const char *target, bool overwrite,
+                    char **reterr_msg);
 /* Moves the non-folder `src` to `target` with the same checks. */
-int fs_move_file_to(struct fs_job *j, const char *src, const char *target, bool overwrite);
+int fs_move_file_to(struct fs_job *j, const char *src, const char *target, bool overwrite, char **reterr_msg);

@@ -41,7 +41,7 @@ static void listing_free(struct listing *l)
 
 /* Adds `path` when `name` (in dirfd, of DT_* `type`) is a file that
  * matches. */
-static int consider(struct fs_job *j, struct listing *l, int dirfd, const char *name, int type, const char *path)
+static int consider(struct listing *l, int dirfd, const char *name, int type, const char *path, char **reterr_msg)
 {
         if (type == DT_DIR)
                 return 0;
@@ -55,7 +55,7 @@ static int consider(struct fs_job *j, struct listing *l, int dirfd, const char *
                 return 0;
         l->bytes += strlen(path) + 1;
         if (l->bytes > FS_MAX_LISTING)
-                return fs_fail(j, -E2BIG, "the list of files is longer than %u bytes", FS_MAX_LISTING);
+                return fs_fail(reterr_msg, -E2BIG, "the list of files is longer than %u bytes", FS_MAX_LISTING);
         if (l->n == l->cap) {
                 l->cap = l->cap ? 2 * l->cap : 64;
                 l->v = xrealloc(l->v, l->cap * sizeof(char *));
@@ -65,15 +65,15 @@ static int consider(struct fs_job *j, struct listing *l, int dirfd, const char *
 }
 
 static int list_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char *name, int type, int fd,
-                      unsigned depth)
+                      unsigned depth, char **reterr_msg)
 {
         if (v != FS_VISIT_FILE)
                 return 0;
-        return consider(w->job, w->userdata, dirfd, name, type, fs_walk_path(w));
+        return consider(w->userdata, dirfd, name, type, fs_walk_path(w), reterr_msg);
 }
 
 /* The folder's own entries only. */
-static int list_flat(struct fs_job *j, struct listing *l, int fd, const char *path)
+static int list_flat(struct listing *l, int fd, const char *path, char **reterr_msg)
 {
         int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         struct dirent *de;
@@ -84,7 +84,7 @@ static int list_flat(struct fs_job *j, struct listing *l, int fd, const char *pa
                 r = -errno;
                 if (dup_fd >= 0)
                         close(dup_fd);
-                return fs_fail_errno(j, r, "cannot read the folder");
+                return fs_fail_errno(reterr_msg, r, "cannot read the folder");
         }
         for (;;) {
                 _cleanup_free_ char *p = NULL;
@@ -94,7 +94,7 @@ static int list_flat(struct fs_job *j, struct listing *l, int fd, const char *pa
                 de = readdir(d);
                 if (!de) {
                         if (errno)
-                                r = fs_fail_errno(j, -errno, "cannot read the folder");
+                                r = fs_fail_errno(reterr_msg, -errno, "cannot read the folder");
                         break;
                 }
                 if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -108,7 +108,7 @@ static int list_flat(struct fs_job *j, struct listing *l, int fd, const char *pa
                         type = IFTODT(st.st_mode);
                 }
                 p = fs_join(path, de->d_name);
-                r = consider(j, l, fd, de->d_name, type, p);
+                r = consider(l, fd, de->d_name, type, p, reterr_msg);
                 if (r < 0)
                         break;
         }
@@ -121,7 +121,7 @@ static int cmp_path(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int list_files_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int list_files_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *path;
         struct listing l = {
@@ -131,16 +131,16 @@ static int list_files_entry(struct fs_job *j, const json_t *entry, json_t *out)
         _cleanup_close_ int fd = -1;
         int r;
 
-        if ((r = fs_entry_flag(j, entry, "recursive", false, &l.recursive)) < 0 ||
-            (r = fs_entry_path(j, entry, &path)) < 0)
+        if ((r = fs_entry_flag(entry, "recursive", false, &l.recursive, reterr_msg)) < 0 ||
+            (r = fs_entry_path(entry, &path, reterr_msg)) < 0)
                 return r;
-        fd = fs_open_folder(j, path, true, NULL);
+        fd = fs_open_folder(path, true, NULL, reterr_msg);
         if (fd < 0)
                 return fd;
         if (l.recursive)
-                r = fs_walk_tree(j, fd, path, list_visit, &l);
+                r = fs_walk_tree(j, fd, path, list_visit, &l, reterr_msg);
         else
-                r = list_flat(j, &l, fd, path);
+                r = list_flat(&l, fd, path, reterr_msg);
         if (r < 0) {
                 listing_free(&l);
                 return r;
@@ -162,7 +162,7 @@ static int list_files_entry(struct fs_job *j, const json_t *entry, json_t *out)
                 r = fs_decode("UTF-8", b.s ? b.s : "", b.len, &text, &len);
                 sb_free(&b);
                 if (r < 0)
-                        return fs_fail_errno(j, r, "cannot record the list");
+                        return fs_fail_errno(reterr_msg, r, "cannot record the list");
                 json_object_set_new(out, "files", json_stringn(text, len));
         }
         return 0;

@@ -13,15 +13,15 @@
 #include "fs_copymove.h"
 #include "module.h"
 
-static int move_one(struct fs_job *j, struct fs_source *s)
+static int move_one(struct fs_job *j, struct fs_source *s, char **reterr_msg)
 {
         int r;
 
         if (S_ISDIR(s->st.st_mode))
-                return fs_fail(j, -EISDIR, "%s is a folder; use MoveFolder to move folders", s->what);
-        if ((r = fs_file_into_folder(j, s)) < 0)
+                return fs_fail(reterr_msg, -EISDIR, "%s is a folder; use MoveFolder to move folders", s->what);
+        if ((r = fs_file_into_folder(s, reterr_msg)) < 0)
                 return r;
-        return fs_move_file_to(j, s->path, s->target, s->overwrite);
+        return fs_move_file_to(j, s->path, s->target, s->overwrite, reterr_msg);
 }
 
 FS_COPY_MOVE_ACTION(MoveFile, move_file_module, FS_NOT_FOLDERS, FS_OP_MOVE, move_one);

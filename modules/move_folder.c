@@ -17,7 +17,7 @@
 #include "fsreplace.h"
 #include "module.h"
 
-static int move_folder_one(struct fs_job *j, struct fs_source *s)
+static int move_folder_one(struct fs_job *j, struct fs_source *s, char **reterr_msg)
 {
         int r;
 
@@ -25,17 +25,17 @@ static int move_folder_one(struct fs_job *j, struct fs_source *s)
                 s->st.st_mode = S_IFLNK;
         if (!S_ISDIR(s->st.st_mode)) {
                 if (!s->wildcard)
-                        return fs_fail(j, -ENOTDIR, "the source is not a folder; use MoveFile to move files");
-                return fs_move_file_to(j, s->path, s->target, s->overwrite);
+                        return fs_fail(reterr_msg, -ENOTDIR, "the source is not a folder; use MoveFile to move files");
+                return fs_move_file_to(j, s->path, s->target, s->overwrite, reterr_msg);
         }
-        if ((r = fs_not_into_itself(j, s->path, s->target, "move")) < 0 ||
-            (r = fs_folder_target(j, s->target, s->overwrite, true)) < 0)
+        if ((r = fs_not_into_itself(s->path, s->target, "move", reterr_msg)) < 0 ||
+            (r = fs_folder_target(s->target, s->overwrite, true, reterr_msg)) < 0)
                 return r;
         if (r > 0)
-                return fs_move_merge(j, s->path, s->target);
-        if ((r = fs_mkdir_parent(j, s->target)) < 0)
+                return fs_move_merge(j, s->path, s->target, reterr_msg);
+        if ((r = fs_mkdir_parent(s->target, reterr_msg)) < 0)
                 return r;
-        return fs_reword(j, fs_move(j, s->path, s->target, false), -EEXIST,
+        return fs_reword(reterr_msg, fs_move(j, s->path, s->target, false, reterr_msg), -EEXIST,
                          "the destination folder %s already exists and overwrite is false", s->target);
 }
 

@@ -17,7 +17,10 @@
 #include "sdevent_dl.h"
 
 #include "cleanup.h"
+#include "errmsg.h"
 #include "interrupt.h"
+#include "strbuf.h"
+#include "utf8.h"
 
 /* ---- the job ------------------------------------------------------------ */
 
@@ -208,69 +211,17 @@ static const char *signal_name(int sig)
         return NULL;
 }
 
-/* Length of the well-formed UTF-8 sequence at p, or 0 if there is none
- * (overlong forms, surrogates and values past U+10FFFF are not). */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-        unsigned char lo = 0x80, hi = 0xBF;
-        size_t len;
-
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] >= 0xC2 && p[0] <= 0xDF)
-                len = 2;
-        else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-                len = 3;
-        else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-                len = 4;
-        else
-                return 0;
-        if (p[0] == 0xE0)
-                lo = 0xA0;
-        else if (p[0] == 0xED)
-                hi = 0x9F;
-        else if (p[0] == 0xF0)
-                lo = 0x90;
-        else if (p[0] == 0xF4)
-                hi = 0x8F;
-        if (n < len || p[1] < lo || p[1] > hi)
-                return 0;
-        for (size_t i = 2; i < len; i++)
-                if (p[i] < 0x80 || p[i] > 0xBF)
-                        return 0;
-        return len;
-}
-
 /* A JSON string of arbitrary bytes: each byte that is not part of
  * well-formed UTF-8 becomes U+FFFD, as Go's encoding/json does. */
 static json_t *json_string_lossy(const char *s, size_t n)
 {
-        const unsigned char *p = (const unsigned char *)s;
-        _cleanup_free_ char *fixed = NULL;
+        _cleanup_(sb_free) struct strbuf fixed = STRBUF_INIT;
         json_t *j = json_stringn(s, n);
-        size_t k = 0;
 
         if (j)
                 return j;
-        if (n > (SIZE_MAX - 1) / 3)
-                return NULL;
-        fixed = malloc(3 * n + 1);
-        if (!fixed)
-                return NULL;
-        for (size_t i = 0; i < n;) {
-                size_t len = utf8_seq_len(p + i, n - i);
-
-                if (len == 0) {
-                        memcpy(fixed + k, "\xEF\xBF\xBD", 3);
-                        k += 3;
-                        i++;
-                } else {
-                        memcpy(fixed + k, s + i, len);
-                        k += len;
-                        i += len;
-                }
-        }
-        return json_stringn(fixed, k);
+        utf8_sanitize(&fixed, s, n);
+        return json_stringn(sb_str(&fixed), fixed.len);
 }
 
 static json_t *stdout_outputs(const char *s, size_t n)
@@ -294,78 +245,42 @@ static json_t *stdout_outputs(const char *s, size_t n)
         return arr;
 }
 
-static int vasprintf_msg(char **ret, const char *fmt, va_list ap)
-        __attribute__((format(printf, 2, 0)));
-static int vasprintf_msg(char **ret, const char *fmt, va_list ap)
-{
-        char *s = NULL;
-
-        if (vasprintf(&s, fmt, ap) < 0)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
-static int asprintf_msg(char **ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int asprintf_msg(char **ret, const char *fmt, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf_msg(ret, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
 int proc_to_action_result(const struct proc_result *p, const struct action_ctx *ctx,
                           struct action_result *ret)
 {
         struct action_result res = { .exit_code = p->exit_code };
         const char *sig;
-        int r = 0;
 
         if (p->interrupted) {
                 res.status = ACTION_FAILED;
-                r = asprintf_msg(&res.message, "interrupted: opentoe received signal %d; the process group was stopped",
-                                 (int)interrupt_signal);
+                res.message = xasprintf("interrupted: opentoe received signal %d; the process group was stopped",
+                                        (int)interrupt_signal);
         } else if (p->timed_out) {
                 res.status = ACTION_TIMED_OUT;
-                res.message = strdup("step timed out after the deadline; "
-                                     "the process group was killed");
-                r = res.message ? 0 : -ENOMEM;
+                res.message = xstrdup("step timed out after the deadline; the process group was killed");
         } else if (p->term_signal != 0) {
                 res.status = ACTION_FAILED;
                 sig = signal_name(p->term_signal);
-                r = sig ? asprintf_msg(&res.message, "signal: %s", sig)
-                        : asprintf_msg(&res.message, "signal: signal %d", p->term_signal);
+                res.message = sig ? xasprintf("signal: %s", sig) : xasprintf("signal: signal %d", p->term_signal);
         } else if (p->exit_code < 0) {
                 /* The status was lost (the child was reaped elsewhere). */
                 res.status = ACTION_FAILED;
-                res.message = strdup("wait: no child processes");
-                r = res.message ? 0 : -ENOMEM;
+                res.message = xstrdup("wait: no child processes");
         } else if (p->exit_code == 0) {
                 res.status = ACTION_SUCCESS;
         } else if (p->exit_code == 194) {
                 res.status = ACTION_REBOOT;
         } else {
                 res.status = ACTION_FAILED;
-                r = asprintf_msg(&res.message, "exit status %d", p->exit_code);
+                res.message = xasprintf("exit status %d", p->exit_code);
         }
-        if (r >= 0) {
-                res.outputs = stdout_outputs(p->out ? p->out : "", p->out ? p->out_len : 0);
-                if (!res.outputs)
-                        r = -ENOMEM;
-        }
-        if (r >= 0 && p->err_tail && p->err_len > 0) {
-                res.stderr_tail = strndup(p->err_tail, p->err_len);
-                if (!res.stderr_tail)
-                        r = -ENOMEM;
-        }
-        if (r < 0) {
+        res.outputs = stdout_outputs(p->out ? p->out : "", p->out ? p->out_len : 0);
+        if (!res.outputs) {
                 action_result_clear(&res);
-                return r;
+                return -ENOMEM;
         }
+        if (p->err_tail && p->err_len > 0)
+                res.stderr_tail = xstrndup(p->err_tail, p->err_len);
         res.stdout_truncated = p->out_truncated;
         *ret = res;
         return 0;
@@ -374,17 +289,13 @@ int proc_to_action_result(const struct proc_result *p, const struct action_ctx *
 static int vfail(struct action_result *ret, const char *fmt, va_list ap)
 {
         struct action_result res = { .status = ACTION_FAILED, .exit_code = -1 };
-        int r = vasprintf_msg(&res.message, fmt, ap);
+        struct strbuf b = STRBUF_INIT;
 
-        if (r >= 0) {
-                res.outputs = stdout_outputs("", 0);
-                if (!res.outputs)
-                        r = -ENOMEM;
-        }
-        if (r < 0) {
-                action_result_clear(&res);
-                return r;
-        }
+        res.outputs = stdout_outputs("", 0);
+        if (!res.outputs)
+                return -ENOMEM;
+        sb_vprintf(&b, fmt, ap);
+        res.message = sb_take(&b);
         *ret = res;
         return 0;
 }
@@ -400,14 +311,6 @@ int proc_fail(struct action_result *ret, const char *fmt, ...)
         return r;
 }
 
-/* strerror as Go spells syscall errors: the same words, lower-case first. */
-static void go_strerror(int err, char *buf, size_t size)
-{
-        snprintf(buf, size, "%s", strerror(err));
-        if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-                buf[0] = (char)(buf[0] - 'A' + 'a');
-}
-
 int proc_start_failure(int err, const char *path, const char *errmsg,
                        struct action_result *ret)
 {
@@ -415,7 +318,7 @@ int proc_start_failure(int err, const char *path, const char *errmsg,
 
         if (err == -ENOMEM || err == -EAGAIN || err == -EMFILE || err == -ENFILE)
                 return err;
-        go_strerror(-err, text, sizeof text);
+        go_strerror(err, text, sizeof text);
         if (errmsg && strcmp(errmsg, "fork/exec") == 0)
                 return proc_fail(ret, "fork/exec %s: %s", path, text);
         return proc_fail(ret, "%s: %s", errmsg ? errmsg : "cannot start the program", text);

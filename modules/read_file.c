@@ -19,7 +19,7 @@
 #include "strbuf.h"
 
 /* Reads all of fd, failing past FS_MAX_READ bytes. */
-static int read_all(struct fs_job *j, int fd, off_t size_hint, char **ret, size_t *ret_len)
+static int read_all(int fd, off_t size_hint, char **ret, size_t *ret_len, char **reterr_msg)
 {
         size_t cap = size_hint > 0 ? (size_t)size_hint + 1 : 4096, len = 0;
         char *buf = xmalloc(cap + 1);
@@ -30,7 +30,8 @@ static int read_all(struct fs_job *j, int fd, off_t size_hint, char **ret, size_
                 if (len == cap) {
                         if (cap > FS_MAX_READ) {
                                 free(buf);
-                                return fs_fail(j, -EFBIG, "the file is larger than %u MiB, the most ReadFile reads",
+                                return fs_fail(reterr_msg, -EFBIG,
+                                               "the file is larger than %u MiB, the most ReadFile reads",
                                                FS_MAX_READ >> 20);
                         }
                         cap = cap * 2 > FS_MAX_READ + 1 ? FS_MAX_READ + 1 : cap * 2;
@@ -42,7 +43,7 @@ static int read_all(struct fs_job *j, int fd, off_t size_hint, char **ret, size_
                                 continue;
                         n = -errno;
                         free(buf);
-                        return fs_fail_errno(j, (int)n, "cannot read the file");
+                        return fs_fail_errno(reterr_msg, (int)n, "cannot read the file");
                 }
                 if (n == 0)
                         break;
@@ -50,7 +51,8 @@ static int read_all(struct fs_job *j, int fd, off_t size_hint, char **ret, size_
         }
         if (len > FS_MAX_READ) {
                 free(buf);
-                return fs_fail(j, -EFBIG, "the file is larger than %u MiB, the most ReadFile reads", FS_MAX_READ >> 20);
+                return fs_fail(reterr_msg, -EFBIG, "the file is larger than %u MiB, the most ReadFile reads",
+                               FS_MAX_READ >> 20);
         }
         buf[len] = '\0';
         *ret = buf;
@@ -77,7 +79,7 @@ static void print_lines(const struct action_ctx *ctx, const char *text, size_t l
         }
 }
 
-static int read_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int read_file_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *path, *encoding, *enc;
         bool print;
@@ -87,20 +89,22 @@ static int read_file_entry(struct fs_job *j, const json_t *entry, json_t *out)
         struct stat st;
         int r;
 
-        if ((r = fs_entry_flag(j, entry, "printFileContent", false, &print)) < 0 ||
-            (r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_encoding(j, entry, &encoding, &enc)) < 0)
+        if ((r = fs_entry_flag(entry, "printFileContent", false, &print, reterr_msg)) < 0 ||
+            (r = fs_entry_path(entry, &path, reterr_msg)) < 0 ||
+            (r = fs_entry_encoding(entry, &encoding, &enc, reterr_msg)) < 0)
                 return r;
-        fd = fs_open_file(j, path, O_RDONLY, &st);
+        fd = fs_open_file(path, O_RDONLY, &st, reterr_msg);
         if (fd < 0)
                 return fd;
         if (st.st_size > (off_t)FS_MAX_READ)
-                return fs_fail(j, -EFBIG, "the file is larger than %u MiB, the most ReadFile reads", FS_MAX_READ >> 20);
-        r = read_all(j, fd, st.st_size, &raw, &raw_len);
+                return fs_fail(reterr_msg, -EFBIG, "the file is larger than %u MiB, the most ReadFile reads",
+                               FS_MAX_READ >> 20);
+        r = read_all(fd, st.st_size, &raw, &raw_len, reterr_msg);
         if (r < 0)
                 return r;
         r = fs_decode(enc, raw, raw_len, &text, &len);
         if (r < 0)
-                return fs_fail_errno(j, r, "cannot decode the file as %s", encoding);
+                return fs_fail_errno(reterr_msg, r, "cannot decode the file as %s", encoding);
         if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
                 skip = 3;
         if (print)

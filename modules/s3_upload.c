@@ -148,14 +148,12 @@ static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
         struct stat sb;
 
         if (fs_has_wildcard(e->source)) {
-                struct fs_job j = { 0 };
-                _cleanup_free_ char *prefix = dest_prefix(e);
+                _cleanup_free_ char *prefix = dest_prefix(e), *err = NULL;
                 char **matches = NULL;
                 size_t n = 0;
 
-                if (fs_check_wildcard(&j, e->source) < 0 || fs_glob(&j, e->source, FS_ANY, &matches, &n) < 0) {
-                        sb_printf(msg, "S3Upload entry %zu (%s): %s", e->no, e->source, j.err ? j.err : "failed");
-                        free(j.err);
+                if (fs_check_wildcard(e->source, &err) < 0 || fs_glob(e->source, FS_ANY, &matches, &n, &err) < 0) {
+                        sb_printf(msg, "S3Upload entry %zu (%s): %s", e->no, e->source, err ? err : "failed");
                         strv_free(matches);
                         return ACTION_FAILED;
                 }

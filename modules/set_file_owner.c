@@ -11,7 +11,7 @@
 #include "fs_entries.h"
 #include "module.h"
 
-static int set_file_owner_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int set_file_owner_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *path;
         struct stat st;
@@ -19,11 +19,12 @@ static int set_file_owner_entry(struct fs_job *j, const json_t *entry, json_t *o
         gid_t gid;
         int r;
 
-        if ((r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_owner(j, entry, &uid, &gid)) < 0 ||
-            (r = fs_stat_file(j, path, &st, "SetFolderOwner")) < 0)
+        if ((r = fs_entry_path(entry, &path, reterr_msg)) < 0 ||
+            (r = fs_entry_owner(entry, &uid, &gid, reterr_msg)) < 0 ||
+            (r = fs_stat_file(path, &st, "SetFolderOwner", reterr_msg)) < 0)
                 return r;
         if (chown(path, uid, gid) < 0)
-                return fs_fail_errno(j, -errno, "cannot set the owner");
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the owner");
         return 0;
 }
 

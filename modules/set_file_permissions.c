@@ -9,19 +9,19 @@
 #include "fsperm.h"
 #include "module.h"
 
-static int set_file_permissions_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int set_file_permissions_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *path;
         mode_t mode;
         struct stat st;
         int r;
 
-        if ((r = fs_entry_path(j, entry, &path)) < 0 ||
-            (r = fs_parse_mode(j, fs_entry_str(entry, "permissions"), &mode)) < 0 ||
-            (r = fs_stat_file(j, path, &st, "SetFolderPermissions")) < 0)
+        if ((r = fs_entry_path(entry, &path, reterr_msg)) < 0 ||
+            (r = fs_parse_mode(fs_entry_str(entry, "permissions"), &mode, reterr_msg)) < 0 ||
+            (r = fs_stat_file(path, &st, "SetFolderPermissions", reterr_msg)) < 0)
                 return r;
         if (chmod(path, mode) < 0)
-                return fs_fail_errno(j, -errno, "cannot set the mode");
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the mode");
         return 0;
 }
 

@@ -21,7 +21,7 @@ struct owner {
 };
 
 static int chown_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char *name, int type, int fd,
-                       unsigned depth)
+                       unsigned depth, char **reterr_msg)
 {
         const struct owner *o = w->userdata;
 
@@ -29,24 +29,25 @@ static int chown_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char
                 return 0;
         if (v == FS_VISIT_DIR_POST ? fchown(fd, o->uid, o->gid) < 0
                                    : fchownat(dirfd, name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0)
-                return fs_fail_errno(w->job, -errno, "cannot set the owner of %s", fs_walk_path(w));
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the owner of %s", fs_walk_path(w));
         return 0;
 }
 
-static int set_folder_owner_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int set_folder_owner_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *path;
         bool recursive;
         struct owner o;
         int r;
 
-        if ((r = fs_entry_flag(j, entry, "recursive", true, &recursive)) < 0 ||
-            (r = fs_entry_path(j, entry, &path)) < 0 || (r = fs_entry_owner(j, entry, &o.uid, &o.gid)) < 0)
+        if ((r = fs_entry_flag(entry, "recursive", true, &recursive, reterr_msg)) < 0 ||
+            (r = fs_entry_path(entry, &path, reterr_msg)) < 0 ||
+            (r = fs_entry_owner(entry, &o.uid, &o.gid, reterr_msg)) < 0)
                 return r;
-        if ((r = fs_walk_folder(j, path, recursive, "SetFileOwner", chown_visit, &o)) < 0)
+        if ((r = fs_walk_folder(j, path, recursive, "SetFileOwner", chown_visit, &o, reterr_msg)) < 0)
                 return r;
         if (chown(path, o.uid, o.gid) < 0)
-                return fs_fail_errno(j, -errno, "cannot set the owner");
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the owner");
         return 0;
 }
 

@@ -18,32 +18,32 @@
 #include "module.h"
 
 static int chmod_visit(struct fs_walk *w, enum fs_visit v, int dirfd, const char *name, int type, int fd,
-                       unsigned depth)
+                       unsigned depth, char **reterr_msg)
 {
         mode_t mode = *(const mode_t *)w->userdata;
 
         if (v == FS_VISIT_DIR_PRE || type == DT_LNK)
                 return 0;
         if (v == FS_VISIT_DIR_POST ? fchmod(fd, mode) < 0 : fchmodat(dirfd, name, mode, 0) < 0)
-                return fs_fail_errno(w->job, -errno, "cannot set the mode of %s", fs_walk_path(w));
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the mode of %s", fs_walk_path(w));
         return 0;
 }
 
-static int set_folder_permissions_entry(struct fs_job *j, const json_t *entry, json_t *out)
+static int set_folder_permissions_entry(struct fs_job *j, const json_t *entry, json_t *out, char **reterr_msg)
 {
         const char *path;
         bool recursive;
         mode_t mode;
         int r;
 
-        if ((r = fs_entry_flag(j, entry, "recursive", true, &recursive)) < 0 ||
-            (r = fs_entry_path(j, entry, &path)) < 0 ||
-            (r = fs_parse_mode(j, fs_entry_str(entry, "permissions"), &mode)) < 0)
+        if ((r = fs_entry_flag(entry, "recursive", true, &recursive, reterr_msg)) < 0 ||
+            (r = fs_entry_path(entry, &path, reterr_msg)) < 0 ||
+            (r = fs_parse_mode(fs_entry_str(entry, "permissions"), &mode, reterr_msg)) < 0)
                 return r;
-        if ((r = fs_walk_folder(j, path, recursive, "SetFilePermissions", chmod_visit, &mode)) < 0)
+        if ((r = fs_walk_folder(j, path, recursive, "SetFilePermissions", chmod_visit, &mode, reterr_msg)) < 0)
                 return r;
         if (chmod(path, mode) < 0)
-                return fs_fail_errno(j, -errno, "cannot set the mode");
+                return fs_fail_errno(reterr_msg, -errno, "cannot set the mode");
         return 0;
 }
 

@@ -392,4 +392,19 @@ events /ib/run r3 > "$W/run/events3"
 check "... and the next run ships them before its own" \
         eval '[ $rc -eq 0 ] && [ "$(grep -c "Info CmdExecution: Stdout: hello-cloudwatch" "$W/run/events3")" = 2 ]'
 
+# The --cw-* flags are independent (AWSTOE documents each alone): a group
+# without a stream streams to one named after the execution id; a stream
+# or region without a group streams nothing and says so.
+(cd "$W/run" && "$OPENTOE" run -d doc.yml -l logs5 -s state5 --cw-log-group /ib/alone -i exec-alone-1 \
+        --cw-log-region us-east-1 > out5 2> err5); rc=$?
+events /ib/alone exec-alone-1 > "$W/run/events5"
+check "run --cw-log-group without --cw-log-stream: the stream is the execution id" \
+        eval '[ $rc -eq 0 ] && grep -q "Info Stdout: hello-cloudwatch" "$W/run/events5"'
+before=$(log_lines)
+(cd "$W/run" && "$OPENTOE" run -d doc.yml -l logs6 -s state6 --cw-log-stream lonely \
+        --cw-log-region us-east-1 > out6 2> err6); rc=$?
+check "run --cw-log-stream without --cw-log-group: the run succeeds, a warning, nothing sent" \
+        eval '[ $rc -eq 0 ] && grep -q "do nothing without --cw-log-group" "$W/run/err6" &&
+              [ "$(log_lines)" -eq "$before" ]'
+
 done_testing

@@ -89,6 +89,14 @@ check_eval "while a private step runs, its script is nowhere on disk (bash reads
         '[ $rc6 = 0 ] && [ -z "$during" ] && [ "$(cat slow-script-name)" = /dev/fd/3 ]'
 
 # Outputs that cannot be passed on.
+# cannot_run DOC LOGS FILE WHAT MESSAGE: running DOC (logs in LOGS) fails,
+# console.log says MESSAGE, and the step that would write FILE never ran.
+cannot_run() {
+        local doc=$1 logs=$2 file=$3 what=$4 msg=$5 rc
+        "$OPENTOE" run -d "$doc" -l "$logs" -s "state-$logs" > "$logs.out" 2> "$logs.err"
+        rc=$?
+        check_eval "$what" '[ $rc = 1 ] && [ ! -e "$file" ] && grep -qF -- "$msg" "$logs"/TOE_*/console.log'
+}
 build_doc nul.yml <<'YML'
       - name: Binary
         action: ExecuteBash
@@ -99,10 +107,9 @@ build_doc nul.yml <<'YML'
         inputs:
           commands: ["echo 'got {{ build.Binary.outputs.stdout }}' > got"]
 YML
-"$OPENTOE" run -d nul.yml -l logs3 -s state3 > out4 2> err4; rc4=$?
-check_eval "an output holding a NUL byte fails the step that uses it, naming the byte and the output, and the step does not run" \
-        '[ $rc4 = 1 ] && [ ! -e got ] &&
-         grep -q "Step Uses cannot run: {{ build.Binary.outputs.stdout }} holds a NUL byte (at byte 2 of 5)" logs3/TOE_*/console.log'
+cannot_run nul.yml logs3 got \
+        "an output holding a NUL byte fails the step that uses it, naming the byte and the output, and the step does not run" \
+        "Step Uses cannot run: {{ build.Binary.outputs.stdout }} holds a NUL byte (at byte 2 of 5)"
 # 17 references to a 1 MiB output: one value of 17 MiB.
 refs=$(for i in $(seq 1 17); do printf '{{ build.Big.outputs.stdout }}'; done)
 build_doc big.yml <<YML
@@ -116,8 +123,6 @@ build_doc big.yml <<YML
         inputs:
           commands: ["echo '$refs' | wc -c > size"]
 YML
-"$OPENTOE" run -d big.yml -l logs4 -s state4 > out5 2> err5; rc5=$?
-check_eval "a rendered value over 16 MiB fails the step with its size and the limit; nothing is cut in silence" \
-        '[ $rc5 = 1 ] && [ ! -e size ] &&
-         grep -q "Step Huge cannot run: a rendered value is 17825814 bytes; the limit is 16777216 bytes (16 MiB)" logs4/TOE_*/console.log'
+cannot_run big.yml logs4 size "a rendered value over 16 MiB fails the step with its size and the limit; nothing is cut in silence" \
+        "Step Huge cannot run: a rendered value is 17825814 bytes; the limit is 16777216 bytes (16 MiB)"
 done_testing

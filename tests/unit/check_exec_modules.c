@@ -152,6 +152,19 @@ static void assert_outputs(const struct action_result *ar, const char *want)
         free(text);
 }
 
+/* ExecuteBinary with `inputs` fails before anything runs; with the
+ * message `want` when it is not NULL. */
+static void assert_binary_refused(const struct action_ctx *ctx, const char *inputs, const char *want)
+{
+        struct action_result ar = { 0 };
+
+        ck_assert_int_eq(run_module("ExecuteBinary", ctx, inputs, &ar), 0);
+        ck_assert_int_eq(ar.status, ACTION_FAILED);
+        if (want)
+                ck_assert_str_eq(ar.message, want);
+        action_result_clear(&ar);
+}
+
 START_TEST(test_registry)
 {
         static const char *const names[] = { "Assert", "ExecuteBash", "ExecuteBinary" };
@@ -408,27 +421,17 @@ START_TEST(test_binary_missing)
         action_result_clear(&ar);
 
         setenv("PATH", "/usr/bin:/bin", 1);
-        ck_assert_int_eq(run_module("ExecuteBinary", &ctx, "{\"path\": \"opentoe-no-such-prog\"}", &ar), 0);
-        ck_assert_int_eq(ar.status, ACTION_FAILED);
-        ck_assert_str_eq(ar.message,
-                         "exec: \"opentoe-no-such-prog\": executable file not found in $PATH");
-        action_result_clear(&ar);
-
+        assert_binary_refused(&ctx, "{\"path\": \"opentoe-no-such-prog\"}",
+                              "exec: \"opentoe-no-such-prog\": executable file not found in $PATH");
         /* A directory is not a program. */
-        ck_assert_int_eq(run_module("ExecuteBinary", &ctx, "{\"path\": \"/tmp/\"}", &ar), 0);
-        ck_assert_int_eq(ar.status, ACTION_FAILED);
-        ck_assert_str_eq(ar.message, "fork/exec /tmp/: permission denied");
-        action_result_clear(&ar);
+        assert_binary_refused(&ctx, "{\"path\": \"/tmp/\"}", "fork/exec /tmp/: permission denied");
 
         ck_assert_int_eq(run_module("ExecuteBinary", &ctx, "{\"arguments\": []}", &ar), 0);
         ck_assert_int_eq(ar.status, ACTION_FAILED);
         ck_assert_ptr_nonnull(strstr(ar.message, "path"));
         action_result_clear(&ar);
 
-        ck_assert_int_eq(run_module("ExecuteBinary", &ctx, "{\"path\": \"/bin/true\", \"arguments\": [1]}",
-                                    &ar), 0);
-        ck_assert_int_eq(ar.status, ACTION_FAILED);
-        action_result_clear(&ar);
+        assert_binary_refused(&ctx, "{\"path\": \"/bin/true\", \"arguments\": [1]}", NULL);
 }
 END_TEST
 
@@ -451,11 +454,8 @@ START_TEST(test_binary_relative_path_entry)
 
         /* Found only through "." on $PATH: refused, as Go does. */
         setenv("PATH", "/usr/bin:.", 1);
-        ck_assert_int_eq(run_module("ExecuteBinary", &ctx, "{\"path\": \"prog\"}", &ar), 0);
-        ck_assert_int_eq(ar.status, ACTION_FAILED);
-        ck_assert_str_eq(ar.message,
-                         "exec: \"prog\": cannot run executable found relative to current directory");
-        action_result_clear(&ar);
+        assert_binary_refused(&ctx, "{\"path\": \"prog\"}",
+                              "exec: \"prog\": cannot run executable found relative to current directory");
 
         /* Named with a '/', it runs. */
         ck_assert_int_eq(run_module("ExecuteBinary", &ctx, "{\"path\": \"./prog\"}", &ar), 0);

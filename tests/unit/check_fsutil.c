@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "archive_dl.h"
+#include "dlsyms.h"
+#include "errmsg.h"
 #include "fsjob.h"
 #include "hash.h"
 #include "mkdirs.h"
@@ -178,43 +180,51 @@ END_TEST
 
 /* ---- fs_job ------------------------------------------------------------------ */
 
-static int stop_after(struct fs_job *j)
+static int stop_after(struct fs_job *j, char **reterr_msg)
 {
         int *left = (int *)j->userdata;
 
         if (--*left > 0)
                 return 0;
-        return fs_fail(j, -ETIME, "stopped");
+        return fs_fail(reterr_msg, -ETIME, "stopped");
 }
 
 START_TEST(test_fs_job)
 {
         int left = 2;
         struct fs_job j = { .stop = stop_after, .userdata = &left }, k = { 0 };
+        char *err = NULL;
         unsigned calls = 0;
 
         /* fs_tick asks every 64 units of work; fs_tick_now at once. */
-        while (fs_tick(&j) == 0)
+        while (fs_tick(&j, &err) == 0)
                 calls++;
         ck_assert_uint_eq(calls, 2 * 64 - 1);
         ck_assert(j.stopped);
-        ck_assert_str_eq(j.err, "stopped");
+        ck_assert_str_eq(err, "stopped");
         /* The first failure wins; fs_reword replaces only the one named. */
-        ck_assert_int_eq(fs_fail(&j, -EIO, "later"), -EIO);
-        ck_assert_str_eq(j.err, "stopped");
-        ck_assert_int_eq(fs_reword(&j, -EIO, -EEXIST, "other words"), -EIO);
-        ck_assert_str_eq(j.err, "stopped");
-        ck_assert_int_eq(fs_reword(&j, -EEXIST, -EEXIST, "it exists (%d)", 1), -EEXIST);
-        ck_assert_str_eq(j.err, "it exists (1)");
-        fs_clear(&j);
-        ck_assert_int_eq(fs_fail_errno(&j, -ENOENT, "cannot open %s", "x"), -ENOENT);
-        ck_assert_str_eq(j.err, "cannot open x: no such file or directory");
-        fs_clear(&j);
+        ck_assert_int_eq(fs_fail(&err, -EIO, "later"), -EIO);
+        ck_assert_str_eq(err, "stopped");
+        ck_assert_int_eq(fs_reword(&err, -EIO, -EEXIST, "other words"), -EIO);
+        ck_assert_str_eq(err, "stopped");
+        ck_assert_int_eq(fs_reword(&err, -EEXIST, -EEXIST, "it exists (%d)", 1), -EEXIST);
+        ck_assert_str_eq(err, "it exists (1)");
+        fs_clear(&err);
+        ck_assert_int_eq(fs_fail_errno(&err, -ENOENT, "cannot open %s", "x"), -ENOENT);
+        ck_assert_str_eq(err, "cannot open x: no such file or directory");
+        fs_clear(&err);
+        ck_assert_ptr_null(err);
+        /* Without a place for the message, only the errno comes back,
+         * and errno itself is left alone. */
+        errno = EPERM;
+        ck_assert_int_eq(fs_fail_errno(NULL, 5, "cannot %s", "y"), -EIO);
+        ck_assert_int_eq(errno, EPERM);
 
         /* Without a stop callback nothing ever stops. */
         for (int i = 0; i < 1000; i++)
-                ck_assert_int_eq(fs_tick(&k), 0);
-        ck_assert_int_eq(fs_tick_now(&k), 0);
+                ck_assert_int_eq(fs_tick(&k, &err), 0);
+        ck_assert_int_eq(fs_tick_now(&k, &err), 0);
+        ck_assert_ptr_null(err);
 }
 END_TEST
 
@@ -398,6 +408,48 @@ START_TEST(test_error_channel)
 }
 END_TEST
 
+/* The one loader: required symbols must resolve, optional ones may be
+ * missing (NULL); its messages name the library and the package. */
+struct libc_api {
+        size_t (*strlen)(const char *);
+        int (*missing)(void);
+};
+
+START_TEST(test_dl_load)
+{
+        static const char *const names[] = { "no-such-library.so.0", "libc.so.6" };
+        const struct dl_sym want_missing[] = {
+                DL_SYM(struct libc_api, strlen, "strlen"),
+                DL_SYM(struct libc_api, missing, "opentoe_no_such_symbol"),
+        };
+        const struct dl_sym optional_missing[] = {
+                DL_SYM(struct libc_api, strlen, "strlen"),
+                DL_SYM_OPTIONAL(struct libc_api, missing, "opentoe_no_such_symbol"),
+        };
+        struct libc_api a = { 0 };
+        char *msg = NULL, text[64];
+        void *h = NULL;
+
+        ck_assert_int_eq(dl_load(names, 2, want_missing, 2, &a, "libc", "libc6", &h, &msg), -ENOSYS);
+        ck_assert_str_eq(msg, "libc lacks opentoe_no_such_symbol; install a newer libc6");
+        free(msg);
+        msg = NULL;
+        ck_assert_int_eq(dl_load(names, 1, want_missing, 2, &a, "nothing", "nothing0", &h, &msg), -ENOSYS);
+        ck_assert_msg(strncmp(msg, "cannot load nothing (", 21) == 0, "got '%s'", msg);
+        ck_assert_msg(strstr(msg, "); install the Debian package nothing0"), "got '%s'", msg);
+        free(msg);
+        msg = NULL;
+        memset(&a, 0xff, sizeof a); /* the optional one must be set to NULL */
+        ck_assert_int_eq(dl_load(names, 2, optional_missing, 2, &a, "libc", "libc6", &h, &msg), 0);
+        ck_assert_ptr_null(msg);
+        ck_assert_ptr_null(a.missing);
+        ck_assert_uint_eq(a.strlen("four"), 4);
+        /* go_strerror: strerror's words, lower-cased first, either sign. */
+        ck_assert_str_eq(go_strerror(-ENOENT, text, sizeof text), "no such file or directory");
+        ck_assert_str_eq(go_strerror(EACCES, text, sizeof text), "permission denied");
+}
+END_TEST
+
 static Suite *fsutil_suite(void)
 {
         Suite *s = suite_create("fsutil");
@@ -415,6 +467,7 @@ static Suite *fsutil_suite(void)
         tcase_add_test(tc, test_extract_interrupt);
         tcase_add_test(tc, test_fs_booleans);
         tcase_add_test(tc, test_error_channel);
+        tcase_add_test(tc, test_dl_load);
         suite_add_tcase(s, tc);
         return s;
 }
