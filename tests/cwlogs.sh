@@ -399,7 +399,7 @@ check "... and the next run ships them before its own" \
         --cw-log-region us-east-1 > out5 2> err5); rc=$?
 events /ib/alone exec-alone-1 > "$W/run/events5"
 check "run --cw-log-group without --cw-log-stream: the stream is the execution id" \
-        eval '[ $rc -eq 0 ] && grep -q "Info Stdout: hello-cloudwatch" "$W/run/events5"'
+        eval '[ $rc -eq 0 ] && grep -q "Info CmdExecution: Stdout: hello-cloudwatch" "$W/run/events5"'
 before=$(log_lines)
 (cd "$W/run" && "$OPENTOE" run -d doc.yml -l logs6 -s state6 --cw-log-stream lonely \
         --cw-log-region us-east-1 > out6 2> err6); rc=$?
