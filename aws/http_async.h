@@ -1,11 +1,12 @@
-/* http_async.h: plain transfers (their rules are in http.h) driven by an
- * sd-event loop instead of blocking: libcurl's multi interface, with its
- * sockets and its timer bridged to sd_event_add_io() and
- * sd_event_add_time() (libsystemd reached through common/sdevent_dl.h).
- * A transfer is prepared and finished by http_transport.c (the options
- * every transfer gets, the stream callbacks, the result).
+/* http_async.h: the one HTTP transport driven by an sd-event loop instead
+ * of blocking: requests (aws_http_request() as a job: the same request
+ * loop, its pauses timer sources) and plain transfers (their rules are in
+ * http.h), all on the client's one libcurl multi handle, with its sockets
+ * and its timer bridged to sd_event_add_io() and sd_event_add_time()
+ * (libsystemd reached through common/sdevent_dl.h; http_multi.c).
+ * Several requests of one client may run at once on one loop.
  *
- * WebDownload's transfers run here (modules/web_download.c). */
+ * S3Download, S3Upload (through aws/s3.h) and WebDownload run here. */
 #pragma once
 
 #include <systemd/sd-event.h>
@@ -32,3 +33,25 @@ int aws_http_transfer_start(struct aws_http *h, sd_event *ev, const struct aws_h
 
 /* Stops a started job as soon as it can; done follows, on the loop. */
 void aws_http_job_cancel(struct aws_http_job *job);
+
+/* ---- requests ---------------------------------------------------------------- */
+
+struct aws_http_call;
+
+/* The end of a request: called exactly once, on the loop, never from
+ * within the start.  r is what aws_http_request() would return: 0 with
+ * *resp filled (the callee may take it: copy the struct and zero it), or
+ * -errno with a message in *msg (the callee may take it); -ECANCELED for
+ * a cancelled request.  What is left is freed after it returns. */
+typedef void (*aws_http_call_done_fn)(void *userdata, int r, struct aws_http_response *resp, char **msg);
+
+/* aws_http_request() as a job on ev: the request loop of http_send.c,
+ * signed with req->creds' provider.  req, and all it points to, stays
+ * valid until done.  0 with *ret_call (may be NULL), or -errno with a
+ * message and nothing started (done is never called). */
+int aws_http_request_start(struct aws_http *h, sd_event *ev, const struct aws_http_request *req,
+                           aws_http_call_done_fn done, void *userdata, struct aws_http_call **ret_call,
+                           char **reterr_msg);
+/* Stops a started request as soon as it can (its transfer or its pause);
+ * done follows, on the loop, with -ECANCELED. */
+void aws_http_call_cancel(struct aws_http_call *call);
