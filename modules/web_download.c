@@ -29,6 +29,8 @@
  *     chained from an earlier step would otherwise disable it).
  *   - A destination ending in '/' is a folder; the file is named after the
  *     last segment of the URL's path.
+ *   - The step's output is one `destination`: every entry's file, one a
+ *     line (AWSTOE's newline-delimited string).
  *   - overwrite false: an existing destination fails the entry.  overwrite
  *     true with checksum and algorithm: an existing file whose hash already
  *     matches is kept and no request is made.  A replaced file keeps its
@@ -373,6 +375,8 @@ struct action_job {
         size_t n, i;                    /* the entries, and the one in flight */
         mode_t mode;
         json_t *outputs;
+        struct strbuf dests;            /* the files written or kept, one a line */
+        bool any_dest;
         struct strbuf msg;              /* the step's failure */
         enum action_status status;
         int cancelled;                  /* enum action_cancel_reason, or -1 */
@@ -462,8 +466,12 @@ static enum wd_outcome attempt_begin(struct action_job *j)
                 .stream = { .on_headers = wd_body_accept, .on_body = wd_body_data, .userdata = x },
         };
         r = aws_http_transfer_start(j->http, j->ctx->event, &j->req, on_attempt_done, j, &j->transfer, &err);
-        if (r == -EPROTONOSUPPORT || r == -EINVAL)
+        if (r == -EPROTONOSUPPORT)
                 return WD_REFUSED;
+        if (r == -EINVAL) {
+                sb_puts(&j->why, "libcurl refused the URL");
+                return WD_FAIL;
+        }
         if (r < 0) {
                 sb_puts(&j->why, err ? err : strerror(-r));
                 return WD_FAIL;
@@ -605,6 +613,15 @@ static void entry_clear(struct action_job *j)
         j->x.hash = NULL;
 }
 
+/* An entry's file, for the step's output. */
+static void dest_add(struct action_job *j, const char *path)
+{
+        if (j->any_dest)
+                sb_putc(&j->dests, '\n');
+        sb_puts(&j->dests, path);
+        j->any_dest = true;
+}
+
 /* The end of the entry in flight, as outcome o: the rename into place,
  * or the step's failure in j->msg; then the step goes on (kick). */
 static void entry_end(struct action_job *j, enum wd_outcome o)
@@ -668,7 +685,7 @@ static void entry_end(struct action_job *j, enum wd_outcome o)
         }
         entry_clear(j);
         if (o == WD_DONE) {
-                json_array_append_new(j->outputs, json_pack("{s:s}", "destination", e->dest));
+                dest_add(j, e->dest);
                 j->i++;
         } else {
                 j->status = o == WD_TIMEOUT ? ACTION_TIMED_OUT : ACTION_FAILED;
@@ -817,13 +834,17 @@ static void job_free(struct action_job *j)
                 entry_free(&j->entries[i]);
         free(j->entries);
         json_decref(j->outputs);
+        sb_free(&j->dests);
         sb_free(&j->msg);
         free(j);
 }
 
-/* The step's end: its result to the runner. */
+/* The step's end: its result to the runner.  Its one output, as AWSTOE
+ * gives it, is `destination`: every entry's file, one a line. */
 static void job_end(struct action_job *j)
 {
+        if (j->any_dest)
+                json_array_append_new(j->outputs, json_pack("{s:s%}", "destination", j->dests.s, j->dests.len));
         struct action_result res = {
                 .status = j->status,
                 .exit_code = -1,
@@ -866,7 +887,7 @@ static int on_kick(sd_event_source *s, void *userdata)
                         break;
                 }
                 if (c == 0) {
-                        json_array_append_new(j->outputs, json_pack("{s:s}", "destination", e->dest));
+                        dest_add(j, e->dest);
                         j->i++;
                         continue;
                 }
@@ -906,6 +927,7 @@ static int web_download_start(const struct action_ctx *ctx, const json_t *inputs
                 .tmp = { .fd = -1 },
                 .msg = STRBUF_INIT,
                 .why = STRBUF_INIT,
+                .dests = STRBUF_INIT,
         };
         r = sdev->add_defer(ctx->event, &j->kick, on_kick, j);
         if (r < 0) {
