@@ -55,3 +55,11 @@ int aws_http_request_start(struct aws_http *h, sd_event *ev, const struct aws_ht
 /* Stops a started request as soon as it can (its transfer or its pause);
  * done follows, on the loop, with -ECANCELED. */
 void aws_http_call_cancel(struct aws_http_call *call);
+
+/* ---- blocking callers --------------------------------------------------------- */
+
+/* The client's own loop, on which a blocking caller drives its jobs (so
+ * that they are the same jobs): made at the first use, freed with h. */
+int aws_http_own_loop(struct aws_http *h, sd_event **ret, char **reterr_msg);
+/* Runs ev until *flag is true: 0, or a negative errno of the loop. */
+int aws_http_run_until(sd_event *ev, const bool *flag);

@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "http_async.h"
 #include "errmsg.h"
 #include "sdevent_dl.h"
 
@@ -209,7 +210,7 @@ void http_multi_remove(struct aws_http *h, struct http_running *t)
         t->added = false;
 }
 
-int http_own_loop(struct aws_http *h, sd_event **ret, char **reterr_msg)
+int aws_http_own_loop(struct aws_http *h, sd_event **ret, char **reterr_msg)
 {
         int r = sdev_load(reterr_msg);
 
@@ -224,7 +225,7 @@ int http_own_loop(struct aws_http *h, sd_event **ret, char **reterr_msg)
         return 0;
 }
 
-int http_run_until(sd_event *ev, const bool *flag)
+int aws_http_run_until(sd_event *ev, const bool *flag)
 {
         while (!*flag) {
                 int r = sdev->event_run(ev, UINT64_MAX);

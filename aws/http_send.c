@@ -700,13 +700,13 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, const 
 
         if (!h || !req || !ret)
                 return errmsg_set(reterr_msg, -EINVAL, "no client, request or response");
-        r = http_own_loop(h, &ev, reterr_msg);
+        r = aws_http_own_loop(h, &ev, reterr_msg);
         if (r < 0)
                 return r;
         r = aws_http_send_start(h, ev, req, creds, sync_done, &s, NULL, reterr_msg);
         if (r < 0)
                 return r;
-        r = http_run_until(ev, &s.over);
+        r = aws_http_run_until(ev, &s.over);
         if (r < 0) /* the loop itself failed: nothing can end the request */
                 return errmsg_set(reterr_msg, r, "the HTTP client's event loop failed: %s", strerror(-r));
         if (s.r < 0) {

@@ -75,10 +75,6 @@ void http_easy_give(struct aws_http *h, CURL *e);
 int http_multi_add(struct aws_http *h, sd_event *ev, struct http_running *t, char **reterr_msg);
 /* Takes t off the multi handle before libcurl ended it (done is not called). */
 void http_multi_remove(struct aws_http *h, struct http_running *t);
-/* The client's own loop, for blocking callers: made at the first use. */
-int http_own_loop(struct aws_http *h, sd_event **ret, char **reterr_msg);
-/* Runs ev until *flag is true: 0, or a negative errno of the loop. */
-int http_run_until(sd_event *ev, const bool *flag);
 /* Frees the multi handle, its sources, the idle handles and the own loop. */
 void http_multi_done(struct aws_http *h);
 

@@ -118,15 +118,94 @@ static int tmpfile_open(const char *dir, const char *base, struct tmpfile *t)
         return -errno;
 }
 
-int s3_download_file(struct s3 *c, const char *bucket, const char *key, const char *owner, const char *dest,
-                     bool replace, uint64_t *ret_size, char **reterr_msg)
+/* One GetObject into a temporary file beside its destination. */
+struct s3_get {
+        struct s3_job job;
+        struct tmpfile t;
+        char *bucket, *key, *owner, *dest, *dir, *what;
+        const char *base;
+        bool replace;
+        mode_t mode;
+        uint64_t *ret_size;
+        struct s3_call *call;
+        s3_done_fn done;
+        void *userdata;
+};
+
+static void get_free(struct s3_get *g)
 {
-        _cleanup_(tmpfile_done) struct tmpfile t = { .dirfd = -1, .fd = -1 };
-        _cleanup_free_ char *dir = path_dirname(dest), *what = s3_uri_text(bucket, key);
-        const char *base = s3_path_basename(dest), *len;
-        struct aws_http_response a = { 0 };
+        tmpfile_done(&g->t);
+        free(g->bucket);
+        free(g->key);
+        free(g->owner);
+        free(g->dest);
+        free(g->dir);
+        free(g->what);
+        free(g);
+}
+
+static void get_cancel(struct s3_job *job)
+{
+        struct s3_get *g = (struct s3_get *)job;
+
+        s3_call_cancel(g->call);
+}
+
+/* The body is in the temporary file: checked, then put in place. */
+static int get_finish(struct s3_get *g, struct aws_http_response *a, char **reterr_msg)
+{
+        const char *len = aws_http_response_header(a, "Content-Length");
+        const char *what = g->what, *dest = g->dest;
+        int r;
+
+        if (len && strtoull(len, NULL, 10) != a->bytes_streamed)
+                return errmsg_set(reterr_msg, -EIO,
+                                  "GetObject %s: the answer was cut short: %" PRIu64 " of %s bytes arrived", what,
+                                  a->bytes_streamed, len);
+        if (g->ret_size)
+                *g->ret_size = a->bytes_streamed;
+        if (fchmod(g->t.fd, g->mode) < 0 || fsync(g->t.fd) < 0) {
+                r = -errno;
+                return errmsg_set(reterr_msg, r, "GetObject %s: cannot write %s: %s", what, dest, strerror(-r));
+        }
+        r = close(g->t.fd) < 0 ? -errno : 0;
+        g->t.fd = -1;
+        if (r < 0)
+                return errmsg_set(reterr_msg, r, "GetObject %s: cannot write %s: %s", what, dest, strerror(-r));
+        if (g->replace)
+                r = renameat(g->t.dirfd, g->t.name, g->t.dirfd, g->base) < 0 ? -errno : 0;
+        else
+                r = rename_noreplace(g->t.dirfd, g->t.name, g->base);
+        if (r == -EEXIST)
+                return errmsg_set(reterr_msg, -EEXIST, "GetObject %s: the destination %s appeared during the download",
+                                  what, dest);
+        if (r < 0)
+                return errmsg_set(reterr_msg, r, "GetObject %s: cannot put %s in place: %s", what, dest, strerror(-r));
+        g->t.name[0] = '\0';
+        (void)fsync(g->t.dirfd);
+        return 0;
+}
+
+static void get_answered(void *userdata, int r, struct aws_http_response *resp, char **msg)
+{
+        struct s3_get *g = userdata;
+        char *m = NULL;
+
+        g->call = NULL;
+        if (r >= 0)
+                r = get_finish(g, resp, &m);
+        tmpfile_done(&g->t); /* a temporary file not renamed into place is removed */
+        g->done(g->userdata, r, r < 0 && !m ? msg : &m);
+        free(m);
+        get_free(g);
+}
+
+/* Where the download goes: dest must name a file; its folders are made
+ * and the temporary file opened beside it. */
+static int get_prepare(struct s3_get *g, char **reterr_msg)
+{
+        const char *what = g->what, *dest = g->dest, *base = g->base;
         struct stat st;
-        mode_t mode = 0666 & ~process_umask();
         int r;
 
         if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
@@ -136,63 +215,72 @@ int s3_download_file(struct s3 *c, const char *bucket, const char *key, const ch
                 if (S_ISDIR(st.st_mode))
                         return errmsg_set(reterr_msg, -EISDIR, "GetObject %s: the destination %s is a folder", what,
                                           dest);
-                if (!replace)
+                if (!g->replace)
                         return errmsg_set(reterr_msg, -EEXIST, "GetObject %s: the destination %s already exists", what,
                                           dest);
-                mode = st.st_mode & 07777;
-        } else if (lstat(dest, &st) == 0 && !replace) {
+                g->mode = st.st_mode & 07777;
+        } else if (lstat(dest, &st) == 0 && !g->replace) {
                 return errmsg_set(reterr_msg, -EEXIST, "GetObject %s: the destination %s already exists", what, dest);
         }
-        r = mkdir_parents(dir, 0777);
-        if (r == 0 && stat(dir, &st) < 0)
+        r = mkdir_parents(g->dir, 0777);
+        if (r == 0 && stat(g->dir, &st) < 0)
                 r = -errno;
         else if (r == 0 && !S_ISDIR(st.st_mode))
                 r = -ENOTDIR;
         if (r < 0)
-                return errmsg_set(reterr_msg, r, "GetObject %s: cannot create the folder %s: %s", what, dir,
+                return errmsg_set(reterr_msg, r, "GetObject %s: cannot create the folder %s: %s", what, g->dir,
                                   strerror(-r));
-        r = tmpfile_open(dir, base, &t);
+        r = tmpfile_open(g->dir, base, &g->t);
         if (r < 0)
-                return errmsg_set(reterr_msg, r, "GetObject %s: cannot create a temporary file in %s: %s", what, dir,
-                                  strerror(-r));
+                return errmsg_set(reterr_msg, r, "GetObject %s: cannot create a temporary file in %s: %s", what,
+                                  g->dir, strerror(-r));
+        return 0;
+}
 
-        struct s3_req q = {
-                .op = "GetObject", .method = "GET", .bucket = bucket, .key = key, .owner = owner,
-                .body_to_fd = true, .out_fd = t.fd,
+int s3_download_file_start(struct s3 *c, sd_event *ev, const char *bucket, const char *key, const char *owner,
+                           const char *dest, bool replace, uint64_t *ret_size, s3_done_fn done, void *userdata,
+                           struct s3_job **ret_job, char **reterr_msg)
+{
+        struct s3_get *g = xcalloc(1, sizeof *g);
+        int r;
+
+        *g = (struct s3_get){
+                .job = { .cancel = get_cancel },
+                .t = { .dirfd = -1, .fd = -1 },
+                .bucket = xstrdup(bucket), .key = xstrdup(key), .owner = owner ? xstrdup(owner) : NULL,
+                .dest = xstrdup(dest), .dir = path_dirname(dest), .what = s3_uri_text(bucket, key),
+                .replace = replace, .mode = 0666 & ~process_umask(), .ret_size = ret_size,
+                .done = done, .userdata = userdata,
         };
-        r = s3_call(c, &q, key, &a, reterr_msg);
-        if (r < 0)
-                return r;
-        len = aws_http_response_header(&a, "Content-Length");
-        if (len && strtoull(len, NULL, 10) != a.bytes_streamed) {
-                r = errmsg_set(reterr_msg, -EIO,
-                               "GetObject %s: the answer was cut short: %" PRIu64 " of %s bytes arrived",
-                               what, a.bytes_streamed, len);
-                aws_http_response_done(&a);
+        g->base = s3_path_basename(g->dest);
+        r = get_prepare(g, reterr_msg);
+        if (r >= 0) {
+                struct s3_req q = {
+                        .op = "GetObject", .method = "GET", .bucket = g->bucket, .key = g->key, .owner = g->owner,
+                        .body_to_fd = true, .out_fd = g->t.fd,
+                };
+                r = s3_call_start(c, ev, &q, true, g->key, get_answered, g, &g->call, reterr_msg);
+        }
+        if (r < 0) {
+                get_free(g);
                 return r;
         }
-        if (ret_size)
-                *ret_size = a.bytes_streamed;
-        aws_http_response_done(&a);
-
-        if (fchmod(t.fd, mode) < 0 || fsync(t.fd) < 0)
-                return errmsg_set(reterr_msg, -errno, "GetObject %s: cannot write %s: %s", what, dest, strerror(errno));
-        r = close(t.fd);
-        t.fd = -1;
-        if (r < 0)
-                return errmsg_set(reterr_msg, -errno, "GetObject %s: cannot write %s: %s", what, dest, strerror(errno));
-        if (replace)
-                r = renameat(t.dirfd, t.name, t.dirfd, base) < 0 ? -errno : 0;
-        else
-                r = rename_noreplace(t.dirfd, t.name, base);
-        if (r == -EEXIST)
-                return errmsg_set(reterr_msg, -EEXIST, "GetObject %s: the destination %s appeared during the download",
-                                  what, dest);
-        if (r < 0)
-                return errmsg_set(reterr_msg, r, "GetObject %s: cannot put %s in place: %s", what, dest, strerror(-r));
-        t.name[0] = '\0';
-        (void)fsync(t.dirfd);
+        if (ret_job)
+                *ret_job = &g->job;
         return 0;
+}
+
+int s3_download_file(struct s3 *c, const char *bucket, const char *key, const char *owner, const char *dest,
+                     bool replace, uint64_t *ret_size, char **reterr_msg)
+{
+        struct s3_wait w = { 0 };
+        sd_event *ev = NULL;
+        int r = s3_own_loop(c, &ev, reterr_msg);
+
+        if (r >= 0)
+                r = s3_download_file_start(c, ev, bucket, key, owner, dest, replace, ret_size, s3_wait_done, &w, NULL,
+                                           reterr_msg);
+        return r < 0 ? r : s3_wait(ev, &w, reterr_msg);
 }
 
 

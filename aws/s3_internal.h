@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "http.h"
+#include "http_async.h"
 #include "s3.h"
 
 #define S3_MAX_BUCKET_LEN 255
@@ -56,7 +57,35 @@ struct s3_req {
         bool body_to_fd;
         int out_fd;
         size_t max_body;
+        int64_t deadline_ms;            /* 0: the client's */
 };
+
+/* Every asynchronous S3 operation starts with this (s3_job_cancel()). */
+struct s3_job {
+        void (*cancel)(struct s3_job *j);
+};
+
+/* s3_client.c: one request on a loop, as s3_send() (check false) or
+ * s3_call() (check true, naming `key`) do it.  done gets what they
+ * return: 0 with *resp (the callee may take it), or -errno with *msg (the
+ * callee may take it).  The request's strings stay valid until done. */
+struct s3_call;
+typedef void (*s3_call_done_fn)(void *userdata, int r, struct aws_http_response *resp, char **msg);
+int s3_call_start(struct s3 *c, sd_event *ev, const struct s3_req *q, bool check, const char *key,
+                  s3_call_done_fn done, void *userdata, struct s3_call **ret, char **reterr_msg);
+void s3_call_cancel(struct s3_call *call);
+
+/* s3_client.c: a blocking caller's wait for one operation on the client's
+ * own loop: s3_wait_done is the operation's done, s3_wait() drives the
+ * loop until it came and returns its result and message. */
+struct s3_wait {
+        bool over;
+        int r;
+        char *msg;
+};
+void s3_wait_done(void *userdata, int r, char **msg);
+int s3_own_loop(struct s3 *c, sd_event **ret, char **reterr_msg);
+int s3_wait(sd_event *ev, struct s3_wait *w, char **reterr_msg);
 
 
 /* s3_client.c: sends one request (addressed, in the bucket's own region
