@@ -35,7 +35,7 @@ if ! command -v python3 > /dev/null; then
         skip_all "python3 (for the stand-in server) is not installed"
 fi
 
-plan 61
+plan 75
 scratch_dir W s3
 # A failed check shows the last run's output.
 on_failure() { diag "$(cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30)"; }
@@ -454,4 +454,83 @@ awsc s3 ls --recursive "s3://logbkt/moved/$toe/" > "$W/moved/listing" 2>&1
 check "a resumed run from another directory uploads its own folder, not a planted one, and skips links" \
         eval 'test "$mrc1" = 194 && test "$mrc2" = 0 && grep -q "moved/$toe/console.log$" "$W/moved/listing" &&
               ! grep -q planted "$W/moved/listing" && ! grep -q "/passwd$" "$W/moved/listing"'
+# ---- on the runner's loop (tests/servers/s3slow.py) -----------------------------
+
+: > "$W/srv/slow.log"
+start_server slow python3 "$top_srcdir/tests/servers/s3slow.py" --log "$W/srv/slow.log"
+SLOW_EP=http://127.0.0.1:$port_slow
+
+t0=$(date +%s%N)
+AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc slowget "$(step S3Download Get "$(entry s3://bkt/d/slow.bin "$W/slowget/out/slow.bin")"
+        printf '        timeoutSeconds: 2\n')"
+elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
+check "S3Download of a stalled body: timeoutSeconds stops it (the run fails)" \
+        eval 'test "$rc" != 0 && grep -q "GET /bkt/d/slow.bin stalling" "$W/srv/slow.log"'
+check "... promptly: after about 2 s, not when the server gives up (120 s)" \
+        test "$elapsed_ms" -ge 1900 -a "$elapsed_ms" -lt 8000
+check "... as a timed-out entry that wrote nothing" \
+        console_has "S3Download entry 1 (s3://bkt/d/slow.bin): "
+check "... and no partial file: neither the destination nor a temporary" \
+        eval '! test -e "$W/slowget/out/slow.bin" && no_temporaries "$W/slowget"'
+
+head -c 100000 /dev/urandom > "$W/in/slow.bin"
+t0=$(date +%s%N)
+AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc slowput "$(step S3Upload Put "$(entry "$W/in/slow.bin" s3://bkt/u/slow.bin)"
+        printf '        timeoutSeconds: 2\n')"
+elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
+check "S3Upload to a server that never reads: timeoutSeconds stops it promptly" \
+        eval 'test "$rc" != 0 && test "$elapsed_ms" -ge 1900 -a "$elapsed_ms" -lt 8000 &&
+              grep -q "PUT /bkt/u/slow.bin stalling" "$W/srv/slow.log"'
+
+# SIGTERM while S3Download waits for a stalled body.
+mkdir -p "$W/slowterm"
+build_doc "$W/slowterm/doc.yml" slowterm <<< "$(step S3Download Get "$(entry s3://bkt/t/slow.bin "$W/slowterm/out/slow.bin")"
+        printf '        timeoutSeconds: 60\n')"
+(cd "$W/slowterm" && AWS_ENDPOINT_URL_S3=$SLOW_EP exec "$OPENTOE" run -l logs -s state --documents doc.yml > stdout 2> stderr) &
+pid=$!
+for _ in $(seq 100); do
+        grep -q "GET /bkt/t/slow.bin stalling" "$W/srv/slow.log" && break
+        sleep 0.1
+done
+t0=$(date +%s%N)
+kill -TERM "$pid"
+wait "$pid"; trc=$?
+stop_ms=$((($(date +%s%N) - t0) / 1000000))
+check "SIGTERM during an S3Download: opentoe ends promptly (under 5 s), with the signal's status" \
+        test "$stop_ms" -lt 5000 -a "$trc" = 143
+check "... the entry failed as a run interrupted, and nothing is left behind" \
+        eval 'grep -q "S3Download entry 1 (s3://bkt/t/slow.bin): .*the run was interrupted; nothing was written" \
+                "$W"/slowterm/logs/TOE_*/console.log && ! test -e "$W/slowterm/out/slow.bin" &&
+              no_temporaries "$W/slowterm"'
+
+# Parts of one multipart upload at once, on one loop: the server holds
+# each part 0.3 s, so parts sent one after another never overlap.
+head -c 21000000 /dev/urandom > "$W/in/parts.bin"
+OPENTOE_S3_MULTIPART_THRESHOLD=6000000 OPENTOE_S3_PART_SIZE=5242880 OPENTOE_S3_CONCURRENCY=4 \
+        AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc parts "$(step S3Upload Put "$(entry "$W/in/parts.bin" s3://bkt/p/parts.bin)")"
+most=$(sed -n 's/^MAXINFLIGHT //p' "$W/srv/slow.log" | sort -n | tail -1)
+check "multipart upload, OPENTOE_S3_CONCURRENCY=4: exit 0, five parts and the completion" \
+        eval 'test "$rc" = 0 && grep -q "^PART start 5 " "$W/srv/slow.log" &&
+              grep -q "^POST /bkt/p/parts.bin?uploadId=U1 200" "$W/srv/slow.log"'
+check "... the server saw parts overlap (at most 4 at once): ${most:-none}" \
+        test "${most:-0}" -ge 2 -a "${most:-0}" -le 4
+OPENTOE_S3_MULTIPART_THRESHOLD=6000000 OPENTOE_S3_PART_SIZE=5242880 OPENTOE_S3_CONCURRENCY=1 \
+        AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc parts1 "$(step S3Upload Put "$(entry "$W/in/parts.bin" s3://bkt/p1/parts.bin)")"
+check "... and with OPENTOE_S3_CONCURRENCY=1, one part at a time" \
+        eval 'test "$rc" = 0 && ! grep -q "^PART start [0-9]* inflight [2-9]" <(sed -n "/p1\/parts.bin?uploads/,\$p" "$W/srv/slow.log")'
+
+# Retries and clock-skew correction of the request loop, on the runner's loop.
+AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc flaky "$(step S3Download Get "$(entry s3://bkt/f/flaky.txt "$W/flaky/out/flaky.txt")")"
+check "S3Download answered 503 SlowDown once: retried on the loop, the file arrives" \
+        eval 'test "$rc" = 0 && grep -qx "flaky ok" "$W/flaky/out/flaky.txt" &&
+              test "$(grep -c "^GET /bkt/f/flaky.txt " "$W/srv/slow.log")" = 2'
+check "... the retry is told on the console, naming the entry" \
+        console_has "S3Download entry 1 (s3://bkt/f/flaky.txt): GET $SLOW_EP/bkt/f/flaky.txt: attempt 1 of 3 failed: HTTP 503 SlowDown"
+AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc skew "$(step S3Download Get "$(entry s3://bkt/s/skewed.txt "$W/skew/out/skewed.txt")")"
+check "S3Download from a server an hour ahead: RequestTimeTooSkewed, re-signed, the file arrives" \
+        eval 'test "$rc" = 0 && grep -qx "in time" "$W/skew/out/skewed.txt" &&
+              grep -q "^GET /bkt/s/skewed.txt 403" "$W/srv/slow.log" && grep -q "^GET /bkt/s/skewed.txt 200" "$W/srv/slow.log"'
+check "... the correction is told on the console" \
+        console_has "RequestTimeTooSkewed: the server's clock is +3"
+
 done_testing
