@@ -315,6 +315,14 @@ struct aws_http_call {
         struct aws_http_response resp;
         aws_http_call_done_fn done;
         void *userdata;
+        /* a plain transfer with a retry policy (aws_http_fetch_start()) */
+        const struct aws_http_fetch *fetch;
+        struct aws_http_transfer tx;    /* this attempt's */
+        long delay;                     /* the next pause, before its random part */
+        enum aws_fetch_end fend;
+        int outcome;
+        struct aws_http_transfer_result *stopped; /* of the attempt a cancel stopped */
+        aws_http_fetch_done_fn fetch_done;
 };
 
 /* The request's end: r and a message, or (r = 0) the response filled. */
@@ -424,15 +432,40 @@ static void attempt_start(struct aws_http_call *c)
                 call_fail_msg(c, r, err);
 }
 
+static int fetch_attempt_start(struct aws_http_call *c, char **reterr_msg);
+static void fetch_end(struct aws_http_call *c, enum aws_fetch_end end, int outcome);
+
 static int on_pause(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct aws_http_call *c = userdata;
+        char *err = NULL;
+        int r;
 
         (void)s;
         (void)usec;
         c->pause = sdev->source_disable_unref(c->pause);
         c->attempt++;
-        attempt_start(c);
+        if (!c->fetch) {
+                attempt_start(c);
+                return 0;
+        }
+        r = fetch_attempt_start(c, &err);
+        if (r < 0) {
+                c->r = r;
+                c->msg = err;
+                fetch_end(c, AWS_FETCH_REFUSED, 0);
+        }
+        return 0;
+}
+
+/* The pause of delay ms before the next attempt: 0, or -errno. */
+static int pause_start(struct aws_http_call *c, long delay)
+{
+        uint64_t now = 0;
+
+        if (sdev->now(c->ev, CLOCK_MONOTONIC, &now) < 0 ||
+            sdev->add_time(c->ev, &c->pause, CLOCK_MONOTONIC, now + (uint64_t)delay * 1000, 1, on_pause, c) < 0)
+                return -ENOMEM;
         return 0;
 }
 
@@ -557,7 +590,6 @@ static void attempt_done(struct http_running *t, CURLcode cc)
         struct aws_http_call *c = (struct aws_http_call *)((char *)t - offsetof(struct aws_http_call, run));
         const struct aws_http_request *req = c->req;
         bool retry_now = false;
-        uint64_t now = 0;
 
         c->h->api->easy_setopt(c->run.easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
         c->h->api->slist_free_all(c->hl);
@@ -586,10 +618,75 @@ static void attempt_done(struct http_running *t, CURLcode cc)
                                                    (double)delay / 1000.0);
                 req->notice(req->userdata, m);
         }
-        if (sdev->now(c->ev, CLOCK_MONOTONIC, &now) < 0 ||
-            sdev->add_time(c->ev, &c->pause, CLOCK_MONOTONIC, now + (uint64_t)delay * 1000, 1, on_pause, c) < 0)
+        if (pause_start(c, delay) < 0)
                 call_fail(c, -ENOMEM, "%s %s: cannot wait before attempt %d", req->method, c->p.url,
                           c->attempt + 1);
+}
+
+/* ---- plain transfers with a retry policy ----------------------------------------- */
+
+static void fetch_end(struct aws_http_call *c, enum aws_fetch_end end, int outcome)
+{
+        c->fend = end;
+        c->outcome = outcome;
+        call_end(c, c->r, TAKE_PTR(c->msg));
+}
+
+static void fetch_attempt_done(struct http_running *t, CURLcode cc)
+{
+        struct aws_http_call *c = (struct aws_http_call *)((char *)t - offsetof(struct aws_http_call, run));
+        const struct aws_http_fetch *f = c->fetch;
+        struct aws_http_transfer_result res;
+        bool retry = false;
+        int o;
+
+        http_transfer_finish(c->h, &c->x, cc, c->errbuf, &res);
+        o = f->end(f->userdata, &res, &retry);
+        aws_http_transfer_result_done(&res);
+        if (!retry || c->attempt >= f->retry.max_attempts) {
+                fetch_end(c, AWS_FETCH_ENDED, o);
+                return;
+        }
+        long d = jitter(c->delay);
+        if (f->deadline_ms >= 0 && aws_now_ms() + d >= f->deadline_ms) {
+                fetch_end(c, AWS_FETCH_NO_TIME, o);
+                return;
+        }
+        if (f->pausing)
+                f->pausing(f->userdata, c->attempt, d);
+        c->delay = c->delay > f->retry.cap_ms / 2 ? f->retry.cap_ms : c->delay * 2;
+        if (pause_start(c, d) < 0) {
+                c->r = -ENOMEM;
+                c->msg = xasprintf("cannot wait before attempt %d", c->attempt + 1);
+                fetch_end(c, AWS_FETCH_REFUSED, o);
+        }
+}
+
+/* Sends attempt c->attempt of a fetch: 0 (sent, or the fetch ended), or
+ * -errno with a message (nothing sent). */
+static int fetch_attempt_start(struct aws_http_call *c, char **reterr_msg)
+{
+        const struct aws_http_fetch *f = c->fetch;
+        long timeout_ms = 0;
+        int o = f->begin(f->userdata, c->attempt, &timeout_ms), r;
+
+        if (o >= 0) {
+                fetch_end(c, AWS_FETCH_ENDED, o);
+                return 0;
+        }
+        c->tx = f->t;
+        c->tx.timeout_ms = timeout_ms;
+        http_xfer_done(&c->x);
+        if (!c->run.easy)
+                c->run.easy = http_easy_take(c->h);
+        if (!c->run.easy)
+                return errmsg_set(reterr_msg, -ENOMEM, "libcurl cannot create a handle");
+        r = http_transfer_prepare(c->h, c->run.easy, &c->tx, &c->x, c->errbuf);
+        if (r < 0)
+                return errmsg_set(reterr_msg, r, r == -EPROTONOSUPPORT ? "libcurl cannot be limited to http and https"
+                                                                     : "libcurl refused the URL");
+        c->run.done = fetch_attempt_done;
+        return http_multi_add(c->h, c->ev, &c->run, reterr_msg);
 }
 
 static void call_free(struct aws_http_call *c)
@@ -603,7 +700,8 @@ static void call_free(struct aws_http_call *c)
         prepared_done(&c->p);
         http_xfer_done(&c->x);
         aws_http_response_done(&c->resp);
-        free(c->last);
+        aws_http_transfer_result_done(c->stopped);
+        free(c->stopped);
         free(c->msg);
         free(c);
 }
@@ -616,7 +714,10 @@ static int on_end(sd_event_source *s, void *userdata)
         /* Nothing of the request runs any more (a cancel may end it in flight). */
         http_multi_remove(c->h, &c->run);
         c->pause = sdev->source_disable_unref(c->pause);
-        c->done(c->userdata, c->r, &c->resp, &c->msg);
+        if (c->fetch)
+                c->fetch_done(c->userdata, c->fend, c->outcome, c->r, c->msg, c->stopped);
+        else
+                c->done(c->userdata, c->r, &c->resp, &c->msg);
         call_free(c);
         return 0;
 }
@@ -667,9 +768,51 @@ void aws_http_call_cancel(struct aws_http_call *c)
 {
         if (!c || c->ended)
                 return;
-        http_multi_remove(c->h, &c->run);
         c->pause = sdev->source_disable_unref(c->pause);
-        call_fail(c, -ECANCELED, "%s %s: cancelled", c->req->method, c->p.url);
+        if (!c->fetch) {
+                http_multi_remove(c->h, &c->run);
+                call_fail(c, -ECANCELED, "%s %s: cancelled", c->req->method, c->p.url);
+                return;
+        }
+        if (c->run.added) {
+                /* What the stopped attempt got so far. */
+                http_multi_remove(c->h, &c->run);
+                c->stopped = xcalloc(1, sizeof *c->stopped);
+                http_transfer_finish(c->h, &c->x, CURLE_ABORTED_BY_CALLBACK, c->errbuf, c->stopped);
+                free(c->stopped->reason);
+                c->stopped->reason = xstrdup("the transfer was cancelled");
+                c->stopped->failed = true;
+                c->stopped->transient = false;
+                c->stopped->timed_out = false;
+        }
+        fetch_end(c, AWS_FETCH_CANCELLED, 0);
+}
+
+int aws_http_fetch_start(struct aws_http *h, sd_event *ev, const struct aws_http_fetch *f,
+                         aws_http_fetch_done_fn done, void *userdata, struct aws_http_call **ret_call,
+                         char **reterr_msg)
+{
+        struct aws_http_call *c;
+        int r = sdev_load(reterr_msg);
+
+        if (r < 0)
+                return r;
+        c = xcalloc(1, sizeof *c);
+        *c = (struct aws_http_call){
+                .h = h, .ev = ev, .fetch = f, .attempt = 1, .delay = f->retry.delay_ms, .fetch_done = done,
+                .userdata = userdata,
+        };
+        if (sdev->add_defer(ev, &c->end, on_end, c) < 0 || sdev->source_set_enabled(c->end, SD_EVENT_OFF) < 0)
+                r = errmsg_set(reterr_msg, -ENOMEM, "cannot add event sources for the transfer");
+        else
+                r = fetch_attempt_start(c, reterr_msg);
+        if (r < 0) {
+                call_free(c);
+                return r;
+        }
+        if (ret_call)
+                *ret_call = c;
+        return 0;
 }
 
 /* The blocking request: the same job, driven on the client's own loop. */
