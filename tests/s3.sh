@@ -60,78 +60,11 @@ echo "# s3rver $(node -e "console.log(require('$(dirname "$S3RVER")/../package.j
 
 awsc() { "$AWS" --endpoint-url "$EP" "$@"; }
 
-# A stand-in S3 for what s3rver cannot show.  It logs every request as
-# "METHOD PATH OWNER" (OWNER: x-amz-expected-bucket-owner, or "-").
-#   GET: AccessDenied unless OWNER is 111122223333 (as S3 does for a
-#     bucket of another account); then doc.yml is a document, anything
-#     else a line of text.
-#   Multipart (any owner): CreateMultipartUpload gives the id U1; part 2
-#     of "retry.bin" answers 503 SlowDown once, part 2 of "fail.bin"
-#     always 400 InvalidArgument; complete and abort answer success.
-cat > "$W/srv/standin.py" << 'EOF'
-import http.server, sys
-log, portfile = sys.argv[1], sys.argv[3]
-DOC = b"""name: standin
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: Say
-        action: ExecuteBash
-        inputs:
-          commands: ["echo from the owned bucket"]
-"""
-def error(code, message):
-    return ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message>'
-            '<RequestId>R1</RequestId></Error>' % (code, message)).encode()
-seen = set()
-class H(http.server.BaseHTTPRequestHandler):
-    def note(self):
-        owner = self.headers.get("x-amz-expected-bucket-owner", "-")
-        with open(log, "a") as f:
-            f.write("%s %s %s\n" % (self.command, self.path, owner))
-        n = int(self.headers.get("Content-Length", "0") or 0)
-        while n > 0:
-            n -= len(self.rfile.read(min(n, 1 << 20)))
-        return owner
-    def answer(self, status, body=b"", headers=()):
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def do_GET(self):
-        owner = self.note()
-        if owner != "111122223333":
-            return self.answer(403, error("AccessDenied", "Access Denied"))
-        self.answer(200, DOC if self.path.endswith("/doc.yml") else b"owned by the right account\n")
-    def do_POST(self):
-        self.note()
-        if self.path.endswith("?uploads"):
-            return self.answer(200, b"<InitiateMultipartUploadResult><UploadId>U1</UploadId>"
-                                    b"</InitiateMultipartUploadResult>")
-        self.answer(200, b"<CompleteMultipartUploadResult><ETag>&quot;all&quot;</ETag>"
-                         b"</CompleteMultipartUploadResult>")
-    def do_PUT(self):
-        self.note()
-        if "partNumber=2&" in self.path and "/retry.bin" in self.path and "retry" not in seen:
-            seen.add("retry")
-            return self.answer(503, error("SlowDown", "Please reduce your request rate."))
-        if "partNumber=2&" in self.path and "/fail.bin" in self.path:
-            return self.answer(400, error("InvalidArgument", "Part number 2 is refused"))
-        self.answer(200, headers=[("ETag", '"etag-%s"' % self.path.split("partNumber=")[-1].split("&")[0])])
-    def do_DELETE(self):
-        self.note()
-        self.answer(204)
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(portfile, "w").write(str(s.server_address[1]))
-s.serve_forever()
-EOF
+# A stand-in S3 for what s3rver cannot show (tests/servers/s3standin.py):
+# the owner header's checks (bucket obkt), the faults of multipart
+# uploads (mbkt), stalls, overlapping parts, retries and a skewed clock.
 : > "$W/srv/owner.log"
-start_server owner python3 "$W/srv/standin.py" "$W/srv/owner.log"
+start_server owner python3 "$top_srcdir/tests/servers/s3standin.py" --log "$W/srv/owner.log"
 OWNER_EP=http://127.0.0.1:$port_owner
 
 # ---- helpers -------------------------------------------------------------------
@@ -454,10 +387,10 @@ awsc s3 ls --recursive "s3://logbkt/moved/$toe/" > "$W/moved/listing" 2>&1
 check "a resumed run from another directory uploads its own folder, not a planted one, and skips links" \
         eval 'test "$mrc1" = 194 && test "$mrc2" = 0 && grep -q "moved/$toe/console.log$" "$W/moved/listing" &&
               ! grep -q planted "$W/moved/listing" && ! grep -q "/passwd$" "$W/moved/listing"'
-# ---- on the runner's loop (tests/servers/s3slow.py) -----------------------------
+# ---- on the runner's loop (tests/servers/s3standin.py) ----------------------------
 
 : > "$W/srv/slow.log"
-start_server slow python3 "$top_srcdir/tests/servers/s3slow.py" --log "$W/srv/slow.log"
+start_server slow python3 "$top_srcdir/tests/servers/s3standin.py" --log "$W/srv/slow.log" --part-delay 0.3
 SLOW_EP=http://127.0.0.1:$port_slow
 
 t0=$(date +%s%N)
@@ -511,7 +444,7 @@ OPENTOE_S3_MULTIPART_THRESHOLD=6000000 OPENTOE_S3_PART_SIZE=5242880 OPENTOE_S3_C
 most=$(sed -n 's/^MAXINFLIGHT //p' "$W/srv/slow.log" | sort -n | tail -1)
 check "multipart upload, OPENTOE_S3_CONCURRENCY=4: exit 0, five parts and the completion" \
         eval 'test "$rc" = 0 && grep -q "^PART start 5 " "$W/srv/slow.log" &&
-              grep -q "^POST /bkt/p/parts.bin?uploadId=U1 200" "$W/srv/slow.log"'
+              grep -q "^POST /bkt/p/parts.bin?uploadId=U1 " "$W/srv/slow.log"'
 check "... the server saw parts overlap (at most 4 at once): ${most:-none}" \
         test "${most:-0}" -ge 2 -a "${most:-0}" -le 4
 OPENTOE_S3_MULTIPART_THRESHOLD=6000000 OPENTOE_S3_PART_SIZE=5242880 OPENTOE_S3_CONCURRENCY=1 \
@@ -529,7 +462,7 @@ check "... the retry is told on the console, naming the entry" \
 AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc skew "$(step S3Download Get "$(entry s3://bkt/s/skewed.txt "$W/skew/out/skewed.txt")")"
 check "S3Download from a server an hour ahead: RequestTimeTooSkewed, re-signed, the file arrives" \
         eval 'test "$rc" = 0 && grep -qx "in time" "$W/skew/out/skewed.txt" &&
-              grep -q "^GET /bkt/s/skewed.txt 403" "$W/srv/slow.log" && grep -q "^GET /bkt/s/skewed.txt 200" "$W/srv/slow.log"'
+              test "$(grep -c "^GET /bkt/s/skewed.txt " "$W/srv/slow.log")" = 2'
 check "... the correction is told on the console" \
         console_has "RequestTimeTooSkewed: the server's clock is +3"
 

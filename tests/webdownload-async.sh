@@ -33,6 +33,25 @@ steps() { # steps DEST [STEP_EXTRA]
         printf '          commands:\n            - echo after-ran\n'
 }
 
+# stop_run PID DIR: SIGTERM to the opentoe run PID in DIR; sets stop_ms
+# (until it ended, at most 10 s), rc, lastdir and last (its log folder).
+stop_run() {
+        local t0
+        t0=$(date +%s%N)
+        kill -TERM "$1"
+        for _ in $(seq 100); do
+                kill -0 "$1" 2> /dev/null || break
+                sleep 0.1
+        done
+        stop_ms=$((($(date +%s%N) - t0) / 1000000))
+        kill -KILL "$1" 2> /dev/null
+        wait "$1"
+        rc=$?
+        lastdir=$2
+        last=$(ls -d "$lastdir"/logs/*/ 2> /dev/null | head -1)
+        last=${last%/}
+}
+
 # ---- the step's deadline ---------------------------------------------------
 
 t0=$(date +%s%N)
@@ -62,20 +81,7 @@ for _ in $(seq 100); do
         sleep 0.1
 done
 sleep 0.5
-t0=$(date +%s%N)
-kill -TERM "$pid"
-rc=0
-for _ in $(seq 100); do
-        kill -0 "$pid" 2> /dev/null || break
-        sleep 0.1
-done
-stop_ms=$((($(date +%s%N) - t0) / 1000000))
-kill -KILL "$pid" 2> /dev/null
-wait "$pid"
-rc=$?
-lastdir=$W/interrupt
-last=$(ls -d "$lastdir"/logs/*/ 2> /dev/null | head -1)
-last=${last%/}
+stop_run "$pid" "$W/interrupt"
 check "SIGTERM during a download ends opentoe promptly (under 5 s)" test "$stop_ms" -lt 5000
 check "... with the signal's exit status" test "$rc" = 143
 check "... the entry failed as a run interrupted, nothing written" \
@@ -95,19 +101,7 @@ for _ in $(seq 100); do
         grep -qs "attempt 1 of 5 failed: HTTP status 503; retrying in" "$W"/pause/logs/*/console.log && break
         sleep 0.1
 done
-t0=$(date +%s%N)
-kill -TERM "$pid"
-for _ in $(seq 100); do
-        kill -0 "$pid" 2> /dev/null || break
-        sleep 0.1
-done
-stop_ms=$((($(date +%s%N) - t0) / 1000000))
-kill -KILL "$pid" 2> /dev/null
-wait "$pid"
-rc=$?
-lastdir=$W/pause
-last=$(ls -d "$lastdir"/logs/*/ 2> /dev/null | head -1)
-last=${last%/}
+stop_run "$pid" "$W/pause"
 check "a failed attempt, then its pause (15-30 s): the retry is told" \
         console_has "WebDownload entry 1 ($H/status/503): attempt 1 of 5 failed: HTTP status 503; retrying in"
 check "SIGTERM during the pause ends opentoe promptly (under 5 s), with the signal's status" \
