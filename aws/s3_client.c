@@ -328,13 +328,11 @@ int s3_call_start(struct s3 *c, sd_event *ev, const struct s3_req *q, bool check
                 .done = done, .userdata = userdata,
         };
         r = call_send(j, reterr_msg);
-        if (r < 0) {
+        if (r < 0)
                 call_free(j);
-                return r;
-        }
-        if (ret)
+        else if (ret)
                 *ret = j;
-        return 0;
+        return r;
 }
 
 void s3_call_cancel(struct s3_call *j)
@@ -354,23 +352,82 @@ void s3_wait_done(void *userdata, int r, char **msg)
         w->msg = TAKE_PTR(*msg);
 }
 
-int s3_own_loop(struct s3 *c, sd_event **ret, char **reterr_msg)
+sd_event *s3_wait_begin(struct s3 *c, struct s3_wait *w)
 {
-        return aws_http_own_loop(c->http, ret, reterr_msg);
+        sd_event *ev = NULL;
+
+        *w = (struct s3_wait){ 0 };
+        w->r = aws_http_own_loop(c->http, &ev, &w->msg);
+        return w->r < 0 ? NULL : ev;
 }
 
-int s3_wait(sd_event *ev, struct s3_wait *w, char **reterr_msg)
+int s3_wait_end(struct s3_wait *w, sd_event *ev, int r, char **reterr_msg)
 {
-        int r = aws_http_run_until(ev, &w->over);
-
-        if (r < 0) {
-                free(w->msg);
-                return errmsg_set(reterr_msg, r, "the S3 client's event loop failed: %s", strerror(-r));
+        if (ev && r >= 0) {
+                r = aws_http_run_until(ev, &w->over);
+                if (r < 0) {
+                        free(w->msg);
+                        return errmsg_set(reterr_msg, r, "the S3 client's event loop failed: %s", strerror(-r));
+                }
+                r = w->r;
+        } else if (!ev) {
+                r = w->r;
         }
-        if (w->r < 0 && reterr_msg)
+        if (w->msg && reterr_msg && r < 0)
                 *reterr_msg = TAKE_PTR(w->msg);
         free(w->msg);
-        return w->r;
+        return r;
+}
+
+void s3_op_init(struct s3_op *op, struct s3 *c, sd_event *ev, const char *bucket, const char *key, const char *owner,
+                int (*answered)(struct s3_op *op, struct aws_http_response *resp, char **msg),
+                void (*free)(struct s3_op *op), s3_done_fn done, void *userdata)
+{
+        *op = (struct s3_op){
+                .job = { .cancel = s3_op_cancel },
+                .c = c, .ev = ev, .bucket = xstrdup(bucket), .key = xstrdup(key),
+                .owner = owner ? xstrdup(owner) : NULL, .what = s3_uri_text(bucket, key),
+                .done = done, .userdata = userdata, .answered = answered, .free = free,
+        };
+}
+
+void s3_op_done(struct s3_op *op)
+{
+        free(op->bucket);
+        free(op->key);
+        free(op->owner);
+        free(op->what);
+}
+
+void s3_op_cancel(struct s3_job *job)
+{
+        s3_call_cancel(((struct s3_op *)job)->call);
+}
+
+void s3_op_answered(void *userdata, int r, struct aws_http_response *resp, char **msg)
+{
+        struct s3_op *op = userdata;
+        char *m = NULL;
+
+        op->call = NULL;
+        if (r >= 0)
+                r = op->answered(op, resp, &m);
+        if (r > 0)
+                return;
+        op->done(op->userdata, r, r < 0 && !m ? msg : &m);
+        free(m);
+        op->free(op);
+}
+
+int s3_op_started(struct s3_op *op, int r, struct s3_job **ret_job)
+{
+        if (r < 0) {
+                op->free(op);
+                return r;
+        }
+        if (ret_job)
+                *ret_job = &op->job;
+        return 0;
 }
 
 void s3_job_cancel(struct s3_job *j)
@@ -398,16 +455,11 @@ static int call_blocking(struct s3 *c, const struct s3_req *q, bool check, const
                          struct aws_http_response *ret, char **reterr_msg)
 {
         struct call_wait cw = { .ret = ret };
-        sd_event *ev = NULL;
-        int r = s3_own_loop(c, &ev, reterr_msg);
+        sd_event *ev = s3_wait_begin(c, &cw.w);
 
-        if (r < 0)
-                return r;
         *ret = (struct aws_http_response){ 0 };
-        r = s3_call_start(c, ev, q, check, key, call_wait_done, &cw, NULL, reterr_msg);
-        if (r < 0)
-                return r;
-        return s3_wait(ev, &cw.w, reterr_msg);
+        return s3_wait_end(&cw.w, ev, ev ? s3_call_start(c, ev, q, check, key, call_wait_done, &cw, NULL, reterr_msg) : 0,
+                           reterr_msg);
 }
 
 /* Sends one request (and once more in the bucket's own region when S3

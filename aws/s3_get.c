@@ -120,42 +120,32 @@ static int tmpfile_open(const char *dir, const char *base, struct tmpfile *t)
 
 /* One GetObject into a temporary file beside its destination. */
 struct s3_get {
-        struct s3_job job;
+        struct s3_op op;
         struct tmpfile t;
-        char *bucket, *key, *owner, *dest, *dir, *what;
+        char *dest, *dir;
         const char *base;
         bool replace;
         mode_t mode;
         uint64_t *ret_size;
-        struct s3_call *call;
-        s3_done_fn done;
-        void *userdata;
 };
 
-static void get_free(struct s3_get *g)
+static void get_free(struct s3_op *op)
 {
-        tmpfile_done(&g->t);
-        free(g->bucket);
-        free(g->key);
-        free(g->owner);
+        struct s3_get *g = (struct s3_get *)op;
+
+        tmpfile_done(&g->t); /* a temporary file not renamed into place is removed */
+        s3_op_done(&g->op);
         free(g->dest);
         free(g->dir);
-        free(g->what);
         free(g);
 }
 
-static void get_cancel(struct s3_job *job)
-{
-        struct s3_get *g = (struct s3_get *)job;
-
-        s3_call_cancel(g->call);
-}
-
 /* The body is in the temporary file: checked, then put in place. */
-static int get_finish(struct s3_get *g, struct aws_http_response *a, char **reterr_msg)
+static int get_finish(struct s3_op *op, struct aws_http_response *a, char **reterr_msg)
 {
+        struct s3_get *g = (struct s3_get *)op;
         const char *len = aws_http_response_header(a, "Content-Length");
-        const char *what = g->what, *dest = g->dest;
+        const char *what = g->op.what, *dest = g->dest;
         int r;
 
         if (len && strtoull(len, NULL, 10) != a->bytes_streamed)
@@ -186,25 +176,11 @@ static int get_finish(struct s3_get *g, struct aws_http_response *a, char **rete
         return 0;
 }
 
-static void get_answered(void *userdata, int r, struct aws_http_response *resp, char **msg)
-{
-        struct s3_get *g = userdata;
-        char *m = NULL;
-
-        g->call = NULL;
-        if (r >= 0)
-                r = get_finish(g, resp, &m);
-        tmpfile_done(&g->t); /* a temporary file not renamed into place is removed */
-        g->done(g->userdata, r, r < 0 && !m ? msg : &m);
-        free(m);
-        get_free(g);
-}
-
 /* Where the download goes: dest must name a file; its folders are made
  * and the temporary file opened beside it. */
 static int get_prepare(struct s3_get *g, char **reterr_msg)
 {
-        const char *what = g->what, *dest = g->dest, *base = g->base;
+        const char *what = g->op.what, *dest = g->dest, *base = g->base;
         struct stat st;
         int r;
 
@@ -244,43 +220,33 @@ int s3_download_file_start(struct s3 *c, sd_event *ev, const char *bucket, const
         struct s3_get *g = xcalloc(1, sizeof *g);
         int r;
 
-        *g = (struct s3_get){
-                .job = { .cancel = get_cancel },
-                .t = { .dirfd = -1, .fd = -1 },
-                .bucket = xstrdup(bucket), .key = xstrdup(key), .owner = owner ? xstrdup(owner) : NULL,
-                .dest = xstrdup(dest), .dir = path_dirname(dest), .what = s3_uri_text(bucket, key),
-                .replace = replace, .mode = 0666 & ~process_umask(), .ret_size = ret_size,
-                .done = done, .userdata = userdata,
-        };
+        s3_op_init(&g->op, c, ev, bucket, key, owner, get_finish, get_free, done, userdata);
+        g->t = (struct tmpfile){ .dirfd = -1, .fd = -1 };
+        g->dest = xstrdup(dest);
+        g->dir = path_dirname(dest);
+        g->replace = replace;
+        g->mode = 0666 & ~process_umask();
+        g->ret_size = ret_size;
         g->base = s3_path_basename(g->dest);
         r = get_prepare(g, reterr_msg);
         if (r >= 0) {
                 struct s3_req q = {
-                        .op = "GetObject", .method = "GET", .bucket = g->bucket, .key = g->key, .owner = g->owner,
+                        .op = "GetObject", .method = "GET", .bucket = g->op.bucket, .key = g->op.key, .owner = g->op.owner,
                         .body_to_fd = true, .out_fd = g->t.fd,
                 };
-                r = s3_call_start(c, ev, &q, true, g->key, get_answered, g, &g->call, reterr_msg);
+                r = s3_call_start(c, ev, &q, true, g->op.key, s3_op_answered, &g->op, &g->op.call, reterr_msg);
         }
-        if (r < 0) {
-                get_free(g);
-                return r;
-        }
-        if (ret_job)
-                *ret_job = &g->job;
-        return 0;
+        return s3_op_started(&g->op, r, ret_job);
 }
 
 int s3_download_file(struct s3 *c, const char *bucket, const char *key, const char *owner, const char *dest,
                      bool replace, uint64_t *ret_size, char **reterr_msg)
 {
-        struct s3_wait w = { 0 };
-        sd_event *ev = NULL;
-        int r = s3_own_loop(c, &ev, reterr_msg);
+        struct s3_wait w;
+        sd_event *ev = s3_wait_begin(c, &w);
 
-        if (r >= 0)
-                r = s3_download_file_start(c, ev, bucket, key, owner, dest, replace, ret_size, s3_wait_done, &w, NULL,
-                                           reterr_msg);
-        return r < 0 ? r : s3_wait(ev, &w, reterr_msg);
+        return s3_wait_end(&w, ev, ev ? s3_download_file_start(c, ev, bucket, key, owner, dest, replace, ret_size,
+                                                               s3_wait_done, &w, NULL, reterr_msg) : 0, reterr_msg);
 }
 
 

@@ -38,40 +38,26 @@ void s3_objects_free(struct s3_object *v, size_t n)
 
 /* A listing in flight: its pages, one request at a time. */
 struct s3_lister {
-        struct s3_job job;
-        struct s3 *c;
-        sd_event *ev;
-        char *bucket, *prefix, *owner, *enc_prefix, *token, *query;
+        struct s3_op op;                /* its key is the prefix */
+        char *enc_prefix, *token, *query;
         size_t limit;
         struct s3_object *v;
         size_t n, cap;
         struct s3_object **ret;
         size_t *ret_n;
-        struct s3_call *call;
-        s3_done_fn done;
-        void *userdata;
 };
 
-static void lister_free(struct s3_lister *l)
+static void lister_free(struct s3_op *op)
 {
+        struct s3_lister *l = (struct s3_lister *)op;
+
         s3_objects_free(l->v, l->n);
-        free(l->bucket);
-        free(l->prefix);
-        free(l->owner);
+        s3_op_done(&l->op);
         free(l->enc_prefix);
         free(l->token);
         free(l->query);
         free(l);
 }
-
-static void lister_cancel(struct s3_job *job)
-{
-        struct s3_lister *l = (struct s3_lister *)job;
-
-        s3_call_cancel(l->call);
-}
-
-static void page_answered(void *userdata, int r, struct aws_http_response *resp, char **msg);
 
 static int page_start(struct s3_lister *l, char **reterr_msg)
 {
@@ -83,10 +69,10 @@ static int page_start(struct s3_lister *l, char **reterr_msg)
                              enc_token ? "continuation-token=" : "", enc_token ? enc_token : "", enc_token ? "&" : "",
                              want < 1000 ? want : 1000, l->enc_prefix);
         struct s3_req q = {
-                .op = "ListObjectsV2", .method = "GET", .bucket = l->bucket, .key = NULL, .query = l->query,
-                .owner = l->owner, .max_body = S3_LIST_MAX_BODY,
+                .op = "ListObjectsV2", .method = "GET", .bucket = l->op.bucket, .key = NULL, .query = l->query,
+                .owner = l->op.owner, .max_body = S3_LIST_MAX_BODY,
         };
-        return s3_call_start(l->c, l->ev, &q, true, l->prefix, page_answered, l, &l->call, reterr_msg);
+        return s3_call_start(l->op.c, l->op.ev, &q, true, l->op.key, s3_op_answered, &l->op, &l->op.call, reterr_msg);
 }
 
 /* The objects of one page, appended. */
@@ -135,38 +121,33 @@ static int page_next(struct s3_lister *l, const struct aws_http_response *a, cha
                 return errmsg_set(reterr_msg, -E2BIG,
                                   "ListObjectsV2 s3://%s/%s*: more than %zu objects match; AWSTOE downloads at most "
                                   "%d from a prefix (OPENTOE_S3_MAX_OBJECTS raises the limit), so nothing was "
-                                  "downloaded", l->bucket, l->prefix, l->limit, S3_DEFAULT_MAX_OBJECTS);
+                                  "downloaded", l->op.bucket, l->op.key, l->limit, S3_DEFAULT_MAX_OBJECTS);
         if (!truncated || strcmp(truncated, "true"))
                 return 0;
         if (!l->token || !*l->token)
                 return errmsg_set(reterr_msg, -EIO,
                                   "ListObjectsV2 s3://%s/%s*: the listing is truncated but has no continuation "
-                                  "token", l->bucket, l->prefix);
+                                  "token", l->op.bucket, l->op.key);
         return 1;
 }
 
-static void page_answered(void *userdata, int r, struct aws_http_response *resp, char **msg)
+/* A page's answer: the next page asked for (1), or the listing's end. */
+static int page_answered(struct s3_op *op, struct aws_http_response *resp, char **reterr_msg)
 {
-        struct s3_lister *l = userdata;
-        char *m = NULL;
+        struct s3_lister *l = (struct s3_lister *)op;
+        int r = page_next(l, resp, reterr_msg);
 
-        l->call = NULL;
-        if (r >= 0)
-                r = page_next(l, resp, &m);
         if (r > 0) {
-                r = page_start(l, &m);
-                if (r >= 0)
-                        return;
+                r = page_start(l, reterr_msg);
+                return r < 0 ? r : 1;
         }
-        if (r >= 0) {
+        if (r == 0) {
                 *l->ret = l->v ? l->v : xcalloc(1, sizeof *l->v);
                 *l->ret_n = l->n;
                 l->v = NULL;
                 l->n = 0;
         }
-        l->done(l->userdata, r, r < 0 && !m ? msg : &m);
-        free(m);
-        lister_free(l);
+        return r;
 }
 
 int s3_list_start(struct s3 *c, sd_event *ev, const char *bucket, const char *prefix, const char *owner,
@@ -176,32 +157,21 @@ int s3_list_start(struct s3 *c, sd_event *ev, const char *bucket, const char *pr
         struct s3_lister *l = xcalloc(1, sizeof *l);
         int r;
 
-        *l = (struct s3_lister){
-                .job = { .cancel = lister_cancel },
-                .c = c, .ev = ev, .bucket = xstrdup(bucket), .prefix = xstrdup(prefix),
-                .owner = owner ? xstrdup(owner) : NULL, .enc_prefix = sigv4_uri_encode(prefix, strlen(prefix), false),
-                .limit = max_objects ? max_objects : c->max_objects, .ret = ret, .ret_n = ret_n,
-                .done = done, .userdata = userdata,
-        };
+        s3_op_init(&l->op, c, ev, bucket, prefix, owner, page_answered, lister_free, done, userdata);
+        l->enc_prefix = sigv4_uri_encode(prefix, strlen(prefix), false);
+        l->limit = max_objects ? max_objects : c->max_objects;
+        l->ret = ret;
+        l->ret_n = ret_n;
         r = page_start(l, reterr_msg);
-        if (r < 0) {
-                lister_free(l);
-                return r;
-        }
-        if (ret_job)
-                *ret_job = &l->job;
-        return 0;
+        return s3_op_started(&l->op, r, ret_job);
 }
 
 int s3_list(struct s3 *c, const char *bucket, const char *prefix, const char *owner, size_t max_objects,
             struct s3_object **ret, size_t *ret_n, char **reterr_msg)
 {
-        struct s3_wait w = { 0 };
-        sd_event *ev = NULL;
-        int r = s3_own_loop(c, &ev, reterr_msg);
+        struct s3_wait w;
+        sd_event *ev = s3_wait_begin(c, &w);
 
-        if (r >= 0)
-                r = s3_list_start(c, ev, bucket, prefix, owner, max_objects, ret, ret_n, s3_wait_done, &w, NULL,
-                                  reterr_msg);
-        return r < 0 ? r : s3_wait(ev, &w, reterr_msg);
+        return s3_wait_end(&w, ev, ev ? s3_list_start(c, ev, bucket, prefix, owner, max_objects, ret, ret_n,
+                                                      s3_wait_done, &w, NULL, reterr_msg) : 0, reterr_msg);
 }

@@ -70,10 +70,7 @@ struct part_slot {
 /* One upload: a PutObject, or a multipart upload (create, the parts side
  * by side, complete; abort on any failure). */
 struct s3_put {
-        struct s3_job job;
-        struct s3 *c;
-        sd_event *ev;
-        char *bucket, *key, *owner, *what;
+        struct s3_op op;
         int fd;
         uint64_t size, part;
         size_t nparts, next, running;
@@ -86,21 +83,18 @@ struct s3_put {
         int r;                          /* the first failure */
         char *err;
         bool cancelled, aborting;
-        s3_done_fn done;
-        void *userdata;
 };
 
-static void put_free(struct s3_put *p)
+static void put_free(struct s3_op *op)
 {
+        struct s3_put *p = (struct s3_put *)op;
+
         for (size_t i = 0; i < p->n_slots; i++)
                 free(p->slots[i].query);
         free(p->slots);
         strv_free_n(p->etags, p->nparts);
         sb_free(&p->body);
-        free(p->bucket);
-        free(p->key);
-        free(p->owner);
-        free(p->what);
+        s3_op_done(&p->op);
         free(p->id);
         free(p->enc_id);
         free(p->query);
@@ -110,8 +104,8 @@ static void put_free(struct s3_put *p)
 
 static void put_end(struct s3_put *p)
 {
-        p->done(p->userdata, p->r, &p->err);
-        put_free(p);
+        p->op.done(p->op.userdata, p->r, &p->err);
+        put_free(&p->op);
 }
 
 /* Keeps the first failure (a cancel's is the cancel). */
@@ -127,7 +121,7 @@ static int start_call(struct s3_put *p, const struct s3_req *q, bool check, s3_c
                       struct s3_call **ret)
 {
         char *m = NULL;
-        int r = s3_call_start(p->c, p->ev, q, check, p->key, done, userdata, ret, &m);
+        int r = s3_call_start(p->op.c, p->op.ev, q, check, p->op.key, done, userdata, ret, &m);
 
         if (r < 0) {
                 put_failed(p, r, &m);
@@ -155,7 +149,7 @@ static void aborted(void *userdata, int r, struct aws_http_response *resp, char 
 static void abort_upload(struct s3_put *p)
 {
         int64_t now = aws_now_ms();
-        int64_t deadline = p->c->deadline_ms;
+        int64_t deadline = p->op.c->deadline_ms;
 
         p->aborting = true;
         free(p->query);
@@ -163,12 +157,12 @@ static void abort_upload(struct s3_put *p)
         if (p->cancelled && (deadline < 0 || deadline > now + S3_ABORT_AFTER_CANCEL_MS))
                 deadline = now + S3_ABORT_AFTER_CANCEL_MS;
         struct s3_req q = {
-                .op = "AbortMultipartUpload", .method = "DELETE", .bucket = p->bucket, .key = p->key,
-                .query = p->query, .owner = p->owner, .deadline_ms = deadline,
+                .op = "AbortMultipartUpload", .method = "DELETE", .bucket = p->op.bucket, .key = p->op.key,
+                .query = p->query, .owner = p->op.owner, .deadline_ms = deadline,
         };
         char *m = NULL;
 
-        if (s3_call_start(p->c, p->ev, &q, false, p->key, aborted, p, &p->call, &m) < 0) {
+        if (s3_call_start(p->op.c, p->op.ev, &q, false, p->op.key, aborted, p, &p->call, &m) < 0) {
                 struct aws_http_response none = { 0 };
 
                 free(m);
@@ -187,7 +181,7 @@ static void completed(void *userdata, int r, struct aws_http_response *a, char *
                 /* S3 may answer 200 and put the failure in the body. */
                 _cleanup_free_ char *code = s3_xml_get(a->body, a->body + a->body_len, "Code", NULL);
                 _cleanup_free_ char *m = s3_xml_get(a->body, a->body + a->body_len, "Message", NULL);
-                char *e = xasprintf("CompleteMultipartUpload %s: %s%s%s", p->what, code ? code : "InternalError",
+                char *e = xasprintf("CompleteMultipartUpload %s: %s%s%s", p->op.what, code ? code : "InternalError",
                                     m ? ": " : "", m ? m : "");
 
                 put_failed(p, -EIO, &e);
@@ -219,8 +213,8 @@ static void complete_upload(struct s3_put *p)
         free(p->query);
         p->query = xasprintf("uploadId=%s", p->enc_id);
         struct s3_req q = {
-                .op = "CompleteMultipartUpload", .method = "POST", .bucket = p->bucket, .key = p->key,
-                .query = p->query, .owner = p->owner, .content_type = "application/xml", .body = p->body.s,
+                .op = "CompleteMultipartUpload", .method = "POST", .bucket = p->op.bucket, .key = p->op.key,
+                .query = p->query, .owner = p->op.owner, .content_type = "application/xml", .body = p->body.s,
                 .body_len = p->body.len,
         };
         if (start_call(p, &q, true, completed, p, &p->call) < 0)
@@ -241,8 +235,8 @@ static int part_start(struct part_slot *s)
         free(s->query);
         s->query = xasprintf("partNumber=%zu&uploadId=%s", i + 1, p->enc_id);
         struct s3_req q = {
-                .op = "UploadPart", .method = "PUT", .bucket = p->bucket, .key = p->key, .query = s->query,
-                .owner = p->owner, .body_len = (size_t)len, .body_from_fd = true, .body_fd = p->fd,
+                .op = "UploadPart", .method = "PUT", .bucket = p->op.bucket, .key = p->op.key, .query = s->query,
+                .owner = p->op.owner, .body_len = (size_t)len, .body_from_fd = true, .body_fd = p->fd,
                 .body_offset = (off_t)off,
         };
         int r = start_call(p, &q, true, part_answered, s, &s->call);
@@ -281,7 +275,7 @@ static void part_answered(void *userdata, int r, struct aws_http_response *a, ch
                 if (etag && *etag) {
                         p->etags[s->i] = xstrdup(etag);
                 } else {
-                        char *e = xasprintf("UploadPart %s: part %zu of %zu was answered without an ETag", p->what,
+                        char *e = xasprintf("UploadPart %s: part %zu of %zu was answered without an ETag", p->op.what,
                                             s->i + 1, p->nparts);
 
                         put_failed(p, -EIO, &e);
@@ -310,7 +304,7 @@ static void created(void *userdata, int r, struct aws_http_response *a, char **m
         }
         p->id = s3_xml_get(a->body, a->body + a->body_len, "UploadId", NULL);
         if (!p->id || !*p->id) {
-                char *e = xasprintf("CreateMultipartUpload %s: the answer has no UploadId", p->what);
+                char *e = xasprintf("CreateMultipartUpload %s: the answer has no UploadId", p->op.what);
 
                 put_failed(p, -EIO, &e);
                 free(e);
@@ -324,7 +318,7 @@ static void created(void *userdata, int r, struct aws_http_response *a, char **m
                 return;
         }
         p->etags = xcalloc(p->nparts, sizeof *p->etags);
-        p->n_slots = p->c->concurrency < p->nparts ? p->c->concurrency : p->nparts;
+        p->n_slots = p->op.c->concurrency < p->nparts ? p->op.c->concurrency : p->nparts;
         p->slots = xcalloc(p->n_slots, sizeof *p->slots);
         for (size_t k = 0; k < p->n_slots && p->r >= 0; k++) {
                 p->slots[k].p = p;
@@ -363,7 +357,7 @@ static void put_cancel(struct s3_job *job)
  * the object. */
 static int part_size(struct s3_put *p, char **reterr_msg)
 {
-        uint64_t part = p->c->part_size, size = p->size;
+        uint64_t part = p->op.c->part_size, size = p->size;
 
         while ((size + part - 1) / part > S3_MAX_PARTS && part < S3_MAX_PART_SIZE)
                 part *= 2;
@@ -371,7 +365,7 @@ static int part_size(struct s3_put *p, char **reterr_msg)
                 part = S3_MAX_PART_SIZE;
         if ((size + part - 1) / part > S3_MAX_PARTS)
                 return errmsg_set(reterr_msg, -EFBIG,
-                                  "PutObject %s: %" PRIu64 " bytes is more than S3 can store in one object", p->what,
+                                  "PutObject %s: %" PRIu64 " bytes is more than S3 can store in one object", p->op.what,
                                   size);
         p->part = part;
         p->nparts = (size_t)((size + part - 1) / part);
@@ -392,48 +386,39 @@ int s3_upload_fd_start(struct s3 *c, sd_event *ev, const char *bucket, const cha
         if (size <= c->threshold && size > SIZE_MAX)
                 return errmsg_set(reterr_msg, -EFBIG, "PutObject s3://%s/%s: too large", bucket, key);
         p = xcalloc(1, sizeof *p);
-        *p = (struct s3_put){
-                .job = { .cancel = put_cancel },
-                .c = c, .ev = ev, .bucket = xstrdup(bucket), .key = xstrdup(key),
-                .owner = owner ? xstrdup(owner) : NULL, .what = s3_uri_text(bucket, key), .fd = fd, .size = size,
-                .body = STRBUF_INIT, .done = done, .userdata = userdata,
-        };
+        s3_op_init(&p->op, c, ev, bucket, key, owner, NULL, put_free, done, userdata);
+        p->op.job.cancel = put_cancel;
+        p->fd = fd;
+        p->size = size;
+        p->body = (struct strbuf)STRBUF_INIT;
         if (size > c->threshold) {
                 r = part_size(p, reterr_msg);
                 if (r >= 0) {
                         struct s3_req q = {
-                                .op = "CreateMultipartUpload", .method = "POST", .bucket = p->bucket, .key = p->key,
-                                .query = "uploads", .owner = p->owner, .content_type = content_type(p->key),
+                                .op = "CreateMultipartUpload", .method = "POST", .bucket = p->op.bucket, .key = p->op.key,
+                                .query = "uploads", .owner = p->op.owner, .content_type = content_type(p->op.key),
                         };
-                        r = s3_call_start(c, ev, &q, true, p->key, created, p, &p->call, reterr_msg);
+                        r = s3_call_start(c, ev, &q, true, p->op.key, created, p, &p->call, reterr_msg);
                 }
         } else {
                 struct s3_req q = {
-                        .op = "PutObject", .method = "PUT", .bucket = p->bucket, .key = p->key, .owner = p->owner,
-                        .content_type = content_type(p->key), .body_len = (size_t)size, .body_from_fd = true,
+                        .op = "PutObject", .method = "PUT", .bucket = p->op.bucket, .key = p->op.key, .owner = p->op.owner,
+                        .content_type = content_type(p->op.key), .body_len = (size_t)size, .body_from_fd = true,
                         .body_fd = fd, .body_offset = 0,
                 };
-                r = s3_call_start(c, ev, &q, true, p->key, put_answered, p, &p->call, reterr_msg);
+                r = s3_call_start(c, ev, &q, true, p->op.key, put_answered, p, &p->call, reterr_msg);
         }
-        if (r < 0) {
-                put_free(p);
-                return r;
-        }
-        if (ret_job)
-                *ret_job = &p->job;
-        return 0;
+        return s3_op_started(&p->op, r, ret_job);
 }
 
 int s3_upload_fd(struct s3 *c, const char *bucket, const char *key, const char *owner, int fd, uint64_t size,
                  char **reterr_msg)
 {
-        struct s3_wait w = { 0 };
-        sd_event *ev = NULL;
-        int r = s3_own_loop(c, &ev, reterr_msg);
+        struct s3_wait w;
+        sd_event *ev = s3_wait_begin(c, &w);
 
-        if (r >= 0)
-                r = s3_upload_fd_start(c, ev, bucket, key, owner, fd, size, s3_wait_done, &w, NULL, reterr_msg);
-        return r < 0 ? r : s3_wait(ev, &w, reterr_msg);
+        return s3_wait_end(&w, ev, ev ? s3_upload_fd_start(c, ev, bucket, key, owner, fd, size, s3_wait_done, &w, NULL,
+                                                           reterr_msg) : 0, reterr_msg);
 }
 
 int s3_upload_file(struct s3 *c, const char *bucket, const char *key, const char *owner, const char *path,

@@ -322,13 +322,15 @@ static void download_prefix(struct s3_entry_run *run)
 
 /* ---- the action ---------------------------------------------------------------- */
 
-static void entry_start(struct s3_entry_run *run)
+static int entry_start(struct s3_entry_run *run, char **reterr_msg)
 {
+        (void)reterr_msg;
         run->state = xcalloc(1, sizeof(struct s3d_state));
         if (run->e->uri.prefix)
                 download_prefix(run);
         else
                 download_one(run);
+        return 0;
 }
 
 static void entry_clear(struct s3_entry_run *run)

@@ -206,7 +206,10 @@ static int on_kick(sd_event_source *s, void *userdata)
                         .ctx = j->ctx, .client = j->client, .ev = j->ctx->event, .e = e, .owner = j,
                 };
                 j->in_flight = true;
-                j->ops->start(&j->run); /* kicks again when the entry has ended */
+                char *err = NULL;
+                int r = j->ops->start(&j->run, &err); /* kicks again when the entry has ended */
+                if (r < 0)
+                        s3_entry_end(&j->run, r, err);
                 return 0;
         }
         job_end(j);

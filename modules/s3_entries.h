@@ -46,9 +46,10 @@ struct s3_entries {
         /* Further checks of a parsed entry, or NULL: -EINVAL with a
          * message. */
         int (*check)(const struct s3_entry *e, char **reterr_msg);
-        /* Starts the entry of run; it ends with s3_entry_end() (which may
-         * be called from here). */
-        void (*start)(struct s3_entry_run *run);
+        /* Starts the entry of run: 0, and it ends with s3_entry_end()
+         * (which may be called from here), or -errno with a message: the
+         * entry failed before it began. */
+        int (*start)(struct s3_entry_run *run, char **reterr_msg);
         /* Frees run->state once the entry ended. */
         void (*clear)(struct s3_entry_run *run);
 };

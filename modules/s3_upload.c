@@ -295,20 +295,17 @@ static void upload_next(struct s3_entry_run *run)
 
 /* ---- the action ---------------------------------------------------------------- */
 
-static void entry_start(struct s3_entry_run *run)
+static int entry_start(struct s3_entry_run *run, char **reterr_msg)
 {
         struct s3u_state *st = xcalloc(1, sizeof *st);
-        char *err = NULL;
         int r;
 
         st->fd = -1;
         run->state = st;
-        r = plan(run, &err);
-        if (r < 0) {
-                s3_entry_end(run, r, err);
-                return;
-        }
-        upload_next(run);
+        r = plan(run, reterr_msg);
+        if (r >= 0)
+                upload_next(run);
+        return r;
 }
 
 static void entry_clear(struct s3_entry_run *run)

@@ -453,17 +453,17 @@ check "... and with OPENTOE_S3_CONCURRENCY=1, one part at a time" \
         eval 'test "$rc" = 0 && ! grep -q "^PART start [0-9]* inflight [2-9]" <(sed -n "/p1\/parts.bin?uploads/,\$p" "$W/srv/slow.log")'
 
 # Retries and clock-skew correction of the request loop, on the runner's loop.
-AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc flaky "$(step S3Download Get "$(entry s3://bkt/f/flaky.txt "$W/flaky/out/flaky.txt")")"
-check "S3Download answered 503 SlowDown once: retried on the loop, the file arrives" \
-        eval 'test "$rc" = 0 && grep -qx "flaky ok" "$W/flaky/out/flaky.txt" &&
-              test "$(grep -c "^GET /bkt/f/flaky.txt " "$W/srv/slow.log")" = 2'
+# second_get NAME KEY TEXT: S3Download of s3://bkt/KEY from the stand-in
+# into $W/NAME/out; true when it succeeded with TEXT, on the second GET.
+second_get() {
+        AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc "$1" "$(step S3Download Get "$(entry "s3://bkt/$2" "$W/$1/out/${2##*/}")")"
+        test "$rc" = 0 && grep -qx "$3" "$W/$1/out/${2##*/}" && test "$(grep -c "^GET /bkt/$2 " "$W/srv/slow.log")" = 2
+}
+check "S3Download answered 503 SlowDown once: retried on the loop, the file arrives" second_get flaky f/flaky.txt "flaky ok"
 check "... the retry is told on the console, naming the entry" \
         console_has "S3Download entry 1 (s3://bkt/f/flaky.txt): GET $SLOW_EP/bkt/f/flaky.txt: attempt 1 of 3 failed: HTTP 503 SlowDown"
-AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc skew "$(step S3Download Get "$(entry s3://bkt/s/skewed.txt "$W/skew/out/skewed.txt")")"
 check "S3Download from a server an hour ahead: RequestTimeTooSkewed, re-signed, the file arrives" \
-        eval 'test "$rc" = 0 && grep -qx "in time" "$W/skew/out/skewed.txt" &&
-              test "$(grep -c "^GET /bkt/s/skewed.txt " "$W/srv/slow.log")" = 2'
-check "... the correction is told on the console" \
-        console_has "RequestTimeTooSkewed: the server's clock is +3"
+        second_get skew s/skewed.txt "in time"
+check "... the correction is told on the console" console_has "RequestTimeTooSkewed: the server's clock is +3"
 
 done_testing

@@ -40,16 +40,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 SKEW_S = 3600
-DOC = b"""name: standin
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: Say
-        action: ExecuteBash
-        inputs:
-          commands: ["echo from the owned bucket"]
-"""
+# The document of obkt/doc.yml, in YAML's flow style.
+DOC = (b'{name: standin, schemaVersion: 1.0, phases: [{name: build, steps: [{name: Say, action: ExecuteBash, '
+       b'inputs: {commands: ["echo from the owned bucket"]}}]}]}\n')
 
 
 def error(code, message):
