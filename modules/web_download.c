@@ -2,9 +2,11 @@
  * each entry's http or https URL: it is fetched through the one HTTP
  * transport (unsigned, which owns libcurl, redirects, the Content-Length
  * rules and the OPENTOE_HTTP_* transfer settings), on the runner's event
- * loop (aws_http_transfer_start() in aws/http_async.h; a step is a job
- * with start and cancel that walks its entries and their attempts, the
- * pause between attempts a timer on the loop), the body is streamed
+ * loop (a step is a job with start and cancel that walks its entries;
+ * each entry is a fetch of the transport's request loop,
+ * aws_http_fetch_start() in aws/http_async.h, which runs its attempts
+ * and the pauses between them as timers, with this file's retry policy:
+ * which failures are worth another attempt), the body is streamed
  * into a temporary file beside the destination (".<name>.opentoe-XXXXXX")
  * while hashing it, transient failures are retried with exponential
  * backoff inside one step attempt, the checksum is verified, and only
@@ -67,7 +69,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
