@@ -702,6 +702,7 @@ static void call_free(struct aws_http_call *c)
         aws_http_response_done(&c->resp);
         aws_http_transfer_result_done(c->stopped);
         free(c->stopped);
+        free(c->last);
         free(c->msg);
         free(c);
 }
