@@ -61,43 +61,6 @@ static bool token_ok(const char *s, size_t max)
         return true;
 }
 
-static int hash_fd_range(int fd, off_t off, size_t len, char hex[65], char **reterr_msg)
-{
-        struct hash_ctx *hc = NULL;
-        unsigned char d[HASH_MAX_LEN];
-        size_t dlen, done = 0;
-        _cleanup_free_ char *why = NULL;
-        int r = hash_begin(HASH_SHA256, &hc, &why);
-
-        if (r < 0)
-                return errmsg_set(reterr_msg, r, "cannot hash the body: %s", why);
-        _cleanup_free_ char *buf = xmalloc(HASH_CHUNK);
-        while (done < len) {
-                size_t want = len - done < HASH_CHUNK ? len - done : HASH_CHUNK;
-                ssize_t n = pread(fd, buf, want, off + (off_t)done);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        r = n < 0 ? -errno : -ENODATA;
-                        hash_abort(hc);
-                        return errmsg_set(reterr_msg, r, "cannot read the body: %s",
-                                          n < 0 ? strerror(-r) : "the file is shorter than the range to send");
-                }
-                r = hash_update(hc, buf, (size_t)n);
-                if (r < 0) {
-                        hash_abort(hc);
-                        return errmsg_set(reterr_msg, r, "cannot hash the body");
-                }
-                done += (size_t)n;
-        }
-        r = hash_end(hc, d, &dlen);
-        if (r < 0)
-                return errmsg_set(reterr_msg, r, "cannot hash the body");
-        hash_hex(d, dlen, hex);
-        return 0;
-}
-
 static long jitter(long d)
 {
         unsigned v;
@@ -116,6 +79,7 @@ struct prepared {
         char *sign_path;
         char payload_hash[65];
         bool has_payload_hash;
+        bool hash_fd;                   /* the fd body's hash is to be computed (http_send_start()) */
         bool signed_;
         int max_attempts;
 };
@@ -191,9 +155,8 @@ static int prepare(const struct aws_http_request *req, struct aws_http *h, struc
                 p->has_payload_hash = true;
         } else if (p->signed_ && !(req->sigv4_flags & SIGV4_UNSIGNED)) {
                 if (req->body_from_fd) {
-                        r = hash_fd_range(req->body_fd, req->body_offset, req->body_len, p->payload_hash, reterr_msg);
-                        if (r < 0)
-                                return r;
+                        p->hash_fd = true;
+                        return 0;
                 } else {
                         unsigned char d[HASH_MAX_LEN];
                         size_t n;
@@ -323,6 +286,11 @@ struct aws_http_call {
         int outcome;
         struct aws_http_transfer_result *stopped; /* of the attempt a cancel stopped */
         aws_http_fetch_done_fn fetch_done;
+        /* hashing an fd body before the first attempt, a piece at a time */
+        sd_event_source *hashing;
+        struct hash_ctx *hc;
+        size_t hashed;
+        char *hbuf;
 };
 
 /* The request's end: r and a message, or (r = 0) the response filled. */
@@ -689,8 +657,18 @@ static int fetch_attempt_start(struct aws_http_call *c, char **reterr_msg)
         return http_multi_add(c->h, c->ev, &c->run, reterr_msg);
 }
 
+static void hashing_stop(struct aws_http_call *c)
+{
+        c->hashing = sdev->source_disable_unref(c->hashing);
+        hash_abort(c->hc);
+        c->hc = NULL;
+        free(c->hbuf);
+        c->hbuf = NULL;
+}
+
 static void call_free(struct aws_http_call *c)
 {
+        hashing_stop(c);
         http_multi_remove(c->h, &c->run);
         http_easy_give(c->h, c->run.easy);
         if (c->hl)
@@ -720,6 +698,69 @@ static int on_end(sd_event_source *s, void *userdata)
         else
                 c->done(c->userdata, c->r, &c->resp, &c->msg);
         call_free(c);
+        return 0;
+}
+
+/* A piece of the fd body hashed (an idle source, so that the transfers
+ * in flight and the runner's signals and timers go first): a part of up
+ * to 5 GiB never holds the loop.  The first attempt starts after it. */
+static int on_hash(sd_event_source *s, void *userdata)
+{
+        struct aws_http_call *c = userdata;
+        const struct aws_http_request *req = c->req;
+        size_t want = req->body_len - c->hashed < HASH_CHUNK ? req->body_len - c->hashed : HASH_CHUNK;
+        unsigned char d[HASH_MAX_LEN];
+        size_t dlen;
+        ssize_t n = 0;
+
+        (void)s;
+        if (want > 0) {
+                n = pread(req->body_fd, c->hbuf, want, req->body_offset + (off_t)c->hashed);
+                if (n < 0 && errno == EINTR)
+                        return 0;
+                if (n <= 0) {
+                        int r = n < 0 ? -errno : -ENODATA;
+
+                        hashing_stop(c);
+                        call_fail(c, r, "cannot read the body: %s",
+                                  n < 0 ? strerror(-r) : "the file is shorter than the range to send");
+                        return 0;
+                }
+                if (hash_update(c->hc, c->hbuf, (size_t)n) < 0) {
+                        hashing_stop(c);
+                        call_fail(c, -EIO, "cannot hash the body");
+                        return 0;
+                }
+                c->hashed += (size_t)n;
+                if (c->hashed < req->body_len)
+                        return 0;
+        }
+        int r = hash_end(c->hc, d, &dlen);
+        c->hc = NULL;
+        hashing_stop(c);
+        if (r < 0) {
+                call_fail(c, r, "cannot hash the body");
+                return 0;
+        }
+        hash_hex(d, dlen, c->p.payload_hash);
+        c->p.has_payload_hash = true;
+        attempt_start(c);
+        return 0;
+}
+
+/* Starts hashing the fd body: 0, or -errno with a message. */
+static int hashing_start(struct aws_http_call *c, char **reterr_msg)
+{
+        _cleanup_free_ char *why = NULL;
+        int r = hash_begin(HASH_SHA256, &c->hc, &why);
+
+        if (r < 0)
+                return errmsg_set(reterr_msg, r, "cannot hash the body: %s", why);
+        c->hbuf = xmalloc(HASH_CHUNK);
+        if (sdev->add_defer(c->ev, &c->hashing, on_hash, c) < 0 ||
+            sdev->source_set_priority(c->hashing, SD_EVENT_PRIORITY_IDLE) < 0 ||
+            sdev->source_set_enabled(c->hashing, SD_EVENT_ON) < 0)
+                return errmsg_set(reterr_msg, -ENOMEM, "cannot add event sources for the request");
         return 0;
 }
 
@@ -759,7 +800,15 @@ int aws_http_send_start(struct aws_http *h, sd_event *ev, const struct aws_http_
                         c->out_start = 0;
                 c->out_regular = fstat(req->out_fd, &st) == 0 && S_ISREG(st.st_mode);
         }
-        attempt_start(c);
+        if (c->p.hash_fd) {
+                r = hashing_start(c, reterr_msg);
+                if (r < 0) {
+                        call_free(c);
+                        return r;
+                }
+        } else {
+                attempt_start(c);
+        }
         if (ret_call)
                 *ret_call = c;
         return 0;
@@ -770,6 +819,7 @@ void aws_http_call_cancel(struct aws_http_call *c)
         if (!c || c->ended)
                 return;
         c->pause = sdev->source_disable_unref(c->pause);
+        hashing_stop(c);
         if (!c->fetch) {
                 http_multi_remove(c->h, &c->run);
                 call_fail(c, -ECANCELED, "%s %s: cancelled", c->req->method, c->p.url);
