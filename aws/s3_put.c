@@ -74,7 +74,8 @@ struct s3_put {
         int fd;
         uint64_t size, part;
         size_t nparts, next, running;
-        char *id, *enc_id, *query;
+        char *id;                       /* the upload's */
+        char *query;                    /* "uploadId=<id>", encoded: of the parts, the completion, the abort */
         char **etags;                   /* filled in by part index */
         struct part_slot *slots;        /* c->concurrency of them */
         size_t n_slots;
@@ -96,7 +97,6 @@ static void put_free(struct s3_op *op)
         sb_free(&p->body);
         s3_op_done(&p->op);
         free(p->id);
-        free(p->enc_id);
         free(p->query);
         free(p->err);
         free(p);
@@ -152,8 +152,6 @@ static void abort_upload(struct s3_put *p)
         int64_t deadline = p->op.c->deadline_ms;
 
         p->aborting = true;
-        free(p->query);
-        p->query = xasprintf("uploadId=%s", p->enc_id);
         if (p->cancelled && (deadline < 0 || deadline > now + S3_ABORT_AFTER_CANCEL_MS))
                 deadline = now + S3_ABORT_AFTER_CANCEL_MS;
         struct s3_req q = {
@@ -210,8 +208,6 @@ static void complete_upload(struct s3_put *p)
                 sb_puts(&p->body, "</ETag></Part>");
         }
         sb_puts(&p->body, "</CompleteMultipartUpload>");
-        free(p->query);
-        p->query = xasprintf("uploadId=%s", p->enc_id);
         struct s3_req q = {
                 .op = "CompleteMultipartUpload", .method = "POST", .bucket = p->op.bucket, .key = p->op.key,
                 .query = p->query, .owner = p->op.owner, .content_type = "application/xml", .body = p->body.s,
@@ -233,7 +229,7 @@ static int part_start(struct part_slot *s)
 
         s->i = i;
         free(s->query);
-        s->query = xasprintf("partNumber=%zu&uploadId=%s", i + 1, p->enc_id);
+        s->query = xasprintf("partNumber=%zu&%s", i + 1, p->query);
         struct s3_req q = {
                 .op = "UploadPart", .method = "PUT", .bucket = p->op.bucket, .key = p->op.key, .query = s->query,
                 .owner = p->op.owner, .body_len = (size_t)len, .body_from_fd = true, .body_fd = p->fd,
@@ -311,7 +307,8 @@ static void created(void *userdata, int r, struct aws_http_response *a, char **m
                 put_end(p);
                 return;
         }
-        p->enc_id = sigv4_uri_encode(p->id, strlen(p->id), false);
+        _cleanup_free_ char *enc_id = sigv4_uri_encode(p->id, strlen(p->id), false);
+        p->query = xasprintf("uploadId=%s", enc_id);
         if (p->cancelled) {
                 put_failed(p, -ECANCELED, NULL);
                 abort_upload(p);
