@@ -921,10 +921,7 @@ void aws_http_response_done(struct aws_http_response *r)
         free(r->error_code);
         free(r->error_message);
         free(r->request_id);
-        for (size_t i = 0; i < r->n_headers; i++) {
-                free((char *)r->headers[i].name);
-                free((char *)r->headers[i].value);
-        }
+        http_headers_free(r->headers, r->n_headers);
         free(r->headers);
         *r = (struct aws_http_response){ 0 };
 }

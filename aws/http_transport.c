@@ -68,12 +68,17 @@ long aws_http_clock_offset(const struct aws_http *h)
 }
 
 
+void http_headers_free(struct aws_http_header *h, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free((char *)h[i].name);
+                free((char *)h[i].value);
+        }
+}
+
 void http_xfer_reset_headers(struct http_xfer *x)
 {
-        for (size_t i = 0; i < x->n_hdrs; i++) {
-                free((char *)x->hdrs[i].name);
-                free((char *)x->hdrs[i].value);
-        }
+        http_headers_free(x->hdrs, x->n_hdrs);
         x->n_hdrs = 0;
         x->hdr_bytes = 0;
 }

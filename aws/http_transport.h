@@ -113,6 +113,8 @@ struct http_xfer {
         bool excess;
 };
 
+/* Frees the names and values of n headers (not the array). */
+void http_headers_free(struct aws_http_header *h, size_t n);
 void http_xfer_reset_headers(struct http_xfer *x);
 void http_xfer_done(struct http_xfer *x);
 /* The first header of the attempt's response called name, or NULL. */
