@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "http_async.h"
 #include "sigv4.h"
 
 /* Where the loop gets the credentials of a signed request, before every
@@ -26,3 +27,9 @@ struct aws_http_cred_source {
  * req->creds is only checked to be set when req->service is. */
 int aws_http_send(struct aws_http *h, const struct aws_http_request *req, const struct aws_http_cred_source *creds,
                   struct aws_http_response *ret, char **reterr_msg);
+
+/* The same loop as a job on ev (http_async.h's rules); creds, when not
+ * NULL, is copied. */
+int aws_http_send_start(struct aws_http *h, sd_event *ev, const struct aws_http_request *req,
+                        const struct aws_http_cred_source *creds, aws_http_call_done_fn done, void *userdata,
+                        struct aws_http_call **ret_call, char **reterr_msg);

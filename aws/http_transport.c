@@ -35,7 +35,7 @@ struct aws_http *aws_http_new(char **reterr_msg)
         }
         struct aws_http *h = xcalloc(1, sizeof *h);
         h->api = api;
-        h->curl = c;
+        h->idle[h->n_idle++] = c;
         h->max_attempts = (int)env_long("OPENTOE_AWS_MAX_ATTEMPTS", 5, 1, 20);
         h->backoff_ms = env_long("OPENTOE_AWS_BACKOFF_MS", 100, 0, 60000);
         h->backoff_cap_ms = env_long("OPENTOE_AWS_BACKOFF_CAP_MS", 20000, 0, 600000);
@@ -56,8 +56,7 @@ struct aws_http *aws_http_free(struct aws_http *h)
 {
         if (!h)
                 return NULL;
-        if (h->curl)
-                h->api->easy_cleanup(h->curl);
+        http_multi_done(h);
         free(h->ca_bundle);
         free(h);
         return NULL;
@@ -69,12 +68,17 @@ long aws_http_clock_offset(const struct aws_http *h)
 }
 
 
+void http_headers_free(struct aws_http_header *h, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free((char *)h[i].name);
+                free((char *)h[i].value);
+        }
+}
+
 void http_xfer_reset_headers(struct http_xfer *x)
 {
-        for (size_t i = 0; i < x->n_hdrs; i++) {
-                free((char *)x->hdrs[i].name);
-                free((char *)x->hdrs[i].value);
-        }
+        http_headers_free(x->hdrs, x->n_hdrs);
         x->n_hdrs = 0;
         x->hdr_bytes = 0;
 }
@@ -224,10 +228,9 @@ const char *http_xfer_header(const struct http_xfer *x, const char *name)
 
 
 /* What every transfer sets: protocols, the URL, the callbacks. */
-static int set_base_options(struct aws_http *h, const char *url, struct http_xfer *x, char *errbuf)
+static int set_base_options(struct aws_http *h, CURL *c, const char *url, struct http_xfer *x, char *errbuf)
 {
         const struct curl_api *a = h->api;
-        CURL *c = h->curl;
         CURLcode rc;
 
         a->easy_reset(c);
@@ -249,15 +252,15 @@ static int set_base_options(struct aws_http *h, const char *url, struct http_xfe
         a->easy_setopt(c, CURLOPT_HEADERDATA, x);
         a->easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
         a->easy_setopt(c, CURLOPT_WRITEDATA, x);
+        x->easy = c;
         return 0;
 }
 
-int http_set_request_options(struct aws_http *h, const struct aws_http_request *req, const char *url,
+int http_set_request_options(struct aws_http *h, CURL *c, const struct aws_http_request *req, const char *url,
                              struct http_xfer *x, struct curl_slist *hl, long timeout_ms, char *errbuf)
 {
         const struct curl_api *a = h->api;
-        CURL *c = h->curl;
-        int r = set_base_options(h, url, x, errbuf);
+        int r = set_base_options(h, c, url, x, errbuf);
 
         if (r < 0)
                 return r;
@@ -312,7 +315,7 @@ static int64_t declared_length(const struct http_xfer *x)
 {
         curl_off_t cl = -1;
 
-        if (x->h->api->easy_getinfo(x->h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK || cl < 0)
+        if (x->h->api->easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK || cl < 0)
                 return x->header_length;
         return (int64_t)cl;
 }
@@ -323,7 +326,7 @@ static int stream_accept(struct http_xfer *x)
         long status = 0;
         int a;
 
-        x->h->api->easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &status);
+        x->h->api->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
         x->status = status;
         x->declared = declared_length(x);
         a = x->stream->on_headers(x->stream->userdata, status, x->declared);
@@ -357,12 +360,11 @@ static void stream_content_length(struct http_xfer *x, const char *buf, size_t n
         x->header_length = digits > 0 && i == n ? v : -1;
 }
 
-static int set_transfer_options(struct aws_http *h, const struct aws_http_transfer *t, struct http_xfer *x,
-                                char *errbuf)
+static int set_transfer_options(struct aws_http *h, CURL *c, const struct aws_http_transfer *t,
+                                struct http_xfer *x, char *errbuf)
 {
         const struct curl_api *a = h->api;
-        CURL *c = h->curl;
-        int r = set_base_options(h, t->url, x, errbuf);
+        int r = set_base_options(h, c, t->url, x, errbuf);
 
         if (r < 0)
                 return r;
@@ -380,11 +382,12 @@ static int set_transfer_options(struct aws_http *h, const struct aws_http_transf
         return 0;
 }
 
-int http_transfer_prepare(struct aws_http *h, const struct aws_http_transfer *t, struct http_xfer *x, char *errbuf)
+int http_transfer_prepare(struct aws_http *h, CURL *c, const struct aws_http_transfer *t, struct http_xfer *x,
+                          char *errbuf)
 {
         *x = (struct http_xfer){ .stream = &t->stream, .h = h, .header_length = -1, .declared = -1 };
         errbuf[0] = '\0';
-        return set_transfer_options(h, t, x, errbuf);
+        return set_transfer_options(h, c, t, x, errbuf);
 }
 
 void http_transfer_finish(struct aws_http *h, const struct http_xfer *x, CURLcode c, const char *errbuf,
@@ -394,9 +397,9 @@ void http_transfer_finish(struct aws_http *h, const struct http_xfer *x, CURLcod
         char *eff = NULL;
 
         *ret = (struct aws_http_transfer_result){ .declared = -1 };
-        a->easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &ret->status);
-        a->easy_getinfo(h->curl, CURLINFO_REDIRECT_COUNT, &ret->redirects);
-        if (a->easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
+        a->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &ret->status);
+        a->easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &ret->redirects);
+        if (a->easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
                 ret->effective_url = xstrdup(eff);
         ret->refused_status = x->refused_status;
         ret->excess = x->excess;

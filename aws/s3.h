@@ -33,8 +33,8 @@
  *   OPENTOE_S3_MAX_OBJECTS          objects a prefix download may hold,
  *                                   1000 as in AWSTOE (1-10,000,000)
  *   OPENTOE_S3_CONCURRENCY          parts of a multipart upload sent at
- *                                   once, each on its own connection, 4
- *                                   (1-16)
+ *                                   once, each on its own connection of
+ *                                   the one multi handle, 4 (1-16)
  *
  * Functions return >= 0 or a negative errno with a message (to free) in
  * *reterr_msg that names the bucket and key:
@@ -51,6 +51,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <systemd/sd-event.h>
 
 #define S3_DEFAULT_MULTIPART_THRESHOLD (64ull << 20)
 #define S3_DEFAULT_PART_SIZE (16ull << 20)
@@ -128,11 +129,10 @@ int s3_download_file(struct s3 *c, const char *bucket, const char *key, const ch
 
 /* PutObject of `size` bytes of fd from offset 0 (read with pread), or a
  * multipart upload when size is above the threshold: each part is its own
- * request (retried by aws/http), sent by up to OPENTOE_S3_CONCURRENCY
- * threads with a client each, then CompleteMultipartUpload; any failure
- * aborts the upload (AbortMultipartUpload) so no parts are left behind.
- * c's notice callback is then called from those threads, one call at a
- * time. */
+ * request (retried by aws/http), up to OPENTOE_S3_CONCURRENCY of them at
+ * once on the client's one multi handle, then CompleteMultipartUpload;
+ * any failure aborts the upload (AbortMultipartUpload) so no parts are
+ * left behind. */
 int s3_upload_fd(struct s3 *c, const char *bucket, const char *key, const char *owner, int fd, uint64_t size,
                  char **reterr_msg);
 /* The same for the regular file at path (symbolic links followed). */
@@ -158,6 +158,44 @@ int s3_upload_tree(struct s3 *c, const char *dir, const char *bucket, const char
  * makes of an unquoted account id; normalised as s3_owner_normalize()
  * does (NULL when absent). */
 int s3_owner_from_entry(const json_t *entry, char **ret, char **reterr_msg);
+
+/* ---- on an event loop -------------------------------------------------------------
+ * s3_list(), s3_download_file() and s3_upload_fd() are these jobs, driven
+ * on the client's own loop; a module runs them on the runner's (several
+ * requests of one client run at once there: the parts of a multipart
+ * upload, OPENTOE_S3_CONCURRENCY of them, on one multi handle).  A job
+ * ends with done, called exactly once on the loop and never from within
+ * its start: r and *msg (the callee may take it) as the blocking call
+ * would return them; -ECANCELED after s3_job_cancel().  What the job
+ * fills (*ret_size, *ret and *ret_n) and its strings stay the caller's
+ * until done.  A start that fails returns -errno with a message and done
+ * never comes. */
+struct s3_job;
+typedef void (*s3_done_fn)(void *userdata, int r, char **msg);
+
+int s3_list_start(struct s3 *c, sd_event *ev, const char *bucket, const char *prefix, const char *owner,
+                  size_t max_objects, struct s3_object **ret, size_t *ret_n, s3_done_fn done, void *userdata,
+                  struct s3_job **ret_job, char **reterr_msg);
+/* A cancelled or failed download leaves no temporary file behind. */
+int s3_download_file_start(struct s3 *c, sd_event *ev, const char *bucket, const char *key, const char *owner,
+                           const char *dest, bool replace, uint64_t *ret_size, s3_done_fn done, void *userdata,
+                           struct s3_job **ret_job, char **reterr_msg);
+/* fd stays open until done.  A cancelled multipart upload is aborted
+ * (AbortMultipartUpload, bounded to a few seconds) before done. */
+int s3_upload_fd_start(struct s3 *c, sd_event *ev, const char *bucket, const char *key, const char *owner, int fd,
+                       uint64_t size, s3_done_fn done, void *userdata, struct s3_job **ret_job, char **reterr_msg);
+/* Stops a started job as soon as it can; its done follows. */
+void s3_job_cancel(struct s3_job *j);
+
+/* The files s3_upload_tree() would upload from dir, listed without
+ * uploading them (in the same order, with the same skipped notices). */
+struct s3_tree_file {
+        char *path;
+        char *key;
+};
+int s3_tree_list(const char *dir, const char *prefix, const struct s3_tree_cb *cb, struct s3_tree_file **ret,
+                 size_t *ret_n, char **reterr_msg);
+void s3_tree_files_free(struct s3_tree_file *v, size_t n);
 
 /* ---- documents and log folders ---------------------------------------------- */
 

@@ -193,69 +193,281 @@ static bool endpoint_is_https(const char *endpoint)
         return !strncasecmp(endpoint, "https://", 8);
 }
 
+/* One request in flight: addressed in the bucket's region, and sent once
+ * more in the bucket's own region when S3 names another one. */
+struct s3_call {
+        struct s3 *c;
+        sd_event *ev;
+        struct s3_req q;
+        const char *key;                /* named by a non-2xx answer's message */
+        bool check;                     /* a non-2xx answer is a failure */
+        int round;
+        char *what, *endpoint, *path, *region;
+        struct aws_http_header hdrs[2];
+        struct aws_http_request rq;
+        struct aws_http_call *http;
+        s3_call_done_fn done;
+        void *userdata;
+};
+
+static void call_free(struct s3_call *j)
+{
+        free(j->what);
+        free(j->endpoint);
+        free(j->path);
+        free(j->region);
+        free(j);
+}
+
+static void on_answer(void *userdata, int r, struct aws_http_response *resp, char **msg);
+
+/* Sends the request of this round. */
+static int call_send(struct s3_call *j, char **reterr_msg)
+{
+        const struct s3_req *q = &j->q;
+        struct s3 *c = j->c;
+        bool has_body = q->body_len > 0 || q->body_from_fd;
+        size_t nh = 0;
+        char *err = NULL;
+        int r;
+
+        free(j->endpoint);
+        free(j->path);
+        free(j->region);
+        j->endpoint = j->path = NULL;
+        j->region = xstrdup(bucket_region(c, q->bucket));
+        r = address(c, q->bucket, q->key, j->region, &j->endpoint, &j->path, reterr_msg);
+        if (r < 0)
+                return r;
+        if (q->owner)
+                j->hdrs[nh++] = (struct aws_http_header){ "x-amz-expected-bucket-owner", q->owner };
+        if (q->content_type)
+                j->hdrs[nh++] = (struct aws_http_header){ "Content-Type", q->content_type };
+        j->rq = (struct aws_http_request){
+                .method = q->method,
+                .endpoint = j->endpoint,
+                .path = j->path,
+                .query = q->query,
+                .headers = j->hdrs,
+                .n_headers = nh,
+                .body = q->body,
+                .body_len = q->body_len,
+                .body_from_fd = q->body_from_fd,
+                .body_fd = q->body_fd,
+                .body_offset = q->body_offset,
+                .payload_hash = has_body && endpoint_is_https(j->endpoint) ? SIGV4_UNSIGNED_PAYLOAD : NULL,
+                .service = "s3",
+                .region = j->region,
+                .sigv4_flags = SIGV4_S3,
+                .creds = c->creds,
+                .max_body = q->max_body ? q->max_body : S3_SMALL_BODY,
+                .body_to_fd = q->body_to_fd,
+                .out_fd = q->out_fd,
+                .deadline_ms = q->deadline_ms ? q->deadline_ms : c->deadline_ms,
+                .notice = c->notice,
+                .userdata = c->userdata,
+        };
+        r = aws_http_request_start(c->http, j->ev, &j->rq, on_answer, j, &j->http, &err);
+        if (r < 0) {
+                errmsg_set(reterr_msg, r, "%s %s: %s", q->op, j->what, err ? err : strerror(-r));
+                free(err);
+        }
+        return r;
+}
+
+static void call_end(struct s3_call *j, int r, struct aws_http_response *resp, char *msg)
+{
+        j->done(j->userdata, r, resp, &msg);
+        free(msg);
+        call_free(j);
+}
+
+static void on_answer(void *userdata, int r, struct aws_http_response *resp, char **msg)
+{
+        struct s3_call *j = userdata;
+        const struct s3_req *q = &j->q;
+        struct aws_http_response none = { 0 };
+        char *m = NULL, *other;
+
+        j->http = NULL;
+        if (r < 0) {
+                errmsg_set(&m, r, "%s %s: %s", q->op, j->what, *msg ? *msg : strerror(-r));
+                call_end(j, r, &none, m);
+                return;
+        }
+        if (j->round == 0 && (other = answer_region(resp, j->region))) {
+                s3_bucket_region_set(j->c, q->bucket, other);
+                if (j->c->notice) {
+                        _cleanup_free_ char *n = xasprintf("%s %s: the bucket is in %s, not %s; sending there",
+                                                           q->op, j->what, other, j->region);
+                        j->c->notice(j->c->userdata, n);
+                }
+                free(other);
+                j->round++;
+                r = call_send(j, &m);
+                if (r < 0)
+                        call_end(j, r, &none, m);
+                return;
+        }
+        if (j->check && !(resp->status >= 200 && resp->status <= 299)) {
+                r = s3_answer_error(resp, q->op, q->bucket, j->key, q->owner, &m);
+                call_end(j, r, &none, m);
+                return;
+        }
+        call_end(j, 0, resp, NULL);
+}
+
+int s3_call_start(struct s3 *c, sd_event *ev, const struct s3_req *q, bool check, const char *key,
+                  s3_call_done_fn done, void *userdata, struct s3_call **ret, char **reterr_msg)
+{
+        struct s3_call *j = xcalloc(1, sizeof *j);
+        int r;
+
+        *j = (struct s3_call){
+                .c = c, .ev = ev, .q = *q, .key = key, .check = check, .what = s3_uri_text(q->bucket, q->key),
+                .done = done, .userdata = userdata,
+        };
+        r = call_send(j, reterr_msg);
+        if (r < 0)
+                call_free(j);
+        else if (ret)
+                *ret = j;
+        return r;
+}
+
+void s3_call_cancel(struct s3_call *j)
+{
+        if (j && j->http)
+                aws_http_call_cancel(j->http);
+}
+
+/* ---- blocking callers ------------------------------------------------------ */
+
+void s3_wait_done(void *userdata, int r, char **msg)
+{
+        struct s3_wait *w = userdata;
+
+        w->over = true;
+        w->r = r;
+        w->msg = TAKE_PTR(*msg);
+}
+
+sd_event *s3_wait_begin(struct s3 *c, struct s3_wait *w)
+{
+        sd_event *ev = NULL;
+
+        *w = (struct s3_wait){ 0 };
+        w->r = aws_http_own_loop(c->http, &ev, &w->msg);
+        return w->r < 0 ? NULL : ev;
+}
+
+int s3_wait_end(struct s3_wait *w, sd_event *ev, int r, char **reterr_msg)
+{
+        if (ev && r >= 0) {
+                r = aws_http_run_until(ev, &w->over);
+                if (r < 0) {
+                        free(w->msg);
+                        return errmsg_set(reterr_msg, r, "the S3 client's event loop failed: %s", strerror(-r));
+                }
+                r = w->r;
+        } else if (!ev) {
+                r = w->r;
+        }
+        if (w->msg && reterr_msg && r < 0)
+                *reterr_msg = TAKE_PTR(w->msg);
+        free(w->msg);
+        return r;
+}
+
+void s3_op_init(struct s3_op *op, struct s3 *c, sd_event *ev, const char *bucket, const char *key, const char *owner,
+                int (*answered)(struct s3_op *op, struct aws_http_response *resp, char **msg),
+                void (*free)(struct s3_op *op), s3_done_fn done, void *userdata)
+{
+        *op = (struct s3_op){
+                .job = { .cancel = s3_op_cancel },
+                .c = c, .ev = ev, .bucket = xstrdup(bucket), .key = xstrdup(key),
+                .owner = owner ? xstrdup(owner) : NULL, .what = s3_uri_text(bucket, key),
+                .done = done, .userdata = userdata, .answered = answered, .free = free,
+        };
+}
+
+void s3_op_done(struct s3_op *op)
+{
+        free(op->bucket);
+        free(op->key);
+        free(op->owner);
+        free(op->what);
+}
+
+void s3_op_cancel(struct s3_job *job)
+{
+        s3_call_cancel(((struct s3_op *)job)->call);
+}
+
+void s3_op_answered(void *userdata, int r, struct aws_http_response *resp, char **msg)
+{
+        struct s3_op *op = userdata;
+        char *m = NULL;
+
+        op->call = NULL;
+        if (r >= 0)
+                r = op->answered(op, resp, &m);
+        if (r > 0)
+                return;
+        op->done(op->userdata, r, r < 0 && !m ? msg : &m);
+        free(m);
+        op->free(op);
+}
+
+int s3_op_started(struct s3_op *op, int r, struct s3_job **ret_job)
+{
+        if (r < 0) {
+                op->free(op);
+                return r;
+        }
+        if (ret_job)
+                *ret_job = &op->job;
+        return 0;
+}
+
+void s3_job_cancel(struct s3_job *j)
+{
+        if (j)
+                j->cancel(j);
+}
+
+/* A blocking request: the same job on the client's own loop. */
+struct call_wait {
+        struct s3_wait w;
+        struct aws_http_response *ret;
+};
+
+static void call_wait_done(void *userdata, int r, struct aws_http_response *resp, char **msg)
+{
+        struct call_wait *cw = userdata;
+
+        *cw->ret = *resp;
+        *resp = (struct aws_http_response){ 0 };
+        s3_wait_done(&cw->w, r, msg);
+}
+
+static int call_blocking(struct s3 *c, const struct s3_req *q, bool check, const char *key,
+                         struct aws_http_response *ret, char **reterr_msg)
+{
+        struct call_wait cw = { .ret = ret };
+        sd_event *ev = s3_wait_begin(c, &cw.w);
+
+        *ret = (struct aws_http_response){ 0 };
+        return s3_wait_end(&cw.w, ev, ev ? s3_call_start(c, ev, q, check, key, call_wait_done, &cw, NULL, reterr_msg) : 0,
+                           reterr_msg);
+}
+
 /* Sends one request (and once more in the bucket's own region when S3
  * names another one).  0 with *ret filled whatever the status, or -errno
  * with a message naming the operation and object. */
 int s3_send(struct s3 *c, const struct s3_req *q, struct aws_http_response *ret, char **reterr_msg)
 {
-        _cleanup_free_ char *what = s3_uri_text(q->bucket, q->key);
-
-        for (int round = 0;; round++) {
-                _cleanup_free_ char *endpoint = NULL, *path = NULL, *region = xstrdup(bucket_region(c, q->bucket));
-                struct aws_http_header hdrs[2];
-                size_t nh = 0;
-                char *err = NULL, *other;
-                bool has_body = q->body_len > 0 || q->body_from_fd;
-                int r;
-
-                r = address(c, q->bucket, q->key, region, &endpoint, &path, reterr_msg);
-                if (r < 0)
-                        return r;
-                if (q->owner)
-                        hdrs[nh++] = (struct aws_http_header){ "x-amz-expected-bucket-owner", q->owner };
-                if (q->content_type)
-                        hdrs[nh++] = (struct aws_http_header){ "Content-Type", q->content_type };
-                struct aws_http_request rq = {
-                        .method = q->method,
-                        .endpoint = endpoint,
-                        .path = path,
-                        .query = q->query,
-                        .headers = hdrs,
-                        .n_headers = nh,
-                        .body = q->body,
-                        .body_len = q->body_len,
-                        .body_from_fd = q->body_from_fd,
-                        .body_fd = q->body_fd,
-                        .body_offset = q->body_offset,
-                        .payload_hash = has_body && endpoint_is_https(endpoint) ? SIGV4_UNSIGNED_PAYLOAD : NULL,
-                        .service = "s3",
-                        .region = region,
-                        .sigv4_flags = SIGV4_S3,
-                        .creds = c->creds,
-                        .max_body = q->max_body ? q->max_body : S3_SMALL_BODY,
-                        .body_to_fd = q->body_to_fd,
-                        .out_fd = q->out_fd,
-                        .deadline_ms = c->deadline_ms,
-                        .notice = c->notice,
-                        .userdata = c->userdata,
-                };
-                r = aws_http_request(c->http, &rq, ret, &err);
-                if (r < 0) {
-                        errmsg_set(reterr_msg, r, "%s %s: %s", q->op, what, err ? err : strerror(-r));
-                        free(err);
-                        return r;
-                }
-                if (round > 0 || !(other = answer_region(ret, region)))
-                        return 0;
-                s3_bucket_region_set(c, q->bucket, other);
-                if (c->notice) {
-                        _cleanup_free_ char *m = xasprintf("%s %s: the bucket is in %s, not %s; sending there",
-                                                           q->op, what, other, region);
-                        c->notice(c->userdata, m);
-                }
-                free(other);
-                aws_http_response_done(ret);
-        }
+        return call_blocking(c, q, false, NULL, ret, reterr_msg);
 }
 
 /* Words a non-2xx answer: what went wrong with which bucket and key, then
@@ -293,12 +505,6 @@ int s3_answer_error(const struct aws_http_response *a, const char *op, const cha
 
 int s3_call(struct s3 *c, const struct s3_req *q, const char *key, struct aws_http_response *ret, char **reterr_msg)
 {
-        int r = s3_send(c, q, ret, reterr_msg);
-
-        if (r < 0 || (ret->status >= 200 && ret->status <= 299))
-                return r;
-        r = s3_answer_error(ret, q->op, q->bucket, key, q->owner, reterr_msg);
-        aws_http_response_done(ret);
-        return r;
+        return call_blocking(c, q, true, key, ret, reterr_msg);
 }
 

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "http.h"
+#include "http_async.h"
 #include "s3.h"
 
 #define S3_MAX_BUCKET_LEN 255
@@ -56,7 +57,70 @@ struct s3_req {
         bool body_to_fd;
         int out_fd;
         size_t max_body;
+        int64_t deadline_ms;            /* 0: the client's */
 };
+
+/* Every asynchronous S3 operation starts with this (s3_job_cancel()). */
+struct s3_job {
+        void (*cancel)(struct s3_job *j);
+};
+
+/* What every S3 operation on a loop holds: the client and the loop,
+ * copies of the object it names (for a listing, key is the prefix), and
+ * its end. */
+struct s3_op {
+        struct s3_job job;
+        struct s3 *c;
+        sd_event *ev;
+        char *bucket, *key, *owner, *what;
+        s3_done_fn done;
+        void *userdata;
+        struct s3_call *call;           /* its request in flight */
+        /* For s3_op_answered(): what a 2xx answer means (0: the
+         * operation is done, 1: it sent its next request, -errno with
+         * *msg), and freeing the operation once done was called. */
+        int (*answered)(struct s3_op *op, struct aws_http_response *resp, char **msg);
+        void (*free)(struct s3_op *op);
+};
+/* s3_client.c: fills op (the strings copied; s3_op_done() frees them),
+ * with s3_op_cancel() as its cancel. */
+void s3_op_init(struct s3_op *op, struct s3 *c, sd_event *ev, const char *bucket, const char *key, const char *owner,
+                int (*answered)(struct s3_op *op, struct aws_http_response *resp, char **msg),
+                void (*free)(struct s3_op *op), s3_done_fn done, void *userdata);
+void s3_op_done(struct s3_op *op);
+/* s3_client.c: cancels op->call. */
+void s3_op_cancel(struct s3_job *job);
+/* s3_client.c: the end of op's request (an s3_call_done_fn; userdata is
+ * op): op->answered() for a 2xx answer, then done and op->free(), unless
+ * another request went out. */
+void s3_op_answered(void *userdata, int r, struct aws_http_response *resp, char **msg);
+/* s3_client.c: the end of an operation's start: r < 0 frees op (nothing
+ * started); otherwise *ret_job (may be NULL) is set.  Returns r, or 0. */
+int s3_op_started(struct s3_op *op, int r, struct s3_job **ret_job);
+
+/* s3_client.c: one request on a loop, as s3_send() (check false) or
+ * s3_call() (check true, naming `key`) do it.  done gets what they
+ * return: 0 with *resp (the callee may take it), or -errno with *msg (the
+ * callee may take it).  The request's strings stay valid until done. */
+struct s3_call;
+typedef void (*s3_call_done_fn)(void *userdata, int r, struct aws_http_response *resp, char **msg);
+int s3_call_start(struct s3 *c, sd_event *ev, const struct s3_req *q, bool check, const char *key,
+                  s3_call_done_fn done, void *userdata, struct s3_call **ret, char **reterr_msg);
+void s3_call_cancel(struct s3_call *call);
+
+/* s3_client.c: a blocking caller's wait for one operation on the client's
+ * own loop: s3_wait_begin() gives the loop (NULL: w says why), the
+ * operation is started on it with s3_wait_done and w as its end, and
+ * s3_wait_end() (r: what the start returned) drives the loop until the
+ * end came and returns its result, the message in *reterr_msg. */
+struct s3_wait {
+        bool over;
+        int r;
+        char *msg;
+};
+void s3_wait_done(void *userdata, int r, char **msg);
+sd_event *s3_wait_begin(struct s3 *c, struct s3_wait *w);
+int s3_wait_end(struct s3_wait *w, sd_event *ev, int r, char **reterr_msg);
 
 
 /* s3_client.c: sends one request (addressed, in the bucket's own region

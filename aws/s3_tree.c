@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +39,40 @@ struct tree {
         struct strbuf key;              /* the key it goes to */
         size_t n;
         bool no_links;                  /* skip symbolic links (the log folder) */
+        /* What becomes of a file (open as fd) at path, for key. */
+        int (*file)(struct tree *t, int fd, uint64_t size, char **reterr_msg);
+        struct s3_tree_file *files;     /* s3_tree_list()'s */
+        size_t cap;
 };
+
+static int file_upload(struct tree *t, int fd, uint64_t size, char **reterr_msg)
+{
+        char *err = NULL;
+        int r = s3_upload_fd(t->c, t->bucket, sb_str(&t->key), t->owner, fd, size, &err);
+
+        if (r < 0) {
+                errmsg_set(reterr_msg, r, "%s: %s", sb_str(&t->path), err ? err : "failed");
+                free(err);
+                return r;
+        }
+        t->n++;
+        if (t->cb && t->cb->uploaded)
+                t->cb->uploaded(t->cb->userdata, sb_str(&t->path), sb_str(&t->key), size);
+        return 0;
+}
+
+static int file_list(struct tree *t, int fd, uint64_t size, char **reterr_msg)
+{
+        (void)fd;
+        (void)size;
+        (void)reterr_msg;
+        if (t->n == t->cap) {
+                t->cap = t->cap ? t->cap * 2 : 32;
+                t->files = xrealloc(t->files, t->cap * sizeof *t->files);
+        }
+        t->files[t->n++] = (struct s3_tree_file){ .path = xstrdup(sb_str(&t->path)), .key = xstrdup(sb_str(&t->key)) };
+        return 0;
+}
 
 static int name_cmp(const void *a, const void *b)
 {
@@ -127,22 +159,8 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
                                                        strerror(errno));
                                 else if (!S_ISREG(st.st_mode))
                                         note_skipped(t, "not a regular file");
-                                else {
-                                        char *err = NULL;
-
-                                        r = s3_upload_fd(t->c, t->bucket, sb_str(&t->key), t->owner, fd,
-                                                         (uint64_t)st.st_size, &err);
-                                        if (r < 0) {
-                                                errmsg_set(reterr_msg, r, "%s: %s", sb_str(&t->path),
-                                                           err ? err : "failed");
-                                                free(err);
-                                        } else {
-                                                t->n++;
-                                                if (t->cb && t->cb->uploaded)
-                                                        t->cb->uploaded(t->cb->userdata, sb_str(&t->path),
-                                                                        sb_str(&t->key), (uint64_t)st.st_size);
-                                        }
-                                }
+                                else
+                                        r = t->file(t, fd, (uint64_t)st.st_size, reterr_msg);
                                 close(fd);
                         }
                 }
@@ -157,26 +175,60 @@ static int tree_visit(struct tree *t, int dfd, unsigned depth, char **reterr_msg
         return r;
 }
 
-static int upload_tree(struct s3 *c, const char *dir, const char *bucket, const char *prefix, const char *owner,
-                       const struct s3_tree_cb *cb, bool no_links, size_t *ret_n, char **reterr_msg)
+/* Walks dir, handing every file to t->file. */
+static int tree_walk(struct tree *t, const char *dir, const char *prefix, char **reterr_msg)
 {
-        struct tree t = { .c = c, .bucket = bucket, .owner = owner, .cb = cb, .no_links = no_links };
         size_t dlen = strlen(dir);
         int fd, r;
 
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (no_links ? O_NOFOLLOW : 0));
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (t->no_links ? O_NOFOLLOW : 0));
         if (fd < 0)
                 return errmsg_set(reterr_msg, -errno, "cannot open the folder %s: %s", dir, strerror(errno));
         while (dlen > 1 && dir[dlen - 1] == '/')
                 dlen--;
-        sb_append(&t.path, dir, dlen);
-        sb_puts(&t.key, prefix ? prefix : "");
-        r = tree_visit(&t, fd, 0, reterr_msg);
-        sb_free(&t.path);
-        sb_free(&t.key);
+        sb_append(&t->path, dir, dlen);
+        sb_puts(&t->key, prefix ? prefix : "");
+        r = tree_visit(t, fd, 0, reterr_msg);
+        sb_free(&t->path);
+        sb_free(&t->key);
+        return r;
+}
+
+static int upload_tree(struct s3 *c, const char *dir, const char *bucket, const char *prefix, const char *owner,
+                       const struct s3_tree_cb *cb, bool no_links, size_t *ret_n, char **reterr_msg)
+{
+        struct tree t = {
+                .c = c, .bucket = bucket, .owner = owner, .cb = cb, .no_links = no_links, .file = file_upload,
+        };
+        int r = tree_walk(&t, dir, prefix, reterr_msg);
+
         if (ret_n)
                 *ret_n = t.n;
         return r;
+}
+
+void s3_tree_files_free(struct s3_tree_file *v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++) {
+                free(v[i].path);
+                free(v[i].key);
+        }
+        free(v);
+}
+
+int s3_tree_list(const char *dir, const char *prefix, const struct s3_tree_cb *cb, struct s3_tree_file **ret,
+                 size_t *ret_n, char **reterr_msg)
+{
+        struct tree t = { .cb = cb, .file = file_list };
+        int r = tree_walk(&t, dir, prefix, reterr_msg);
+
+        if (r < 0) {
+                s3_tree_files_free(t.files, t.n);
+                return r;
+        }
+        *ret = t.files;
+        *ret_n = t.n;
+        return 0;
 }
 
 int s3_upload_tree(struct s3 *c, const char *dir, const char *bucket, const char *prefix, const char *owner,

@@ -3,9 +3,10 @@
  * entry's inputs, deciding where each object goes (one object to a file,
  * or every object below a key prefix into a folder tree), the overwrite
  * rule with AWSTOE's own error message, and wording failures so they name
- * the entry.  The transfers are aws/s3's: each object is streamed into a
- * temporary file beside its destination and renamed into place, so no
- * destination is ever half-written.
+ * the entry.  The transfers are aws/s3's jobs on the runner's loop: each
+ * object is streamed into a temporary file beside its destination and
+ * renamed into place, so no destination is ever half-written, and a step
+ * the runner stops (its deadline, an interrupt) leaves no partial file.
  *
  * Rules, per entry (inputs are a list; every entry is checked before any
  * is downloaded, then entries run in order and the first failure ends the
@@ -41,6 +42,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
 #include "http.h"
 #include "mkdirs.h"
 #include "module.h"
@@ -54,28 +56,29 @@
         "Error: S3Download: File already exists and \"overwrite\" property for \"destination\" file is set to "     \
         "false. Cannot download."
 
-struct s3d_run {
-        const struct action_ctx *ctx;
-        struct s3 *client;
-        const struct s3_entry *e;      /* the entry running */
+/* The entry in flight. */
+struct s3d_state {
+        char *target;                   /* one object: its file */
+        uint64_t size;
+        struct s3_object *objs;         /* a prefix: its objects, */
+        char **targets;                 /* their files (NULL: skipped), */
+        size_t n, i, done, plen;        /* how many, the one in flight, those downloaded */
 };
 
 /* ---- inputs ------------------------------------------------------------------ */
 
 /* What S3Download asks of its source beyond an S3 URI: an object, or a
  * prefix. */
-static int entry_check(const struct s3_entry *e, struct strbuf *why)
+static int entry_check(const struct s3_entry *e, char **reterr_msg)
 {
-        if (!e->uri.prefix && !*e->uri.key) {
-                sb_printf(why, "S3Download entry %zu (%s): the source names a bucket, not an object; to download "
-                               "every object in it, write s3://%s/ followed by *", e->no, e->source, e->uri.bucket);
-                return -EINVAL;
-        }
-        if (!e->uri.prefix && e->uri.key[strlen(e->uri.key) - 1] == '/') {
-                sb_printf(why, "S3Download entry %zu (%s): the source names a folder, not an object; to download "
-                               "everything below it, add * after the final slash", e->no, e->source);
-                return -EINVAL;
-        }
+        if (!e->uri.prefix && !*e->uri.key)
+                return errmsg_set(reterr_msg, -EINVAL, "S3Download entry %zu (%s): the source names a bucket, not an "
+                                  "object; to download every object in it, write s3://%s/ followed by *", e->no,
+                                  e->source, e->uri.bucket);
+        if (!e->uri.prefix && e->uri.key[strlen(e->uri.key) - 1] == '/')
+                return errmsg_set(reterr_msg, -EINVAL, "S3Download entry %zu (%s): the source names a folder, not an "
+                                  "object; to download everything below it, add * after the final slash", e->no,
+                                  e->source);
         return 0;
 }
 
@@ -133,145 +136,222 @@ static bool rest_is_safe(const char *rest)
         }
 }
 
-static enum action_status status_of(int r)
+static void one_done(void *userdata, int r, char **msg)
 {
-        return r == -ETIMEDOUT ? ACTION_TIMED_OUT : ACTION_FAILED;
+        struct s3_entry_run *run = userdata;
+        const struct s3_entry *e = run->e;
+        struct s3d_state *st = run->state;
+
+        run->job = NULL;
+        if (r == -EEXIST && !e->overwrite) {
+                s3_entry_end(run, r, xasprintf("%s (S3Download entry %zu: %s -> %s)", S3D_EXISTS_MSG, e->no,
+                                               e->source, st->target));
+                return;
+        }
+        if (r < 0) {
+                s3_entry_end(run, r, xasprintf("S3Download entry %zu (%s): %s; nothing was written to %s", e->no,
+                                               e->source, s3_entry_why(run, r, *msg), st->target));
+                return;
+        }
+        action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: downloaded %s to %s (%" PRIu64 " bytes)", e->no,
+                      e->source, st->target, st->size);
+        s3_entry_end(run, 0, NULL);
 }
 
-static enum action_status download_one(struct s3d_run *run, const struct s3_entry *e, struct strbuf *msg)
+static void download_one(struct s3_entry_run *run)
 {
-        _cleanup_free_ char *target = NULL, *err = NULL;
+        const struct s3_entry *e = run->e;
+        struct s3d_state *st = run->state;
         const char *key = e->uri.key, *base = strrchr(key, '/');
-        uint64_t size = 0;
+        char *err = NULL;
         int r;
 
         base = base ? base + 1 : key;
         if (e->dest[strlen(e->dest) - 1] == '/' || is_dir(e->dest))
-                target = join(e->dest, base);
+                st->target = join(e->dest, base);
         else
-                target = xstrdup(e->dest);
-        if (!e->overwrite && exists(target)) {
-                sb_printf(msg, "%s (S3Download entry %zu: %s -> %s)", S3D_EXISTS_MSG, e->no, e->source, target);
-                return ACTION_FAILED;
+                st->target = xstrdup(e->dest);
+        if (!e->overwrite && exists(st->target)) {
+                s3_entry_end(run, -EEXIST, xasprintf("%s (S3Download entry %zu: %s -> %s)", S3D_EXISTS_MSG, e->no,
+                                                     e->source, st->target));
+                return;
         }
-        r = s3_download_file(run->client, e->uri.bucket, key, e->owner, target, e->overwrite, &size, &err);
-        if (r == -EEXIST && !e->overwrite) {
-                sb_printf(msg, "%s (S3Download entry %zu: %s -> %s)", S3D_EXISTS_MSG, e->no, e->source, target);
-                return ACTION_FAILED;
-        }
+        r = s3_download_file_start(run->client, run->ev, e->uri.bucket, key, e->owner, st->target, e->overwrite,
+                                   &st->size, one_done, run, &run->job, &err);
         if (r < 0) {
-                sb_printf(msg, "S3Download entry %zu (%s): %s; nothing was written to %s", e->no, e->source, err,
-                          target);
-                return status_of(r);
+                one_done(run, r, &err);
+                free(err);
         }
-        action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: downloaded %s to %s (%" PRIu64 " bytes)", e->no,
-               e->source, target, size);
-        return ACTION_SUCCESS;
 }
 
-static enum action_status download_prefix(struct s3d_run *run, const struct s3_entry *e, struct strbuf *msg)
+static void object_done(void *userdata, int r, char **msg);
+
+/* The prefix's objects from st->i on: folder markers made, the next
+ * object's download started, or the entry's end. */
+static void prefix_next(struct s3_entry_run *run)
 {
-        _cleanup_free_ char *err = NULL;
-        struct s3_object *objs = NULL;
-        char **targets;
-        size_t n = 0, plen = strlen(e->uri.key), done = 0;
-        enum action_status st = ACTION_SUCCESS;
-        int r;
+        const struct s3_entry *e = run->e;
+        struct s3d_state *st = run->state;
 
-        r = s3_list(run->client, e->uri.bucket, e->uri.key, e->owner, 0, &objs, &n, &err);
-        if (r < 0) {
-                sb_printf(msg, "S3Download entry %zu (%s): %s", e->no, e->source, err);
-                return status_of(r);
-        }
-        targets = xcalloc(n + 1, sizeof *targets);
-        /* Every target is known, and checked, before the first download. */
-        for (size_t i = 0; i < n && st == ACTION_SUCCESS; i++) {
-                const char *rest = objs[i].key + plen;
+        for (; st->i < st->n; st->i++) {
+                const char *key = st->objs[st->i].key, *rest = key + st->plen, *target = st->targets[st->i];
+                char *err = NULL;
+                int r;
 
-                if (!*rest)
-                        continue; /* the prefix's own folder marker */
-                if (!rest_is_safe(rest)) {
-                        sb_printf(msg, "S3Download entry %zu (%s): the key '%s' cannot be placed below %s: its path "
-                                       "has empty, '.' or '..' elements; nothing was downloaded",
-                                  e->no, e->source, objs[i].key, e->dest);
-                        st = ACTION_FAILED;
-                        break;
-                }
-                targets[i] = join(e->dest, rest);
-                if (rest[strlen(rest) - 1] != '/' && !e->overwrite && exists(targets[i])) {
-                        sb_printf(msg, "%s (S3Download entry %zu: s3://%s/%s -> %s; nothing was downloaded)",
-                                  S3D_EXISTS_MSG, e->no, e->uri.bucket, objs[i].key, targets[i]);
-                        st = ACTION_FAILED;
-                }
-        }
-        if (st == ACTION_SUCCESS && n == 0)
-                action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: no objects below %s; nothing to download",
-                       e->no, e->source);
-        if (st == ACTION_SUCCESS) {
-                r = mkdir_p(e->dest);
-                if (r < 0) {
-                        sb_printf(msg, "S3Download entry %zu (%s): cannot create the folder %s: %s", e->no, e->source,
-                                  e->dest, strerror(-r));
-                        st = ACTION_FAILED;
-                }
-        }
-        for (size_t i = 0; i < n && st == ACTION_SUCCESS; i++) {
-                const char *rest = objs[i].key + plen;
-                uint64_t size = 0;
-
-                if (!targets[i])
+                if (!target)
                         continue;
                 if (rest[strlen(rest) - 1] == '/') {
-                        r = mkdir_p(targets[i]);
+                        r = mkdir_p(target);
                         if (r < 0) {
-                                sb_printf(msg, "S3Download entry %zu (%s): cannot create the folder %s for the key "
-                                               "'%s': %s", e->no, e->source, targets[i], objs[i].key, strerror(-r));
-                                st = ACTION_FAILED;
+                                s3_entry_end(run, r, xasprintf("S3Download entry %zu (%s): cannot create the folder %s "
+                                                               "for the key '%s': %s", e->no, e->source, target, key,
+                                                               strerror(-r)));
+                                return;
                         }
                         continue;
                 }
-                free(err);
-                err = NULL;
-                r = s3_download_file(run->client, e->uri.bucket, objs[i].key, e->owner, targets[i], e->overwrite,
-                                     &size, &err);
-                if (r == -EEXIST && !e->overwrite) {
-                        sb_printf(msg, "%s (S3Download entry %zu: s3://%s/%s -> %s)", S3D_EXISTS_MSG, e->no,
-                                  e->uri.bucket, objs[i].key, targets[i]);
-                        st = ACTION_FAILED;
-                } else if (r < 0) {
-                        sb_printf(msg, "S3Download entry %zu (%s): %s; %zu of the prefix's objects were downloaded "
-                                       "before it (they are kept)", e->no, e->source, err, done);
-                        st = status_of(r);
-                } else {
-                        done++;
-                        action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: downloaded s3://%s/%s to %s (%" PRIu64
-                               " bytes)", e->no, e->uri.bucket, objs[i].key, targets[i], size);
+                r = s3_download_file_start(run->client, run->ev, e->uri.bucket, key, e->owner, target, e->overwrite,
+                                           &st->size, object_done, run, &run->job, &err);
+                if (r < 0) {
+                        object_done(run, r, &err);
+                        free(err);
                 }
+                return;
         }
-        if (st == ACTION_SUCCESS && n > 0)
-                action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: %zu object%s below %s downloaded to %s", e->no,
-                       done, done == 1 ? "" : "s", e->source, e->dest);
-        strv_free_n(targets, n);
-        s3_objects_free(objs, n);
-        return st;
+        if (st->n > 0)
+                action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: %zu object%s below %s downloaded to %s",
+                              e->no, st->done, st->done == 1 ? "" : "s", e->source, e->dest);
+        s3_entry_end(run, 0, NULL);
+}
+
+static void object_done(void *userdata, int r, char **msg)
+{
+        struct s3_entry_run *run = userdata;
+        const struct s3_entry *e = run->e;
+        struct s3d_state *st = run->state;
+        const char *key = st->objs[st->i].key, *target = st->targets[st->i];
+
+        run->job = NULL;
+        if (r == -EEXIST && !e->overwrite) {
+                s3_entry_end(run, r, xasprintf("%s (S3Download entry %zu: s3://%s/%s -> %s)", S3D_EXISTS_MSG, e->no,
+                                               e->uri.bucket, key, target));
+                return;
+        }
+        if (r < 0) {
+                s3_entry_end(run, r, xasprintf("S3Download entry %zu (%s): %s; %zu of the prefix's objects were "
+                                               "downloaded before it (they are kept)", e->no, e->source,
+                                               s3_entry_why(run, r, *msg), st->done));
+                return;
+        }
+        st->done++;
+        action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: downloaded s3://%s/%s to %s (%" PRIu64 " bytes)",
+                      e->no, e->uri.bucket, key, target, st->size);
+        st->i++;
+        prefix_next(run);
+}
+
+/* Every target of the listing known, and checked, before the first
+ * download: 0, or -errno with the entry's message. */
+static int prefix_plan(struct s3_entry_run *run, char **reterr_msg)
+{
+        const struct s3_entry *e = run->e;
+        struct s3d_state *st = run->state;
+        int r;
+
+        st->targets = xcalloc(st->n + 1, sizeof *st->targets);
+        for (size_t i = 0; i < st->n; i++) {
+                const char *rest = st->objs[i].key + st->plen;
+
+                if (!*rest)
+                        continue; /* the prefix's own folder marker */
+                if (!rest_is_safe(rest))
+                        return errmsg_set(reterr_msg, -EINVAL, "S3Download entry %zu (%s): the key '%s' cannot be "
+                                          "placed below %s: its path has empty, '.' or '..' elements; nothing was "
+                                          "downloaded", e->no, e->source, st->objs[i].key, e->dest);
+                st->targets[i] = join(e->dest, rest);
+                if (rest[strlen(rest) - 1] != '/' && !e->overwrite && exists(st->targets[i]))
+                        return errmsg_set(reterr_msg, -EEXIST, "%s (S3Download entry %zu: s3://%s/%s -> %s; nothing "
+                                          "was downloaded)", S3D_EXISTS_MSG, e->no, e->uri.bucket, st->objs[i].key,
+                                          st->targets[i]);
+        }
+        if (st->n == 0)
+                action_notice(run->ctx, STREAM_STDOUT, "S3Download entry %zu: no objects below %s; nothing to download",
+                              e->no, e->source);
+        r = mkdir_p(e->dest);
+        if (r < 0)
+                return errmsg_set(reterr_msg, r, "S3Download entry %zu (%s): cannot create the folder %s: %s", e->no,
+                                  e->source, e->dest, strerror(-r));
+        return 0;
+}
+
+static void listed(void *userdata, int r, char **msg)
+{
+        struct s3_entry_run *run = userdata;
+        const struct s3_entry *e = run->e;
+        char *err = NULL;
+
+        run->job = NULL;
+        if (r < 0) {
+                s3_entry_end(run, r, xasprintf("S3Download entry %zu (%s): %s", e->no, e->source,
+                                               s3_entry_why(run, r, *msg)));
+                return;
+        }
+        r = prefix_plan(run, &err);
+        if (r < 0) {
+                s3_entry_end(run, r, err);
+                return;
+        }
+        prefix_next(run);
+}
+
+static void download_prefix(struct s3_entry_run *run)
+{
+        const struct s3_entry *e = run->e;
+        struct s3d_state *st = run->state;
+        char *err = NULL;
+        int r;
+
+        st->plen = strlen(e->uri.key);
+        r = s3_list_start(run->client, run->ev, e->uri.bucket, e->uri.key, e->owner, 0, &st->objs, &st->n, listed,
+                          run, &run->job, &err);
+        if (r < 0) {
+                listed(run, r, &err);
+                free(err);
+        }
 }
 
 /* ---- the action ---------------------------------------------------------------- */
 
-static enum action_status entry_run(void *userdata, struct s3 *client, const struct s3_entry *e, struct strbuf *msg)
+static int entry_start(struct s3_entry_run *run, char **reterr_msg)
 {
-        struct s3d_run *run = userdata;
+        (void)reterr_msg;
+        run->state = xcalloc(1, sizeof(struct s3d_state));
+        if (run->e->uri.prefix)
+                download_prefix(run);
+        else
+                download_one(run);
+        return 0;
+}
 
-        run->client = client;
-        run->e = e;
-        return e->uri.prefix ? download_prefix(run, e, msg) : download_one(run, e, msg);
+static void entry_clear(struct s3_entry_run *run)
+{
+        struct s3d_state *st = run->state;
+
+        if (!st)
+                return;
+        free(st->target);
+        if (st->targets)
+                strv_free_n(st->targets, st->n);
+        s3_objects_free(st->objs, st->n);
+        free(st);
 }
 
 static const struct s3_entries s3d_entries = {
         .action = "S3Download",
         .download = true,
         .check = entry_check,
-        .run = entry_run,
+        .start = entry_start,
+        .clear = entry_clear,
 };
 
-S3_ENTRIES_ACTION(S3Download, s3_download_module, struct s3d_run, s3d_entries);
+S3_ENTRIES_ACTION(S3Download, s3_download_module, s3d_entries);

@@ -2,9 +2,11 @@
  * and the inputs every S3 entry has, in s3_entries.c) checking each entry's
  * inputs, deciding which local files go to which keys (one file, the
  * matches of a `*` wildcard, or a whole folder with recurse), and wording
- * failures so they name the entry.  The transfers are aws/s3's: each file
- * is streamed from disk (never held in memory), in one PutObject or, above
- * the multipart threshold, in parts.
+ * failures so they name the entry.  The transfers are aws/s3's jobs on the
+ * runner's loop: each file is streamed from disk (never held in memory),
+ * in one PutObject or, above the multipart threshold, in parts sent side
+ * by side.  What an entry sends is known (and skipped things told) before
+ * its first upload.
  *
  * Rules, per entry (inputs are a list; every entry is checked before any
  * is uploaded; entries run in order and the first failure ends the step;
@@ -39,6 +41,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "errmsg.h"
 #include "fsglob.h"
 #include "http.h"
 #include "module.h"
@@ -47,32 +50,54 @@
 #include "strbuf.h"
 #include "strv.h"
 
-struct s3u_run {
-        const struct action_ctx *ctx;
-        struct s3 *client;
-        const struct s3_entry *e;
-        size_t files;                   /* uploaded by the entry so far */
-        uint64_t bytes;
+/* One file to upload, in the order of the entry's plan.  A folder that
+ * cannot be walked is an item too, failing the entry when its turn
+ * comes (after the files before it were uploaded). */
+struct s3u_item {
+        char *path;
+        char *key;
+        bool tree;                      /* found in a folder (its failures say how many went before) */
+        int r;                          /* < 0: the walk of a folder failed here, with msg */
+        char *msg;
 };
 
-static void tree_uploaded(void *userdata, const char *path, const char *key, uint64_t size)
-{
-        struct s3u_run *run = userdata;
+/* The entry in flight. */
+struct s3u_state {
+        struct s3u_item *items;
+        size_t n, cap, i;
+        size_t files;                   /* uploaded by the entry so far */
+        enum { NOTE_NONE, NOTE_MATCHES, NOTE_FOLDER } empty_note; /* said when no file was uploaded */
+        int fd;                         /* the file being uploaded */
+        uint64_t size;
+};
 
-        run->files++;
-        run->bytes += size;
+static void tree_uploaded(struct s3_entry_run *run, const char *path, const char *key, uint64_t size)
+{
+        struct s3u_state *st = run->state;
+
+        st->files++;
         action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: uploaded %s to s3://%s/%s (%" PRIu64 " bytes)",
-               run->e->no, path, run->e->uri.bucket, key, size);
+                      run->e->no, path, run->e->uri.bucket, key, size);
 }
 
 static void tree_skipped(void *userdata, const char *path, const char *why)
 {
-        struct s3u_run *run = userdata;
+        struct s3_entry_run *run = userdata;
 
         action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: skipped %s: %s", run->e->no, path, why);
 }
 
-/* ---- uploading ----------------------------------------------------------------- */
+/* ---- the plan -------------------------------------------------------------------- */
+
+static struct s3u_item *item_add(struct s3u_state *st)
+{
+        if (st->n == st->cap) {
+                st->cap = st->cap ? st->cap * 2 : 16;
+                st->items = xrealloc(st->items, st->cap * sizeof *st->items);
+        }
+        st->items[st->n] = (struct s3u_item){ 0 };
+        return &st->items[st->n++];
+}
 
 static const char *base_name(const char *path)
 {
@@ -94,77 +119,44 @@ static char *dest_prefix(const struct s3_entry *e)
         return n == 0 || e->uri.key[n - 1] == '/' ? xstrdup(e->uri.key) : xasprintf("%s/", e->uri.key);
 }
 
-static enum action_status status_of(int r)
+/* Every file below dir, for keys below prefix. */
+static void plan_tree(struct s3_entry_run *run, const char *dir, const char *prefix)
 {
-        return r == -ETIMEDOUT ? ACTION_TIMED_OUT : ACTION_FAILED;
+        struct s3u_state *st = run->state;
+        const struct s3_tree_cb cb = { .skipped = tree_skipped, .userdata = run };
+        struct s3_tree_file *files = NULL;
+        size_t n = 0;
+        char *err = NULL;
+        int r = s3_tree_list(dir, prefix, &cb, &files, &n, &err);
+
+        for (size_t i = 0; i < n; i++)
+                *item_add(st) = (struct s3u_item){ .path = TAKE_PTR(files[i].path), .key = TAKE_PTR(files[i].key),
+                                                   .tree = true };
+        s3_tree_files_free(files, n);
+        if (r < 0)
+                *item_add(st) = (struct s3u_item){ .tree = true, .r = r, .msg = err ? err : xstrdup(strerror(-r)) };
 }
 
-static enum action_status upload_file(struct s3u_run *run, const char *path, const char *key, struct strbuf *msg)
+/* The files of the entry, in order: 0, or -errno with the entry's message. */
+static int plan(struct s3_entry_run *run, char **reterr_msg)
 {
         const struct s3_entry *e = run->e;
-        _cleanup_free_ char *err = NULL;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        int r;
-
-        if (fd < 0 || fstat(fd, &st) < 0) {
-                sb_printf(msg, "S3Upload entry %zu (%s): cannot read %s: %s", e->no, e->source, path,
-                          strerror(errno));
-                return ACTION_FAILED;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                sb_printf(msg, "S3Upload entry %zu (%s): %s is not a regular file", e->no, e->source, path);
-                return ACTION_FAILED;
-        }
-        r = s3_upload_fd(run->client, e->uri.bucket, key, e->owner, fd, (uint64_t)st.st_size, &err);
-        if (r < 0) {
-                sb_printf(msg, "S3Upload entry %zu (%s): %s", e->no, e->source, err);
-                return status_of(r);
-        }
-        tree_uploaded(run, path, key, (uint64_t)st.st_size);
-        return ACTION_SUCCESS;
-}
-
-static enum action_status upload_tree(struct s3u_run *run, const char *dir, const char *prefix, struct strbuf *msg)
-{
-        const struct s3_entry *e = run->e;
-        const struct s3_tree_cb cb = { .uploaded = tree_uploaded, .skipped = tree_skipped, .userdata = run };
-        _cleanup_free_ char *err = NULL;
-        int r;
-
-        r = s3_upload_tree(run->client, dir, e->uri.bucket, prefix, e->owner, &cb, NULL, &err);
-        if (r < 0) {
-                sb_printf(msg, "S3Upload entry %zu (%s): %s; %zu file%s uploaded before it (they are kept)", e->no,
-                          e->source, err, run->files, run->files == 1 ? " was" : "s were");
-                return status_of(r);
-        }
-        return ACTION_SUCCESS;
-}
-
-static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
-{
-        const struct s3_entry *e = run->e;
-        enum action_status st = ACTION_SUCCESS;
+        struct s3u_state *st = run->state;
         struct stat sb;
 
         if (fs_has_wildcard(e->source)) {
                 _cleanup_free_ char *prefix = dest_prefix(e), *err = NULL;
                 char **matches = NULL;
                 size_t n = 0;
+                int r = 0;
 
-                if (fs_check_wildcard(e->source, &err) < 0 || fs_glob(e->source, FS_ANY, &matches, &n, &err) < 0) {
-                        sb_printf(msg, "S3Upload entry %zu (%s): %s", e->no, e->source, err ? err : "failed");
-                        strv_free(matches);
-                        return ACTION_FAILED;
-                }
-                if (n == 0) {
-                        sb_printf(msg, "S3Upload entry %zu (%s): no files match the source", e->no, e->source);
-                        strv_free(matches);
-                        return ACTION_FAILED;
-                }
-                for (size_t i = 0; i < n && st == ACTION_SUCCESS; i++) {
-                        _cleanup_free_ char *key = NULL;
-
+                if (fs_check_wildcard(e->source, &err) < 0 || fs_glob(e->source, FS_ANY, &matches, &n, &err) < 0)
+                        r = errmsg_set(reterr_msg, -EINVAL, "S3Upload entry %zu (%s): %s", e->no, e->source,
+                                       err ? err : "failed");
+                else if (n == 0)
+                        r = errmsg_set(reterr_msg, -ENOENT, "S3Upload entry %zu (%s): no files match the source",
+                                       e->no, e->source);
+                for (size_t i = 0; i < n && r >= 0; i++) {
                         if (stat(matches[i], &sb) < 0) {
                                 tree_skipped(run, matches[i], "a symbolic link to nothing");
                         } else if (S_ISDIR(sb.st_mode)) {
@@ -173,68 +165,169 @@ static enum action_status upload_entry(struct s3u_run *run, struct strbuf *msg)
                                                      "a folder (set recurse to true to upload folders)");
                                         continue;
                                 }
-                                key = xasprintf("%s%s/", prefix, base_name(matches[i]));
-                                st = upload_tree(run, matches[i], key, msg);
+                                _cleanup_free_ char *key = xasprintf("%s%s/", prefix, base_name(matches[i]));
+                                plan_tree(run, matches[i], key);
                         } else if (!S_ISREG(sb.st_mode)) {
                                 tree_skipped(run, matches[i], "not a regular file");
                         } else {
-                                key = xasprintf("%s%s", prefix, base_name(matches[i]));
-                                st = upload_file(run, matches[i], key, msg);
+                                *item_add(st) = (struct s3u_item){
+                                        .path = xstrdup(matches[i]),
+                                        .key = xasprintf("%s%s", prefix, base_name(matches[i])),
+                                };
                         }
                 }
                 strv_free(matches);
-                if (st == ACTION_SUCCESS && run->files == 0)
-                        action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: no files among the matches of %s; "
-                               "nothing was uploaded", e->no, e->source);
-                return st;
+                st->empty_note = NOTE_MATCHES;
+                return r;
         }
-        if (stat(e->source, &sb) < 0) {
-                sb_printf(msg, "S3Upload entry %zu (%s): %s", e->no, e->source,
-                          errno == ENOENT || errno == ENOTDIR ? "the source does not exist" : strerror(errno));
-                return ACTION_FAILED;
-        }
+        if (stat(e->source, &sb) < 0)
+                return errmsg_set(reterr_msg, -errno, "S3Upload entry %zu (%s): %s", e->no, e->source,
+                                  errno == ENOENT || errno == ENOTDIR ? "the source does not exist" : strerror(errno));
         if (S_ISDIR(sb.st_mode)) {
                 _cleanup_free_ char *prefix = dest_prefix(e);
 
-                if (!e->recurse) {
-                        sb_printf(msg, "S3Upload entry %zu (%s): the source is a folder; set recurse to true to upload "
-                                       "it with everything below it", e->no, e->source);
-                        return ACTION_FAILED;
-                }
-                st = upload_tree(run, e->source, prefix, msg);
-                if (st == ACTION_SUCCESS && run->files == 0)
-                        action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: the folder %s holds no files; nothing "
-                               "was uploaded", e->no, e->source);
-                return st;
+                if (!e->recurse)
+                        return errmsg_set(reterr_msg, -EISDIR, "S3Upload entry %zu (%s): the source is a folder; set "
+                                          "recurse to true to upload it with everything below it", e->no, e->source);
+                plan_tree(run, e->source, prefix);
+                st->empty_note = NOTE_FOLDER;
+                return 0;
+        }
+        if (!S_ISREG(sb.st_mode))
+                return errmsg_set(reterr_msg, -EINVAL, "S3Upload entry %zu (%s): the source is not a regular file",
+                                  e->no, e->source);
+        size_t klen = strlen(e->uri.key);
+        *item_add(st) = (struct s3u_item){
+                .path = xstrdup(e->source),
+                .key = klen == 0 || e->uri.key[klen - 1] == '/' ? xasprintf("%s%s", e->uri.key, base_name(e->source))
+                                                                : xstrdup(e->uri.key),
+        };
+        return 0;
+}
+
+/* ---- uploading ----------------------------------------------------------------- */
+
+/* The entry's failure at item it: r and err worded as the item calls for. */
+static void item_failed(struct s3_entry_run *run, const struct s3u_item *it, int r, const char *err)
+{
+        const struct s3_entry *e = run->e;
+        struct s3u_state *st = run->state;
+        const char *why = s3_entry_why(run, r, err);
+
+        if (it->tree && it->path)
+                s3_entry_end(run, r, xasprintf("S3Upload entry %zu (%s): %s: %s; %zu file%s uploaded before it (they "
+                                               "are kept)", e->no, e->source, it->path, why, st->files,
+                                               st->files == 1 ? " was" : "s were"));
+        else if (it->tree)
+                s3_entry_end(run, r, xasprintf("S3Upload entry %zu (%s): %s; %zu file%s uploaded before it (they are "
+                                               "kept)", e->no, e->source, why, st->files,
+                                               st->files == 1 ? " was" : "s were"));
+        else
+                s3_entry_end(run, r, xasprintf("S3Upload entry %zu (%s): %s", e->no, e->source, why));
+}
+
+static void upload_next(struct s3_entry_run *run);
+
+static void file_done(void *userdata, int r, char **msg)
+{
+        struct s3_entry_run *run = userdata;
+        struct s3u_state *st = run->state;
+        const struct s3u_item *it = &st->items[st->i];
+
+        run->job = NULL;
+        close(st->fd);
+        st->fd = -1;
+        if (r < 0) {
+                item_failed(run, it, r, *msg);
+                return;
+        }
+        tree_uploaded(run, it->path, it->key, st->size);
+        st->i++;
+        upload_next(run);
+}
+
+/* The next item's upload, or the entry's end. */
+static void upload_next(struct s3_entry_run *run)
+{
+        const struct s3_entry *e = run->e;
+        struct s3u_state *st = run->state;
+        struct stat sb;
+        char *err = NULL;
+        int r;
+
+        if (st->i == st->n) {
+                if (st->files == 0 && st->empty_note == NOTE_MATCHES)
+                        action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: no files among the matches of "
+                                      "%s; nothing was uploaded", e->no, e->source);
+                else if (st->files == 0 && st->empty_note == NOTE_FOLDER)
+                        action_notice(run->ctx, STREAM_STDOUT, "S3Upload entry %zu: the folder %s holds no files; "
+                                      "nothing was uploaded", e->no, e->source);
+                s3_entry_end(run, 0, NULL);
+                return;
+        }
+        const struct s3u_item *it = &st->items[st->i];
+        if (it->r < 0) {
+                item_failed(run, it, it->r, it->msg);
+                return;
+        }
+        st->fd = open(it->path, O_RDONLY | O_CLOEXEC);
+        if (st->fd < 0 || fstat(st->fd, &sb) < 0) {
+                r = -errno;
+                s3_entry_end(run, r, xasprintf("S3Upload entry %zu (%s): cannot read %s: %s", e->no, e->source,
+                                               it->path, strerror(-r)));
+                return;
         }
         if (!S_ISREG(sb.st_mode)) {
-                sb_printf(msg, "S3Upload entry %zu (%s): the source is not a regular file", e->no, e->source);
-                return ACTION_FAILED;
+                s3_entry_end(run, -EINVAL, xasprintf("S3Upload entry %zu (%s): %s is not a regular file", e->no,
+                                                     e->source, it->path));
+                return;
         }
-        size_t klen = strlen(e->uri.key);
-        _cleanup_free_ char *key = klen == 0 || e->uri.key[klen - 1] == '/'
-                                           ? xasprintf("%s%s", e->uri.key, base_name(e->source))
-                                           : xstrdup(e->uri.key);
-        return upload_file(run, e->source, key, msg);
+        st->size = (uint64_t)sb.st_size;
+        r = s3_upload_fd_start(run->client, run->ev, e->uri.bucket, it->key, e->owner, st->fd, st->size, file_done,
+                               run, &run->job, &err);
+        if (r < 0) {
+                file_done(run, r, &err);
+                free(err);
+        }
 }
 
 /* ---- the action ---------------------------------------------------------------- */
 
-static enum action_status entry_run(void *userdata, struct s3 *client, const struct s3_entry *e, struct strbuf *msg)
+static int entry_start(struct s3_entry_run *run, char **reterr_msg)
 {
-        struct s3u_run *run = userdata;
+        struct s3u_state *st = xcalloc(1, sizeof *st);
+        int r;
 
-        run->client = client;
-        run->e = e;
-        run->files = 0;
-        run->bytes = 0;
-        return upload_entry(run, msg);
+        st->fd = -1;
+        run->state = st;
+        r = plan(run, reterr_msg);
+        if (r >= 0)
+                upload_next(run);
+        return r;
+}
+
+static void entry_clear(struct s3_entry_run *run)
+{
+        struct s3u_state *st = run->state;
+
+        if (!st)
+                return;
+        for (size_t i = 0; i < st->n; i++) {
+                free(st->items[i].path);
+                free(st->items[i].key);
+                free(st->items[i].msg);
+        }
+        free(st->items);
+        if (st->fd >= 0)
+                close(st->fd);
+        free(st);
 }
 
 static const struct s3_entries s3u_entries = {
         .action = "S3Upload",
         .download = false,
-        .run = entry_run,
+        .start = entry_start,
+        .clear = entry_clear,
 };
 
-S3_ENTRIES_ACTION(S3Upload, s3_upload_module, struct s3u_run, s3u_entries);
+S3_ENTRIES_ACTION(S3Upload, s3_upload_module, s3u_entries);

@@ -2,9 +2,11 @@
  * each entry's http or https URL: it is fetched through the one HTTP
  * transport (unsigned, which owns libcurl, redirects, the Content-Length
  * rules and the OPENTOE_HTTP_* transfer settings), on the runner's event
- * loop (aws_http_transfer_start() in aws/http_async.h; a step is a job
- * with start and cancel that walks its entries and their attempts, the
- * pause between attempts a timer on the loop), the body is streamed
+ * loop (a step is a job with start and cancel that walks its entries;
+ * each entry is a fetch of the transport's request loop,
+ * aws_http_fetch_start() in aws/http_async.h, which runs its attempts
+ * and the pauses between them as timers, with this file's retry policy:
+ * which failures are worth another attempt), the body is streamed
  * into a temporary file beside the destination (".<name>.opentoe-XXXXXX")
  * while hashing it, transient failures are retried with exponential
  * backoff inside one step attempt, the checksum is verified, and only
@@ -29,6 +31,8 @@
  *     chained from an earlier step would otherwise disable it).
  *   - A destination ending in '/' is a folder; the file is named after the
  *     last segment of the URL's path.
+ *   - The step's output is one `destination`: every entry's file, one a
+ *     line (AWSTOE's newline-delimited string).
  *   - overwrite false: an existing destination fails the entry.  overwrite
  *     true with checksum and algorithm: an existing file whose hash already
  *     matches is kept and no request is made.  A replaced file keeps its
@@ -65,7 +69,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,7 +114,6 @@ enum wd_outcome {
         WD_TIMEOUT,
         WD_REFUSED,                     /* the transport would not send the request */
         WD_INTERRUPTED,                 /* the run is being stopped */
-        WD_PENDING,                     /* the attempt's transfer runs on the loop */
 };
 
 static const char *const algo_names[_HASH_ALGO_MAX] = {
@@ -373,21 +375,22 @@ struct action_job {
         size_t n, i;                    /* the entries, and the one in flight */
         mode_t mode;
         json_t *outputs;
+        struct strbuf dests;            /* the files written or kept, one a line */
+        bool any_dest;
         struct strbuf msg;              /* the step's failure */
         enum action_status status;
         int cancelled;                  /* enum action_cancel_reason, or -1 */
         sd_event_source *kick;          /* defer: goes on with the entries */
-        sd_event_source *pause;         /* the backoff before the next attempt */
         sd_event_source *grace;         /* after the deadline: see WD_DEADLINE_GRACE_MS */
-        struct aws_http_job *transfer;  /* the attempt in flight */
-        struct aws_http_transfer req;   /* its request, kept until it ends */
+        struct aws_http_call *fetch;    /* the entry's transfer and its attempts, in flight */
+        struct aws_http_fetch req;      /* its request and retry policy, kept until it ends */
+        bool pausing;                   /* between two attempts */
         /* the entry in flight */
         struct wd_tmp tmp;
         char *dir;
         struct strbuf why;              /* the reason of the latest attempt */
         char *reasons[WD_ATTEMPTS];
-        int failed, attempt;
-        long delay;
+        int failed;
 };
 
 /* The time the runner leaves the step: none once it cancelled it for its
@@ -416,26 +419,24 @@ static void kick(struct action_job *j)
         (void)sdev->source_set_enabled(j->kick, SD_EVENT_ONESHOT);
 }
 
-static void on_attempt_done(void *userdata, struct aws_http_transfer_result *res, bool cancelled);
-
-/* Starts one attempt of the entry in flight: the body goes into the
- * temporary file from its start.  WD_PENDING while the transfer runs;
- * anything else is the attempt's end, with a short reason in j->why. */
-static enum wd_outcome attempt_begin(struct action_job *j)
+/* Before each attempt of the entry in flight (the transport's request
+ * loop asks): the body goes into the temporary file from its start.  -1
+ * to send it, bounded by the time the runner leaves the step; anything
+ * else ends the entry, with a short reason in j->why. */
+static int wd_begin(void *userdata, int attempt, long *timeout_ms)
 {
+        struct action_job *j = userdata;
         struct wd_body *x = &j->x;
         const struct wd_entry *e = &j->entries[j->i];
-        _cleanup_free_ char *err = NULL;
         int64_t left = job_time_left(j);
-        long timeout_ms = 0;
         int r;
 
+        (void)attempt;
+        j->pausing = false;
         sb_free(&j->why);
         if (j->cancelled >= 0 || left == 0)
                 return stopped(j);
-        if (left > 0)
-                timeout_ms = left > LONG_MAX ? LONG_MAX : (long)left;
-
+        *timeout_ms = left <= 0 ? 0 : left > LONG_MAX ? LONG_MAX : (long)left;
         if (ftruncate(j->tmp.fd, 0) < 0 || lseek(j->tmp.fd, 0, SEEK_SET) < 0) {
                 sb_printf(&j->why, "cannot reset %s: %s", j->tmp.path, strerror(errno));
                 return WD_FAIL;
@@ -453,27 +454,12 @@ static enum wd_outcome attempt_begin(struct action_job *j)
                         return WD_FAIL;
                 }
         }
-
-        j->req = (struct aws_http_transfer){
-                .url = e->source,
-                .insecure = e->insecure,
-                .buffer_size = WD_BUFFER_SIZE,
-                .timeout_ms = timeout_ms,
-                .stream = { .on_headers = wd_body_accept, .on_body = wd_body_data, .userdata = x },
-        };
-        r = aws_http_transfer_start(j->http, j->ctx->event, &j->req, on_attempt_done, j, &j->transfer, &err);
-        if (r == -EPROTONOSUPPORT || r == -EINVAL)
-                return WD_REFUSED;
-        if (r < 0) {
-                sb_puts(&j->why, err ? err : strerror(-r));
-                return WD_FAIL;
-        }
-        return WD_PENDING;
+        return -1;
 }
 
 /* The end of an attempt's transfer: what it means for the entry, with a
  * short reason for anything but WD_DONE in j->why. */
-static enum wd_outcome attempt_end(struct action_job *j, const struct aws_http_transfer_result *res, bool cancelled)
+static enum wd_outcome attempt_end(struct action_job *j, const struct aws_http_transfer_result *res)
 {
         struct wd_body *x = &j->x;
         const struct wd_entry *e = &j->entries[j->i];
@@ -486,8 +472,6 @@ static enum wd_outcome attempt_end(struct action_job *j, const struct aws_http_t
         size_t n;
         int r;
 
-        if (cancelled) /* an interrupt, or libcurl's timeout did not come in time */
-                return stopped(j);
         if (!res->failed && x->room.buf_len > 0)
                 (void)wd_room_flush(&x->room); /* a failure is in room.stop or room.write_err */
         status = res->status;
@@ -559,16 +543,30 @@ static enum wd_outcome attempt_end(struct action_job *j, const struct aws_http_t
         return WD_DONE;
 }
 
-/* Random milliseconds in [0, n]. */
-static long jitter(long n)
+/* After each attempt: WebDownload's judgement (its retry policy: which
+ * failures are worth another attempt), the reason of a retry kept. */
+static int wd_end(void *userdata, struct aws_http_transfer_result *res, bool *retry)
 {
-        uint32_t v;
+        struct action_job *j = userdata;
+        enum wd_outcome o = attempt_end(j, res);
 
-        if (n <= 0)
-                return 0;
-        if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v)
-                v = (uint32_t)monotonic_ms() * 2654435761u;
-        return (long)(v % ((uint32_t)n + 1));
+        if (o == WD_RETRY && j->failed < WD_ATTEMPTS) {
+                j->reasons[j->failed++] = xstrdup(sb_str(&j->why));
+                *retry = true;
+        }
+        return (int)o;
+}
+
+/* Before the pause after a failed attempt. */
+static void wd_pausing(void *userdata, int attempt, long delay_ms)
+{
+        struct action_job *j = userdata;
+        const struct wd_entry *e = &j->entries[j->i];
+
+        j->pausing = true;
+        action_notice(j->ctx, STREAM_STDERR, "WebDownload entry %zu (%s): attempt %d of %d failed: %s; retrying in "
+                      "%.1f s", e->no, e->shown, attempt, WD_ATTEMPTS, j->reasons[j->failed - 1],
+                      (double)delay_ms / 1000.0);
 }
 
 /* The reasons of failed attempts, runs of the same one told once:
@@ -605,6 +603,15 @@ static void entry_clear(struct action_job *j)
         j->x.hash = NULL;
 }
 
+/* An entry's file, for the step's output. */
+static void dest_add(struct action_job *j, const char *path)
+{
+        if (j->any_dest)
+                sb_putc(&j->dests, '\n');
+        sb_puts(&j->dests, path);
+        j->any_dest = true;
+}
+
 /* The end of the entry in flight, as outcome o: the rename into place,
  * or the step's failure in j->msg; then the step goes on (kick). */
 static void entry_end(struct action_job *j, enum wd_outcome o)
@@ -616,8 +623,6 @@ static void entry_end(struct action_job *j, enum wd_outcome o)
 
         hash_abort(j->x.hash);
         j->x.hash = NULL;
-        if (o == WD_RETRY)
-                j->reasons[j->failed++] = xstrdup(sb_str(&j->why));
         history = history_text(j->reasons, j->failed);
 
         switch (o) {
@@ -658,7 +663,6 @@ static void entry_end(struct action_job *j, enum wd_outcome o)
                 o = WD_FAIL;
                 break;
         case WD_FAIL:
-        case WD_PENDING:
                 sb_printf(msg, "WebDownload entry %zu (%s): %s; not retried, and nothing was written to %s",
                           e->no, e->shown, sb_str(&j->why), e->dest);
                 if (j->failed)
@@ -668,7 +672,7 @@ static void entry_end(struct action_job *j, enum wd_outcome o)
         }
         entry_clear(j);
         if (o == WD_DONE) {
-                json_array_append_new(j->outputs, json_pack("{s:s}", "destination", e->dest));
+                dest_add(j, e->dest);
                 j->i++;
         } else {
                 j->status = o == WD_TIMEOUT ? ACTION_TIMED_OUT : ACTION_FAILED;
@@ -676,65 +680,72 @@ static void entry_end(struct action_job *j, enum wd_outcome o)
         kick(j);
 }
 
-static int on_pause(sd_event_source *s, uint64_t usec, void *userdata);
+/* What a transfer the transport would not send means: libcurl cannot be
+ * limited to http and https (-EPROTONOSUPPORT), or it refused the URL
+ * (-EINVAL). */
+static enum wd_outcome refused(struct action_job *j, int r, const char *msg)
+{
+        sb_free(&j->why);
+        if (r == -EPROTONOSUPPORT)
+                return WD_REFUSED;
+        sb_puts(&j->why, r == -EINVAL ? "libcurl refused the URL" : msg ? msg : strerror(-r));
+        return WD_FAIL;
+}
 
-/* After an attempt ended as o: the next one (after its pause), or the
- * entry's end. */
-static void attempt_next(struct action_job *j, enum wd_outcome o)
+/* The end of the entry's transfer and its attempts. */
+static void wd_done(void *userdata, enum aws_fetch_end end, int outcome, int r, const char *msg,
+                    struct aws_http_transfer_result *last)
+{
+        struct action_job *j = userdata;
+        enum wd_outcome o = (enum wd_outcome)outcome;
+
+        (void)last;
+        j->fetch = NULL;
+        j->grace = sdev->source_disable_unref(j->grace);
+        switch (end) {
+        case AWS_FETCH_ENDED:
+                break;
+        case AWS_FETCH_NO_TIME:
+                sb_free(&j->why);
+                sb_printf(&j->why, "its deadline leaves no time for attempt %d", j->failed + 1);
+                o = WD_TIMEOUT;
+                break;
+        case AWS_FETCH_CANCELLED: /* an interrupt, or libcurl's timeout did not come in time */
+                o = stopped(j);
+                break;
+        case AWS_FETCH_REFUSED:
+                o = refused(j, r, msg);
+                break;
+        }
+        entry_end(j, o);
+}
+
+/* The entry's transfer, its attempts run by the transport's request loop
+ * with WebDownload's retry policy. */
+static void attempts_start(struct action_job *j)
 {
         const struct wd_entry *e = &j->entries[j->i];
-        uint64_t now = 0;
-        int64_t left;
-        long d;
+        int64_t left = job_time_left(j);
+        _cleanup_free_ char *err = NULL;
 
-        if (o == WD_PENDING)
-                return;
-        if (o != WD_RETRY || j->attempt == WD_ATTEMPTS) {
-                entry_end(j, o);
-                return;
-        }
-        j->reasons[j->failed++] = xstrdup(sb_str(&j->why));
-        d = j->delay - jitter(j->delay / 2);
-        left = job_time_left(j);
-        if (left >= 0 && d >= left) {
-                sb_free(&j->why);
-                sb_printf(&j->why, "its deadline leaves no time for attempt %d", j->attempt + 1);
-                entry_end(j, WD_TIMEOUT);
-                return;
-        }
-        action_notice(j->ctx, STREAM_STDERR, "WebDownload entry %zu (%s): attempt %d of %d failed: %s; retrying in %.1f s",
-                      e->no, e->shown, j->attempt, WD_ATTEMPTS, j->reasons[j->failed - 1], (double)d / 1000.0);
-        if (sdev->now(j->ctx->event, CLOCK_MONOTONIC, &now) < 0 ||
-            sdev->add_time(j->ctx->event, &j->pause, CLOCK_MONOTONIC, now + (uint64_t)d * 1000, 1, on_pause, j) < 0) {
-                sb_free(&j->why);
-                sb_printf(&j->why, "cannot wait before attempt %d", j->attempt + 1);
-                entry_end(j, WD_FAIL);
-        }
-}
-
-static int on_pause(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct action_job *j = userdata;
-
-        (void)s;
-        (void)usec;
-        j->pause = sdev->source_disable_unref(j->pause);
-        j->delay = j->delay * 2 > WD_BACKOFF_CAP_MS ? WD_BACKOFF_CAP_MS : j->delay * 2;
-        j->attempt++;
-        attempt_next(j, attempt_begin(j));
-        return 0;
-}
-
-static void on_attempt_done(void *userdata, struct aws_http_transfer_result *res, bool cancelled)
-{
-        struct action_job *j = userdata;
-        enum wd_outcome o;
-
-        j->transfer = NULL;
-        j->grace = sdev->source_disable_unref(j->grace);
-        o = attempt_end(j, res, cancelled);
-        aws_http_transfer_result_done(res);
-        attempt_next(j, o);
+        j->req = (struct aws_http_fetch){
+                .t = {
+                        .url = e->source,
+                        .insecure = e->insecure,
+                        .buffer_size = WD_BUFFER_SIZE,
+                        .stream = { .on_headers = wd_body_accept, .on_body = wd_body_data, .userdata = &j->x },
+                },
+                .retry = { .max_attempts = WD_ATTEMPTS, .delay_ms = j->tun.retry_delay_ms,
+                           .cap_ms = WD_BACKOFF_CAP_MS },
+                .deadline_ms = left < 0 ? -1 : aws_now_ms() + left,
+                .begin = wd_begin,
+                .end = wd_end,
+                .pausing = wd_pausing,
+                .userdata = j,
+        };
+        int r = aws_http_fetch_start(j->http, j->ctx->event, &j->req, wd_done, j, &j->fetch, &err);
+        if (r < 0)
+                entry_end(j, refused(j, r, err));
 }
 
 /* Starts the entry in flight: its folder, its temporary file, its first
@@ -760,9 +771,8 @@ static void entry_begin(struct action_job *j)
         j->x.room.dir = j->dir;
         j->x.room.reserve_set = j->tun.reserve_set;
         j->x.room.reserve_value = j->tun.reserve;
-        j->attempt = 1;
-        j->delay = j->tun.retry_delay_ms;
-        attempt_next(j, attempt_begin(j));
+
+        attempts_start(j);
         return;
 fail:
         entry_clear(j);
@@ -808,7 +818,6 @@ static void job_free(struct action_job *j)
 {
         entry_clear(j);
         j->kick = sdev->source_disable_unref(j->kick);
-        j->pause = sdev->source_disable_unref(j->pause);
         j->grace = sdev->source_disable_unref(j->grace);
         hash_abort(j->x.hash);
         free(j->x.room.buf);
@@ -817,13 +826,17 @@ static void job_free(struct action_job *j)
                 entry_free(&j->entries[i]);
         free(j->entries);
         json_decref(j->outputs);
+        sb_free(&j->dests);
         sb_free(&j->msg);
         free(j);
 }
 
-/* The step's end: its result to the runner. */
+/* The step's end: its result to the runner.  Its one output, as AWSTOE
+ * gives it, is `destination`: every entry's file, one a line. */
 static void job_end(struct action_job *j)
 {
+        if (j->any_dest)
+                json_array_append_new(j->outputs, json_pack("{s:s%}", "destination", j->dests.s, j->dests.len));
         struct action_result res = {
                 .status = j->status,
                 .exit_code = -1,
@@ -866,7 +879,7 @@ static int on_kick(sd_event_source *s, void *userdata)
                         break;
                 }
                 if (c == 0) {
-                        json_array_append_new(j->outputs, json_pack("{s:s}", "destination", e->dest));
+                        dest_add(j, e->dest);
                         j->i++;
                         continue;
                 }
@@ -906,6 +919,7 @@ static int web_download_start(const struct action_ctx *ctx, const json_t *inputs
                 .tmp = { .fd = -1 },
                 .msg = STRBUF_INIT,
                 .why = STRBUF_INIT,
+                .dests = STRBUF_INIT,
         };
         r = sdev->add_defer(ctx->event, &j->kick, on_kick, j);
         if (r < 0) {
@@ -942,8 +956,8 @@ static int on_grace(sd_event_source *s, uint64_t usec, void *userdata)
         (void)s;
         (void)usec;
         j->grace = sdev->source_disable_unref(j->grace);
-        if (j->transfer)
-                aws_http_job_cancel(j->transfer);
+        if (j->fetch)
+                aws_http_call_cancel(j->fetch);
         return 0;
 }
 
@@ -957,19 +971,12 @@ static void web_download_cancel(struct action_job *j, enum action_cancel_reason 
         if (j->cancelled >= 0)
                 return;
         j->cancelled = (int)why;
-        if (j->transfer) {
-                if (why == ACTION_CANCEL_INTERRUPT ||
-                    sdev->now(j->ctx->event, CLOCK_MONOTONIC, &now) < 0 ||
-                    sdev->add_time(j->ctx->event, &j->grace, CLOCK_MONOTONIC,
-                                   now + (uint64_t)WD_DEADLINE_GRACE_MS * 1000, 1, on_grace, j) < 0)
-                        aws_http_job_cancel(j->transfer);
-                return;
-        }
-        if (j->pause) {
-                j->pause = sdev->source_disable_unref(j->pause);
-                entry_end(j, stopped(j));
-        }
-        /* Otherwise the next kick sees j->cancelled. */
+        if (!j->fetch)
+                return; /* the next kick sees j->cancelled */
+        if (why == ACTION_CANCEL_INTERRUPT || j->pausing || sdev->now(j->ctx->event, CLOCK_MONOTONIC, &now) < 0 ||
+            sdev->add_time(j->ctx->event, &j->grace, CLOCK_MONOTONIC, now + (uint64_t)WD_DEADLINE_GRACE_MS * 1000, 1,
+                           on_grace, j) < 0)
+                aws_http_call_cancel(j->fetch);
 }
 
 const struct action_module web_download_module = {

@@ -35,7 +35,7 @@ if ! command -v python3 > /dev/null; then
         skip_all "python3 (for the stand-in server) is not installed"
 fi
 
-plan 61
+plan 75
 scratch_dir W s3
 # A failed check shows the last run's output.
 on_failure() { diag "$(cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30)"; }
@@ -60,78 +60,11 @@ echo "# s3rver $(node -e "console.log(require('$(dirname "$S3RVER")/../package.j
 
 awsc() { "$AWS" --endpoint-url "$EP" "$@"; }
 
-# A stand-in S3 for what s3rver cannot show.  It logs every request as
-# "METHOD PATH OWNER" (OWNER: x-amz-expected-bucket-owner, or "-").
-#   GET: AccessDenied unless OWNER is 111122223333 (as S3 does for a
-#     bucket of another account); then doc.yml is a document, anything
-#     else a line of text.
-#   Multipart (any owner): CreateMultipartUpload gives the id U1; part 2
-#     of "retry.bin" answers 503 SlowDown once, part 2 of "fail.bin"
-#     always 400 InvalidArgument; complete and abort answer success.
-cat > "$W/srv/standin.py" << 'EOF'
-import http.server, sys
-log, portfile = sys.argv[1], sys.argv[3]
-DOC = b"""name: standin
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: Say
-        action: ExecuteBash
-        inputs:
-          commands: ["echo from the owned bucket"]
-"""
-def error(code, message):
-    return ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message>'
-            '<RequestId>R1</RequestId></Error>' % (code, message)).encode()
-seen = set()
-class H(http.server.BaseHTTPRequestHandler):
-    def note(self):
-        owner = self.headers.get("x-amz-expected-bucket-owner", "-")
-        with open(log, "a") as f:
-            f.write("%s %s %s\n" % (self.command, self.path, owner))
-        n = int(self.headers.get("Content-Length", "0") or 0)
-        while n > 0:
-            n -= len(self.rfile.read(min(n, 1 << 20)))
-        return owner
-    def answer(self, status, body=b"", headers=()):
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def do_GET(self):
-        owner = self.note()
-        if owner != "111122223333":
-            return self.answer(403, error("AccessDenied", "Access Denied"))
-        self.answer(200, DOC if self.path.endswith("/doc.yml") else b"owned by the right account\n")
-    def do_POST(self):
-        self.note()
-        if self.path.endswith("?uploads"):
-            return self.answer(200, b"<InitiateMultipartUploadResult><UploadId>U1</UploadId>"
-                                    b"</InitiateMultipartUploadResult>")
-        self.answer(200, b"<CompleteMultipartUploadResult><ETag>&quot;all&quot;</ETag>"
-                         b"</CompleteMultipartUploadResult>")
-    def do_PUT(self):
-        self.note()
-        if "partNumber=2&" in self.path and "/retry.bin" in self.path and "retry" not in seen:
-            seen.add("retry")
-            return self.answer(503, error("SlowDown", "Please reduce your request rate."))
-        if "partNumber=2&" in self.path and "/fail.bin" in self.path:
-            return self.answer(400, error("InvalidArgument", "Part number 2 is refused"))
-        self.answer(200, headers=[("ETag", '"etag-%s"' % self.path.split("partNumber=")[-1].split("&")[0])])
-    def do_DELETE(self):
-        self.note()
-        self.answer(204)
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(portfile, "w").write(str(s.server_address[1]))
-s.serve_forever()
-EOF
+# A stand-in S3 for what s3rver cannot show (tests/servers/s3standin.py):
+# the owner header's checks (bucket obkt), the faults of multipart
+# uploads (mbkt), stalls, overlapping parts, retries and a skewed clock.
 : > "$W/srv/owner.log"
-start_server owner python3 "$W/srv/standin.py" "$W/srv/owner.log"
+start_server owner python3 "$top_srcdir/tests/servers/s3standin.py" --log "$W/srv/owner.log"
 OWNER_EP=http://127.0.0.1:$port_owner
 
 # ---- helpers -------------------------------------------------------------------
@@ -454,4 +387,83 @@ awsc s3 ls --recursive "s3://logbkt/moved/$toe/" > "$W/moved/listing" 2>&1
 check "a resumed run from another directory uploads its own folder, not a planted one, and skips links" \
         eval 'test "$mrc1" = 194 && test "$mrc2" = 0 && grep -q "moved/$toe/console.log$" "$W/moved/listing" &&
               ! grep -q planted "$W/moved/listing" && ! grep -q "/passwd$" "$W/moved/listing"'
+# ---- on the runner's loop (tests/servers/s3standin.py) ----------------------------
+
+: > "$W/srv/slow.log"
+start_server slow python3 "$top_srcdir/tests/servers/s3standin.py" --log "$W/srv/slow.log" --part-delay 0.3
+SLOW_EP=http://127.0.0.1:$port_slow
+
+t0=$(date +%s%N)
+AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc slowget "$(step S3Download Get "$(entry s3://bkt/d/slow.bin "$W/slowget/out/slow.bin")"
+        printf '        timeoutSeconds: 2\n')"
+elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
+check "S3Download of a stalled body: timeoutSeconds stops it (the run fails)" \
+        eval 'test "$rc" != 0 && grep -q "GET /bkt/d/slow.bin stalling" "$W/srv/slow.log"'
+check "... promptly: after about 2 s, not when the server gives up (120 s)" \
+        test "$elapsed_ms" -ge 1900 -a "$elapsed_ms" -lt 8000
+check "... as a timed-out entry that wrote nothing" \
+        console_has "S3Download entry 1 (s3://bkt/d/slow.bin): "
+check "... and no partial file: neither the destination nor a temporary" \
+        eval '! test -e "$W/slowget/out/slow.bin" && no_temporaries "$W/slowget"'
+
+head -c 100000 /dev/urandom > "$W/in/slow.bin"
+t0=$(date +%s%N)
+AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc slowput "$(step S3Upload Put "$(entry "$W/in/slow.bin" s3://bkt/u/slow.bin)"
+        printf '        timeoutSeconds: 2\n')"
+elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
+check "S3Upload to a server that never reads: timeoutSeconds stops it promptly" \
+        eval 'test "$rc" != 0 && test "$elapsed_ms" -ge 1900 -a "$elapsed_ms" -lt 8000 &&
+              grep -q "PUT /bkt/u/slow.bin stalling" "$W/srv/slow.log"'
+
+# SIGTERM while S3Download waits for a stalled body.
+mkdir -p "$W/slowterm"
+build_doc "$W/slowterm/doc.yml" slowterm <<< "$(step S3Download Get "$(entry s3://bkt/t/slow.bin "$W/slowterm/out/slow.bin")"
+        printf '        timeoutSeconds: 60\n')"
+(cd "$W/slowterm" && AWS_ENDPOINT_URL_S3=$SLOW_EP exec "$OPENTOE" run -l logs -s state --documents doc.yml > stdout 2> stderr) &
+pid=$!
+for _ in $(seq 100); do
+        grep -q "GET /bkt/t/slow.bin stalling" "$W/srv/slow.log" && break
+        sleep 0.1
+done
+t0=$(date +%s%N)
+kill -TERM "$pid"
+wait "$pid"; trc=$?
+stop_ms=$((($(date +%s%N) - t0) / 1000000))
+check "SIGTERM during an S3Download: opentoe ends promptly (under 5 s), with the signal's status" \
+        test "$stop_ms" -lt 5000 -a "$trc" = 143
+check "... the entry failed as a run interrupted, and nothing is left behind" \
+        eval 'grep -q "S3Download entry 1 (s3://bkt/t/slow.bin): .*the run was interrupted; nothing was written" \
+                "$W"/slowterm/logs/TOE_*/console.log && ! test -e "$W/slowterm/out/slow.bin" &&
+              no_temporaries "$W/slowterm"'
+
+# Parts of one multipart upload at once, on one loop: the server holds
+# each part 0.3 s, so parts sent one after another never overlap.
+head -c 21000000 /dev/urandom > "$W/in/parts.bin"
+OPENTOE_S3_MULTIPART_THRESHOLD=6000000 OPENTOE_S3_PART_SIZE=5242880 OPENTOE_S3_CONCURRENCY=4 \
+        AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc parts "$(step S3Upload Put "$(entry "$W/in/parts.bin" s3://bkt/p/parts.bin)")"
+most=$(sed -n 's/^MAXINFLIGHT //p' "$W/srv/slow.log" | sort -n | tail -1)
+check "multipart upload, OPENTOE_S3_CONCURRENCY=4: exit 0, five parts and the completion" \
+        eval 'test "$rc" = 0 && grep -q "^PART start 5 " "$W/srv/slow.log" &&
+              grep -q "^POST /bkt/p/parts.bin?uploadId=U1 " "$W/srv/slow.log"'
+check "... the server saw parts overlap (at most 4 at once): ${most:-none}" \
+        test "${most:-0}" -ge 2 -a "${most:-0}" -le 4
+OPENTOE_S3_MULTIPART_THRESHOLD=6000000 OPENTOE_S3_PART_SIZE=5242880 OPENTOE_S3_CONCURRENCY=1 \
+        AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc parts1 "$(step S3Upload Put "$(entry "$W/in/parts.bin" s3://bkt/p1/parts.bin)")"
+check "... and with OPENTOE_S3_CONCURRENCY=1, one part at a time" \
+        eval 'test "$rc" = 0 && ! grep -q "^PART start [0-9]* inflight [2-9]" <(sed -n "/p1\/parts.bin?uploads/,\$p" "$W/srv/slow.log")'
+
+# Retries and clock-skew correction of the request loop, on the runner's loop.
+# second_get NAME KEY TEXT: S3Download of s3://bkt/KEY from the stand-in
+# into $W/NAME/out; true when it succeeded with TEXT, on the second GET.
+second_get() {
+        AWS_ENDPOINT_URL_S3=$SLOW_EP run_doc "$1" "$(step S3Download Get "$(entry "s3://bkt/$2" "$W/$1/out/${2##*/}")")"
+        test "$rc" = 0 && grep -qx "$3" "$W/$1/out/${2##*/}" && test "$(grep -c "^GET /bkt/$2 " "$W/srv/slow.log")" = 2
+}
+check "S3Download answered 503 SlowDown once: retried on the loop, the file arrives" second_get flaky f/flaky.txt "flaky ok"
+check "... the retry is told on the console, naming the entry" \
+        console_has "S3Download entry 1 (s3://bkt/f/flaky.txt): GET $SLOW_EP/bkt/f/flaky.txt: attempt 1 of 3 failed: HTTP 503 SlowDown"
+check "S3Download from a server an hour ahead: RequestTimeTooSkewed, re-signed, the file arrives" \
+        second_get skew s/skewed.txt "in time"
+check "... the correction is told on the console" console_has "RequestTimeTooSkewed: the server's clock is +3"
+
 done_testing
