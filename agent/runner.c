@@ -76,6 +76,7 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
                 r->disable_logging = p->steps[index].disable_logging || r->hide_all;
                 sinks_set(&r->sinks, JOURNAL_STEP, p->steps[index].name);
                 sinks_set(&r->sinks, JOURNAL_ACTION, p->steps[index].action);
+                sinks_set(&r->sinks, JOURNAL_STATUS, "running");
                 log_console(&r->log, "Step %s", p->steps[index].name);
                 log_app(&r->log, "Debug", "step %s.%s (%s) started", p->phases[p->steps[index].phase].name,
                         p->steps[index].name, p->steps[index].action);

@@ -133,16 +133,16 @@ void journal_sink_line(struct journal_sink *j, const char *line, size_t len)
         case JOURNAL_STEP_FAILED:
                 priority = 4;
                 mid = JOURNAL_MID_STEP_FAILED;
-                status = "Failed";
+                status = "failed";
                 break;
         case JOURNAL_RUN_FINISHED_OK:
                 mid = JOURNAL_MID_RUN_FINISHED;
-                status = "Success";
+                status = "success";
                 break;
         case JOURNAL_RUN_FINISHED_FAILED:
                 priority = 3;
                 mid = JOURNAL_MID_RUN_FINISHED;
-                status = "Failed";
+                status = "failed";
                 break;
         case JOURNAL_OUTPUT:
                 if (!skip)
@@ -154,6 +154,8 @@ void journal_sink_line(struct journal_sink *j, const char *line, size_t len)
                 break;
         }
         j->next = JOURNAL_OUTPUT;
+        if (n == 0)
+                return; /* the failure block's blank line */
         send_entry(j, msg, n, priority, mid, status);
 }
 
