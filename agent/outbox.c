@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -203,7 +204,10 @@ static int64_t backoff_ms(long attempts)
                 p *= 2;
         if (p > cap)
                 p = cap;
-        return p / 2 + (int64_t)((uint64_t)random() % (uint64_t)(p / 2 + 1));
+        uint64_t x = 0;
+        if (getrandom(&x, sizeof x, GRND_NONBLOCK) != sizeof x)
+                x = (uint64_t)wall_ms() * 6364136223846793005ULL ^ (uint64_t)getpid();
+        return p / 2 + (int64_t)(x % (uint64_t)(p / 2 + 1));
 }
 
 static int cmp_names(const void *a, const void *b)
