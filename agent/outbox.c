@@ -31,6 +31,7 @@
 #include "trust.h"
 
 #define OUTBOX_MAX_TARGETS 16
+#define OUTBOX_MAX_ID 256
 #define OUTBOX_MAX_ENTRIES 10000   /* looked at in one pass */
 #define OUTBOX_MAX_ENTRY (SIGNAL_MAX_BODY + 64 * 1024)
 #define OUTBOX_ATTEMPT_MS 30000    /* one attempt, at most */
@@ -124,8 +125,13 @@ int outbox_enqueue(const char *outbox_dir, const char *execution_id, const json_
 {
         if (!targets || !json_array_size(targets))
                 return 0;
-        if (!execution_id || !*execution_id)
-                return errmsg_set(reterr_msg, -EINVAL, "a signal needs the execution id");
+        if (!execution_id || !*execution_id || strlen(execution_id) > OUTBOX_MAX_ID)
+                return errmsg_set(reterr_msg, -EINVAL, "a signal needs an execution id of 1 to %d bytes",
+                                  OUTBOX_MAX_ID);
+        /* It becomes a header's value (Idempotency-Key) and a JSON string. */
+        for (const char *p = execution_id; *p; p++)
+                if ((unsigned char)*p < ' ' || *p == 0x7f)
+                        return errmsg_set(reterr_msg, -EINVAL, "the execution id holds a control character");
         int r = outbox_targets_check(targets, reterr_msg);
         if (r < 0)
                 return r;

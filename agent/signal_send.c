@@ -126,10 +126,10 @@ static int http_once(const char *method, const char *url, const struct aws_http_
         }
         const char *rest = strstr(url, "://") + 3;
         size_t auth = strcspn(rest, "/?");
-        _cleanup_free_ char *endpoint = strndup(url, (size_t)(rest - url) + auth);
+        _cleanup_free_ char *endpoint = xasprintf("%.*s", (int)((size_t)(rest - url) + auth), url);
         const char *after = rest + auth;
         size_t plen = strcspn(after, "?");
-        _cleanup_free_ char *path = plen ? strndup(after, plen) : xstrdup("/");
+        _cleanup_free_ char *path = plen ? xasprintf("%.*s", (int)plen, after) : xstrdup("/");
         const char *query = after[plen] == '?' ? after + plen + 1 : NULL;
         char *err = NULL;
         struct aws_http *h = aws_http_new(&err);
