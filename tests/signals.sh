@@ -13,7 +13,7 @@ set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 resolve_paths
 
-plan 36
+plan 39
 scratch_dir W signals
 on_failure() { diag "$(cat "$lastdir/stdout" "$lastdir/stderr" "$W/srv/recv.err" 2> /dev/null | tail -n 20; echo "$out"; echo "$err")"; }
 out= err=
@@ -160,6 +160,18 @@ JSON
 else
         for _ in 1 2 3 4; do skip "s3rver is not installed (scripts/setup.sh --test)"; done
 fi
+
+# ---- the outbox's own safety -------------------------------------------------
+check "no outbox file holds the webhook key" bash -c "! grep -rqF '$(head -1 "$KEY")' '$OB'"
+ln -s /etc/passwd "$OB/sig-000000000000000000000000-0.json"
+capture deliver
+check_eval "an entry that is a link is not followed (said, left alone)" \
+        '[ "$rc" = 0 ] && has_err "sig-000000000000000000000000-0.json" && [ -L "$OB/sig-000000000000000000000000-0.json" ]'
+rm -f "$OB/sig-000000000000000000000000-0.json"
+chmod 0770 "$OB"
+capture deliver
+check_eval "an outbox others may write is refused" '[ "$rc" = 1 ] && has_err "is unsafe"'
+chmod 0700 "$OB"
 
 # ---- signal --test ----------------------------------------------------------
 tst=("$OPENTOE" signal --test --config "$W/signals.json")
