@@ -13,7 +13,7 @@ set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 resolve_paths
 
-plan 39
+plan 40
 scratch_dir W signals
 on_failure() { diag "$(cat "$lastdir/stdout" "$lastdir/stderr" "$W/srv/recv.err" 2> /dev/null | tail -n 20; echo "$out"; echo "$err")"; }
 out= err=
@@ -83,6 +83,9 @@ check "it says the signals wait in the outbox" grep -qF "signal(s) not delivered
 check "two entries wait in the outbox" [ "$(ls "$OB" | grep -c '^sig-.*\.json$')" = 2 ]
 check "an entry counts its attempts and keeps the last error" \
         "$PY" -c 'import json,sys,glob; e=json.load(open(sorted(glob.glob(sys.argv[1]+"/sig-*.json"))[0])); assert e["attempts"]>=1 and e["lastError"]' "$OB"
+run_doc down-again "$STEPS" -i sig-down-1 --signal-config "$W/signals.json"
+check "the same execution finishing again while its signals wait is queued once" \
+        [ "$(ls "$OB" | grep -c '^sig-.*\.json$')" = 2 ]
 deliver=("$OPENTOE" signal --deliver --outbox "$OB")
 capture deliver
 check "signal --deliver while down: still pending (75)" [ "$rc" = 75 ]
