@@ -21,6 +21,7 @@
 #include "http.h"
 #include "imagebuilder.h"
 #include "options.h"
+#include "outbox.h"
 #include "program.h"
 #include "reboot.h"
 #include "runner.h"
@@ -70,6 +71,8 @@ static void usage(FILE *f, const char *prog)
                 "      --blocked-action-modules A,B  steps of these actions fail instead of running\n"
                 "      --os-platforms LIST     platforms the documents must run on (as validate)\n"
                 "      --dry-run               print the plan; run and change nothing\n"
+                "      --no-journal            do not write the console lines to the journal\n"
+                "      --signal-config FILE    signal the orchestrator at the end (opentoe(1) SIGNALS)\n"
                 "  -h, --help                  show this help\n"
                 "  -v, --version               show the version\n"
                 "\n"
@@ -259,7 +262,10 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         const char *param_v[MAX_REPEATS], *platform_v[MAX_REPEATS];
         struct option_list params = { param_v, 0, MAX_REPEATS }, platforms = { platform_v, 0, MAX_REPEATS };
         const char *reboot_mode_arg = NULL;
-        bool discard_state = false, version = false, resume = false;
+        bool discard_state = false, version = false, resume = false, no_journal = false;
+        const char *signal_config = NULL;
+        json_t *signals = NULL;
+        _cleanup_free_ char *signal_outbox = NULL;
         enum reboot_mode reboot_mode = REBOOT_MODE_AUTO;
         size_t n_stray = 0;
         int r, status = EXIT_USAGE;
@@ -280,6 +286,8 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 OPTION_STR("state-directory", 's', &s.state_directory),
                 OPTION_BOOL_GIVEN("trace", 't', &s.trace, &s.trace_set),
                 OPTION_BOOL("dry-run", 0, &s.dry_run),
+                OPTION_BOOL("no-journal", 0, &no_journal),
+                OPTION_STR("signal-config", 0, &signal_config),
                 OPTION_STR("document-s3-bucket-owner", 0, &s.document_owner),
                 OPTION_BOOL_GIVEN("cw-ignore-failures", 0, &s.cw_ignore, &s.cw_ignore_set),
                 OPTION_STR("cw-log-group", 0, &s.cw_group),
@@ -354,6 +362,14 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         /* Before anything (an S3 config file) uses the AWS layer. */
         if (endpoint_url && cmd_endpoint_url(inv->program, "run", endpoint_url) < 0)
                 goto out;
+        if (signal_config) {
+                char *err = NULL;
+                if (outbox_config_load(signal_config, &signals, &signal_outbox, &err) < 0) {
+                        fprintf(stderr, "%s run: --signal-config: %s\n", inv->program, err);
+                        free(err);
+                        goto out;
+                }
+        }
         json_t *cfg_docs = NULL, *cfg_params = NULL;
         if (config && apply_config(inv->program, config, &s, &cfg_docs, &cfg_params, &cfg) < 0)
                 goto out;
@@ -513,6 +529,9 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         ro.blocked = (const char *const *)blocked_list;
         ro.reboot_mode = (int)reboot_mode;
         ro.argv = argv;
+        ro.no_journal = no_journal;
+        ro.signals = signals;
+        ro.signal_outbox = signal_outbox ? signal_outbox : OUTBOX_DEFAULT_DIR;
         status = runner_run(&ro, docs, n_docs);
 out:
         for (size_t i = 0; docs && i < n_docs; i++) {
@@ -526,6 +545,7 @@ out:
         free(blocked_list);
         free(blocked_copy);
         free(state_dir);
+        json_decref(signals);
         json_decref(cfg);
         json_decref(cli_params);
         free(doc_owner);

@@ -17,6 +17,7 @@ int cmd_compile(const struct invocation *inv, int argc, char **argv);
 int cmd_disasm(const struct invocation *inv, int argc, char **argv);
 int cmd_run(const struct invocation *inv, int argc, char **argv);
 int cmd_debug(const struct invocation *inv, int argc, char **argv);
+int cmd_signal(const struct invocation *inv, int argc, char **argv);
 
 struct check_options;
 struct program;

@@ -40,6 +40,7 @@
 #include "s3.h"
 #include "sinks/live.h"
 #include "sinks/sinks.h"
+#include "outbox.h"
 #include "ssm.h"
 #include "state.h"
 #include "strbuf.h"
@@ -59,6 +60,7 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
         switch (ev) {
         case VM_EV_PHASE_START:
                 span_start(&dr->phases[index]);
+                sinks_set(&r->sinks, JOURNAL_PHASE, p->phases[index].name);
                 log_console(&r->log, "Phase %s", p->phases[index].name);
                 log_app(&r->log, "Debug", "phase %s started", p->phases[index].name);
                 break;
@@ -72,6 +74,9 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
                 span_start(&dr->steps[index]);
                 r->current_step = index;
                 r->disable_logging = p->steps[index].disable_logging || r->hide_all;
+                sinks_set(&r->sinks, JOURNAL_STEP, p->steps[index].name);
+                sinks_set(&r->sinks, JOURNAL_ACTION, p->steps[index].action);
+                sinks_set(&r->sinks, JOURNAL_STATUS, "running");
                 log_console(&r->log, "Step %s", p->steps[index].name);
                 log_app(&r->log, "Debug", "step %s.%s (%s) started", p->phases[p->steps[index].phase].name,
                         p->steps[index].name, p->steps[index].action);
@@ -89,6 +94,7 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
         case VM_EV_STEP_END: {
                 const struct vm_step *s = &vm->steps[index];
                 span_end(&dr->steps[index]);
+                sinks_set(&r->sinks, JOURNAL_STATUS, step_state_name(s->state));
                 r->disable_logging = r->hide_all;
                 log_app(&r->log, "Debug", "step %s ended: %s%s%s", p->steps[index].name, step_state_name(s->state),
                         s->failure ? ": " : "", s->failure ? s->failure : "");
@@ -180,6 +186,36 @@ static void on_spawn(void *userdata, pid_t pgid)
         inflight_spawned(&r->inflight, pgid);
 }
 
+/* --signal-config: the summary queued in the outbox, then delivered for
+ * up to OPENTOE_SIGNAL_RUN_WAIT_MS (30 s); what is left waits there for
+ * `opentoe signal --deliver` or the agent.  Standard output keeps the
+ * summary alone. */
+static void run_signals(struct runner *r, bool failed, const struct counts *c, const char *failure,
+                        const char *log_url)
+{
+        json_t *sum = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "executionId", r->o->execution_id, "status",
+                                failed ? "failed" : "success", "failedStepCount", (json_int_t)c->failed,
+                                "executedStepCount", (json_int_t)c->executed, "ignoredFailedStepCount",
+                                (json_int_t)c->ignored, "failureMessage", failure ? failure : "", "logUrl",
+                                log_url ? log_url : "");
+        char *err = NULL;
+        int64_t next = -1;
+        int n = outbox_enqueue(r->o->signal_outbox, r->o->execution_id, r->o->signals, sum, &err);
+        if (n >= 0)
+                n = outbox_deliver(r->o->signal_outbox,
+                                   monotonic_ms() + env_long("OPENTOE_SIGNAL_RUN_WAIT_MS", 30000, 0, 3600000), &next,
+                                   &err);
+        if (n < 0)
+                fprintf(stderr, "%s run: cannot signal: %s\n", r->o->program_name, err ? err : strerror(-n));
+        else if (n > 0)
+                fprintf(stderr, "%s run: %d signal(s) not delivered yet; they wait in %s for '%s signal --deliver'\n",
+                        r->o->program_name, n, r->o->signal_outbox, r->o->program_name);
+        log_app(&r->log, n == 0 ? "Info" : "Warning", "signals: %s", n < 0 ? (err ? err : "failed")
+                                                                   : n ? "some wait in the outbox" : "delivered");
+        free(err);
+        json_decref(sum);
+}
+
 /* ---- one action ---------------------------------------------------------- */
 
 
@@ -235,6 +271,7 @@ static int run_action(struct runner *r, struct vm *vm, int *ret_reboot)
                 _cleanup_free_ char *msg = xasprintf("cannot prepare the scripts folder: %s",
                                                      err ? err : strerror(-wfd));
                 free(err);
+                sinks_mark_next(&r->sinks, JOURNAL_ERROR);
                 log_console(&r->log, "%s", msg);
                 return vm_complete(vm, false, NULL, msg);
         }
@@ -289,8 +326,10 @@ static int run_action(struct runner *r, struct vm *vm, int *ret_reboot)
         if (res.status == ACTION_SUCCESS) {
                 if (ps->spec->flags & ACT_SPAWNS)
                         log_console(&r->log, "CmdExecution: Command execution completed successfully");
-        } else if (res.message)
+        } else if (res.message) {
+                sinks_mark_next(&r->sinks, JOURNAL_STEP_FAILED);
                 log_console(&r->log, "%s", res.message);
+        }
         if (res.exit_code >= 0)
                 log_console(&r->log, "CmdExecution: ExitCode %d", res.exit_code);
         if ((ps->spec->flags & ACT_SPAWNS) && res.status != ACTION_REBOOT)
@@ -652,9 +691,11 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                         const char *name = i == 0 ? "document.yaml" : NULL;
                         _cleanup_free_ char *other = name ? NULL : xasprintf("document-%zu.yaml", i + 1);
                         logdir_write(&r.log, name ? name : other, docs[i].prog->source, docs[i].prog->source_len);
+                        sinks_set(&r.sinks, JOURNAL_DOCUMENT, docs[i].path);
                         log_console(&r.log, "Document %s", docs[i].path);
                         runner_checkpoint(&r, i, vm, "start", NULL);
                 } else {
+                        sinks_set(&r.sinks, JOURNAL_DOCUMENT, docs[i].path);
                         if (!strcmp(res.reason, "reboot")) {
                                 /* AWSTOE's lines after a reboot. */
                                 log_console(&r.log, "Document %s", docs[i].path);
@@ -751,6 +792,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
         char *fm = report_failure_message(r.runs, r.n_runs);
         const char *failure = fm ? fm : "";
         log_console(&r.log, "Executor: FINISHED EXECUTION OF ALL DOCUMENTS");
+        sinks_mark_next(&r.sinks, failed ? JOURNAL_RUN_FINISHED_FAILED : JOURNAL_RUN_FINISHED_OK);
         log_console(&r.log, failed ? "TOE has completed execution with failure - Execution failed!"
                                    : "TOE has completed execution successfully");
         /* Up to 30 s (OPENTOE_CWLOGS_CLOSE_WAIT_MS) for the last lines. */
@@ -768,6 +810,8 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                 log_app(&r.log, o->cw_ignore_failures ? "Warning" : "Error", "%s", cw_failure);
         char *log_url = logupload_run(r.o, &r.log, r.log_abs);
         report_summary(stdout, r.o->execution_id, failed, &c, failure, log_url);
+        if (r.o->signals)
+                run_signals(&r, failed, &c, failure, log_url);
         free(log_url);
         free(fm);
         status = failed ? 1 : 0;

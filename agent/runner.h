@@ -28,6 +28,9 @@ struct run_options {
         bool trace;                   /* instructions and the application log to stderr */
         bool dry_run;                 /* print the plan, run nothing */
         bool live;                    /* a readable step view on stderr */
+        bool no_journal;              /* --no-journal: console lines do not go to the journal */
+        const json_t *signals;        /* --signal-config's targets (outbox.h), or NULL */
+        const char *signal_outbox;    /* ... and their outbox */
         int64_t kill_grace_ms;
         const char *document_s3_owner;  /* expected owner of s3:// document buckets, or NULL */
         const char *log_s3_bucket;      /* upload the log folder here at the end, or NULL */

@@ -1,4 +1,5 @@
-/* sdevent_dl.c: resolves the sd-event functions opentoe uses, once. */
+/* sdevent_dl.c: resolves the libsystemd functions opentoe uses (sd-event,
+ * sd_journal_sendv), once: the one dlopen of libsystemd. */
 #include "sdevent_dl.h"
 
 #include "dlsyms.h"
@@ -23,6 +24,7 @@ static const struct dl_sym syms[] = {
         SYM(source_set_enabled, "sd_event_source_set_enabled"),
         SYM(source_set_priority, "sd_event_source_set_priority"),
         SYM(source_set_floating, "sd_event_source_set_floating"),
+        SYM(journal_sendv, "sd_journal_sendv"),
 };
 
 const struct sdev_api *sdev;

@@ -1,10 +1,12 @@
-/* sdevent_dl.h: libsystemd's sd-event, loaded with dlopen when a run
+/* sdevent_dl.h: libsystemd (sd-event, and sd-journal's sendv), loaded with dlopen when a run
  * starts.  libsystemd pulls in several shared libraries, so commands that
  * run nothing (validate, compile, --version) never load it
  * (tests/startup-libs.sh).  <systemd/sd-event.h> is included for its
  * types and constants only; every call goes through `sdev`, which is NULL
  * until sdev_load() succeeded (a loop exists only after that). */
 #pragma once
+
+#include <sys/uio.h>
 
 #include <systemd/sd-event.h>
 
@@ -28,6 +30,9 @@ struct sdev_api {
         int (*source_set_enabled)(sd_event_source *s, int enabled);
         int (*source_set_priority)(sd_event_source *s, int64_t priority);
         int (*source_set_floating)(sd_event_source *s, int b);
+        /* sd-journal's one call opentoe makes (agent/sinks/journal.c):
+         * one entry of FIELD=value iovecs. */
+        int (*journal_sendv)(const struct iovec *iov, int n);
 };
 
 /* The loaded functions, or NULL before sdev_load(). */

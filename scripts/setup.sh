@@ -21,6 +21,9 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         # for apt, tests/update-os-apt.sh), dnf, rpm and createrepo-c (an
         # --installroot for dnf, tests/update-os-dnf.sh).
         packages+=(debootstrap dnf rpm createrepo-c)
+        # systemd-journald and journalctl: tests/journal.sh starts a
+        # journald of its own in a private mount namespace (never PID 1's).
+        packages+=(systemd)
         # A machine with Node.js from elsewhere already has npm; Debian's
         # npm package would conflict with it.
         command -v npm >/dev/null || packages+=(nodejs npm)

@@ -1,5 +1,5 @@
 /* sinks.c: the fan-out of a run's lines: every console.log line to each
- * shipping sink (CloudWatch Logs; journald goes here next), a step's
+ * shipping sink (CloudWatch Logs, the journal), a step's
  * output to the console sink, and the shipping sinks' pumping. */
 #include "sinks.h"
 
@@ -12,12 +12,15 @@ static void tee(void *userdata, const char *line, size_t len)
 {
         struct sinks *s = userdata;
         cw_sink_line(&s->cw, line, len);
+        journal_sink_line(&s->journal, line, len);
 }
 
 void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log)
 {
         s->log = log;
-        if (cw_sink_open(&s->cw, o, log) > 0) {
+        int cw = cw_sink_open(&s->cw, o, log);
+        int jn = o->no_journal ? 0 : journal_sink_open(&s->journal, o->execution_id);
+        if (cw > 0 || jn > 0) {
                 log->tee = tee;
                 log->tee_userdata = s;
         }
@@ -27,6 +30,16 @@ void sinks_step_line(struct sinks *s, int stream, const char *line, size_t len)
 {
         console_sink_line(s->log, stream, line, len);
         cw_sink_pump(&s->cw, false);
+}
+
+void sinks_set(struct sinks *s, enum journal_field f, const char *value)
+{
+        journal_sink_set(&s->journal, f, value);
+}
+
+void sinks_mark_next(struct sinks *s, enum journal_kind k)
+{
+        journal_sink_mark_next(&s->journal, k);
 }
 
 void sinks_step_ended(struct sinks *s)
@@ -41,6 +54,7 @@ void sinks_close(struct sinks *s, int64_t wait_ms)
                 s->log->tee_userdata = NULL;
         }
         cw_sink_close(&s->cw, wait_ms);
+        journal_sink_close(&s->journal);
 }
 
 const char *sinks_failure(const struct sinks *s)

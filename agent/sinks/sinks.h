@@ -1,8 +1,7 @@
 /* sinks.h: where a run's lines go.  console.log and opentoe's standard
  * output are the log folder's (logdir.c); every line written there is
  * also handed to the fan-out (sinks.c), which passes it to each other
- * sink: CloudWatch Logs today (cloudwatch.c), journald next (one more
- * file and one more call in the fan-out).  A step's output reaches the
+ * sink: CloudWatch Logs (cloudwatch.c) and the journal (journal.c).  A step's output reaches the
  * console through console.c; the --live step view on stderr is live.c's. */
 #pragma once
 
@@ -11,12 +10,14 @@
 #include <stdint.h>
 
 #include "cloudwatch.h"
+#include "journal.h"
 #include "logdir.h"
 #include "runner.h"
 
 struct sinks {
         struct logdir *log;     /* borrowed: the run's log folder */
         struct cw_sink cw;
+        struct journal_sink journal;
 };
 
 /* Opens the sinks the options ask for and hooks them to the log
@@ -26,6 +27,12 @@ void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log
 /* One line of a step's output (the console sink), and a chance for the
  * sinks that ship lines to do so (at most once a second from here). */
 void sinks_step_line(struct sinks *s, int stream, const char *line, size_t len);
+
+/* Where the run is, for the journal's fields (a document clears the
+ * phase, step, action and status; a phase clears the step...), and what
+ * the next console line is (its PRIORITY and MESSAGE_ID). */
+void sinks_set(struct sinks *s, enum journal_field f, const char *value);
+void sinks_mark_next(struct sinks *s, enum journal_kind k);
 
 /* Between steps: the sinks that ship lines do so now, briefly. */
 void sinks_step_ended(struct sinks *s);
