@@ -70,6 +70,9 @@ static void usage(FILE *f, const char *prog)
                 "      --blocked-action-modules A,B  steps of these actions fail instead of running\n"
                 "      --os-platforms LIST     platforms the documents must run on (as validate)\n"
                 "      --dry-run               print the plan; run and change nothing\n"
+                "      --quiet                 on a terminal, show no step lines (the summary only)\n"
+                "      --verbose               show every console.log line on stderr as written\n"
+                "      --report FILE           write the HTML report of the run to FILE at the end\n"
                 "  -h, --help                  show this help\n"
                 "  -v, --version               show the version\n"
                 "\n"
@@ -259,7 +262,8 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         const char *param_v[MAX_REPEATS], *platform_v[MAX_REPEATS];
         struct option_list params = { param_v, 0, MAX_REPEATS }, platforms = { platform_v, 0, MAX_REPEATS };
         const char *reboot_mode_arg = NULL;
-        bool discard_state = false, version = false, resume = false;
+        bool discard_state = false, version = false, resume = false, quiet = false, verbose = false;
+        const char *report_path = NULL;
         enum reboot_mode reboot_mode = REBOOT_MODE_AUTO;
         size_t n_stray = 0;
         int r, status = EXIT_USAGE;
@@ -280,6 +284,9 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 OPTION_STR("state-directory", 's', &s.state_directory),
                 OPTION_BOOL_GIVEN("trace", 't', &s.trace, &s.trace_set),
                 OPTION_BOOL("dry-run", 0, &s.dry_run),
+                OPTION_BOOL("quiet", 0, &quiet),
+                OPTION_BOOL("verbose", 0, &verbose),
+                OPTION_STR("report", 0, &report_path),
                 OPTION_STR("document-s3-bucket-owner", 0, &s.document_owner),
                 OPTION_BOOL_GIVEN("cw-ignore-failures", 0, &s.cw_ignore, &s.cw_ignore_set),
                 OPTION_STR("cw-log-group", 0, &s.cw_group),
@@ -489,6 +496,9 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 .trace = s.trace,
                 .dry_run = s.dry_run,
                 .live = !inv->awstoe && !s.trace && isatty(STDERR_FILENO),
+                .quiet = quiet,
+                .verbose = verbose && !quiet,
+                .report_path = report_path,
                 .kill_grace_ms = 5000,
                 .document_s3_owner = doc_owner,
                 .log_s3_bucket = s.log_bucket && *s.log_bucket ? s.log_bucket : NULL,

@@ -13,6 +13,7 @@ static const struct subcommand commands[] = {
         { "validate", cmd_validate, "check component documents without running them" },
         { "compile", cmd_compile, "compile a document to a program file (.otc)" },
         { "disasm", cmd_disasm, "print a document's compiled program" },
+        { "report", cmd_report, "a run's report from its log folder (text, JSON, HTML timeline)" },
         { "debug", cmd_debug, "tools to check opentoe's pieces (debug sigv4 ...)" },
 };
 

@@ -1,6 +1,7 @@
 /* sinks.c: the fan-out of a run's lines: every console.log line to each
- * shipping sink (CloudWatch Logs; journald goes here next), a step's
- * output to the console sink, and the shipping sinks' pumping. */
+ * shipping sink (CloudWatch Logs; journald goes here next) and to the
+ * terminal's --verbose echo, a step's output to the console sink and the
+ * live line, and the shipping sinks' pumping. */
 #include "sinks.h"
 
 #include <stdlib.h>
@@ -12,12 +13,14 @@ static void tee(void *userdata, const char *line, size_t len)
 {
         struct sinks *s = userdata;
         cw_sink_line(&s->cw, line, len);
+        live_console_line(&s->live, line, len);
 }
 
-void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log)
+void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log, struct sd_event *event)
 {
         s->log = log;
-        if (cw_sink_open(&s->cw, o, log) > 0) {
+        live_open(&s->live, o->quiet ? LIVE_OFF : o->live ? LIVE_TTY : LIVE_OFF, o->verbose, event);
+        if (cw_sink_open(&s->cw, o, log) > 0 || o->verbose) {
                 log->tee = tee;
                 log->tee_userdata = s;
         }
@@ -26,6 +29,7 @@ void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log
 void sinks_step_line(struct sinks *s, int stream, const char *line, size_t len)
 {
         console_sink_line(s->log, stream, line, len);
+        live_output(&s->live, line, len);
         cw_sink_pump(&s->cw, false);
 }
 
@@ -41,6 +45,7 @@ void sinks_close(struct sinks *s, int64_t wait_ms)
                 s->log->tee_userdata = NULL;
         }
         cw_sink_close(&s->cw, wait_ms);
+        live_close(&s->live);
 }
 
 const char *sinks_failure(const struct sinks *s)
