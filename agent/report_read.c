@@ -281,7 +281,7 @@ int report_read(const char *folder, struct report_data *ret, char **reterr_msg)
         if (read_bounded(dfd, "chaining.json", REPORT_MAX_FILE, false, &ch, &len) == 0) {
                 json_t *c = json_loadb(ch, len, 0, NULL);
                 const json_t *docs = json_object_get(c, "documents"), *dd;
-                json_array_foreach(docs, i, dd) ret->n_chaining += json_array_size(json_object_get(dd, "records"));
+                json_array_foreach(docs, i, dd) ret->n_chaining += json_array_size(json_object_get(dd, "expressions"));
                 json_decref(c);
         }
         return 0;

@@ -1,7 +1,7 @@
 /* report_read.h: a log folder (TOE_*) read back for `opentoe report`:
  * detailedoutput.json's documents, phases, steps and loop iterations
  * with their times, the failed steps' stderr tails (opentoe's "timing"
- * records, else console.log's Stderr lines), chaining.json's count.  The
+ * records, else console.log's Stderr lines), chaining.json's count of expressions.  The
  * folder may be another user's: every file is bounded in size, opened
  * without following links, and nothing in it is trusted. */
 #pragma once

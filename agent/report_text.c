@@ -156,7 +156,7 @@ void report_json(FILE *f, const struct report_data *d)
                                  d->status, "failureMessage", d->failure, "durationMs", (json_int_t)total, "steps",
                                  (json_int_t)d->n_steps, "chainingRecords", (json_int_t)d->n_chaining, "truncated",
                                  d->truncated, "rows", rows);
-        char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4)) : NULL;
         if (text)
                 fprintf(f, "%s\n", text);
         free(text);
