@@ -139,13 +139,13 @@ static void timeline(FILE *f, const struct report_data *d, int64_t total)
                 height += (bars[k].n == 1 && d->rows[bars[k].first].iteration >= 0 ? ITER_H : STEP_H) + GAP;
         fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" width=\"%d\" height=\"%d\" "
                    "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"timeline of the run\">\n",
-                LABEL_W + CHART_W + 20, height + 10, LABEL_W + CHART_W + 20, height + 10);
+                LABEL_W + CHART_W + 40, height + 10, LABEL_W + CHART_W + 40, height + 10);
         /* The axis: ticks at 1, 2 or 5 times a power of ten. */
         int64_t step = tick_step(span);
         for (int64_t t = 0; t <= span; t += step) {
                 double x = LABEL_W + (double)t * CHART_W / (double)span;
                 fprintf(f, "<line class=\"tick\" x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%d\"/>"
-                           "<text class=\"axis\" x=\"%.1f\" y=\"14\">",
+                           "<text class=\"axis\" x=\"%.1f\" y=\"14\" text-anchor=\"middle\">",
                         x, x, height, x);
                 dur(f, t);
                 fputs("</text>\n", f);
@@ -163,8 +163,9 @@ static void timeline(FILE *f, const struct report_data *d, int64_t total)
                         e = s;
                 double x = LABEL_W + (double)s * CHART_W / (double)span;
                 double w = (double)(e - s) * CHART_W / (double)span;
-                if (w < 1)
-                        w = 1;
+                /* A failure stays visible however short. */
+                if (w < (b->failed ? 3 : 1))
+                        w = b->failed ? 3 : 1;
                 const char *cls = b->n > 1 ? "aggregate" : status_class(r->status);
                 fprintf(f, "<g class=\"row%s%s\">", iter ? " iter" : b->n > 1 ? " agg" : " step",
                         b->failed ? " failed" : "");

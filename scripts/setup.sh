@@ -21,6 +21,9 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         # for apt, tests/update-os-apt.sh), dnf, rpm and createrepo-c (an
         # --installroot for dnf, tests/update-os-dnf.sh).
         packages+=(debootstrap dnf rpm createrepo-c)
+        # tmux: the live view in a real terminal (tests/live.sh);
+        # chromium: the HTML report rendered (tests/report-html.sh).
+        packages+=(tmux chromium)
         # A machine with Node.js from elsewhere already has npm; Debian's
         # npm package would conflict with it.
         command -v npm >/dev/null || packages+=(nodejs npm)
