@@ -67,8 +67,9 @@ struct bar {
 };
 
 /* Rows to bars: every row its bar, unless there are more than
- * REPORT_HTML_MAX_BARS; then consecutive rows shorter than a pixel's
- * worth of time that did not fail share one. */
+ * REPORT_HTML_MAX_BARS; then consecutive rows shorter than a few pixels'
+ * worth of time that did not fail share one, each group spanning about
+ * that much. */
 static struct bar *make_bars(const struct report_data *d, int64_t total, size_t *ret_n, size_t *ret_merged)
 {
         struct bar *b = xmalloc((d->n_rows + 1) * sizeof *b);
@@ -79,7 +80,8 @@ static struct bar *make_bars(const struct report_data *d, int64_t total, size_t 
                 const struct report_row *r = &d->rows[k];
                 bool failed = is_failed(r->status);
                 bool small = aggregate && !failed && report_row_ms(r) <= tiny;
-                if (small && n > 0 && !b[n - 1].failed && b[n - 1].n > 0 &&
+                /* A group grows until it spans a few pixels' worth. */
+                if (small && n > 0 && !b[n - 1].failed && b[n - 1].end - b[n - 1].start < tiny &&
                     (b[n - 1].n > 1 || report_row_ms(&d->rows[b[n - 1].first]) <= tiny)) {
                         struct bar *l = &b[n - 1];
                         l->n++;
