@@ -83,6 +83,31 @@ check_eval "run --report to a folder that does not exist: said on stderr, the ru
 capture opentoe report "$last" -o "$W/run/r.json"
 check_eval "report -o FILE.json writes JSON" '[ $rc -eq 0 ] && python3 -m json.tool "$W/run/r.json" > /dev/null'
 
+# Iterations' times survive a reboot in the middle of a loop (the
+# checkpoint keeps them): the iteration that asked for it, then the rest.
+mkdir -p "$W/reboot"
+build_doc "$W/reboot/doc.yml" rb << 'EOF_DOC'
+      - name: Loop
+        action: ExecuteBash
+        loop:
+          forEach: [a, b, c]
+        inputs:
+          commands: ["if [ {{ loop.value }} = b ] && [ ! -f flag ]; then touch flag; exit 194; fi"]
+EOF_DOC
+run_opentoe reboot --documents doc.yml
+first=$rc
+run_opentoe reboot --documents doc.yml
+check_eval "a loop rebooted in its 2nd iteration keeps every iteration's times across the resume" \
+        '[ $first -eq 194 ] && [ $rc -eq 0 ] && python3 -c "
+import json,sys
+t=json.load(open(sys.argv[1]))[\"documents\"][0][\"phases\"][0][\"steps\"][0][\"timing\"]
+got=[(i[\"index\"],i[\"status\"]) for i in t[\"iterations\"]]
+assert got==[(0,\"success\"),(1,\"reboot\"),(1,\"success\"),(2,\"success\")], got
+" "$last/detailedoutput.json"'
+capture opentoe report "$last" --format html
+check_eval "... and the page draws the reboot's iteration as its own bar (5 bars)" \
+        '[ "$(grep -c "<rect class=\"bar " <<< "$out")" = 5 ] && grep -q "<rect class=\"bar reboot\"" <<< "$out"'
+
 # The folder may be anyone's: links and huge files are refused.
 mkdir -p "$W/link" "$W/big"
 ln -s "$last/detailedoutput.json" "$W/link/detailedoutput.json"
