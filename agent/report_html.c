@@ -14,6 +14,7 @@
 #define STEP_H 18
 #define ITER_H 12
 #define GAP 4
+#define LABEL_CHARS 44  /* of 11px monospace in LABEL_W */
 
 /* Text of the log folder, escaped for an element or an attribute; control
  * characters but newline and tab become U+FFFD's look-alike "?". */
@@ -108,27 +109,40 @@ static int64_t tick_step(int64_t total)
                                 return mult[i] * p;
 }
 
-static void bar_label(FILE *f, const struct report_data *d, const struct bar *b)
+/* A bar's name, as text (escaped when written), cut to `max`
+ * characters (0: whole) with "..." at the cut. */
+static char *bar_name(const struct report_data *d, const struct bar *b, size_t max)
 {
         const struct report_row *r = &d->rows[b->first];
-        if (b->n > 1) {
-                fprintf(f, "%zu short steps and iterations, from ", b->n);
-                esc(f, r->phase);
-                fputc('/', f);
-                esc(f, r->step);
-                return;
-        }
-        if (r->iteration >= 0) {
-                fprintf(f, "  #%ld", r->iteration + 1);
-                if (r->value) {
-                        fputs(" ", f);
-                        esc(f, r->value);
+        char *t;
+        if (b->n > 1)
+                t = xasprintf("%zu short ones from %s/%s", b->n, r->phase, r->step);
+        else if (r->iteration >= 0)
+                t = xasprintf("  #%ld%s%s", r->iteration + 1, r->value ? " " : "", r->value ? r->value : "");
+        else
+                t = xasprintf("%s/%s", r->phase, r->step);
+        size_t chars = 0;
+        char *cut = t;
+        /* Counting characters (UTF-8 lead bytes: jansson read valid
+         * UTF-8), never cutting one. */
+        for (char *p = t; max >= 3 && *p; p++) {
+                if (((unsigned char)*p & 0xc0) == 0x80)
+                        continue;
+                if (++chars == max - 2)
+                        cut = p;
+                if (chars > max) {
+                        strcpy(cut, "...");
+                        break;
                 }
-                return;
         }
-        esc(f, r->phase);
-        fputc('/', f);
-        esc(f, r->step);
+        return t;
+}
+
+static void bar_label(FILE *f, const struct report_data *d, const struct bar *b, size_t max)
+{
+        char *t = bar_name(d, b, max);
+        esc(f, t);
+        free(t);
 }
 
 static void timeline(FILE *f, const struct report_data *d, int64_t total)
@@ -175,11 +189,11 @@ static void timeline(FILE *f, const struct report_data *d, int64_t total)
                         iter ? 24 : 4, y + h - 4);
                 if (b->failed)
                         fputs("\u2716 ", f);
-                bar_label(f, d, b);
+                bar_label(f, d, b, LABEL_CHARS - (b->failed ? 2 : 0));
                 fputs("</text>", f);
                 fprintf(f, "<rect class=\"bar %s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\"><title>", cls,
                         x, y, w, h);
-                bar_label(f, d, b);
+                bar_label(f, d, b, 0);
                 if (b->n == 1) {
                         fputs(" \u2014 ", f);
                         esc(f, r->status);
