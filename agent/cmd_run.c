@@ -73,6 +73,9 @@ static void usage(FILE *f, const char *prog)
                 "      --dry-run               print the plan; run and change nothing\n"
                 "      --no-journal            do not write the console lines to the journal\n"
                 "      --signal-config FILE    signal the orchestrator at the end (opentoe(1) SIGNALS)\n"
+                "      --quiet                 on a terminal, show no step lines (the summary only)\n"
+                "      --verbose               show every console.log line on stderr as written\n"
+                "      --report FILE           write the HTML report of the run to FILE at the end\n"
                 "  -h, --help                  show this help\n"
                 "  -v, --version               show the version\n"
                 "\n"
@@ -266,6 +269,8 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         const char *signal_config = NULL;
         json_t *signals = NULL;
         _cleanup_free_ char *signal_outbox = NULL;
+        bool quiet = false, verbose = false;
+        const char *report_path = NULL;
         enum reboot_mode reboot_mode = REBOOT_MODE_AUTO;
         size_t n_stray = 0;
         int r, status = EXIT_USAGE;
@@ -288,6 +293,9 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 OPTION_BOOL("dry-run", 0, &s.dry_run),
                 OPTION_BOOL("no-journal", 0, &no_journal),
                 OPTION_STR("signal-config", 0, &signal_config),
+                OPTION_BOOL("quiet", 0, &quiet),
+                OPTION_BOOL("verbose", 0, &verbose),
+                OPTION_STR("report", 0, &report_path),
                 OPTION_STR("document-s3-bucket-owner", 0, &s.document_owner),
                 OPTION_BOOL_GIVEN("cw-ignore-failures", 0, &s.cw_ignore, &s.cw_ignore_set),
                 OPTION_STR("cw-log-group", 0, &s.cw_group),
@@ -505,6 +513,9 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
                 .trace = s.trace,
                 .dry_run = s.dry_run,
                 .live = !inv->awstoe && !s.trace && isatty(STDERR_FILENO),
+                .quiet = quiet,
+                .verbose = verbose && !quiet,
+                .report_path = report_path,
                 .kill_grace_ms = 5000,
                 .document_s3_owner = doc_owner,
                 .log_s3_bucket = s.log_bucket && *s.log_bucket ? s.log_bucket : NULL,

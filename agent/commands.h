@@ -16,6 +16,7 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv);
 int cmd_compile(const struct invocation *inv, int argc, char **argv);
 int cmd_disasm(const struct invocation *inv, int argc, char **argv);
 int cmd_run(const struct invocation *inv, int argc, char **argv);
+int cmd_report(const struct invocation *inv, int argc, char **argv);
 int cmd_debug(const struct invocation *inv, int argc, char **argv);
 int cmd_signal(const struct invocation *inv, int argc, char **argv);
 

@@ -14,6 +14,7 @@ static const struct subcommand commands[] = {
         { "compile", cmd_compile, "compile a document to a program file (.otc)" },
         { "disasm", cmd_disasm, "print a document's compiled program" },
         { "signal", cmd_signal, "send orchestrator signals: --test, --deliver (the outbox)" },
+        { "report", cmd_report, "a run's report from its log folder (text, JSON, HTML timeline)" },
         { "debug", cmd_debug, "tools to check opentoe's pieces (debug sigv4 ...)" },
 };
 

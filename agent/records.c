@@ -66,6 +66,7 @@ void doc_run_init(struct doc_run *dr, struct run_doc *d)
         dr->stderr_tails = xcalloc(d->prog->n_steps + 1, sizeof *dr->stderr_tails);
         dr->details = xcalloc(d->prog->n_steps + 1, sizeof *dr->details);
         dr->chains = xcalloc(d->prog->n_steps + 1, sizeof *dr->chains);
+        dr->iterations = xcalloc(d->prog->n_steps + 1, sizeof *dr->iterations);
         dr->exit_codes = xcalloc(d->prog->n_steps + 1, sizeof *dr->exit_codes);
         for (size_t k = 0; k < d->prog->n_steps; k++)
                 dr->exit_codes[k] = -1;
@@ -77,10 +78,12 @@ void doc_run_free(struct doc_run *dr)
                 free(dr->stderr_tails[k]);
                 json_decref(dr->details[k]);
                 json_decref(dr->chains[k]);
+                json_decref(dr->iterations[k]);
         }
         free(dr->stderr_tails);
         free(dr->details);
         free(dr->chains);
+        free(dr->iterations);
         free(dr->exit_codes);
         free(dr->phases);
         free(dr->steps);
@@ -114,15 +117,44 @@ void doc_run_add_chaining(struct doc_run *dr, size_t k, const json_t *records)
         json_array_extend(dr->chains[k], (json_t *)records);
 }
 
+void doc_run_add_iteration(struct doc_run *dr, size_t k, long index, unsigned attempt, const char *status,
+                           int64_t start_ms, int64_t end_ms)
+{
+        if (!dr->iterations[k])
+                dr->iterations[k] = json_array();
+        if (json_array_size(dr->iterations[k]) >= DOC_RUN_MAX_ITERATIONS)
+                return;
+        json_array_append_new(dr->iterations[k],
+                              json_pack("{s:I, s:I, s:s, s:I, s:I}", "index", (json_int_t)index, "attempt",
+                                        (json_int_t)attempt, "status", status, "startMs", (json_int_t)start_ms,
+                                        "endMs", (json_int_t)end_ms));
+}
+
+int64_t wall_clock_ms(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int64_t span_epoch_ms(const struct span *s, bool end)
+{
+        if (!s->started || (end && !s->ended))
+                return 0;
+        const struct timespec *t = end ? &s->end : &s->start;
+        return (int64_t)t->tv_sec * 1000 + t->tv_nsec / 1000000;
+}
+
 json_t *doc_run_save(const struct doc_run *dr)
 {
         const struct program *p = dr->d->prog;
         json_t *phases = json_array(), *steps = json_array(), *tails = json_array(), *details = json_array(),
-               *chains = json_array(), *codes = json_array();
+               *chains = json_array(), *codes = json_array(), *iters = json_array();
         for (size_t i = 0; i < p->n_phases; i++)
                 json_array_append_new(phases, span_save(&dr->phases[i]));
         for (size_t i = 0; i < p->n_steps; i++) {
                 bool private = p->steps[i].disable_logging;
+                json_array_append_new(iters, dr->iterations[i] ? json_incref(dr->iterations[i]) : json_null());
                 json_array_append_new(steps, span_save(&dr->steps[i]));
                 json_array_append_new(tails, dr->stderr_tails[i] && !private ? json_string(dr->stderr_tails[i])
                                                                             : json_null());
@@ -131,9 +163,9 @@ json_t *doc_run_save(const struct doc_run *dr)
                 json_array_append_new(chains, dr->chains[i] && !private ? json_incref(dr->chains[i]) : json_null());
                 json_array_append_new(codes, json_integer(dr->exit_codes[i]));
         }
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "document", span_save(&dr->span), "phases",
+        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "document", span_save(&dr->span), "phases",
                          phases, "steps", steps, "stderrTails", tails, "details", details, "chains", chains,
-                         "exitCodes", codes);
+                         "exitCodes", codes, "iterations", iters);
 }
 
 static json_t *index_patch(size_t len)
@@ -148,7 +180,8 @@ json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t
         for (size_t i = 0; i < p->n_phases; i++)
                 json_array_append_new(phases, span_save(&dr->phases[i]));
         json_t *sp = index_patch(p->n_steps), *tails = index_patch(p->n_steps), *details = index_patch(p->n_steps),
-               *chains = index_patch(p->n_steps), *codes = index_patch(p->n_steps);
+               *chains = index_patch(p->n_steps), *codes = index_patch(p->n_steps),
+               *iters = index_patch(p->n_steps);
         for (size_t j = 0; j < n; j++) {
                 size_t i = steps[j];
                 bool private = p->steps[i].disable_logging;
@@ -167,15 +200,18 @@ json_t *doc_run_save_patch(const struct doc_run *dr, const size_t *steps, size_t
                         json_array_append_new(json_object_get(chains, "@patch"),
                                               json_pack("[I, O?]", (json_int_t)i, dr->chains[i]));
                 }
+                if (dr->iterations[i])
+                        json_array_append_new(json_object_get(iters, "@patch"),
+                                              json_pack("[I, O]", (json_int_t)i, dr->iterations[i]));
                 if (dr->exit_codes[i] >= 0)
                         json_array_append_new(json_object_get(codes, "@patch"),
                                               json_pack("[I, I]", (json_int_t)i, (json_int_t)dr->exit_codes[i]));
         }
         json_t *o = json_pack("{s:b, s:o, s:o, s:o}", "@merge", 1, "document", span_save(&dr->span), "phases",
                               phases, "steps", sp);
-        const char *names[] = { "stderrTails", "details", "chains", "exitCodes" };
-        json_t *parts[] = { tails, details, chains, codes };
-        for (size_t k = 0; k < 4; k++)
+        const char *names[] = { "stderrTails", "details", "chains", "exitCodes", "iterations" };
+        json_t *parts[] = { tails, details, chains, codes, iters };
+        for (size_t k = 0; k < 5; k++)
                 if (json_array_size(json_object_get(parts[k], "@patch")))
                         json_object_set_new(o, names[k], parts[k]);
                 else
@@ -218,9 +254,12 @@ int doc_run_restore(struct doc_run *dr, const json_t *j)
         json_t *ph = json_object_get(j, "phases"), *sp = json_object_get(j, "steps");
         json_t *tails = json_object_get(j, "stderrTails"), *details = json_object_get(j, "details");
         json_t *chains = json_object_get(j, "chains"), *codes = json_object_get(j, "exitCodes");
+        /* Optional: states written before iterations were recorded. */
+        json_t *iters = json_object_get(j, "iterations");
         if (json_array_size(ph) != p->n_phases || json_array_size(sp) != p->n_steps ||
             json_array_size(tails) != p->n_steps || json_array_size(details) != p->n_steps ||
-            (chains && json_array_size(chains) != p->n_steps) || json_array_size(codes) != p->n_steps)
+            (chains && json_array_size(chains) != p->n_steps) || json_array_size(codes) != p->n_steps ||
+            (iters && json_array_size(iters) != p->n_steps))
                 return -EINVAL;
         span_restore(&dr->span, json_object_get(j, "document"));
         for (size_t i = 0; i < p->n_phases; i++)
@@ -240,6 +279,9 @@ int doc_run_restore(struct doc_run *dr, const json_t *j)
                 json_t *ch = json_array_get(chains, i);
                 json_decref(dr->chains[i]);
                 dr->chains[i] = json_is_array(ch) ? json_incref(ch) : NULL;
+                json_t *it = json_array_get(iters, i);
+                json_decref(dr->iterations[i]);
+                dr->iterations[i] = json_is_array(it) ? json_incref(it) : NULL;
                 json_int_t c = json_integer_value(json_array_get(codes, i));
                 dr->exit_codes[i] = c >= -1 && c <= 255 ? (int)c : -1;
         }

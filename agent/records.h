@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "runner.h"
@@ -34,6 +35,8 @@ struct doc_run {
                                          * (ExecuteDocument, one per iteration), or NULL */
         json_t **chains;                /* per step: the nested runs' chaining.json records, or NULL */
         int *exit_codes;                /* per step: the last exit code, or -1 */
+        json_t **iterations;            /* per step: each loop iteration run, every attempt
+                                         * ({"index","attempt","status","startMs","endMs"}), or NULL */
         bool failed, ignored, aborted, rebooting, ran;
         bool finished;                  /* report and counts are final */
         json_t *report;                 /* its detailedoutput.json record, once finished */
@@ -59,6 +62,17 @@ void doc_run_free(struct doc_run *dr);
 void doc_run_nested_clear(struct doc_run *dr, size_t k);
 void doc_run_add_detail(struct doc_run *dr, size_t k, json_t *detail);
 void doc_run_add_chaining(struct doc_run *dr, size_t k, const json_t *records);
+/* One loop iteration of step `k` has run (`start_ms`, `end_ms`: the
+ * wall clock, milliseconds since the epoch); at most
+ * DOC_RUN_MAX_ITERATIONS are kept per step (each checkpoint of a loop
+ * step writes them all). */
+#define DOC_RUN_MAX_ITERATIONS 256
+void doc_run_add_iteration(struct doc_run *dr, size_t k, long index, unsigned attempt, const char *status,
+                           int64_t start_ms, int64_t end_ms);
+/* The wall clock, in milliseconds since the epoch. */
+int64_t wall_clock_ms(void);
+/* Milliseconds since the epoch of a span's start or end (0: none). */
+int64_t span_epoch_ms(const struct span *s, bool end);
 
 /* The per-step records as JSON (steps whose values must stay private,
  * disableLogging, are saved without their stderr or details), and back;

@@ -64,6 +64,16 @@ static json_t *step_json(const struct doc_run *dr, const struct vm *vm, size_t k
                               in, "outputs", out, "loop", ps->loop, "detailedOutput");
         if (dr->details && dr->details[k] && !private)
                 json_object_set(o, "detailedOutput", dr->details[k]);
+        /* opentoe's addition (opentoe(1), "detailedoutput.json"): times
+         * to the millisecond, each loop iteration's, the failure's stderr
+         * tail; AWSTOE's readers ignore a key they do not know. */
+        json_t *t = json_pack("{s:I, s:I, s:I}", "startMs", (json_int_t)span_epoch_ms(&dr->steps[k], false), "endMs",
+                              (json_int_t)span_epoch_ms(&dr->steps[k], true), "attempts", (json_int_t)s->attempts);
+        if (dr->iterations && dr->iterations[k])
+                json_object_set(t, "iterations", dr->iterations[k]);
+        if (!private && !notrun && dr->stderr_tails[k] && (s->state == STEP_FAILED || s->state == STEP_IGNORED))
+                json_object_set_new(t, "stderrTail", json_string(dr->stderr_tails[k]));
+        json_object_set_new(o, "timing", t);
         free(in);
         free(out);
         return o;

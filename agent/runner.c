@@ -37,6 +37,7 @@
 #include "reboot.h"
 #include "records.h"
 #include "report.h"
+#include "report_out.h"
 #include "s3.h"
 #include "sinks/live.h"
 #include "sinks/sinks.h"
@@ -78,11 +79,13 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
                 sinks_set(&r->sinks, JOURNAL_ACTION, p->steps[index].action);
                 sinks_set(&r->sinks, JOURNAL_STATUS, "running");
                 log_console(&r->log, "Step %s", p->steps[index].name);
+                live_step_begin(&r->sinks.live, vm, index);
                 log_app(&r->log, "Debug", "step %s.%s (%s) started", p->phases[p->steps[index].phase].name,
                         p->steps[index].name, p->steps[index].action);
                 break;
         case VM_EV_ATTEMPT:
                 r->attempt_start_ms = monotonic_ms();
+                live_step_begin(&r->sinks.live, vm, index);
                 if (vm->steps[index].attempts > 1)
                         log_console(&r->log, "Step %s: attempt %u of %u", p->steps[index].name,
                                     vm->steps[index].attempts, p->steps[index].max_attempts);
@@ -100,8 +103,7 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
                         s->failure ? ": " : "", s->failure ? s->failure : "");
                 if (s->state == STEP_SKIPPED)
                         log_console(&r->log, "Step %s skipped: its condition chose Skip", p->steps[index].name);
-                if (r->o->live)
-                        live_step_ended(vm, index, span_seconds(&dr->steps[index]), dr->stderr_tails[index]);
+                live_step_ended(&r->sinks.live, vm, index, span_seconds(&dr->steps[index]), dr->stderr_tails[index]);
                 break;
         }
         case _VM_EV_MAX:
@@ -245,6 +247,13 @@ static int64_t time_left(void *userdata)
 }
 
 
+/* An iteration's status in detailedoutput.json's words. */
+static const char *action_status_word(enum action_status s)
+{
+        return s == ACTION_SUCCESS ? "success" : s == ACTION_TIMED_OUT ? "timedOut"
+                : s == ACTION_REBOOT || s == ACTION_REBOOT_DONE ? "reboot" : "failed";
+}
+
 /* *ret_reboot: 0, or 1 when the step asked for a reboot and runs again
  * after it (exit 194, a nested run's request), or 2 when the step is
  * done and the run goes on after the reboot (the Reboot action). */
@@ -295,12 +304,18 @@ static int run_action(struct runner *r, struct vm *vm, int *ret_reboot)
                 .time_left_ms = time_left,
                 .run_document = runner_nested_run,
         };
-        if (pd->iteration >= 0)
+        if (pd->iteration >= 0) {
                 log_app(&r->log, "Debug", "step %s: iteration %ld", ps->name, pd->iteration);
+                live_iteration(&r->sinks.live, vm, pd->step, pd->iteration);
+        }
+        int64_t began_ms = wall_clock_ms();
         struct action_result res = { 0 };
         if (pd->iteration <= 0)
                 doc_run_nested_clear(dr, pd->step);  /* an attempt's first run */
         int e = supervisor_run(&r->sv, m, &ctx, pd->inputs, deadline, &res);
+        if (pd->iteration >= 0 && runner_at_top(r))
+                doc_run_add_iteration(dr, pd->step, pd->iteration, vm->steps[pd->step].attempts,
+                                      e < 0 ? "failed" : action_status_word(res.status), began_ms, wall_clock_ms());
         if (e < 0) {
                 log_app(&r->log, "Error", "step %s: %s could not run: %s", ps->name, ps->action, strerror(-e));
                 return vm_complete(vm, false, NULL, strerror(-e));
@@ -367,6 +382,22 @@ static int run_action(struct runner *r, struct vm *vm, int *ret_reboot)
         return c;
 }
 
+
+/* --report FILE: the report of the log folder just written (a failure
+ * to write it is said, and fails nothing). */
+static void write_report(struct runner *r)
+{
+        if (!r->o->report_path || !r->log.path)
+                return;
+        char *err = NULL;
+        if (report_write(r->log_abs ? r->log_abs : r->log.path, report_format_for(r->o->report_path),
+                         r->o->report_path, &err) < 0) {
+                fprintf(stderr, "%s run: --report: %s\n", r->o->program_name, err);
+                log_app(&r->log, "Error", "--report: %s", err);
+                free(err);
+        } else
+                log_app(&r->log, "Info", "report written to %s", r->o->report_path);
+}
 
 /* Runs a VM until it ends or a step asks for a reboot.  For the
  * top-level document: the step in flight recorded before it starts,
@@ -661,7 +692,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                 if (res.running && strcmp(res.reason, "reboot") != 0)
                         r.log.muted = true;
         }
-        sinks_open(&r.sinks, r.o, &r.log);
+        sinks_open(&r.sinks, r.o, &r.log, r.sv.event);
         if (sinks_failure(&r.sinks) && !o->cw_ignore_failures) {
                 /* Nothing runs when its logs could not be shipped, and
                  * nothing is gone over again: the end is written. */
@@ -789,6 +820,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
         report_write_detailed(&r.log, r.o->execution_id, failed, &r.run_span, r.runs, vms, r.n_runs);
         chaining_write(&r.log, r.o->execution_id, r.runs, vms, r.n_runs);
         logdir_drop_scripts(&r.log);
+        write_report(&r);
         char *fm = report_failure_message(r.runs, r.n_runs);
         const char *failure = fm ? fm : "";
         log_console(&r.log, "Executor: FINISHED EXECUTION OF ALL DOCUMENTS");

@@ -27,10 +27,13 @@ struct run_options {
         const char *const *phases;    /* NULL-terminated, or NULL for every phase */
         bool trace;                   /* instructions and the application log to stderr */
         bool dry_run;                 /* print the plan, run nothing */
-        bool live;                    /* a readable step view on stderr */
         bool no_journal;              /* --no-journal: console lines do not go to the journal */
         const json_t *signals;        /* --signal-config's targets (outbox.h), or NULL */
         const char *signal_outbox;    /* ... and their outbox */
+        bool live;                    /* a readable step view on stderr (a terminal) */
+        bool quiet;                   /* --quiet: nothing on stderr but errors; the summary stays */
+        bool verbose;                 /* --verbose: every console.log line on stderr */
+        const char *report_path;      /* --report: the HTML report written here at the end, or NULL */
         int64_t kill_grace_ms;
         const char *document_s3_owner;  /* expected owner of s3:// document buckets, or NULL */
         const char *log_s3_bucket;      /* upload the log folder here at the end, or NULL */

@@ -24,6 +24,9 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         # systemd-journald and journalctl: tests/journal.sh starts a
         # journald of its own in a private mount namespace (never PID 1's).
         packages+=(systemd)
+        # tmux: the live view in a real terminal (tests/live.sh);
+        # chromium: the HTML report rendered (tests/report-html.sh).
+        packages+=(tmux chromium)
         # A machine with Node.js from elsewhere already has npm; Debian's
         # npm package would conflict with it.
         command -v npm >/dev/null || packages+=(nodejs npm)

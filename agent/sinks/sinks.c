@@ -1,6 +1,7 @@
 /* sinks.c: the fan-out of a run's lines: every console.log line to each
- * shipping sink (CloudWatch Logs, the journal), a step's
- * output to the console sink, and the shipping sinks' pumping. */
+ * shipping sink (CloudWatch Logs, the journal) and to the terminal's
+ * --verbose echo, a step's output to the console sink and the live
+ * line, and the shipping sinks' pumping. */
 #include "sinks.h"
 
 #include <stdlib.h>
@@ -13,14 +14,16 @@ static void tee(void *userdata, const char *line, size_t len)
         struct sinks *s = userdata;
         cw_sink_line(&s->cw, line, len);
         journal_sink_line(&s->journal, line, len);
+        live_console_line(&s->live, line, len);
 }
 
-void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log)
+void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log, struct sd_event *event)
 {
         s->log = log;
+        live_open(&s->live, o->quiet ? LIVE_OFF : o->live ? LIVE_TTY : LIVE_OFF, o->verbose, event);
         int cw = cw_sink_open(&s->cw, o, log);
         int jn = o->no_journal ? 0 : journal_sink_open(&s->journal, o->execution_id);
-        if (cw > 0 || jn > 0) {
+        if (cw > 0 || jn > 0 || o->verbose) {
                 log->tee = tee;
                 log->tee_userdata = s;
         }
@@ -29,6 +32,7 @@ void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log
 void sinks_step_line(struct sinks *s, int stream, const char *line, size_t len)
 {
         console_sink_line(s->log, stream, line, len);
+        live_output(&s->live, line, len);
         cw_sink_pump(&s->cw, false);
 }
 
@@ -55,6 +59,7 @@ void sinks_close(struct sinks *s, int64_t wait_ms)
         }
         cw_sink_close(&s->cw, wait_ms);
         journal_sink_close(&s->journal);
+        live_close(&s->live);
 }
 
 const char *sinks_failure(const struct sinks *s)

@@ -11,6 +11,7 @@
 
 #include "cloudwatch.h"
 #include "journal.h"
+#include "live.h"
 #include "logdir.h"
 #include "runner.h"
 
@@ -18,11 +19,12 @@ struct sinks {
         struct logdir *log;     /* borrowed: the run's log folder */
         struct cw_sink cw;
         struct journal_sink journal;
+        struct live live;       /* the terminal's view (live.c) */
 };
 
 /* Opens the sinks the options ask for and hooks them to the log
  * folder's lines.  A sink that cannot be opened says so (sinks_failure). */
-void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log);
+void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log, struct sd_event *event);
 
 /* One line of a step's output (the console sink), and a chance for the
  * sinks that ship lines to do so (at most once a second from here). */
