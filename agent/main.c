@@ -13,6 +13,9 @@ static const struct subcommand commands[] = {
         { "validate", cmd_validate, "check component documents without running them" },
         { "compile", cmd_compile, "compile a document to a program file (.otc)" },
         { "disasm", cmd_disasm, "print a document's compiled program" },
+        { "agent", cmd_agent, "the daemon that runs submitted jobs (opentoe-agent(8))" },
+        { "submit", cmd_submit, "place a job in the agent's spool" },
+        { "status", cmd_status, "the status of the agent's jobs" },
         { "debug", cmd_debug, "tools to check opentoe's pieces (debug sigv4 ...)" },
 };
 
