@@ -67,6 +67,7 @@ struct agent {
         char *refusal;          /* the runner refused the job's state */
         int crashes;
         bool stopping, reboot_wait;
+        bool has_log_dir;       /* the job names its log directory */
         int exit_code;
 };
 
@@ -471,6 +472,7 @@ static int write_run_config(struct agent *a, char **reterr)
                                             "stateDirectory", NULL };
         for (size_t i = 0; ours[i]; i++)
                 json_object_del(job, ours[i]);
+        a->has_log_dir = json_is_string(json_object_get(job, "logDirectory"));
         e = job_write_json(a->job_fd, "run.json", job, reterr);
         json_decref(job);
         return e;
@@ -498,8 +500,16 @@ static void job_spawn(struct agent *a)
                 sdev->event_exit(a->e, 1);
                 return;
         }
+        /* The TOE_* folder goes in the job's folder unless the job says
+         * where (logDirectory); the path is absolute, as a resumed run
+         * checks it. */
+        _cleanup_free_ char *jobdir = xasprintf("%s/jobs/%s", a->jr.path, a->id);
         const char *argv[] = { "opentoe", "run", "--config", "run.json", "--execution-id", a->id,
-                               "--state-directory", state, "--reboot-mode", "exit", NULL };
+                               "--state-directory", state, "--reboot-mode", "exit", NULL, NULL, NULL };
+        if (!a->has_log_dir) {
+                argv[10] = "--log-directory";
+                argv[11] = jobdir;
+        }
         pid_t pid = fork();
         if (pid == 0) {
                 sigset_t none;
