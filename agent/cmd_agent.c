@@ -86,7 +86,10 @@ static void notify(struct agent *a, const char *fmt, ...)
                 return;
         if ((size_t)n >= sizeof buf)
                 n = sizeof buf - 1;
-        (void)sendto(a->notify_fd, buf, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&a->notify_addr, a->notify_len);
+        /* Never blocks: a listener that does not read loses messages,
+         * the loop goes on. */
+        (void)sendto(a->notify_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&a->notify_addr,
+                     a->notify_len);
 }
 
 static void notify_open(struct agent *a)
