@@ -344,19 +344,12 @@ static int on_outbox(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-static void job_finished(struct agent *a, const char *status, int code, const char *reason)
+/* Hands the job's end to the outbox for the targets of its "signals"
+ * key (passed on untouched), and wakes the delivery timer. */
+static void job_signal(struct agent *a, const json_t *summary)
 {
-        json_t *summary = read_summary(a);
         json_t *job = NULL;
         char *err = NULL;
-        json_t *extra = json_pack("{s:i, s:n, s:n, s:n}", "exitCode", code, "document", "phase", "step");
-        if (reason)
-                json_object_set_new(extra, "reason", json_string(reason));
-        else if (json_is_string(json_object_get(summary, "failureMessage")) &&
-                 *json_string_value(json_object_get(summary, "failureMessage")))
-                json_object_set(extra, "reason", json_object_get(summary, "failureMessage"));
-        set_status(a, a->id, status, extra);
-        say(a, "job %s: %s%s%s", a->id, status, reason ? ": " : "", reason ? reason : "");
         if (job_read_json(a->job_fd, "job.json", &job, NULL) == 0) {
                 _cleanup_free_ char *dir = outbox_dir(a);
                 json_t *targets = json_object_get(job, "signals");
@@ -367,6 +360,20 @@ static void job_finished(struct agent *a, const char *status, int code, const ch
         }
         free(err);
         json_decref(job);
+}
+
+static void job_finished(struct agent *a, const char *status, int code, const char *reason)
+{
+        json_t *summary = read_summary(a);
+        json_t *extra = json_pack("{s:i, s:n, s:n, s:n}", "exitCode", code, "document", "phase", "step");
+        if (reason)
+                json_object_set_new(extra, "reason", json_string(reason));
+        else if (json_is_string(json_object_get(summary, "failureMessage")) &&
+                 *json_string_value(json_object_get(summary, "failureMessage")))
+                json_object_set(extra, "reason", json_object_get(summary, "failureMessage"));
+        set_status(a, a->id, status, extra);
+        say(a, "job %s: %s%s%s", a->id, status, reason ? ": " : "", reason ? reason : "");
+        job_signal(a, summary);
         json_decref(summary);
 }
 
@@ -418,6 +425,9 @@ static int on_child(sd_event_source *s, int fd, uint32_t revents, void *userdata
                 job_finished(a, "failed", code, "its state folder stayed locked by another run");
                 job_cleanup(a);
         } else if (a->refusal) {
+                json_t *summary = read_summary(a);
+                job_signal(a, summary);
+                json_decref(summary);
                 _cleanup_free_ char *why = xstrdup(a->refusal);
                 _cleanup_free_ char *id = xstrdup(a->id);
                 job_cleanup(a);
