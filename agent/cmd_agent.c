@@ -25,6 +25,7 @@
 
 #include "cleanup.h"
 #include "commands.h"
+#include "credentials.h"
 #include "errmsg.h"
 #include "jobs.h"
 #include "jobstatus.h"
@@ -49,6 +50,7 @@ struct agent {
         char *config_path;
         bool config_given;
         char *drop_folder;      /* from the configuration, or NULL */
+        bool user_data;         /* look for a job in the instance's user data */
         int notify_fd;
         struct sockaddr_un notify_addr;
         socklen_t notify_len;
@@ -141,6 +143,7 @@ static int load_config(struct agent *a)
         json_error_t je;
         free(a->drop_folder);
         a->drop_folder = NULL;
+        a->user_data = false;
         if (access(a->config_path, F_OK) < 0 && !a->config_given)
                 return 0;
         json_t *c = json_load_file(a->config_path, JSON_REJECT_DUPLICATES, &je);
@@ -155,8 +158,8 @@ static int load_config(struct agent *a)
         {
                 if (!strcmp(key, "dropFolder") && json_is_string(v))
                         a->drop_folder = xstrdup(json_string_value(v));
-                else if (!strcmp(key, "userData"))
-                        say(a, "warning: 'userData' is not supported yet (see opentoe-agent(8)); ignored");
+                else if (!strcmp(key, "userData") && json_is_boolean(v))
+                        a->user_data = json_is_true(v);
                 else
                         say(a, "warning: unknown key '%s' in %s is ignored", key, a->config_path);
         }
@@ -213,6 +216,41 @@ static void pick_up_drops(struct agent *a)
                 taken++;
         }
         closedir(d);
+}
+
+/* The instance's user data (IMDSv2), when configured: a JSON object
+ * whose "opentoe" key is a job is submitted once (as its executionId,
+ * else "user-data"; an id already taken is left alone).  Anything else
+ * (a cloud-init script) is not ours. */
+static void pick_up_user_data(struct agent *a)
+{
+        char *body = NULL, *err = NULL;
+        if (!a->user_data)
+                return;
+        struct aws_cred_provider *p = aws_cred_provider_new();
+        int e = aws_imds_get(p, "/latest/user-data", monotonic_ms() + 10000, &body, &err);
+        aws_cred_provider_free(p);
+        if (e < 0) {
+                if (e != -ENOENT)
+                        say(a, "cannot read the user data: %s", err ? err : strerror(-e));
+                free(err);
+                return;
+        }
+        json_t *all = strlen(body) <= JOB_FILE_MAX ? json_loads(body, JSON_REJECT_DUPLICATES, NULL) : NULL;
+        json_t *job = json_object_get(all, "opentoe");
+        free(body);
+        if (json_is_object(job)) {
+                const char *id = json_string_value(json_object_get(job, "executionId"));
+                _cleanup_free_ char *idc = xstrdup(id ? id : "user-data");
+                json_object_set_new(job, "executionId", json_string(idc));
+                e = job_submit(&a->jr, job, idc, &err);
+                if (e == 0)
+                        say(a, "submitted the user data's job as %s", idc);
+                else if (e != -EEXIST)
+                        say(a, "the user data's job: %s", err);
+                free(err);
+        }
+        json_decref(all);
 }
 
 /* ---- the job in flight ---- */
@@ -674,6 +712,7 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
         say(a, "reloading %s", a->config_path);
         load_config(a);
         pick_up_drops(a);
+        pick_up_user_data(a);
         schedule_next(a);
         notify(a, "READY=1");
         return 0;
@@ -749,6 +788,8 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
         unsetenv("WATCHDOG_PID");
         pick_up_drops(&a);
         notify(&a, "READY=1\nSTATUS=Idle: no job\nMAINPID=%d", (int)getpid());
+        /* After READY=1: IMDS may take its time (10 s at most). */
+        pick_up_user_data(&a);
         schedule_next(&a);
         outbox_kick(&a, 0);
         r = sdev->event_loop(a.e);

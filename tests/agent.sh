@@ -187,9 +187,40 @@ check "the dropped file is marked submitted" test -e drop/one.json.submitted
 check "RELOADING=1 was sent" grep -qx 'RELOADING=1' "$log"
 check "STATUS says idle at the end" bash -c "tail -5 '$log' | grep -q '^STATUS=Idle'"
 stop_agent
+
+# 6. A job in the instance's user data (IMDSv2), once.
+cat > imds.py <<'PY'
+import http.server, json, sys
+job = {"opentoe": {"documents": [{"path": sys.argv[2] + "/doc.yml"}]}}
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def reply(self, code, body):
+        self.send_response(code); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def do_PUT(self):
+        self.reply(200, b"tok") if self.path == "/latest/api/token" else self.reply(404, b"")
+    def do_GET(self):
+        ok = self.headers.get("X-aws-ec2-metadata-token") == "tok" and self.path == "/latest/user-data"
+        self.reply(200, json.dumps(job).encode()) if ok else self.reply(401 if self.path == "/latest/user-data" else 404, b"")
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+"$PY" imds.py "$work/imds.port" "$work" &
+tap_server_pids+=($!)
+for _ in $(seq 50); do [ -s "$work/imds.port" ] && break; sleep 0.1; done
+export AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$(cat "$work/imds.port")
+printf '{"userData": true}\n' > agent.json
+start_agent
+check "the user data's job is submitted and runs" wait_field user-data status success
+stop_agent
+start_agent
+sleep 0.5
+check "it is not submitted again at the next start" bash -c "[ \"\$(grep -c 'submitted the user data' '$work/agent.err')\" = 1 ]"
+stop_agent
 agent_pid=
 
-# 6. The unit.
+# 7. The unit.
 sed "s|@bindir@|$(dirname "$OPENTOE")|" "$top_srcdir/dist/opentoe-agent.service.in" > opentoe-agent.service
 check "the unit is Type=notify with a watchdog and restarts on failure" \
         bash -c "grep -qx Type=notify opentoe-agent.service && grep -q ^WatchdogSec= opentoe-agent.service && grep -qx Restart=on-failure opentoe-agent.service && grep -q '^After=network-online.target' opentoe-agent.service"
