@@ -489,8 +489,13 @@ static int on_child(sd_event_source *s, int fd, uint32_t revents, void *userdata
                 if (m == REBOOT_MODE_SELF) {
                         if (reboot_now(1, &how, &err) < 0)
                                 say(a, "job %s: cannot reboot: %s", a->id, err);
-                        else
+                        else {
+                                /* The reboot waits for this process to
+                                 * exit; the job resumes at the next start. */
                                 say(a, "job %s: rebooting (%s)", a->id, how);
+                                notify(a, "STOPPING=1");
+                                sdev->event_exit(a->e, 0);
+                        }
                 } else
                         say(a, "job %s waits for a reboot (%s mode, %s); it resumes when the agent starts again",
                             a->id, reboot_mode_name(m), why);

@@ -220,7 +220,26 @@ check "it is not submitted again at the next start" bash -c "[ \"\$(grep -c 'sub
 stop_agent
 agent_pid=
 
-# 7. The unit.
+# 7. The self mode: the agent asks the init system to reboot, and exits.
+. "$top_srcdir/tests/lib/fakesys.sh"
+make_root "$work/sys" yes
+printf '{}\n' > agent.json
+rm -f rebooted
+cat > selfjob.json <<JSON
+{"documents": [{"path": "reboot.yml"}], "executionId": "self-job", "rebootMode": "self"}
+JSON
+"$OPENTOE" submit --config selfjob.json > /dev/null
+OPENTOE_TEST_SYSTEM_ROOT=$work/sys start_agent
+wait "$agent_pid"
+check_eval "in the self mode the agent exits 0 once the reboot is arranged" '[ $? = 0 ] && [ "$(field self-job status)" = pending-reboot ]'
+for _ in $(seq 100); do grep -q "systemctl reboot" "$work/sys/calls" 2> /dev/null && break; sleep 0.05; done
+check "systemctl reboot was asked for once the agent had exited" grep -q "systemctl reboot" "$work/sys/calls"
+OPENTOE_TEST_SYSTEM_ROOT=$work/sys start_agent
+check "after the \"reboot\" the agent resumes it" wait_field self-job status success
+stop_agent
+agent_pid=
+
+# 8. The unit.
 sed "s|@bindir@|$(dirname "$OPENTOE")|" "$top_srcdir/dist/opentoe-agent.service.in" > opentoe-agent.service
 check "the unit is Type=notify with a watchdog and restarts on failure" \
         bash -c "grep -qx Type=notify opentoe-agent.service && grep -q ^WatchdogSec= opentoe-agent.service && grep -qx Restart=on-failure opentoe-agent.service && grep -q '^After=network-online.target' opentoe-agent.service"
