@@ -17,6 +17,9 @@ int cmd_compile(const struct invocation *inv, int argc, char **argv);
 int cmd_disasm(const struct invocation *inv, int argc, char **argv);
 int cmd_run(const struct invocation *inv, int argc, char **argv);
 int cmd_report(const struct invocation *inv, int argc, char **argv);
+int cmd_agent(const struct invocation *inv, int argc, char **argv);
+int cmd_submit(const struct invocation *inv, int argc, char **argv);
+int cmd_status(const struct invocation *inv, int argc, char **argv);
 int cmd_debug(const struct invocation *inv, int argc, char **argv);
 int cmd_signal(const struct invocation *inv, int argc, char **argv);
 

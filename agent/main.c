@@ -15,6 +15,9 @@ static const struct subcommand commands[] = {
         { "disasm", cmd_disasm, "print a document's compiled program" },
         { "signal", cmd_signal, "send orchestrator signals: --test, --deliver (the outbox)" },
         { "report", cmd_report, "a run's report from its log folder (text, JSON, HTML timeline)" },
+        { "agent", cmd_agent, "the daemon that runs submitted jobs (opentoe-agent(8))" },
+        { "submit", cmd_submit, "place a job in the agent's spool" },
+        { "status", cmd_status, "the status of the agent's jobs" },
         { "debug", cmd_debug, "tools to check opentoe's pieces (debug sigv4 ...)" },
 };
 

@@ -47,6 +47,7 @@
 #include "strbuf.h"
 #include "tunables.h"
 #include "vm.h"
+#include "atomicfile.h"
 #include "runner_internal.h"
 
 
@@ -399,6 +400,35 @@ static void write_report(struct runner *r)
                 log_app(&r->log, "Info", "report written to %s", r->o->report_path);
 }
 
+/* The agent's progress pipe: `opentoe agent` starts each job's run with
+ * OPENTOE_PROGRESS_FD, and reads a line per step begun ("step", the
+ * document, the phase, the step, tab-separated) and the refusal of a
+ * state ("refused", why).  Without it, nothing is written. */
+static void progress(const char *kind, const char *a, const char *b, const char *c)
+{
+        static int fd = -2;
+        if (fd == -2) {
+                const char *e = getenv("OPENTOE_PROGRESS_FD");
+                fd = e && *e ? (int)strtol(e, NULL, 10) : -1;
+                if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                        fd = -1;
+        }
+        if (fd < 0)
+                return;
+        const char *f[3] = { a, b, c };
+        struct strbuf sb = STRBUF_INIT;
+        sb_puts(&sb, kind);
+        for (size_t i = 0; i < 3 && f[i]; i++) {
+                sb_putc(&sb, '\t');
+                for (const char *p = f[i]; *p; p++)
+                        sb_putc(&sb, *p == '\t' || *p == '\n' ? ' ' : *p);
+        }
+        sb_putc(&sb, '\n');
+        if (write_all(fd, sb.s, sb.len) < 0)
+                fd = -1;
+        sb_free(&sb);
+}
+
 /* Runs a VM until it ends or a step asks for a reboot.  For the
  * top-level document: the step in flight recorded before it starts,
  * nothing started once opentoe was told to stop, and a checkpoint after
@@ -448,8 +478,13 @@ void runner_run_vm(struct runner *r, size_t doc_index, struct vm *vm, bool *ret_
                         vm_stop(vm);
                         continue;
                 }
-                if (top)
+                if (top) {
+                        const struct program *pg = vm->prog;
+                        progress("step", r->runs[doc_index].d->path,
+                                 pg->phases[pg->steps[vm->pending.step].phase].name,
+                                 pg->steps[vm->pending.step].name);
                         inflight_begin(&r->inflight, r->ck.seq, doc_index, vm, r->pred_log);
+                }
                 int kind = 0;
                 int e = run_action(r, vm, &kind);
                 if (top)
@@ -859,6 +894,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
 
 refused:
         fprintf(stderr, "%s run: %s\n", o->program_name, refusal);
+        progress("refused", refusal, NULL, NULL);
         {
                 struct counts none = { 0 };
                 report_summary(stdout, r.o->execution_id, true, &none, refusal, "");
