@@ -14,6 +14,7 @@
 #include "errmsg.h"
 #include "jobs.h"
 #include "options.h"
+#include "outbox.h"
 #include "reboot.h"
 #include "strbuf.h"
 #include "uuid.h"
@@ -101,6 +102,12 @@ static int check_job(const char *prog, json_t *job)
         }
         if (sig && !json_is_array(sig)) {
                 fprintf(stderr, "%s submit: 'signals' must be a list of targets\n", prog);
+                return -EINVAL;
+        }
+        /* The outbox's own rules, now rather than when the job has run. */
+        _cleanup_free_ char *why = NULL;
+        if (sig && outbox_targets_check(sig, &why) < 0) {
+                fprintf(stderr, "%s submit: 'signals': %s\n", prog, why);
                 return -EINVAL;
         }
         if (rm && (!json_is_string(rm) || reboot_mode_parse(json_string_value(rm), &m) < 0)) {

@@ -78,7 +78,7 @@ check "submit rejects a bad execution id" bash -c "! '$OPENTOE' submit --documen
 
 # 1. SIGTERM mid-step, then a restart: the job resumes.
 cat > job1.json <<JSON
-{"documents": [{"path": "doc.yml"}], "executionId": "job-one", "signals": [{"type": "none"}]}
+{"documents": [{"path": "doc.yml"}], "executionId": "job-one", "signals": [{"type": "webhook", "url": "http://127.0.0.1:1/never", "keyFile": "/nonexistent/key"}]}
 JSON
 check "submit prints the execution id" bash -c "[ \"\$('$OPENTOE' submit --config job1.json)\" = job-one ]"
 check "a second job with the same id is refused" bash -c "! '$OPENTOE' submit --config job1.json 2> /dev/null"
@@ -109,7 +109,7 @@ check_eval "status exits 0 for a success" '[ $? = 0 ]'
 check "status --all lists both" bash -c "'$OPENTOE' status --all | grep -q '^job-one  *success' && '$OPENTOE' status --all | grep -q \"^$id2  *success\""
 "$OPENTOE" status no-such-job 2> /dev/null
 check_eval "status exits 5 for an unknown job" '[ $? = 5 ]'
-check "job.json kept the signals key untouched" grep -q '"signals":\[{"type":"none"}\]' root/jobs/job-one/job.json
+check "job.json kept the signals key untouched" "$PY" -c 'import json,sys; assert json.load(open(sys.argv[1]))["signals"] == [{"type": "webhook", "url": "http://127.0.0.1:1/never", "keyFile": "/nonexistent/key"}]' root/jobs/job-one/job.json
 check "the spool folders are 0700" bash -c "[ \"\$(stat -c %a root/jobs)\" = 700 ] && [ \"\$(stat -c %a root/jobs/job-one)\" = 700 ]"
 check "each job has its own TOE_ folder" bash -c "ls -d root/jobs/job-one/TOE_* root/jobs/$id2/TOE_* > /dev/null"
 
