@@ -409,9 +409,13 @@ static void job_finished(struct agent *a, const char *status, int code, const ch
         else if (json_is_string(json_object_get(summary, "failureMessage")) &&
                  *json_string_value(json_object_get(summary, "failureMessage")))
                 json_object_set(extra, "reason", json_object_get(summary, "failureMessage"));
+        /* The signals are queued before the status says the job ended: a
+         * crash between the two runs the (finished) job's end again and
+         * queues them again, under the same idempotency key, instead of
+         * losing them. */
+        job_signal(a, summary);
         set_status(a, a->id, status, extra);
         say(a, "job %s: %s%s%s", a->id, status, reason ? ": " : "", reason ? reason : "");
-        job_signal(a, summary);
         json_decref(summary);
 }
 

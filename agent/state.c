@@ -369,6 +369,37 @@ static int header_digest(const char *header, size_t len, char out[2 * PROG_SHA25
         return chain(head, header, len, out, reterr_msg);
 }
 
+/* The log's first record (its header and first patch) as a new file,
+ * whole or not at all: written and synced under a temporary name, then
+ * renamed into place, so that a crash can never leave an empty or
+ * half-written state.jsonl that a resume would refuse as damaged (a
+ * leftover temporary is not a state and is removed by the next run).
+ * Returns the log's descriptor (O_APPEND) or a negative errno. */
+static int log_create(struct state_dir *sd, const struct strbuf *line, const char *shown, char **reterr)
+{
+        static const char tmp[] = STATE_FILE ".new";
+        int r;
+
+        if (unlinkat(sd->fd, tmp, 0) < 0 && errno != ENOENT)
+                return refuse(reterr, -errno, "cannot remove %s/%s: %s", sd->path, tmp, strerror(errno));
+        int fd = trust_openat(sd->fd, tmp, O_RDWR | O_APPEND | O_CREAT | O_EXCL, 0600, S_IFREG, 077, shown, reterr);
+        if (fd < 0)
+                return fd;
+        r = write_all(fd, line->s, line->len);
+        if (r == 0 && fdatasync(fd) < 0)
+                r = -errno;
+        if (r == 0 && renameat2(sd->fd, tmp, sd->fd, STATE_FILE, RENAME_NOREPLACE) < 0)
+                r = -errno;
+        if (r == 0 && fsync(sd->fd) < 0 && errno != EINVAL)
+                r = -errno;
+        if (r < 0) {
+                close(fd);
+                (void)unlinkat(sd->fd, tmp, 0);
+                return refuse(reterr, r, "cannot write %s: %s", shown, strerror(-r));
+        }
+        return fd;
+}
+
 int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *patch,
                      const struct state_binding *b, char **reterr)
 {
@@ -384,13 +415,10 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
                                     shown);
                 return -EIO;
         }
-        if (log->fd < 0) {
-                log->fd = trust_openat(sd->fd, STATE_FILE, O_RDWR | O_APPEND | O_CREAT, 0600, S_IFREG, 077, shown,
-                                       reterr);
-                if (log->fd < 0)
-                        return log->fd;
+        /* No log yet: the first record makes it (log_create()). */
+        bool create = log->fd < 0;
+        if (create)
                 log->size = 0;
-        }
         bool fresh = log->size == 0;
         memcpy(prev, log->prev, sizeof prev);
         if (fresh) {
@@ -421,13 +449,23 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
                 sb_free(&line);
                 return -EFBIG;
         }
-        /* One write: a crash leaves the record whole or cut short, and a
-         * record cut short is not a checkpoint. */
-        r = write_all(log->fd, line.s, line.len);
-        if (r == 0 && fdatasync(log->fd) < 0)
-                r = -errno;
-        if (r == 0 && fresh && fsync(sd->fd) < 0 && errno != EINVAL)
-                r = -errno;
+        if (create) {
+                int fd = log_create(sd, &line, shown, reterr);
+                if (fd < 0) {
+                        sb_free(&line);
+                        return fd;
+                }
+                log->fd = fd;
+                r = 0;
+        } else {
+                /* One write: a crash leaves the record whole or cut
+                 * short, and a record cut short is not a checkpoint. */
+                r = write_all(log->fd, line.s, line.len);
+                if (r == 0 && fdatasync(log->fd) < 0)
+                        r = -errno;
+                if (r == 0 && fresh && fsync(sd->fd) < 0 && errno != EINVAL)
+                        r = -errno;
+        }
         if (r < 0) {
                 /* What a failed write left (disk full, I/O error) is cut,
                  * so the records that follow start on a clean line. */
@@ -704,6 +742,7 @@ void state_remove(struct state_dir *sd, const char *name)
                 (void)unlinkat(sd->fd, name, 0);
         else {
                 (void)unlinkat(sd->fd, STATE_FILE, 0);
+                (void)unlinkat(sd->fd, STATE_FILE ".new", 0);
                 (void)unlinkat(sd->fd, RUNNING_FILE, 0);
         }
         (void)fsync(sd->fd);

@@ -3,8 +3,9 @@
 # full: the write stops half-way and fails with ENOSPC) leaves the state
 # as it was, the run goes on and says so, and the next checkpoint saves
 # everything again: after a later kill -9 the run resumes with nothing
-# lost and nothing completed run twice.  The fault is injected with a
-# small LD_PRELOAD library built here.  TAP output.
+# lost and nothing completed run twice.  A run killed at the first write
+# of a new state log leaves nothing a resume refuses.  The faults are
+# injected with a small LD_PRELOAD library built here.  TAP output.
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
@@ -17,6 +18,7 @@ cat > fail.c <<'C'
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,13 @@ ssize_t write(int fd, const void *buf, size_t len)
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
         ssize_t k = readlink(link, target, sizeof target - 1);
         const char *at = getenv("OT_FAIL_WRITE_AT");
+        /* OT_KILL_FIRST_STATE_WRITE: dies, as a crash does, at the first
+         * write of a new state log, with nothing of it written. */
+        if (k > 0 && getenv("OT_KILL_FIRST_STATE_WRITE")) {
+                target[k] = '\0';
+                if (strstr(target, "/state.jsonl"))
+                        raise(SIGKILL);
+        }
         if (k > 12 && at) {
                 target[k] = '\0';
                 if (!strcmp(target + k - 12, "/state.jsonl") && ++seen == atoi(at)) {
@@ -86,4 +95,20 @@ check_eval "the resumed run runs no completed step again: S1 to S5 once each, on
          [ "$(grep -c . trace)" = 7 ]'
 check_eval "... and each step's output is in console.log once" \
         'for i in 1 2 3 4 5; do [ "$(grep -c "Stdout: out-S$i\$" logs/TOE_*/console.log)" = 1 ] || exit 1; done'
+
+# A crash between creating the state log and writing its first record
+# (the "begin" checkpoint) leaves no state that a resume would refuse as
+# damaged: the next run starts the execution and finishes it.
+mkdir -p early && cd early || exit 1
+printf 'schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: One\n        action: ExecuteBash\n        inputs:\n          commands: ["echo one >> trace"]\n' > doc.yml
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$work/fail.so OT_KILL_FIRST_STATE_WRITE=1 \
+        "$OPENTOE" run -d doc.yml -l logs -s state -i early-1 > out1 2> err1
+rc1=$?
+ran1=$([ -e trace ] && echo yes || echo no)
+"$OPENTOE" run -d doc.yml -l logs -s state -i early-1 > out2 2> err2
+rc2=$?
+check_eval "(setup) the first run died at its first state write" '[ $rc1 = 137 ] && [ $ran1 = no ]'
+check_eval "killed before the state log's first record, the next run is not refused and finishes" \
+        '[ $rc2 = 0 ] && [ "$(cat trace)" = one ] && ! grep -q "damaged" err2'
+cd "$work" || exit 1
 done_testing
