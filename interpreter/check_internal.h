@@ -10,6 +10,7 @@
 
 #include "action_spec.h"
 #include "checker.h"
+#include "hindex.h"
 
 /* What the checker learned about one step, in document order. */
 struct chk_step {
@@ -38,7 +39,18 @@ struct checker {
         size_t n_steps, cap_steps;
         struct chk_var *vars;
         size_t n_vars, cap_vars;
+        /* Names found in one probe, not by comparing with every earlier
+         * one (hindex.h): each holds the first of its key only. */
+        struct hindex var_index;   /* a parameter's or constant's name */
+        struct hindex step_index;  /* a step's phase name and name */
+        struct hindex loop_index;  /* a loop's name */
 };
+
+/* The index of the first step named `step` in a phase named `phase`, or
+ * of the first loop named `name`, or of the variable `name`; -1 if none. */
+long chk_find_step(const struct checker *c, const char *phase, const char *step);
+long chk_find_loop(const struct checker *c, const char *name);
+long chk_find_var(const struct checker *c, const char *name);
 
 /* Where a `{{ }}` reference is being checked. */
 struct chk_ctx {

@@ -23,11 +23,8 @@ static void at_ref(struct checker *c, const struct ynode *n, size_t offset, unsi
 
 static const struct chk_step *find_step(struct checker *c, const char *phase, const char *step)
 {
-        for (size_t i = 0; i < c->n_steps; i++)
-                if (c->steps[i].phase && c->steps[i].name && !strcmp(c->steps[i].phase, phase) &&
-                    !strcmp(c->steps[i].name, step))
-                        return &c->steps[i];
-        return NULL;
+        long i = chk_find_step(c, phase, step);
+        return i >= 0 ? &c->steps[i] : NULL;
 }
 
 /* The names a misspelled `phase.step` might have meant. */
@@ -198,10 +195,7 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, unsi
                 check_ssm(c, n, off, span, &r, ctx, expr);
                 break;
         case REF_VARIABLE: {
-                bool found = false;
-                for (size_t i = 0; i < c->n_vars && !found; i++)
-                        found = !strcmp(c->vars[i].name, r.name);
-                if (found)
+                if (chk_find_var(c, r.name) >= 0)
                         break;
                 const char **names = xcalloc(c->n_vars + 1, sizeof *names);
                 for (size_t i = 0; i < c->n_vars; i++)
@@ -225,8 +219,7 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, unsi
                         break;
                 at_ref(c, n, off, &line, &col);
                 bool is_loop_name = !strcmp(r.name, "loop");
-                for (size_t i = 0; i < c->n_steps && !is_loop_name; i++)
-                        is_loop_name = c->steps[i].loop_name && !strcmp(c->steps[i].loop_name, r.name);
+                is_loop_name = is_loop_name || chk_find_loop(c, r.name) >= 0;
                 if (!is_loop_name) {
                         chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, span, NULL,
                                     "'{{ %s }}' names no loop; '%s' is not the name of any loop in this document", expr,
