@@ -12,6 +12,7 @@
 #include "check_internal.h"
 #include "loopfor.h"
 #include "strbuf.h"
+#include "strv.h"
 #include "suggest.h"
 
 #define MAX_TIMEOUT_SECONDS 2147483647LL
@@ -887,6 +888,7 @@ int check_document(const struct ydoc *doc, const struct check_options *opts, str
         hindex_free(&c.var_index);
         hindex_free(&c.step_index);
         hindex_free(&c.loop_index);
+        strv_free_n(c.step_labels, c.n_step_labels);
         return diags->n_errors > errors ? -EINVAL : 0;
 }
 

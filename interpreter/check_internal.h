@@ -44,6 +44,10 @@ struct checker {
         struct hindex var_index;   /* a parameter's or constant's name */
         struct hindex step_index;  /* a step's phase name and name */
         struct hindex loop_index;  /* a loop's name */
+        /* "phase.step" of every named step, for suggestions: made once,
+         * at the first reference to a step that does not exist. */
+        char **step_labels;
+        size_t n_step_labels;
 };
 
 /* The index of the first step named `step` in a phase named `phase`, or

@@ -14,7 +14,6 @@
 #include "strbuf.h"
 #include "suggest.h"
 #include "template.h"
-#include "strv.h"
 
 static void at_ref(struct checker *c, const struct ynode *n, size_t offset, unsigned *line, unsigned *col)
 {
@@ -32,17 +31,16 @@ static char *suggest_step(struct checker *c, const char *phase, const char *step
 {
         char want[512];
         snprintf(want, sizeof want, "%s.%s", phase, step);
-        const char **cands = xcalloc(c->n_steps + 1, sizeof *cands);
-        char **owned = xcalloc(c->n_steps + 1, sizeof *owned);
-        size_t n = 0;
-        for (size_t i = 0; i < c->n_steps; i++)
-                if (c->steps[i].phase && c->steps[i].name)
-                        cands[n] = owned[n] = xasprintf("%s.%s", c->steps[i].phase, c->steps[i].name), n++;
-        const char *best = suggest_closest(want, cands);
-        char *r = best ? xasprintf("did you mean '%s'?", best) : NULL;
-        strv_free_n(owned, n);
-        free(cands);
-        return r;
+        if (!c->step_labels) {
+                /* NULL-terminated, as suggest_closest takes them. */
+                c->step_labels = xcalloc(c->n_steps + 1, sizeof *c->step_labels);
+                for (size_t i = 0; i < c->n_steps; i++)
+                        if (c->steps[i].phase && c->steps[i].name)
+                                c->step_labels[c->n_step_labels++] =
+                                        xasprintf("%s.%s", c->steps[i].phase, c->steps[i].name);
+        }
+        const char *best = suggest_closest(want, (const char *const *)c->step_labels);
+        return best ? xasprintf("did you mean '%s'?", best) : NULL;
 }
 
 /* Number of entries of a step's inputs: list length, or 1 for a map. */
