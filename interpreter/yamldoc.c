@@ -54,7 +54,14 @@ struct builder {
         struct ynode **kids;
         size_t n_kids, cap_kids;
         size_t kid_start[YDOC_DEFAULT_MAX_DEPTH + 2];
+        /* Mapping keys are few and repeat (every step's "name", "action",
+         * "inputs"): each short one is stored once and shared. */
+        char **keys;
+        size_t n_keys, cap_keys;
+        struct hindex key_index;
 };
+
+#define KEY_INTERN_MAX 32
 
 /* ---- the arena ---------------------------------------------------------- */
 
@@ -104,6 +111,11 @@ static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line,
 static size_t sat_add(size_t a, size_t b)
 {
         return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static uint32_t sat_add32(uint32_t a, uint32_t b)
+{
+        return a > UINT32_MAX - b ? UINT32_MAX : a + b;
 }
 
 static struct ynode *new_node(struct builder *b, enum ynode_kind kind, const yaml_mark_t *start)
@@ -166,6 +178,32 @@ static struct ynode *find_anchor(struct builder *b, const char *name)
         return a ? a->node : NULL;
 }
 
+/* The text of a scalar: shared with an equal key before it when it is a
+ * short mapping key, else its own copy. */
+static char *scalar_text(struct builder *b, const char *s, size_t len)
+{
+        const struct ynode *top = b->depth ? b->stack[b->depth - 1] : NULL;
+        bool key = top && top->kind == YN_MAP && (b->n_kids - b->kid_start[b->depth - 1]) % 2 == 0;
+        if (!key || len > KEY_INTERN_MAX)
+                return arena_strndup(b->doc, s, len);
+        char tmp[KEY_INTERN_MAX + 1];
+        memcpy(tmp, s, len);
+        tmp[len] = 0;
+        uint64_t h = hindex_hash_str(HINDEX_SEED, tmp);
+        size_t pos = 0, i;
+        while (hindex_next(&b->key_index, h, &pos, &i))
+                if (!memcmp(b->keys[i], s, len + 1))
+                        return b->keys[i];
+        char *copy = arena_strndup(b->doc, s, len);
+        if (b->n_keys == b->cap_keys) {
+                b->cap_keys = b->cap_keys ? b->cap_keys * 2 : 32;
+                b->keys = xrealloc(b->keys, b->cap_keys * sizeof *b->keys);
+        }
+        hindex_add(&b->key_index, h, b->n_keys);
+        b->keys[b->n_keys++] = copy;
+        return copy;
+}
+
 static void kid_push(struct builder *b, struct ynode *n)
 {
         if (b->n_kids == b->cap_kids) {
@@ -212,7 +250,7 @@ static bool attach(struct builder *b, struct ynode *n)
                 return true;
         }
         struct ynode *top = b->stack[b->depth - 1];
-        top->weight = sat_add(top->weight, n->weight);
+        top->weight = sat_add32(top->weight, n->weight);
         kid_push(b, n);
         return true;
 }
@@ -386,7 +424,7 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                 set_end(n, &e->end_mark);
                 n->style = style_of(e->data.scalar.style);
                 n->tag = expand_tag(b->doc, e->data.scalar.tag);
-                n->str = arena_strndup(b->doc, (const char *)e->data.scalar.value, e->data.scalar.length);
+                n->str = scalar_text(b, (const char *)e->data.scalar.value, e->data.scalar.length);
                 n->len = e->data.scalar.length;
                 register_anchor(b, e->data.scalar.anchor, n);
                 return attach(b, n);
@@ -594,6 +632,8 @@ static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list
                 free(b.anchors[i].name);
         free(b.anchors);
         hindex_free(&b.anchor_index);
+        hindex_free(&b.key_index);
+        free(b.keys);
         free(b.kids);
         free(b.stack);
         if (!ok) {

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 
@@ -39,6 +40,7 @@ struct ynode {
         enum yscalar_style style : 8;
         bool flow : 1;            /* collection written in flow style ([...], {...}) */
         bool open : 1;            /* still being built (guards recursive aliases) */
+        uint32_t weight;          /* nodes in the subtree, aliases expanded (saturating) */
         unsigned line, column;    /* 1-based start */
         unsigned end_line, end_column;
         char *tag;                /* explicit tag ("tag:yaml.org,2002:str") or NULL */
@@ -49,7 +51,6 @@ struct ynode {
                 struct ynode **items;     /* YN_SEQ */
                 struct ypair *pairs;      /* YN_MAP */
         };
-        size_t weight;            /* nodes in the subtree, aliases expanded (saturating) */
 };
 
 struct ydoc_limits {
