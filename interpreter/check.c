@@ -79,40 +79,7 @@ static bool valid_var_name(const char *s, size_t len)
         return true;
 }
 
-/* ---- finding names ---------------------------------------------------- */
-
-long chk_find_var(const struct checker *c, const char *name)
-{
-        uint64_t h = hindex_hash_str(HINDEX_SEED, name);
-        size_t pos = 0, i;
-        while (hindex_next(&c->var_index, h, &pos, &i))
-                if (!strcmp(c->vars[i].name, name))
-                        return (long)i;
-        return -1;
-}
-
-static uint64_t step_hash(const char *phase, const char *step)
-{
-        return hindex_hash_str(hindex_hash_str(HINDEX_SEED, phase), step);
-}
-
-long chk_find_step(const struct checker *c, const char *phase, const char *step)
-{
-        size_t pos = 0, i;
-        while (hindex_next(&c->step_index, step_hash(phase, step), &pos, &i))
-                if (!strcmp(c->steps[i].phase, phase) && !strcmp(c->steps[i].name, step))
-                        return (long)i;
-        return -1;
-}
-
-long chk_find_loop(const struct checker *c, const char *name)
-{
-        size_t pos = 0, i;
-        while (hindex_next(&c->loop_index, hindex_hash_str(HINDEX_SEED, name), &pos, &i))
-                if (!strcmp(c->steps[i].loop_name, name))
-                        return (long)i;
-        return -1;
-}
+/* ---- names within a phase ------------------------------------------- */
 
 /* The step of this phase's index `idx` (keyed by name,
  * or by loop name) whose key is `name`; -1 if none. */
@@ -124,8 +91,6 @@ static long find_in_phase(const struct checker *c, const struct hindex *idx, boo
                         return (long)i;
         return -1;
 }
-
-/* ---- parameters and constants, continued ------------------------------ */
 
 static void add_var(struct checker *c, const struct ynode *key, bool constant)
 {
@@ -749,7 +714,7 @@ static void check_steps(struct checker *c, const struct ynode *phase, const char
                         else
                                 hindex_add(&names, hindex_hash_str(HINDEX_SEED, s->name), c->n_steps - 1);
                         if (phase_name && chk_find_step(c, phase_name, s->name) < 0)
-                                hindex_add(&c->step_index, step_hash(phase_name, s->name), c->n_steps - 1);
+                                hindex_add(&c->step_index, chk_step_hash(phase_name, s->name), c->n_steps - 1);
                 }
                 const struct ynode *an = yn_get(m, "action");
                 if (!an)

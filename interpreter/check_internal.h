@@ -1,8 +1,9 @@
 /* check_internal.h: the state shared by the checker's files (check.c for
  * the document's structure, check_inputs.c for action inputs, check_expr.c
  * for conditions, check_refs.c for `{{ }}` references, check_diag.c for
- * reporting).  Calls run one way: check.c -> check_inputs.c ->
- * check_expr.c -> check_refs.c, and every one of them -> check_diag.c. */
+ * reporting, check_names.c for finding names).  Calls run one way:
+ * check.c -> check_inputs.c -> check_expr.c -> check_refs.c, and every one
+ * of them -> check_diag.c and check_names.c. */
 #pragma once
 
 #include <stdbool.h>
@@ -50,8 +51,11 @@ struct checker {
         size_t n_step_labels;
 };
 
+/* ---- check_names.c ---- */
+
 /* The index of the first step named `step` in a phase named `phase`, or
  * of the first loop named `name`, or of the variable `name`; -1 if none. */
+uint64_t chk_step_hash(const char *phase, const char *step);
 long chk_find_step(const struct checker *c, const char *phase, const char *step);
 long chk_find_loop(const struct checker *c, const char *name);
 long chk_find_var(const struct checker *c, const char *name);
