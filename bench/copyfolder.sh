@@ -2,7 +2,9 @@
 # copyfolder.sh: the cost of CopyFolder.  A tree of 10,000 small files
 # (100 folders of 100 files, 1-4 KiB each) is copied by a document with one
 # CopyFolder step, timed with hyperfine against `cp -a` of the same tree;
-# every run copies into a fresh destination.
+# every run copies into a fresh destination, and is checked to have copied
+# every file (an unchecked run that failed early flattered us).
+# bench/run measures the same, interleaved, at 100 to 100,000 files.
 #
 #   bench/copyfolder.sh [path/to/opentoe]
 #
@@ -36,12 +38,18 @@ phases:
             destination: ./dest
 YML
 
+# Every timed run did the whole copy: the next run's preparation counts
+# the files its predecessor left (hyperfine stops if one is short), and
+# the last run is counted after hyperfine.
+check='test ! -d dest || [ "$(find dest -type f | wc -l)" = 10000 ] || { echo "a timed run copied $(find dest -type f | wc -l) of 10000 files" >&2; exit 1; }'
 hyperfine --style basic --warmup 1 --runs 5 --export-json copy.json \
-        --prepare 'rm -rf dest logs state; sync' \
+        --prepare "$check; rm -rf dest logs state; sync" \
         -n opentoe "./opentoe run --documents copy.yml --log-directory logs --state-directory state" \
         -n "cp -a" "cp -a src dest"
 
+bash -c "$check" || { echo "copyfolder.sh: the last timed run did not copy every file" >&2; exit 1; }
 # The copy is complete and equal.
+rm -rf dest logs state
 ./opentoe run --documents copy.yml --log-directory logs --state-directory state > /dev/null
 diff -r src dest > /dev/null || { echo "copyfolder.sh: the copy differs from the source" >&2; exit 1; }
 [ "$(find dest -type f | wc -l)" = 10000 ] || { echo "copyfolder.sh: the copy lacks files" >&2; exit 1; }

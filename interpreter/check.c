@@ -12,6 +12,7 @@
 #include "check_internal.h"
 #include "loopfor.h"
 #include "strbuf.h"
+#include "strv.h"
 #include "suggest.h"
 
 #define MAX_TIMEOUT_SECONDS 2147483647LL
@@ -78,12 +79,24 @@ static bool valid_var_name(const char *s, size_t len)
         return true;
 }
 
+/* ---- names within a phase ------------------------------------------- */
+
+/* The step of this phase's index `idx` (keyed by name,
+ * or by loop name) whose key is `name`; -1 if none. */
+static long find_in_phase(const struct checker *c, const struct hindex *idx, bool loop, const char *name)
+{
+        size_t pos = 0, i;
+        while (hindex_next(idx, hindex_hash_str(HINDEX_SEED, name), &pos, &i))
+                if (!strcmp(loop ? c->steps[i].loop_name : c->steps[i].name, name))
+                        return (long)i;
+        return -1;
+}
+
 static void add_var(struct checker *c, const struct ynode *key, bool constant)
 {
-        for (size_t i = 0; i < c->n_vars; i++) {
-                if (strcmp(c->vars[i].name, key->str) != 0)
-                        continue;
-                const struct chk_var *o = &c->vars[i];
+        long found = chk_find_var(c, key->str);
+        if (found >= 0) {
+                const struct chk_var *o = &c->vars[found];
                 chk_diag(c, DIAG_ERROR, "var-duplicate", key, NULL,
                          "%s '%s' is already declared as a %s at line %u, column %u; names must be "
                          "unique across parameters and constants",
@@ -95,6 +108,7 @@ static void add_var(struct checker *c, const struct ynode *key, bool constant)
                 c->cap_vars = c->cap_vars ? c->cap_vars * 2 : 8;
                 c->vars = xrealloc(c->vars, c->cap_vars * sizeof *c->vars);
         }
+        hindex_add(&c->var_index, hindex_hash_str(HINDEX_SEED, key->str), c->n_vars);
         c->vars[c->n_vars++] = (struct chk_var){ key->str, key, constant };
 }
 
@@ -676,7 +690,8 @@ static void check_steps(struct checker *c, const struct ynode *phase, const char
         }
         if (steps->n == 0)
                 chk_diag(c, DIAG_WARNING, "empty-steps", steps, NULL, "phase '%s' has no steps", phase_name ? phase_name : "?");
-        size_t first = c->n_steps;
+        /* This phase's step names and loop names so far. */
+        struct hindex names = HINDEX_INIT, loops = HINDEX_INIT;
         for (size_t i = 0; i < steps->n; i++) {
                 const struct ynode *m = steps->items[i];
                 if (!need_mapping(c, m, "a step", "'name' and 'action'"))
@@ -690,14 +705,16 @@ static void check_steps(struct checker *c, const struct ynode *phase, const char
                 s->name_node = yn_get(m, "name");
                 if (s->name) {
                         chk_no_refs(c, s->name_node, "ref-context", DIAG_WARNING, "a step name");
-                        for (size_t j = first; j + 1 < c->n_steps; j++)
-                                if (c->steps[j].name && !strcmp(c->steps[j].name, s->name)) {
-                                        chk_diag(c, DIAG_ERROR, "step-duplicate", s->name_node, NULL,
-                                                 "phase '%s' already has a step named '%s' (line %u); step names must be "
-                                                 "unique within a phase",
-                                                 phase_name ? phase_name : "?", s->name, c->steps[j].name_node->line);
-                                        break;
-                                }
+                        long j = find_in_phase(c, &names, false, s->name);
+                        if (j >= 0)
+                                chk_diag(c, DIAG_ERROR, "step-duplicate", s->name_node, NULL,
+                                         "phase '%s' already has a step named '%s' (line %u); step names must be "
+                                         "unique within a phase",
+                                         phase_name ? phase_name : "?", s->name, c->steps[j].name_node->line);
+                        else
+                                hindex_add(&names, hindex_hash_str(HINDEX_SEED, s->name), c->n_steps - 1);
+                        if (phase_name && chk_find_step(c, phase_name, s->name) < 0)
+                                hindex_add(&c->step_index, chk_step_hash(phase_name, s->name), c->n_steps - 1);
                 }
                 const struct ynode *an = yn_get(m, "action");
                 if (!an)
@@ -710,18 +727,21 @@ static void check_steps(struct checker *c, const struct ynode *phase, const char
                 s->loop = yn_get(m, "loop");
                 if (s->loop) {
                         check_loop(c, s, s->loop);
-                        if (s->loop_name)
-                                for (size_t j = first; j + 1 < c->n_steps; j++)
-                                        if (c->steps[j].loop_name && !strcmp(c->steps[j].loop_name, s->loop_name)) {
-                                                chk_diag(c, DIAG_ERROR, "loop-name-duplicate", yn_get(s->loop, "name"), NULL,
-                                                         "step '%s' (line %u) already has a loop named '%s'; loop names must "
-                                                         "be unique within a phase",
-                                                         c->steps[j].name ? c->steps[j].name : "?",
-                                                         c->steps[j].node->line, s->loop_name);
-                                                break;
-                                        }
+                        long j = s->loop_name ? find_in_phase(c, &loops, true, s->loop_name) : -1;
+                        if (j >= 0)
+                                chk_diag(c, DIAG_ERROR, "loop-name-duplicate", yn_get(s->loop, "name"), NULL,
+                                         "step '%s' (line %u) already has a loop named '%s'; loop names must "
+                                         "be unique within a phase",
+                                         c->steps[j].name ? c->steps[j].name : "?",
+                                         c->steps[j].node->line, s->loop_name);
+                        else if (s->loop_name)
+                                hindex_add(&loops, hindex_hash_str(HINDEX_SEED, s->loop_name), c->n_steps - 1);
+                        if (s->loop_name && chk_find_loop(c, s->loop_name) < 0)
+                                hindex_add(&c->loop_index, hindex_hash_str(HINDEX_SEED, s->loop_name), c->n_steps - 1);
                 }
         }
+        hindex_free(&names);
+        hindex_free(&loops);
 }
 
 static void check_phases(struct checker *c, const struct ynode *root)
@@ -742,6 +762,7 @@ static void check_phases(struct checker *c, const struct ynode *root)
         static const char *const phase_keys[] = { "name", "steps", NULL };
         bool has_required = false;
         const char **names = xcalloc(phases->n + 1, sizeof *names);
+        struct hindex seen = HINDEX_INIT;
         for (size_t i = 0; i < phases->n; i++) {
                 const struct ynode *ph = phases->items[i];
                 if (!need_mapping(c, ph, "a phase", "'name' and 'steps'"))
@@ -753,17 +774,22 @@ static void check_phases(struct checker *c, const struct ynode *root)
                         chk_no_refs(c, nn, "ref-context", DIAG_WARNING, "a phase name");
                         if (!strcmp(name, "build") || !strcmp(name, "validate") || !strcmp(name, "test"))
                                 has_required = true;
-                        for (size_t j = 0; j < i; j++)
-                                if (names[j] && !strcmp(names[j], name)) {
-                                        chk_diag(c, DIAG_ERROR, "phase-duplicate", nn, NULL,
-                                                 "a phase named '%s' is already defined; phase names must be unique", name);
-                                        break;
-                                }
+                        uint64_t h = hindex_hash_str(HINDEX_SEED, name);
+                        size_t pos = 0, j;
+                        bool dup = false;
+                        while (!dup && hindex_next(&seen, h, &pos, &j))
+                                dup = !strcmp(names[j], name);
+                        if (dup)
+                                chk_diag(c, DIAG_ERROR, "phase-duplicate", nn, NULL,
+                                         "a phase named '%s' is already defined; phase names must be unique", name);
+                        else
+                                hindex_add(&seen, h, i);
                         names[i] = name;
                 }
                 check_steps(c, ph, name, i);
         }
         free(names);
+        hindex_free(&seen);
         if (!has_required)
                 chk_diag(c, DIAG_ERROR, "phase-missing-required", phases, "name a phase build, validate or test",
                          "the document has no build, validate or test phase; at least one is required");
@@ -824,6 +850,10 @@ int check_document(const struct ydoc *doc, const struct check_options *opts, str
         check_steps_content(&c);
         free(c.steps);
         free(c.vars);
+        hindex_free(&c.var_index);
+        hindex_free(&c.step_index);
+        hindex_free(&c.loop_index);
+        strv_free_n(c.step_labels, c.n_step_labels);
         return diags->n_errors > errors ? -EINVAL : 0;
 }
 

@@ -1,8 +1,9 @@
 /* check_internal.h: the state shared by the checker's files (check.c for
  * the document's structure, check_inputs.c for action inputs, check_expr.c
  * for conditions, check_refs.c for `{{ }}` references, check_diag.c for
- * reporting).  Calls run one way: check.c -> check_inputs.c ->
- * check_expr.c -> check_refs.c, and every one of them -> check_diag.c. */
+ * reporting, check_names.c for finding names).  Calls run one way:
+ * check.c -> check_inputs.c -> check_expr.c -> check_refs.c, and every one
+ * of them -> check_diag.c and check_names.c. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 
 #include "action_spec.h"
 #include "checker.h"
+#include "hindex.h"
 
 /* What the checker learned about one step, in document order. */
 struct chk_step {
@@ -38,7 +40,25 @@ struct checker {
         size_t n_steps, cap_steps;
         struct chk_var *vars;
         size_t n_vars, cap_vars;
+        /* Names found in one probe, not by comparing with every earlier
+         * one (hindex.h): each holds the first of its key only. */
+        struct hindex var_index;   /* a parameter's or constant's name */
+        struct hindex step_index;  /* a step's phase name and name */
+        struct hindex loop_index;  /* a loop's name */
+        /* "phase.step" of every named step, for suggestions: made once,
+         * at the first reference to a step that does not exist. */
+        char **step_labels;
+        size_t n_step_labels;
 };
+
+/* ---- check_names.c ---- */
+
+/* The index of the first step named `step` in a phase named `phase`, or
+ * of the first loop named `name`, or of the variable `name`; -1 if none. */
+uint64_t chk_step_hash(const char *phase, const char *step);
+long chk_find_step(const struct checker *c, const char *phase, const char *step);
+long chk_find_loop(const struct checker *c, const char *name);
+long chk_find_var(const struct checker *c, const char *name);
 
 /* Where a `{{ }}` reference is being checked. */
 struct chk_ctx {

@@ -14,7 +14,6 @@
 #include "strbuf.h"
 #include "suggest.h"
 #include "template.h"
-#include "strv.h"
 
 static void at_ref(struct checker *c, const struct ynode *n, size_t offset, unsigned *line, unsigned *col)
 {
@@ -23,11 +22,8 @@ static void at_ref(struct checker *c, const struct ynode *n, size_t offset, unsi
 
 static const struct chk_step *find_step(struct checker *c, const char *phase, const char *step)
 {
-        for (size_t i = 0; i < c->n_steps; i++)
-                if (c->steps[i].phase && c->steps[i].name && !strcmp(c->steps[i].phase, phase) &&
-                    !strcmp(c->steps[i].name, step))
-                        return &c->steps[i];
-        return NULL;
+        long i = chk_find_step(c, phase, step);
+        return i >= 0 ? &c->steps[i] : NULL;
 }
 
 /* The names a misspelled `phase.step` might have meant. */
@@ -35,17 +31,16 @@ static char *suggest_step(struct checker *c, const char *phase, const char *step
 {
         char want[512];
         snprintf(want, sizeof want, "%s.%s", phase, step);
-        const char **cands = xcalloc(c->n_steps + 1, sizeof *cands);
-        char **owned = xcalloc(c->n_steps + 1, sizeof *owned);
-        size_t n = 0;
-        for (size_t i = 0; i < c->n_steps; i++)
-                if (c->steps[i].phase && c->steps[i].name)
-                        cands[n] = owned[n] = xasprintf("%s.%s", c->steps[i].phase, c->steps[i].name), n++;
-        const char *best = suggest_closest(want, cands);
-        char *r = best ? xasprintf("did you mean '%s'?", best) : NULL;
-        strv_free_n(owned, n);
-        free(cands);
-        return r;
+        if (!c->step_labels) {
+                /* NULL-terminated, as suggest_closest takes them. */
+                c->step_labels = xcalloc(c->n_steps + 1, sizeof *c->step_labels);
+                for (size_t i = 0; i < c->n_steps; i++)
+                        if (c->steps[i].phase && c->steps[i].name)
+                                c->step_labels[c->n_step_labels++] =
+                                        xasprintf("%s.%s", c->steps[i].phase, c->steps[i].name);
+        }
+        const char *best = suggest_closest(want, (const char *const *)c->step_labels);
+        return best ? xasprintf("did you mean '%s'?", best) : NULL;
 }
 
 /* Number of entries of a step's inputs: list length, or 1 for a map. */
@@ -198,10 +193,7 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, unsi
                 check_ssm(c, n, off, span, &r, ctx, expr);
                 break;
         case REF_VARIABLE: {
-                bool found = false;
-                for (size_t i = 0; i < c->n_vars && !found; i++)
-                        found = !strcmp(c->vars[i].name, r.name);
-                if (found)
+                if (chk_find_var(c, r.name) >= 0)
                         break;
                 const char **names = xcalloc(c->n_vars + 1, sizeof *names);
                 for (size_t i = 0; i < c->n_vars; i++)
@@ -225,8 +217,7 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, unsi
                         break;
                 at_ref(c, n, off, &line, &col);
                 bool is_loop_name = !strcmp(r.name, "loop");
-                for (size_t i = 0; i < c->n_steps && !is_loop_name; i++)
-                        is_loop_name = c->steps[i].loop_name && !strcmp(c->steps[i].loop_name, r.name);
+                is_loop_name = is_loop_name || chk_find_loop(c, r.name) >= 0;
                 if (!is_loop_name) {
                         chk_diag_at(c, DIAG_ERROR, "ref-undeclared", line, col, span, NULL,
                                     "'{{ %s }}' names no loop; '%s' is not the name of any loop in this document", expr,

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "hash.h"
+#include "hindex.h"
 #include "opcodes.h"
 #include "predicates.h"
 #include "strbuf.h"
@@ -36,7 +37,15 @@ struct comp {
         bool in_loop;
         unsigned next_reg;
         int error;
+        /* Names resolved in one probe (hindex.h): V[] by name, S[] by
+         * phase and name. */
+        struct hindex var_index, step_index;
 };
+
+static uint64_t step_hash(const char *phase, const char *step)
+{
+        return hindex_hash_str(hindex_hash_str(HINDEX_SEED, phase), step);
+}
 
 static struct srcloc loc_of(const struct ynode *n)
 {
@@ -91,25 +100,28 @@ static bool compile_ref(struct comp *c, const char *expr, struct kseg *ret)
         if (ref_parse(expr, &r, &why) < 0)
                 return false;
         switch (r.kind) {
-        case REF_VARIABLE:
-                for (size_t i = 0; i < c->p->n_vars; i++)
+        case REF_VARIABLE: {
+                size_t pos = 0, i;
+                /* The checker refused documents that declare a name twice. */
+                while (!found && hindex_next(&c->var_index, hindex_hash_str(HINDEX_SEED, r.name), &pos, &i))
                         if (!strcmp(c->p->vars[i].name, r.name)) {
                                 *ret = (struct kseg){ .kind = KSEG_VAR, .index = (uint32_t)i };
                                 found = true;
                         }
                 break;
+        }
         case REF_LOOP:
                 if (c->in_loop && (!strcmp(r.name, "loop") || (c->loop_name && !strcmp(r.name, c->loop_name)))) {
                         *ret = (struct kseg){ .kind = KSEG_REG, .index = r.loop_index ? REG_LOOP_INDEX : REG_LOOP_VALUE };
                         found = true;
                 }
                 break;
-        case REF_CHAIN:
-                for (size_t i = 0; i < c->p->n_steps; i++) {
+        case REF_CHAIN: {
+                size_t pos = 0, i;
+                /* ... nor two steps of one name in a phase, nor two phases of one name. */
+                while (!found && hindex_next(&c->step_index, step_hash(r.phase, r.step), &pos, &i)) {
                         const struct prog_step *s = &c->p->steps[i];
                         if (!strcmp(s->name, r.step) && !strcmp(c->p->phases[s->phase].name, r.phase)) {
-                                if (found)
-                                        free(ret->text);
                                 *ret = (struct kseg){ .kind = r.outputs ? KSEG_OUTPUT : KSEG_INPUT,
                                                       .index = (uint32_t)i,
                                                       .entry = r.index,
@@ -119,6 +131,7 @@ static bool compile_ref(struct comp *c, const char *expr, struct kseg *ret)
                         }
                 }
                 break;
+        }
         case REF_SSM:
                 *ret = (struct kseg){ .kind = KSEG_SSM, .resolve = r.ssm_resolve, .text = xstrdup(r.ssm),
                                       .len = strlen(r.ssm) };
@@ -447,6 +460,7 @@ static void add_vars(struct comp *c, const struct ynode *list, bool constant)
                 p->vars = xrealloc(p->vars, (p->n_vars + 1) * sizeof *p->vars);
                 struct prog_var *pv = &p->vars[p->n_vars++];
                 *pv = (struct prog_var){ xstrdup(item->pairs[0].key->str), constant, false, NULL };
+                hindex_add(&c->var_index, hindex_hash_str(HINDEX_SEED, pv->name), p->n_vars - 1);
                 if (v && v->kind == YN_SCALAR && !yn_is_null(v)) {
                         pv->has_value = true;
                         pv->value = xstrdup(v->str);
@@ -494,6 +508,7 @@ static void add_tables(struct comp *c, const struct ynode *root)
                                 timeout = -1;
                                 attempts = 1;
                         }
+                        hindex_add(&c->step_index, step_hash(p->phases[i].name, yn_get(m, "name")->str), p->n_steps);
                         p->steps[p->n_steps++] = (struct prog_step){
                                 .name = xstrdup(yn_get(m, "name")->str),
                                 .phase = (uint32_t)i,
@@ -557,6 +572,8 @@ int comp_program(const struct ydoc *doc, const struct check_options *opts, struc
                 p->phases[i].end_pc = (uint32_t)p->n_code;
         }
         emit(&c, op_abc(OP_HALT, 0, 0, 0), root);
+        hindex_free(&c.var_index);
+        hindex_free(&c.step_index);
         prog_constants_done(p);
         _cleanup_free_ char *err = NULL;
         if (c.error == -EINVAL) {

@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "cleanup.h"
+#include "hindex.h"
 #include "strbuf.h"
 #include "textlines.h"
 
@@ -42,13 +43,67 @@ struct builder {
         struct diag_list *diags;
         struct ynode **stack;      /* open collections */
         unsigned depth;
-        struct anchor *anchors;
+        struct anchor *anchors;    /* one per name: a later anchor replaces the node */
         size_t n_anchors, cap_anchors;
+        struct hindex anchor_index;
         size_t alias_nodes;        /* nodes reached through aliases so far */
         unsigned n_documents;
-        /* A mapping being built collects keys and values alternately. */
-        struct ynode *pending_key[YDOC_DEFAULT_MAX_DEPTH + 2];
+        /* The children of the open collections, in order (a mapping's keys
+         * and values alternately), each collection's from kid_start[its
+         * depth]: copied into the arena at its end, at their exact size. */
+        struct ynode **kids;
+        size_t n_kids, cap_kids;
+        size_t kid_start[YDOC_DEFAULT_MAX_DEPTH + 2];
+        /* Mapping keys are few and repeat (every step's "name", "action",
+         * "inputs"): each short one is stored once and shared. */
+        char **keys;
+        size_t n_keys, cap_keys;
+        struct hindex key_index;
 };
+
+#define KEY_INTERN_MAX 32
+
+/* ---- the arena ---------------------------------------------------------- */
+
+struct yarena {
+        struct yarena *next;
+        size_t used, cap;
+        max_align_t data[];
+};
+
+#define ARENA_CHUNK (64u * 1024u - 64u)
+
+/* n bytes, aligned for any of the tree's types, owned by the document. */
+static void *arena_alloc(struct ydoc *d, size_t n)
+{
+        n = (n + 7) & ~(size_t)7;
+        struct yarena *a = d->arena;
+        if (!a || a->cap - a->used < n) {
+                size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+                a = xmalloc(sizeof *a + cap);
+                a->used = 0;
+                a->cap = cap;
+                if (d->arena && cap > ARENA_CHUNK) {
+                        /* A big block of its own: the current chunk stays in use. */
+                        a->next = d->arena->next;
+                        d->arena->next = a;
+                } else {
+                        a->next = d->arena;
+                        d->arena = a;
+                }
+        }
+        void *p = (char *)a->data + a->used;
+        a->used += n;
+        return p;
+}
+
+static char *arena_strndup(struct ydoc *d, const char *s, size_t len)
+{
+        char *p = arena_alloc(d, len + 1);
+        memcpy(p, s, len);
+        p[len] = 0;
+        return p;
+}
 
 static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column);
 static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line, unsigned *col);
@@ -58,20 +113,22 @@ static size_t sat_add(size_t a, size_t b)
         return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
+static uint32_t sat_add32(uint32_t a, uint32_t b)
+{
+        return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
 static struct ynode *new_node(struct builder *b, enum ynode_kind kind, const yaml_mark_t *start)
 {
         struct ydoc *d = b->doc;
-        if (d->n_nodes == d->cap_nodes) {
-                d->cap_nodes = d->cap_nodes ? d->cap_nodes * 2 : 64;
-                d->nodes = xrealloc(d->nodes, d->cap_nodes * sizeof *d->nodes);
-        }
-        struct ynode *n = xcalloc(1, sizeof *n);
+        struct ynode *n = arena_alloc(d, sizeof *n);
+        *n = (struct ynode){ 0 };
         n->kind = kind;
         n->style = YS_NONE;
         n->line = (unsigned)start->line + 1;
         n->column = (unsigned)start->column + 1;
         n->weight = 1;
-        d->nodes[d->n_nodes++] = n;
+        d->n_nodes++;
         return n;
 }
 
@@ -87,39 +144,93 @@ static void error_at(struct builder *b, const char *code, unsigned line, unsigne
         diag_add(b->diags, DIAG_ERROR, code, b->doc->path, line, column, 1, help, "%s", msg);
 }
 
+static struct anchor *anchor_named(struct builder *b, const char *name)
+{
+        size_t pos = 0, i;
+        while (hindex_next(&b->anchor_index, hindex_hash_str(HINDEX_SEED, name), &pos, &i))
+                if (strcmp(b->anchors[i].name, name) == 0)
+                        return &b->anchors[i];
+        return NULL;
+}
+
 static bool register_anchor(struct builder *b, const yaml_char_t *name, struct ynode *n)
 {
         if (!name)
                 return true;
         /* A later anchor of the same name shadows the earlier one. */
+        struct anchor *a = anchor_named(b, (const char *)name);
+        if (a) {
+                a->node = n;
+                return true;
+        }
         if (b->n_anchors == b->cap_anchors) {
                 b->cap_anchors = b->cap_anchors ? b->cap_anchors * 2 : 8;
                 b->anchors = xrealloc(b->anchors, b->cap_anchors * sizeof *b->anchors);
         }
+        hindex_add(&b->anchor_index, hindex_hash_str(HINDEX_SEED, (const char *)name), b->n_anchors);
         b->anchors[b->n_anchors++] = (struct anchor){ xstrdup((const char *)name), n };
         return true;
 }
 
 static struct ynode *find_anchor(struct builder *b, const char *name)
 {
-        for (size_t i = b->n_anchors; i > 0; i--)
-                if (strcmp(b->anchors[i - 1].name, name) == 0)
-                        return b->anchors[i - 1].node;
-        return NULL;
+        struct anchor *a = anchor_named(b, name);
+        return a ? a->node : NULL;
 }
 
-static void seq_push(struct ynode *seq, struct ynode *item)
+/* The text of a scalar: shared with an equal key before it when it is a
+ * short mapping key, else its own copy. */
+static char *scalar_text(struct builder *b, const char *s, size_t len)
 {
-        if ((seq->n & (seq->n - 1)) == 0) /* grow at powers of two */
-                seq->items = xrealloc(seq->items, (seq->n ? seq->n * 2 : 4) * sizeof *seq->items);
-        seq->items[seq->n++] = item;
+        const struct ynode *top = b->depth ? b->stack[b->depth - 1] : NULL;
+        bool key = top && top->kind == YN_MAP && (b->n_kids - b->kid_start[b->depth - 1]) % 2 == 0;
+        if (!key || len > KEY_INTERN_MAX)
+                return arena_strndup(b->doc, s, len);
+        char tmp[KEY_INTERN_MAX + 1];
+        memcpy(tmp, s, len);
+        tmp[len] = 0;
+        uint64_t h = hindex_hash_str(HINDEX_SEED, tmp);
+        size_t pos = 0, i;
+        while (hindex_next(&b->key_index, h, &pos, &i))
+                if (!memcmp(b->keys[i], s, len + 1))
+                        return b->keys[i];
+        char *copy = arena_strndup(b->doc, s, len);
+        if (b->n_keys == b->cap_keys) {
+                b->cap_keys = b->cap_keys ? b->cap_keys * 2 : 32;
+                b->keys = xrealloc(b->keys, b->cap_keys * sizeof *b->keys);
+        }
+        hindex_add(&b->key_index, h, b->n_keys);
+        b->keys[b->n_keys++] = copy;
+        return copy;
 }
 
-static void map_push(struct ynode *map, struct ynode *key, struct ynode *value)
+static void kid_push(struct builder *b, struct ynode *n)
 {
-        if ((map->n & (map->n - 1)) == 0)
-                map->pairs = xrealloc(map->pairs, (map->n ? map->n * 2 : 4) * sizeof *map->pairs);
-        map->pairs[map->n++] = (struct ypair){ key, value };
+        if (b->n_kids == b->cap_kids) {
+                b->cap_kids = b->cap_kids ? b->cap_kids * 2 : 64;
+                b->kids = xrealloc(b->kids, b->cap_kids * sizeof *b->kids);
+        }
+        b->kids[b->n_kids++] = n;
+}
+
+/* Moves the children of the collection closing at b->depth into it. */
+static void take_kids(struct builder *b, struct ynode *n)
+{
+        size_t from = b->kid_start[b->depth], k = b->n_kids - from;
+        struct ynode **kids = b->kids + from;
+        if (n->kind == YN_SEQ) {
+                n->n = k;
+                n->items = k ? arena_alloc(b->doc, k * sizeof *n->items) : NULL;
+                if (k)
+                        memcpy(n->items, kids, k * sizeof *n->items);
+        } else {
+                /* libyaml gives every key a value (an empty scalar if none). */
+                n->n = k / 2;
+                n->pairs = n->n ? arena_alloc(b->doc, n->n * sizeof *n->pairs) : NULL;
+                for (size_t i = 0; i < n->n; i++)
+                        n->pairs[i] = (struct ypair){ kids[2 * i], kids[2 * i + 1] };
+        }
+        b->n_kids = from;
 }
 
 static bool is_merge_key(const struct ynode *k)
@@ -139,18 +250,8 @@ static bool attach(struct builder *b, struct ynode *n)
                 return true;
         }
         struct ynode *top = b->stack[b->depth - 1];
-        top->weight = sat_add(top->weight, n->weight);
-        if (top->kind == YN_SEQ) {
-                seq_push(top, n);
-                return true;
-        }
-        struct ynode **pk = &b->pending_key[b->depth - 1];
-        if (!*pk) {
-                *pk = n;
-                return true;
-        }
-        map_push(top, *pk, n);
-        *pk = NULL;
+        top->weight = sat_add32(top->weight, n->weight);
+        kid_push(b, n);
         return true;
 }
 
@@ -190,7 +291,7 @@ static bool finish_map(struct builder *b, struct ynode *map)
                         map->kind = YN_SCALAR;
                         map->style = YS_PLAIN;
                         map->flow = false;
-                        map->str = xstrndup(b->doc->src + from, to - from);
+                        map->str = arena_strndup(b->doc, b->doc->src + from, to - from);
                         map->len = to - from;
                         map->weight = 1;
                         map->n = 0;
@@ -206,13 +307,26 @@ static bool finish_map(struct builder *b, struct ynode *map)
         for (size_t i = 0; i < map->n; i++)
                 n_merge += is_merge_key(map->pairs[i].key);
         if (n_merge) {
+                /* Built in a buffer of the largest size it can have, then
+                 * copied into the arena at its size. */
                 struct ypair *old = map->pairs;
-                size_t n_old = map->n;
-                map->pairs = NULL;
+                size_t n_old = map->n, cap = n_old;
+                for (size_t i = 0; i < n_old; i++) {
+                        const struct ynode *v = old[i].value;
+                        if (!is_merge_key(old[i].key))
+                                continue;
+                        if (v->kind == YN_SEQ)
+                                for (size_t s = 0; s < v->n; s++)
+                                        cap += v->items[s]->kind == YN_MAP ? v->items[s]->n : 0;
+                        else if (v->kind == YN_MAP)
+                                cap += v->n;
+                }
+                struct ypair *tmp = xmalloc((cap ? cap : 1) * sizeof *tmp);
+                map->pairs = tmp;
                 map->n = 0;
                 for (size_t i = 0; i < n_old; i++)
                         if (!is_merge_key(old[i].key))
-                                map_push(map, old[i].key, old[i].value);
+                                tmp[map->n++] = old[i];
                 for (size_t i = 0; i < n_old; i++) {
                         if (!is_merge_key(old[i].key))
                                 continue;
@@ -224,15 +338,20 @@ static bool finish_map(struct builder *b, struct ynode *map)
                                 if (srcs[s]->kind != YN_MAP) {
                                         error_at(b, "wrong-type", srcs[s]->line, srcs[s]->column, NULL,
                                                  "a '<<' merge key needs a mapping or a list of mappings");
-                                        free(old);
+                                        map->pairs = old;
+                                        map->n = n_old;
+                                        free(tmp);
                                         return false;
                                 }
                                 for (size_t j = 0; j < srcs[s]->n; j++)
                                         if (!yn_pair(map, srcs[s]->pairs[j].key->str))
-                                                map_push(map, srcs[s]->pairs[j].key, srcs[s]->pairs[j].value);
+                                                tmp[map->n++] = srcs[s]->pairs[j];
                         }
                 }
-                free(old);
+                map->pairs = map->n ? arena_alloc(b->doc, map->n * sizeof *map->pairs) : NULL;
+                if (map->n)
+                        memcpy(map->pairs, tmp, map->n * sizeof *map->pairs);
+                free(tmp);
         }
         if (map->n < 2)
                 return true;
@@ -273,11 +392,11 @@ static enum yscalar_style style_of(yaml_scalar_style_t s)
         }
 }
 
-static char *expand_tag(const yaml_char_t *tag)
+static char *expand_tag(struct ydoc *d, const yaml_char_t *tag)
 {
         if (!tag || strcmp((const char *)tag, "!") == 0)
                 return NULL;
-        return xstrdup((const char *)tag);
+        return arena_strndup(d, (const char *)tag, strlen((const char *)tag));
 }
 
 /* Handles one event; returns false to stop (a diagnostic was added). */
@@ -304,8 +423,8 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                 n = new_node(b, YN_SCALAR, &e->start_mark);
                 set_end(n, &e->end_mark);
                 n->style = style_of(e->data.scalar.style);
-                n->tag = expand_tag(e->data.scalar.tag);
-                n->str = xstrndup((const char *)e->data.scalar.value, e->data.scalar.length);
+                n->tag = expand_tag(b->doc, e->data.scalar.tag);
+                n->str = scalar_text(b, (const char *)e->data.scalar.value, e->data.scalar.length);
                 n->len = e->data.scalar.length;
                 register_anchor(b, e->data.scalar.anchor, n);
                 return attach(b, n);
@@ -323,16 +442,16 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                 if (e->type == YAML_SEQUENCE_START_EVENT) {
                         n = new_node(b, YN_SEQ, &e->start_mark);
                         n->flow = e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
-                        n->tag = expand_tag(e->data.sequence_start.tag);
+                        n->tag = expand_tag(b->doc, e->data.sequence_start.tag);
                         register_anchor(b, e->data.sequence_start.anchor, n);
                 } else {
                         n = new_node(b, YN_MAP, &e->start_mark);
                         n->flow = e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
-                        n->tag = expand_tag(e->data.mapping_start.tag);
+                        n->tag = expand_tag(b->doc, e->data.mapping_start.tag);
                         register_anchor(b, e->data.mapping_start.anchor, n);
                 }
                 n->open = true;
-                b->pending_key[b->depth] = NULL;
+                b->kid_start[b->depth] = b->n_kids;
                 b->stack[b->depth++] = n;
                 return true;
         case YAML_SEQUENCE_END_EVENT:
@@ -340,6 +459,7 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                 n = b->stack[--b->depth];
                 n->open = false;
                 set_end(n, &e->end_mark);
+                take_kids(b, n);
                 if (n->kind == YN_MAP && !finish_map(b, n))
                         return false;
                 return attach(b, n);
@@ -511,6 +631,10 @@ static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list
         for (size_t i = 0; i < b.n_anchors; i++)
                 free(b.anchors[i].name);
         free(b.anchors);
+        hindex_free(&b.anchor_index);
+        hindex_free(&b.key_index);
+        free(b.keys);
+        free(b.kids);
         free(b.stack);
         if (!ok) {
                 d->root = NULL;
@@ -648,15 +772,10 @@ struct ydoc *ydoc_free(struct ydoc *d)
 {
         if (!d)
                 return NULL;
-        for (size_t i = 0; i < d->n_nodes; i++) {
-                struct ynode *n = d->nodes[i];
-                free(n->tag);
-                free(n->str);
-                free(n->items);
-                free(n->pairs);
-                free(n);
+        for (struct yarena *a = d->arena, *next; a; a = next) {
+                next = a->next;
+                free(a);
         }
-        free(d->nodes);
         free(d->line_start);
         free(d->src);
         free(d->path);

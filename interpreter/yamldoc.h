@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 
@@ -35,19 +36,21 @@ struct ypair {
 };
 
 struct ynode {
-        enum ynode_kind kind;
-        enum yscalar_style style;
-        bool flow;                /* collection written in flow style ([...], {...}) */
+        enum ynode_kind kind : 8;
+        enum yscalar_style style : 8;
+        bool flow : 1;            /* collection written in flow style ([...], {...}) */
+        bool open : 1;            /* still being built (guards recursive aliases) */
+        uint32_t weight;          /* nodes in the subtree, aliases expanded (saturating) */
         unsigned line, column;    /* 1-based start */
         unsigned end_line, end_column;
         char *tag;                /* explicit tag ("tag:yaml.org,2002:str") or NULL */
         char *str;                /* scalar value, NUL-terminated */
         size_t len;               /* scalar length in bytes */
         size_t n;                 /* items or pairs */
-        struct ynode **items;     /* YN_SEQ */
-        struct ypair *pairs;      /* YN_MAP */
-        size_t weight;            /* nodes in the subtree, aliases expanded (saturating) */
-        bool open;                /* still being built (guards recursive aliases) */
+        union {
+                struct ynode **items;     /* YN_SEQ */
+                struct ypair *pairs;      /* YN_MAP */
+        };
 };
 
 struct ydoc_limits {
@@ -67,8 +70,10 @@ struct ydoc {
         char *src;               /* the whole text, NUL-terminated */
         size_t src_len;
         struct ynode *root;      /* NULL for an empty document */
-        struct ynode **nodes;    /* every node owned by this document */
-        size_t n_nodes, cap_nodes;
+        /* Every node, its strings and its arrays live in the document's
+         * arena, freed at once: no allocation of its own per node. */
+        struct yarena *arena;
+        size_t n_nodes;
         size_t *line_start;      /* byte offset of each line */
         size_t n_lines;
 };

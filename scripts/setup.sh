@@ -34,7 +34,9 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         command -v systemd-analyze >/dev/null || packages+=(systemd)
 fi
 if [ "${1:-}" = --bench ]; then
-        packages+=(hyperfine yamllint)
+        # bench/run's peers: yamllint, python yaml, ansible-playbook, curl
+        # (awscli and s3rver come with the test tools).
+        packages+=(hyperfine yamllint python3-yaml ansible-core curl)
 fi
 
 missing=()

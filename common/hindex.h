@@ -1,0 +1,33 @@
+/* hindex.h: a small open-addressing hash index.  It maps 64-bit hashes
+ * to values (indexes into the caller's own array); the caller keeps the
+ * keys and compares them, so one index serves any kind of key (a name,
+ * a phase and a step name).  Lookups visit every value added under the
+ * same hash; a caller that wants one value per key adds a key only after
+ * its lookup found nothing.  Kept at most half full; grows by doubling,
+ * so it is bounded by what is added (aborts on out-of-memory as
+ * strbuf.h's allocators do). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hindex {
+        uint64_t *hashes;
+        size_t *values;   /* value + 1; 0 marks an empty slot */
+        size_t cap, n;
+};
+
+#define HINDEX_INIT { 0 }
+
+void hindex_free(struct hindex *h);
+void hindex_add(struct hindex *h, uint64_t hash, size_t value);
+
+/* Visits the values added under `hash`: start with *pos = 0, call until it
+ * returns false. */
+bool hindex_next(const struct hindex *h, uint64_t hash, size_t *pos, size_t *ret_value);
+
+/* FNV-1a over a NUL-terminated string, continuing from `seed` (start with
+ * HINDEX_SEED; hash a second string after the first for a pair). */
+#define HINDEX_SEED 14695981039346656037ull
+uint64_t hindex_hash_str(uint64_t seed, const char *s);

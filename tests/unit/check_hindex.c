@@ -1,0 +1,80 @@
+/* check_hindex.c: unit tests of common/hindex.c: values found by their
+ * hash after many additions (growth keeps them), every value of a shared
+ * hash visited once, absent hashes finding nothing, and the string hash
+ * telling pairs of strings apart. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hindex.h"
+
+START_TEST(finds_after_growth)
+{
+        struct hindex h = HINDEX_INIT;
+        char name[32];
+        for (size_t i = 0; i < 5000; i++) {
+                snprintf(name, sizeof name, "step%zu", i);
+                hindex_add(&h, hindex_hash_str(HINDEX_SEED, name), i);
+        }
+        ck_assert_uint_eq(h.n, 5000);
+        ck_assert_uint_le(h.n * 2, h.cap);
+        for (size_t i = 0; i < 5000; i++) {
+                snprintf(name, sizeof name, "step%zu", i);
+                size_t pos = 0, v, hits = 0;
+                bool mine = false;
+                while (hindex_next(&h, hindex_hash_str(HINDEX_SEED, name), &pos, &v)) {
+                        hits++;
+                        mine |= v == i;
+                }
+                ck_assert(mine);
+                ck_assert_uint_ge(hits, 1);
+        }
+        size_t pos = 0, v;
+        ck_assert(!hindex_next(&h, hindex_hash_str(HINDEX_SEED, "absent"), &pos, &v));
+        hindex_free(&h);
+        ck_assert_ptr_null(h.values);
+        pos = 0;
+        ck_assert(!hindex_next(&h, 1, &pos, &v));
+}
+END_TEST
+
+START_TEST(shared_hash_visits_each)
+{
+        struct hindex h = HINDEX_INIT;
+        for (size_t i = 0; i < 40; i++)
+                hindex_add(&h, 7, i);
+        hindex_add(&h, 8, 100);
+        size_t pos = 0, v, n = 0, sum = 0;
+        while (hindex_next(&h, 7, &pos, &v)) {
+                ck_assert_uint_lt(v, 40);
+                n++;
+                sum += v;
+        }
+        ck_assert_uint_eq(n, 40);
+        ck_assert_uint_eq(sum, 40 * 39 / 2);
+        hindex_free(&h);
+}
+END_TEST
+
+START_TEST(pairs_differ)
+{
+        uint64_t a = hindex_hash_str(hindex_hash_str(HINDEX_SEED, "ab"), "c");
+        uint64_t b = hindex_hash_str(hindex_hash_str(HINDEX_SEED, "a"), "bc");
+        ck_assert(a != b);
+        ck_assert(hindex_hash_str(HINDEX_SEED, "") != HINDEX_SEED);
+}
+END_TEST
+
+static Suite *hindex_suite(void)
+{
+        Suite *s = suite_create("hindex");
+        TCase *tc = tcase_create("core");
+        tcase_add_test(tc, finds_after_growth);
+        tcase_add_test(tc, shared_hash_visits_each);
+        tcase_add_test(tc, pairs_differ);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+#include "check_main.h"
+CHECK_MAIN(hindex_suite)
