@@ -33,12 +33,15 @@ char *jobroot_default(const char *given)
         return xstrdup("/var/lib/opentoe");
 }
 
-static int open_sub(int parent, const char *root, const char *name, char **reterr)
+/* The folder `name` below `parent`, opened without following a link and
+ * trusted only when it is private (`shown` names it in messages): its
+ * descriptor, or -ENOENT (no message) when it does not exist, or another
+ * negative errno with a message. */
+static int open_private_dir(int parent, const char *name, const char *shown, char **reterr)
 {
-        _cleanup_free_ char *shown = xasprintf("%s/%s", root, name);
-        if (mkdirat(parent, name, 0700) < 0 && errno != EEXIST)
-                return errmsg_set(reterr, -errno, "cannot make %s: %s", shown, strerror(errno));
         int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+                return -ENOENT;
         if (fd < 0)
                 return errmsg_set(reterr, -errno, "cannot open %s: %s", shown, strerror(errno));
         int e = trust_check_private(fd, S_IFDIR, PRIVATE_DIR, shown, reterr);
@@ -46,6 +49,17 @@ static int open_sub(int parent, const char *root, const char *name, char **reter
                 close(fd);
                 return e;
         }
+        return fd;
+}
+
+static int open_sub(int parent, const char *root, const char *name, char **reterr)
+{
+        _cleanup_free_ char *shown = xasprintf("%s/%s", root, name);
+        if (mkdirat(parent, name, 0700) < 0 && errno != EEXIST)
+                return errmsg_set(reterr, -errno, "cannot make %s: %s", shown, strerror(errno));
+        int fd = open_private_dir(parent, name, shown, reterr);
+        if (fd == -ENOENT)
+                return errmsg_set(reterr, -ENOENT, "cannot open %s: it went as it was made", shown);
         return fd;
 }
 
@@ -224,17 +238,12 @@ static int open_job(struct jobroot *jr, const char *id, bool *ret_refused, char 
                 return -EINVAL;
         for (int k = 0; k < 2; k++) {
                 int parent = k ? jr->refused_fd : jr->jobs_fd;
-                int fd = openat(parent, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0 && errno == ENOENT)
-                        continue;
                 _cleanup_free_ char *shown = xasprintf("%s/%s/%s", jr->path, k ? "refused" : "jobs", id);
+                int fd = open_private_dir(parent, id, shown, reterr);
+                if (fd == -ENOENT)
+                        continue;
                 if (fd < 0)
-                        return errmsg_set(reterr, -errno, "cannot open %s: %s", shown, strerror(errno));
-                int e = trust_check_private(fd, S_IFDIR, PRIVATE_DIR, shown, reterr);
-                if (e < 0) {
-                        close(fd);
-                        return e;
-                }
+                        return fd;
                 if (ret_refused)
                         *ret_refused = k == 1;
                 return fd;
