@@ -78,19 +78,7 @@ reset() { # version 1 of otp-a, otp-b, otp-c; otp-bad only when asked
 }
 ver() { in_root dpkg-query -W -f='${Version}' "$1" 2> /dev/null; }
 vers() { echo "$(ver otp-a)$(ver otp-b)$(ver otp-c)"; }
-doc() {
-        local name=$1
-        shift
-        { printf '%s\n' "schemaVersion: 1.0" "phases:" "  - name: build" "    steps:" "      - name: Update" \
-                "        action: UpdateOS"
-          if [ $# -gt 0 ]; then echo "        inputs:"; printf '          %s\n' "$@"; fi; } > "$name"
-}
-run() {
-        rm -rf logs state
-        OPENTOE_TEST_SYSTEM_ROOT="$W/sys" "$OPENTOE" run -d "$1" -l logs -s state > out 2> err; rc=$?
-        con=$(cat logs/TOE_*/console.log 2> /dev/null)
-}
-on_failure() { diag "$(echo "$con" | tail -n 25)"; }
+. "$top_srcdir/tests/lib/updateos.sh"
 
 doc all.yml
 reset
