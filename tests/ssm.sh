@@ -21,12 +21,7 @@ set -u
 
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 resolve_paths
-PY=/usr/bin/python3
-SERVERS=$top_srcdir/tests/servers
-
-if [ ! -x "$PY" ] || ! "$PY" -c 'import botocore' 2> /dev/null; then
-        skip_all "no /usr/bin/python3 with botocore (Debian: python3-botocore)"
-fi
+need_botocore
 scratch_dir W ssm
 on_failure() { diag "$(cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30)"; }
 

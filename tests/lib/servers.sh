@@ -23,6 +23,9 @@
 #   server_post URL JSON    POSTs JSON to a server's control endpoint
 #   server_json URL EXPR [ARG...]  GETs URL's JSON as d and prints the
 #                           Python expression EXPR (ARGs in a)
+#   need_botocore           PY (Debian's python3 with botocore, which the
+#                           SigV4-checking endpoints need) and SERVERS, or
+#                           the whole suite is skipped
 #   only_loopback           no proxy: nothing but 127.0.0.1 is reached
 #   clear_env PREFIX...     unsets every variable whose name starts so
 #   as_user USER [--reset-env] CMD...  CMD as USER, USER's group only
@@ -134,6 +137,15 @@ a = sys.argv[3:]
 print(eval(sys.argv[2]))' "$@"
 }
 
+# The Debian python3 with botocore the SigV4-checking endpoints need
+# (PY and SERVERS are set for them), or the whole suite is skipped.
+need_botocore() {
+        PY=/usr/bin/python3
+        SERVERS=$top_srcdir/tests/servers
+        if [ ! -x "$PY" ] || ! "$PY" -c 'import botocore' 2> /dev/null; then
+                skip_all "no /usr/bin/python3 with botocore (Debian: python3-botocore)"
+        fi
+}
 only_loopback() {
         unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
         export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
