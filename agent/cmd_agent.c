@@ -70,6 +70,8 @@ struct agent {
         int crashes;
         bool stopping, reboot_wait;
         bool has_log_dir;       /* the job names its log directory */
+        bool no_journal;        /* logDestinations.journal false */
+        char *report;           /* logDestinations.report: the run's --report file, or NULL */
         int exit_code;
 };
 
@@ -521,13 +523,21 @@ static int on_child(sd_event_source *s, int fd, uint32_t revents, void *userdata
         return 0;
 }
 
-/* The runner's config: the job less opentoe's own keys. */
+/* The runner's config: the job less opentoe's own keys.  Its
+ * logDestinations (checked by submit) become run flags: "journal": false
+ * is --no-journal, "report" is --report (the log folder and CloudWatch
+ * settings are the AWSTOE config's own keys and stay in it). */
 static int write_run_config(struct agent *a, char **reterr)
 {
         json_t *job = NULL;
         int e = job_read_json(a->job_fd, "job.json", &job, reterr);
         if (e < 0)
                 return e;
+        const json_t *ld = json_object_get(job, "logDestinations");
+        a->no_journal = json_is_false(json_object_get(ld, "journal"));
+        free(a->report);
+        a->report = json_is_string(json_object_get(ld, "report")) ?
+                            xstrdup(json_string_value(json_object_get(ld, "report"))) : NULL;
         static const char *const ours[] = { "signals", "rebootMode", "logDestinations", "executionId",
                                             "stateDirectory", NULL };
         for (size_t i = 0; ours[i]; i++)
@@ -564,12 +574,20 @@ static void job_spawn(struct agent *a)
          * where (logDirectory); the path is absolute, as a resumed run
          * checks it. */
         _cleanup_free_ char *jobdir = xasprintf("%s/jobs/%s", a->jr.path, a->id);
-        const char *argv[] = { "opentoe", "run", "--config", "run.json", "--execution-id", a->id,
-                               "--state-directory", state, "--reboot-mode", "exit", NULL, NULL, NULL };
+        const char *argv[16] = { "opentoe", "run", "--config", "run.json", "--execution-id", a->id,
+                                 "--state-directory", state, "--reboot-mode", "exit" };
+        size_t argc = 10;
         if (!a->has_log_dir) {
-                argv[10] = "--log-directory";
-                argv[11] = jobdir;
+                argv[argc++] = "--log-directory";
+                argv[argc++] = jobdir;
         }
+        if (a->no_journal)
+                argv[argc++] = "--no-journal";
+        if (a->report) {
+                argv[argc++] = "--report";
+                argv[argc++] = a->report;
+        }
+        argv[argc] = NULL;
         pid_t pid = fork();
         if (pid == 0) {
                 sigset_t none;
@@ -828,6 +846,7 @@ out:
                 close(a.notify_fd);
         jobroot_close(&a.jr);
         free(a.config_path);
+        free(a.report);
         free(a.drop_folder);
         return a.exit_code;
 }

@@ -104,6 +104,22 @@ static int check_job(const char *prog, json_t *job)
                 fprintf(stderr, "%s submit: 'signals' must be a list of targets\n", prog);
                 return -EINVAL;
         }
+        json_t *ld = json_object_get(job, "logDestinations"), *v;
+        const char *k;
+        if (ld && !json_is_object(ld)) {
+                fprintf(stderr, "%s submit: 'logDestinations' must be an object\n", prog);
+                return -EINVAL;
+        }
+        json_object_foreach(ld, k, v)
+        {
+                if ((!strcmp(k, "journal") && json_is_boolean(v)) ||
+                    (!strcmp(k, "report") && json_is_string(v) && json_string_value(v)[0] == '/' &&
+                     strlen(json_string_value(v)) < PATH_MAX))
+                        continue;
+                fprintf(stderr, "%s submit: 'logDestinations' knows \"journal\" (true or false) and \"report\" (an "
+                                "absolute path), not '%s' as given\n", prog, k);
+                return -EINVAL;
+        }
         /* The outbox's own rules, now rather than when the job has run. */
         _cleanup_free_ char *why = NULL;
         if (sig && outbox_targets_check(sig, &why) < 0) {

@@ -6,13 +6,14 @@
 # id and status; with the receiver down when the job ends, the signal
 # waits in the agent's outbox and arrives once the receiver is back,
 # without a restart of the agent; a job whose targets the outbox would
-# refuse is refused by `submit` already.  TAP.
+# refuse is refused by `submit` already; a job's logDestinations report
+# is written, and an unknown destination refused.  TAP.
 set -u
 
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 resolve_paths
 
-plan 8
+plan 10
 scratch_dir W agent-signals
 cd "$W" || exit 1
 on_failure() { diag "$(tail -n 20 "$W/agent.err" "$W/srv/recv.err" 2> /dev/null)"; }
@@ -84,5 +85,14 @@ check "... and the webhook once" wait_for 'str(d["hook"].get("sig-agent-2-1", {}
 
 check "submit refuses a job whose signal target the outbox would refuse" \
         bash -c "echo '{\"documents\":[{\"path\":\"doc.yml\"}],\"signals\":[{\"type\":\"carrier-pigeon\"}]}' > bad.json; ! '$OPENTOE' submit --config bad.json 2> bad.err && grep -q signals bad.err"
+# logDestinations: a report file, and no journal.
+cat > rep.json <<JSON
+{"documents": [{"path": "doc.yml"}], "executionId": "ld-1", "logDestinations": {"report": "$W/ld-1.html", "journal": false}}
+JSON
+"$OPENTOE" submit --config rep.json > /dev/null
+for _ in $(seq 200); do [ -s "$W/ld-1.html" ] && break; sleep 0.1; done
+check "logDestinations.report: the job's run writes its HTML report there" grep -q "<svg" "$W/ld-1.html"
+check "submit refuses a logDestinations key it does not know" \
+        bash -c "echo '{\"documents\":[{\"path\":\"doc.yml\"}],\"logDestinations\":{\"syslog\":true}}' > ld-bad.json; ! '$OPENTOE' submit --config ld-bad.json 2> ld-bad.err && grep -q logDestinations ld-bad.err"
 check "the key is in no file the agent wrote" bash -c "! grep -rqF '$(head -1 "$KEY")' '$W/root'"
 done_testing
