@@ -4,7 +4,9 @@
 # with it (PDEATHSIG), the runner's guard stops the step, and the next
 # agent resumes the job from the last checkpoint.  At every point: a step
 # that was checkpointed as completed (the next step had started after
-# it) never starts again, every step ends, and the job succeeds.  TAP.
+# it) never starts again, every step ends, and the job succeeds; its
+# end, signalled to a webhook receiver (tests/servers/signal_receiver.py)
+# through the outbox across the kills, is accepted exactly once.  TAP.
 #
 #   AGENT_CRASH_POINTS=40 AGENT_CRASH_SEED=3 tests/agent-crash.sh
 set -u
@@ -12,6 +14,13 @@ set -u
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
 scratch_dir work agent-crash
 export OPENTOE work OPENTOE_AGENT_ROOT=$work/root OPENTOE_KILL_GRACE_MS=200
+only_loopback
+export OPENTOE_SIGNAL_BACKOFF_MS=100 OPENTOE_SIGNAL_BACKOFF_CAP_MS=400
+KEY=$work/hook.key
+printf 'crash-key-%s\n' "$RANDOM$RANDOM" > "$KEY"
+chmod 600 "$KEY"
+start_server recv "$PY" "$top_srcdir/tests/servers/signal_receiver.py" --key-file "$KEY"
+export KEY RECV=http://127.0.0.1:$port_recv
 "$PY" - <<'PY'
 import json, os, random, subprocess, sys, time
 
@@ -32,8 +41,17 @@ def tap(ok, what):
     n += 1
     print(("ok" if ok else "not ok") + f" {n} - {what}", flush=True)
 
-jid = subprocess.run([opentoe, "submit", "--documents", f"{work}/doc.yml"], capture_output=True, text=True,
+job = {"documents": [{"path": f"{work}/doc.yml"}],
+       "signals": [{"type": "webhook", "url": os.environ["RECV"] + "/hook/crash", "keyFile": os.environ["KEY"]}]}
+open(f"{work}/job.json", "w").write(json.dumps(job))
+jid = subprocess.run([opentoe, "submit", "--config", f"{work}/job.json"], capture_output=True, text=True,
                      check=True).stdout.strip()
+def hooks():
+    import urllib.request
+    try:
+        return json.load(urllib.request.urlopen(os.environ["RECV"] + "/state", timeout=10))["hook"]
+    except Exception:
+        return {}
 def status():
     r = subprocess.run([opentoe, "status", jid, "--format", "json"], capture_output=True, text=True)
     try:
@@ -56,6 +74,9 @@ for k in range(points + 40):
     deadline = time.time() + 30
     while time.time() < deadline and status() not in ("success", "failed", "refused"):
         time.sleep(0.05)
+    # Its signal may still wait in the outbox: the agent delivers it.
+    while time.time() < deadline and not hooks():
+        time.sleep(0.05)
     a.terminate()
     a.wait()
     break
@@ -75,6 +96,9 @@ for i, s in enumerate(steps[:-1]):
 tap(not bad, "no checkpointed step started again" + (f": {bad}" if bad else ""))
 ends = {s: sum(1 for x in trace if x == ["end", s]) for s in steps}
 tap(all(v >= 1 for v in ends.values()), f"every step ended ({ends})")
+h = hooks()
+tap(len(h) == 1 and all(e["accepted"] == 1 and e["body"].get("executionId") == jid for e in h.values()),
+    f"the job's end reached the webhook, accepted once ({ {k: e['seen'] for k, e in h.items()} } deliveries seen)")
 restarts = sum(1 for x in trace if x[0] == "start") - len(steps)
 print(f"# {restarts} step starts were repeated (steps in flight at a kill)")
 print(f"1..{n}")
