@@ -332,6 +332,8 @@ static int run_action(struct runner *r, struct vm *vm, int *ret_reboot)
                 json_decref(res.detail);
                 res.detail = NULL;
         }
+        if (res.app_note && !private)
+                log_app(&r->log, "Info", "step %s: %s", ps->name, res.app_note);
         if (res.stdout_truncated)
                 log_console(&r->log, "Stdout of step %s exceeded %u bytes; outputs.stdout keeps the first %u bytes",
                             ps->name, ACTION_STDOUT_CAP, ACTION_STDOUT_CAP);

@@ -13,5 +13,6 @@ void action_result_clear(struct action_result *r)
         json_decref(r->outputs);
         free(r->stderr_tail);
         json_decref(r->detail);
+        free(r->app_note);
         *r = (struct action_result){ 0 };
 }

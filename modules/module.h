@@ -79,6 +79,7 @@ struct action_result {
         json_t *detail;      /* detailedOutput of the step (ExecuteDocument), or NULL */
         bool stdout_truncated;
         long reboot_delay_s; /* ACTION_REBOOT_DONE: seconds before the reboot */
+        char *app_note;      /* lines for application.log (UpdateOS: what changed), or NULL */
 };
 
 void action_result_clear(struct action_result *r);

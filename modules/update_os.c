@@ -160,6 +160,37 @@ static const struct manager managers[] = {
         { "zypper", "zypper", "rpm" },
 };
 
+/* The end of the package manager's run, on its way to the runner: the
+ * script's own "UpdateOS: ..." lines (what changed, whether a reboot is
+ * asked for) also go to application.log. */
+struct update_os_end {
+        action_done_fn done;
+        void *done_userdata;
+};
+
+static void update_os_done(void *userdata, struct action_result *res)
+{
+        struct update_os_end *end = userdata;
+        const json_t *first = json_array_get(res->outputs, 0);
+        const char *out = json_string_value(json_object_get(first, "stdout"));
+        struct strbuf note = STRBUF_INIT;
+        for (const char *p = out; p && *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t n = nl ? (size_t)(nl - p) : strlen(p);
+                if (n > 10 && !strncmp(p, "UpdateOS: ", 10)) {
+                        if (note.len)
+                                sb_puts(&note, "; ");
+                        sb_append(&note, p + 10, n - 10);
+                }
+                p += n + (nl ? 1 : 0);
+        }
+        if (note.len)
+                res->app_note = sb_take(&note);
+        sb_free(&note);
+        end->done(end->done_userdata, res);
+        free(end);
+}
+
 static int update_os_start(const struct action_ctx *ctx, const json_t *inputs, action_done_fn done,
                            void *done_userdata, struct action_job **ret_job)
 {
@@ -230,8 +261,12 @@ static int update_os_start(const struct action_ctx *ctx, const json_t *inputs, a
                                         strerror(-r));
         }
         char *argv[] = { bash, (char *)"/dev/fd/3", NULL };
-        r = proc_action_start(ctx, argv, fd, NULL, NULL, done, done_userdata, ret_job);
+        struct update_os_end *end = xmalloc(sizeof *end);
+        *end = (struct update_os_end){ done, done_userdata };
+        r = proc_action_start(ctx, argv, fd, NULL, NULL, update_os_done, end, ret_job);
         close(fd);
+        if (r < 0)
+                free(end);
         return r;
 }
 

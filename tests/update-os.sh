@@ -47,6 +47,8 @@ check_eval "... the package manager's output is in console.log" 'echo "$con" | g
 check_eval "... with what changed and whether a reboot is asked for" \
         'echo "$con" | grep -q "UpdateOS: updated a 1 -> 2" && echo "$con" | grep -q "UpdateOS: 3 package(s) changed" &&
          echo "$con" | grep -q "UpdateOS: the system does not ask for a reboot"'
+check_eval "... and the same report is in application.log" \
+        'grep -q "Info step Update: .*updated a 1 -> 2; .*3 package(s) changed; the system does not ask for a reboot" logs/TOE_*/application.log'
 check_eval "... and the run goes on" '[ -s after.count ]'
 
 doc include.yml "include: [a, b]"
