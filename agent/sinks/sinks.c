@@ -20,7 +20,7 @@ static void tee(void *userdata, const char *line, size_t len)
 void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log, struct sd_event *event)
 {
         s->log = log;
-        live_open(&s->live, o->quiet ? LIVE_OFF : o->live ? LIVE_TTY : LIVE_OFF, o->verbose, event);
+        live_open(&s->live, o->live && !o->quiet ? LIVE_TTY : LIVE_OFF, o->verbose, event);
         int cw = cw_sink_open(&s->cw, o, log);
         int jn = o->no_journal ? 0 : journal_sink_open(&s->journal, o->execution_id);
         if (cw > 0 || jn > 0 || o->verbose) {
