@@ -18,9 +18,13 @@
 #include "trust.h"
 
 #define FOLDER_WRITES (S_IWGRP | S_IWOTH)
+/* console.log's buffer: a chatty step's lines leave in writes of this
+ * size, not one write each. */
+#define CONSOLE_BUFFER (64 * 1024)
 
-/* Opens (or creates) one of the line logs of an opened folder. */
-static FILE *open_log(struct logdir *l, const char *name, bool create, char **reterr)
+/* Opens (or creates) one of the line logs of an opened folder: fully
+ * buffered in `buffer` bytes, or line-buffered when it is 0. */
+static FILE *open_log(struct logdir *l, const char *name, bool create, size_t buffer, char **reterr)
 {
         _cleanup_free_ char *shown = xasprintf("%s/%s", l->path, name);
         int fd = create ? -ENOENT
@@ -45,8 +49,11 @@ static FILE *open_log(struct logdir *l, const char *name, bool create, char **re
                 close(fd);
                 return NULL;
         }
-        /* Lines reach the file as they are written: a crash keeps them. */
-        setvbuf(f, NULL, _IOLBF, 0);
+        /* application.log: lines reach the file as they are written, so a
+         * crash keeps them.  console.log: its owner flushes it when the
+         * step's output pauses, at every checkpoint and at the end, so a
+         * crash loses no line a checkpoint counted. */
+        setvbuf(f, NULL, buffer ? _IOFBF : _IOLBF, buffer);
         return f;
 }
 
@@ -57,10 +64,10 @@ static int open_logs(struct logdir *l, bool create, char **reterr)
                 return -errno;
         l->ino = (uint64_t)st.st_ino;
         l->scripts_path = xasprintf("%s/scripts", l->path);
-        l->console = open_log(l, "console.log", create, reterr);
+        l->console = open_log(l, "console.log", create, CONSOLE_BUFFER, reterr);
         if (!l->console)
                 return -EPERM;
-        l->app = open_log(l, "application.log", create, reterr);
+        l->app = open_log(l, "application.log", create, 0, reterr);
         return l->app ? 0 : -EPERM;
 }
 
@@ -201,6 +208,7 @@ void logdir_close(struct logdir *l)
                 close(l->scripts_fd);
         free(l->path);
         free(l->scripts_path);
+        sb_free(&l->line);
         *l = (struct logdir){ .dirfd = -1, .scripts_fd = -1 };
 }
 
@@ -232,6 +240,13 @@ void logdir_drop_scripts(struct logdir *l)
                 (void)unlinkat(l->dirfd, "scripts", AT_REMOVEDIR);
 }
 
+void logdir_flush_lines(struct logdir *l)
+{
+        if (l->console && l->dirty)
+                fflush(l->console);
+        l->dirty = false;
+}
+
 long long logdir_flush(struct logdir *l)
 {
         if (l->app)
@@ -239,6 +254,7 @@ long long logdir_flush(struct logdir *l)
         if (!l->console)
                 return -1;
         fflush(l->console);
+        l->dirty = false;
         struct stat st;
         return fstat(fileno(l->console), &st) == 0 ? (long long)st.st_size : -1;
 }
@@ -255,30 +271,54 @@ int logdir_truncate_console(struct logdir *l, long long size)
                 return 0;
         return ftruncate(fileno(l->console), (off_t)size) < 0 ? -errno : 0;
 }
-static void stamp_buf(struct strbuf *b)
+/* Appends `YYYY-MM-DD HH:MM:SS.mmm ` (UTC): the date and time are
+ * formatted once a second, the milliseconds on every line. */
+static void stamp_buf(struct logdir *l, struct strbuf *b)
 {
         struct timespec ts;
-        struct tm tm;
-        char buf[32];
         clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-        sb_printf(b, "%s.%03ld ", buf, ts.tv_nsec / 1000000);
+        if (ts.tv_sec != l->stamp_sec || !l->stamp_text[0]) {
+                struct tm tm;
+                gmtime_r(&ts.tv_sec, &tm);
+                if (strftime(l->stamp_text, sizeof l->stamp_text, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                        l->stamp_text[0] = '\0';
+                l->stamp_sec = ts.tv_sec;
+        }
+        unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
+        const char tail[5] = { '.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), ' ' };
+        sb_puts(b, l->stamp_text);
+        sb_append(b, tail, sizeof tail);
 }
 
-static void stamp(FILE *f)
+/* The stamp of an application.log (or --trace) line: in a buffer of its
+ * own, since a console line may be being built when one is logged. */
+static void stamp(struct logdir *l, FILE *f)
 {
         struct strbuf b = STRBUF_INIT;
-        stamp_buf(&b);
-        fputs(sb_str(&b), f);
+        stamp_buf(l, &b);
+        fwrite(b.s, 1, b.len, f);
         sb_free(&b);
 }
 
-/* Writes one finished line to console.log and hands it to the tee. */
-static void console_line(struct logdir *l, struct strbuf *b)
+/* The reused line buffer, emptied. */
+static struct strbuf *line_begin(struct logdir *l)
 {
+        l->line.len = 0;
+        return &l->line;
+}
+
+/* Writes the built line to console.log and hands it to the tee. */
+static void console_line(struct logdir *l)
+{
+        struct strbuf *b = &l->line;
+        sb_putc(b, '\n');
         fwrite(b->s, 1, b->len, l->console);
-        fputc('\n', l->console);
+        b->s[--b->len] = '\0';
+        if (!l->dirty) {
+                l->dirty = true;
+                if (l->unflushed)
+                        l->unflushed(l->unflushed_userdata);
+        }
         if (l->tee)
                 l->tee(l->tee_userdata, b->s, b->len);
 }
@@ -287,40 +327,38 @@ void log_console(struct logdir *l, const char *fmt, ...)
 {
         if (!l->console || l->muted)
                 return;
-        struct strbuf b = STRBUF_INIT;
+        struct strbuf *b = line_begin(l);
         va_list ap;
-        stamp_buf(&b);
-        sb_puts(&b, "Info ");
+        stamp_buf(l, b);
+        sb_puts(b, "Info ");
         va_start(ap, fmt);
-        sb_vprintf(&b, fmt, ap);
+        sb_vprintf(b, fmt, ap);
         va_end(ap);
-        console_line(l, &b);
-        sb_free(&b);
+        console_line(l);
 }
 
 void log_console_raw(struct logdir *l, const char *fmt, ...)
 {
         if (!l->console || l->muted)
                 return;
-        struct strbuf b = STRBUF_INIT;
+        struct strbuf *b = line_begin(l);
         va_list ap;
         va_start(ap, fmt);
-        sb_vprintf(&b, fmt, ap);
+        sb_vprintf(b, fmt, ap);
         va_end(ap);
-        console_line(l, &b);
-        sb_free(&b);
+        console_line(l);
 }
 
 void log_console_n(struct logdir *l, const char *prefix, const char *text, size_t len)
 {
         if (!l->console || l->muted)
                 return;
-        struct strbuf b = STRBUF_INIT;
-        stamp_buf(&b);
-        sb_printf(&b, "Info %s", prefix);
-        sb_append(&b, text, len);
-        console_line(l, &b);
-        sb_free(&b);
+        struct strbuf *b = line_begin(l);
+        stamp_buf(l, b);
+        sb_puts(b, "Info ");
+        sb_puts(b, prefix);
+        sb_append(b, text, len);
+        console_line(l);
 }
 
 void log_app(struct logdir *l, const char *level, const char *fmt, ...)
@@ -329,7 +367,7 @@ void log_app(struct logdir *l, const char *level, const char *fmt, ...)
         if (l->muted)
                 return;
         if (l->app) {
-                stamp(l->app);
+                stamp(l, l->app);
                 fprintf(l->app, "%s ", level);
                 va_start(ap, fmt);
                 vfprintf(l->app, fmt, ap);
@@ -337,7 +375,7 @@ void log_app(struct logdir *l, const char *level, const char *fmt, ...)
                 fputc('\n', l->app);
         }
         if (l->trace) {
-                stamp(stderr);
+                stamp(l, stderr);
                 fprintf(stderr, "%s ", level);
                 va_start(ap, fmt);
                 vfprintf(stderr, fmt, ap);

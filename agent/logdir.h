@@ -22,6 +22,7 @@
 
 #include "atomicfile.h"
 #include "mkdirs.h"
+#include "strbuf.h"
 
 #define LOGDIR_MODE 0750
 #define LOGFILE_MODE 0640
@@ -39,6 +40,18 @@ struct logdir {
         /* Called with every console.log line as written (CloudWatch). */
         void (*tee)(void *userdata, const char *line, size_t len);
         void *tee_userdata;
+        /* console.log is fully buffered: called once after a line lands
+         * in an empty buffer, so the owner can arrange the flush (the
+         * sinks do it when the loop is idle); NULL: flushed at each
+         * checkpoint and at close only. */
+        void (*unflushed)(void *userdata);
+        void *unflushed_userdata;
+        bool dirty;          /* console.log has lines not yet flushed */
+        /* The line being built (reused), and the time stamp's date and
+         * time, formatted once a second. */
+        struct strbuf line;
+        time_t stamp_sec;
+        char stamp_text[24];
 };
 
 /* The folder's name, TOE_<date>_UTC-0_<id>, or NULL with *reterr when
@@ -75,6 +88,8 @@ void log_console_raw(struct logdir *l, const char *fmt, ...) __attribute__((form
 void log_app(struct logdir *l, const char *level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Flushes both logs; returns console.log's size after the flush, or -1. */
 long long logdir_flush(struct logdir *l);
+/* Hands console.log's buffered lines to the kernel (no fstat). */
+void logdir_flush_lines(struct logdir *l);
 /* Cuts console.log back to `size` bytes (a resumed run that had already
  * written its final lines writes them again). */
 int logdir_truncate_console(struct logdir *l, long long size);  /* never lengthens it */

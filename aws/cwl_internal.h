@@ -15,6 +15,7 @@
 #define SEG_HDR 8                               /* bytes of the magic at the start of a segment */
 #define REC_HDR 16                              /* u32 length, u32 crc, i64 timestamp */
 #define SEG_ROTATE_BYTES (16L * 1024 * 1024)    /* a new segment once one is this large (default) */
+#define WRITE_BYTES (64u * 1024)               /* buffered records are written once this much is held */
 #define SYNC_BYTES (1024u * 1024)               /* fdatasync once this much is unsynced */
 #define SYNC_MS 1000                            /* ... or the oldest unsynced append is this old */
 #define READ_CHUNK (1024u * 1024)               /* spool reads */
@@ -60,7 +61,11 @@ struct cwlogs {
         int wfd;
         uint64_t wend, wsynced;
         int64_t unsynced_since; /* monotonic ms of the oldest unsynced append; 0 none */
+        /* Records appended but not yet written (at wend), and what they
+         * count once written: a chatty step's lines leave in writes of
+         * WRITE_BYTES, not one each. */
         struct strbuf wbuf, clean;
+        uint64_t wparts, wsplit, wbytes;
 
         /* The reader: one segment open at a time, read in chunks. */
         uint64_t rseg;
@@ -129,3 +134,5 @@ int cwl_segs_scan(struct cwlogs *s);
 int cwl_spool_peek(struct cwlogs *s, struct seg_pos *pos, struct rec *ret);
 void cwl_spool_prune(struct cwlogs *s, bool all_done);
 int cwl_spool_sync(struct cwlogs *s);
+/* Writes the buffered records at the end of the active segment. */
+int cwl_spool_write(struct cwlogs *s);

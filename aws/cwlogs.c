@@ -50,6 +50,10 @@ static int ship(struct cwlogs *s, int64_t deadline, bool all, bool *ret_left)
         int delivered = 0, r;
 
         *ret_left = true;
+        /* The buffered records count from here (due() looks at them). */
+        r = cwl_spool_write(s);
+        if (r < 0)
+                return r;
         for (;;) {
                 int64_t now = aws_now_ms();
                 if (now >= deadline || now < s->next_try)
@@ -104,6 +108,11 @@ static void sleep_until(int64_t t)
         struct timespec ts = { .tv_sec = d / 1000, .tv_nsec = (d % 1000) * 1000000L };
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
+}
+
+int cwlogs_write_out(struct cwlogs *s)
+{
+        return s ? cwl_spool_write(s) : -EINVAL;
 }
 
 int cwlogs_flush(struct cwlogs *s, int64_t deadline_ms)
@@ -217,6 +226,7 @@ static struct cwlogs *ship_free(struct cwlogs *s)
         if (!s)
                 return NULL;
         cwl_reader_close(s);
+        (void)cwl_spool_write(s);
         if (s->wfd >= 0)
                 close(s->wfd);
         if (s->lockfd >= 0)

@@ -123,9 +123,14 @@ int cwlogs_open(const char *group, const char *stream, const char *region, const
 
 /* Appends one console.log line (a trailing "\n" or "\r\n" is dropped) to
  * the spool.  timestamp_ms: ms since the epoch, or -1 for now.  Does no
- * network I/O.  Returns 0, or -errno when the spool cannot be written
- * (the line is then counted as lost). */
+ * network I/O.  Lines are buffered and written 64 KiB at a time, and at
+ * every cwlogs_write_out(), pump, flush, sync and close.  Returns 0, or
+ * -errno when the spool cannot be written (the lines not written are
+ * then counted as lost). */
 int cwlogs_append(struct cwlogs *s, int64_t timestamp_ms, const char *line, size_t len);
+
+/* Writes the buffered lines to the spool (the caller's output paused). */
+int cwlogs_write_out(struct cwlogs *s);
 
 /* Ships what is due: full batches, and everything once the oldest
  * unshipped line has waited OPENTOE_CWLOGS_FLUSH_MS (default 1000 ms) or

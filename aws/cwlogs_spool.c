@@ -336,8 +336,36 @@ int cwl_cursor_read(int dirfd, struct cursor_file *ret)
 
 /* ---- the writer ----------------------------------------------------------------- */
 
+int cwl_spool_write(struct cwlogs *s)
+{
+        if (s->wbuf.len == 0)
+                return 0;
+        int r = s->wfd < 0 ? -EBADF : pwrite_all(s->wfd, s->wbuf.s, s->wbuf.len, (off_t)s->wend);
+        if (r < 0) {
+                /* Nothing half-written may stay where the next record goes. */
+                if (s->wfd >= 0)
+                        (void)ftruncate(s->wfd, (off_t)s->wend);
+                if (s->rseg == s->wseg)
+                        s->rlen = 0;
+                s->counts.lost += s->wparts;
+        } else {
+                s->wend += s->wbuf.len;
+                s->counts.appended += s->wparts;
+                s->counts.split += s->wsplit;
+                s->pending_events += s->wparts;
+                s->pending_bytes += s->wbytes;
+        }
+        s->wbuf.len = 0;
+        s->wparts = s->wsplit = s->wbytes = 0;
+        return r < 0 ? cwl_set_error(s, r, "cannot write to the CloudWatch Logs spool %s: %s", s->dir, strerror(-r))
+                     : 0;
+}
+
 int cwl_spool_sync(struct cwlogs *s)
 {
+        int w = cwl_spool_write(s);
+        if (w < 0)
+                return w;
         if (s->wfd < 0 || s->wsynced >= s->wend)
                 return 0;
         if (fdatasync(s->wfd) < 0)
@@ -352,6 +380,9 @@ int cwl_segment_new(struct cwlogs *s, uint64_t seg)
 {
         char name[32];
 
+        int w = cwl_spool_write(s);
+        if (w < 0)
+                return w;
         cwl_seg_name(name, seg);
         int fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
@@ -404,7 +435,7 @@ int cwlogs_append(struct cwlogs *s, int64_t timestamp_ms, const char *line, size
                 msg = s->clean.s;
                 n = s->clean.len;
         }
-        if (s->wend >= s->segment_bytes) {
+        if (s->wend + s->wbuf.len >= s->segment_bytes) {
                 r = cwl_segment_new(s, s->wseg + 1);
                 if (r < 0) {
                         s->counts.lost++;
@@ -413,9 +444,9 @@ int cwlogs_append(struct cwlogs *s, int64_t timestamp_ms, const char *line, size
                 }
         }
 
-        /* Every part of the line in one write. */
+        /* Every part of the line in one write, with the lines before it
+         * that are still buffered. */
         uint64_t parts = 0;
-        s->wbuf.len = 0;
         for (size_t done = 0; done < n; parts++) {
                 size_t k = n - done;
                 if (k > CWLOGS_MAX_EVENT_BYTES) {
@@ -431,28 +462,18 @@ int cwlogs_append(struct cwlogs *s, int64_t timestamp_ms, const char *line, size
                 sb_append(&s->wbuf, msg + done, k);
                 done += k;
         }
-        r = pwrite_all(s->wfd, s->wbuf.s, s->wbuf.len, (off_t)s->wend);
-        if (r < 0) {
-                /* Nothing half-written may stay where the next record goes. */
-                (void)ftruncate(s->wfd, (off_t)s->wend);
-                if (s->rseg == s->wseg)
-                        s->rlen = 0;
-                s->counts.lost += parts;
-                return cwl_set_error(s, r, "cannot write to the CloudWatch Logs spool %s: %s", s->dir, strerror(-r));
-        }
-        s->wend += s->wbuf.len;
-        s->counts.appended += parts;
-        if (parts > 1)
-                s->counts.split++;
-        s->pending_events += parts;
-        s->pending_bytes += n + CWLOGS_EVENT_OVERHEAD * parts;
+        s->wparts += parts;
+        s->wsplit += parts > 1;
+        s->wbytes += n + CWLOGS_EVENT_OVERHEAD * parts;
+        if (s->wbuf.len >= WRITE_BYTES && (r = cwl_spool_write(s)) < 0)
+                return r;
 
         int64_t now = aws_now_ms();
         if (!s->first_pending)
                 s->first_pending = now;
         if (!s->unsynced_since)
                 s->unsynced_since = now;
-        if (s->wend - s->wsynced >= SYNC_BYTES || now - s->unsynced_since >= SYNC_MS) {
+        if (s->wend + s->wbuf.len - s->wsynced >= SYNC_BYTES || now - s->unsynced_since >= SYNC_MS) {
                 r = cwl_spool_sync(s);
                 if (r < 0)
                         return cwl_set_error(s, r, "cannot sync the CloudWatch Logs spool %s: %s", s->dir,
@@ -552,6 +573,10 @@ static void spool_corrupt(struct cwlogs *s, struct seg_pos pos, uint64_t end, co
  * spooled; -errno. */
 int cwl_spool_peek(struct cwlogs *s, struct seg_pos *pos, struct rec *ret)
 {
+        /* What is read is what was written: the buffered records first. */
+        int w = cwl_spool_write(s);
+        if (w < 0)
+                return w;
         for (;;) {
                 uint64_t seg = segs_from(s, pos->seg ? pos->seg : 1);
                 if (!seg)

@@ -27,6 +27,8 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         # tmux: the live view in a real terminal (tests/live.sh);
         # chromium: the HTML report rendered (tests/report-html.sh).
         packages+=(tmux chromium)
+        # strace: tests/output-path.sh counts opentoe's writes.
+        packages+=(strace)
         # A machine with Node.js from elsewhere already has npm; Debian's
         # npm package would conflict with it.
         command -v npm >/dev/null || packages+=(nodejs npm)

@@ -47,6 +47,12 @@ void cw_sink_line(struct cw_sink *c, const char *line, size_t len)
                 c->failure = xasprintf("cannot spool log lines: %s", cwlogs_last_error(c->cw));
 }
 
+void cw_sink_write_out(struct cw_sink *c)
+{
+        if (c->cw && cwlogs_write_out(c->cw) < 0 && !c->failure)
+                c->failure = xasprintf("cannot spool log lines: %s", cwlogs_last_error(c->cw));
+}
+
 void cw_sink_pump(struct cw_sink *c, bool force)
 {
         if (!c->cw)

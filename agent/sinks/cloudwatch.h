@@ -25,6 +25,8 @@ struct cw_sink {
 int cw_sink_open(struct cw_sink *c, const struct run_options *o, struct logdir *log);
 /* Spools one console line. */
 void cw_sink_line(struct cw_sink *c, const char *line, size_t len);
+/* Writes the spooled lines still buffered (the loop is idle). */
+void cw_sink_write_out(struct cw_sink *c);
 /* Ships what is spooled, briefly; `force` between steps, else at most
  * once a second (from inside a running step). */
 void cw_sink_pump(struct cw_sink *c, bool force);

@@ -20,10 +20,15 @@ struct sinks {
         struct cw_sink cw;
         struct journal_sink journal;
         struct live live;       /* the terminal's view (live.c) */
+        /* console.log's flush when the loop is idle: the step's output
+         * paused (an idle-priority defer source, armed by a new line). */
+        struct sd_event_source *flush_src;
 };
 
 /* Opens the sinks the options ask for and hooks them to the log
- * folder's lines.  A sink that cannot be opened says so (sinks_failure). */
+ * folder's lines.  A sink that cannot be opened says so (sinks_failure).
+ * With a loop, console.log's lines are flushed whenever the loop has
+ * nothing else to do. */
 void sinks_open(struct sinks *s, const struct run_options *o, struct logdir *log, struct sd_event *event);
 
 /* One line of a step's output (the console sink), and a chance for the
