@@ -71,7 +71,8 @@ void runner_reboot_prepare(struct runner *r)
                 char *why = NULL;
                 int e = reboot_possible(&why);
                 if (e >= 0)
-                        e = reboot_pending_write(r->o->program_name, r->o->execution_id, r->o->argv, &why);
+                        e = reboot_pending_write(r->o->program_name, r->o->execution_id, r->o->state_directory, r->o->argv,
+                                                 &why);
                 if (e < 0) {
                         log_console(&r->log, "Cannot arrange the reboot on this machine (%s); opentoe exits with 194 "
                                              "for its caller to reboot instead", why);
@@ -137,4 +138,13 @@ void runner_reboot_end(struct runner *r, const struct counts *c)
                 log_app(&r->log, "Info", "%s in %ld s, once opentoe has exited", cmd, r->reboot_delay_s);
         logdir_flush(&r->log);
         free(cmd);
+}
+
+/* The run is over, its state removed: a claim `run --resume` keeps for
+ * the execution is done (whatever this run's mode: the resume may run
+ * it with another). */
+void runner_reboot_over(struct runner *r)
+{
+        if (r->o->execution_id)
+                reboot_claim_remove(r->o->execution_id);
 }
