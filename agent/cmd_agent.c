@@ -381,6 +381,11 @@ static char *outbox_dir(struct agent *a)
  * protocol (an attempt counted and its pause set before it is made, one
  * idempotency key per signal) makes a kill in the middle of one a failed
  * attempt, retried later, and one signal to the receiver. */
+static int64_t deliver_limit_ms(void)
+{
+        return env_long("OPENTOE_AGENT_DELIVERY_LIMIT_MS", 90000, 100, 3600000);
+}
+
 static void deliver_cleanup(struct agent *a)
 {
         a->deliver_src = sdev->source_disable_unref(a->deliver_src);
@@ -400,16 +405,17 @@ static int on_deliver_end(sd_event_source *s, int fd, uint32_t revents, void *us
         if (p == 0 || (p < 0 && errno == EINTR))
                 return 0;
         deliver_cleanup(a);
+        bool killed = a->deliver_killed;
+        a->deliver_killed = false;
+        if (a->stopping)
+                return 0; /* killed by on_term */
         bool ok = WIFEXITED(ws) && (WEXITSTATUS(ws) == 0 || WEXITSTATUS(ws) == 75);
-        if (a->deliver_killed)
+        if (killed)
                 say(a, "signals: the delivery took longer than %lld ms and was stopped; its signal is retried later",
-                    (long long)env_long("OPENTOE_AGENT_DELIVERY_LIMIT_MS", 90000, 100, 3600000));
+                    (long long)deliver_limit_ms());
         else if (!ok)
                 say(a, "signals: the delivery ended with status %d", WIFEXITED(ws) ? WEXITSTATUS(ws)
                                                                                : 128 + WTERMSIG(ws));
-        a->deliver_killed = false;
-        if (a->stopping)
-                return 0;
         /* What is left (and what was queued meanwhile) is looked at
          * again; after a delivery that did not end as it should, not
          * sooner than a second from now. */
@@ -454,7 +460,7 @@ static void deliver_spawn(struct agent *a, const char *dir)
         a->deliver_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         uint64_t now;
         sdev->now(a->e, CLOCK_MONOTONIC, &now);
-        uint64_t limit_us = (uint64_t)env_long("OPENTOE_AGENT_DELIVERY_LIMIT_MS", 90000, 100, 3600000) * 1000;
+        uint64_t limit_us = (uint64_t)deliver_limit_ms() * 1000;
         if (a->deliver_pidfd < 0 ||
             sdev->add_io(a->e, &a->deliver_src, a->deliver_pidfd, EPOLLIN, on_deliver_end, a) < 0 ||
             sdev->add_time(a->e, &a->deliver_limit_src, CLOCK_MONOTONIC, now + limit_us, 10000, on_deliver_limit,
