@@ -140,8 +140,6 @@ int reboot_pending_write(const char *program, const char *execution_id, const ch
         if (e < 0)
                 return errmsg_set(reterr, e, "cannot write the pending-resume record %s/%s: %s", RESUME_DIR "/pending",
                                   name, strerror(-e));
-        /* A resumed run's new hand-off: the claim it ran under is done. */
-        reboot_claim_remove(execution_id);
         return 0;
 }
 

@@ -46,8 +46,9 @@ int reboot_pending_write(const char *program, const char *execution_id, const ch
 void reboot_pending_remove(const char *execution_id);
 
 /* Removes this execution's claimed record, if there is one: its resumed
- * run has ended (`run --resume` keeps a claim until then, so that a run
- * killed before its end is resumed at the next boot). */
+ * run has ended, or saved its state for another reboot (`run --resume`
+ * keeps a claim until then, so that a run killed before is resumed at
+ * the next boot).  Never makes the folder. */
 void reboot_claim_remove(const char *execution_id);
 
 /* Self mode, once the state is persisted: the boot trigger: the

@@ -339,6 +339,36 @@ boot root-rk boot-4
 (cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-rk" "$OPENTOE" run --resume > /dev/null 2> "$work/err-4"); rc=$?
 check_eval "... and the boot after resumes nothing" '[ $rc = 0 ] && grep -q "no execution is waiting" err-4 && [ "$(count after.count)" = 1 ]'
 
+# A resumed run that asks for another reboot hands off: its claim goes,
+# a new pending record and the armed trigger wait for the next boot.
+fresh
+make_root root-rh yes
+boot root-rh boot-1
+sed 's/name: After/name: Mid/; s/after.count/mid.count/' reboot.yml > twice.yml
+cat >> twice.yml <<'YML'
+      - name: RebootAgain
+        action: Reboot
+        inputs:
+          delaySeconds: 0
+      - name: After
+        action: ExecuteBash
+        inputs:
+          commands: ["echo x >> after.count"]
+YML
+OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-rh" "$OPENTOE" run -d twice.yml -l logs -s state > /dev/null 2>&1
+wait_reboot root-rh "systemctl reboot"
+boot root-rh boot-2
+(cd / && OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-rh" "$OPENTOE" run --resume > /dev/null 2> "$work/err-rh2"); rc=$?
+check_eval "a resumed run that reboots again: exit 194, the claim gone, a new pending record, the trigger kept" \
+        '[ $rc = 194 ] && [ "$(count mid.count)" = 1 ] && [ "$(count after.count)" = 0 ] &&
+         [ -z "$(ls -A root-rh/var/lib/opentoe/resume/claimed)" ] && ls root-rh/var/lib/opentoe/resume/pending/*.json > /dev/null &&
+         [ "$(grep -c "systemctl enable" root-rh/calls)" = 2 ] && ! grep -q "systemctl disable" root-rh/calls'
+boot root-rh boot-3
+(cd / && OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-rh" "$OPENTOE" run --resume > /dev/null 2> "$work/err-rh3"); rc=$?
+check_eval "... and the next boot finishes it, each step once" \
+        '[ $rc = 0 ] && [ "$(count before.count)" = 1 ] && [ "$(count mid.count)" = 1 ] && [ "$(count after.count)" = 1 ] &&
+         [ -z "$(ls -A root-rh/var/lib/opentoe/resume/pending)" ] && grep -q "systemctl disable" root-rh/calls'
+
 # The resumer killed, its run alive: the state's lock tells, and the
 # run removes the claim itself when it ends.
 fresh
