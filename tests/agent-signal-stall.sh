@@ -42,12 +42,7 @@ listener=$!
 at_exit 'kill $listener 2> /dev/null'
 for _ in $(seq 50); do [ -S "$W/notify" ] && break; sleep 0.1; done
 
-cat > doc.yml <<'YML'
-name: stall
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc doc.yml stall <<'YML'
       - name: hello
         action: ExecuteBash
         inputs:

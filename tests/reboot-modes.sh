@@ -273,25 +273,14 @@ check_eval "two resumers at once: the execution resumes exactly once" \
 # The fake machine's boot id (ROOT/proc/sys/kernel/random/boot_id) is
 # changed to play a reboot.  Waits is in flight when the resumed run is
 # killed; After never began.
-cat > waits.yml <<YML
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: Before
-        action: ExecuteBash
-        inputs:
-          commands: ["echo x >> before.count"]
-      - name: RebootNow
-        action: Reboot
-        inputs:
-          delaySeconds: 0
+sed '/- name: After/,$d' reboot.yml > waits.yml
+cat >> waits.yml <<'YML'
       - name: Waits
         action: ExecuteBash
         inputs:
           commands:
             - echo x >> waits.count; touch waiting
-            - for i in \$(seq 600); do [ -e go ] && exit 0; sleep 0.1; done; exit 1
+            - for i in $(seq 600); do [ -e go ] && exit 0; sleep 0.1; done; exit 1
       - name: After
         action: ExecuteBash
         inputs:
@@ -344,17 +333,9 @@ check_eval "... and the boot after resumes nothing" '[ $rc = 0 ] && grep -q "no 
 fresh
 make_root root-rh yes
 boot root-rh boot-1
-sed 's/name: After/name: Mid/; s/after.count/mid.count/' reboot.yml > twice.yml
-cat >> twice.yml <<'YML'
-      - name: RebootAgain
-        action: Reboot
-        inputs:
-          delaySeconds: 0
-      - name: After
-        action: ExecuteBash
-        inputs:
-          commands: ["echo x >> after.count"]
-YML
+# reboot.yml's After as Mid, then its last two steps again.
+{ sed 's/name: After/name: Mid/; s/after.count/mid.count/' reboot.yml
+  sed -n '/- name: RebootNow/,$p' reboot.yml | sed 's/RebootNow/RebootAgain/'; } > twice.yml
 OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-rh" "$OPENTOE" run -d twice.yml -l logs -s state > /dev/null 2>&1
 wait_reboot root-rh "systemctl reboot"
 boot root-rh boot-2
