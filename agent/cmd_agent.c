@@ -73,6 +73,11 @@ struct agent {
         bool no_journal;        /* logDestinations.journal false */
         char *report;           /* logDestinations.report: the run's --report file, or NULL */
         int exit_code;
+        /* The delivery in flight: a child `opentoe signal --deliver`. */
+        pid_t deliver_pid;
+        int deliver_pidfd;
+        sd_event_source *deliver_src, *deliver_limit_src;
+        bool deliver_killed;    /* it outlived OPENTOE_AGENT_DELIVERY_LIMIT_MS */
 };
 
 /* systemd's notify protocol, without libsystemd's sd_notify. */
@@ -367,20 +372,130 @@ static char *outbox_dir(struct agent *a)
         return xasprintf("%s/outbox", a->jr.path);
 }
 
+/* Delivery runs in a child, `opentoe signal --deliver` (cmd_signal.c),
+ * one at a time, watched by a pidfd on the loop and killed past
+ * OPENTOE_AGENT_DELIVERY_LIMIT_MS: a target that takes its time (a
+ * receiver that accepts and then stalls, a dead address) holds up only
+ * that child, never the watchdog, the jobs or SIGTERM.  signal_send.c's
+ * attempts block, so a child is where they may; the outbox's on-disk
+ * protocol (an attempt counted and its pause set before it is made, one
+ * idempotency key per signal) makes a kill in the middle of one a failed
+ * attempt, retried later, and one signal to the receiver. */
+static int64_t deliver_limit_ms(void)
+{
+        return env_long("OPENTOE_AGENT_DELIVERY_LIMIT_MS", 90000, 100, 3600000);
+}
+
+static void deliver_cleanup(struct agent *a)
+{
+        a->deliver_src = sdev->source_disable_unref(a->deliver_src);
+        a->deliver_limit_src = sdev->source_disable_unref(a->deliver_limit_src);
+        if (a->deliver_pidfd >= 0)
+                close(a->deliver_pidfd);
+        a->deliver_pidfd = -1;
+        a->deliver_pid = 0;
+}
+
+static int on_deliver_end(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct agent *a = userdata;
+        int ws = 0;
+        (void)s, (void)fd, (void)revents;
+        pid_t p = waitpid(a->deliver_pid, &ws, WNOHANG);
+        if (p == 0 || (p < 0 && errno == EINTR))
+                return 0;
+        deliver_cleanup(a);
+        bool killed = a->deliver_killed;
+        a->deliver_killed = false;
+        if (a->stopping)
+                return 0; /* killed by on_term */
+        bool ok = WIFEXITED(ws) && (WEXITSTATUS(ws) == 0 || WEXITSTATUS(ws) == 75);
+        if (killed)
+                say(a, "signals: the delivery took longer than %lld ms and was stopped; its signal is retried later",
+                    (long long)deliver_limit_ms());
+        else if (!ok)
+                say(a, "signals: the delivery ended with status %d", WIFEXITED(ws) ? WEXITSTATUS(ws)
+                                                                               : 128 + WTERMSIG(ws));
+        /* What is left (and what was queued meanwhile) is looked at
+         * again; after a delivery that did not end as it should, not
+         * sooner than a second from now. */
+        outbox_kick(a, ok ? 0 : monotonic_ms() + 1000);
+        return 0;
+}
+
+static int on_deliver_limit(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct agent *a = userdata;
+        (void)s, (void)usec;
+        if (a->deliver_pid > 0) {
+                a->deliver_killed = true;
+                kill(a->deliver_pid, SIGKILL);
+        }
+        return 0;
+}
+
+static void deliver_spawn(struct agent *a, const char *dir)
+{
+        const char *argv[] = { "opentoe", "signal", "--deliver", "--outbox", dir, NULL };
+        int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        pid_t pid = devnull < 0 ? -1 : fork();
+        if (pid == 0) {
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() == 1 || dup2(devnull, 1) < 0)
+                        _exit(127);
+                execv("/proc/self/exe", (char **)argv);
+                _exit(127);
+        }
+        if (devnull >= 0)
+                close(devnull);
+        if (pid < 0) {
+                say(a, "signals: cannot start a delivery: %s", strerror(errno));
+                outbox_kick(a, monotonic_ms() + 1000);
+                return;
+        }
+        a->deliver_pid = pid;
+        a->deliver_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        uint64_t now;
+        sdev->now(a->e, CLOCK_MONOTONIC, &now);
+        uint64_t limit_us = (uint64_t)deliver_limit_ms() * 1000;
+        if (a->deliver_pidfd < 0 ||
+            sdev->add_io(a->e, &a->deliver_src, a->deliver_pidfd, EPOLLIN, on_deliver_end, a) < 0 ||
+            sdev->add_time(a->e, &a->deliver_limit_src, CLOCK_MONOTONIC, now + limit_us, 10000, on_deliver_limit,
+                           a) < 0) {
+                say(a, "signals: cannot watch the delivery");
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                deliver_cleanup(a);
+                outbox_kick(a, monotonic_ms() + 1000);
+        }
+}
+
+/* The timer: what the outbox holds is read (no network), and a delivery
+ * started when a signal's time has come. */
 static int on_outbox(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct agent *a = userdata;
         int64_t next = -1;
         char *err = NULL;
         (void)s, (void)usec;
+        if (a->stopping)
+                return 0;
+        if (a->deliver_pid > 0)
+                return 0; /* its end looks again */
         _cleanup_free_ char *dir = outbox_dir(a);
-        int n = outbox_deliver(dir, monotonic_ms() + 10000, &next, &err);
+        int n = outbox_pending(dir, &next, &err);
         if (n < 0) {
                 say(a, "signals: %s", err ? err : strerror(-n));
                 free(err);
+                return 0;
         }
-        if (n > 0 && next >= 0)
+        if (n > 0 && next > monotonic_ms())
                 outbox_kick(a, next);
+        else if (n > 0)
+                deliver_spawn(a, dir);
         return 0;
 }
 
@@ -717,6 +832,10 @@ static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *
         a->stopping = true;
         notify(a, "STOPPING=1");
         say(a, "stopping (signal %u)", si->ssi_signo);
+        /* A delivery in flight is one failed attempt (counted already),
+         * made again by the next agent. */
+        if (a->deliver_pid > 0)
+                kill(a->deliver_pid, SIGKILL);
         if (a->child > 0) {
                 /* As a crash: the runner's guard stops the step's group
                  * (TERM, grace, KILL) and the job resumes at the next
@@ -770,7 +889,7 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
         struct agent a = { .program = inv->program, .job_fd = -1, .pidfd = -1, .progress_fd = -1,
-                           .inotify_fd = -1, .exit_code = 1 };
+                           .inotify_fd = -1, .exit_code = 1, .deliver_pidfd = -1 };
         char *err = NULL, *jobs = NULL;
         _cleanup_free_ char *root = jobroot_default(root_arg);
         a.config_path = xstrdup(config ? config : DEFAULT_CONFIG);
@@ -829,6 +948,11 @@ out:
                 waitpid(a.child, NULL, 0);
         }
         job_cleanup(&a);
+        if (a.deliver_pid > 0) {
+                kill(a.deliver_pid, SIGKILL);
+                waitpid(a.deliver_pid, NULL, 0);
+                deliver_cleanup(&a);
+        }
         if (sdev) {
                 sdev->source_disable_unref(a.inotify_src);
                 sdev->source_disable_unref(a.watchdog_src);

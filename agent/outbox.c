@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +68,12 @@ int outbox_targets_check(const json_t *targets, char **reterr_msg)
 }
 
 /* The folder, made when missing (0700), every parent checked, itself
- * private; locked (flock) until the descriptor is closed, waiting up to
- * deadline_ms (-1: not at all). */
-static int outbox_open(const char *dir, int64_t deadline_ms, char **reterr_msg)
+ * private; with `lock`, locked (flock) until the descriptor is closed,
+ * waiting up to deadline_ms (-1: without a bound).  The lock is the
+ * delivery pass's: enqueueing and reading the entries need none (every
+ * entry is written whole under a name of its own), so a delivery that
+ * waits on a slow target never holds up a job's end. */
+static int outbox_open(const char *dir, bool lock, int64_t deadline_ms, char **reterr_msg)
 {
         char *err = NULL;
         int fd = trust_open_dir(dir, 0700, "the outbox", &err);
@@ -85,7 +89,7 @@ static int outbox_open(const char *dir, int64_t deadline_ms, char **reterr_msg)
                 close(fd);
                 return r;
         }
-        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        while (lock && flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno != EWOULDBLOCK || (deadline_ms >= 0 && monotonic_ms() >= deadline_ms)) {
                         r = errmsg_set(reterr_msg, -EBUSY, "the outbox %s is busy (another delivery holds it)", dir);
                         close(fd);
@@ -138,7 +142,7 @@ int outbox_enqueue(const char *outbox_dir, const char *execution_id, const json_
         _cleanup_free_ char *text = json_dumps(summary, JSON_COMPACT);
         if (!text || strlen(text) > SIGNAL_MAX_BODY)
                 return errmsg_set(reterr_msg, -EFBIG, "the summary is longer than %d bytes", SIGNAL_MAX_BODY);
-        _cleanup_close_ int dfd = outbox_open(outbox_dir, monotonic_ms() + 10000, reterr_msg);
+        _cleanup_close_ int dfd = outbox_open(outbox_dir, false, -1, reterr_msg);
         if (dfd < 0)
                 return dfd;
         size_t i;
@@ -262,9 +266,11 @@ static int deliver_one(int dfd, const char *dir, const char *name, json_t *e, in
 {
         long attempts = (long)json_integer_value(json_object_get(e, "attempts")) + 1;
         long max_attempts = env_long("OPENTOE_SIGNAL_MAX_ATTEMPTS", 200, 1, 100000);
-        /* The attempt is counted before it is made: a crash in the middle
-         * of it is an attempt too. */
+        /* The attempt is counted, and its pause set, before it is made: a
+         * delivery killed in the middle of it (a crash, the agent's time
+         * limit) is a failed attempt too, and the next one waits. */
         json_object_set_new(e, "attempts", json_integer(attempts));
+        json_object_set_new(e, "nextAttemptMs", json_integer((json_int_t)(wall_ms() + backoff_ms(attempts))));
         int r = entry_write(dfd, name, e);
         if (r < 0)
                 return errmsg_set(reterr_msg, r, "cannot write %s/%s: %s", dir, name, strerror(-r));
@@ -303,10 +309,14 @@ static int deliver_one(int dfd, const char *dir, const char *name, json_t *e, in
         return 1;
 }
 
-int outbox_deliver(const char *outbox_dir, int64_t deadline_ms, int64_t *ret_next_ms, char **reterr_msg)
+/* One pass over the entries: with `deliver`, under the lock, an attempt
+ * at each whose time has come; without, only the count and the next
+ * time (nothing written, nothing said about entries it cannot read). */
+static int outbox_pass(const char *outbox_dir, bool deliver, int64_t deadline_ms, int64_t *ret_next_ms,
+                       char **reterr_msg)
 {
         *ret_next_ms = -1;
-        _cleanup_close_ int dfd = outbox_open(outbox_dir, deadline_ms, reterr_msg);
+        _cleanup_close_ int dfd = outbox_open(outbox_dir, deliver, deadline_ms, reterr_msg);
         if (dfd < 0)
                 return dfd;
         char **names = NULL;
@@ -322,13 +332,14 @@ int outbox_deliver(const char *outbox_dir, int64_t deadline_ms, int64_t *ret_nex
                 json_t *e = entry_read(dfd, outbox_dir, names[i], &err);
                 if (!e) {
                         /* Not ours to send; left for a person (and said). */
-                        fprintf(stderr, "opentoe: outbox: %s\n", err ? err : names[i]);
+                        if (deliver)
+                                fprintf(stderr, "opentoe: outbox: %s\n", err ? err : names[i]);
                         free(err);
                         continue;
                 }
                 int64_t at = (int64_t)json_integer_value(json_object_get(e, "nextAttemptMs"));
                 int d = 1;
-                if (r >= 0 && at <= wall_ms() && (deadline_ms < 0 || monotonic_ms() < deadline_ms)) {
+                if (deliver && r >= 0 && at <= wall_ms() && (deadline_ms < 0 || monotonic_ms() < deadline_ms)) {
                         d = deliver_one(dfd, outbox_dir, names[i], e, deadline_ms, reterr_msg);
                         if (d < 0)
                                 r = d;
@@ -351,6 +362,16 @@ int outbox_deliver(const char *outbox_dir, int64_t deadline_ms, int64_t *ret_nex
                 *ret_next_ms = monotonic_ms() + (wait > 0 ? wait : 0);
         }
         return pending;
+}
+
+int outbox_deliver(const char *outbox_dir, int64_t deadline_ms, int64_t *ret_next_ms, char **reterr_msg)
+{
+        return outbox_pass(outbox_dir, true, deadline_ms, ret_next_ms, reterr_msg);
+}
+
+int outbox_pending(const char *outbox_dir, int64_t *ret_next_ms, char **reterr_msg)
+{
+        return outbox_pass(outbox_dir, false, -1, ret_next_ms, reterr_msg);
 }
 
 int outbox_config_load(const char *path, json_t **ret_targets, char **ret_outbox, char **reterr_msg)

@@ -18,6 +18,10 @@
 int outbox_enqueue(const char *outbox_dir, const char *execution_id, const json_t *targets, const json_t *summary, char **reterr_msg);
 /* Tries every pending signal whose time has come; returns the number still pending (>= 0) and *ret_next_ms (CLOCK_MONOTONIC ms of the next retry, -1 none), or -errno with a message. Bounded by deadline_ms. */
 int outbox_deliver(const char *outbox_dir, int64_t deadline_ms, int64_t *ret_next_ms, char **reterr_msg);
+/* The number of signals pending (>= 0) and *ret_next_ms (as above), from
+ * the entries alone: no attempt, no lock, no network; -errno with a
+ * message. */
+int outbox_pending(const char *outbox_dir, int64_t *ret_next_ms, char **reterr_msg);
 
 /* Checks a "signals" array (each target's shape): 0 or -EINVAL with a
  * message. */

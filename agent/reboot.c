@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "atomicfile.h"
 #include "cleanup.h"
 #include "errmsg.h"
+#include "state.h"
 #include "strbuf.h"
 #include "system.h"
 #include "trust.h"
@@ -86,15 +88,33 @@ long reboot_limit(void)
         return env_long("OPENTOE_REBOOT_LIMIT", REBOOT_LIMIT_DEFAULT, 1, 100);
 }
 
-/* The resume folder's `sub` ("pending", "claimed"), made 0700 and checked. */
-static int resume_dir(const char *sub, char **reterr)
+/* The resume folder's `sub` ("pending", "claimed"), checked, and made
+ * 0700 when `create`. */
+static int resume_dir_open(const char *sub, bool create, char **reterr)
 {
         _cleanup_free_ char *rel = xasprintf(RESUME_DIR "/%s", sub);
         _cleanup_free_ char *path = sys_path(rel);
-        return trust_open_dir(path, 0700, "the pending-resume folder", reterr);
+        return trust_open_dir(path, create ? 0700 : 0, "the pending-resume folder", reterr);
 }
 
-int reboot_pending_write(const char *program, const char *execution_id, char *const *argv, char **reterr)
+static int resume_dir(const char *sub, char **reterr)
+{
+        return resume_dir_open(sub, true, reterr);
+}
+
+void reboot_claim_remove(const char *execution_id)
+{
+        char *err = NULL;
+        _cleanup_close_ int dfd = resume_dir_open("claimed", false, &err);
+        free(err);
+        if (dfd < 0)
+                return;
+        _cleanup_free_ char *name = xasprintf("%s.json", execution_id);
+        (void)unlinkat(dfd, name, 0);
+}
+
+int reboot_pending_write(const char *program, const char *execution_id, const char *state_dir, char *const *argv,
+                         char **reterr)
 {
         _cleanup_close_ int dfd = resume_dir("pending", reterr);
         if (dfd < 0)
@@ -107,6 +127,8 @@ int reboot_pending_write(const char *program, const char *execution_id, char *co
                 json_array_append_new(args, json_string(argv[i]));
         json_t *rec = json_pack("{s:s, s:s, s:s, s:o}", "executionId", execution_id, "program", program, "cwd", cwd,
                                 "argv", args);
+        if (state_dir)
+                json_object_set_new(rec, "stateDirectory", json_string(state_dir));
         char *text = json_dumps(rec, JSON_COMPACT);
         json_decref(rec);
         if (!text)
@@ -269,26 +291,17 @@ void reboot_summary(FILE *f, const char *execution_id, const struct counts *c, c
         free(text);
 }
 
-/* Runs one claimed record's command again and waits for it. */
+/* Runs one claimed record's command again and waits for it: its wait
+ * status, or -1 when it could not be started. */
 static int resume_one(const char *program, const json_t *rec)
 {
         const char *cwd = json_string_value(json_object_get(rec, "cwd"));
         const json_t *args = json_object_get(rec, "argv");
         size_t n = json_array_size(args);
-        if (!cwd || n == 0 || n > 4096 || strcmp(json_string_value(json_array_get(args, 0)) ?: "", "run") != 0) {
-                fprintf(stderr, "%s run --resume: a pending record is not valid; it is dropped\n", program);
-                return 1;
-        }
         char **argv = xcalloc(n + 2, sizeof *argv);
         argv[0] = (char *)program;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
                 argv[i + 1] = (char *)json_string_value(json_array_get(args, i));
-                if (!argv[i + 1] || !strcmp(argv[i + 1], "--resume")) {
-                        fprintf(stderr, "%s run --resume: a pending record is not valid; it is dropped\n", program);
-                        free(argv);
-                        return 1;
-                }
-        }
         fprintf(stderr, "%s run --resume: resuming execution %s in %s\n", program,
                 json_string_value(json_object_get(rec, "executionId")), cwd);
         fflush(NULL);
@@ -302,17 +315,168 @@ static int resume_one(const char *program, const json_t *rec)
         free(argv);
         int st = 0;
         if (pid < 0)
-                return 1;
+                return -1;
         while (waitpid(pid, &st, 0) < 0)
                 if (errno != EINTR)
-                        return 1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+                        return -1;
+        return st;
+}
+
+/* A record's command is `run` with arguments, never --resume itself. */
+static bool record_valid(const json_t *rec)
+{
+        const json_t *args = json_object_get(rec, "argv");
+        size_t n = json_array_size(args);
+        if (!json_is_string(json_object_get(rec, "cwd")) || !json_is_string(json_object_get(rec, "executionId")) ||
+            n == 0 || n > 4096 || strcmp(json_string_value(json_array_get(args, 0)) ?: "", "run") != 0)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                const char *a = json_string_value(json_array_get(args, i));
+                if (!a || !strcmp(a, "--resume"))
+                        return false;
+        }
+        return true;
 }
 
 static bool is_record(const char *name)
 {
         size_t n = strlen(name);
         return name[0] != '.' && n > 5 && !strcmp(name + n - 5, ".json");
+}
+
+/* This boot's id (under the test root, as every system path), or "". */
+static void boot_id(char buf[64])
+{
+        _cleanup_free_ char *path = sys_path("/proc/sys/kernel/random/boot_id");
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        buf[0] = 0;
+        if (!f || !fgets(buf, 64, f))
+                buf[0] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+}
+
+/* The records' names in a folder. */
+static json_t *records_in(int dfd)
+{
+        json_t *names = json_array();
+        int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return names;
+        }
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (is_record(de->d_name))
+                        json_array_append_new(names, json_string(de->d_name));
+        closedir(d);
+        return names;
+}
+
+/* Is the record's state folder locked by a run alive now? */
+static bool state_busy(const json_t *rec)
+{
+        const char *sd = json_string_value(json_object_get(rec, "stateDirectory"));
+        const char *cwd = json_string_value(json_object_get(rec, "cwd"));
+        if (!sd || !*sd)
+                return false;
+        _cleanup_free_ char *path = sd[0] == '/' ? xstrdup(sd) : xasprintf("%s/%s", cwd, sd);
+        struct state_dir d = { .fd = -1, .lock_fd = -1 };
+        char *err = NULL;
+        int e = state_dir_open(path, STATE_DIR_LOCK, &d, &err);
+        free(err);
+        if (e >= 0)
+                state_dir_close(&d);
+        return e == -EBUSY;
+}
+
+/* One record of claimed/: run, kept for the next boot, or dropped.
+ * `fresh`: claimed from pending/ by this --resume.  Returns the exit
+ * status it contributes; *ret_kept says whether the record stays. */
+static int resume_claimed(const char *program, int cfd, const char *nm, bool fresh, const char *boot,
+                          bool *ret_kept)
+{
+        char *e2 = NULL;
+        *ret_kept = false;
+        _cleanup_close_ int fd = trust_openat(cfd, nm, O_RDONLY, 0, S_IFREG, 077, nm, &e2);
+        json_t *rec = NULL;
+        if (fd >= 0) {
+                json_error_t je;
+                rec = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+        }
+        if (!rec || !json_is_object(rec) || !record_valid(rec)) {
+                fprintf(stderr, "%s run --resume: the pending record %s cannot be read%s%s; it is dropped\n", program,
+                        nm, e2 ? ": " : rec ? ": it is not a valid record" : "", e2 ? e2 : "");
+                free(e2);
+                json_decref(rec);
+                (void)unlinkat(cfd, nm, 0);
+                return 1;
+        }
+        free(e2);
+        const char *id = json_string_value(json_object_get(rec, "executionId"));
+        const char *was = json_string_value(json_object_get(rec, "bootId"));
+        long resumes = (long)json_integer_value(json_object_get(rec, "resumes")) + 1;
+        int status = 0;
+        if (!fresh && *boot && was && !strcmp(was, boot)) {
+                /* Once per boot: what was killed at this boot waits for
+                 * the next one. */
+                fprintf(stderr, "%s run --resume: execution %s was resumed at this boot already and did not finish; "
+                                "it resumes at the next boot\n", program, id);
+                *ret_kept = true;
+        } else if (state_busy(rec)) {
+                fprintf(stderr, "%s run --resume: execution %s: another opentoe run holds its state; the record "
+                                "stays for it\n", program, id);
+                *ret_kept = true;
+        } else if (resumes > reboot_limit()) {
+                fprintf(stderr, "%s run --resume: execution %s was resumed %ld times without finishing, the bound "
+                                "(OPENTOE_REBOOT_LIMIT, default %d); its record is dropped\n",
+                        program, id, resumes - 1, REBOOT_LIMIT_DEFAULT);
+                (void)unlinkat(cfd, nm, 0);
+                status = 1;
+        } else {
+                /* Marked before it runs: a run killed from here on is
+                 * resumed at the next boot, never again at this one. */
+                json_object_set_new(rec, "bootId", json_string(boot));
+                json_object_set_new(rec, "resumes", json_integer(resumes));
+                _cleanup_free_ char *text = json_dumps(rec, JSON_COMPACT);
+                int e = text ? write_file_atomic_at(cfd, nm, text, strlen(text), 0600) : -ENOMEM;
+                if (e < 0) {
+                        fprintf(stderr, "%s run --resume: cannot mark the record %s: %s; it is left for the next "
+                                        "boot\n", program, nm, strerror(-e));
+                        *ret_kept = true;
+                        json_decref(rec);
+                        return 1;
+                }
+                int ws = resume_one(program, rec);
+                struct stat st;
+                /* The run removes the claim when it ends (success,
+                 * failure, or a new reboot's hand-off, whose own record
+                 * is in pending/).  Still there: killed before its end,
+                 * it resumes at the next boot; else it ended without
+                 * taking up the execution (refused, say): dropped. */
+                bool still = fstatat(cfd, nm, &st, AT_SYMLINK_NOFOLLOW) == 0;
+                int code = ws < 0 ? 1 : WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+                status = code;
+                if (still && ws >= 0 && WIFSIGNALED(ws)) {
+                        fprintf(stderr, "%s run --resume: the resumed run of execution %s was killed (signal %d) "
+                                        "before it ended; it resumes again at the next boot\n",
+                                program, id, WTERMSIG(ws));
+                        *ret_kept = true;
+                } else if (still && state_busy(rec)) {
+                        fprintf(stderr, "%s run --resume: execution %s: another opentoe run holds its state; the "
+                                        "record stays for it\n", program, id);
+                        *ret_kept = true;
+                } else if (still) {
+                        fprintf(stderr, "%s run --resume: the resumed run of execution %s ended (status %d) without "
+                                        "taking it up; its record is dropped\n",
+                                program, id, code);
+                        (void)unlinkat(cfd, nm, 0);
+                        status = code ? code : 1;
+                }
+        }
+        json_decref(rec);
+        return status;
 }
 
 int reboot_resume_pending(const char *program)
@@ -325,51 +489,57 @@ int reboot_resume_pending(const char *program)
                 free(err);
                 return 1;
         }
-        /* Claim everything first: a rename succeeds once. */
-        json_t *claimed = json_array();
-        _cleanup_close_ int lfd = dup(pfd);
-        DIR *d = lfd < 0 ? NULL : fdopendir(lfd);
-        if (d) {
-                lfd = -1;
-                struct dirent *de;
-                while ((de = readdir(d)))
-                        if (is_record(de->d_name) &&
-                            renameat(pfd, de->d_name, cfd, de->d_name) == 0)
-                                json_array_append_new(claimed, json_string(de->d_name));
-                closedir(d);
+        /* One resumer at a time (the unit and a person, say): the other
+         * leaves everything to it. */
+        _cleanup_close_ int lfd = openat(cfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+                fprintf(stderr, "%s run --resume: another 'run --resume' is resuming what waits\n", program);
+                return 0;
         }
-        /* Nothing is pending now: the trigger goes before anything runs,
-         * so a resumed run that reboots again arms it anew. */
-        trigger_disarm();
-        int status = 0;
+        char boot[64];
+        boot_id(boot);
+        /* Claim everything first: a rename succeeds once.  A claim
+         * replaces what an earlier boot's claim of the same execution
+         * left: the new record is its latest hand-off. */
+        json_t *fresh = json_array();
+        json_t *pending = records_in(pfd);
         size_t i;
         json_t *name;
-        json_array_foreach(claimed, i, name) {
+        json_array_foreach(pending, i, name)
+        {
                 const char *nm = json_string_value(name);
-                char *e2 = NULL;
-                int fd = trust_openat(cfd, nm, O_RDONLY, 0, S_IFREG, 077, nm, &e2);
-                json_t *rec = NULL;
-                if (fd >= 0) {
-                        json_error_t je;
-                        rec = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
-                        close(fd);
-                }
-                /* Gone before it runs: a crash from here on does not run it twice. */
-                (void)unlinkat(cfd, nm, 0);
-                if (!rec) {
-                        fprintf(stderr, "%s run --resume: the pending record %s cannot be read%s%s; it is dropped\n",
-                                program, nm, e2 ? ": " : "", e2 ? e2 : "");
-                        status = 1;
-                } else {
-                        int st = resume_one(program, rec);
-                        if (st != 0 && status == 0)
-                                status = st;
-                }
-                free(e2);
-                json_decref(rec);
+                if (renameat(pfd, nm, cfd, nm) == 0)
+                        json_array_append_new(fresh, json_string(nm));
         }
-        if (json_array_size(claimed) == 0)
-                fprintf(stderr, "%s run --resume: no execution is waiting to resume\n", program);
+        json_decref(pending);
+        /* Then every claim there is: this one's, and those whose resumed
+         * run was killed (a power loss, SIGKILL) before it ended. */
+        json_t *claimed = records_in(cfd);
+        int status = 0;
+        size_t ran = 0, kept = 0;
+        json_array_foreach(claimed, i, name)
+        {
+                const char *nm = json_string_value(name);
+                bool is_fresh = false, k;
+                size_t j;
+                json_t *f;
+                json_array_foreach(fresh, j, f) is_fresh |= !strcmp(json_string_value(f), nm);
+                int st = resume_claimed(program, cfd, nm, is_fresh, boot, &k);
+                if (st != 0 && status == 0)
+                        status = st;
+                kept += k;
+                ran++;
+        }
         json_decref(claimed);
+        json_decref(fresh);
+        /* The trigger goes once nothing waits: not while a claim is kept
+         * for the next boot, nor when a resumed run handed off to another
+         * reboot (it armed it anew). */
+        json_t *left = records_in(pfd);
+        if (!kept && !json_array_size(left))
+                trigger_disarm();
+        json_decref(left);
+        if (ran == 0)
+                fprintf(stderr, "%s run --resume: no execution is waiting to resume\n", program);
         return status;
 }

@@ -35,13 +35,21 @@ enum reboot_mode reboot_mode_choose(enum reboot_mode given, const char **ret_why
 long reboot_limit(void);
 
 /* Self mode, before the state is persisted: records how to run this
- * command again (its arguments, its folder) as
+ * command again (its arguments, its folder, its state folder: whether a
+ * run holds it is how `--resume` tells a live run from a dead one) as
  * /var/lib/opentoe/resume/pending/<execution id>.json.  `argv` ends with
  * NULL; argv[0] is the subcommand ("run"). */
-int reboot_pending_write(const char *program, const char *execution_id, char *const *argv, char **reterr);
+int reboot_pending_write(const char *program, const char *execution_id, const char *state_dir, char *const *argv,
+                         char **reterr);
 
 /* Removes this execution's pending record (its reboot did not happen). */
 void reboot_pending_remove(const char *execution_id);
+
+/* Removes this execution's claimed record, if there is one: its resumed
+ * run has ended, or saved its state for another reboot (`run --resume`
+ * keeps a claim until then, so that a run killed before is resumed at
+ * the next boot).  Never makes the folder. */
+void reboot_claim_remove(const char *execution_id);
 
 /* Self mode, once the state is persisted: the boot trigger: the
  * opentoe-resume.service unit enabled (systemd), else the crontab
@@ -61,7 +69,12 @@ int reboot_possible(char **reterr);
  * (AWS documents no such status; AWSTOE prints none). */
 void reboot_summary(FILE *f, const char *execution_id, const struct counts *c, const char *log_url);
 
-/* `opentoe run --resume`: claims every pending record (exactly once: a
- * rename), removes the boot trigger when none is left, and runs each
- * claimed command again.  Returns the exit status. */
+/* `opentoe run --resume`: one at a time (a lock on the claimed/
+ * folder), claims every pending record (exactly once: a rename), and
+ * runs each claimed command again, with those an earlier boot claimed
+ * whose run was killed before it ended (once per boot: the claim keeps
+ * the boot's id; at most OPENTOE_REBOOT_LIMIT times; never while a run
+ * holds the state's lock).  A claim is removed when its run ends
+ * (success, failure, or a new reboot's hand-off); the boot trigger when
+ * nothing waits any more.  Returns the exit status. */
 int reboot_resume_pending(const char *program);

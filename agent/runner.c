@@ -892,6 +892,7 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
         checkpointer_done(&r.ck);
         inflight_close(&r.inflight);
         state_remove(&r.sd, NULL);
+        runner_reboot_over(&r);
         goto out;
 
 refused:

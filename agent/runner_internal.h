@@ -104,4 +104,5 @@ json_t *runner_nested_take(struct runner *r, const char *path, const struct prog
 void runner_nested_keep(struct runner *r, const char *path, const struct doc_run *dr, const struct vm *vm);
 void runner_reboot_prepare(struct runner *r);
 void runner_reboot_abandon(struct runner *r);
+void runner_reboot_over(struct runner *r);
 void runner_reboot_end(struct runner *r, const struct counts *c);

@@ -71,7 +71,8 @@ void runner_reboot_prepare(struct runner *r)
                 char *why = NULL;
                 int e = reboot_possible(&why);
                 if (e >= 0)
-                        e = reboot_pending_write(r->o->program_name, r->o->execution_id, r->o->argv, &why);
+                        e = reboot_pending_write(r->o->program_name, r->o->execution_id, r->o->state_directory, r->o->argv,
+                                                 &why);
                 if (e < 0) {
                         log_console(&r->log, "Cannot arrange the reboot on this machine (%s); opentoe exits with 194 "
                                              "for its caller to reboot instead", why);
@@ -92,6 +93,15 @@ void runner_reboot_abandon(struct runner *r)
                 reboot_pending_remove(r->o->execution_id);
 }
 
+/* The run is over (its state removed, or saved for a reboot): a claim
+ * `run --resume` keeps for the execution is done (whatever this run's
+ * mode: the resume may run it with another). */
+void runner_reboot_over(struct runner *r)
+{
+        if (r->o->execution_id)
+                reboot_claim_remove(r->o->execution_id);
+}
+
 /* The end of a run that waits for a reboot, once its state is saved:
  * console.log says what happens, the boot trigger (self mode), the
  * summary, every sink flushed, then the reboot (self mode) or the exit
@@ -101,6 +111,10 @@ void runner_reboot_end(struct runner *r, const struct counts *c)
         const char *how = NULL;
         char *err = NULL;
         log_app(&r->log, "Info", "reboot requested; state saved in %s", r->o->state_directory);
+        /* The state is saved for the reboot: a claim `run --resume` kept
+         * for this execution is done (in the self mode its new pending
+         * record, written before the checkpoint, takes over). */
+        runner_reboot_over(r);
         switch (r->reboot_mode) {
         case REBOOT_MODE_SSM:
                 log_console(&r->log, "Rebooting the system now: opentoe exits with 194, SSM Agent reboots the "

@@ -269,6 +269,133 @@ wait $r2; rc2=$?
 check_eval "two resumers at once: the execution resumes exactly once" \
         '[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ "$(count after.count)" = 1 ] && [ "$(cat errr1 errr2 | grep -c "resuming execution")" = 1 ]'
 
+# ---- a resumed run killed (-9) before it ends: resumed at the next boot ----
+# The fake machine's boot id (ROOT/proc/sys/kernel/random/boot_id) is
+# changed to play a reboot.  Waits is in flight when the resumed run is
+# killed; After never began.
+sed '/- name: After/,$d' reboot.yml > waits.yml
+cat >> waits.yml <<'YML'
+      - name: Waits
+        action: ExecuteBash
+        inputs:
+          commands:
+            - echo x >> waits.count; touch waiting
+            - for i in $(seq 600); do [ -e go ] && exit 0; sleep 0.1; done; exit 1
+      - name: After
+        action: ExecuteBash
+        inputs:
+          commands: ["echo x >> after.count"]
+YML
+boot() { mkdir -p "$1/proc/sys/kernel/random" && echo "$2" > "$1/proc/sys/kernel/random/boot_id"; }
+# A --resume at boot $2 of root $1 whose resumed run is killed once
+# Waits runs; sets rc (the resumer's status).
+resume_killed() {
+        rm -f waiting
+        boot "$1" "$2"
+        (cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/$1" exec "$OPENTOE" run --resume > "$work/out-$2" 2> "$work/err-$2") &
+        local resumer=$! i runner=
+        for i in $(seq 100); do [ -e waiting ] && break; sleep 0.1; done
+        runner=$(pgrep -P "$resumer")
+        [ -n "$runner" ] && kill -9 $runner
+        wait "$resumer"; rc=$?
+}
+fresh
+rm -f waits.count go
+make_root root-rk yes
+boot root-rk boot-1
+OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-rk" "$OPENTOE" run -d waits.yml -l logs -s state > /dev/null 2>&1
+wait_reboot root-rk "systemctl reboot"
+resume_killed root-rk boot-2
+claimed=root-rk/var/lib/opentoe/resume/claimed
+check_eval "a resumed run killed (-9) in a step: the claim is kept, with the boot, and the trigger stays armed" \
+        '[ $rc != 0 ] && grep -q "was killed (signal 9) before it ended; it resumes again at the next boot" err-boot-2 &&
+         grep -q "\"bootId\":\"boot-2\"" $claimed/*.json && ! grep -q "systemctl disable" root-rk/calls &&
+         [ "$(count waits.count)" = 1 ] && [ "$(count after.count)" = 0 ]'
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-rk" "$OPENTOE" run --resume > "$work/out-again" 2> "$work/err-again"); rc=$?
+check_eval "... another --resume at the same boot leaves it for the next boot (once per boot)" \
+        '[ $rc = 0 ] && grep -q "was resumed at this boot already and did not finish" err-again &&
+         [ "$(count waits.count)" = 1 ] && ls $claimed/*.json > /dev/null 2>&1 && ! grep -q "systemctl disable" root-rk/calls'
+touch go
+boot root-rk boot-3
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-rk" "$OPENTOE" run --resume > "$work/out-3" 2> "$work/err-3"); rc=$?
+check_eval "... the next boot resumes it to success: every completed step ran once, the killed one again" \
+        '[ $rc = 0 ] && grep -q "\"status\": \"success\"" out-3 && [ "$(count before.count)" = 1 ] &&
+         [ "$(count waits.count)" = 2 ] && [ "$(count after.count)" = 1 ] && [ "$(grep -c "Getting reboot signal" logs/TOE_*/console.log)" = 1 ]'
+check_eval "... then the claim is gone and the trigger disarmed" \
+        '[ -z "$(ls -A $claimed)" ] && [ -z "$(ls -A root-rk/var/lib/opentoe/resume/pending)" ] &&
+         grep -qx "systemctl disable opentoe-resume.service" root-rk/calls'
+boot root-rk boot-4
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-rk" "$OPENTOE" run --resume > /dev/null 2> "$work/err-4"); rc=$?
+check_eval "... and the boot after resumes nothing" '[ $rc = 0 ] && grep -q "no execution is waiting" err-4 && [ "$(count after.count)" = 1 ]'
+
+# A resumed run that asks for another reboot hands off: its claim goes,
+# a new pending record and the armed trigger wait for the next boot.
+fresh
+make_root root-rh yes
+boot root-rh boot-1
+# reboot.yml's After as Mid, then its last two steps again.
+{ sed 's/name: After/name: Mid/; s/after.count/mid.count/' reboot.yml
+  sed -n '/- name: RebootNow/,$p' reboot.yml | sed 's/RebootNow/RebootAgain/'; } > twice.yml
+OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-rh" "$OPENTOE" run -d twice.yml -l logs -s state > /dev/null 2>&1
+wait_reboot root-rh "systemctl reboot"
+boot root-rh boot-2
+(cd / && OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-rh" "$OPENTOE" run --resume > /dev/null 2> "$work/err-rh2"); rc=$?
+check_eval "a resumed run that reboots again: exit 194, the claim gone, a new pending record, the trigger kept" \
+        '[ $rc = 194 ] && [ "$(count mid.count)" = 1 ] && [ "$(count after.count)" = 0 ] &&
+         [ -z "$(ls -A root-rh/var/lib/opentoe/resume/claimed)" ] && ls root-rh/var/lib/opentoe/resume/pending/*.json > /dev/null &&
+         [ "$(grep -c "systemctl enable" root-rh/calls)" = 2 ] && ! grep -q "systemctl disable" root-rh/calls'
+boot root-rh boot-3
+(cd / && OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-rh" "$OPENTOE" run --resume > /dev/null 2> "$work/err-rh3"); rc=$?
+check_eval "... and the next boot finishes it, each step once" \
+        '[ $rc = 0 ] && [ "$(count before.count)" = 1 ] && [ "$(count mid.count)" = 1 ] && [ "$(count after.count)" = 1 ] &&
+         [ -z "$(ls -A root-rh/var/lib/opentoe/resume/pending)" ] && grep -q "systemctl disable" root-rh/calls'
+
+# The resumer killed, its run alive: the state's lock tells, and the
+# run removes the claim itself when it ends.
+fresh
+rm -f waits.count go waiting
+make_root root-ro yes
+boot root-ro boot-1
+OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-ro" "$OPENTOE" run -d waits.yml -l logs -s state > /dev/null 2>&1
+wait_reboot root-ro "systemctl reboot"
+boot root-ro boot-2
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-ro" exec "$OPENTOE" run --resume > /dev/null 2>&1) &
+resumer=$!
+for _ in $(seq 100); do [ -e waiting ] && break; sleep 0.1; done
+orphan=$(pgrep -P "$resumer")
+kill -9 "$resumer"
+wait "$resumer" 2> /dev/null
+boot root-ro boot-3
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-ro" "$OPENTOE" run --resume > /dev/null 2> "$work/err-ro3"); rc=$?
+check_eval "a run still going (its resumer killed): the next --resume leaves it alone, its state being locked" \
+        '[ -n "$orphan" ] && [ $rc = 0 ] && grep -q "another opentoe run holds its state; the record stays for it" err-ro3 &&
+         [ "$(count waits.count)" = 1 ] && ls root-ro/var/lib/opentoe/resume/claimed/*.json > /dev/null 2>&1'
+touch go
+for _ in $(seq 100); do kill -0 "$orphan" 2> /dev/null || break; sleep 0.1; done
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-ro" "$OPENTOE" run --resume > /dev/null 2> "$work/err-ro4"); rc=$?
+check_eval "... that run ends it and removes its claim; nothing runs twice, and the trigger goes" \
+        '[ "$(count waits.count)" = 1 ] && [ "$(count after.count)" = 1 ] && [ "$(count before.count)" = 1 ] &&
+         [ -z "$(ls -A root-ro/var/lib/opentoe/resume/claimed)" ] && grep -q "no execution is waiting" err-ro4 &&
+         grep -qx "systemctl disable opentoe-resume.service" root-ro/calls'
+
+# The bound: killed every time, it is dropped past OPENTOE_REBOOT_LIMIT.
+fresh
+rm -f waits.count go
+make_root root-rb yes
+boot root-rb boot-1
+OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-rb" "$OPENTOE" run -d waits.yml -l logs -s state > /dev/null 2>&1
+wait_reboot root-rb "systemctl reboot"
+export OPENTOE_REBOOT_LIMIT=2
+resume_killed root-rb boot-b2; rc1=$rc
+resume_killed root-rb boot-b3; rc2=$rc
+boot root-rb boot-b4
+(cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-rb" "$OPENTOE" run --resume > /dev/null 2> "$work/err-b4"); rc=$?
+unset OPENTOE_REBOOT_LIMIT
+check_eval "a resume killed at every boot is dropped past OPENTOE_REBOOT_LIMIT (2), saying so" \
+        '[ $rc1 != 0 ] && [ $rc2 != 0 ] && [ $rc = 1 ] && [ "$(count waits.count)" = 2 ] &&
+         grep -q "was resumed 2 times without finishing, the bound (OPENTOE_REBOOT_LIMIT" err-b4 &&
+         [ -z "$(ls -A root-rb/var/lib/opentoe/resume/claimed)" ] && grep -qx "systemctl disable opentoe-resume.service" root-rb/calls'
+
 # ---- the flag ----
 "$OPENTOE" run -d reboot.yml --reboot-mode sometimes > /dev/null 2> errf; rc=$?
 check_eval "--reboot-mode takes ssm, self or exit" '[ $rc = 2 ] && grep -q "must be ssm, self or exit" errf'
