@@ -118,24 +118,39 @@ static uint32_t sat_add32(uint32_t a, uint32_t b)
         return a > UINT32_MAX - b ? UINT32_MAX : a + b;
 }
 
-static struct ynode *new_node(struct builder *b, enum ynode_kind kind, const yaml_mark_t *start)
+_Static_assert(sizeof(struct ynode) == 32, "a node stays 32 bytes: the tree of a big document is mostly nodes");
+
+static uint32_t clamp32(size_t v)
+{
+        return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* A new node, with its explicit tag (libyaml's text, or NULL) stored
+ * right after it, where yn_tag() finds it. */
+static struct ynode *new_node(struct builder *b, enum ynode_kind kind, const yaml_mark_t *start,
+                              const yaml_char_t *tag)
 {
         struct ydoc *d = b->doc;
-        struct ynode *n = arena_alloc(d, sizeof *n);
+        bool has_tag = tag && strcmp((const char *)tag, "!") != 0;
+        size_t tag_len = has_tag ? strlen((const char *)tag) : 0;
+        struct ynode *n = arena_alloc(d, sizeof *n + (has_tag ? tag_len + 1 : 0));
         *n = (struct ynode){ 0 };
         n->kind = kind;
         n->style = YS_NONE;
-        n->line = (unsigned)start->line + 1;
-        n->column = (unsigned)start->column + 1;
+        n->line = clamp32((size_t)start->line + 1);
+        n->column = start->column + 1 < (1u << 24) ? (unsigned)start->column + 1 : (1u << 24) - 1;
         n->weight = 1;
+        if (has_tag) {
+                n->has_tag = true;
+                memcpy(n + 1, tag, tag_len + 1);
+        }
         d->n_nodes++;
         return n;
 }
 
-static void set_end(struct ynode *n, const yaml_mark_t *end)
+static void set_end(struct builder *b, struct ynode *n, const yaml_mark_t *end)
 {
-        n->end_line = (unsigned)end->line + 1;
-        n->end_column = (unsigned)end->column + 1;
+        n->end = clamp32(source_offset(b->doc, (unsigned)end->line + 1, (unsigned)end->column + 1));
 }
 
 static void error_at(struct builder *b, const char *code, unsigned line, unsigned column,
@@ -237,8 +252,8 @@ static bool is_merge_key(const struct ynode *k)
 {
         if (k->kind != YN_SCALAR)
                 return false;
-        if (k->tag)
-                return strcmp(k->tag, TAG_MERGE) == 0;
+        if (k->has_tag)
+                return strcmp(yn_tag(k), TAG_MERGE) == 0;
         return k->style == YS_PLAIN && strcmp(k->str, "<<") == 0;
 }
 
@@ -285,14 +300,14 @@ static bool finish_map(struct builder *b, struct ynode *map)
                         /* Go on as if it had been quoted, so the rest of the
                          * document is still checked. */
                         size_t from = source_offset(b->doc, map->line, map->column);
-                        size_t to = source_offset(b->doc, map->end_line, map->end_column);
+                        size_t to = map->end;
                         if (to < from || to > b->doc->src_len)
                                 to = from;
                         map->kind = YN_SCALAR;
                         map->style = YS_PLAIN;
                         map->flow = false;
                         map->str = arena_strndup(b->doc, b->doc->src + from, to - from);
-                        map->len = to - from;
+                        map->len = clamp32(to - from);
                         map->weight = 1;
                         map->n = 0;
                         return true;
@@ -392,13 +407,6 @@ static enum yscalar_style style_of(yaml_scalar_style_t s)
         }
 }
 
-static char *expand_tag(struct ydoc *d, const yaml_char_t *tag)
-{
-        if (!tag || strcmp((const char *)tag, "!") == 0)
-                return NULL;
-        return arena_strndup(d, (const char *)tag, strlen((const char *)tag));
-}
-
 /* Handles one event; returns false to stop (a diagnostic was added). */
 static bool on_event(struct builder *b, yaml_event_t *e)
 {
@@ -420,12 +428,11 @@ static bool on_event(struct builder *b, yaml_event_t *e)
         case YAML_DOCUMENT_END_EVENT:
                 return true;
         case YAML_SCALAR_EVENT:
-                n = new_node(b, YN_SCALAR, &e->start_mark);
-                set_end(n, &e->end_mark);
+                n = new_node(b, YN_SCALAR, &e->start_mark, e->data.scalar.tag);
+                set_end(b, n, &e->end_mark);
                 n->style = style_of(e->data.scalar.style);
-                n->tag = expand_tag(b->doc, e->data.scalar.tag);
                 n->str = scalar_text(b, (const char *)e->data.scalar.value, e->data.scalar.length);
-                n->len = e->data.scalar.length;
+                n->len = clamp32(e->data.scalar.length);
                 register_anchor(b, e->data.scalar.anchor, n);
                 return attach(b, n);
         case YAML_SEQUENCE_START_EVENT:
@@ -440,14 +447,12 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                         return false;
                 }
                 if (e->type == YAML_SEQUENCE_START_EVENT) {
-                        n = new_node(b, YN_SEQ, &e->start_mark);
+                        n = new_node(b, YN_SEQ, &e->start_mark, e->data.sequence_start.tag);
                         n->flow = e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
-                        n->tag = expand_tag(b->doc, e->data.sequence_start.tag);
                         register_anchor(b, e->data.sequence_start.anchor, n);
                 } else {
-                        n = new_node(b, YN_MAP, &e->start_mark);
+                        n = new_node(b, YN_MAP, &e->start_mark, e->data.mapping_start.tag);
                         n->flow = e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
-                        n->tag = expand_tag(b->doc, e->data.mapping_start.tag);
                         register_anchor(b, e->data.mapping_start.anchor, n);
                 }
                 n->open = true;
@@ -458,7 +463,7 @@ static bool on_event(struct builder *b, yaml_event_t *e)
         case YAML_MAPPING_END_EVENT:
                 n = b->stack[--b->depth];
                 n->open = false;
-                set_end(n, &e->end_mark);
+                set_end(b, n, &e->end_mark);
                 take_kids(b, n);
                 if (n->kind == YN_MAP && !finish_map(b, n))
                         return false;
@@ -519,6 +524,10 @@ static void index_lines(struct ydoc *d)
                 }
                 d->line_start[d->n_lines++] = (size_t)(p - d->src);
         }
+        /* The guess above is generous (a line every 32 bytes): give back
+         * what the document did not use. */
+        if (d->n_lines < cap)
+                d->line_start = xrealloc(d->line_start, d->n_lines * sizeof *d->line_start);
 }
 
 /* A reader error (bytes that are not UTF-8, a control character) comes
@@ -825,6 +834,11 @@ static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line,
         *col = c;
 }
 
+void ydoc_end_position(const struct ydoc *d, const struct ynode *n, unsigned *ret_line, unsigned *ret_column)
+{
+        offset_to_position(d, n->end <= d->src_len ? n->end : d->src_len, ret_line, ret_column);
+}
+
 static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t k)
 {
         for (size_t i = 0; i + k <= n; i++)
@@ -846,7 +860,7 @@ void ydoc_locate_in_scalar(const struct ydoc *d, const struct ynode *s, size_t o
          * text of the scalar.  Other offsets are matched by the text that
          * follows them, up to 8 bytes. */
         size_t start = source_offset(d, s->line, s->column);
-        size_t end = s->end_line ? source_offset(d, s->end_line, s->end_column) : d->src_len;
+        size_t end = s->end ? s->end : d->src_len;
         if (end > d->src_len || end < start)
                 end = d->src_len;
         const char *needle = s->str + offset;
@@ -899,7 +913,7 @@ bool yn_is_quoted(const struct ynode *n)
 
 static bool tagged(const struct ynode *n, const char *tag)
 {
-        return n->tag && strcmp(n->tag, tag) == 0;
+        return n->has_tag && strcmp(yn_tag(n), tag) == 0;
 }
 
 bool yn_is_null(const struct ynode *n)
@@ -908,7 +922,7 @@ bool yn_is_null(const struct ynode *n)
                 return true;
         if (n->kind != YN_SCALAR)
                 return false;
-        if (n->tag)
+        if (n->has_tag)
                 return tagged(n, TAG_NULL);
         if (n->style != YS_PLAIN)
                 return false;
@@ -920,7 +934,7 @@ bool yn_as_bool(const struct ynode *n, bool *ret)
 {
         if (!n || n->kind != YN_SCALAR || (n->style != YS_PLAIN && !tagged(n, TAG_BOOL)))
                 return false;
-        if (n->tag && !tagged(n, TAG_BOOL))
+        if (n->has_tag && !tagged(n, TAG_BOOL))
                 return false;
         static const char *const t[] = { "true", "True", "TRUE" };
         static const char *const f[] = { "false", "False", "FALSE" };
@@ -961,9 +975,9 @@ bool yn_as_int(const struct ynode *n, long long *ret)
 {
         if (!n || n->kind != YN_SCALAR)
                 return false;
-        if (n->tag && !tagged(n, TAG_INT))
+        if (n->has_tag && !tagged(n, TAG_INT))
                 return false;
-        if (n->style != YS_PLAIN && !n->tag)
+        if (n->style != YS_PLAIN && !n->has_tag)
                 return false;
         return parse_int(n->str, ret);
 }
@@ -1009,9 +1023,9 @@ bool yn_as_number(const struct ynode *n, double *ret)
 {
         if (!n || n->kind != YN_SCALAR)
                 return false;
-        if (n->tag && !tagged(n, TAG_INT) && !tagged(n, TAG_FLOAT))
+        if (n->has_tag && !tagged(n, TAG_INT) && !tagged(n, TAG_FLOAT))
                 return false;
-        if (n->style != YS_PLAIN && !n->tag)
+        if (n->style != YS_PLAIN && !n->has_tag)
                 return false;
         return parse_float(n->str, ret);
 }
@@ -1020,7 +1034,7 @@ bool yn_is_string(const struct ynode *n)
 {
         if (!n || n->kind != YN_SCALAR)
                 return false;
-        if (n->tag)
+        if (n->has_tag)
                 return tagged(n, TAG_STR);
         if (n->style != YS_PLAIN)
                 return true;

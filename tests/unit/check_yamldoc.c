@@ -112,6 +112,13 @@ static void expect_pos(const struct ynode *n, unsigned line, unsigned column)
                       n->line, n->column, line, column);
 }
 
+static void expect_end(const struct ydoc *doc, const struct ynode *n, unsigned line, unsigned column)
+{
+        unsigned l, c;
+        ydoc_end_position(doc, n, &l, &c);
+        ck_assert_msg(l == line && c == column, "node ends at %u:%u, expected %u:%u", l, c, line, column);
+}
+
 static const struct ynode *get(const struct ynode *map, const char *key)
 {
         const struct ynode *v = yn_get(map, key);
@@ -157,9 +164,8 @@ START_TEST(test_kinds_and_positions)
         n = get(root, "name");
         expect_scalar(n, "hello", YS_PLAIN);
         expect_pos(n, 1, 7);
-        ck_assert_uint_eq(n->end_line, 1);
-        ck_assert_uint_eq(n->end_column, 12);
-        ck_assert_ptr_null(n->tag);
+        expect_end(l.doc, n, 1, 12);
+        ck_assert_ptr_null(yn_tag(n));
 
         /* A block sequence starts at its first '-'. */
         n = get(root, "list");
@@ -182,14 +188,13 @@ START_TEST(test_kinds_and_positions)
         ck_assert_int_eq(n->kind, YN_SEQ);
         ck_assert(n->flow);
         expect_pos(n, 7, 7);
-        ck_assert_uint_eq(n->end_line, 7);
-        ck_assert_uint_eq(n->end_column, 18);
+        expect_end(l.doc, n, 7, 18);
         ck_assert_uint_eq(n->n, 2);
         expect_pos(n->items[0], 7, 8);
         ck_assert_int_eq(n->items[1]->kind, YN_MAP);
         ck_assert(n->items[1]->flow);
         expect_pos(n->items[1], 7, 11);
-        ck_assert_uint_eq(n->items[1]->end_column, 17);
+        expect_end(l.doc, n->items[1], 7, 17);
         expect_pos(get(n->items[1], "b"), 7, 15);
 
         /* Node weights count the subtree. */
@@ -245,8 +250,7 @@ START_TEST(test_json)
         ck_assert_int_eq(root->kind, YN_MAP);
         ck_assert(root->flow);
         expect_pos(root, 1, 1);
-        ck_assert_uint_eq(root->end_line, 7);
-        ck_assert_uint_eq(root->end_column, 2);
+        expect_end(l.doc, root, 7, 2);
         ck_assert_uint_eq(root->n, 5);
         expect_scalar(root->pairs[0].key, "name", YS_DOUBLE_QUOTED);
         expect_pos(root->pairs[0].key, 2, 3);
@@ -317,15 +321,15 @@ START_TEST(test_scalar_styles)
         /* An explicit tag is kept, and wins over the plain style. */
         n = get(root, "tagged");
         expect_scalar(n, "1.0", YS_PLAIN);
-        ck_assert_ptr_nonnull(n->tag);
-        ck_assert_str_eq(n->tag, "tag:yaml.org,2002:str");
+        ck_assert_ptr_nonnull(yn_tag(n));
+        ck_assert_str_eq(yn_tag(n), "tag:yaml.org,2002:str");
         ck_assert(yn_is_string(n));
         ck_assert(!yn_as_number(n, &d));
         ck_assert_str_eq(yn_describe(n), "a string");
 
         n = get(root, "local");
-        ck_assert_ptr_nonnull(n->tag);
-        ck_assert_str_eq(n->tag, "!custom");
+        ck_assert_ptr_nonnull(yn_tag(n));
+        ck_assert_str_eq(yn_tag(n), "!custom");
         ck_assert_str_eq(n->str, "x");
 
         ck_assert(!yn_is_quoted(root));
