@@ -32,7 +32,7 @@ START_TEST(finds_after_growth)
         size_t pos = 0, v;
         ck_assert(!hindex_next(&h, hindex_hash_str(HINDEX_SEED, "absent"), &pos, &v));
         hindex_free(&h);
-        ck_assert_ptr_null(h.values);
+        ck_assert_ptr_null(h.slots);
         pos = 0;
         ck_assert(!hindex_next(&h, 1, &pos, &v));
 }
