@@ -35,13 +35,23 @@ const struct ydoc_limits ydoc_default_limits = {
 struct anchor {
         char *name;
         struct ynode *node;
+        uint32_t weight;           /* nodes below it, aliases expanded (saturating) */
+};
+
+/* An open collection: its node, the nodes below it so far (aliases
+ * expanded, saturating: the alias limit's count) and its anchor (an index
+ * into the anchors + 1, or 0). */
+struct frame {
+        struct ynode *node;
+        uint32_t weight;
+        uint32_t anchor;
 };
 
 struct builder {
         struct ydoc *doc;
         const struct ydoc_limits *lim;
         struct diag_list *diags;
-        struct ynode **stack;      /* open collections */
+        struct frame *stack;       /* open collections */
         unsigned depth;
         struct anchor *anchors;    /* one per name: a later anchor replaces the node */
         size_t n_anchors, cap_anchors;
@@ -118,7 +128,7 @@ static uint32_t sat_add32(uint32_t a, uint32_t b)
         return a > UINT32_MAX - b ? UINT32_MAX : a + b;
 }
 
-_Static_assert(sizeof(struct ynode) == 32, "a node stays 32 bytes: the tree of a big document is mostly nodes");
+_Static_assert(sizeof(struct ynode) == 24, "a node stays 24 bytes: the tree of a big document is mostly nodes");
 
 static uint32_t clamp32(size_t v)
 {
@@ -139,7 +149,6 @@ static struct ynode *new_node(struct builder *b, enum ynode_kind kind, const yam
         n->style = YS_NONE;
         n->line = clamp32((size_t)start->line + 1);
         n->column = start->column + 1 < (1u << 24) ? (unsigned)start->column + 1 : (1u << 24) - 1;
-        n->weight = 1;
         if (has_tag) {
                 n->has_tag = true;
                 memcpy(n + 1, tag, tag_len + 1);
@@ -168,36 +177,33 @@ static struct anchor *anchor_named(struct builder *b, const char *name)
         return NULL;
 }
 
-static bool register_anchor(struct builder *b, const yaml_char_t *name, struct ynode *n)
+/* Names node `n` (of weight 1 until its collection ends); returns the
+ * anchor's index + 1, or 0 when there is no name. */
+static uint32_t register_anchor(struct builder *b, const yaml_char_t *name, struct ynode *n)
 {
         if (!name)
-                return true;
+                return 0;
         /* A later anchor of the same name shadows the earlier one. */
         struct anchor *a = anchor_named(b, (const char *)name);
         if (a) {
                 a->node = n;
-                return true;
+                a->weight = 1;
+                return (uint32_t)(a - b->anchors) + 1;
         }
         if (b->n_anchors == b->cap_anchors) {
                 b->cap_anchors = b->cap_anchors ? b->cap_anchors * 2 : 8;
                 b->anchors = xrealloc(b->anchors, b->cap_anchors * sizeof *b->anchors);
         }
         hindex_add(&b->anchor_index, hindex_hash_str(HINDEX_SEED, (const char *)name), b->n_anchors);
-        b->anchors[b->n_anchors++] = (struct anchor){ xstrdup((const char *)name), n };
-        return true;
-}
-
-static struct ynode *find_anchor(struct builder *b, const char *name)
-{
-        struct anchor *a = anchor_named(b, name);
-        return a ? a->node : NULL;
+        b->anchors[b->n_anchors++] = (struct anchor){ xstrdup((const char *)name), n, 1 };
+        return (uint32_t)b->n_anchors;
 }
 
 /* The text of a scalar: shared with an equal key before it when it is a
  * short mapping key, else its own copy. */
 static char *scalar_text(struct builder *b, const char *s, size_t len)
 {
-        const struct ynode *top = b->depth ? b->stack[b->depth - 1] : NULL;
+        const struct ynode *top = b->depth ? b->stack[b->depth - 1].node : NULL;
         bool key = top && top->kind == YN_MAP && (b->n_kids - b->kid_start[b->depth - 1]) % 2 == 0;
         if (!key || len > KEY_INTERN_MAX)
                 return arena_strndup(b->doc, s, len);
@@ -257,15 +263,16 @@ static bool is_merge_key(const struct ynode *k)
         return k->style == YS_PLAIN && strcmp(k->str, "<<") == 0;
 }
 
-/* Attaches a finished node to the open collection on top of the stack. */
-static bool attach(struct builder *b, struct ynode *n)
+/* Attaches a finished node, `weight` nodes with what is below it, to the
+ * open collection on top of the stack. */
+static bool attach(struct builder *b, struct ynode *n, uint32_t weight)
 {
         if (b->depth == 0) {
                 b->doc->root = n;
                 return true;
         }
-        struct ynode *top = b->stack[b->depth - 1];
-        top->weight = sat_add32(top->weight, n->weight);
+        struct frame *top = &b->stack[b->depth - 1];
+        top->weight = sat_add32(top->weight, weight);
         kid_push(b, n);
         return true;
 }
@@ -308,8 +315,6 @@ static bool finish_map(struct builder *b, struct ynode *map)
                         map->flow = false;
                         map->str = arena_strndup(b->doc, b->doc->src + from, to - from);
                         map->len = clamp32(to - from);
-                        map->weight = 1;
-                        map->n = 0;
                         return true;
                 }
                 error_at(b, "wrong-type", k->line, k->column, NULL,
@@ -411,6 +416,7 @@ static enum yscalar_style style_of(yaml_scalar_style_t s)
 static bool on_event(struct builder *b, yaml_event_t *e)
 {
         struct ynode *n;
+        uint32_t anchor;
         switch (e->type) {
         case YAML_STREAM_START_EVENT:
         case YAML_STREAM_END_EVENT:
@@ -434,7 +440,7 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                 n->str = scalar_text(b, (const char *)e->data.scalar.value, e->data.scalar.length);
                 n->len = clamp32(e->data.scalar.length);
                 register_anchor(b, e->data.scalar.anchor, n);
-                return attach(b, n);
+                return attach(b, n, 1);
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT:
                 if (b->depth >= b->lim->max_depth) {
@@ -449,29 +455,37 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                 if (e->type == YAML_SEQUENCE_START_EVENT) {
                         n = new_node(b, YN_SEQ, &e->start_mark, e->data.sequence_start.tag);
                         n->flow = e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
-                        register_anchor(b, e->data.sequence_start.anchor, n);
+                        anchor = register_anchor(b, e->data.sequence_start.anchor, n);
                 } else {
                         n = new_node(b, YN_MAP, &e->start_mark, e->data.mapping_start.tag);
                         n->flow = e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
-                        register_anchor(b, e->data.mapping_start.anchor, n);
+                        anchor = register_anchor(b, e->data.mapping_start.anchor, n);
                 }
                 n->open = true;
                 b->kid_start[b->depth] = b->n_kids;
-                b->stack[b->depth++] = n;
+                b->stack[b->depth++] = (struct frame){ n, 1, anchor };
                 return true;
         case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-                n = b->stack[--b->depth];
+        case YAML_MAPPING_END_EVENT: {
+                struct frame f = b->stack[--b->depth];
+                n = f.node;
                 n->open = false;
                 set_end(b, n, &e->end_mark);
                 take_kids(b, n);
                 if (n->kind == YN_MAP && !finish_map(b, n))
                         return false;
-                return attach(b, n);
+                /* (A mapping read back as the quoted text it should have been
+                 * is one scalar.) */
+                uint32_t weight = n->kind == YN_SCALAR ? 1 : f.weight;
+                if (f.anchor && b->anchors[f.anchor - 1].node == n)
+                        b->anchors[f.anchor - 1].weight = weight;
+                return attach(b, n, weight);
+        }
         case YAML_ALIAS_EVENT: {
                 const char *name = (const char *)e->data.alias.anchor;
                 unsigned line = (unsigned)e->start_mark.line + 1, col = (unsigned)e->start_mark.column + 1;
-                n = find_anchor(b, name);
+                const struct anchor *a = anchor_named(b, name);
+                n = a ? a->node : NULL;
                 if (!n) {
                         char msg[160];
                         snprintf(msg, sizeof msg, "alias '*%.100s' names no anchor defined before it", name);
@@ -483,7 +497,7 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                                  "an alias refers to a collection that contains it (a recursive structure)");
                         return false;
                 }
-                b->alias_nodes = sat_add(b->alias_nodes, n->weight);
+                b->alias_nodes = sat_add(b->alias_nodes, a->weight);
                 if (b->alias_nodes > b->lim->max_alias_nodes) {
                         char msg[160];
                         snprintf(msg, sizeof msg,
@@ -493,7 +507,7 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                         error_at(b, "yaml-alias-limit", line, col, NULL, msg);
                         return false;
                 }
-                return attach(b, n);
+                return attach(b, n, a->weight);
         }
         }
         return true;
@@ -602,7 +616,7 @@ static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list
                 .doc = d,
                 .lim = lim,
                 .diags = diags,
-                .stack = xcalloc(lim->max_depth + 1, sizeof(struct ynode *)),
+                .stack = xcalloc(lim->max_depth + 1, sizeof(struct frame)),
         };
         bool ok = true;
 

@@ -196,10 +196,6 @@ START_TEST(test_kinds_and_positions)
         expect_pos(n->items[1], 7, 11);
         expect_end(l.doc, n->items[1], 7, 17);
         expect_pos(get(n->items[1], "b"), 7, 15);
-
-        /* Node weights count the subtree. */
-        ck_assert_uint_eq(n->items[1]->weight, 3);
-        ck_assert_uint_eq(n->weight, 5);
         unload(&l);
 }
 END_TEST
@@ -771,8 +767,29 @@ START_TEST(test_alias_shared)
         /* The alias is the anchored node, with its position (a block
          * mapping with properties starts at them, here the anchor). */
         expect_pos(get(root, "use"), 1, 7);
-        /* Weights count the alias expansion. */
-        ck_assert_uint_eq(again->weight, 1 + 2 * base->weight);
+        unload(&l);
+
+        /* The alias limit counts every node an alias brings: base is 3
+         * (the mapping, k, v), so use: and again: bring 9 and t: 1 more. */
+        static const char aliases[] = "base: &b\n  k: v\nuse: *b\nagain: [*b, *b]\ns: &s text\nt: *s\n";
+        struct ydoc_limits lim = ydoc_default_limits;
+        lim.max_alias_nodes = 10;
+        l = load_lim(aliases, &lim);
+        ck_assert_uint_eq(l.diags.n, 0);
+        unload(&l);
+        lim.max_alias_nodes = 9;
+        l = load_lim(aliases, &lim);
+        expect_one(&l, "yaml-alias-limit", 6, 4);
+        unload(&l);
+        /* A collection's weight counts the aliases inside it: [*b, *b] is
+         * 7 nodes, so aliasing it brings 7. */
+        lim.max_alias_nodes = 3 + 3 + 7;
+        l = load_lim("base: &b {k: v}\nlist: &l [*b, *b]\nuse: *l\n", &lim);
+        ck_assert_uint_eq(l.diags.n, 0);
+        unload(&l);
+        lim.max_alias_nodes = 3 + 3 + 6;
+        l = load_lim("base: &b {k: v}\nlist: &l [*b, *b]\nuse: *l\n", &lim);
+        expect_one(&l, "yaml-alias-limit", 3, 6);
         unload(&l);
 
         /* A later anchor of the same name shadows the earlier one. */
