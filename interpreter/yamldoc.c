@@ -69,6 +69,9 @@ struct builder {
         char **keys;
         size_t n_keys, cap_keys;
         struct hindex key_index;
+        /* set_end()'s place: the last end mark and its byte offset. */
+        unsigned end_line, end_column;
+        size_t end_offset;
 };
 
 #define KEY_INTERN_MAX 32
@@ -116,6 +119,7 @@ static char *arena_strndup(struct ydoc *d, const char *s, size_t len)
 }
 
 static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column);
+static size_t advance_columns(const struct ydoc *d, size_t i, unsigned n);
 static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line, unsigned *col);
 
 static size_t sat_add(size_t a, size_t b)
@@ -157,9 +161,25 @@ static struct ynode *new_node(struct builder *b, enum ynode_kind kind, const yam
         return n;
 }
 
+/* The byte offset of libyaml's mark (line and column count characters).
+ * End marks come in document order, so the count goes on from the last
+ * one on the same line: every line is walked once, not once a node. */
 static void set_end(struct builder *b, struct ynode *n, const yaml_mark_t *end)
 {
-        n->end = clamp32(source_offset(b->doc, (unsigned)end->line + 1, (unsigned)end->column + 1));
+        unsigned line = (unsigned)end->line + 1, column = (unsigned)end->column + 1;
+        if (b->doc->ascii) {
+                n->end = clamp32(source_offset(b->doc, line, column));
+                return;
+        }
+        if (line != b->end_line || column < b->end_column || !b->end_line) {
+                b->end_line = line;
+                b->end_column = 1;
+                b->end_offset = source_offset(b->doc, line, 1);
+        }
+        if (line <= b->doc->n_lines)
+                b->end_offset = advance_columns(b->doc, b->end_offset, column - b->end_column);
+        b->end_column = column;
+        n->end = clamp32(b->end_offset);
 }
 
 static void error_at(struct builder *b, const char *code, unsigned line, unsigned column,
@@ -521,7 +541,9 @@ static void index_lines(struct ydoc *d)
         d->line_start = xmalloc(cap * sizeof *d->line_start);
         d->n_lines = 0;
         d->line_start[d->n_lines++] = 0;
+        unsigned char seen = 0; /* every byte ORed: is the document ASCII? */
         while (p < end) {
+                seen |= (unsigned char)*p;
                 if (!text_may_break((unsigned char)*p)) {
                         p++;
                         continue;
@@ -538,6 +560,7 @@ static void index_lines(struct ydoc *d)
                 }
                 d->line_start[d->n_lines++] = (size_t)(p - d->src);
         }
+        d->ascii = !(seen & 0x80);
         /* The guess above is generous (a line every 32 bytes): give back
          * what the document did not use. */
         if (d->n_lines < cap)
@@ -816,18 +839,43 @@ static size_t first_column_byte(const struct ydoc *d, size_t lo)
         return i;
 }
 
-/* Byte offset in the source of a 1-based (line, character column). */
-static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column)
+/* From byte i of a line, `n` characters on (stopping at the line's end). */
+static size_t advance_columns(const struct ydoc *d, size_t i, unsigned n)
 {
-        if (line == 0 || line > d->n_lines)
-                return d->src_len;
-        size_t i = first_column_byte(d, line - 1);
-        for (unsigned c = 1; c < column && i < d->src_len && !text_line_break(d->src + i, d->src + d->src_len); c++) {
+        const unsigned char *u = (const unsigned char *)d->src;
+        for (unsigned c = 0; c < n && i < d->src_len; c++) {
+                unsigned char ch = u[i];
+                if (ch - 0x20u < 0x60u) {
+                        /* Printable ASCII, most of any document: one byte. */
+                        i++;
+                        continue;
+                }
+                if (text_may_break(ch) && text_line_break(d->src + i, d->src + d->src_len))
+                        break;
                 i++;
+                if (ch < 0x80)
+                        continue;
                 while (i < d->src_len && ((unsigned char)d->src[i] & 0xC0) == 0x80)
                         i++;
         }
         return i;
+}
+
+/* Byte offset in the source of a 1-based (line, character column).  In
+ * an ASCII document a character is a byte: no walk along the line. */
+static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column)
+{
+        if (line == 0 || line > d->n_lines)
+                return d->src_len;
+        size_t i = first_column_byte(d, line - 1), k = column ? column - 1 : 0;
+        if (!d->ascii)
+                return advance_columns(d, i, (unsigned)k);
+        size_t end = line < d->n_lines ? d->line_start[line] : d->src_len;
+        if (end > i && d->src[end - 1] == '\n')
+                end--;
+        if (end > i && d->src[end - 1] == '\r')
+                end--;
+        return k < end - i ? i + k : end;
 }
 
 static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line, unsigned *col)

@@ -82,6 +82,7 @@ struct ydoc {
         size_t n_nodes;
         size_t *line_start;      /* byte offset of each line */
         size_t n_lines;
+        bool ascii;              /* no byte above 0x7F: a column is a byte */
 };
 
 /* Loads and parses a file.  Returns 0 and the document, or a negative errno

@@ -138,6 +138,33 @@ static void expect_scalar(const struct ynode *n, const char *str, enum yscalar_s
 
 /* ---- structure and positions ---- */
 
+/* Ends are kept as byte offsets and read back as characters: the same
+ * positions in a document with multi-byte characters as in an ASCII one,
+ * whichever order the nodes end in. */
+START_TEST(test_ends_with_utf8)
+{
+        struct loaded l = load_ok("a: \xc3\xa9\xc3\xa9 b\n"
+                                  "\xc3\xa9: [\xc3\xbc, x, {k: \xe2\x82\xac}]\n"
+                                  "c: plain\n");
+        const struct ynode *root = l.doc->root, *n;
+        expect_end(l.doc, get(root, "a"), 1, 8);
+        n = root->pairs[1].value;
+        ck_assert_int_eq(n->kind, YN_SEQ);
+        expect_pos(n, 2, 4);
+        expect_end(l.doc, n->items[0], 2, 6);
+        expect_end(l.doc, n->items[2], 2, 17);
+        expect_end(l.doc, n, 2, 18);
+        expect_end(l.doc, get(root, "c"), 3, 9);
+        ck_assert(!l.doc->ascii);
+        unload(&l);
+        l = load_ok("a: [x, {k: v}]\nb: c\n");
+        ck_assert(l.doc->ascii);
+        expect_end(l.doc, get(l.doc->root, "a"), 1, 15);
+        expect_end(l.doc, get(l.doc->root, "b"), 2, 5);
+        unload(&l);
+}
+END_TEST
+
 START_TEST(test_kinds_and_positions)
 {
         struct loaded l = load_ok("name: hello\n"
@@ -1160,6 +1187,7 @@ static Suite *yamldoc_suite(void)
         TCase *tc = tcase_create("structure");
 
         tcase_add_test(tc, test_kinds_and_positions);
+        tcase_add_test(tc, test_ends_with_utf8);
         tcase_add_test(tc, test_indentless_sequence);
         tcase_add_test(tc, test_utf8_columns);
         tcase_add_test(tc, test_json);
