@@ -27,6 +27,8 @@ int cmd_debug(const struct invocation *inv, int argc, char **argv)
 {
         const struct subcommand *c;
 
+        if (option_describe_subcommands(debug_commands, ELEMENTSOF(debug_commands)))
+                return 0;
         if (argc >= 2 && option_is_help(argv[1])) {
                 debug_usage(stdout, inv->program);
                 return 0;
