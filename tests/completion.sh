@@ -14,12 +14,12 @@ scratch_dir W completion
 ln -s "$OPENTOE" "$W/awstoe"
 opentoe=("$OPENTOE")
 
-"$OPENTOE" completion bash > "$W/opentoe.bash" 2> "$W/err"
+"$OPENTOE" completion bash > "$W/opentoe.bash" 2> "$W/err"; rc=$?
 check_eval "opentoe completion bash: exit 0, a script, nothing on stderr" \
-        '[ $? -eq 0 ] && [ -s "$W/opentoe.bash" ] && [ ! -s "$W/err" ] && bash -n "$W/opentoe.bash"'
-"$W/awstoe" completion bash > "$W/awstoe.bash" 2> "$W/err"
+        '[ $rc -eq 0 ] && [ -s "$W/opentoe.bash" ] && [ ! -s "$W/err" ] && bash -n "$W/opentoe.bash"'
+"$W/awstoe" completion bash > "$W/awstoe.bash" 2> "$W/err"; rc=$?
 check_eval "awstoe completion bash: exit 0, a script of its own" \
-        '[ $? -eq 0 ] && bash -n "$W/awstoe.bash" && grep -q "^complete -F _awstoe awstoe$" "$W/awstoe.bash"'
+        '[ $rc -eq 0 ] && bash -n "$W/awstoe.bash" && grep -q "^complete -F _awstoe awstoe$" "$W/awstoe.bash"'
 capture opentoe completion zsh
 check_eval "an unknown shell is a usage error" '[ $rc -eq 2 ] && has_err "the one shell known is bash"'
 if [ -n "${top_builddir:-}" ] && [ -f "$top_builddir/completion/opentoe" ]; then
