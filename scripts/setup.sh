@@ -37,6 +37,12 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         # systemd-analyze: tests/agent.sh verifies the units with it.
         command -v systemd-analyze >/dev/null || packages+=(systemd)
 fi
+# scripts/package.sh (--package) and tests/package.sh (--test): the Debian
+# and RPM tool chains; systemd for its pkg-config file (the unit folders);
+# elfutils for eu-strip, which the RPM's debuginfo package needs.
+if [ "${1:-}" = --package ] || [ $testing = 1 ]; then
+        packages+=(debhelper lintian rpm rpmlint devscripts fakeroot elfutils systemd)
+fi
 if [ "${1:-}" = --bench ]; then
         # bench/run's peers: yamllint, python yaml, ansible-playbook, curl
         # (awscli and s3rver come with the test tools).

@@ -240,11 +240,11 @@ stop_agent
 agent_pid=
 
 # 8. The unit.
-sed "s|@bindir@|$(dirname "$OPENTOE")|" "$top_srcdir/dist/opentoe-agent.service.in" > opentoe-agent.service
+sed "s|@bindir@|$(dirname "$OPENTOE")|" "$top_srcdir/packaging/systemd/opentoe-agent.service.in" > opentoe-agent.service
 check "the unit is Type=notify with a watchdog and restarts on failure" \
         bash -c "grep -qx Type=notify opentoe-agent.service && grep -q ^WatchdogSec= opentoe-agent.service && grep -qx Restart=on-failure opentoe-agent.service && grep -q '^After=network-online.target' opentoe-agent.service"
 if command -v systemd-analyze > /dev/null; then
-        sed "s|@bindir@|$(dirname "$OPENTOE")|" "$top_srcdir/dist/opentoe-resume.service.in" > opentoe-resume.service
+        sed "s|@bindir@|$(dirname "$OPENTOE")|" "$top_srcdir/packaging/systemd/opentoe-resume.service.in" > opentoe-resume.service
         check "systemd-analyze verify accepts the units" systemd-analyze verify --man=no "$work/opentoe-agent.service" "$work/opentoe-resume.service"
 else
         skip "systemd-analyze is not installed"
