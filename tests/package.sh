@@ -62,6 +62,9 @@ for u in opentoe-agent.service opentoe-resume.service; do
 done
 check "the .deb has the tmpfiles.d snippet" has deb.list -rw-r--r-- /usr/lib/tmpfiles.d/opentoe.conf
 check "the .deb has the JSON Schema" has deb.list -rw-r--r-- /usr/share/opentoe/schemas/component-document.schema.json
+for c in opentoe awstoe; do
+        check "the .deb has the bash completion of $c" has deb.list -rw-r--r-- "/usr/share/bash-completion/completions/$c"
+done
 check "the .deb has the example" has deb.list -rw-r--r-- /usr/share/doc/opentoe/examples/hello-world.yml
 on_failure() { :; }
 
@@ -121,6 +124,9 @@ for u in opentoe-agent.service opentoe-resume.service; do
 done
 check "the .rpm has the tmpfiles.d snippet" rpmhas /usr/lib/tmpfiles.d/opentoe.conf 100644
 check "the .rpm has the JSON Schema" rpmhas /usr/share/opentoe/schemas/component-document.schema.json 100644
+for c in opentoe awstoe; do
+        check "the .rpm has the bash completion of $c" rpmhas "/usr/share/bash-completion/completions/$c" 100644
+done
 check "the .rpm owns /var/lib/opentoe, mode 0700" rpmhas /var/lib/opentoe 40700
 on_failure() { :; }
 rpm -qpR "$rpmfile" 2> /dev/null > rpm.requires
