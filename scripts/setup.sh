@@ -35,6 +35,12 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         # systemd-analyze: tests/agent.sh verifies the units with it.
         command -v systemd-analyze >/dev/null || packages+=(systemd)
 fi
+# --vm: `opentoe vm` and its image (packaging/vm/build-image.sh): a
+# Debian root from debootstrap, qemu to boot it, qemu-img for the overlay
+# disk, mkfs.ext4 -d for the root file system, jq for image.json.
+if [ "${1:-}" = --vm ]; then
+        packages+=(debootstrap qemu-system-x86 qemu-utils e2fsprogs jq)
+fi
 if [ "${1:-}" = --bench ]; then
         # bench/run's peers: yamllint, python yaml, ansible-playbook, curl
         # (awscli and s3rver come with the test tools).
