@@ -157,7 +157,9 @@ else
         say "no package: make install of the build tree $build_dir into the root"
         make -C "$build_dir" install DESTDIR="$root" prefix=/usr > "$tmp/install.log" 2>&1 ||
                 { tail -n 20 "$tmp/install.log" >&2; exit 1; }
-        chroot "$root" systemctl enable opentoe-agent.service > /dev/null 2>&1
+        # The build tree's units were made for its own prefix (the sed of
+        # Makefile.am at build time): point them at /usr.
+        sed -i 's|^\(Exec[A-Za-z]*=\)/[^ ]*/bin/opentoe|\1/usr/bin/opentoe|' "$root"/usr/lib/systemd/system/opentoe-*.service
         how="make install of $build_dir"
 fi
 rm -f "$root/usr/sbin/policy-rc.d"
