@@ -37,9 +37,10 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
 fi
 # --vm: `opentoe vm` and its image (packaging/vm/build-image.sh): a
 # Debian root from debootstrap, qemu to boot it, qemu-img for the overlay
-# disk, mkfs.ext4 -d for the root file system, jq for image.json.
+# disk, mkfs.ext4 -d for the root file system, jq for image.json and
+# dev-run.sh, dpkg-dev for the UpdateOS try's local repository.
 if [ "${1:-}" = --vm ]; then
-        packages+=(debootstrap qemu-system-x86 qemu-utils e2fsprogs jq)
+        packages+=(debootstrap qemu-system-x86 qemu-utils e2fsprogs jq dpkg-dev)
 fi
 if [ "${1:-}" = --bench ]; then
         # bench/run's peers: yamllint, python yaml, ansible-playbook, curl

@@ -8,11 +8,11 @@
 # journal's execution ids and boots.  Exits with the run's status.
 #
 #   dev-run.sh --documents A.yml[,B.yml] [--phases P,Q] [--parameters K=V,...]
-#              [--image DIR] [--work DIR] [--output DIR] [--timeout SECONDS] [--repo DIR]
+#              [--image DIR] [--work DIR] [--output DIR] [--timeout SECONDS] [--repo DIR] [--extra DIR]
 set -euo pipefail
 
 image=${XDG_CACHE_HOME:-$HOME/.cache}/opentoe/vm/debian-12
-documents= phases= parameters= work= output=./opentoe-vm-out timeout=1800 repo=
+documents= phases= parameters= work= output=./opentoe-vm-out timeout=1800 repo= extra=
 while [ $# -gt 0 ]; do
         case $1 in
         --documents) documents=${2:?}; shift 2 ;;
@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
         --output) output=${2:?}; shift 2 ;;
         --timeout) timeout=${2:?}; shift 2 ;;
         --repo) repo=${2:?}; shift 2 ;;
+        --extra) extra=${2:?}; shift 2 ;;
         *) sed -n '10,11p' "$0" | sed 's/^#   /usage: /; s/^#//' >&2; exit 2 ;;
         esac
 done
@@ -53,6 +54,10 @@ parts=(job.json documents)
 if [ -n "$repo" ]; then
         cp -a "$repo" "$stage/repo"
         parts+=(repo)
+fi
+if [ -n "$extra" ]; then
+        cp -a "$extra" "$stage/extra"
+        parts+=(extra)
 fi
 tar -c -f "$work/in.tar" -C "$stage" "${parts[@]}"
 rm -f "$work/out.tar"
