@@ -173,7 +173,11 @@ version=$(chroot "$root" opentoe --version 2> /dev/null | head -n 1 | awk '{prin
 chroot "$root" systemctl disable opentoe-resume.service > /dev/null 2>&1 || true
 
 # ---- the guest side ----------------------------------------------------------
+# The tree's packaging/vm/guest, or vm-guest/ beside the installed
+# $(pkglibexecdir)/vm-build-image.
 g=$here/guest
+[ -d "$g" ] || g=$here/vm-guest
+[ -f "$g/opentoe-vm-guest" ] || { say "the guest files are not in $here/guest or $here/vm-guest"; exit 1; }
 install -d -m 0755 "$root/usr/lib/opentoe-vm"
 install -m 0755 "$g/opentoe-vm-guest" "$g/opentoe-vm-forward" "$root/usr/lib/opentoe-vm/"
 install -m 0644 "$g/opentoe-vm-guest.service" "$g/opentoe-vm-finish.service" "$g/opentoe-vm-forward.service" \

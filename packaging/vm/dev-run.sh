@@ -60,6 +60,9 @@ if [ -n "$extra" ]; then
         parts+=(extra)
 fi
 tar -c -f "$work/in.tar" -C "$stage" "${parts[@]}"
+# A disk of whole MiBs: the guest kernel's partition probes read past a
+# small disk's end (zeros after the tar's end are its end marker anyway).
+truncate -s %1M "$work/in.tar"
 rm -f "$work/out.tar"
 truncate -s 256M "$work/out.tar"
 qemu-img create -q -f qcow2 -b "$image/root.img" -F raw "$work/root.qcow2"
