@@ -36,6 +36,8 @@ static char *target_shown(const json_t *t)
         const char *type = json_string_value(json_object_get(t, "type"));
         const char *where = json_string_value(json_object_get(t, "url"));
         if (!where)
+                where = json_string_value(json_object_get(t, "path"));
+        if (!where)
                 where = json_string_value(json_object_get(t, "uri"));
         size_t n = where ? strcspn(where, "?") : 0;
         return xasprintf("%s %.*s", type ? type : "?", (int)n, where ? where : "");

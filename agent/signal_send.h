@@ -9,7 +9,12 @@
  *       X-Opentoe-Signature "sha256=" + hex HMAC-SHA256 under the key
  *       file's bytes of "<timestamp>.<body>", and Idempotency-Key;
  *   {"type":"s3","uri":"s3://bucket/key"[,"expectedBucketOwner":ID]}
- *       PutObject of the summary. */
+ *       PutObject of the summary;
+ *   {"type":"file","path":"/abs/path"}
+ *       the summary as one JSON line, appended to a regular file of root
+ *       (once: a resent signal whose line is the file's last is not
+ *       written again) or written to a character device (a virtio-serial
+ *       port; /dev/virtio-ports/NAME, udev's link to it, is followed). */
 #pragma once
 
 #include <stdbool.h>
@@ -20,6 +25,7 @@
 #define SIGNAL_MAX_URL 8192
 #define SIGNAL_MAX_BODY (256 * 1024)
 #define SIGNAL_MAX_KEY_FILE 4096
+#define SIGNAL_MAX_PATH 4096
 
 /* What one attempt came to. */
 struct signal_answer {

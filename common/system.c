@@ -146,9 +146,54 @@ out:
         return r;
 }
 
+/* Under systemd, a process left in a service's cgroup dies with the
+ * service: the agent's unit stops when the agent exits after asking for
+ * the reboot, opentoe-resume.service when its run exits 194, and their
+ * remaining processes are killed.  There the wait-then-exec runs as a
+ * transient unit of its own (systemd-run), outside that cgroup; it waits
+ * for `parent` by its pid.  Returns whether systemd-run took it (else
+ * the detached process below is the fallback). */
+static bool spawn_as_unit(const char *systemd_run, pid_t parent, long delay_s, const char *const argv[])
+{
+        static const char script[] = "i=0; while [ $i -lt 600 ] && kill -0 \"$1\" 2>/dev/null; do "
+                                     "sleep 0.1; i=$((i+1)); done; sleep \"$2\"; shift 2; exec \"$@\"";
+        char unit[64], pid_s[24], delay_s_s[24];
+        snprintf(unit, sizeof unit, "--unit=opentoe-reboot-%ld", (long)parent);
+        snprintf(pid_s, sizeof pid_s, "%ld", (long)parent);
+        snprintf(delay_s_s, sizeof delay_s_s, "%ld", delay_s > 0 ? delay_s : 0);
+        const char *head[] = { systemd_run, "--quiet", "--no-block", "--collect", unit,
+                               "--description=opentoe: the reboot once opentoe has exited",
+                               "/bin/sh", "-c", script, "sh", pid_s, delay_s_s };
+        size_t nh = sizeof head / sizeof head[0], na = 0;
+        while (argv[na])
+                na++;
+        const char **full = calloc(nh + na + 1, sizeof *full);
+        if (!full)
+                return false;
+        memcpy(full, head, sizeof head);
+        memcpy(full + nh, argv, na * sizeof *argv);
+        pid_t pid = fork();
+        if (pid == 0) {
+                execv(systemd_run, (char *const *)full);
+                _exit(127);
+        }
+        free(full);
+        int st = 0;
+        while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 int sys_spawn_after_exit(const char *const argv[], long delay_s, char **reterr_msg)
 {
         pid_t parent = getpid();
+        /* INVOCATION_ID: systemd runs us as (a process of) a service. */
+        const char *inv = getenv("INVOCATION_ID");
+        _cleanup_free_ char *systemd_run = NULL;
+        /* Taken before this returns: the caller may exit at once. */
+        if (inv && *inv && sys_has_systemd() && sys_find("systemd-run", &systemd_run) >= 0 &&
+            spawn_as_unit(systemd_run, parent, delay_s, argv))
+                return 0;
         pid_t pid = fork();
         if (pid < 0)
                 return errmsg_set(reterr_msg, -errno, "cannot fork: %s", strerror(errno));

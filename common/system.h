@@ -38,6 +38,9 @@ int sys_run(const char *const argv[], const char *input, char **ret_out, char **
 /* Forks a detached process (its own session, no descriptors but
  * /dev/null) that waits until this process has exited (at most 60 s),
  * then `delay_s` seconds, then execs argv (argv[0] a path from
- * sys_find).  Returns 0 once it is forked, or a negative errno with
+ * sys_find).  Run by systemd as a service (INVOCATION_ID), that waiting
+ * process is a transient unit of its own (systemd-run), so that it
+ * outlives the service's cgroup; the detached process when systemd-run
+ * fails.  Returns 0 once it is forked, or a negative errno with
  * *reterr_msg set. */
 int sys_spawn_after_exit(const char *const argv[], long delay_s, char **reterr_msg);

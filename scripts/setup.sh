@@ -43,6 +43,13 @@ fi
 if [ "${1:-}" = --package ] || [ $testing = 1 ]; then
         packages+=(debhelper lintian rpm rpmlint devscripts fakeroot elfutils systemd)
 fi
+# --vm: `opentoe vm` and its image (packaging/vm/build-image.sh): a
+# Debian root from debootstrap, qemu to boot it, qemu-img for the overlay
+# disk, mkfs.ext4 -d for the root file system, jq for image.json and
+# dev-run.sh, dpkg-dev for the UpdateOS try's local repository.
+if [ "${1:-}" = --vm ]; then
+        packages+=(debootstrap qemu-system-x86 qemu-utils e2fsprogs jq dpkg-dev)
+fi
 if [ "${1:-}" = --bench ]; then
         # bench/run's peers: yamllint, python yaml, ansible-playbook, curl
         # (awscli and s3rver come with the test tools).

@@ -124,6 +124,33 @@ check_eval "... the pending record is gone" '[ -z "$(ls -A root-sd/var/lib/opent
 (cd / && OPENTOE_TEST_SYSTEM_ROOT="$work/root-sd" "$OPENTOE" run --resume > "$work/out7" 2> "$work/err7"); rc=$?
 check_eval "... a second boot resumes nothing" '[ $rc = 0 ] && grep -q "no execution is waiting to resume" err7 && [ "$(count after.count)" = 1 ]'
 
+# ---- self, run by systemd as a service: the reboot outlives the unit ----
+# A service's leftover processes die when it stops (the agent's unit
+# when the agent exits, opentoe-resume.service when its run exits 194):
+# there the wait for opentoe's exit runs as a transient unit of its own.
+fresh
+make_root root-unit yes
+cat > root-unit/bin/systemd-run <<'SH'
+#!/bin/bash
+root=$(cd "$(dirname "$0")/.." && pwd)
+echo "systemd-run $*" >> "$root/calls"
+[ -e "$root/run-fails" ] && exit 1
+while [ $# -gt 0 ] && [ "$1" != /bin/sh ]; do shift; done
+setsid "$@" > /dev/null 2>&1 < /dev/null &
+SH
+chmod 755 root-unit/bin/systemd-run
+INVOCATION_ID=0123abcd OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-unit" "$OPENTOE" run -d reboot.yml -l logs -s state > /dev/null 2>&1; rc=$?
+check_eval "self mode under a service (INVOCATION_ID): systemd-run is asked for a unit of its own, before opentoe exits" \
+        '[ $rc = 194 ] && grep -q "^systemd-run --quiet --no-block --collect --unit=opentoe-reboot-[0-9]* .* /bin/sh -c .* sh [0-9]* 0 .*/bin/systemctl reboot$" root-unit/calls'
+check_eval "... and that unit asks for systemctl reboot once opentoe has exited" \
+        'wait_reboot root-unit "^systemctl reboot" && [ "$(grep -c "systemctl reboot" root-unit/calls)" = 2 ]'
+fresh
+make_root root-unit yes
+touch root-unit/run-fails
+INVOCATION_ID=0123abcd OPENTOE_REBOOT_MODE=self OPENTOE_TEST_SYSTEM_ROOT="$work/root-unit" "$OPENTOE" run -d reboot.yml -l logs -s state > /dev/null 2>&1; rc=$?
+check_eval "... when systemd-run fails, the detached process reboots all the same" \
+        '[ $rc = 194 ] && grep -q "^systemd-run" root-unit/calls && wait_reboot root-unit "^systemctl reboot"'
+
 # ---- self, without systemd: the crontab ----
 fresh
 make_root root-cron no

@@ -6,7 +6,10 @@
 # at the end; with the receiver down the signal waits in the outbox and
 # arrives once later (`signal --deliver`); a delivery killed with -9
 # delivered again is one signal to the receiver (the idempotency key);
-# `signal --test` says what each target answered.  S3 stays down for
+# `signal --test` says what each target answered.  A file target appends
+# one line once (a resent signal is not written again), writes to a
+# character device, follows only /dev/virtio-ports' link to one, and
+# refuses other links, files others may write and unsafe folders.  S3 stays down for
 # 30 s while a delivery keeps trying.  The backoff is scaled
 # down through OPENTOE_SIGNAL_BACKOFF_MS and OPENTOE_SIGNAL_BACKOFF_CAP_MS.
 set -u
@@ -14,7 +17,7 @@ set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 resolve_paths
 
-plan 40
+plan 57
 scratch_dir W signals
 on_failure() { diag "$(cat "$lastdir/stdout" "$lastdir/stderr" "$W/srv/recv.err" 2> /dev/null | tail -n 20; echo "$out"; echo "$err")"; }
 out= err=
@@ -201,5 +204,80 @@ check_eval "a key file others may read is refused" '[ "$rc" = 1 ] && has_out "ch
 printf '{"signals": [{"type": "pager", "url": "x"}]}' > "$W/badtype.json"
 run_doc badcfg "$STEPS" -i sig-badcfg --signal-config "$W/badtype.json"
 check_eval "run refuses an unknown signal type before running" '[ "$rc" != 0 ] && grep -qF "unknown signal type '\''pager'\''" "$lastdir/stderr" && [ ! -d "$lastdir/logs" ]'
+
+# ---- a file target ------------------------------------------------------------
+FD=$W/sigfiles
+mkdir -m 755 "$FD"
+cat > "$W/file.json" <<JSON
+{"outbox": "$OB", "signals": [{"type": "file", "path": "$FD/done.jsonl"}]}
+JSON
+lines() { grep -c "\"executionId\": *\"$1\"" "$FD/done.jsonl"; }
+run_doc file "$STEPS" -i sig-file-1 --signal-config "$W/file.json"
+check_eval "a file target gets the summary as one JSON line" \
+        '[ "$rc" = 0 ] && [ "$(wc -l < "$FD/done.jsonl")" = 1 ] && "$PY" -c "import json,sys; assert json.loads(open(sys.argv[1]).readline())[\"executionId\"]==\"sig-file-1\"" "$FD/done.jsonl"'
+check "the new file is root's, 0644" [ "$(stat -c %u:%a "$FD/done.jsonl")" = "$(id -u):644" ]
+OPENTOE_SIGNAL_RUN_WAIT_MS=0 run_doc file2 "$STEPS" -i sig-file-2 --signal-config "$W/file.json"
+entry=$(ls "$OB" | grep '^sig-.*\.json$')
+check_eval "with no time to deliver, the file signal waits in the outbox" '[ -n "$entry" ] && [ "$(lines sig-file-2)" = 0 ]'
+cp "$OB/$entry" "$W/entry.saved"
+capture deliver
+check_eval "signal --deliver appends it" '[ "$rc" = 0 ] && [ "$(lines sig-file-2)" = 1 ]'
+cp "$W/entry.saved" "$OB/$entry"
+capture deliver
+check_eval "the same signal delivered again (a delivery killed before the outbox forgot it) is not written twice" \
+        '[ "$rc" = 0 ] && [ "$(lines sig-file-2)" = 1 ] && [ "$(wc -l < "$FD/done.jsonl")" = 2 ] && [ -z "$(ls "$OB" | grep "^sig-.*\.json$")" ]'
+ftest() { # ftest PATH [ENV=..]: signal --test to one file target
+        printf '{"signals": [{"type": "file", "path": "%s"}]}' "$1" > "$W/ft.json"
+        tst=("$OPENTOE" signal --test --config "$W/ft.json")
+        capture tst "${@:2}"
+}
+ftest /dev/null
+check_eval "a character device is written to" '[ "$rc" = 0 ] && has_out "signal 1 (file /dev/null): delivered"'
+ln -s "$FD/done.jsonl" "$FD/link.jsonl"
+ftest "$FD/link.jsonl"
+check_eval "a symbolic link is refused" '[ "$rc" = 1 ] && has_out "it is a symbolic link" && [ "$(wc -l < "$FD/done.jsonl")" = 2 ]'
+chmod 664 "$FD/done.jsonl"
+ftest "$FD/done.jsonl"
+check_eval "a file others may write is refused" '[ "$rc" = 1 ] && has_out "chmod go-w" && [ "$(wc -l < "$FD/done.jsonl")" = 2 ]'
+chmod 644 "$FD/done.jsonl"
+ln "$FD/done.jsonl" "$FD/hard.jsonl"
+ftest "$FD/hard.jsonl"
+check_eval "a file with another hard link is refused" '[ "$rc" = 1 ] && has_out "other hard links"'
+rm -f "$FD/hard.jsonl"
+mkdir -m 1777 "$W/sticky"
+ftest "$W/sticky/new.jsonl"
+check_eval "no new file in a folder others may write" '[ "$rc" = 1 ] && has_out "folder may be written by others" && [ ! -e "$W/sticky/new.jsonl" ]'
+mkfifo "$FD/fifo"
+ftest "$FD/fifo"
+check_eval "a FIFO is refused" '[ "$rc" = 1 ] && { has_out "neither a regular file" || has_out "No such device"; }'
+printf '{"signals": [{"type": "file", "path": "relative/x"}]}' > "$W/ft.json"
+tst=("$OPENTOE" signal --test --config "$W/ft.json")
+capture tst
+check_eval "a relative path is refused" '[ "$rc" != 0 ] && { has_out "absolute path" || has_err "absolute path"; }'
+# /dev/virtio-ports/NAME -> ../vportNpM, under a moved /dev.
+SR=$W/sysroot
+mkdir -p "$SR/dev/virtio-ports"
+ln -s ../vport9p1 "$SR/dev/virtio-ports/org.opentoe.signal"
+ln -s "../../../sigfiles/done.jsonl" "$SR/dev/virtio-ports/org.elsewhere"
+ln -s ../vport9p2 "$SR/dev/virtio-ports/org.regular"
+: > "$SR/dev/vport9p2"
+if mknod "$SR/dev/vport9p1" c 1 3 2> /dev/null; then
+        ftest /dev/virtio-ports/org.opentoe.signal OPENTOE_TEST_SYSTEM_ROOT="$SR"
+        check_eval "/dev/virtio-ports' link to a character device in /dev is followed" '[ "$rc" = 0 ] && has_out "delivered"'
+else
+        skip "cannot mknod a character device here"
+fi
+ftest /dev/virtio-ports/org.elsewhere OPENTOE_TEST_SYSTEM_ROOT="$SR"
+check_eval "a link there to anywhere but /dev is refused" '[ "$rc" = 1 ] && has_out "does not point at a device in /dev"'
+ftest /dev/virtio-ports/org.regular OPENTOE_TEST_SYSTEM_ROOT="$SR"
+check_eval "a link there to something not a character device is refused" '[ "$rc" = 1 ] && has_out "not a character device"'
+if chown -h nobody "$SR/dev/virtio-ports/org.opentoe.signal" 2> /dev/null; then
+        ftest /dev/virtio-ports/org.opentoe.signal OPENTOE_TEST_SYSTEM_ROOT="$SR"
+        check_eval "a link there that is not root's is refused" '[ "$rc" = 1 ] && has_out "not root'\''s"'
+else
+        skip "cannot chown a link here"
+fi
+ftest /dev/virtio-ports/org.absent OPENTOE_TEST_SYSTEM_ROOT="$SR"
+check_eval "a port not there yet is an error worth another attempt" '[ "$rc" = 1 ] && has_out "No such file"'
 
 done_testing
