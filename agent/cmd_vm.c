@@ -15,7 +15,6 @@
 #include "options.h"
 #include "program.h"
 #include "strbuf.h"
-#include "strv.h"
 #include "uuid.h"
 #include "vmhost.h"
 
@@ -201,7 +200,8 @@ static int vm_cmd_run(const struct invocation *inv, int argc, char **argv)
 out:
         for (size_t i = 0; i < docs.n; i++)
                 free(copies[i]);
-        strv_free_n(kv, n_kv);
+        for (size_t i = 0; i < n_kv; i++)
+                free(kv[i]);
         return status;
 }
 

@@ -233,6 +233,8 @@ int vm_image_build(const char *prog, const char *name, bool rebuild, const char 
                 return errmsg_set(reterr_msg, -ENOENT,
                                   "no image build script: set OPENTOE_VM_BUILD_IMAGE, or install opentoe's "
                                   "vm-build-image");
+        if (access(script, R_OK) < 0)
+                return errmsg_set(reterr_msg, -errno, "the image build script %s: %s", script, strerror(errno));
         if (mkdir_parents_report(root, 0700, &failed) < 0)
                 return errmsg_set(reterr_msg, -errno, "cannot make %s: %s", failed ? failed : root,
                                   strerror(errno));
