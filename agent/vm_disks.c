@@ -452,7 +452,7 @@ static int one_entry(struct tar_in *t, struct archive_entry *e)
                 p = t->a->entry_pathname_utf8(e);
         if (!p)
                 return errmsg_set(t->reterr_msg, -EPERM, "out.tar: refusing an entry without a readable path");
-        _cleanup_free_ char *shown = xstrndup(p, OUT_PATH_MAX), *copy = xstrdup(p);
+        _cleanup_free_ char *shown = xstrndup(p, strnlen(p, OUT_PATH_MAX)), *copy = xstrdup(p);
         char *comps[OUT_DEPTH_MAX];
         size_t n = 0;
         int r = split_path(copy, comps, &n, shown, t->reterr_msg);

@@ -136,7 +136,7 @@ static int load_from(const char *dir, const char *name, struct vm_image *ret, ch
                 goto out;
         img.append = xstrdup(append);
         const char *v = json_string_value(json_object_get(j, "opentoe"));
-        img.version = v ? xstrndup(v, 64) : NULL;
+        img.version = v && strlen(v) <= 64 ? xstrdup(v) : NULL;
         img.name = xstrdup(name);
         img.dir = xstrdup(dir);
         *ret = img;
