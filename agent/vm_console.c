@@ -1,12 +1,13 @@
-/* vm_console.c: the console port of `opentoe vm` on the terminal.  The
- * guest's forwarder writes one JSON object per line ({"boot", "message",
- * "document", "phase", "step", "status"}); each message is printed (its
- * control characters made visible: the guest is not trusted with the
- * terminal), and, when stdout is a terminal, a progress line below them
- * is drawn again (document, phase, step, reboots so far, elapsed time);
- * when it is not, a plain line says each change of that progress.
- * Reboots are the distinct boot ids seen, less one.  Also the bounded
- * line splitter the signal port uses too. */
+/* vm_console.c: the console port of `opentoe vm` on the terminal
+ * (standard error: standard output holds the summary alone, as for `opentoe
+ * run`).  The guest's forwarder writes one JSON object per line ({"boot",
+ * "message", "document", "phase", "step", "status"}); each message is
+ * printed (its control characters made visible: the guest is not trusted
+ * with the terminal), and, on a terminal, a progress line below them is
+ * drawn again (document, phase, step, reboots so far, elapsed time); when
+ * it is not one, a plain line says each change of that progress.  Reboots
+ * are the distinct boot ids seen, less one.  Also the bounded line
+ * splitter the signal port uses too. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>

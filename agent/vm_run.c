@@ -375,7 +375,7 @@ int vmhost_run(const struct vm_run_options *o)
         _cleanup_close_ int outfd = -1;
         char *err = NULL;
         int status = 1, r;
-        vm_console_init(&v.con, stdout, isatty(1));
+        vm_console_init(&v.con, stderr, isatty(2));
         if (sdev_load(&err) < 0 || vm_accel_choose(&v.accel, &why, &err) < 0)
                 goto fail;
         say(&v, "accelerator %s: %s", v.accel == VM_ACCEL_KVM ? "KVM" : "TCG", why);

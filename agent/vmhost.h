@@ -114,7 +114,7 @@ void vm_lines_free(struct vm_lines *l);
 
 struct vm_console {
         FILE *out;
-        bool tty;               /* keep a progress line (stdout is a terminal) */
+        bool tty;               /* keep a progress line (stderr is a terminal) */
         bool shown;             /* the progress line is on the screen now */
         struct vm_lines lines;
         char *document, *phase, *step, *status;

@@ -106,12 +106,12 @@ check "argv: the two virtio-serial ports on sockets" \
 check_eval "in.tar: job.json names the documents, phases, parameters, id and time limit" \
         'python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j[\"documents\"]==[\"documents/a.yml\",\"documents/b.yml\"] and j[\"phases\"]==\"build,validate\" and j[\"parameters\"]==[\"x=1\",\"y=a,b\",\"z=3\"] and len(j[\"executionId\"])==36 and j[\"timeoutSeconds\"]==600 else 1)" "$STANDIN_DIR/in/job.json"'
 check "in.tar: the documents as given" eval 'cmp -s a.yml "$STANDIN_DIR/in/documents/a.yml" && cmp -s b.yml "$STANDIN_DIR/in/documents/b.yml"'
-check "the console's messages are printed" eval 'has_out "step S1 begins" && has_out "resumed after the reboot" && has_out "step S2 done"'
+check "the console's messages are printed" eval 'has_err "step S1 begins" && has_err "resumed after the reboot" && has_err "step S2 done"'
 check "progress (not a terminal): plain lines with document, phase, step" \
-        has_out "[vm] document a.yml, phase build, step S1 (running), reboots 0"
-check "a second boot id is a reboot" eval 'has_out "the guest rebooted (boot 2)" && has_out "step S2 (success), reboots 1"'
-check "the signal line is noticed" has_out "the guest signalled the end of the run (success)"
-check_eval "the summary is printed last on stdout" '[ "$(tail -n 1 <<< "$out" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"status\"])")" = success ]'
+        has_err "[vm] document a.yml, phase build, step S1 (running), reboots 0"
+check "a second boot id is a reboot" eval 'has_err "the guest rebooted (boot 2)" && has_err "step S2 (success), reboots 1"'
+check "the signal line is noticed" has_err "the guest signalled the end of the run (success)"
+check_eval "stdout is the summary JSON, and nothing else" '[ "$(python3 -c "import json,sys; print(json.load(sys.stdin)[\"status\"])" <<< "$out")" = success ]'
 check "the TOE_ folder is in --output, with its files" \
         eval 'ls -d out1/TOE_*/ > /dev/null && [ "$(cat out1/TOE_*/console.log)" = "the run'"'"'s console" ] && [ -f out1/TOE_*/sub/detailedoutput.json ]'
 check "summary.json and journal.txt are in --output too" eval '[ -s out1/summary.json ] && grep -q "a line" out1/journal.txt'
@@ -206,10 +206,10 @@ check "qemu failing: its status and its log's end are shown, exit 1" \
         eval '[ $rc -eq 1 ] && has_err "qemu ended with status 1" && has_err "could not initialize the accelerator"'
 reset_sd
 capture vm STANDIN_MODE=noise -d a.yml -o out8
-check "console: lines that are not JSON are shown as they came" has_out "plain text from the guest"
-check "console: a line past 64 KiB is cut" eval 'has_out "[line cut]" && [ "$(grep -c "^xxxx" <<< "$out")" -eq 1 ] && [ "$(grep "^xxxx" <<< "$out" | wc -c)" -lt 66000 ]'
+check "console: lines that are not JSON are shown as they came" has_err "plain text from the guest"
+check "console: a line past 64 KiB is cut" eval 'has_err "[line cut]" && [ "$(grep -c "^xxxx" <<< "$err")" -eq 1 ] && [ "$(grep "^xxxx" <<< "$err" | wc -c)" -lt 66000 ]'
 check "console: control characters are made visible, never sent to the terminal" \
-        eval 'has_out "bell\\x07 and \\x1b[2Jclear" && ! grep -q $'"'"'[\x07\x1b]'"'"' <<< "$out"'
+        eval 'has_err "bell\\x07 and \\x1b[2Jclear" && ! grep -q $'"'"'[\x07\x1b]'"'"' <<< "$err"'
 
 # ---- on a terminal: the progress line ---------------------------------------
 
