@@ -32,6 +32,11 @@
 
 #define EXIT_TIMEOUT 124
 #define TAIL_LINES 20
+/* From the guest's signal to its poweroff: writing out.tar and shutting
+ * down take seconds, even under TCG; a guest that is still up after
+ * this is stopped and its out.tar read as it is
+ * (OPENTOE_VM_POWEROFF_GRACE_S). */
+#define POWEROFF_GRACE_S 300
 
 struct port {
         int listen_fd, fd;
@@ -48,13 +53,14 @@ struct vm_session {
         int pidfd;
         int wait_status;
         bool exited;
-        sd_event_source *child_src, *limit_src, *tick_src, *sig_src[3];
+        sd_event_source *child_src, *limit_src, *tick_src, *grace_src, *sig_src[3];
         struct port console, signal;
         struct vm_console con;
         struct vm_lines signal_lines;
         char *signal_line;      /* the first line of the signal port */
         int stopped_by;         /* the signal that stopped us, or 0 */
         bool timed_out;
+        bool no_poweroff;       /* killed POWEROFF_GRACE_S after its signal */
         int64_t start_ms;
 };
 
@@ -92,6 +98,20 @@ static int listen_at(struct vm_session *v, const char *name, int *ret_fd, char *
         return 0;
 }
 
+static long grace_s(void)
+{
+        return env_long("OPENTOE_VM_POWEROFF_GRACE_S", POWEROFF_GRACE_S, 1, 3600);
+}
+
+static int on_grace(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct vm_session *v = userdata;
+        (void)s, (void)usec;
+        v->no_poweroff = true;
+        vm_qemu_kill(v->pid);
+        return 0;
+}
+
 static void on_signal_line(void *userdata, char *s, size_t len, bool cut)
 {
         struct vm_session *v = userdata;
@@ -104,6 +124,10 @@ static void on_signal_line(void *userdata, char *s, size_t len, bool cut)
         vm_console_say(&v->con, "%s vm: the guest signalled the end of the run (%s)", v->o->program,
                        st && strlen(st) < 64 && !strpbrk(st, "\033\r") ? st : "no status");
         json_decref(j);
+        uint64_t now;
+        if (v->e && !v->exited && sdev->now(v->e, CLOCK_MONOTONIC, &now) >= 0)
+                sdev->add_time(v->e, &v->grace_src, CLOCK_MONOTONIC, now + (uint64_t)grace_s() * 1000000ULL,
+                               100000, on_grace, v);
 }
 
 /* Reads what the port has: 0 while it stays open, 1 at its end. */
@@ -442,7 +466,10 @@ int vmhost_run(const struct vm_run_options *o)
                 show_tail(&v, "serial.log");
                 status = EXIT_TIMEOUT;
         } else {
-                if (!WIFEXITED(v.wait_status) || WEXITSTATUS(v.wait_status) != 0) {
+                if (v.no_poweroff)
+                        say(&v, "the guest signalled the end of the run but was still up %ld s later: stopped",
+                            grace_s());
+                else if (!WIFEXITED(v.wait_status) || WEXITSTATUS(v.wait_status) != 0) {
                         say(&v, "qemu ended with %s %d", WIFEXITED(v.wait_status) ? "status" : "signal",
                             WIFEXITED(v.wait_status) ? WEXITSTATUS(v.wait_status) : WTERMSIG(v.wait_status));
                         show_tail(&v, "qemu.log");
@@ -469,6 +496,7 @@ out:
                 sdev->source_disable_unref(v.child_src);
                 sdev->source_disable_unref(v.limit_src);
                 sdev->source_disable_unref(v.tick_src);
+                sdev->source_disable_unref(v.grace_src);
                 for (size_t i = 0; i < ELEMENTSOF(v.sig_src); i++)
                         sdev->source_disable_unref(v.sig_src[i]);
                 if (v.e)

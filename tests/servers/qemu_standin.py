@@ -17,6 +17,7 @@ $STANDIN_MODE picks what it does instead:
   noise          console lines that are not JSON, one over 64 KiB, one
                  with escape sequences
   fail           exits 1 at once, saying why on stderr
+  nopoweroff     the run above, then sleeps instead of exiting
 """
 import io
 import json
@@ -144,6 +145,8 @@ def main():
             add_bytes(t, "summary.json", (json.dumps(summary) + "\n").encode())
             add_bytes(t, "journal.txt", b"2026-12-02T14:00:00+0000 guest opentoe[1]: a line\n")
             add_bytes(t, "status", ("%d\n" % status).encode())
+    if mode == "nopoweroff":
+        time.sleep(3600)
     sys.exit(0)
 
 
