@@ -279,6 +279,11 @@ static int split_path(char *p, char **comps, size_t *ret_n, const char *shown, c
         if (strlen(p) > OUT_PATH_MAX)
                 return errmsg_set(reterr_msg, -EPERM, "out.tar: refusing an entry: its path is longer than %d bytes",
                                   OUT_PATH_MAX);
+        /* Names are shown on the terminal: no control characters. */
+        for (const char *c = p; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        return errmsg_set(reterr_msg, -EPERM,
+                                          "out.tar: refusing an entry: its path holds control characters");
         if (p[0] == '/')
                 return errmsg_set(reterr_msg, -EPERM, "out.tar: refusing '%s': an absolute path", shown);
         char *save = NULL;
@@ -472,6 +477,8 @@ static int one_entry(struct tar_in *t, struct archive_entry *e)
                 fprintf(stderr, "opentoe vm: out.tar: '%s' is not one of its names; left out\n", shown);
                 return 0;
         }
+        if (k == TOP_TOE && n == 1 && type != AE_IFDIR)
+                return errmsg_set(t->reterr_msg, -EPERM, "out.tar: refusing '%s': not a folder", shown);
         if (k == TOP_TOE)
                 return put_toe(t, comps, n, type == AE_IFDIR, t->a->entry_perm(e), shown);
         if (n != 1 || type != AE_IFREG)

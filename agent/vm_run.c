@@ -121,8 +121,11 @@ static void on_signal_line(void *userdata, char *s, size_t len, bool cut)
         v->signal_line = xstrdup(s);
         json_t *j = json_loads(s, 0, NULL);
         const char *st = json_string_value(json_object_get(j, "status"));
+        bool plain = st && strlen(st) < 64;
+        for (const char *c = st; plain && *c; c++)
+                plain = (unsigned char)*c >= 0x20 && *c != 0x7f;
         vm_console_say(&v->con, "%s vm: the guest signalled the end of the run (%s)", v->o->program,
-                       st && strlen(st) < 64 && !strpbrk(st, "\033\r") ? st : "no status");
+                       plain ? st : "no status");
         json_decref(j);
         uint64_t now;
         if (v->e && !v->exited && sdev->now(v->e, CLOCK_MONOTONIC, &now) >= 0)

@@ -198,6 +198,13 @@ for mode in dotdot absolute symlink hardlink; do
                 eval '[ ! -e "$W/escaped" ] && [ ! -e "out-$mode/escaped" ] && [ ! -e "$W/abs-target" ] && [ ! -e /etc/passwd-x ] && ! ls out-$mode/x/TOE_*/link/passwd-x 2> /dev/null && ! ls out-$mode/x/TOE_*/hard 2> /dev/null'
 done
 reset_sd
+capture vm STANDIN_MODE=control -d a.yml -o out-control
+check "out.tar with control characters in a name: refused, never shown" \
+        eval '[ $rc -eq 1 ] && has_err "its path holds control characters" && ! grep -q $'"'"'\x1b'"'"' <<< "$err"'
+reset_sd
+capture vm STANDIN_MODE=tfile -d a.yml -o out-tfile
+check "out.tar with a TOE_ name that is a file: refused" eval '[ $rc -eq 1 ] && has_err "refusing '"'"'TOE_file'"'"': not a folder"'
+reset_sd
 capture vm STANDIN_MODE=nopoweroff STANDIN_STATUS=1 OPENTOE_VM_POWEROFF_GRACE_S=1 -d a.yml -o out-np --timeout 60
 check "a guest that signals but does not power off: stopped after the grace, its results read" \
         eval '[ $rc -eq 1 ] && has_err "still up 1 s later: stopped" && [ $elapsed_ms -lt 20000 ] && ls -d out-np/TOE_*/ > /dev/null && has_out "\"failed\""'

@@ -11,7 +11,7 @@ $STANDIN_MODE picks what it does instead:
   ok (default)   the run above, status $STANDIN_STATUS (default 0)
   hang           a child that sleeps (its argv ends with $STANDIN_MARK),
                  then sleeps itself: for --timeout and SIGINT
-  dotdot, absolute, symlink, hardlink
+  dotdot, absolute, symlink, hardlink, control, tfile
                  out.tar also holds a hostile entry of that kind
   empty          exits without writing out.tar
   noise          console lines that are not JSON, one over 64 KiB, one
@@ -137,6 +137,10 @@ def main():
                 s.linkname = "/etc"
                 t.addfile(s)
                 add_bytes(t, toe + "/link/passwd-x", b"through the link\n")
+            if mode == "control":
+                add_bytes(t, toe + "/bad\x1b]0;owned\x07name", b"x\n")
+            if mode == "tfile":
+                add_bytes(t, "TOE_file", b"a file, not a folder\n")
             if mode == "hardlink":
                 s = tarfile.TarInfo(toe + "/hard")
                 s.type = tarfile.LNKTYPE
