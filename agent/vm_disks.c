@@ -33,6 +33,7 @@
 #define OUT_DEPTH_MAX 64
 #define SUMMARY_MAX (1 << 20)
 #define STATUS_MAX 32
+#define ERROR_MAX 4096
 #define TOE_DIRS_MAX 16
 #define BLOCK 10240
 
@@ -255,10 +256,11 @@ void vm_result_free(struct vm_result *r)
 {
         free(r->summary);
         free(r->toe_dir);
-        r->summary = r->toe_dir = NULL;
+        free(r->error);
+        r->summary = r->toe_dir = r->error = NULL;
 }
 
-enum top { TOP_TOE, TOP_SUMMARY, TOP_JOURNAL, TOP_STATUS, TOP_UNKNOWN };
+enum top { TOP_TOE, TOP_SUMMARY, TOP_JOURNAL, TOP_STATUS, TOP_ERROR, TOP_UNKNOWN };
 
 struct tar_in {
         const struct archive_api *a;
@@ -312,6 +314,8 @@ static enum top top_kind(const char *c)
                 return TOP_JOURNAL;
         if (!strcmp(c, "status"))
                 return TOP_STATUS;
+        if (!strcmp(c, "error"))
+                return TOP_ERROR;
         return TOP_UNKNOWN;
 }
 
@@ -491,6 +495,14 @@ static int one_entry(struct tar_in *t, struct archive_entry *e)
                         return r;
                 free(t->res->summary);
                 t->res->summary = data;
+                return 0;
+        }
+        if (k == TOP_ERROR) {
+                /* The guest's own failure (opentoe-vm-guest), one line. */
+                if ((r = read_small(t, ERROR_MAX, &data, "error")) < 0)
+                        return r;
+                free(t->res->error);
+                t->res->error = data;
                 return 0;
         }
         if ((r = read_small(t, STATUS_MAX, &data, "status")) < 0)

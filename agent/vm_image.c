@@ -272,7 +272,10 @@ int vm_image_build(const char *prog, const char *name, bool rebuild, const char 
                                                strerror(errno));
                 }
         }
-        /* What is at tmp now: the failed build, or the old image. */
+        /* What is at tmp now: the failed build, or the old image; and
+         * the lock packaging/vm/build-image.sh takes beside its --out. */
+        _cleanup_free_ char *script_lock = xasprintf("%s.lock", tmp);
+        (void)unlink(script_lock);
         char *err = NULL;
         if (fs_remove_tree(&job, AT_FDCWD, tmp, tmp, &err) < 0) {
                 fprintf(stderr, "%s vm: %s\n", prog, err);

@@ -122,10 +122,9 @@ char **vm_qemu_argv(const struct vm_image *img, const char *work, enum vm_accel 
                 add(&a, xstrdup(fixed[i]));
         add(&a, xstrdup("-accel"));
         add(&a, xstrdup(accel == VM_ACCEL_KVM ? "kvm" : "tcg"));
-        if (accel == VM_ACCEL_KVM) {
-                add(&a, xstrdup("-cpu"));
-                add(&a, xstrdup("host"));
-        }
+        /* TCG: every feature it emulates (as packaging/vm/dev-run.sh). */
+        add(&a, xstrdup("-cpu"));
+        add(&a, xstrdup(accel == VM_ACCEL_KVM ? "host" : "max"));
         add(&a, xstrdup("-kernel"));
         add(&a, xstrdup(img->kernel));
         add(&a, xstrdup("-initrd"));

@@ -370,6 +370,16 @@ static int results(struct vm_session *v, int outfd)
                         show_tail(v, "serial.log");
                 goto out;
         }
+        if (res.error) {
+                /* Shown as the console shows the guest's lines. */
+                for (char *c = res.error; *c; c++)
+                        if (((unsigned char)*c < 0x20 && *c != '\n') || *c == 0x7f)
+                                *c = '?';
+                size_t n = strlen(res.error);
+                while (n > 0 && res.error[n - 1] == '\n')
+                        res.error[--n] = 0;
+                say(v, "the guest failed: %s", res.error);
+        }
         if (res.summary) {
                 size_t n = strlen(res.summary);
                 fputs(res.summary, stdout);

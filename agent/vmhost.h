@@ -63,11 +63,12 @@ struct vm_result {
         int status;             /* the run's exit status; -1 when absent */
         char *toe_dir;          /* the first TOE_* folder's name, or NULL */
         bool journal;           /* journal.txt was written to the output */
+        char *error;            /* the guest's own failure ("error"), or NULL */
 };
 void vm_result_free(struct vm_result *r);
 /* Reads out.tar (`name` in `dirfd`): the TOE_* folders are made in
  * `outfd` (never over an existing one), journal.txt replaces the one
- * there, summary.json and status are kept in *r.  Every entry is
+ * there, summary.json, status and error are kept in *r.  Every entry is
  * checked: a path that is absolute, holds "..", or is not under a name
  * the contract knows; a link, device or fifo; more entries or bytes than
  * the bounds: refused, and the archive with it (-EPERM and why). */

@@ -93,7 +93,7 @@ check "the accelerator is said, and why" has_err "accelerator TCG: OPENTOE_VM_AC
 check "the image is said" has_err "image debian-12, opentoe 0.test ($img)"
 check_eval "the work folder is said, under TMPDIR" 'grep -qE "work folder $TMPDIR/opentoe-vm\.[A-Za-z0-9]{6}$" <<< "$err"'
 check "argv: -nic none" argv_has -nic none
-check "argv: -accel tcg, no -cpu host" eval 'argv_has -accel tcg && ! argv_has -cpu host'
+check "argv: -accel tcg -cpu max" eval 'argv_has -accel tcg && argv_has -cpu max'
 check "argv: no display, no defaults, q35, 1 GiB, 2 CPUs" \
         eval 'argv_has -display none && argv_has -nodefaults && argv_has -machine q35 && argv_has -m 1024 && argv_has -smp 2'
 check "argv: direct kernel boot from the cache with image.json's append" \
@@ -204,6 +204,10 @@ check "out.tar with control characters in a name: refused, never shown" \
 reset_sd
 capture vm STANDIN_MODE=tfile -d a.yml -o out-tfile
 check "out.tar with a TOE_ name that is a file: refused" eval '[ $rc -eq 1 ] && has_err "refusing '"'"'TOE_file'"'"': not a folder"'
+reset_sd
+capture vm STANDIN_MODE=guesterror STANDIN_STATUS=125 -d a.yml -o out-ge
+check "the guest's own error file: shown (made safe), its status passed on" \
+        eval '[ $rc -eq 125 ] && has_err "the guest failed: guest error: no job disk at /dev/vdb?[2J" && ! has_err "left out"'
 reset_sd
 capture vm STANDIN_MODE=nopoweroff STANDIN_STATUS=1 OPENTOE_VM_POWEROFF_GRACE_S=1 -d a.yml -o out-np --timeout 60
 check "a guest that signals but does not power off: stopped after the grace, its results read" \

@@ -18,6 +18,7 @@ $STANDIN_MODE picks what it does instead:
                  with escape sequences
   fail           exits 1 at once, saying why on stderr
   nopoweroff     the run above, then sleeps instead of exiting
+  guesterror     out.tar also holds the guest's 'error' file
 """
 import io
 import json
@@ -148,6 +149,8 @@ def main():
                 t.addfile(s)
             add_bytes(t, "summary.json", (json.dumps(summary) + "\n").encode())
             add_bytes(t, "journal.txt", b"2026-12-02T14:00:00+0000 guest opentoe[1]: a line\n")
+            if mode == "guesterror":
+                add_bytes(t, "error", b"guest error: no job disk at /dev/vdb\x1b[2J\n")
             add_bytes(t, "status", ("%d\n" % status).encode())
     if mode == "nopoweroff":
         time.sleep(3600)
