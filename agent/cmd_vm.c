@@ -20,7 +20,7 @@
 
 #define MAX_DOCUMENTS 64
 #define MAX_PARAMS 256
-#define DEFAULT_IMAGE "debian-12"
+#define DEFAULT_IMAGE VM_IMAGE_BUILT
 #define DEFAULT_OUTPUT "./opentoe-vm-out"
 #define DEFAULT_TIMEOUT 1800
 

@@ -229,6 +229,11 @@ int vm_image_build(const char *prog, const char *name, bool rebuild, const char 
         struct vm_image img = { 0 };
         struct fs_job job = { 0 };
         int r;
+        /* The script builds Debian 12; another image is one a user
+         * placed in the cache. */
+        if (strcmp(name, VM_IMAGE_BUILT))
+                return errmsg_set(reterr_msg, -ENOENT, "only the image %s can be built; %s is not in the cache (%s)",
+                                  VM_IMAGE_BUILT, name, dir);
         if (!script)
                 return errmsg_set(reterr_msg, -ENOENT,
                                   "no image build script: set OPENTOE_VM_BUILD_IMAGE, or install opentoe's "

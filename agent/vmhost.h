@@ -13,6 +13,9 @@
 
 /* ---- the image cache (vm_image.c) ---- */
 
+/* The one image the build script makes. */
+#define VM_IMAGE_BUILT "debian-12"
+
 /* An image as image.json describes it, its files checked to exist. */
 struct vm_image {
         char *name;             /* "debian-12" */

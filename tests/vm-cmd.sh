@@ -328,5 +328,13 @@ capture vm OPENTOE_VM_BUILD_IMAGE="$W/no-such-script" -d a.yml -o out12
 check "a build script that cannot run: said, exit 1, nothing boots" \
         eval '[ $rc -eq 1 ] && has_err "the image build script $W/no-such-script: No such file" && [ ! -e "$STANDIN_DIR/argv.json" ] && [ ! -e "$img" ]'
 
+reset_sd
+capture vm OPENTOE_VM_BUILD_IMAGE="$W/build-image.sh" --image ubuntu-24 -d a.yml -o out12
+check "another image than debian-12 that is not cached: not built, said, nothing boots" \
+        eval '[ $rc -eq 1 ] && has_err "only the image debian-12 can be built; ubuntu-24 is not in the cache" && [ ! -e "$STANDIN_DIR/argv.json" ]'
+mkdir -p "$XDG_CACHE_HOME/opentoe/vm"
+fake_image "$XDG_CACHE_HOME/opentoe/vm/ubuntu-24"
+capture vm --image ubuntu-24 -d a.yml -o out13
+check "another image placed in the cache: used" eval '[ $rc -eq 0 ] && argv_has -kernel "$XDG_CACHE_HOME/opentoe/vm/ubuntu-24/vmlinuz"'
 check "no stand-in is left after the whole suite" no_strays
 done_testing
