@@ -36,6 +36,7 @@
 #define ERROR_MAX 4096
 #define TOE_DIRS_MAX 16
 #define BLOCK 10240
+#define IN_DISK_ROUND (1 << 20)
 
 /* ---- in.tar ---- */
 
@@ -204,6 +205,8 @@ int vm_write_in_tar(int dirfd, const char *name, const struct vm_job *job, char 
         char **names = document_names(job);
         char *js = job_json(job, names);
         int r;
+        /* Blocks of 512 bytes (bytes_in_last_block 1: no padding to
+         * 10 KiB; the disk is sized below). */
         if (!t.ar || a->write_set_format_pax_restricted(t.ar) != ARCHIVE_OK ||
             a->write_set_bytes_in_last_block(t.ar, 1) != ARCHIVE_OK || a->write_open_fd(t.ar, fd) != ARCHIVE_OK) {
                 r = errmsg_set(reterr_msg, -EIO, "in.tar: cannot start the archive");
@@ -229,8 +232,13 @@ int vm_write_in_tar(int dirfd, const char *name, const struct vm_job *job, char 
                 r = tar_fail(&t, "its end");
                 goto out;
         }
-        /* A disk is read in sectors: the tar ends on a 512-byte block
-         * (bytes_in_last_block 1 keeps it from padding to 10 KiB). */
+        /* A disk of whole MiBs, zeros after the tar's end: the guest's
+         * partition probes read past a small one and complain. */
+        struct stat st;
+        if (fstat(fd, &st) < 0 || ftruncate(fd, (st.st_size + IN_DISK_ROUND - 1) / IN_DISK_ROUND * IN_DISK_ROUND) < 0) {
+                r = errmsg_set(reterr_msg, -errno, "cannot size %s: %s", name, strerror(errno));
+                goto out;
+        }
         r = 0;
 out:
         if (t.ar)

@@ -306,7 +306,8 @@ static void show_tail(struct vm_session *v, const char *name)
                 p++;
         fprintf(stderr, "---- the end of %s/%s ----\n", v->work, name);
         for (; *p; p++)
-                fputc((*p < 0x20 && *p != '\n' && *p != '\t') ? '?' : *p, stderr);
+                if (*p != '\r')
+                        fputc(((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ? '?' : *p, stderr);
         if (k > 0 && buf[k - 1] != '\n')
                 fputc('\n', stderr);
         fprintf(stderr, "----\n");

@@ -146,6 +146,7 @@ capture vm --keep -d a.yml -o out4
 kept=$(sed -n 's/.*kept the work folder //p' <<< "$err")
 check "--keep keeps the work folder and says where" \
         eval '[ $rc -eq 0 ] && [ -n "$kept" ] && [ -f "$kept/in.tar" ] && [ -f "$kept/root.qcow2" ] && [ -f "$kept/qemu.log" ] && [ -f "$kept/out.tar" ]'
+check "in.tar is a disk of whole MiBs" eval '[ $(( $(stat -c %s "$kept/in.tar") % (1 << 20) )) -eq 0 ]'
 check "out.tar is a 256 MiB disk" eval '[ "$(stat -c %s "$kept/out.tar")" -eq $((256 << 20)) ]'
 check_eval "the overlay's backing file is the cached root.img" 'qemu-img info "$kept/root.qcow2" | grep -qF "backing file: $img/root.img"'
 rm -rf "$kept"
