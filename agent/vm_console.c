@@ -181,6 +181,27 @@ static bool take(json_t *o, const char *key, char **field)
         return true;
 }
 
+/* The guest's path of a document as the user gave it on the host. */
+static bool take_document(struct vm_console *c, json_t *o)
+{
+        const char *v = json_string_value(json_object_get(o, "document"));
+        if (!v)
+                return false;
+        size_t n = strlen(v);
+        for (size_t i = 0; i < c->n_docs; i++) {
+                size_t k = strlen(c->doc_tar[i]);
+                if (n >= k && !strcmp(v + n - k, c->doc_tar[i]) && (n == k || v[n - k - 1] == '/')) {
+                        v = c->doc_host[i];
+                        break;
+                }
+        }
+        if (c->document && !strcmp(c->document, v))
+                return false;
+        free(c->document);
+        c->document = xstrdup(v);
+        return true;
+}
+
 static void note_boot(struct vm_console *c, const char *boot)
 {
         for (size_t i = 0; i < c->n_boots; i++)
@@ -213,7 +234,7 @@ static void on_line(void *userdata, char *s, size_t len, bool cut)
         const char *boot = json_string_value(json_object_get(o, "boot"));
         if (boot && *boot && strlen(boot) <= 64) /* _BOOT_ID is 32 hex digits */
                 note_boot(c, boot);
-        bool changed = take(o, "document", &c->document);
+        bool changed = take_document(c, o);
         changed |= take(o, "phase", &c->phase);
         changed |= take(o, "step", &c->step);
         changed |= take(o, "status", &c->status);

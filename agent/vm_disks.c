@@ -161,9 +161,7 @@ static const char *base_name(const char *p)
         return s && s[1] ? s + 1 : p;
 }
 
-/* documents/<name> for each document: its own name, or, when two share
- * one, the second as documents/2-<name>. */
-static char **document_names(const struct vm_job *job)
+char **vm_document_names(const struct vm_job *job)
 {
         char **names = xcalloc(job->n_documents + 1, sizeof *names);
         for (size_t i = 0; i < job->n_documents; i++) {
@@ -202,7 +200,7 @@ int vm_write_in_tar(int dirfd, const char *name, const struct vm_job *job, char 
         if (fd < 0)
                 return errmsg_set(reterr_msg, -errno, "cannot create %s: %s", name, strerror(errno));
         struct tar_out t = { a, a->write_new(), reterr_msg };
-        char **names = document_names(job);
+        char **names = vm_document_names(job);
         char *js = job_json(job, names);
         int r;
         /* Blocks of 512 bytes (bytes_in_last_block 1: no padding to

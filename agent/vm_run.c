@@ -414,6 +414,10 @@ int vmhost_run(const struct vm_run_options *o)
         char *err = NULL;
         int status = 1, r;
         vm_console_init(&v.con, stderr, isatty(2));
+        char **doc_tar = vm_document_names(&o->job);
+        v.con.doc_tar = doc_tar;
+        v.con.doc_host = o->job.documents;
+        v.con.n_docs = o->job.n_documents;
         if (sdev_load(&err) < 0 || vm_accel_choose(&v.accel, &why, &err) < 0)
                 goto fail;
         say(&v, "accelerator %s: %s", v.accel == VM_ACCEL_KVM ? "KVM" : "TCG", why);
@@ -529,6 +533,7 @@ out:
                 free(err);
         }
         vm_console_free(&v.con);
+        strv_free(doc_tar);
         vm_lines_free(&v.signal_lines);
         free(v.signal_line);
         free(v.work);

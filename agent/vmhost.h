@@ -53,6 +53,10 @@ struct vm_job {
         const char *extra_dir;          /* a folder put in as extra/, or NULL */
         const char *repo_dir;           /* ... as repo/, or NULL */
 };
+/* The documents' names in in.tar: documents/<name> each, or, when two
+ * share a name, the second as documents/2-<name>.  A vector of
+ * job->n_documents strings (and NULL) for strv_free(). */
+char **vm_document_names(const struct vm_job *job);
 /* Writes `name` (in.tar) in the folder `dirfd`: job.json, documents/,
  * extra/ and repo/. */
 int vm_write_in_tar(int dirfd, const char *name, const struct vm_job *job, char **reterr_msg);
@@ -122,6 +126,11 @@ struct vm_console {
         bool shown;             /* the progress line is on the screen now */
         struct vm_lines lines;
         char *document, *phase, *step, *status;
+        /* A document the guest names by its in.tar name (after the
+         * guest's own folder) is shown as the host path it came from. */
+        char *const *doc_tar;
+        const char *const *doc_host;
+        size_t n_docs;
         char *boots[VM_BOOTS_MAX];
         size_t n_boots;
         unsigned reboots;

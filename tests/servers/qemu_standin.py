@@ -102,7 +102,8 @@ def main():
         line(con, "b1", "guest: hanging")
         time.sleep(3600)
     job = json.load(open(os.path.join(out, "in", "job.json")))
-    doc = os.path.basename(job["documents"][0])
+    # As the guest names it: its path in the guest's job folder.
+    doc = "/var/lib/opentoe-vm/job/" + job["documents"][0]
     line(con, "b1", "opentoe-vm-guest: job submitted")
     line(con, "b1", "step S1 begins", document=doc, phase="build", step="S1", status="running")
     line(con, "b1", "step S1 asks for a reboot", document=doc, phase="build", step="S1", status="pending-reboot")
