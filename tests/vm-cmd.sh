@@ -188,6 +188,21 @@ check "SIGINT with --keep: the work folder stays" eval '[ $rc -eq 130 ] && [ -d 
 check "SIGINT with --keep: no stand-in left either" no_strays
 rm -rf "$kept"
 
+# kill -9 of opentoe: qemu goes with it (PR_SET_PDEATHSIG; the work
+# folder is left, nothing can remove it).
+reset_sd
+STANDIN_MODE=hangsolo "$OPENTOE" vm run -d a.yml -o out-k9 > k9.out 2> k9.err &
+k9=$!
+for i in $(seq 100); do
+        grep -q "guest: hanging" k9.err 2> /dev/null && break
+        sleep 0.1
+done
+running=$(pgrep -f "qemu_standin" | wc -l)
+kill -9 "$k9"
+wait "$k9" 2> /dev/null
+check "kill -9 of opentoe: the stand-in was running, and dies with it" eval '[ "$running" -eq 1 ] && no_strays'
+rm -rf "$TMPDIR"/opentoe-vm.*
+
 # ---- what comes back from the guest is not trusted ------------------------
 
 for mode in dotdot absolute symlink hardlink; do

@@ -11,6 +11,7 @@ $STANDIN_MODE picks what it does instead:
   ok (default)   the run above, status $STANDIN_STATUS (default 0)
   hang           a child that sleeps (its argv ends with $STANDIN_MARK),
                  then sleeps itself: for --timeout and SIGINT
+  hangsolo       sleeps, without a child: for kill -9 of opentoe
   dotdot, absolute, symlink, hardlink, control, tfile
                  out.tar also holds a hostile entry of that kind
   empty          exits without writing out.tar
@@ -96,9 +97,10 @@ def main():
         t.extractall(os.path.join(out, "in"))
     con = connect(chardevs, ports, "org.opentoe.console")
     sig = connect(chardevs, ports, "org.opentoe.signal")
-    if mode == "hang":
+    if mode in ("hang", "hangsolo"):
         mark = os.environ.get("STANDIN_MARK", "standin")
-        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", mark])
+        if mode == "hang":
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", mark])
         line(con, "b1", "guest: hanging")
         time.sleep(3600)
     job = json.load(open(os.path.join(out, "in", "job.json")))
