@@ -30,6 +30,7 @@ int cmd_status(const struct invocation *inv, int argc, char **argv);
 int cmd_debug(const struct invocation *inv, int argc, char **argv);
 int cmd_signal(const struct invocation *inv, int argc, char **argv);
 int cmd_completion(const struct invocation *inv, int argc, char **argv);
+int cmd_vm(const struct invocation *inv, int argc, char **argv);
 
 struct check_options;
 struct program;

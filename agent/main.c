@@ -19,6 +19,7 @@ static const struct subcommand commands[] = {
         { "submit", cmd_submit, "place a job in the agent's spool" },
         { "status", cmd_status, "the status of the agent's jobs" },
         { "debug", cmd_debug, "tools to check opentoe's pieces (debug sigv4 ...)" },
+        { "vm", cmd_vm, "test documents in a local VM with real reboots (opentoe-vm(1))" },
         { "completion", cmd_completion, "print the shell completion script (completion bash)" },
 };
 

@@ -1,6 +1,6 @@
 /* archive_dl.c: resolves the libarchive functions opentoe uses, once,
- * through the one loader (dlsyms.h).  Only ExtractArchive calls this;
- * see archive_dl.h for why it is not linked. */
+ * through the one loader (dlsyms.h).  Only ExtractArchive and `opentoe vm`
+ * call this; see archive_dl.h for why it is not linked. */
 #include "archive_dl.h"
 
 #include <stdbool.h>
@@ -39,6 +39,22 @@ static const struct dl_sym syms[] = {
         SYM(entry_mtime, "archive_entry_mtime"),
         SYM(entry_mtime_nsec, "archive_entry_mtime_nsec"),
         SYM(entry_mtime_is_set, "archive_entry_mtime_is_set"),
+        SYM(write_new, "archive_write_new"),
+        SYM(write_set_format_pax_restricted, "archive_write_set_format_pax_restricted"),
+        SYM(write_set_bytes_in_last_block, "archive_write_set_bytes_in_last_block"),
+        SYM(write_open_fd, "archive_write_open_fd"),
+        SYM(write_header, "archive_write_header"),
+        SYM(write_data, "archive_write_data"),
+        SYM(write_finish_entry, "archive_write_finish_entry"),
+        SYM(write_close, "archive_write_close"),
+        SYM(write_free, "archive_write_free"),
+        SYM(entry_new, "archive_entry_new"),
+        SYM(entry_free, "archive_entry_free"),
+        SYM(entry_set_pathname, "archive_entry_set_pathname"),
+        SYM(entry_set_filetype, "archive_entry_set_filetype"),
+        SYM(entry_set_perm, "archive_entry_set_perm"),
+        SYM(entry_set_size, "archive_entry_set_size"),
+        SYM(entry_set_mtime, "archive_entry_set_mtime"),
 };
 
 static struct archive_api api;

@@ -1,6 +1,6 @@
 /* archive_dl.h: libarchive, loaded with dlopen on first use.  libarchive
  * pulls in about 18 shared libraries (its compression and crypto
- * back-ends), so only ExtractArchive loads it; every other command and
+ * back-ends), so only ExtractArchive and `opentoe vm` load it; every other command and
  * action never pays for it.  <archive.h> and <archive_entry.h> are
  * included for their types and constants only; every call goes through
  * struct archive_api. */
@@ -47,6 +47,25 @@ struct archive_api {
         time_t (*entry_mtime)(struct archive_entry *e);
         long (*entry_mtime_nsec)(struct archive_entry *e);
         int (*entry_mtime_is_set)(struct archive_entry *e);
+
+        /* The write side (opentoe vm's in.tar): a plain tar to a file
+         * descriptor, entries built by hand. */
+        struct archive *(*write_new)(void);
+        int (*write_set_format_pax_restricted)(struct archive *a);
+        int (*write_set_bytes_in_last_block)(struct archive *a, int bytes);
+        int (*write_open_fd)(struct archive *a, int fd);
+        int (*write_header)(struct archive *a, struct archive_entry *e);
+        la_ssize_t (*write_data)(struct archive *a, const void *buf, size_t size);
+        int (*write_finish_entry)(struct archive *a);
+        int (*write_close)(struct archive *a);
+        int (*write_free)(struct archive *a);
+        struct archive_entry *(*entry_new)(void);
+        void (*entry_free)(struct archive_entry *e);
+        void (*entry_set_pathname)(struct archive_entry *e, const char *name);
+        void (*entry_set_filetype)(struct archive_entry *e, unsigned int type);
+        void (*entry_set_perm)(struct archive_entry *e, mode_t perm);
+        void (*entry_set_size)(struct archive_entry *e, la_int64_t size);
+        void (*entry_set_mtime)(struct archive_entry *e, time_t sec, long nsec);
 };
 
 /* Loads libarchive once.  Returns NULL when it cannot be loaded, with
