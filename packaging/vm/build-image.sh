@@ -165,6 +165,11 @@ fi
 rm -f "$root/usr/sbin/policy-rc.d"
 version=$(chroot "$root" opentoe --version 2> /dev/null | head -n 1 | awk '{print $NF}')
 [ -n "$version" ] || { say "opentoe does not run inside the root"; exit 1; }
+# image.json names the package's version when there is one.
+if [ -n "$deb" ]; then
+        pv=$(chroot "$root" dpkg-query -W -f='${Version}' opentoe 2> /dev/null || true)
+        version=${pv:-$version}
+fi
 # The agent starts at every boot: it is the resume path of its job.
 [ -e "$root/etc/systemd/system/multi-user.target.wants/opentoe-agent.service" ] ||
         chroot "$root" systemctl enable opentoe-agent.service > /dev/null 2>&1

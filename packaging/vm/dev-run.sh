@@ -9,10 +9,11 @@
 #
 #   dev-run.sh --documents A.yml[,B.yml] [--phases P,Q] [--parameters K=V,...]
 #              [--image DIR] [--work DIR] [--output DIR] [--timeout SECONDS] [--repo DIR] [--extra DIR]
+#              [--in-tar FILE]  (a job disk made elsewhere, taken as it is)
 set -euo pipefail
 
 image=${XDG_CACHE_HOME:-$HOME/.cache}/opentoe/vm/debian-12
-documents= phases= parameters= work= output=./opentoe-vm-out timeout=1800 repo= extra=
+documents= phases= parameters= work= output=./opentoe-vm-out timeout=1800 repo= extra= in_tar=
 while [ $# -gt 0 ]; do
         case $1 in
         --documents) documents=${2:?}; shift 2 ;;
@@ -24,42 +25,51 @@ while [ $# -gt 0 ]; do
         --timeout) timeout=${2:?}; shift 2 ;;
         --repo) repo=${2:?}; shift 2 ;;
         --extra) extra=${2:?}; shift 2 ;;
-        *) sed -n '10,11p' "$0" | sed 's/^#   /usage: /; s/^#//' >&2; exit 2 ;;
+        --in-tar) in_tar=${2:?}; shift 2 ;;
+        *) sed -n '10,12p' "$0" | sed 's/^#   /usage: /; s/^#//' >&2; exit 2 ;;
         esac
 done
-[ -n "$documents" ] || { echo "dev-run.sh: --documents is needed" >&2; exit 2; }
+[ -n "$documents" ] || [ -n "$in_tar" ] || { echo "dev-run.sh: --documents or --in-tar is needed" >&2; exit 2; }
 [ -f "$image/image.json" ] || { echo "dev-run.sh: no image in $image (build-image.sh --out $image)" >&2; exit 1; }
 work=${work:-$(mktemp -d /tmp/opentoe-vm-dev.XXXXXX)}
 mkdir -p "$work"
 say() { printf 'dev-run: %s\n' "$*" >&2; }
 
 # ---- the job disk --------------------------------------------------------------
-stage=$work/in
-rm -rf "$stage"
-mkdir -p "$stage/documents"
-docs=()
-IFS=, read -r -a dl <<< "$documents"
-for d in "${dl[@]}"; do
-        cp "$d" "$stage/documents/$(basename "$d")"
-        docs+=("documents/$(basename "$d")")
-done
-params=()
-[ -z "$parameters" ] || IFS=, read -r -a params <<< "$parameters"
-id=$(cat /proc/sys/kernel/random/uuid)
-jq -n --arg id "$id" --arg phases "$phases" --argjson timeout "$timeout" \
-        '{documents: $ARGS.positional[0:$n], phases: (if $phases == "" then null else $phases end),
-          parameters: $ARGS.positional[$n:], executionId: $id, timeoutSeconds: $timeout}' \
-        --argjson n "${#docs[@]}" --args "${docs[@]}" "${params[@]}" > "$stage/job.json"
-parts=(job.json documents)
-if [ -n "$repo" ]; then
-        cp -a "$repo" "$stage/repo"
-        parts+=(repo)
+make_in_tar() {
+        stage=$work/in
+        rm -rf "$stage"
+        mkdir -p "$stage/documents"
+        docs=()
+        IFS=, read -r -a dl <<< "$documents"
+        for d in "${dl[@]}"; do
+                cp "$d" "$stage/documents/$(basename "$d")"
+                docs+=("documents/$(basename "$d")")
+        done
+        params=()
+        [ -z "$parameters" ] || IFS=, read -r -a params <<< "$parameters"
+        id=$(cat /proc/sys/kernel/random/uuid)
+        jq -n --arg id "$id" --arg phases "$phases" --argjson timeout "$timeout" \
+                '{documents: $ARGS.positional[0:$n], phases: (if $phases == "" then null else $phases end),
+                  parameters: $ARGS.positional[$n:], executionId: $id, timeoutSeconds: $timeout}' \
+                --argjson n "${#docs[@]}" --args "${docs[@]}" "${params[@]}" > "$stage/job.json"
+        parts=(job.json documents)
+        if [ -n "$repo" ]; then
+                cp -a "$repo" "$stage/repo"
+                parts+=(repo)
+        fi
+        if [ -n "$extra" ]; then
+                cp -a "$extra" "$stage/extra"
+                parts+=(extra)
+        fi
+        tar -c -f "$work/in.tar" -C "$stage" "${parts[@]}"
+}
+if [ -n "$in_tar" ]; then
+        cp "$in_tar" "$work/in.tar"
+        id=$(tar -x -O -f "$in_tar" job.json 2> /dev/null | jq -r '.executionId // "?"' 2> /dev/null || echo "?")
+else
+        make_in_tar
 fi
-if [ -n "$extra" ]; then
-        cp -a "$extra" "$stage/extra"
-        parts+=(extra)
-fi
-tar -c -f "$work/in.tar" -C "$stage" "${parts[@]}"
 # A disk of whole MiBs: the guest kernel's partition probes read past a
 # small disk's end (zeros after the tar's end are its end marker anyway).
 truncate -s %1M "$work/in.tar"
