@@ -22,40 +22,28 @@
 #define MAX_PARAMS 256
 #define DEFAULT_IMAGE VM_IMAGE_BUILT
 #define DEFAULT_OUTPUT "./opentoe-vm-out"
-#define DEFAULT_TIMEOUT 1800
+#define DEFAULT_TIMEOUT 1800 /* the --timeout help says it too */
 
-static void usage_run(FILE *f, const char *prog)
+static void usage_run(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s vm run --documents A.yml[,B.yml] [OPTIONS]\n"
                 "\nRuns component documents in a local VM (qemu, no network), with real reboots,\n"
                 "and exits with the run's status (opentoe-vm(1)).\n\n"
-                "Options:\n"
-                "  -d, --documents A,B       the documents (local files; checked before the boot)\n"
-                "  -p, --phases P,Q          the phases to run\n"
-                "      --parameters N=V,...  parameter values, as for run (may be repeated)\n"
-                "      --image NAME          the image (default " DEFAULT_IMAGE "; built when not cached)\n"
-                "      --timeout SECONDS     the VM is killed past this (default %d; exit 124)\n"
-                "  -o, --output DIR          where the TOE_* folder goes (default " DEFAULT_OUTPUT ")\n"
-                "      --extra DIR           a folder the guest finds as extra/ of the job\n"
-                "      --repo DIR            a local apt repository the guest finds as repo/\n"
-                "      --keep                keep the work folder (disks, logs) and say where\n"
-                "  -h, --help                show this help\n",
-                prog, DEFAULT_TIMEOUT);
+                "Options:\n",
+                prog);
+        option_help(f, defs);
 }
 
-static void usage_image(FILE *f, const char *prog)
+static void usage_image(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s vm image [--rebuild] [--image NAME] [--deb FILE.deb]\n"
                 "\nBuilds the VM image when the cache has none (--rebuild: again), and says\n"
                 "where it is.  The build needs network and root.\n\n"
-                "Options:\n"
-                "      --rebuild       build it even when it is cached\n"
-                "      --image NAME    the image (default " DEFAULT_IMAGE ")\n"
-                "      --deb FILE      the opentoe package to put inside\n"
-                "  -h, --help          show this help\n",
+                "Options:\n",
                 prog);
+        option_help(f, defs);
 }
 
 /* The documents, checked as `run` checks them (for Linux: the guest's
@@ -132,15 +120,23 @@ static int vm_cmd_run(const struct invocation *inv, int argc, char **argv)
         long timeout = DEFAULT_TIMEOUT;
         bool keep = false;
         const struct option_def defs[] = {
-                OPTION_EACH("documents", 'd', &docs),
-                OPTION_STR("phases", 'p', &phases),
-                OPTION_EACH("parameters", 0, &params),
-                OPTION_STR("image", 0, &image),
-                OPTION_NUM("timeout", &timeout, 1, 7 * 24 * 3600),
-                OPTION_STR("output", 'o', &output),
-                OPTION_STR("extra", 0, &extra),
-                OPTION_STR("repo", 0, &repo),
-                OPTION_BOOL("keep", 0, &keep),
+                OPTION_EACH("documents", 'd', &docs, .arg = "A,B",
+                            .help = "the documents (local files; checked before the boot)", .value = OPTION_VALUE_FILE),
+                OPTION_STR("phases", 'p', &phases, .arg = "P,Q", .help = "the phases to run"),
+                OPTION_EACH("parameters", 0, &params, .arg = "N=V,...",
+                            .help = "parameter values, as for run (may be repeated)"),
+                OPTION_STR("image", 0, &image, .arg = "NAME",
+                           .help = "the image (default " DEFAULT_IMAGE "; built when not cached)"),
+                OPTION_NUM("timeout", &timeout, 1, 7 * 24 * 3600, .arg = "SECONDS",
+                           .help = "the VM is killed past this (default 1800; exit 124)"),
+                OPTION_STR("output", 'o', &output, .arg = "DIR",
+                           .help = "where the TOE_* folder goes (default " DEFAULT_OUTPUT ")",
+                           .value = OPTION_VALUE_DIR),
+                OPTION_STR("extra", 0, &extra, .arg = "DIR", .help = "a folder the guest finds as extra/ of the job",
+                           .value = OPTION_VALUE_DIR),
+                OPTION_STR("repo", 0, &repo, .arg = "DIR",
+                           .help = "a local apt repository the guest finds as repo/", .value = OPTION_VALUE_DIR),
+                OPTION_BOOL("keep", 0, &keep, .help = "keep the work folder (disks, logs) and say where"),
                 { NULL },
         };
         size_t n_args = 0;
@@ -210,9 +206,10 @@ static int vm_cmd_image(const struct invocation *inv, int argc, char **argv)
         const char *image = DEFAULT_IMAGE, *deb = NULL;
         bool rebuild = false;
         const struct option_def defs[] = {
-                OPTION_BOOL("rebuild", 0, &rebuild),
-                OPTION_STR("image", 0, &image),
-                OPTION_STR("deb", 0, &deb),
+                OPTION_BOOL("rebuild", 0, &rebuild, .help = "build it even when it is cached"),
+                OPTION_STR("image", 0, &image, .arg = "NAME", .help = "the image (default " DEFAULT_IMAGE ")"),
+                OPTION_STR("deb", 0, &deb, .arg = "FILE", .help = "the opentoe package to put inside",
+                           .value = OPTION_VALUE_FILE),
                 { NULL },
         };
         size_t n_args = 0;
@@ -252,6 +249,8 @@ static void usage(FILE *f, const char *prog)
 int cmd_vm(const struct invocation *inv, int argc, char **argv)
 {
         const struct subcommand *c;
+        if (option_describe_subcommands(vm_commands, ELEMENTSOF(vm_commands)))
+                return 0;
         if (argc >= 2 && option_is_help(argv[1])) {
                 usage(stdout, inv->program);
                 return 0;

@@ -137,8 +137,9 @@ cp -a "$baseroot" "$root"
 how=
 if [ -z "$deb" ] && [ -x "$top/scripts/package.sh" ]; then
         say "building the package (scripts/package.sh deb)"
-        "$top/scripts/package.sh" deb > "$tmp/package.log" 2>&1 || { tail -n 20 "$tmp/package.log" >&2; exit 1; }
-        deb=$(ls -t "$top"/../opentoe_*.deb "$top"/opentoe_*.deb "$top"/build/opentoe_*.deb 2> /dev/null | head -n 1 || true)
+        PACKAGE_OUT=$tmp/package "$top/scripts/package.sh" deb > "$tmp/package.log" 2>&1 ||
+                { tail -n 20 "$tmp/package.log" >&2; exit 1; }
+        deb=$(ls "$tmp"/package/opentoe_*.deb 2> /dev/null | head -n 1 || true)
         [ -n "$deb" ] || { say "scripts/package.sh deb made no package that can be found"; exit 1; }
 fi
 # Nothing is started inside the build's chroot.
@@ -150,6 +151,7 @@ if [ -n "$deb" ]; then
         chroot "$root" dpkg -i /tmp/opentoe.deb > "$tmp/dpkg.log" 2>&1 ||
                 { tail -n 20 "$tmp/dpkg.log" >&2; exit 1; }
         rm -f "$root/tmp/opentoe.deb"
+        rm -rf "$tmp/package"
         how="package $(basename "$deb")"
 else
         [ -f "$build_dir/Makefile" ] ||
