@@ -1,5 +1,5 @@
 /* vm_disks.c: the disks `opentoe vm` hands the guest and reads back
- * (notes/vm-contract.md).  in.tar (vdb): a plain tar written with
+ * (packaging/vm/CONTRACT.md).  in.tar (vdb): a plain tar written with
  * libarchive (common/archive_dl.h) holding job.json, documents/, and
  * extra/ and repo/ when given.  out.tar (vdc): 256 MiB of zeros the
  * guest writes a tar stream over; read back with libarchive as hostile

@@ -1,6 +1,6 @@
 /* vm_image.c: the images of `opentoe vm`, cached in
  * $XDG_CACHE_HOME/opentoe/vm/<name>/ (root.img, vmlinuz, initrd.img and
- * image.json, which names them: notes/vm-contract.md), and their build
+ * image.json, which names them: packaging/vm/CONTRACT.md), and their build
  * by the guest side's script (packaging/vm/build-image.sh, installed as
  * $(pkglibexecdir)/vm-build-image): found through OPENTOE_VM_BUILD_IMAGE,
  * the installed path, or the source tree opentoe was built from; run

@@ -1,6 +1,6 @@
 /* vm_qemu.c: qemu for `opentoe vm`: the accelerator (KVM only when it
  * really runs a stock kernel: kvm-pvm does not), the command line the
- * guest image expects (notes/vm-contract.md: q35, direct kernel boot,
+ * guest image expects (packaging/vm/CONTRACT.md: q35, direct kernel boot,
  * three virtio disks, two virtio-serial ports on sockets the host
  * listens on, no network, no display), and the process: its own process
  * group, killed with opentoe (PR_SET_PDEATHSIG), so that no qemu is

@@ -1,5 +1,5 @@
 /* vmhost.h: what the files of `opentoe vm` share (opentoe-vm(1); the interface
- * with the guest image is notes/vm-contract.md, the repository's
+ * with the guest image is packaging/vm/CONTRACT.md, the repository's
  * packaging/vm/).  cmd_vm.c has the flags, vm_run.c the run (its work
  * folder and its event loop), vm_image.c the image cache and its build,
  * vm_disks.c in.tar and out.tar, vm_qemu.c qemu's command line and
