@@ -76,6 +76,9 @@ static void on_event(void *userdata, struct vm *vm, enum vm_event ev, uint32_t i
                 span_start(&dr->steps[index]);
                 r->current_step = index;
                 r->disable_logging = p->steps[index].disable_logging || r->hide_all;
+                /* The phase too: a resumed run starts inside its phase,
+                 * with no phase start before the step. */
+                sinks_set(&r->sinks, JOURNAL_PHASE, p->phases[p->steps[index].phase].name);
                 sinks_set(&r->sinks, JOURNAL_STEP, p->steps[index].name);
                 sinks_set(&r->sinks, JOURNAL_ACTION, p->steps[index].action);
                 sinks_set(&r->sinks, JOURNAL_STATUS, "running");

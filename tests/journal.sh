@@ -18,7 +18,7 @@ JOURNALD=${JOURNALD:-/lib/systemd/systemd-journald}
 command -v journalctl > /dev/null || skip_all "journalctl is not installed"
 unshare -m --propagation private true 2> /dev/null || skip_all "cannot make a mount namespace here"
 
-plan 17
+plan 19
 scratch_dir W journal
 on_failure() { diag "$(cat "$W/ns.log" 2> /dev/null | tail -n 20)"; }
 
@@ -42,6 +42,18 @@ build_doc "$W/bad.yml" jbad <<'STEPS'
             - echo bad-err >&2
             - exit 3
 STEPS
+build_doc "$W/rb.yml" jrb <<'STEPS'
+      - name: first
+        action: ExecuteBash
+        inputs:
+          commands:
+            - if [ ! -e "$W/rebooted" ]; then touch "$W/rebooted"; exit 194; fi
+      - name: after
+        action: ExecuteBash
+        inputs:
+          commands:
+            - echo after-out
+STEPS
 
 # Everything that touches journald happens in the namespace; what is
 # read back is written to $W as JSON lines.
@@ -59,8 +71,11 @@ export OPENTOE_JOURNAL=1
 "$OPENTOE" run -d bad.yml -i jt-bad -l logs > bad.out 2>&1; echo "bad $?"
 "$OPENTOE" run -d ok.yml -i jt-off -l logs --no-journal > off.out 2>&1; echo "off $?"
 OPENTOE_JOURNAL=0 "$OPENTOE" run -d ok.yml -i jt-env0 -l logs > env0.out 2>&1; echo "env0 $?"
+# A run that exits 194 and is resumed: the resumed steps keep their phase.
+"$OPENTOE" run -d rb.yml -i jt-rb -l logs -s rbstate --reboot-mode exit > rb1.out 2>&1; echo "rb1 $?"
+"$OPENTOE" run -d rb.yml -i jt-rb -l logs -s rbstate --reboot-mode exit > rb2.out 2>&1; echo "rb2 $?"
 journalctl --sync 2> /dev/null || sleep 1
-for id in jt-ok jt-bad jt-off jt-env0; do
+for id in jt-ok jt-bad jt-off jt-env0 jt-rb; do
         journalctl --directory /run/log/journal --no-pager -o json OPENTOE_EXECUTION_ID=$id > "$id.json"
 done
 journalctl --directory /run/log/journal --no-pager -o json MESSAGE_ID=ee05b99b7ea44464a19f0d77b4a2ca95 > failed.json
@@ -94,6 +109,9 @@ check "run finished with failure: PRIORITY 3" \
         [ "$(f jt-bad.json '[(x["PRIORITY"], x["MESSAGE_ID"]) for x in m("TOE has completed")]')" = "[('3', 'd033a20250554bfc9b96fb9d40d844bc')]" ]
 check "the step that had ended keeps its status" [ "$(f jt-bad.json 'm("Step boom")[0]["OPENTOE_STATUS"]')" = running ]
 check "a step's stderr is output too (PRIORITY 6)" [ "$(f jt-bad.json 'm("CmdExecution: Stderr: bad-err")[0]["PRIORITY"]')" = 6 ]
+check "a run that exited 194 and was resumed ended well" grep -qx "rb2 0" "$W/ns.log"
+check "after a resume, a step's entries still name its phase" \
+        [ "$(f jt-rb.json '[(x.get("OPENTOE_PHASE"), x["OPENTOE_STEP"]) for x in m("CmdExecution: Stdout: after-out")]')" = "[('build', 'after')]" ]
 check "--no-journal: nothing in the journal" [ "$(f jt-off.json 'len(e)')" = 0 ]
 check "OPENTOE_JOURNAL=0: nothing in the journal" [ "$(f jt-env0.json 'len(e)')" = 0 ]
 
