@@ -78,6 +78,7 @@ check_eval "(setup) the first agent was killed after the run's last step, before
 # The second agent: resumes the job, which ends without running a step.
 "$OPENTOE" agent --config agent.json >> agent.out 2>> agent.err &
 agent_pid=$!
+at_exit 'kill -9 $agent_pid 2> /dev/null'
 for _ in $(seq 600); do
         case $(status) in success | failed | refused) break ;; esac
         sleep 0.05
