@@ -33,6 +33,7 @@
 #include "outbox.h"
 #include "reboot.h"
 #include "sdevent_dl.h"
+#include "state.h"
 #include "strbuf.h"
 #include "strv.h"
 #include "trust.h"
@@ -128,19 +129,22 @@ static void say(struct agent *a, const char *fmt, ...)
         fputc('\n', stderr);
 }
 
-static void set_status(struct agent *a, const char *id, const char *status, json_t *extra)
+/* 0 once the status is on disk, or a negative errno (said). */
+static int set_status(struct agent *a, const char *id, const char *status, json_t *extra)
 {
         char *err = NULL;
         bool refused;
-        int fd = id == a->id && a->job_fd >= 0 ? a->job_fd : job_open(&a->jr, id, &refused, &err);
+        int e, fd = id == a->id && a->job_fd >= 0 ? a->job_fd : job_open(&a->jr, id, &refused, &err);
         if (fd < 0) {
+                e = fd;
                 json_decref(extra);
                 say(a, "cannot record the status of %s: %s", id, err ? err : strerror(-fd));
-        } else if (jobstatus_set(fd, status, extra, &err) < 0)
+        } else if ((e = jobstatus_set(fd, status, extra, &err)) < 0)
                 say(a, "cannot record the status of %s: %s", id, err);
         if (fd >= 0 && fd != a->job_fd)
                 close(fd);
         free(err);
+        return e;
 }
 
 /* ---- configuration ---- */
@@ -517,7 +521,8 @@ static void job_signal(struct agent *a, const json_t *summary)
         json_decref(job);
 }
 
-static void job_finished(struct agent *a, const char *status, int code, const char *reason)
+/* Returns whether the end is recorded (status.json says `status`). */
+static bool job_finished(struct agent *a, const char *status, int code, const char *reason)
 {
         json_t *summary = read_summary(a);
         json_t *extra = json_pack("{s:i, s:n, s:n, s:n}", "exitCode", code, "document", "phase", "step");
@@ -531,9 +536,33 @@ static void job_finished(struct agent *a, const char *status, int code, const ch
          * queues them again, under the same idempotency key, instead of
          * losing them. */
         job_signal(a, summary);
-        set_status(a, a->id, status, extra);
+        bool recorded = set_status(a, a->id, status, extra) == 0;
         say(a, "job %s: %s%s%s", a->id, status, reason ? ": " : "", reason ? reason : "");
         json_decref(summary);
+        return recorded;
+}
+
+/* A run that reports to the agent leaves its state when it ends (see
+ * runner.c): until the job's end is in status.json, a crash of the
+ * agent must resume it (only its ending is repeated) instead of finding
+ * no checkpoint and running the job from its first step.  Once the end
+ * is recorded, the state goes.  The runner is reaped, so its lock is
+ * free; a state that cannot be opened or locked is left (the job is
+ * over, nothing resumes it). */
+static void job_drop_state(struct agent *a)
+{
+        struct state_dir sd;
+        char *err = NULL;
+        _cleanup_free_ char *path = xasprintf("%s/jobs/%s/state", a->jr.path, a->id);
+        int e = state_dir_open(path, STATE_DIR_LOCK, &sd, &err);
+        if (e < 0) {
+                if (e != -ENOENT)
+                        say(a, "job %s: its state is left: %s", a->id, err ? err : "cannot open it");
+                free(err);
+                return;
+        }
+        state_remove(&sd, NULL);
+        state_dir_close(&sd);
 }
 
 /* A job that cannot be trusted or read is moved aside with the reason in
@@ -592,7 +621,8 @@ static int on_child(sd_event_source *s, int fd, uint32_t revents, void *userdata
                 job_cleanup(a);
                 job_refuse(a, id, why);
         } else if (WIFEXITED(ws) && (code == 0 || code == 1)) {
-                job_finished(a, code ? "failed" : "success", code, NULL);
+                if (job_finished(a, code ? "failed" : "success", code, NULL))
+                        job_drop_state(a);
                 job_cleanup(a);
         } else if (WIFEXITED(ws) && code == EXIT_REBOOT) {
                 json_t *job = NULL;

@@ -405,6 +405,13 @@ static void write_report(struct runner *r)
                 log_app(&r->log, "Info", "report written to %s", r->o->report_path);
 }
 
+/* Whether an agent started this run (and so owns its ended state). */
+static bool progress_attached(void)
+{
+        const char *e = getenv("OPENTOE_PROGRESS_FD");
+        return e && *e;
+}
+
 /* The agent's progress pipe: `opentoe agent` starts each job's run with
  * OPENTOE_PROGRESS_FD, and reads a line per step begun ("step", the
  * document, the phase, the step, tab-separated) and the refusal of a
@@ -891,10 +898,15 @@ int runner_run(const struct run_options *o, struct run_doc *docs, size_t n)
                 log_app(&r.log, "Info", "stopped by signal %d", (int)interrupt_signal);
                 status = 128 + interrupt_signal;
         }
-        /* The run is over: nothing is left to resume. */
+        /* The run is over: nothing is left to resume.  A run the agent
+         * started (it reports on OPENTOE_PROGRESS_FD) leaves its log to
+         * the agent, which removes it once the job's end is recorded: an
+         * agent killed before that resumes the job from this last
+         * checkpoint (only the ending is repeated), where a removed state
+         * would have run the whole job again from its first step. */
         checkpointer_done(&r.ck);
         inflight_close(&r.inflight);
-        state_remove(&r.sd, NULL);
+        state_remove(&r.sd, progress_attached() ? RUNNING_FILE : NULL);
         runner_reboot_over(&r);
         goto out;
 
