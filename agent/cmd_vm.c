@@ -243,6 +243,8 @@ static void usage(FILE *f, const char *prog)
 {
         fprintf(f, "Usage: %s vm SUBCOMMAND [OPTIONS]\n\nSubcommands:\n", prog);
         subcommand_list(f, vm_commands, ELEMENTSOF(vm_commands), 6);
+        fprintf(f, "\nOptions:\n");
+        option_help(f, (const struct option_def[]){ { NULL } });
         fprintf(f, "\nRun '%s vm SUBCOMMAND --help' for its options.  See opentoe-vm(1).\n", prog);
 }
 

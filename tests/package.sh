@@ -202,6 +202,10 @@ check "the installed opentoe validates the installed example" \
 check "the installed schema is the source's, and JSON" \
         bash -c "cmp -s '$root/usr/share/opentoe/schemas/component-document.schema.json' '$top_srcdir/schemas/component-document.schema.json' &&
                  python3 -m json.tool '$root/usr/share/opentoe/schemas/component-document.schema.json' > /dev/null"
+check "the installed vm-build-image finds the guest's scripts and units where the package put them" \
+        bash -c "test -x '$root/usr/libexec/opentoe/vm-guest/opentoe-vm-guest' &&
+                 grep -q \"gd='/usr/share/opentoe/vm-guest'\" '$root/usr/libexec/opentoe/vm-build-image' &&
+                 test -f '$root/usr/share/opentoe/vm-guest/opentoe-vm-guest.service'"
 installed_unit=$root$unitdir/opentoe-agent.service
 check "the installed agent unit runs /usr/bin/opentoe agent" grep -qx 'ExecStart=/usr/bin/opentoe agent' "$installed_unit"
 if command -v systemd-analyze > /dev/null; then

@@ -180,16 +180,21 @@ fi
 chroot "$root" systemctl disable opentoe-resume.service > /dev/null 2>&1 || true
 
 # ---- the guest side ----------------------------------------------------------
-# The tree's packaging/vm/guest, or vm-guest/ beside the installed
-# $(pkglibexecdir)/vm-build-image.
-g=$here/guest
-[ -d "$g" ] || g=$here/vm-guest
-[ -f "$g/opentoe-vm-guest" ] || { say "the guest files are not in $here/guest or $here/vm-guest"; exit 1; }
+# The tree's packaging/vm/guest; installed, the scripts are in vm-guest/
+# beside $(pkglibexecdir)/vm-build-image and the units in
+# $(pkgdatadir)/vm-guest (make install writes that path below).
+g=$here/guest gd=$here/guest
+if [ ! -d "$g" ]; then
+        g=$here/vm-guest
+        gd='@vmguestdatadir@'
+fi
+[ -f "$g/opentoe-vm-guest" ] && [ -f "$gd/opentoe-vm-guest.service" ] ||
+        { say "the guest files are not in $here/guest, nor in $here/vm-guest and $gd"; exit 1; }
 install -d -m 0755 "$root/usr/lib/opentoe-vm"
 install -m 0755 "$g/opentoe-vm-guest" "$g/opentoe-vm-forward" "$root/usr/lib/opentoe-vm/"
-install -m 0644 "$g/opentoe-vm-guest.service" "$g/opentoe-vm-finish.service" "$g/opentoe-vm-forward.service" \
+install -m 0644 "$gd/opentoe-vm-guest.service" "$gd/opentoe-vm-finish.service" "$gd/opentoe-vm-forward.service" \
         "$root/etc/systemd/system/"
-install -m 0644 "$g/journald-persistent.conf" "$root/etc/systemd/journald.conf.d/opentoe-vm.conf"
+install -m 0644 "$gd/journald-persistent.conf" "$root/etc/systemd/journald.conf.d/opentoe-vm.conf"
 chroot "$root" systemctl enable opentoe-vm-guest.service opentoe-vm-finish.service opentoe-vm-forward.service \
         > /dev/null 2>&1
 install -d -m 0700 "$root/var/lib/opentoe-vm"
