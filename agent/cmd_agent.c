@@ -864,24 +864,25 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
         return 0;
 }
 
-static void usage(FILE *f, const char *prog)
+static void usage(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s agent [--config FILE] [--root DIR]\n"
                 "\nThe opentoe daemon: runs the jobs of its spool one at a time (opentoe-agent(8)).\n\n"
-                "Options:\n"
-                "  -c, --config FILE  the agent's configuration (default " DEFAULT_CONFIG ")\n"
-                "      --root DIR     its folder (default $OPENTOE_AGENT_ROOT or /var/lib/opentoe)\n"
-                "  -h, --help         show this help\n",
+                "Options:\n",
                 prog);
+        option_help(f, defs);
 }
 
 int cmd_agent(const struct invocation *inv, int argc, char **argv)
 {
         const char *config = NULL, *root_arg = NULL;
         const struct option_def defs[] = {
-                OPTION_STR("config", 'c', &config),
-                OPTION_STR("root", 0, &root_arg),
+                OPTION_STR("config", 'c', &config, .arg = "FILE",
+                           .help = "the agent's configuration (default " DEFAULT_CONFIG ")", .value = OPTION_VALUE_FILE),
+                OPTION_STR("root", 0, &root_arg, .arg = "DIR",
+                           .help = "its folder (default $OPENTOE_AGENT_ROOT or /var/lib/opentoe)",
+                           .value = OPTION_VALUE_DIR),
                 { NULL },
         };
         size_t n_args = 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "checker.h"
+#include "cleanup.h"
 #include "commands.h"
 #include "docsource.h"
 #include "compile.h"
@@ -12,13 +13,24 @@
 #include "options.h"
 #include "strbuf.h"
 
-enum { OPT_OUTPUT = 1, OPT_PLATFORMS, OPT_HELP };
+#define PLATFORMS_FLAG                                                                                 \
+        OPTION_STR("os-platforms", 0, NULL, .arg = "LIST",                                             \
+                   .help = "platforms the document must run on (default: this host's)",                \
+                   .value = OPTION_VALUE_LIST_OF, .choices = "linux windows darwin")
 
-static const struct option_spec specs[] = {
-        { "output", 'o', true, OPT_OUTPUT },
-        { "os-platforms", 0, true, OPT_PLATFORMS },
-        { "help", 'h', false, OPT_HELP },
-        { NULL, 0, false, 0 },
+/* Read by parse() below; the tables are what --help and `opentoe
+ * completion` show. */
+static const struct option_def compile_defs[] = {
+        OPTION_STR("output", 'o', NULL, .arg = "FILE", .help = "the program file (default: DOCUMENT's name, .otc)",
+                   .value = OPTION_VALUE_FILE),
+        PLATFORMS_FLAG,
+        OPTION_POSITIONAL("DOCUMENT", OPTION_VALUE_FILE),
+        { NULL },
+};
+static const struct option_def disasm_defs[] = {
+        PLATFORMS_FLAG,
+        OPTION_POSITIONAL("DOCUMENT", OPTION_VALUE_FILE),
+        { NULL },
 };
 
 /* Loads one document or .otc, printing diagnostics; NULL on failure.
@@ -57,42 +69,40 @@ struct program *load_program_or_report(const char *prog_name, const char *path, 
 static int parse(const struct invocation *inv, const char *cmd, int argc, char **argv, const char **ret_path,
                  const char **ret_output, struct check_options *opts)
 {
+        const struct option_def *defs = ret_output ? compile_defs : disasm_defs;
+        int help_id;
+        if (option_describe(defs))
+                return 0;
+        _cleanup_free_ struct option_spec *specs = option_specs(defs, &help_id);
         struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
         const char *arg, *bad;
         int id;
         *ret_path = NULL;
         while ((id = option_next(&p, &arg)) != -2) {
-                switch (id) {
-                case -1:
+                if (id == -1) {
                         fprintf(stderr, "%s %s: %s\n", inv->program, cmd, p.error);
                         return EXIT_USAGE;
-                case 0:
+                }
+                if (id == help_id) {
+                        printf(ret_output ? "Usage: %s compile DOCUMENT [-o FILE.otc] [--os-platforms LIST]\n"
+                                            "Check and compile a component document to a program file.\n\n"
+                                          : "Usage: %s disasm DOCUMENT|FILE.otc [--os-platforms LIST]\n"
+                                            "Print the compiled program of a document, instruction by instruction.\n\n",
+                               inv->program);
+                        option_help(stdout, defs);
+                        return 0;
+                }
+                if (id == 0) {
                         if (*ret_path) {
                                 fprintf(stderr, "%s %s: one document at a time\n", inv->program, cmd);
                                 return EXIT_USAGE;
                         }
                         *ret_path = arg;
-                        break;
-                case OPT_OUTPUT:
-                        if (!ret_output) {
-                                fprintf(stderr, "%s %s: unknown option '-o'\n", inv->program, cmd);
-                                return EXIT_USAGE;
-                        }
+                } else if (!strcmp(defs[id - 1].name, "output")) {
                         *ret_output = arg;
-                        break;
-                case OPT_PLATFORMS:
-                        if (check_parse_platforms(arg, &opts->platforms, &bad) < 0) {
-                                fprintf(stderr, "%s %s: unknown platform '%s'\n", inv->program, cmd, bad);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                case OPT_HELP:
-                        printf(ret_output ? "Usage: %s compile DOCUMENT [-o FILE.otc] [--os-platforms LIST]\n"
-                                            "Check and compile a component document to a program file.\n"
-                                          : "Usage: %s disasm DOCUMENT|FILE.otc [--os-platforms LIST]\n"
-                                            "Print the compiled program of a document, instruction by instruction.\n",
-                               inv->program);
-                        return 0;
+                } else if (check_parse_platforms(arg, &opts->platforms, &bad) < 0) {
+                        fprintf(stderr, "%s %s: unknown platform '%s'\n", inv->program, cmd, bad);
+                        return EXIT_USAGE;
                 }
         }
         if (!*ret_path) {

@@ -20,6 +20,8 @@ static void debug_usage(FILE *f, const char *prog)
 {
         fprintf(f, "Usage: %s debug SUBCOMMAND [OPTIONS]\n\nSubcommands:\n", prog);
         subcommand_list(f, debug_commands, ELEMENTSOF(debug_commands), 12);
+        fprintf(f, "\nOptions:\n");
+        option_help(f, (const struct option_def[]){ { NULL } });
         fprintf(f, "\nRun '%s debug SUBCOMMAND --help' for its options.\n", prog);
 }
 
@@ -27,6 +29,8 @@ int cmd_debug(const struct invocation *inv, int argc, char **argv)
 {
         const struct subcommand *c;
 
+        if (option_describe_subcommands(debug_commands, ELEMENTSOF(debug_commands)))
+                return 0;
         if (argc >= 2 && option_is_help(argv[1])) {
                 debug_usage(stdout, inv->program);
                 return 0;

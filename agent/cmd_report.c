@@ -7,7 +7,7 @@
 #include "options.h"
 #include "report_out.h"
 
-static void usage(FILE *f, const char *prog)
+static void usage(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s report TOE_FOLDER [--format html|text|json] [-o FILE]\n"
@@ -18,13 +18,10 @@ static void usage(FILE *f, const char *prog)
                 "or one self-contained HTML file with a timeline of the run (the default\n"
                 "when -o names a file that does not end in .txt or .json).\n"
                 "\n"
-                "Options:\n"
-                "  -f, --format F   html, text or json\n"
-                "  -o, --output F   write to file F (replaced whole) instead of standard output\n"
-                "  -h, --help       show this help\n"
-                "\n"
-                "Exit status: 0 written, 1 the folder cannot be read, 2 usage error.\n",
+                "Options:\n",
                 prog);
+        option_help(f, defs);
+        fprintf(f, "\nExit status: 0 written, 1 the folder cannot be read, 2 usage error.\n");
 }
 
 int cmd_report(const struct invocation *inv, int argc, char **argv)
@@ -32,8 +29,12 @@ int cmd_report(const struct invocation *inv, int argc, char **argv)
         const char *format = NULL, *out = NULL, *args[1];
         size_t n = 0;
         const struct option_def defs[] = {
-                OPTION_STR("format", 'f', &format),
-                OPTION_STR("output", 'o', &out),
+                OPTION_STR("format", 'f', &format, .arg = "F", .help = "html, text or json",
+                           .value = OPTION_VALUE_ONE_OF, .choices = "html text json"),
+                OPTION_STR("output", 'o', &out, .arg = "F",
+                           .help = "write to file F (replaced whole) instead of standard output",
+                           .value = OPTION_VALUE_FILE),
+                OPTION_POSITIONAL("TOE_FOLDER", OPTION_VALUE_DIR),
                 { 0 },
         };
         int r = option_parse(inv->program, "report", defs, argc, argv, args, 1, &n, usage);

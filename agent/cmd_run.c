@@ -36,53 +36,20 @@
 /* Times --parameters and --os-platforms may each be given. */
 #define MAX_REPEATS 64
 
-static void usage(FILE *f, const char *prog)
+static void usage(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s run (--documents A,B | --config FILE) [OPTIONS]\n"
                 "Run component documents (YAML or compiled .otc; local paths, s3:// URIs or\n"
                 "Image Builder component build version ARNs).\n"
-                "\n"
-                "  -d, --documents A,B         documents to run, in order\n"
-                "  -c, --config FILE           AWSTOE's JSON input configuration\n"
-                "      --parameters N=V,...    parameter values (escape ',' and '\\' in values with '\\')\n"
-                "  -p, --phases P,Q            phases to run (others are skipped)\n"
-                "  -i, --execution-id ID       id of this run (default: a new UUID)\n"
-                "  -l, --log-directory DIR     where the TOE_* log folder goes (default: .)\n"
-                "  -s, --state-directory DIR   where the run's checkpoint goes (it resumes from it)\n"
-                "      --discard-state         remove a saved state and start over\n"
-                "      --reboot-mode MODE      how a reboot happens: ssm, self or exit (default: chosen;\n"
-                "                              see REBOOTS in opentoe(1))\n"
-                "      --resume                resume the executions waiting for this boot (what\n"
-                "                              opentoe-resume.service and the crontab entry run)\n"
-                "      --document-s3-bucket-owner ID\n"
-                "                              account that must own the buckets of s3:// documents\n"
-                "  -b, --log-s3-bucket-name B  upload the log folder to this S3 bucket when the run ends\n"
-                "  -k, --log-s3-key-prefix P   ... under this key prefix (s3://B/P/TOE_...)\n"
-                "      --log-s3-bucket-owner ID  account that must own the log bucket\n"
-                "      --cw-log-group G        stream console.log to this CloudWatch Logs group ...\n"
-                "      --cw-log-stream S       ... and stream (default: the execution id)\n"
-                "      --cw-log-region R       ... in this region (default: the usual chain)\n"
-                "      --cw-ignore-failures    undelivered CloudWatch lines do not fail the run\n"
-                "      --endpoint-url URL      endpoint of every AWS service (as AWS_ENDPOINT_URL;\n"
-                "                              AWS_ENDPOINT_URL_<SERVICE> and\n"
-                "                              AWSTOE_IMAGEBUILDER_ENDPOINT still win)\n"
-                "  -t, --trace                 print the application log and every instruction to stderr\n"
-                "      --blocked-action-modules A,B  steps of these actions fail instead of running\n"
-                "      --os-platforms LIST     platforms the documents must run on (as validate)\n"
-                "      --dry-run               print the plan; run and change nothing\n"
-                "      --no-journal            do not write the console lines to the journal\n"
-                "      --signal-config FILE    signal the orchestrator at the end (opentoe(1) SIGNALS)\n"
-                "      --quiet                 on a terminal, show no step lines (the summary only)\n"
-                "      --verbose               show every console.log line on stderr as written\n"
-                "      --report FILE           write the HTML report of the run to FILE at the end\n"
-                "  -h, --help                  show this help\n"
-                "  -v, --version               show the version\n"
+                "\n",
+                prog);
+        option_help(f, defs);
+        fprintf(f,
                 "\n"
                 "Exit status: 0 success (ignored failures included), 1 failure, 2 usage error,\n"
                 "194 a step asked for a reboot (the state is saved; run again to resume),\n"
-                "128 + N stopped by signal N.\n",
-                prog);
+                "128 + N stopped by signal N.\n");
 }
 
 /* "a=1,b=x\,y" into an object; values may hold '=' (the first one splits)
@@ -282,35 +249,68 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         char **blocked_list = NULL;
         char uuid[37];
         const struct option_def defs[] = {
-                OPTION_STR("config", 'c', &config),
-                OPTION_STR("documents", 'd', &s.documents),
-                OPTION_EACH("parameters", 0, &params),
-                OPTION_STR("phases", 'p', &s.phases),
-                OPTION_STR("execution-id", 'i', &s.execution_id),
-                OPTION_STR("log-directory", 'l', &s.log_directory),
-                OPTION_STR("state-directory", 's', &s.state_directory),
-                OPTION_BOOL_GIVEN("trace", 't', &s.trace, &s.trace_set),
-                OPTION_BOOL("dry-run", 0, &s.dry_run),
-                OPTION_BOOL("no-journal", 0, &no_journal),
-                OPTION_STR("signal-config", 0, &signal_config),
-                OPTION_BOOL("quiet", 0, &quiet),
-                OPTION_BOOL("verbose", 0, &verbose),
-                OPTION_STR("report", 0, &report_path),
-                OPTION_STR("document-s3-bucket-owner", 0, &s.document_owner),
-                OPTION_BOOL_GIVEN("cw-ignore-failures", 0, &s.cw_ignore, &s.cw_ignore_set),
-                OPTION_STR("cw-log-group", 0, &s.cw_group),
-                OPTION_STR("cw-log-region", 0, &s.cw_region),
-                OPTION_STR("cw-log-stream", 0, &s.cw_stream),
-                OPTION_STR("log-s3-bucket-name", 'b', &s.log_bucket),
-                OPTION_STR("log-s3-bucket-owner", 0, &s.log_owner),
-                OPTION_STR("log-s3-key-prefix", 'k', &s.log_prefix),
-                OPTION_STR("blocked-action-modules", 0, &s.blocked),
-                OPTION_EACH("os-platforms", 0, &platforms),
-                OPTION_STR("endpoint-url", 0, &endpoint_url),
-                OPTION_BOOL("discard-state", 0, &discard_state),
-                OPTION_STR("reboot-mode", 0, &reboot_mode_arg),
-                OPTION_BOOL("resume", 0, &resume),
-                OPTION_BOOL("version", 'v', &version),
+                OPTION_STR("documents", 'd', &s.documents, .arg = "A,B", .help = "documents to run, in order",
+                           .value = OPTION_VALUE_FILE, .awstoe = true),
+                OPTION_STR("config", 'c', &config, .arg = "FILE", .help = "AWSTOE's JSON input configuration",
+                           .value = OPTION_VALUE_FILE, .awstoe = true),
+                OPTION_EACH("parameters", 0, &params, .arg = "N=V,...",
+                            .help = "parameter values (escape ',' and '\\' in values with '\\')", .awstoe = true),
+                OPTION_STR("phases", 'p', &s.phases, .arg = "P,Q", .help = "phases to run (others are skipped)",
+                           .value = OPTION_VALUE_LIST_OF, .choices = "build validate test", .awstoe = true),
+                OPTION_STR("execution-id", 'i', &s.execution_id, .arg = "ID",
+                           .help = "id of this run (default: a new UUID)", .awstoe = true),
+                OPTION_STR("log-directory", 'l', &s.log_directory, .arg = "DIR",
+                           .help = "where the TOE_* log folder goes (default: .)", .value = OPTION_VALUE_DIR,
+                           .awstoe = true),
+                OPTION_STR("state-directory", 's', &s.state_directory, .arg = "DIR",
+                           .help = "where the run's checkpoint goes (it resumes from it)", .value = OPTION_VALUE_DIR,
+                           .awstoe = true),
+                OPTION_BOOL("discard-state", 0, &discard_state, .help = "remove a saved state and start over"),
+                OPTION_STR("reboot-mode", 0, &reboot_mode_arg, .arg = "MODE",
+                           .help = "how a reboot happens: ssm, self or exit (default: chosen;\n"
+                                   "see REBOOTS in opentoe(1))",
+                           .value = OPTION_VALUE_ONE_OF, .choices = "ssm self exit"),
+                OPTION_BOOL("resume", 0, &resume,
+                            .help = "resume the executions waiting for this boot (what\n"
+                                    "opentoe-resume.service and the crontab entry run)"),
+                OPTION_STR("document-s3-bucket-owner", 0, &s.document_owner, .arg = "ID",
+                           .help = "account that must own the buckets of s3:// documents", .awstoe = true),
+                OPTION_STR("log-s3-bucket-name", 'b', &s.log_bucket, .arg = "B",
+                           .help = "upload the log folder to this S3 bucket when the run ends", .awstoe = true),
+                OPTION_STR("log-s3-key-prefix", 'k', &s.log_prefix, .arg = "P",
+                           .help = "... under this key prefix (s3://B/P/TOE_...)", .awstoe = true),
+                OPTION_STR("log-s3-bucket-owner", 0, &s.log_owner, .arg = "ID",
+                           .help = "account that must own the log bucket", .awstoe = true),
+                OPTION_STR("cw-log-group", 0, &s.cw_group, .arg = "G",
+                           .help = "stream console.log to this CloudWatch Logs group ...", .awstoe = true),
+                OPTION_STR("cw-log-stream", 0, &s.cw_stream, .arg = "S",
+                           .help = "... and stream (default: the execution id)", .awstoe = true),
+                OPTION_STR("cw-log-region", 0, &s.cw_region, .arg = "R",
+                           .help = "... in this region (default: the usual chain)", .awstoe = true),
+                OPTION_BOOL_GIVEN("cw-ignore-failures", 0, &s.cw_ignore, &s.cw_ignore_set,
+                                  .help = "undelivered CloudWatch lines do not fail the run", .awstoe = true),
+                OPTION_STR("endpoint-url", 0, &endpoint_url, .arg = "URL",
+                           .help = "endpoint of every AWS service (as AWS_ENDPOINT_URL;\n"
+                                   "AWS_ENDPOINT_URL_<SERVICE> and\n"
+                                   "AWSTOE_IMAGEBUILDER_ENDPOINT still win)"),
+                OPTION_BOOL_GIVEN("trace", 't', &s.trace, &s.trace_set,
+                                  .help = "print the application log and every instruction to stderr",
+                                  .awstoe = true),
+                OPTION_STR("blocked-action-modules", 0, &s.blocked, .arg = "A,B",
+                           .help = "steps of these actions fail instead of running", .awstoe = true),
+                OPTION_EACH("os-platforms", 0, &platforms, .arg = "LIST",
+                            .help = "platforms the documents must run on (as validate)",
+                            .value = OPTION_VALUE_LIST_OF, .choices = "linux windows darwin"),
+                OPTION_BOOL("dry-run", 0, &s.dry_run, .help = "print the plan; run and change nothing"),
+                OPTION_BOOL("no-journal", 0, &no_journal, .help = "do not write the console lines to the journal"),
+                OPTION_STR("signal-config", 0, &signal_config, .arg = "FILE",
+                           .help = "signal the orchestrator at the end (opentoe(1) SIGNALS)",
+                           .value = OPTION_VALUE_FILE),
+                OPTION_BOOL("quiet", 0, &quiet, .help = "on a terminal, show no step lines (the summary only)"),
+                OPTION_BOOL("verbose", 0, &verbose, .help = "show every console.log line on stderr as written"),
+                OPTION_STR("report", 0, &report_path, .arg = "FILE",
+                           .help = "write the HTML report of the run to FILE at the end", .value = OPTION_VALUE_FILE),
+                OPTION_BOOL("version", 'v', &version, .help = "show the version", .awstoe = true),
                 { NULL },
         };
 
@@ -362,7 +362,7 @@ int cmd_run(const struct invocation *inv, int argc, char **argv)
         }
         if (!config && !s.documents) {
                 fprintf(stderr, "%s run: give the documents with --documents or --config\n", inv->program);
-                usage(stderr, inv->program);
+                usage(stderr, inv->program, defs);
                 goto out;
         }
         if (cmd_owner(inv->program, "run", "--document-s3-bucket-owner", s.document_owner, NULL) < 0)

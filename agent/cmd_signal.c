@@ -19,19 +19,14 @@
 #include "strbuf.h"
 #include "tunables.h"
 
-static void usage(FILE *f, const char *prog)
+static void usage(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s signal --test --config FILE\n"
                 "       %s signal --deliver [--outbox DIR] [--wait SECONDS]\n"
-                "\n"
-                "  -c, --config FILE     the signal configuration ({\"signals\": [...]}, opentoe(1) SIGNALS)\n"
-                "      --test            send a test summary to each target and say what it answered\n"
-                "      --deliver         send the signals waiting in the outbox whose time has come\n"
-                "      --outbox DIR      the outbox (default: the configuration's, else %s)\n"
-                "      --wait SECONDS    keep trying until the outbox is empty or this long has passed\n"
-                "  -h, --help            show this help\n",
-                prog, prog, OUTBOX_DEFAULT_DIR);
+                "\n",
+                prog, prog);
+        option_help(f, defs);
 }
 
 /* Where a target is, for a person: never a URL's query (a presigned
@@ -113,11 +108,17 @@ int cmd_signal(const struct invocation *inv, int argc, char **argv)
         bool test = false, deliver = false;
         long wait_s = 0;
         const struct option_def defs[] = {
-                OPTION_STR("config", 'c', &config),
-                OPTION_BOOL("test", 0, &test),
-                OPTION_BOOL("deliver", 0, &deliver),
-                OPTION_STR("outbox", 0, &outbox),
-                OPTION_NUM("wait", &wait_s, 0, 86400),
+                OPTION_STR("config", 'c', &config, .arg = "FILE",
+                           .help = "the signal configuration ({\"signals\": [...]}, opentoe(1) SIGNALS)",
+                           .value = OPTION_VALUE_FILE),
+                OPTION_BOOL("test", 0, &test, .help = "send a test summary to each target and say what it answered"),
+                OPTION_BOOL("deliver", 0, &deliver,
+                            .help = "send the signals waiting in the outbox whose time has come"),
+                OPTION_STR("outbox", 0, &outbox, .arg = "DIR",
+                           .help = "the outbox (default: the configuration's, else " OUTBOX_DEFAULT_DIR ")",
+                           .value = OPTION_VALUE_DIR),
+                OPTION_NUM("wait", &wait_s, 0, 86400, .arg = "SECONDS",
+                           .help = "keep trying until the outbox is empty or this long has passed"),
                 { NULL },
         };
         size_t n_stray = 0;
@@ -128,7 +129,7 @@ int cmd_signal(const struct invocation *inv, int argc, char **argv)
         if (r != 0)
                 return EXIT_USAGE;
         if (n_stray || test == deliver || (test && !config)) {
-                usage(stderr, inv->program);
+                usage(stderr, inv->program, defs);
                 return EXIT_USAGE;
         }
         json_t *targets = NULL;

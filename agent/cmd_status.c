@@ -21,20 +21,16 @@
 
 #define EXIT_NO_JOB 5
 
-static void usage(FILE *f, const char *prog)
+static void usage(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s status [EXECUTION_ID] [--wait] [--format text|json] [--all]\n"
                 "\nThe status of an agent's job (default: the latest submitted).\n\n"
-                "Options:\n"
-                "  -w, --wait           return only once the job has ended\n"
-                "      --format FORMAT  text (default) or json\n"
-                "  -a, --all            list every job\n"
-                "      --root DIR       the agent's folder (default $OPENTOE_AGENT_ROOT or /var/lib/opentoe)\n"
-                "  -h, --help           show this help\n"
-                "\nExit status: 0 succeeded, 1 failed, 2 usage, 3 not done yet (queued, running,\n"
-                "pending-reboot), 4 refused, 5 no such job.  See opentoe(1).\n",
+                "Options:\n",
                 prog);
+        option_help(f, defs);
+        fprintf(f, "\nExit status: 0 succeeded, 1 failed, 2 usage, 3 not done yet (queued, running,\n"
+                   "pending-reboot), 4 refused, 5 no such job.  See opentoe(1).\n");
 }
 
 /* The status of job `id` (NULL: the latest).  0, -ENOENT, or another
@@ -145,10 +141,14 @@ int cmd_status(const struct invocation *inv, int argc, char **argv)
         const char *format = "text", *root_arg = NULL, *args[1];
         bool wait = false, all = false;
         const struct option_def defs[] = {
-                OPTION_BOOL("wait", 'w', &wait),
-                OPTION_STR("format", 0, &format),
-                OPTION_BOOL("all", 'a', &all),
-                OPTION_STR("root", 0, &root_arg),
+                OPTION_BOOL("wait", 'w', &wait, .help = "return only once the job has ended"),
+                OPTION_STR("format", 0, &format, .arg = "FORMAT", .help = "text (default) or json",
+                           .value = OPTION_VALUE_ONE_OF, .choices = "text json"),
+                OPTION_BOOL("all", 'a', &all, .help = "list every job"),
+                OPTION_STR("root", 0, &root_arg, .arg = "DIR",
+                           .help = "the agent's folder (default $OPENTOE_AGENT_ROOT or /var/lib/opentoe)",
+                           .value = OPTION_VALUE_DIR),
+                OPTION_POSITIONAL("EXECUTION_ID", OPTION_VALUE_ANY),
                 { NULL },
         };
         size_t n_args = 0;

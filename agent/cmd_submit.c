@@ -21,21 +21,15 @@
 
 #define MAX_PARAMS 256
 
-static void usage(FILE *f, const char *prog)
+static void usage(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s submit (--config FILE | --documents A,B [--parameters K=V,...]) [OPTIONS]\n"
                 "\nPlaces a job in the agent's spool and prints its execution id.\n\n"
-                "Options:\n"
-                "  -c, --config FILE           AWSTOE's JSON configuration, with opentoe's keys\n"
-                "                              (signals, rebootMode, logDestinations)\n"
-                "  -d, --documents A,B         the documents, as for run\n"
-                "      --parameters K=V,...    their parameters (may be repeated)\n"
-                "  -i, --execution-id ID       the job's id (default: the config's, else a new UUID)\n"
-                "      --root DIR              the agent's folder (default $OPENTOE_AGENT_ROOT or /var/lib/opentoe)\n"
-                "  -h, --help                  show this help\n"
-                "\nSee opentoe(1) and opentoe-agent(8).\n",
+                "Options:\n",
                 prog);
+        option_help(f, defs);
+        fprintf(f, "\nSee opentoe(1) and opentoe-agent(8).\n");
 }
 
 /* A local document path as the agent (another folder) must see it. */
@@ -160,11 +154,18 @@ int cmd_submit(const struct invocation *inv, int argc, char **argv)
         const char *param_v[MAX_PARAMS];
         struct option_list params = { param_v, 0, MAX_PARAMS };
         const struct option_def defs[] = {
-                OPTION_STR("config", 'c', &config),
-                OPTION_STR("documents", 'd', &documents),
-                OPTION_EACH("parameters", 0, &params),
-                OPTION_STR("execution-id", 'i', &id),
-                OPTION_STR("root", 0, &root_arg),
+                OPTION_STR("config", 'c', &config, .arg = "FILE",
+                           .help = "AWSTOE's JSON configuration, with opentoe's keys\n"
+                                   "(signals, rebootMode, logDestinations)",
+                           .value = OPTION_VALUE_FILE),
+                OPTION_STR("documents", 'd', &documents, .arg = "A,B", .help = "the documents, as for run",
+                           .value = OPTION_VALUE_FILE),
+                OPTION_EACH("parameters", 0, &params, .arg = "K=V,...", .help = "their parameters (may be repeated)"),
+                OPTION_STR("execution-id", 'i', &id, .arg = "ID",
+                           .help = "the job's id (default: the config's, else a new UUID)"),
+                OPTION_STR("root", 0, &root_arg, .arg = "DIR",
+                           .help = "the agent's folder (default $OPENTOE_AGENT_ROOT or /var/lib/opentoe)",
+                           .value = OPTION_VALUE_DIR),
                 { NULL },
         };
         size_t n_args = 0;

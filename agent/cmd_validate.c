@@ -13,6 +13,7 @@
 
 #include "action_spec.h"
 #include "checker.h"
+#include "cleanup.h"
 #include "cmd_aws.h"
 #include "commands.h"
 #include "docsource.h"
@@ -23,31 +24,42 @@
 #define MAX_SHOWN 20
 #define MAX_DOCUMENTS 1000
 
+/* The flags, in the order of `defs` (each id is its place + 1). */
 enum {
         OPT_DOCUMENTS = 1,
         OPT_FORMAT,
         OPT_PLATFORMS,
         OPT_STRICT,
         OPT_STRICT_AWSTOE,
-        OPT_TRACE,
         OPT_OWNER,
         OPT_ENDPOINT_URL,
-        OPT_HELP,
+        OPT_TRACE,
         OPT_VERSION,
+        OPT_FILES,
 };
 
-static const struct option_spec specs[] = {
-        { "documents", 'd', true, OPT_DOCUMENTS },
-        { "format", 0, true, OPT_FORMAT },
-        { "os-platforms", 0, true, OPT_PLATFORMS },
-        { "strict", 0, false, OPT_STRICT },
-        { "strict-awstoe", 0, false, OPT_STRICT_AWSTOE },
-        { "trace", 't', false, OPT_TRACE },
-        { "document-s3-bucket-owner", 0, true, OPT_OWNER },
-        { "endpoint-url", 0, true, OPT_ENDPOINT_URL },
-        { "help", 'h', false, OPT_HELP },
-        { "version", 'v', false, OPT_VERSION },
-        { NULL, 0, false, 0 },
+/* Read by hand below (the loop keeps the order flags come in); the
+ * table is what --help and `opentoe completion` show. */
+static const struct option_def defs[] = {
+        OPTION_STR("documents", 'd', NULL, .arg = "A,B", .help = "documents to check (as well as FILE arguments)",
+                   .value = OPTION_VALUE_FILE, .awstoe = true),
+        OPTION_STR("format", 0, NULL, .arg = "FORMAT", .help = "text (default), json, or awstoe",
+                   .value = OPTION_VALUE_ONE_OF, .choices = "text json awstoe"),
+        OPTION_STR("os-platforms", 0, NULL, .arg = "LIST",
+                   .help = "platforms the documents must run on:\nlinux, windows, darwin (default: this host's)",
+                   .value = OPTION_VALUE_LIST_OF, .choices = "linux windows darwin", .awstoe = true),
+        OPTION_BOOL("strict", 0, NULL, .help = "treat warnings as errors"),
+        OPTION_BOOL("strict-awstoe", 0, NULL, .help = "reject opentoe-only extensions"),
+        OPTION_STR("document-s3-bucket-owner", 0, NULL, .arg = "ID",
+                   .help = "account that must own the buckets of s3:// documents", .awstoe = true),
+        OPTION_STR("endpoint-url", 0, NULL, .arg = "URL",
+                   .help = "endpoint of every AWS service (as AWS_ENDPOINT_URL;\n"
+                           "AWS_ENDPOINT_URL_<SERVICE> and\n"
+                           "AWSTOE_IMAGEBUILDER_ENDPOINT still win)"),
+        OPTION_BOOL("trace", 't', NULL, .help = "accepted for AWSTOE compatibility", .awstoe = true),
+        OPTION_BOOL("version", 'v', NULL, .help = "show the version", .awstoe = true),
+        OPTION_POSITIONAL("FILE", OPTION_VALUE_FILE),
+        { NULL },
 };
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_AWSTOE };
@@ -65,24 +77,10 @@ static void usage(FILE *f, const char *prog)
                 "Usage: %s validate [OPTIONS] [FILE...]\n"
                 "Check component documents without running them (local paths, s3:// URIs or\n"
                 "Image Builder component build version ARNs).\n"
-                "\n"
-                "  -d, --documents A,B       documents to check (as well as FILE arguments)\n"
-                "      --format FORMAT       text (default), json, or awstoe\n"
-                "      --os-platforms LIST   platforms the documents must run on:\n"
-                "                            linux, windows, darwin (default: this host's)\n"
-                "      --strict              treat warnings as errors\n"
-                "      --strict-awstoe       reject opentoe-only extensions\n"
-                "      --document-s3-bucket-owner ID\n"
-                "                            account that must own the buckets of s3:// documents\n"
-                "      --endpoint-url URL    endpoint of every AWS service (as AWS_ENDPOINT_URL;\n"
-                "                            AWS_ENDPOINT_URL_<SERVICE> and\n"
-                "                            AWSTOE_IMAGEBUILDER_ENDPOINT still win)\n"
-                "  -t, --trace               accepted for AWSTOE compatibility\n"
-                "  -h, --help                show this help\n"
-                "  -v, --version             show the version\n"
-                "\n"
-                "Exit status: 0 all valid, 1 some document invalid, 2 usage error.\n",
+                "\n",
                 prog);
+        option_help(f, defs);
+        fprintf(f, "\nExit status: 0 all valid, 1 some document invalid, 2 usage error.\n");
 }
 
 static void split_into(char *list, const char **docs, size_t *n)
@@ -187,6 +185,8 @@ static void print_awstoe(struct doc_result *r, size_t n, struct diag_list *diags
 
 int cmd_validate(const struct invocation *inv, int argc, char **argv)
 {
+        int help_id;
+        _cleanup_free_ struct option_spec *specs = option_specs(defs, &help_id);
         struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
         enum format format = inv->awstoe ? FORMAT_AWSTOE : FORMAT_TEXT;
         struct check_options copts = { .platforms = check_host_platform() };
@@ -200,7 +200,16 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
 
         if (!docs)
                 return 1;
+        if (option_describe(defs)) {
+                status = 0;
+                goto out;
+        }
         while ((id = option_next(&p, &arg)) != -2) {
+                if (id == help_id) {
+                        usage(stdout, inv->program);
+                        status = 0;
+                        goto out;
+                }
                 switch (id) {
                 case -1:
                         fprintf(stderr, "%s validate: %s\n", inv->program, p.error);
@@ -253,10 +262,6 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                         break;
                 case OPT_TRACE:
                         break;
-                case OPT_HELP:
-                        usage(stdout, inv->program);
-                        status = 0;
-                        goto out;
                 case OPT_VERSION:
                         if (option_version(inv->program, "validate", arg, &status))
                                 goto out;

@@ -3,11 +3,18 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* How the binary was invoked: as `opentoe`, or under AWSTOE's name. */
+struct subcommand;
+struct option_def;
 struct invocation {
         const char *program;  /* "opentoe" or "awstoe" */
         bool awstoe;
+        /* The binary's commands and its own flags (for `completion`). */
+        const struct subcommand *commands;
+        size_t n_commands;
+        const struct option_def *options;
 };
 
 #define EXIT_USAGE 2
@@ -22,6 +29,7 @@ int cmd_submit(const struct invocation *inv, int argc, char **argv);
 int cmd_status(const struct invocation *inv, int argc, char **argv);
 int cmd_debug(const struct invocation *inv, int argc, char **argv);
 int cmd_signal(const struct invocation *inv, int argc, char **argv);
+int cmd_completion(const struct invocation *inv, int argc, char **argv);
 
 struct check_options;
 struct program;

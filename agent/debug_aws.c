@@ -23,7 +23,7 @@
 
 /* ---- debug credentials / debug aws-request ------------------------------ */
 
-static void credentials_usage(FILE *f, const char *prog)
+static void credentials_usage(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s debug credentials [--region] [--repeat N] [--interval-ms MS]\n"
@@ -33,17 +33,13 @@ static void credentials_usage(FILE *f, const char *prog)
                 "  credentials: source=S access_key_id=ID session_token=yes|no expiration=T|never (DETAIL)\n"
                 "The secret key and the session token are never printed.\n"
                 "\n"
-                "Options:\n"
-                "  --region          also resolve the region and print 'region: R (from SOURCE)'\n"
-                "  --repeat N        look up N times with the same provider (cache and refresh)\n"
-                "  --interval-ms MS  pause between lookups (default 1000)\n"
-                "  -h, --help        show this help\n"
-                "\n"
-                "Exit status: 0 found, 1 not found (the message says what was tried), 2 usage error.\n",
+                "Options:\n",
                 prog);
+        option_help(f, defs);
+        fprintf(f, "\nExit status: 0 found, 1 not found (the message says what was tried), 2 usage error.\n");
 }
 
-static void aws_request_usage(FILE *f, const char *prog)
+static void aws_request_usage(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s debug aws-request --service S --target T --body JSON [--region R]\n"
@@ -54,19 +50,10 @@ static void aws_request_usage(FILE *f, const char *prog)
                 "body on standard output.  A summary ('HTTP 200 after N attempts') and each\n"
                 "retry go to standard error.\n"
                 "\n"
-                "Options:\n"
-                "  --service S       signing name (\"logs\"); also picks AWS_ENDPOINT_URL_<S>\n"
-                "  --target T        X-Amz-Target (\"Logs_20140328.DescribeLogGroups\")\n"
-                "  --body JSON       request body\n"
-                "  --region R        region (default: resolved like the SDKs do)\n"
-                "  --endpoint URL    endpoint, before AWS_ENDPOINT_URL_<S> and AWS_ENDPOINT_URL\n"
-                "  --repeat N        send N times with the same client and credentials\n"
-                "  --interval-ms MS  pause between requests (default 1000)\n"
-                "  --deadline-ms MS  give each request at most MS milliseconds\n"
-                "  -h, --help        show this help\n"
-                "\n"
-                "Exit status: 0 HTTP 2xx, 1 any failure, 2 usage error.\n",
+                "Options:\n",
                 prog);
+        option_help(f, defs);
+        fprintf(f, "\nExit status: 0 HTTP 2xx, 1 any failure, 2 usage error.\n");
 }
 
 static void pause_ms(long ms)
@@ -97,9 +84,12 @@ int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
         bool show_region = false;
         int r;
         const struct option_def defs[] = {
-                OPTION_BOOL("region", 0, &show_region),
-                OPTION_NUM("repeat", &repeat, 1, 1000),
-                OPTION_NUM("interval-ms", &interval, 0, 600000),
+                OPTION_BOOL("region", 0, &show_region,
+                            .help = "also resolve the region and print 'region: R (from SOURCE)'"),
+                OPTION_NUM("repeat", &repeat, 1, 1000,
+                           .help = "look up N times with the same provider (cache and refresh)"),
+                OPTION_NUM("interval-ms", &interval, 0, 600000, .arg = "MS",
+                           .help = "pause between lookups (default 1000)"),
                 { NULL },
         };
 
@@ -152,14 +142,19 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
         long repeat = 1, interval = 1000, deadline = -1;
         int r;
         const struct option_def defs[] = {
-                OPTION_STR("service", 0, &service),
-                OPTION_STR("region", 0, &region),
-                OPTION_STR("target", 0, &target),
-                OPTION_STR("body", 0, &body),
-                OPTION_STR("endpoint", 0, &endpoint),
-                OPTION_NUM("repeat", &repeat, 1, 1000),
-                OPTION_NUM("interval-ms", &interval, 0, 3600000),
-                OPTION_NUM("deadline-ms", &deadline, 0, 3600000),
+                OPTION_STR("service", 0, &service, .arg = "S",
+                           .help = "signing name (\"logs\"); also picks AWS_ENDPOINT_URL_<S>"),
+                OPTION_STR("target", 0, &target, .arg = "T",
+                           .help = "X-Amz-Target (\"Logs_20140328.DescribeLogGroups\")"),
+                OPTION_STR("body", 0, &body, .arg = "JSON", .help = "request body"),
+                OPTION_STR("region", 0, &region, .arg = "R", .help = "region (default: resolved like the SDKs do)"),
+                OPTION_STR("endpoint", 0, &endpoint, .arg = "URL",
+                           .help = "endpoint, before AWS_ENDPOINT_URL_<S> and AWS_ENDPOINT_URL"),
+                OPTION_NUM("repeat", &repeat, 1, 1000, .help = "send N times with the same client and credentials"),
+                OPTION_NUM("interval-ms", &interval, 0, 3600000, .arg = "MS",
+                           .help = "pause between requests (default 1000)"),
+                OPTION_NUM("deadline-ms", &deadline, 0, 3600000, .arg = "MS",
+                           .help = "give each request at most MS milliseconds"),
                 { NULL },
         };
 

@@ -21,7 +21,7 @@
 
 /* ---- debug cwlogs-ship (aws/cwlogs.h) ---------------------------------- */
 
-static void cwlogs_ship_usage(FILE *f, const char *prog)
+static void cwlogs_ship_usage(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s debug cwlogs-ship --group G --stream S --spool DIR [--region R]\n"
@@ -37,27 +37,10 @@ static void cwlogs_ship_usage(FILE *f, const char *prog)
                 "pending, rejected, lost, discarded, clamped, split, requests, failures,\n"
                 "total_delivered, total_resent) and the summary to standard error.\n"
                 "\n"
-                "Options:\n"
-                "  --group G          log group\n"
-                "  --stream S         log stream\n"
-                "  --spool DIR        spool folder (created when missing)\n"
-                "  --region R         region (default: resolved like the SDKs do)\n"
-                "  --lines N          generate N lines instead of reading standard input (0: none,\n"
-                "                     only resume the spool)\n"
-                "  --line-bytes B     pad generated lines to B bytes\n"
-                "  --prefix P         generated lines start with P (default \"line \")\n"
-                "  --timestamps       each input line is TIMESTAMP<TAB>TEXT, TIMESTAMP in ms since\n"
-                "                     the epoch, or +MS/-MS from now\n"
-                "  --pump-every N     ship what is due after every N lines (default 1000; 0: only\n"
-                "                     at the end)\n"
-                "  --pump-ms MS       time each of those may take (default 5000)\n"
-                "  --deadline-ms MS   time the final flush may take (default 60000)\n"
-                "  --discard-other    drop a spool left for another group or stream\n"
-                "  -v, --verbose      print retries and failures on standard error\n"
-                "  -h, --help         show this help\n"
-                "\n"
-                "Exit status: 0 everything delivered, 1 something was not, 2 usage error.\n",
+                "Options:\n",
                 prog);
+        option_help(f, defs);
+        fprintf(f, "\nExit status: 0 everything delivered, 1 something was not, 2 usage error.\n");
 }
 
 static void cwlogs_notice_stderr(void *userdata, const char *msg)
@@ -71,19 +54,31 @@ int cmd_debug_cwlogs_ship(const struct invocation *inv, int argc, char **argv)
         long lines = -1, line_bytes = 0, pump_every = 1000, pump_ms = 5000, deadline = 60000;
         bool timestamps = false, verbose = false, discard_other = false;
         const struct option_def defs[] = {
-                OPTION_STR("group", 0, &group),
-                OPTION_STR("stream", 0, &stream),
-                OPTION_STR("region", 0, &region),
-                OPTION_STR("spool", 0, &spool),
-                OPTION_NUM("lines", &lines, 0, 1000000000L),
-                OPTION_NUM("line-bytes", &line_bytes, 0, 16777216L),
-                OPTION_STR("prefix", 0, &prefix),
-                OPTION_BOOL("timestamps", 0, &timestamps),
-                OPTION_NUM("pump-every", &pump_every, 0, 86400000L),
-                OPTION_NUM("pump-ms", &pump_ms, 0, 86400000L),
-                OPTION_NUM("deadline-ms", &deadline, 0, 86400000L),
-                OPTION_BOOL("discard-other", 0, &discard_other),
-                OPTION_BOOL("verbose", 'v', &verbose),
+                OPTION_STR("group", 0, &group, .arg = "G", .help = "log group"),
+                OPTION_STR("stream", 0, &stream, .arg = "S", .help = "log stream"),
+                OPTION_STR("spool", 0, &spool, .arg = "DIR", .help = "spool folder (created when missing)",
+                           .value = OPTION_VALUE_DIR),
+                OPTION_STR("region", 0, &region, .arg = "R", .help = "region (default: resolved like the SDKs do)"),
+                OPTION_NUM("lines", &lines, 0, 1000000000L,
+                           .help = "generate N lines instead of reading standard input (0: none,\n"
+                                   "only resume the spool)"),
+                OPTION_NUM("line-bytes", &line_bytes, 0, 16777216L, .arg = "B",
+                           .help = "pad generated lines to B bytes"),
+                OPTION_STR("prefix", 0, &prefix, .arg = "P",
+                           .help = "generated lines start with P (default \"line \")"),
+                OPTION_BOOL("timestamps", 0, &timestamps,
+                            .help = "each input line is TIMESTAMP<TAB>TEXT, TIMESTAMP in ms since\n"
+                                    "the epoch, or +MS/-MS from now"),
+                OPTION_NUM("pump-every", &pump_every, 0, 86400000L,
+                           .help = "ship what is due after every N lines (default 1000; 0: only\n"
+                                   "at the end)"),
+                OPTION_NUM("pump-ms", &pump_ms, 0, 86400000L, .arg = "MS",
+                           .help = "time each of those may take (default 5000)"),
+                OPTION_NUM("deadline-ms", &deadline, 0, 86400000L, .arg = "MS",
+                           .help = "time the final flush may take (default 60000)"),
+                OPTION_BOOL("discard-other", 0, &discard_other,
+                            .help = "drop a spool left for another group or stream"),
+                OPTION_BOOL("verbose", 'v', &verbose, .help = "print retries and failures on standard error"),
                 { NULL },
         };
         unsigned flags;

@@ -18,7 +18,7 @@
 #include "sigv4.h"
 #include "strbuf.h"
 
-static void sigv4_usage(FILE *f, const char *prog)
+static void sigv4_usage(FILE *f, const char *prog, const struct option_def *defs)
 {
         fprintf(f,
                 "Usage: %s debug sigv4 REQUEST-FILE --service S --region R --date YYYYMMDDTHHMMSSZ\n"
@@ -42,21 +42,10 @@ static void sigv4_usage(FILE *f, const char *prog)
                 "line and the body; lines end in LF or CRLF.  It needs a Host header.\n"
                 "X-Amz-Date is added when missing, and must equal --date when present.\n"
                 "\n"
-                "Options:\n"
-                "  --service S              service name in the scope (\"s3\", \"logs\", ...)\n"
-                "  --region R               region in the scope (\"us-east-1\")\n"
-                "  --date D                 signing time, UTC, as YYYYMMDDTHHMMSSZ\n"
-                "  --access-key K           access key id\n"
-                "  --secret-key S           secret access key\n"
-                "  --session-token T        session token: sent as X-Amz-Security-Token and signed\n"
-                "  --token-after-signing    the token header is added after signing, unsigned\n"
-                "  --s3                     S3's rules: path encoded once and not normalised,\n"
-                "                           X-Amz-Content-Sha256 added and signed\n"
-                "  --unsigned-payload       payload hash UNSIGNED-PAYLOAD instead of the body's\n"
-                "  -h, --help               show this help\n"
-                "\n"
-                "Exit status: 0 signed, 1 malformed request (or unreadable file), 2 usage error.\n",
+                "Options:\n",
                 prog);
+        option_help(f, defs);
+        fprintf(f, "\nExit status: 0 signed, 1 malformed request (or unreadable file), 2 usage error.\n");
 }
 
 /* Reads at most SIGV4_MAX_REQUEST_LEN bytes; -EFBIG beyond. */
@@ -99,15 +88,22 @@ int cmd_debug_sigv4(const struct invocation *inv, int argc, char **argv)
         size_t n_files = 0;
         int r;
         const struct option_def defs[] = {
-                OPTION_STR("service", 0, &params.service),
-                OPTION_STR("region", 0, &params.region),
-                OPTION_STR("date", 0, &params.amz_date),
-                OPTION_STR("access-key", 0, &cred.access_key),
-                OPTION_STR("secret-key", 0, &cred.secret_key),
-                OPTION_STR("session-token", 0, &cred.session_token),
-                OPTION_BOOL("token-after-signing", 0, &token_after),
-                OPTION_BOOL("s3", 0, &s3),
-                OPTION_BOOL("unsigned-payload", 0, &unsigned_payload),
+                OPTION_STR("service", 0, &params.service, .arg = "S",
+                           .help = "service name in the scope (\"s3\", \"logs\", ...)"),
+                OPTION_STR("region", 0, &params.region, .arg = "R", .help = "region in the scope (\"us-east-1\")"),
+                OPTION_STR("date", 0, &params.amz_date, .arg = "D", .help = "signing time, UTC, as YYYYMMDDTHHMMSSZ"),
+                OPTION_STR("access-key", 0, &cred.access_key, .arg = "K", .help = "access key id"),
+                OPTION_STR("secret-key", 0, &cred.secret_key, .arg = "S", .help = "secret access key"),
+                OPTION_STR("session-token", 0, &cred.session_token, .arg = "T",
+                           .help = "session token: sent as X-Amz-Security-Token and signed"),
+                OPTION_BOOL("token-after-signing", 0, &token_after,
+                            .help = "the token header is added after signing, unsigned"),
+                OPTION_BOOL("s3", 0, &s3,
+                            .help = "S3's rules: path encoded once and not normalised,\n"
+                                    "X-Amz-Content-Sha256 added and signed"),
+                OPTION_BOOL("unsigned-payload", 0, &unsigned_payload,
+                            .help = "payload hash UNSIGNED-PAYLOAD instead of the body's"),
+                OPTION_POSITIONAL("REQUEST-FILE", OPTION_VALUE_FILE),
                 { NULL },
         };
 

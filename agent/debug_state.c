@@ -8,31 +8,48 @@
 
 #include "commands.h"
 #include "debug.h"
+#include "options.h"
 #include "state.h"
 #include "strbuf.h"
+
+static void state_usage(FILE *f, const char *prog, const struct option_def *defs)
+{
+        fprintf(f,
+                "Usage: %s debug state DIR\n"
+                "Print the state saved in the state directory DIR (the checkpoint log applied, and the\n"
+                "step in flight) as JSON.  The documents it belongs to are not checked; everything else\n"
+                "is, as a resuming run checks it.\n"
+                "\n",
+                prog);
+        option_help(f, defs);
+        fprintf(f, "\nExit status: 0 a state was printed, 1 none or refused, 2 usage error.\n");
+}
 
 /* `debug state DIR`: the saved state as the next run would resume it. */
 int cmd_debug_state(const struct invocation *inv, int argc, char **argv)
 {
-        if (argc != 2 || argv[1][0] == '-') {
-                fprintf(argc == 2 ? stdout : stderr,
-                        "Usage: %s debug state DIR\n"
-                        "Print the state saved in the state directory DIR (the checkpoint log applied, and the\n"
-                        "step in flight) as JSON.  The documents it belongs to are not checked; everything else\n"
-                        "is, as a resuming run checks it.\n"
-                        "Exit status: 0 a state was printed, 1 none or refused, 2 usage error.\n",
-                        inv->program);
-                return argc == 2 && !strcmp(argv[1], "--help") ? 0 : EXIT_USAGE;
+        const struct option_def defs[] = {
+                OPTION_POSITIONAL("DIR", OPTION_VALUE_DIR),
+                { NULL },
+        };
+        const char *dir = NULL;
+        size_t n_dirs = 0;
+        int r = option_parse(inv->program, "debug state", defs, argc, argv, &dir, 1, &n_dirs, state_usage);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (n_dirs != 1) {
+                state_usage(stderr, inv->program, defs);
+                return EXIT_USAGE;
         }
         struct state_dir sd;
         char *err = NULL;
         json_t *state = NULL, *running = NULL;
         bool torn = false;
-        int e = state_dir_open(argv[1], 0, &sd, &err);
+        int e = state_dir_open(dir, 0, &sd, &err);
         if (e >= 0)
                 e = state_log_read(&sd, NULL, NULL, &state, &torn, &err);
         if (e == 0)
-                err = xasprintf("%s holds no saved state", argv[1]);
+                err = xasprintf("%s holds no saved state", dir);
         if (e > 0) {
                 char *rerr = NULL;
                 /* running.json is bound to the same documents as the log. */

@@ -19,18 +19,23 @@ static const struct subcommand commands[] = {
         { "submit", cmd_submit, "place a job in the agent's spool" },
         { "status", cmd_status, "the status of the agent's jobs" },
         { "debug", cmd_debug, "tools to check opentoe's pieces (debug sigv4 ...)" },
+        { "completion", cmd_completion, "print the shell completion script (completion bash)" },
+};
+
+/* The binary's own flags (read by hand in main(); the table is what the
+ * help and the completion show). */
+static const struct option_def options[] = {
+        OPTION_BOOL("version", 'v', NULL, .help = "show the version", .awstoe = true),
+        { NULL },
 };
 
 static void usage(FILE *f, const char *prog)
 {
         fprintf(f, "Usage: %s COMMAND [OPTIONS]\n\nCommands:\n", prog);
-        subcommand_list(f, commands, ELEMENTSOF(commands), 10);
-        fprintf(f,
-                "\nOptions:\n"
-                "  -h, --help     show this help\n"
-                "  -v, --version  show the version\n"
-                "\nRun '%s COMMAND --help' for a command's options. See opentoe(1).\n",
-                prog);
+        subcommand_list(f, commands, ELEMENTSOF(commands), 11);
+        fprintf(f, "\nOptions:\n");
+        option_help(f, options);
+        fprintf(f, "\nRun '%s COMMAND --help' for a command's options. See opentoe(1).\n", prog);
 }
 
 static const char *base_name(const char *p)
@@ -45,6 +50,9 @@ int main(int argc, char **argv)
         struct invocation inv = {
                 .program = "opentoe",
                 .awstoe = strncmp(self, "awstoe", 6) == 0,
+                .commands = commands,
+                .n_commands = ELEMENTSOF(commands),
+                .options = options,
         };
         const struct subcommand *c;
 

@@ -1,6 +1,8 @@
 /* options.c: the small flag parser shared by every subcommand, its
  * table-driven form (option_parse: each flag stored where its definition
- * points), and the tables of subcommands. */
+ * points), the flags' part of --help printed from the same table, the
+ * describer that hands the tables to `opentoe completion`, and the
+ * tables of subcommands. */
 #include "options.h"
 
 #include <errno.h>
@@ -144,27 +146,117 @@ bool option_is_help(const char *arg)
         return !strcmp(arg, "--help") || !strcmp(arg, "-help") || !strcmp(arg, "-h") || !strcmp(arg, "help");
 }
 
-int option_parse(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
-                 const char **args, size_t max_args, size_t *ret_n_args, void (*usage)(FILE *f, const char *prog))
+static const struct option_describer *describer;
+
+void option_describe_with(const struct option_describer *d)
 {
-        size_t n = 0, n_args = 0;
-        const char *arg;
-        int id;
+        describer = d;
+}
+
+bool option_describe(const struct option_def *defs)
+{
+        if (!describer)
+                return false;
+        describer->options(describer->userdata, defs);
+        return true;
+}
+
+bool option_describe_subcommands(const struct subcommand *t, size_t n)
+{
+        if (!describer)
+                return false;
+        describer->subcommands(describer->userdata, t, n);
+        return true;
+}
+
+struct option_spec *option_specs(const struct option_def *defs, int *ret_help_id)
+{
+        size_t n = 0, k = 0;
 
         while (defs[n].name)
                 n++;
         /* The definitions, then help, then the end of the table. */
-        _cleanup_free_ struct option_spec *specs = xcalloc(n + 2, sizeof *specs);
+        struct option_spec *specs = xcalloc(n + 2, sizeof *specs);
         for (size_t i = 0; i < n; i++)
-                specs[i] = (struct option_spec){ defs[i].name, defs[i].short_name, defs[i].kind != OPTION_FLAG,
-                                                 (int)i + 1 };
-        specs[n] = (struct option_spec){ "help", 'h', false, (int)n + 1 };
+                if (defs[i].kind != OPTION_ARGS)
+                        specs[k++] = (struct option_spec){ defs[i].name, defs[i].short_name,
+                                                           defs[i].kind != OPTION_FLAG, (int)i + 1 };
+        specs[k] = (struct option_spec){ "help", 'h', false, (int)n + 1 };
+        *ret_help_id = (int)n + 1;
+        return specs;
+}
+
+/* "-d, --documents A,B" or "    --dry-run". */
+static void help_left(const struct option_def *d, struct strbuf *b)
+{
+        if (d->short_name)
+                sb_printf(b, "-%c, --%s", d->short_name, d->name);
+        else
+                sb_printf(b, "    --%s", d->name);
+        if (d->kind != OPTION_FLAG)
+                sb_printf(b, " %s", d->arg ? d->arg : d->kind == OPTION_LONG ? "N" : "VALUE");
+}
+
+/* Flags whose left part is wider than this put their text on the next line. */
+#define HELP_LEFT_MAX 28
+
+void option_help(FILE *f, const struct option_def *defs)
+{
+        static const struct option_def help = { .name = "help", .short_name = 'h', .kind = OPTION_FLAG,
+                                                 .help = "show this help" };
+        size_t width = strlen("-h, --help");
+
+        for (const struct option_def *d = defs; d->name; d++) {
+                struct strbuf b = STRBUF_INIT;
+
+                if (d->kind == OPTION_ARGS)
+                        continue;
+                help_left(d, &b);
+                if (b.len <= HELP_LEFT_MAX && b.len > width)
+                        width = b.len;
+                sb_free(&b);
+        }
+        for (const struct option_def *d = defs;; d++) {
+                struct strbuf b = STRBUF_INIT;
+                const struct option_def *e = d->name ? d : &help;
+
+                if (e->kind == OPTION_ARGS)
+                        continue;
+                help_left(e, &b);
+                const char *text = e->help ? e->help : "";
+                size_t line = strcspn(text, "\n");
+                if (b.len > width)
+                        fprintf(f, "  %s\n  %-*s  %.*s\n", sb_str(&b), (int)width, "", (int)line, text);
+                else
+                        fprintf(f, "  %-*s  %.*s\n", (int)width, sb_str(&b), (int)line, text);
+                for (text += line; *text == '\n'; text += line) {
+                        text++;
+                        line = strcspn(text, "\n");
+                        fprintf(f, "  %-*s  %.*s\n", (int)width, "", (int)line, text);
+                }
+                sb_free(&b);
+                if (e == &help)
+                        break;
+        }
+}
+
+int option_parse(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
+                 const char **args, size_t max_args, size_t *ret_n_args,
+                 void (*usage)(FILE *f, const char *prog, const struct option_def *defs))
+{
+        size_t n_args = 0;
+        const char *arg;
+        int id, help_id;
+
+        if (option_describe(defs))
+                return 1;
+        _cleanup_free_ struct option_spec *specs = option_specs(defs, &help_id);
         struct option_parser p = { .argc = argc, .argv = argv, .i = 1, .specs = specs };
         while ((id = option_next(&p, &arg)) != -2) {
-                const struct option_def *d = id > 0 && (size_t)id <= n ? &defs[id - 1] : NULL;
+                const struct option_def *d = id > 0 && id < help_id ? &defs[id - 1] : NULL;
 
-                if (id == (int)n + 1) {
-                        usage(stdout, prog);
+                if (id == help_id) {
+                        usage(stdout, prog, defs);
                         return 1;
                 }
                 if (id == -1) {

@@ -36,11 +36,25 @@ enum option_kind {
         OPTION_FLAG,        /* bool *: true, or `--flag=BOOL` */
         OPTION_LONG,        /* long *: a whole number in [min, max] */
         OPTION_LIST,        /* struct option_list *: every value, in order */
+        OPTION_ARGS,        /* no flag: what the positional arguments are (help and completion only) */
 };
 struct option_list {
         const char **v;
         size_t n, max;
 };
+/* What a flag's value (or a positional argument) is, for completion. */
+enum option_value {
+        OPTION_VALUE_ANY,   /* free text: nothing to offer */
+        OPTION_VALUE_FILE,  /* a file name (a comma-separated list of them for --documents) */
+        OPTION_VALUE_DIR,   /* a folder */
+        OPTION_VALUE_ONE_OF,  /* one of `choices` */
+        OPTION_VALUE_LIST_OF, /* a comma-separated list of `choices` */
+};
+/* One flag: how option_parse() stores it and how --help and `opentoe
+ * completion` show it, from the same entry.  Write entries with the
+ * macros below and name the rest: OPTION_STR("phases", 'p', &phases,
+ * .arg = "P,Q", .help = "phases to run", .value = OPTION_VALUE_LIST_OF,
+ * .choices = "build validate test", .awstoe = true). */
 struct option_def {
         const char *name;   /* long name without dashes; NULL ends the table */
         char short_name;    /* 0 if none */
@@ -48,23 +62,44 @@ struct option_def {
         void *dest;
         long min, max;      /* OPTION_LONG */
         bool *given;        /* when not NULL, set when the flag is given */
+        const char *arg;    /* the value's name in --help ("FILE"); NULL: VALUE (N for numbers) */
+        const char *help;   /* its --help text; '\n' starts a continuation line */
+        enum option_value value;
+        const char *choices; /* OPTION_VALUE_ONE_OF / _LIST_OF: the words, separated by spaces */
+        bool awstoe;        /* one of AWSTOE's own flags: `awstoe` completes it Go-style (-name) */
 };
-#define OPTION_STR(name, short_name, dest) { name, short_name, OPTION_STRING, dest, 0, 0, NULL }
-#define OPTION_BOOL(name, short_name, dest) { name, short_name, OPTION_FLAG, dest, 0, 0, NULL }
-#define OPTION_BOOL_GIVEN(name, short_name, dest, given) { name, short_name, OPTION_FLAG, dest, 0, 0, given }
-#define OPTION_NUM(name, dest, min, max) { name, 0, OPTION_LONG, dest, min, max, NULL }
-#define OPTION_EACH(name, short_name, dest) { name, short_name, OPTION_LIST, dest, 0, 0, NULL }
+#define OPTION_STR(n_, s_, d_, ...) { .name = n_, .short_name = s_, .kind = OPTION_STRING, .dest = d_, __VA_ARGS__ }
+#define OPTION_BOOL(n_, s_, d_, ...) { .name = n_, .short_name = s_, .kind = OPTION_FLAG, .dest = d_, __VA_ARGS__ }
+#define OPTION_BOOL_GIVEN(n_, s_, d_, g_, ...) \
+        { .name = n_, .short_name = s_, .kind = OPTION_FLAG, .dest = d_, .given = g_, __VA_ARGS__ }
+#define OPTION_NUM(n_, d_, lo_, hi_, ...) \
+        { .name = n_, .kind = OPTION_LONG, .dest = d_, .min = lo_, .max = hi_, __VA_ARGS__ }
+#define OPTION_EACH(n_, s_, d_, ...) { .name = n_, .short_name = s_, .kind = OPTION_LIST, .dest = d_, __VA_ARGS__ }
+/* The positional arguments: OPTION_POSITIONAL("FILE", OPTION_VALUE_FILE). */
+#define OPTION_POSITIONAL(a_, v_, ...) { .name = "", .kind = OPTION_ARGS, .arg = a_, .value = v_, __VA_ARGS__ }
+
+/* Prints the table's flags as --help shows them ("  -d, --documents A,B  help"),
+ * the implicit -h, --help last. */
+void option_help(FILE *f, const struct option_def *defs);
+
+/* The parser's table for option_next() from `defs`: entry i gets id i + 1
+ * (OPTION_ARGS entries are left out but keep their number), then
+ * "help"/'h' with the id after the last entry.  Owned by the caller. */
+struct option_spec *option_specs(const struct option_def *defs, int *ret_help_id);
 
 /* Parses argv[1...] against `defs` (option_next's conventions), storing
  * each value where its definition points, and up to `max_args`
  * positional arguments into `args` (*ret_n_args of them).  -h and --help
- * are the command's own: `usage` prints its help.  0; 1 when the help
- * was printed on standard output (the command is done); or -1 after
- * printing why on standard error, as "PROG CMD: unknown option '--x'"
- * (with "Try 'PROG CMD --help'."), "PROG CMD: bad number 'x'", "PROG CMD:
- * unexpected argument 'x'", "PROG CMD: --x is given too many times". */
+ * are the command's own: `usage` prints its help (option_help() prints
+ * the table's part).  0; 1 when the help was printed on standard output
+ * (the command is done), or when a describer took the table (below); or
+ * -1 after printing why on standard error, as "PROG CMD: unknown option
+ * '--x'" (with "Try 'PROG CMD --help'."), "PROG CMD: bad number 'x'",
+ * "PROG CMD: unexpected argument 'x'", "PROG CMD: --x is given too many
+ * times". */
 int option_parse(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
-                 const char **args, size_t max_args, size_t *ret_n_args, void (*usage)(FILE *f, const char *prog));
+                 const char **args, size_t max_args, size_t *ret_n_args,
+                 void (*usage)(FILE *f, const char *prog, const struct option_def *defs));
 
 /* Parses "true"/"false"/"1"/"0" for `--flag=value` booleans. */
 bool option_bool(const char *arg, bool *ret);
@@ -97,3 +132,20 @@ void subcommand_list(FILE *f, const struct subcommand *t, size_t n, int width);
 /* True for the ways of asking for help in place of a subcommand: --help,
  * -help, -h, help. */
 bool option_is_help(const char *arg);
+
+/* Describing the commands instead of running them (`opentoe completion`):
+ * while a describer is set, option_parse() and option_describe() hand it
+ * the command's table and the command ends at once with status 0, as
+ * after --help; a command with subcommands hands its table to
+ * option_describe_subcommands() and ends the same way.  The tables are
+ * the commands' locals: the describer reads them before it returns. */
+struct option_describer {
+        void (*options)(void *userdata, const struct option_def *defs);
+        void (*subcommands)(void *userdata, const struct subcommand *t, size_t n);
+        void *userdata;
+};
+/* Sets (or, with NULL, clears) the process's describer. */
+void option_describe_with(const struct option_describer *d);
+/* True when a describer took `defs` (the command must end, status 0). */
+bool option_describe(const struct option_def *defs);
+bool option_describe_subcommands(const struct subcommand *t, size_t n);

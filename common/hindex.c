@@ -8,36 +8,38 @@
 
 void hindex_free(struct hindex *h)
 {
-        free(h->hashes);
-        free(h->values);
+        free(h->slots);
         *h = (struct hindex)HINDEX_INIT;
 }
 
-static void put(uint64_t *hashes, size_t *values, size_t cap, uint64_t hash, size_t stored)
+static uint32_t fold(uint64_t hash)
 {
-        size_t i = (size_t)hash & (cap - 1);
-        while (values[i])
+        return (uint32_t)(hash ^ (hash >> 32));
+}
+
+static void put(struct hindex_slot *slots, size_t cap, uint32_t hash, uint32_t stored)
+{
+        size_t i = hash & (cap - 1);
+        while (slots[i].value)
                 i = (i + 1) & (cap - 1);
-        hashes[i] = hash;
-        values[i] = stored;
+        slots[i] = (struct hindex_slot){ hash, stored };
 }
 
 void hindex_add(struct hindex *h, uint64_t hash, size_t value)
 {
-        if ((h->n + 1) * 2 > h->cap) {
+        if (value >= UINT32_MAX - 1)
+                abort();
+        if ((h->n + 1) * 4 > h->cap * 3) {
                 size_t cap = h->cap ? h->cap * 2 : 16;
-                uint64_t *hashes = xcalloc(cap, sizeof *hashes);
-                size_t *values = xcalloc(cap, sizeof *values);
+                struct hindex_slot *slots = xcalloc(cap, sizeof *slots);
                 for (size_t i = 0; i < h->cap; i++)
-                        if (h->values[i])
-                                put(hashes, values, cap, h->hashes[i], h->values[i]);
-                free(h->hashes);
-                free(h->values);
-                h->hashes = hashes;
-                h->values = values;
+                        if (h->slots[i].value)
+                                put(slots, cap, h->slots[i].hash, h->slots[i].value);
+                free(h->slots);
+                h->slots = slots;
                 h->cap = cap;
         }
-        put(h->hashes, h->values, h->cap, hash, value + 1);
+        put(h->slots, h->cap, fold(hash), (uint32_t)value + 1);
         h->n++;
 }
 
@@ -45,12 +47,12 @@ bool hindex_next(const struct hindex *h, uint64_t hash, size_t *pos, size_t *ret
 {
         if (!h->cap)
                 return false;
+        uint32_t f = fold(hash);
         /* *pos counts the slots already probed from the hash's home. */
-        for (size_t i = ((size_t)hash + *pos) & (h->cap - 1); *pos < h->cap && h->values[i];
-             i = (i + 1) & (h->cap - 1)) {
+        for (size_t i = (f + *pos) & (h->cap - 1); *pos < h->cap && h->slots[i].value; i = (i + 1) & (h->cap - 1)) {
                 ++*pos;
-                if (h->hashes[i] == hash) {
-                        *ret_value = h->values[i] - 1;
+                if (h->slots[i].hash == f) {
+                        *ret_value = h->slots[i].value - 1;
                         return true;
                 }
         }

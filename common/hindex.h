@@ -3,18 +3,25 @@
  * keys and compares them, so one index serves any kind of key (a name,
  * a phase and a step name).  Lookups visit every value added under the
  * same hash; a caller that wants one value per key adds a key only after
- * its lookup found nothing.  Kept at most half full; grows by doubling,
- * so it is bounded by what is added (aborts on out-of-memory as
- * strbuf.h's allocators do). */
+ * its lookup found nothing.  A slot keeps 32 bits of the hash, so a lookup
+ * may also visit a value whose hash differs in the other 32: the caller's
+ * key comparison (every caller has one) settles it.  Eight bytes a slot,
+ * at most three quarters full; grows by doubling, so it is bounded by
+ * what is added (aborts on out-of-memory as strbuf.h's allocators do, and
+ * on a value past UINT32_MAX - 1). */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+struct hindex_slot {
+        uint32_t hash;    /* the hash, folded to 32 bits */
+        uint32_t value;   /* value + 1; 0 marks an empty slot */
+};
+
 struct hindex {
-        uint64_t *hashes;
-        size_t *values;   /* value + 1; 0 marks an empty slot */
+        struct hindex_slot *slots;
         size_t cap, n;
 };
 

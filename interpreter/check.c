@@ -272,7 +272,7 @@ static enum loop_int_form loop_int_form(const struct ynode *v, long long *ret)
         if (!v || v->kind != YN_SCALAR)
                 return LOOP_INT_NOT_INTEGER;
         /* Untagged, or tagged as an integer or a string (what quotes mean). */
-        if (v->tag && strcmp(v->tag, "tag:yaml.org,2002:int") && strcmp(v->tag, "tag:yaml.org,2002:str"))
+        if (v->has_tag && strcmp(yn_tag(v), "tag:yaml.org,2002:int") && strcmp(yn_tag(v), "tag:yaml.org,2002:str"))
                 return LOOP_INT_NOT_INTEGER;
         const char *t = v->str;
         size_t len = v->len, lead = 0;
@@ -392,10 +392,10 @@ static bool loop_int(struct checker *c, const struct ynode *loop_for, const char
         case LOOP_INT_NOT_INTEGER:
                 break;
         }
-        if (v->kind == YN_SCALAR && v->tag && strncmp(v->tag, "tag:yaml.org,2002:", 18) == 0) {
+        if (v->kind == YN_SCALAR && v->has_tag && strncmp(yn_tag(v), "tag:yaml.org,2002:", 18) == 0) {
                 chk_diag(c, DIAG_ERROR, "wrong-type", v, "leave the tag out, or write !!int",
                          "'%s' of a 'for' loop must be an integer, found %s tagged !!%s", key,
-                         chk_show(v, buf, sizeof buf), v->tag + 18);
+                         chk_show(v, buf, sizeof buf), yn_tag(v) + 18);
                 return false;
         }
         chk_diag(c, DIAG_ERROR, "wrong-type", v, NULL, "'%s' of a 'for' loop must be an integer, found %s", key,
@@ -663,12 +663,20 @@ static void check_step_numbers(struct checker *c, const struct chk_step *s)
                          dl->kind == YN_SCALAR ? chk_show(dl, buf, sizeof buf) : yn_describe(dl));
 }
 
+/* Room for `more` steps after those there are: a phase reserves its
+ * steps at once, so the array is no bigger than the document's steps. */
+static void reserve_steps(struct checker *c, size_t more)
+{
+        if (c->cap_steps - c->n_steps >= more)
+                return;
+        c->cap_steps = c->n_steps + more;
+        c->steps = xrealloc(c->steps, c->cap_steps * sizeof *c->steps);
+}
+
 static struct chk_step *add_step(struct checker *c)
 {
-        if (c->n_steps == c->cap_steps) {
-                c->cap_steps = c->cap_steps ? c->cap_steps * 2 : 32;
-                c->steps = xrealloc(c->steps, c->cap_steps * sizeof *c->steps);
-        }
+        if (c->n_steps == c->cap_steps)
+                reserve_steps(c, c->cap_steps ? c->cap_steps : 32);
         struct chk_step *s = &c->steps[c->n_steps++];
         *s = (struct chk_step){ 0 };
         return s;
@@ -692,6 +700,7 @@ static void check_steps(struct checker *c, const struct ynode *phase, const char
                 chk_diag(c, DIAG_WARNING, "empty-steps", steps, NULL, "phase '%s' has no steps", phase_name ? phase_name : "?");
         /* This phase's step names and loop names so far. */
         struct hindex names = HINDEX_INIT, loops = HINDEX_INIT;
+        reserve_steps(c, steps->n);
         for (size_t i = 0; i < steps->n; i++) {
                 const struct ynode *m = steps->items[i];
                 if (!need_mapping(c, m, "a step", "'name' and 'action'"))

@@ -32,8 +32,12 @@ void chk_diag(struct checker *c, enum diag_severity sev, const char *code, const
         sb_vprintf(&b, fmt, ap);
         va_end(ap);
         unsigned span = 1;
-        if (at && at->kind == YN_SCALAR && at->line == at->end_line && at->end_column > at->column)
-                span = at->end_column - at->column;
+        if (at && at->kind == YN_SCALAR) {
+                unsigned end_line, end_column;
+                ydoc_end_position(c->doc, at, &end_line, &end_column);
+                if (at->line == end_line && end_column > at->column)
+                        span = end_column - at->column;
+        }
         diag_add(c->diags, sev, code, c->doc->path, at ? at->line : 0, at ? at->column : 0, span, help,
                  "%s", sb_str(&b));
         sb_free(&b);

@@ -35,13 +35,23 @@ const struct ydoc_limits ydoc_default_limits = {
 struct anchor {
         char *name;
         struct ynode *node;
+        uint32_t weight;           /* nodes below it, aliases expanded (saturating) */
+};
+
+/* An open collection: its node, the nodes below it so far (aliases
+ * expanded, saturating: the alias limit's count) and its anchor (an index
+ * into the anchors + 1, or 0). */
+struct frame {
+        struct ynode *node;
+        uint32_t weight;
+        uint32_t anchor;
 };
 
 struct builder {
         struct ydoc *doc;
         const struct ydoc_limits *lim;
         struct diag_list *diags;
-        struct ynode **stack;      /* open collections */
+        struct frame *stack;       /* open collections */
         unsigned depth;
         struct anchor *anchors;    /* one per name: a later anchor replaces the node */
         size_t n_anchors, cap_anchors;
@@ -59,6 +69,9 @@ struct builder {
         char **keys;
         size_t n_keys, cap_keys;
         struct hindex key_index;
+        /* set_end()'s place: the last end mark and its byte offset. */
+        unsigned end_line, end_column;
+        size_t end_offset;
 };
 
 #define KEY_INTERN_MAX 32
@@ -106,6 +119,7 @@ static char *arena_strndup(struct ydoc *d, const char *s, size_t len)
 }
 
 static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column);
+static size_t advance_columns(const struct ydoc *d, size_t i, unsigned n);
 static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line, unsigned *col);
 
 static size_t sat_add(size_t a, size_t b)
@@ -118,24 +132,54 @@ static uint32_t sat_add32(uint32_t a, uint32_t b)
         return a > UINT32_MAX - b ? UINT32_MAX : a + b;
 }
 
-static struct ynode *new_node(struct builder *b, enum ynode_kind kind, const yaml_mark_t *start)
+_Static_assert(sizeof(struct ynode) == 24, "a node stays 24 bytes: the tree of a big document is mostly nodes");
+
+static uint32_t clamp32(size_t v)
+{
+        return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* A new node, with its explicit tag (libyaml's text, or NULL) stored
+ * right after it, where yn_tag() finds it. */
+static struct ynode *new_node(struct builder *b, enum ynode_kind kind, const yaml_mark_t *start,
+                              const yaml_char_t *tag)
 {
         struct ydoc *d = b->doc;
-        struct ynode *n = arena_alloc(d, sizeof *n);
+        bool has_tag = tag && strcmp((const char *)tag, "!") != 0;
+        size_t tag_len = has_tag ? strlen((const char *)tag) : 0;
+        struct ynode *n = arena_alloc(d, sizeof *n + (has_tag ? tag_len + 1 : 0));
         *n = (struct ynode){ 0 };
         n->kind = kind;
         n->style = YS_NONE;
-        n->line = (unsigned)start->line + 1;
-        n->column = (unsigned)start->column + 1;
-        n->weight = 1;
+        n->line = clamp32((size_t)start->line + 1);
+        n->column = start->column + 1 < (1u << 24) ? (unsigned)start->column + 1 : (1u << 24) - 1;
+        if (has_tag) {
+                n->has_tag = true;
+                memcpy(n + 1, tag, tag_len + 1);
+        }
         d->n_nodes++;
         return n;
 }
 
-static void set_end(struct ynode *n, const yaml_mark_t *end)
+/* The byte offset of libyaml's mark (line and column count characters).
+ * End marks come in document order, so the count goes on from the last
+ * one on the same line: every line is walked once, not once a node. */
+static void set_end(struct builder *b, struct ynode *n, const yaml_mark_t *end)
 {
-        n->end_line = (unsigned)end->line + 1;
-        n->end_column = (unsigned)end->column + 1;
+        unsigned line = (unsigned)end->line + 1, column = (unsigned)end->column + 1;
+        if (b->doc->ascii) {
+                n->end = clamp32(source_offset(b->doc, line, column));
+                return;
+        }
+        if (line != b->end_line || column < b->end_column || !b->end_line) {
+                b->end_line = line;
+                b->end_column = 1;
+                b->end_offset = source_offset(b->doc, line, 1);
+        }
+        if (line <= b->doc->n_lines)
+                b->end_offset = advance_columns(b->doc, b->end_offset, column - b->end_column);
+        b->end_column = column;
+        n->end = clamp32(b->end_offset);
 }
 
 static void error_at(struct builder *b, const char *code, unsigned line, unsigned column,
@@ -153,36 +197,33 @@ static struct anchor *anchor_named(struct builder *b, const char *name)
         return NULL;
 }
 
-static bool register_anchor(struct builder *b, const yaml_char_t *name, struct ynode *n)
+/* Names node `n` (of weight 1 until its collection ends); returns the
+ * anchor's index + 1, or 0 when there is no name. */
+static uint32_t register_anchor(struct builder *b, const yaml_char_t *name, struct ynode *n)
 {
         if (!name)
-                return true;
+                return 0;
         /* A later anchor of the same name shadows the earlier one. */
         struct anchor *a = anchor_named(b, (const char *)name);
         if (a) {
                 a->node = n;
-                return true;
+                a->weight = 1;
+                return (uint32_t)(a - b->anchors) + 1;
         }
         if (b->n_anchors == b->cap_anchors) {
                 b->cap_anchors = b->cap_anchors ? b->cap_anchors * 2 : 8;
                 b->anchors = xrealloc(b->anchors, b->cap_anchors * sizeof *b->anchors);
         }
         hindex_add(&b->anchor_index, hindex_hash_str(HINDEX_SEED, (const char *)name), b->n_anchors);
-        b->anchors[b->n_anchors++] = (struct anchor){ xstrdup((const char *)name), n };
-        return true;
-}
-
-static struct ynode *find_anchor(struct builder *b, const char *name)
-{
-        struct anchor *a = anchor_named(b, name);
-        return a ? a->node : NULL;
+        b->anchors[b->n_anchors++] = (struct anchor){ xstrdup((const char *)name), n, 1 };
+        return (uint32_t)b->n_anchors;
 }
 
 /* The text of a scalar: shared with an equal key before it when it is a
  * short mapping key, else its own copy. */
 static char *scalar_text(struct builder *b, const char *s, size_t len)
 {
-        const struct ynode *top = b->depth ? b->stack[b->depth - 1] : NULL;
+        const struct ynode *top = b->depth ? b->stack[b->depth - 1].node : NULL;
         bool key = top && top->kind == YN_MAP && (b->n_kids - b->kid_start[b->depth - 1]) % 2 == 0;
         if (!key || len > KEY_INTERN_MAX)
                 return arena_strndup(b->doc, s, len);
@@ -237,20 +278,21 @@ static bool is_merge_key(const struct ynode *k)
 {
         if (k->kind != YN_SCALAR)
                 return false;
-        if (k->tag)
-                return strcmp(k->tag, TAG_MERGE) == 0;
+        if (k->has_tag)
+                return strcmp(yn_tag(k), TAG_MERGE) == 0;
         return k->style == YS_PLAIN && strcmp(k->str, "<<") == 0;
 }
 
-/* Attaches a finished node to the open collection on top of the stack. */
-static bool attach(struct builder *b, struct ynode *n)
+/* Attaches a finished node, `weight` nodes with what is below it, to the
+ * open collection on top of the stack. */
+static bool attach(struct builder *b, struct ynode *n, uint32_t weight)
 {
         if (b->depth == 0) {
                 b->doc->root = n;
                 return true;
         }
-        struct ynode *top = b->stack[b->depth - 1];
-        top->weight = sat_add32(top->weight, n->weight);
+        struct frame *top = &b->stack[b->depth - 1];
+        top->weight = sat_add32(top->weight, weight);
         kid_push(b, n);
         return true;
 }
@@ -285,16 +327,14 @@ static bool finish_map(struct builder *b, struct ynode *map)
                         /* Go on as if it had been quoted, so the rest of the
                          * document is still checked. */
                         size_t from = source_offset(b->doc, map->line, map->column);
-                        size_t to = source_offset(b->doc, map->end_line, map->end_column);
+                        size_t to = map->end;
                         if (to < from || to > b->doc->src_len)
                                 to = from;
                         map->kind = YN_SCALAR;
                         map->style = YS_PLAIN;
                         map->flow = false;
                         map->str = arena_strndup(b->doc, b->doc->src + from, to - from);
-                        map->len = to - from;
-                        map->weight = 1;
-                        map->n = 0;
+                        map->len = clamp32(to - from);
                         return true;
                 }
                 error_at(b, "wrong-type", k->line, k->column, NULL,
@@ -392,17 +432,11 @@ static enum yscalar_style style_of(yaml_scalar_style_t s)
         }
 }
 
-static char *expand_tag(struct ydoc *d, const yaml_char_t *tag)
-{
-        if (!tag || strcmp((const char *)tag, "!") == 0)
-                return NULL;
-        return arena_strndup(d, (const char *)tag, strlen((const char *)tag));
-}
-
 /* Handles one event; returns false to stop (a diagnostic was added). */
 static bool on_event(struct builder *b, yaml_event_t *e)
 {
         struct ynode *n;
+        uint32_t anchor;
         switch (e->type) {
         case YAML_STREAM_START_EVENT:
         case YAML_STREAM_END_EVENT:
@@ -420,14 +454,13 @@ static bool on_event(struct builder *b, yaml_event_t *e)
         case YAML_DOCUMENT_END_EVENT:
                 return true;
         case YAML_SCALAR_EVENT:
-                n = new_node(b, YN_SCALAR, &e->start_mark);
-                set_end(n, &e->end_mark);
+                n = new_node(b, YN_SCALAR, &e->start_mark, e->data.scalar.tag);
+                set_end(b, n, &e->end_mark);
                 n->style = style_of(e->data.scalar.style);
-                n->tag = expand_tag(b->doc, e->data.scalar.tag);
                 n->str = scalar_text(b, (const char *)e->data.scalar.value, e->data.scalar.length);
-                n->len = e->data.scalar.length;
+                n->len = clamp32(e->data.scalar.length);
                 register_anchor(b, e->data.scalar.anchor, n);
-                return attach(b, n);
+                return attach(b, n, 1);
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT:
                 if (b->depth >= b->lim->max_depth) {
@@ -440,33 +473,39 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                         return false;
                 }
                 if (e->type == YAML_SEQUENCE_START_EVENT) {
-                        n = new_node(b, YN_SEQ, &e->start_mark);
+                        n = new_node(b, YN_SEQ, &e->start_mark, e->data.sequence_start.tag);
                         n->flow = e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
-                        n->tag = expand_tag(b->doc, e->data.sequence_start.tag);
-                        register_anchor(b, e->data.sequence_start.anchor, n);
+                        anchor = register_anchor(b, e->data.sequence_start.anchor, n);
                 } else {
-                        n = new_node(b, YN_MAP, &e->start_mark);
+                        n = new_node(b, YN_MAP, &e->start_mark, e->data.mapping_start.tag);
                         n->flow = e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
-                        n->tag = expand_tag(b->doc, e->data.mapping_start.tag);
-                        register_anchor(b, e->data.mapping_start.anchor, n);
+                        anchor = register_anchor(b, e->data.mapping_start.anchor, n);
                 }
                 n->open = true;
                 b->kid_start[b->depth] = b->n_kids;
-                b->stack[b->depth++] = n;
+                b->stack[b->depth++] = (struct frame){ n, 1, anchor };
                 return true;
         case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-                n = b->stack[--b->depth];
+        case YAML_MAPPING_END_EVENT: {
+                struct frame f = b->stack[--b->depth];
+                n = f.node;
                 n->open = false;
-                set_end(n, &e->end_mark);
+                set_end(b, n, &e->end_mark);
                 take_kids(b, n);
                 if (n->kind == YN_MAP && !finish_map(b, n))
                         return false;
-                return attach(b, n);
+                /* (A mapping read back as the quoted text it should have been
+                 * is one scalar.) */
+                uint32_t weight = n->kind == YN_SCALAR ? 1 : f.weight;
+                if (f.anchor && b->anchors[f.anchor - 1].node == n)
+                        b->anchors[f.anchor - 1].weight = weight;
+                return attach(b, n, weight);
+        }
         case YAML_ALIAS_EVENT: {
                 const char *name = (const char *)e->data.alias.anchor;
                 unsigned line = (unsigned)e->start_mark.line + 1, col = (unsigned)e->start_mark.column + 1;
-                n = find_anchor(b, name);
+                const struct anchor *a = anchor_named(b, name);
+                n = a ? a->node : NULL;
                 if (!n) {
                         char msg[160];
                         snprintf(msg, sizeof msg, "alias '*%.100s' names no anchor defined before it", name);
@@ -478,7 +517,7 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                                  "an alias refers to a collection that contains it (a recursive structure)");
                         return false;
                 }
-                b->alias_nodes = sat_add(b->alias_nodes, n->weight);
+                b->alias_nodes = sat_add(b->alias_nodes, a->weight);
                 if (b->alias_nodes > b->lim->max_alias_nodes) {
                         char msg[160];
                         snprintf(msg, sizeof msg,
@@ -488,7 +527,7 @@ static bool on_event(struct builder *b, yaml_event_t *e)
                         error_at(b, "yaml-alias-limit", line, col, NULL, msg);
                         return false;
                 }
-                return attach(b, n);
+                return attach(b, n, a->weight);
         }
         }
         return true;
@@ -502,7 +541,9 @@ static void index_lines(struct ydoc *d)
         d->line_start = xmalloc(cap * sizeof *d->line_start);
         d->n_lines = 0;
         d->line_start[d->n_lines++] = 0;
+        unsigned char seen = 0; /* every byte ORed: is the document ASCII? */
         while (p < end) {
+                seen |= (unsigned char)*p;
                 if (!text_may_break((unsigned char)*p)) {
                         p++;
                         continue;
@@ -519,6 +560,11 @@ static void index_lines(struct ydoc *d)
                 }
                 d->line_start[d->n_lines++] = (size_t)(p - d->src);
         }
+        d->ascii = !(seen & 0x80);
+        /* The guess above is generous (a line every 32 bytes): give back
+         * what the document did not use. */
+        if (d->n_lines < cap)
+                d->line_start = xrealloc(d->line_start, d->n_lines * sizeof *d->line_start);
 }
 
 /* A reader error (bytes that are not UTF-8, a control character) comes
@@ -593,7 +639,7 @@ static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list
                 .doc = d,
                 .lim = lim,
                 .diags = diags,
-                .stack = xcalloc(lim->max_depth + 1, sizeof(struct ynode *)),
+                .stack = xcalloc(lim->max_depth + 1, sizeof(struct frame)),
         };
         bool ok = true;
 
@@ -793,18 +839,43 @@ static size_t first_column_byte(const struct ydoc *d, size_t lo)
         return i;
 }
 
-/* Byte offset in the source of a 1-based (line, character column). */
-static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column)
+/* From byte i of a line, `n` characters on (stopping at the line's end). */
+static size_t advance_columns(const struct ydoc *d, size_t i, unsigned n)
 {
-        if (line == 0 || line > d->n_lines)
-                return d->src_len;
-        size_t i = first_column_byte(d, line - 1);
-        for (unsigned c = 1; c < column && i < d->src_len && !text_line_break(d->src + i, d->src + d->src_len); c++) {
+        const unsigned char *u = (const unsigned char *)d->src;
+        for (unsigned c = 0; c < n && i < d->src_len; c++) {
+                unsigned char ch = u[i];
+                if (ch - 0x20u < 0x60u) {
+                        /* Printable ASCII, most of any document: one byte. */
+                        i++;
+                        continue;
+                }
+                if (text_may_break(ch) && text_line_break(d->src + i, d->src + d->src_len))
+                        break;
                 i++;
+                if (ch < 0x80)
+                        continue;
                 while (i < d->src_len && ((unsigned char)d->src[i] & 0xC0) == 0x80)
                         i++;
         }
         return i;
+}
+
+/* Byte offset in the source of a 1-based (line, character column).  In
+ * an ASCII document a character is a byte: no walk along the line. */
+static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column)
+{
+        if (line == 0 || line > d->n_lines)
+                return d->src_len;
+        size_t i = first_column_byte(d, line - 1), k = column ? column - 1 : 0;
+        if (!d->ascii)
+                return advance_columns(d, i, (unsigned)k);
+        size_t end = line < d->n_lines ? d->line_start[line] : d->src_len;
+        if (end > i && d->src[end - 1] == '\n')
+                end--;
+        if (end > i && d->src[end - 1] == '\r')
+                end--;
+        return k < end - i ? i + k : end;
 }
 
 static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line, unsigned *col)
@@ -823,6 +894,11 @@ static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line,
                 if (((unsigned char)d->src[i] & 0xC0) != 0x80)
                         c++;
         *col = c;
+}
+
+void ydoc_end_position(const struct ydoc *d, const struct ynode *n, unsigned *ret_line, unsigned *ret_column)
+{
+        offset_to_position(d, n->end <= d->src_len ? n->end : d->src_len, ret_line, ret_column);
 }
 
 static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t k)
@@ -846,7 +922,7 @@ void ydoc_locate_in_scalar(const struct ydoc *d, const struct ynode *s, size_t o
          * text of the scalar.  Other offsets are matched by the text that
          * follows them, up to 8 bytes. */
         size_t start = source_offset(d, s->line, s->column);
-        size_t end = s->end_line ? source_offset(d, s->end_line, s->end_column) : d->src_len;
+        size_t end = s->end ? s->end : d->src_len;
         if (end > d->src_len || end < start)
                 end = d->src_len;
         const char *needle = s->str + offset;
@@ -899,7 +975,7 @@ bool yn_is_quoted(const struct ynode *n)
 
 static bool tagged(const struct ynode *n, const char *tag)
 {
-        return n->tag && strcmp(n->tag, tag) == 0;
+        return n->has_tag && strcmp(yn_tag(n), tag) == 0;
 }
 
 bool yn_is_null(const struct ynode *n)
@@ -908,7 +984,7 @@ bool yn_is_null(const struct ynode *n)
                 return true;
         if (n->kind != YN_SCALAR)
                 return false;
-        if (n->tag)
+        if (n->has_tag)
                 return tagged(n, TAG_NULL);
         if (n->style != YS_PLAIN)
                 return false;
@@ -920,7 +996,7 @@ bool yn_as_bool(const struct ynode *n, bool *ret)
 {
         if (!n || n->kind != YN_SCALAR || (n->style != YS_PLAIN && !tagged(n, TAG_BOOL)))
                 return false;
-        if (n->tag && !tagged(n, TAG_BOOL))
+        if (n->has_tag && !tagged(n, TAG_BOOL))
                 return false;
         static const char *const t[] = { "true", "True", "TRUE" };
         static const char *const f[] = { "false", "False", "FALSE" };
@@ -961,9 +1037,9 @@ bool yn_as_int(const struct ynode *n, long long *ret)
 {
         if (!n || n->kind != YN_SCALAR)
                 return false;
-        if (n->tag && !tagged(n, TAG_INT))
+        if (n->has_tag && !tagged(n, TAG_INT))
                 return false;
-        if (n->style != YS_PLAIN && !n->tag)
+        if (n->style != YS_PLAIN && !n->has_tag)
                 return false;
         return parse_int(n->str, ret);
 }
@@ -1009,9 +1085,9 @@ bool yn_as_number(const struct ynode *n, double *ret)
 {
         if (!n || n->kind != YN_SCALAR)
                 return false;
-        if (n->tag && !tagged(n, TAG_INT) && !tagged(n, TAG_FLOAT))
+        if (n->has_tag && !tagged(n, TAG_INT) && !tagged(n, TAG_FLOAT))
                 return false;
-        if (n->style != YS_PLAIN && !n->tag)
+        if (n->style != YS_PLAIN && !n->has_tag)
                 return false;
         return parse_float(n->str, ret);
 }
@@ -1020,7 +1096,7 @@ bool yn_is_string(const struct ynode *n)
 {
         if (!n || n->kind != YN_SCALAR)
                 return false;
-        if (n->tag)
+        if (n->has_tag)
                 return tagged(n, TAG_STR);
         if (n->style != YS_PLAIN)
                 return true;

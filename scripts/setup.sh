@@ -32,6 +32,8 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         # A machine with Node.js from elsewhere already has npm; Debian's
         # npm package would conflict with it.
         command -v npm >/dev/null || packages+=(nodejs npm)
+        # packer: tests/packer.sh validates packaging/packer's template.
+        packages+=(packer)
         # systemd-analyze: tests/agent.sh verifies the units with it.
         command -v systemd-analyze >/dev/null || packages+=(systemd)
 fi

@@ -112,6 +112,13 @@ static void expect_pos(const struct ynode *n, unsigned line, unsigned column)
                       n->line, n->column, line, column);
 }
 
+static void expect_end(const struct ydoc *doc, const struct ynode *n, unsigned line, unsigned column)
+{
+        unsigned l, c;
+        ydoc_end_position(doc, n, &l, &c);
+        ck_assert_msg(l == line && c == column, "node ends at %u:%u, expected %u:%u", l, c, line, column);
+}
+
 static const struct ynode *get(const struct ynode *map, const char *key)
 {
         const struct ynode *v = yn_get(map, key);
@@ -130,6 +137,33 @@ static void expect_scalar(const struct ynode *n, const char *str, enum yscalar_s
 }
 
 /* ---- structure and positions ---- */
+
+/* Ends are kept as byte offsets and read back as characters: the same
+ * positions in a document with multi-byte characters as in an ASCII one,
+ * whichever order the nodes end in. */
+START_TEST(test_ends_with_utf8)
+{
+        struct loaded l = load_ok("a: \xc3\xa9\xc3\xa9 b\n"
+                                  "\xc3\xa9: [\xc3\xbc, x, {k: \xe2\x82\xac}]\n"
+                                  "c: plain\n");
+        const struct ynode *root = l.doc->root, *n;
+        expect_end(l.doc, get(root, "a"), 1, 8);
+        n = root->pairs[1].value;
+        ck_assert_int_eq(n->kind, YN_SEQ);
+        expect_pos(n, 2, 4);
+        expect_end(l.doc, n->items[0], 2, 6);
+        expect_end(l.doc, n->items[2], 2, 17);
+        expect_end(l.doc, n, 2, 18);
+        expect_end(l.doc, get(root, "c"), 3, 9);
+        ck_assert(!l.doc->ascii);
+        unload(&l);
+        l = load_ok("a: [x, {k: v}]\nb: c\n");
+        ck_assert(l.doc->ascii);
+        expect_end(l.doc, get(l.doc->root, "a"), 1, 15);
+        expect_end(l.doc, get(l.doc->root, "b"), 2, 5);
+        unload(&l);
+}
+END_TEST
 
 START_TEST(test_kinds_and_positions)
 {
@@ -157,9 +191,8 @@ START_TEST(test_kinds_and_positions)
         n = get(root, "name");
         expect_scalar(n, "hello", YS_PLAIN);
         expect_pos(n, 1, 7);
-        ck_assert_uint_eq(n->end_line, 1);
-        ck_assert_uint_eq(n->end_column, 12);
-        ck_assert_ptr_null(n->tag);
+        expect_end(l.doc, n, 1, 12);
+        ck_assert_ptr_null(yn_tag(n));
 
         /* A block sequence starts at its first '-'. */
         n = get(root, "list");
@@ -182,19 +215,14 @@ START_TEST(test_kinds_and_positions)
         ck_assert_int_eq(n->kind, YN_SEQ);
         ck_assert(n->flow);
         expect_pos(n, 7, 7);
-        ck_assert_uint_eq(n->end_line, 7);
-        ck_assert_uint_eq(n->end_column, 18);
+        expect_end(l.doc, n, 7, 18);
         ck_assert_uint_eq(n->n, 2);
         expect_pos(n->items[0], 7, 8);
         ck_assert_int_eq(n->items[1]->kind, YN_MAP);
         ck_assert(n->items[1]->flow);
         expect_pos(n->items[1], 7, 11);
-        ck_assert_uint_eq(n->items[1]->end_column, 17);
+        expect_end(l.doc, n->items[1], 7, 17);
         expect_pos(get(n->items[1], "b"), 7, 15);
-
-        /* Node weights count the subtree. */
-        ck_assert_uint_eq(n->items[1]->weight, 3);
-        ck_assert_uint_eq(n->weight, 5);
         unload(&l);
 }
 END_TEST
@@ -245,8 +273,7 @@ START_TEST(test_json)
         ck_assert_int_eq(root->kind, YN_MAP);
         ck_assert(root->flow);
         expect_pos(root, 1, 1);
-        ck_assert_uint_eq(root->end_line, 7);
-        ck_assert_uint_eq(root->end_column, 2);
+        expect_end(l.doc, root, 7, 2);
         ck_assert_uint_eq(root->n, 5);
         expect_scalar(root->pairs[0].key, "name", YS_DOUBLE_QUOTED);
         expect_pos(root->pairs[0].key, 2, 3);
@@ -317,15 +344,15 @@ START_TEST(test_scalar_styles)
         /* An explicit tag is kept, and wins over the plain style. */
         n = get(root, "tagged");
         expect_scalar(n, "1.0", YS_PLAIN);
-        ck_assert_ptr_nonnull(n->tag);
-        ck_assert_str_eq(n->tag, "tag:yaml.org,2002:str");
+        ck_assert_ptr_nonnull(yn_tag(n));
+        ck_assert_str_eq(yn_tag(n), "tag:yaml.org,2002:str");
         ck_assert(yn_is_string(n));
         ck_assert(!yn_as_number(n, &d));
         ck_assert_str_eq(yn_describe(n), "a string");
 
         n = get(root, "local");
-        ck_assert_ptr_nonnull(n->tag);
-        ck_assert_str_eq(n->tag, "!custom");
+        ck_assert_ptr_nonnull(yn_tag(n));
+        ck_assert_str_eq(yn_tag(n), "!custom");
         ck_assert_str_eq(n->str, "x");
 
         ck_assert(!yn_is_quoted(root));
@@ -767,8 +794,29 @@ START_TEST(test_alias_shared)
         /* The alias is the anchored node, with its position (a block
          * mapping with properties starts at them, here the anchor). */
         expect_pos(get(root, "use"), 1, 7);
-        /* Weights count the alias expansion. */
-        ck_assert_uint_eq(again->weight, 1 + 2 * base->weight);
+        unload(&l);
+
+        /* The alias limit counts every node an alias brings: base is 3
+         * (the mapping, k, v), so use: and again: bring 9 and t: 1 more. */
+        static const char aliases[] = "base: &b\n  k: v\nuse: *b\nagain: [*b, *b]\ns: &s text\nt: *s\n";
+        struct ydoc_limits lim = ydoc_default_limits;
+        lim.max_alias_nodes = 10;
+        l = load_lim(aliases, &lim);
+        ck_assert_uint_eq(l.diags.n, 0);
+        unload(&l);
+        lim.max_alias_nodes = 9;
+        l = load_lim(aliases, &lim);
+        expect_one(&l, "yaml-alias-limit", 6, 4);
+        unload(&l);
+        /* A collection's weight counts the aliases inside it: [*b, *b] is
+         * 7 nodes, so aliasing it brings 7. */
+        lim.max_alias_nodes = 3 + 3 + 7;
+        l = load_lim("base: &b {k: v}\nlist: &l [*b, *b]\nuse: *l\n", &lim);
+        ck_assert_uint_eq(l.diags.n, 0);
+        unload(&l);
+        lim.max_alias_nodes = 3 + 3 + 6;
+        l = load_lim("base: &b {k: v}\nlist: &l [*b, *b]\nuse: *l\n", &lim);
+        expect_one(&l, "yaml-alias-limit", 3, 6);
         unload(&l);
 
         /* A later anchor of the same name shadows the earlier one. */
@@ -1139,6 +1187,7 @@ static Suite *yamldoc_suite(void)
         TCase *tc = tcase_create("structure");
 
         tcase_add_test(tc, test_kinds_and_positions);
+        tcase_add_test(tc, test_ends_with_utf8);
         tcase_add_test(tc, test_indentless_sequence);
         tcase_add_test(tc, test_utf8_columns);
         tcase_add_test(tc, test_json);
