@@ -19,6 +19,9 @@ static void write_running(struct inflight *f)
         char *err = NULL;
         if (f->sd->fd < 0 || !f->running)
                 return;
+        /* A run resumed from this record goes over the lines written before
+         * it without writing them again: they must be in console.log. */
+        logdir_flush_lines(f->log);
         /* Losing this record loses nothing durable: it only says what to
          * stop and how to resume exactly while the machine stays up. */
         if (state_running_write(f->sd, &f->running_fd, f->running, f->binding, &err) < 0)

@@ -16,7 +16,7 @@
 struct inflight {
         struct state_dir *sd;                   /* borrowed; fd -1: no state folder */
         const struct state_binding *binding;    /* borrowed */
-        struct logdir *log;                     /* borrowed, for warnings */
+        struct logdir *log;                     /* borrowed: warnings; flushed before running.json */
         json_t *running;                        /* running.json's body while an action runs, or NULL */
         int running_fd;                         /* running.json, kept open, or -1 */
         char boot_id[64];

@@ -38,9 +38,11 @@ build_doc reboot.yml <<'YML'
         inputs:
           commands: ["if [ ! -e rebooted ]; then touch rebooted; exit 194; fi", "echo after"]
 YML
-# The folder names of the next seconds, as an attacker predicts them.
+# The folder names of the next seconds, as an attacker predicts them: half
+# a minute of them, since a loaded machine (make distcheck beside other
+# builds) once took more than 9 s from here to the run's start.
 names() {
-        for s in $(seq 0 8); do
+        for s in $(seq 0 29); do
                 echo "TOE_$(date -u -d "@$(($(date +%s) + s))" +%Y-%m-%d_%H-%M-%S)_UTC-0_$ID"
         done
 }

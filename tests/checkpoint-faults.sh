@@ -4,8 +4,10 @@
 # as it was, the run goes on and says so, and the next checkpoint saves
 # everything again: after a later kill -9 the run resumes with nothing
 # lost and nothing completed run twice.  A run killed at the first write
-# of a new state log leaves nothing a resume refuses.  The faults are
-# injected with a small LD_PRELOAD library built here.  TAP output.
+# of a new state log leaves nothing a resume refuses, and one killed
+# right after recording its step in flight loses no line of console.log.
+# The faults are injected with a small LD_PRELOAD library built here.
+# TAP output.
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
@@ -49,6 +51,24 @@ ssize_t write(int fd, const void *buf, size_t len)
                 }
         }
         return real(fd, buf, len);
+}
+/* OT_KILL_AFTER_RUNNING_WRITE: dies, as a crash does, right after the
+ * first write of running.json (the step in flight recorded). */
+ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+        static ssize_t (*real)(int, const void *, size_t, off_t);
+        char link[64], target[4096];
+        if (!real)
+                real = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
+        ssize_t n = real(fd, buf, len, off);
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t k = readlink(link, target, sizeof target - 1);
+        if (k > 13 && getenv("OT_KILL_AFTER_RUNNING_WRITE")) {
+                target[k] = '\0';
+                if (!strcmp(target + k - 13, "/running.json"))
+                        raise(SIGKILL);
+        }
+        return n;
 }
 C
 if ! $cc -shared -fPIC -o fail.so fail.c -ldl 2> cc.err; then
@@ -110,5 +130,26 @@ rc2=$?
 check_eval "(setup) the first run died at its first state write" '[ $rc1 = 137 ] && [ $ran1 = no ]'
 check_eval "killed before the state log's first record, the next run is not refused and finishes" \
         '[ $rc2 = 0 ] && [ "$(cat trace)" = one ] && ! grep -q "damaged" err2'
+cd "$work" || exit 1
+
+# A crash right after the step in flight was recorded: the resumed run
+# goes over the lines before it without writing them again, so they must
+# be in console.log already (its buffer is not), headers included.
+mkdir -p inflight && cd inflight || exit 1
+printf 'schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Flip\n        action: ExecuteBash\n        if:\n          not:\n            - fileExists: flipped\n        inputs:\n          commands: ["touch flipped", "echo out-Flip"]\n' > doc.yml
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$work/fail.so OT_KILL_AFTER_RUNNING_WRITE=1 \
+        "$OPENTOE" run -d doc.yml -l logs -s state -i inflight-1 > out1 2> err1
+rc1=$?
+ran1=$([ -e flipped ] && echo yes || echo no)
+recorded=$([ -s state/running.json ] && echo yes || echo no)
+"$OPENTOE" run -d doc.yml -l logs -s state -i inflight-1 > out2 2> err2
+rc2=$?
+check_eval "(setup) the first run died with its step recorded in flight, before it ran" \
+        '[ $rc1 = 137 ] && [ $ran1 = no ] && [ $recorded = yes ]'
+check_eval "the resumed run ran the step in flight (its condition not evaluated again)" \
+        '[ $rc2 = 0 ] && [ -e flipped ] && [ "$(grep -c "Stdout: out-Flip\$" logs/TOE_*/console.log)" = 1 ]'
+check_eval "... and console.log has the phase and step headers written before the crash, once each" \
+        '[ "$(grep -c " Info Phase build\$" logs/TOE_*/console.log)" = 1 ] &&
+         [ "$(grep -c " Info Step Flip\$" logs/TOE_*/console.log)" = 1 ]'
 cd "$work" || exit 1
 done_testing

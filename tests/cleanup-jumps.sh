@@ -17,8 +17,14 @@ flags+=($(pkg-config --cflags yaml-0.1 jansson libpcre2-8 libcurl libarchive lib
 plan 2
 n=0
 bad=
-for f in $(git ls-files 'agent/*.c' 'aws/*.c' 'common/*.c' 'interpreter/*.c' 'modules/*.c' 2> /dev/null ||
-           find agent aws common interpreter modules -name '*.c'); do
+# git's list in a checkout; the files themselves in a tarball (whose
+# folder may sit inside some other checkout, where git lists nothing).
+if [ -e .git ]; then
+        srcs=$(git ls-files 'agent/*.c' 'aws/*.c' 'common/*.c' 'interpreter/*.c' 'modules/*.c')
+else
+        srcs=$(find agent aws common interpreter modules -name '*.c' | LC_ALL=C sort)
+fi
+for f in $srcs; do
         n=$((n + 1))
         out=$(clang "${flags[@]}" "$f" 2>&1) || bad+="$f: ${out}"$'\n'
 done

@@ -9,7 +9,7 @@
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-corpus=${OPENTOE_CORPUS:-$top_srcdir/../shared/corpus/public}
+corpus=${OPENTOE_CORPUS:-$OPENTOE_SHARED/corpus/public}
 resolve_paths
 doc=aws-ia__terraform-aws-ec2-image-builder__linux-build.yml
 [ -f "$corpus/$doc" ] || skip_all "corpus not found at $corpus"

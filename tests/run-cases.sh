@@ -43,7 +43,9 @@ for dir in "${cases[@]}"; do
         read -r -a argv <<< "$args"
         if [ "${argv[0]}" = awstoe ]; then bin=$AWSTOE; argv=("${argv[@]:1}"); fi
         work="$scratch/work"
-        rm -rf "$work" && cp -r "$dir" "$work"
+        # Writable by its owner, as in a checkout: a tarball's tree may be
+        # read-only (make distcheck), and cp keeps the modes.
+        rm -rf "$work" && cp -r "$dir" "$work" && chmod -R u+w "$work"
         # `as-user` names an unprivileged user to run the case as.
         wrap=()
         if [ -f "$dir/as-user" ]; then

@@ -10,7 +10,7 @@
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
 OPENTOE=${OPENTOE:-$top_srcdir/opentoe}
-suite=${OPENTOE_SIGV4_SUITE:-$top_srcdir/../shared/sigv4-testsuite}
+suite=${OPENTOE_SIGV4_SUITE:-$OPENTOE_SHARED/sigv4-testsuite}
 
 if [ ! -d "$suite" ]; then
         skip_all "no SigV4 test suite at $suite"

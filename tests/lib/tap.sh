@@ -21,6 +21,11 @@
 tap_n=0
 tap_plan=
 
+# The corpus and the SigV4 suite are not in the repository or the tarball:
+# they live in ../shared beside the checkout, or wherever OPENTOE_SHARED
+# says (make check sets it from configure --with-shared-dir).
+OPENTOE_SHARED=${OPENTOE_SHARED:-$top_srcdir/../shared}
+
 plan() {
         tap_plan=$1
         echo "1..$1"
