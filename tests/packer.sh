@@ -70,24 +70,7 @@ while IFS= read -r line; do
 done < "$W/shape"
 
 # The rounds, here: the reboot is a command that records it.
-cat > "$W/reboot.yml" <<EOF
-name: reboot-once
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: Before
-        action: ExecuteBash
-        inputs:
-          commands:
-            - echo before >> "$W/marks"
-      - name: AskForReboot
-        action: ExecuteBash
-        inputs:
-          commands:
-            - if [ ! -f "$W/rebooted" ]; then touch "$W/rebooted"; exit 194; fi
-            - echo after >> "$W/marks"
-EOF
+reboot_once_doc "$W/reboot.yml" "$W"
 # Belt and braces: reboot and shutdown in PATH only record, too.
 for c in reboot shutdown; do
         printf '#!/bin/sh\necho "%s $*" >> "%s/fake-calls"\n' "$c" "$W" > "$W/fake/$c"

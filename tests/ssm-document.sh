@@ -116,24 +116,7 @@ ssm_run() {
 on_failure() { diag "exit $rc"$'\n'"$out"$'\n'"$err"; }
 
 mkdir -p "$W/work"
-cat > "$W/reboot.yml" <<EOF
-name: reboot-once
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: Before
-        action: ExecuteBash
-        inputs:
-          commands:
-            - echo before >> "$W/marks"
-      - name: AskForReboot
-        action: ExecuteBash
-        inputs:
-          commands:
-            - if [ ! -f "$W/rebooted" ]; then touch "$W/rebooted"; exit 194; fi
-            - echo after >> "$W/marks"
-EOF
+reboot_once_doc "$W/reboot.yml" "$W"
 check "the document's script is bash and sh syntax" \
         eval 'body "$W/s.sh" && bash -n "$W/s.sh" && sh -n "$W/s.sh"'
 body "$W/run.sh" documents="$W/reboot.yml" logDirectory="$W/logs" stateRoot="$W/ssm" rebootMode=exit phases=build

@@ -21,6 +21,8 @@
 #   build_doc FILE [NAME] < STEPS   writes FILE, a document (named NAME
 #                       when given) whose one phase, build, has the steps
 #                       on standard input (YAML, indented by 6)
+#   reboot_once_doc FILE DIR   writes FILE, a document that asks for one
+#                       reboot (exit 194) and marks DIR/marks before and after
 #   console_has TEXT    the last run's console.log holds TEXT
 #   stderr_has TEXT     the last run's standard error holds TEXT
 #
@@ -75,3 +77,28 @@ has_err() { grep -qF -- "$1" <<< "$err"; }
 
 console_has() { grep -qF -- "$1" "$last/console.log"; }
 stderr_has() { grep -qF -- "$1" "$lastdir/stderr"; }
+
+# reboot_once_doc FILE DIR: a document whose second step asks for a reboot
+# (exit 194) the first time it runs and goes on after it; each step
+# appends a line to DIR/marks (before, after), DIR/rebooted records the
+# request.  For the suites that play the caller who reboots.
+reboot_once_doc() {
+        cat > "$1" <<EOF
+name: reboot-once
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Before
+        action: ExecuteBash
+        inputs:
+          commands:
+            - echo before >> "$2/marks"
+      - name: AskForReboot
+        action: ExecuteBash
+        inputs:
+          commands:
+            - if [ ! -f "$2/rebooted" ]; then touch "$2/rebooted"; exit 194; fi
+            - echo after >> "$2/marks"
+EOF
+}
