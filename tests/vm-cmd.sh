@@ -23,6 +23,11 @@ MARK=vmcmd-mark-$$-$RANDOM
 export XDG_CACHE_HOME=$W/cache TMPDIR=$W/tmp OPENTOE_VM_QEMU=$STANDIN STANDIN_DIR=$W/sd STANDIN_MARK=$MARK
 mkdir -p "$TMPDIR" "$STANDIN_DIR"
 img=$XDG_CACHE_HOME/opentoe/vm/debian-12
+# Never the real build (debootstrap as root, the network): a check that
+# wants a build names its own script.
+printf '#!/bin/sh\necho "vm-cmd.sh: no build here" >&2\nexit 99\n' > "$W/no-build.sh"
+chmod +x "$W/no-build.sh"
+export OPENTOE_VM_BUILD_IMAGE=$W/no-build.sh
 
 # A cached image as the build script leaves it (the files' contents are
 # the stand-in's business: it never boots them).
