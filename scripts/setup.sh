@@ -29,6 +29,9 @@ if [ "${1:-}" = --test ] || [ "${1:-}" = --bench ]; then
         packages+=(tmux chromium)
         # strace: tests/output-path.sh counts opentoe's writes.
         packages+=(strace)
+        # jq: tests/corpus-parallelcluster.sh (the document reads its
+        # JSON with it).
+        packages+=(jq)
         # qemu-img: tests/vm-cmd.sh (opentoe vm makes its overlay with it).
         packages+=(qemu-utils)
         # A machine with Node.js from elsewhere already has npm; Debian's

@@ -13,6 +13,9 @@
 #                           names packages whose configuration fails;
 #                           ROOT/reboot-after-upgrade makes an update leave
 #                           ROOT/run/reboot-required
+#   make_distro ROOT        apt-get (any operation), update-grub,
+#                           grub2-mkconfig and yum recording in ROOT/calls,
+#                           for a document's own steps (ROOT/bin on PATH)
 
 make_root() {
         local root=$1 systemd=$2
@@ -97,4 +100,37 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cat "$root/installed"
 SH
         chmod 755 "$root/bin/"*
+}
+
+# make_distro ROOT: the programs a component document's own ExecuteBash
+# steps call to change a machine, for ROOT/bin put first on PATH: apt-get
+# (update, upgrade, install, autoremove; any options), update-grub,
+# grub2-mkconfig and yum, each only recording its arguments in
+# ROOT/calls (apt-get with DEBIAN_FRONTEND, as make_apt's does).  Use with
+# make_root for systemctl and reboot.
+make_distro() {
+        local root=$1 p
+        mkdir -p "$root/bin"
+        cat > "$root/bin/apt-get" <<'SH'
+#!/bin/bash
+root=$(cd "$(dirname "$0")/.." && pwd)
+echo "apt-get $* DEBIAN_FRONTEND=${DEBIAN_FRONTEND:-}" >> "$root/calls"
+skip=0
+for a in "$@"; do
+        if [ $skip = 1 ]; then skip=0; continue; fi
+        case $a in
+        -o) skip=1 ;;
+        -*) ;;
+        update|upgrade|install|autoremove) echo "Reading package lists... ($a)"; exit 0 ;;
+        *) echo "E: Invalid operation $a" >&2; exit 100 ;;
+        esac
+done
+echo "E: no operation" >&2; exit 100
+SH
+        for p in update-grub grub2-mkconfig yum; do
+                printf '%s\n' '#!/bin/bash' 'root=$(cd "$(dirname "$0")/.." && pwd)' \
+                        "echo \"$p \$*\" >> \"\$root/calls\"" > "$root/bin/$p"
+        done
+        chmod 755 "$root/bin/"*
+        touch "$root/calls"
 }
