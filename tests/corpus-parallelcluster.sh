@@ -219,7 +219,8 @@ ssm_run() {
 ssm_run ssm.out1; rc=$?
 check_eval "ssm mode: the run reaches its Reboot step, exits 194 for SSM Agent, nothing rebooted here" \
         '[ $rc = 194 ] && grep -q "\"status\": \"pending-reboot\"" ssm.out1 &&
-         grep -q "SSM Agent reboots the instance" logs-ssm/TOE_*/console.log && ! grep -q "reboot\|opentoe-resume" ssm/sys/calls'
+         grep -q "SSM Agent reboots the instance" logs-ssm/TOE_*/console.log && ! grep -q "reboot\|opentoe-resume" ssm/sys/calls &&
+         ! grep -q "Check the OS has been updated" logs-ssm/TOE_*/console.log'
 ssm_run ssm.out2; rc=$?
 check_eval "... SSM Agent's second run resumes after the Reboot step, to success" \
         '[ $rc = 0 ] && grep -q "\"status\": \"success\"" ssm.out2 && [ "$(grep -c "Getting reboot signal" logs-ssm/TOE_*/console.log)" = 1 ] &&
