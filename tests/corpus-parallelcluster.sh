@@ -184,6 +184,14 @@ check_machine() {
 }
 on_failure() { diag "$(tail -n 20 logs-*/TOE_*/console.log 2> /dev/null)"; }
 
+# ---- as published, without Fn::Sub: bash takes ${!FILE} for an indirect expansion ----
+machine raw
+on raw "$OPENTOE" run -d "$corpus/$doc" -l logs-raw -s state-raw > raw.out 2> raw.err; rc=$?
+check_eval "$doc as published (no Fn::Sub) fails in its first step, changing nothing" \
+        '[ $rc = 1 ] && grep -q "Step OperatingSystemRelease" logs-raw/TOE_*/console.log &&
+         grep -q "invalid indirect expansion\|invalid variable name" logs-raw/TOE_*/console.log &&
+         ! grep -q "Step OperatingSystemName" logs-raw/TOE_*/console.log && [ ! -s raw/sys/calls ]'
+
 # ---- self mode: opentoe arranges the reboot ----
 machine self
 on self "$OPENTOE" run -d update-and-reboot.yml -l logs-self -s state-self > self.out1 2> self.err1; rc=$?
