@@ -10,7 +10,9 @@
 # The document as published is the body of a CloudFormation Fn::Sub
 # (${!FILE} for bash's ${FILE}, ${AWS::Region}, the template parameter
 # ${CfnParamChefDnaJson}): tests/lib/cfnsub.py does first what
-# CloudFormation does, and its rules are checked here too.
+# CloudFormation does, and its rules are checked here too (as published,
+# the document fails at its first step: bash reads ${!FILE} as an
+# indirect expansion).
 #
 # The machine: each run is in a private mount namespace (unshare -m
 # --propagation private) whose /etc and /var/lib are overlays with their
