@@ -664,7 +664,7 @@ static void check_step_numbers(struct checker *c, const struct chk_step *s)
                          dl->kind == YN_SCALAR ? chk_show(dl, buf, sizeof buf) : yn_describe(dl));
 }
 
-_Static_assert(sizeof(struct chk_step) <= 32, "a step's record stays 32 bytes: a big document has thousands");
+_Static_assert(sizeof(struct chk_step) <= 24, "a step's record stays 24 bytes: a big document has thousands");
 _Static_assert(_ACTION_ID_MAX < UINT8_MAX, "an action's index + 1 fits chk_step.action");
 
 /* Room for `more` steps after those there are: a phase reserves its
@@ -710,6 +710,7 @@ static void check_steps(struct checker *c, const struct ynode *phase, size_t pha
          * them from another phase's of the same name) and loop names so far. */
         struct hindex names = HINDEX_INIT, loops = HINDEX_INIT;
         reserve_steps(c, steps->n);
+        hindex_reserve(&c->step_index, steps->n);
         for (size_t i = 0; i < steps->n; i++) {
                 const struct ynode *m = steps->items[i];
                 if (!need_mapping(c, m, "a step", "'name' and 'action'"))
@@ -742,13 +743,14 @@ static void check_steps(struct checker *c, const struct ynode *phase, size_t pha
                 else
                         check_action(c, s, an);
                 check_step_numbers(c, s);
-                s->loop = yn_get(m, "loop");
-                if (s->loop) {
-                        check_loop(c, s, s->loop);
+                const struct ynode *loop = yn_get(m, "loop");
+                s->has_loop = loop != NULL;
+                if (loop) {
+                        check_loop(c, s, loop);
                         const char *loop_name = chk_step_loop_name(s);
                         long j = loop_name ? find_in_phase(c, &loops, true, loop_name) : -1;
                         if (j >= 0)
-                                chk_diag(c, DIAG_ERROR, "loop-name-duplicate", yn_get(s->loop, "name"), NULL,
+                                chk_diag(c, DIAG_ERROR, "loop-name-duplicate", yn_get(loop, "name"), NULL,
                                          "step '%s' (line %u) already has a loop named '%s'; loop names must "
                                          "be unique within a phase",
                                          chk_step_name(&c->steps[j]) ? chk_step_name(&c->steps[j]) : "?",
@@ -822,7 +824,7 @@ static void check_steps_content(struct checker *c)
 {
         for (size_t i = 0; i < c->n_steps; i++) {
                 struct chk_step *s = &c->steps[i];
-                struct chk_ctx ctx = { .step = s, .in_loop = s->loop != NULL };
+                struct chk_ctx ctx = { .step = s, .in_loop = s->has_loop };
                 const struct ypair *cond = yn_pair(s->node, "if");
                 if (cond) {
                         struct chk_ctx cctx = ctx;

@@ -231,7 +231,7 @@ void chk_inputs(struct checker *c, const struct chk_step *s)
         }
         switch (a->shape) {
         case SHAPE_EXPRESSION: {
-                struct chk_ctx ctx = { .step = s, .in_loop = s->loop != NULL };
+                struct chk_ctx ctx = { .step = s, .in_loop = s->has_loop };
                 chk_expression(c, in, &ctx, false);
                 return;
         }

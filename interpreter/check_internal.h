@@ -14,17 +14,17 @@
 #include "checker.h"
 #include "hindex.h"
 
-/* What the checker learned about one step, in document order: 32 bytes,
- * one for each step of the document.  What one probe of the step's
- * mapping finds again is not kept: its inputs, its loop's name and its
+/* What the checker learned about one step, in document order: 24 bytes,
+ * one for each step of the document.  What a probe of the step's mapping
+ * finds again is not kept: its inputs, its loop, its loop's name and its
  * phase's name come from the accessors below. */
 struct chk_step {
         const struct ynode *node;        /* the step mapping */
         const struct ynode *name_node;   /* its 'name' when that is a string, else NULL */
-        const struct ynode *loop;        /* NULL if absent */
         uint32_t phase_index;            /* its phase's place in 'phases' */
         uint8_t action;                  /* its action's action_specs[] index + 1; 0 if missing or unknown */
-        bool loop_named;                 /* its loop has a 'name' that is a non-empty string */
+        bool has_loop : 1;               /* it has a 'loop' */
+        bool loop_named : 1;             /* its loop has a 'name' that is a non-empty string */
 };
 
 struct chk_var {
@@ -53,7 +53,7 @@ struct checker {
         size_t n_step_labels;
 };
 
-/* A step's name, action, inputs, loop name and phase name (NULL when it
+/* A step's name, action, inputs, loop, loop name and phase name (NULL when it
  * has none, or none that is valid). */
 static inline const char *chk_step_name(const struct chk_step *s)
 {
@@ -70,9 +70,14 @@ static inline const struct ynode *chk_step_inputs(const struct chk_step *s)
         return yn_get(s->node, "inputs");
 }
 
+static inline const struct ynode *chk_step_loop(const struct chk_step *s)
+{
+        return s->has_loop ? yn_get(s->node, "loop") : NULL;
+}
+
 static inline const char *chk_step_loop_name(const struct chk_step *s)
 {
-        return s->loop_named ? yn_get(s->loop, "name")->str : NULL;
+        return s->loop_named ? yn_get(chk_step_loop(s), "name")->str : NULL;
 }
 
 static inline const char *chk_step_phase(const struct checker *c, const struct chk_step *s)

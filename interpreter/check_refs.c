@@ -82,7 +82,7 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, un
                 return; /* its action is unknown, already reported */
         size_t entries = r->outputs ? (ta->shape == SHAPE_LIST ? n_entries(t) : 1) : n_entries(t);
         /* A loop of ExecuteDocument has one output per document it ran. */
-        bool per_run = r->outputs && t->loop && ta->id == ACTION_ID_ExecuteDocument;
+        bool per_run = r->outputs && t->has_loop && ta->id == ACTION_ID_ExecuteDocument;
         if (r->index >= 0 && !per_run && (size_t)r->index >= entries) {
                 at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, r->outputs ? "ref-chain-output" : "ref-chain-input", line, col, span, NULL,
                             "'{{ %s }}' uses index %ld, but step '%s' has %zu %s entr%s (indexes start at 0)", expr,
@@ -228,7 +228,7 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, unsi
                                     r.name);
                         break;
                 }
-                if (!s || !s->loop || !ctx->in_loop)
+                if (!s || !s->has_loop || !ctx->in_loop)
                         /* AWS: such a reference "appears in the step with
                          * no replacement". */
                         chk_diag_at(c, DIAG_WARNING, "ref-loop-outside", line, col, span, NULL,
