@@ -659,21 +659,32 @@ struct file_input {
         size_t pos, len;
 };
 
-static int read_piece(void *data, unsigned char *buf, size_t size, size_t *ret_read)
+/* Up to n bytes of the file from offset `off`: fewer only at its end.
+ * Returns how many, or -1 on a read error. */
+static ssize_t read_at(int fd, void *buf, size_t n, size_t off)
 {
-        struct file_input *in = data;
-        size_t want = in->len - in->pos < size ? in->len - in->pos : size;
-        *ret_read = 0;
-        while (want) {
-                ssize_t k = pread(in->fd, buf, want, (off_t)in->pos);
+        size_t got = 0;
+        while (got < n) {
+                ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0)
-                        return 0;
-                in->pos += (size_t)k;
-                *ret_read = (size_t)k;
-                break;
+                        return -1;
+                if (k == 0)
+                        break;
+                got += (size_t)k;
         }
+        return (ssize_t)got;
+}
+
+static int read_piece(void *data, unsigned char *buf, size_t size, size_t *ret_read)
+{
+        struct file_input *in = data;
+        ssize_t k = read_at(in->fd, buf, in->len - in->pos < size ? in->len - in->pos : size, in->pos);
+        if (k < 0)
+                return 0;
+        in->pos += (size_t)k;
+        *ret_read = (size_t)k;
         return 1;
 }
 
@@ -808,9 +819,7 @@ static bool index_file(struct ydoc *d, int fd, size_t size_hint, size_t max_byte
         size_t *starts = xmalloc(cap * sizeof *starts);
         starts[n++] = 0;
         for (;;) {
-                ssize_t k = pread(fd, buf, PIECE, (off_t)off);
-                if (k < 0 && errno == EINTR)
-                        continue;
+                ssize_t k = read_at(fd, buf, PIECE, off);
                 if (k < 0)
                         goto no;
                 if (k == 0)
@@ -948,15 +957,8 @@ const char *ydoc_source(const struct ydoc *doc)
          * document as it was, so a const one may have it filled. */
         struct ydoc *d = (struct ydoc *)doc;
         char *s = xmalloc(d->src_len + 1);
-        size_t got = 0;
-        while (got < d->src_len) {
-                ssize_t k = pread(d->fd, s + got, d->src_len - got, (off_t)got);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                got += (size_t)k;
-        }
+        ssize_t k = read_at(d->fd, s, d->src_len, 0);
+        size_t got = k > 0 ? (size_t)k : 0;
         memset(s + got, ' ', d->src_len - got);
         s[d->src_len] = 0;
         d->src = s;
