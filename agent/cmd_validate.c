@@ -293,7 +293,7 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                                  err);
                         free(err);
                 } else {
-                        if (ydoc_load_file(d.path, NULL, &r[i].doc, &diags) >= 0 || (r[i].doc && r[i].doc->root))
+                        if (ydoc_open_file(d.path, NULL, &r[i].doc, &diags) >= 0 || (r[i].doc && r[i].doc->root))
                                 check_document(r[i].doc, &copts, &diags);
                         docsource_name_diags(&d, &diags, r[i].first);
                         docsource_done(&d);
@@ -303,11 +303,13 @@ int cmd_validate(const struct invocation *inv, int argc, char **argv)
                 r[i].errors = diags.n_errors - e0;
                 r[i].warnings = diags.n_warnings - w0;
                 valid &= r[i].errors == 0;
-                /* Text diagnostics quote the source: print them now and
-                 * free each tree as soon as it is done with. */
+                /* Text diagnostics quote the source (read back from the
+                 * file only for a document that has some to show): print
+                 * them now and free each tree as soon as it is done with. */
+                bool quote = r[i].doc && r[i].end > r[i].first && budget > 0;
                 if (format == FORMAT_TEXT || format == FORMAT_AWSTOE)
                         diag_print_text(format == FORMAT_TEXT ? stdout : stderr, &diags, r[i].first, r[i].end,
-                                        r[i].doc ? r[i].doc->src : NULL, r[i].doc ? r[i].doc->src_len : 0, &budget);
+                                        quote ? ydoc_source(r[i].doc) : NULL, quote ? r[i].doc->src_len : 0, &budget);
                 r[i].doc = ydoc_free(r[i].doc);
         }
         switch (format) {

@@ -25,20 +25,36 @@ static void put(struct hindex_slot *slots, size_t cap, uint32_t hash, uint32_t s
         slots[i] = (struct hindex_slot){ hash, stored };
 }
 
+/* Grows to the smallest power of two, 16 or more, holding `want` values
+ * at most three quarters full. */
+static void grow(struct hindex *h, size_t want)
+{
+        if (want > UINT32_MAX)
+                abort();
+        if (want * 4 <= h->cap * 3)
+                return;
+        size_t cap = h->cap ? h->cap : 16;
+        while (want * 4 > cap * 3)
+                cap *= 2;
+        struct hindex_slot *slots = xcalloc(cap, sizeof *slots);
+        for (size_t i = 0; i < h->cap; i++)
+                if (h->slots[i].value)
+                        put(slots, cap, h->slots[i].hash, h->slots[i].value);
+        free(h->slots);
+        h->slots = slots;
+        h->cap = cap;
+}
+
+void hindex_reserve(struct hindex *h, size_t more)
+{
+        grow(h, h->n + more);
+}
+
 void hindex_add(struct hindex *h, uint64_t hash, size_t value)
 {
         if (value >= UINT32_MAX - 1)
                 abort();
-        if ((h->n + 1) * 4 > h->cap * 3) {
-                size_t cap = h->cap ? h->cap * 2 : 16;
-                struct hindex_slot *slots = xcalloc(cap, sizeof *slots);
-                for (size_t i = 0; i < h->cap; i++)
-                        if (h->slots[i].value)
-                                put(slots, cap, h->slots[i].hash, h->slots[i].value);
-                free(h->slots);
-                h->slots = slots;
-                h->cap = cap;
-        }
+        grow(h, h->n + 1);
         put(h->slots, h->cap, fold(hash), (uint32_t)value + 1);
         h->n++;
 }

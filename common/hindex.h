@@ -29,6 +29,9 @@ struct hindex {
 
 void hindex_free(struct hindex *h);
 void hindex_add(struct hindex *h, uint64_t hash, size_t value);
+/* Room for `more` values after those there are, at one size: a caller
+ * that knows how many it will add grows the index once, not by doublings. */
+void hindex_reserve(struct hindex *h, size_t more);
 
 /* Visits the values added under `hash`: start with *pos = 0, call until it
  * returns false. */

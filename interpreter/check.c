@@ -87,7 +87,7 @@ static long find_in_phase(const struct checker *c, const struct hindex *idx, boo
 {
         size_t pos = 0, i;
         while (hindex_next(idx, hindex_hash_str(HINDEX_SEED, name), &pos, &i))
-                if (!strcmp(loop ? c->steps[i].loop_name : c->steps[i].name, name))
+                if (!strcmp(loop ? chk_step_loop_name(&c->steps[i]) : chk_step_name(&c->steps[i]), name))
                         return (long)i;
         return -1;
 }
@@ -514,7 +514,7 @@ static void check_loop(struct checker *c, struct chk_step *s, const struct ynode
                         chk_diag(c, DIAG_ERROR, "wrong-type", name, NULL, "a loop's 'name' must be a string, found %s",
                                  yn_describe(name));
                 else if (name->len) {
-                        s->loop_name = name->str;
+                        s->loop_named = true;
                         chk_no_refs(c, name, "ref-context", DIAG_WARNING, "a loop's name");
                 }
         }
@@ -578,7 +578,7 @@ static void check_action(struct checker *c, struct chk_step *s, const struct yno
                          "unknown action '%s'", an->str);
                 return;
         }
-        s->action = a;
+        s->action = (uint8_t)(a->id + 1);
         unsigned missing = c->opts->platforms & ~a->platforms;
         if (missing) {
                 char have[64], want[64], flag[64];
@@ -599,6 +599,7 @@ static void check_action(struct checker *c, struct chk_step *s, const struct yno
 static void check_step_numbers(struct checker *c, const struct chk_step *s)
 {
         const struct ynode *m = s->node;
+        const struct action_spec *act = chk_step_action(s);
         const struct ynode *t = yn_get(m, "timeoutSeconds");
         long long v;
         char buf[64];
@@ -614,13 +615,13 @@ static void check_step_numbers(struct checker *c, const struct chk_step *s)
                         chk_diag(c, DIAG_ERROR, "timeout-value", t, "use -1 for no timeout",
                                  "'timeoutSeconds' is %lld; the limit is %lld seconds (about 68 years)", v,
                                  MAX_TIMEOUT_SECONDS);
-                else if (s->action && (s->action->flags & ACT_FORCED_ONCE) && v != -1)
+                else if (act && (act->flags & ACT_FORCED_ONCE) && v != -1)
                         chk_diag(c, DIAG_ERROR, "forced-once", t, "remove 'timeoutSeconds' or set it to -1",
                                  "%s steps run without a timeout; 'timeoutSeconds' must be -1, found %lld",
-                                 s->action->name, v);
-                else if (s->action && (s->action->flags & ACT_NO_TIMEOUT))
+                                 act->name, v);
+                else if (act && (act->flags & ACT_NO_TIMEOUT))
                         chk_diag(c, DIAG_WARNING, "timeout-ignored", t, NULL,
-                                 "%s does not support 'timeoutSeconds'; it is ignored", s->action->name);
+                                 "%s does not support 'timeoutSeconds'; it is ignored", act->name);
         }
         const struct ynode *a = yn_get(m, "maxAttempts");
         if (a) {
@@ -633,9 +634,9 @@ static void check_step_numbers(struct checker *c, const struct chk_step *s)
                 else if (v > 1000)
                         chk_diag(c, DIAG_ERROR, "max-attempts-value", a, NULL,
                                  "'maxAttempts' is %lld; the limit is 1000", v);
-                else if (s->action && (s->action->flags & ACT_FORCED_ONCE) && v != 1)
+                else if (act && (act->flags & ACT_FORCED_ONCE) && v != 1)
                         chk_diag(c, DIAG_ERROR, "forced-once", a, "remove 'maxAttempts' or set it to 1",
-                                 "%s steps run once; 'maxAttempts' must be 1, found %lld", s->action->name, v);
+                                 "%s steps run once; 'maxAttempts' must be 1, found %lld", act->name, v);
         }
         const struct ynode *f = yn_get(m, "onFailure");
         if (f) {
@@ -663,6 +664,9 @@ static void check_step_numbers(struct checker *c, const struct chk_step *s)
                          dl->kind == YN_SCALAR ? chk_show(dl, buf, sizeof buf) : yn_describe(dl));
 }
 
+_Static_assert(sizeof(struct chk_step) <= 24, "a step's record stays 24 bytes: a big document has thousands");
+_Static_assert(_ACTION_ID_MAX < UINT8_MAX, "an action's index + 1 fits chk_step.action");
+
 /* Room for `more` steps after those there are: a phase reserves its
  * steps at once, so the array is no bigger than the document's steps. */
 static void reserve_steps(struct checker *c, size_t more)
@@ -682,8 +686,12 @@ static struct chk_step *add_step(struct checker *c)
         return s;
 }
 
-static void check_steps(struct checker *c, const struct ynode *phase, const char *phase_name, size_t phase_index)
+/* The steps of phase `phase_index`; `unique` when it has a name no
+ * phase before it has, so that the document's index of steps by phase
+ * and name finds this phase's steps only. */
+static void check_steps(struct checker *c, const struct ynode *phase, size_t phase_index, bool unique)
 {
+        const char *phase_name = c->phase_names[phase_index];
         const struct ynode *steps = yn_get(phase, "steps");
         if (!yn_pair(phase, "steps")) {
                 chk_diag(c, DIAG_ERROR, "missing-key", phase, NULL, "phase '%s' has no 'steps'; it is required",
@@ -698,55 +706,59 @@ static void check_steps(struct checker *c, const struct ynode *phase, const char
         }
         if (steps->n == 0)
                 chk_diag(c, DIAG_WARNING, "empty-steps", steps, NULL, "phase '%s' has no steps", phase_name ? phase_name : "?");
-        /* This phase's step names and loop names so far. */
+        /* This phase's step names (when the document's index cannot tell
+         * them from another phase's of the same name) and loop names so far. */
         struct hindex names = HINDEX_INIT, loops = HINDEX_INIT;
         reserve_steps(c, steps->n);
+        hindex_reserve(&c->step_index, steps->n);
         for (size_t i = 0; i < steps->n; i++) {
                 const struct ynode *m = steps->items[i];
                 if (!need_mapping(c, m, "a step", "'name' and 'action'"))
                         continue;
                 struct chk_step *s = add_step(c);
                 s->node = m;
-                s->phase = phase_name;
-                s->phase_index = phase_index;
+                s->phase_index = (uint32_t)phase_index;
                 chk_unknown_keys(c, m, step_keys, "a step");
-                s->name = need_string(c, m, "name", "a step");
-                s->name_node = yn_get(m, "name");
-                if (s->name) {
+                const char *name = need_string(c, m, "name", "a step");
+                if (name) {
+                        s->name_node = yn_get(m, "name");
                         chk_no_refs(c, s->name_node, "ref-context", DIAG_WARNING, "a step name");
-                        long j = find_in_phase(c, &names, false, s->name);
+                        long j = unique ? chk_find_step(c, phase_name, name) : find_in_phase(c, &names, false, name);
                         if (j >= 0)
                                 chk_diag(c, DIAG_ERROR, "step-duplicate", s->name_node, NULL,
                                          "phase '%s' already has a step named '%s' (line %u); step names must be "
                                          "unique within a phase",
-                                         phase_name ? phase_name : "?", s->name, c->steps[j].name_node->line);
+                                         phase_name ? phase_name : "?", name, c->steps[j].name_node->line);
+                        else if (unique)
+                                hindex_add(&c->step_index, chk_step_hash(phase_name, name), c->n_steps - 1);
                         else
-                                hindex_add(&names, hindex_hash_str(HINDEX_SEED, s->name), c->n_steps - 1);
-                        if (phase_name && chk_find_step(c, phase_name, s->name) < 0)
-                                hindex_add(&c->step_index, chk_step_hash(phase_name, s->name), c->n_steps - 1);
+                                hindex_add(&names, hindex_hash_str(HINDEX_SEED, name), c->n_steps - 1);
+                        if (!unique && phase_name && chk_find_step(c, phase_name, name) < 0)
+                                hindex_add(&c->step_index, chk_step_hash(phase_name, name), c->n_steps - 1);
                 }
                 const struct ynode *an = yn_get(m, "action");
                 if (!an)
                         chk_diag(c, DIAG_ERROR, "missing-key", m, NULL, "step '%s' has no 'action'; it is required",
-                                 s->name ? s->name : "?");
+                                 name ? name : "?");
                 else
                         check_action(c, s, an);
-                s->inputs = yn_get(m, "inputs");
                 check_step_numbers(c, s);
-                s->loop = yn_get(m, "loop");
-                if (s->loop) {
-                        check_loop(c, s, s->loop);
-                        long j = s->loop_name ? find_in_phase(c, &loops, true, s->loop_name) : -1;
+                const struct ynode *loop = yn_get(m, "loop");
+                s->has_loop = loop != NULL;
+                if (loop) {
+                        check_loop(c, s, loop);
+                        const char *loop_name = chk_step_loop_name(s);
+                        long j = loop_name ? find_in_phase(c, &loops, true, loop_name) : -1;
                         if (j >= 0)
-                                chk_diag(c, DIAG_ERROR, "loop-name-duplicate", yn_get(s->loop, "name"), NULL,
+                                chk_diag(c, DIAG_ERROR, "loop-name-duplicate", yn_get(loop, "name"), NULL,
                                          "step '%s' (line %u) already has a loop named '%s'; loop names must "
                                          "be unique within a phase",
-                                         c->steps[j].name ? c->steps[j].name : "?",
-                                         c->steps[j].node->line, s->loop_name);
-                        else if (s->loop_name)
-                                hindex_add(&loops, hindex_hash_str(HINDEX_SEED, s->loop_name), c->n_steps - 1);
-                        if (s->loop_name && chk_find_loop(c, s->loop_name) < 0)
-                                hindex_add(&c->loop_index, hindex_hash_str(HINDEX_SEED, s->loop_name), c->n_steps - 1);
+                                         chk_step_name(&c->steps[j]) ? chk_step_name(&c->steps[j]) : "?",
+                                         c->steps[j].node->line, loop_name);
+                        else if (loop_name)
+                                hindex_add(&loops, hindex_hash_str(HINDEX_SEED, loop_name), c->n_steps - 1);
+                        if (loop_name && chk_find_loop(c, loop_name) < 0)
+                                hindex_add(&c->loop_index, hindex_hash_str(HINDEX_SEED, loop_name), c->n_steps - 1);
                 }
         }
         hindex_free(&names);
@@ -771,6 +783,7 @@ static void check_phases(struct checker *c, const struct ynode *root)
         static const char *const phase_keys[] = { "name", "steps", NULL };
         bool has_required = false;
         const char **names = xcalloc(phases->n + 1, sizeof *names);
+        c->phase_names = names;
         struct hindex seen = HINDEX_INIT;
         for (size_t i = 0; i < phases->n; i++) {
                 const struct ynode *ph = phases->items[i];
@@ -778,6 +791,7 @@ static void check_phases(struct checker *c, const struct ynode *root)
                         continue;
                 chk_unknown_keys(c, ph, phase_keys, "a phase");
                 const char *name = need_string(c, ph, "name", "a phase");
+                bool unique = false;
                 if (name) {
                         const struct ynode *nn = yn_get(ph, "name");
                         chk_no_refs(c, nn, "ref-context", DIAG_WARNING, "a phase name");
@@ -794,10 +808,10 @@ static void check_phases(struct checker *c, const struct ynode *root)
                         else
                                 hindex_add(&seen, h, i);
                         names[i] = name;
+                        unique = !dup;
                 }
-                check_steps(c, ph, name, i);
+                check_steps(c, ph, i, unique);
         }
-        free(names);
         hindex_free(&seen);
         if (!has_required)
                 chk_diag(c, DIAG_ERROR, "phase-missing-required", phases, "name a phase build, validate or test",
@@ -810,7 +824,7 @@ static void check_steps_content(struct checker *c)
 {
         for (size_t i = 0; i < c->n_steps; i++) {
                 struct chk_step *s = &c->steps[i];
-                struct chk_ctx ctx = { .step = s, .in_loop = s->loop != NULL };
+                struct chk_ctx ctx = { .step = s, .in_loop = s->has_loop };
                 const struct ypair *cond = yn_pair(s->node, "if");
                 if (cond) {
                         struct chk_ctx cctx = ctx;
@@ -820,10 +834,13 @@ static void check_steps_content(struct checker *c)
                                 e = e->items[0];
                         chk_expression(c, e, &cctx, true);
                 }
-                if (s->action)
-                        chk_inputs(c, s);
-                if (s->inputs && s->action && s->action->shape != SHAPE_EXPRESSION)
-                        chk_refs_in(c, s->inputs, &ctx);
+                const struct action_spec *a = chk_step_action(s);
+                if (!a)
+                        continue;
+                chk_inputs(c, s);
+                const struct ynode *inputs = a->shape != SHAPE_EXPRESSION ? chk_step_inputs(s) : NULL;
+                if (inputs)
+                        chk_refs_in(c, inputs, &ctx);
         }
 }
 
@@ -858,6 +875,7 @@ int check_document(const struct ydoc *doc, const struct check_options *opts, str
         check_phases(&c, root);
         check_steps_content(&c);
         free(c.steps);
+        free(c.phase_names);
         free(c.vars);
         hindex_free(&c.var_index);
         hindex_free(&c.step_index);

@@ -150,7 +150,7 @@ static void check_value(struct checker *c, const struct action_spec *a, const st
 
 static void check_entry(struct checker *c, const struct chk_step *s, const struct ynode *entry)
 {
-        const struct action_spec *a = s->action;
+        const struct action_spec *a = chk_step_action(s);
         const char *names[64];
         size_t nn = 0;
         for (size_t i = 0; i < a->n_fields && nn < 63; i++)
@@ -219,18 +219,19 @@ static bool inputs_are(struct checker *c, const struct ynode *in, enum ynode_kin
 
 void chk_inputs(struct checker *c, const struct chk_step *s)
 {
-        const struct action_spec *a = s->action;
+        const struct action_spec *a = chk_step_action(s);
         const struct ypair *p = yn_pair(s->node, "inputs");
         const struct ynode *in = p ? p->value : NULL;
         if (!in || yn_is_null(in)) {
                 if (!(a->flags & ACT_INPUTS_OPTIONAL))
                         chk_diag(c, DIAG_ERROR, "inputs-missing", p ? p->key : s->node, NULL,
-                                 "step '%s' has no inputs; %s requires 'inputs'", s->name ? s->name : "?", a->name);
+                                 "step '%s' has no inputs; %s requires 'inputs'",
+                                 chk_step_name(s) ? chk_step_name(s) : "?", a->name);
                 return;
         }
         switch (a->shape) {
         case SHAPE_EXPRESSION: {
-                struct chk_ctx ctx = { .step = s, .in_loop = s->loop != NULL };
+                struct chk_ctx ctx = { .step = s, .in_loop = s->has_loop };
                 chk_expression(c, in, &ctx, false);
                 return;
         }

@@ -8,22 +8,23 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "action_spec.h"
 #include "checker.h"
 #include "hindex.h"
 
-/* What the checker learned about one step, in document order. */
+/* What the checker learned about one step, in document order: 24 bytes,
+ * one for each step of the document.  What a probe of the step's mapping
+ * finds again is not kept: its inputs, its loop, its loop's name and its
+ * phase's name come from the accessors below. */
 struct chk_step {
         const struct ynode *node;        /* the step mapping */
-        const struct ynode *name_node;
-        const char *name;                /* NULL if missing */
-        const char *phase;               /* its phase's name, NULL if missing */
-        size_t phase_index;
-        const struct action_spec *action; /* NULL if missing or unknown */
-        const struct ynode *inputs;      /* NULL if absent */
-        const struct ynode *loop;        /* NULL if absent */
-        const char *loop_name;           /* NULL when unnamed or absent */
+        const struct ynode *name_node;   /* its 'name' when that is a string, else NULL */
+        uint32_t phase_index;            /* its phase's place in 'phases' */
+        uint8_t action;                  /* its action's action_specs[] index + 1; 0 if missing or unknown */
+        bool has_loop : 1;               /* it has a 'loop' */
+        bool loop_named : 1;             /* its loop has a 'name' that is a non-empty string */
 };
 
 struct chk_var {
@@ -38,6 +39,7 @@ struct checker {
         const struct check_options *opts;
         struct chk_step *steps;
         size_t n_steps, cap_steps;
+        const char **phase_names;  /* each phase's name, NULL if it has none */
         struct chk_var *vars;
         size_t n_vars, cap_vars;
         /* Names found in one probe, not by comparing with every earlier
@@ -50,6 +52,38 @@ struct checker {
         char **step_labels;
         size_t n_step_labels;
 };
+
+/* A step's name, action, inputs, loop, loop name and phase name (NULL when it
+ * has none, or none that is valid). */
+static inline const char *chk_step_name(const struct chk_step *s)
+{
+        return s->name_node ? s->name_node->str : NULL;
+}
+
+static inline const struct action_spec *chk_step_action(const struct chk_step *s)
+{
+        return s->action ? &action_specs[s->action - 1] : NULL;
+}
+
+static inline const struct ynode *chk_step_inputs(const struct chk_step *s)
+{
+        return yn_get(s->node, "inputs");
+}
+
+static inline const struct ynode *chk_step_loop(const struct chk_step *s)
+{
+        return s->has_loop ? yn_get(s->node, "loop") : NULL;
+}
+
+static inline const char *chk_step_loop_name(const struct chk_step *s)
+{
+        return s->loop_named ? yn_get(chk_step_loop(s), "name")->str : NULL;
+}
+
+static inline const char *chk_step_phase(const struct checker *c, const struct chk_step *s)
+{
+        return c->phase_names[s->phase_index];
+}
 
 /* ---- check_names.c ---- */
 

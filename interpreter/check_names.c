@@ -25,7 +25,7 @@ long chk_find_step(const struct checker *c, const char *phase, const char *step)
 {
         size_t pos = 0, i;
         while (hindex_next(&c->step_index, chk_step_hash(phase, step), &pos, &i))
-                if (!strcmp(c->steps[i].phase, phase) && !strcmp(c->steps[i].name, step))
+                if (!strcmp(chk_step_phase(c, &c->steps[i]), phase) && !strcmp(chk_step_name(&c->steps[i]), step))
                         return (long)i;
         return -1;
 }
@@ -34,7 +34,7 @@ long chk_find_loop(const struct checker *c, const char *name)
 {
         size_t pos = 0, i;
         while (hindex_next(&c->loop_index, hindex_hash_str(HINDEX_SEED, name), &pos, &i))
-                if (!strcmp(c->steps[i].loop_name, name))
+                if (!strcmp(chk_step_loop_name(&c->steps[i]), name))
                         return (long)i;
         return -1;
 }

@@ -35,9 +35,10 @@ static char *suggest_step(struct checker *c, const char *phase, const char *step
                 /* NULL-terminated, as suggest_closest takes them. */
                 c->step_labels = xcalloc(c->n_steps + 1, sizeof *c->step_labels);
                 for (size_t i = 0; i < c->n_steps; i++)
-                        if (c->steps[i].phase && c->steps[i].name)
+                        if (chk_step_phase(c, &c->steps[i]) && chk_step_name(&c->steps[i]))
                                 c->step_labels[c->n_step_labels++] =
-                                        xasprintf("%s.%s", c->steps[i].phase, c->steps[i].name);
+                                        xasprintf("%s.%s", chk_step_phase(c, &c->steps[i]),
+                                                  chk_step_name(&c->steps[i]));
         }
         const char *best = suggest_closest(want, (const char *const *)c->step_labels);
         return best ? xasprintf("did you mean '%s'?", best) : NULL;
@@ -46,10 +47,11 @@ static char *suggest_step(struct checker *c, const char *phase, const char *step
 /* Number of entries of a step's inputs: list length, or 1 for a map. */
 static size_t n_entries(const struct chk_step *s)
 {
-        if (!s->inputs)
+        const struct ynode *inputs = chk_step_inputs(s);
+        if (!inputs)
                 return 0;
-        if (s->inputs->kind == YN_SEQ)
-                return s->inputs->n;
+        if (inputs->kind == YN_SEQ)
+                return inputs->n;
         return 1;
 }
 
@@ -72,49 +74,50 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, un
                                              "of steps that ran before it"
                                            : "'{{ %s }}' refers to step '%s.%s', which runs later (line %u); a step can "
                                              "only use steps that ran before it",
-                            expr, t->phase, t->name, t->node->line);
+                            expr, chk_step_phase(c, t), chk_step_name(t), t->node->line);
                 return;
         }
-        if (!t->action)
+        const struct action_spec *ta = chk_step_action(t);
+        if (!ta)
                 return; /* its action is unknown, already reported */
-        size_t entries = r->outputs ? (t->action->shape == SHAPE_LIST ? n_entries(t) : 1) : n_entries(t);
+        size_t entries = r->outputs ? (ta->shape == SHAPE_LIST ? n_entries(t) : 1) : n_entries(t);
         /* A loop of ExecuteDocument has one output per document it ran. */
-        bool per_run = r->outputs && t->loop && t->action->id == ACTION_ID_ExecuteDocument;
+        bool per_run = r->outputs && t->has_loop && ta->id == ACTION_ID_ExecuteDocument;
         if (r->index >= 0 && !per_run && (size_t)r->index >= entries) {
                 at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, r->outputs ? "ref-chain-output" : "ref-chain-input", line, col, span, NULL,
                             "'{{ %s }}' uses index %ld, but step '%s' has %zu %s entr%s (indexes start at 0)", expr,
-                            r->index, t->name, entries, r->outputs ? "output" : "input", entries == 1 ? "y" : "ies");
+                            r->index, chk_step_name(t), entries, r->outputs ? "output" : "input", entries == 1 ? "y" : "ies");
                 return;
         }
         if (r->outputs) {
-                if (action_spec_has_output(t->action, r->key))
+                if (action_spec_has_output(ta, r->key))
                         return;
                 struct strbuf outs = STRBUF_INIT;
-                for (size_t i = 0; t->action->outputs && t->action->outputs[i]; i++)
-                        sb_printf(&outs, "%s%s", i ? ", " : "", t->action->outputs[i]);
-                const char *sug = suggest_closest(r->key, t->action->outputs);
+                for (size_t i = 0; ta->outputs && ta->outputs[i]; i++)
+                        sb_printf(&outs, "%s%s", i ? ", " : "", ta->outputs[i]);
+                const char *sug = suggest_closest(r->key, ta->outputs);
                 char help[128];
                 if (sug)
                         snprintf(help, sizeof help, "did you mean '%s'?", sug);
                 if (outs.len)
                         at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, span, sug ? help : NULL,
-                                    "'{{ %s }}': %s has no output '%s'; its outputs are: %s", expr, t->action->name, r->key,
+                                    "'{{ %s }}': %s has no output '%s'; its outputs are: %s", expr, ta->name, r->key,
                                     sb_str(&outs));
                 else
                         at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, "ref-chain-output", line, col, span, NULL,
-                                    "'{{ %s }}': %s produces no outputs", expr, t->action->name);
+                                    "'{{ %s }}': %s produces no outputs", expr, ta->name);
                 sb_free(&outs);
                 return;
         }
         /* An input: present in that entry, or an input with a default. */
-        const struct ynode *entry = NULL;
-        if (t->inputs && t->inputs->kind == YN_SEQ && t->inputs->n)
-                entry = t->inputs->items[r->index >= 0 ? r->index : 0];
-        else if (t->inputs && t->inputs->kind == YN_MAP)
-                entry = t->inputs;
+        const struct ynode *entry = NULL, *inputs = chk_step_inputs(t);
+        if (inputs && inputs->kind == YN_SEQ && inputs->n)
+                entry = inputs->items[r->index >= 0 ? r->index : 0];
+        else if (inputs && inputs->kind == YN_MAP)
+                entry = inputs;
         if (entry && entry->kind == YN_MAP && yn_pair(entry, r->key))
                 return;
-        const struct input_field *f = action_spec_field(t->action, r->key);
+        const struct input_field *f = action_spec_field(ta, r->key);
         if (f && f->default_json)
                 return;
         const char *names[64];
@@ -128,7 +131,7 @@ static void check_chain(struct checker *c, const struct ynode *n, size_t off, un
         if (sug)
                 snprintf(help, sizeof help, "did you mean '%s'?", sug);
         at_ref(c, n, off, &line, &col), chk_diag_at(c, DIAG_ERROR, "ref-chain-input", line, col, span, sug ? help : NULL,
-                    "'{{ %s }}': step '%s' has no input '%s'%s", expr, t->name, r->key,
+                    "'{{ %s }}': step '%s' has no input '%s'%s", expr, chk_step_name(t), r->key,
                     f ? " (it is optional and was not given)" : "");
 }
 
@@ -212,7 +215,8 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, unsi
         }
         case REF_LOOP: {
                 const struct chk_step *s = ctx->step;
-                bool own = s && ctx->in_loop && (!strcmp(r.name, "loop") || (s->loop_name && !strcmp(r.name, s->loop_name)));
+                const char *loop_name = s ? chk_step_loop_name(s) : NULL;
+                bool own = s && ctx->in_loop && (!strcmp(r.name, "loop") || (loop_name && !strcmp(r.name, loop_name)));
                 if (own)
                         break;
                 at_ref(c, n, off, &line, &col);
@@ -224,7 +228,7 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, unsi
                                     r.name);
                         break;
                 }
-                if (!s || !s->loop || !ctx->in_loop)
+                if (!s || !s->has_loop || !ctx->in_loop)
                         /* AWS: such a reference "appears in the step with
                          * no replacement". */
                         chk_diag_at(c, DIAG_WARNING, "ref-loop-outside", line, col, span, NULL,
@@ -234,8 +238,8 @@ static void check_one(struct checker *c, const struct ynode *n, size_t off, unsi
                 else
                         chk_diag_at(c, DIAG_ERROR, "ref-loop-outside", line, col, span, NULL,
                                     "'{{ %s }}' names another step's loop; this step's loop is %s%s%s", expr,
-                                    s->loop_name ? "'" : "", s->loop_name ? s->loop_name : "unnamed (use 'loop')",
-                                    s->loop_name ? "' (or use 'loop')" : "");
+                                    loop_name ? "'" : "", loop_name ? loop_name : "unnamed (use 'loop')",
+                                    loop_name ? "' (or use 'loop')" : "");
                 break;
         }
         case REF_CHAIN:

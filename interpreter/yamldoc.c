@@ -47,6 +47,15 @@ struct frame {
         uint32_t anchor;
 };
 
+/* A short mapping key, stored once, and the last short value it had: an
+ * equal value after the same key shares that text too (every step's
+ * "action: ExecuteBash"). */
+struct interned {
+        char *text;
+        char *value;               /* NULL until the key has had a short scalar value */
+        size_t value_len;
+};
+
 struct builder {
         struct ydoc *doc;
         const struct ydoc_limits *lim;
@@ -66,8 +75,9 @@ struct builder {
         size_t kid_start[YDOC_DEFAULT_MAX_DEPTH + 2];
         /* Mapping keys are few and repeat (every step's "name", "action",
          * "inputs"): each short one is stored once and shared. */
-        char **keys;
+        struct interned *keys;
         size_t n_keys, cap_keys;
+        size_t last_key;           /* the keys[] of the last key read, if it was interned */
         struct hindex key_index;
         /* set_end()'s place: the last end mark and its byte offset. */
         unsigned end_line, end_column;
@@ -220,11 +230,25 @@ static uint32_t register_anchor(struct builder *b, const yaml_char_t *name, stru
 }
 
 /* The text of a scalar: shared with an equal key before it when it is a
- * short mapping key, else its own copy. */
+ * short mapping key, or with the last value of the same key when it is
+ * an equal short value; else its own copy. */
 static char *scalar_text(struct builder *b, const char *s, size_t len)
 {
         const struct ynode *top = b->depth ? b->stack[b->depth - 1].node : NULL;
-        bool key = top && top->kind == YN_MAP && (b->n_kids - b->kid_start[b->depth - 1]) % 2 == 0;
+        bool in_map = top && top->kind == YN_MAP;
+        bool key = in_map && (b->n_kids - b->kid_start[b->depth - 1]) % 2 == 0;
+        if (!key && in_map && len <= KEY_INTERN_MAX && b->last_key < b->n_keys &&
+            b->kids[b->n_kids - 1]->kind == YN_SCALAR && b->kids[b->n_kids - 1]->str == b->keys[b->last_key].text) {
+                /* The value of the interned key just read. */
+                struct interned *k = &b->keys[b->last_key];
+                if (!k->value || k->value_len != len || memcmp(k->value, s, len) != 0) {
+                        k->value = arena_strndup(b->doc, s, len);
+                        k->value_len = len;
+                }
+                return k->value;
+        }
+        if (key)
+                b->last_key = SIZE_MAX;
         if (!key || len > KEY_INTERN_MAX)
                 return arena_strndup(b->doc, s, len);
         char tmp[KEY_INTERN_MAX + 1];
@@ -233,15 +257,18 @@ static char *scalar_text(struct builder *b, const char *s, size_t len)
         uint64_t h = hindex_hash_str(HINDEX_SEED, tmp);
         size_t pos = 0, i;
         while (hindex_next(&b->key_index, h, &pos, &i))
-                if (!memcmp(b->keys[i], s, len + 1))
-                        return b->keys[i];
+                if (!memcmp(b->keys[i].text, s, len + 1)) {
+                        b->last_key = i;
+                        return b->keys[i].text;
+                }
         char *copy = arena_strndup(b->doc, s, len);
         if (b->n_keys == b->cap_keys) {
                 b->cap_keys = b->cap_keys ? b->cap_keys * 2 : 32;
                 b->keys = xrealloc(b->keys, b->cap_keys * sizeof *b->keys);
         }
         hindex_add(&b->key_index, h, b->n_keys);
-        b->keys[b->n_keys++] = copy;
+        b->last_key = b->n_keys;
+        b->keys[b->n_keys++] = (struct interned){ .text = copy };
         return copy;
 }
 
@@ -333,7 +360,7 @@ static bool finish_map(struct builder *b, struct ynode *map)
                         map->kind = YN_SCALAR;
                         map->style = YS_PLAIN;
                         map->flow = false;
-                        map->str = arena_strndup(b->doc, b->doc->src + from, to - from);
+                        map->str = arena_strndup(b->doc, ydoc_source(b->doc) + from, to - from);
                         map->len = clamp32(to - from);
                         return true;
                 }
@@ -574,7 +601,7 @@ static void index_lines(struct ydoc *d)
  * or libyaml would have stopped earlier). */
 static void reader_error(const struct ydoc *d, const yaml_parser_t *parser, struct diag_list *diags)
 {
-        const unsigned char *u = (const unsigned char *)d->src;
+        const unsigned char *u = (const unsigned char *)ydoc_source(d);
         size_t off = parser->problem_offset < d->src_len ? parser->problem_offset : d->src_len;
         const char *problem = parser->problem ? parser->problem : "";
         unsigned at = off < d->src_len ? u[off] : 0;
@@ -625,6 +652,42 @@ static void reader_error(const struct ydoc *d, const yaml_parser_t *parser, stru
         diag_add(diags, DIAG_ERROR, "yaml-syntax", d->path, line, col, 1, help, "%s", msg);
 }
 
+/* libyaml's input when the text is on disk (ydoc_open_file()): the file
+ * from its start, never past the length its lines were indexed at. */
+struct file_input {
+        int fd;
+        size_t pos, len;
+};
+
+/* Up to n bytes of the file from offset `off`: fewer only at its end.
+ * Returns how many, or -1 on a read error. */
+static ssize_t read_at(int fd, void *buf, size_t n, size_t off)
+{
+        size_t got = 0;
+        while (got < n) {
+                ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -1;
+                if (k == 0)
+                        break;
+                got += (size_t)k;
+        }
+        return (ssize_t)got;
+}
+
+static int read_piece(void *data, unsigned char *buf, size_t size, size_t *ret_read)
+{
+        struct file_input *in = data;
+        ssize_t k = read_at(in->fd, buf, in->len - in->pos < size ? in->len - in->pos : size, in->pos);
+        if (k < 0)
+                return 0;
+        in->pos += (size_t)k;
+        *ret_read = (size_t)k;
+        return 1;
+}
+
 static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list *diags)
 {
         yaml_parser_t parser;
@@ -648,7 +711,11 @@ static int parse(struct ydoc *d, const struct ydoc_limits *lim, struct diag_list
                 free(b.stack);
                 return -ENOMEM;
         }
-        yaml_parser_set_input_string(&parser, (const unsigned char *)d->src, d->src_len);
+        struct file_input in = { .fd = d->fd, .len = d->src_len };
+        if (d->src)
+                yaml_parser_set_input_string(&parser, (const unsigned char *)d->src, d->src_len);
+        else
+                yaml_parser_set_input(&parser, read_piece, &in);
         for (;;) {
                 if (!yaml_parser_parse(&parser, &event)) {
                         unsigned line = (unsigned)parser.problem_mark.line + 1;
@@ -693,6 +760,7 @@ static struct ydoc *new_doc(const char *name)
 {
         struct ydoc *d = xcalloc(1, sizeof *d);
         d->path = xstrdup(name);
+        d->fd = -1;
         return d;
 }
 
@@ -739,8 +807,53 @@ int ydoc_load_buffer(const char *name, const char *buf, size_t len, const struct
         return r;
 }
 
-int ydoc_load_file(const char *path, const struct ydoc_limits *lim, struct ydoc **ret_doc,
-                   struct diag_list *diags)
+/* The first pass of ydoc_open_file(): the line index of a file that is
+ * ASCII text with LF line breaks and no NUL, read in pieces from its
+ * start.  False, with nothing kept, for any other file, one that cannot
+ * be read, or one that has grown past `max_bytes`: those are read whole. */
+static bool index_file(struct ydoc *d, int fd, size_t size_hint, size_t max_bytes)
+{
+        enum { PIECE = 64 * 1024 };
+        _cleanup_free_ unsigned char *buf = xmalloc(PIECE);
+        size_t cap = 64 + size_hint / 32, n = 0, off = 0;
+        size_t *starts = xmalloc(cap * sizeof *starts);
+        starts[n++] = 0;
+        for (;;) {
+                ssize_t k = read_at(fd, buf, PIECE, off);
+                if (k < 0)
+                        goto no;
+                if (k == 0)
+                        break;
+                for (size_t j = 0; j < (size_t)k; j++) {
+                        unsigned char c = buf[j];
+                        if (c - 0x0Eu < 0x72u)
+                                continue; /* 0x0E to 0x7F: most of the text */
+                        if (c == '\r' || c == 0 || c >= 0x80)
+                                goto no;
+                        if (c != '\n')
+                                continue;
+                        if (n == cap) {
+                                cap *= 2;
+                                starts = xrealloc(starts, cap * sizeof *starts);
+                        }
+                        starts[n++] = off + j + 1;
+                }
+                off += (size_t)k;
+                if (off > max_bytes)
+                        goto no;
+        }
+        d->line_start = n < cap ? xrealloc(starts, n * sizeof *starts) : starts;
+        d->n_lines = n;
+        d->src_len = off;
+        d->ascii = d->lf_only = true;
+        return true;
+no:
+        free(starts);
+        return false;
+}
+
+static int load_path(const char *path, const struct ydoc_limits *lim, bool on_disk, struct ydoc **ret_doc,
+                     struct diag_list *diags)
 {
         if (!lim)
                 lim = &ydoc_default_limits;
@@ -763,6 +876,16 @@ int ydoc_load_file(const char *path, const struct ydoc_limits *lim, struct ydoc 
                 d->src = xstrdup("");
                 index_lines(d);
                 int r = too_large(d, lim, (uintmax_t)st.st_size, false, diags);
+                if (ret_doc)
+                        *ret_doc = d;
+                else
+                        ydoc_free(d);
+                return r;
+        }
+        if (on_disk && index_file(d, fd, (size_t)st.st_size, lim->max_bytes)) {
+                d->fd = fd;
+                fd = -1;
+                int r = parse(d, lim, diags);
                 if (ret_doc)
                         *ret_doc = d;
                 else
@@ -814,6 +937,34 @@ int ydoc_load_file(const char *path, const struct ydoc_limits *lim, struct ydoc 
         return r;
 }
 
+int ydoc_load_file(const char *path, const struct ydoc_limits *lim, struct ydoc **ret_doc,
+                   struct diag_list *diags)
+{
+        return load_path(path, lim, false, ret_doc, diags);
+}
+
+int ydoc_open_file(const char *path, const struct ydoc_limits *lim, struct ydoc **ret_doc,
+                   struct diag_list *diags)
+{
+        return load_path(path, lim, true, ret_doc, diags);
+}
+
+const char *ydoc_source(const struct ydoc *doc)
+{
+        if (doc->src)
+                return doc->src;
+        /* The text is a cache of the file: filling it in leaves the
+         * document as it was, so a const one may have it filled. */
+        struct ydoc *d = (struct ydoc *)doc;
+        char *s = xmalloc(d->src_len + 1);
+        ssize_t k = read_at(d->fd, s, d->src_len, 0);
+        size_t got = k > 0 ? (size_t)k : 0;
+        memset(s + got, ' ', d->src_len - got);
+        s[d->src_len] = 0;
+        d->src = s;
+        return s;
+}
+
 struct ydoc *ydoc_free(struct ydoc *d)
 {
         if (!d)
@@ -824,6 +975,8 @@ struct ydoc *ydoc_free(struct ydoc *d)
         }
         free(d->line_start);
         free(d->src);
+        if (d->fd >= 0)
+                close(d->fd);
         free(d->path);
         free(d);
         return NULL;
@@ -834,7 +987,7 @@ struct ydoc *ydoc_free(struct ydoc *d)
 static size_t first_column_byte(const struct ydoc *d, size_t lo)
 {
         size_t i = d->line_start[lo];
-        if (lo == 0 && d->src_len >= 3 && !memcmp(d->src, "\xEF\xBB\xBF", 3))
+        if (lo == 0 && !d->ascii && d->src_len >= 3 && !memcmp(d->src, "\xEF\xBB\xBF", 3))
                 i = 3;
         return i;
 }
@@ -871,10 +1024,15 @@ static size_t source_offset(const struct ydoc *d, unsigned line, unsigned column
         if (!d->ascii)
                 return advance_columns(d, i, (unsigned)k);
         size_t end = line < d->n_lines ? d->line_start[line] : d->src_len;
-        if (end > i && d->src[end - 1] == '\n')
-                end--;
-        if (end > i && d->src[end - 1] == '\r')
-                end--;
+        if (d->lf_only) {
+                /* Its text ends at the LF before the next line (none ends the last one). */
+                end -= line < d->n_lines;
+        } else {
+                if (end > i && d->src[end - 1] == '\n')
+                        end--;
+                if (end > i && d->src[end - 1] == '\r')
+                        end--;
+        }
         return k < end - i ? i + k : end;
 }
 
@@ -890,9 +1048,13 @@ static void offset_to_position(const struct ydoc *d, size_t off, unsigned *line,
         }
         *line = (unsigned)lo + 1;
         unsigned c = 1;
-        for (size_t i = first_column_byte(d, lo); i < off; i++)
-                if (((unsigned char)d->src[i] & 0xC0) != 0x80)
-                        c++;
+        size_t i = first_column_byte(d, lo);
+        if (d->ascii)
+                c += off > i ? (unsigned)(off - i) : 0; /* a byte a character: no need of the text */
+        else
+                for (; i < off; i++)
+                        if (((unsigned char)d->src[i] & 0xC0) != 0x80)
+                                c++;
         *col = c;
 }
 
@@ -922,6 +1084,7 @@ void ydoc_locate_in_scalar(const struct ydoc *d, const struct ynode *s, size_t o
          * text of the scalar.  Other offsets are matched by the text that
          * follows them, up to 8 bytes. */
         size_t start = source_offset(d, s->line, s->column);
+        const char *src = ydoc_source(d);
         size_t end = s->end ? s->end : d->src_len;
         if (end > d->src_len || end < start)
                 end = d->src_len;
@@ -939,13 +1102,13 @@ void ydoc_locate_in_scalar(const struct ydoc *d, const struct ynode *s, size_t o
         unsigned nth = 0;
         for (const char *p = s->str; (p = find_bytes(p, (size_t)(s->str + offset - p), needle, k)); p++)
                 nth++;
-        const char *q = d->src + start;
+        const char *q = src + start;
         for (unsigned i = 0; i <= nth; i++) {
-                const char *hit = find_bytes(q, (size_t)(d->src + end - q), needle, k);
+                const char *hit = find_bytes(q, (size_t)(src + end - q), needle, k);
                 if (!hit)
                         return;
                 if (i == nth) {
-                        offset_to_position(d, (size_t)(hit - d->src), ret_line, ret_column);
+                        offset_to_position(d, (size_t)(hit - src), ret_line, ret_column);
                         return;
                 }
                 q = hit + 1;

@@ -73,8 +73,11 @@ extern const struct ydoc_limits ydoc_default_limits;
 
 struct ydoc {
         char *path;              /* as given, for diagnostics */
-        char *src;               /* the whole text, NUL-terminated */
+        /* The whole text, NUL-terminated; NULL while a document opened by
+         * ydoc_open_file() has it only on disk (ydoc_source() reads it). */
+        char *src;
         size_t src_len;
+        int fd;                  /* the open file behind a NULL src, else -1 */
         struct ynode *root;      /* NULL for an empty document */
         /* Every node, its strings and its arrays live in the document's
          * arena, freed at once: no allocation of its own per node. */
@@ -83,6 +86,7 @@ struct ydoc {
         size_t *line_start;      /* byte offset of each line */
         size_t n_lines;
         bool ascii;              /* no byte above 0x7F: a column is a byte */
+        bool lf_only;            /* every line break is one LF: a line's text ends a byte before the next line */
 };
 
 /* Loads and parses a file.  Returns 0 and the document, or a negative errno
@@ -93,6 +97,20 @@ struct ydoc {
  * unquoted `{{`), so the rest of the document can still be checked. */
 int ydoc_load_file(const char *path, const struct ydoc_limits *lim,
                    struct ydoc **ret_doc, struct diag_list *diags);
+
+/* The same, but a document that is ASCII text with LF line breaks (most
+ * of them) is not kept in memory: it is read twice in pieces, once to
+ * index its lines and once for libyaml, and read back whole only if
+ * something needs its text (ydoc_source(); a diagnostic's position inside
+ * a scalar).  Positions, diagnostics and limits are those of
+ * ydoc_load_file(); the file stays open until ydoc_free(). */
+int ydoc_open_file(const char *path, const struct ydoc_limits *lim,
+                   struct ydoc **ret_doc, struct diag_list *diags);
+
+/* The document's text (src_len bytes and a NUL), read back from its file
+ * if it is not in memory.  Never NULL; if the file can no longer be read
+ * in full, what is missing reads as spaces. */
+const char *ydoc_source(const struct ydoc *doc);
 
 /* The same for a buffer in memory; `name` is used in diagnostics. */
 int ydoc_load_buffer(const char *name, const char *buf, size_t len,

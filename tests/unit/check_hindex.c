@@ -1,12 +1,44 @@
 /* check_hindex.c: unit tests of common/hindex.c: values found by their
  * hash after many additions (growth keeps them), every value of a shared
- * hash visited once, hashes equal in their 32-bit fold visited together, absent hashes finding nothing, and the string hash
+ * hash visited once, room reserved at one size, hashes equal in their 32-bit fold visited together, absent hashes finding nothing, and the string hash
  * telling pairs of strings apart. */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hindex.h"
+
+/* Reserved room: one table of the size it needs, kept while the values
+ * reserved for are added; the values already there kept when it grows. */
+START_TEST(reserve_grows_once)
+{
+        struct hindex h = HINDEX_INIT;
+        hindex_add(&h, 7, 0);
+        hindex_reserve(&h, 1000);
+        ck_assert_uint_eq(h.cap, 2048);  /* 1001 at most three quarters full */
+        const struct hindex_slot *slots = h.slots;
+        for (size_t i = 1; i <= 1000; i++)
+                hindex_add(&h, i * 0x9E3779B97F4A7C15ull, i);
+        ck_assert_ptr_eq(h.slots, slots);
+        ck_assert_uint_eq(h.n, 1001);
+        size_t pos = 0, v;
+        ck_assert(hindex_next(&h, 7, &pos, &v));
+        ck_assert_uint_eq(v, 0);
+        for (size_t i = 1; i <= 1000; i++) {
+                bool found = false;
+                pos = 0;
+                while (hindex_next(&h, i * 0x9E3779B97F4A7C15ull, &pos, &v))
+                        found |= v == i;
+                ck_assert(found);
+        }
+        hindex_reserve(&h, 0);
+        ck_assert_ptr_eq(h.slots, slots);
+        hindex_free(&h);
+        hindex_reserve(&h, 1);
+        ck_assert_uint_eq(h.cap, 16);
+        hindex_free(&h);
+}
+END_TEST
 
 START_TEST(finds_after_growth)
 {
@@ -91,6 +123,7 @@ static Suite *hindex_suite(void)
         Suite *s = suite_create("hindex");
         TCase *tc = tcase_create("core");
         tcase_add_test(tc, finds_after_growth);
+        tcase_add_test(tc, reserve_grows_once);
         tcase_add_test(tc, shared_hash_visits_each);
         tcase_add_test(tc, folded_collision_visits_both);
         tcase_add_test(tc, pairs_differ);

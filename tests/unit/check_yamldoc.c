@@ -5,14 +5,16 @@
  * loading limits (size, depth, alias expansion), duplicate keys, aliases and
  * `<<` merge keys, the diagnostics for syntax errors, second documents,
  * unquoted `{{` values, NUL bytes, bytes that are not UTF-8 and control
- * characters (at their line and column), ydoc_locate_in_scalar, and the
- * yn_get/yn_pair lookups. */
+ * characters (at their line and column), ydoc_locate_in_scalar, the
+ * yn_get/yn_pair lookups, and ydoc_open_file (the text left on disk) giving
+ * what ydoc_load_file gives. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "yamldoc.h"
@@ -1087,6 +1089,140 @@ START_TEST(test_src_and_lines)
 }
 END_TEST
 
+/* ---- ydoc_open_file: the text left on disk ---- */
+
+/* Every node's position and end under `a` and `b`, which must be the
+ * same tree. */
+static void expect_same_tree(const struct ydoc *da, const struct ynode *a, const struct ydoc *db,
+                             const struct ynode *b)
+{
+        unsigned la, ca, lb, cb;
+
+        ck_assert_int_eq(a->kind, b->kind);
+        ck_assert_uint_eq(a->line, b->line);
+        ck_assert_uint_eq(a->column, b->column);
+        ck_assert_uint_eq(a->end, b->end);
+        ydoc_end_position(da, a, &la, &ca);
+        ydoc_end_position(db, b, &lb, &cb);
+        ck_assert_uint_eq(la, lb);
+        ck_assert_uint_eq(ca, cb);
+        if (a->kind == YN_SCALAR) {
+                ck_assert_uint_eq(a->len, b->len);
+                ck_assert_mem_eq(a->str, b->str, a->len);
+                for (size_t off = 0; off < a->len; off++) {
+                        ydoc_locate_in_scalar(da, a, off, &la, &ca);
+                        ydoc_locate_in_scalar(db, b, off, &lb, &cb);
+                        ck_assert_msg(la == lb && ca == cb, "offset %zu of \"%s\": %u:%u on disk, %u:%u in memory",
+                                      off, a->str, la, ca, lb, cb);
+                }
+        } else if (a->kind == YN_SEQ) {
+                ck_assert_uint_eq(a->n, b->n);
+                for (size_t i = 0; i < a->n; i++)
+                        expect_same_tree(da, a->items[i], db, b->items[i]);
+        } else {
+                ck_assert_uint_eq(a->n, b->n);
+                for (size_t i = 0; i < a->n; i++) {
+                        expect_same_tree(da, a->pairs[i].key, db, b->pairs[i].key);
+                        expect_same_tree(da, a->pairs[i].value, db, b->pairs[i].value);
+                }
+        }
+}
+
+/* Documents loaded with ydoc_open_file() and with ydoc_load_file(): the
+ * same result, diagnostics, line index and tree, whether the text stayed
+ * on disk (ASCII with LF breaks, `on_disk`) or was read whole. */
+static const struct {
+        const char *src;
+        bool on_disk;
+} open_cases[] = {
+        { "a: 1\nb: [x, \"{{ y }}\"]\nc:\n  - d: e\n    f: 'g {{ h }}'\n", true },
+        { "action: ExecuteBash\nx:\n  action: ExecuteBash\n  action: Reboot\n", true },
+        { "", true },
+        { "a: 1", true },
+        { "a:\n\n\n", true },
+        { "a: b\nc: {{ d }}\n", true },         /* the unquoted template reads its text back */
+        { "a: \"x\x01y\"\n", true },            /* a control character: libyaml's reader error */
+        { "a: [1,\n", true },                    /* a syntax error */
+        { "a: 1\r\nb: \"{{ c }}\"\r\n", false },
+        { "a: \xC3\xA9t\xC3\xA9\nb: \"{{ c }}\"\n", false },
+        { "\xEF\xBB\xBF" "a: 1\n", false },
+        { "a: 1\nb\0: 2\n", false },
+};
+
+START_TEST(test_open_file)
+{
+        const char *src = open_cases[_i].src;
+        size_t len = _i == 11 ? 11 : strlen(src);
+        char path[] = "/tmp/check_yamldoc_XXXXXX";
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, src, len), (ssize_t)len);
+        close(fd);
+
+        struct diag_list da, dm;
+        struct ydoc *a = NULL, *m = NULL;
+        memset(&da, 0, sizeof da);
+        memset(&dm, 0, sizeof dm);
+        int ra = ydoc_open_file(path, NULL, &a, &da);
+        int rm = ydoc_load_file(path, NULL, &m, &dm);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(m);
+        ck_assert_int_eq(ra, rm);
+        ck_assert_uint_eq(da.n, dm.n);
+        for (size_t i = 0; i < da.n; i++) {
+                ck_assert_str_eq(da.v[i].code, dm.v[i].code);
+                ck_assert_str_eq(da.v[i].message, dm.v[i].message);
+                ck_assert_uint_eq(da.v[i].line, dm.v[i].line);
+                ck_assert_uint_eq(da.v[i].column, dm.v[i].column);
+                ck_assert_uint_eq(da.v[i].span, dm.v[i].span);
+        }
+        /* Nothing of the text is held unless something needed it. */
+        if (open_cases[_i].on_disk && da.n == 0)
+                ck_assert_ptr_null(a->src);
+        ck_assert_int_eq(a->fd >= 0, open_cases[_i].on_disk);
+        ck_assert_uint_eq(a->src_len, m->src_len);
+        ck_assert_uint_eq(a->n_lines, m->n_lines);
+        ck_assert_mem_eq(a->line_start, m->line_start, m->n_lines * sizeof *m->line_start);
+        ck_assert_int_eq(a->ascii, m->ascii);
+        ck_assert_int_eq(!a->root, !m->root);
+        if (a->root)
+                expect_same_tree(a, a->root, m, m->root);
+        /* Read back whole, it is the file. */
+        ck_assert_mem_eq(ydoc_source(a), src, len);
+        ck_assert_int_eq(ydoc_source(a)[len], 0);
+        ck_assert_ptr_eq(ydoc_source(a), a->src);
+        ck_assert_ptr_eq(ydoc_source(m), m->src);
+        ydoc_free(a);
+        ydoc_free(m);
+        diag_list_free(&da);
+        diag_list_free(&dm);
+        unlink(path);
+}
+END_TEST
+
+/* The text read back from a file that lost its end since it was opened:
+ * as long as it was, what is missing as spaces. */
+START_TEST(test_open_file_shrunk)
+{
+        char path[] = "/tmp/check_yamldoc_XXXXXX";
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, "a: 1\nb: 2\n", 10), 10);
+
+        struct diag_list dl;
+        struct ydoc *d = NULL;
+        memset(&dl, 0, sizeof dl);
+        ck_assert_int_eq(ydoc_open_file(path, NULL, &d, &dl), 0);
+        ck_assert_ptr_null(d->src);
+        ck_assert_int_eq(ftruncate(fd, 4), 0);
+        ck_assert_str_eq(ydoc_source(d), "a: 1      ");
+        ydoc_free(d);
+        diag_list_free(&dl);
+        close(fd);
+        unlink(path);
+}
+END_TEST
+
 /* ---- positions inside scalars ---- */
 
 static void expect_located(const struct ydoc *doc, const struct ynode *s, size_t offset,
@@ -1228,6 +1364,8 @@ static Suite *yamldoc_suite(void)
         tcase_add_test(tc, test_reader_errors);
         tcase_add_test(tc, test_empty);
         tcase_add_test(tc, test_no_ret_doc);
+        tcase_add_loop_test(tc, test_open_file, 0, (int)(sizeof open_cases / sizeof open_cases[0]));
+        tcase_add_test(tc, test_open_file_shrunk);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("locate");
