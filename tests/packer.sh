@@ -61,13 +61,7 @@ check("the step script is uploaded from beside the template",
       any(p["type"] == "file" and p["source"] == "{{template_dir}}/opentoe-step.sh" for p in ps))
 print("\n".join(out))
 EOF
-while IFS= read -r line; do
-        case $line in
-        ok:*) ok "${line#ok: }" ;;
-        bad:*) not_ok "${line#bad: }" ;;
-        *) not_ok "the template reads as JSON" "$line" ;;
-        esac
-done < "$W/shape"
+tap_verdicts "$W/shape" "the template reads as JSON"
 
 # The rounds, here: the reboot is a command that records it.
 reboot_once_doc "$W/reboot.yml" "$W"

@@ -70,6 +70,21 @@ printf 'bail_out "no way on"\nok never\n' > "$cases/bail.sh"
 child bail
 check_eval "bail_out: Bail out! with the reason, exit 1" '[ $got_rc = 1 ] && same "Bail out! no way on"'
 
+printf 'ok: first\nbad: second\nnoise\n' > "$W/verdicts"
+cat > "$cases/verdicts.sh" << EOF
+tap_verdicts '$W/verdicts'
+tap_verdicts '$W/verdicts' "the checker ran"
+done_testing
+EOF
+child verdicts
+check "tap_verdicts: ok: and bad: lines are checks; any other line is not ok when a check is named for it" same "ok 1 - first
+not ok 2 - second
+ok 3 - first
+not ok 4 - second
+not ok 5 - the checker ran
+# noise
+1..5"
+
 cat > "$cases/scratch.sh" << 'EOF'
 scratch_dir S demo
 echo "$S"
