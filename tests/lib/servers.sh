@@ -20,6 +20,14 @@
 #                           S3RVER_PREFIX, /usr/local/lib/opentoe-test, where
 #                           scripts/setup.sh installs it) and AWS (awscli:
 #                           /usr/bin/aws, else the one on PATH, else empty)
+#   start_receiver [ARGS...]  the orchestrator stand-in
+#                           (tests/servers/signal_receiver.py ARGS) as the
+#                           server recv: its webhook key in KEY (hook.key in
+#                           the scratch folder, mode 600, made once), its URL
+#                           in recv_url, its pid in recv_pid; started again
+#                           (ARGS with --port "$port_recv") after
+#                           stop_receiver, it is back on its port, same key
+#   stop_receiver           stops it (SIGTERM, waited for)
 #   server_post URL JSON    POSTs JSON to a server's control endpoint
 #   server_json URL EXPR [ARG...]  GETs URL's JSON as d and prints the
 #                           Python expression EXPR (ARGs in a)
@@ -122,6 +130,23 @@ find_s3_tools() {
         if [ -z "${AWS:-}" ]; then
                 if [ -x /usr/bin/aws ]; then AWS=/usr/bin/aws; else AWS=$(command -v aws || true); fi
         fi
+}
+
+start_receiver() {
+        KEY=$tap_scratch/hook.key
+        if [ ! -s "$KEY" ]; then
+                printf 'hook-key-%s\n' "$RANDOM$RANDOM" > "$KEY"
+                chmod 600 "$KEY"
+        fi
+        rm -f "$tap_scratch/srv/recv.port"
+        start_server recv "$PY" "$top_srcdir/tests/servers/signal_receiver.py" --key-file "$KEY" "$@"
+        recv_url=http://127.0.0.1:$port_recv
+        recv_pid=${tap_server_pids[-1]}
+}
+
+stop_receiver() {
+        kill "$recv_pid"
+        wait "$recv_pid" 2> /dev/null
 }
 
 server_post() {
