@@ -11,11 +11,9 @@
 set -u
 
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
-resolve_paths
 
+enter_scratch W agent-signals
 plan 10
-scratch_dir W agent-signals
-cd "$W" || exit 1
 on_failure() { diag "$(tail -n 20 "$W/agent.err" "$W/srv/recv.err" 2> /dev/null)"; }
 only_loopback
 clear_env AWS_ OPENTOE_SIGNAL_

@@ -6,10 +6,8 @@
 # bound, reboots inside nested documents, and a run killed between
 # "persisted" and "rebooting" resumed exactly once.  TAP output.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-resolve_paths
-scratch_dir work reboot-modes
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+enter_scratch work reboot-modes
 . "$top_srcdir/tests/lib/fakesys.sh"
 cd "$work" || exit 1
 

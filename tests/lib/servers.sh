@@ -8,6 +8,16 @@
 #                           $TMPDIR) in VAR, removed at exit (KEEP_SCRATCH=1
 #                           keeps it and says where); its srv/ holds the
 #                           servers' port files and error output
+#   enter_scratch VAR NAME  the start of a suite that works inside its
+#                           scratch folder: OPENTOE (default: the opentoe
+#                           of the tree the suite is in) and top_srcdir
+#                           made absolute (resolve_paths), scratch_dir VAR
+#                           NAME, and that folder the current one
+#   preload_lib NAME WHAT < C-SOURCE  NAME.so in the current folder, a
+#                           library for LD_PRELOAD built from the C on
+#                           standard input (kept in NAME.c) with ${CC:-cc};
+#                           without a compiler the whole suite is skipped
+#                           ("no C compiler to build WHAT")
 #   at_exit CMD             CMD (a shell string) runs at exit, before the
 #                           servers are stopped and the scratch is removed
 #   start_server NAME CMD...  starts CMD --port-file srv/NAME.port in the
@@ -82,6 +92,20 @@ scratch_dir() {
         tap_scratch=$(mktemp -d "${TMPDIR:-/tmp}/opentoe-${2:-test}.XXXXXX") || bail_out "mktemp -d failed"
         mkdir -p "$tap_scratch/srv"
         printf -v "$1" '%s' "$tap_scratch"
+}
+
+enter_scratch() {
+        OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
+        resolve_paths
+        scratch_dir "$1" "$2"
+        cd "$tap_scratch" || bail_out "cannot enter $tap_scratch"
+}
+
+preload_lib() {
+        cat > "$1.c"
+        if ! ${CC:-cc} -shared -fPIC -o "$1.so" "$1.c" -ldl 2> "$1.cc.err"; then
+                skip_all "no C compiler to build $2"
+        fi
 }
 
 resolve_paths() {
