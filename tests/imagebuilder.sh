@@ -65,23 +65,13 @@ phases:
             - echo "hello from the component {{ who }}"
             - 'echo "endpoint in the environment: ${AWS_ENDPOINT_URL:-unset}"'
 EOF
-cat > "$W/comp/amzn.yml" << 'EOF'
-name: amazon-test-linux
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/comp/amzn.yml" amazon-test-linux <<'EOF'
       - name: Say
         action: ExecuteBash
         inputs:
           commands: ["echo from the Amazon-managed component"]
 EOF
-cat > "$W/comp/failing.yml" << 'EOF'
-name: failing
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/comp/failing.yml" failing <<'EOF'
       - name: Fail
         action: ExecuteBash
         inputs:
@@ -89,23 +79,13 @@ phases:
 EOF
 printf 'name: invalid\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: X\n        action: ExecuteBsh\n        inputs:\n          commands: [true]\n' \
         > "$W/comp/invalid.yml"
-cat > "$W/comp/self.yml" << EOF
-name: self
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/comp/self.yml" self <<EOF
       - name: Again
         action: ExecuteDocument
         inputs:
           document: $SELF
 EOF
-cat > "$W/comp/nester.yml" << EOF
-name: nester
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/comp/nester.yml" nester <<EOF
       - name: Inner
         action: ExecuteDocument
         inputs:

@@ -98,12 +98,7 @@ check_eval "check: the run succeeded after 1 reboot" '[ $rc -eq 0 ] && grep -q "
 check_eval "one reboot asked for in all" '[ $(wc -l < "$W/reboots-asked") -eq 1 ]'
 
 # A failing document fails its round and the check.
-cat > "$W/fail.yml" <<'EOF'
-name: fails
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/fail.yml" fails <<'EOF'
       - name: Fail
         action: ExecuteBash
         inputs:

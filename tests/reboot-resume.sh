@@ -52,11 +52,7 @@ rm -f rebooted
 check_eval "--discard-state starts over on purpose, and says so" \
         '[ $rc4b = 194 ] && grep -q "removed the saved state in state" err4b'
 # A run of other documents does not touch this checkpoint.
-cat > other.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc other.yml <<'YML'
       - name: Other
         action: ExecuteBash
         inputs:

@@ -7,11 +7,7 @@ set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 enter_scratch work resume-end
 plan 3
-cat > doc.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc doc.yml <<'YML'
       - name: One
         action: ExecuteBash
         inputs:

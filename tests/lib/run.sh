@@ -83,12 +83,7 @@ stderr_has() { grep -qF -- "$1" "$lastdir/stderr"; }
 # appends a line to DIR/marks (before, after), DIR/rebooted records the
 # request.  For the suites that play the caller who reboots.
 reboot_once_doc() {
-        cat > "$1" <<EOF
-name: reboot-once
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+        build_doc "$1" reboot-once <<EOF
       - name: Before
         action: ExecuteBash
         inputs:
