@@ -26,15 +26,11 @@ rc=0 lastdir= last=
 on_failure() { diag "$(cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30)"; }
 
 # Only the test server: no proxy, no AWS settings from the caller.
-only_loopback
-clear_env AWS_ AWSTOE_ OPENTOE_AWS_ OPENTOE_IMDS_
-export HOME=$W/home
-export AWS_ACCESS_KEY_ID=AKIDIBTEST AWS_SECRET_ACCESS_KEY=imagebuilder-test-secret
-export AWS_EC2_METADATA_DISABLED=true
+aws_test_env AKIDIBTEST imagebuilder-test-secret AWSTOE_
 export OPENTOE_AWS_BACKOFF_MS=10 OPENTOE_AWS_MAX_ATTEMPTS=3 OPENTOE_AWS_CONNECT_TIMEOUT_MS=2000
 # Temporary documents go here, so the test can see that none is left.
 export TMPDIR=$W/tmp
-mkdir -p "$HOME" "$W/srv" "$W/comp" "$TMPDIR"
+mkdir -p "$W/comp" "$TMPDIR"
 
 # ---- the components -------------------------------------------------------------
 

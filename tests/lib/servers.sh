@@ -46,6 +46,11 @@
 #                           the whole suite is skipped
 #   only_loopback           no proxy: nothing but 127.0.0.1 is reached
 #   clear_env PREFIX...     unsets every variable whose name starts so
+#   aws_test_env KEY-ID SECRET [PREFIX...]  an AWS caller that reaches
+#                           nothing but the test servers: only_loopback, no
+#                           AWS_, OPENTOE_AWS_, OPENTOE_IMDS_ (nor PREFIX)
+#                           variables from the caller, an empty HOME in the
+#                           scratch folder, these static credentials, no IMDS
 #   as_user USER [--reset-env] CMD...  CMD as USER, USER's group only
 #   resolve_paths           OPENTOE and top_srcdir made absolute
 #
@@ -207,6 +212,16 @@ clear_env() {
                         case $v in "$p"*) unset "$v" ;; esac
                 done
         done
+}
+
+aws_test_env() {
+        local key_id=$1 secret=$2
+        shift 2
+        only_loopback
+        clear_env AWS_ OPENTOE_AWS_ OPENTOE_IMDS_ "$@"
+        export HOME=$tap_scratch/home AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret
+        export AWS_EC2_METADATA_DISABLED=true
+        mkdir -p "$HOME"
 }
 
 as_user() {
