@@ -10,13 +10,10 @@
 # its last step (the run's end), kills the agent and then itself, as the
 # agent's SIGKILL and the runner's parent-death signal would.  TAP.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-scratch_dir work agent-crash-end
-cd "$work" || exit 1
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+enter_scratch work agent-crash-end
 export OPENTOE_AGENT_ROOT=$work/root OPENTOE_KILL_GRACE_MS=200
-cc=${CC:-cc}
-cat > kill.c <<'C'
+preload_lib kill "the kill library" <<'C'
 /* Once the file OT_KILL_AFTER exists (the last step made it), the
  * removal of running.json (the run's end) kills the parent (the agent)
  * and then this process. */
@@ -40,22 +37,12 @@ int unlinkat(int dirfd, const char *name, int flags)
         return r;
 }
 C
-if ! $cc -shared -fPIC -o kill.so kill.c -ldl 2> cc.err; then
-        skip_all "no C compiler to build the kill library"
-fi
-{
-        echo "name: crash-end"
-        echo "schemaVersion: 1.0"
-        echo "phases:"
-        echo "  - name: build"
-        echo "    steps:"
-        for s in S1 S2 S3; do
-                printf '      - name: %s\n        action: ExecuteBash\n        inputs:\n          commands: ["echo start %s >> %s/trace"' \
-                        $s $s "$work"
-                [ $s = S3 ] && printf ', "touch %s/last-done"' "$work"
-                printf ']\n'
-        done
-} > doc.yml
+for s in S1 S2 S3; do
+        printf '      - name: %s\n        action: ExecuteBash\n        inputs:\n          commands: ["echo start %s >> %s/trace"' \
+                $s $s "$work"
+        [ $s = S3 ] && printf ', "touch %s/last-done"' "$work"
+        printf ']\n'
+done | build_doc doc.yml crash-end
 echo '{}' > agent.json
 printf '{"documents": [{"path": "%s/doc.yml"}]}\n' "$work" > job.json
 id=$("$OPENTOE" submit --config job.json 2> submit.err)

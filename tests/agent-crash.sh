@@ -16,11 +16,8 @@ scratch_dir work agent-crash
 export OPENTOE work OPENTOE_AGENT_ROOT=$work/root OPENTOE_KILL_GRACE_MS=200
 only_loopback
 export OPENTOE_SIGNAL_BACKOFF_MS=100 OPENTOE_SIGNAL_BACKOFF_CAP_MS=400
-KEY=$work/hook.key
-printf 'crash-key-%s\n' "$RANDOM$RANDOM" > "$KEY"
-chmod 600 "$KEY"
-start_server recv "$PY" "$top_srcdir/tests/servers/signal_receiver.py" --key-file "$KEY"
-export KEY RECV=http://127.0.0.1:$port_recv
+start_receiver
+export KEY RECV=$recv_url
 "$PY" - <<'PY'
 import json, os, random, subprocess, sys, time
 

@@ -11,11 +11,9 @@
 set -u
 
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
-resolve_paths
 
+enter_scratch W agent-signal-stall
 plan 9
-scratch_dir W agent-signal-stall
-cd "$W" || exit 1
 on_failure() { diag "$(tail -n 20 "$W/agent.err" "$W/srv/recv.err" 2> /dev/null)"; }
 only_loopback
 clear_env AWS_ OPENTOE_SIGNAL_ OPENTOE_AGENT_DELIVERY_
@@ -24,11 +22,8 @@ export OPENTOE_SIGNAL_BACKOFF_MS=100 OPENTOE_SIGNAL_BACKOFF_CAP_MS=400
 WATCHDOG_US=2000000     # pings due every 1 s
 LIMIT_MS=4000
 
-KEY=$W/hook.key
-printf 'stall-key-%s\n' "$RANDOM$RANDOM" > "$KEY"
-chmod 600 "$KEY"
-start_server recv "$PY" "$top_srcdir/tests/servers/signal_receiver.py" --key-file "$KEY" --state "$W/recv.state"
-R=http://127.0.0.1:$port_recv
+start_receiver --state "$W/recv.state"
+R=$recv_url
 state() { server_json "$R/state" "$1"; }
 wait_for() {  # EXPRESSION VALUE SECONDS: the receiver's state
         local i

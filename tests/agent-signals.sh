@@ -11,24 +11,17 @@
 set -u
 
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
-resolve_paths
 
+enter_scratch W agent-signals
 plan 10
-scratch_dir W agent-signals
-cd "$W" || exit 1
 on_failure() { diag "$(tail -n 20 "$W/agent.err" "$W/srv/recv.err" 2> /dev/null)"; }
 only_loopback
 clear_env AWS_ OPENTOE_SIGNAL_
 export OPENTOE_AGENT_ROOT=$W/root OPENTOE_STATUS_POLL_MS=50
 export OPENTOE_SIGNAL_BACKOFF_MS=100 OPENTOE_SIGNAL_BACKOFF_CAP_MS=400
 
-KEY=$W/hook.key
-printf 'agent-key-%s\n' "$RANDOM$RANDOM" > "$KEY"
-chmod 600 "$KEY"
-REC=("$PY" "$top_srcdir/tests/servers/signal_receiver.py" --key-file "$KEY" --state "$W/recv.state")
-start_server recv "${REC[@]}"
-R=http://127.0.0.1:$port_recv
-recv_pid=${tap_server_pids[-1]}
+start_receiver --state "$W/recv.state"
+R=$recv_url
 state() { server_json "$R/state" "$1"; }
 
 cat > doc.yml <<'YML'
@@ -69,8 +62,7 @@ check "the agent's outbox is empty afterwards" bash -c "[ -z \"\$(ls -A '$W/root
 
 # The receiver down for 30 s from before the job ends: the agent keeps
 # retrying.
-kill "$recv_pid"
-wait "$recv_pid" 2> /dev/null
+stop_receiver
 job sig-agent-2
 for _ in $(seq 200); do
         [ "$("$OPENTOE" status sig-agent-2 --format json 2> /dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("status",""))' 2> /dev/null)" = success ] && break
@@ -81,8 +73,7 @@ check "with the receiver down, the finished job's signals wait in the outbox" \
 # The outage lasts AGENT_SIGNALS_OUTAGE_S (30 s, as issue 12 asks) while
 # the agent keeps retrying with its backoff.
 sleep "${AGENT_SIGNALS_OUTAGE_S:-30}"
-rm -f "$W/srv/recv.port"
-start_server recv "${REC[@]}" --port "$port_recv"
+start_receiver --state "$W/recv.state" --port "$port_recv"
 check "the receiver back, the wait condition gets it once, without restarting the agent" \
         wait_for 'str(d["cfn"].get("sig-agent-2", {}).get("seen"))' 1
 check "... and the webhook once" wait_for 'str(d["hook"].get("sig-agent-2-1", {}).get("seen"))' 1

@@ -12,9 +12,7 @@
 # the unit passes systemd-analyze verify when it is installed.  TAP.
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-scratch_dir work agent
-cd "$work" || exit 1
+enter_scratch work agent
 export OPENTOE_AGENT_ROOT=$work/root OPENTOE_STATUS_POLL_MS=50 OPENTOE_KILL_GRACE_MS=200
 log=$work/notify.log
 "$PY" "$top_srcdir/tests/servers/notify_listener.py" "$work/notify" "$log" &

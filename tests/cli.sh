@@ -7,9 +7,7 @@ set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 resolve_paths
 scratch_dir W cli
-ln -s "$OPENTOE" "$W/awstoe"
-opentoe=("$OPENTOE")
-awstoe=("$W/awstoe")
+both_names
 
 capture opentoe --version
 want=$out

@@ -11,8 +11,7 @@ set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
 resolve_paths
 scratch_dir W completion
-ln -s "$OPENTOE" "$W/awstoe"
-opentoe=("$OPENTOE")
+both_names
 
 "$OPENTOE" completion bash > "$W/opentoe.bash" 2> "$W/err"; rc=$?
 check_eval "opentoe completion bash: exit 0, a script, nothing on stderr" \

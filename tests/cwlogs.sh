@@ -33,14 +33,10 @@ on_failure() {
 }
 
 # Only the test server: no proxy, no AWS settings from the caller.
-only_loopback
-clear_env AWS_ OPENTOE_AWS_ OPENTOE_IMDS_ OPENTOE_CWLOGS_
-export HOME=$W/home
-export AWS_ACCESS_KEY_ID=AKIDCWLOGSTEST AWS_SECRET_ACCESS_KEY=cwlogs-test-secret
-export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1 AWS_PAGER=
+aws_test_env AKIDCWLOGSTEST cwlogs-test-secret OPENTOE_CWLOGS_
+export AWS_REGION=us-east-1 AWS_PAGER=
 export OPENTOE_AWS_BACKOFF_MS=10 OPENTOE_AWS_CONNECT_TIMEOUT_MS=2000 OPENTOE_AWS_LOW_SPEED_TIME=2
 export OPENTOE_CWLOGS_BACKOFF_MS=200 OPENTOE_CWLOGS_BACKOFF_CAP_MS=2000
-mkdir -p "$HOME" "$W/srv"
 
 start_server cwlogs "$PY" "$SERVERS/cwlogs.py" --log "$W/srv/log" --region us-east-1 \
         --key "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" --stall-seconds 4

@@ -26,15 +26,11 @@ rc=0 lastdir= last=
 on_failure() { diag "$(cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30)"; }
 
 # Only the test server: no proxy, no AWS settings from the caller.
-only_loopback
-clear_env AWS_ AWSTOE_ OPENTOE_AWS_ OPENTOE_IMDS_
-export HOME=$W/home
-export AWS_ACCESS_KEY_ID=AKIDIBTEST AWS_SECRET_ACCESS_KEY=imagebuilder-test-secret
-export AWS_EC2_METADATA_DISABLED=true
+aws_test_env AKIDIBTEST imagebuilder-test-secret AWSTOE_
 export OPENTOE_AWS_BACKOFF_MS=10 OPENTOE_AWS_MAX_ATTEMPTS=3 OPENTOE_AWS_CONNECT_TIMEOUT_MS=2000
 # Temporary documents go here, so the test can see that none is left.
 export TMPDIR=$W/tmp
-mkdir -p "$HOME" "$W/srv" "$W/comp" "$TMPDIR"
+mkdir -p "$W/comp" "$TMPDIR"
 
 # ---- the components -------------------------------------------------------------
 
@@ -65,23 +61,13 @@ phases:
             - echo "hello from the component {{ who }}"
             - 'echo "endpoint in the environment: ${AWS_ENDPOINT_URL:-unset}"'
 EOF
-cat > "$W/comp/amzn.yml" << 'EOF'
-name: amazon-test-linux
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/comp/amzn.yml" amazon-test-linux <<'EOF'
       - name: Say
         action: ExecuteBash
         inputs:
           commands: ["echo from the Amazon-managed component"]
 EOF
-cat > "$W/comp/failing.yml" << 'EOF'
-name: failing
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/comp/failing.yml" failing <<'EOF'
       - name: Fail
         action: ExecuteBash
         inputs:
@@ -89,23 +75,13 @@ phases:
 EOF
 printf 'name: invalid\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: X\n        action: ExecuteBsh\n        inputs:\n          commands: [true]\n' \
         > "$W/comp/invalid.yml"
-cat > "$W/comp/self.yml" << EOF
-name: self
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/comp/self.yml" self <<EOF
       - name: Again
         action: ExecuteDocument
         inputs:
           document: $SELF
 EOF
-cat > "$W/comp/nester.yml" << EOF
-name: nester
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/comp/nester.yml" nester <<EOF
       - name: Inner
         action: ExecuteDocument
         inputs:

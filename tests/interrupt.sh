@@ -5,9 +5,7 @@
 # 128 + the signal.  TAP output.
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-scratch_dir work interrupt
-cd "$work" || exit 1
+enter_scratch work interrupt
 marker="sleep 32$$"
 at_exit 'pkill -f "$marker" 2> /dev/null'
 build_doc doc.yml <<YML

@@ -61,13 +61,7 @@ check("the step script is uploaded from beside the template",
       any(p["type"] == "file" and p["source"] == "{{template_dir}}/opentoe-step.sh" for p in ps))
 print("\n".join(out))
 EOF
-while IFS= read -r line; do
-        case $line in
-        ok:*) ok "${line#ok: }" ;;
-        bad:*) not_ok "${line#bad: }" ;;
-        *) not_ok "the template reads as JSON" "$line" ;;
-        esac
-done < "$W/shape"
+tap_verdicts "$W/shape" "the template reads as JSON"
 
 # The rounds, here: the reboot is a command that records it.
 reboot_once_doc "$W/reboot.yml" "$W"
@@ -104,12 +98,7 @@ check_eval "check: the run succeeded after 1 reboot" '[ $rc -eq 0 ] && grep -q "
 check_eval "one reboot asked for in all" '[ $(wc -l < "$W/reboots-asked") -eq 1 ]'
 
 # A failing document fails its round and the check.
-cat > "$W/fail.yml" <<'EOF'
-name: fails
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/fail.yml" fails <<'EOF'
       - name: Fail
         action: ExecuteBash
         inputs:

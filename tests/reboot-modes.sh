@@ -6,12 +6,9 @@
 # bound, reboots inside nested documents, and a run killed between
 # "persisted" and "rebooting" resumed exactly once.  TAP output.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-resolve_paths
-scratch_dir work reboot-modes
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+enter_scratch work reboot-modes
 . "$top_srcdir/tests/lib/fakesys.sh"
-cd "$work" || exit 1
 
 # Waits (5 s at most) for the detached reboot to have been asked for.
 wait_reboot() {
@@ -20,11 +17,7 @@ wait_reboot() {
         return 1
 }
 
-cat > reboot.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc reboot.yml <<'YML'
       - name: Before
         action: ExecuteBash
         inputs:
@@ -38,11 +31,7 @@ phases:
         inputs:
           commands: ["echo x >> after.count; echo after-ran"]
 YML
-cat > b194.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc b194.yml <<'YML'
       - name: Wants
         action: ExecuteBash
         inputs:
@@ -173,11 +162,7 @@ check_eval "self mode where nothing can reboot: exit 194 for the caller, saying 
 
 # ---- the bound ----
 fresh
-cat > always.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc always.yml <<'YML'
       - name: Forever
         action: ExecuteBash
         inputs:
@@ -195,11 +180,7 @@ check_eval "... with a clear message" \
 
 # ---- if is not evaluated again after the reboot ----
 fresh
-cat > gated.yml <<YML
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc gated.yml <<YML
       - name: Gated
         action: ExecuteBash
         if:
@@ -217,11 +198,7 @@ check_eval "a step's if is not evaluated again after its reboot (AWSTOE's rule)"
 
 # ---- nested documents ----
 fresh
-cat > child.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc child.yml <<'YML'
       - name: ChildFirst
         action: ExecuteBash
         inputs:
@@ -239,11 +216,7 @@ phases:
         inputs:
           commands: ["echo x >> child-last.count; echo child-done"]
 YML
-cat > parent.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc parent.yml <<'YML'
       - name: ParentFirst
         action: ExecuteBash
         inputs:

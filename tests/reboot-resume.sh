@@ -4,15 +4,9 @@
 # step, in the same log folder, without running earlier steps again.
 # TAP output.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-scratch_dir work reboot-resume
-cd "$work" || exit 1
-cat > doc.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+enter_scratch work reboot-resume
+build_doc doc.yml <<'YML'
       - name: Before
         action: ExecuteBash
         inputs:
@@ -58,11 +52,7 @@ rm -f rebooted
 check_eval "--discard-state starts over on purpose, and says so" \
         '[ $rc4b = 194 ] && grep -q "removed the saved state in state" err4b'
 # A run of other documents does not touch this checkpoint.
-cat > other.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc other.yml <<'YML'
       - name: Other
         action: ExecuteBash
         inputs:

@@ -12,9 +12,7 @@
 # TAP output.
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-scratch_dir work report-shapes
-cd "$work" || exit 1
+enter_scratch work report-shapes
 
 # The child says which parameter it got; for "second" it can be made to
 # wait (a marker file says it has started) so that opentoe can be killed.

@@ -7,16 +7,10 @@
 # when a kill lands (tests/crash-resume.sh reaches it only by chance).
 # TAP output.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-scratch_dir work resume-begin
-cd "$work" || exit 1
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+enter_scratch work resume-begin
 plan 5
-cat > doc.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc doc.yml <<'YML'
       - name: One
         action: ExecuteBash
         inputs:

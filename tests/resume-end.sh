@@ -4,16 +4,10 @@
 # step), but however it ends, its end is written: here it ends before
 # anything runs, because CloudWatch Logs cannot be opened.  TAP output.
 set -u
-. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-scratch_dir work resume-end
-cd "$work" || exit 1
+. "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
+enter_scratch work resume-end
 plan 3
-cat > doc.yml <<'YML'
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc doc.yml <<'YML'
       - name: One
         action: ExecuteBash
         inputs:

@@ -287,12 +287,7 @@ phases:
         inputs:
           commands: ["echo hello from inner {{ who }}"]
 EOF
-cat > "$W/docs/outer.yml" << 'EOF'
-name: outer
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+build_doc "$W/docs/outer.yml" outer <<'EOF'
       - name: Nested
         action: ExecuteDocument
         inputs:

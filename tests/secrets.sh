@@ -8,9 +8,7 @@
 # 16 MiB.  TAP output.
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/run.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-scratch_dir work secrets
-cd "$work" || exit 1
+enter_scratch work secrets
 SECRET=s3cr3t-value-4711
 # The secret never appears in the document: the step makes it.
 build_doc doc.yml <<'YML'

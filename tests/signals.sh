@@ -26,20 +26,9 @@ clear_env AWS_ OPENTOE_AWS_ OPENTOE_S3_ OPENTOE_SIGNAL_
 export OPENTOE_SIGNAL_BACKOFF_MS=100 OPENTOE_SIGNAL_BACKOFF_CAP_MS=400
 export OPENTOE_SIGNAL_RUN_WAIT_MS=3000
 
-KEY=$W/hook.key
-printf 'sekrit-%s\n' "$RANDOM$RANDOM" > "$KEY"
-chmod 600 "$KEY"
-REC=("$PY" "$top_srcdir/tests/servers/signal_receiver.py" --key-file "$KEY" --state "$W/recv.state")
-start_server recv "${REC[@]}"
-R=http://127.0.0.1:$port_recv
-recv_pid=${tap_server_pids[-1]}
+start_receiver --state "$W/recv.state"
+R=$recv_url
 state() { server_json "$R/state" "$1" "${@:2}"; }
-stop_recv() { kill "$recv_pid"; wait "$recv_pid" 2> /dev/null; }
-start_recv() {
-        rm -f "$W/srv/recv.port"
-        start_server recv "${REC[@]}" --port "$port_recv"
-        recv_pid=${tap_server_pids[-1]}
-}
 
 OB=$W/outbox
 cat > "$W/signals.json" <<JSON
@@ -80,7 +69,7 @@ check "a failed run signals FAILURE with its failure message" \
         [ "$(state 'd["cfn"]["sig-bad-1"]["body"]["Status"] + ":" + str("failed" in d["cfn"]["sig-bad-1"]["body"]["Reason"])')" = FAILURE:True ]
 
 # ---- the receiver down ------------------------------------------------------
-stop_recv
+stop_receiver
 run_doc down "$STEPS" -i sig-down-1 --signal-config "$W/signals.json"
 check "a run whose targets are down still exits 0" [ "$rc" = 0 ]
 check "it says the signals wait in the outbox" grep -qF "signal(s) not delivered yet" "$lastdir/stderr"
@@ -93,7 +82,7 @@ check "the same execution finishing again while its signals wait is queued once"
 deliver=("$OPENTOE" signal --deliver --outbox "$OB")
 capture deliver
 check "signal --deliver while down: still pending (75)" [ "$rc" = 75 ]
-start_recv
+start_receiver --state "$W/recv.state" --port "$port_recv"
 capture deliver --wait 30
 check "signal --deliver once it is back: delivered" [ "$rc" = 0 ]
 check "the wait condition got it once" [ "$(state 'd["cfn"]["sig-down-1"]["seen"]')" = 1 ]

@@ -77,12 +77,7 @@ print("\n".join(out))
 EOF
 python3 "$W/shape.py" "$doc_json" > "$W/shape" 2>&1
 check "the document is valid JSON" eval 'grep -q "^ok: " "$W/shape" && ! grep -q Traceback "$W/shape"'
-while IFS= read -r line; do
-        case $line in
-        ok:*) ok "${line#ok: }" ;;
-        bad:*) not_ok "${line#bad: }" ;;
-        esac
-done < "$W/shape"
+tap_verdicts "$W/shape"
 
 # body OUT [NAME=VALUE...]: the script, as SSM Agent writes it: each {{ name }}
 # replaced by the value given, else the parameter's default.

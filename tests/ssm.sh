@@ -25,13 +25,9 @@ need_botocore
 scratch_dir W ssm
 on_failure() { diag "$(cat "$last/console.log" "$lastdir/stdout" "$lastdir/stderr" 2> /dev/null | tail -n 30)"; }
 
-only_loopback
-clear_env AWS_ AWSTOE_ OPENTOE_AWS_ OPENTOE_IMDS_
-export HOME=$W/home
-export AWS_ACCESS_KEY_ID=AKIDSSMTEST AWS_SECRET_ACCESS_KEY=ssm-test-secret
-export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1 AWS_PAGER=
+aws_test_env AKIDSSMTEST ssm-test-secret AWSTOE_
+export AWS_REGION=us-east-1 AWS_PAGER=
 export OPENTOE_AWS_BACKOFF_MS=10 OPENTOE_AWS_MAX_ATTEMPTS=3 OPENTOE_AWS_CONNECT_TIMEOUT_MS=2000
-mkdir -p "$HOME" "$W/srv"
 
 SECRET=pa55-Wörd-0x5eCr3t
 start_server ssm "$PY" "$SERVERS/ssm.py" --log "$W/srv/log" --stall-seconds 4 --key "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" \

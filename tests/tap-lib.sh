@@ -5,7 +5,9 @@
 # suite; skip_all and bail_out say so and stop; the scratch folder is
 # removed at exit (kept with KEEP_SCRATCH) after the at_exit hooks; a
 # server is waited for and stopped at exit, and one that does not start
-# bails out with its error output; run_doc writes and runs a document;
+# bails out with its error output; tap_verdicts turns a checker's lines
+# into checks; enter_scratch makes and enters the scratch folder; run_doc
+# writes and runs a document;
 # capture runs a command with extra environment.  Each case is a small
 # script run by a child bash, whose output is compared.  TAP output.
 set -u
@@ -70,6 +72,21 @@ printf 'bail_out "no way on"\nok never\n' > "$cases/bail.sh"
 child bail
 check_eval "bail_out: Bail out! with the reason, exit 1" '[ $got_rc = 1 ] && same "Bail out! no way on"'
 
+printf 'ok: first\nbad: second\nnoise\n' > "$W/verdicts"
+cat > "$cases/verdicts.sh" << EOF
+tap_verdicts '$W/verdicts'
+tap_verdicts '$W/verdicts' "the checker ran"
+done_testing
+EOF
+child verdicts
+check "tap_verdicts: ok: and bad: lines are checks; any other line is not ok when a check is named for it" same "ok 1 - first
+not ok 2 - second
+ok 3 - first
+not ok 4 - second
+not ok 5 - the checker ran
+# noise
+1..5"
+
 cat > "$cases/scratch.sh" << 'EOF'
 scratch_dir S demo
 echo "$S"
@@ -83,6 +100,15 @@ check_eval "scratch_dir makes a folder in TMPDIR, removed at exit after the at_e
 kept=$(cd "$W" && KEEP_SCRATCH=1 TMPDIR=$W bash -c "set -u; . '$lib/run.sh'; . '$cases/scratch.sh'" 2>&1)
 check_eval "KEEP_SCRATCH=1 keeps it, and says where" \
         '[ -f "${kept%%"$nl"*}/file" ] && [ "${kept##*"$nl"}" = "# scratch kept: ${kept%%"$nl"*}" ]'
+
+cat > "$cases/enter.sh" << 'EOF'
+OPENTOE=relative/opentoe
+enter_scratch S enter
+[ "$PWD" = "$S" ] && [[ $S == "$TMPDIR"/opentoe-enter.* ]] && echo inside
+echo "$OPENTOE"
+EOF
+child enter
+check "enter_scratch: the scratch folder made and entered, OPENTOE made absolute" same "inside${nl}$W/relative/opentoe"
 
 cat > "$cases/server.sh" << 'EOF'
 scratch_dir S server

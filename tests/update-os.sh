@@ -9,11 +9,8 @@
 # machine's own packages.  TAP output.
 set -u
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/tests/lib/servers.sh"
-OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
-resolve_paths
-scratch_dir work update-os
+enter_scratch work update-os
 . "$top_srcdir/tests/lib/fakesys.sh"
-cd "$work" || exit 1
 
 doc() {
         # doc NAME INPUTS-YAML...

@@ -9,6 +9,9 @@
 #                       its environment; sets rc, out and err (its standard
 #                       output and error) and elapsed_ms
 #   has_out TEXT / has_err TEXT   the last capture's output holds TEXT
+#   both_names          the command arrays opentoe (OPENTOE) and awstoe
+#                       (a link named awstoe to it in the scratch folder:
+#                       the binary in AWSTOE's mode) for capture
 #
 #   run_opentoe NAME ARGS...   `opentoe run -l logs -s state ARGS` in
 #                       $scratch/NAME (made if missing), its standard
@@ -72,6 +75,11 @@ capture() {
         out=$(cat "$tap_scratch/out")
         err=$(cat "$tap_scratch/err")
 }
+both_names() {
+        ln -s "$OPENTOE" "$tap_scratch/awstoe"
+        opentoe=("$OPENTOE")
+        awstoe=("$tap_scratch/awstoe")
+}
 has_out() { grep -qF -- "$1" <<< "$out"; }
 has_err() { grep -qF -- "$1" <<< "$err"; }
 
@@ -83,12 +91,7 @@ stderr_has() { grep -qF -- "$1" "$lastdir/stderr"; }
 # appends a line to DIR/marks (before, after), DIR/rebooted records the
 # request.  For the suites that play the caller who reboots.
 reboot_once_doc() {
-        cat > "$1" <<EOF
-name: reboot-once
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
+        build_doc "$1" reboot-once <<EOF
       - name: Before
         action: ExecuteBash
         inputs:

@@ -8,6 +8,16 @@
 #                           $TMPDIR) in VAR, removed at exit (KEEP_SCRATCH=1
 #                           keeps it and says where); its srv/ holds the
 #                           servers' port files and error output
+#   enter_scratch VAR NAME  the start of a suite that works inside its
+#                           scratch folder: OPENTOE (default: the opentoe
+#                           of the tree the suite is in) and top_srcdir
+#                           made absolute (resolve_paths), scratch_dir VAR
+#                           NAME, and that folder the current one
+#   preload_lib NAME WHAT < C-SOURCE  NAME.so in the current folder, a
+#                           library for LD_PRELOAD built from the C on
+#                           standard input (kept in NAME.c) with ${CC:-cc};
+#                           without a compiler the whole suite is skipped
+#                           ("no C compiler to build WHAT")
 #   at_exit CMD             CMD (a shell string) runs at exit, before the
 #                           servers are stopped and the scratch is removed
 #   start_server NAME CMD...  starts CMD --port-file srv/NAME.port in the
@@ -20,6 +30,14 @@
 #                           S3RVER_PREFIX, /usr/local/lib/opentoe-test, where
 #                           scripts/setup.sh installs it) and AWS (awscli:
 #                           /usr/bin/aws, else the one on PATH, else empty)
+#   start_receiver [ARGS...]  the orchestrator stand-in
+#                           (tests/servers/signal_receiver.py ARGS) as the
+#                           server recv: its webhook key in KEY (hook.key in
+#                           the scratch folder, mode 600, made once), its URL
+#                           in recv_url, its pid in recv_pid; started again
+#                           (ARGS with --port "$port_recv") after
+#                           stop_receiver, it is back on its port, same key
+#   stop_receiver           stops it (SIGTERM, waited for)
 #   server_post URL JSON    POSTs JSON to a server's control endpoint
 #   server_json URL EXPR [ARG...]  GETs URL's JSON as d and prints the
 #                           Python expression EXPR (ARGs in a)
@@ -28,6 +46,11 @@
 #                           the whole suite is skipped
 #   only_loopback           no proxy: nothing but 127.0.0.1 is reached
 #   clear_env PREFIX...     unsets every variable whose name starts so
+#   aws_test_env KEY-ID SECRET [PREFIX...]  an AWS caller that reaches
+#                           nothing but the test servers: only_loopback, no
+#                           AWS_, OPENTOE_AWS_, OPENTOE_IMDS_ (nor PREFIX)
+#                           variables from the caller, an empty HOME in the
+#                           scratch folder, these static credentials, no IMDS
 #   as_user USER [--reset-env] CMD...  CMD as USER, USER's group only
 #   resolve_paths           OPENTOE and top_srcdir made absolute
 #
@@ -74,6 +97,20 @@ scratch_dir() {
         tap_scratch=$(mktemp -d "${TMPDIR:-/tmp}/opentoe-${2:-test}.XXXXXX") || bail_out "mktemp -d failed"
         mkdir -p "$tap_scratch/srv"
         printf -v "$1" '%s' "$tap_scratch"
+}
+
+enter_scratch() {
+        OPENTOE=${OPENTOE:-$(dirname "$0")/../opentoe}
+        resolve_paths
+        scratch_dir "$1" "$2"
+        cd "$tap_scratch" || bail_out "cannot enter $tap_scratch"
+}
+
+preload_lib() {
+        cat > "$1.c"
+        if ! ${CC:-cc} -shared -fPIC -o "$1.so" "$1.c" -ldl 2> "$1.cc.err"; then
+                skip_all "no C compiler to build $2"
+        fi
 }
 
 resolve_paths() {
@@ -124,6 +161,23 @@ find_s3_tools() {
         fi
 }
 
+start_receiver() {
+        KEY=$tap_scratch/hook.key
+        if [ ! -s "$KEY" ]; then
+                printf 'hook-key-%s\n' "$RANDOM$RANDOM" > "$KEY"
+                chmod 600 "$KEY"
+        fi
+        rm -f "$tap_scratch/srv/recv.port"
+        start_server recv "$PY" "$top_srcdir/tests/servers/signal_receiver.py" --key-file "$KEY" "$@"
+        recv_url=http://127.0.0.1:$port_recv
+        recv_pid=${tap_server_pids[-1]}
+}
+
+stop_receiver() {
+        kill "$recv_pid"
+        wait "$recv_pid" 2> /dev/null
+}
+
 server_post() {
         "$PY" -c 'import sys, urllib.request
 r = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method="POST")
@@ -158,6 +212,16 @@ clear_env() {
                         case $v in "$p"*) unset "$v" ;; esac
                 done
         done
+}
+
+aws_test_env() {
+        local key_id=$1 secret=$2
+        shift 2
+        only_loopback
+        clear_env AWS_ OPENTOE_AWS_ OPENTOE_IMDS_ "$@"
+        export HOME=$tap_scratch/home AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret
+        export AWS_EC2_METADATA_DISABLED=true
+        mkdir -p "$HOME"
 }
 
 as_user() {

@@ -9,6 +9,10 @@
 #   skip WHY                a check that cannot run here
 #   skip_all WHY            the whole suite cannot run here: 1..0, exit 0
 #   bail_out WHY            the suite cannot go on: Bail out!, exit 1
+#   tap_verdicts FILE [WHAT]  a checker's verdicts, one a line: "ok: X"
+#                           is ok X, "bad: X" not ok X; any other line is
+#                           not ok WHAT (the line its diagnostic) when WHAT
+#                           is given, else passed over
 #   diag TEXT               TEXT as TAP comments ("# " before each line)
 #   done_testing            the plan at the end (or, after `plan`, the
 #                           check that as many checks ran as planned)
@@ -49,6 +53,17 @@ not_ok() {
         for d in "$@"; do
                 diag "$d"
         done
+}
+
+tap_verdicts() {
+        local line
+        while IFS= read -r line; do
+                case $line in
+                ok:*) ok "${line#ok: }" ;;
+                bad:*) not_ok "${line#bad: }" ;;
+                *) [ -z "${2:-}" ] || not_ok "$2" "$line" ;;
+                esac
+        done < "$1"
 }
 
 skip() {

@@ -326,25 +326,16 @@ START_TEST(test_type_describe)
 }
 END_TEST
 
-static Suite *action_specs_suite(void)
-{
-        Suite *s = suite_create("action_specs");
-        TCase *tc = tcase_create("tables");
-
-        tcase_add_test(tc, test_table_sorted_unique);
-        tcase_add_test(tc, test_every_action_has_json);
-        tcase_add_test(tc, test_every_json_is_in_table);
-        tcase_add_test(tc, test_find);
-        tcase_add_test(tc, test_action_sanity);
-        tcase_add_test(tc, test_fields);
-        tcase_add_test(tc, test_enum_defaults);
-        tcase_add_test(tc, test_exactly_one_of_names_fields);
-        tcase_add_test(tc, test_outputs);
-        tcase_add_test(tc, test_spot_checks);
-        tcase_add_test(tc, test_type_describe);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 #include "check_main.h"
-CHECK_MAIN(action_specs_suite)
+CHECK_MAIN_TESTS("action_specs", "tables", 0,
+                 test_table_sorted_unique,
+                 test_every_action_has_json,
+                 test_every_json_is_in_table,
+                 test_find,
+                 test_action_sanity,
+                 test_fields,
+                 test_enum_defaults,
+                 test_exactly_one_of_names_fields,
+                 test_outputs,
+                 test_spot_checks,
+                 test_type_describe)

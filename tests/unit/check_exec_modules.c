@@ -570,29 +570,19 @@ START_TEST(test_no_children_left)
 }
 END_TEST
 
-static Suite *exec_modules_suite(void)
-{
-        Suite *s = suite_create("exec_modules");
-        TCase *tc = tcase_create("modules");
-
-        tcase_set_timeout(tc, 60);
-        tcase_add_test(tc, test_registry);
-        tcase_add_test(tc, test_bash_two_commands);
-        tcase_add_test(tc, test_bash_multiline_and_cwd);
-        tcase_add_test(tc, test_bash_exit_status);
-        tcase_add_test(tc, test_bash_script_name_and_keep);
-        tcase_add_test(tc, test_bash_bad_inputs);
-        tcase_add_test(tc, test_bash_timeout);
-        tcase_add_test(tc, test_bash_interrupted);
-        tcase_add_test(tc, test_run_module_deadline);
-        tcase_add_test(tc, test_binary_path_and_arguments);
-        tcase_add_test(tc, test_binary_on_path);
-        tcase_add_test(tc, test_binary_missing);
-        tcase_add_test(tc, test_binary_relative_path_entry);
-        tcase_add_test(tc, test_no_children_left);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 #include "check_main.h"
-CHECK_MAIN(exec_modules_suite)
+CHECK_MAIN_TESTS("exec_modules", "modules", 60,
+                 test_registry,
+                 test_bash_two_commands,
+                 test_bash_multiline_and_cwd,
+                 test_bash_exit_status,
+                 test_bash_script_name_and_keep,
+                 test_bash_bad_inputs,
+                 test_bash_timeout,
+                 test_bash_interrupted,
+                 test_run_module_deadline,
+                 test_binary_path_and_arguments,
+                 test_binary_on_path,
+                 test_binary_missing,
+                 test_binary_relative_path_entry,
+                 test_no_children_left)

@@ -450,27 +450,17 @@ START_TEST(test_dl_load)
 }
 END_TEST
 
-static Suite *fsutil_suite(void)
-{
-        Suite *s = suite_create("fsutil");
-        TCase *tc = tcase_create("fs");
-
-        tcase_set_timeout(tc, 60);
-        tcase_add_test(tc, test_mkdir_parents);
-        tcase_add_test(tc, test_utf8);
-        tcase_add_test(tc, test_fs_job);
-        tcase_add_test(tc, test_fs_deadline);
-        tcase_add_test(tc, test_fs_interrupt);
-        tcase_add_test(tc, test_fs_goes_on);
-        tcase_add_test(tc, test_fs_deadline_without_runner);
-        tcase_add_test(tc, test_extract_deadline);
-        tcase_add_test(tc, test_extract_interrupt);
-        tcase_add_test(tc, test_fs_booleans);
-        tcase_add_test(tc, test_error_channel);
-        tcase_add_test(tc, test_dl_load);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 #include "check_main.h"
-CHECK_MAIN(fsutil_suite)
+CHECK_MAIN_TESTS("fsutil", "fs", 60,
+                 test_mkdir_parents,
+                 test_utf8,
+                 test_fs_job,
+                 test_fs_deadline,
+                 test_fs_interrupt,
+                 test_fs_goes_on,
+                 test_fs_deadline_without_runner,
+                 test_extract_deadline,
+                 test_extract_interrupt,
+                 test_fs_booleans,
+                 test_error_channel,
+                 test_dl_load)

@@ -118,18 +118,10 @@ START_TEST(pairs_differ)
 }
 END_TEST
 
-static Suite *hindex_suite(void)
-{
-        Suite *s = suite_create("hindex");
-        TCase *tc = tcase_create("core");
-        tcase_add_test(tc, finds_after_growth);
-        tcase_add_test(tc, reserve_grows_once);
-        tcase_add_test(tc, shared_hash_visits_each);
-        tcase_add_test(tc, folded_collision_visits_both);
-        tcase_add_test(tc, pairs_differ);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 #include "check_main.h"
-CHECK_MAIN(hindex_suite)
+CHECK_MAIN_TESTS("hindex", "core", 0,
+                 finds_after_growth,
+                 reserve_grows_once,
+                 shared_hash_visits_each,
+                 folded_collision_visits_both,
+                 pairs_differ)

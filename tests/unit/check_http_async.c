@@ -570,23 +570,13 @@ START_TEST(test_requests_run_side_by_side)
 }
 END_TEST
 
-static Suite *http_async_suite(void)
-{
-        Suite *s = suite_create("http_async");
-        TCase *tc = tcase_create("core");
-
-        tcase_set_timeout(tc, 30);
-        tcase_add_test(tc, test_body_arrives);
-        tcase_add_test(tc, test_excess_is_reported);
-        tcase_add_test(tc, test_refused_connection_ends_on_the_loop);
-        tcase_add_test(tc, test_cancel_ends_a_hanging_transfer);
-        tcase_add_test(tc, test_503_is_retried_on_the_loop);
-        tcase_add_test(tc, test_clock_skew_is_corrected_on_the_loop);
-        tcase_add_test(tc, test_cancel_during_the_backoff_pause);
-        tcase_add_test(tc, test_requests_run_side_by_side);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 #include "check_main.h"
-CHECK_MAIN(http_async_suite)
+CHECK_MAIN_TESTS("http_async", "core", 30,
+                 test_body_arrives,
+                 test_excess_is_reported,
+                 test_refused_connection_ends_on_the_loop,
+                 test_cancel_ends_a_hanging_transfer,
+                 test_503_is_retried_on_the_loop,
+                 test_clock_skew_is_corrected_on_the_loop,
+                 test_cancel_during_the_backoff_pause,
+                 test_requests_run_side_by_side)

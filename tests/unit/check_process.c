@@ -677,30 +677,20 @@ START_TEST(test_no_sink)
 }
 END_TEST
 
-static Suite *process_suite(void)
-{
-        Suite *s = suite_create("process");
-        TCase *tc = tcase_create("run");
-
-        tcase_set_timeout(tc, 60);
-        tcase_add_test(tc, test_exit_codes);
-        tcase_add_test(tc, test_signal_message);
-        tcase_add_test(tc, test_stdout_capture_and_trim);
-        tcase_add_test(tc, test_lines_in_order);
-        tcase_add_test(tc, test_long_lines_in_pieces);
-        tcase_add_test(tc, test_stdout_cap);
-        tcase_add_test(tc, test_stderr_tail);
-        tcase_add_test(tc, test_timeout_sigterm);
-        tcase_add_test(tc, test_timeout_sigkill);
-        tcase_add_test(tc, test_grandchild_keeps_pipe);
-        tcase_add_test(tc, test_deadline_during_drain);
-        tcase_add_test(tc, test_spawn_failure);
-        tcase_add_test(tc, test_child_environment);
-        tcase_add_test(tc, test_status_lost);
-        tcase_add_test(tc, test_no_sink);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 #include "check_main.h"
-CHECK_MAIN(process_suite)
+CHECK_MAIN_TESTS("process", "run", 60,
+                 test_exit_codes,
+                 test_signal_message,
+                 test_stdout_capture_and_trim,
+                 test_lines_in_order,
+                 test_long_lines_in_pieces,
+                 test_stdout_cap,
+                 test_stderr_tail,
+                 test_timeout_sigterm,
+                 test_timeout_sigkill,
+                 test_grandchild_keeps_pipe,
+                 test_deadline_during_drain,
+                 test_spawn_failure,
+                 test_child_environment,
+                 test_status_lost,
+                 test_no_sink)

@@ -803,27 +803,18 @@ START_TEST(test_mutations)
 }
 END_TEST
 
-static Suite *sigv4_suite(void)
-{
-        Suite *s = suite_create("sigv4");
-        TCase *tc = tcase_create("sigv4");
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, test_hmac_rfc4231);
-        tcase_add_test(tc, test_signing_key);
-        tcase_add_test(tc, test_suite_vanilla_through_api);
-        tcase_add_test(tc, test_header_rules);
-        tcase_add_test(tc, test_s3_api_reference_examples);
-        tcase_add_test(tc, test_s3_encodes_once);
-        tcase_add_test(tc, test_canonical_query);
-        tcase_add_test(tc, test_unsigned_payload);
-        tcase_add_test(tc, test_session_token);
-        tcase_add_test(tc, test_parse_request);
-        tcase_add_test(tc, test_parse_malformed);
-        tcase_add_test(tc, test_sign_malformed);
-        tcase_add_test(tc, test_mutations);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 #include "check_main.h"
-CHECK_MAIN(sigv4_suite)
+CHECK_MAIN_TESTS("sigv4", "sigv4", 120,
+                 test_hmac_rfc4231,
+                 test_signing_key,
+                 test_suite_vanilla_through_api,
+                 test_header_rules,
+                 test_s3_api_reference_examples,
+                 test_s3_encodes_once,
+                 test_canonical_query,
+                 test_unsigned_payload,
+                 test_session_token,
+                 test_parse_request,
+                 test_parse_malformed,
+                 test_sign_malformed,
+                 test_mutations)

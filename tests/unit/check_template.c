@@ -478,38 +478,41 @@ START_TEST(test_ssm_names)
 }
 END_TEST
 
+#include "check_main.h"
+
 static Suite *template_suite(void)
 {
-        Suite *s = suite_create("template");
-        TCase *tc = tcase_create("scan");
+        const struct check_test scan_tests[] = {
+                CHECK_TEST(test_scan_text_and_refs),
+                CHECK_TEST(test_scan_trims_expression),
+                CHECK_TEST(test_scan_no_refs),
+                CHECK_TEST(test_scan_adjacent_refs),
+                CHECK_TEST(test_scan_many_segments),
+                CHECK_TEST(test_scan_respects_len),
+                CHECK_TEST(test_scan_unterminated),
+                CHECK_TEST(test_scan_empty_ref),
+                CHECK_TEST(test_scan_too_long),
+        };
+        const struct check_test ref_parse_tests[] = {
+                CHECK_TEST(test_ref_variable),
+                CHECK_TEST(test_ref_loop),
+                CHECK_LOOP(test_ref_chain, chain_cases),
+                CHECK_TEST(test_ref_ssm),
+                CHECK_TEST(test_ref_errors),
+                CHECK_TEST(test_ref_error_leaves_ret_alone),
+                CHECK_TEST(test_scan_then_parse),
+        };
+        const struct check_test split_tests[] = {
+                CHECK_TEST(test_split_other_templates),
+                CHECK_TEST(test_ssm_names),
+        };
+        const struct check_case cases[] = {
+                CHECK_CASE("scan", 0, scan_tests),
+                CHECK_CASE("ref_parse", 0, ref_parse_tests),
+                CHECK_CASE("split", 0, split_tests),
+        };
 
-        tcase_add_test(tc, test_scan_text_and_refs);
-        tcase_add_test(tc, test_scan_trims_expression);
-        tcase_add_test(tc, test_scan_no_refs);
-        tcase_add_test(tc, test_scan_adjacent_refs);
-        tcase_add_test(tc, test_scan_many_segments);
-        tcase_add_test(tc, test_scan_respects_len);
-        tcase_add_test(tc, test_scan_unterminated);
-        tcase_add_test(tc, test_scan_empty_ref);
-        tcase_add_test(tc, test_scan_too_long);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("ref_parse");
-        tcase_add_test(tc, test_ref_variable);
-        tcase_add_test(tc, test_ref_loop);
-        tcase_add_loop_test(tc, test_ref_chain, 0, (int)(sizeof chain_cases / sizeof chain_cases[0]));
-        tcase_add_test(tc, test_ref_ssm);
-        tcase_add_test(tc, test_ref_errors);
-        tcase_add_test(tc, test_ref_error_leaves_ret_alone);
-        tcase_add_test(tc, test_scan_then_parse);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("split");
-        tcase_add_test(tc, test_split_other_templates);
-        tcase_add_test(tc, test_ssm_names);
-        suite_add_tcase(s, tc);
-        return s;
+        return CHECK_SUITE("template", cases);
 }
 
-#include "check_main.h"
 CHECK_MAIN(template_suite)

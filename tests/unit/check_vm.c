@@ -540,20 +540,11 @@ START_TEST(test_for_loops_at_the_int64_limits)
 }
 END_TEST
 
-static Suite *vm_suite(void)
-{
-        Suite *s = suite_create("vm");
-        TCase *tc = tcase_create("vm");
-        tcase_set_timeout(tc, 300);
-        tcase_add_test(tc, test_state_round_trip_at_every_instruction);
-        tcase_add_test(tc, test_restore_rejects_foreign_state);
-        tcase_add_test(tc, test_otc_round_trip_and_corruption);
-        tcase_add_test(tc, test_otc_wrong_version);
-        tcase_add_test(tc, test_verifier_refuses_non_terminating_programs);
-        tcase_add_test(tc, test_for_loops_at_the_int64_limits);
-        suite_add_tcase(s, tc);
-        return s;
-}
-
 #include "check_main.h"
-CHECK_MAIN(vm_suite)
+CHECK_MAIN_TESTS("vm", "vm", 300,
+                 test_state_round_trip_at_every_instruction,
+                 test_restore_rejects_foreign_state,
+                 test_otc_round_trip_and_corruption,
+                 test_otc_wrong_version,
+                 test_verifier_refuses_non_terminating_programs,
+                 test_for_loops_at_the_int64_limits)

@@ -1317,63 +1317,66 @@ START_TEST(test_locate_case)
 }
 END_TEST
 
+#include "check_main.h"
+
 static Suite *yamldoc_suite(void)
 {
-        Suite *s = suite_create("yamldoc");
-        TCase *tc = tcase_create("structure");
+        const struct check_test structure_tests[] = {
+                CHECK_TEST(test_kinds_and_positions),
+                CHECK_TEST(test_ends_with_utf8),
+                CHECK_TEST(test_indentless_sequence),
+                CHECK_TEST(test_utf8_columns),
+                CHECK_TEST(test_json),
+                CHECK_TEST(test_lookup),
+                CHECK_TEST(test_src_and_lines),
+        };
+        const struct check_test scalars_tests[] = {
+                CHECK_TEST(test_scalar_styles),
+                CHECK_TEST(test_scalar_resolution),
+                CHECK_TEST(test_null),
+                CHECK_TEST(test_schema_version_forms),
+        };
+        const struct check_test keys_and_aliases_tests[] = {
+                CHECK_TEST(test_duplicate_key),
+                CHECK_TEST(test_duplicate_key_nested),
+                CHECK_TEST(test_duplicate_key_all_reported),
+                CHECK_TEST(test_alias_shared),
+                CHECK_TEST(test_merge_key),
+                CHECK_TEST(test_merge_list),
+                CHECK_TEST(test_collection_key),
+        };
+        const struct check_test limits_tests[] = {
+                CHECK_TEST(test_too_large),
+                CHECK_TEST(test_too_deep),
+                CHECK_TEST(test_alias_bomb),
+                CHECK_TEST(test_recursive_alias),
+        };
+        const struct check_test errors_tests[] = {
+                CHECK_TEST(test_syntax_errors),
+                CHECK_TEST(test_undefined_alias),
+                CHECK_TEST(test_multi_document),
+                CHECK_TEST(test_unquoted_template),
+                CHECK_TEST(test_nul_byte),
+                CHECK_TEST(test_reader_errors),
+                CHECK_TEST(test_empty),
+                CHECK_TEST(test_no_ret_doc),
+                CHECK_LOOP(test_open_file, open_cases),
+                CHECK_TEST(test_open_file_shrunk),
+        };
+        const struct check_test locate_tests[] = {
+                CHECK_TEST(test_locate_in_scalar),
+                CHECK_LOOP(test_locate_case, locate_cases),
+        };
+        const struct check_case cases[] = {
+                CHECK_CASE("structure", 0, structure_tests),
+                CHECK_CASE("scalars", 0, scalars_tests),
+                CHECK_CASE("keys and aliases", 0, keys_and_aliases_tests),
+                CHECK_CASE("limits", 0, limits_tests),
+                CHECK_CASE("errors", 0, errors_tests),
+                CHECK_CASE("locate", 0, locate_tests),
+        };
 
-        tcase_add_test(tc, test_kinds_and_positions);
-        tcase_add_test(tc, test_ends_with_utf8);
-        tcase_add_test(tc, test_indentless_sequence);
-        tcase_add_test(tc, test_utf8_columns);
-        tcase_add_test(tc, test_json);
-        tcase_add_test(tc, test_lookup);
-        tcase_add_test(tc, test_src_and_lines);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("scalars");
-        tcase_add_test(tc, test_scalar_styles);
-        tcase_add_test(tc, test_scalar_resolution);
-        tcase_add_test(tc, test_null);
-        tcase_add_test(tc, test_schema_version_forms);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("keys and aliases");
-        tcase_add_test(tc, test_duplicate_key);
-        tcase_add_test(tc, test_duplicate_key_nested);
-        tcase_add_test(tc, test_duplicate_key_all_reported);
-        tcase_add_test(tc, test_alias_shared);
-        tcase_add_test(tc, test_merge_key);
-        tcase_add_test(tc, test_merge_list);
-        tcase_add_test(tc, test_collection_key);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("limits");
-        tcase_add_test(tc, test_too_large);
-        tcase_add_test(tc, test_too_deep);
-        tcase_add_test(tc, test_alias_bomb);
-        tcase_add_test(tc, test_recursive_alias);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("errors");
-        tcase_add_test(tc, test_syntax_errors);
-        tcase_add_test(tc, test_undefined_alias);
-        tcase_add_test(tc, test_multi_document);
-        tcase_add_test(tc, test_unquoted_template);
-        tcase_add_test(tc, test_nul_byte);
-        tcase_add_test(tc, test_reader_errors);
-        tcase_add_test(tc, test_empty);
-        tcase_add_test(tc, test_no_ret_doc);
-        tcase_add_loop_test(tc, test_open_file, 0, (int)(sizeof open_cases / sizeof open_cases[0]));
-        tcase_add_test(tc, test_open_file_shrunk);
-        suite_add_tcase(s, tc);
-
-        tc = tcase_create("locate");
-        tcase_add_test(tc, test_locate_in_scalar);
-        tcase_add_loop_test(tc, test_locate_case, 0, (int)(sizeof locate_cases / sizeof locate_cases[0]));
-        suite_add_tcase(s, tc);
-        return s;
+        return CHECK_SUITE("yamldoc", cases);
 }
 
-#include "check_main.h"
 CHECK_MAIN(yamldoc_suite)
