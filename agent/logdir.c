@@ -23,8 +23,9 @@
 #define CONSOLE_BUFFER (64 * 1024)
 
 /* Opens (or creates) one of the line logs of an opened folder: fully
- * buffered in `buffer` bytes, or line-buffered when it is 0. */
-static FILE *open_log(struct logdir *l, const char *name, bool create, size_t buffer, char **reterr)
+ * buffered in `buffer` (CONSOLE_BUFFER bytes, the caller's), or
+ * line-buffered when it is NULL. */
+static FILE *open_log(struct logdir *l, const char *name, bool create, char *buffer, char **reterr)
 {
         _cleanup_free_ char *shown = xasprintf("%s/%s", l->path, name);
         int fd = create ? -ENOENT
@@ -52,8 +53,10 @@ static FILE *open_log(struct logdir *l, const char *name, bool create, size_t bu
         /* application.log: lines reach the file as they are written, so a
          * crash keeps them.  console.log: its owner flushes it when the
          * step's output pauses, at every checkpoint and at the end, so a
-         * crash loses no line a checkpoint counted. */
-        setvbuf(f, NULL, buffer ? _IOFBF : _IOLBF, buffer);
+         * crash loses no line a checkpoint counted.  The buffer is given:
+         * glibc ignores the size of one it allocates itself (st_blksize,
+         * 4 KiB, instead). */
+        setvbuf(f, buffer, buffer ? _IOFBF : _IOLBF, buffer ? CONSOLE_BUFFER : 0);
         return f;
 }
 
@@ -64,10 +67,11 @@ static int open_logs(struct logdir *l, bool create, char **reterr)
                 return -errno;
         l->ino = (uint64_t)st.st_ino;
         l->scripts_path = xasprintf("%s/scripts", l->path);
-        l->console = open_log(l, "console.log", create, CONSOLE_BUFFER, reterr);
+        l->console_buf = xmalloc(CONSOLE_BUFFER);
+        l->console = open_log(l, "console.log", create, l->console_buf, reterr);
         if (!l->console)
                 return -EPERM;
-        l->app = open_log(l, "application.log", create, 0, reterr);
+        l->app = open_log(l, "application.log", create, NULL, reterr);
         return l->app ? 0 : -EPERM;
 }
 
@@ -206,6 +210,7 @@ void logdir_close(struct logdir *l)
                 close(l->dirfd);
         if (l->scripts_fd >= 0)
                 close(l->scripts_fd);
+        free(l->console_buf);
         free(l->path);
         free(l->scripts_path);
         sb_free(&l->line);

@@ -34,6 +34,7 @@ struct logdir {
         char *scripts_path;  /* path/scripts */
         int scripts_fd;      /* scripts/, or -1 until first needed */
         FILE *console;       /* console.log */
+        char *console_buf;   /* its stdio buffer (freed after it is closed) */
         FILE *app;           /* application.log */
         bool trace;          /* echo application.log to stderr */
         bool muted;          /* write nothing (a resumed run going again over lines already written) */

@@ -7,11 +7,12 @@
 #include <string.h>
 
 #include "imagebuilder.h"
+#include "jsondump.h"
 #include "strbuf.h"
 
 static char *encode(const json_t *v)
 {
-        return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : xstrdup("null");
+        return v ? json_dump_fast(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : xstrdup("null");
 }
 
 json_t *report_mask(const json_t *entries)
@@ -143,7 +144,7 @@ void report_summary(FILE *f, const char *execution_id, bool failed, const struct
                               "executedStepCount", (json_int_t)c->executed, "ignoredFailedStepCount",
                               (json_int_t)c->ignored, "failureMessage", failure ? failure : "", "logUrl",
                               log_url ? log_url : "");
-        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *text = json_dump_fast(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text)
                 fprintf(f, "%s\n", text);
         fflush(f);
@@ -172,7 +173,7 @@ void report_write_detailed(struct logdir *log, const char *execution_id, bool fa
         }
         char *fm = report_failure_message(runs, n);
         json_t *o = report_run(execution_id, failed, run_span, fm, docs);
-        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *text = json_dump_fast(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(o);
         free(fm);
         int e = text ? logdir_write(log, "detailedoutput.json", text, strlen(text)) : -ENOMEM;

@@ -18,6 +18,7 @@
 #include "atomicfile.h"
 #include "cleanup.h"
 #include "hash.h"
+#include "jsondump.h"
 #include "strbuf.h"
 #include "trust.h"
 
@@ -120,7 +121,7 @@ static int digest(const json_t *hexes, const char *body, size_t len, char out[2 
 /* running.json's text: the header with its digest, then the body. */
 static int running_text(const json_t *body, const struct state_binding *b, struct strbuf *all, char **reterr)
 {
-        char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *text = json_dump_fast(body, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!text)
                 return -ENOMEM;
         char dg[2 * PROG_SHA256_LEN + 1];
@@ -136,7 +137,7 @@ static int running_text(const json_t *body, const struct state_binding *b, struc
         }
         json_t *header = json_pack("{s:s, s:i, s:o, s:s}", "format", STATE_FORMAT, "version", STATE_FORMAT_VERSION,
                                    "documents", docs, "digest", dg);
-        char *htext = json_dumps(header, JSON_COMPACT);
+        char *htext = json_dump_fast(header, JSON_COMPACT);
         json_decref(header);
         sb_puts(all, htext);
         sb_putc(all, '\n');
@@ -338,7 +339,7 @@ static char *log_header(const struct state_binding *b)
 {
         json_t *h = json_pack("{s:s, s:i, s:o}", "format", STATE_FORMAT, "version", STATE_FORMAT_VERSION, "documents",
                               binding_hexes(b));
-        char *text = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *text = json_dump_fast(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(h);
         return text;
 }
@@ -431,7 +432,7 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
                 if (r < 0)
                         goto digest_failed;
         }
-        char *text = json_dumps(patch, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *text = json_dump_fast(patch, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!text) {
                 sb_free(&line);
                 return -ENOMEM;
@@ -441,7 +442,11 @@ int state_log_append(struct state_dir *sd, struct state_log *log, const json_t *
                 free(text);
                 goto digest_failed;
         }
-        sb_printf(&line, "{\"n\":%llu,\"digest\":\"%s\",\"patch\":%s}\n", records + 1, next, text);
+        /* The patch is appended as it is: a %s of a large patch costs
+         * vsnprintf more than the dump that made it. */
+        sb_printf(&line, "{\"n\":%llu,\"digest\":\"%s\",\"patch\":", records + 1, next);
+        sb_puts(&line, text);
+        sb_puts(&line, "}\n");
         free(text);
         if ((unsigned long long)log->size + line.len > STATE_MAX_BYTES) {
                 *reterr = xasprintf("%s would grow past %u bytes (the outputs the run keeps are that large); no "
