@@ -272,11 +272,8 @@ static void child_cleanup(struct agent *a)
 {
         a->child_src = sdev ? sdev->source_disable_unref(a->child_src) : NULL;
         a->progress_src = sdev ? sdev->source_disable_unref(a->progress_src) : NULL;
-        if (a->pidfd >= 0)
-                close(a->pidfd);
-        if (a->progress_fd >= 0)
-                close(a->progress_fd);
-        a->pidfd = a->progress_fd = -1;
+        a->pidfd = safe_close(a->pidfd);
+        a->progress_fd = safe_close(a->progress_fd);
         a->child = 0;
         sb_free(&a->line);
 }
@@ -284,9 +281,7 @@ static void child_cleanup(struct agent *a)
 static void job_cleanup(struct agent *a)
 {
         child_cleanup(a);
-        if (a->job_fd >= 0)
-                close(a->job_fd);
-        a->job_fd = -1;
+        a->job_fd = safe_close(a->job_fd);
         free(a->id);
         a->id = NULL;
         free(a->refusal);
@@ -394,9 +389,7 @@ static void deliver_cleanup(struct agent *a)
 {
         a->deliver_src = sdev->source_disable_unref(a->deliver_src);
         a->deliver_limit_src = sdev->source_disable_unref(a->deliver_limit_src);
-        if (a->deliver_pidfd >= 0)
-                close(a->deliver_pidfd);
-        a->deliver_pidfd = -1;
+        a->deliver_pidfd = safe_close(a->deliver_pidfd);
         a->deliver_pid = 0;
 }
 
@@ -453,8 +446,7 @@ static void deliver_spawn(struct agent *a, const char *dir)
                 execv("/proc/self/exe", (char **)argv);
                 _exit(127);
         }
-        if (devnull >= 0)
-                close(devnull);
+        safe_close(devnull);
         if (pid < 0) {
                 say(a, "signals: cannot start a delivery: %s", strerror(errno));
                 outbox_kick(a, monotonic_ms() + 1000);
@@ -710,8 +702,7 @@ static void job_spawn(struct agent *a)
         int out = openat(a->job_fd, "summary.out", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0 || pipe2(pp, O_CLOEXEC | O_NONBLOCK) < 0) {
                 say(a, "job %s: cannot start its runner: %s", a->id, strerror(errno));
-                if (out >= 0)
-                        close(out);
+                safe_close(out);
                 sdev->event_exit(a->e, 1);
                 return;
         }
@@ -995,10 +986,8 @@ out:
                 if (a.e)
                         sdev->event_unref(a.e);
         }
-        if (a.inotify_fd >= 0)
-                close(a.inotify_fd);
-        if (a.notify_fd >= 0)
-                close(a.notify_fd);
+        a.inotify_fd = safe_close(a.inotify_fd);
+        a.notify_fd = safe_close(a.notify_fd);
         jobroot_close(&a.jr);
         free(a.config_path);
         free(a.report);

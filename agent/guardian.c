@@ -179,9 +179,7 @@ void guardian_end(void)
         if (guard_fd < 0)
                 return;
         (void)guard_send(GUARD_END, 0);
-        if (guard_fd >= 0)
-                close(guard_fd);
-        guard_fd = -1;
+        guard_fd = safe_close(guard_fd);
         while (waitpid(guard_pid, NULL, 0) < 0 && errno == EINTR)
                 ;
         guard_pid = -1;

@@ -362,8 +362,7 @@ static json_t *records_in(int dfd)
         int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         DIR *d = fd < 0 ? NULL : fdopendir(fd);
         if (!d) {
-                if (fd >= 0)
-                        close(fd);
+                safe_close(fd);
                 return names;
         }
         struct dirent *de;

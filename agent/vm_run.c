@@ -90,8 +90,7 @@ static int listen_at(struct vm_session *v, const char *name, int *ret_fd, char *
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1) < 0) {
                 int e = errno;
-                if (fd >= 0)
-                        close(fd);
+                safe_close(fd);
                 return errmsg_set(reterr_msg, -e, "cannot listen on %s: %s", path, strerror(e));
         }
         *ret_fd = fd;
@@ -158,11 +157,8 @@ static void port_close(struct port *p)
                 p->src = sdev->source_disable_unref(p->src);
                 p->listen_src = sdev->source_disable_unref(p->listen_src);
         }
-        if (p->fd >= 0)
-                close(p->fd);
-        if (p->listen_fd >= 0)
-                close(p->listen_fd);
-        p->fd = p->listen_fd = -1;
+        p->fd = safe_close(p->fd);
+        p->listen_fd = safe_close(p->listen_fd);
 }
 
 static int on_port(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -520,10 +516,8 @@ out:
                 if (v.e)
                         sdev->event_unref(v.e);
         }
-        if (v.pidfd >= 0)
-                close(v.pidfd);
-        if (v.work_fd >= 0)
-                close(v.work_fd);
+        v.pidfd = safe_close(v.pidfd);
+        v.work_fd = safe_close(v.work_fd);
         if (v.work && o->keep)
                 say(&v, "kept the work folder %s", v.work);
         else if (v.work) {
