@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cleanup.h"
 #include "tunables.h"
 
@@ -180,8 +181,7 @@ void guardian_end(void)
                 return;
         (void)guard_send(GUARD_END, 0);
         guard_fd = safe_close(guard_fd);
-        while (waitpid(guard_pid, NULL, 0) < 0 && errno == EINTR)
-                ;
+        (void)child_wait(guard_pid, NULL);
         guard_pid = -1;
 }
 
