@@ -17,12 +17,12 @@
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cleanup.h"
 #include "commands.h"
 #include "credentials.h"
@@ -62,9 +62,8 @@ struct agent {
         /* The job running now. */
         char *id;
         int job_fd;
-        pid_t child;
-        int pidfd;
-        sd_event_source *child_src, *progress_src;
+        struct child_watch child;       /* its `opentoe run` */
+        sd_event_source *progress_src;
         int progress_fd;
         struct strbuf line;
         char *refusal;          /* the runner refused the job's state */
@@ -75,9 +74,8 @@ struct agent {
         char *report;           /* logDestinations.report: the run's --report file, or NULL */
         int exit_code;
         /* The delivery in flight: a child `opentoe signal --deliver`. */
-        pid_t deliver_pid;
-        int deliver_pidfd;
-        sd_event_source *deliver_src, *deliver_limit_src;
+        struct child_watch deliver;
+        sd_event_source *deliver_limit_src;
         bool deliver_killed;    /* it outlived OPENTOE_AGENT_DELIVERY_LIMIT_MS */
 };
 
@@ -270,23 +268,16 @@ static void schedule_next(struct agent *a);
 
 static void child_cleanup(struct agent *a)
 {
-        a->child_src = sdev ? sdev->source_disable_unref(a->child_src) : NULL;
+        child_watch_stop(&a->child);
         a->progress_src = sdev ? sdev->source_disable_unref(a->progress_src) : NULL;
-        if (a->pidfd >= 0)
-                close(a->pidfd);
-        if (a->progress_fd >= 0)
-                close(a->progress_fd);
-        a->pidfd = a->progress_fd = -1;
-        a->child = 0;
+        a->progress_fd = safe_close(a->progress_fd);
         sb_free(&a->line);
 }
 
 static void job_cleanup(struct agent *a)
 {
         child_cleanup(a);
-        if (a->job_fd >= 0)
-                close(a->job_fd);
-        a->job_fd = -1;
+        a->job_fd = safe_close(a->job_fd);
         free(a->id);
         a->id = NULL;
         free(a->refusal);
@@ -392,27 +383,18 @@ static int64_t deliver_limit_ms(void)
 
 static void deliver_cleanup(struct agent *a)
 {
-        a->deliver_src = sdev->source_disable_unref(a->deliver_src);
+        child_watch_stop(&a->deliver);
         a->deliver_limit_src = sdev->source_disable_unref(a->deliver_limit_src);
-        if (a->deliver_pidfd >= 0)
-                close(a->deliver_pidfd);
-        a->deliver_pidfd = -1;
-        a->deliver_pid = 0;
 }
 
-static int on_deliver_end(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static void on_deliver_end(void *userdata, int ws)
 {
         struct agent *a = userdata;
-        int ws = 0;
-        (void)s, (void)fd, (void)revents;
-        pid_t p = waitpid(a->deliver_pid, &ws, WNOHANG);
-        if (p == 0 || (p < 0 && errno == EINTR))
-                return 0;
         deliver_cleanup(a);
         bool killed = a->deliver_killed;
         a->deliver_killed = false;
         if (a->stopping)
-                return 0; /* killed by on_term */
+                return; /* killed by on_term */
         bool ok = WIFEXITED(ws) && (WEXITSTATUS(ws) == 0 || WEXITSTATUS(ws) == 75);
         if (killed)
                 say(a, "signals: the delivery took longer than %lld ms and was stopped; its signal is retried later",
@@ -424,16 +406,15 @@ static int on_deliver_end(sd_event_source *s, int fd, uint32_t revents, void *us
          * again; after a delivery that did not end as it should, not
          * sooner than a second from now. */
         outbox_kick(a, ok ? 0 : monotonic_ms() + 1000);
-        return 0;
 }
 
 static int on_deliver_limit(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct agent *a = userdata;
         (void)s, (void)usec;
-        if (a->deliver_pid > 0) {
+        if (a->deliver.pid > 0) {
                 a->deliver_killed = true;
-                kill(a->deliver_pid, SIGKILL);
+                kill(a->deliver.pid, SIGKILL);
         }
         return 0;
 }
@@ -453,20 +434,16 @@ static void deliver_spawn(struct agent *a, const char *dir)
                 execv("/proc/self/exe", (char **)argv);
                 _exit(127);
         }
-        if (devnull >= 0)
-                close(devnull);
+        safe_close(devnull);
         if (pid < 0) {
                 say(a, "signals: cannot start a delivery: %s", strerror(errno));
                 outbox_kick(a, monotonic_ms() + 1000);
                 return;
         }
-        a->deliver_pid = pid;
-        a->deliver_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         uint64_t now;
         sdev->now(a->e, CLOCK_MONOTONIC, &now);
         uint64_t limit_us = (uint64_t)deliver_limit_ms() * 1000;
-        if (a->deliver_pidfd < 0 ||
-            sdev->add_io(a->e, &a->deliver_src, a->deliver_pidfd, EPOLLIN, on_deliver_end, a) < 0 ||
+        if (child_watch_start(&a->deliver, a->e, pid, -1, on_deliver_end, a) < 0 ||
             sdev->add_time(a->e, &a->deliver_limit_src, CLOCK_MONOTONIC, now + limit_us, 10000, on_deliver_limit,
                            a) < 0) {
                 say(a, "signals: cannot watch the delivery");
@@ -487,7 +464,7 @@ static int on_outbox(sd_event_source *s, uint64_t usec, void *userdata)
         (void)s, (void)usec;
         if (a->stopping)
                 return 0;
-        if (a->deliver_pid > 0)
+        if (a->deliver.pid > 0)
                 return 0; /* its end looks again */
         _cleanup_free_ char *dir = outbox_dir(a);
         int n = outbox_pending(dir, &next, &err);
@@ -580,14 +557,9 @@ static void job_refuse(struct agent *a, const char *id, const char *why)
 
 static void job_spawn(struct agent *a);
 
-static int on_child(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static void on_child(void *userdata, int ws)
 {
         struct agent *a = userdata;
-        int ws = 0;
-        (void)s, (void)fd, (void)revents;
-        pid_t p = waitpid(a->child, &ws, WNOHANG);
-        if (p == 0 || (p < 0 && errno == EINTR))
-                return 0;
         /* The last progress lines are read before the end is judged. */
         while (progress_read(a))
                 ;
@@ -598,7 +570,7 @@ static int on_child(sd_event_source *s, int fd, uint32_t revents, void *userdata
                 set_status(a, a->id, "running", json_pack("{s:b}", "interrupted", 1));
                 job_cleanup(a);
                 sdev->event_exit(a->e, 0);
-                return 0;
+                return;
         }
         if (a->refusal && strstr(a->refusal, "another opentoe run is using")) {
                 /* The runner of an agent that died is still ending. */
@@ -608,7 +580,7 @@ static int on_child(sd_event_source *s, int fd, uint32_t revents, void *userdata
                 nanosleep(&ts, NULL);
                 if (++a->crashes < CRASH_LIMIT * 5) {
                         job_spawn(a);
-                        return 0;
+                        return;
                 }
                 job_finished(a, "failed", code, "its state folder stayed locked by another run");
                 job_cleanup(a);
@@ -653,11 +625,11 @@ static int on_child(sd_event_source *s, int fd, uint32_t revents, void *userdata
                 free(how);
                 free(err);
                 job_cleanup(a);
-                return 0;
+                return;
         } else if (++a->crashes < CRASH_LIMIT) {
                 say(a, "job %s: its runner ended with status %d; resuming it", a->id, code);
                 job_spawn(a);
-                return 0;
+                return;
         } else {
                 _cleanup_free_ char *why = xasprintf("its runner ended with status %d %d times", code, a->crashes);
                 job_finished(a, "failed", code, why);
@@ -665,7 +637,6 @@ static int on_child(sd_event_source *s, int fd, uint32_t revents, void *userdata
         }
         notify(a, "STATUS=Idle");
         schedule_next(a);
-        return 0;
 }
 
 /* The runner's config: the job less opentoe's own keys.  Its
@@ -710,8 +681,7 @@ static void job_spawn(struct agent *a)
         int out = openat(a->job_fd, "summary.out", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0 || pipe2(pp, O_CLOEXEC | O_NONBLOCK) < 0) {
                 say(a, "job %s: cannot start its runner: %s", a->id, strerror(errno));
-                if (out >= 0)
-                        close(out);
+                safe_close(out);
                 sdev->event_exit(a->e, 1);
                 return;
         }
@@ -757,10 +727,8 @@ static void job_spawn(struct agent *a)
                 sdev->event_exit(a->e, 1);
                 return;
         }
-        a->child = pid;
         a->progress_fd = pp[0];
-        a->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (a->pidfd < 0 || sdev->add_io(a->e, &a->child_src, a->pidfd, EPOLLIN, on_child, a) < 0 ||
+        if (child_watch_start(&a->child, a->e, pid, -1, on_child, a) < 0 ||
             sdev->add_io(a->e, &a->progress_src, a->progress_fd, EPOLLIN, on_progress, a) < 0) {
                 say(a, "job %s: cannot watch its runner", a->id);
                 kill(pid, SIGKILL);
@@ -864,14 +832,14 @@ static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *
         say(a, "stopping (signal %u)", si->ssi_signo);
         /* A delivery in flight is one failed attempt (counted already),
          * made again by the next agent. */
-        if (a->deliver_pid > 0)
-                kill(a->deliver_pid, SIGKILL);
-        if (a->child > 0) {
+        if (a->deliver.pid > 0)
+                kill(a->deliver.pid, SIGKILL);
+        if (a->child.pid > 0) {
                 /* As a crash: the runner's guard stops the step's group
                  * (TERM, grace, KILL) and the job resumes at the next
                  * start from its last checkpoint. */
                 notify(a, "STATUS=Stopping: job %s is left to resume", a->id);
-                kill(a->child, SIGKILL);
+                kill(a->child.pid, SIGKILL);
         } else
                 sdev->event_exit(a->e, 0);
         return 0;
@@ -919,8 +887,8 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
         int r = option_parse(inv->program, "agent", defs, argc, argv, NULL, 0, &n_args, usage);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
-        struct agent a = { .program = inv->program, .job_fd = -1, .pidfd = -1, .progress_fd = -1,
-                           .inotify_fd = -1, .exit_code = 1, .deliver_pidfd = -1 };
+        struct agent a = { .program = inv->program, .job_fd = -1, .child = CHILD_WATCH_INIT, .progress_fd = -1,
+                           .inotify_fd = -1, .exit_code = 1, .deliver = CHILD_WATCH_INIT };
         char *err = NULL, *jobs = NULL;
         _cleanup_free_ char *root = jobroot_default(root_arg);
         a.config_path = xstrdup(config ? config : DEFAULT_CONFIG);
@@ -974,14 +942,14 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
 out:
         free(err);
         free(jobs);
-        if (a.child > 0) {
-                kill(a.child, SIGKILL);
-                waitpid(a.child, NULL, 0);
+        if (a.child.pid > 0) {
+                kill(a.child.pid, SIGKILL);
+                (void)child_wait(a.child.pid, NULL);
         }
         job_cleanup(&a);
-        if (a.deliver_pid > 0) {
-                kill(a.deliver_pid, SIGKILL);
-                waitpid(a.deliver_pid, NULL, 0);
+        if (a.deliver.pid > 0) {
+                kill(a.deliver.pid, SIGKILL);
+                (void)child_wait(a.deliver.pid, NULL);
                 deliver_cleanup(&a);
         }
         if (sdev) {
@@ -995,10 +963,8 @@ out:
                 if (a.e)
                         sdev->event_unref(a.e);
         }
-        if (a.inotify_fd >= 0)
-                close(a.inotify_fd);
-        if (a.notify_fd >= 0)
-                close(a.notify_fd);
+        a.inotify_fd = safe_close(a.inotify_fd);
+        a.notify_fd = safe_close(a.notify_fd);
         jobroot_close(&a.jr);
         free(a.config_path);
         free(a.report);

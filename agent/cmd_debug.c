@@ -16,29 +16,14 @@ static const struct subcommand debug_commands[] = {
         { "cwlogs-ship", cmd_debug_cwlogs_ship, "append lines to a CloudWatch Logs spool and ship them" },
 };
 
-static void debug_usage(FILE *f, const char *prog)
-{
-        fprintf(f, "Usage: %s debug SUBCOMMAND [OPTIONS]\n\nSubcommands:\n", prog);
-        subcommand_list(f, debug_commands, ELEMENTSOF(debug_commands), 12);
-        fprintf(f, "\nOptions:\n");
-        option_help(f, (const struct option_def[]){ { NULL } });
-        fprintf(f, "\nRun '%s debug SUBCOMMAND --help' for its options.\n", prog);
-}
-
 int cmd_debug(const struct invocation *inv, int argc, char **argv)
 {
-        const struct subcommand *c;
-
-        if (option_describe_subcommands(debug_commands, ELEMENTSOF(debug_commands)))
-                return 0;
-        if (argc >= 2 && option_is_help(argv[1])) {
-                debug_usage(stdout, inv->program);
-                return 0;
-        }
-        if (argc >= 2 && (c = subcommand_find(debug_commands, ELEMENTSOF(debug_commands), argv[1])))
-                return c->run(inv, argc - 1, argv + 1);
-        if (argc >= 2)
-                fprintf(stderr, "%s debug: unknown subcommand '%s'\n\n", inv->program, argv[1]);
-        debug_usage(stderr, inv->program);
-        return EXIT_USAGE;
+        const struct subcommand_table table = {
+                .command = "debug",
+                .t = debug_commands,
+                .n = ELEMENTSOF(debug_commands),
+                .width = 12,
+                .see = "",
+        };
+        return subcommand_run(&table, inv, argc, argv);
 }

@@ -112,8 +112,7 @@ static int list_all(struct jobroot *jr, bool json)
                         int fd = job_open(jr, ids[i], NULL, NULL);
                         if (fd >= 0 && job_read_json(fd, "status.json", &st, NULL) == 0)
                                 json_array_append_new(all, st);
-                        if (fd >= 0)
-                                close(fd);
+                        safe_close(fd);
                 }
                 strv_free(ids);
         }

@@ -239,28 +239,14 @@ static const struct subcommand vm_commands[] = {
         { "image", vm_cmd_image, "build (or rebuild) the cached VM image" },
 };
 
-static void usage(FILE *f, const char *prog)
-{
-        fprintf(f, "Usage: %s vm SUBCOMMAND [OPTIONS]\n\nSubcommands:\n", prog);
-        subcommand_list(f, vm_commands, ELEMENTSOF(vm_commands), 6);
-        fprintf(f, "\nOptions:\n");
-        option_help(f, (const struct option_def[]){ { NULL } });
-        fprintf(f, "\nRun '%s vm SUBCOMMAND --help' for its options.  See opentoe-vm(1).\n", prog);
-}
-
 int cmd_vm(const struct invocation *inv, int argc, char **argv)
 {
-        const struct subcommand *c;
-        if (option_describe_subcommands(vm_commands, ELEMENTSOF(vm_commands)))
-                return 0;
-        if (argc >= 2 && option_is_help(argv[1])) {
-                usage(stdout, inv->program);
-                return 0;
-        }
-        if (argc >= 2 && (c = subcommand_find(vm_commands, ELEMENTSOF(vm_commands), argv[1])))
-                return c->run(inv, argc - 1, argv + 1);
-        if (argc >= 2)
-                fprintf(stderr, "%s vm: unknown subcommand '%s'\n\n", inv->program, argv[1]);
-        usage(stderr, inv->program);
-        return EXIT_USAGE;
+        const struct subcommand_table table = {
+                .command = "vm",
+                .t = vm_commands,
+                .n = ELEMENTSOF(vm_commands),
+                .width = 6,
+                .see = "  See opentoe-vm(1).",
+        };
+        return subcommand_run(&table, inv, argc, argv);
 }

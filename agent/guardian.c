@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cleanup.h"
 #include "tunables.h"
 
@@ -179,11 +180,8 @@ void guardian_end(void)
         if (guard_fd < 0)
                 return;
         (void)guard_send(GUARD_END, 0);
-        if (guard_fd >= 0)
-                close(guard_fd);
-        guard_fd = -1;
-        while (waitpid(guard_pid, NULL, 0) < 0 && errno == EINTR)
-                ;
+        guard_fd = safe_close(guard_fd);
+        (void)child_wait(guard_pid, NULL);
         guard_pid = -1;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "guardian.h"
 
 void inflight_init(struct inflight *f, struct state_dir *sd, const struct state_binding *binding,
@@ -76,9 +77,7 @@ void inflight_end(struct inflight *f)
 
 void inflight_close(struct inflight *f)
 {
-        if (f->running_fd >= 0)
-                close(f->running_fd);
-        f->running_fd = -1;
+        f->running_fd = safe_close(f->running_fd);
 }
 
 void inflight_done(struct inflight *f)

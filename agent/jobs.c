@@ -87,12 +87,9 @@ fail:;
 
 void jobroot_close(struct jobroot *jr)
 {
-        if (jr->fd >= 0)
-                close(jr->fd);
-        if (jr->jobs_fd >= 0)
-                close(jr->jobs_fd);
-        if (jr->refused_fd >= 0)
-                close(jr->refused_fd);
+        jr->fd = safe_close(jr->fd);
+        jr->jobs_fd = safe_close(jr->jobs_fd);
+        jr->refused_fd = safe_close(jr->refused_fd);
         free(jr->path);
         *jr = (struct jobroot){ .fd = -1, .jobs_fd = -1, .refused_fd = -1 };
 }

@@ -55,28 +55,18 @@ int main(int argc, char **argv)
                 .n_commands = ELEMENTSOF(commands),
                 .options = options,
         };
-        const struct subcommand *c;
+        const struct subcommand_table table = {
+                .t = commands,
+                .n = ELEMENTSOF(commands),
+                .usage = usage,
+        };
 
         if (inv.awstoe)
                 inv.program = "awstoe";
-        if (argc < 2) {
-                usage(stderr, inv.program);
-                return EXIT_USAGE;
-        }
-        const char *cmd = argv[1];
         /* Go's flag package accepts one or two dashes. */
-        if (!strcmp(cmd, "--version") || !strcmp(cmd, "-version") || !strcmp(cmd, "-v")) {
+        if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-version") || !strcmp(argv[1], "-v"))) {
                 option_print_version(inv.program);
                 return 0;
         }
-        if (option_is_help(cmd)) {
-                usage(stdout, inv.program);
-                return 0;
-        }
-        c = subcommand_find(commands, ELEMENTSOF(commands), cmd);
-        if (c)
-                return c->run(&inv, argc - 1, argv + 1);
-        fprintf(stderr, "%s: unknown command '%s'\n\n", inv.program, cmd);
-        usage(stderr, inv.program);
-        return EXIT_USAGE;
+        return subcommand_run(&table, &inv, argc, argv);
 }

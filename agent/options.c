@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cleanup.h"
+#include "commands.h"
 #include "config.h"
 #include "strbuf.h"
 
@@ -144,6 +145,39 @@ void subcommand_list(FILE *f, const struct subcommand *t, size_t n, int width)
 bool option_is_help(const char *arg)
 {
         return !strcmp(arg, "--help") || !strcmp(arg, "-help") || !strcmp(arg, "-h") || !strcmp(arg, "help");
+}
+
+void subcommand_usage(const struct subcommand_table *st, FILE *f, const char *prog)
+{
+        if (st->usage) {
+                st->usage(f, prog);
+                return;
+        }
+        fprintf(f, "Usage: %s %s SUBCOMMAND [OPTIONS]\n\nSubcommands:\n", prog, st->command);
+        subcommand_list(f, st->t, st->n, st->width);
+        fprintf(f, "\nOptions:\n");
+        option_help(f, (const struct option_def[]){ { NULL } });
+        fprintf(f, "\nRun '%s %s SUBCOMMAND --help' for its options.%s\n", prog, st->command, st->see);
+}
+
+int subcommand_run(const struct subcommand_table *st, const struct invocation *inv, int argc, char **argv)
+{
+        const struct subcommand *c;
+
+        if (st->command && option_describe_subcommands(st->t, st->n))
+                return 0;
+        if (argc >= 2 && option_is_help(argv[1])) {
+                subcommand_usage(st, stdout, inv->program);
+                return 0;
+        }
+        if (argc >= 2 && (c = subcommand_find(st->t, st->n, argv[1])))
+                return c->run(inv, argc - 1, argv + 1);
+        if (argc >= 2 && st->command)
+                fprintf(stderr, "%s %s: unknown subcommand '%s'\n\n", inv->program, st->command, argv[1]);
+        else if (argc >= 2)
+                fprintf(stderr, "%s: unknown command '%s'\n\n", inv->program, argv[1]);
+        subcommand_usage(st, stderr, inv->program);
+        return EXIT_USAGE;
 }
 
 static const struct option_describer *describer;

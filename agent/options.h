@@ -133,6 +133,28 @@ void subcommand_list(FILE *f, const struct subcommand *t, size_t n, int width);
  * -help, -h, help. */
 bool option_is_help(const char *arg);
 
+/* A command whose first argument names one of its subcommands: the
+ * binary (`command` NULL) or `opentoe debug`, `opentoe vm`. */
+struct subcommand_table {
+        const char *command;    /* "debug"; NULL: the binary's own */
+        const struct subcommand *t;
+        size_t n;
+        /* A command's usage: "Usage: PROG COMMAND SUBCOMMAND [OPTIONS]", the
+         * list (names padded to `width`), no options of its own, and the
+         * line naming `SUBCOMMAND --help`, ending with `see` (may be "")... */
+        int width;
+        const char *see;
+        /* ...or, when set, this one (the binary's). */
+        void (*usage)(FILE *f, const char *prog);
+};
+/* The table's usage on f. */
+void subcommand_usage(const struct subcommand_table *st, FILE *f, const char *prog);
+/* Runs the subcommand argv[1] names with argv[1..]; help for --help;
+ * otherwise (none named, or an unknown one) the usage on standard error.
+ * A describer takes a command's table instead (option_describe_subcommands).
+ * Returns the exit status. */
+int subcommand_run(const struct subcommand_table *st, const struct invocation *inv, int argc, char **argv);
+
 /* Describing the commands instead of running them (`opentoe completion`):
  * while a describer is set, option_parse() and option_describe() hand it
  * the command's table and the command ends at once with status 0, as

@@ -233,8 +233,7 @@ static int list_entries(int dirfd, char ***ret, size_t *ret_n)
         DIR *d = fd < 0 ? NULL : fdopendir(fd);
         if (!d) {
                 int e = -errno;
-                if (fd >= 0)
-                        close(fd);
+                safe_close(fd);
                 return e;
         }
         char **v = NULL;

@@ -2,6 +2,7 @@
  * records and boot trigger, the reboot request, the pending-reboot
  * summary and `opentoe run --resume` (see reboot.h).  Every command it
  * runs goes through common/system.h. */
+#include "child.h"
 #include "reboot.h"
 
 #include <dirent.h>
@@ -316,9 +317,8 @@ static int resume_one(const char *program, const json_t *rec)
         int st = 0;
         if (pid < 0)
                 return -1;
-        while (waitpid(pid, &st, 0) < 0)
-                if (errno != EINTR)
-                        return -1;
+        if (child_wait(pid, &st) < 0)
+                return -1;
         return st;
 }
 
@@ -362,8 +362,7 @@ static json_t *records_in(int dfd)
         int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         DIR *d = fd < 0 ? NULL : fdopendir(fd);
         if (!d) {
-                if (fd >= 0)
-                        close(fd);
+                safe_close(fd);
                 return names;
         }
         struct dirent *de;

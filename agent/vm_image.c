@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cleanup.h"
 #include "errmsg.h"
 #include "fswalk.h"
@@ -207,8 +208,7 @@ static int run_script(const char *script, const char *out, const char *deb, char
         if (pid < 0)
                 r = errmsg_set(reterr_msg, -errno, "cannot fork: %s", strerror(errno));
         else
-                while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-                        ;
+                (void)child_wait(pid, &ws);
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
         if (r < 0)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "child.h"
 #include "cleanup.h"
 #include "errmsg.h"
 #include "fswalk.h"
@@ -49,11 +50,10 @@ struct vm_session {
         sd_event *e;
         char *work;
         int work_fd;
-        pid_t pid;
-        int pidfd;
+        struct child_watch qemu;
         int wait_status;
         bool exited;
-        sd_event_source *child_src, *limit_src, *tick_src, *grace_src, *sig_src[3];
+        sd_event_source *limit_src, *tick_src, *grace_src, *sig_src[3];
         struct port console, signal;
         struct vm_console con;
         struct vm_lines signal_lines;
@@ -90,8 +90,7 @@ static int listen_at(struct vm_session *v, const char *name, int *ret_fd, char *
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1) < 0) {
                 int e = errno;
-                if (fd >= 0)
-                        close(fd);
+                safe_close(fd);
                 return errmsg_set(reterr_msg, -e, "cannot listen on %s: %s", path, strerror(e));
         }
         *ret_fd = fd;
@@ -108,7 +107,7 @@ static int on_grace(sd_event_source *s, uint64_t usec, void *userdata)
         struct vm_session *v = userdata;
         (void)s, (void)usec;
         v->no_poweroff = true;
-        vm_qemu_kill(v->pid);
+        vm_qemu_kill(v->qemu.pid);
         return 0;
 }
 
@@ -158,11 +157,8 @@ static void port_close(struct port *p)
                 p->src = sdev->source_disable_unref(p->src);
                 p->listen_src = sdev->source_disable_unref(p->listen_src);
         }
-        if (p->fd >= 0)
-                close(p->fd);
-        if (p->listen_fd >= 0)
-                close(p->listen_fd);
-        p->fd = p->listen_fd = -1;
+        p->fd = safe_close(p->fd);
+        p->listen_fd = safe_close(p->listen_fd);
 }
 
 static int on_port(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -216,18 +212,14 @@ static void ports_drain(struct vm_session *v)
 
 /* ---- qemu, the limit, the signals ---- */
 
-static int on_child(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static void on_qemu_end(void *userdata, int wait_status)
 {
         struct vm_session *v = userdata;
-        (void)s, (void)fd, (void)revents;
-        pid_t p = waitpid(v->pid, &v->wait_status, WNOHANG);
-        if (p == 0 || (p < 0 && errno == EINTR))
-                return 0;
+        v->wait_status = wait_status;
         v->exited = true;
         /* Whatever qemu left in its group goes with it. */
-        vm_qemu_kill(v->pid);
+        vm_qemu_kill(v->qemu.pid);
         sdev->event_exit(v->e, 0);
-        return 0;
 }
 
 static int on_limit(sd_event_source *s, uint64_t usec, void *userdata)
@@ -235,7 +227,7 @@ static int on_limit(sd_event_source *s, uint64_t usec, void *userdata)
         struct vm_session *v = userdata;
         (void)s, (void)usec;
         v->timed_out = true;
-        vm_qemu_kill(v->pid);
+        vm_qemu_kill(v->qemu.pid);
         return 0;
 }
 
@@ -245,7 +237,7 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
         (void)s;
         if (!v->stopped_by)
                 v->stopped_by = (int)si->ssi_signo;
-        vm_qemu_kill(v->pid);
+        vm_qemu_kill(v->qemu.pid);
         return 0;
 }
 
@@ -277,8 +269,7 @@ static int run_tool(const char *const *argv, int logfd, char **reterr_msg)
         if (pid < 0)
                 return errmsg_set(reterr_msg, -errno, "cannot fork: %s", strerror(errno));
         int ws = 0;
-        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-                ;
+        (void)child_wait(pid, &ws);
         if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
                 return errmsg_set(reterr_msg, -EIO, "%s failed (see %s)", argv[0], "qemu.log in the work folder");
         return 0;
@@ -342,13 +333,15 @@ static int setup(struct vm_session *v, const struct vm_image *img, char **reterr
             sdev->add_io(v->e, &v->signal.listen_src, v->signal.listen_fd, EPOLLIN, on_listen, v) < 0)
                 return errmsg_set(reterr_msg, -ENOMEM, "cannot watch the ports");
         char **qargv = vm_qemu_argv(img, v->work, v->accel);
-        r = vm_qemu_spawn(qargv, logfd, &v->pid, &v->pidfd, reterr_msg);
+        pid_t pid;
+        int pidfd;
+        r = vm_qemu_spawn(qargv, logfd, &pid, &pidfd, reterr_msg);
         strv_free(qargv);
         if (r < 0)
                 return r;
         uint64_t now;
         sdev->now(v->e, CLOCK_MONOTONIC, &now);
-        if (sdev->add_io(v->e, &v->child_src, v->pidfd, EPOLLIN, on_child, v) < 0 ||
+        if (child_watch_start(&v->qemu, v->e, pid, pidfd, on_qemu_end, v) < 0 ||
             sdev->add_time(v->e, &v->limit_src, CLOCK_MONOTONIC, now + (uint64_t)v->o->timeout_seconds * 1000000,
                            100000, on_limit, v) < 0 ||
             (v->con.tty && sdev->add_time(v->e, &v->tick_src, CLOCK_MONOTONIC, now + 1000000, 100000, on_tick,
@@ -406,7 +399,7 @@ out:
 
 int vmhost_run(const struct vm_run_options *o)
 {
-        struct vm_session v = { .o = o, .work_fd = -1, .pidfd = -1, .console = { -1, -1, NULL, NULL },
+        struct vm_session v = { .o = o, .work_fd = -1, .qemu = CHILD_WATCH_INIT, .console = { -1, -1, NULL, NULL },
                         .signal = { -1, -1, NULL, NULL } };
         struct vm_image img = { 0 };
         _cleanup_free_ char *why = NULL, *failed = NULL;
@@ -503,15 +496,14 @@ fail:
 out:
         free(err);
         err = NULL;
-        if (v.pid > 0 && !v.exited) {
-                vm_qemu_kill(v.pid);
-                while (waitpid(v.pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
+        if (v.qemu.pid > 0 && !v.exited) {
+                vm_qemu_kill(v.qemu.pid);
+                (void)child_wait(v.qemu.pid, NULL);
         }
         port_close(&v.console);
         port_close(&v.signal);
+        child_watch_stop(&v.qemu);
         if (sdev) {
-                sdev->source_disable_unref(v.child_src);
                 sdev->source_disable_unref(v.limit_src);
                 sdev->source_disable_unref(v.tick_src);
                 sdev->source_disable_unref(v.grace_src);
@@ -520,10 +512,7 @@ out:
                 if (v.e)
                         sdev->event_unref(v.e);
         }
-        if (v.pidfd >= 0)
-                close(v.pidfd);
-        if (v.work_fd >= 0)
-                close(v.work_fd);
+        v.work_fd = safe_close(v.work_fd);
         if (v.work && o->keep)
                 say(&v, "kept the work folder %s", v.work);
         else if (v.work) {

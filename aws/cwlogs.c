@@ -227,12 +227,9 @@ static struct cwlogs *ship_free(struct cwlogs *s)
                 return NULL;
         cwl_reader_close(s);
         (void)cwl_spool_write(s);
-        if (s->wfd >= 0)
-                close(s->wfd);
-        if (s->lockfd >= 0)
-                close(s->lockfd);
-        if (s->dirfd >= 0)
-                close(s->dirfd);
+        s->wfd = safe_close(s->wfd);
+        s->lockfd = safe_close(s->lockfd);
+        s->dirfd = safe_close(s->dirfd);
         aws_http_free(s->http);
         aws_cred_provider_free(s->creds);
         free(s->group);

@@ -486,9 +486,7 @@ int cwlogs_append(struct cwlogs *s, int64_t timestamp_ms, const char *line, size
 
 void cwl_reader_close(struct cwlogs *s)
 {
-        if (s->rfd >= 0)
-                close(s->rfd);
-        s->rfd = -1;
+        s->rfd = safe_close(s->rfd);
         s->rseg = 0;
         s->rlen = 0;
         s->roff = 0;

@@ -81,12 +81,10 @@ struct tmpfile {
 
 static void tmpfile_done(struct tmpfile *t)
 {
-        if (t->fd >= 0)
-                close(t->fd);
+        t->fd = safe_close(t->fd);
         if (t->name[0] && t->dirfd >= 0)
                 (void)unlinkat(t->dirfd, t->name, 0);
-        if (t->dirfd >= 0)
-                close(t->dirfd);
+        t->dirfd = safe_close(t->dirfd);
         *t = (struct tmpfile){ .dirfd = -1, .fd = -1 };
 }
 

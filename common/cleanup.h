@@ -1,6 +1,7 @@
 /* cleanup.h: scope-bound ownership.  `_cleanup_(f)` runs f(&var) when the
  * variable leaves scope; destructors accept NULL.  TAKE_PTR hands a pointer
- * on and leaves NULL behind, so exactly one owner ever frees it. */
+ * on and leaves NULL behind, so exactly one owner ever frees it;
+ * `fd = safe_close(fd)` does the same for a descriptor. */
 #pragma once
 
 #include <stdio.h>
@@ -22,10 +23,18 @@ static inline void fclosep(FILE **f)
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
+/* Closes fd when it is open (>= 0) and returns -1, the value a closed
+ * descriptor is kept as. */
+static inline int safe_close(int fd)
+{
+        if (fd >= 0)
+                close(fd);
+        return -1;
+}
+
 static inline void closep(int *fd)
 {
-        if (*fd >= 0)
-                close(*fd);
+        safe_close(*fd);
 }
 #define _cleanup_close_ _cleanup_(closep)
 

@@ -164,9 +164,7 @@ int fs_tmp_commit(struct fs_tmp *t, bool replace, const char *display, char **re
 
 void fs_tmp_done(struct fs_tmp *t)
 {
-        if (t->fd >= 0)
-                close(t->fd);
-        t->fd = -1;
+        t->fd = safe_close(t->fd);
         if (t->name[0] && t->dirfd >= 0) {
                 if (t->is_dir) {
                         struct fs_job j = { 0 };
@@ -177,9 +175,7 @@ void fs_tmp_done(struct fs_tmp *t)
                         (void)unlinkat(t->dirfd, t->name, 0);
         }
         t->name[0] = '\0';
-        if (t->dirfd >= 0)
-                close(t->dirfd);
-        t->dirfd = -1;
+        t->dirfd = safe_close(t->dirfd);
         free(t->target);
         t->target = NULL;
 }

@@ -86,8 +86,7 @@ static int walk_root(struct walk *w, const char *what, const char *target, struc
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0) {
                 int e = errno;
-                if (fd >= 0)
-                        close(fd);
+                safe_close(fd);
                 *reterr = xasprintf("cannot open /: %s", strerror(e));
                 return -e;
         }
@@ -221,8 +220,7 @@ found:
                         r = fd < 0 ? -errno : -EAGAIN;
                         *reterr = xasprintf("%s %s: %s changed while it was being checked%s%s", what, path,
                                             sb_str(&where), fd < 0 ? ": " : "", fd < 0 ? strerror(errno) : "");
-                        if (fd >= 0)
-                                close(fd);
+                        safe_close(fd);
                         break;
                 }
                 w.fd[w.n++] = fd;

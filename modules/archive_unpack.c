@@ -424,8 +424,7 @@ static int xa_parent(struct xa *x, const char *path, int *ret_fd, const char **r
         r = xa_walk(x, dir, true, &fd);
         if (r < 0)
                 return r;
-        if (x->cache_fd >= 0)
-                close(x->cache_fd);
+        x->cache_fd = safe_close(x->cache_fd);
         free(x->cache_path);
         x->cache_path = TAKE_PTR(dir);
         x->cache_fd = fd;
@@ -957,12 +956,9 @@ static void xa_done(struct xa *x)
 {
         if (x->ar)
                 x->api->read_free(x->ar);
-        if (x->src_fd >= 0)
-                close(x->src_fd);
-        if (x->cache_fd >= 0)
-                close(x->cache_fd);
-        if (x->dest_fd >= 0)
-                close(x->dest_fd);
+        x->src_fd = safe_close(x->src_fd);
+        x->cache_fd = safe_close(x->cache_fd);
+        x->dest_fd = safe_close(x->dest_fd);
         free(x->cache_path);
         sb_free(&x->prev_member);
         for (size_t i = 0; i < x->n_dirs; i++)

@@ -82,8 +82,7 @@ static int list_flat(struct listing *l, int fd, const char *path, char **reterr_
 
         if (dup_fd < 0 || !(d = fdopendir(dup_fd))) {
                 r = -errno;
-                if (dup_fd >= 0)
-                        close(dup_fd);
+                safe_close(dup_fd);
                 return fs_fail_errno(reterr_msg, r, "cannot read the folder");
         }
         for (;;) {

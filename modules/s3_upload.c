@@ -318,8 +318,7 @@ static void entry_clear(struct s3_entry_run *run)
                 free(st->items[i].msg);
         }
         free(st->items);
-        if (st->fd >= 0)
-                close(st->fd);
+        st->fd = safe_close(st->fd);
         free(st);
 }
 

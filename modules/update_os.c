@@ -255,8 +255,7 @@ static int update_os_start(const struct action_ctx *ctx, const json_t *inputs, a
         int r = fd < 0 ? -errno : write_all(fd, s.s, s.len);
         sb_free(&s);
         if (r < 0) {
-                if (fd >= 0)
-                        close(fd);
+                safe_close(fd);
                 return proc_action_fail(ctx, done, done_userdata, ret_job, "UpdateOS: cannot prepare its script: %s",
                                         strerror(-r));
         }

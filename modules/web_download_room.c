@@ -361,9 +361,7 @@ int wd_tmp_commit(struct wd_tmp *t, const char *dest, bool overwrite, mode_t mod
 
 void wd_tmp_remove(struct wd_tmp *t)
 {
-        if (t->fd >= 0)
-                close(t->fd);
-        t->fd = -1;
+        t->fd = safe_close(t->fd);
         if (t->path)
                 (void)unlink(t->path);
         free(t->path);
