@@ -883,10 +883,9 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
                            .value = OPTION_VALUE_DIR),
                 { NULL },
         };
-        size_t n_args = 0;
-        int r = option_parse(inv->program, "agent", defs, argc, argv, NULL, 0, &n_args, usage);
-        if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
+        int status;
+        if (option_parse_done(inv->program, "agent", defs, argc, argv, NULL, 0, NULL, usage, &status))
+                return status;
         struct agent a = { .program = inv->program, .job_fd = -1, .child = CHILD_WATCH_INIT, .progress_fd = -1,
                            .inotify_fd = -1, .exit_code = 1, .deliver = CHILD_WATCH_INIT };
         char *err = NULL, *jobs = NULL;
@@ -937,7 +936,7 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
         pick_up_user_data(&a);
         schedule_next(&a);
         outbox_kick(&a, 0);
-        r = sdev->event_loop(a.e);
+        int r = sdev->event_loop(a.e);
         a.exit_code = r < 0 ? 1 : r;
 out:
         free(err);
