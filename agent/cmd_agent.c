@@ -27,6 +27,7 @@
 #include "commands.h"
 #include "credentials.h"
 #include "errmsg.h"
+#include "interrupt.h"
 #include "jobs.h"
 #include "jobstatus.h"
 #include "options.h"
@@ -899,12 +900,7 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
                 say(&a, "%s", err);
                 goto out;
         }
-        sigset_t ss;
-        sigemptyset(&ss);
-        sigaddset(&ss, SIGTERM);
-        sigaddset(&ss, SIGINT);
-        sigaddset(&ss, SIGHUP);
-        sigprocmask(SIG_BLOCK, &ss, NULL);
+        interrupt_install();
         if (sdev->event_new(&a.e) < 0 || sdev->add_signal(a.e, &a.sig_term, SIGTERM, on_term, &a) < 0 ||
             sdev->add_signal(a.e, &a.sig_int, SIGINT, on_term, &a) < 0 ||
             sdev->add_signal(a.e, &a.sig_hup, SIGHUP, on_hup, &a) < 0) {
