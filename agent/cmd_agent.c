@@ -27,6 +27,7 @@
 #include "commands.h"
 #include "credentials.h"
 #include "errmsg.h"
+#include "interrupt.h"
 #include "jobs.h"
 #include "jobstatus.h"
 #include "options.h"
@@ -883,10 +884,9 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
                            .value = OPTION_VALUE_DIR),
                 { NULL },
         };
-        size_t n_args = 0;
-        int r = option_parse(inv->program, "agent", defs, argc, argv, NULL, 0, &n_args, usage);
-        if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
+        int status;
+        if (option_parse_done(inv->program, "agent", defs, argc, argv, NULL, 0, NULL, usage, &status))
+                return status;
         struct agent a = { .program = inv->program, .job_fd = -1, .child = CHILD_WATCH_INIT, .progress_fd = -1,
                            .inotify_fd = -1, .exit_code = 1, .deliver = CHILD_WATCH_INIT };
         char *err = NULL, *jobs = NULL;
@@ -900,12 +900,7 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
                 say(&a, "%s", err);
                 goto out;
         }
-        sigset_t ss;
-        sigemptyset(&ss);
-        sigaddset(&ss, SIGTERM);
-        sigaddset(&ss, SIGINT);
-        sigaddset(&ss, SIGHUP);
-        sigprocmask(SIG_BLOCK, &ss, NULL);
+        interrupt_install();
         if (sdev->event_new(&a.e) < 0 || sdev->add_signal(a.e, &a.sig_term, SIGTERM, on_term, &a) < 0 ||
             sdev->add_signal(a.e, &a.sig_int, SIGINT, on_term, &a) < 0 ||
             sdev->add_signal(a.e, &a.sig_hup, SIGHUP, on_hup, &a) < 0) {
@@ -937,7 +932,7 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
         pick_up_user_data(&a);
         schedule_next(&a);
         outbox_kick(&a, 0);
-        r = sdev->event_loop(a.e);
+        int r = sdev->event_loop(a.e);
         a.exit_code = r < 0 ? 1 : r;
 out:
         free(err);

@@ -244,9 +244,9 @@ int cmd_completion(const struct invocation *inv, int argc, char **argv)
         };
         const char *shell = NULL;
         size_t n = 0;
-        int r = option_parse(inv->program, "completion", defs, argc, argv, &shell, 1, &n, usage);
-        if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
+        int status;
+        if (option_parse_done(inv->program, "completion", defs, argc, argv, &shell, 1, &n, usage, &status))
+                return status;
         if (n != 1 || strcmp(shell, "bash")) {
                 fprintf(stderr, "%s completion: %s; the one shell known is bash\n", inv->program,
                         n ? "unknown shell" : "which shell?");

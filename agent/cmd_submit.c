@@ -168,10 +168,9 @@ int cmd_submit(const struct invocation *inv, int argc, char **argv)
                            .value = OPTION_VALUE_DIR),
                 { NULL },
         };
-        size_t n_args = 0;
-        int r = option_parse(inv->program, "submit", defs, argc, argv, NULL, 0, &n_args, usage);
-        if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
+        int status;
+        if (option_parse_done(inv->program, "submit", defs, argc, argv, NULL, 0, NULL, usage, &status))
+                return status;
         if (!!config == !!documents || (config && params.n)) {
                 fprintf(stderr, "%s submit: give either --config, or --documents (with --parameters)\n",
                         inv->program);
@@ -183,7 +182,7 @@ int cmd_submit(const struct invocation *inv, int argc, char **argv)
         struct jobroot jr = { .fd = -1, .jobs_fd = -1, .refused_fd = -1 };
         _cleanup_free_ char *root = jobroot_default(root_arg);
         char *idc = NULL;
-        int status = 1;
+        status = 1;
         if (config) {
                 if (load_config(inv->program, config, &job) < 0)
                         goto out;

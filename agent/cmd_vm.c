@@ -139,14 +139,13 @@ static int vm_cmd_run(const struct invocation *inv, int argc, char **argv)
                 OPTION_BOOL("keep", 0, &keep, .help = "keep the work folder (disks, logs) and say where"),
                 { NULL },
         };
-        size_t n_args = 0;
-        int r = option_parse(inv->program, "vm run", defs, argc, argv, NULL, 0, &n_args, usage_run);
-        if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
+        int status;
+        if (option_parse_done(inv->program, "vm run", defs, argc, argv, NULL, 0, NULL, usage_run, &status))
+                return status;
         char *list[MAX_DOCUMENTS + 1] = { 0 }, *kv[MAX_PARAMS + 1] = { 0 };
         char *copies[MAX_DOCUMENTS] = { 0 };
         size_t n_docs = 0, n_kv = 0;
-        int status = EXIT_USAGE;
+        status = EXIT_USAGE;
         char uuid[37];
         for (size_t i = 0; i < docs.n; i++) {
                 copies[i] = xstrdup(docs.v[i]);
@@ -212,10 +211,9 @@ static int vm_cmd_image(const struct invocation *inv, int argc, char **argv)
                            .value = OPTION_VALUE_FILE),
                 { NULL },
         };
-        size_t n_args = 0;
-        int r = option_parse(inv->program, "vm image", defs, argc, argv, NULL, 0, &n_args, usage_image);
-        if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
+        int status;
+        if (option_parse_done(inv->program, "vm image", defs, argc, argv, NULL, 0, NULL, usage_image, &status))
+                return status;
         if (!vm_image_name_ok(image)) {
                 fprintf(stderr, "%s vm image: '%s' is not an image name\n", inv->program, image);
                 return EXIT_USAGE;

@@ -34,9 +34,9 @@ int cmd_debug_state(const struct invocation *inv, int argc, char **argv)
         };
         const char *dir = NULL;
         size_t n_dirs = 0;
-        int r = option_parse(inv->program, "debug state", defs, argc, argv, &dir, 1, &n_dirs, state_usage);
-        if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
+        int status;
+        if (option_parse_done(inv->program, "debug state", defs, argc, argv, &dir, 1, &n_dirs, state_usage, &status))
+                return status;
         if (n_dirs != 1) {
                 state_usage(stderr, inv->program, defs);
                 return EXIT_USAGE;

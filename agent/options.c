@@ -329,3 +329,13 @@ int option_parse(const char *prog, const char *cmd, const struct option_def *def
                 *ret_n_args = n_args;
         return 0;
 }
+
+bool option_parse_done(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
+                       const char **args, size_t max_args, size_t *ret_n_args,
+                       void (*usage)(FILE *f, const char *prog, const struct option_def *defs), int *ret_status)
+{
+        int r = option_parse(prog, cmd, defs, argc, argv, args, max_args, ret_n_args, usage);
+
+        *ret_status = r > 0 ? 0 : EXIT_USAGE;
+        return r != 0;
+}

@@ -100,6 +100,12 @@ struct option_spec *option_specs(const struct option_def *defs, int *ret_help_id
 int option_parse(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
                  const char **args, size_t max_args, size_t *ret_n_args,
                  void (*usage)(FILE *f, const char *prog, const struct option_def *defs));
+/* option_parse() as a command's first step: true when the command ends
+ * there, *ret_status its exit status (0 after the help or a describer,
+ * EXIT_USAGE after the error option_parse() printed); false to go on. */
+bool option_parse_done(const char *prog, const char *cmd, const struct option_def *defs, int argc, char **argv,
+                       const char **args, size_t max_args, size_t *ret_n_args,
+                       void (*usage)(FILE *f, const char *prog, const struct option_def *defs), int *ret_status);
 
 /* Parses "true"/"false"/"1"/"0" for `--flag=value` booleans. */
 bool option_bool(const char *arg, bool *ret);

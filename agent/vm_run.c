@@ -24,6 +24,7 @@
 #include "cleanup.h"
 #include "errmsg.h"
 #include "fswalk.h"
+#include "interrupt.h"
 #include "mkdirs.h"
 #include "sdevent_dl.h"
 #include "strbuf.h"
@@ -440,12 +441,7 @@ int vmhost_run(const struct vm_run_options *o)
         const char *tmp = getenv("TMPDIR");
         v.work = xasprintf("%s/opentoe-vm.XXXXXX", tmp && tmp[0] == '/' ? tmp : "/var/tmp");
         /* The stopping signals wait for the loop from here on. */
-        sigset_t ss;
-        sigemptyset(&ss);
-        sigaddset(&ss, SIGTERM);
-        sigaddset(&ss, SIGINT);
-        sigaddset(&ss, SIGHUP);
-        sigprocmask(SIG_BLOCK, &ss, NULL);
+        interrupt_install();
         if (!mkdtemp(v.work)) {
                 err = xasprintf("cannot make the work folder %s: %s", v.work, strerror(errno));
                 free(v.work);
