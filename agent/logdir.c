@@ -328,30 +328,34 @@ static void console_line(struct logdir *l)
                 l->tee(l->tee_userdata, b->s, b->len);
 }
 
-void log_console(struct logdir *l, const char *fmt, ...)
+/* One console line: the stamp and "Info " first when `info`. */
+static void console_vprintf(struct logdir *l, bool info, const char *fmt, va_list ap)
 {
         if (!l->console || l->muted)
                 return;
         struct strbuf *b = line_begin(l);
-        va_list ap;
-        stamp_buf(l, b);
-        sb_puts(b, "Info ");
-        va_start(ap, fmt);
+        if (info) {
+                stamp_buf(l, b);
+                sb_puts(b, "Info ");
+        }
         sb_vprintf(b, fmt, ap);
-        va_end(ap);
         console_line(l);
+}
+
+void log_console(struct logdir *l, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        console_vprintf(l, true, fmt, ap);
+        va_end(ap);
 }
 
 void log_console_raw(struct logdir *l, const char *fmt, ...)
 {
-        if (!l->console || l->muted)
-                return;
-        struct strbuf *b = line_begin(l);
         va_list ap;
         va_start(ap, fmt);
-        sb_vprintf(b, fmt, ap);
+        console_vprintf(l, false, fmt, ap);
         va_end(ap);
-        console_line(l);
 }
 
 void log_console_n(struct logdir *l, const char *prefix, const char *text, size_t len)

@@ -30,11 +30,19 @@
 #define RESUME_UNIT "opentoe-resume.service"
 #define CRON_MARK "# opentoe-resume"
 
+/* The modes' names, in the order of enum reboot_mode: one table for
+ * parsing and naming. */
+static const char *const mode_names[] = {
+        [REBOOT_MODE_AUTO] = "auto",
+        [REBOOT_MODE_SSM] = "ssm",
+        [REBOOT_MODE_SELF] = "self",
+        [REBOOT_MODE_EXIT] = "exit",
+};
+
 int reboot_mode_parse(const char *s, enum reboot_mode *ret)
 {
-        static const char *const names[] = { "auto", "ssm", "self", "exit" };
-        for (size_t i = 0; s && i < sizeof names / sizeof *names; i++)
-                if (!strcmp(s, names[i])) {
+        for (size_t i = 0; s && i < ELEMENTSOF(mode_names); i++)
+                if (!strcmp(s, mode_names[i])) {
                         *ret = (enum reboot_mode)i;
                         return 0;
                 }
@@ -43,17 +51,7 @@ int reboot_mode_parse(const char *s, enum reboot_mode *ret)
 
 const char *reboot_mode_name(enum reboot_mode m)
 {
-        switch (m) {
-        case REBOOT_MODE_SSM:
-                return "ssm";
-        case REBOOT_MODE_SELF:
-                return "self";
-        case REBOOT_MODE_EXIT:
-                return "exit";
-        case REBOOT_MODE_AUTO:
-                break;
-        }
-        return "auto";
+        return (size_t)m < ELEMENTSOF(mode_names) ? mode_names[m] : "auto";
 }
 
 enum reboot_mode reboot_mode_choose(enum reboot_mode given, const char **ret_why)

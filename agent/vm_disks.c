@@ -356,6 +356,18 @@ static int read_small(struct tar_in *t, size_t max, char **ret, const char *what
         return 0;
 }
 
+/* The entry's data, at most `max` bytes, in place of *slot's. */
+static int read_small_into(struct tar_in *t, size_t max, char **slot, const char *what)
+{
+        char *data = NULL;
+        int r = read_small(t, max, &data, what);
+        if (r < 0)
+                return r;
+        free(*slot);
+        *slot = data;
+        return 0;
+}
+
 /* The entry's data into `fd`. */
 static int write_data(struct tar_in *t, int fd, const char *shown)
 {
@@ -495,22 +507,11 @@ static int one_entry(struct tar_in *t, struct archive_entry *e)
                 return errmsg_set(t->reterr_msg, -EPERM, "out.tar: refusing '%s': not a file at the top", shown);
         if (k == TOP_JOURNAL)
                 return put_journal(t);
+        if (k == TOP_SUMMARY)
+                return read_small_into(t, SUMMARY_MAX, &t->res->summary, "summary.json");
+        if (k == TOP_ERROR) /* the guest's own failure (opentoe-vm-guest), one line */
+                return read_small_into(t, ERROR_MAX, &t->res->error, "error");
         char *data = NULL;
-        if (k == TOP_SUMMARY) {
-                if ((r = read_small(t, SUMMARY_MAX, &data, "summary.json")) < 0)
-                        return r;
-                free(t->res->summary);
-                t->res->summary = data;
-                return 0;
-        }
-        if (k == TOP_ERROR) {
-                /* The guest's own failure (opentoe-vm-guest), one line. */
-                if ((r = read_small(t, ERROR_MAX, &data, "error")) < 0)
-                        return r;
-                free(t->res->error);
-                t->res->error = data;
-                return 0;
-        }
         if ((r = read_small(t, STATUS_MAX, &data, "status")) < 0)
                 return r;
         r = parse_status(t, data);

@@ -53,10 +53,13 @@ static bool grow_buffer(int e, size_t *size, size_t limit)
         return true;
 }
 
-/* A numeric user or group id (`what`), which must be below `limit`. */
+/* A name that is no user's or group's (`what`): a numeric id, which must
+ * be below `limit`. */
 static int numeric_id(const char *name, const char *what, unsigned long limit,
                       unsigned long *ret, char **reterr_msg)
 {
+        if (!all_digits(name))
+                return fs_fail(reterr_msg, -ENOENT, "unknown %s '%s'", what, name);
         unsigned long id = strtoul(name, NULL, 10);
 
         if (id >= limit || strlen(name) > 10)
@@ -65,26 +68,60 @@ static int numeric_id(const char *name, const char *what, unsigned long limit,
         return 0;
 }
 
+/* What a lookup by name keeps of the entry (its strings die with the
+ * buffer). */
+struct owner_ids {
+        uid_t uid;
+        gid_t gid;
+};
+
+/* One getpwnam_r or getgrnam_r: its errno in *ret_errno, true when found. */
+typedef bool (*by_name_fn)(const char *name, char *buf, size_t size, int *ret_errno, struct owner_ids *out);
+
+static bool user_by_name(const char *name, char *buf, size_t size, int *ret_errno, struct owner_ids *out)
+{
+        struct passwd pw, *res = NULL;
+
+        *ret_errno = getpwnam_r(name, &pw, buf, size, &res);
+        if (res)
+                *out = (struct owner_ids){ .uid = pw.pw_uid, .gid = pw.pw_gid };
+        return res;
+}
+
+static bool group_by_name(const char *name, char *buf, size_t size, int *ret_errno, struct owner_ids *out)
+{
+        struct group gr, *res = NULL;
+
+        *ret_errno = getgrnam_r(name, &gr, buf, size, &res);
+        if (res)
+                out->gid = gr.gr_gid;
+        return res;
+}
+
+/* Looks name up with a buffer of *size bytes, doubled up to `limit` while
+ * the lookup says ERANGE (*size is left at the last one tried). */
+static bool lookup_name(by_name_fn get, const char *name, size_t *size, size_t limit, struct owner_ids *out)
+{
+        for (;;) {
+                _cleanup_free_ char *buf = xmalloc(*size);
+                int e = 0;
+
+                if (get(name, buf, *size, &e, out))
+                        return true;
+                if (!grow_buffer(e, size, limit))
+                        return false;
+        }
+}
+
 int fs_lookup_user(const char *name, uid_t *ret_uid, gid_t *ret_gid, char **reterr_msg)
 {
         size_t size = pw_bufsize(_SC_GETPW_R_SIZE_MAX);
-        bool numeric = all_digits(name);
+        struct owner_ids ids = { 0 };
 
-        for (;;) {
-                _cleanup_free_ char *buf = xmalloc(size);
-                struct passwd pw, *res = NULL;
-                int e = getpwnam_r(name, &pw, buf, size, &res);
-
-                if (grow_buffer(e, &size, 1u << 20))
-                        continue;
-                if (res) {
-                        *ret_uid = pw.pw_uid;
-                        *ret_gid = pw.pw_gid;
-                        return 0;
-                }
-                if (!numeric)
-                        return fs_fail(reterr_msg, -ENOENT, "unknown user '%s'", name);
-                break;
+        if (lookup_name(user_by_name, name, &size, 1u << 20, &ids)) {
+                *ret_uid = ids.uid;
+                *ret_gid = ids.gid;
+                return 0;
         }
         {
                 unsigned long id = 0;
@@ -106,30 +143,18 @@ int fs_lookup_user(const char *name, uid_t *ret_uid, gid_t *ret_gid, char **rete
 int fs_lookup_group(const char *name, gid_t *ret_gid, char **reterr_msg)
 {
         size_t size = pw_bufsize(_SC_GETGR_R_SIZE_MAX);
+        struct owner_ids ids = { 0 };
+        unsigned long id = 0;
+        int r;
 
-        for (;;) {
-                _cleanup_free_ char *buf = xmalloc(size);
-                struct group gr, *res = NULL;
-                int e = getgrnam_r(name, &gr, buf, size, &res);
-
-                if (grow_buffer(e, &size, 1u << 24))
-                        continue;
-                if (res) {
-                        *ret_gid = gr.gr_gid;
-                        return 0;
-                }
-                break;
+        if (lookup_name(group_by_name, name, &size, 1u << 24, &ids)) {
+                *ret_gid = ids.gid;
+                return 0;
         }
-        if (!all_digits(name))
-                return fs_fail(reterr_msg, -ENOENT, "unknown group '%s'", name);
-        {
-                unsigned long id = 0;
-                int r = numeric_id(name, "group", (unsigned long)(gid_t)-1, &id, reterr_msg);
-
-                if (r < 0)
-                        return r;
-                *ret_gid = (gid_t)id;
-        }
+        r = numeric_id(name, "group", (unsigned long)(gid_t)-1, &id, reterr_msg);
+        if (r < 0)
+                return r;
+        *ret_gid = (gid_t)id;
         return 0;
 }
 

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cleanup.h"
 #include "tunables.h"
 
@@ -358,20 +359,6 @@ static int highest_fd(void)
         return (int)bound - 1;
 }
 
-/* Waits for the child; -ECHILD when it was reaped elsewhere (SIGCHLD set
- * to SIG_IGN), and its status is lost. */
-static int reap(pid_t pid, int *ret_status)
-{
-        int status = 0;
-
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (ret_status)
-                *ret_status = status;
-        return 0;
-}
-
 /* True once the child has exited.  WNOWAIT leaves it a zombie, so its pid,
  * and with it the process group id, cannot be reused while we may still
  * signal the group. */
@@ -490,7 +477,7 @@ static pid_t spawn(const struct action_ctx *ctx, char *const argv[], const char 
          * zombie: its number cannot be reused until the reaping. */
         if (ctx->on_spawn)
                 ctx->on_spawn(ctx->userdata, 0);
-        (void)reap(pid, NULL);
+        (void)child_wait(pid, NULL);
         if (got < sizeof rep)
                 rep = (struct child_report){ .stage = STAGE_EXEC, .err = EIO };
         switch (rep.stage) {
@@ -561,7 +548,9 @@ static void job_finish(struct proc_job *j)
         /* What the step left running in the background is its own. */
         if (ctx->on_spawn)
                 ctx->on_spawn(ctx->userdata, 0);
-        int reaped = reap(j->pid, &status);
+        /* -ECHILD when it was reaped elsewhere (SIGCHLD set to SIG_IGN),
+         * and its status is lost. */
+        int reaped = child_wait(j->pid, &status);
         if (reaped < 0) {
                 /* Neither exit code nor signal: proc_to_action_result
                  * words it as Go does. */
@@ -749,7 +738,7 @@ int proc_start(const struct action_ctx *ctx, char *const argv[], const char *cwd
                 (void)kill(-pid, SIGKILL);
                 if (ctx->on_spawn)
                         ctx->on_spawn(ctx->userdata, 0);
-                (void)reap(pid, NULL);
+                (void)child_wait(pid, NULL);
                 goto fail;
         }
         *ret_job = j;
