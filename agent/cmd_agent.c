@@ -879,9 +879,7 @@ int cmd_agent(const struct invocation *inv, int argc, char **argv)
         const struct option_def defs[] = {
                 OPTION_STR("config", 'c', &config, .arg = "FILE",
                            .help = "the agent's configuration (default " DEFAULT_CONFIG ")", .value = OPTION_VALUE_FILE),
-                OPTION_STR("root", 0, &root_arg, .arg = "DIR",
-                           .help = "its folder (default $OPENTOE_AGENT_ROOT or /var/lib/opentoe)",
-                           .value = OPTION_VALUE_DIR),
+                JOBROOT_OPTION(&root_arg),
                 { NULL },
         };
         int status;

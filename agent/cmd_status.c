@@ -144,9 +144,7 @@ int cmd_status(const struct invocation *inv, int argc, char **argv)
                 OPTION_STR("format", 0, &format, .arg = "FORMAT", .help = "text (default) or json",
                            .value = OPTION_VALUE_ONE_OF, .choices = "text json"),
                 OPTION_BOOL("all", 'a', &all, .help = "list every job"),
-                OPTION_STR("root", 0, &root_arg, .arg = "DIR",
-                           .help = "the agent's folder (default $OPENTOE_AGENT_ROOT or /var/lib/opentoe)",
-                           .value = OPTION_VALUE_DIR),
+                JOBROOT_OPTION(&root_arg),
                 OPTION_POSITIONAL("EXECUTION_ID", OPTION_VALUE_ANY),
                 { NULL },
         };

@@ -163,9 +163,7 @@ int cmd_submit(const struct invocation *inv, int argc, char **argv)
                 OPTION_EACH("parameters", 0, &params, .arg = "K=V,...", .help = "their parameters (may be repeated)"),
                 OPTION_STR("execution-id", 'i', &id, .arg = "ID",
                            .help = "the job's id (default: the config's, else a new UUID)"),
-                OPTION_STR("root", 0, &root_arg, .arg = "DIR",
-                           .help = "the agent's folder (default $OPENTOE_AGENT_ROOT or /var/lib/opentoe)",
-                           .value = OPTION_VALUE_DIR),
+                JOBROOT_OPTION(&root_arg),
                 { NULL },
         };
         int status;

@@ -26,6 +26,13 @@ struct jobroot {
 /* The root: `given`, else OPENTOE_AGENT_ROOT, else /var/lib/opentoe.
  * Allocated. */
 char *jobroot_default(const char *given);
+/* The --root flag of every command that reaches the spool (agent,
+ * submit, status), for an option table (agent/options.h): one help text
+ * and one default, jobroot_default()'s. */
+#define JOBROOT_OPTION(var)                                                                        \
+        OPTION_STR("root", 0, (var), .arg = "DIR",                                                 \
+                   .help = "the agent's folder (default $OPENTOE_AGENT_ROOT or /var/lib/opentoe)", \
+                   .value = OPTION_VALUE_DIR)
 /* Opens (creating them 0700 when missing) the root and its folders,
  * checked private.  0, or a negative errno with *reterr. */
 int jobroot_open(const char *path, struct jobroot *ret, char **reterr);
