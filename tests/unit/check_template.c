@@ -239,111 +239,74 @@ static void parse_fails(const char *expr)
         ck_assert_msg(msg != NULL && *msg, "ref_parse(\"%s\"): no message", expr);
 }
 
-START_TEST(test_ref_variable)
-{
-        struct ref r = parse_ok("myParam");
-
-        ck_assert_int_eq(r.kind, REF_VARIABLE);
-        ck_assert_str_eq(r.name, "myParam");
-        ck_assert_ptr_null(r.phase);
-        ck_assert_ptr_null(r.step);
-        ck_assert_ptr_null(r.key);
-        ck_assert_ptr_null(r.ssm);
-        ref_free(&r);
-        ck_assert_ptr_null(r.name);
-        ck_assert_int_eq(r.index, -1);
-
-        r = parse_ok("some_name-2");
-        ck_assert_int_eq(r.kind, REF_VARIABLE);
-        ck_assert_str_eq(r.name, "some_name-2");
-        ref_free(&r);
-}
-END_TEST
-
-START_TEST(test_ref_loop)
-{
-        static const struct {
-                const char *expr, *name;
-                bool index;
-        } t[] = {
-                { "loop.index", "loop", true },
-                { "loop.value", "loop", false },
-                { "myLoop.value", "myLoop", false },
-                { "myLoop.index", "myLoop", true },
-        };
-
-        for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
-                struct ref r = parse_ok(t[i].expr);
-
-                ck_assert_int_eq(r.kind, REF_LOOP);
-                ck_assert_str_eq(r.name, t[i].name);
-                ck_assert(r.loop_index == t[i].index);
-                ck_assert_ptr_null(r.phase);
-                ref_free(&r);
-        }
-}
-END_TEST
-
-/* phase.step.outputs/inputs[index].key: step names may hold spaces, keys
- * dots; no index is -1. */
-static const struct {
-        const char *expr, *phase, *step;
+/* Every accepted form, with each field of struct ref that ref_parse must
+ * fill in: a field the form does not use is NULL, false or -1 (index),
+ * as ref_free leaves them all. */
+static const struct ref_case {
+        const char *expr;
+        enum ref_kind kind;
+        const char *name, *phase, *step;
         bool outputs;
-        int index;
+        long index;
         const char *key;
-} chain_cases[] = {
-        { "build.Step.outputs.stdout", "build", "Step", true, -1, "stdout" },
-        { "phase.step.outputs[0].stdout", "phase", "step", true, 0, "stdout" },
-        { "build.Step.inputs[1].source", "build", "Step", false, 1, "source" },
-        { "validate.Check.inputs[12].path", "validate", "Check", false, 12, "path" },
-        { "build.Step.inputs.source", "build", "Step", false, -1, "source" },
-        { "build.My Step.outputs.stdout", "build", "My Step", true, -1, "stdout" },
-        { "build.Step.outputs.a.b.c", "build", "Step", true, -1, "a.b.c" },
-        { "build.Step.outputs[2].file.name", "build", "Step", true, 2, "file.name" },
+        bool loop_index;
+        const char *ssm;
+        bool ssm_resolve;
+} ref_cases[] = {
+#define VARIABLE(e, n) { .expr = (e), .kind = REF_VARIABLE, .name = (n), .index = -1 }
+#define LOOP(e, n, idx) { .expr = (e), .kind = REF_LOOP, .name = (n), .index = -1, .loop_index = (idx) }
+#define CHAIN(e, p, s, out, i, k) \
+        { .expr = (e), .kind = REF_CHAIN, .phase = (p), .step = (s), .outputs = (out), .index = (i), .key = (k) }
+#define SSM(e, path, res) { .expr = (e), .kind = REF_SSM, .index = -1, .ssm = (path), .ssm_resolve = (res) }
+        VARIABLE("myParam", "myParam"),
+        VARIABLE("some_name-2", "some_name-2"),
+        LOOP("loop.index", "loop", true),
+        LOOP("loop.value", "loop", false),
+        LOOP("myLoop.value", "myLoop", false),
+        LOOP("myLoop.index", "myLoop", true),
+        /* phase.step.outputs/inputs[index].key: step names may hold
+         * spaces, keys dots; no index is -1. */
+        CHAIN("build.Step.outputs.stdout", "build", "Step", true, -1, "stdout"),
+        CHAIN("phase.step.outputs[0].stdout", "phase", "step", true, 0, "stdout"),
+        CHAIN("build.Step.inputs[1].source", "build", "Step", false, 1, "source"),
+        CHAIN("validate.Check.inputs[12].path", "validate", "Check", false, 12, "path"),
+        CHAIN("build.Step.inputs.source", "build", "Step", false, -1, "source"),
+        CHAIN("build.My Step.outputs.stdout", "build", "My Step", true, -1, "stdout"),
+        CHAIN("build.Step.outputs.a.b.c", "build", "Step", true, -1, "a.b.c"),
+        CHAIN("build.Step.outputs[2].file.name", "build", "Step", true, 2, "file.name"),
+        SSM("aws:ssm:/my/param", "/my/param", false),
+        /* Dots in a parameter name do not make it a chain. */
+        SSM("aws:ssm:/a.b/c.d.e.f", "/a.b/c.d.e.f", false),
+        SSM("aws:ssm:resolve(name)", "name", true),
+        SSM("aws:ssm:resolve(build.Step.outputs.stdout)", "build.Step.outputs.stdout", true),
+#undef VARIABLE
+#undef LOOP
+#undef CHAIN
+#undef SSM
 };
 
-START_TEST(test_ref_chain)
+START_TEST(test_ref_forms)
 {
-        struct ref r = parse_ok(chain_cases[_i].expr);
+        const struct ref_case *c = &ref_cases[_i];
+        struct ref r = parse_ok(c->expr);
 
-        ck_assert_int_eq(r.kind, REF_CHAIN);
-        ck_assert_str_eq(r.phase, chain_cases[_i].phase);
-        ck_assert_str_eq(r.step, chain_cases[_i].step);
-        ck_assert(r.outputs == chain_cases[_i].outputs);
-        ck_assert_int_eq(r.index, chain_cases[_i].index);
-        ck_assert_str_eq(r.key, chain_cases[_i].key);
-        ck_assert_ptr_null(r.name);
-        ck_assert_ptr_null(r.ssm);
+        ck_assert_int_eq(r.kind, c->kind);
+        ck_assert_pstr_eq(r.name, c->name);
+        ck_assert_pstr_eq(r.phase, c->phase);
+        ck_assert_pstr_eq(r.step, c->step);
+        ck_assert(r.outputs == c->outputs);
+        ck_assert_int_eq(r.index, c->index);
+        ck_assert_pstr_eq(r.key, c->key);
+        ck_assert(r.loop_index == c->loop_index);
+        ck_assert_pstr_eq(r.ssm, c->ssm);
+        ck_assert(r.ssm_resolve == c->ssm_resolve);
         ref_free(&r);
+        ck_assert_ptr_null(r.name);
         ck_assert_ptr_null(r.phase);
         ck_assert_ptr_null(r.step);
         ck_assert_ptr_null(r.key);
-}
-END_TEST
-
-START_TEST(test_ref_ssm)
-{
-        static const struct {
-                const char *expr, *ssm;
-                bool resolve;
-        } t[] = {
-                { "aws:ssm:/my/param", "/my/param", false },
-                /* Dots in a parameter name do not make it a chain. */
-                { "aws:ssm:/a.b/c.d.e.f", "/a.b/c.d.e.f", false },
-                { "aws:ssm:resolve(name)", "name", true },
-                { "aws:ssm:resolve(build.Step.outputs.stdout)", "build.Step.outputs.stdout", true },
-        };
-
-        for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
-                struct ref r = parse_ok(t[i].expr);
-
-                ck_assert_int_eq(r.kind, REF_SSM);
-                ck_assert_str_eq(r.ssm, t[i].ssm);
-                ck_assert(r.ssm_resolve == t[i].resolve);
-                ck_assert_ptr_null(r.name);
-                ref_free(&r);
-                ck_assert_ptr_null(r.ssm);
-        }
+        ck_assert_ptr_null(r.ssm);
+        ck_assert_int_eq(r.index, -1);
 }
 END_TEST
 
@@ -494,10 +457,7 @@ static Suite *template_suite(void)
                 CHECK_TEST(test_scan_too_long),
         };
         const struct check_test ref_parse_tests[] = {
-                CHECK_TEST(test_ref_variable),
-                CHECK_TEST(test_ref_loop),
-                CHECK_LOOP(test_ref_chain, chain_cases),
-                CHECK_TEST(test_ref_ssm),
+                CHECK_LOOP(test_ref_forms, ref_cases),
                 CHECK_TEST(test_ref_errors),
                 CHECK_TEST(test_ref_error_leaves_ret_alone),
                 CHECK_TEST(test_scan_then_parse),
