@@ -47,18 +47,37 @@ static void check_tiling(const struct tmpl *t, size_t len)
         ck_assert_uint_eq(at, len);
 }
 
-START_TEST(test_scan_text_and_refs)
-{
-        const char *s = "a {{ x }} b {{y}}";
-        struct tmpl t = scan_ok(s);
+/* Strings that scan, with their segments in order. */
+static const struct scan_case {
+        const char *s;
+        size_t n, n_refs;
+        struct {
+                enum tmpl_seg_kind kind;
+                size_t offset, len;
+                const char *text;
+        } segs[4];
+} scan_cases[] = {
+        { "a {{ x }} b {{y}}", 4, 2,
+          { { TSEG_TEXT, 0, 2, "a " }, { TSEG_REF, 2, 7, "x" }, { TSEG_TEXT, 9, 3, " b " }, { TSEG_REF, 12, 5, "y" } } },
+        /* The expression is trimmed; the reference spans its braces. */
+        { "{{ \t build.Step.outputs.stdout \n}}!", 2, 1,
+          { { TSEG_REF, 0, 34, "build.Step.outputs.stdout" }, { TSEG_TEXT, 34, 1, "!" } } },
+        { "plain text with { single } braces }}", 1, 0,
+          { { TSEG_TEXT, 0, 36, "plain text with { single } braces }}" } } },
+        { "", 0, 0, { { 0 } } },
+        { "{{a}}{{ b }}{{c}}", 3, 3, { { TSEG_REF, 0, 5, "a" }, { TSEG_REF, 5, 7, "b" }, { TSEG_REF, 12, 5, "c" } } },
+};
 
-        ck_assert_uint_eq(t.n, 4);
-        ck_assert_uint_eq(t.n_refs, 2);
-        check_seg(&t, 0, TSEG_TEXT, 0, 2, "a ");
-        check_seg(&t, 1, TSEG_REF, 2, 7, "x");
-        check_seg(&t, 2, TSEG_TEXT, 9, 3, " b ");
-        check_seg(&t, 3, TSEG_REF, 12, 5, "y");
-        check_tiling(&t, strlen(s));
+START_TEST(test_scan_forms)
+{
+        const struct scan_case *c = &scan_cases[_i];
+        struct tmpl t = scan_ok(c->s);
+
+        ck_assert_uint_eq(t.n, c->n);
+        ck_assert_uint_eq(t.n_refs, c->n_refs);
+        for (size_t i = 0; i < c->n; i++)
+                check_seg(&t, i, c->segs[i].kind, c->segs[i].offset, c->segs[i].len, c->segs[i].text);
+        check_tiling(&t, strlen(c->s));
         tmpl_free(&t);
         ck_assert_ptr_null(t.segs);
         ck_assert_uint_eq(t.n, 0);
@@ -66,54 +85,14 @@ START_TEST(test_scan_text_and_refs)
 }
 END_TEST
 
-START_TEST(test_scan_trims_expression)
+START_TEST(test_has_refs)
 {
-        const char *s = "{{ \t build.Step.outputs.stdout \n}}!";
-        struct tmpl t = scan_ok(s);
-
-        ck_assert_uint_eq(t.n, 2);
-        ck_assert_uint_eq(t.n_refs, 1);
-        check_seg(&t, 0, TSEG_REF, 0, strlen(s) - 1, "build.Step.outputs.stdout");
-        check_seg(&t, 1, TSEG_TEXT, strlen(s) - 1, 1, "!");
-        tmpl_free(&t);
-}
-END_TEST
-
-START_TEST(test_scan_no_refs)
-{
-        struct tmpl t = scan_ok("plain text with { single } braces }}");
-
-        ck_assert_uint_eq(t.n, 1);
-        ck_assert_uint_eq(t.n_refs, 0);
-        check_seg(&t, 0, TSEG_TEXT, 0, 36, "plain text with { single } braces }}");
-        tmpl_free(&t);
-
-        t = scan_ok("");
-        ck_assert_uint_eq(t.n, 0);
-        ck_assert_uint_eq(t.n_refs, 0);
-        tmpl_free(&t);
-
         ck_assert(!tmpl_has_refs("a { b } c", 9));
         ck_assert(!tmpl_has_refs("{", 1));
         ck_assert(!tmpl_has_refs("", 0));
         ck_assert(tmpl_has_refs("x{{", 3));
         /* Only the first `len` bytes count. */
         ck_assert(!tmpl_has_refs("x{{", 2));
-}
-END_TEST
-
-START_TEST(test_scan_adjacent_refs)
-{
-        const char *s = "{{a}}{{ b }}{{c}}";
-        struct tmpl t = scan_ok(s);
-
-        ck_assert_uint_eq(t.n, 3);
-        ck_assert_uint_eq(t.n_refs, 3);
-        check_seg(&t, 0, TSEG_REF, 0, 5, "a");
-        check_seg(&t, 1, TSEG_REF, 5, 7, "b");
-        check_seg(&t, 2, TSEG_REF, 12, 5, "c");
-        check_tiling(&t, strlen(s));
-        tmpl_free(&t);
 }
 END_TEST
 
@@ -446,10 +425,8 @@ END_TEST
 static Suite *template_suite(void)
 {
         const struct check_test scan_tests[] = {
-                CHECK_TEST(test_scan_text_and_refs),
-                CHECK_TEST(test_scan_trims_expression),
-                CHECK_TEST(test_scan_no_refs),
-                CHECK_TEST(test_scan_adjacent_refs),
+                CHECK_LOOP(test_scan_forms, scan_cases),
+                CHECK_TEST(test_has_refs),
                 CHECK_TEST(test_scan_many_segments),
                 CHECK_TEST(test_scan_respects_len),
                 CHECK_TEST(test_scan_unterminated),
