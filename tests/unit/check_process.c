@@ -194,6 +194,17 @@ static void run_sh(const struct action_ctx *ctx, const char *script, struct proc
         ck_assert_msg(r == 0, "proc_run: %d (%s)", r, msg ? msg : "?");
 }
 
+/* Runs `sh -c script` with s, emptied, as its sink keeping every line;
+ * it must exit 0.  The result and s must be freed. */
+static void run_sh_kept(struct sink *s, const char *script, struct proc_result *ret)
+{
+        struct action_ctx ctx = make_ctx(s);
+
+        *s = (struct sink){ .keep = true };
+        run_sh(&ctx, script, ret);
+        ck_assert_int_eq(ret->exit_code, 0);
+}
+
 static char *outputs_text(const struct action_result *ar)
 {
         ck_assert_ptr_nonnull(ar->outputs);
@@ -317,14 +328,10 @@ END_TEST
 
 START_TEST(test_lines_in_order)
 {
-        struct sink s = { .keep = true };
-        struct action_ctx ctx = make_ctx(&s);
+        struct sink s;
         struct proc_result pr;
 
-        run_sh(&ctx,
-               "echo o1; echo e1 >&2; echo; echo o3; echo e2 >&2; printf 'e3' >&2; printf 'o4'",
-               &pr);
-        ck_assert_int_eq(pr.exit_code, 0);
+        run_sh_kept(&s, "echo o1; echo e1 >&2; echo; echo o3; echo e2 >&2; printf 'e3' >&2; printf 'o4'", &pr);
         ck_assert_uint_eq(s.lines[STREAM_STDOUT], 4);
         ck_assert_uint_eq(s.lines[STREAM_STDERR], 3);
         ck_assert_str_eq(nth_line(&s, STREAM_STDOUT, 0), "o1");
@@ -345,16 +352,14 @@ END_TEST
 
 START_TEST(test_long_lines_in_pieces)
 {
-        struct sink s = { .keep = true };
-        struct action_ctx ctx = make_ctx(&s);
+        struct sink s;
         struct proc_result pr;
 
         /* 64 KiB exactly, then 150000 bytes, then a short line. */
-        run_sh(&ctx,
-               "head -c 65536 /dev/zero | tr '\\000' a; echo;"
-               "head -c 150000 /dev/zero | tr '\\000' b; echo; echo end",
-               &pr);
-        ck_assert_int_eq(pr.exit_code, 0);
+        run_sh_kept(&s,
+                    "head -c 65536 /dev/zero | tr '\\000' a; echo;"
+                    "head -c 150000 /dev/zero | tr '\\000' b; echo; echo end",
+                    &pr);
         ck_assert_uint_eq(s.n, 5);
         ck_assert_uint_eq(s.v[0].len, 65536);
         ck_assert_uint_eq(s.v[1].len, 65536);
