@@ -281,48 +281,39 @@ END_TEST
 
 START_TEST(test_stdout_capture_and_trim)
 {
+        /* A script's stdout as captured, and as the step's outputs. */
+        static const struct {
+                const char *script, *out;
+                size_t out_len;
+                const char *outputs;
+        } t[] = {
+                { "printf 'a\\nb\\n'", "a\nb\n", 4, "[{\"stdout\":\"a\\nb\"}]" },
+                /* Exactly one newline goes. */
+                { "printf 'x\\n\\n'", "x\n\n", 3, "[{\"stdout\":\"x\\n\"}]" },
+                /* No output at all. */
+                { "true", "", 0, "[{\"stdout\":\"\"}]" },
+                /* Bytes that are not UTF-8 still give a JSON string. */
+                { "printf 'a\\377b\\n'", "a\377b\n", 4, "[{\"stdout\":\"a\xEF\xBF\xBD" "b\"}]" },
+        };
         struct action_ctx ctx = make_ctx(NULL);
-        struct proc_result pr;
-        struct action_result ar = { 0 };
-        char *text;
 
-        run_sh(&ctx, "printf 'a\\nb\\n'", &pr);
-        ck_assert_uint_eq(pr.out_len, 4);
-        ck_assert_str_eq(pr.out, "a\nb\n");
-        ck_assert(!pr.out_truncated);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        text = outputs_text(&ar);
-        ck_assert_str_eq(text, "[{\"stdout\":\"a\\nb\"}]");
-        free(text);
-        action_result_clear(&ar);
-        proc_result_free(&pr);
+        for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+                struct proc_result pr;
+                struct action_result ar = { 0 };
+                char *text;
 
-        /* Exactly one newline goes. */
-        run_sh(&ctx, "printf 'x\\n\\n'", &pr);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ar.outputs, 0), "stdout")),
-                         "x\n");
-        action_result_clear(&ar);
-        proc_result_free(&pr);
-
-        /* No output at all. */
-        run_sh(&ctx, "true", &pr);
-        ck_assert_ptr_nonnull(pr.out);
-        ck_assert_uint_eq(pr.out_len, 0);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        text = outputs_text(&ar);
-        ck_assert_str_eq(text, "[{\"stdout\":\"\"}]");
-        free(text);
-        action_result_clear(&ar);
-        proc_result_free(&pr);
-
-        /* Bytes that are not UTF-8 still give a JSON string. */
-        run_sh(&ctx, "printf 'a\\377b\\n'", &pr);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ar.outputs, 0), "stdout")),
-                         "a\xEF\xBF\xBD" "b");
-        action_result_clear(&ar);
-        proc_result_free(&pr);
+                run_sh(&ctx, t[i].script, &pr);
+                ck_assert_ptr_nonnull(pr.out);
+                ck_assert_uint_eq(pr.out_len, t[i].out_len);
+                ck_assert_str_eq(pr.out, t[i].out);
+                ck_assert(!pr.out_truncated);
+                ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
+                text = outputs_text(&ar);
+                ck_assert_str_eq(text, t[i].outputs);
+                free(text);
+                action_result_clear(&ar);
+                proc_result_free(&pr);
+        }
 }
 END_TEST
 
