@@ -220,16 +220,20 @@ static void assert_no_children(void)
 
 START_TEST(test_exit_codes)
 {
+        /* An exit status, or a signal (the exit code -1): the result's
+         * status and message. */
         static const struct {
                 const char *script;
-                int code;
+                int code, signal;
                 enum action_status status;
                 const char *message;
         } cases[] = {
-                { "exit 0", 0, ACTION_SUCCESS, NULL },
-                { "exit 1", 1, ACTION_FAILED, "exit status 1" },
-                { "exit 194", 194, ACTION_REBOOT, NULL },
-                { "exit 255", 255, ACTION_FAILED, "exit status 255" },
+                { "exit 0", 0, 0, ACTION_SUCCESS, NULL },
+                { "exit 1", 1, 0, ACTION_FAILED, "exit status 1" },
+                { "exit 194", 194, 0, ACTION_REBOOT, NULL },
+                { "exit 255", 255, 0, ACTION_FAILED, "exit status 255" },
+                { "kill -KILL $$", -1, SIGKILL, ACTION_FAILED, "signal: killed" },
+                { "kill -TERM $$", -1, SIGTERM, ACTION_FAILED, "signal: terminated" },
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -239,7 +243,7 @@ START_TEST(test_exit_codes)
 
                 run_sh(&ctx, cases[i].script, &pr);
                 ck_assert_int_eq(pr.exit_code, cases[i].code);
-                ck_assert_int_eq(pr.term_signal, 0);
+                ck_assert_int_eq(pr.term_signal, cases[i].signal);
                 ck_assert(!pr.timed_out);
                 ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
                 ck_assert_int_eq(ar.status, cases[i].status);
@@ -253,29 +257,6 @@ START_TEST(test_exit_codes)
                 proc_result_free(&pr);
         }
         assert_no_children();
-}
-END_TEST
-
-START_TEST(test_signal_message)
-{
-        struct action_ctx ctx = make_ctx(NULL);
-        struct proc_result pr;
-        struct action_result ar = { 0 };
-
-        run_sh(&ctx, "kill -KILL $$", &pr);
-        ck_assert_int_eq(pr.exit_code, -1);
-        ck_assert_int_eq(pr.term_signal, SIGKILL);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        ck_assert_int_eq(ar.status, ACTION_FAILED);
-        ck_assert_str_eq(ar.message, "signal: killed");
-        action_result_clear(&ar);
-        proc_result_free(&pr);
-
-        run_sh(&ctx, "kill -TERM $$", &pr);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        ck_assert_str_eq(ar.message, "signal: terminated");
-        action_result_clear(&ar);
-        proc_result_free(&pr);
 }
 END_TEST
 
@@ -676,7 +657,6 @@ END_TEST
 #include "check_main.h"
 CHECK_MAIN_TESTS("process", "run", 60,
                  test_exit_codes,
-                 test_signal_message,
                  test_stdout_capture_and_trim,
                  test_lines_in_order,
                  test_long_lines_in_pieces,
