@@ -116,17 +116,29 @@ check_eval "the resumed run runs no completed step again: S1 to S5 once each, on
 check_eval "... and each step's output is in console.log once" \
         'for i in 1 2 3 4 5; do [ "$(grep -c "Stdout: out-S$i\$" logs/TOE_*/console.log)" = 1 ] || exit 1; done'
 
+# killed_then_rerun NAME FAULT MARKER < DOC: in the folder NAME (made and
+# entered), DOC as doc.yml, run as execution NAME-1 with the fault library
+# and FAULT=1 (a fault that kills the run), then again with no fault.
+# Sets rc1 and rc2 (the two runs' exit statuses), ran1 (yes when MARKER
+# existed after the first run, else no) and recorded (yes when the first
+# run left a non-empty state/running.json, else no).
+killed_then_rerun() {
+        mkdir -p "$1" && cd "$1" || exit 1
+        cat > doc.yml
+        env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" LD_PRELOAD="$work/fail.so" "$2=1" \
+                "$OPENTOE" run -d doc.yml -l logs -s state -i "$1-1" > out1 2> err1
+        rc1=$?
+        ran1=$([ -e "$3" ] && echo yes || echo no)
+        recorded=$([ -s state/running.json ] && echo yes || echo no)
+        "$OPENTOE" run -d doc.yml -l logs -s state -i "$1-1" > out2 2> err2
+        rc2=$?
+}
+
 # A crash between creating the state log and writing its first record
 # (the "begin" checkpoint) leaves no state that a resume would refuse as
 # damaged: the next run starts the execution and finishes it.
-mkdir -p early && cd early || exit 1
-printf 'schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: One\n        action: ExecuteBash\n        inputs:\n          commands: ["echo one >> trace"]\n' > doc.yml
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$work/fail.so OT_KILL_FIRST_STATE_WRITE=1 \
-        "$OPENTOE" run -d doc.yml -l logs -s state -i early-1 > out1 2> err1
-rc1=$?
-ran1=$([ -e trace ] && echo yes || echo no)
-"$OPENTOE" run -d doc.yml -l logs -s state -i early-1 > out2 2> err2
-rc2=$?
+killed_then_rerun early OT_KILL_FIRST_STATE_WRITE trace < <(
+        printf 'schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: One\n        action: ExecuteBash\n        inputs:\n          commands: ["echo one >> trace"]\n')
 check_eval "(setup) the first run died at its first state write" '[ $rc1 = 137 ] && [ $ran1 = no ]'
 check_eval "killed before the state log's first record, the next run is not refused and finishes" \
         '[ $rc2 = 0 ] && [ "$(cat trace)" = one ] && ! grep -q "damaged" err2'
@@ -135,15 +147,8 @@ cd "$work" || exit 1
 # A crash right after the step in flight was recorded: the resumed run
 # goes over the lines before it without writing them again, so they must
 # be in console.log already (its buffer is not), headers included.
-mkdir -p inflight && cd inflight || exit 1
-printf 'schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Flip\n        action: ExecuteBash\n        if:\n          not:\n            - fileExists: flipped\n        inputs:\n          commands: ["touch flipped", "echo out-Flip"]\n' > doc.yml
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$work/fail.so OT_KILL_AFTER_RUNNING_WRITE=1 \
-        "$OPENTOE" run -d doc.yml -l logs -s state -i inflight-1 > out1 2> err1
-rc1=$?
-ran1=$([ -e flipped ] && echo yes || echo no)
-recorded=$([ -s state/running.json ] && echo yes || echo no)
-"$OPENTOE" run -d doc.yml -l logs -s state -i inflight-1 > out2 2> err2
-rc2=$?
+killed_then_rerun inflight OT_KILL_AFTER_RUNNING_WRITE flipped < <(
+        printf 'schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Flip\n        action: ExecuteBash\n        if:\n          not:\n            - fileExists: flipped\n        inputs:\n          commands: ["touch flipped", "echo out-Flip"]\n')
 check_eval "(setup) the first run died with its step recorded in flight, before it ran" \
         '[ $rc1 = 137 ] && [ $ran1 = no ] && [ $recorded = yes ]'
 check_eval "the resumed run ran the step in flight (its condition not evaluated again)" \

@@ -44,20 +44,7 @@ NESTER=$ACCT/nester/1.0.0/1
 MISSING=$ACCT/missing/1.0.0/1
 HIDDEN=arn:aws:imagebuilder:us-east-1:aws-marketplace:component/hidden/1.0.0/1
 
-cat > "$W/comp/hello.yml" << 'EOF'
-name: my-example-component
-schemaVersion: 1.0
-parameters:
-  - who:
-      type: string
-      default: nobody
-phases:
-  - name: build
-    steps:
-      - name: Hello
-        action: ExecuteBash
-        inputs:
-          commands:
+who_doc "$W/comp/hello.yml" my-example-component << 'EOF'
             - echo "hello from the component {{ who }}"
             - 'echo "endpoint in the environment: ${AWS_ENDPOINT_URL:-unset}"'
 EOF

@@ -57,6 +57,15 @@ finished() {
         done
         return 1
 }
+# during_run NAME [ENV=V...] -- ARGS: start NAME (cur, for on_failure),
+# its pane 2 s into the run in $during; returns once the run has ended.
+during_run() {
+        cur=$1
+        start "$@"
+        sleep 2
+        during=$(pane "$cur")
+        finished "$cur"
+}
 on_failure() { diag "pane:"; diag "$(pane "${cur:-live}" 2> /dev/null)"; }
 
 cur=live
@@ -87,19 +96,11 @@ after=$(pane nocolor -e)
 check_eval "NO_COLOR: the live line is drawn, without colours" \
         '[[ $during == *"iteration 1/3"* ]] && [[ $after != *$'"'"'\e[3'"'"'* ]] && [[ $after != *$'"'"'\e[1m'"'"'* ]]'
 
-cur=dumb
-start dumb TERM=dumb --
-sleep 2
-during=$(pane dumb)
-finished dumb
+during_run dumb TERM=dumb --
 check_eval "TERM=dumb: no line in place, the ended steps' lines only" \
         '[[ $during != *"[ .. ]"* ]] && [[ $during == *"[ok  ] build/Prepare"* ]] && pane dumb | grep -q "\[ok  \] build/Slow"'
 
-cur=quiet
-start quiet TERM=xterm-256color -- --quiet
-sleep 2
-during=$(pane quiet)
-finished quiet
+during_run quiet TERM=xterm-256color -- --quiet
 check_eval "--quiet: no step lines and no live line; the summary stays" \
         '[[ $during != *"[ .. ]"* ]] && ! pane quiet | grep -q "^\[ok" && pane quiet | grep -q "\"executionId\""'
 

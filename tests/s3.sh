@@ -272,20 +272,8 @@ check "multipart, parts sent at once: a refused part still aborts the upload, no
 # ---- documents from S3 -------------------------------------------------------------------
 
 mkdir -p "$W/docs"
-cat > "$W/docs/inner.yml" << 'EOF'
-name: inner
-schemaVersion: 1.0
-parameters:
-  - who:
-      type: string
-      default: nobody
-phases:
-  - name: build
-    steps:
-      - name: Hello
-        action: ExecuteBash
-        inputs:
-          commands: ["echo hello from inner {{ who }}"]
+who_doc "$W/docs/inner.yml" inner << 'EOF'
+            - echo hello from inner {{ who }}
 EOF
 build_doc "$W/docs/outer.yml" outer <<'EOF'
       - name: Nested

@@ -21,9 +21,15 @@
 #   run_doc NAME STEPS [ARGS...]   writes doc.yml there, a document named
 #                       NAME whose one phase, build, has STEPS (YAML,
 #                       indented by 6), and runs it (--documents doc.yml)
-#   build_doc FILE [NAME] < STEPS   writes FILE, a document (named NAME
-#                       when given) whose one phase, build, has the steps
-#                       on standard input (YAML, indented by 6)
+#   build_doc FILE [NAME [PARAMETERS]] < STEPS   writes FILE, a document
+#                       (named NAME when given, with PARAMETERS, YAML list
+#                       items indented by 2, when given) whose one phase,
+#                       build, has the steps on standard input (YAML,
+#                       indented by 6)
+#   who_doc FILE NAME < COMMANDS   writes FILE, a document named NAME with
+#                       one string parameter, who (default nobody), whose
+#                       one step, build/Hello, runs the ExecuteBash commands
+#                       on standard input (YAML list items, indented by 12)
 #   reboot_once_doc FILE DIR   writes FILE, a document that asks for one
 #                       reboot (exit 194) and marks DIR/marks before and after
 #   console_has TEXT    the last run's console.log holds TEXT
@@ -47,9 +53,18 @@ run_opentoe() {
 build_doc() {
         {
                 [ -z "${2:-}" ] || printf 'name: %s\n' "$2"
-                printf 'schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n'
+                printf 'schemaVersion: 1.0\n'
+                [ -z "${3:-}" ] || printf 'parameters:\n%s\n' "$3"
+                printf 'phases:\n  - name: build\n    steps:\n'
                 cat
         } > "$1"
+}
+
+who_doc() {
+        {
+                printf '      - name: Hello\n        action: ExecuteBash\n        inputs:\n          commands:\n'
+                cat
+        } | build_doc "$1" "$2" $'  - who:\n      type: string\n      default: nobody'
 }
 
 run_doc() {

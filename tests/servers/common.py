@@ -2,7 +2,8 @@
 
 The server class (threads, address reuse), the quiet HTTP/1.1 handler
 base, the arguments all servers take (--port, --port-file, --log, and
---tls-cert/--tls-key for those that serve HTTPS), and the serving loop:
+--tls-cert/--tls-key for those that serve HTTPS), a repeated option's
+KEY=VALUE arguments checked and split (pairs), and the serving loop:
 listen on 127.0.0.1 only, write the port to --port-file atomically and
 print it, stop on SIGTERM or SIGINT.  awsjson.py adds SigV4 and the AWS
 JSON protocol on top of this; the servers import it with their own
@@ -46,6 +47,20 @@ def arg_parser(description, tls=False):
         ap.add_argument("--tls-cert")
         ap.add_argument("--tls-key")
     return ap
+
+
+def pairs(ap, values, option, form, valid=lambda key, value: True):
+    """The KEY=VALUE arguments of a repeated option, as (key, value) pairs
+    split at the first '=' (a key holds none, a value may); ap.error,
+    naming option and its form, for one without '=' or one that
+    valid(key, value) refuses."""
+    out = []
+    for kv in values:
+        key, sep, value = kv.partition("=")
+        if not sep or not valid(key, value):
+            ap.error("%s wants %s, not %r" % (option, form, kv))
+        out.append((key, value))
+    return out
 
 
 def listen(handler, port, server_class=Server):

@@ -154,12 +154,9 @@ def main():
     ap.add_argument("--obfuscated", action="append", default=[], help="ARN")
     opts = ap.parse_args()
     awsjson.configure(opts, ap)
-    for kv in opts.component:
-        # The ARN holds no '=', the file name may.
-        arn, sep, path = kv.partition("=")
-        if not sep or not BUILD_ARN_RE.match(arn):
-            ap.error("--component wants BUILD-VERSION-ARN=FILE, not %r" % kv)
-        COMPONENTS[arn] = path
+    # The ARN holds no '=', the file name may.
+    COMPONENTS.update(common.pairs(ap, opts.component, "--component", "BUILD-VERSION-ARN=FILE",
+                                   lambda arn, path: BUILD_ARN_RE.match(arn)))
     OBFUSCATED.update(opts.obfuscated)
     return common.serve(common.listen(Handler, opts.port), opts.port_file)
 

@@ -152,17 +152,21 @@ def main():
     ap.add_argument("--deny", action="append", default=[], help="NAME")
     opts = ap.parse_args()
     awsjson.configure(opts, ap)
-    for kv in opts.param:
-        name, sep, tv = kv.partition("=")
-        typ, sep2, value = tv.partition(":")
-        if not sep or not sep2 or typ not in ("String", "StringList", "SecureString"):
-            ap.error("--param wants NAME=TYPE:VALUE, not %r" % kv)
+
+    def a_typed_value(name, tv):
+        typ, sep, _ = tv.partition(":")
+        return sep and typ in ("String", "StringList", "SecureString")
+
+    for name, tv in common.pairs(ap, opts.param, "--param", "NAME=TYPE:VALUE", a_typed_value):
+        typ, _, value = tv.partition(":")
         PARAMS.setdefault(name, []).append({"type": typ, "value": value, "labels": set()})
-    for kv in opts.label:
-        nv, sep, label = kv.partition("=")
+
+    def a_version(nv, label):
         name, _, version = nv.rpartition(":")
-        if not sep or name not in PARAMS or not version.isdigit() or int(version) > len(PARAMS[name]):
-            ap.error("--label wants NAME:VERSION=LABEL of a --param, not %r" % kv)
+        return name in PARAMS and version.isdigit() and int(version) <= len(PARAMS[name])
+
+    for nv, label in common.pairs(ap, opts.label, "--label", "NAME:VERSION=LABEL of a --param", a_version):
+        name, _, version = nv.rpartition(":")
         PARAMS[name][int(version) - 1]["labels"].add(label)
     DENY.update(opts.deny)
     return common.serve(common.listen(Handler, opts.port), opts.port_file)

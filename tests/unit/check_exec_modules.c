@@ -89,6 +89,13 @@ static size_t count_entries(const char *dir, char *ret_name, size_t size)
         return n;
 }
 
+/* The work root is empty (the module's scripts are gone); removes it. */
+static void cleanup_empty_work_root(void)
+{
+        ck_assert_uint_eq(count_entries(work_root, NULL, 0), 0);
+        cleanup_work_root();
+}
+
 /* The runner's part (agent/attempt.c): the loop, the deadline
  * (test_deadline_ms stands for the step's), stopping the group. */
 static struct supervisor sv;
@@ -113,6 +120,13 @@ static struct action_ctx make_ctx(struct sink *s, const char *work_dir)
                 .on_line = s ? sink_line : NULL,
                 .userdata = s,
         };
+}
+
+/* A new work root (make_work_root) and a context working in it. */
+static struct action_ctx work_root_ctx(struct sink *s)
+{
+        make_work_root();
+        return make_ctx(s, work_root);
 }
 
 /* Runs a module on inputs written as JSON text. */
@@ -197,8 +211,7 @@ START_TEST(test_bash_two_commands)
         struct action_ctx ctx;
         struct action_result ar = { 0 };
 
-        make_work_root();
-        ctx = make_ctx(&s, work_root);
+        ctx = work_root_ctx(&s);
         ck_assert_int_eq(run_module("ExecuteBash", &ctx, "{\"commands\": [\"echo a\", \"echo b\"]}",
                                     &ar), 0);
         ck_assert_int_eq(ar.status, ACTION_SUCCESS);
@@ -223,8 +236,7 @@ START_TEST(test_bash_multiline_and_cwd)
         struct action_result ar = { 0 };
         char cwd[PATH_MAX], want[PATH_MAX + 64];
 
-        make_work_root();
-        ctx = make_ctx(NULL, work_root);
+        ctx = work_root_ctx(NULL);
         ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
         /* A `- |` block is one command of several lines; commands run in
          * opentoe's current directory, not the work folder. */
@@ -244,8 +256,7 @@ START_TEST(test_bash_exit_status)
         struct action_ctx ctx;
         struct action_result ar = { 0 };
 
-        make_work_root();
-        ctx = make_ctx(NULL, work_root);
+        ctx = work_root_ctx(NULL);
         ck_assert_int_eq(run_module("ExecuteBash", &ctx,
                                     "{\"commands\": [\"echo out\", \"echo oops >&2\", \"exit 3\"]}", &ar), 0);
         ck_assert_int_eq(ar.status, ACTION_FAILED);
@@ -265,8 +276,7 @@ START_TEST(test_bash_exit_status)
         ck_assert_int_eq(ar.status, ACTION_SUCCESS);
         action_result_clear(&ar);
 
-        ck_assert_uint_eq(count_entries(work_root, NULL, 0), 0);
-        cleanup_work_root();
+        cleanup_empty_work_root();
 }
 END_TEST
 
@@ -325,8 +335,7 @@ START_TEST(test_bash_bad_inputs)
         };
         struct action_ctx ctx;
 
-        make_work_root();
-        ctx = make_ctx(NULL, work_root);
+        ctx = work_root_ctx(NULL);
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 struct action_result ar = { 0 };
 
@@ -337,8 +346,7 @@ START_TEST(test_bash_bad_inputs)
                 ck_assert_ptr_nonnull(ar.outputs);
                 action_result_clear(&ar);
         }
-        ck_assert_uint_eq(count_entries(work_root, NULL, 0), 0);
-        cleanup_work_root();
+        cleanup_empty_work_root();
 }
 END_TEST
 
@@ -348,8 +356,7 @@ START_TEST(test_bash_timeout)
         struct action_result ar = { 0 };
         struct timespec ts;
 
-        make_work_root();
-        ctx = make_ctx(NULL, work_root);
+        ctx = work_root_ctx(NULL);
         clock_gettime(CLOCK_MONOTONIC, &ts);
         test_deadline_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 200;
         ck_assert_int_eq(run_module("ExecuteBash", &ctx, "{\"commands\": [\"echo hi\", \"sleep 30\"]}",
@@ -357,8 +364,7 @@ START_TEST(test_bash_timeout)
         ck_assert_int_eq(ar.status, ACTION_TIMED_OUT);
         assert_outputs(&ar, "[{\"stdout\":\"hi\"}]");
         action_result_clear(&ar);
-        ck_assert_uint_eq(count_entries(work_root, NULL, 0), 0);
-        cleanup_work_root();
+        cleanup_empty_work_root();
 }
 END_TEST
 
@@ -485,8 +491,7 @@ START_TEST(test_bash_interrupted)
 
         /* The step signals opentoe (its parent) itself: the runner's loop
          * reads the signal, the job is cancelled and its group stopped. */
-        make_work_root();
-        ctx = make_ctx(NULL, work_root);
+        ctx = work_root_ctx(NULL);
         start = now_ms();
         ck_assert_int_eq(run_module("ExecuteBash", &ctx,
                                     "{\"commands\": [\"echo started\", \"kill -TERM $PPID\", \"sleep 30\"]}", &ar),
@@ -557,8 +562,7 @@ START_TEST(test_no_children_left)
         struct action_ctx ctx;
         struct action_result ar = { 0 };
 
-        make_work_root();
-        ctx = make_ctx(NULL, work_root);
+        ctx = work_root_ctx(NULL);
         ck_assert_int_eq(run_module("ExecuteBash", &ctx, "{\"commands\": [\"true\"]}", &ar), 0);
         action_result_clear(&ar);
         ck_assert_int_eq(run_module("ExecuteBinary", &ctx, "{\"path\": \"/bin/true\"}", &ar), 0);

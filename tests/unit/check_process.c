@@ -194,6 +194,17 @@ static void run_sh(const struct action_ctx *ctx, const char *script, struct proc
         ck_assert_msg(r == 0, "proc_run: %d (%s)", r, msg ? msg : "?");
 }
 
+/* Runs `sh -c script` with s, emptied, as its sink keeping every line;
+ * it must exit 0.  The result and s must be freed. */
+static void run_sh_kept(struct sink *s, const char *script, struct proc_result *ret)
+{
+        struct action_ctx ctx = make_ctx(s);
+
+        *s = (struct sink){ .keep = true };
+        run_sh(&ctx, script, ret);
+        ck_assert_int_eq(ret->exit_code, 0);
+}
+
 static char *outputs_text(const struct action_result *ar)
 {
         ck_assert_ptr_nonnull(ar->outputs);
@@ -209,16 +220,20 @@ static void assert_no_children(void)
 
 START_TEST(test_exit_codes)
 {
+        /* An exit status, or a signal (the exit code -1): the result's
+         * status and message. */
         static const struct {
                 const char *script;
-                int code;
+                int code, signal;
                 enum action_status status;
                 const char *message;
         } cases[] = {
-                { "exit 0", 0, ACTION_SUCCESS, NULL },
-                { "exit 1", 1, ACTION_FAILED, "exit status 1" },
-                { "exit 194", 194, ACTION_REBOOT, NULL },
-                { "exit 255", 255, ACTION_FAILED, "exit status 255" },
+                { "exit 0", 0, 0, ACTION_SUCCESS, NULL },
+                { "exit 1", 1, 0, ACTION_FAILED, "exit status 1" },
+                { "exit 194", 194, 0, ACTION_REBOOT, NULL },
+                { "exit 255", 255, 0, ACTION_FAILED, "exit status 255" },
+                { "kill -KILL $$", -1, SIGKILL, ACTION_FAILED, "signal: killed" },
+                { "kill -TERM $$", -1, SIGTERM, ACTION_FAILED, "signal: terminated" },
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -228,7 +243,7 @@ START_TEST(test_exit_codes)
 
                 run_sh(&ctx, cases[i].script, &pr);
                 ck_assert_int_eq(pr.exit_code, cases[i].code);
-                ck_assert_int_eq(pr.term_signal, 0);
+                ck_assert_int_eq(pr.term_signal, cases[i].signal);
                 ck_assert(!pr.timed_out);
                 ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
                 ck_assert_int_eq(ar.status, cases[i].status);
@@ -245,86 +260,50 @@ START_TEST(test_exit_codes)
 }
 END_TEST
 
-START_TEST(test_signal_message)
-{
-        struct action_ctx ctx = make_ctx(NULL);
-        struct proc_result pr;
-        struct action_result ar = { 0 };
-
-        run_sh(&ctx, "kill -KILL $$", &pr);
-        ck_assert_int_eq(pr.exit_code, -1);
-        ck_assert_int_eq(pr.term_signal, SIGKILL);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        ck_assert_int_eq(ar.status, ACTION_FAILED);
-        ck_assert_str_eq(ar.message, "signal: killed");
-        action_result_clear(&ar);
-        proc_result_free(&pr);
-
-        run_sh(&ctx, "kill -TERM $$", &pr);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        ck_assert_str_eq(ar.message, "signal: terminated");
-        action_result_clear(&ar);
-        proc_result_free(&pr);
-}
-END_TEST
-
 START_TEST(test_stdout_capture_and_trim)
 {
+        /* A script's stdout as captured, and as the step's outputs. */
+        static const struct {
+                const char *script, *out;
+                size_t out_len;
+                const char *outputs;
+        } t[] = {
+                { "printf 'a\\nb\\n'", "a\nb\n", 4, "[{\"stdout\":\"a\\nb\"}]" },
+                /* Exactly one newline goes. */
+                { "printf 'x\\n\\n'", "x\n\n", 3, "[{\"stdout\":\"x\\n\"}]" },
+                /* No output at all. */
+                { "true", "", 0, "[{\"stdout\":\"\"}]" },
+                /* Bytes that are not UTF-8 still give a JSON string. */
+                { "printf 'a\\377b\\n'", "a\377b\n", 4, "[{\"stdout\":\"a\xEF\xBF\xBD" "b\"}]" },
+        };
         struct action_ctx ctx = make_ctx(NULL);
-        struct proc_result pr;
-        struct action_result ar = { 0 };
-        char *text;
 
-        run_sh(&ctx, "printf 'a\\nb\\n'", &pr);
-        ck_assert_uint_eq(pr.out_len, 4);
-        ck_assert_str_eq(pr.out, "a\nb\n");
-        ck_assert(!pr.out_truncated);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        text = outputs_text(&ar);
-        ck_assert_str_eq(text, "[{\"stdout\":\"a\\nb\"}]");
-        free(text);
-        action_result_clear(&ar);
-        proc_result_free(&pr);
+        for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+                struct proc_result pr;
+                struct action_result ar = { 0 };
+                char *text;
 
-        /* Exactly one newline goes. */
-        run_sh(&ctx, "printf 'x\\n\\n'", &pr);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ar.outputs, 0), "stdout")),
-                         "x\n");
-        action_result_clear(&ar);
-        proc_result_free(&pr);
-
-        /* No output at all. */
-        run_sh(&ctx, "true", &pr);
-        ck_assert_ptr_nonnull(pr.out);
-        ck_assert_uint_eq(pr.out_len, 0);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        text = outputs_text(&ar);
-        ck_assert_str_eq(text, "[{\"stdout\":\"\"}]");
-        free(text);
-        action_result_clear(&ar);
-        proc_result_free(&pr);
-
-        /* Bytes that are not UTF-8 still give a JSON string. */
-        run_sh(&ctx, "printf 'a\\377b\\n'", &pr);
-        ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
-        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ar.outputs, 0), "stdout")),
-                         "a\xEF\xBF\xBD" "b");
-        action_result_clear(&ar);
-        proc_result_free(&pr);
+                run_sh(&ctx, t[i].script, &pr);
+                ck_assert_ptr_nonnull(pr.out);
+                ck_assert_uint_eq(pr.out_len, t[i].out_len);
+                ck_assert_str_eq(pr.out, t[i].out);
+                ck_assert(!pr.out_truncated);
+                ck_assert_int_eq(proc_to_action_result(&pr, &ctx, &ar), 0);
+                text = outputs_text(&ar);
+                ck_assert_str_eq(text, t[i].outputs);
+                free(text);
+                action_result_clear(&ar);
+                proc_result_free(&pr);
+        }
 }
 END_TEST
 
 START_TEST(test_lines_in_order)
 {
-        struct sink s = { .keep = true };
-        struct action_ctx ctx = make_ctx(&s);
+        struct sink s;
         struct proc_result pr;
 
-        run_sh(&ctx,
-               "echo o1; echo e1 >&2; echo; echo o3; echo e2 >&2; printf 'e3' >&2; printf 'o4'",
-               &pr);
-        ck_assert_int_eq(pr.exit_code, 0);
+        run_sh_kept(&s, "echo o1; echo e1 >&2; echo; echo o3; echo e2 >&2; printf 'e3' >&2; printf 'o4'", &pr);
         ck_assert_uint_eq(s.lines[STREAM_STDOUT], 4);
         ck_assert_uint_eq(s.lines[STREAM_STDERR], 3);
         ck_assert_str_eq(nth_line(&s, STREAM_STDOUT, 0), "o1");
@@ -345,16 +324,14 @@ END_TEST
 
 START_TEST(test_long_lines_in_pieces)
 {
-        struct sink s = { .keep = true };
-        struct action_ctx ctx = make_ctx(&s);
+        struct sink s;
         struct proc_result pr;
 
         /* 64 KiB exactly, then 150000 bytes, then a short line. */
-        run_sh(&ctx,
-               "head -c 65536 /dev/zero | tr '\\000' a; echo;"
-               "head -c 150000 /dev/zero | tr '\\000' b; echo; echo end",
-               &pr);
-        ck_assert_int_eq(pr.exit_code, 0);
+        run_sh_kept(&s,
+                    "head -c 65536 /dev/zero | tr '\\000' a; echo;"
+                    "head -c 150000 /dev/zero | tr '\\000' b; echo; echo end",
+                    &pr);
         ck_assert_uint_eq(s.n, 5);
         ck_assert_uint_eq(s.v[0].len, 65536);
         ck_assert_uint_eq(s.v[1].len, 65536);
@@ -680,7 +657,6 @@ END_TEST
 #include "check_main.h"
 CHECK_MAIN_TESTS("process", "run", 60,
                  test_exit_codes,
-                 test_signal_message,
                  test_stdout_capture_and_trim,
                  test_lines_in_order,
                  test_long_lines_in_pieces,

@@ -47,18 +47,37 @@ static void check_tiling(const struct tmpl *t, size_t len)
         ck_assert_uint_eq(at, len);
 }
 
-START_TEST(test_scan_text_and_refs)
-{
-        const char *s = "a {{ x }} b {{y}}";
-        struct tmpl t = scan_ok(s);
+/* Strings that scan, with their segments in order. */
+static const struct scan_case {
+        const char *s;
+        size_t n, n_refs;
+        struct {
+                enum tmpl_seg_kind kind;
+                size_t offset, len;
+                const char *text;
+        } segs[4];
+} scan_cases[] = {
+        { "a {{ x }} b {{y}}", 4, 2,
+          { { TSEG_TEXT, 0, 2, "a " }, { TSEG_REF, 2, 7, "x" }, { TSEG_TEXT, 9, 3, " b " }, { TSEG_REF, 12, 5, "y" } } },
+        /* The expression is trimmed; the reference spans its braces. */
+        { "{{ \t build.Step.outputs.stdout \n}}!", 2, 1,
+          { { TSEG_REF, 0, 34, "build.Step.outputs.stdout" }, { TSEG_TEXT, 34, 1, "!" } } },
+        { "plain text with { single } braces }}", 1, 0,
+          { { TSEG_TEXT, 0, 36, "plain text with { single } braces }}" } } },
+        { "", 0, 0, { { 0 } } },
+        { "{{a}}{{ b }}{{c}}", 3, 3, { { TSEG_REF, 0, 5, "a" }, { TSEG_REF, 5, 7, "b" }, { TSEG_REF, 12, 5, "c" } } },
+};
 
-        ck_assert_uint_eq(t.n, 4);
-        ck_assert_uint_eq(t.n_refs, 2);
-        check_seg(&t, 0, TSEG_TEXT, 0, 2, "a ");
-        check_seg(&t, 1, TSEG_REF, 2, 7, "x");
-        check_seg(&t, 2, TSEG_TEXT, 9, 3, " b ");
-        check_seg(&t, 3, TSEG_REF, 12, 5, "y");
-        check_tiling(&t, strlen(s));
+START_TEST(test_scan_forms)
+{
+        const struct scan_case *c = &scan_cases[_i];
+        struct tmpl t = scan_ok(c->s);
+
+        ck_assert_uint_eq(t.n, c->n);
+        ck_assert_uint_eq(t.n_refs, c->n_refs);
+        for (size_t i = 0; i < c->n; i++)
+                check_seg(&t, i, c->segs[i].kind, c->segs[i].offset, c->segs[i].len, c->segs[i].text);
+        check_tiling(&t, strlen(c->s));
         tmpl_free(&t);
         ck_assert_ptr_null(t.segs);
         ck_assert_uint_eq(t.n, 0);
@@ -66,54 +85,14 @@ START_TEST(test_scan_text_and_refs)
 }
 END_TEST
 
-START_TEST(test_scan_trims_expression)
+START_TEST(test_has_refs)
 {
-        const char *s = "{{ \t build.Step.outputs.stdout \n}}!";
-        struct tmpl t = scan_ok(s);
-
-        ck_assert_uint_eq(t.n, 2);
-        ck_assert_uint_eq(t.n_refs, 1);
-        check_seg(&t, 0, TSEG_REF, 0, strlen(s) - 1, "build.Step.outputs.stdout");
-        check_seg(&t, 1, TSEG_TEXT, strlen(s) - 1, 1, "!");
-        tmpl_free(&t);
-}
-END_TEST
-
-START_TEST(test_scan_no_refs)
-{
-        struct tmpl t = scan_ok("plain text with { single } braces }}");
-
-        ck_assert_uint_eq(t.n, 1);
-        ck_assert_uint_eq(t.n_refs, 0);
-        check_seg(&t, 0, TSEG_TEXT, 0, 36, "plain text with { single } braces }}");
-        tmpl_free(&t);
-
-        t = scan_ok("");
-        ck_assert_uint_eq(t.n, 0);
-        ck_assert_uint_eq(t.n_refs, 0);
-        tmpl_free(&t);
-
         ck_assert(!tmpl_has_refs("a { b } c", 9));
         ck_assert(!tmpl_has_refs("{", 1));
         ck_assert(!tmpl_has_refs("", 0));
         ck_assert(tmpl_has_refs("x{{", 3));
         /* Only the first `len` bytes count. */
         ck_assert(!tmpl_has_refs("x{{", 2));
-}
-END_TEST
-
-START_TEST(test_scan_adjacent_refs)
-{
-        const char *s = "{{a}}{{ b }}{{c}}";
-        struct tmpl t = scan_ok(s);
-
-        ck_assert_uint_eq(t.n, 3);
-        ck_assert_uint_eq(t.n_refs, 3);
-        check_seg(&t, 0, TSEG_REF, 0, 5, "a");
-        check_seg(&t, 1, TSEG_REF, 5, 7, "b");
-        check_seg(&t, 2, TSEG_REF, 12, 5, "c");
-        check_tiling(&t, strlen(s));
-        tmpl_free(&t);
 }
 END_TEST
 
@@ -239,111 +218,74 @@ static void parse_fails(const char *expr)
         ck_assert_msg(msg != NULL && *msg, "ref_parse(\"%s\"): no message", expr);
 }
 
-START_TEST(test_ref_variable)
-{
-        struct ref r = parse_ok("myParam");
-
-        ck_assert_int_eq(r.kind, REF_VARIABLE);
-        ck_assert_str_eq(r.name, "myParam");
-        ck_assert_ptr_null(r.phase);
-        ck_assert_ptr_null(r.step);
-        ck_assert_ptr_null(r.key);
-        ck_assert_ptr_null(r.ssm);
-        ref_free(&r);
-        ck_assert_ptr_null(r.name);
-        ck_assert_int_eq(r.index, -1);
-
-        r = parse_ok("some_name-2");
-        ck_assert_int_eq(r.kind, REF_VARIABLE);
-        ck_assert_str_eq(r.name, "some_name-2");
-        ref_free(&r);
-}
-END_TEST
-
-START_TEST(test_ref_loop)
-{
-        static const struct {
-                const char *expr, *name;
-                bool index;
-        } t[] = {
-                { "loop.index", "loop", true },
-                { "loop.value", "loop", false },
-                { "myLoop.value", "myLoop", false },
-                { "myLoop.index", "myLoop", true },
-        };
-
-        for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
-                struct ref r = parse_ok(t[i].expr);
-
-                ck_assert_int_eq(r.kind, REF_LOOP);
-                ck_assert_str_eq(r.name, t[i].name);
-                ck_assert(r.loop_index == t[i].index);
-                ck_assert_ptr_null(r.phase);
-                ref_free(&r);
-        }
-}
-END_TEST
-
-/* phase.step.outputs/inputs[index].key: step names may hold spaces, keys
- * dots; no index is -1. */
-static const struct {
-        const char *expr, *phase, *step;
+/* Every accepted form, with each field of struct ref that ref_parse must
+ * fill in: a field the form does not use is NULL, false or -1 (index),
+ * as ref_free leaves them all. */
+static const struct ref_case {
+        const char *expr;
+        enum ref_kind kind;
+        const char *name, *phase, *step;
         bool outputs;
-        int index;
+        long index;
         const char *key;
-} chain_cases[] = {
-        { "build.Step.outputs.stdout", "build", "Step", true, -1, "stdout" },
-        { "phase.step.outputs[0].stdout", "phase", "step", true, 0, "stdout" },
-        { "build.Step.inputs[1].source", "build", "Step", false, 1, "source" },
-        { "validate.Check.inputs[12].path", "validate", "Check", false, 12, "path" },
-        { "build.Step.inputs.source", "build", "Step", false, -1, "source" },
-        { "build.My Step.outputs.stdout", "build", "My Step", true, -1, "stdout" },
-        { "build.Step.outputs.a.b.c", "build", "Step", true, -1, "a.b.c" },
-        { "build.Step.outputs[2].file.name", "build", "Step", true, 2, "file.name" },
+        bool loop_index;
+        const char *ssm;
+        bool ssm_resolve;
+} ref_cases[] = {
+#define VARIABLE(e, n) { .expr = (e), .kind = REF_VARIABLE, .name = (n), .index = -1 }
+#define LOOP(e, n, idx) { .expr = (e), .kind = REF_LOOP, .name = (n), .index = -1, .loop_index = (idx) }
+#define CHAIN(e, p, s, out, i, k) \
+        { .expr = (e), .kind = REF_CHAIN, .phase = (p), .step = (s), .outputs = (out), .index = (i), .key = (k) }
+#define SSM(e, path, res) { .expr = (e), .kind = REF_SSM, .index = -1, .ssm = (path), .ssm_resolve = (res) }
+        VARIABLE("myParam", "myParam"),
+        VARIABLE("some_name-2", "some_name-2"),
+        LOOP("loop.index", "loop", true),
+        LOOP("loop.value", "loop", false),
+        LOOP("myLoop.value", "myLoop", false),
+        LOOP("myLoop.index", "myLoop", true),
+        /* phase.step.outputs/inputs[index].key: step names may hold
+         * spaces, keys dots; no index is -1. */
+        CHAIN("build.Step.outputs.stdout", "build", "Step", true, -1, "stdout"),
+        CHAIN("phase.step.outputs[0].stdout", "phase", "step", true, 0, "stdout"),
+        CHAIN("build.Step.inputs[1].source", "build", "Step", false, 1, "source"),
+        CHAIN("validate.Check.inputs[12].path", "validate", "Check", false, 12, "path"),
+        CHAIN("build.Step.inputs.source", "build", "Step", false, -1, "source"),
+        CHAIN("build.My Step.outputs.stdout", "build", "My Step", true, -1, "stdout"),
+        CHAIN("build.Step.outputs.a.b.c", "build", "Step", true, -1, "a.b.c"),
+        CHAIN("build.Step.outputs[2].file.name", "build", "Step", true, 2, "file.name"),
+        SSM("aws:ssm:/my/param", "/my/param", false),
+        /* Dots in a parameter name do not make it a chain. */
+        SSM("aws:ssm:/a.b/c.d.e.f", "/a.b/c.d.e.f", false),
+        SSM("aws:ssm:resolve(name)", "name", true),
+        SSM("aws:ssm:resolve(build.Step.outputs.stdout)", "build.Step.outputs.stdout", true),
+#undef VARIABLE
+#undef LOOP
+#undef CHAIN
+#undef SSM
 };
 
-START_TEST(test_ref_chain)
+START_TEST(test_ref_forms)
 {
-        struct ref r = parse_ok(chain_cases[_i].expr);
+        const struct ref_case *c = &ref_cases[_i];
+        struct ref r = parse_ok(c->expr);
 
-        ck_assert_int_eq(r.kind, REF_CHAIN);
-        ck_assert_str_eq(r.phase, chain_cases[_i].phase);
-        ck_assert_str_eq(r.step, chain_cases[_i].step);
-        ck_assert(r.outputs == chain_cases[_i].outputs);
-        ck_assert_int_eq(r.index, chain_cases[_i].index);
-        ck_assert_str_eq(r.key, chain_cases[_i].key);
-        ck_assert_ptr_null(r.name);
-        ck_assert_ptr_null(r.ssm);
+        ck_assert_int_eq(r.kind, c->kind);
+        ck_assert_pstr_eq(r.name, c->name);
+        ck_assert_pstr_eq(r.phase, c->phase);
+        ck_assert_pstr_eq(r.step, c->step);
+        ck_assert(r.outputs == c->outputs);
+        ck_assert_int_eq(r.index, c->index);
+        ck_assert_pstr_eq(r.key, c->key);
+        ck_assert(r.loop_index == c->loop_index);
+        ck_assert_pstr_eq(r.ssm, c->ssm);
+        ck_assert(r.ssm_resolve == c->ssm_resolve);
         ref_free(&r);
+        ck_assert_ptr_null(r.name);
         ck_assert_ptr_null(r.phase);
         ck_assert_ptr_null(r.step);
         ck_assert_ptr_null(r.key);
-}
-END_TEST
-
-START_TEST(test_ref_ssm)
-{
-        static const struct {
-                const char *expr, *ssm;
-                bool resolve;
-        } t[] = {
-                { "aws:ssm:/my/param", "/my/param", false },
-                /* Dots in a parameter name do not make it a chain. */
-                { "aws:ssm:/a.b/c.d.e.f", "/a.b/c.d.e.f", false },
-                { "aws:ssm:resolve(name)", "name", true },
-                { "aws:ssm:resolve(build.Step.outputs.stdout)", "build.Step.outputs.stdout", true },
-        };
-
-        for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
-                struct ref r = parse_ok(t[i].expr);
-
-                ck_assert_int_eq(r.kind, REF_SSM);
-                ck_assert_str_eq(r.ssm, t[i].ssm);
-                ck_assert(r.ssm_resolve == t[i].resolve);
-                ck_assert_ptr_null(r.name);
-                ref_free(&r);
-                ck_assert_ptr_null(r.ssm);
-        }
+        ck_assert_ptr_null(r.ssm);
+        ck_assert_int_eq(r.index, -1);
 }
 END_TEST
 
@@ -483,10 +425,8 @@ END_TEST
 static Suite *template_suite(void)
 {
         const struct check_test scan_tests[] = {
-                CHECK_TEST(test_scan_text_and_refs),
-                CHECK_TEST(test_scan_trims_expression),
-                CHECK_TEST(test_scan_no_refs),
-                CHECK_TEST(test_scan_adjacent_refs),
+                CHECK_LOOP(test_scan_forms, scan_cases),
+                CHECK_TEST(test_has_refs),
                 CHECK_TEST(test_scan_many_segments),
                 CHECK_TEST(test_scan_respects_len),
                 CHECK_TEST(test_scan_unterminated),
@@ -494,10 +434,7 @@ static Suite *template_suite(void)
                 CHECK_TEST(test_scan_too_long),
         };
         const struct check_test ref_parse_tests[] = {
-                CHECK_TEST(test_ref_variable),
-                CHECK_TEST(test_ref_loop),
-                CHECK_LOOP(test_ref_chain, chain_cases),
-                CHECK_TEST(test_ref_ssm),
+                CHECK_LOOP(test_ref_forms, ref_cases),
                 CHECK_TEST(test_ref_errors),
                 CHECK_TEST(test_ref_error_leaves_ret_alone),
                 CHECK_TEST(test_scan_then_parse),
