@@ -1,6 +1,6 @@
 /* debug_aws.c: `opentoe debug credentials`, which shows where the AWS
  * credentials (and region) come from, and `opentoe debug aws-request`,
- * which sends one AWS JSON 1.1 request through aws/http, so the
+ * which sends one AWS JSON 1.1 request through aws/awsjson, so the
  * credential chain, signing and retries can be tested against local
  * servers. */
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "awsjson.h"
 #include "cleanup.h"
 #include "commands.h"
 #include "credentials.h"
@@ -183,31 +184,22 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
         h = aws_http_new(&err);
         if (!h)
                 goto out;
-        const struct aws_http_header hdrs[] = {
-                { "Content-Type", AWS_JSON_CONTENT_TYPE },
-                { "X-Amz-Target", target },
+        const struct aws_json_service svc = {
+                .http = h,
+                .service = service,
+                .endpoint = url,
+                .region = region,
+                .creds = prov,
+                .notice = notice_stderr,
+                .userdata = (void *)inv->program,
         };
         for (long i = 0; i < repeat; i++) {
                 struct aws_http_response resp;
-                struct aws_http_request req = {
-                        .method = "POST",
-                        .endpoint = url,
-                        .path = "/",
-                        .headers = hdrs,
-                        .n_headers = ELEMENTSOF(hdrs),
-                        .body = body,
-                        .body_len = strlen(body),
-                        .service = service,
-                        .region = region,
-                        .creds = prov,
-                        .deadline_ms = deadline >= 0 ? aws_now_ms() + deadline : -1,
-                        .notice = notice_stderr,
-                        .userdata = (void *)inv->program,
-                };
+                int64_t deadline_ms = deadline >= 0 ? aws_now_ms() + deadline : -1;
 
                 if (i > 0)
                         pause_ms(interval);
-                r = aws_http_request(h, &req, &resp, &err);
+                r = aws_json_request(&svc, target, body, strlen(body), 0, deadline_ms, &resp, &err);
                 if (r < 0)
                         goto out;
                 fprintf(stderr, "%s debug aws-request: HTTP %ld after %d attempt%s%s%s\n", inv->program,
