@@ -57,6 +57,22 @@ static void aws_request_usage(FILE *f, const char *prog, const struct option_def
         fprintf(f, "\nExit status: 0 HTTP 2xx, 1 any failure, 2 usage error.\n");
 }
 
+/* --repeat N and --interval-ms MS, which both commands take: their one
+ * lookup or request made N times with the same provider (and client),
+ * MS apart, so that caching, refreshes and retries across calls show.
+ * ROUNDS_OPTIONS() is the pair's entries in a command's table (the same
+ * names, bounds and defaults), in the command's own words and with its
+ * own longest pause. */
+struct rounds {
+        long n;
+        long interval_ms;
+};
+#define ROUNDS_INIT { .n = 1, .interval_ms = 1000 }
+#define ROUNDS_OPTIONS(rounds_, max_interval_ms_, repeat_help_, interval_help_)                              \
+        OPTION_NUM("repeat", &(rounds_)->n, 1, 1000, .help = repeat_help_),                                  \
+        OPTION_NUM("interval-ms", &(rounds_)->interval_ms, 0, max_interval_ms_, .arg = "MS",                 \
+                   .help = interval_help_)
+
 static void pause_ms(long ms)
 {
         struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -81,16 +97,14 @@ static void print_credentials(const struct aws_credentials *c)
 
 int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
 {
-        long repeat = 1, interval = 1000;
+        struct rounds rounds = ROUNDS_INIT;
         bool show_region = false;
         int r;
         const struct option_def defs[] = {
                 OPTION_BOOL("region", 0, &show_region,
                             .help = "also resolve the region and print 'region: R (from SOURCE)'"),
-                OPTION_NUM("repeat", &repeat, 1, 1000,
-                           .help = "look up N times with the same provider (cache and refresh)"),
-                OPTION_NUM("interval-ms", &interval, 0, 600000, .arg = "MS",
-                           .help = "pause between lookups (default 1000)"),
+                ROUNDS_OPTIONS(&rounds, 600000, "look up N times with the same provider (cache and refresh)",
+                               "pause between lookups (default 1000)"),
                 { NULL },
         };
 
@@ -99,12 +113,12 @@ int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
                 return r < 0 ? EXIT_USAGE : 0;
         struct aws_cred_provider *prov = aws_cred_provider_new();
         int rc = 0;
-        for (long i = 0; i < repeat && rc == 0; i++) {
+        for (long i = 0; i < rounds.n && rc == 0; i++) {
                 const struct aws_credentials *c;
                 char *err = NULL;
 
                 if (i > 0)
-                        pause_ms(interval);
+                        pause_ms(rounds.interval_ms);
                 r = aws_cred_provider_get(prov, aws_now_ms() + 60000, &c, &err);
                 if (r < 0) {
                         fprintf(stderr, "%s debug credentials: %s\n", inv->program, err ? err : strerror(-r));
@@ -140,7 +154,8 @@ static void notice_stderr(void *userdata, const char *msg)
 int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
 {
         const char *service = NULL, *region = NULL, *target = NULL, *body = NULL, *endpoint = NULL;
-        long repeat = 1, interval = 1000, deadline = -1;
+        struct rounds rounds = ROUNDS_INIT;
+        long deadline = -1;
         int r;
         const struct option_def defs[] = {
                 OPTION_STR("service", 0, &service, .arg = "S",
@@ -151,9 +166,8 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
                 OPTION_STR("region", 0, &region, .arg = "R", .help = "region (default: resolved like the SDKs do)"),
                 OPTION_STR("endpoint", 0, &endpoint, .arg = "URL",
                            .help = "endpoint, before AWS_ENDPOINT_URL_<S> and AWS_ENDPOINT_URL"),
-                OPTION_NUM("repeat", &repeat, 1, 1000, .help = "send N times with the same client and credentials"),
-                OPTION_NUM("interval-ms", &interval, 0, 3600000, .arg = "MS",
-                           .help = "pause between requests (default 1000)"),
+                ROUNDS_OPTIONS(&rounds, 3600000, "send N times with the same client and credentials",
+                               "pause between requests (default 1000)"),
                 OPTION_NUM("deadline-ms", &deadline, 0, 3600000, .arg = "MS",
                            .help = "give each request at most MS milliseconds"),
                 { NULL },
@@ -193,12 +207,12 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
                 .notice = notice_stderr,
                 .userdata = (void *)inv->program,
         };
-        for (long i = 0; i < repeat; i++) {
+        for (long i = 0; i < rounds.n; i++) {
                 struct aws_http_response resp;
                 int64_t deadline_ms = deadline >= 0 ? aws_now_ms() + deadline : -1;
 
                 if (i > 0)
-                        pause_ms(interval);
+                        pause_ms(rounds.interval_ms);
                 r = aws_json_request(&svc, target, body, strlen(body), 0, deadline_ms, &resp, &err);
                 if (r < 0)
                         goto out;
