@@ -108,9 +108,10 @@ int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
                 { NULL },
         };
 
-        r = option_parse(inv->program, "debug credentials", defs, argc, argv, NULL, 0, NULL, credentials_usage);
-        if (r != 0)
-                return r < 0 ? EXIT_USAGE : 0;
+        int status;
+        if (option_parse_done(inv->program, "debug credentials", defs, argc, argv, NULL, 0, NULL, credentials_usage,
+                              &status))
+                return status;
         struct aws_cred_provider *prov = aws_cred_provider_new();
         int rc = 0;
         for (long i = 0; i < rounds.n && rc == 0; i++) {
@@ -173,9 +174,10 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
                 { NULL },
         };
 
-        r = option_parse(inv->program, "debug aws-request", defs, argc, argv, NULL, 0, NULL, aws_request_usage);
-        if (r != 0)
-                return r < 0 ? EXIT_USAGE : 0;
+        int status;
+        if (option_parse_done(inv->program, "debug aws-request", defs, argc, argv, NULL, 0, NULL, aws_request_usage,
+                              &status))
+                return status;
         const char *missing = !service ? "--service" : !target ? "--target" : !body ? "--body" : NULL;
         if (missing) {
                 fprintf(stderr, "%s debug aws-request: %s is required (see --help)\n", inv->program, missing);
