@@ -1,6 +1,6 @@
 /* debug_aws.c: `opentoe debug credentials`, which shows where the AWS
  * credentials (and region) come from, and `opentoe debug aws-request`,
- * which sends one AWS JSON 1.1 request through aws/http, so the
+ * which sends one AWS JSON 1.1 request through aws/awsjson, so the
  * credential chain, signing and retries can be tested against local
  * servers. */
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "awsjson.h"
 #include "cleanup.h"
 #include "commands.h"
 #include "credentials.h"
@@ -56,6 +57,22 @@ static void aws_request_usage(FILE *f, const char *prog, const struct option_def
         fprintf(f, "\nExit status: 0 HTTP 2xx, 1 any failure, 2 usage error.\n");
 }
 
+/* --repeat N and --interval-ms MS, which both commands take: their one
+ * lookup or request made N times with the same provider (and client),
+ * MS apart, so that caching, refreshes and retries across calls show.
+ * ROUNDS_OPTIONS() is the pair's entries in a command's table (the same
+ * names, bounds and defaults), in the command's own words and with its
+ * own longest pause. */
+struct rounds {
+        long n;
+        long interval_ms;
+};
+#define ROUNDS_INIT { .n = 1, .interval_ms = 1000 }
+#define ROUNDS_OPTIONS(rounds_, max_interval_ms_, repeat_help_, interval_help_)                              \
+        OPTION_NUM("repeat", &(rounds_)->n, 1, 1000, .help = repeat_help_),                                  \
+        OPTION_NUM("interval-ms", &(rounds_)->interval_ms, 0, max_interval_ms_, .arg = "MS",                 \
+                   .help = interval_help_)
+
 static void pause_ms(long ms)
 {
         struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -80,30 +97,29 @@ static void print_credentials(const struct aws_credentials *c)
 
 int cmd_debug_credentials(const struct invocation *inv, int argc, char **argv)
 {
-        long repeat = 1, interval = 1000;
+        struct rounds rounds = ROUNDS_INIT;
         bool show_region = false;
         int r;
         const struct option_def defs[] = {
                 OPTION_BOOL("region", 0, &show_region,
                             .help = "also resolve the region and print 'region: R (from SOURCE)'"),
-                OPTION_NUM("repeat", &repeat, 1, 1000,
-                           .help = "look up N times with the same provider (cache and refresh)"),
-                OPTION_NUM("interval-ms", &interval, 0, 600000, .arg = "MS",
-                           .help = "pause between lookups (default 1000)"),
+                ROUNDS_OPTIONS(&rounds, 600000, "look up N times with the same provider (cache and refresh)",
+                               "pause between lookups (default 1000)"),
                 { NULL },
         };
 
-        r = option_parse(inv->program, "debug credentials", defs, argc, argv, NULL, 0, NULL, credentials_usage);
-        if (r != 0)
-                return r < 0 ? EXIT_USAGE : 0;
+        int status;
+        if (option_parse_done(inv->program, "debug credentials", defs, argc, argv, NULL, 0, NULL, credentials_usage,
+                              &status))
+                return status;
         struct aws_cred_provider *prov = aws_cred_provider_new();
         int rc = 0;
-        for (long i = 0; i < repeat && rc == 0; i++) {
+        for (long i = 0; i < rounds.n && rc == 0; i++) {
                 const struct aws_credentials *c;
                 char *err = NULL;
 
                 if (i > 0)
-                        pause_ms(interval);
+                        pause_ms(rounds.interval_ms);
                 r = aws_cred_provider_get(prov, aws_now_ms() + 60000, &c, &err);
                 if (r < 0) {
                         fprintf(stderr, "%s debug credentials: %s\n", inv->program, err ? err : strerror(-r));
@@ -139,7 +155,8 @@ static void notice_stderr(void *userdata, const char *msg)
 int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
 {
         const char *service = NULL, *region = NULL, *target = NULL, *body = NULL, *endpoint = NULL;
-        long repeat = 1, interval = 1000, deadline = -1;
+        struct rounds rounds = ROUNDS_INIT;
+        long deadline = -1;
         int r;
         const struct option_def defs[] = {
                 OPTION_STR("service", 0, &service, .arg = "S",
@@ -150,17 +167,17 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
                 OPTION_STR("region", 0, &region, .arg = "R", .help = "region (default: resolved like the SDKs do)"),
                 OPTION_STR("endpoint", 0, &endpoint, .arg = "URL",
                            .help = "endpoint, before AWS_ENDPOINT_URL_<S> and AWS_ENDPOINT_URL"),
-                OPTION_NUM("repeat", &repeat, 1, 1000, .help = "send N times with the same client and credentials"),
-                OPTION_NUM("interval-ms", &interval, 0, 3600000, .arg = "MS",
-                           .help = "pause between requests (default 1000)"),
+                ROUNDS_OPTIONS(&rounds, 3600000, "send N times with the same client and credentials",
+                               "pause between requests (default 1000)"),
                 OPTION_NUM("deadline-ms", &deadline, 0, 3600000, .arg = "MS",
                            .help = "give each request at most MS milliseconds"),
                 { NULL },
         };
 
-        r = option_parse(inv->program, "debug aws-request", defs, argc, argv, NULL, 0, NULL, aws_request_usage);
-        if (r != 0)
-                return r < 0 ? EXIT_USAGE : 0;
+        int status;
+        if (option_parse_done(inv->program, "debug aws-request", defs, argc, argv, NULL, 0, NULL, aws_request_usage,
+                              &status))
+                return status;
         const char *missing = !service ? "--service" : !target ? "--target" : !body ? "--body" : NULL;
         if (missing) {
                 fprintf(stderr, "%s debug aws-request: %s is required (see --help)\n", inv->program, missing);
@@ -183,31 +200,22 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
         h = aws_http_new(&err);
         if (!h)
                 goto out;
-        const struct aws_http_header hdrs[] = {
-                { "Content-Type", AWS_JSON_CONTENT_TYPE },
-                { "X-Amz-Target", target },
+        const struct aws_json_service svc = {
+                .http = h,
+                .service = service,
+                .endpoint = url,
+                .region = region,
+                .creds = prov,
+                .notice = notice_stderr,
+                .userdata = (void *)inv->program,
         };
-        for (long i = 0; i < repeat; i++) {
+        for (long i = 0; i < rounds.n; i++) {
                 struct aws_http_response resp;
-                struct aws_http_request req = {
-                        .method = "POST",
-                        .endpoint = url,
-                        .path = "/",
-                        .headers = hdrs,
-                        .n_headers = ELEMENTSOF(hdrs),
-                        .body = body,
-                        .body_len = strlen(body),
-                        .service = service,
-                        .region = region,
-                        .creds = prov,
-                        .deadline_ms = deadline >= 0 ? aws_now_ms() + deadline : -1,
-                        .notice = notice_stderr,
-                        .userdata = (void *)inv->program,
-                };
+                int64_t deadline_ms = deadline >= 0 ? aws_now_ms() + deadline : -1;
 
                 if (i > 0)
-                        pause_ms(interval);
-                r = aws_http_request(h, &req, &resp, &err);
+                        pause_ms(rounds.interval_ms);
+                r = aws_json_request(&svc, target, body, strlen(body), 0, deadline_ms, &resp, &err);
                 if (r < 0)
                         goto out;
                 fprintf(stderr, "%s debug aws-request: HTTP %ld after %d attempt%s%s%s\n", inv->program,

@@ -60,12 +60,8 @@ void ib_arn_done(struct ib_arn *a)
 {
         if (!a)
                 return;
-        free(a->partition);
-        free(a->region);
-        free(a->account);
-        free(a->name);
-        free(a->version);
-        free(a->build);
+        for (size_t i = 0; i < IB_ARN_N_PARTS; i++)
+                free(a->part[i]);
         *a = (struct ib_arn){ 0 };
 }
 
@@ -220,14 +216,19 @@ int ib_arn_parse(const char *s, struct ib_arn *ret, char **reterr_msg)
         if (!number_ok(build, build_len))
                 return bad_arn(reterr_msg, "the build '%s' is not a whole number", build);
 
-        *ret = (struct ib_arn){
-                .partition = xstrndup(field[1], len[1]),
-                .region = xstrndup(field[3], len[3]),
-                .account = xstrndup(field[4], len[4]),
-                .name = xstrndup(name, name_len),
-                .version = xstrndup(ver, ver_len),
-                .build = xstrdup(build),
+        const struct {
+                const char *s;
+                size_t n;
+        } part[IB_ARN_N_PARTS] = {
+                [IB_ARN_PARTITION] = { field[1], len[1] },
+                [IB_ARN_REGION] = { field[3], len[3] },
+                [IB_ARN_ACCOUNT] = { field[4], len[4] },
+                [IB_ARN_NAME] = { name, name_len },
+                [IB_ARN_VERSION] = { ver, ver_len },
+                [IB_ARN_BUILD] = { build, build_len },
         };
+        for (size_t i = 0; i < IB_ARN_N_PARTS; i++)
+                ret->part[i] = xstrndup(part[i].s, part[i].n);
         return 0;
 }
 
@@ -319,7 +320,7 @@ int ib_get_component(const char *arn, char **ret_data, size_t *ret_len, char **r
         r = ib_arn_parse(arn, &a, reterr_msg);
         if (r < 0)
                 return r;
-        r = ib_endpoint(a.region, &endpoint, reterr_msg);
+        r = ib_endpoint(a.part[IB_ARN_REGION], &endpoint, reterr_msg);
         if (r < 0)
                 return r;
         http = aws_http_new(reterr_msg);
@@ -340,7 +341,7 @@ int ib_get_component(const char *arn, char **ret_data, size_t *ret_len, char **r
                 .headers = hdrs,
                 .n_headers = ELEMENTSOF(hdrs),
                 .service = IB_SERVICE,
-                .region = a.region,
+                .region = a.part[IB_ARN_REGION],
                 .creds = creds,
                 .max_body = IB_MAX_ANSWER_BYTES,
                 .deadline_ms = -1,
@@ -379,7 +380,7 @@ int ib_fetch_component_temp(const char *arn, char **ret_path, char **reterr_msg)
         if (!mkdtemp(dir))
                 return errmsg_set(reterr_msg, -errno, "cannot create a temporary folder for the document: %s",
                                   strerror(errno));
-        path = xasprintf("%s/%s.yaml", dir, a.name);
+        path = xasprintf("%s/%s.yaml", dir, a.part[IB_ARN_NAME]);
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 r = -errno;

@@ -46,13 +46,19 @@
 #define IB_MAX_ARN_LEN 1024
 #define IB_MAX_ANSWER_BYTES (8u * 1024u * 1024u) /* a GetComponent answer kept in memory */
 
+/* The parts of an ARN, in the order they stand in it. */
+enum ib_arn_part {
+        IB_ARN_PARTITION,       /* "aws" */
+        IB_ARN_REGION,          /* "us-west-2" */
+        IB_ARN_ACCOUNT,         /* "123456789012", or "aws" for Amazon's components */
+        IB_ARN_NAME,            /* "my-example-component" */
+        IB_ARN_VERSION,         /* "2021.12.02" */
+        IB_ARN_BUILD,           /* "1" */
+        IB_ARN_N_PARTS,
+};
+
 struct ib_arn {
-        char *partition;        /* "aws" */
-        char *region;           /* "us-west-2" */
-        char *account;          /* "123456789012", or "aws" for Amazon's components */
-        char *name;             /* "my-example-component" */
-        char *version;          /* "2021.12.02" */
-        char *build;            /* "1" */
+        char *part[IB_ARN_N_PARTS];     /* indexed by enum ib_arn_part */
 };
 
 /* True when s starts with "arn:": a document named by an ARN (which

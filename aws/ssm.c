@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "awsjson.h"
 #include "cleanup.h"
 #include "credentials.h"
 #include "errmsg.h"
@@ -138,26 +139,16 @@ static int get_parameter(struct ssm_client *c, const char *name, int64_t deadlin
         json_decref(req_json);
         if (!body)
                 return errmsg_set(reterr_msg, -EINVAL, "the parameter name is not valid UTF-8");
-        const struct aws_http_header hdrs[] = {
-                { "Content-Type", AWS_JSON_CONTENT_TYPE },
-                { "X-Amz-Target", "AmazonSSM.GetParameter" },
-        };
-        struct aws_http_request req = {
-                .method = "POST",
-                .endpoint = endpoint,
-                .path = "/",
-                .headers = hdrs,
-                .n_headers = ELEMENTSOF(hdrs),
-                .body = body,
-                .body_len = strlen(body),
+        const struct aws_json_service svc = {
+                .http = c->http,
                 .service = "ssm",
+                .endpoint = endpoint,
                 .region = region,
                 .creds = c->creds,
-                .max_body = SSM_MAX_ANSWER_BYTES,
-                .deadline_ms = deadline_ms,
         };
         struct aws_http_response resp = { 0 };
-        r = aws_http_request(c->http, &req, &resp, reterr_msg);
+        r = aws_json_request(&svc, "AmazonSSM.GetParameter", body, strlen(body), SSM_MAX_ANSWER_BYTES, deadline_ms,
+                             &resp, reterr_msg);
         if (r < 0)
                 return r;
         if (resp.status / 100 == 2)
