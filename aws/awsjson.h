@@ -2,7 +2,8 @@
  * application/x-amz-json-1.1 and X-Amz-Target naming the operation),
  * signed for its service and region and sent through aws_http_request():
  * the one place that knows the protocol's request, for Parameter Store
- * (aws/ssm.c) and `opentoe debug aws-request`. */
+ * (aws/ssm.c), CloudWatch Logs (aws/cwlogs_api.c) and `opentoe debug
+ * aws-request`. */
 #pragma once
 
 #include <stddef.h>

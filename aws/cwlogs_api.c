@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "awsjson.h"
 #include "cleanup.h"
 #include "errmsg.h"
 #include "mkdirs.h"
@@ -46,26 +47,16 @@ static int logs_call(struct cwlogs *s, const char *op, const char *body, size_t 
         char target[64];
 
         snprintf(target, sizeof target, "Logs_20140328.%s", op);
-        const struct aws_http_header hdrs[] = {
-                { "Content-Type", AWS_JSON_CONTENT_TYPE },
-                { "X-Amz-Target", target },
-        };
-        struct aws_http_request req = {
-                .method = "POST",
-                .endpoint = s->endpoint,
-                .path = "/",
-                .headers = hdrs,
-                .n_headers = ELEMENTSOF(hdrs),
-                .body = body,
-                .body_len = len,
+        const struct aws_json_service svc = {
+                .http = s->http,
                 .service = "logs",
+                .endpoint = s->endpoint,
                 .region = s->region,
                 .creds = s->creds,
-                .deadline_ms = deadline,
                 .notice = http_notice,
                 .userdata = s,
         };
-        return aws_http_request(s->http, &req, resp, reterr_msg);
+        return aws_json_request(&svc, target, body, len, 0, deadline, resp, reterr_msg);
 }
 
 static bool code_is(const struct aws_http_response *r, const char *code)
