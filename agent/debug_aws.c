@@ -211,10 +211,10 @@ int cmd_debug_aws_request(const struct invocation *inv, int argc, char **argv)
         };
         for (long i = 0; i < rounds.n; i++) {
                 struct aws_http_response resp;
-                int64_t deadline_ms = deadline >= 0 ? aws_now_ms() + deadline : -1;
-
                 if (i > 0)
                         pause_ms(rounds.interval_ms);
+                /* Each request's own: the pause before it does not count. */
+                int64_t deadline_ms = deadline >= 0 ? aws_now_ms() + deadline : -1;
                 r = aws_json_request(&svc, target, body, strlen(body), 0, deadline_ms, &resp, &err);
                 if (r < 0)
                         goto out;

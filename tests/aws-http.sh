@@ -294,6 +294,13 @@ run "${KEY[@]}" "${req[@]}" --endpoint "$AJ"
 check "a signed request is accepted by botocore's verification" eval '[ $rc -eq 0 ] && [ "$out" = "$BODY" ]'
 check "... at the first attempt" eval 'has_err "HTTP 200 after 1 attempt," && [ "$(new_lines "$log_aj" "$before")" = "Test.Echo AKIDAWSJSON -> 200 -" ]'
 
+# --deadline-ms is each request's: the --interval-ms pause before one is not
+# taken from it (a pause longer than the deadline left nothing before).
+before=$(lines "$log_aj")
+run "${KEY[@]}" "${req[@]}" --endpoint "$AJ" --repeat 2 --interval-ms 1200 --deadline-ms 1000
+check "--repeat with a pause longer than --deadline-ms: both requests answered" \
+        eval '[ $rc -eq 0 ] && [ "$(new_lines "$log_aj" "$before" | grep -c -- "-> 200 -")" -eq 2 ]'
+
 run HOME="$W/empty" "${req[@]}" --endpoint "$AJ"
 check "IMDS session credentials (with X-Amz-Security-Token) are accepted" eval '[ $rc -eq 0 ] && [ "$out" = "$BODY" ]'
 
