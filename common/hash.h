@@ -3,6 +3,7 @@
  * that commands that never hash do not pay for loading it. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum hash_algo {
@@ -38,6 +39,12 @@ int hash_file(enum hash_algo algo, const char *path, unsigned char *out, size_t 
 void hash_hex(const unsigned char *d, size_t len, char *out);
 
 size_t hash_length(enum hash_algo algo);
+
+/* Whether SHA-256 may take libcrypto's direct functions (the default:
+ * yes when the library has them and the kernel is not in FIPS mode).
+ * false sends it through EVP like the other digests; the digest is the
+ * same either way.  For tests, which check that both paths agree. */
+void hash_sha256_direct(bool allow);
 
 #define HMAC_SHA256_LEN 32
 
