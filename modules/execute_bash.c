@@ -144,12 +144,16 @@ static int memory_script(const json_t *commands)
         return fd;
 }
 
+/* Looked up once a process: a step that removes bash makes the next exec
+ * fail, which that step reports. */
 static const char *find_bash(void)
 {
-        for (size_t i = 0; i < ELEMENTSOF(bash_paths); i++)
+        static const char *found;
+
+        for (size_t i = 0; !found && i < ELEMENTSOF(bash_paths); i++)
                 if (access(bash_paths[i], X_OK) == 0)
-                        return bash_paths[i];
-        return NULL;
+                        found = bash_paths[i];
+        return found;
 }
 
 static void script_free(void *p)
