@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_internal.h"
+#include "chk_state.h"
 #include "loopfor.h"
 #include "strbuf.h"
 #include "strv.h"

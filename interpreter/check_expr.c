@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check_internal.h"
+#include "chk_state.h"
 #include "predicates.h"
 #include "suggest.h"
 

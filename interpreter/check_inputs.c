@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "check_internal.h"
+#include "chk_state.h"
 #include "strbuf.h"
 #include "suggest.h"
 

@@ -5,7 +5,7 @@
  * the others. */
 #include <string.h>
 
-#include "check_internal.h"
+#include "chk_state.h"
 
 uint64_t chk_step_hash(const char *phase, const char *step)
 {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check_internal.h"
+#include "chk_state.h"
 #include "cleanup.h"
 #include "strbuf.h"
 #include "suggest.h"

@@ -1,9 +1,11 @@
-/* check_internal.h: the state shared by the checker's files (check.c for
+/* chk_state.h: the state shared by the checker's files (check.c for
  * the document's structure, check_inputs.c for action inputs, check_expr.c
  * for conditions, check_refs.c for `{{ }}` references, check_diag.c for
  * reporting, check_names.c for finding names).  Calls run one way:
  * check.c -> check_inputs.c -> check_expr.c -> check_refs.c, and every one
- * of them -> check_diag.c and check_names.c. */
+ * of them -> check_diag.c and check_names.c.  This header belongs to
+ * none of them (it was check_internal.h, which read as check.c's own
+ * header and drew check_names.c -> check.c as a call back up). */
 #pragma once
 
 #include <stdbool.h>
