@@ -171,7 +171,7 @@ int hash_end(struct hash_ctx *h, unsigned char *out, size_t *ret_len)
                 ok = crypto.final(h->evp, out, &n);
         } else {
                 ok = crypto.sha256_final(out, h->sha256);
-                n = 32;
+                n = (unsigned)hash_length(HASH_SHA256);
         }
         hash_abort(h);
         if (ok != 1)
