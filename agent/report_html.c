@@ -4,8 +4,11 @@
 #include "report_html.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "strbuf.h"
 
@@ -52,12 +55,80 @@ static bool is_failed(const char *s)
         return !strcmp(s, "failed") || !strcmp(s, "timedOut");
 }
 
-static void dur(FILE *f, int64_t ms)
+/* A duration as the report words it ("1.250s", "3m07.5s"), in buf. */
+#define DUR_TEXT_MAX 32
+static const char *dur_text(char buf[static DUR_TEXT_MAX], int64_t ms)
 {
         if (ms >= 60000)
-                fprintf(f, "%" PRId64 "m%02" PRId64 ".%01" PRId64 "s", ms / 60000, ms / 1000 % 60, ms % 1000 / 100);
+                snprintf(buf, DUR_TEXT_MAX, "%" PRId64 "m%02" PRId64 ".%01" PRId64 "s", ms / 60000, ms / 1000 % 60,
+                         ms % 1000 / 100);
         else
-                fprintf(f, "%" PRId64 ".%03" PRId64 "s", ms / 1000, ms % 1000);
+                snprintf(buf, DUR_TEXT_MAX, "%" PRId64 ".%03" PRId64 "s", ms / 1000, ms % 1000);
+        return buf;
+}
+
+/* Writes fmt as fprintf would, except that every %s is escaped (esc()):
+ * a string reaches the page only through here, so none can go
+ * unescaped.  The conversions are printf's, so -Wformat checks each
+ * call's arguments; this file uses d, u, f and s with the flag 0, a
+ * width, a precision and the modifiers l, ll and z.  Others abort: a
+ * call site's mistake, never the data's. */
+static void html(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void html(FILE *f, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        for (const char *p = fmt; *p;) {
+                size_t lit = strcspn(p, "%");
+                fwrite(p, 1, lit, f);
+                p += lit;
+                if (!*p)
+                        break;
+                p++;
+                bool zero = *p == '0';
+                p += zero;
+                int width = 0, prec = 6, longs = 0;
+                while (*p >= '0' && *p <= '9')
+                        width = width * 10 + (*p++ - '0');
+                if (*p == '.')
+                        for (prec = 0, p++; *p >= '0' && *p <= '9';)
+                                prec = prec * 10 + (*p++ - '0');
+                bool size = *p == 'z';
+                p += size;
+                while (*p == 'l')
+                        longs++, p++;
+                switch (*p++) {
+                case 's':
+                        esc(f, va_arg(ap, const char *));
+                        break;
+                case 'd': {
+                        long long v = size ? (long long)va_arg(ap, ssize_t)
+                                : longs == 2 ? va_arg(ap, long long)
+                                : longs == 1 ? va_arg(ap, long)
+                                : va_arg(ap, int);
+                        fprintf(f, zero ? "%0*lld" : "%*lld", width, v);
+                        break;
+                }
+                case 'u': {
+                        unsigned long long v = size ? va_arg(ap, size_t)
+                                : longs == 2 ? va_arg(ap, unsigned long long)
+                                : longs == 1 ? va_arg(ap, unsigned long)
+                                : va_arg(ap, unsigned);
+                        fprintf(f, zero ? "%0*llu" : "%*llu", width, v);
+                        break;
+                }
+                case 'f':
+                        fprintf(f, zero ? "%0*.*f" : "%*.*f", width, prec, va_arg(ap, double));
+                        break;
+                case '%':
+                        fputc('%', f);
+                        break;
+                default:
+                        abort();
+                }
+        }
+        va_end(ap);
 }
 
 /* One bar to draw: a row, or `n` consecutive short rows drawn as one. */
@@ -141,7 +212,7 @@ static char *bar_name(const struct report_data *d, const struct bar *b, size_t m
 static void bar_label(FILE *f, const struct report_data *d, const struct bar *b, size_t max)
 {
         char *t = bar_name(d, b, max);
-        esc(f, t);
+        html(f, "%s", t);
         free(t);
 }
 
@@ -160,11 +231,10 @@ static void timeline(FILE *f, const struct report_data *d, int64_t total)
         int64_t step = tick_step(span);
         for (int64_t t = 0; t <= span; t += step) {
                 double x = LABEL_W + (double)t * CHART_W / (double)span;
-                fprintf(f, "<line class=\"tick\" x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%d\"/>"
-                           "<text class=\"axis\" x=\"%.1f\" y=\"14\" text-anchor=\"middle\">",
-                        x, x, height, x);
-                dur(f, t);
-                fputs("</text>\n", f);
+                char at[DUR_TEXT_MAX];
+                html(f, "<line class=\"tick\" x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%d\"/>"
+                        "<text class=\"axis\" x=\"%.1f\" y=\"14\" text-anchor=\"middle\">%s</text>\n",
+                     x, x, height, x, dur_text(at, t));
         }
         int y = 26;
         for (size_t k = 0; k < nb; k++) {
@@ -183,31 +253,20 @@ static void timeline(FILE *f, const struct report_data *d, int64_t total)
                 if (w < (b->failed ? 3 : 1))
                         w = b->failed ? 3 : 1;
                 const char *cls = b->n > 1 ? "aggregate" : status_class(r->status);
-                fprintf(f, "<g class=\"row%s%s\">", iter ? " iter" : b->n > 1 ? " agg" : " step",
-                        b->failed ? " failed" : "");
-                fprintf(f, "<text class=\"label%s\" x=\"%d\" y=\"%d\">", b->failed ? " bad" : "",
-                        iter ? 24 : 4, y + h - 4);
-                if (b->failed)
-                        fputs("\u2716 ", f);
+                char took[DUR_TEXT_MAX];
+                dur_text(took, e - s);
+                html(f, "<g class=\"row%s%s\"><text class=\"label%s\" x=\"%d\" y=\"%d\">%s",
+                     iter ? " iter" : b->n > 1 ? " agg" : " step", b->failed ? " failed" : "",
+                     b->failed ? " bad" : "", iter ? 24 : 4, y + h - 4, b->failed ? "\u2716 " : "");
                 bar_label(f, d, b, LABEL_CHARS - (b->failed ? 2 : 0));
-                fputs("</text>", f);
-                fprintf(f, "<rect class=\"bar %s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\"><title>", cls,
-                        x, y, w, h);
+                html(f, "</text><rect class=\"bar %s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\"><title>",
+                     cls, x, y, w, h);
                 bar_label(f, d, b, 0);
-                if (b->n == 1) {
-                        fputs(" \u2014 ", f);
-                        esc(f, r->status);
-                        fprintf(f, ", attempt %u/%u, ", r->attempts, r->max_attempts);
-                        dur(f, e - s);
-                        if (r->failure[0]) {
-                                fputs(": ", f);
-                                esc(f, r->failure);
-                        }
-                } else {
-                        fputs(", ", f);
-                        dur(f, e - s);
-                        fputs(" in all", f);
-                }
+                if (b->n == 1)
+                        html(f, " \u2014 %s, attempt %u/%u, %s%s%s", r->status, r->attempts, r->max_attempts, took,
+                             r->failure[0] ? ": " : "", r->failure);
+                else
+                        html(f, ", %s in all", took);
                 fputs("</title></rect></g>\n", f);
                 y += h + GAP;
         }
@@ -247,21 +306,14 @@ static void slowest(FILE *f, const struct report_data *d, int64_t total)
         for (size_t k = 0; k < n && k < TABLE_MAX; k++) {
                 const struct report_row *r = &d->rows[idx[k]];
                 int64_t ms = report_row_ms(r);
-                fputs("<tr><td>", f);
-                esc(f, r->phase);
-                fputc('/', f);
-                esc(f, r->step);
+                char took[DUR_TEXT_MAX];
+                html(f, "<tr><td>%s/%s", r->phase, r->step);
                 if (r->iterations > 0)
-                        fprintf(f, " (%ld iterations)", r->iterations);
-                fputs("</td><td>", f);
-                esc(f, r->document);
-                fputs("</td><td>", f);
-                esc(f, r->action);
-                fprintf(f, "</td><td class=\"st %s\">", status_class(r->status));
-                esc(f, r->status);
-                fprintf(f, "</td><td>%u/%u</td><td>", r->attempts, r->max_attempts);
-                dur(f, ms);
-                fprintf(f, "</td><td>%.1f%%</td></tr>\n", total > 0 ? 100.0 * (double)ms / (double)total : 0.0);
+                        html(f, " (%ld iterations)", r->iterations);
+                html(f, "</td><td>%s</td><td>%s</td><td class=\"st %s\">%s</td><td>%u/%u</td><td>%s</td>"
+                        "<td>%.1f%%</td></tr>\n",
+                     r->document, r->action, status_class(r->status), r->status, r->attempts, r->max_attempts,
+                     dur_text(took, ms), total > 0 ? 100.0 * (double)ms / (double)total : 0.0);
         }
         fputs("</table>\n", f);
         if (n > TABLE_MAX)
@@ -281,19 +333,9 @@ static void failures(FILE *f, const struct report_data *d)
                               "<th>message</th><th>stderr (last lines)</th></tr>\n",
                               f);
                 any = true;
-                fputs("<tr class=\"failed\"><td>", f);
-                esc(f, r->phase);
-                fputc('/', f);
-                esc(f, r->step);
-                fputs("<br><small>", f);
-                esc(f, r->document);
-                fputs("</small></td><td>", f);
-                esc(f, r->status);
-                fputs("</td><td>", f);
-                esc(f, r->failure);
-                fputs("</td><td><pre>", f);
-                esc(f, r->stderr_tail);
-                fputs("</pre></td></tr>\n", f);
+                html(f, "<tr class=\"failed\"><td>%s/%s<br><small>%s</small></td><td>%s</td><td>%s</td>"
+                        "<td><pre>%s</pre></td></tr>\n",
+                     r->phase, r->step, r->document, r->status, r->failure, r->stderr_tail);
         }
         if (any)
                 fputs("</table>\n", f);
@@ -329,21 +371,16 @@ void report_html(FILE *f, const struct report_data *d)
               "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
               "<title>opentoe report ",
               f);
-        esc(f, d->execution_id);
-        fprintf(f, "</title>\n<style>\n%s</style></head><body>\n<h1>Run ", style);
-        esc(f, d->execution_id);
-        fputs("</h1>\n<p class=\"summary\"><span>status: <b class=\"st ", f);
-        fputs(status_class(d->status), f);
-        fputs("\">", f);
-        esc(f, d->status);
-        fprintf(f, "</b></span><span>%zu steps</span><span>%zu failed</span><span>duration: ", d->n_steps, failed);
-        dur(f, total);
-        fputs("</span></p>\n", f);
-        if (d->failure && d->failure[0]) {
-                fputs("<p>", f);
-                esc(f, d->failure);
-                fputs("</p>\n", f);
-        }
+        /* The style sheet is this file's own text, the one piece not
+         * escaped. */
+        html(f, "%s</title>\n<style>\n", d->execution_id);
+        fputs(style, f);
+        char took[DUR_TEXT_MAX];
+        html(f, "</style></head><body>\n<h1>Run %s</h1>\n<p class=\"summary\"><span>status: <b class=\"st %s\">%s"
+                "</b></span><span>%zu steps</span><span>%zu failed</span><span>duration: %s</span></p>\n",
+             d->execution_id, status_class(d->status), d->status, d->n_steps, failed, dur_text(took, total));
+        if (d->failure && d->failure[0])
+                html(f, "<p>%s</p>\n", d->failure);
         fputs("<p class=\"legend\"><span><i style=\"background:#2e7d32\"></i>success</span>"
               "<span><i style=\"background:#c62828\"></i>failed</span>"
               "<span><i style=\"background:#ef6c00\"></i>failure ignored</span>"
@@ -356,7 +393,5 @@ void report_html(FILE *f, const struct report_data *d)
                         REPORT_MAX_ROWS);
         failures(f, d);
         slowest(f, d, total);
-        fputs("<p class=\"note\">Written by opentoe report from ", f);
-        esc(f, d->folder);
-        fputs(".</p>\n</body></html>\n", f);
+        html(f, "<p class=\"note\">Written by opentoe report from %s.</p>\n</body></html>\n", d->folder);
 }
