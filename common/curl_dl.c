@@ -8,31 +8,10 @@
 #include "dlsyms.h"
 #include "errmsg.h"
 
-#define SYM(field, name) DL_SYM(struct curl_api, field, name)
+#define ROW(field, fn) DL_SYM(struct curl_api, field, #fn),
+#define ROW_OPTIONAL(field, fn) DL_SYM_OPTIONAL(struct curl_api, field, #fn),
 
-static const struct dl_sym syms[] = {
-        SYM(global_init, "curl_global_init"),
-        SYM(easy_init, "curl_easy_init"),
-        SYM(easy_setopt, "curl_easy_setopt"),
-        SYM(easy_perform, "curl_easy_perform"),
-        SYM(easy_getinfo, "curl_easy_getinfo"),
-        SYM(easy_cleanup, "curl_easy_cleanup"),
-        SYM(easy_reset, "curl_easy_reset"),
-        SYM(easy_strerror, "curl_easy_strerror"),
-        SYM(easy_escape, "curl_easy_escape"),
-        SYM(free, "curl_free"),
-        SYM(slist_append, "curl_slist_append"),
-        SYM(slist_free_all, "curl_slist_free_all"),
-        SYM(version_info, "curl_version_info"),
-        SYM(multi_init, "curl_multi_init"),
-        SYM(multi_cleanup, "curl_multi_cleanup"),
-        SYM(multi_add_handle, "curl_multi_add_handle"),
-        SYM(multi_remove_handle, "curl_multi_remove_handle"),
-        SYM(multi_setopt, "curl_multi_setopt"),
-        SYM(multi_socket_action, "curl_multi_socket_action"),
-        SYM(multi_info_read, "curl_multi_info_read"),
-        SYM(multi_assign, "curl_multi_assign"),
-};
+static const struct dl_sym syms[] = { CURL_API_FUNCTIONS(ROW, ROW_OPTIONAL) };
 
 static struct curl_api api;
 static bool loaded;

@@ -17,6 +17,16 @@ struct dl_sym {
 #define DL_SYM(type, field, name) { name, offsetof(type, field), false }
 #define DL_SYM_OPTIONAL(type, field, name) { name, offsetof(type, field), true }
 
+/* A library's table is written once, as a list macro of
+ * FN(field, function) and FN_OPTIONAL(field, function) lines (see
+ * archive_dl.h).  In the struct, DL_FIELD makes each field a pointer of
+ * the type of the library header's own declaration, so that a call
+ * through the table is checked as a direct call would be and no
+ * prototype is copied by hand; in the .c file the same list makes the
+ * DL_SYM rows, so that no field can lack its symbol.  __typeof__ names no
+ * symbol: the library is still never linked. */
+#define DL_FIELD(field, fn) __typeof__(fn) *field;
+
 /* Opens the first of `names` that loads and resolves every symbol into
  * the table at `api` (a struct of function pointers; an optional one
  * that is missing is NULL).  0, or -ENOSYS with
