@@ -225,9 +225,4 @@ static int execute_bash_start(const struct action_ctx *ctx, const json_t *inputs
         return proc_action_start(ctx, argv, -1, script_free, script, done, done_userdata, ret_job);
 }
 
-const struct action_module execute_bash_module = {
-        .name = "ExecuteBash",
-        .spec = ACTION_SPEC(ExecuteBash),
-        .start = execute_bash_start,
-        .cancel = proc_action_cancel,
-};
+PROC_ACTION(ExecuteBash, execute_bash_module, execute_bash_start);

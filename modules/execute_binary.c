@@ -69,9 +69,4 @@ static int execute_binary_start(const struct action_ctx *ctx, const json_t *inpu
         return proc_action_start(ctx, argv, -1, NULL, NULL, done, done_userdata, ret_job);
 }
 
-const struct action_module execute_binary_module = {
-        .name = "ExecuteBinary",
-        .spec = ACTION_SPEC(ExecuteBinary),
-        .start = execute_binary_start,
-        .cancel = proc_action_cancel,
-};
+PROC_ACTION(ExecuteBinary, execute_binary_module, execute_binary_start);

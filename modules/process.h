@@ -75,6 +75,17 @@ int proc_action_fail(const struct action_ctx *ctx, action_done_fn done, void *do
 
 void proc_action_cancel(struct action_job *job, enum action_cancel_reason why);
 
+/* The descriptor of an action of this family, whose start_fn ends in
+ * proc_action_start(): the job's cancel is then always the family's (as
+ * FS_ENTRIES_ACTION and S3_ENTRIES_ACTION do for theirs). */
+#define PROC_ACTION(Action, sym, start_fn)           \
+        const struct action_module sym = {           \
+                .name = #Action,                     \
+                .spec = ACTION_SPEC(Action),         \
+                .start = start_fn,                   \
+                .cancel = proc_action_cancel,        \
+        }
+
 /* Fills an action result from a finished process: status (194 is a reboot
  * request), "exit status N" / "signal: killed" / timeout messages, and
  * outputs [{"stdout": ...}] with one trailing newline removed (bytes that

@@ -269,9 +269,4 @@ static int update_os_start(const struct action_ctx *ctx, const json_t *inputs, a
         return r;
 }
 
-const struct action_module update_os_module = {
-        .name = "UpdateOS",
-        .spec = ACTION_SPEC(UpdateOS),
-        .start = update_os_start,
-        .cancel = proc_action_cancel,
-};
+PROC_ACTION(UpdateOS, update_os_module, update_os_start);
