@@ -19,18 +19,10 @@ struct invocation {
 
 #define EXIT_USAGE 2
 
-int cmd_validate(const struct invocation *inv, int argc, char **argv);
-int cmd_compile(const struct invocation *inv, int argc, char **argv);
-int cmd_disasm(const struct invocation *inv, int argc, char **argv);
-int cmd_run(const struct invocation *inv, int argc, char **argv);
-int cmd_report(const struct invocation *inv, int argc, char **argv);
-int cmd_agent(const struct invocation *inv, int argc, char **argv);
-int cmd_submit(const struct invocation *inv, int argc, char **argv);
-int cmd_status(const struct invocation *inv, int argc, char **argv);
-int cmd_debug(const struct invocation *inv, int argc, char **argv);
-int cmd_signal(const struct invocation *inv, int argc, char **argv);
-int cmd_completion(const struct invocation *inv, int argc, char **argv);
-int cmd_vm(const struct invocation *inv, int argc, char **argv);
+/* cmd_<name>() for every line of commands.list. */
+#define COMMAND(name, help) int cmd_##name(const struct invocation *inv, int argc, char **argv);
+#include "commands.list"
+#undef COMMAND
 
 struct check_options;
 struct program;

@@ -1,5 +1,5 @@
-/* main.c: the opentoe binary's entry point.  Picks the subcommand from a
- * table and notices when it was invoked as `awstoe`, in which case it
+/* main.c: the opentoe binary's entry point.  Picks the subcommand from the
+ * table of commands.list and notices when it was invoked as `awstoe`, in which case it
  * speaks AWSTOE's command line and output formats. */
 #include <stdio.h>
 #include <string.h>
@@ -9,18 +9,9 @@
 #include "options.h"
 
 static const struct subcommand commands[] = {
-        { "run", cmd_run, "run component documents (AWSTOE's run)" },
-        { "validate", cmd_validate, "check component documents without running them" },
-        { "compile", cmd_compile, "compile a document to a program file (.otc)" },
-        { "disasm", cmd_disasm, "print a document's compiled program" },
-        { "signal", cmd_signal, "send orchestrator signals: --test, --deliver (the outbox)" },
-        { "report", cmd_report, "a run's report from its log folder (text, JSON, HTML timeline)" },
-        { "agent", cmd_agent, "the daemon that runs submitted jobs (opentoe-agent(8))" },
-        { "submit", cmd_submit, "place a job in the agent's spool" },
-        { "status", cmd_status, "the status of the agent's jobs" },
-        { "debug", cmd_debug, "tools to check opentoe's pieces (debug sigv4 ...)" },
-        { "vm", cmd_vm, "test documents in a local VM with real reboots (opentoe-vm(1))" },
-        { "completion", cmd_completion, "print the shell completion script (completion bash)" },
+#define COMMAND(name, help) { #name, cmd_##name, help },
+#include "commands.list"
+#undef COMMAND
 };
 
 /* The binary's own flags (read by hand in main(); the table is what the
