@@ -22,7 +22,6 @@ int cmd_debug(const struct invocation *inv, int argc, char **argv)
                 .command = "debug",
                 .t = debug_commands,
                 .n = ELEMENTSOF(debug_commands),
-                .width = 12,
                 .see = "",
         };
         return subcommand_run(&table, inv, argc, argv);

@@ -243,7 +243,6 @@ int cmd_vm(const struct invocation *inv, int argc, char **argv)
                 .command = "vm",
                 .t = vm_commands,
                 .n = ELEMENTSOF(vm_commands),
-                .width = 6,
                 .see = "  See opentoe-vm(1).",
         };
         return subcommand_run(&table, inv, argc, argv);

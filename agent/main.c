@@ -24,7 +24,7 @@ static const struct option_def options[] = {
 static void usage(FILE *f, const char *prog)
 {
         fprintf(f, "Usage: %s COMMAND [OPTIONS]\n\nCommands:\n", prog);
-        subcommand_list(f, commands, ELEMENTSOF(commands), 11);
+        subcommand_list(f, commands, ELEMENTSOF(commands));
         fprintf(f, "\nOptions:\n");
         option_help(f, options);
         fprintf(f, "\nRun '%s COMMAND --help' for a command's options. See opentoe(1).\n", prog);

@@ -136,8 +136,13 @@ const struct subcommand *subcommand_find(const struct subcommand *t, size_t n, c
         return NULL;
 }
 
-void subcommand_list(FILE *f, const struct subcommand *t, size_t n, int width)
+void subcommand_list(FILE *f, const struct subcommand *t, size_t n)
 {
+        int width = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if ((int)strlen(t[i].name) + 1 > width)
+                        width = (int)strlen(t[i].name) + 1;
         for (size_t i = 0; i < n; i++)
                 fprintf(f, "  %-*s %s\n", width, t[i].name, t[i].summary);
 }
@@ -154,7 +159,7 @@ void subcommand_usage(const struct subcommand_table *st, FILE *f, const char *pr
                 return;
         }
         fprintf(f, "Usage: %s %s SUBCOMMAND [OPTIONS]\n\nSubcommands:\n", prog, st->command);
-        subcommand_list(f, st->t, st->n, st->width);
+        subcommand_list(f, st->t, st->n);
         fprintf(f, "\nOptions:\n");
         option_help(f, (const struct option_def[]){ { NULL } });
         fprintf(f, "\nRun '%s %s SUBCOMMAND --help' for its options.%s\n", prog, st->command, st->see);

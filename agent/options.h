@@ -133,8 +133,9 @@ struct subcommand {
 };
 /* The entry named `name`, or NULL. */
 const struct subcommand *subcommand_find(const struct subcommand *t, size_t n, const char *name);
-/* "  NAME  SUMMARY" for each, names padded to `width`. */
-void subcommand_list(FILE *f, const struct subcommand *t, size_t n, int width);
+/* "  NAME  SUMMARY" for each, the summaries in one column, a space to the
+ * right of the longest name. */
+void subcommand_list(FILE *f, const struct subcommand *t, size_t n);
 /* True for the ways of asking for help in place of a subcommand: --help,
  * -help, -h, help. */
 bool option_is_help(const char *arg);
@@ -146,9 +147,8 @@ struct subcommand_table {
         const struct subcommand *t;
         size_t n;
         /* A command's usage: "Usage: PROG COMMAND SUBCOMMAND [OPTIONS]", the
-         * list (names padded to `width`), no options of its own, and the
-         * line naming `SUBCOMMAND --help`, ending with `see` (may be "")... */
-        int width;
+         * list (subcommand_list), no options of its own, and the line
+         * naming `SUBCOMMAND --help`, ending with `see` (may be "")... */
         const char *see;
         /* ...or, when set, this one (the binary's). */
         void (*usage)(FILE *f, const char *prog);
