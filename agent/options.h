@@ -133,8 +133,8 @@ struct subcommand {
 };
 /* The entry named `name`, or NULL. */
 const struct subcommand *subcommand_find(const struct subcommand *t, size_t n, const char *name);
-/* "  NAME  SUMMARY" for each, the summaries in one column, a space to the
- * right of the longest name. */
+/* "  NAME  SUMMARY" for each, the summaries in one column two spaces to
+ * the right of the longest name. */
 void subcommand_list(FILE *f, const struct subcommand *t, size_t n);
 /* True for the ways of asking for help in place of a subcommand: --help,
  * -help, -h, help. */

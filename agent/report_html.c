@@ -67,12 +67,14 @@ static const char *dur_text(char buf[static DUR_TEXT_MAX], int64_t ms)
         return buf;
 }
 
-/* Writes fmt as fprintf would, except that every %s is escaped (esc()):
- * a string reaches the page only through here, so none can go
+/* Writes fmt as fprintf would, except that every %s is escaped (esc()).
+ * Every formatted write of this file goes through here (the rest are
+ * literals and the style sheet), so no string of the folder is written
  * unescaped.  The conversions are printf's, so -Wformat checks each
- * call's arguments; this file uses d, u, f and s with the flag 0, a
- * width, a precision and the modifiers l, ll and z.  Others abort: a
- * call site's mistake, never the data's. */
+ * call's arguments.  It knows %s (no flag, width or precision), %d and %u
+ * (the flag 0 and a width; the modifiers l, ll and z), %f (the flag 0, a
+ * width and a precision) and %%; anything else aborts rather than print
+ * other than printf would: a call site's mistake, never the data's. */
 static void html(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void html(FILE *f, const char *fmt, ...)
 {
@@ -91,14 +93,23 @@ static void html(FILE *f, const char *fmt, ...)
                 int width = 0, prec = 6, longs = 0;
                 while (*p >= '0' && *p <= '9')
                         width = width * 10 + (*p++ - '0');
-                if (*p == '.')
+                bool has_prec = *p == '.';
+                if (has_prec)
                         for (prec = 0, p++; *p >= '0' && *p <= '9';)
                                 prec = prec * 10 + (*p++ - '0');
                 bool size = *p == 'z';
                 p += size;
                 while (*p == 'l')
                         longs++, p++;
-                switch (*p++) {
+                char conv = *p++;
+                bool plain = !zero && !width && !has_prec && !size && !longs;
+                if ((conv == 's' || conv == '%') && !plain)
+                        abort();
+                if ((conv == 'd' || conv == 'u') && has_prec)
+                        abort();
+                if (conv == 'f' && (size || longs))
+                        abort();
+                switch (conv) {
                 case 's':
                         esc(f, va_arg(ap, const char *));
                         break;
@@ -224,9 +235,9 @@ static void timeline(FILE *f, const struct report_data *d, int64_t total)
         int height = 30;
         for (size_t k = 0; k < nb; k++)
                 height += (bars[k].n == 1 && d->rows[bars[k].first].iteration >= 0 ? ITER_H : STEP_H) + GAP;
-        fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" width=\"%d\" height=\"%d\" "
-                   "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"timeline of the run\">\n",
-                LABEL_W + CHART_W + 40, height + 10, LABEL_W + CHART_W + 40, height + 10);
+        html(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" width=\"%d\" height=\"%d\" "
+                "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"timeline of the run\">\n",
+             LABEL_W + CHART_W + 40, height + 10, LABEL_W + CHART_W + 40, height + 10);
         /* The axis: ticks at 1, 2 or 5 times a power of ten. */
         int64_t step = tick_step(span);
         for (int64_t t = 0; t <= span; t += step) {
@@ -272,9 +283,9 @@ static void timeline(FILE *f, const struct report_data *d, int64_t total)
         }
         fputs("</svg>\n", f);
         if (merged)
-                fprintf(f, "<p class=\"note\">This run has %zu steps and iterations: %zu short ones that did not "
-                           "fail are drawn together as grey bars (hover for their count).</p>\n",
-                        d->n_rows, merged + 0);
+                html(f, "<p class=\"note\">This run has %zu steps and iterations: %zu short ones that did not "
+                        "fail are drawn together as grey bars (hover for their count).</p>\n",
+                     d->n_rows, merged + 0);
         free(bars);
 }
 
@@ -317,7 +328,7 @@ static void slowest(FILE *f, const struct report_data *d, int64_t total)
         }
         fputs("</table>\n", f);
         if (n > TABLE_MAX)
-                fprintf(f, "<p class=\"note\">%zu more steps are not listed.</p>\n", n - TABLE_MAX);
+                html(f, "<p class=\"note\">%zu more steps are not listed.</p>\n", n - TABLE_MAX);
         free(idx);
 }
 
@@ -389,8 +400,8 @@ void report_html(FILE *f, const struct report_data *d)
               f);
         timeline(f, d, total);
         if (d->truncated)
-                fprintf(f, "<p class=\"note\">More than %u steps and iterations: the rest are not shown.</p>\n",
-                        REPORT_MAX_ROWS);
+                html(f, "<p class=\"note\">More than %u steps and iterations: the rest are not shown.</p>\n",
+                     REPORT_MAX_ROWS);
         failures(f, d);
         slowest(f, d, total);
         html(f, "<p class=\"note\">Written by opentoe report from %s.</p>\n</body></html>\n", d->folder);
