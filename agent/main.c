@@ -1,6 +1,6 @@
 /* main.c: the opentoe binary's entry point.  Picks the subcommand from the
- * table of commands.list and notices when it was invoked as `awstoe`, in which case it
- * speaks AWSTOE's command line and output formats. */
+ * table of commands.list and notices when it was invoked as `awstoe`, in
+ * which case it speaks AWSTOE's command line and output formats. */
 #include <stdio.h>
 #include <string.h>
 

@@ -140,9 +140,11 @@ void subcommand_list(FILE *f, const struct subcommand *t, size_t n)
 {
         int width = 0;
 
-        for (size_t i = 0; i < n; i++)
-                if ((int)strlen(t[i].name) + 1 > width)
-                        width = (int)strlen(t[i].name) + 1;
+        for (size_t i = 0; i < n; i++) {
+                int len = (int)strlen(t[i].name);
+                if (len + 1 > width)
+                        width = len + 1;
+        }
         for (size_t i = 0; i < n; i++)
                 fprintf(f, "  %-*s %s\n", width, t[i].name, t[i].summary);
 }

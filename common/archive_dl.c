@@ -7,10 +7,8 @@
 
 #include "dlsyms.h"
 
-#define ROW(field, fn) DL_SYM(struct archive_api, field, #fn),
-#define ROW_OPTIONAL(field, fn) DL_SYM_OPTIONAL(struct archive_api, field, #fn),
-
-static const struct dl_sym syms[] = { ARCHIVE_API_FUNCTIONS(ROW, ROW_OPTIONAL) };
+#define DL_TABLE struct archive_api
+static const struct dl_sym syms[] = { ARCHIVE_API_FUNCTIONS(DL_ROW, DL_ROW_OPTIONAL) };
 
 static struct archive_api api;
 static bool loaded;

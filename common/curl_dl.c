@@ -8,10 +8,8 @@
 #include "dlsyms.h"
 #include "errmsg.h"
 
-#define ROW(field, fn) DL_SYM(struct curl_api, field, #fn),
-#define ROW_OPTIONAL(field, fn) DL_SYM_OPTIONAL(struct curl_api, field, #fn),
-
-static const struct dl_sym syms[] = { CURL_API_FUNCTIONS(ROW, ROW_OPTIONAL) };
+#define DL_TABLE struct curl_api
+static const struct dl_sym syms[] = { CURL_API_FUNCTIONS(DL_ROW, DL_ROW_OPTIONAL) };
 
 static struct curl_api api;
 static bool loaded;

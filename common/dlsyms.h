@@ -26,6 +26,10 @@ struct dl_sym {
  * DL_SYM rows, so that no field can lack its symbol.  __typeof__ names no
  * symbol: the library is still never linked. */
 #define DL_FIELD(field, fn) __typeof__(fn) *field;
+/* The rows, for a .c file that has defined DL_TABLE as its struct:
+ *     static const struct dl_sym syms[] = { LIST(DL_ROW, DL_ROW_OPTIONAL) }; */
+#define DL_ROW(field, fn) DL_SYM(DL_TABLE, field, #fn),
+#define DL_ROW_OPTIONAL(field, fn) DL_SYM_OPTIONAL(DL_TABLE, field, #fn),
 
 /* Opens the first of `names` that loads and resolves every symbol into
  * the table at `api` (a struct of function pointers; an optional one

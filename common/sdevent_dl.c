@@ -4,10 +4,8 @@
 
 #include "dlsyms.h"
 
-#define ROW(field, fn) DL_SYM(struct sdev_api, field, #fn),
-#define ROW_OPTIONAL(field, fn) DL_SYM_OPTIONAL(struct sdev_api, field, #fn),
-
-static const struct dl_sym syms[] = { SDEV_API_FUNCTIONS(ROW, ROW_OPTIONAL) };
+#define DL_TABLE struct sdev_api
+static const struct dl_sym syms[] = { SDEV_API_FUNCTIONS(DL_ROW, DL_ROW_OPTIONAL) };
 
 const struct sdev_api *sdev;
 static struct sdev_api api;

@@ -4,8 +4,7 @@
  * reporting, check_names.c for finding names).  Calls run one way:
  * check.c -> check_inputs.c -> check_expr.c -> check_refs.c, and every one
  * of them -> check_diag.c and check_names.c.  This header belongs to
- * none of them (it was check_internal.h, which read as check.c's own
- * header and drew check_names.c -> check.c as a call back up). */
+ * none of them. */
 #pragma once
 
 #include <stdbool.h>
