@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "strbuf.h"
 
 void checkpointer_init(struct checkpointer *c, struct state_dir *sd, const struct state_binding *b)
@@ -17,9 +18,7 @@ void checkpointer_init(struct checkpointer *c, struct state_dir *sd, const struc
 void checkpointer_done(struct checkpointer *c)
 {
         state_log_close(&c->log);
-        free(c->dirty);
-        free(c->iters);
-        free(c->attempts);
+        free_many(c->dirty, c->iters, c->attempts);
         c->dirty = NULL;
         c->iters = NULL;
         c->attempts = NULL;
@@ -29,9 +28,7 @@ void checkpointer_done(struct checkpointer *c)
 static void track(struct checkpointer *c, size_t doc_index, const struct vm *vm)
 {
         size_t n = vm->prog->n_steps;
-        free(c->dirty);
-        free(c->iters);
-        free(c->attempts);
+        free_many(c->dirty, c->iters, c->attempts);
         c->dirty = xcalloc(n + 1, sizeof *c->dirty);
         c->iters = xcalloc(n + 1, sizeof *c->iters);
         c->attempts = xcalloc(n + 1, sizeof *c->attempts);

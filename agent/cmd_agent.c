@@ -959,8 +959,6 @@ out:
         a.inotify_fd = safe_close(a.inotify_fd);
         a.notify_fd = safe_close(a.notify_fd);
         jobroot_close(&a.jr);
-        free(a.config_path);
-        free(a.report);
-        free(a.drop_folder);
+        free_many(a.config_path, a.report, a.drop_folder);
         return a.exit_code;
 }

@@ -550,12 +550,7 @@ out:
                 prog_free(docs[i].prog);
                 json_decref(docs[i].params);
         }
-        free(docs);
-        free(phase_list);
-        free(phases_copy);
-        free(blocked_list);
-        free(blocked_copy);
-        free(state_dir);
+        free_many(docs, phase_list, phases_copy, blocked_list, blocked_copy, state_dir);
         json_decref(signals);
         json_decref(cfg);
         json_decref(cli_params);

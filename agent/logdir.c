@@ -210,9 +210,7 @@ void logdir_close(struct logdir *l)
                 close(l->dirfd);
         if (l->scripts_fd >= 0)
                 close(l->scripts_fd);
-        free(l->console_buf);
-        free(l->path);
-        free(l->scripts_path);
+        free_many(l->console_buf, l->path, l->scripts_path);
         sb_free(&l->line);
         *l = (struct logdir){ .dirfd = -1, .scripts_fd = -1 };
 }

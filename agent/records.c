@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "cleanup.h"
 #include "logdir.h"
 #include "strbuf.h"
 
@@ -80,13 +81,7 @@ void doc_run_free(struct doc_run *dr)
                 json_decref(dr->chains[k]);
                 json_decref(dr->iterations[k]);
         }
-        free(dr->stderr_tails);
-        free(dr->details);
-        free(dr->chains);
-        free(dr->iterations);
-        free(dr->exit_codes);
-        free(dr->phases);
-        free(dr->steps);
+        free_many(dr->stderr_tails, dr->details, dr->chains, dr->iterations, dr->exit_codes, dr->phases, dr->steps);
         json_decref(dr->report);
         json_decref(dr->chaining);
         *dr = (struct doc_run){ 0 };

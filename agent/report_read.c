@@ -293,11 +293,7 @@ void report_data_free(struct report_data *d)
                 free(d->rows[k].value);
                 free(d->rows[k].stderr_tail);
         }
-        free(d->rows);
-        free(d->folder);
-        free(d->execution_id);
-        free(d->status);
-        free(d->failure);
+        free_many(d->rows, d->folder, d->execution_id, d->status, d->failure);
         json_decref(d->json);
         *d = (struct report_data){ 0 };
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "strbuf.h"
 
 /* `s` with control characters as \xNN, at most `max` bytes of it. */
@@ -80,10 +81,7 @@ void report_text(FILE *f, const struct report_data *d)
                 double share = total > 0 ? 100.0 * (double)ms / (double)total : 0;
                 fprintf(f, "%-6zu  %-10s  %-8s  %6" PRId64 ".%03" PRId64 "s  %5.1f%%  %s%s (%s)\n", k + 1, rs, att,
                         ms / 1000, ms % 1000, share, r->iteration >= 0 ? "  " : "", pn, doc);
-                free(name);
-                free(pn);
-                free(doc);
-                free(rs);
+                free_many(name, pn, doc, rs);
         }
         free(idx);
         if (d->truncated)
@@ -111,12 +109,7 @@ void report_text(FILE *f, const struct report_data *d)
                                 q += n + (nl ? 1 : 0);
                         }
                 }
-                free(name);
-                free(pn);
-                free(doc);
-                free(msg);
-                free(act);
-                free(rs);
+                free_many(name, pn, doc, msg, act, rs);
         }
         if (d->failure && d->failure[0]) {
                 char *m = plain(d->failure, 1000);

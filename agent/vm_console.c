@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "strbuf.h"
 #include "vmhost.h"
 
@@ -267,10 +268,7 @@ void vm_console_free(struct vm_console *c)
 {
         vm_console_clear(c);
         vm_lines_free(&c->lines);
-        free(c->document);
-        free(c->phase);
-        free(c->step);
-        free(c->status);
+        free_many(c->document, c->phase, c->step, c->status);
         for (size_t i = 0; i < c->n_boots; i++)
                 free(c->boots[i]);
         c->n_boots = 0;

@@ -260,9 +260,7 @@ int vm_make_out_disk(int dirfd, const char *name, char **reterr_msg)
 
 void vm_result_free(struct vm_result *r)
 {
-        free(r->summary);
-        free(r->toe_dir);
-        free(r->error);
+        free_many(r->summary, r->toe_dir, r->error);
         r->summary = r->toe_dir = r->error = NULL;
 }
 

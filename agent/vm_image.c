@@ -33,13 +33,7 @@
 
 void vm_image_free(struct vm_image *img)
 {
-        free(img->name);
-        free(img->dir);
-        free(img->kernel);
-        free(img->initrd);
-        free(img->root);
-        free(img->append);
-        free(img->version);
+        free_many(img->name, img->dir, img->kernel, img->initrd, img->root, img->append, img->version);
         memset(img, 0, sizeof *img);
 }
 

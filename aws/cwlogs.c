@@ -159,9 +159,7 @@ void cwlogs_report_done(struct cwlogs_report *r)
 {
         if (!r)
                 return;
-        free(r->group);
-        free(r->stream);
-        free(r->last_error);
+        free_many(r->group, r->stream, r->last_error);
         *r = (struct cwlogs_report){ 0 };
 }
 
@@ -232,14 +230,7 @@ static struct cwlogs *ship_free(struct cwlogs *s)
         s->dirfd = safe_close(s->dirfd);
         aws_http_free(s->http);
         aws_cred_provider_free(s->creds);
-        free(s->group);
-        free(s->stream);
-        free(s->region);
-        free(s->dir);
-        free(s->endpoint);
-        free(s->segs);
-        free(s->rbuf);
-        free(s->ev);
+        free_many(s->group, s->stream, s->region, s->dir, s->endpoint, s->segs, s->rbuf, s->ev);
         sb_free(&s->wbuf);
         sb_free(&s->clean);
         sb_free(&s->text);

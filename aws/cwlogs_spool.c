@@ -270,9 +270,7 @@ int cwl_cursor_write(struct cwlogs *s)
 
 void cwl_cursor_file_done(struct cursor_file *c)
 {
-        free(c->group);
-        free(c->stream);
-        free(c->region);
+        free_many(c->group, c->stream, c->region);
 }
 
 int cwl_cursor_read(int dirfd, struct cursor_file *ret)

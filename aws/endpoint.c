@@ -19,9 +19,7 @@ static char *default_endpoint;
 
 void endpoint_done(struct endpoint *e)
 {
-        free(e->scheme);
-        free(e->authority);
-        free(e->base);
+        free_many(e->scheme, e->authority, e->base);
         *e = (struct endpoint){ 0 };
 }
 

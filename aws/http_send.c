@@ -679,10 +679,7 @@ static void call_free(struct aws_http_call *c)
         http_xfer_done(&c->x);
         aws_http_response_done(&c->resp);
         aws_http_transfer_result_done(c->stopped);
-        free(c->stopped);
-        free(c->last);
-        free(c->msg);
-        free(c);
+        free_many(c->stopped, c->last, c->msg, c);
 }
 
 static int on_end(sd_event_source *s, void *userdata)
@@ -917,10 +914,7 @@ void aws_http_response_done(struct aws_http_response *r)
 {
         if (!r)
                 return;
-        free(r->body);
-        free(r->error_code);
-        free(r->error_message);
-        free(r->request_id);
+        free_many(r->body, r->error_code, r->error_message, r->request_id);
         http_headers_free(r->headers, r->n_headers);
         free(r->headers);
         *r = (struct aws_http_response){ 0 };

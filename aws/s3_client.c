@@ -212,11 +212,7 @@ struct s3_call {
 
 static void call_free(struct s3_call *j)
 {
-        free(j->what);
-        free(j->endpoint);
-        free(j->path);
-        free(j->region);
-        free(j);
+        free_many(j->what, j->endpoint, j->path, j->region, j);
 }
 
 static void on_answer(void *userdata, int r, struct aws_http_response *resp, char **msg);
@@ -231,9 +227,7 @@ static int call_send(struct s3_call *j, char **reterr_msg)
         char *err = NULL;
         int r;
 
-        free(j->endpoint);
-        free(j->path);
-        free(j->region);
+        free_many(j->endpoint, j->path, j->region);
         j->endpoint = j->path = NULL;
         j->region = xstrdup(bucket_region(c, q->bucket));
         r = address(c, q->bucket, q->key, j->region, &j->endpoint, &j->path, reterr_msg);
@@ -393,10 +387,7 @@ void s3_op_init(struct s3_op *op, struct s3 *c, sd_event *ev, const char *bucket
 
 void s3_op_done(struct s3_op *op)
 {
-        free(op->bucket);
-        free(op->key);
-        free(op->owner);
-        free(op->what);
+        free_many(op->bucket, op->key, op->owner, op->what);
 }
 
 void s3_op_cancel(struct s3_job *job)

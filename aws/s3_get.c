@@ -133,9 +133,7 @@ static void get_free(struct s3_op *op)
 
         tmpfile_done(&g->t); /* a temporary file not renamed into place is removed */
         s3_op_done(&g->op);
-        free(g->dest);
-        free(g->dir);
-        free(g);
+        free_many(g->dest, g->dir, g);
 }
 
 /* The body is in the temporary file: checked, then put in place. */

@@ -53,10 +53,7 @@ static void lister_free(struct s3_op *op)
 
         s3_objects_free(l->v, l->n);
         s3_op_done(&l->op);
-        free(l->enc_prefix);
-        free(l->token);
-        free(l->query);
-        free(l);
+        free_many(l->enc_prefix, l->token, l->query, l);
 }
 
 static int page_start(struct s3_lister *l, char **reterr_msg)

@@ -96,10 +96,7 @@ static void put_free(struct s3_op *op)
         strv_free_n(p->etags, p->nparts);
         sb_free(&p->body);
         s3_op_done(&p->op);
-        free(p->id);
-        free(p->query);
-        free(p->err);
-        free(p);
+        free_many(p->id, p->query, p->err, p);
 }
 
 static void put_end(struct s3_put *p)

@@ -517,10 +517,7 @@ void sigv4_result_done(struct sigv4_result *r)
 {
         if (!r)
                 return;
-        free(r->canonical_request);
-        free(r->string_to_sign);
-        free(r->signed_headers);
-        free(r->authorization);
+        free_many(r->canonical_request, r->string_to_sign, r->signed_headers, r->authorization);
         for (size_t i = 0; i < r->n_added; i++)
                 free(r->added[i].value);
         memset(r, 0, sizeof *r);

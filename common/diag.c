@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "strbuf.h"
 #include "textlines.h"
 
@@ -203,9 +204,7 @@ void diag_print_text(FILE *f, const struct diag_list *l, size_t from, size_t to,
 void diag_list_free(struct diag_list *l)
 {
         for (size_t i = 0; i < l->n; i++) {
-                free(l->v[i].file);
-                free(l->v[i].message);
-                free(l->v[i].help);
+                free_many(l->v[i].file, l->v[i].message, l->v[i].help);
         }
         free(l->v);
         *l = (struct diag_list){ 0 };

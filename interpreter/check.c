@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "chk_state.h"
+#include "cleanup.h"
 #include "loopfor.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -874,9 +875,7 @@ int check_document(const struct ydoc *doc, const struct check_options *opts, str
         }
         check_phases(&c, root);
         check_steps_content(&c);
-        free(c.steps);
-        free(c.phase_names);
-        free(c.vars);
+        free_many(c.steps, c.phase_names, c.vars);
         hindex_free(&c.var_index);
         hindex_free(&c.step_index);
         hindex_free(&c.loop_index);

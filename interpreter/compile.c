@@ -534,10 +534,7 @@ int comp_program(const struct ydoc *doc, const struct check_options *opts, struc
         struct program *p = prog_new();
         struct comp c = { .doc = doc, .p = p };
         const struct ynode *nm = yn_get(root, "name"), *ds = yn_get(root, "description");
-        free(p->name);
-        free(p->description);
-        free(p->source_path);
-        free(p->source);
+        free_many(p->name, p->description, p->source_path, p->source);
         p->name = xstrdup(nm && nm->kind == YN_SCALAR && !yn_is_null(nm) ? nm->str : "");
         p->description = xstrdup(ds && ds->kind == YN_SCALAR && !yn_is_null(ds) ? ds->str : "");
         p->source_path = xstrdup(doc->path);

@@ -89,12 +89,7 @@ struct program *prog_free(struct program *p)
                 free(p->vars[i].name);
                 free(p->vars[i].value);
         }
-        free(p->vars);
-        free(p->name);
-        free(p->description);
-        free(p->source_path);
-        free(p->source);
-        free(p);
+        free_many(p->vars, p->name, p->description, p->source_path, p->source, p);
         return NULL;
 }
 
@@ -462,9 +457,7 @@ static bool load_header(struct program *p, json_t *h)
         json_t *regs = json_object_get(h, "regs");
         if (!json_is_array(phases) || !json_is_array(steps) || !json_is_array(vars) || !json_is_integer(regs))
                 return false;
-        free(p->name);
-        free(p->description);
-        free(p->source_path);
+        free_many(p->name, p->description, p->source_path);
         p->name = dup_str(json_object_get(h, "name"));
         p->description = dup_str(json_object_get(h, "description"));
         p->source_path = dup_str(json_object_get(h, "source"));

@@ -575,12 +575,7 @@ struct vm *vm_free(struct vm *vm)
         free(vm->steps);
         for (size_t i = 0; i < vm->prog->n_vars; i++)
                 json_decref(vm->vars[i]);
-        free(vm->vars);
-        free(vm->phase_selected);
-        free(vm->phases);
-        free(vm->render_error);
-        free(vm->error);
-        free(vm);
+        free_many(vm->vars, vm->phase_selected, vm->phases, vm->render_error, vm->error, vm);
         return NULL;
 }
 

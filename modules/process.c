@@ -80,10 +80,7 @@ struct reader {
 
 static void reader_free(struct reader *r)
 {
-        free(r->lines[0].buf);
-        free(r->lines[1].buf);
-        free(r->out);
-        free(r->ring);
+        free_many(r->lines[0].buf, r->lines[1].buf, r->out, r->ring);
         for (size_t i = 0; i < ELEMENTSOF(r->lines); i++)
                 if (r->lines[i].fd >= 0)
                         close(r->lines[i].fd);

@@ -313,9 +313,7 @@ static void entry_clear(struct s3_entry_run *run)
         if (!st)
                 return;
         for (size_t i = 0; i < st->n; i++) {
-                free(st->items[i].path);
-                free(st->items[i].key);
-                free(st->items[i].msg);
+                free_many(st->items[i].path, st->items[i].key, st->items[i].msg);
         }
         free(st->items);
         st->fd = safe_close(st->fd);
