@@ -56,10 +56,13 @@ static inline void closep(int *fd)
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* free_many(a, b, c) frees each pointer it is given, NULL ones included as
- * free() takes them: a destructor names the fields it owns in one call. */
+ * free() takes them: a destructor names the fields it owns in one call.
+ * It costs a few instructions a pointer more than the calls written out
+ * (the values go through the array), so a destructor run once per item
+ * of a large document, such as ref_free(), keeps the calls. */
 static inline void free_each(void *const *ptrs, size_t n)
 {
-        /* Unrolled where n is a constant: as cheap as the calls written out. */
+        /* Unrolled where n is a constant, which halves that cost. */
 #pragma GCC unroll 16
         for (size_t i = 0; i < n; i++)
                 free(ptrs[i]);

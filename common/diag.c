@@ -203,9 +203,8 @@ void diag_print_text(FILE *f, const struct diag_list *l, size_t from, size_t to,
 
 void diag_list_free(struct diag_list *l)
 {
-        for (size_t i = 0; i < l->n; i++) {
+        for (size_t i = 0; i < l->n; i++)
                 free_many(l->v[i].file, l->v[i].message, l->v[i].help);
-        }
         free(l->v);
         *l = (struct diag_list){ 0 };
 }

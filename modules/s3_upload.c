@@ -312,9 +312,8 @@ static void entry_clear(struct s3_entry_run *run)
 
         if (!st)
                 return;
-        for (size_t i = 0; i < st->n; i++) {
+        for (size_t i = 0; i < st->n; i++)
                 free_many(st->items[i].path, st->items[i].key, st->items[i].msg);
-        }
         free(st->items);
         st->fd = safe_close(st->fd);
         free(st);
